@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// Spool depends on the Swift toolchain alone: no package dependencies.
+import PackageDescription
+
+let package = Package(
+    name: "Spool",
+    products: [
+        .library(name: "SpoolFormat", targets: ["SpoolFormat"]),
+        .library(name: "SpoolLog", targets: ["SpoolLog"]),
+        .executable(name: "spool", targets: ["spool"]),
+    ],
+    dependencies: [],
+    targets: [
+        .target(name: "CSpool"),
+        .target(name: "SpoolSystem", dependencies: ["CSpool"]),
+        .target(name: "SpoolFormat", dependencies: ["CSpool"]),
+        .target(name: "SpoolLog", dependencies: ["SpoolFormat", "SpoolSystem"]),
+        .executableTarget(name: "spool", dependencies: ["SpoolLog", "SpoolFormat"]),
+        .executableTarget(
+            name: "spool-bench",
+            dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"],
+            path: "Benchmarks/spool-bench"
+        ),
+        .executableTarget(
+            name: "spool-crash-writer",
+            dependencies: ["SpoolLog", "SpoolFormat"],
+            path: "Tests/CrashWriter"
+        ),
+        .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
+        .testTarget(
+            name: "SpoolLogTests",
+            dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem", "spool-crash-writer"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,144 @@
+import SpoolFormat
+import SpoolSystem
+
+/// Opening a partition directory: find the segments, trust what the checkpoint covers, scan and
+/// repair the rest. Kafka's `LogLoader` plays the same part.
+enum LogRecovery {
+    struct Result {
+        var segments: [Segment]
+        var report: RecoveryReport
+    }
+
+    static func run(directory: String, config: LogConfig, fileSystem: any FileSystem, now: Int64) throws -> Result {
+        try fileSystem.makeDirectories(directory)
+        let bases = try tidyDirectory(directory, fileSystem: fileSystem)
+        let checkpoint = RecoveryCheckpoint.read(directory: directory, fileSystem: fileSystem)
+        var report = RecoveryReport()
+        report.cleanShutdown = checkpoint?.cleanShutdown ?? false
+        report.recoveryPoint = checkpoint?.point
+
+        guard !bases.isEmpty else {
+            let base = checkpoint?.point.offset ?? 0
+            let segment = try Segment.create(directory: directory, baseOffset: base, config: config, fileSystem: fileSystem, now: now)
+            try segment.log.sync()
+            try fileSystem.syncDirectory(directory)
+            report.cleanShutdown = checkpoint != nil
+            report.logStartOffset = base
+            report.logEndOffset = base
+            try writeCheckpoint(segment, directory: directory, fileSystem: fileSystem)
+            return Result(segments: [segment], report: report)
+        }
+
+        // Segments before `trustedBelow` were trimmed and synced before the checkpoint was written.
+        let trustedBelow: Int64 = checkpoint.map { $0.cleanShutdown ? Int64.max : $0.point.segmentBase } ?? Int64.min
+        var segments: [Segment] = []
+        for (index, base) in bases.enumerated() {
+            let isLast = index == bases.count - 1
+            let expected = segments.last?.nextOffset
+            if let expected, base != expected {
+                try cut(after: segments.last, remaining: Array(bases[index...]), reason: "segment \(base) does not follow offset \(expected)",
+                        directory: directory, config: config, fileSystem: fileSystem, report: &report)
+                break
+            }
+            if base < trustedBelow {
+                let segment = try Segment.open(directory: directory, baseOffset: base, writable: isLast, config: config,
+                                               fileSystem: fileSystem, now: now)
+                if segment.loadTrusted() {
+                    segments.append(segment)
+                    continue
+                }
+            }
+            // Scan this one: past the recovery point, or trusted but inconsistent.
+            let segment = try Segment.open(directory: directory, baseOffset: base, writable: true, config: config,
+                                           fileSystem: fileSystem, now: now)
+            // Batches before the checkpointed position were flushed before it was written: walk them
+            // without CRC checks. Everything after it is verified.
+            var verifyFrom = 0
+            if let checkpoint, !checkpoint.cleanShutdown, base == checkpoint.point.segmentBase {
+                verifyFrom = checkpoint.point.position
+            }
+            let outcome = try segment.rebuild(verifyFrom: verifyFrom)
+            report.segmentsScanned += 1
+            report.batchesScanned += outcome.batches
+            report.bytesScanned += outcome.bytes
+            report.indexesRebuilt.append(base)
+            segments.append(segment)
+            if let stop = outcome.stop {
+                let garbage = segment.nonZeroBytes(after: segment.size)
+                if garbage > 0 {
+                    report.truncation = RecoveryReport.Truncation(
+                        offset: segment.nextOffset, segmentBase: base, position: stop.position, bytesCut: garbage, reason: stop.reason)
+                }
+                try cut(after: segment, remaining: Array(bases[(index + 1)...]), reason: stop.reason, directory: directory,
+                        config: config, fileSystem: fileSystem, report: &report)
+            }
+            // Trim the file to its valid length (dropping a cut tail or unused preallocation) and make
+            // what was kept durable: a killed process can leave valid data that was never flushed.
+            try segment.trimAndSync()
+            if outcome.stop != nil { break }
+        }
+        if let last = segments.last, !last.log.isWritable {
+            // A trusted segment opened read-only became the last one after a cut: reopen it for appends.
+            let reopened = try Segment.open(directory: directory, baseOffset: last.baseOffset, writable: true, config: config,
+                                            fileSystem: fileSystem, now: now)
+            guard reopened.loadTrusted() else {
+                throw LogError.corruptBatch(offset: last.baseOffset, reason: "segment changed while the log was being opened")
+            }
+            segments[segments.count - 1] = reopened
+        }
+        guard let active = segments.last else { preconditionFailure("recovery kept no segment") }
+        try fileSystem.syncDirectory(directory)
+        report.logStartOffset = segments[0].baseOffset
+        report.logEndOffset = active.nextOffset
+        try writeCheckpoint(active, directory: directory, fileSystem: fileSystem)
+        return Result(segments: segments, report: report)
+    }
+
+    /// Deletes every segment in `remaining` (they follow a cut) and records the bytes they held.
+    private static func cut(
+        after kept: Segment?, remaining: [Int64], reason: String, directory: String, config: LogConfig,
+        fileSystem: any FileSystem, report: inout RecoveryReport
+    ) throws {
+        guard !remaining.isEmpty else { return }
+        var bytes = 0
+        // Newest first, so a crash part-way leaves a log that still ends in a consistent prefix.
+        for base in remaining.reversed() {
+            let path = SegmentFiles.logPath(directory, base)
+            if let fd = try? fileSystem.open(path, [.readOnly], permissions: 0) {
+                bytes += (try? fileSystem.size(fd)) ?? 0
+                fileSystem.close(fd)
+            }
+            for file in [path, SegmentFiles.offsetIndexPath(directory, base), SegmentFiles.timeIndexPath(directory, base)] {
+                try? fileSystem.remove(file)
+            }
+            report.segmentsDeleted.append(base)
+        }
+        report.segmentsDeleted.reverse()
+        if report.truncation == nil, let kept {
+            report.truncation = RecoveryReport.Truncation(
+                offset: kept.nextOffset, segmentBase: kept.baseOffset, position: kept.size, bytesCut: bytes, reason: reason)
+        } else {
+            report.truncation?.bytesCut += bytes
+        }
+    }
+
+    /// Lists the segments, oldest first, after removing leftovers: temporary files and index files
+    /// whose log is gone (a crash part-way through deleting a segment leaves those).
+    private static func tidyDirectory(_ directory: String, fileSystem: any FileSystem) throws -> [Int64] {
+        let names = try fileSystem.contents(ofDirectory: directory)
+        let bases = Set(names.compactMap { SegmentFiles.baseOffset(of: $0, suffix: SegmentFiles.logSuffix) })
+        for name in names {
+            let orphan = [SegmentFiles.offsetIndexSuffix, SegmentFiles.timeIndexSuffix].contains { suffix in
+                SegmentFiles.baseOffset(of: name, suffix: suffix).map { !bases.contains($0) } ?? false
+            }
+            if orphan || name.hasSuffix(".tmp") { try? fileSystem.remove(directory + "/" + name) }
+        }
+        return bases.sorted()
+    }
+
+    /// Everything kept is durable now; a new checkpoint at the end, marked unclean until `close`.
+    private static func writeCheckpoint(_ active: Segment, directory: String, fileSystem: any FileSystem) throws {
+        let point = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
+        try RecoveryCheckpoint(point: point, cleanShutdown: false).write(directory: directory, fileSystem: fileSystem)
+    }
+}

@@ -1,0 +1,69 @@
+import SpoolSystem
+
+/// A file reached through one shared mapping, which for a writable file is larger than the file
+/// so that the file can grow into it.
+///
+/// Disk space is allocated ahead of the writer in steps (`fallocate`), so every byte written
+/// through the mapping has a block behind it: a full disk surfaces as an ENOSPC from `reserve`,
+/// never as a SIGBUS from a store. Not thread-safe: the owning segment's log serialises access.
+final class MappedFile {
+    let path: String
+    let fd: Int32
+    let fileSystem: any FileSystem
+    /// nil only for an empty read-only file.
+    private(set) var region: MappedRegion?
+    /// The file's size on disk: bytes below it may be touched through the mapping.
+    private(set) var allocated: Int
+    let isWritable: Bool
+    private let step: Int
+
+    /// Opens (or creates) `path`. A writable file is mapped `capacity` bytes (at least its size);
+    /// a read-only one exactly its size.
+    init(path: String, create: Bool, writable: Bool, capacity: Int, step: Int, fileSystem: any FileSystem) throws {
+        var options: OpenOptions = writable ? [.readWrite] : [.readOnly]
+        if create { options.insert([.create, .truncate]) }
+        let fd = try fileSystem.open(path, options, permissions: 0o644)
+        do {
+            let size = try fileSystem.size(fd)
+            let length = writable ? max(capacity, size) : size
+            self.region = length > 0 ? try MappedRegion(fd: fd, length: length, writable: writable, fileSystem: fileSystem) : nil
+            self.allocated = size
+        } catch {
+            fileSystem.close(fd)
+            throw error
+        }
+        self.path = path
+        self.fd = fd
+        self.fileSystem = fileSystem
+        self.isWritable = writable
+        self.step = max(step, 4096)
+    }
+
+    deinit { fileSystem.close(fd) }
+
+    /// Bytes that can be mapped at most.
+    var capacity: Int { region?.length ?? 0 }
+
+    /// Makes sure the first `bytes` bytes have disk blocks, allocating in steps. Throws the
+    /// system's error (ENOSPC on a full disk) and changes nothing when it fails.
+    func reserve(_ bytes: Int) throws {
+        precondition(isWritable, "reserve on a read-only file")
+        precondition(bytes <= capacity, "reserve past the mapping: \(bytes) > \(capacity)")
+        guard bytes > allocated else { return }
+        let target = min(capacity, max(bytes, (allocated / step + 1) * step))
+        try fileSystem.allocate(fd, offset: allocated, length: target - allocated)
+        allocated = target
+    }
+
+    /// Cuts (or extends, sparsely) the file to `length` bytes.
+    func truncate(to length: Int) throws {
+        precondition(length <= capacity || !isWritable, "truncate past the mapping")
+        try fileSystem.truncate(fd, to: length)
+        allocated = length
+    }
+
+    /// fdatasync: makes every byte stored through the mapping, and the file size, durable.
+    func sync() throws { try fileSystem.dataSync(fd) }
+
+    func modificationTimeMs() -> Int64? { try? fileSystem.modificationTimeMs(fd) }
+}

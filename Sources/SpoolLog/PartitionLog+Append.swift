@@ -1,0 +1,91 @@
+import SpoolFormat
+import SpoolSystem
+
+extension PartitionLog {
+    /// Validates one whole RecordBatch v2 (bounds, magic, CRC) and appends it, writing the next
+    /// offset into its baseOffset field. Returns as soon as the batch is in the page cache; use
+    /// `waitUntilDurable(_:)` (or `whenDurable`) to wait for the flush that covers it.
+    ///
+    /// Throws, storing nothing: `.batchTooLarge`, `.invalidBatch`, `.diskFull` (appends work again
+    /// once space is freed), `.closed`, `.failed` (after a failed flush).
+    @discardableResult
+    public func append(_ batch: UnsafeRawBufferPointer) throws(LogError) -> AppendResult {
+        guard batch.count <= config.maxBatchBytes else {
+            throw .batchTooLarge(bytes: batch.count, limit: config.maxBatchBytes)
+        }
+        let header: RecordBatchHeader
+        do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
+        let now = clock()
+        let (result, scheduleFlush) = try state.withLock { state throws(LogError) -> (AppendResult, Bool) in
+            if state.isClosed { throw .closed }
+            if let failure = state.failure { throw failure }
+            var active = state.active
+            var rolled = false
+            if active.shouldRoll(batchBytes: batch.count, lastOffsetDelta: header.lastOffsetDelta, now: now) {
+                active = try roll(&state, now: now)
+                rolled = true
+            }
+            do { try active.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: active.logPath) }
+            let offset = state.end.offset
+            active.append(batch, offset: offset, header: header, now: now)
+            state.end = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
+            if config.fsync != .always { state.visible = state.end }
+            var stored = header
+            stored.baseOffset = offset
+            let result = AppendResult(baseOffset: offset, lastOffset: stored.lastOffset, header: stored)
+            let wantsFlush = config.fsync == .always || rolled
+            guard wantsFlush, !state.flushScheduled else { return (result, false) }
+            state.flushScheduled = true
+            return (result, true)
+        }
+        if scheduleFlush { flushQueue.async { self.flush() } }
+        return result
+    }
+
+    /// Appends a batch held in an array.
+    @discardableResult
+    public func append(_ batch: [UInt8]) throws(LogError) -> AppendResult {
+        let outcome: Result<AppendResult, LogError> = batch.withUnsafeBytes { bytes in
+            do throws(LogError) { return .success(try append(bytes)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
+    /// Appends and waits until the batch is on disk.
+    @discardableResult
+    public func appendDurably(_ batch: [UInt8]) async throws(LogError) -> AppendResult {
+        let result = try append(batch)
+        try await waitUntilDurable(result.lastOffset)
+        return result
+    }
+
+    /// Starts a new segment now (if the active one holds anything).
+    public func roll() throws(LogError) {
+        let scheduleFlush = try state.withLock { state throws(LogError) -> Bool in
+            if state.isClosed { throw .closed }
+            guard !state.active.isEmpty else { return false }
+            _ = try roll(&state, now: clock())
+            guard !state.flushScheduled else { return false }
+            state.flushScheduled = true
+            return true
+        }
+        if scheduleFlush { flushQueue.async { self.flush() } }
+    }
+
+    /// Seals the active segment and creates the next one. On failure (a full disk) the active
+    /// segment stays as it was.
+    func roll(_ state: inout LogState, now: Int64) throws(LogError) -> Segment {
+        let old = state.active
+        let next: Segment
+        do {
+            try old.finishAppends()
+            next = try Segment.create(directory: directory, baseOffset: old.nextOffset, config: config, fileSystem: fileSystem, now: now)
+        } catch {
+            throw LogError.from(error, path: SegmentFiles.logPath(directory, old.nextOffset))
+        }
+        state.segments.append(next)
+        state.pendingSeal.append(old)
+        state.directoryDirty = true
+        return next
+    }
+}

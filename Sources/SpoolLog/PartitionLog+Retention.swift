@@ -1,0 +1,51 @@
+extension PartitionLog {
+    /// What a retention pass deleted.
+    public struct RetentionOutcome: Equatable, Sendable {
+        /// Base offsets of the deleted segments.
+        public var deletedSegments: [Int64]
+        public var logStartOffset: Int64
+    }
+
+    /// Deletes whole segments from the front while the log is over `retention.bytes`, or while
+    /// their newest record is older than `retention.ms`. Only segments that readers can see in
+    /// full are deleted, and never the active one; when the active segment itself has expired it
+    /// is rolled, so the next pass can delete it. The log start offset moves to the first
+    /// remaining segment; reads below it get `.offsetOutOfRange`.
+    @discardableResult
+    public func enforceRetention() throws(LogError) -> RetentionOutcome {
+        let now = clock()
+        let (deleted, start, scheduleFlush) = try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool) in
+            if state.isClosed { throw .closed }
+            var total = state.segments.reduce(0) { $0 + Int64($1.size) }
+            var count = 0
+            for segment in state.segments.dropLast() {
+                guard segment.nextOffset <= state.visible.offset else { break }
+                let overSize = config.retentionBytes.map { total - Int64(segment.size) >= $0 } ?? false
+                guard overSize || isExpired(segment, now: now) else { break }
+                total -= Int64(segment.size)
+                count += 1
+            }
+            let deleted = Array(state.segments.prefix(count))
+            state.segments.removeFirst(count)
+            var scheduleFlush = false
+            let active = state.active
+            if state.segments.count == 1, !active.isEmpty, active.nextOffset <= state.visible.offset, isExpired(active, now: now) {
+                _ = try roll(&state, now: now)
+                if !state.flushScheduled {
+                    state.flushScheduled = true
+                    scheduleFlush = true
+                }
+            }
+            return (deleted, state.segments[0].baseOffset, scheduleFlush)
+        }
+        for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
+        if scheduleFlush { flushQueue.async { self.flush() } }
+        return RetentionOutcome(deletedSegments: deleted.map(\.baseOffset), logStartOffset: start)
+    }
+
+    private func isExpired(_ segment: Segment, now: Int64) -> Bool {
+        guard let retentionMs = config.retentionMs else { return false }
+        let newest = segment.maxTimestamp >= 0 ? segment.maxTimestamp : segment.lastModifiedMs
+        return now - newest > retentionMs
+    }
+}

@@ -1,0 +1,44 @@
+/// What opening a log found and did. `truncation` is nil when nothing that had been written was
+/// thrown away.
+public struct RecoveryReport: Equatable, Sendable, CustomStringConvertible {
+    /// A cut made by recovery.
+    public struct Truncation: Equatable, Sendable {
+        /// The log ends here now: the first offset that was not kept.
+        public var offset: Int64
+        public var segmentBase: Int64
+        public var position: Int
+        /// Non-zero bytes thrown away (the bad batch and everything after it, later segments included).
+        public var bytesCut: Int
+        public var reason: String
+    }
+
+    /// Whether the log had been closed cleanly (nothing needed scanning).
+    public var cleanShutdown = false
+    /// Where scanning started (nil: no usable checkpoint, everything was scanned).
+    public var recoveryPoint: LogPosition?
+    public var segmentsScanned = 0
+    public var batchesScanned = 0
+    public var bytesScanned = 0
+    /// Segments whose indexes were rebuilt (missing, damaged or past the recovery point).
+    public var indexesRebuilt: [Int64] = []
+    /// Segments deleted because they came after a cut.
+    public var segmentsDeleted: [Int64] = []
+    public var truncation: Truncation?
+    public var logStartOffset: Int64 = 0
+    public var logEndOffset: Int64 = 0
+
+    public var description: String {
+        var text = cleanShutdown ? "clean shutdown" : "recovered after an unclean shutdown"
+        text += "; offsets [\(logStartOffset), \(logEndOffset))"
+        if !cleanShutdown {
+            text += "; scanned \(batchesScanned) batches (\(bytesScanned) bytes) in \(segmentsScanned) segments"
+            text += recoveryPoint.map { " from \($0)" } ?? " from the start (no checkpoint)"
+        }
+        if let truncation {
+            text += "; cut \(truncation.bytesCut) bytes at offset \(truncation.offset) (segment \(truncation.segmentBase), byte \(truncation.position)): \(truncation.reason)"
+        }
+        if !segmentsDeleted.isEmpty { text += "; deleted segments \(segmentsDeleted)" }
+        if !indexesRebuilt.isEmpty { text += "; rebuilt indexes of \(indexesRebuilt.count) segments" }
+        return text
+    }
+}

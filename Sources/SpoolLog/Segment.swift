@@ -1,0 +1,274 @@
+import SpoolFormat
+import SpoolSystem
+
+/// One segment of a partition: `<base>.log` with its `.index` and `.timeindex`.
+///
+/// Not thread-safe on its own: the owning `PartitionLog` mutates a segment only under its lock,
+/// and the flusher only trims and syncs the files of segments that no longer take appends.
+final class Segment: @unchecked Sendable {
+    let baseOffset: Int64
+    let directory: String
+    let log: MappedFile
+    /// Replaced (not edited) by a rebuild.
+    var offsetIndex: OffsetIndex
+    var timeIndex: TimeIndex
+    /// Valid bytes in the log file.
+    private(set) var size: Int = 0
+    /// Offset after the last batch.
+    private(set) var nextOffset: Int64
+    /// Largest batch maxTimestamp seen (-1 when none).
+    private(set) var maxTimestamp: Int64 = -1
+    /// Base offset of the batch carrying `maxTimestamp`.
+    private(set) var offsetOfMaxTimestamp: Int64
+    /// When the segment started: its first batch's timestamp, else when it was created. Drives
+    /// roll by age (`segment.ms`).
+    private(set) var rollTimestamp: Int64
+    /// Wall-clock time of the last append; retention by time falls back to it when batches carry no
+    /// timestamps.
+    private(set) var lastModifiedMs: Int64
+    private var bytesSinceIndexEntry = 0
+    let config: LogConfig
+
+    private init(
+        baseOffset: Int64, directory: String, log: MappedFile, offsetIndex: OffsetIndex, timeIndex: TimeIndex,
+        config: LogConfig, now: Int64
+    ) {
+        self.baseOffset = baseOffset
+        self.directory = directory
+        self.log = log
+        self.offsetIndex = offsetIndex
+        self.timeIndex = timeIndex
+        self.nextOffset = baseOffset
+        self.offsetOfMaxTimestamp = baseOffset
+        self.rollTimestamp = now
+        self.lastModifiedMs = now
+        self.config = config
+    }
+
+    var isEmpty: Bool { size == 0 }
+    var region: MappedRegion? { log.region }
+    var logPath: String { SegmentFiles.logPath(directory, baseOffset) }
+
+    /// Creates a new, empty active segment (its files truncated if they exist).
+    static func create(directory: String, baseOffset: Int64, config: LogConfig, fileSystem: any FileSystem, now: Int64) throws -> Segment {
+        let paths = [
+            SegmentFiles.logPath(directory, baseOffset), SegmentFiles.offsetIndexPath(directory, baseOffset),
+            SegmentFiles.timeIndexPath(directory, baseOffset),
+        ]
+        do {
+            let log = try MappedFile(path: paths[0], create: true, writable: true, capacity: config.segmentBytes,
+                                     step: config.preallocateBytes, fileSystem: fileSystem)
+            let offsets = try makeIndex(OffsetEntry.self, path: paths[1], config: config, fileSystem: fileSystem)
+            let times = try makeIndex(TimeEntry.self, path: paths[2], config: config, fileSystem: fileSystem)
+            let segment = Segment(baseOffset: baseOffset, directory: directory, log: log, offsetIndex: offsets,
+                                  timeIndex: times, config: config, now: now)
+            try log.reserve(min(config.preallocateBytes, config.segmentBytes))
+            return segment
+        } catch {
+            for path in paths { try? fileSystem.remove(path) }
+            throw error
+        }
+    }
+
+    /// Opens an existing segment. `writable` maps the log for appends (capacity segment.bytes);
+    /// otherwise it is mapped read-only at its size. Missing index files are created empty.
+    static func open(directory: String, baseOffset: Int64, writable: Bool, config: LogConfig, fileSystem: any FileSystem, now: Int64) throws -> Segment {
+        let log = try MappedFile(path: SegmentFiles.logPath(directory, baseOffset), create: false, writable: writable,
+                                 capacity: config.segmentBytes, step: config.preallocateBytes, fileSystem: fileSystem)
+        func openIndex<E: IndexEntry>(_ type: E.Type, _ path: String) throws -> SparseIndex<E> {
+            guard fileSystem.exists(path) else { return try makeIndex(type, path: path, config: config, fileSystem: fileSystem) }
+            let file = try MappedFile(path: path, create: false, writable: writable, capacity: indexCapacity(type, config),
+                                      step: 64 << 10, fileSystem: fileSystem)
+            return SparseIndex(file: file, count: file.allocated % E.size == 0 ? file.allocated / E.size : 0)
+        }
+        let segment = Segment(
+            baseOffset: baseOffset, directory: directory, log: log,
+            offsetIndex: try openIndex(OffsetEntry.self, SegmentFiles.offsetIndexPath(directory, baseOffset)),
+            timeIndex: try openIndex(TimeEntry.self, SegmentFiles.timeIndexPath(directory, baseOffset)),
+            config: config, now: log.modificationTimeMs() ?? now)
+        return segment
+    }
+
+    private static func indexCapacity<E: IndexEntry>(_ type: E.Type, _ config: LogConfig) -> Int {
+        config.indexBytesMax / E.size * E.size
+    }
+
+    private static func makeIndex<E: IndexEntry>(_ type: E.Type, path: String, config: LogConfig, fileSystem: any FileSystem) throws -> SparseIndex<E> {
+        let file = try MappedFile(path: path, create: true, writable: true, capacity: indexCapacity(type, config),
+                                  step: 64 << 10, fileSystem: fileSystem)
+        return SparseIndex(file: file, count: 0)
+    }
+}
+
+// MARK: - Appending
+
+extension Segment {
+    /// Whether a batch of `bytes` bytes spanning `offsetDelta` offsets must go to a new segment.
+    func shouldRoll(batchBytes: Int, lastOffsetDelta: Int32, now: Int64) -> Bool {
+        guard !isEmpty else { return false }
+        if size + batchBytes > config.segmentBytes { return true }
+        if let segmentMs = config.segmentMs, now - rollTimestamp >= segmentMs { return true }
+        if offsetIndex.count + 1 >= offsetIndex.capacity || timeIndex.count + 1 >= timeIndex.capacity { return true }
+        // Index entries hold offsets relative to the base in 32 bits.
+        return nextOffset + Int64(lastOffsetDelta) - baseOffset > Int64(Int32.max)
+    }
+
+    private func needsIndexEntry() -> Bool { bytesSinceIndexEntry > config.indexIntervalBytes }
+
+    /// Allocates disk space for a batch of `bytes` and its index entries. Throws (ENOSPC on a full
+    /// disk) without changing anything visible.
+    func reserve(batchBytes bytes: Int) throws {
+        try log.reserve(size + bytes)
+        if needsIndexEntry() {
+            try offsetIndex.reserveOne()
+            try timeIndex.reserveOne()
+        }
+    }
+
+    /// Copies a validated batch in, writes `offset` as its base offset and indexes it. `reserve`
+    /// must have succeeded for it.
+    func append(_ batch: UnsafeRawBufferPointer, offset: Int64, header: RecordBatchHeader, now: Int64) {
+        guard let region = log.region else { preconditionFailure("append to an unmapped segment") }
+        precondition(offset == nextOffset, "appends must be contiguous")
+        let position = size
+        region.write(batch, at: position)
+        region.withUnsafeMutableBytes(position..<(position + batch.count)) {
+            RecordBatchView.setBaseOffset(offset, in: $0)
+        }
+        if isEmpty { rollTimestamp = header.maxTimestamp >= 0 ? header.maxTimestamp : now }
+        index(batchAt: position, offset: offset, size: batch.count, maxTimestamp: header.maxTimestamp)
+        nextOffset = offset + Int64(header.lastOffsetDelta) + 1
+        lastModifiedMs = now
+    }
+
+    /// The one place index entries are made, for appends and rebuilds alike, so a rebuilt index is
+    /// identical to the one written by appends.
+    private func index(batchAt position: Int, offset: Int64, size batchSize: Int, maxTimestamp batchMaxTimestamp: Int64) {
+        if batchMaxTimestamp > maxTimestamp {
+            maxTimestamp = batchMaxTimestamp
+            offsetOfMaxTimestamp = offset
+        }
+        if needsIndexEntry() {
+            offsetIndex.append(OffsetEntry(relativeOffset: UInt32(offset - baseOffset), position: UInt32(position)))
+            if maxTimestamp > (timeIndex.last?.timestamp ?? -1) {
+                timeIndex.append(TimeEntry(timestamp: maxTimestamp, relativeOffset: UInt32(offsetOfMaxTimestamp - baseOffset)))
+            }
+            bytesSinceIndexEntry = 0
+        }
+        bytesSinceIndexEntry += batchSize
+        size = position + batchSize
+    }
+
+    /// Called under the log's lock when the segment stops taking appends: records its final max
+    /// timestamp in the time index so a reopened log knows it without scanning.
+    func finishAppends() throws {
+        guard maxTimestamp > (timeIndex.last?.timestamp ?? -1), !timeIndex.isFull else { return }
+        try timeIndex.reserveOne()
+        timeIndex.append(TimeEntry(timestamp: maxTimestamp, relativeOffset: UInt32(offsetOfMaxTimestamp - baseOffset)))
+    }
+
+    /// Cuts the files to their valid length and makes them durable (after a roll, on close).
+    func trimAndSync() throws {
+        try log.truncate(to: size)
+        try offsetIndex.trimFile()
+        try timeIndex.trimFile()
+        try log.sync()
+        try offsetIndex.file.sync()
+        try timeIndex.file.sync()
+    }
+
+    /// Removes the segment's files (its mapping lives on while readers hold slices of it).
+    func deleteFiles(fileSystem: any FileSystem) {
+        for path in [logPath, SegmentFiles.offsetIndexPath(directory, baseOffset), SegmentFiles.timeIndexPath(directory, baseOffset)] {
+            try? fileSystem.remove(path)
+        }
+    }
+}
+
+// MARK: - Reading
+
+extension Segment {
+    /// Byte position of the batch holding `target`, scanning from the nearest index entry, among
+    /// the batches below `limit`. nil when no batch below `limit` holds `target` or a later offset.
+    func position(of target: Int64, limit: Int) -> Int? {
+        guard let region = log.region else { return nil }
+        var position = 0
+        if target > baseOffset, let entry = offsetIndex.lastEntry(atMost: target - baseOffset) {
+            position = Int(entry.position)
+        }
+        while let batch = BatchBounds.read(region, at: position, limit: limit) {
+            if batch.nextOffset > target { return position }
+            position += batch.size
+        }
+        return nil
+    }
+
+    /// Byte position of the first batch whose max timestamp is ≥ `timestamp`, below `limit`.
+    func position(ofTimestamp timestamp: Int64, limit: Int) -> Int? {
+        guard let region = log.region else { return nil }
+        var position = 0
+        if let entry = timeIndex.lastEntry(atMost: timestamp, strictly: true),
+           let start = offsetIndex.lastEntry(atMost: Int64(entry.relativeOffset)) {
+            position = Int(start.position)
+        }
+        while let batch = BatchBounds.read(region, at: position, limit: limit) {
+            if batch.maxTimestamp >= timestamp { return position }
+            position += batch.size
+        }
+        return nil
+    }
+}
+
+// MARK: - State restored by recovery (Segment+Recovery.swift)
+
+extension Segment {
+    func resetForScan() {
+        size = 0
+        nextOffset = baseOffset
+        maxTimestamp = -1
+        offsetOfMaxTimestamp = baseOffset
+        bytesSinceIndexEntry = 0
+    }
+
+    func needsIndexEntryForScan() -> Bool { needsIndexEntry() }
+
+    /// Takes a batch found by a rebuild scan as if it had just been appended.
+    func indexScanned(position: Int, batch: BatchBounds) {
+        if position == 0, batch.maxTimestamp >= 0 { rollTimestamp = batch.maxTimestamp }
+        index(batchAt: position, offset: batch.baseOffset, size: batch.size, maxTimestamp: batch.maxTimestamp)
+        nextOffset = batch.nextOffset
+    }
+
+    /// A trusted walk starts at the batch of the last index entry, right after that entry was made.
+    func setScanStart(offset: Int64, position: Int) {
+        nextOffset = offset
+        size = position
+        bytesSinceIndexEntry = 0
+    }
+
+    /// Takes a batch from a trusted walk (its index entries exist already).
+    func advanceTrusted(position: Int, batch: BatchBounds) {
+        if batch.maxTimestamp > maxTimestamp {
+            maxTimestamp = batch.maxTimestamp
+            offsetOfMaxTimestamp = batch.baseOffset
+        }
+        bytesSinceIndexEntry += batch.size
+        size = position + batch.size
+        nextOffset = batch.nextOffset
+    }
+
+    /// After a trusted walk: the roll clock starts at the first batch's timestamp, as it did when
+    /// the segment was written.
+    func restoreRollTimestamp() {
+        if let region = log.region, let first = BatchBounds.read(region, at: 0, limit: size), first.maxTimestamp >= 0 {
+            rollTimestamp = first.maxTimestamp
+        }
+    }
+
+    func adoptMaxTimestamp(_ timestamp: Int64, offset: Int64) {
+        if timestamp > maxTimestamp {
+            maxTimestamp = timestamp
+            offsetOfMaxTimestamp = offset
+        }
+    }
+}

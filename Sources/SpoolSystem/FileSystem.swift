@@ -1,0 +1,107 @@
+/// Options for opening a file.
+public struct OpenOptions: OptionSet, Sendable {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let readOnly = OpenOptions([])
+    public static let readWrite = OpenOptions(rawValue: 1 << 0)
+    public static let create = OpenOptions(rawValue: 1 << 1)
+    public static let exclusive = OpenOptions(rawValue: 1 << 2)
+    public static let truncate = OpenOptions(rawValue: 1 << 3)
+    public static let directory = OpenOptions(rawValue: 1 << 4)
+}
+
+/// Every system call Spool's storage makes, behind one protocol.
+///
+/// Nothing in SpoolLog calls Glibc directly: it goes through a `FileSystem`, so tests can wrap
+/// `LiveFileSystem` and inject ENOSPC, EIO or EINTR into any call. Implementations throw
+/// `SystemError`; EINTR is retried inside.
+public protocol FileSystem: Sendable {
+    func open(_ path: String, _ options: OpenOptions, permissions: UInt32) throws -> Int32
+    func close(_ fd: Int32)
+    /// Writes at `offset`; may write fewer bytes than given (see `writeAll`).
+    func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int
+    /// Reads at `offset`; returns 0 at end of file.
+    func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int
+    /// Allocates disk blocks for [offset, offset + length), extending the file if needed. Fails
+    /// with ENOSPC when the disk cannot hold them, which is how a full disk surfaces before any
+    /// write through a mapping could fault.
+    func allocate(_ fd: Int32, offset: Int, length: Int) throws
+    func truncate(_ fd: Int32, to length: Int) throws
+    func dataSync(_ fd: Int32) throws
+    func sync(_ fd: Int32) throws
+    func size(_ fd: Int32) throws -> Int
+    /// Last modification time in milliseconds since the Unix epoch.
+    func modificationTimeMs(_ fd: Int32) throws -> Int64
+    func map(_ fd: Int32, length: Int, writable: Bool) throws -> UnsafeMutableRawPointer
+    func unmap(_ address: UnsafeMutableRawPointer, length: Int)
+    func rename(_ from: String, to: String) throws
+    func remove(_ path: String) throws
+    func makeDirectory(_ path: String) throws
+    func removeDirectory(_ path: String) throws
+    /// Names in a directory, without "." and "..".
+    func contents(ofDirectory path: String) throws -> [String]
+    func exists(_ path: String) -> Bool
+}
+
+extension FileSystem {
+    /// Writes all of `bytes` at `offset`, continuing after short writes.
+    public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var written = 0
+        while written < bytes.count {
+            let count = try pwrite(fd, UnsafeRawBufferPointer(rebasing: bytes[written...]), at: offset + written)
+            precondition(count > 0, "pwrite wrote nothing without an error")
+            written += count
+        }
+    }
+
+    /// fsyncs a directory, making the names created, renamed or removed in it durable.
+    public func syncDirectory(_ path: String) throws {
+        let fd = try open(path, [.directory], permissions: 0)
+        defer { close(fd) }
+        try sync(fd)
+    }
+
+    /// Replaces `path` with `bytes` atomically and durably: write a temporary file, fsync it, rename
+    /// it over `path`, fsync the directory. A crash leaves either the old or the new contents.
+    public func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let temporary = path + ".tmp"
+        let fd = try open(temporary, [.readWrite, .create, .truncate], permissions: 0o644)
+        do {
+            try bytes.withUnsafeBytes { try writeAll(fd, $0, at: 0) }
+            try dataSync(fd)
+            close(fd)
+        } catch {
+            close(fd)
+            try? remove(temporary)
+            throw error
+        }
+        try rename(temporary, to: path)
+        try syncDirectory(parentDirectory(of: path))
+    }
+
+    /// The whole contents of a small file.
+    public func readFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8] {
+        let fd = try open(path, [.readOnly], permissions: 0)
+        defer { close(fd) }
+        let count = try size(fd)
+        guard count <= limit else { throw SystemError(errno: 27 /* EFBIG */, operation: "read", path: path) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while done < count {
+                let n = try pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: done)
+                if n == 0 { break }
+                done += n
+            }
+        }
+        return Array(bytes[..<done])
+    }
+}
+
+/// The directory part of a path ("." when there is none).
+public func parentDirectory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    if slash == path.startIndex { return "/" }
+    return String(path[..<slash])
+}
