@@ -59,7 +59,7 @@ public struct LogConfig: Equatable, Sendable {
     public init() {}
 
     /// Smallest segment that still holds a batch of a few records.
-    public static let segmentBytesMin = 1024
+    public static let segmentBytesMin = 128
     /// Positions in the index are 32-bit.
     public static let segmentBytesMax = Int(Int32.max)
 

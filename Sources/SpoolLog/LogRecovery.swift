@@ -22,7 +22,7 @@ enum LogRecovery {
             let segment = try Segment.create(directory: directory, baseOffset: base, config: config, fileSystem: fileSystem, now: now)
             try segment.log.sync()
             try fileSystem.syncDirectory(directory)
-            report.cleanShutdown = checkpoint != nil
+            report.isNew = true
             report.logStartOffset = base
             report.logEndOffset = base
             try writeCheckpoint(segment, directory: directory, fileSystem: fileSystem)

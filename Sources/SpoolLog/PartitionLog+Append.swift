@@ -21,7 +21,7 @@ extension PartitionLog {
             if let failure = state.failure { throw failure }
             var active = state.active
             var rolled = false
-            if active.shouldRoll(batchBytes: batch.count, lastOffsetDelta: header.lastOffsetDelta, now: now) {
+            if active.shouldRoll(batchBytes: batch.count, lastOffsetDelta: header.lastOffsetDelta, maxTimestamp: header.maxTimestamp, now: now) {
                 active = try roll(&state, now: now)
                 rolled = true
             }

@@ -12,6 +12,8 @@ public struct RecoveryReport: Equatable, Sendable, CustomStringConvertible {
         public var reason: String
     }
 
+    /// The directory held no segments: a new log was started.
+    public var isNew = false
     /// Whether the log had been closed cleanly (nothing needed scanning).
     public var cleanShutdown = false
     /// Where scanning started (nil: no usable checkpoint, everything was scanned).
@@ -28,6 +30,7 @@ public struct RecoveryReport: Equatable, Sendable, CustomStringConvertible {
     public var logEndOffset: Int64 = 0
 
     public var description: String {
+        if isNew { return "new log at offset \(logStartOffset)" }
         var text = cleanShutdown ? "clean shutdown" : "recovered after an unclean shutdown"
         text += "; offsets [\(logStartOffset), \(logEndOffset))"
         if !cleanShutdown {

@@ -64,7 +64,7 @@ extension Segment {
     /// caller then rebuilds the segment.
     func loadTrusted() -> Bool {
         let fileSize = log.allocated
-        guard offsetIndex.file.allocated % OffsetEntry.size == 0, timeIndex.file.allocated % TimeEntry.size == 0,
+        guard !indexFileWasMissing, offsetIndex.file.allocated % OffsetEntry.size == 0, timeIndex.file.allocated % TimeEntry.size == 0,
               offsetIndex.looksSane({ Int($0.position) < fileSize }),
               timeIndex.looksSane({ Int64($0.relativeOffset) <= Int64(UInt32.max) })
         else { return false }

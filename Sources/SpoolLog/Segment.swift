@@ -20,14 +20,19 @@ final class Segment: @unchecked Sendable {
     private(set) var maxTimestamp: Int64 = -1
     /// Base offset of the batch carrying `maxTimestamp`.
     private(set) var offsetOfMaxTimestamp: Int64
-    /// When the segment started: its first batch's timestamp, else when it was created. Drives
-    /// roll by age (`segment.ms`).
-    private(set) var rollTimestamp: Int64
+    /// The first batch's max timestamp (nil when it carried none, or the segment is empty).
+    /// Roll by age (`segment.ms`) measures from it in the producers' clock, as Kafka does, so
+    /// replayed old data does not roll on every batch.
+    private(set) var firstBatchTimestamp: Int64?
+    /// Wall-clock creation time, the roll clock for batches without timestamps.
+    let createdMs: Int64
     /// Wall-clock time of the last append; retention by time falls back to it when batches carry no
     /// timestamps.
     private(set) var lastModifiedMs: Int64
     private var bytesSinceIndexEntry = 0
     let config: LogConfig
+    /// Set by `open` when an index file had to be created: the segment cannot be trusted as is.
+    var indexFileWasMissing = false
 
     private init(
         baseOffset: Int64, directory: String, log: MappedFile, offsetIndex: OffsetIndex, timeIndex: TimeIndex,
@@ -40,7 +45,7 @@ final class Segment: @unchecked Sendable {
         self.timeIndex = timeIndex
         self.nextOffset = baseOffset
         self.offsetOfMaxTimestamp = baseOffset
-        self.rollTimestamp = now
+        self.createdMs = now
         self.lastModifiedMs = now
         self.config = config
     }
@@ -75,8 +80,12 @@ final class Segment: @unchecked Sendable {
     static func open(directory: String, baseOffset: Int64, writable: Bool, config: LogConfig, fileSystem: any FileSystem, now: Int64) throws -> Segment {
         let log = try MappedFile(path: SegmentFiles.logPath(directory, baseOffset), create: false, writable: writable,
                                  capacity: config.segmentBytes, step: config.preallocateBytes, fileSystem: fileSystem)
+        var missing = false
         func openIndex<E: IndexEntry>(_ type: E.Type, _ path: String) throws -> SparseIndex<E> {
-            guard fileSystem.exists(path) else { return try makeIndex(type, path: path, config: config, fileSystem: fileSystem) }
+            guard fileSystem.exists(path) else {
+                missing = true
+                return try makeIndex(type, path: path, config: config, fileSystem: fileSystem)
+            }
             let file = try MappedFile(path: path, create: false, writable: writable, capacity: indexCapacity(type, config),
                                       step: 64 << 10, fileSystem: fileSystem)
             return SparseIndex(file: file, count: file.allocated % E.size == 0 ? file.allocated / E.size : 0)
@@ -86,6 +95,7 @@ final class Segment: @unchecked Sendable {
             offsetIndex: try openIndex(OffsetEntry.self, SegmentFiles.offsetIndexPath(directory, baseOffset)),
             timeIndex: try openIndex(TimeEntry.self, SegmentFiles.timeIndexPath(directory, baseOffset)),
             config: config, now: log.modificationTimeMs() ?? now)
+        segment.indexFileWasMissing = missing
         return segment
     }
 
@@ -104,10 +114,13 @@ final class Segment: @unchecked Sendable {
 
 extension Segment {
     /// Whether a batch of `bytes` bytes spanning `offsetDelta` offsets must go to a new segment.
-    func shouldRoll(batchBytes: Int, lastOffsetDelta: Int32, now: Int64) -> Bool {
+    func shouldRoll(batchBytes: Int, lastOffsetDelta: Int32, maxTimestamp: Int64, now: Int64) -> Bool {
         guard !isEmpty else { return false }
         if size + batchBytes > config.segmentBytes { return true }
-        if let segmentMs = config.segmentMs, now - rollTimestamp >= segmentMs { return true }
+        if let segmentMs = config.segmentMs {
+            let age = firstBatchTimestamp.map { maxTimestamp - $0 } ?? (now - createdMs)
+            if age >= segmentMs { return true }
+        }
         if offsetIndex.count + 1 >= offsetIndex.capacity || timeIndex.count + 1 >= timeIndex.capacity { return true }
         // Index entries hold offsets relative to the base in 32 bits.
         return nextOffset + Int64(lastOffsetDelta) - baseOffset > Int64(Int32.max)
@@ -135,7 +148,7 @@ extension Segment {
         region.withUnsafeMutableBytes(position..<(position + batch.count)) {
             RecordBatchView.setBaseOffset(offset, in: $0)
         }
-        if isEmpty { rollTimestamp = header.maxTimestamp >= 0 ? header.maxTimestamp : now }
+        if isEmpty, header.maxTimestamp >= 0 { firstBatchTimestamp = header.maxTimestamp }
         index(batchAt: position, offset: offset, size: batch.count, maxTimestamp: header.maxTimestamp)
         nextOffset = offset + Int64(header.lastOffsetDelta) + 1
         lastModifiedMs = now
@@ -224,6 +237,7 @@ extension Segment {
 extension Segment {
     func resetForScan() {
         size = 0
+        firstBatchTimestamp = nil
         nextOffset = baseOffset
         maxTimestamp = -1
         offsetOfMaxTimestamp = baseOffset
@@ -234,7 +248,7 @@ extension Segment {
 
     /// Takes a batch found by a rebuild scan as if it had just been appended.
     func indexScanned(position: Int, batch: BatchBounds) {
-        if position == 0, batch.maxTimestamp >= 0 { rollTimestamp = batch.maxTimestamp }
+        if position == 0, batch.maxTimestamp >= 0 { firstBatchTimestamp = batch.maxTimestamp }
         index(batchAt: position, offset: batch.baseOffset, size: batch.size, maxTimestamp: batch.maxTimestamp)
         nextOffset = batch.nextOffset
     }
@@ -261,7 +275,7 @@ extension Segment {
     /// the segment was written.
     func restoreRollTimestamp() {
         if let region = log.region, let first = BatchBounds.read(region, at: 0, limit: size), first.maxTimestamp >= 0 {
-            rollTimestamp = first.maxTimestamp
+            firstBatchTimestamp = first.maxTimestamp
         }
     }
 

@@ -1,0 +1,99 @@
+import Foundation
+import SpoolFormat
+import SpoolLog
+import Testing
+
+/// Kills a writer process with SIGKILL at random moments and checks that every batch it reported
+/// durable is in the log, with the right bytes, after each restart.
+@Suite struct CrashTests {
+    struct Ack: Hashable {
+        var tag: String
+        var producer: Int
+        var sequence: Int
+        var base: Int64
+        var last: Int64
+    }
+
+    static var writerPath: String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("spool-crash-writer").path
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func acknowledgedBatchesSurviveSIGKILL() throws {
+        let writer = Self.writerPath
+        try #require(FileManager.default.isExecutableFile(atPath: writer), "build the spool-crash-writer product first (\(writer))")
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var generator = SeededGenerator(seed: seed)
+        var acks: [Ack] = []
+        let cycles = 22
+        for cycle in 0..<cycles {
+            let output = directory.path + "/out-\(cycle).txt"
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: writer)
+            process.arguments = [directory.partition, "c\(cycle)"]
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+            // Wait (bounded) for the writer to open the log, then let it run a random while.
+            var ready = false
+            for _ in 0..<1000 where !ready {
+                ready = (try? String(contentsOfFile: output, encoding: .utf8))?.hasPrefix("READY") ?? false
+                if !ready { usleep(10_000) }
+            }
+            try #require(ready, "writer did not start (seed \(seed), cycle \(cycle))")
+            usleep(UInt32.random(in: 5_000...200_000, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal, "killed, not exited (seed \(seed))")
+
+            let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+            #expect(!lines.contains { $0.hasPrefix("ERROR") }, "writer reported an error: \(lines.filter { $0.hasPrefix("ERROR") })")
+            acks += lines.compactMap(Self.parseAck)
+        }
+        #expect(acks.count > cycles, "the writer acknowledged batches (seed \(seed))")
+
+        // Everything acknowledged is there, once, with its own bytes; nothing corrupt is served.
+        let log = try PartitionLog.open(directory: directory.partition, config: LogConfig())
+        defer { try? log.close() }
+        var recordsByOffset: [Int64: String] = [:]
+        for batch in try readAll(log) {
+            for record in batch.records {
+                recordsByOffset[batch.offset(of: record)] = String(decoding: record.value ?? [], as: UTF8.self)
+            }
+        }
+        #expect(recordsByOffset.count == Int(log.logEndOffset), "offsets are contiguous from 0")
+        var missing = 0
+        for ack in acks {
+            for (index, offset) in (ack.base...ack.last).enumerated()
+            where recordsByOffset[offset] != "\(ack.tag)/\(ack.producer)/\(ack.sequence)/\(index)" {
+                missing += 1
+            }
+        }
+        #expect(missing == 0, "\(missing) acknowledged records missing or changed (seed \(seed))")
+        #expect(Set(acks.map { [$0.tag, String($0.producer), String($0.sequence)] }).count == acks.count)
+    }
+
+    static func parseAck(_ line: Substring) -> Ack? {
+        let fields = line.split(separator: " ")
+        guard fields.count == 6, fields[0] == "ACK", let producer = Int(fields[2]), let sequence = Int(fields[3]),
+              let base = Int64(fields[4]), let last = Int64(fields[5]) else { return nil }
+        return Ack(tag: String(fields[1]), producer: producer, sequence: sequence, base: base, last: last)
+    }
+}
+
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,96 @@
+import Glibc
+import SpoolSystem
+import Synchronization
+
+/// The live file system with errors injected into chosen calls: the test seam for ENOSPC, EIO
+/// and EINTR-free failure paths.
+final class FaultInjectingFileSystem: FileSystem {
+    enum Call: String, Sendable { case open, pwrite, allocate, truncate, dataSync, sync, rename, map }
+
+    private struct Fault {
+        var call: Call
+        var errno: Int32
+        /// Calls to let through before failing.
+        var skip: Int
+        /// Failures left (nil: until cleared).
+        var remaining: Int?
+    }
+
+    private let live = LiveFileSystem()
+    private let faults = Mutex<[Fault]>([])
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// Fails `call` with `errno` after letting `skip` calls through, `times` times (nil: until cleared).
+    func inject(_ call: Call, errno: Int32, skip: Int = 0, times: Int? = nil) {
+        faults.withLock { $0.append(Fault(call: call, errno: errno, skip: skip, remaining: times)) }
+    }
+
+    func clear() { faults.withLock { $0.removeAll() } }
+
+    /// How many times `call` failed because of an injected fault.
+    func failures(of call: Call) -> Int { counts.withLock { $0[call.rawValue] ?? 0 } }
+
+    private func check(_ call: Call, path: String? = nil) throws {
+        let errno: Int32? = faults.withLock { faults in
+            guard let index = faults.firstIndex(where: { $0.call == call }) else { return nil }
+            if faults[index].skip > 0 {
+                faults[index].skip -= 1
+                return nil
+            }
+            let errno = faults[index].errno
+            if let remaining = faults[index].remaining {
+                if remaining <= 1 { faults.remove(at: index) } else { faults[index].remaining = remaining - 1 }
+            }
+            return errno
+        }
+        if let errno {
+            counts.withLock { $0[call.rawValue, default: 0] += 1 }
+            throw SystemError(errno: errno, operation: call.rawValue, path: path)
+        }
+    }
+
+    func open(_ path: String, _ options: OpenOptions, permissions: UInt32) throws -> Int32 {
+        try check(.open, path: path)
+        return try live.open(path, options, permissions: permissions)
+    }
+    func close(_ fd: Int32) { live.close(fd) }
+    func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int {
+        try check(.pwrite)
+        return try live.pwrite(fd, bytes, at: offset)
+    }
+    func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        try live.pread(fd, into: buffer, at: offset)
+    }
+    func allocate(_ fd: Int32, offset: Int, length: Int) throws {
+        try check(.allocate)
+        try live.allocate(fd, offset: offset, length: length)
+    }
+    func truncate(_ fd: Int32, to length: Int) throws {
+        try check(.truncate)
+        try live.truncate(fd, to: length)
+    }
+    func dataSync(_ fd: Int32) throws {
+        try check(.dataSync)
+        try live.dataSync(fd)
+    }
+    func sync(_ fd: Int32) throws {
+        try check(.sync)
+        try live.sync(fd)
+    }
+    func size(_ fd: Int32) throws -> Int { try live.size(fd) }
+    func modificationTimeMs(_ fd: Int32) throws -> Int64 { try live.modificationTimeMs(fd) }
+    func map(_ fd: Int32, length: Int, writable: Bool) throws -> UnsafeMutableRawPointer {
+        try check(.map)
+        return try live.map(fd, length: length, writable: writable)
+    }
+    func unmap(_ address: UnsafeMutableRawPointer, length: Int) { live.unmap(address, length: length) }
+    func rename(_ from: String, to: String) throws {
+        try check(.rename, path: from)
+        try live.rename(from, to: to)
+    }
+    func remove(_ path: String) throws { try live.remove(path) }
+    func makeDirectory(_ path: String) throws { try live.makeDirectory(path) }
+    func removeDirectory(_ path: String) throws { try live.removeDirectory(path) }
+    func contents(ofDirectory path: String) throws -> [String] { try live.contents(ofDirectory: path) }
+    func exists(_ path: String) -> Bool { live.exists(path) }
+}
