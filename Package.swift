@@ -27,6 +27,7 @@ let package = Package(
             path: "Tests/CrashWriter"
         ),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
+        .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
         .testTarget(
             name: "SpoolLogTests",
             dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem", "spool-crash-writer"]

@@ -1,1 +1,48 @@
-print("x")
+// spool: the Spool command line.
+import Glibc
+
+/// Exit codes, as sysexits(3) and swift-argument-parser use them.
+enum ExitCode {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let usage: Int32 = 64
+}
+
+func printError(_ message: String) {
+    let line = message + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+}
+
+let usage = """
+    usage: spool <command> [options]
+
+    commands:
+      demo        append records to a durable log and read them back (see spool demo --help)
+      log dump    print the segments and batches of a partition directory
+
+    Run spool <command> --help for a command's options.
+    """
+
+let words = CommandLine.arguments.dropFirst()
+let status: Int32
+switch words.first {
+case "demo":
+    status = await DemoCommand.run(words.dropFirst())
+case "log":
+    if words.dropFirst().first == "dump" {
+        status = LogDumpCommand.run(words.dropFirst(2))
+    } else {
+        printError("spool log: unknown subcommand '\(words.dropFirst().first ?? "")' (expected: dump)\n\n" + usage)
+        status = ExitCode.usage
+    }
+case "--help", "-h", "help":
+    print(usage)
+    status = ExitCode.success
+case nil:
+    printError(usage)
+    status = ExitCode.usage
+case let command?:
+    printError("spool: unknown command '\(command)'\n\n" + usage)
+    status = ExitCode.usage
+}
+exit(status)
