@@ -16,7 +16,7 @@ extension PartitionLog {
         let header: RecordBatchHeader
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
         let now = clock()
-        let (result, scheduleFlush) = try state.withLock { state throws(LogError) -> (AppendResult, Bool) in
+        let (result, scheduleFlush, woken) = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void]) in
             if state.isClosed { throw .closed }
             if let failure = state.failure { throw failure }
             var active = state.active
@@ -29,16 +29,17 @@ extension PartitionLog {
             let offset = state.end.offset
             active.append(batch, offset: offset, header: header, now: now)
             state.end = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
-            if config.fsync != .always { state.visible = state.end }
+            let woken = config.fsync != .always ? state.publishVisible(state.end) : []
             var stored = header
             stored.baseOffset = offset
             let result = AppendResult(baseOffset: offset, lastOffset: stored.lastOffset, header: stored)
             let wantsFlush = config.fsync == .always || rolled
-            guard wantsFlush, !state.flushScheduled else { return (result, false) }
+            guard wantsFlush, !state.flushScheduled else { return (result, false, woken) }
             state.flushScheduled = true
-            return (result, true)
+            return (result, true, woken)
         }
         if scheduleFlush { flushQueue.async { self.flush() } }
+        runVisibilityCallbacks(woken)
         return result
     }
 

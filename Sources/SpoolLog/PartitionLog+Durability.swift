@@ -66,19 +66,20 @@ extension PartitionLog {
         }
 
         let now = clock()
-        let (ready, again, checkpoint) = state.withLock { state -> ([DurabilityWaiter], Bool, Bool) in
+        let (ready, woken, again, checkpoint) = state.withLock { state -> ([DurabilityWaiter], [@Sendable () -> Void], Bool, Bool) in
             state.pendingSeal.removeFirst(plan.sealing.count)
             state.durable = plan.target
-            if config.fsync == .always { state.visible = plan.target }
+            let woken = config.fsync == .always ? state.publishVisible(plan.target) : []
             let ready = state.takeWaiters(below: plan.target.offset)
             let more = state.durable != state.end && (config.fsync == .always || !state.waiters.isEmpty)
             let again = (more || !state.pendingSeal.isEmpty) && !state.flushScheduled
             if again { state.flushScheduled = true }
             let checkpoint = !plan.sealing.isEmpty || now - state.lastCheckpointMs >= Int64(config.recoveryCheckpointIntervalMs)
             if checkpoint { state.lastCheckpointMs = now }
-            return (ready, again, checkpoint)
+            return (ready, woken, again, checkpoint)
         }
         for waiter in ready { waiter.resume(.success(())) }
+        runVisibilityCallbacks(woken)
         if checkpoint { writeCheckpoint(plan.target) }
         if again { flushQueue.async { self.flush() } }
     }
@@ -97,11 +98,12 @@ extension PartitionLog {
     /// be on disk, and after a failed fsync the page cache cannot be trusted to say so.
     private func fail(_ error: LogError) {
         let reason = String(describing: error)
-        let waiters = state.withLock { state in
+        let (waiters, parked) = state.withLock { state in
             state.failure = .failed(reason)
-            return state.takeAllWaiters()
+            return (state.takeAllWaiters(), state.takeAllVisibilityCallbacks())
         }
         for waiter in waiters { waiter.resume(.failure(.failed(reason))) }
+        runVisibilityCallbacks(parked)
     }
 }
 

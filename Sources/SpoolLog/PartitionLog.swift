@@ -102,8 +102,9 @@ public final class PartitionLog: Sendable {
                 }
             }
         }
-        let waiters = state.withLock { $0.takeAllWaiters() }
+        let (waiters, parked) = state.withLock { ($0.takeAllWaiters(), $0.takeAllVisibilityCallbacks()) }
         for waiter in waiters { waiter.resume(.failure(.closed)) }
+        runVisibilityCallbacks(parked)
         try result.get()
     }
 }
@@ -124,6 +125,9 @@ struct LogState {
     var directoryDirty = false
     var flushScheduled = false
     var waiters: [DurabilityWaiter] = []
+    /// Readers parked until the high watermark passes an offset (long-poll fetches).
+    var visibilityWaiters: [UInt64: VisibilityWaiter] = [:]
+    var nextWaitID: UInt64 = 0
     var failure: LogError?
     var isClosed = false
     var lastCheckpointMs: Int64
