@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "SpoolFormat", targets: ["SpoolFormat"]),
         .library(name: "SpoolLog", targets: ["SpoolLog"]),
+        .library(name: "SpoolBroker", targets: ["SpoolBroker"]),
         .executable(name: "spool", targets: ["spool"]),
     ],
     dependencies: [],
@@ -15,10 +16,11 @@ let package = Package(
         .target(name: "SpoolSystem", dependencies: ["CSpool"]),
         .target(name: "SpoolFormat", dependencies: ["CSpool"]),
         .target(name: "SpoolLog", dependencies: ["SpoolFormat", "SpoolSystem"]),
-        .executableTarget(name: "spool", dependencies: ["SpoolLog", "SpoolFormat"]),
+        .target(name: "SpoolBroker", dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"]),
+        .executableTarget(name: "spool", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"],
+            dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Benchmarks/spool-bench"
         ),
         .executableTarget(
@@ -28,6 +30,7 @@ let package = Package(
         ),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
+        .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",
             dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem", "spool-crash-writer"]

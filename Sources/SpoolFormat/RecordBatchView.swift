@@ -40,12 +40,18 @@ public enum RecordBatchView {
     /// least one record, offsets 0…count-1, no control batch, a sequence when idempotent.
     public static func validateFromProducer(_ bytes: UnsafeRawBufferPointer) throws(FormatError) -> RecordBatchHeader {
         let header = try validate(bytes)
+        try checkProducerRules(header)
+        return header
+    }
+
+    /// The producer rules of `validateFromProducer` alone, on an already parsed header (so a
+    /// broker can check them before the log validates the CRC, without computing it twice).
+    public static func checkProducerRules(_ header: RecordBatchHeader) throws(FormatError) {
         guard header.recordsCount >= 1, Int64(header.lastOffsetDelta) + 1 == Int64(header.recordsCount) else {
             throw .inconsistentOffsetRange(lastOffsetDelta: header.lastOffsetDelta, recordsCount: header.recordsCount)
         }
         guard !header.attributes.isControl else { throw .controlBatchFromProducer }
         if header.producerId >= 0, header.baseSequence < 0 { throw .missingSequence }
-        return header
     }
 
     /// Writes the broker-assigned base offset into a stored batch. Outside the CRC, so no re-check.

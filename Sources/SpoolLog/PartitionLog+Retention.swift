@@ -49,3 +49,24 @@ extension PartitionLog {
         return now - newest > retentionMs
     }
 }
+
+extension PartitionLog {
+    /// Deletes every segment that lies wholly below `offset` (never the active one), moving the log
+    /// start offset forward, as Kafka's DeleteRecords does at segment granularity. Returns the new
+    /// log start offset.
+    @discardableResult
+    public func deleteSegments(before offset: Int64) throws(LogError) -> Int64 {
+        let (deleted, start) = try state.withLock { state throws(LogError) -> ([Segment], Int64) in
+            if state.isClosed { throw .closed }
+            var count = 0
+            for segment in state.segments.dropLast() where segment.nextOffset <= offset && segment.nextOffset <= state.visible.offset {
+                count += 1
+            }
+            let deleted = Array(state.segments.prefix(count))
+            state.segments.removeFirst(count)
+            return (deleted, state.segments[0].baseOffset)
+        }
+        for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
+        return start
+    }
+}

@@ -19,7 +19,7 @@ public final class PartitionLog: Sendable {
     let clock: @Sendable () -> Int64
     let state: Mutex<LogState>
     let flushQueue: DispatchQueue
-    private let timer: FlushTimer?
+    private let timer: RepeatingTimer?
 
     /// Opens (creating if needed) the log in `directory` and recovers it: segments past the last
     /// checkpointed recovery point are scanned batch by batch (bounds, magic, CRC, offsets), the
@@ -54,7 +54,7 @@ public final class PartitionLog: Sendable {
         self.state = Mutex(LogState(segments: recovered.segments, end: end, lastCheckpointMs: clock()))
         self.flushQueue = DispatchQueue(label: "spool.flush")
         if case let .interval(ms) = config.fsync {
-            timer = FlushTimer(queue: flushQueue, intervalMs: ms)
+            timer = RepeatingTimer(queue: flushQueue, intervalMs: ms)
         } else {
             timer = nil
         }

@@ -1,0 +1,134 @@
+import Dispatch
+import SpoolLog
+import Synchronization
+
+/// One partition of a fetch.
+public struct FetchPartitionRequest: Sendable {
+    public var topicPartition: TopicPartition
+    public var fetchOffset: Int64
+    /// Most bytes to return for this partition (at least one batch is returned regardless).
+    public var maxBytes: Int
+
+    public init(_ topicPartition: TopicPartition, fetchOffset: Int64, maxBytes: Int = 1 << 20) {
+        self.topicPartition = topicPartition
+        self.fetchOffset = fetchOffset
+        self.maxBytes = maxBytes
+    }
+}
+
+/// One partition of a fetch's answer.
+public struct FetchedPartition: Sendable {
+    public var topicPartition: TopicPartition
+    public var error: KafkaErrorCode
+    public var highWatermark: Int64
+    public var logStartOffset: Int64
+    /// Whole stored batches, as they are on disk (empty at the high watermark or on error).
+    public var records: LogSlice?
+}
+
+extension Broker {
+    /// Reads every requested partition. When fewer than `minBytes` are available it parks until a
+    /// flush makes more visible or `maxWaitMs` passes (a long poll: no polling, no spinning), then
+    /// answers for every requested partition. `maxBytes` bounds the whole answer (at least one
+    /// batch is always returned, so a consumer makes progress).
+    public func fetch(_ requests: [FetchPartitionRequest], maxWaitMs: Int, minBytes: Int, maxBytes: Int) async -> [FetchedPartition] {
+        let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
+        while true {
+            let (results, bytes, hasError) = readOnce(requests, maxBytes: maxBytes)
+            if bytes >= max(minBytes, 1) || hasError || DispatchTime.now() >= deadline || requests.isEmpty { return results }
+            await waitForData(requests, until: deadline)
+        }
+    }
+
+    private func readOnce(_ requests: [FetchPartitionRequest], maxBytes: Int) -> ([FetchedPartition], Int, Bool) {
+        var remaining = max(maxBytes, 1)
+        var total = 0
+        var hasError = false
+        var results: [FetchedPartition] = []
+        for request in requests {
+            var result = FetchedPartition(topicPartition: request.topicPartition, error: .none, highWatermark: -1, logStartOffset: -1, records: nil)
+            do {
+                let partition = try partition(request.topicPartition.topic, request.topicPartition.partition)
+                result.highWatermark = partition.log.highWatermark
+                result.logStartOffset = partition.log.logStartOffset
+                if remaining > 0 || total == 0 {
+                    let read = try partition.log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), remaining))
+                    result.highWatermark = read.highWatermark
+                    result.logStartOffset = read.logStartOffset
+                    result.records = read.slice
+                    remaining -= read.slice.count
+                    total += read.slice.count
+                }
+            } catch let error as BrokerError {
+                result.error = error.code
+                hasError = true
+            } catch let error as LogError {
+                result.error = BrokerError.from(error).code
+                hasError = true
+            } catch {
+                result.error = .unknownServerError
+                hasError = true
+            }
+            results.append(result)
+        }
+        return (results, total, hasError)
+    }
+
+    /// Parks until any requested partition's high watermark passes its fetch offset, or the deadline.
+    private func waitForData(_ requests: [FetchPartitionRequest], until deadline: DispatchTime) async {
+        let logs = requests.compactMap { request -> (PartitionLog, Int64)? in
+            guard let partition = try? partition(request.topicPartition.topic, request.topicPartition.partition) else { return nil }
+            return (partition.log, request.fetchOffset)
+        }
+        let wake = OneShot()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            wake.arm(continuation)
+            var waits: [(PartitionLog, VisibilityWait)] = []
+            for (log, offset) in logs {
+                if let wait = log.whenVisible(beyond: offset, { wake.fire() }) { waits.append((log, wait)) }
+            }
+            let registered = waits
+            wake.onFire { for (log, wait) in registered { log.cancelVisibilityWait(wait) } }
+            DispatchQueue.global().asyncAfter(deadline: deadline) { wake.fire() }
+        }
+    }
+}
+
+/// Resumes a continuation exactly once, whichever of several events comes first.
+final class OneShot: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Void, Never>?
+        var fired = false
+        var cleanup: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    func arm(_ continuation: CheckedContinuation<Void, Never>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    /// Runs `cleanup` once the shot has fired (at once if it already has).
+    func onFire(_ cleanup: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { state -> Bool in
+            if state.fired { return true }
+            state.cleanup = cleanup
+            return false
+        }
+        if runNow { cleanup() }
+    }
+
+    func fire() {
+        let (continuation, cleanup) = state.withLock { state -> (CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?) in
+            guard !state.fired else { return (nil, nil) }
+            state.fired = true
+            defer {
+                state.continuation = nil
+                state.cleanup = nil
+            }
+            return (state.continuation, state.cleanup)
+        }
+        cleanup?()
+        continuation?.resume()
+    }
+}

@@ -1,0 +1,73 @@
+import SpoolLog
+
+/// Where a group stands on one partition.
+public struct PartitionLag: Equatable, Sendable {
+    public var topicPartition: TopicPartition
+    /// nil when the group has committed nothing for this partition.
+    public var committed: CommittedOffset?
+    public var logStartOffset: Int64
+    public var highWatermark: Int64
+    /// highWatermark − committed offset; nil without a commit.
+    public var lag: Int64?
+}
+
+extension Broker {
+    /// The offset for `timestamp` (Kafka ListOffsets): -2 is the log start, -1 the high
+    /// watermark; otherwise the first record at or after the time, or (-1, -1) if there is none.
+    public func listOffset(topic: String, partition index: Int32, timestamp: Int64) throws(BrokerError) -> (offset: Int64, timestamp: Int64) {
+        let log = try partition(topic, index).log
+        switch timestamp {
+        case -2: return (log.logStartOffset, -1)
+        case -1: return (log.highWatermark, -1)
+        default:
+            do {
+                guard let offset = try log.offset(forTimestamp: timestamp) else { return (-1, -1) }
+                return (offset, timestamp)
+            } catch {
+                throw BrokerError.from(error)
+            }
+        }
+    }
+
+    /// Stores offsets for a group, durably, before returning. Every partition must exist and every
+    /// metadata string fit the limit; otherwise nothing is stored. Generation and member checks
+    /// against the group coordinator are the caller's (see `commitOffsets(group:generation:member:)`).
+    public func storeOffsets(group: String, _ commits: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
+        try ensureOpen()
+        guard !group.isEmpty else { throw .group(.invalidGroupId) }
+        for (topicPartition, commit) in commits {
+            _ = try partition(topicPartition.topic, topicPartition.partition)
+            guard commit.metadata.utf8.count <= OffsetStore.metadataBytesMax else { throw .group(.offsetMetadataTooLarge) }
+            guard commit.offset >= -1 else { throw .offsetOutOfRange(requested: commit.offset, logStart: 0, highWatermark: 0) }
+        }
+        let now = clock()
+        try await offsets.commit(commits.sorted { $0.key < $1.key }.map { topicPartition, commit in
+            var stamped = commit
+            if stamped.commitTimestampMs <= 0 { stamped.commitTimestampMs = now }
+            return (OffsetStore.Key(group: group, topicPartition: topicPartition), stamped)
+        })
+    }
+
+    /// What a group has committed (all its partitions, or the ones asked for).
+    public func committedOffsets(group: String, partitions: [TopicPartition]? = nil) -> [TopicPartition: CommittedOffset] {
+        let all = offsets.committed(group: group)
+        guard let partitions else { return all }
+        return all.filter { partitions.contains($0.key) }
+    }
+
+    /// Groups that have committed offsets.
+    public func groupsWithOffsets() -> Set<String> { offsets.groups() }
+
+    /// Lag of `group` on every partition it committed for, and on `partitions` besides.
+    public func lag(group: String, partitions extra: [TopicPartition] = []) -> [PartitionLag] {
+        let committed = offsets.committed(group: group)
+        let keys = Set(committed.keys).union(extra)
+        return keys.sorted().compactMap { topicPartition in
+            guard let log = try? partition(topicPartition.topic, topicPartition.partition).log else { return nil }
+            let commit = committed[topicPartition]
+            let highWatermark = log.highWatermark
+            return PartitionLag(topicPartition: topicPartition, committed: commit, logStartOffset: log.logStartOffset,
+                                highWatermark: highWatermark, lag: commit.map { max(0, highWatermark - $0.offset) })
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import SpoolFormat
+import SpoolLog
+
+/// Kafka's `acks`: when a produce is answered.
+public enum Acks: Int16, Sendable {
+    /// No answer at all (the wire server sends none).
+    case none = 0
+    /// Answered once appended.
+    case leader = 1
+    /// Answered once durable under `fsync=always` (Spool has one replica: "all" is the disk).
+    case all = -1
+}
+
+/// What a produce stored.
+public struct ProduceResult: Equatable, Sendable {
+    /// Offset of the first record of the first batch.
+    public var baseOffset: Int64
+    /// Offset of the last record of the last batch.
+    public var lastOffset: Int64
+    public var logStartOffset: Int64
+    /// Every batch was a retry of one already stored: nothing new was appended.
+    public var duplicate: Bool
+}
+
+extension Broker {
+    /// Batches a single produce request may carry for one partition.
+    static let batchesPerProduceMax = 1024
+
+    /// Appends the record batches in `records` (one or more RecordBatch v2, back to back, as a
+    /// Produce request carries them) to a partition. Every batch is checked before any is stored.
+    /// With `acks: .all` under `fsync=always` it returns once the batches are on disk.
+    public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
+        let partition = try partition(topic, index)
+        let batches = try splitBatches(records, maxBatchBytes: partition.log.config.maxBatchBytes)
+        var first: Partition.Appended?
+        var last: Partition.Appended?
+        var allDuplicates = true
+        for range in batches {
+            let appended = try partition.append(UnsafeRawBufferPointer(rebasing: records[range]))
+            first = first ?? appended
+            last = appended
+            allDuplicates = allDuplicates && appended.duplicate
+        }
+        guard let first, let last else { throw .invalidRecord("no record batch in the request") }
+        if acks == .all, partition.log.config.fsync == .always {
+            do { try await partition.log.waitUntilDurable(last.lastOffset) } catch { throw BrokerError.from(error) }
+        }
+        return ProduceResult(baseOffset: first.baseOffset, lastOffset: last.lastOffset,
+                             logStartOffset: partition.log.logStartOffset, duplicate: allDuplicates)
+    }
+
+    /// Produces from an array.
+    public func produce(topic: String, partition: Int32, records: [UInt8], acks: Acks) async throws(BrokerError) -> ProduceResult {
+        let bytes = records
+        return try await withUnsafeBytesAsync(bytes) { raw throws(BrokerError) in
+            try await produce(topic: topic, partition: partition, records: raw, acks: acks)
+        }
+    }
+
+    /// The byte ranges of the batches in `records`. With more than one, each is fully validated
+    /// (CRC included) first, so a bad batch late in the request stores nothing; a single batch is
+    /// validated once, by the log.
+    private func splitBatches(_ records: UnsafeRawBufferPointer, maxBatchBytes: Int) throws(BrokerError) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var position = 0
+        while position < records.count {
+            guard let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: records[position...])),
+                  size >= RecordBatchLayout.headerSize, size <= records.count - position else {
+                throw .corruptMessage("record batch at byte \(position) is truncated or has a bad length")
+            }
+            ranges.append(position..<(position + size))
+            guard ranges.count <= Self.batchesPerProduceMax else {
+                throw .invalidRecord("more than \(Self.batchesPerProduceMax) batches for one partition")
+            }
+            position += size
+        }
+        if ranges.count > 1 {
+            for range in ranges {
+                if range.count > maxBatchBytes { throw .messageTooLarge(bytes: range.count, limit: maxBatchBytes) }
+                do { _ = try RecordBatchView.validateFromProducer(UnsafeRawBufferPointer(rebasing: records[range])) } catch {
+                    throw BrokerError.from(.invalidBatch(error))
+                }
+            }
+        }
+        return ranges
+    }
+
+    /// A fresh producer id (epoch 0) for an idempotent producer (InitProducerId).
+    public func initProducerId() throws(BrokerError) -> (producerId: Int64, epoch: Int16) {
+        try ensureOpen()
+        do { return (try producerIds.allocate(), 0) } catch { throw .storage(.failed(String(describing: error))) }
+    }
+}
+
+/// Runs an async body with a pointer to an array's bytes, keeping the array alive throughout.
+func withUnsafeBytesAsync<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) async throws(BrokerError) -> R) async throws(BrokerError) -> R {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+    defer { buffer.deallocate() }
+    bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    return try await body(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]))
+}

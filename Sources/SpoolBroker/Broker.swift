@@ -1,0 +1,119 @@
+import Dispatch
+import Foundation
+import SpoolFormat
+import SpoolLog
+import SpoolSystem
+import Synchronization
+
+/// The broker: topics and their partitions, idempotent producers, committed offsets and consumer
+/// groups, over a data directory. The wire server and the embedded API both drive this type.
+///
+/// Thread-safe. Data flows one way: broker → partition → log.
+public final class Broker: Sendable {
+    public let config: BrokerConfig
+    let fileSystem: any FileSystem
+    let clock: @Sendable () -> Int64
+    let topicStore: TopicStore
+    let topics: Mutex<[String: Topic]>
+    let offsets: OffsetStore
+    let producerIds: ProducerIdAllocator
+    /// Serialises topic creation and deletion (file work is done outside the `topics` lock).
+    let topicChanges = Mutex(())
+    let isClosed = Atomic(false)
+    let retentionTimer: RepeatingTimer
+
+    /// A topic and its open partitions.
+    struct Topic: Sendable {
+        var metadata: TopicMetadata
+        var partitions: [Partition]
+    }
+
+    /// Opens (creating it if needed) the data directory: recovers every partition, rebuilds
+    /// producer state and committed offsets, and starts the retention schedule.
+    public static func open(_ config: BrokerConfig, fileSystem: any FileSystem = LiveFileSystem(),
+                            clock: @escaping @Sendable () -> Int64 = currentTimeMs) throws(BrokerError) -> Broker {
+        do {
+            try config.log.validate()
+            try fileSystem.makeDirectories(config.dataDirectory)
+            let store = TopicStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem)
+            var topics: [String: Topic] = [:]
+            for metadata in try store.load() {
+                let logConfig = try metadata.config.logConfig(defaults: config.log)
+                let partitions = try (0..<metadata.config.partitions).map { index in
+                    try Partition.open(directory: TopicStore.partitionDirectory(config.dataDirectory, topic: metadata.name, partition: index),
+                                       topic: metadata.name, index: Int32(index), config: logConfig, fileSystem: fileSystem, clock: clock)
+                }
+                topics[metadata.name] = Topic(metadata: metadata, partitions: partitions)
+            }
+            let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock)
+            // A crash under a relaxed fsync policy can leave a partition shorter than what a group
+            // committed for it: bring such offsets back to the log end.
+            for topic in topics.values {
+                for partition in topic.partitions {
+                    _ = offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)
+                }
+            }
+            let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, store: store, topics: topics, offsets: offsets,
+                                producerIds: try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem))
+            broker.startRetention()
+            return broker
+        } catch let error as BrokerError {
+            throw error
+        } catch let error as LogError {
+            throw BrokerError.from(error)
+        } catch {
+            throw BrokerError.storage(.failed(String(describing: error)))
+        }
+    }
+
+    private init(config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64, store: TopicStore,
+                 topics: [String: Topic], offsets: OffsetStore, producerIds: ProducerIdAllocator) {
+        self.config = config
+        self.fileSystem = fileSystem
+        self.clock = clock
+        self.topicStore = store
+        self.topics = Mutex(topics)
+        self.offsets = offsets
+        self.producerIds = producerIds
+        self.retentionTimer = RepeatingTimer(queue: DispatchQueue.global(qos: .utility), intervalMs: config.retentionCheckIntervalMs)
+    }
+
+    /// Flushes and closes every partition (saving producer state for a fast restart) and the
+    /// offsets log. Safe to call twice.
+    public func close() throws(BrokerError) {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        retentionTimer.stop()
+        let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
+        var firstError: BrokerError?
+        for partition in all {
+            do { try partition.close(fileSystem: fileSystem) } catch { firstError = firstError ?? .storage(.failed(String(describing: error))) }
+        }
+        do { try offsets.close() } catch { firstError = firstError ?? .storage(error as? LogError ?? .failed(String(describing: error))) }
+        if let firstError { throw firstError }
+    }
+
+    func ensureOpen() throws(BrokerError) {
+        if isClosed.load(ordering: .acquiring) { throw .closed }
+    }
+
+    /// The partition, or `.unknownTopicOrPartition`.
+    func partition(_ topic: String, _ index: Int32) throws(BrokerError) -> Partition {
+        try ensureOpen()
+        guard let partitions = topics.withLock({ $0[topic]?.partitions }) else {
+            throw .unknownTopicOrPartition(topic: topic, partition: index)
+        }
+        guard index >= 0, Int(index) < partitions.count else { throw .unknownTopicOrPartition(topic: topic, partition: index) }
+        return partitions[Int(index)]
+    }
+
+    /// Runs retention over every partition now. The broker also does this on its own every
+    /// `retentionCheckIntervalMs`.
+    public func enforceRetention() {
+        let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
+        for partition in all { _ = try? partition.log.enforceRetention() }
+    }
+
+    private func startRetention() {
+        retentionTimer.start { [weak self] in self?.enforceRetention() }
+    }
+}

@@ -1,0 +1,25 @@
+import SpoolLog
+
+/// How a broker runs.
+public struct BrokerConfig: Sendable {
+    /// Where topics, partitions and offsets live.
+    public var dataDirectory: String
+    /// Defaults for every partition's log (fsync policy, segment size, retention, …); topic
+    /// configs override them per topic.
+    public var log: LogConfig
+    /// Partitions of a topic created without a count (auto-created on first use).
+    public var defaultPartitions: Int = 1
+    /// Create a topic when a producer or a metadata request first names it.
+    public var autoCreateTopics: Bool = true
+    /// How often retention runs over every partition.
+    public var retentionCheckIntervalMs: Int = 60_000
+    /// Longest a fetch may park waiting for data.
+    public var fetchWaitMaxMs: Int = 30_000
+    /// Most topics the broker holds.
+    public var topicsMax: Int = 10_000
+
+    public init(dataDirectory: String, log: LogConfig = LogConfig()) {
+        self.dataDirectory = dataDirectory
+        self.log = log
+    }
+}

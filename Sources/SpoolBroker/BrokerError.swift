@@ -1,0 +1,81 @@
+import SpoolFormat
+import SpoolLog
+
+/// What the broker refuses, and why. Each maps to the Kafka error code a client would get for it.
+public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownTopicOrPartition(topic: String, partition: Int32?)
+    case invalidTopic(name: String, reason: String)
+    case topicAlreadyExists(String)
+    case invalidPartitions(String)
+    case invalidConfig(String)
+    case messageTooLarge(bytes: Int, limit: Int)
+    case corruptMessage(String)
+    case invalidRecord(String)
+    case outOfOrderSequence(producerId: Int64, expected: Int32, received: Int32)
+    case invalidProducerEpoch(producerId: Int64, current: Int16, received: Int16)
+    case offsetOutOfRange(requested: Int64, logStart: Int64, highWatermark: Int64)
+    case invalidRequest(String)
+    case group(KafkaErrorCode)
+    /// The disk is full or failed; nothing was stored.
+    case storage(LogError)
+    case closed
+
+    /// The Kafka error code a client gets for this error.
+    public var code: KafkaErrorCode {
+        switch self {
+        case .unknownTopicOrPartition: .unknownTopicOrPartition
+        case .invalidTopic: .invalidTopicException
+        case .topicAlreadyExists: .topicAlreadyExists
+        case .invalidPartitions: .invalidPartitions
+        case .invalidConfig: .invalidConfig
+        case .messageTooLarge: .messageTooLarge
+        case .corruptMessage: .corruptMessage
+        case .invalidRecord: .invalidRecord
+        case .outOfOrderSequence: .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: .invalidProducerEpoch
+        case .offsetOutOfRange: .offsetOutOfRange
+        case .invalidRequest: .invalidRequest
+        case let .group(code): code
+        case .storage: .kafkaStorageError
+        case .closed: .notLeaderOrFollower
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .unknownTopicOrPartition(topic, partition?): "unknown topic or partition: \(topic)[\(partition)]"
+        case let .unknownTopicOrPartition(topic, nil): "unknown topic: \(topic)"
+        case let .invalidTopic(name, reason): "invalid topic name '\(name)': \(reason)"
+        case let .topicAlreadyExists(name): "topic '\(name)' already exists"
+        case let .invalidPartitions(reason): "invalid partition count: \(reason)"
+        case let .invalidConfig(reason): "invalid config: \(reason)"
+        case let .messageTooLarge(bytes, limit): "record batch of \(bytes) bytes exceeds max.message.bytes (\(limit))"
+        case let .corruptMessage(reason): "corrupt record batch: \(reason)"
+        case let .invalidRecord(reason): "invalid record batch: \(reason)"
+        case let .outOfOrderSequence(id, expected, received):
+            "producer \(id): sequence \(received) out of order (expected \(expected))"
+        case let .invalidProducerEpoch(id, current, received):
+            "producer \(id): epoch \(received) is older than the current epoch \(current) (fenced)"
+        case let .offsetOutOfRange(requested, start, hw): "offset \(requested) is out of range [\(start), \(hw)]"
+        case let .invalidRequest(reason): "invalid request: \(reason)"
+        case let .group(code): "group coordinator: \(code)"
+        case let .storage(error): "storage: \(error)"
+        case .closed: "the broker is closed"
+        }
+    }
+
+    /// A log error seen by the broker, as a client should see it.
+    static func from(_ error: LogError) -> BrokerError {
+        switch error {
+        case let .invalidBatch(format):
+            switch format {
+            case .crcMismatch, .lengthMismatch, .truncated, .unsupportedMagic: .corruptMessage(String(describing: format))
+            default: .invalidRecord(String(describing: format))
+            }
+        case let .batchTooLarge(bytes, limit): .messageTooLarge(bytes: bytes, limit: limit)
+        case let .offsetOutOfRange(requested, start, hw): .offsetOutOfRange(requested: requested, logStart: start, highWatermark: hw)
+        case .closed: .closed
+        default: .storage(error)
+        }
+    }
+}
