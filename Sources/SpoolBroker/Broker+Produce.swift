@@ -31,7 +31,7 @@ extension Broker {
     /// With `acks: .all` under `fsync=always` it returns once the batches are on disk.
     public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
         let partition = try partition(topic, index)
-        let batches = try splitBatches(records, maxBatchBytes: partition.log.config.maxBatchBytes)
+        let batches = try splitBatches(records, maxBatchBytes: partition.log.config.batchBytesLimit)
         var first: Partition.Appended?
         var last: Partition.Appended?
         var allDuplicates = true

@@ -73,8 +73,8 @@ final class Partition: Sendable {
     /// Appends one batch from a producer: producer rules, idempotence, then the log (which checks
     /// size, structure and CRC). Nothing is stored when it throws.
     func append(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> Appended {
-        guard batch.count <= log.config.maxBatchBytes else {
-            throw .messageTooLarge(bytes: batch.count, limit: log.config.maxBatchBytes)
+        guard batch.count <= log.config.batchBytesLimit else {
+            throw .messageTooLarge(bytes: batch.count, limit: log.config.batchBytesLimit)
         }
         let header: RecordBatchHeader
         do throws(FormatError) {

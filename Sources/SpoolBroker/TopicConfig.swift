@@ -48,9 +48,6 @@ public struct TopicConfig: Equatable, Sendable, Codable {
             }
             try apply(&config, value)
         }
-        if config.maxBatchBytes > config.segmentBytes {
-            throw .invalidConfig("max.message.bytes (\(config.maxBatchBytes)) must not exceed segment.bytes (\(config.segmentBytes))")
-        }
         do { try config.validate() } catch { throw .invalidConfig(String(describing: error)) }
         return config
     }

@@ -42,7 +42,8 @@ public struct LogConfig: Equatable, Sendable {
     public var retentionBytes: Int64? = nil
     /// `retention.ms`: delete segments whose newest record is older than this (nil: keep forever).
     public var retentionMs: Int64? = 7 * 24 * 3_600_000
-    /// `max.message.bytes`: the largest batch accepted.
+    /// `max.message.bytes`: the largest batch accepted (a batch must also fit in a segment; see
+    /// `batchBytesLimit`).
     public var maxBatchBytes: Int = 1_048_588
     /// `index.interval.bytes`: bytes between sparse index entries.
     public var indexIntervalBytes: Int = 4096
@@ -57,6 +58,9 @@ public struct LogConfig: Equatable, Sendable {
     public var recoveryCheckpointIntervalMs: Int = 5_000
 
     public init() {}
+
+    /// The largest batch an append takes: `max.message.bytes`, but never more than a segment holds.
+    public var batchBytesLimit: Int { min(maxBatchBytes, segmentBytes) }
 
     /// Smallest segment that still holds a batch of a few records.
     public static let segmentBytesMin = 128
@@ -73,8 +77,8 @@ public struct LogConfig: Equatable, Sendable {
         try check(segmentMs.map { $0 > 0 } ?? true, "segment.ms must be positive")
         try check(retentionBytes.map { $0 >= 0 } ?? true, "retention.bytes must not be negative")
         try check(retentionMs.map { $0 >= 0 } ?? true, "retention.ms must not be negative")
-        try check(maxBatchBytes >= RecordBatchLimits.minimumBatchBytes && maxBatchBytes <= segmentBytes,
-                  "max.message.bytes must be between \(RecordBatchLimits.minimumBatchBytes) and segment.bytes (\(segmentBytes)), not \(maxBatchBytes)")
+        try check(maxBatchBytes >= RecordBatchLimits.minimumBatchBytes,
+                  "max.message.bytes must be at least \(RecordBatchLimits.minimumBatchBytes), not \(maxBatchBytes)")
         try check(indexIntervalBytes >= 0, "index.interval.bytes must not be negative")
         try check(indexBytesMax >= 4 * TimeIndex.entrySize, "segment.index.bytes must be at least \(4 * TimeIndex.entrySize)")
         try check(preallocateBytes >= 4096, "the preallocation step must be at least 4096 bytes")

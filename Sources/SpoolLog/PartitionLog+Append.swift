@@ -10,8 +10,8 @@ extension PartitionLog {
     /// once space is freed), `.closed`, `.failed` (after a failed flush).
     @discardableResult
     public func append(_ batch: UnsafeRawBufferPointer) throws(LogError) -> AppendResult {
-        guard batch.count <= config.maxBatchBytes else {
-            throw .batchTooLarge(bytes: batch.count, limit: config.maxBatchBytes)
+        guard batch.count <= config.batchBytesLimit else {
+            throw .batchTooLarge(bytes: batch.count, limit: config.batchBytesLimit)
         }
         let header: RecordBatchHeader
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }

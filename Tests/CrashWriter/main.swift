@@ -26,7 +26,6 @@ let tag = arguments[2]
 
 var config = LogConfig()
 config.segmentBytes = 256 << 10
-config.maxBatchBytes = 64 << 10
 config.preallocateBytes = 64 << 10
 config.indexIntervalBytes = 512
 config.fsync = .always

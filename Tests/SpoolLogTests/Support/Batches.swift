@@ -36,7 +36,6 @@ func values(_ batches: [RecordBatch]) -> [String] {
 func testConfig(segmentBytes: Int = 64 << 10, fsync: FsyncPolicy = .always) -> LogConfig {
     var config = LogConfig()
     config.segmentBytes = segmentBytes
-    config.maxBatchBytes = min(config.maxBatchBytes, segmentBytes)
     config.preallocateBytes = 16 << 10
     config.indexIntervalBytes = 256
     config.fsync = fsync

@@ -1,0 +1,82 @@
+import Foundation
+import SpoolBroker
+import Testing
+
+@Suite struct BrokerOffsetTests {
+    @Test func committedOffsetsAndLagSurviveARestart() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try Broker.open(data.config())
+        try broker.createTopic("jobs", partitions: 2)
+        for _ in 0..<5 { _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 2), acks: .all) }
+        _ = try await broker.produce(topic: "jobs", partition: 1, records: batch("b", count: 4), acks: .all)
+        try await broker.storeOffsets(group: "mailers", [
+            TopicPartition("jobs", 0): CommittedOffset(offset: 7, metadata: "worker-1"),
+            TopicPartition("jobs", 1): CommittedOffset(offset: 4),
+        ])
+        try await broker.storeOffsets(group: "mailers", [TopicPartition("jobs", 0): CommittedOffset(offset: 8, metadata: "worker-2")])
+        try broker.close()
+
+        broker = try Broker.open(data.config())
+        let committed = broker.committedOffsets(group: "mailers")
+        #expect(committed[TopicPartition("jobs", 0)]?.offset == 8)
+        #expect(committed[TopicPartition("jobs", 0)]?.metadata == "worker-2")
+        #expect(committed[TopicPartition("jobs", 1)]?.offset == 4)
+        #expect(committed[TopicPartition("jobs", 0)].map { $0.commitTimestampMs > 0 } == true)
+        let lag = broker.lag(group: "mailers")
+        #expect(lag.map(\.lag) == [2, 0])
+        #expect(lag.map(\.highWatermark) == [10, 4])
+        #expect(broker.committedOffsets(group: "nobody").isEmpty)
+        #expect(broker.groupsWithOffsets() == ["mailers"])
+        try broker.close()
+    }
+
+    @Test func badCommitsAreRefusedAndStoreNothing() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        await #expect(throws: BrokerError.unknownTopicOrPartition(topic: "jobs", partition: 3)) {
+            try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 1), TopicPartition("jobs", 3): CommittedOffset(offset: 1)])
+        }
+        await #expect(throws: BrokerError.group(.offsetMetadataTooLarge)) {
+            try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 1, metadata: String(repeating: "m", count: 5000))])
+        }
+        await #expect(throws: BrokerError.group(.invalidGroupId)) {
+            try await broker.storeOffsets(group: "", [TopicPartition("jobs", 0): CommittedOffset(offset: 1)])
+        }
+        #expect(broker.committedOffsets(group: "g").isEmpty)
+    }
+
+    @Test func offsetsOfADeletedTopicGoWithIt() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("gone")
+        try broker.createTopic("kept")
+        try await broker.storeOffsets(group: "g", [TopicPartition("gone", 0): CommittedOffset(offset: 0), TopicPartition("kept", 0): CommittedOffset(offset: 0)])
+        try await broker.deleteTopic("gone")
+        #expect(Array(broker.committedOffsets(group: "g").keys) == [TopicPartition("kept", 0)])
+    }
+
+    @Test func offsetsAheadOfTheLogAfterACrashAreBroughtBackToItsEnd() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try Broker.open(data.config())
+        try broker.createTopic("jobs")
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 4), acks: .all)
+        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 4)])
+        try broker.close()
+        // Simulate a partition that lost its tail (say under fsync=never): truncate its log file.
+        let segment = data.path + "/jobs-0/00000000000000000000.log"
+        let handle = try #require(FileHandle(forWritingAtPath: segment))
+        try handle.truncate(atOffset: 0)
+        try handle.close()
+        try? FileManager.default.removeItem(atPath: data.path + "/jobs-0/recovery-point")
+        broker = try Broker.open(data.config())
+        #expect(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)]?.offset == 0)
+        try broker.close()
+    }
+}

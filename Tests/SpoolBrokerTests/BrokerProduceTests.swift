@@ -1,0 +1,114 @@
+import SpoolBroker
+import SpoolFormat
+import Testing
+
+@Suite struct BrokerProduceTests {
+    @Test func idempotentRetryAfterAReopenGetsItsOriginalOffsetAndStoresNothing() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try Broker.open(data.config())
+        try broker.createTopic("jobs", partitions: 1)
+        let (id, epoch) = try broker.initProducerId()
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("plain"), acks: .all)
+        let first = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 3, producerId: id, epoch: epoch, sequence: 0), acks: .all)
+        let second = try await broker.produce(topic: "jobs", partition: 0, records: batch("b", count: 2, producerId: id, epoch: epoch, sequence: 3), acks: .all)
+        #expect(first.baseOffset == 2)
+        #expect(second.baseOffset == 5)
+        try broker.close()
+
+        // Clean restart: producer state comes from the snapshot.
+        broker = try Broker.open(data.config())
+        let retried = try await broker.produce(topic: "jobs", partition: 0, records: batch("b", count: 2, producerId: id, epoch: epoch, sequence: 3), acks: .all)
+        #expect(retried.baseOffset == 5 && retried.lastOffset == 6 && retried.duplicate)
+        let olderRetry = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 3, producerId: id, epoch: epoch, sequence: 0), acks: .all)
+        #expect(olderRetry.baseOffset == 2 && olderRetry.duplicate)
+        #expect(try await values(broker, "jobs") == ["plain-0", "plain-1", "a-0", "a-1", "a-2", "b-0", "b-1"])
+        let next = try await broker.produce(topic: "jobs", partition: 0, records: batch("c", count: 1, producerId: id, epoch: epoch, sequence: 5), acks: .all)
+        #expect(next.baseOffset == 7 && !next.duplicate)
+        // Abandon without closing: producer state must come from the batch headers alone.
+        _ = broker
+        broker = try Broker.open(data.config())
+        let afterCrash = try await broker.produce(topic: "jobs", partition: 0, records: batch("c", count: 1, producerId: id, epoch: epoch, sequence: 5), acks: .all)
+        #expect(afterCrash.baseOffset == 7 && afterCrash.duplicate)
+        #expect(try await values(broker, "jobs").count == 8)
+        try broker.close()
+    }
+
+    @Test func sequenceGapsAndStaleEpochsAreRejected() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        let (id, _) = try broker.initProducerId()
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 2, producerId: id, epoch: 1, sequence: 0), acks: .all)
+        await #expect(throws: BrokerError.outOfOrderSequence(producerId: id, expected: 2, received: 5)) {
+            _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("gap", producerId: id, epoch: 1, sequence: 5), acks: .all)
+        }
+        await #expect(throws: BrokerError.invalidProducerEpoch(producerId: id, current: 1, received: 0)) {
+            _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("old", producerId: id, epoch: 0, sequence: 2), acks: .all)
+        }
+        await #expect(throws: BrokerError.outOfOrderSequence(producerId: id, expected: 0, received: 2)) {
+            _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("bump", producerId: id, epoch: 2, sequence: 2), acks: .all)
+        }
+        let bumped = try await broker.produce(topic: "jobs", partition: 0, records: batch("bump", producerId: id, epoch: 2, sequence: 0), acks: .all)
+        #expect(bumped.baseOffset == 2)
+        #expect(try await values(broker, "jobs") == ["a-0", "a-1", "bump-0", "bump-1"])
+    }
+
+    @Test func producerIdsAreNeverReused() throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try Broker.open(data.config())
+        let first = try (0..<3).map { _ in try broker.initProducerId().producerId }
+        try broker.close()
+        broker = try Broker.open(data.config())
+        let later = try broker.initProducerId().producerId
+        #expect(Set(first).count == 3)
+        #expect(later > first.max() ?? 0)
+        try broker.close()
+    }
+
+    @Test func badBatchesAreRefusedAndNothingIsStored() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("small", partitions: 1, configs: ["max.message.bytes": "1000"])
+        _ = try await broker.produce(topic: "small", partition: 0, records: batch("ok"), acks: .all)
+        let big = batch("big", count: 1, valueBytes: 2000)
+        await #expect(throws: BrokerError.messageTooLarge(bytes: big.count, limit: 1000)) {
+            _ = try await broker.produce(topic: "small", partition: 0, records: big, acks: .all)
+        }
+        var corrupt = batch("bad")
+        corrupt[corrupt.count - 2] ^= 1
+        await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: corrupt, acks: .all) } throws: {
+            ($0 as? BrokerError)?.code == .corruptMessage
+        }
+        // Two batches where the second is corrupt: neither is stored.
+        await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: batch("first") + corrupt, acks: .all) } throws: {
+            ($0 as? BrokerError)?.code == .corruptMessage
+        }
+        let control = RecordBatch(producing: [ProducerRecord(value: [1], timestamp: 1)], attributes: BatchAttributes(control: true)).encoded()
+        await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: control, acks: .all) } throws: {
+            ($0 as? BrokerError)?.code == .invalidRecord
+        }
+        await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: [1, 2, 3], acks: .all) } throws: {
+            ($0 as? BrokerError)?.code == .corruptMessage
+        }
+        #expect(try await values(broker, "small") == ["ok-0", "ok-1"])
+        #expect(try broker.describeTopic("small").partitions[0].logEndOffset == 2)
+    }
+
+    @Test func multipleBatchesInOneRequestAreAllStored() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        let result = try await broker.produce(topic: "jobs", partition: 0, records: batch("x", count: 2) + batch("y", count: 3), acks: .all)
+        #expect(result.baseOffset == 0)
+        #expect(result.lastOffset == 4)
+        #expect(try await values(broker, "jobs") == ["x-0", "x-1", "y-0", "y-1", "y-2"])
+    }
+}
