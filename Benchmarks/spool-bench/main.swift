@@ -1,1 +1,34 @@
-print("x")
+// spool-bench: Spool's benchmarks. Release builds only: `swift run -c release spool-bench …`.
+import Foundation
+
+let usage = """
+    usage: spool-bench <benchmark> [options]
+
+    benchmarks:
+      log      append and read one partition log under each fsync policy, beside raw disk and memcpy
+
+    Run spool-bench <benchmark> --help for its options.
+    """
+
+func fail(_ message: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(status)
+}
+
+var words = CommandLine.arguments.dropFirst()
+switch words.popFirst() {
+case "log":
+    let options: LogBenchmark.Options
+    do { options = try LogBenchmark.Options(words) } catch { fail("spool-bench log: \(error)\n\n" + LogBenchmark.help, status: 64) }
+    if options.help {
+        print(LogBenchmark.help)
+        exit(0)
+    }
+    do { try await LogBenchmark(options: options).run() } catch { fail("spool-bench log: \(error)", status: 1) }
+case "--help", "-h":
+    print(usage)
+case nil:
+    fail(usage, status: 64)
+case let other?:
+    fail("spool-bench: unknown benchmark '\(other)'\n\n" + usage, status: 64)
+}
