@@ -6,6 +6,7 @@ let usage = """
 
     benchmarks:
       log      append and read one partition log under each fsync policy, beside raw disk and memcpy
+      broker   in-process produce through the broker with 1, 4 and 16 producers, beside raw SpoolLog
 
     Run spool-bench <benchmark> --help for its options.
     """
@@ -25,6 +26,14 @@ case "log":
         exit(0)
     }
     do { try await LogBenchmark(options: options).run() } catch { fail("spool-bench log: \(error)", status: 1) }
+case "broker":
+    let options: BrokerBenchmark.Options
+    do { options = try BrokerBenchmark.Options(words) } catch { fail("spool-bench broker: \(error)\n\n" + BrokerBenchmark.help, status: 64) }
+    if options.help {
+        print(BrokerBenchmark.help)
+        exit(0)
+    }
+    do { try await BrokerBenchmark(options: options).run() } catch { fail("spool-bench broker: \(error)", status: 1) }
 case "--help", "-h":
     print(usage)
 case nil:

@@ -1,0 +1,113 @@
+import SpoolFormat
+import SpoolLog
+import SpoolSystem
+import Synchronization
+
+/// Spool in-process: a broker in a directory, with no server. Open it, create topics, send
+/// records and consume them as a member of a group, all with async/await.
+///
+/// ```swift
+/// let spool = try EmbeddedBroker.open(directory: "spool-data")
+/// try spool.createTopic("emails", partitions: 4)
+/// let sent = try await spool.send(topic: "emails", key: "user-42", value: "welcome")
+/// ```
+///
+/// Thread-safe. Records are on disk when `send` returns (under the default `fsync=always`).
+public final class EmbeddedBroker: Sendable {
+    /// The broker underneath, for everything the convenience API does not cover.
+    public let broker: Broker
+    private let spreader = Mutex(RoundRobinPartitioner())
+
+    /// Opens (creating if needed) a data directory; recovery of every partition happens here.
+    public static func open(directory: String, fsync: FsyncPolicy = .always, defaultPartitions: Int = 1,
+                            autoCreateTopics: Bool = true) throws(BrokerError) -> EmbeddedBroker {
+        var config = BrokerConfig(dataDirectory: directory)
+        config.log.fsync = fsync
+        config.defaultPartitions = defaultPartitions
+        config.autoCreateTopics = autoCreateTopics
+        return EmbeddedBroker(broker: try Broker.open(config))
+    }
+
+    /// Wraps a broker that is already open.
+    public init(broker: Broker) { self.broker = broker }
+
+    /// Creates a topic (see `Broker.createTopic` for the configs understood).
+    @discardableResult
+    public func createTopic(_ name: String, partitions: Int = 1, configs: [String: String] = [:]) throws(BrokerError) -> TopicDescription {
+        try broker.createTopic(name, partitions: partitions, configs: configs)
+    }
+
+    /// Where a record went.
+    public struct RecordMetadata: Equatable, Sendable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+    }
+
+    /// A record to send.
+    public struct OutgoingRecord: Sendable {
+        public var key: [UInt8]?
+        public var value: [UInt8]?
+        public var headers: [RecordHeader]
+        /// Milliseconds since the epoch (default: now).
+        public var timestamp: Int64?
+        /// Send to this partition instead of choosing by key.
+        public var partition: Int32?
+
+        public init(key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [], timestamp: Int64? = nil, partition: Int32? = nil) {
+            self.key = key
+            self.value = value
+            self.headers = headers
+            self.timestamp = timestamp
+            self.partition = partition
+        }
+
+        public init(key: String?, value: String, headers: [String: String] = [:]) {
+            self.init(key: key.map { Array($0.utf8) }, value: Array(value.utf8),
+                      headers: headers.sorted { $0.key < $1.key }.map { RecordHeader($0.key, $0.value) })
+        }
+    }
+
+    /// Sends one record and returns once it is stored (durable under `fsync=always`). The key
+    /// picks the partition with Kafka's murmur2, so the key lands where a Kafka client would put
+    /// it; records without a key are spread round robin.
+    public func send(topic: String, key: String?, value: String, headers: [String: String] = [:]) async throws(BrokerError) -> RecordMetadata {
+        try await send(topic: topic, records: [OutgoingRecord(key: key, value: value, headers: headers)])[0]
+    }
+
+    /// Sends records, one batch per partition, and returns where each went, in order.
+    public func send(topic: String, records: [OutgoingRecord]) async throws(BrokerError) -> [RecordMetadata] {
+        guard !records.isEmpty else { return [] }
+        let partitions = try broker.ensureTopic(topic).partitions.count
+        let now = currentTimeMs()
+        var byPartition: [Int32: [Int]] = [:]
+        for (index, record) in records.enumerated() {
+            let partition = try choosePartition(record, partitions: partitions, topic: topic)
+            byPartition[partition, default: []].append(index)
+        }
+        var results = [RecordMetadata?](repeating: nil, count: records.count)
+        for (partition, indexes) in byPartition.sorted(by: { $0.key < $1.key }) {
+            let batch = RecordBatch(producing: indexes.map { index in
+                let record = records[index]
+                return ProducerRecord(key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp ?? now)
+            }).encoded()
+            let stored = try await broker.produce(topic: topic, partition: partition, records: batch, acks: .all)
+            for (position, index) in indexes.enumerated() {
+                results[index] = RecordMetadata(topic: topic, partition: partition, offset: stored.baseOffset + Int64(position))
+            }
+        }
+        return results.compactMap { $0 }
+    }
+
+    private func choosePartition(_ record: OutgoingRecord, partitions: Int, topic: String) throws(BrokerError) -> Int32 {
+        if let partition = record.partition {
+            guard partition >= 0, Int(partition) < partitions else { throw .unknownTopicOrPartition(topic: topic, partition: partition) }
+            return partition
+        }
+        if let key = record.key { return Partitioner.partition(forKey: key, partitions: partitions) }
+        return spreader.withLock { $0.partition(partitions: partitions) }
+    }
+
+    /// Flushes and closes everything.
+    public func close() throws(BrokerError) { try broker.close() }
+}
