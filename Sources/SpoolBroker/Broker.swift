@@ -17,6 +17,8 @@ public final class Broker: Sendable {
     let topics: Mutex<[String: Topic]>
     let offsets: OffsetStore
     let producerIds: ProducerIdAllocator
+    /// Consumer groups (Kafka's classic protocol).
+    public let groups: GroupCoordinator
     /// Serialises topic creation and deletion (file work is done outside the `topics` lock).
     let topicChanges = Mutex(())
     let isClosed = Atomic(false)
@@ -75,6 +77,7 @@ public final class Broker: Sendable {
         self.topics = Mutex(topics)
         self.offsets = offsets
         self.producerIds = producerIds
+        self.groups = GroupCoordinator(limits: config.groupLimits)
         self.retentionTimer = RepeatingTimer(queue: DispatchQueue.global(qos: .utility), intervalMs: config.retentionCheckIntervalMs)
     }
 
@@ -83,6 +86,7 @@ public final class Broker: Sendable {
     public func close() throws(BrokerError) {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         retentionTimer.stop()
+        groups.shutdown()
         let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
         var firstError: BrokerError?
         for partition in all {

@@ -17,6 +17,8 @@ public struct BrokerConfig: Sendable {
     public var fetchWaitMaxMs: Int = 30_000
     /// Most topics the broker holds.
     public var topicsMax: Int = 10_000
+    /// Consumer-group limits (session timeouts allowed, members per group, …).
+    public var groupLimits = GroupCoordinator.Limits()
 
     public init(dataDirectory: String, log: LogConfig = LogConfig()) {
         self.dataDirectory = dataDirectory

@@ -1,0 +1,71 @@
+import SpoolFormat
+
+/// A consumer group as `spool group describe` shows it: members, who owns what, and lag.
+public struct GroupReport: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var memberId: String
+        public var clientId: String
+        public var clientHost: String
+        public var partitions: [TopicPartition]
+    }
+
+    public struct PartitionReport: Sendable, Equatable {
+        public var topicPartition: TopicPartition
+        /// Member id owning it, nil when no member does.
+        public var owner: String?
+        public var committed: Int64?
+        public var logEndOffset: Int64
+        public var lag: Int64?
+    }
+
+    public var group: String
+    public var state: GroupState
+    public var generationId: Int32
+    public var protocolName: String
+    public var members: [Member]
+    public var partitions: [PartitionReport]
+    /// Sum of the known lags.
+    public var totalLag: Int64 { partitions.compactMap(\.lag).reduce(0, +) }
+}
+
+extension Broker {
+    /// Stores offsets for a group member after the coordinator accepts the commit (member known,
+    /// generation current, no rebalance completing; or a standalone commit while the group has
+    /// no members), durably, before returning.
+    public func commitOffsets(group: String, generationId: Int32, memberId: String,
+                              offsets: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
+        let verdict = groups.validateOffsetCommit(groupId: group, generationId: generationId, memberId: memberId)
+        guard verdict == .none else { throw .group(verdict) }
+        try await storeOffsets(group: group, offsets)
+    }
+
+    /// Every group the broker knows, from the coordinator and from committed offsets.
+    public func listGroups() -> [GroupSummary] {
+        var summaries = Dictionary(uniqueKeysWithValues: groups.listGroups().map { ($0.groupId, $0) })
+        for group in groupsWithOffsets() where summaries[group] == nil {
+            summaries[group] = GroupSummary(groupId: group, protocolType: "consumer", state: .empty)
+        }
+        return summaries.values.sorted { $0.groupId < $1.groupId }
+    }
+
+    /// Members, assignments, committed offsets, end offsets and lag of a group.
+    public func describeGroup(_ group: String) -> GroupReport {
+        let description = groups.describe(groupId: group)
+        var owners: [TopicPartition: String] = [:]
+        let members = description.members.map { member -> GroupReport.Member in
+            let assigned = (try? ConsumerProtocol.decodeAssignment(member.assignment))?.partitions
+                .flatMap { topic, partitions in partitions.map { TopicPartition(topic, $0) } } ?? []
+            for topicPartition in assigned { owners[topicPartition] = member.memberId }
+            return GroupReport.Member(memberId: member.memberId, clientId: member.clientId, clientHost: member.clientHost,
+                                      partitions: assigned.sorted())
+        }
+        let partitions = lag(group: group, partitions: Array(owners.keys)).map { lag in
+            GroupReport.PartitionReport(topicPartition: lag.topicPartition, owner: owners[lag.topicPartition],
+                                        committed: lag.committed?.offset, logEndOffset: lag.highWatermark, lag: lag.lag)
+        }
+        let known = description.state != .dead || !partitions.isEmpty
+        return GroupReport(group: group, state: known && description.state == .dead ? .empty : description.state,
+                           generationId: description.generationId, protocolName: description.protocolName,
+                           members: members, partitions: partitions)
+    }
+}

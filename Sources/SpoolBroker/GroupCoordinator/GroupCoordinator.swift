@@ -1,0 +1,272 @@
+import Dispatch
+import Foundation
+import SpoolSystem
+import Synchronization
+
+/// Consumer groups with Kafka's classic protocol: members join, the leader's assignment is handed
+/// out by SyncGroup, heartbeats keep members in, and session and rebalance timeouts drive
+/// rebalances. Committed offsets are the broker's (`Broker.commitOffsets`); this type only says
+/// whether a commit may be accepted.
+///
+/// Thread-safe. JoinGroup and SyncGroup park (as async calls) until the rebalance step they wait
+/// for completes; one timer checks deadlines every `Limits.tickMs`. Nothing blocks under the lock:
+/// parked requests are woken after it is released.
+public final class GroupCoordinator: Sendable {
+    /// Named limits on what clients may ask for.
+    public struct Limits: Sendable {
+        public var sessionTimeoutMinMs = 6_000
+        public var sessionTimeoutMaxMs = 1_800_000
+        public var maxMembersPerGroup = 1_000
+        public var maxGroups = 100_000
+        /// Largest member metadata (subscription) or assignment, in bytes.
+        public var metadataBytesMax = 1 << 20
+        /// How often deadlines are checked.
+        public var tickMs = 100
+        /// Kafka's `group.initial.rebalance.delay.ms`: when an empty group gets its first member,
+        /// the join phase stays open this long (at most the rebalance timeout) so members starting
+        /// together land in one generation instead of rebalancing once per member.
+        public var initialRebalanceDelayMs = 3_000
+        public init() {}
+    }
+
+    public let limits: Limits
+    private let groups = Mutex<[String: ClassicGroup]>([:])
+    private let isShutDown = Atomic(false)
+    private let timer: RepeatingTimer
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+        timer = RepeatingTimer(queue: DispatchQueue(label: "spool.groups"), intervalMs: limits.tickMs)
+        timer.start { [weak self] in self?.tick() }
+    }
+
+    private static func now() -> UInt64 { monotonicNanoseconds() }
+
+    private func run(_ effects: [ClassicGroup.Effect]) { for effect in effects { effect() } }
+
+    // MARK: - JoinGroup
+
+    public func join(_ request: JoinGroupRequest) async -> JoinGroupResponse {
+        if let error = validate(request) { return .failure(error, memberId: request.memberId) }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<JoinGroupResponse, Never>) in
+            let (immediate, effects) = groups.withLock { groups in handleJoin(request, continuation, &groups) }
+            if let immediate { continuation.resume(returning: immediate) }
+            run(effects)
+        }
+    }
+
+    private func validate(_ request: JoinGroupRequest) -> KafkaErrorCode? {
+        if isShutDown.load(ordering: .acquiring) { return .coordinatorNotAvailable }
+        if request.groupId.isEmpty { return .invalidGroupId }
+        if !(limits.sessionTimeoutMinMs...limits.sessionTimeoutMaxMs).contains(request.sessionTimeoutMs) { return .invalidSessionTimeout }
+        if request.protocolType.isEmpty || request.protocols.isEmpty { return .inconsistentGroupProtocol }
+        if request.protocols.contains(where: { $0.metadata.count > limits.metadataBytesMax }) { return .invalidRequest }
+        return nil
+    }
+
+    /// Under the lock: either an immediate answer, or the continuation parked in the group.
+    private func handleJoin(_ request: JoinGroupRequest, _ continuation: CheckedContinuation<JoinGroupResponse, Never>,
+                            _ groups: inout [String: ClassicGroup]) -> (JoinGroupResponse?, [ClassicGroup.Effect]) {
+        let now = Self.now()
+        guard let group = groups[request.groupId] ?? (groups.count < limits.maxGroups ? ClassicGroup(groupId: request.groupId) : nil) else {
+            return (.failure(.coordinatorNotAvailable), [])
+        }
+        groups[request.groupId] = group
+        if !group.members.isEmpty, group.protocolType != request.protocolType || !group.supports(request.protocols, replacing: request.memberId) {
+            return (.failure(.inconsistentGroupProtocol, memberId: request.memberId), [])
+        }
+        var memberId = request.memberId
+        if memberId.isEmpty {
+            guard group.members.count + group.pendingMemberDeadlines.count < limits.maxMembersPerGroup else {
+                return (.failure(.groupMaxSizeReached), [])
+            }
+            memberId = "\(request.clientId.isEmpty ? "member" : request.clientId)-\(UUID().uuidString.lowercased())"
+            if request.requireKnownMemberId {
+                group.pendingMemberDeadlines[memberId] = now + UInt64(request.sessionTimeoutMs) * 1_000_000
+                return (.failure(.memberIdRequired, memberId: memberId), [])
+            }
+        } else if group.pendingMemberDeadlines.removeValue(forKey: memberId) == nil, group.member(memberId) == nil {
+            return (.failure(.unknownMemberId, memberId: memberId), [])
+        }
+        if group.members.isEmpty { group.protocolType = request.protocolType }
+
+        guard let member = group.member(memberId) else {
+            // A new member: it joins and everyone rebalances.
+            let member = GroupMember(memberId: memberId, request: request, now: now)
+            member.pendingJoin = continuation
+            let wasEmpty = group.members.isEmpty
+            group.add(member)
+            return (nil, group.prepareRebalance(now: now, initialDelayMs: wasEmpty ? limits.initialRebalanceDelayMs : 0))
+        }
+        member.lastSeenNs = now
+        member.sessionTimeoutMs = request.sessionTimeoutMs
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs
+        let protocolsChanged = member.protocols != request.protocols
+        member.protocols = request.protocols
+        switch group.state {
+        case .preparingRebalance:
+            var effects: [ClassicGroup.Effect] = []
+            let id = memberId
+            if let earlier = member.pendingJoin { effects.append { earlier.resume(returning: .failure(.rebalanceInProgress, memberId: id)) } }
+            member.pendingJoin = continuation
+            return (nil, effects + group.completeJoinIfReady(now: now))
+        case .completingRebalance, .stable:
+            // Kafka answers a follower that rejoins unchanged with the current generation; the
+            // leader, or a member whose protocols changed, starts a rebalance.
+            if !protocolsChanged && (group.state == .completingRebalance || memberId != group.leaderId) {
+                return (group.currentJoinResponse(for: member), [])
+            }
+            member.pendingJoin = continuation
+            return (nil, group.prepareRebalance(now: now))
+        case .empty, .dead:
+            member.pendingJoin = continuation
+            return (nil, group.prepareRebalance(now: now))
+        }
+    }
+
+    // MARK: - SyncGroup
+
+    public func sync(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String?, protocolType: String?,
+                     protocolName: String?, assignments: [String: [UInt8]]) async -> SyncGroupResponse {
+        if isShutDown.load(ordering: .acquiring) { return .failure(.coordinatorNotAvailable) }
+        if assignments.values.contains(where: { $0.count > limits.metadataBytesMax }) { return .failure(.invalidRequest) }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<SyncGroupResponse, Never>) in
+            let (immediate, effects) = groups.withLock { groups -> (SyncGroupResponse?, [ClassicGroup.Effect]) in
+                guard let group = groups[groupId], let member = group.member(memberId) else { return (.failure(.unknownMemberId), []) }
+                guard generationId == group.generation else { return (.failure(.illegalGeneration), []) }
+                if let protocolType, protocolType != group.protocolType { return (.failure(.inconsistentGroupProtocol), []) }
+                if let protocolName, protocolName != group.protocolName { return (.failure(.inconsistentGroupProtocol), []) }
+                member.lastSeenNs = Self.now()
+                switch group.state {
+                case .preparingRebalance: return (.failure(.rebalanceInProgress), [])
+                case .stable:
+                    return (SyncGroupResponse(error: .none, protocolType: group.protocolType, protocolName: group.protocolName,
+                                              assignment: member.assignment), [])
+                case .completingRebalance:
+                    var effects: [ClassicGroup.Effect] = []
+                    if let earlier = member.pendingSync { effects.append { earlier.resume(returning: .failure(.rebalanceInProgress)) } }
+                    member.pendingSync = continuation
+                    if memberId == group.leaderId { effects += group.completeSync(assignments: assignments) }
+                    return (nil, effects)
+                case .empty, .dead: return (.failure(.unknownMemberId), [])
+                }
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+            run(effects)
+        }
+    }
+
+    // MARK: - Heartbeat, LeaveGroup, offset commits
+
+    public func heartbeat(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String?) -> KafkaErrorCode {
+        if isShutDown.load(ordering: .acquiring) { return .coordinatorNotAvailable }
+        return groups.withLock { groups in
+            guard let group = groups[groupId], let member = group.member(memberId) else { return .unknownMemberId }
+            guard generationId == group.generation else { return .illegalGeneration }
+            member.lastSeenNs = Self.now()
+            return group.state == .preparingRebalance ? .rebalanceInProgress : .none
+        }
+    }
+
+    /// Removes members (LeaveGroup v3+ takes several); the rest rebalance at once.
+    public func leave(groupId: String, memberIds: [String]) -> (error: KafkaErrorCode, members: [String: KafkaErrorCode]) {
+        if isShutDown.load(ordering: .acquiring) { return (.coordinatorNotAvailable, [:]) }
+        let (result, effects) = groups.withLock { groups -> ((KafkaErrorCode, [String: KafkaErrorCode]), [ClassicGroup.Effect]) in
+            guard let group = groups[groupId] else {
+                return ((.none, Dictionary(uniqueKeysWithValues: memberIds.map { ($0, KafkaErrorCode.unknownMemberId) })), [])
+            }
+            var errors: [String: KafkaErrorCode] = [:]
+            var effects: [ClassicGroup.Effect] = []
+            for memberId in memberIds {
+                if group.member(memberId) != nil {
+                    effects += group.remove(memberId, error: .unknownMemberId)
+                    errors[memberId] = KafkaErrorCode.none
+                } else {
+                    errors[memberId] = group.pendingMemberDeadlines.removeValue(forKey: memberId) != nil ? KafkaErrorCode.none : .unknownMemberId
+                }
+            }
+            if errors.values.contains(.none) { effects += group.membershipChanged(now: Self.now()) }
+            return ((.none, errors), effects)
+        }
+        run(effects)
+        return result
+    }
+
+    /// Whether an OffsetCommit with this generation and member may be stored. A standalone commit
+    /// (generation -1, member "") is accepted only while the group has no members.
+    public func validateOffsetCommit(groupId: String, generationId: Int32, memberId: String) -> KafkaErrorCode {
+        if groupId.isEmpty { return .invalidGroupId }
+        return groups.withLock { groups in
+            guard let group = groups[groupId], !group.members.isEmpty else {
+                return generationId < 0 && memberId.isEmpty ? .none : .illegalGeneration
+            }
+            if generationId < 0 && memberId.isEmpty { return .illegalGeneration }
+            guard let member = group.member(memberId) else { return .unknownMemberId }
+            guard generationId == group.generation else { return .illegalGeneration }
+            if group.state == .completingRebalance { return .rebalanceInProgress }
+            member.lastSeenNs = Self.now()
+            return .none
+        }
+    }
+
+    // MARK: - Inspection
+
+    public func listGroups() -> [GroupSummary] {
+        groups.withLock { groups in
+            groups.values.map { GroupSummary(groupId: $0.groupId, protocolType: $0.protocolType ?? "", state: $0.state) }
+                .sorted { $0.groupId < $1.groupId }
+        }
+    }
+
+    /// A group's state and members; state `.dead` for a group the coordinator does not know.
+    public func describe(groupId: String) -> GroupDescription {
+        groups.withLock { groups in
+            guard let group = groups[groupId] else {
+                return GroupDescription(groupId: groupId, state: .dead, protocolType: "", protocolName: "", generationId: -1, leaderId: "", members: [])
+            }
+            return GroupDescription(
+                groupId: groupId, state: group.state, protocolType: group.protocolType ?? "", protocolName: group.protocolName ?? "",
+                generationId: group.generation, leaderId: group.leaderId ?? "",
+                members: group.members.map {
+                    MemberDescription(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId,
+                                      clientHost: $0.clientHost, metadata: $0.metadata(for: group.protocolName), assignment: $0.assignment)
+                })
+        }
+    }
+
+    /// Members' current assignments (member id → assignment bytes).
+    public func assignments(groupId: String) -> [String: [UInt8]] {
+        groups.withLock { groups in
+            Dictionary(uniqueKeysWithValues: (groups[groupId]?.members ?? []).map { ($0.memberId, $0.assignment) })
+        }
+    }
+
+    /// Stops the timer and answers every parked join and sync with COORDINATOR_NOT_AVAILABLE.
+    public func shutdown() {
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        timer.stop()
+        let effects = groups.withLock { groups -> [ClassicGroup.Effect] in
+            var effects: [ClassicGroup.Effect] = []
+            for group in groups.values {
+                for member in group.members {
+                    if let join = member.pendingJoin {
+                        member.pendingJoin = nil
+                        effects.append { join.resume(returning: .failure(.coordinatorNotAvailable)) }
+                    }
+                    if let sync = member.pendingSync {
+                        member.pendingSync = nil
+                        effects.append { sync.resume(returning: .failure(.coordinatorNotAvailable)) }
+                    }
+                }
+            }
+            return effects
+        }
+        run(effects)
+    }
+
+    private func tick() {
+        let now = Self.now()
+        let effects = groups.withLock { groups in groups.values.flatMap { $0.tick(now: now) } }
+        run(effects)
+    }
+}

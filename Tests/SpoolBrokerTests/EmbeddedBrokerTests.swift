@@ -1,0 +1,141 @@
+import SpoolBroker
+import SpoolFormat
+import Testing
+
+@Suite struct EmbeddedBrokerTests {
+    static func open(_ data: TestDataDirectory) throws -> EmbeddedBroker {
+        var config = data.config()
+        config.groupLimits.initialRebalanceDelayMs = 100
+        config.groupLimits.tickMs = 10
+        return EmbeddedBroker(broker: try Broker.open(config))
+    }
+
+    static var options: GroupConsumer.Options {
+        var options = GroupConsumer.Options()
+        options.heartbeatIntervalMs = 50
+        options.pollWaitMs = 100
+        return options
+    }
+
+    /// Polls until `count` records arrived or 10 s passed.
+    static func receive(_ consumer: GroupConsumer, count: Int) async throws -> [ConsumerRecord] {
+        var records: [ConsumerRecord] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while records.count < count && ContinuousClock.now < deadline {
+            let batch = try await consumer.poll()
+            for record in batch { consumer.markConsumed(record) }
+            records += batch
+        }
+        return records
+    }
+
+    @Test func keysGoWhereKafkaPutsThemAndSendsAreDurable() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var spool = try Self.open(data)
+        try spool.createTopic("emails", partitions: 4)
+        var placed: [String: Int32] = [:]
+        for user in ["alice", "bob", "carol", "dave", "erin"] {
+            let sent = try await spool.send(topic: "emails", key: user, value: "hello \(user)", headers: ["spool-job-id": "job-\(user)"])
+            #expect(sent.partition == Partitioner.partition(forKey: Array(user.utf8), partitions: 4))
+            placed[user] = sent.partition
+        }
+        let again = try await spool.send(topic: "emails", key: "alice", value: "second")
+        #expect(again.partition == placed["alice"])
+        #expect(again.offset == 1, "one key, one partition, in order")
+        try spool.close()
+
+        spool = try Self.open(data)
+        let described = try spool.broker.describeTopic("emails")
+        #expect(described.partitions.map(\.highWatermark).reduce(0, +) == 6)
+        try spool.close()
+    }
+
+    @Test func aGroupSharesPartitionsCommitsAndResumesAfterARestart() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var spool = try Self.open(data)
+        try spool.createTopic("jobs", partitions: 4)
+        let records = (0..<200).map { EmbeddedBroker.OutgoingRecord(key: "user-\($0 % 37)", value: "job-\($0)") }
+        _ = try await spool.send(topic: "jobs", records: records)
+
+        let members = spool
+        async let first = members.consumer(group: "workers", topics: ["jobs"], options: Self.options)
+        async let second = members.consumer(group: "workers", topics: ["jobs"], options: Self.options)
+        let (a, b) = try await (first, second)
+        #expect(a.generation == b.generation)
+        #expect(Set(a.assignment).isDisjoint(with: Set(b.assignment)))
+        #expect(Set(a.assignment + b.assignment) == Set((0..<4).map { TopicPartition("jobs", Int32($0)) }))
+
+        var received: [ConsumerRecord] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while received.count < 200 && ContinuousClock.now < deadline {
+            for consumer in [a, b] {
+                let batch = try await consumer.poll()
+                for record in batch { consumer.markConsumed(record) }
+                received += batch
+            }
+        }
+        #expect(received.count == 200)
+        #expect(Set(received.map { $0.valueString ?? "" }).count == 200, "each record exactly once across the group")
+        for record in received where record.keyString == "user-5" {
+            #expect(record.partition == Partitioner.partition(forKey: Array("user-5".utf8), partitions: 4))
+        }
+        try await a.commit()
+        try await b.commit()
+        let report = spool.broker.describeGroup("workers")
+        #expect(report.state == .stable)
+        #expect(report.members.count == 2)
+        #expect(report.totalLag == 0)
+        a.close()
+        b.close()
+
+        _ = try await spool.send(topic: "jobs", records: (0..<10).map { EmbeddedBroker.OutgoingRecord(key: "user-\($0)", value: "late-\($0)") })
+        try spool.close()
+
+        spool = try Self.open(data)
+        #expect(spool.broker.describeGroup("workers").totalLag == 10, "committed offsets and lag survive the restart")
+        let resumed = try await spool.consumer(group: "workers", topics: ["jobs"], options: Self.options)
+        let rest = try await Self.receive(resumed, count: 10)
+        #expect(Set(rest.compactMap(\.valueString)) == Set((0..<10).map { "late-\($0)" }), "resumes at the committed offsets")
+        try await resumed.commit()
+        #expect(spool.broker.describeGroup("workers").totalLag == 0)
+        resumed.close()
+        try spool.close()
+    }
+
+    @Test func theRecordsSequenceHandsOutRecordsAndCommitsWhatWasHandedOut() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let spool = try Self.open(data)
+        defer { try? spool.close() }
+        _ = try await spool.send(topic: "events", records: (0..<5).map { EmbeddedBroker.OutgoingRecord(key: nil, value: "e\($0)") })
+        let consumer = try await spool.consumer(group: "readers", topics: ["events"], options: Self.options)
+        var seen: [String] = []
+        for try await record in consumer.records {
+            seen.append(record.valueString ?? "")
+            if seen.count == 3 { break }
+        }
+        try await consumer.commit()
+        #expect(seen == ["e0", "e1", "e2"])
+        #expect(spool.broker.committedOffsets(group: "readers")[TopicPartition("events", 0)]?.offset == 3)
+        consumer.close()
+    }
+
+    @Test func badInputIsAClearError() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var config = data.config()
+        config.autoCreateTopics = false
+        let spool = EmbeddedBroker(broker: try Broker.open(config))
+        defer { try? spool.close() }
+        await #expect(throws: BrokerError.unknownTopicOrPartition(topic: "nope", partition: nil)) {
+            _ = try await spool.send(topic: "nope", key: "k", value: "v")
+        }
+        try spool.createTopic("one", partitions: 1)
+        await #expect(throws: BrokerError.unknownTopicOrPartition(topic: "one", partition: 3)) {
+            _ = try await spool.send(topic: "one", records: [EmbeddedBroker.OutgoingRecord(key: nil, value: [1], partition: 3)])
+        }
+        await #expect { _ = try await spool.consumer(group: "", topics: ["one"]) } throws: { ($0 as? BrokerError)?.code == .invalidGroupId }
+    }
+}
