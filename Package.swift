@@ -17,7 +17,9 @@ let package = Package(
         .target(name: "SpoolFormat", dependencies: ["CSpool"]),
         .target(name: "SpoolLog", dependencies: ["SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolBroker", dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"]),
-        .executableTarget(name: "spool", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat"]),
+        .target(name: "SpoolWire", dependencies: ["SpoolFormat"]),
+        .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
+        .executableTarget(name: "spool", dependencies: ["SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
             dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],

@@ -17,6 +17,7 @@ let usage = """
     usage: spool <command> [options]
 
     commands:
+      serve       serve a data directory to Kafka clients (see spool serve --help)
       demo        append records to a durable log and read them back (see spool demo --help)
       log dump    print the segments and batches of a partition directory
 
@@ -26,6 +27,8 @@ let usage = """
 let words = CommandLine.arguments.dropFirst()
 let status: Int32
 switch words.first {
+case "serve":
+    status = ServeCommand.run(words.dropFirst())
 case "demo":
     status = await DemoCommand.run(words.dropFirst())
 case "log":

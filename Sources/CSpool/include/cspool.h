@@ -24,3 +24,32 @@ int spool_crc32c_hardware_available(void);
 int spool_fallocate(int fd, int64_t offset, int64_t length);
 
 #endif
+
+// ---- Event loop support: epoll with its packed struct kept on the C side ----
+
+#define SPOOL_EVENT_READ 1u
+#define SPOOL_EVENT_WRITE 2u
+#define SPOOL_EVENT_HANGUP 4u
+#define SPOOL_EVENT_ERROR 8u
+
+/// epoll_create1(EPOLL_CLOEXEC). Returns the descriptor, or -1 with errno set.
+int spool_epoll_create(void);
+/// Registers (op 0), changes (op 1) or removes (op 2) `fd` with interest in SPOOL_EVENT_* `events`
+/// (level-triggered). Returns 0, or -1 with errno set.
+int spool_epoll_control(int epfd, int op, int fd, uint32_t events);
+/// Waits up to `timeout_ms` (-1: forever) and fills `fds`/`events` (SPOOL_EVENT_* bits) with at most
+/// `capacity` ready descriptors. Returns their count, or -1 with errno set.
+int spool_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int capacity, int timeout_ms);
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
+int spool_eventfd(void);
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
+int spool_accept(int fd);
+/// A non-blocking TCP listener on `host` (IPv4 dotted quad) and `port` with SO_REUSEADDR; port 0
+/// picks a free one. Returns the descriptor, or -1 with errno set.
+int spool_listen_tcp(const char *host, uint16_t port, int backlog);
+/// The local port of a bound socket, or -1.
+int spool_local_port(int fd);
+/// The peer address of a connected socket as "a.b.c.d:port" into `buffer`. Returns 0 or -1.
+int spool_peer_name(int fd, char *buffer, size_t capacity);
+/// TCP_NODELAY on.
+int spool_set_nodelay(int fd);

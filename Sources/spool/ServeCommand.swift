@@ -1,0 +1,101 @@
+import Dispatch
+import Glibc
+import SpoolBroker
+import SpoolLog
+import SpoolServer
+
+/// `spool serve`: the Kafka-protocol broker.
+enum ServeCommand {
+    static let help = """
+        usage: spool serve [--data DIR] [--listen HOST:PORT] [--fsync POLICY] [--partitions N]
+                           [--auto-create-topics true|false] [--advertise HOST:PORT]
+
+        Serves the data directory to Kafka clients (kcat, librdkafka, kafka-python, aiokafka, Java)
+        until SIGINT or SIGTERM, then flushes and closes every partition.
+
+        options:
+          --data DIR                 data directory (default: ./spool-data)
+          --listen HOST:PORT         IPv4 address to listen on (default: 127.0.0.1:9092; port 0 picks one)
+          --fsync POLICY             always | interval=<ms> | never (default: always)
+          --partitions N             partitions of auto-created topics (default: 1)
+          --auto-create-topics BOOL  create topics on first produce or metadata request (default: true)
+          --advertise HOST:PORT      where clients are told to connect (default: the listen address)
+        """
+
+    static func run(_ words: ArraySlice<String>) -> Int32 {
+        var config = BrokerConfig(dataDirectory: "spool-data")
+        var server = ServerConfig()
+        do {
+            let arguments = try Arguments(words, valued: ["data", "listen", "fsync", "partitions", "auto-create-topics", "advertise"])
+            if arguments.wantsHelp {
+                print(help)
+                return ExitCode.success
+            }
+            guard arguments.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument '\(arguments.positional[0])'") }
+            config.dataDirectory = arguments.options["data"] ?? config.dataDirectory
+            config.log.fsync = try FsyncPolicy(parsing: arguments.options["fsync"] ?? "always")
+            config.defaultPartitions = try arguments.integer("partitions", default: 1, range: 1...10_000)
+            switch arguments.options["auto-create-topics"] ?? "true" {
+            case "true": config.autoCreateTopics = true
+            case "false": config.autoCreateTopics = false
+            case let other: throw Arguments.UsageError(description: "--auto-create-topics must be true or false, not '\(other)'")
+            }
+            (server.host, server.port) = try address(arguments.options["listen"] ?? "127.0.0.1:9092", flag: "--listen")
+            if let advertise = arguments.options["advertise"] {
+                let (host, port) = try address(advertise, flag: "--advertise")
+                server.advertisedHost = host
+                server.advertisedPort = port
+            }
+        } catch {
+            printError("spool serve: \(error)\n\n" + help)
+            return ExitCode.usage
+        }
+        do {
+            let broker = try Broker.open(config)
+            let running: Server
+            do { running = try Server(config: server, broker: broker) } catch {
+                try? broker.close()
+                throw error
+            }
+            ServerLog.listening(host: server.host, port: running.port, data: config.dataDirectory, fsync: config.log.fsync,
+                                topics: broker.listTopics().count)
+            waitForSignal()
+            ServerLog.stopping()
+            running.stop()
+            try broker.close()
+            ServerLog.stopped()
+            return ExitCode.success
+        } catch {
+            printError("spool serve: \(error)")
+            return ExitCode.failure
+        }
+    }
+
+    static func address(_ text: String, flag: String) throws -> (String, UInt16) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            throw Arguments.UsageError(description: "\(flag) must be HOST:PORT, not '\(text)'")
+        }
+        let host = String(text[..<colon])
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) else {
+            throw Arguments.UsageError(description: "\(flag) needs an IPv4 address such as 127.0.0.1, not '\(host)'")
+        }
+        return (host, port)
+    }
+
+    /// Blocks until SIGINT or SIGTERM.
+    private static func waitForSignal() {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let done = DispatchSemaphore(value: 0)
+        let sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { done.signal() }
+            source.resume()
+            return source
+        }
+        done.wait()
+        for source in sources { source.cancel() }
+    }
+}
