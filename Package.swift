@@ -32,6 +32,11 @@ let package = Package(
         ),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
+        .testTarget(
+            name: "SpoolServerTests",
+            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "spool"],
+            exclude: []
+        ),
         .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",
