@@ -9,6 +9,7 @@ enum ServeCommand {
     static let help = """
         usage: spool serve [--data DIR] [--listen HOST:PORT] [--fsync POLICY] [--partitions N]
                            [--auto-create-topics true|false] [--advertise HOST:PORT]
+                           [--max-connections N] [--max-frame-bytes N] [--idle-timeout-ms N]
 
         Serves the data directory to Kafka clients (kcat, librdkafka, kafka-python, aiokafka, Java)
         until SIGINT or SIGTERM, then flushes and closes every partition.
@@ -20,13 +21,17 @@ enum ServeCommand {
           --partitions N             partitions of auto-created topics (default: 1)
           --auto-create-topics BOOL  create topics on first produce or metadata request (default: true)
           --advertise HOST:PORT      where clients are told to connect (default: the listen address)
+          --max-connections N        open connections allowed; more are closed at once (default: 10000)
+          --max-frame-bytes N        largest request; a larger one closes its connection (default: 104857600)
+          --idle-timeout-ms N        close connections silent this long (default: 600000)
         """
 
     static func run(_ words: ArraySlice<String>) -> Int32 {
         var config = BrokerConfig(dataDirectory: "spool-data")
         var server = ServerConfig()
         do {
-            let arguments = try Arguments(words, valued: ["data", "listen", "fsync", "partitions", "auto-create-topics", "advertise"])
+            let arguments = try Arguments(words, valued: ["data", "listen", "fsync", "partitions", "auto-create-topics", "advertise",
+                                                      "max-connections", "max-frame-bytes", "idle-timeout-ms"])
             if arguments.wantsHelp {
                 print(help)
                 return ExitCode.success
@@ -35,6 +40,9 @@ enum ServeCommand {
             config.dataDirectory = arguments.options["data"] ?? config.dataDirectory
             config.log.fsync = try FsyncPolicy(parsing: arguments.options["fsync"] ?? "always")
             config.defaultPartitions = try arguments.integer("partitions", default: 1, range: 1...10_000)
+            server.connectionsMax = try arguments.integer("max-connections", default: server.connectionsMax, range: 1...1_000_000)
+            server.frameBytesMax = try arguments.integer("max-frame-bytes", default: server.frameBytesMax, range: 1024...(1 << 30))
+            server.idleTimeoutMs = try arguments.integer("idle-timeout-ms", default: server.idleTimeoutMs, range: 100...86_400_000)
             switch arguments.options["auto-create-topics"] ?? "true" {
             case "true": config.autoCreateTopics = true
             case "false": config.autoCreateTopics = false

@@ -13,12 +13,13 @@ enum GroupTest {
     static let topic = "jobs"
 
     /// A coordinator with small timeouts: sessions down to 50 ms, deadlines checked every 10 ms,
-    /// and a 100 ms initial rebalance delay so members starting together share a generation.
+    /// and a 250 ms initial rebalance delay so members starting together share a generation even
+    /// on a loaded machine.
     static func coordinator(_ configure: (inout GroupCoordinator.Limits) -> Void = { _ in }) -> GroupCoordinator {
         var limits = GroupCoordinator.Limits()
         limits.sessionTimeoutMinMs = 50
         limits.tickMs = 10
-        limits.initialRebalanceDelayMs = 100
+        limits.initialRebalanceDelayMs = 250
         configure(&limits)
         return GroupCoordinator(limits: limits)
     }

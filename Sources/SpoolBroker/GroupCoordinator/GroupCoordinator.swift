@@ -20,6 +20,9 @@ public final class GroupCoordinator: Sendable {
         public var maxGroups = 100_000
         /// Largest member metadata (subscription) or assignment, in bytes.
         public var metadataBytesMax = 1 << 20
+        /// Longest rebalance a member may ask for (its JoinGroup rebalance timeout is capped here),
+        /// so one member cannot hold a group's join phase open for days.
+        public var rebalanceTimeoutMaxMs = 300_000
         /// How often deadlines are checked.
         public var tickMs = 100
         /// Kafka's `group.initial.rebalance.delay.ms`: when an empty group gets its first member,
@@ -48,6 +51,8 @@ public final class GroupCoordinator: Sendable {
 
     public func join(_ request: JoinGroupRequest) async -> JoinGroupResponse {
         if let error = validate(request) { return .failure(error, memberId: request.memberId) }
+        var request = request
+        request.rebalanceTimeoutMs = min(max(request.rebalanceTimeoutMs, 0), limits.rebalanceTimeoutMaxMs)
         return await withCheckedContinuation { (continuation: CheckedContinuation<JoinGroupResponse, Never>) in
             let (immediate, effects) = groups.withLock { groups in handleJoin(request, continuation, &groups) }
             if let immediate { continuation.resume(returning: immediate) }
