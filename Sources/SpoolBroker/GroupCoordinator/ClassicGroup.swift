@@ -62,6 +62,9 @@ final class ClassicGroup {
 
     func member(_ id: String) -> GroupMember? { members.first { $0.memberId == id } }
 
+    /// Empty with no member id outstanding: nothing is lost when the coordinator forgets it.
+    var isIdle: Bool { state == .empty && members.isEmpty && pendingMemberDeadlines.isEmpty }
+
     func add(_ member: GroupMember) { members.append(member) }
 
     /// Whether `protocols` share a name with every current member other than `memberId`.
@@ -103,9 +106,12 @@ final class ClassicGroup {
         return effects + completeJoinIfReady(now: now)
     }
 
-    /// Completes the join phase when every member has rejoined.
+    /// Completes the join phase when every member has rejoined and no id handed out with
+    /// MEMBER_ID_REQUIRED is still to come back (Kafka's `hasAllMembersJoined`), so members doing
+    /// the two-step join together share a generation.
     func completeJoinIfReady(now: UInt64) -> [Effect] {
-        guard state == .preparingRebalance, now >= joinNotBeforeNs, members.allSatisfy({ $0.pendingJoin != nil }) else { return [] }
+        guard state == .preparingRebalance, now >= joinNotBeforeNs, pendingMemberDeadlines.isEmpty,
+              members.allSatisfy({ $0.pendingJoin != nil }) else { return [] }
         return completeJoin(now: now)
     }
 
@@ -167,11 +173,14 @@ final class ClassicGroup {
         return best
     }
 
-    /// Stores the leader's assignments and answers every parked SyncGroup.
-    func completeSync(assignments: [String: [UInt8]]) -> [Effect] {
+    /// Stores the leader's assignments and answers every parked SyncGroup. Every member's session
+    /// restarts (as Kafka's `propagateAssignment` does): a follower parked while the leader
+    /// assigned must get a whole session to send its first heartbeat.
+    func completeSync(assignments: [String: [UInt8]], now: UInt64) -> [Effect] {
         state = .stable
         var effects: [Effect] = []
         for member in members {
+            member.lastSeenNs = now
             member.assignment = assignments[member.memberId] ?? []
             guard let sync = member.pendingSync else { continue }
             member.pendingSync = nil

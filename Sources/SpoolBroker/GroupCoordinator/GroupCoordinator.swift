@@ -72,8 +72,13 @@ public final class GroupCoordinator: Sendable {
     /// Under the lock: either an immediate answer, or the continuation parked in the group.
     private func handleJoin(_ request: JoinGroupRequest, _ continuation: CheckedContinuation<JoinGroupResponse, Never>,
                             _ groups: inout [String: ClassicGroup]) -> (JoinGroupResponse?, [ClassicGroup.Effect]) {
+        // Checked again under the lock: shutdown() sweeps parked requests under it, so a join that
+        // passed the first check but arrives after the sweep must not park (it would never be answered).
+        if isShutDown.load(ordering: .acquiring) { return (.failure(.coordinatorNotAvailable), []) }
         let now = Self.now()
-        guard let group = groups[request.groupId] ?? (groups.count < limits.maxGroups ? ClassicGroup(groupId: request.groupId) : nil) else {
+        // A rejoin to a group the coordinator does not know creates nothing (as in Kafka).
+        if groups[request.groupId] == nil && !request.memberId.isEmpty { return (.failure(.unknownMemberId, memberId: request.memberId), []) }
+        guard let group = groups[request.groupId] ?? makeGroup(request.groupId, &groups) else {
             return (.failure(.coordinatorNotAvailable), [])
         }
         groups[request.groupId] = group
@@ -129,6 +134,17 @@ public final class GroupCoordinator: Sendable {
         }
     }
 
+    /// A new group, or nil at `maxGroups`. Kafka deletes empty groups (once their offsets expire);
+    /// committed offsets live in the broker here, so at the limit an empty group with no
+    /// outstanding member ids makes room instead of every new group being refused for good.
+    private func makeGroup(_ groupId: String, _ groups: inout [String: ClassicGroup]) -> ClassicGroup? {
+        if groups.count >= limits.maxGroups {
+            guard let idle = groups.first(where: { $0.value.isIdle })?.key else { return nil }
+            groups[idle] = nil
+        }
+        return ClassicGroup(groupId: groupId)
+    }
+
     // MARK: - SyncGroup
 
     public func sync(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String?, protocolType: String?,
@@ -137,6 +153,8 @@ public final class GroupCoordinator: Sendable {
         if assignments.values.contains(where: { $0.count > limits.metadataBytesMax }) { return .failure(.invalidRequest) }
         return await withCheckedContinuation { (continuation: CheckedContinuation<SyncGroupResponse, Never>) in
             let (immediate, effects) = groups.withLock { groups -> (SyncGroupResponse?, [ClassicGroup.Effect]) in
+                // Under the lock for the same reason as in handleJoin.
+                if isShutDown.load(ordering: .acquiring) { return (.failure(.coordinatorNotAvailable), []) }
                 guard let group = groups[groupId], let member = group.member(memberId) else { return (.failure(.unknownMemberId), []) }
                 guard generationId == group.generation else { return (.failure(.illegalGeneration), []) }
                 if let protocolType, protocolType != group.protocolType { return (.failure(.inconsistentGroupProtocol), []) }
@@ -151,7 +169,7 @@ public final class GroupCoordinator: Sendable {
                     var effects: [ClassicGroup.Effect] = []
                     if let earlier = member.pendingSync { effects.append { earlier.resume(returning: .failure(.rebalanceInProgress)) } }
                     member.pendingSync = continuation
-                    if memberId == group.leaderId { effects += group.completeSync(assignments: assignments) }
+                    if memberId == group.leaderId { effects += group.completeSync(assignments: assignments, now: Self.now()) }
                     return (nil, effects)
                 case .empty, .dead: return (.failure(.unknownMemberId), [])
                 }
@@ -197,15 +215,16 @@ public final class GroupCoordinator: Sendable {
         return result
     }
 
-    /// Whether an OffsetCommit with this generation and member may be stored. A standalone commit
-    /// (generation -1, member "") is accepted only while the group has no members.
+    /// Whether an OffsetCommit with this generation and member may be stored, with the answers of
+    /// Kafka's `ClassicGroup.validateOffsetCommit`: a standalone commit (generation -1) is accepted
+    /// only while the group has no members (UNKNOWN_MEMBER_ID otherwise); a member's commit needs a
+    /// known member and the current generation, and is refused while a rebalance completes.
     public func validateOffsetCommit(groupId: String, generationId: Int32, memberId: String) -> KafkaErrorCode {
         if groupId.isEmpty { return .invalidGroupId }
         return groups.withLock { groups in
-            guard let group = groups[groupId], !group.members.isEmpty else {
-                return generationId < 0 && memberId.isEmpty ? .none : .illegalGeneration
-            }
-            if generationId < 0 && memberId.isEmpty { return .illegalGeneration }
+            // OffsetCommit before v9 answers ILLEGAL_GENERATION for a group that does not exist.
+            guard let group = groups[groupId] else { return generationId < 0 ? .none : .illegalGeneration }
+            if generationId < 0 && group.members.isEmpty { return .none }
             guard let member = group.member(memberId) else { return .unknownMemberId }
             guard generationId == group.generation else { return .illegalGeneration }
             if group.state == .completingRebalance { return .rebalanceInProgress }
