@@ -22,7 +22,7 @@ let package = Package(
         .executableTarget(name: "spool", dependencies: ["SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
+            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Benchmarks/spool-bench"
         ),
         .executableTarget(

@@ -7,6 +7,7 @@ let usage = """
     benchmarks:
       log      append and read one partition log under each fsync policy, beside raw disk and memcpy
       broker   in-process produce through the broker with 1, 4 and 16 producers, beside raw SpoolLog
+      wire     produce (acks=all) and consume a backlog through spool serve over loopback
 
     Run spool-bench <benchmark> --help for its options.
     """
@@ -34,6 +35,14 @@ case "broker":
         exit(0)
     }
     do { try await BrokerBenchmark(options: options).run() } catch { fail("spool-bench broker: \(error)", status: 1) }
+case "wire":
+    let options: WireBenchmark.Options
+    do { options = try WireBenchmark.Options(words) } catch { fail("spool-bench wire: \(error)\n\n" + WireBenchmark.help, status: 64) }
+    if options.help {
+        print(WireBenchmark.help)
+        exit(0)
+    }
+    do { try await WireBenchmark(options: options).run() } catch { fail("spool-bench wire: \(error)", status: 1) }
 case "--help", "-h":
     print(usage)
 case nil:
