@@ -61,13 +61,13 @@ import Testing
     @Test func memberIdRequiredHandsOutAnIdThatExpiresWhenUnused() async throws {
         let coordinator = GroupTest.coordinator()
         defer { coordinator.shutdown() }
-        let first = try await GroupTest.answer { await coordinator.join(GroupTest.request(client: "c", session: 100)) }
+        let first = try await GroupTest.answer { await coordinator.join(GroupTest.request(client: "c", session: 500)) }
         #expect(first.error == .memberIdRequired && first.generationId == -1)
         #expect(first.memberId.hasPrefix("c-"))
-        let second = try await GroupTest.answer { await coordinator.join(GroupTest.request(client: "c", session: 100)) }
+        let second = try await GroupTest.answer { await coordinator.join(GroupTest.request(client: "c", session: 500)) }
         #expect(second.memberId != first.memberId, "every new member gets its own id")
-        try await Task.sleep(for: .milliseconds(400))
-        let late = try await GroupTest.answer { await coordinator.join(GroupTest.request(first.memberId, session: 100)) }
+        try await Task.sleep(for: .milliseconds(1_500))
+        let late = try await GroupTest.answer { await coordinator.join(GroupTest.request(first.memberId, session: 500)) }
         #expect(late.error == .unknownMemberId, "the id was forgotten after its session timeout")
     }
 
@@ -76,12 +76,14 @@ import Testing
     @Test func aSilentMemberIsExpelledAfterItsSessionTimeout() async throws {
         let coordinator = GroupTest.coordinator()
         defer { coordinator.shutdown() }
-        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 4, session: 300)
+        // Sessions are long enough (1.5 s) that a loaded machine cannot expire a member between its
+        // JoinGroup answer and its SyncGroup.
+        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 4, session: 1_500)
         let ids = owned.keys.sorted()
         // Only ids[0] keeps heartbeating.
         var expelledAfter: ContinuousClock.Duration?
         let start = ContinuousClock.now
-        for _ in 0..<100 where expelledAfter == nil {
+        for _ in 0..<300 where expelledAfter == nil {
             try await Task.sleep(for: .milliseconds(50))
             if coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[0], groupInstanceId: nil) == .rebalanceInProgress {
                 expelledAfter = ContinuousClock.now - start
@@ -89,9 +91,9 @@ import Testing
         }
         let after = try #require(expelledAfter, "the survivor is told to rejoin")
         // The follower's session runs from its SyncGroup, sent up to ~50 ms before the rebalance ended.
-        #expect(after >= .milliseconds(200), "not before the session timeout")
+        #expect(after >= .milliseconds(1_400), "not before the session timeout")
         #expect(coordinator.describe(groupId: "g").members.map(\.memberId) == [ids[0]])
-        let (next, reowned) = try await GroupTest.rebalance(coordinator, members: [ids[0]], partitions: 4, session: 300)
+        let (next, reowned) = try await GroupTest.rebalance(coordinator, members: [ids[0]], partitions: 4, session: 1_500)
         #expect(next == generation + 1)
         #expect(reowned == [ids[0]: [0, 1, 2, 3]])
         #expect(coordinator.heartbeat(groupId: "g", generationId: next, memberId: ids[1], groupInstanceId: nil) == .unknownMemberId)
@@ -122,15 +124,15 @@ import Testing
     @Test func anExpiredMemberNoLongerHoldsUpTheJoinPhase() async throws {
         let coordinator = GroupTest.coordinator()
         defer { coordinator.shutdown() }
-        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2, session: 200)
+        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2, session: 1_500)
         let description = coordinator.describe(groupId: "g")
         let leader = description.leaderId
         let follower = try #require(owned.keys.first { $0 != leader })
-        // The leader rejoins (a rebalance); the follower has gone silent. Its session (200 ms), not
-        // the rebalance timeout (5 s), ends the join phase.
+        // The leader rejoins (a rebalance); the follower has gone silent. Its session (1.5 s), not
+        // the rebalance timeout (20 s), ends the join phase.
         let start = ContinuousClock.now
-        let rejoined = try await GroupTest.join(coordinator, GroupTest.request(leader, session: 200))
-        #expect(ContinuousClock.now - start < .milliseconds(3_000))
+        let rejoined = try await GroupTest.join(coordinator, GroupTest.request(leader, session: 1_500, rebalance: 20_000))
+        #expect(ContinuousClock.now - start < .milliseconds(10_000))
         #expect(rejoined.error == .none && rejoined.generationId == generation + 1)
         #expect(rejoined.members.map(\.memberId) == [leader])
         #expect(coordinator.heartbeat(groupId: "g", generationId: rejoined.generationId, memberId: follower, groupInstanceId: nil) == .unknownMemberId)
@@ -443,12 +445,12 @@ import Testing
         // out, so a follower that waited long in SyncGroup still has a whole session to heartbeat.
         let coordinator = GroupTest.coordinator()
         defer { coordinator.shutdown() }
-        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 200), GroupTest.request(session: 200)])
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 1_000), GroupTest.request(session: 1_000)])
         let leader = try #require(joined.first { !$0.members.isEmpty })
         let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId,
                                                    groupInstanceId: nil, protocolType: nil, protocolName: nil, assignments: [:]) }
-        for _ in 0..<8 {  // the leader takes 400 ms (two sessions) to assign, heartbeating meanwhile
+        for _ in 0..<40 {  // the leader takes 2 s (two sessions) to assign, heartbeating meanwhile
             try await Task.sleep(for: .milliseconds(50))
             #expect(coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil) == .none)
         }
