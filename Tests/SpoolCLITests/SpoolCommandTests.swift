@@ -14,9 +14,17 @@ import Testing
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("spool").path
     }
 
-    func run(_ arguments: [String]) throws -> Outcome {
+    /// Runs the binary on a dispatch thread, so waiting for it does not hold a thread of the
+    /// concurrency pool that other tests need.
+    func run(_ arguments: [String]) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try Self.runBlocking(arguments) }) }
+        }
+    }
+
+    static func runBlocking(_ arguments: [String]) throws -> Outcome {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.spoolPath)
+        process.executableURL = URL(fileURLWithPath: spoolPath)
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
@@ -30,27 +38,27 @@ import Testing
                        stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test func demoWritesAndReadsBackAndASecondRunSeesTheFirst() throws {
+    @Test func demoWritesAndReadsBackAndASecondRunSeesTheFirst() async throws {
         let data = NSTemporaryDirectory() + "spool-cli-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let first = try run(["demo", "--data", data, "--records", "1500", "--batch-records", "100"])
+        let first = try await run(["demo", "--data", data, "--records", "1500", "--batch-records", "100"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("new log at offset 0"))
         #expect(first.stdout.contains("appended 1500 records (offsets 0...1499) in 15 batches, fsync=always"))
         #expect(first.stdout.contains("read back and checked 1500 records"))
-        let second = try run(["demo", "--data", data, "--records", "10", "--fsync", "interval=5"])
+        let second = try await run(["demo", "--data", data, "--records", "10", "--fsync", "interval=5"])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("clean shutdown; offsets [0, 1500)"))
         #expect(second.stdout.contains("offsets 1500...1509"))
 
-        let dump = try run(["log", "dump", data + "/demo-0", "--count", "2"])
+        let dump = try await run(["log", "dump", data + "/demo-0", "--count", "2"])
         #expect(dump.status == 0)
         #expect(dump.stdout.contains("offset 0...99 size"))
         #expect(dump.stdout.contains("offset 100...199 size"))
         #expect(!dump.stdout.contains("offset 200"))
     }
 
-    @Test func usageErrorsExitWith64AndSayWhatIsWrong() throws {
+    @Test func usageErrorsExitWith64AndSayWhatIsWrong() async throws {
         let cases: [([String], String)] = [
             ([], "usage: spool"),
             (["launch"], "unknown command 'launch'"),
@@ -62,23 +70,23 @@ import Testing
             (["log", "shred"], "unknown subcommand 'shred'"),
         ]
         for (arguments, message) in cases {
-            let outcome = try run(arguments)
+            let outcome = try await run(arguments)
             #expect(outcome.status == 64, "\(arguments)")
             #expect(outcome.stderr.contains(message), "\(arguments): \(outcome.stderr)")
             #expect(!outcome.stderr.contains("Fatal error"))
         }
     }
 
-    @Test func helpPrintsUsageAndSucceeds() throws {
+    @Test func helpPrintsUsageAndSucceeds() async throws {
         for arguments in [["--help"], ["demo", "--help"], ["log", "dump", "--help"]] {
-            let outcome = try run(arguments)
+            let outcome = try await run(arguments)
             #expect(outcome.status == 0)
             #expect(outcome.stdout.contains("usage: spool"))
         }
     }
 
-    @Test func runtimeErrorsExitWith1AndOneLine() throws {
-        let outcome = try run(["demo", "--data", "/proc/spool-cannot-write-here"])
+    @Test func runtimeErrorsExitWith1AndOneLine() async throws {
+        let outcome = try await run(["demo", "--data", "/proc/spool-cannot-write-here"])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.hasPrefix("spool demo: "))
         #expect(outcome.stderr.split(separator: "\n").count == 1)

@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(3)))
-    func acknowledgedBatchesSurviveSIGKILL() throws {
+    func acknowledgedBatchesSurviveSIGKILL() async throws {
         let writer = Self.writerPath
         try #require(FileManager.default.isExecutableFile(atPath: writer), "build the spool-crash-writer product first (\(writer))")
         let directory = TestDirectory()
@@ -39,14 +39,15 @@ import Testing
 
             // Wait (bounded) for the writer to open the log, then let it run a random while.
             var ready = false
+            // Waits sleep the task, not the thread, so other tests keep the concurrency pool.
             for _ in 0..<1000 where !ready {
                 ready = (try? String(contentsOfFile: output, encoding: .utf8))?.hasPrefix("READY") ?? false
-                if !ready { usleep(10_000) }
+                if !ready { try await Task.sleep(for: .milliseconds(10)) }
             }
             try #require(ready, "writer did not start(cycle \(cycle))")
-            usleep(UInt32.random(in: 5_000...200_000))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 5...200)))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            for _ in 0..<1000 where process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
             #expect(process.terminationReason == .uncaughtSignal, "killed, not exited")
 
             let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")

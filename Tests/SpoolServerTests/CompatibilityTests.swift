@@ -5,17 +5,17 @@ import Testing
 /// skipped locally when a client is missing.
 @Suite(.serialized) struct CompatibilityTests {
     @Test(.enabled(if: Clients.kcat != nil || Clients.inCI), .timeLimit(.minutes(5)))
-    func kcatProducesConsumesAndListsMetadata() throws {
+    func kcatProducesConsumesAndListsMetadata() async throws {
         let kcat = try #require(Clients.kcat, "kcat is not installed")
         let data = Clients.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let server = try ServerProcess(data: data, arguments: ["--partitions", "3"])
-        defer { server.stop() }
+        let server = try await ServerProcess.start(data: data, arguments: ["--partitions", "3"])
+        defer { server.kill() }
         let lines = (0..<10_000).map { "user-\($0 % 97):line-\($0)" }
-        let produced = try run(kcat, ["-b", server.bootstrap, "-P", "-t", "lines", "-K:", "-X", "partitioner=murmur2_random"],
+        let produced = try await run(kcat, ["-b", server.bootstrap, "-P", "-t", "lines", "-K:", "-X", "partitioner=murmur2_random"],
                                input: lines.joined(separator: "\n") + "\n")
         #expect(produced.status == 0, "\(produced.errors)")
-        let consumed = try run(kcat, ["-b", server.bootstrap, "-C", "-t", "lines", "-o", "beginning", "-e", "-q", "-f", "%k:%s:%p\\n"])
+        let consumed = try await run(kcat, ["-b", server.bootstrap, "-C", "-t", "lines", "-o", "beginning", "-e", "-q", "-f", "%k:%s:%p\\n"])
         #expect(consumed.status == 0, "\(consumed.errors)")
         let records = consumed.output.split(separator: "\n").map { $0.split(separator: ":").map(String.init) }
         #expect(records.count == 10_000)
@@ -29,7 +29,7 @@ import Testing
             lastByKey[record[0]] = number
         }
         #expect(outOfOrder == 0)
-        let metadata = try run(kcat, ["-b", server.bootstrap, "-L", "-J"])
+        let metadata = try await run(kcat, ["-b", server.bootstrap, "-L", "-J"])
         let object = try JSONSerialization.jsonObject(with: Data(metadata.output.utf8)) as? [String: Any]
         let topics = object?["topics"] as? [[String: Any]] ?? []
         let lines3 = topics.first { $0["topic"] as? String == "lines" }
@@ -38,19 +38,19 @@ import Testing
     }
 
     @Test(.enabled(if: Clients.hasModule("confluent_kafka") || Clients.inCI), .timeLimit(.minutes(10)))
-    func confluentKafkaIdempotentProducerGroupRebalanceAndResumeAfterRestart() throws {
+    func confluentKafkaIdempotentProducerGroupRebalanceAndResumeAfterRestart() async throws {
         let python = try #require(Clients.python, "python3 is not installed")
         let script = Clients.scripts + "/confluent_group.py"
         let data = Clients.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var server = try ServerProcess(data: data, arguments: ["--partitions", "6"])
-        defer { server.stop() }
+        var server = try await ServerProcess.start(data: data, arguments: ["--partitions", "6"])
+        defer { server.kill() }
 
-        let produced = try lastJSON(run(python, [script, "produce", "--bootstrap", server.bootstrap, "--topic", "jobs", "--records", "100000"]))
+        let produced = try lastJSON(await run(python, [script, "produce", "--bootstrap", server.bootstrap, "--topic", "jobs", "--records", "100000"]))
         #expect(produced["delivered"] as? Int == 100_000, "\(produced)")
         #expect(produced["failed"] as? Int == 0)
 
-        let group = try lastJSON(run(python, [script, "group", "--bootstrap", server.bootstrap, "--topic", "jobs", "--group", "workers",
+        let group = try lastJSON(await run(python, [script, "group", "--bootstrap", server.bootstrap, "--topic", "jobs", "--group", "workers",
                                               "--records", "100000"]))
         #expect(group["distinct"] as? Int == 100_000, "\(group)")
         #expect(group["missing"] as? Int == 0, "\(group)")
@@ -60,12 +60,12 @@ import Testing
         #expect(perMember["member-0"].map { $0 > 0 && $0 < 100_000 } == true, "the member that left had done part of it: \(perMember)")
 
         // Restart the broker; the group resumes at its committed offsets.
-        #expect(server.stop() == 0, "clean shutdown: \(server.output)")
-        server = try ServerProcess(data: data, arguments: ["--partitions", "6"])
-        let more = try lastJSON(run(python, [script, "produce", "--bootstrap", server.bootstrap, "--topic", "jobs", "--records", "1000",
+        #expect(await server.stop() == 0, "clean shutdown: \(server.output)")
+        server = try await ServerProcess.start(data: data, arguments: ["--partitions", "6"])
+        let more = try lastJSON(await run(python, [script, "produce", "--bootstrap", server.bootstrap, "--topic", "jobs", "--records", "1000",
                                              "--start", "100000"]))
         #expect(more["delivered"] as? Int == 1000)
-        let resumed = try lastJSON(run(python, [script, "resume", "--bootstrap", server.bootstrap, "--topic", "jobs", "--group", "workers",
+        let resumed = try lastJSON(await run(python, [script, "resume", "--bootstrap", server.bootstrap, "--topic", "jobs", "--group", "workers",
                                                 "--timeout", "60"]))
         #expect(resumed["read"] as? Int == 1000, "only what was produced after the commits: \(resumed)")
         #expect(resumed["first"] as? Int == 100_000)
@@ -73,22 +73,22 @@ import Testing
     }
 
     @Test(.enabled(if: Clients.hasModule("kafka") || Clients.inCI), .timeLimit(.minutes(5)))
-    func kafkaPythonKeysPartitionsAndResumesAtCommittedOffsets() throws {
-        try pythonClient("kafka-python")
+    func kafkaPythonKeysPartitionsAndResumesAtCommittedOffsets() async throws {
+        try await pythonClient("kafka-python")
     }
 
     @Test(.enabled(if: Clients.hasModule("aiokafka") || Clients.inCI), .timeLimit(.minutes(5)))
-    func aiokafkaKeysPartitionsAndResumesAtCommittedOffsets() throws {
-        try pythonClient("aiokafka")
+    func aiokafkaKeysPartitionsAndResumesAtCommittedOffsets() async throws {
+        try await pythonClient("aiokafka")
     }
 
-    private func pythonClient(_ client: String) throws {
+    private func pythonClient(_ client: String) async throws {
         let python = try #require(Clients.python, "python3 is not installed")
         let data = Clients.temporaryDirectory(client)
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let server = try ServerProcess(data: data, arguments: ["--partitions", "4"])
-        defer { server.stop() }
-        let result = try lastJSON(run(python, [Clients.scripts + "/python_clients.py", client, "--bootstrap", server.bootstrap,
+        let server = try await ServerProcess.start(data: data, arguments: ["--partitions", "4"])
+        defer { server.kill() }
+        let result = try lastJSON(await run(python, [Clients.scripts + "/python_clients.py", client, "--bootstrap", server.bootstrap,
                                                "--topic", "keys", "--records", "400"]))
         #expect(result["partitions"] as? Int == 4)
         #expect(result["misplaced"] as? Int == 0, "every key on its murmur2 partition: \(result)")
@@ -99,18 +99,18 @@ import Testing
     }
 
     @Test(.enabled(if: Clients.hasModule("confluent_kafka") || Clients.inCI), .timeLimit(.minutes(5)))
-    func aBrokerKilledBetweenProduceAndConsumeLosesNothingAcknowledged() throws {
+    func aBrokerKilledBetweenProduceAndConsumeLosesNothingAcknowledged() async throws {
         let python = try #require(Clients.python, "python3 is not installed")
         let script = Clients.scripts + "/confluent_group.py"
         let data = Clients.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var server = try ServerProcess(data: data, arguments: ["--partitions", "3"])
-        defer { server.stop() }
-        let produced = try lastJSON(run(python, [script, "produce", "--bootstrap", server.bootstrap, "--topic", "durable", "--records", "20000"]))
+        var server = try await ServerProcess.start(data: data, arguments: ["--partitions", "3"])
+        defer { server.kill() }
+        let produced = try lastJSON(await run(python, [script, "produce", "--bootstrap", server.bootstrap, "--topic", "durable", "--records", "20000"]))
         #expect(produced["delivered"] as? Int == 20_000)
-        server.stop(signal: SIGKILL)
-        server = try ServerProcess(data: data, arguments: ["--partitions", "3"])
-        let read = try lastJSON(run(python, [script, "resume", "--bootstrap", server.bootstrap, "--topic", "durable", "--group", "after-crash",
+        await server.stop(signal: SIGKILL)
+        server = try await ServerProcess.start(data: data, arguments: ["--partitions", "3"])
+        let read = try lastJSON(await run(python, [script, "resume", "--bootstrap", server.bootstrap, "--topic", "durable", "--group", "after-crash",
                                              "--timeout", "60"]))
         #expect(read["read"] as? Int == 20_000, "every acknowledged record survived kill -9: \(read)")
         #expect(read["distinct"] as? Int == 20_000)

@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 
 /// A bare TCP client speaking Kafka frames, for tests that send what no real client would.
-final class RawClient {
+final class RawClient: @unchecked Sendable {
+    // Safe to share: each test uses a client from one task at a time; the descriptor never changes.
     let fd: Int32
 
     init(port: Int) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// A real `spool serve` on a free loopback port, stopped by its process id.
@@ -16,9 +17,9 @@ final class ServerProcess: @unchecked Sendable {
 
     var bootstrap: String { "127.0.0.1:\(port)" }
 
-    /// Starts the server on `data` and waits (at most 30 s) for its "listening on" line.
-    init(data: String, arguments: [String] = []) throws {
-        self.data = data
+    /// Starts the server on `data` and waits (at most 30 s, without blocking a thread of the
+    /// concurrency pool) for its "listening on" line.
+    static func start(data: String, arguments: [String] = []) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.spoolPath)
         process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0"] + arguments
@@ -28,11 +29,9 @@ final class ServerProcess: @unchecked Sendable {
         let log = Collected()
         errors.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
         try process.run()
-        self.process = process
-        self.log = log
         var port: Int?
         for _ in 0..<300 where port == nil {
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
             let text = log.text
             if let range = text.range(of: "listening on 127.0.0.1:") {
                 port = Int(text[range.upperBound...].prefix { $0.isNumber })
@@ -43,26 +42,33 @@ final class ServerProcess: @unchecked Sendable {
             process.terminate()
             throw ProcessFailure("spool serve did not start: \(log.text)")
         }
+        return ServerProcess(data: data, port: port, process: process, log: log)
+    }
+
+    private init(data: String, port: Int, process: Process, log: Collected) {
+        self.data = data
         self.port = port
+        self.process = process
+        self.log = log
     }
 
     var output: String { log.text }
     var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM (a clean stop) or SIGKILL (a crash), then waits for the exit.
+    /// SIGTERM (a clean stop) or SIGKILL (a crash), then waits (at most 30 s) for the exit.
     @discardableResult
-    func stop(signal: Int32 = SIGTERM) -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
+    func stop(signal: Int32 = SIGTERM) async -> Int32 {
+        if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
+        for _ in 0..<600 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? -1 : process.terminationStatus
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    /// Sends SIGKILL without waiting (for `defer`, after a failed expectation).
+    func kill() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
+
+    deinit { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 }
 
 /// Bytes a child process wrote, gathered from a pipe's handler thread.
@@ -77,8 +83,30 @@ struct ProcessFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a command with a time limit; returns its exit status and standard output.
-func run(_ executable: String, _ arguments: [String], input: String? = nil, timeout: TimeInterval = 180) throws -> (status: Int32, output: String, errors: String) {
+/// Runs a command with a time limit, waiting without blocking a thread of the concurrency pool;
+/// returns its exit status, standard output and standard error.
+func run(_ executable: String, _ arguments: [String], input: String? = nil, timeout: TimeInterval = 180) async throws -> (status: Int32, output: String, errors: String) {
+    try await runProcess(executable, arguments, input: input, timeout: timeout) { try await Task.sleep(for: .milliseconds($0)) }
+}
+
+/// The same, blocking: only for the quick probes the test traits make before any test runs
+/// (`which python3`, `import confluent_kafka`).
+func runBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+private func runProcess(_ executable: String, _ arguments: [String], input: String?, timeout: TimeInterval,
+                        pause: (Int) async throws -> Void) async throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -94,13 +122,13 @@ func run(_ executable: String, _ arguments: [String], input: String? = nil, time
     if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
     try stdin.fileHandleForWriting.close()
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    while process.isRunning && Date() < deadline { try await pause(50) }
     if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        while process.isRunning { try await pause(50) }
         throw ProcessFailure("\(executable) \(arguments.joined(separator: " ")) timed out after \(Int(timeout)) s")
     }
-    Thread.sleep(forTimeInterval: 0.1)
+    try await pause(100)
     output.fileHandleForReading.readabilityHandler = nil
     errors.fileHandleForReading.readabilityHandler = nil
     out.append(output.fileHandleForReading.readDataToEndOfFile())
@@ -123,12 +151,12 @@ enum Clients {
     static let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
     static let kcat: String? = ["/usr/bin/kcat", "/usr/local/bin/kcat"].first { FileManager.default.isExecutableFile(atPath: $0) }
     /// The python3 on PATH (where pip installed the clients), else the system's.
-    static let python: String? = (try? run("/usr/bin/env", ["which", "python3"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
+    static let python: String? = (try? runBlocking("/usr/bin/env", ["which", "python3"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
         .flatMap { $0.isEmpty ? nil : $0 } ?? ["/usr/local/bin/python3", "/usr/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     static func hasModule(_ module: String) -> Bool {
         guard let python else { return false }
-        return (try? run(python, ["-c", "import \(module)"]).status) == 0
+        return (try? runBlocking(python, ["-c", "import \(module)"]).status) == 0
     }
 
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -136,5 +164,13 @@ enum Clients {
 
     static func temporaryDirectory(_ name: String = #function) -> String {
         NSTemporaryDirectory() + "spool-compat-\(name.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))"
+    }
+}
+
+/// Runs blocking work (a socket read, a process wait) on a dispatch thread, so it does not hold
+/// one of the few threads the concurrency pool has while other tests need them.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: body()) }
     }
 }
