@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SpoolFormat", targets: ["SpoolFormat"]),
         .library(name: "SpoolLog", targets: ["SpoolLog"]),
         .library(name: "SpoolBroker", targets: ["SpoolBroker"]),
+        .library(name: "SpoolClient", targets: ["SpoolClient"]),
         .executable(name: "spool", targets: ["spool"]),
     ],
     dependencies: [],
@@ -18,8 +19,9 @@ let package = Package(
         .target(name: "SpoolLog", dependencies: ["SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolBroker", dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolWire", dependencies: ["SpoolFormat"]),
+        .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
-        .executableTarget(name: "spool", dependencies: ["SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
+        .executableTarget(name: "spool", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
             dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],

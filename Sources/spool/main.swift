@@ -18,6 +18,9 @@ let usage = """
 
     commands:
       serve       serve a data directory to Kafka clients (see spool serve --help)
+      topic       create, list, describe and delete topics
+      produce     send standard input, a record per line, to a topic
+      group       list consumer groups, or show one with its lag
       demo        append records to a durable log and read them back (see spool demo --help)
       log dump    print the segments and batches of a partition directory
 
@@ -29,6 +32,12 @@ let status: Int32
 switch words.first {
 case "serve":
     status = ServeCommand.run(words.dropFirst())
+case "topic":
+    status = await ClientCommands.topic(words.dropFirst())
+case "produce":
+    status = await ClientCommands.produce(words.dropFirst())
+case "group":
+    status = await ClientCommands.group(words.dropFirst())
 case "demo":
     status = await DemoCommand.run(words.dropFirst())
 case "log":

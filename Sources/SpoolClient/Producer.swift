@@ -1,0 +1,251 @@
+import Foundation
+import SpoolFormat
+import SpoolWire
+import Synchronization
+
+/// Where a record went.
+public struct RecordMetadata: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    /// -1 with acks=0 (the broker does not say).
+    public var offset: Int64
+}
+
+/// A Kafka producer: records are batched per partition (until `batchBytesMax` or `lingerMs`),
+/// sent with the chosen acks, retried with backoff on retriable errors, and — idempotence being on
+/// by default — never stored twice by a retry. Keys pick partitions with murmur2, as Kafka's Java
+/// client does; records without a key are spread round robin.
+///
+/// Thread-safe. `send` returns once the broker has acknowledged the record.
+public final class Producer: Sendable {
+    public struct Options: Sendable {
+        /// -1 (all), 1 or 0.
+        public var acks: Int16 = -1
+        public var lingerMs = 5
+        public var batchBytesMax = 1 << 20
+        public var idempotent = true
+        public var retries = 8
+        public var retryBackoffMs = 100
+        public var requestTimeoutMs: Int32 = 30_000
+        /// Create a missing topic on first send (if the cluster allows).
+        public var createTopics = true
+        public init() {}
+    }
+
+    private struct Pending {
+        var record: ProducerRecord
+        var continuation: CheckedContinuation<RecordMetadata, any Error>
+    }
+
+    private struct Accumulator {
+        var pending: [Pending] = []
+        var bytes = 0
+        var inFlight = false
+        var lingerScheduled = false
+        var nextSequence: Int32 = 0
+    }
+
+    private struct State {
+        var accumulators: [String: [Int32: Accumulator]] = [:]
+        var partitionCounts: [String: Int] = [:]
+        var roundRobin: [String: Int] = [:]
+        var producerId: Int64 = -1
+        var epoch: Int16 = -1
+        var closed = false
+    }
+
+    public let client: SpoolClient
+    public let options: Options
+    private let state = Mutex(State())
+
+    public init(client: SpoolClient, options: Options = Options()) {
+        self.client = client
+        self.options = options
+    }
+
+    /// Sends one record and returns where it was stored once the broker acknowledges it.
+    public func send(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [],
+                     partition: Int32? = nil, timestamp: Int64? = nil) async throws(ClientError) -> RecordMetadata {
+        if state.withLock({ $0.closed }) { throw .closed }
+        if options.idempotent { try await ensureProducerId() }
+        let count = try await partitionCount(topic)
+        let target: Int32
+        if let partition {
+            guard partition >= 0 && Int(partition) < count else { throw .kafka(code: 3, context: "\(topic)[\(partition)]") }
+            target = partition
+        } else if let key {
+            target = Partitioner.partition(forKey: key, partitions: count)
+        } else {
+            target = state.withLock { state in
+                defer { state.roundRobin[topic, default: 0] += 1 }
+                return Int32(state.roundRobin[topic, default: 0] % count)
+            }
+        }
+        let record = ProducerRecord(key: key, value: value, headers: headers, timestamp: timestamp ?? Int64(Date().timeIntervalSince1970 * 1000))
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let (sendNow, scheduleLinger) = state.withLock { state -> (Bool, Bool) in
+                    var accumulator = state.accumulators[topic]?[target] ?? Accumulator()
+                    accumulator.pending.append(Pending(record: record, continuation: continuation))
+                    accumulator.bytes += (key?.count ?? 0) + (value?.count ?? 0) + 32
+                    let full = accumulator.bytes >= options.batchBytesMax
+                    let linger = !full && !accumulator.lingerScheduled && !accumulator.inFlight
+                    if linger { accumulator.lingerScheduled = true }
+                    state.accumulators[topic, default: [:]][target] = accumulator
+                    return (full && !accumulator.inFlight, linger)
+                }
+                if sendNow { Task { await drain(topic, target) } }
+                if scheduleLinger {
+                    let linger = options.lingerMs
+                    Task {
+                        if linger > 0 { try? await Task.sleep(for: .milliseconds(linger)) }
+                        await drain(topic, target)
+                    }
+                }
+            }
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw .connection(String(describing: error))
+        }
+    }
+
+    /// Sends a UTF-8 record.
+    public func send(topic: String, key: String?, value: String, headers: [String: String] = [:]) async throws(ClientError) -> RecordMetadata {
+        try await send(topic: topic, key: key.map { Array($0.utf8) }, value: Array(value.utf8),
+                       headers: headers.sorted { $0.key < $1.key }.map { RecordHeader($0.key, $0.value) })
+    }
+
+    /// Sends whatever is waiting now, without waiting for the linger.
+    public func flush() async {
+        let all = state.withLock { state in state.accumulators.flatMap { topic, partitions in partitions.keys.map { (topic, $0) } } }
+        await withTaskGroup(of: Void.self) { group in
+            for (topic, partition) in all { group.addTask { await self.drain(topic, partition) } }
+        }
+    }
+
+    /// Sends what is waiting; later sends fail with `.closed`.
+    public func close() async {
+        await flush()
+        state.withLock { $0.closed = true }
+    }
+
+    // MARK: - Sending batches
+
+    /// Sends the waiting records of one partition as one batch, if none is in flight there; then
+    /// the next, until nothing waits.
+    private func drain(_ topic: String, _ partition: Int32) async {
+        while let batch = takeBatch(topic, partition) {
+            let outcome = await sendWithRetries(topic, partition, batch)
+            finish(topic, partition, batch, outcome)
+        }
+    }
+
+    private struct Batch {
+        var entries: [Pending]
+        var bytes: [UInt8]
+        var sequence: Int32
+    }
+
+    private func takeBatch(_ topic: String, _ partition: Int32) -> Batch? {
+        state.withLock { state -> Batch? in
+            guard var accumulator = state.accumulators[topic]?[partition], !accumulator.inFlight, !accumulator.pending.isEmpty else {
+                state.accumulators[topic]?[partition]?.lingerScheduled = false
+                return nil
+            }
+            var size = 0
+            var count = 0
+            for entry in accumulator.pending {
+                let recordBytes = (entry.record.key?.count ?? 0) + (entry.record.value?.count ?? 0) + 32
+                if count > 0 && size + recordBytes > options.batchBytesMax { break }
+                size += recordBytes
+                count += 1
+            }
+            let entries = Array(accumulator.pending.prefix(count))
+            accumulator.pending.removeFirst(count)
+            accumulator.bytes -= size
+            accumulator.inFlight = true
+            accumulator.lingerScheduled = false
+            let sequence = options.idempotent ? accumulator.nextSequence : -1
+            state.accumulators[topic]?[partition] = accumulator
+            let bytes = RecordBatch(producing: entries.map(\.record), producerId: options.idempotent ? state.producerId : -1,
+                                    producerEpoch: options.idempotent ? state.epoch : -1, baseSequence: sequence).encoded()
+            return Batch(entries: entries, bytes: bytes, sequence: sequence)
+        }
+    }
+
+    private func finish(_ topic: String, _ partition: Int32, _ batch: Batch, _ outcome: Result<Int64, ClientError>) {
+        state.withLock { state in
+            state.accumulators[topic]?[partition]?.inFlight = false
+            if case .success = outcome, options.idempotent {
+                let next = Int64(batch.sequence) + Int64(batch.entries.count)
+                state.accumulators[topic]?[partition]?.nextSequence = Int32(next % (Int64(Int32.max) + 1))
+            }
+        }
+        switch outcome {
+        case let .success(base):
+            for (index, entry) in batch.entries.enumerated() {
+                entry.continuation.resume(returning: RecordMetadata(topic: topic, partition: partition, offset: base < 0 ? -1 : base + Int64(index)))
+            }
+        case let .failure(error):
+            for entry in batch.entries { entry.continuation.resume(throwing: error) }
+        }
+    }
+
+    /// One batch to its partition's leader, retried with exponential backoff on retriable errors.
+    /// The bytes (and so the sequence) are the same on every try, so the broker stores them once.
+    private func sendWithRetries(_ topic: String, _ partition: Int32, _ batch: Batch) async -> Result<Int64, ClientError> {
+        var attempt = 0
+        while true {
+            do throws(ClientError) {
+                let connection = try await client.leader(topic, partition, create: options.createTopics)
+                let body = ClientRequest.produce(acks: options.acks, timeoutMs: options.requestTimeoutMs, topic: topic,
+                                                 batches: [(partition, batch.bytes)])
+                if options.acks == 0 {
+                    try connection.send(0, version: ClientVersions.produce, body: body)
+                    return .success(-1)
+                }
+                let response: [ClientResponse.ProducedPartition]
+                do { response = try ClientResponse.produce(try await client.call(connection, 0, ClientVersions.produce, body)) } catch let error as ClientError {
+                    throw error
+                } catch {
+                    throw .protocolError("Produce: \(error)")
+                }
+                guard let result = response.first(where: { $0.partition == partition }) else { throw .protocolError("Produce left out \(topic)[\(partition)]") }
+                guard result.errorCode == 0 else {
+                    throw .kafka(code: result.errorCode, context: result.errorMessage ?? "producing to \(topic)[\(partition)]")
+                }
+                return .success(result.baseOffset)
+            } catch {
+                attempt += 1
+                // UNKNOWN_TOPIC_OR_PARTITION right after auto-creation is retriable too.
+                var retriable = error.isRetriable
+                if case .kafka(code: 3, _) = error { retriable = true }
+                guard retriable, attempt <= options.retries else { return .failure(error) }
+                let backoff = min(options.retryBackoffMs << min(attempt - 1, 6), 10_000)
+                try? await Task.sleep(for: .milliseconds(backoff))
+            }
+        }
+    }
+
+    private func partitionCount(_ topic: String) async throws(ClientError) -> Int {
+        if let count = state.withLock({ $0.partitionCounts[topic] }) { return count }
+        let count = try await client.partitions(of: topic, create: options.createTopics).count
+        state.withLock { $0.partitionCounts[topic] = count }
+        return count
+    }
+
+    private func ensureProducerId() async throws(ClientError) {
+        guard state.withLock({ $0.producerId < 0 }) else { return }
+        let body = try await client.callAny(22, ClientVersions.initProducerId, ClientRequest.initProducerId())
+        let result: (errorCode: Int16, producerId: Int64, epoch: Int16)
+        do { result = try ClientResponse.initProducerId(body) } catch { throw .protocolError("InitProducerId: \(error)") }
+        guard result.errorCode == 0 else { throw .kafka(code: result.errorCode, context: "InitProducerId") }
+        state.withLock { state in
+            if state.producerId < 0 {
+                state.producerId = result.producerId
+                state.epoch = result.epoch
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import SpoolClient
+import SpoolFormat
+
+/// `spool topic …`, `spool produce`, `spool group …`: the client side of the command line, over
+/// the Kafka protocol (so they work against Spool or a Kafka cluster).
+enum ClientCommands {
+    static let brokerHelp = "  --broker HOST:PORT     the broker to talk to (default: 127.0.0.1:9092)"
+
+    static let topicHelp = """
+        usage: spool topic create NAME [--partitions N] [--config KEY=VALUE]... [--broker HOST:PORT]
+               spool topic list [--broker HOST:PORT]
+               spool topic describe NAME [--broker HOST:PORT]
+               spool topic delete NAME [--broker HOST:PORT]
+
+        Creates, lists, describes (partitions with their start and end offsets) and deletes topics.
+
+        options:
+          --partitions N         partitions of a new topic (default: 1)
+          --config KEY=VALUE     a topic config (retention.ms, segment.bytes, max.message.bytes, …); repeatable
+        \(brokerHelp)
+        """
+
+    static let produceHelp = """
+        usage: spool produce TOPIC [--key KEY] [--key-separator SEP] [--header KEY=VALUE]... [--broker HOST:PORT]
+
+        Sends one record per line of standard input (idempotent, acks=all) and prints how many were
+        stored. Keys pick partitions with murmur2, as Kafka's Java client does.
+
+        options:
+          --key KEY              the key of every record
+          --key-separator SEP    split each line at the first SEP into key and value
+          --header KEY=VALUE     a header on every record; repeatable
+        \(brokerHelp)
+        """
+
+    static let groupHelp = """
+        usage: spool group list [--broker HOST:PORT]
+               spool group describe GROUP [--broker HOST:PORT]
+
+        Lists consumer groups, or shows one: its state and members, who owns which partition, the
+        committed offset, the end offset and the lag of each partition, and the total lag.
+
+        options:
+        \(brokerHelp)
+        """
+
+    /// Runs `body` with a client for --broker, mapping failures to a one-line message and exit 1.
+    static func withClient(_ command: String, _ arguments: Arguments, _ body: (SpoolClient) async throws -> Void) async -> Int32 {
+        do {
+            let client = try SpoolClient(bootstrap: arguments.options["broker"] ?? "127.0.0.1:9092", clientId: "spool-cli")
+            defer { client.close() }
+            try await body(client)
+            return ExitCode.success
+        } catch let error as ClientError {
+            if case .invalidArgument = error {
+                printError("spool \(command): \(error)")
+                return ExitCode.usage
+            }
+            printError("spool \(command): \(error)")
+            return ExitCode.failure
+        } catch {
+            printError("spool \(command): \(error)")
+            return ExitCode.failure
+        }
+    }
+
+    static func parse(_ command: String, _ words: ArraySlice<String>, valued: Set<String>, help: String, positional: Int) -> Arguments? {
+        do {
+            let arguments = try Arguments(words, valued: valued.union(["broker"]))
+            if arguments.wantsHelp {
+                print(help)
+                return nil
+            }
+            guard arguments.positional.count == positional else {
+                throw Arguments.UsageError(description: positional == 0 ? "unexpected argument '\(arguments.positional[0])'"
+                                                                        : "expected \(positional) argument\(positional == 1 ? "" : "s")")
+            }
+            return arguments
+        } catch {
+            printError("spool \(command): \(error)\n\n" + help)
+            return Arguments.invalid
+        }
+    }
+
+    static func topic(_ words: ArraySlice<String>) async -> Int32 {
+        let action = words.first ?? ""
+        let rest = words.dropFirst()
+        switch action {
+        case "create":
+            guard let arguments = parse("topic create", rest, valued: ["partitions", "config"], help: topicHelp, positional: 1) else { return ExitCode.success }
+            if arguments.isInvalid { return ExitCode.usage }
+            let partitions: Int
+            let configs: [(String, String)]
+            do {
+                partitions = try arguments.integer("partitions", default: 1, range: 1...10_000)
+                configs = try arguments.pairs("config")
+            } catch {
+                printError("spool topic create: \(error)\n\n" + topicHelp)
+                return ExitCode.usage
+            }
+            return await withClient("topic create", arguments) { client in
+                try await client.createTopic(arguments.positional[0], partitions: Int32(partitions),
+                                             configs: Dictionary(configs, uniquingKeysWith: { _, last in last }))
+                print("created topic \(arguments.positional[0]) with \(partitions) partition\(partitions == 1 ? "" : "s")")
+            }
+        case "list":
+            guard let arguments = parse("topic list", rest, valued: [], help: topicHelp, positional: 0) else { return ExitCode.success }
+            if arguments.isInvalid { return ExitCode.usage }
+            return await withClient("topic list", arguments) { client in
+                for topic in try await client.listTopics() { print("\(topic.name)\t\(topic.partitions) partition\(topic.partitions == 1 ? "" : "s")") }
+            }
+        case "describe":
+            guard let arguments = parse("topic describe", rest, valued: [], help: topicHelp, positional: 1) else { return ExitCode.success }
+            if arguments.isInvalid { return ExitCode.usage }
+            return await withClient("topic describe", arguments) { client in
+                let info = try await client.describeTopic(arguments.positional[0])
+                print("topic \(info.name): \(info.partitions.count) partition\(info.partitions.count == 1 ? "" : "s")")
+                print("PARTITION\tLEADER\tSTART\tEND")
+                for partition in info.partitions { print("\(partition.partition)\t\(partition.leader)\t\(partition.startOffset)\t\(partition.endOffset)") }
+            }
+        case "delete":
+            guard let arguments = parse("topic delete", rest, valued: [], help: topicHelp, positional: 1) else { return ExitCode.success }
+            if arguments.isInvalid { return ExitCode.usage }
+            return await withClient("topic delete", arguments) { client in
+                try await client.deleteTopic(arguments.positional[0])
+                print("deleted topic \(arguments.positional[0])")
+            }
+        case "--help", "-h":
+            print(topicHelp)
+            return ExitCode.success
+        default:
+            printError("spool topic: unknown subcommand '\(action)' (expected create, list, describe or delete)\n\n" + topicHelp)
+            return ExitCode.usage
+        }
+    }
+
+    static func produce(_ words: ArraySlice<String>) async -> Int32 {
+        guard let arguments = parse("produce", words, valued: ["key", "key-separator", "header"], help: produceHelp, positional: 1) else {
+            return ExitCode.success
+        }
+        if arguments.isInvalid { return ExitCode.usage }
+        let headers: [RecordHeader]
+        do { headers = try arguments.pairs("header").map { RecordHeader($0.0, $0.1) } } catch {
+            printError("spool produce: \(error)\n\n" + produceHelp)
+            return ExitCode.usage
+        }
+        if arguments.options["key"] != nil && arguments.options["key-separator"] != nil {
+            printError("spool produce: --key and --key-separator cannot be used together\n\n" + produceHelp)
+            return ExitCode.usage
+        }
+        let topic = arguments.positional[0]
+        return await withClient("produce", arguments) { client in
+            let producer = Producer(client: client)
+            var sent = 0
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                while let line = readLine(strippingNewline: true) {
+                    var key = arguments.options["key"].map { Array($0.utf8) }
+                    var value = Array(line.utf8)
+                    if let separator = arguments.options["key-separator"], let range = line.range(of: separator) {
+                        key = Array(line[..<range.lowerBound].utf8)
+                        value = Array(line[range.upperBound...].utf8)
+                    }
+                    let (recordKey, recordValue) = (key, value)
+                    group.addTask { _ = try await producer.send(topic: topic, key: recordKey, value: recordValue, headers: headers) }
+                    inFlight += 1
+                    sent += 1
+                    if inFlight >= 10_000 {
+                        try await group.next()
+                        inFlight -= 1
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await producer.close()
+            printError("spool produce: \(sent) record\(sent == 1 ? "" : "s") stored in \(topic)")
+        }
+    }
+
+    static func group(_ words: ArraySlice<String>) async -> Int32 {
+        let action = words.first ?? ""
+        let rest = words.dropFirst()
+        switch action {
+        case "list":
+            guard let arguments = parse("group list", rest, valued: [], help: groupHelp, positional: 0) else { return ExitCode.success }
+            if arguments.isInvalid { return ExitCode.usage }
+            return await withClient("group list", arguments) { client in
+                for group in try await client.listGroups() { print(group.group) }
+            }
+        case "describe":
+            guard let arguments = parse("group describe", rest, valued: [], help: groupHelp, positional: 1) else { return ExitCode.success }
+            if arguments.isInvalid { return ExitCode.usage }
+            return await withClient("group describe", arguments) { client in
+                let info = try await client.describeGroup(arguments.positional[0])
+                print("group \(info.group): \(info.state), \(info.members.count) member\(info.members.count == 1 ? "" : "s")")
+                for member in info.members {
+                    print("  member \(member.memberId) (client \(member.clientId), \(member.host)): \(member.partitions.joined(separator: ", "))")
+                }
+                print("TOPIC\tPARTITION\tCOMMITTED\tEND\tLAG\tOWNER")
+                for partition in info.partitions {
+                    print("\(partition.topic)\t\(partition.partition)\t\(partition.committed.map(String.init) ?? "-")\t\(partition.endOffset)\t"
+                          + "\(partition.lag.map(String.init) ?? "-")\t\(partition.owner ?? "-")")
+                }
+                print("total lag: \(info.totalLag)")
+            }
+        case "--help", "-h":
+            print(groupHelp)
+            return ExitCode.success
+        default:
+            printError("spool group: unknown subcommand '\(action)' (expected list or describe)\n\n" + groupHelp)
+            return ExitCode.usage
+        }
+    }
+}
+
+extension Arguments {
+    /// Marks a parse that already printed a usage error.
+    static var invalid: Arguments {
+        var arguments = (try? Arguments([], valued: [])) ?? Arguments.empty
+        arguments.switches.insert("__invalid")
+        return arguments
+    }
+
+    var isInvalid: Bool { switches.contains("__invalid") }
+}
