@@ -218,6 +218,7 @@ public final class Producer: Sendable {
                 return .success(result.baseOffset)
             } catch {
                 attempt += 1
+                client.invalidate(topic)
                 // UNKNOWN_TOPIC_OR_PARTITION right after auto-creation is retriable too.
                 var retriable = error.isRetriable
                 if case .kafka(code: 3, _) = error { retriable = true }

@@ -13,6 +13,8 @@ public final class SpoolClient: Sendable {
     let requestTimeoutMs: Int
     private let connections = Mutex<[String: BrokerConnection]>([:])
     private let brokers = Mutex<[Int32: String]>([:])
+    /// Partition metadata by topic, until an error says it is stale.
+    private let topicCache = Mutex<[String: [ClientResponse.PartitionMetadata]]>([:])
     private let isClosed = Atomic(false)
 
     /// `bootstrap` is HOST:PORT of any broker (Spool is a single one).
@@ -73,12 +75,17 @@ public final class SpoolClient: Sendable {
         return metadata
     }
 
-    /// The partition count of `topic`, creating it (if the cluster allows) when `create` is set.
+    /// The partitions of `topic` (from the cache when it has them), creating the topic (if the
+    /// cluster allows) when `create` is set.
     public func partitions(of topic: String, create: Bool = false) async throws(ClientError) -> [ClientResponse.PartitionMetadata] {
+        if let cached = topicCache.withLock({ $0[topic] }) { return cached }
         for attempt in 0..<10 {
             let metadata = try await metadata(topics: [topic], allowAutoCreation: create)
             guard let entry = metadata.topics.first(where: { $0.name == topic }) else { throw .protocolError("Metadata left out \(topic)") }
-            if entry.errorCode == 0 && !entry.partitions.isEmpty { return entry.partitions }
+            if entry.errorCode == 0 && !entry.partitions.isEmpty {
+                topicCache.withLock { $0[topic] = entry.partitions }
+                return entry.partitions
+            }
             // LEADER_NOT_AVAILABLE while a topic is being created: ask again.
             if entry.errorCode == 5 && attempt < 9 {
                 try? await Task.sleep(for: .milliseconds(100 * (attempt + 1)))
@@ -87,6 +94,18 @@ public final class SpoolClient: Sendable {
             throw .kafka(code: entry.errorCode, context: "topic \(topic)")
         }
         throw .timeout("metadata for \(topic)")
+    }
+
+    /// Forgets what the client knows of `topic` (after NOT_LEADER, UNKNOWN_TOPIC_OR_PARTITION, a
+    /// broken connection), so the next call asks the cluster again.
+    public func invalidate(_ topic: String) { _ = topicCache.withLock { $0.removeValue(forKey: topic) } }
+
+    /// The leader's node id of a partition.
+    func leaderNode(_ topic: String, _ partition: Int32) async throws(ClientError) -> Int32 {
+        guard let entry = try await partitions(of: topic).first(where: { $0.partition == partition }) else {
+            throw .kafka(code: 3, context: "\(topic)[\(partition)]")
+        }
+        return entry.leader
     }
 
     /// The connection to the leader of a partition.

@@ -20,6 +20,7 @@ let usage = """
       serve       serve a data directory to Kafka clients (see spool serve --help)
       topic       create, list, describe and delete topics
       produce     send standard input, a record per line, to a topic
+      consume     print the records of a topic, alone or as a member of a group
       group       list consumer groups, or show one with its lag
       demo        append records to a durable log and read them back (see spool demo --help)
       log dump    print the segments and batches of a partition directory
@@ -36,6 +37,8 @@ case "topic":
     status = await ClientCommands.topic(words.dropFirst())
 case "produce":
     status = await ClientCommands.produce(words.dropFirst())
+case "consume":
+    status = await ConsumeCommand.run(words.dropFirst())
 case "group":
     status = await ClientCommands.group(words.dropFirst())
 case "demo":

@@ -110,7 +110,7 @@ public final class GroupConsumer: Sendable {
             memberId = response.memberId
             var assignments: [String: [UInt8]] = [:]
             if response.leaderId == response.memberId {
-                assignments = RangeAssignor.assign(members: response.members, partitionCount: { self.broker.partitionCount($0) ?? 0 })
+                assignments = RangeAssignor.assign(members: response.members.map { ($0.memberId, $0.metadata) }, partitionCount: { self.broker.partitionCount($0) ?? 0 })
             }
             let sync = await broker.groups.sync(groupId: group, generationId: response.generationId, memberId: memberId, groupInstanceId: nil,
                                                 protocolType: "consumer", protocolName: response.protocolName, assignments: assignments)

@@ -1,13 +1,11 @@
-import SpoolFormat
-
 /// Kafka's "range" assignor: for each topic, the members subscribed to it (sorted by id) get
 /// contiguous ranges of its partitions, the first ones one more when they do not divide evenly.
 /// The leader runs it; every Kafka client ships the same one, so mixed groups agree.
-enum RangeAssignor {
-    static let name = "range"
+public enum RangeAssignor {
+    public static let name = "range"
 
-    /// Member id → encoded assignment, from the members' subscriptions.
-    static func assign(members: [JoinedMember], partitionCount: (String) -> Int) -> [String: [UInt8]] {
+    /// Member id → encoded assignment, from the members' subscriptions (their JoinGroup metadata).
+    public static func assign(members: [(memberId: String, metadata: [UInt8])], partitionCount: (String) -> Int) -> [String: [UInt8]] {
         var subscribers: [String: [String]] = [:]
         for member in members {
             guard let subscription = try? ConsumerProtocol.decodeSubscription(member.metadata) else { continue }

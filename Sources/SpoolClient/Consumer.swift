@@ -1,0 +1,260 @@
+import Foundation
+import SpoolFormat
+import SpoolWire
+import Synchronization
+
+/// A record as a consumer receives it.
+public struct ConsumedRecord: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var timestamp: Int64
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    public var headers: [RecordHeader]
+
+    public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
+    public var valueString: String? { value.map { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// A Kafka consumer. With a group it joins with Kafka's classic protocol (range assignor),
+/// heartbeats in the background, and commits manually (`commit()`) or automatically; without one it
+/// reads every partition of its topics itself. Partitions can be paused and resumed.
+///
+/// Thread-safe. Delivery is at least once: what was handed out after the last commit comes again
+/// to whoever owns the partition next.
+public final class Consumer: Sendable {
+    public struct Options: Sendable {
+        public var sessionTimeoutMs: Int32 = 10_000
+        public var rebalanceTimeoutMs: Int32 = 30_000
+        public var heartbeatIntervalMs = 1_000
+        /// Commit what was handed out every `autoCommitIntervalMs` and on close.
+        public var autoCommit = false
+        public var autoCommitIntervalMs = 5_000
+        /// Where to start without a committed offset: true for the log start, false for its end.
+        public var fromBeginning = true
+        public var pollWaitMs: Int32 = 500
+        public var fetchMaxBytes: Int32 = 4 << 20
+        /// Called before partitions are taken away (commit here to hand them over cleanly).
+        public var onRevoked: (@Sendable ([String]) async -> Void)?
+        /// Called with the partitions this member owns after each rebalance.
+        public var onAssigned: (@Sendable ([String]) async -> Void)?
+        public init() {}
+    }
+
+    private struct Position: Hashable {
+        var topic: String
+        var partition: Int32
+        var key: String { "\(topic)/\(partition)" }
+    }
+
+    private struct State {
+        var memberId = ""
+        var generation: Int32 = -1
+        var assignment: [Position] = []
+        var positions: [Position: Int64] = [:]
+        var consumed: [Position: Int64] = [:]
+        var paused: Set<Position> = []
+        var needsJoin = true
+        var closed = false
+        var lastAutoCommit = Date()
+    }
+
+    public let client: SpoolClient
+    public let group: String?
+    public let topics: [String]
+    public let options: Options
+    private let state = Mutex(State())
+    private let heartbeat = Mutex<Task<Void, Never>?>(nil)
+
+    public init(client: SpoolClient, group: String?, topics: [String], options: Options = Options()) throws(ClientError) {
+        guard !topics.isEmpty else { throw .invalidArgument("a consumer needs at least one topic") }
+        if let group, group.isEmpty { throw .invalidArgument("the group id is empty") }
+        self.client = client
+        self.group = group
+        self.topics = topics
+        self.options = options
+    }
+
+    /// The partitions this consumer reads ("topic/partition").
+    public var assignment: [String] { state.withLock { $0.assignment.map(\.key) } }
+
+    /// Fetches the next records (parking up to `pollWaitMs` when there are none), joining or
+    /// rejoining the group first when needed.
+    public func poll() async throws(ClientError) -> [ConsumedRecord] {
+        if state.withLock({ $0.closed }) { throw .closed }
+        if state.withLock({ $0.needsJoin }) { try await join() }
+        if options.autoCommit, state.withLock({ Date().timeIntervalSince($0.lastAutoCommit) * 1000 >= Double(options.autoCommitIntervalMs) }) {
+            try? await commit()
+        }
+        let requests = state.withLock { state in
+            state.assignment.filter { !state.paused.contains($0) }.map { ($0, state.positions[$0] ?? 0) }
+        }
+        guard !requests.isEmpty else {
+            try? await Task.sleep(for: .milliseconds(Int(options.pollWaitMs)))
+            return []
+        }
+        // One Fetch per leader (Spool is one node; a Kafka cluster spreads leaders over brokers).
+        var byLeader: [Int32: [(Position, Int64)]] = [:]
+        for request in requests { byLeader[try await client.leaderNode(request.0.topic, request.0.partition), default: []].append(request) }
+        var fetched: (errorCode: Int16, partitions: [ClientResponse.FetchedPartition]) = (0, [])
+        for (node, partitions) in byLeader {
+            do {
+                let leader = try await client.connection(toNode: node)
+                let body = ClientRequest.fetch(maxWaitMs: byLeader.count == 1 ? options.pollWaitMs : 0, minBytes: 1, maxBytes: options.fetchMaxBytes,
+                                               partitions: partitions.map { ($0.0.topic, $0.0.partition, $0.1, min(options.fetchMaxBytes, 1 << 20)) })
+                fetched.partitions += try ClientResponse.fetch(try await client.call(leader, 1, ClientVersions.fetch, body)).partitions
+            } catch let error as ClientError {
+                for topic in Set(partitions.map(\.0.topic)) { client.invalidate(topic) }
+                throw error
+            } catch {
+                throw .protocolError("Fetch: \(error)")
+            }
+        }
+        var records: [ConsumedRecord] = []
+        for partition in fetched.partitions {
+            let position = Position(topic: partition.topic, partition: partition.partition)
+            let from = requests.first { $0.0 == position }?.1 ?? 0
+            if partition.errorCode == 1 {
+                // The offset is gone (retention) or ahead of the log: start over from the reset point.
+                let reset = try await resetOffsets([(position.topic, position.partition)])
+                state.withLock { $0.positions[position] = reset[position.key] ?? from }
+                continue
+            }
+            guard partition.errorCode == 0 else {
+                if partition.errorCode == 3 || partition.errorCode == 6 { client.invalidate(partition.topic) }
+                continue
+            }
+            var next = from
+            partition.records.withUnsafeBytes { raw in
+                var at = 0
+                while at + RecordBatchLayout.headerSize <= raw.count,
+                      let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: raw[at...])), size >= RecordBatchLayout.headerSize,
+                      at + size <= raw.count {
+                    if let batch = try? RecordBatch(decoding: UnsafeRawBufferPointer(rebasing: raw[at..<(at + size)])) {
+                        for record in batch.records where batch.offset(of: record) >= from {
+                            records.append(ConsumedRecord(topic: position.topic, partition: position.partition, offset: batch.offset(of: record),
+                                                          timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))
+                        }
+                        next = max(next, batch.baseOffset + Int64(batch.lastOffsetDelta) + 1)
+                    }
+                    at += size
+                }
+            }
+            state.withLock { state in if state.assignment.contains(position) { state.positions[position] = next } }
+        }
+        return records
+    }
+
+    /// Marks a record as processed: `commit()` stores the offset after it.
+    public func markConsumed(_ record: ConsumedRecord) {
+        let position = Position(topic: record.topic, partition: record.partition)
+        state.withLock { state in
+            if record.offset + 1 > state.consumed[position] ?? -1 { state.consumed[position] = record.offset + 1 }
+        }
+    }
+
+    /// Stores the offset after the last consumed record of each owned partition.
+    public func commit() async throws(ClientError) {
+        guard let group else { return }
+        let (memberId, generation, consumed) = state.withLock { state in
+            state.lastAutoCommit = Date()
+            return (state.memberId, state.generation, state.consumed.filter { state.assignment.contains($0.key) })
+        }
+        guard !consumed.isEmpty else { return }
+        let coordinator = try await client.coordinator(group)
+        let body = ClientRequest.offsetCommit(group: group, generationId: generation, memberId: memberId,
+                                              offsets: consumed.map { ($0.key.topic, $0.key.partition, $0.value, nil) })
+        let results: [(topic: String, partition: Int32, errorCode: Int16)]
+        do { results = try ClientResponse.offsetCommit(try await client.call(coordinator, 8, ClientVersions.offsetCommit, body)) } catch let error as ClientError {
+            throw error
+        } catch {
+            throw .protocolError("OffsetCommit: \(error)")
+        }
+        if let failed = results.first(where: { $0.errorCode != 0 }) {
+            if [22, 25, 27].contains(failed.errorCode) { state.withLock { $0.needsJoin = true } }
+            throw .kafka(code: failed.errorCode, context: "committing offsets of group \(group)")
+        }
+    }
+
+    public func pause(_ partitions: [String]) {
+        state.withLock { state in for position in state.assignment where partitions.contains(position.key) { state.paused.insert(position) } }
+    }
+
+    public func resume(_ partitions: [String]) {
+        state.withLock { state in state.paused = state.paused.filter { !partitions.contains($0.key) } }
+    }
+
+    /// Commits (with auto-commit), stops heartbeating and leaves the group.
+    public func close() async {
+        if options.autoCommit { try? await commit() }
+        let memberId = state.withLock { state in
+            state.closed = true
+            return state.memberId
+        }
+        heartbeat.withLock { task in
+            task?.cancel()
+            task = nil
+        }
+        if let group, !memberId.isEmpty, let coordinator = try? await client.coordinator(group) {
+            _ = try? await client.call(coordinator, 13, ClientVersions.leaveGroup, ClientRequest.leaveGroup(group: group, memberId: memberId))
+        }
+    }
+
+    // MARK: - State used by joining (Consumer+Group.swift)
+
+    var currentMemberId: String { state.withLock { $0.memberId } }
+    var membership: (String, Int32) { state.withLock { ($0.memberId, $0.generation) } }
+    func markRejoin() { state.withLock { $0.needsJoin = true } }
+
+    func setMember(_ memberId: String, generation: Int32) {
+        state.withLock { state in
+            state.memberId = memberId
+            state.generation = generation
+        }
+    }
+
+    func setAssignment(_ owned: [(String, Int32)], positions: [String: Int64]) {
+        state.withLock { state in
+            state.assignment = owned.map { Position(topic: $0.0, partition: $0.1) }
+            state.positions = [:]
+            for position in state.assignment { state.positions[position] = positions[position.key] ?? 0 }
+            state.consumed = state.consumed.filter { state.assignment.contains($0.key) }
+            state.paused = state.paused.filter { state.assignment.contains($0) }
+            state.needsJoin = false
+        }
+    }
+
+    func replaceHeartbeat(_ task: Task<Void, Never>) {
+        heartbeat.withLock { old in
+            old?.cancel()
+            old = task
+        }
+    }
+
+    /// The records, one at a time, each marked consumed as it is handed out.
+    public var records: Records { Records(consumer: self) }
+
+    public struct Records: AsyncSequence, Sendable {
+        public typealias Element = ConsumedRecord
+        let consumer: Consumer
+        public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let consumer: Consumer
+            var buffer: [ConsumedRecord] = []
+            var index = 0
+
+            public mutating func next() async throws -> ConsumedRecord? {
+                while index == buffer.count {
+                    if consumer.state.withLock({ $0.closed }) || Task.isCancelled { return nil }
+                    buffer = try await consumer.poll()
+                    index = 0
+                }
+                defer { index += 1 }
+                consumer.markConsumed(buffer[index])
+                return buffer[index]
+            }
+        }
+    }
+}
