@@ -34,6 +34,7 @@ let package = Package(
         ),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
+        .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat"]),
         .testTarget(
             name: "SpoolServerTests",
             dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "spool"],

@@ -35,7 +35,14 @@ extension Broker {
         let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
         while true {
             let (results, bytes, hasError) = readOnce(requests, maxBytes: maxBytes)
-            if bytes >= max(minBytes, 1) || hasError || DispatchTime.now() >= deadline || requests.isEmpty { return results }
+            if bytes >= max(minBytes, 1) || hasError || DispatchTime.now() >= deadline || requests.isEmpty {
+                for result in results {
+                    guard let counted = result.records?.withUnsafeBytes({ BrokerMetrics.count($0) }) else { continue }
+                    metrics.recordsOut.add(counted.records, ordering: .relaxed)
+                    metrics.bytesOut.add(counted.bytes, ordering: .relaxed)
+                }
+                return results
+            }
             await waitForData(requests, until: deadline)
         }
     }

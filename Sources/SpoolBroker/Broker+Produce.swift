@@ -42,6 +42,11 @@ extension Broker {
             allDuplicates = allDuplicates && appended.duplicate
         }
         guard let first, let last else { throw .invalidRecord("no record batch in the request") }
+        if !allDuplicates {
+            let counted = BrokerMetrics.count(records)
+            metrics.recordsIn.add(counted.records, ordering: .relaxed)
+            metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
+        }
         if acks == .all, partition.log.config.fsync == .always {
             do { try await partition.log.waitUntilDurable(last.lastOffset) } catch { throw BrokerError.from(error) }
         }

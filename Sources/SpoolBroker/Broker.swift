@@ -19,6 +19,8 @@ public final class Broker: Sendable {
     let producerIds: ProducerIdAllocator
     /// Consumer groups (Kafka's classic protocol).
     public let groups: GroupCoordinator
+    /// Traffic counters for the metrics endpoint.
+    public let metrics = BrokerMetrics()
     /// Serialises topic creation and deletion (file work is done outside the `topics` lock).
     let topicChanges = Mutex(())
     let isClosed = Atomic(false)

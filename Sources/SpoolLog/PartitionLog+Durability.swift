@@ -56,6 +56,7 @@ extension PartitionLog {
             return FlushPlan(sealing: state.pendingSeal, active: state.active, target: state.end, syncDirectory: state.directoryDirty)
         }) else { return }
 
+        let started = monotonicNanoseconds()
         do {
             for segment in plan.sealing { try segment.trimAndSync() }
             if plan.syncDirectory { try fileSystem.syncDirectory(directory) }
@@ -65,8 +66,10 @@ extension PartitionLog {
             return
         }
 
+        let elapsed = monotonicNanoseconds() - started
         let now = clock()
         let (ready, woken, again, checkpoint) = state.withLock { state -> ([DurabilityWaiter], [@Sendable () -> Void], Bool, Bool) in
+            state.flushStatistics.record(nanoseconds: elapsed)
             state.pendingSeal.removeFirst(plan.sealing.count)
             state.durable = plan.target
             let woken = config.fsync == .always ? state.publishVisible(plan.target) : []

@@ -75,6 +75,8 @@ public final class PartitionLog: Sendable {
     public var sizeInBytes: Int { state.withLock { $0.segments.reduce(0) { $0 + $1.size } } }
     /// Checkpoint writes that failed (a full disk, say); recovery then scans from an older point.
     public var checkpointFailures: Int { state.withLock { $0.checkpointFailures } }
+    /// The fdatasyncs this log has made.
+    public var flushStatistics: FlushStatistics { state.withLock { $0.flushStatistics } }
 
     /// Flushes everything, trims the active segment's files to their real length, writes a clean
     /// checkpoint and stops the flusher. Appends and reads afterwards throw `.closed`; waiters that
@@ -132,6 +134,7 @@ struct LogState {
     var isClosed = false
     var lastCheckpointMs: Int64
     var checkpointFailures = 0
+    var flushStatistics = FlushStatistics()
 
     /// Recovery made everything it kept durable, so a freshly opened log is flushed to its end.
     init(segments: [Segment], end: LogPosition, lastCheckpointMs: Int64) {

@@ -29,6 +29,7 @@ extension RequestRouter {
                     let result = try await broker.produce(topic: topic.name, partition: partition.index, records: records, acks: acks)
                     partitions.append(.init(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
                 } catch {
+                    broker.metrics.produceErrors.add(1, ordering: .relaxed)
                     partitions.append(.init(index: partition.index, errorCode: error.code.rawValue, baseOffset: -1, logStartOffset: -1,
                                             errorMessage: error.description))
                 }

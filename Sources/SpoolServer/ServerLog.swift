@@ -2,7 +2,7 @@ import Glibc
 
 /// One line per event on standard error, for operators.
 public enum ServerLog {
-    static func info(_ message: String) {
+    public static func info(_ message: String) {
         let line = "spool: " + message + "\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
     }

@@ -9,7 +9,7 @@ enum ServeCommand {
     static let help = """
         usage: spool serve [--data DIR] [--listen HOST:PORT] [--fsync POLICY] [--partitions N]
                            [--auto-create-topics true|false] [--advertise HOST:PORT]
-                           [--max-connections N] [--max-frame-bytes N] [--idle-timeout-ms N]
+                           [--max-connections N] [--max-frame-bytes N] [--idle-timeout-ms N] [--http HOST:PORT|off]
 
         Serves the data directory to Kafka clients (kcat, librdkafka, kafka-python, aiokafka, Java)
         until SIGINT or SIGTERM, then flushes and closes every partition.
@@ -24,14 +24,16 @@ enum ServeCommand {
           --max-connections N        open connections allowed; more are closed at once (default: 10000)
           --max-frame-bytes N        largest request; a larger one closes its connection (default: 104857600)
           --idle-timeout-ms N        close connections silent this long (default: 600000)
+          --http HOST:PORT|off       serve /metrics (Prometheus) and /healthz here (default: 127.0.0.1:9644)
         """
 
     static func run(_ words: ArraySlice<String>) -> Int32 {
         var config = BrokerConfig(dataDirectory: "spool-data")
         var server = ServerConfig()
+        var http: (String, UInt16)? = ("127.0.0.1", 9644)
         do {
             let arguments = try Arguments(words, valued: ["data", "listen", "fsync", "partitions", "auto-create-topics", "advertise",
-                                                      "max-connections", "max-frame-bytes", "idle-timeout-ms"])
+                                                      "max-connections", "max-frame-bytes", "idle-timeout-ms", "http"])
             if arguments.wantsHelp {
                 print(help)
                 return ExitCode.success
@@ -49,6 +51,9 @@ enum ServeCommand {
             case let other: throw Arguments.UsageError(description: "--auto-create-topics must be true or false, not '\(other)'")
             }
             (server.host, server.port) = try address(arguments.options["listen"] ?? "127.0.0.1:9092", flag: "--listen")
+            if let address = arguments.options["http"] {
+                http = address == "off" ? nil : try ServeCommand.address(address, flag: "--http")
+            }
             if let advertise = arguments.options["advertise"] {
                 let (host, port) = try address(advertise, flag: "--advertise")
                 server.advertisedHost = host
@@ -67,8 +72,18 @@ enum ServeCommand {
             }
             ServerLog.listening(host: server.host, port: running.port, data: config.dataDirectory, fsync: config.log.fsync,
                                 topics: broker.listTopics().count)
+            var metrics: MetricsEndpoint?
+            if let (host, port) = http {
+                do { metrics = try MetricsEndpoint(host: host, port: port, broker: broker, server: running) } catch {
+                    running.stop()
+                    try? broker.close()
+                    throw error
+                }
+                ServerLog.info("metrics on http://\(host):\(metrics?.port ?? port)/metrics (and /healthz)")
+            }
             waitForSignal()
             ServerLog.stopping()
+            metrics?.stop()
             running.stop()
             try broker.close()
             ServerLog.stopped()

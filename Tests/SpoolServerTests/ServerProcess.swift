@@ -17,12 +17,18 @@ final class ServerProcess: @unchecked Sendable {
 
     var bootstrap: String { "127.0.0.1:\(port)" }
 
+    /// The metrics endpoint's port, from its log line.
+    var metricsPort: Int? {
+        guard let range = output.range(of: "metrics on http://127.0.0.1:") else { return nil }
+        return Int(output[range.upperBound...].prefix { $0.isNumber })
+    }
+
     /// Starts the server on `data` and waits (at most 30 s, without blocking a thread of the
     /// concurrency pool) for its "listening on" line.
     static func start(data: String, arguments: [String] = []) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.spoolPath)
-        process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0"] + arguments
+        process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"] + arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

@@ -1,0 +1,53 @@
+import SpoolFormat
+import SpoolLog
+import Synchronization
+
+/// Traffic counters, kept as the broker works and read by the metrics endpoint.
+public final class BrokerMetrics: Sendable {
+    public let recordsIn = Atomic<UInt64>(0)
+    public let bytesIn = Atomic<UInt64>(0)
+    public let recordsOut = Atomic<UInt64>(0)
+    public let bytesOut = Atomic<UInt64>(0)
+    public let produceErrors = Atomic<UInt64>(0)
+
+    init() {}
+
+    /// Counts the records and bytes of stored batches (read from their headers, not decoded).
+    static func count(_ bytes: UnsafeRawBufferPointer) -> (records: UInt64, bytes: UInt64) {
+        var records: UInt64 = 0
+        var position = 0
+        while position + RecordBatchLayout.headerSize <= bytes.count,
+              let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: bytes[position...])), size >= RecordBatchLayout.headerSize,
+              position + size <= bytes.count {
+            records += UInt64(max(0, Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: position + RecordBatchLayout.recordsCount, as: Int32.self))))
+            position += size
+        }
+        return (records, UInt64(bytes.count))
+    }
+}
+
+/// One partition as the metrics endpoint reports it.
+public struct PartitionMetrics: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var logStartOffset: Int64
+    public var logEndOffset: Int64
+    public var highWatermark: Int64
+    public var sizeBytes: Int
+    public var flushes: FlushStatistics
+}
+
+extension Broker {
+    /// Every partition's offsets, size and flush statistics.
+    public func partitionMetrics() -> [PartitionMetrics] {
+        let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
+        return all.map { partition in
+            PartitionMetrics(topic: partition.topic, partition: partition.index, logStartOffset: partition.log.logStartOffset,
+                             logEndOffset: partition.log.logEndOffset, highWatermark: partition.log.highWatermark,
+                             sizeBytes: partition.log.sizeInBytes, flushes: partition.log.flushStatistics)
+        }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+
+    /// The offsets log's flush statistics (commits are flushed there).
+    public var offsetsFlushStatistics: FlushStatistics { offsets.log.flushStatistics }
+}

@@ -1,0 +1,106 @@
+import SpoolClient
+import Testing
+
+@Suite struct ConsumerAndAdminTests {
+    @Test func aGroupSharesPartitionsCommitsAndANewMemberResumes() async throws {
+        let server = try ClientTestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        defer { client.close() }
+        try await client.createTopic("jobs", partitions: 4)
+        let producer = Producer(client: client)
+        for index in 0..<200 { _ = try await producer.send(topic: "jobs", key: "k\(index % 17)", value: "job-\(index)") }
+
+        var options = Consumer.Options()
+        options.pollWaitMs = 100
+        options.heartbeatIntervalMs = 100
+        let first = try Consumer(client: client, group: "workers", topics: ["jobs"], options: options)
+        let second = try Consumer(client: client, group: "workers", topics: ["jobs"], options: options)
+        async let a = first.poll()
+        async let b = second.poll()
+        var seen = try await a + b
+        for _ in 0..<100 where seen.count < 200 {
+            for consumer in [first, second] {
+                let batch = try await consumer.poll()
+                seen += batch
+            }
+        }
+        #expect(Set(first.assignment).isDisjoint(with: Set(second.assignment)))
+        #expect(Set(first.assignment + second.assignment).count == 4)
+        #expect(seen.count == 200)
+        #expect(Set(seen.compactMap(\.valueString)).count == 200)
+        for record in seen { (first.assignment.contains("\(record.topic)/\(record.partition)") ? first : second).markConsumed(record) }
+        try await first.commit()
+        try await second.commit()
+        let report = try await client.describeGroup("workers")
+        #expect(report.members.count == 2)
+        #expect(report.totalLag == 0)
+        await first.close()
+        await second.close()
+
+        for index in 0..<10 { _ = try await producer.send(topic: "jobs", key: "k\(index)", value: "late-\(index)") }
+        #expect(try await client.describeGroup("workers").totalLag == 10)
+        let resumed = try Consumer(client: client, group: "workers", topics: ["jobs"], options: options)
+        var rest: [ConsumedRecord] = []
+        for try await record in resumed.records {
+            rest.append(record)
+            if rest.count == 10 { break }
+        }
+        try await resumed.commit()
+        #expect(Set(rest.compactMap(\.valueString)) == Set((0..<10).map { "late-\($0)" }))
+        #expect(try await client.describeGroup("workers").totalLag == 0)
+        await resumed.close()
+    }
+
+    @Test func aStandaloneConsumerReadsEveryPartitionAndCanPause() async throws {
+        let server = try ClientTestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        defer { client.close() }
+        try await client.createTopic("logs", partitions: 2)
+        let producer = Producer(client: client)
+        for index in 0..<20 { _ = try await producer.send(topic: "logs", key: nil, value: "line-\(index)") }
+        var options = Consumer.Options()
+        options.pollWaitMs = 50
+        let consumer = try Consumer(client: client, group: nil, topics: ["logs"], options: options)
+        consumer.pause(["logs/1"])
+        var seen: [ConsumedRecord] = []
+        for _ in 0..<5 { seen += try await consumer.poll() }
+        #expect(seen.allSatisfy { $0.partition == 0 })
+        #expect(seen.count == 10)
+        consumer.resume(["logs/1"])
+        for _ in 0..<5 { seen += try await consumer.poll() }
+        #expect(seen.count == 20)
+        await consumer.close()
+    }
+
+    @Test func adminCreatesListsDescribesAndDeletesTopics() async throws {
+        let server = try ClientTestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        defer { client.close() }
+        try await client.createTopic("alpha", partitions: 3, configs: ["retention.ms": "60000"])
+        try await client.createTopic("beta")
+        await #expect { try await client.createTopic("alpha") } throws: { error in
+            guard case .kafka(code: 36, _) = error as? ClientError else { return false }
+            return true
+        }
+        await #expect { try await client.createTopic("bad name") } throws: { error in
+            guard case .kafka(code: 17, _) = error as? ClientError else { return false }
+            return true
+        }
+        let listed = try await client.listTopics()
+        #expect(listed.map(\.name) == ["alpha", "beta"])
+        #expect(listed.map(\.partitions) == [3, 1])
+        let producer = Producer(client: client)
+        _ = try await producer.send(topic: "alpha", key: nil, value: "x", partition: 2)
+        let described = try await client.describeTopic("alpha")
+        #expect(described.partitions.map(\.endOffset) == [0, 0, 1])
+        try await client.deleteTopic("beta")
+        #expect(try await client.listTopics().map(\.name) == ["alpha"])
+        await #expect { try await client.deleteTopic("beta") } throws: { error in
+            guard case .kafka(code: 3, _) = error as? ClientError else { return false }
+            return true
+        }
+    }
+}
