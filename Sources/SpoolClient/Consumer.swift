@@ -54,7 +54,8 @@ public final class Consumer: Sendable {
         var assignment: [Position] = []
         var positions: [Position: Int64] = [:]
         var consumed: [Position: Int64] = [:]
-        var paused: Set<Position> = []
+        /// Paused partitions by "topic/partition" (kept across rebalances and before the first join).
+        var paused: Set<String> = []
         var needsJoin = true
         var closed = false
         var lastAutoCommit = Date()
@@ -88,7 +89,7 @@ public final class Consumer: Sendable {
             try? await commit()
         }
         let requests = state.withLock { state in
-            state.assignment.filter { !state.paused.contains($0) }.map { ($0, state.positions[$0] ?? 0) }
+            state.assignment.filter { !state.paused.contains($0.key) }.map { ($0, state.positions[$0] ?? 0) }
         }
         guard !requests.isEmpty else {
             try? await Task.sleep(for: .milliseconds(Int(options.pollWaitMs)))
@@ -177,12 +178,13 @@ public final class Consumer: Sendable {
         }
     }
 
+    /// Stops fetching these partitions ("topic/partition") until `resume`.
     public func pause(_ partitions: [String]) {
-        state.withLock { state in for position in state.assignment where partitions.contains(position.key) { state.paused.insert(position) } }
+        state.withLock { $0.paused.formUnion(partitions) }
     }
 
     public func resume(_ partitions: [String]) {
-        state.withLock { state in state.paused = state.paused.filter { !partitions.contains($0.key) } }
+        state.withLock { $0.paused.subtract(partitions) }
     }
 
     /// Commits (with auto-commit), stops heartbeating and leaves the group.
@@ -220,7 +222,6 @@ public final class Consumer: Sendable {
             state.positions = [:]
             for position in state.assignment { state.positions[position] = positions[position.key] ?? 0 }
             state.consumed = state.consumed.filter { state.assignment.contains($0.key) }
-            state.paused = state.paused.filter { state.assignment.contains($0) }
             state.needsJoin = false
         }
     }

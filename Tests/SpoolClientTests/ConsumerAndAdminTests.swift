@@ -93,7 +93,7 @@ import Testing
         #expect(listed.map(\.name) == ["alpha", "beta"])
         #expect(listed.map(\.partitions) == [3, 1])
         let producer = Producer(client: client)
-        _ = try await producer.send(topic: "alpha", key: nil, value: "x", partition: 2)
+        _ = try await producer.send(topic: "alpha", key: nil, value: Array("x".utf8), partition: 2)
         let described = try await client.describeTopic("alpha")
         #expect(described.partitions.map(\.endOffset) == [0, 0, 1])
         try await client.deleteTopic("beta")
