@@ -1,0 +1,127 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The real `spool` binary's client commands against a real `spool serve`: output, exit codes,
+/// messages.
+@Suite(.serialized) struct CommandLineTests {
+    static func spool(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String, errors: String) {
+        try await run(ServerProcess.spoolPath, arguments, input: input, timeout: 60)
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func topicsProduceConsumeAndGroups() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try await ServerProcess.start(data: data)
+        defer { server.kill() }
+        let broker = ["--broker", server.bootstrap]
+
+        let created = try await Self.spool(["topic", "create", "emails", "--partitions", "3", "--config", "retention.ms=3600000"] + broker)
+        #expect(created.status == 0)
+        #expect(created.output == "created topic emails with 3 partitions\n")
+        let again = try await Self.spool(["topic", "create", "emails"] + broker)
+        #expect(again.status == 1)
+        #expect(again.errors == "spool topic create: topic 'emails' already exists: TOPIC_ALREADY_EXISTS (error 36)\n")
+        #expect(try await Self.spool(["topic", "list"] + broker).output == "emails\t3 partitions\n")
+
+        let lines = (0..<300).map { "user-\($0 % 7):welcome \($0)" }.joined(separator: "\n") + "\n"
+        let produced = try await Self.spool(["produce", "emails", "--key-separator", ":", "--header", "source=cli"] + broker, input: lines)
+        #expect(produced.status == 0, "\(produced.errors)")
+        #expect(produced.errors == "spool produce: 300 records stored in emails\n")
+
+        let described = try await Self.spool(["topic", "describe", "emails"] + broker)
+        let ends = described.output.split(separator: "\n").dropFirst(2).compactMap { Int($0.split(separator: "\t")[3]) }
+        #expect(ends.reduce(0, +) == 300)
+
+        let first = try await Self.spool(["consume", "emails", "--group", "mailers", "--from-beginning", "--count", "200",
+                                          "--format", "%k|%s|%h\\n"] + broker)
+        #expect(first.status == 0, "\(first.errors)")
+        let records = first.output.split(separator: "\n")
+        #expect(records.count == 200)
+        #expect(records.allSatisfy { $0.hasPrefix("user-") && $0.hasSuffix("|source=cli") })
+        let rest = try await Self.spool(["consume", "emails", "--group", "mailers", "--from-beginning", "--count", "100"] + broker)
+        #expect(Set(rest.output.split(separator: "\n").map(String.init)).isDisjoint(with: Set(records.map { String($0.split(separator: "|")[1]) })),
+                "the group resumed after what it printed")
+
+        let group = try await Self.spool(["group", "describe", "mailers"] + broker)
+        #expect(group.status == 0)
+        #expect(group.output.contains("group mailers: Empty, 0 members"))
+        #expect(group.output.hasSuffix("total lag: 0\n"))
+        #expect(try await Self.spool(["group", "list"] + broker).output.contains("mailers\n"))
+
+        let deleted = try await Self.spool(["topic", "delete", "emails"] + broker)
+        #expect(deleted.output == "deleted topic emails\n")
+        let missing = try await Self.spool(["topic", "describe", "emails"] + broker)
+        #expect(missing.status == 1)
+        #expect(missing.errors == "spool topic describe: topic emails: UNKNOWN_TOPIC_OR_PARTITION (error 3)\n")
+    }
+
+    @Test func helpAndUsageErrors() async throws {
+        for command in [["topic", "--help"], ["produce", "--help"], ["consume", "--help"], ["group", "--help"], ["serve", "--help"]] {
+            let outcome = try await Self.spool(command)
+            #expect(outcome.status == 0, "\(command)")
+            #expect(outcome.output.hasPrefix("usage: spool \(command[0])"), "\(command): \(outcome.output)")
+        }
+        let cases: [([String], String)] = [
+            (["topic"], "unknown subcommand ''"),
+            (["topic", "create"], "expected 1 argument"),
+            (["topic", "create", "t", "--partitions", "0"], "--partitions must be a whole number from 1"),
+            (["topic", "create", "t", "--config", "novalue"], "--config takes KEY=VALUE"),
+            (["produce"], "expected 1 argument"),
+            (["produce", "t", "--key", "k", "--key-separator", ":"], "cannot be used together"),
+            (["consume", "t", "--count", "-1"], "--count must be a whole number"),
+            (["group", "describe"], "expected 1 argument"),
+            (["topic", "list", "--broker", "nowhere"], "--broker must be HOST:PORT"),
+            (["serve", "--listen", "localhost"], "--listen must be HOST:PORT"),
+            (["serve", "--fsync", "sometimes"], "fsync policy must be"),
+        ]
+        for (arguments, message) in cases {
+            let outcome = try await Self.spool(arguments)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.errors)")
+            #expect(outcome.errors.contains(message), "\(arguments): \(outcome.errors)")
+        }
+    }
+
+    @Test func anUnreachableBrokerIsOneClearLine() async throws {
+        let outcome = try await Self.spool(["topic", "list", "--broker", "127.0.0.1:1"])
+        #expect(outcome.status == 1)
+        #expect(outcome.errors == "spool topic list: cannot reach the broker: 127.0.0.1:1: Connection refused\n")
+        #expect(!outcome.errors.contains("Fatal"))
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func metricsEndpointServesPrometheusText() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try await ServerProcess.start(data: data)
+        defer { server.kill() }
+        let port = try #require(server.metricsPort, "\(server.output)")
+        _ = try await Self.spool(["produce", "jobs", "--broker", server.bootstrap], input: "a\nb\nc\n")
+        let health = await blocking { httpGet(port: port, path: "/healthz") }
+        #expect(health.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(health.hasSuffix("ok\n"))
+        let metrics = await blocking { httpGet(port: port, path: "/metrics") }
+        #expect(metrics.contains("Content-Type: text/plain; version=0.0.4"))
+        #expect(metrics.contains("\nspool_records_in_total 3\n"))
+        #expect(metrics.contains("spool_partition_log_end_offset{topic=\"jobs\",partition=\"0\"} 3\n"))
+        #expect(metrics.contains("# TYPE spool_fsync_seconds histogram"))
+        #expect(metrics.contains("spool_fsync_seconds_count "))
+        #expect(metrics.contains("# TYPE spool_connections gauge"))
+        #expect(await blocking { httpGet(port: port, path: "/other") }.hasPrefix("HTTP/1.1 404"))
+    }
+}
+
+/// A plain HTTP/1.1 GET over a socket; the whole response (the server closes the connection).
+func httpGet(port: Int, path: String) -> String {
+    guard let client = try? RawClient(port: port) else { return "" }
+    client.send(Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+    var response: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
+        if count <= 0 { break }
+        response += chunk[0..<count]
+    }
+    return String(decoding: response, as: UTF8.self)
+}
