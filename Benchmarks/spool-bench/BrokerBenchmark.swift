@@ -39,18 +39,18 @@ struct BrokerBenchmark {
                 case "--help", "-h": help = true
                 case "--seconds":
                     guard let text = rest.popFirst(), let value = Int(text), (1...600).contains(value) else {
-                        throw LogBenchmark.UsageError("--seconds needs a whole number from 1 to 600")
+                        throw UsageError("--seconds needs a whole number from 1 to 600")
                     }
                     seconds = value
                 case "--batch-records":
                     guard let text = rest.popFirst(), let value = Int(text), (1...10_000).contains(value) else {
-                        throw LogBenchmark.UsageError("--batch-records needs a whole number from 1 to 10000")
+                        throw UsageError("--batch-records needs a whole number from 1 to 10000")
                     }
                     batchRecords = value
                 case "--dir":
-                    guard let text = rest.popFirst() else { throw LogBenchmark.UsageError("--dir needs a directory") }
+                    guard let text = rest.popFirst() else { throw UsageError("--dir needs a directory") }
                     directory = text
-                default: throw LogBenchmark.UsageError("unknown option \(word)")
+                default: throw UsageError("unknown option \(word)")
                 }
             }
         }

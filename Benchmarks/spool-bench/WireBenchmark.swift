@@ -42,7 +42,7 @@ struct WireBenchmark {
             var rest = words
             func number(_ flag: String, _ range: ClosedRange<Int>) throws -> Int {
                 guard let text = rest.popFirst(), let value = Int(text), range.contains(value) else {
-                    throw LogBenchmark.UsageError("\(flag) needs a whole number from \(range.lowerBound) to \(range.upperBound)")
+                    throw UsageError("\(flag) needs a whole number from \(range.lowerBound) to \(range.upperBound)")
                 }
                 return value
             }
@@ -54,9 +54,9 @@ struct WireBenchmark {
                 case "--batch-records": batchRecords = try number(word, 1...10_000)
                 case "--connections": connections = try number(word, 1...64)
                 case "--dir":
-                    guard let text = rest.popFirst() else { throw LogBenchmark.UsageError("--dir needs a directory") }
+                    guard let text = rest.popFirst() else { throw UsageError("--dir needs a directory") }
                     directory = text
-                default: throw LogBenchmark.UsageError("unknown option \(word)")
+                default: throw UsageError("unknown option \(word)")
                 }
             }
         }
@@ -137,14 +137,14 @@ struct WireBenchmark {
                     _ = try reader.readInt32()
                     _ = try reader.readInt32()
                     let code = try reader.readInt16()
-                    if code != 0 { throw LogBenchmark.UsageError("produce answered error \(code)") }
+                    if code != 0 { throw UsageError("produce answered error \(code)") }
                     received += 1
                 }
             } catch {
                 failure.withLock { $0 = String(describing: error) }
             }
         }
-        if let message = failure.withLock({ $0 }) { throw LogBenchmark.UsageError(message) }
+        if let message = failure.withLock({ $0 }) { throw UsageError(message) }
         return seconds(since: started)
     }
 

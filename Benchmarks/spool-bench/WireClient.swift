@@ -18,7 +18,7 @@ final class WireClient {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else { throw LogBenchmark.UsageError("cannot connect to 127.0.0.1:\(port): errno \(errno)") }
+        guard result == 0 else { throw UsageError("cannot connect to 127.0.0.1:\(port): errno \(errno)") }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
@@ -41,7 +41,7 @@ final class WireClient {
         var sent = 0
         while sent < frame.count {
             let count = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { throw LogBenchmark.UsageError("send failed: errno \(errno)") }
+            guard count > 0 else { throw UsageError("send failed: errno \(errno)") }
             sent += count
         }
     }
@@ -63,7 +63,7 @@ final class WireClient {
             }
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { throw LogBenchmark.UsageError("connection closed by the server") }
+            guard count > 0 else { throw UsageError("connection closed by the server") }
             buffer += chunk[0..<count]
         }
     }
