@@ -34,7 +34,7 @@ public final class Producer: Sendable {
 
     private struct Pending {
         var record: ProducerRecord
-        var continuation: CheckedContinuation<RecordMetadata, any Error>
+        var completion: @Sendable (Result<RecordMetadata, ClientError>) -> Void
     }
 
     private struct Accumulator {
@@ -66,47 +66,80 @@ public final class Producer: Sendable {
     /// Sends one record and returns where it was stored once the broker acknowledges it.
     public func send(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [],
                      partition: Int32? = nil, timestamp: Int64? = nil) async throws(ClientError) -> RecordMetadata {
-        if state.withLock({ $0.closed }) { throw .closed }
+        let placed = try await place(topic: topic, key: key, partition: partition)
+        let result: Result<RecordMetadata, ClientError> = await withCheckedContinuation { continuation in
+            enqueue(topic: topic, partition: placed, record: record(key, value, headers, timestamp)) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Sends one record and calls `completion` when the broker acknowledges it (or the send fails),
+    /// without a task per record: the form for high rates (as Kafka's Java `send` with a callback).
+    /// The partition must already be known to the producer or given; use the async `send` once per
+    /// topic first, or `prepare(topic:)`.
+    public func send(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [], partition: Int32? = nil,
+                     completion: @escaping @Sendable (Result<RecordMetadata, ClientError>) -> Void) {
+        guard let count = state.withLock({ $0.partitionCounts[topic] }), !state.withLock({ $0.closed }) else {
+            completion(.failure(state.withLock { $0.closed } ? .closed : .invalidArgument("call prepare(topic:) before sending to \(topic) with a callback")))
+            return
+        }
+        let placed = partition ?? choose(topic: topic, key: key, count: count)
+        guard placed >= 0 && Int(placed) < count else {
+            completion(.failure(.kafka(code: 3, context: "\(topic)[\(placed)]")))
+            return
+        }
+        enqueue(topic: topic, partition: placed, record: record(key, value, headers, nil), completion: completion)
+    }
+
+    /// Learns a topic's partitions (creating it if allowed) and the producer id, ahead of callback sends.
+    public func prepare(topic: String) async throws(ClientError) {
         if options.idempotent { try await ensureProducerId() }
+        _ = try await partitionCount(topic)
+    }
+
+    private func record(_ key: [UInt8]?, _ value: [UInt8]?, _ headers: [RecordHeader], _ timestamp: Int64?) -> ProducerRecord {
+        ProducerRecord(key: key, value: value, headers: headers, timestamp: timestamp ?? Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    private func place(topic: String, key: [UInt8]?, partition: Int32?) async throws(ClientError) -> Int32 {
+        if state.withLock({ $0.closed }) { throw .closed }
+        try await prepare(topic: topic)
         let count = try await partitionCount(topic)
-        let target: Int32
         if let partition {
             guard partition >= 0 && Int(partition) < count else { throw .kafka(code: 3, context: "\(topic)[\(partition)]") }
-            target = partition
-        } else if let key {
-            target = Partitioner.partition(forKey: key, partitions: count)
-        } else {
-            target = state.withLock { state in
-                defer { state.roundRobin[topic, default: 0] += 1 }
-                return Int32(state.roundRobin[topic, default: 0] % count)
-            }
+            return partition
         }
-        let record = ProducerRecord(key: key, value: value, headers: headers, timestamp: timestamp ?? Int64(Date().timeIntervalSince1970 * 1000))
-        do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let (sendNow, scheduleLinger) = state.withLock { state -> (Bool, Bool) in
-                    var accumulator = state.accumulators[topic]?[target] ?? Accumulator()
-                    accumulator.pending.append(Pending(record: record, continuation: continuation))
-                    accumulator.bytes += (key?.count ?? 0) + (value?.count ?? 0) + 32
-                    let full = accumulator.bytes >= options.batchBytesMax
-                    let linger = !full && !accumulator.lingerScheduled && !accumulator.inFlight
-                    if linger { accumulator.lingerScheduled = true }
-                    state.accumulators[topic, default: [:]][target] = accumulator
-                    return (full && !accumulator.inFlight, linger)
-                }
-                if sendNow { Task { await drain(topic, target) } }
-                if scheduleLinger {
-                    let linger = options.lingerMs
-                    Task {
-                        if linger > 0 { try? await Task.sleep(for: .milliseconds(linger)) }
-                        await drain(topic, target)
-                    }
-                }
+        return choose(topic: topic, key: key, count: count)
+    }
+
+    private func choose(topic: String, key: [UInt8]?, count: Int) -> Int32 {
+        if let key { return Partitioner.partition(forKey: key, partitions: count) }
+        return state.withLock { state in
+            defer { state.roundRobin[topic, default: 0] += 1 }
+            return Int32(state.roundRobin[topic, default: 0] % count)
+        }
+    }
+
+    /// Adds a record to its partition's accumulator; sends the batch when full, or after the linger.
+    private func enqueue(topic: String, partition target: Int32, record: ProducerRecord,
+                         completion: @escaping @Sendable (Result<RecordMetadata, ClientError>) -> Void) {
+        let (sendNow, scheduleLinger) = state.withLock { state -> (Bool, Bool) in
+            var accumulator = state.accumulators[topic]?[target] ?? Accumulator()
+            accumulator.pending.append(Pending(record: record, completion: completion))
+            accumulator.bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0) + 32
+            let full = accumulator.bytes >= options.batchBytesMax
+            let linger = !full && !accumulator.lingerScheduled && !accumulator.inFlight
+            if linger { accumulator.lingerScheduled = true }
+            state.accumulators[topic, default: [:]][target] = accumulator
+            return (full && !accumulator.inFlight, linger)
+        }
+        if sendNow { Task { await drain(topic, target) } }
+        if scheduleLinger {
+            let linger = options.lingerMs
+            Task {
+                if linger > 0 { try? await Task.sleep(for: .milliseconds(linger)) }
+                await drain(topic, target)
             }
-        } catch let error as ClientError {
-            throw error
-        } catch {
-            throw .connection(String(describing: error))
         }
     }
 
@@ -185,10 +218,10 @@ public final class Producer: Sendable {
         switch outcome {
         case let .success(base):
             for (index, entry) in batch.entries.enumerated() {
-                entry.continuation.resume(returning: RecordMetadata(topic: topic, partition: partition, offset: base < 0 ? -1 : base + Int64(index)))
+                entry.completion(.success(RecordMetadata(topic: topic, partition: partition, offset: base < 0 ? -1 : base + Int64(index))))
             }
         case let .failure(error):
-            for entry in batch.entries { entry.continuation.resume(throwing: error) }
+            for entry in batch.entries { entry.completion(.failure(error)) }
         }
     }
 

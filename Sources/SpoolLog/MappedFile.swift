@@ -3,9 +3,11 @@ import SpoolSystem
 /// A file reached through one shared mapping, which for a writable file is larger than the file
 /// so that the file can grow into it.
 ///
-/// Disk space is allocated ahead of the writer in steps (`fallocate`), so every byte written
-/// through the mapping has a block behind it: a full disk surfaces as an ENOSPC from `reserve`,
-/// never as a SIGBUS from a store. Not thread-safe: the owning segment's log serialises access.
+/// Disk space is allocated ahead of the writer in steps (`fallocate`), so every byte written has a
+/// block behind it: a full disk surfaces as an ENOSPC from `reserve`, never as a SIGBUS from a
+/// store through the mapping. Bytes go in through the mapping or with pwrite (see
+/// `Segment.mappedWriteBytesMax`); both land in the same page cache the mapping reads. Not
+/// thread-safe: the owning segment's log serialises access.
 final class MappedFile {
     let path: String
     let fd: Int32
@@ -19,14 +21,15 @@ final class MappedFile {
 
     /// Opens (or creates) `path`. A writable file is mapped `capacity` bytes (at least its size);
     /// a read-only one exactly its size.
-    init(path: String, create: Bool, writable: Bool, capacity: Int, step: Int, fileSystem: any FileSystem) throws {
+    init(path: String, create: Bool, writable: Bool, capacity: Int, step: Int, fileSystem: any FileSystem,
+         mapWritable: Bool? = nil) throws {
         var options: OpenOptions = writable ? [.readWrite] : [.readOnly]
         if create { options.insert([.create, .truncate]) }
         let fd = try fileSystem.open(path, options, permissions: 0o644)
         do {
             let size = try fileSystem.size(fd)
             let length = writable ? max(capacity, size) : size
-            self.region = length > 0 ? try MappedRegion(fd: fd, length: length, writable: writable, fileSystem: fileSystem) : nil
+            self.region = length > 0 ? try MappedRegion(fd: fd, length: length, writable: mapWritable ?? writable, fileSystem: fileSystem) : nil
             self.allocated = size
         } catch {
             fileSystem.close(fd)
@@ -53,6 +56,12 @@ final class MappedFile {
         let target = min(capacity, max(bytes, (allocated / step + 1) * step))
         try fileSystem.allocate(fd, offset: allocated, length: target - allocated)
         allocated = target
+    }
+
+    /// Writes `bytes` at `offset` with pwrite (within what `reserve` allocated).
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        precondition(isWritable && offset + bytes.count <= allocated, "write past the allocated space")
+        try fileSystem.writeAll(fd, bytes, at: offset)
     }
 
     /// Cuts (or extends, sparsely) the file to `length` bytes.

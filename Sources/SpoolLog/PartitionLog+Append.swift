@@ -27,7 +27,7 @@ extension PartitionLog {
             }
             do { try active.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: active.logPath) }
             let offset = state.end.offset
-            active.append(batch, offset: offset, header: header, now: now)
+            do { try active.append(batch, offset: offset, header: header, now: now) } catch { throw LogError.from(error, path: active.logPath) }
             state.end = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
             let woken = config.fsync != .always ? state.publishVisible(state.end) : []
             var stored = header

@@ -138,15 +138,28 @@ extension Segment {
         }
     }
 
-    /// Copies a validated batch in, writes `offset` as its base offset and indexes it. `reserve`
-    /// must have succeeded for it.
-    func append(_ batch: UnsafeRawBufferPointer, offset: Int64, header: RecordBatchHeader, now: Int64) {
-        guard let region = log.region else { preconditionFailure("append to an unmapped segment") }
+    /// Batches below this size are copied through the mapping; larger ones are written with pwrite.
+    /// Writing through a shared mapping makes every flush write-protect the dirtied pages again
+    /// (a TLB shootdown to every core running the process), which costs more than a pwrite for a
+    /// large batch, while for small ones one page's cost is shared by dozens of batches and a
+    /// memcpy beats two syscalls. Measured with spool-bench log: pwrite alone took 256-record
+    /// batches from 289 to 852-942 MB/s durable, and 1-record batches from 1.33 M to 0.33 M/s.
+    static let mappedWriteBytesMax = 4096
+
+    /// Writes a validated batch at the end with `offset` as its base offset and indexes it.
+    /// `reserve` must have succeeded for it. Throws (EIO, pwrite only) without advancing: a failed
+    /// write leaves bytes past the end, which the next append overwrites and recovery never reads.
+    func append(_ batch: UnsafeRawBufferPointer, offset: Int64, header: RecordBatchHeader, now: Int64) throws {
         precondition(offset == nextOffset, "appends must be contiguous")
+        precondition(batch.count >= RecordBatchLayout.headerSize, "not a batch")
         let position = size
-        region.write(batch, at: position)
-        region.withUnsafeMutableBytes(position..<(position + batch.count)) {
-            RecordBatchView.setBaseOffset(offset, in: $0)
+        if batch.count < Self.mappedWriteBytesMax, let region = log.region {
+            region.write(batch, at: position)
+            region.withUnsafeMutableBytes(position..<(position + batch.count)) { RecordBatchView.setBaseOffset(offset, in: $0) }
+        } else {
+            // The 8 bytes of the offset, then the rest of the batch as it came: no copy.
+            try withUnsafeBytes(of: offset.bigEndian) { try log.write($0, at: position) }
+            try log.write(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.batchLength...]), at: position + RecordBatchLayout.batchLength)
         }
         if isEmpty, header.maxTimestamp >= 0 { firstBatchTimestamp = header.maxTimestamp }
         index(batchAt: position, offset: offset, size: batch.count, maxTimestamp: header.maxTimestamp)

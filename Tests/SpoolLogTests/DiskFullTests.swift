@@ -86,7 +86,8 @@ import Testing
         let fileSystem = FaultInjectingFileSystem()
         let batch = makeBatch(tag: "c", records: 1, valueBytes: 300)
         let log = try PartitionLog.open(directory: directory.partition, config: testConfig(segmentBytes: batch.count * 2), fileSystem: fileSystem)
-        fileSystem.inject(.pwrite, errno: ENOSPC)
+        // Checkpoints are replaced by rename; a failing rename fails every checkpoint write.
+        fileSystem.inject(.rename, errno: ENOSPC)
         for _ in 0..<6 { try await log.appendDurably(batch) }  // rolls write checkpoints
         try await log.flushNow()
         #expect(log.checkpointFailures > 0)
