@@ -22,7 +22,7 @@ public final class Producer: Sendable {
         /// -1 (all), 1 or 0.
         public var acks: Int16 = -1
         public var lingerMs = 5
-        public var batchBytesMax = 1 << 20
+        public var batchBytesMax = 256 << 10
         public var idempotent = true
         public var retries = 8
         public var retryBackoffMs = 100
@@ -37,8 +37,12 @@ public final class Producer: Sendable {
         var completion: @Sendable (Result<RecordMetadata, ClientError>) -> Void
     }
 
-    private struct Accumulator {
+    /// One partition's waiting records. A class, mutated in place under the lock: as a struct in
+    /// the dictionary every enqueue copied the whole pending array.
+    private final class Accumulator {
         var pending: [Pending] = []
+        /// Records before this index have been taken into batches (compacted now and then).
+        var start = 0
         var bytes = 0
         var inFlight = false
         var lingerScheduled = false
@@ -124,13 +128,18 @@ public final class Producer: Sendable {
     private func enqueue(topic: String, partition target: Int32, record: ProducerRecord,
                          completion: @escaping @Sendable (Result<RecordMetadata, ClientError>) -> Void) {
         let (sendNow, scheduleLinger) = state.withLock { state -> (Bool, Bool) in
-            var accumulator = state.accumulators[topic]?[target] ?? Accumulator()
+            let accumulator: Accumulator
+            if let existing = state.accumulators[topic]?[target] {
+                accumulator = existing
+            } else {
+                accumulator = Accumulator()
+                state.accumulators[topic, default: [:]][target] = accumulator
+            }
             accumulator.pending.append(Pending(record: record, completion: completion))
             accumulator.bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0) + 32
             let full = accumulator.bytes >= options.batchBytesMax
             let linger = !full && !accumulator.lingerScheduled && !accumulator.inFlight
             if linger { accumulator.lingerScheduled = true }
-            state.accumulators[topic, default: [:]][target] = accumulator
             return (full && !accumulator.inFlight, linger)
         }
         if sendNow { Task { await drain(topic, target) } }
@@ -182,25 +191,30 @@ public final class Producer: Sendable {
 
     private func takeBatch(_ topic: String, _ partition: Int32) -> Batch? {
         state.withLock { state -> Batch? in
-            guard var accumulator = state.accumulators[topic]?[partition], !accumulator.inFlight, !accumulator.pending.isEmpty else {
+            guard let accumulator = state.accumulators[topic]?[partition], !accumulator.inFlight,
+                  accumulator.start < accumulator.pending.count else {
                 state.accumulators[topic]?[partition]?.lingerScheduled = false
                 return nil
             }
             var size = 0
-            var count = 0
-            for entry in accumulator.pending {
-                let recordBytes = (entry.record.key?.count ?? 0) + (entry.record.value?.count ?? 0) + 32
-                if count > 0 && size + recordBytes > options.batchBytesMax { break }
+            var end = accumulator.start
+            while end < accumulator.pending.count {
+                let record = accumulator.pending[end].record
+                let recordBytes = (record.key?.count ?? 0) + (record.value?.count ?? 0) + 32
+                if end > accumulator.start && size + recordBytes > options.batchBytesMax { break }
                 size += recordBytes
-                count += 1
+                end += 1
             }
-            let entries = Array(accumulator.pending.prefix(count))
-            accumulator.pending.removeFirst(count)
+            let entries = Array(accumulator.pending[accumulator.start..<end])
+            accumulator.start = end
+            if accumulator.start > 4096 && accumulator.start * 2 > accumulator.pending.count {
+                accumulator.pending.removeFirst(accumulator.start)
+                accumulator.start = 0
+            }
             accumulator.bytes -= size
             accumulator.inFlight = true
             accumulator.lingerScheduled = false
             let sequence = options.idempotent ? accumulator.nextSequence : -1
-            state.accumulators[topic]?[partition] = accumulator
             let bytes = RecordBatch(producing: entries.map(\.record), producerId: options.idempotent ? state.producerId : -1,
                                     producerEpoch: options.idempotent ? state.epoch : -1, baseSequence: sequence).encoded()
             return Batch(entries: entries, bytes: bytes, sequence: sequence)
@@ -209,10 +223,11 @@ public final class Producer: Sendable {
 
     private func finish(_ topic: String, _ partition: Int32, _ batch: Batch, _ outcome: Result<Int64, ClientError>) {
         state.withLock { state in
-            state.accumulators[topic]?[partition]?.inFlight = false
+            let accumulator = state.accumulators[topic]?[partition]
+            accumulator?.inFlight = false
             if case .success = outcome, options.idempotent {
                 let next = Int64(batch.sequence) + Int64(batch.entries.count)
-                state.accumulators[topic]?[partition]?.nextSequence = Int32(next % (Int64(Int32.max) + 1))
+                accumulator?.nextSequence = Int32(next % (Int64(Int32.max) + 1))
             }
         }
         switch outcome {

@@ -22,6 +22,7 @@ let usage = """
       produce     send standard input, a record per line, to a topic
       consume     print the records of a topic, alone or as a member of a group
       group       list consumer groups, or show one with its lag
+      bench       produce, consume or end-to-end load against a broker
       demo        append records to a durable log and read them back (see spool demo --help)
       log dump    print the segments and batches of a partition directory
 
@@ -41,6 +42,8 @@ case "consume":
     status = await ConsumeCommand.run(words.dropFirst())
 case "group":
     status = await ClientCommands.group(words.dropFirst())
+case "bench":
+    status = await BenchCommand.run(words.dropFirst())
 case "demo":
     status = await DemoCommand.run(words.dropFirst())
 case "log":
