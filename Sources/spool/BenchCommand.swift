@@ -120,31 +120,23 @@ enum BenchCommand {
                     options.createTopics = false
                     let producer = Producer(client: client, options: options)
                     try await producer.prepare(topic: settings.topic)
-                    let window = DispatchSemaphore(value: 20_000)
-                    let done = DispatchGroup()
+                    let window = AsyncWindow(slots: 5_000)
                     var value = [UInt8](repeating: UInt8(ascii: "v"), count: settings.size)
                     for _ in 0..<count {
                         if shared.failure.withLock({ $0 }) != nil { break }
-                        // Only a full window costs a thread hop: a free slot is taken at once.
-                        if window.wait(timeout: .now()) == .timedOut {
-                            await withCheckedContinuation { continuation in
-                                DispatchQueue.global().async { window.wait(); continuation.resume() }
-                            }
-                        }
+                        await window.acquire()
                         let sent = monotonicNanoseconds()
                         if stamp && value.count >= 8 { withUnsafeBytes(of: sent) { value.replaceSubrange(0..<8, with: $0) } }
-                        done.enter()
                         producer.send(topic: settings.topic, key: nil, value: value) { result in
                             let elapsed = monotonicNanoseconds() - sent
                             if case let .failure(error) = result { shared.failure.withLock { $0 = $0 ?? error } }
                             shared.latencies.withLock { $0.append(elapsed) }
                             progress.add(1)
-                            window.signal()
-                            done.leave()
+                            window.release()
                         }
                     }
                     await producer.flush()
-                    await withCheckedContinuation { continuation in DispatchQueue.global().async { done.wait(); continuation.resume() } }
+                    await window.drain()
                     await producer.close()
                 }
             }
@@ -212,6 +204,53 @@ enum BenchCommand {
             print(String(format: "{\"mode\": \"%@\", \"records\": %d, \"records_per_s\": %.0f, \"mb_per_s\": %.2f, \"p50_ms\": %.4f, \"p95_ms\": %.4f, \"p99_ms\": %.4f, \"p999_ms\": %.4f}",
                          settings.mode, result.records, rate, megabytes, p50, p95, p99, p999))
         }
+    }
+}
+
+/// A bounded number of sends in flight, waited for by suspending the task (never by blocking a
+/// thread, which would starve the few threads completions run on).
+final class AsyncWindow: Sendable {
+    private let state: Mutex<(available: Int, waiters: [CheckedContinuation<Void, Never>])>
+    private let slots: Int
+
+    init(slots: Int) {
+        self.slots = slots
+        state = Mutex((slots, []))
+    }
+
+    func acquire() async {
+        let taken = state.withLock { state -> Bool in
+            guard state.available > 0 else { return false }
+            state.available -= 1
+            return true
+        }
+        if taken { return }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.available > 0 {
+                    state.available -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.available += 1
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Waits until every slot is back (everything sent has completed).
+    func drain() async {
+        for _ in 0..<slots { await acquire() }
+        for _ in 0..<slots { release() }
     }
 }
 
