@@ -25,11 +25,11 @@ extension Consumer {
     private func joinGroup(_ group: String) async throws(ClientError) -> [(String, Int32)] {
         var memberId = currentMemberId
         for _ in 0..<20 {
-            let coordinator = try await client.coordinator(group)
+            let coordinator = try await groupClient.coordinator(group)
             let subscription = ConsumerProtocol.encode(.init(topics: topics))
             let join: ClientResponse.Join
             do {
-                join = try ClientResponse.joinGroup(try await client.call(coordinator, 11, ClientVersions.joinGroup, ClientRequest.joinGroup(
+                join = try ClientResponse.joinGroup(try await groupClient.call(coordinator, 11, ClientVersions.joinGroup, ClientRequest.joinGroup(
                     group: group, sessionTimeoutMs: options.sessionTimeoutMs, rebalanceTimeoutMs: options.rebalanceTimeoutMs,
                     memberId: memberId, protocolType: "consumer", protocols: [(RangeAssignor.name, subscription)])))
             } catch let error as ClientError {
@@ -57,7 +57,7 @@ extension Consumer {
             }
             let synced: (errorCode: Int16, assignment: [UInt8])
             do {
-                synced = try ClientResponse.syncGroup(try await client.call(coordinator, 14, ClientVersions.syncGroup, ClientRequest.syncGroup(
+                synced = try ClientResponse.syncGroup(try await groupClient.call(coordinator, 14, ClientVersions.syncGroup, ClientRequest.syncGroup(
                     group: group, generationId: join.generationId, memberId: memberId, assignments: assignments)))
             } catch let error as ClientError {
                 throw error
@@ -78,10 +78,10 @@ extension Consumer {
     private func adopt(_ owned: [(String, Int32)]) async throws(ClientError) {
         var positions: [String: Int64] = [:]
         if let group, !owned.isEmpty {
-            let coordinator = try await client.coordinator(group)
+            let coordinator = try await groupClient.coordinator(group)
             let fetched: (errorCode: Int16, offsets: [ClientResponse.Committed])
             do {
-                fetched = try ClientResponse.offsetFetch(try await client.call(coordinator, 9, ClientVersions.offsetFetch,
+                fetched = try ClientResponse.offsetFetch(try await groupClient.call(coordinator, 9, ClientVersions.offsetFetch,
                                                                                 ClientRequest.offsetFetch(group: group, partitions: owned.map { ($0.0, $0.1) })))
             } catch let error as ClientError {
                 throw error
@@ -108,8 +108,8 @@ extension Consumer {
                 try? await Task.sleep(for: .milliseconds(interval))
                 guard let self, !Task.isCancelled else { return }
                 let (memberId, generation) = self.membership
-                guard let coordinator = try? await self.client.coordinator(group),
-                      let body = try? await self.client.call(coordinator, 12, ClientVersions.heartbeat,
+                guard let coordinator = try? await self.groupClient.coordinator(group),
+                      let body = try? await self.groupClient.call(coordinator, 12, ClientVersions.heartbeat,
                                                              ClientRequest.heartbeat(group: group, generationId: generation, memberId: memberId)),
                       let code = try? ClientResponse.errorCode(body) else { continue }
                 if code != 0 { self.markRejoin() }

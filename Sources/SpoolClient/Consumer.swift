@@ -61,7 +61,12 @@ public final class Consumer: Sendable {
         var lastAutoCommit = Date()
     }
 
-    public let client: SpoolClient
+    /// This consumer's own connections: fetches on one, group traffic (joins, heartbeats,
+    /// commits) on the other. A broker answers each connection's requests in order, so a parked
+    /// fetch or a JoinGroup waiting for a rebalance would otherwise hold up heartbeats — or, with a
+    /// client shared by two members, the very rejoin the rebalance is waiting for.
+    let client: SpoolClient
+    let groupClient: SpoolClient
     public let group: String?
     public let topics: [String]
     public let options: Options
@@ -71,7 +76,8 @@ public final class Consumer: Sendable {
     public init(client: SpoolClient, group: String?, topics: [String], options: Options = Options()) throws(ClientError) {
         guard !topics.isEmpty else { throw .invalidArgument("a consumer needs at least one topic") }
         if let group, group.isEmpty { throw .invalidArgument("the group id is empty") }
-        self.client = client
+        self.client = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs)
+        self.groupClient = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs)
         self.group = group
         self.topics = topics
         self.options = options
@@ -163,11 +169,11 @@ public final class Consumer: Sendable {
             return (state.memberId, state.generation, state.consumed.filter { state.assignment.contains($0.key) })
         }
         guard !consumed.isEmpty else { return }
-        let coordinator = try await client.coordinator(group)
+        let coordinator = try await groupClient.coordinator(group)
         let body = ClientRequest.offsetCommit(group: group, generationId: generation, memberId: memberId,
                                               offsets: consumed.map { ($0.key.topic, $0.key.partition, $0.value, nil) })
         let results: [(topic: String, partition: Int32, errorCode: Int16)]
-        do { results = try ClientResponse.offsetCommit(try await client.call(coordinator, 8, ClientVersions.offsetCommit, body)) } catch let error as ClientError {
+        do { results = try ClientResponse.offsetCommit(try await groupClient.call(coordinator, 8, ClientVersions.offsetCommit, body)) } catch let error as ClientError {
             throw error
         } catch {
             throw .protocolError("OffsetCommit: \(error)")
@@ -198,9 +204,11 @@ public final class Consumer: Sendable {
             task?.cancel()
             task = nil
         }
-        if let group, !memberId.isEmpty, let coordinator = try? await client.coordinator(group) {
-            _ = try? await client.call(coordinator, 13, ClientVersions.leaveGroup, ClientRequest.leaveGroup(group: group, memberId: memberId))
+        if let group, !memberId.isEmpty, let coordinator = try? await groupClient.coordinator(group) {
+            _ = try? await groupClient.call(coordinator, 13, ClientVersions.leaveGroup, ClientRequest.leaveGroup(group: group, memberId: memberId))
         }
+        client.close()
+        groupClient.close()
     }
 
     // MARK: - State used by joining (Consumer+Group.swift)

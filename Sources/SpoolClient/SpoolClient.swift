@@ -10,7 +10,7 @@ import Synchronization
 public final class SpoolClient: Sendable {
     public let bootstrap: String
     public let clientId: String
-    let requestTimeoutMs: Int
+    public let requestTimeoutMs: Int
     private let connections = Mutex<[String: BrokerConnection]>([:])
     private let brokers = Mutex<[Int32: String]>([:])
     /// Partition metadata by topic, until an error says it is stale.

@@ -1,4 +1,5 @@
 import SpoolClient
+import Synchronization
 import Testing
 
 @Suite struct ConsumerAndAdminTests {
@@ -103,4 +104,59 @@ import Testing
             return true
         }
     }
+}
+
+@Suite struct ConsumerCallbackTests {
+    @Test func rebalanceCallbacksAndAutomaticCommits() async throws {
+        let server = try ClientTestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        defer { client.close() }
+        try await client.createTopic("events", partitions: 2)
+        let producer = Producer(client: client)
+        for index in 0..<40 { _ = try await producer.send(topic: "events", key: "k\(index)", value: "e\(index)") }
+
+        let calls = CallLog()
+        var options = Consumer.Options()
+        options.pollWaitMs = 50
+        options.heartbeatIntervalMs = 100
+        options.autoCommit = true
+        options.autoCommitIntervalMs = 1
+        options.onAssigned = { calls.add("assigned \($0.sorted())") }
+        options.onRevoked = { calls.add("revoked \($0.sorted())") }
+        let consumer = try Consumer(client: client, group: "auto", topics: ["events"], options: options)
+        var seen = 0
+        for try await _ in consumer.records {
+            seen += 1
+            if seen == 40 { break }
+        }
+        #expect(calls.entries == ["assigned [\"events/0\", \"events/1\"]"])
+        // Auto-commit on the next poll and on close: everything handed out is committed.
+        _ = try await consumer.poll()
+        await consumer.close()
+        #expect(try await client.describeGroup("auto").totalLag == 0)
+
+        // A second member makes the first give up a partition: revoked, then assigned again.
+        let first = try Consumer(client: client, group: "shared", topics: ["events"], options: options)
+        _ = try await first.poll()
+        #expect(first.assignment.count == 2)
+        let second = try Consumer(client: client, group: "shared", topics: ["events"], options: options)
+        async let joining: [ConsumedRecord] = second.poll()
+        for _ in 0..<100 where first.assignment.count == 2 || !calls.entries.contains(where: { $0.hasPrefix("revoked") }) {
+            _ = try await first.poll()
+        }
+        _ = try await joining
+        #expect(calls.entries.contains("revoked [\"events/0\", \"events/1\"]"))
+        #expect(first.assignment.count == 1)
+        #expect(Set(first.assignment + second.assignment) == ["events/0", "events/1"])
+        await first.close()
+        await second.close()
+    }
+}
+
+/// Callback calls, recorded from whatever thread they run on.
+final class CallLog: Sendable {
+    private let log = Mutex([String]())
+    func add(_ entry: String) { log.withLock { $0.append(entry) } }
+    var entries: [String] { log.withLock { $0 } }
 }
