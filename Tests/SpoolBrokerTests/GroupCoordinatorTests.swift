@@ -445,12 +445,14 @@ import Testing
         // out, so a follower that waited long in SyncGroup still has a whole session to heartbeat.
         let coordinator = GroupTest.coordinator()
         defer { coordinator.shutdown() }
-        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 1_000), GroupTest.request(session: 1_000)])
+        // 3 s sessions: on a loaded machine a task can wait more than a second to run, and this test
+        // is about the coordinator's timer, not the scheduler's.
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 3_000), GroupTest.request(session: 3_000)])
         let leader = try #require(joined.first { !$0.members.isEmpty })
         let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId,
                                                    groupInstanceId: nil, protocolType: nil, protocolName: nil, assignments: [:]) }
-        for _ in 0..<40 {  // the leader takes 2 s (two sessions) to assign, heartbeating meanwhile
+        for _ in 0..<120 {  // the leader takes 6 s (two sessions) to assign, heartbeating meanwhile
             try await Task.sleep(for: .milliseconds(50))
             #expect(coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil) == .none)
         }
