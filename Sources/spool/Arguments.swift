@@ -12,11 +12,6 @@ struct Arguments {
         var description: String
     }
 
-    private init() {}
-
-    /// An empty parse.
-    static var empty: Arguments { Arguments() }
-
     /// Parses `words`; `valued` lists the flags that take a value, `flags` those that do not.
     init(_ words: ArraySlice<String>, valued: Set<String>, flags: Set<String> = []) throws {
         var rest = words[...]

@@ -65,21 +65,24 @@ enum ClientCommands {
         }
     }
 
-    static func parse(_ command: String, _ words: ArraySlice<String>, valued: Set<String>, help: String, positional: Int) -> Arguments? {
+    /// The parsed arguments, or the exit code to stop with: 0 after printing the help, 64 after
+    /// printing a usage error.
+    static func parse(_ command: String, _ words: ArraySlice<String>, valued: Set<String>, help: String,
+                      positional: Int) -> (arguments: Arguments?, exitCode: Int32) {
         do {
             let arguments = try Arguments(words, valued: valued.union(["broker"]))
             if arguments.wantsHelp {
                 print(help)
-                return nil
+                return (nil, ExitCode.success)
             }
             guard arguments.positional.count == positional else {
                 throw Arguments.UsageError(description: positional == 0 ? "unexpected argument '\(arguments.positional[0])'"
                                                                         : "expected \(positional) argument\(positional == 1 ? "" : "s")")
             }
-            return arguments
+            return (arguments, ExitCode.success)
         } catch {
             printError("spool \(command): \(error)\n\n" + help)
-            return Arguments.invalid
+            return (nil, ExitCode.usage)
         }
     }
 
@@ -88,8 +91,8 @@ enum ClientCommands {
         let rest = words.dropFirst()
         switch action {
         case "create":
-            guard let arguments = parse("topic create", rest, valued: ["partitions", "config"], help: topicHelp, positional: 1) else { return ExitCode.success }
-            if arguments.isInvalid { return ExitCode.usage }
+            let parsed = parse("topic create", rest, valued: ["partitions", "config"], help: topicHelp, positional: 1)
+            guard let arguments = parsed.arguments else { return parsed.exitCode }
             let partitions: Int
             let configs: [(String, String)]
             do {
@@ -105,14 +108,14 @@ enum ClientCommands {
                 print("created topic \(arguments.positional[0]) with \(partitions) partition\(partitions == 1 ? "" : "s")")
             }
         case "list":
-            guard let arguments = parse("topic list", rest, valued: [], help: topicHelp, positional: 0) else { return ExitCode.success }
-            if arguments.isInvalid { return ExitCode.usage }
+            let parsed = parse("topic list", rest, valued: [], help: topicHelp, positional: 0)
+            guard let arguments = parsed.arguments else { return parsed.exitCode }
             return await withClient("topic list", arguments) { client in
                 for topic in try await client.listTopics() { print("\(topic.name)\t\(topic.partitions) partition\(topic.partitions == 1 ? "" : "s")") }
             }
         case "describe":
-            guard let arguments = parse("topic describe", rest, valued: [], help: topicHelp, positional: 1) else { return ExitCode.success }
-            if arguments.isInvalid { return ExitCode.usage }
+            let parsed = parse("topic describe", rest, valued: [], help: topicHelp, positional: 1)
+            guard let arguments = parsed.arguments else { return parsed.exitCode }
             return await withClient("topic describe", arguments) { client in
                 let info = try await client.describeTopic(arguments.positional[0])
                 print("topic \(info.name): \(info.partitions.count) partition\(info.partitions.count == 1 ? "" : "s")")
@@ -120,8 +123,8 @@ enum ClientCommands {
                 for partition in info.partitions { print("\(partition.partition)\t\(partition.leader)\t\(partition.startOffset)\t\(partition.endOffset)") }
             }
         case "delete":
-            guard let arguments = parse("topic delete", rest, valued: [], help: topicHelp, positional: 1) else { return ExitCode.success }
-            if arguments.isInvalid { return ExitCode.usage }
+            let parsed = parse("topic delete", rest, valued: [], help: topicHelp, positional: 1)
+            guard let arguments = parsed.arguments else { return parsed.exitCode }
             return await withClient("topic delete", arguments) { client in
                 try await client.deleteTopic(arguments.positional[0])
                 print("deleted topic \(arguments.positional[0])")
@@ -136,10 +139,8 @@ enum ClientCommands {
     }
 
     static func produce(_ words: ArraySlice<String>) async -> Int32 {
-        guard let arguments = parse("produce", words, valued: ["key", "key-separator", "header"], help: produceHelp, positional: 1) else {
-            return ExitCode.success
-        }
-        if arguments.isInvalid { return ExitCode.usage }
+        let parsed = parse("produce", words, valued: ["key", "key-separator", "header"], help: produceHelp, positional: 1)
+        guard let arguments = parsed.arguments else { return parsed.exitCode }
         let headers: [RecordHeader]
         do { headers = try arguments.pairs("header").map { RecordHeader($0.0, $0.1) } } catch {
             printError("spool produce: \(error)\n\n" + produceHelp)
@@ -183,14 +184,14 @@ enum ClientCommands {
         let rest = words.dropFirst()
         switch action {
         case "list":
-            guard let arguments = parse("group list", rest, valued: [], help: groupHelp, positional: 0) else { return ExitCode.success }
-            if arguments.isInvalid { return ExitCode.usage }
+            let parsed = parse("group list", rest, valued: [], help: groupHelp, positional: 0)
+            guard let arguments = parsed.arguments else { return parsed.exitCode }
             return await withClient("group list", arguments) { client in
                 for group in try await client.listGroups() { print(group.group) }
             }
         case "describe":
-            guard let arguments = parse("group describe", rest, valued: [], help: groupHelp, positional: 1) else { return ExitCode.success }
-            if arguments.isInvalid { return ExitCode.usage }
+            let parsed = parse("group describe", rest, valued: [], help: groupHelp, positional: 1)
+            guard let arguments = parsed.arguments else { return parsed.exitCode }
             return await withClient("group describe", arguments) { client in
                 let info = try await client.describeGroup(arguments.positional[0])
                 print("group \(info.group): \(info.state), \(info.members.count) member\(info.members.count == 1 ? "" : "s")")
@@ -212,15 +213,4 @@ enum ClientCommands {
             return ExitCode.usage
         }
     }
-}
-
-extension Arguments {
-    /// Marks a parse that already printed a usage error.
-    static var invalid: Arguments {
-        var arguments = (try? Arguments([], valued: [])) ?? Arguments.empty
-        arguments.switches.insert("__invalid")
-        return arguments
-    }
-
-    var isInvalid: Bool { switches.contains("__invalid") }
 }
