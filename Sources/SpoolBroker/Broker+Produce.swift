@@ -30,6 +30,21 @@ extension Broker {
     /// Produce request carries them) to a partition. Every batch is checked before any is stored.
     /// With `acks: .all` under `fsync=always` it returns once the batches are on disk.
     public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
+        let (partition, result) = try append(topic: topic, partition: index, records: records)
+        return try await acknowledge(result, on: partition, acks: acks)
+    }
+
+    /// Produces from an array (appended straight from its storage: no copy).
+    public func produce(topic: String, partition index: Int32, records: [UInt8], acks: Acks) async throws(BrokerError) -> ProduceResult {
+        let appended: Result<(Partition, ProduceResult), BrokerError> = records.withUnsafeBytes { raw in
+            do throws(BrokerError) { return .success(try append(topic: topic, partition: index, records: raw)) } catch { return .failure(error) }
+        }
+        let (partition, result) = try appended.get()
+        return try await acknowledge(result, on: partition, acks: acks)
+    }
+
+    /// The synchronous part of a produce: checks and appends every batch.
+    private func append(topic: String, partition index: Int32, records: UnsafeRawBufferPointer) throws(BrokerError) -> (Partition, ProduceResult) {
         let partition = try partition(topic, index)
         let batches = try splitBatches(records, maxBatchBytes: partition.log.config.batchBytesLimit)
         var first: Partition.Appended?
@@ -47,19 +62,16 @@ extension Broker {
             metrics.recordsIn.add(counted.records, ordering: .relaxed)
             metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
         }
-        if acks == .all, partition.log.config.fsync == .always {
-            do { try await partition.log.waitUntilDurable(last.lastOffset) } catch { throw BrokerError.from(error) }
-        }
-        return ProduceResult(baseOffset: first.baseOffset, lastOffset: last.lastOffset,
-                             logStartOffset: partition.log.logStartOffset, duplicate: allDuplicates)
+        return (partition, ProduceResult(baseOffset: first.baseOffset, lastOffset: last.lastOffset,
+                                         logStartOffset: partition.log.logStartOffset, duplicate: allDuplicates))
     }
 
-    /// Produces from an array.
-    public func produce(topic: String, partition: Int32, records: [UInt8], acks: Acks) async throws(BrokerError) -> ProduceResult {
-        let bytes = records
-        return try await withUnsafeBytesAsync(bytes) { raw throws(BrokerError) in
-            try await produce(topic: topic, partition: partition, records: raw, acks: acks)
+    /// With acks=all under `fsync=always`, waits for the flush that covers the last batch.
+    private func acknowledge(_ result: ProduceResult, on partition: Partition, acks: Acks) async throws(BrokerError) -> ProduceResult {
+        if acks == .all, partition.log.config.fsync == .always {
+            do { try await partition.log.waitUntilDurable(result.lastOffset) } catch { throw BrokerError.from(error) }
         }
+        return result
     }
 
     /// The byte ranges of the batches in `records`. With more than one, each is fully validated
@@ -95,12 +107,4 @@ extension Broker {
         try ensureOpen()
         do { return (try producerIds.allocate(), 0) } catch { throw .storage(.failed(String(describing: error))) }
     }
-}
-
-/// Runs an async body with a pointer to an array's bytes, keeping the array alive throughout.
-func withUnsafeBytesAsync<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) async throws(BrokerError) -> R) async throws(BrokerError) -> R {
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
-    defer { buffer.deallocate() }
-    bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
-    return try await body(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]))
 }
