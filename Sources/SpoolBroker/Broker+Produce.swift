@@ -18,8 +18,24 @@ public struct ProduceResult: Equatable, Sendable {
     /// Offset of the last record of the last batch.
     public var lastOffset: Int64
     public var logStartOffset: Int64
-    /// Every batch was a retry of one already stored: nothing new was appended.
+    /// Every batch was a retry of one already stored (or every record a duplicate by its
+    /// idempotency key): nothing new was appended.
     public var duplicate: Bool
+    var delayLogOffset: Int64? = nil
+    var dedupeLogOffset: Int64? = nil
+
+    public init(baseOffset: Int64, lastOffset: Int64, logStartOffset: Int64, duplicate: Bool) {
+        self.baseOffset = baseOffset
+        self.lastOffset = lastOffset
+        self.logStartOffset = logStartOffset
+        self.duplicate = duplicate
+    }
+
+    init(baseOffset: Int64, lastOffset: Int64, logStartOffset: Int64, duplicate: Bool, delayLogOffset: Int64?, dedupeLogOffset: Int64?) {
+        self.init(baseOffset: baseOffset, lastOffset: lastOffset, logStartOffset: logStartOffset, duplicate: duplicate)
+        self.delayLogOffset = delayLogOffset
+        self.dedupeLogOffset = dedupeLogOffset
+    }
 }
 
 extension Broker {
@@ -50,26 +66,41 @@ extension Broker {
         var first: Partition.Appended?
         var last: Partition.Appended?
         var allDuplicates = true
+        var stored = false
+        var heldOffset: Int64?
+        var dedupeOffset: Int64?
         for range in batches {
-            let appended = try partition.append(UnsafeRawBufferPointer(rebasing: records[range]))
-            first = first ?? appended
-            last = appended
+            let appended = try partition.append(UnsafeRawBufferPointer(rebasing: records[range]), router: headerRouter)
+            first = first ?? (appended.baseOffset >= 0 ? appended : nil)
+            if appended.baseOffset >= 0 { last = appended }
+            heldOffset = appended.delayLogOffset ?? heldOffset
+            dedupeOffset = appended.dedupeLogOffset ?? dedupeOffset
             allDuplicates = allDuplicates && appended.duplicate
+            stored = true
         }
-        guard let first, let last else { throw .invalidRecord("no record batch in the request") }
+        guard stored else { throw .invalidRecord("no record batch in the request") }
         if !allDuplicates {
             let counted = BrokerMetrics.count(records)
             metrics.recordsIn.add(counted.records, ordering: .relaxed)
             metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
         }
-        return (partition, ProduceResult(baseOffset: first.baseOffset, lastOffset: last.lastOffset,
-                                         logStartOffset: partition.log.logStartOffset, duplicate: allDuplicates))
+        // Every record was held for later or dropped as a duplicate: there is no offset in the
+        // topic to report (-1, as Kafka does when it has none).
+        return (partition, ProduceResult(baseOffset: first?.baseOffset ?? -1, lastOffset: last?.lastOffset ?? -1,
+                                         logStartOffset: partition.log.logStartOffset, duplicate: allDuplicates,
+                                         delayLogOffset: heldOffset, dedupeLogOffset: dedupeOffset))
     }
 
     /// With acks=all under `fsync=always`, waits for the flush that covers the last batch.
     private func acknowledge(_ result: ProduceResult, on partition: Partition, acks: Acks) async throws(BrokerError) -> ProduceResult {
         if acks == .all, partition.log.config.fsync == .always {
-            do { try await partition.log.waitUntilDurable(result.lastOffset) } catch { throw BrokerError.from(error) }
+            do {
+                if result.lastOffset >= 0 { try await partition.log.waitUntilDurable(result.lastOffset) }
+                if let held = result.delayLogOffset { try await delays.log.waitUntilDurable(held) }
+                if let keys = result.dedupeLogOffset { try await dedupe.log.waitUntilDurable(keys) }
+            } catch {
+                throw BrokerError.from(error)
+            }
         }
         return result
     }

@@ -73,6 +73,7 @@ extension Broker {
             do { try topicStore.delete(topic.metadata) } catch { throw .storage(.failed(String(describing: error))) }
             return topic
         }
+        dedupe.forget(topic: name)
         let keys = offsets.keys(topic: removed.metadata.name)
         try await offsets.commit(keys.map { ($0, nil) })
     }

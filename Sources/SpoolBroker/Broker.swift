@@ -25,6 +25,11 @@ public final class Broker: Sendable {
     let topicChanges = Mutex(())
     let isClosed = Atomic(false)
     let retentionTimer: RepeatingTimer
+    /// Records produced with `spool-deliver-at` in the future, until due.
+    let delays: DelayStore
+    /// Idempotency keys accepted per topic (`spool-idempotency-key`).
+    let dedupe: DedupeWindow
+    let deliveryTask = Mutex<Task<Void, Never>?>(nil)
 
     /// A topic and its open partitions.
     struct Topic: Sendable {
@@ -58,8 +63,11 @@ public final class Broker: Sendable {
                 }
             }
             let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, store: store, topics: topics, offsets: offsets,
-                                producerIds: try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem))
+                                producerIds: try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem),
+                                delays: try DelayStore(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock),
+                                dedupe: try DedupeWindow(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock))
             broker.startRetention()
+            broker.startDelayedDelivery()
             return broker
         } catch let error as BrokerError {
             throw error
@@ -71,7 +79,7 @@ public final class Broker: Sendable {
     }
 
     private init(config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64, store: TopicStore,
-                 topics: [String: Topic], offsets: OffsetStore, producerIds: ProducerIdAllocator) {
+                 topics: [String: Topic], offsets: OffsetStore, producerIds: ProducerIdAllocator, delays: DelayStore, dedupe: DedupeWindow) {
         self.config = config
         self.fileSystem = fileSystem
         self.clock = clock
@@ -79,6 +87,8 @@ public final class Broker: Sendable {
         self.topics = Mutex(topics)
         self.offsets = offsets
         self.producerIds = producerIds
+        self.delays = delays
+        self.dedupe = dedupe
         self.groups = GroupCoordinator(limits: config.groupLimits)
         self.retentionTimer = RepeatingTimer(queue: DispatchQueue.global(qos: .utility), intervalMs: config.retentionCheckIntervalMs)
     }
@@ -88,13 +98,19 @@ public final class Broker: Sendable {
     public func close() throws(BrokerError) {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         retentionTimer.stop()
+        deliveryTask.withLock { task in
+            task?.cancel()
+            task = nil
+        }
         groups.shutdown()
         let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
         var firstError: BrokerError?
         for partition in all {
             do { try partition.close(fileSystem: fileSystem) } catch { firstError = firstError ?? .storage(.failed(String(describing: error))) }
         }
-        do { try offsets.close() } catch { firstError = firstError ?? .storage(error as? LogError ?? .failed(String(describing: error))) }
+        for close in [offsets.close, delays.close, dedupe.close] {
+            do { try close() } catch { firstError = firstError ?? .storage(error as? LogError ?? .failed(String(describing: error))) }
+        }
         if let firstError { throw firstError }
     }
 
@@ -117,6 +133,8 @@ public final class Broker: Sendable {
     public func enforceRetention() {
         let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
         for partition in all { _ = try? partition.log.enforceRetention() }
+        _ = try? dedupe.log.enforceRetention()
+        dedupe.expire(now: clock(), windowMs: dedupeWindowMs)
     }
 
     private func startRetention() {

@@ -61,31 +61,18 @@ final class OffsetStore: Sendable {
     private let clock: @Sendable () -> Int64
 
     init(dataDirectory: String, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
-        var config = LogConfig()
-        config.fsync = .always
-        config.segmentBytes = 16 << 20
-        config.retentionMs = nil
-        config.segmentMs = nil
-        config.maxBatchBytes = 8 << 20
-        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: config,
+        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: .always),
                                     fileSystem: fileSystem, clock: clock)
         self.clock = clock
         var loaded: [Key: Entry] = [:]
-        var next = log.logStartOffset
-        while next < log.highWatermark {
-            let slice = try log.read(from: next, maxBytes: 8 << 20).slice
-            guard !slice.isEmpty else { break }
-            try slice.forEachBatch { bytes in
-                let batch = try RecordBatch(decoding: bytes)
-                for record in batch.records {
-                    guard let key = record.key.flatMap(Self.decodeKey) else { continue }
-                    if let value = record.value, let committed = Self.decodeValue(value) {
-                        loaded[key] = Entry(committed: committed, logOffset: batch.offset(of: record))
-                    } else {
-                        loaded.removeValue(forKey: key)
-                    }
+        try log.replay { batch in
+            for record in batch.records {
+                guard let key = record.key.flatMap(Self.decodeKey) else { continue }
+                if let value = record.value, let committed = Self.decodeValue(value) {
+                    loaded[key] = Entry(committed: committed, logOffset: batch.offset(of: record))
+                } else {
+                    loaded.removeValue(forKey: key)
                 }
-                next = batch.baseOffset + Int64(batch.lastOffsetDelta) + 1
             }
         }
         entries = Mutex(loaded)

@@ -68,11 +68,16 @@ final class Partition: Sendable {
         var lastOffset: Int64
         /// The batch had been appended before (a producer retry): nothing new was stored.
         var duplicate: Bool
+        /// Where records held for later delivery went in the delay log, if any.
+        var delayLogOffset: Int64? = nil
+        /// Where accepted idempotency keys went in the dedupe log, if any.
+        var dedupeLogOffset: Int64? = nil
     }
 
-    /// Appends one batch from a producer: producer rules, idempotence, then the log (which checks
-    /// size, structure and CRC). Nothing is stored when it throws.
-    func append(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> Appended {
+    /// Appends one batch from a producer: producer rules, idempotence, Spool's headers (through
+    /// `router`), then the log (which checks size, structure and CRC). Nothing is stored when it
+    /// throws.
+    func append(_ batch: UnsafeRawBufferPointer, router: HeaderRouter? = nil) throws(BrokerError) -> Appended {
         guard batch.count <= log.config.batchBytesLimit else {
             throw .messageTooLarge(bytes: batch.count, limit: log.config.batchBytesLimit)
         }
@@ -86,17 +91,27 @@ final class Partition: Sendable {
         } catch {
             throw BrokerError.from(.invalidBatch(error))
         }
-        guard header.producerId >= 0 else { return try appendToLog(batch) }
+        guard header.producerId >= 0 else { return try appendRouted(batch, header: header, router: router) }
         return try producers.withLock { table throws(BrokerError) -> Appended in
             if case let .duplicate(base, last) = try table.check(header) {
                 return Appended(baseOffset: base, lastOffset: last, duplicate: true)
             }
-            let appended = try appendToLog(batch)
+            let appended = try appendRouted(batch, header: header, router: router)
             var stored = header
             stored.baseOffset = appended.baseOffset
             table.record(stored, appendMs: clock())
             return appended
         }
+    }
+
+    /// Appends the batch, first handing it to the router when it may carry Spool's headers (the
+    /// router needs the CRC checked before it trusts the records).
+    private func appendRouted(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, router: HeaderRouter?) throws(BrokerError) -> Appended {
+        guard let router, HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch) }
+        do { _ = try RecordBatchView.validate(batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
+        let routed = try router.route(batch, topic: topic, partition: index) { bytes throws(BrokerError) in try appendToLog(bytes) }
+        if let routed { return routed }
+        return try appendToLog(batch)
     }
 
     private func appendToLog(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> Appended {

@@ -30,6 +30,7 @@ public struct TopicConfig: Equatable, Sendable, Codable {
         "cleanup.policy": { _, value throws(BrokerError) in
             guard value == "delete" else { throw .invalidConfig("cleanup.policy: only 'delete' is supported, not '\(value)'") }
         },
+        "dedupe.window.ms": { _, value throws(BrokerError) in _ = try dedupeWindowMs(value) },
         "message.timestamp.type": { _, value throws(BrokerError) in
             guard value == "CreateTime" else { throw .invalidConfig("message.timestamp.type: only 'CreateTime' is supported, not '\(value)'") }
         },
@@ -50,6 +51,19 @@ public struct TopicConfig: Equatable, Sendable, Codable {
         }
         do { try config.validate() } catch { throw .invalidConfig(String(describing: error)) }
         return config
+    }
+
+    /// How long a `spool-idempotency-key` is remembered on this topic (0 turns dedupe off).
+    public var dedupeWindowMs: Int64 {
+        overrides["dedupe.window.ms"].flatMap { try? Self.dedupeWindowMs($0) } ?? DedupeWindow.windowDefaultMs
+    }
+
+    static func dedupeWindowMs(_ value: String) throws(BrokerError) -> Int64 {
+        let window = try integer(value, "dedupe.window.ms", min: 0)
+        guard window <= DedupeWindow.windowMaxMs else {
+            throw .invalidConfig("dedupe.window.ms must be at most \(DedupeWindow.windowMaxMs) (7 days), not '\(value)'")
+        }
+        return window
     }
 
     private static func integer(_ text: String, _ name: String, min: Int64) throws(BrokerError) -> Int64 {

@@ -1,0 +1,113 @@
+import SpoolFormat
+import SpoolLog
+import SpoolSystem
+import Synchronization
+
+/// The idempotency keys (`spool-idempotency-key`) accepted per topic, each with where its record
+/// went and when, kept in an internal log so the window survives restarts.
+///
+/// A produce first reserves its keys (a key seen within the window is a duplicate), then appends
+/// its records, then confirms the reservations with their offsets; a failed append releases them.
+final class DedupeWindow: Sendable {
+    static let directoryName = "__spool_dedupe-0"
+    /// The longest window a topic may set: the internal log keeps this much.
+    static let windowMaxMs: Int64 = 7 * 86_400_000
+    static let windowDefaultMs: Int64 = 86_400_000
+
+    struct Entry: Sendable {
+        var partition: Int32
+        /// -1 while reserved and not yet stored.
+        var offset: Int64
+        var acceptedMs: Int64
+    }
+
+    let log: PartitionLog
+    private let entries: Mutex<[String: [String: Entry]]>
+
+    init(dataDirectory: String, fsync: FsyncPolicy, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
+        var config = LogConfig.internalLog(fsync: fsync)
+        config.segmentMs = 3_600_000
+        config.retentionMs = Self.windowMaxMs
+        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: config, fileSystem: fileSystem, clock: clock)
+        var loaded: [String: [String: Entry]] = [:]
+        let oldest = clock() - Self.windowMaxMs
+        try log.replay { batch in
+            for record in batch.records where batch.timestamp(of: record) >= oldest {
+                guard let (topic, key) = record.key.flatMap(Self.decodeKey), let value = record.value, value.count == 12 else { continue }
+                let (partition, offset) = value.withUnsafeBytes { raw in
+                    (Int32(bigEndian: raw.loadUnaligned(as: Int32.self)), Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: Int64.self)))
+                }
+                loaded[topic, default: [:]][key] = Entry(partition: partition, offset: offset, acceptedMs: batch.timestamp(of: record))
+            }
+        }
+        entries = Mutex(loaded)
+    }
+
+    /// For each key in order: true when it was accepted on `topic` within `windowMs` of `now` (or
+    /// earlier in `keys`); the others are reserved.
+    func reserve(topic: String, keys: [String], now: Int64, windowMs: Int64) -> [Bool] {
+        entries.withLock { entries in
+            var byKey = entries[topic] ?? [:]
+            let duplicates = keys.map { key in
+                if let seen = byKey[key], seen.acceptedMs > now - windowMs { return true }
+                byKey[key] = Entry(partition: -1, offset: -1, acceptedMs: now)
+                return false
+            }
+            entries[topic] = byKey
+            return duplicates
+        }
+    }
+
+    /// Forgets reservations whose records were not stored.
+    func release(topic: String, keys: [String]) {
+        entries.withLock { entries in
+            for key in keys where entries[topic]?[key]?.offset == -1 { entries[topic]?[key] = nil }
+        }
+    }
+
+    /// Stores the reserved keys with where their records went. Returns the internal log offset to
+    /// wait on for durability.
+    func confirm(topic: String, partition: Int32, keys: [(key: String, offset: Int64)], now: Int64) throws(BrokerError) -> Int64 {
+        let records = keys.map { entry in
+            var value: [UInt8] = []
+            value.appendBigEndian(partition)
+            value.appendBigEndian(entry.offset)
+            return ProducerRecord(key: Self.encodeKey(topic: topic, key: entry.key), value: value, timestamp: now)
+        }
+        let result: AppendResult
+        do { result = try log.append(RecordBatch(producing: records).encoded()) } catch {
+            release(topic: topic, keys: keys.map(\.key))
+            throw BrokerError.from(error)
+        }
+        entries.withLock { entries in
+            for entry in keys { entries[topic]?[entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now) }
+        }
+        return result.lastOffset
+    }
+
+    /// Where the record first accepted with `key` on `topic` went, if it is still in memory.
+    func entry(topic: String, key: String) -> Entry? { entries.withLock { $0[topic]?[key] } }
+
+    /// Drops keys older than each topic's window (memory only; the log ages out on its own).
+    func expire(now: Int64, windowMs: (String) -> Int64) {
+        entries.withLock { entries in
+            for topic in Array(entries.keys) {
+                let cutoff = now - windowMs(topic)
+                entries[topic] = entries[topic]?.filter { $0.value.acceptedMs > cutoff || $0.value.offset == -1 }
+                if entries[topic]?.isEmpty == true { entries[topic] = nil }
+            }
+        }
+    }
+
+    /// Forgets a deleted topic's keys.
+    func forget(topic: String) { _ = entries.withLock { $0.removeValue(forKey: topic) } }
+
+    private static func encodeKey(topic: String, key: String) -> [UInt8] { Array(topic.utf8) + [0] + Array(key.utf8) }
+
+    private static func decodeKey(_ bytes: [UInt8]) -> (String, String)? {
+        guard let split = bytes.firstIndex(of: 0) else { return nil }
+        return (String(decoding: bytes[..<split], as: UTF8.self), String(decoding: bytes[(split + 1)...], as: UTF8.self))
+    }
+
+    func close() throws { try log.close() }
+}

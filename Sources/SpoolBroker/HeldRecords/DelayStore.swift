@@ -1,0 +1,184 @@
+import Foundation
+import SpoolFormat
+import SpoolLog
+import SpoolSystem
+import Synchronization
+
+/// Records produced with `spool-deliver-at` in the future, held in an internal log until due.
+///
+/// Each held record is stored with its target topic and partition in two extra headers; when it
+/// has been appended to its target, a marker record naming its offset is appended here. Opening
+/// replays the log: held records without a marker are pending again. Segments below the oldest
+/// pending record are deleted.
+///
+/// A crash after a due record reached its topic and before its marker was written delivers it
+/// a second time: delivery from here is at least once.
+final class DelayStore: Sendable {
+    static let directoryName = "__spool_delayed-0"
+    static let targetTopicHeader = "spool-delay-topic"
+    static let targetPartitionHeader = "spool-delay-partition"
+    static let deliveredHeader = "spool-delivered"
+
+    /// A held record waiting for its time.
+    struct Pending: Sendable {
+        var dueMs: Int64
+        var offset: Int64
+        var topic: String
+        var partition: Int32
+    }
+
+    /// A due record, ready for its topic.
+    struct Due: Sendable {
+        var pending: Pending
+        var record: ProducerRecord
+    }
+
+    let log: PartitionLog
+    private let queue: Mutex<DueQueue>
+
+    init(dataDirectory: String, fsync: FsyncPolicy, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
+        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: fsync), fileSystem: fileSystem, clock: clock)
+        var pending: [Int64: Pending] = [:]
+        try log.replay { batch in
+            for record in batch.records {
+                if let delivered = record.headerString(Self.deliveredHeader) {
+                    for offset in delivered.split(separator: ",").compactMap({ Int64($0) }) { pending.removeValue(forKey: offset) }
+                } else if let held = Self.pending(record, offset: batch.offset(of: record)) {
+                    pending[held.offset] = held
+                }
+            }
+        }
+        var queue = DueQueue()
+        for held in pending.values { queue.insert(held) }
+        self.queue = Mutex(queue)
+    }
+
+    private static func pending(_ record: Record, offset: Int64) -> Pending? {
+        guard let topic = record.headerString(targetTopicHeader),
+              let partition = record.headerString(targetPartitionHeader).flatMap({ Int32($0) }),
+              let due = SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt)) else { return nil }
+        return Pending(dueMs: due, offset: offset, topic: topic, partition: partition)
+    }
+
+    /// Records held and not yet delivered.
+    var pendingCount: Int { queue.withLock { $0.count } }
+
+    /// When the next held record is due, if any.
+    var nextDueMs: Int64? { queue.withLock { $0.first?.dueMs } }
+
+    /// Holds records for `topic`/`partition`; each carries its `spool-deliver-at`. Returns the
+    /// offset of the last one in the delay log (for acks=all to wait on).
+    func hold(_ records: [(record: Record, timestamp: Int64, dueMs: Int64)], topic: String, partition: Int32) throws(BrokerError) -> Int64 {
+        let producing = records.map { held in
+            ProducerRecord(key: held.record.key, value: held.record.value,
+                           headers: held.record.headers + [RecordHeader(Self.targetTopicHeader, topic),
+                                                           RecordHeader(Self.targetPartitionHeader, String(partition))],
+                           timestamp: held.timestamp)
+        }
+        let result: AppendResult
+        do { result = try log.append(RecordBatch(producing: producing).encoded()) } catch { throw BrokerError.from(error) }
+        queue.withLock { queue in
+            for (index, held) in records.enumerated() {
+                queue.insert(Pending(dueMs: held.dueMs, offset: result.baseOffset + Int64(index), topic: topic, partition: partition))
+            }
+        }
+        return result.lastOffset
+    }
+
+    /// Takes up to `limit` records due at `now` off the schedule and reads them back. They go back
+    /// on with `putBack` if they cannot be delivered yet.
+    func takeDue(now: Int64, limit: Int = 1000) throws(BrokerError) -> [Due] {
+        let due = queue.withLock { queue in
+            var taken: [Pending] = []
+            while taken.count < limit, let first = queue.first, first.dueMs <= now { taken.append(queue.removeFirst()) }
+            return taken
+        }
+        guard !due.isEmpty else { return [] }
+        do {
+            var records: [Int64: ProducerRecord] = [:]
+            for pending in due.sorted(by: { $0.offset < $1.offset }) where records[pending.offset] == nil {
+                let slice = try log.read(from: pending.offset, maxBytes: 1 << 20).slice
+                try slice.forEachBatch { bytes in
+                    let batch = try RecordBatch(decoding: bytes)
+                    for record in batch.records {
+                        let internalHeaders = [Self.targetTopicHeader, Self.targetPartitionHeader]
+                        records[batch.offset(of: record)] = ProducerRecord(
+                            key: record.key, value: record.value, headers: record.headers.filter { !internalHeaders.contains($0.key) },
+                            timestamp: batch.timestamp(of: record))
+                    }
+                }
+            }
+            return due.compactMap { pending in records[pending.offset].map { Due(pending: pending, record: $0) } }
+        } catch {
+            putBack(due)
+            throw BrokerError.from(error as? LogError ?? .failed(String(describing: error)))
+        }
+    }
+
+    /// Puts records back on the schedule (their delivery failed and is tried again later).
+    func putBack(_ pending: [Pending]) {
+        queue.withLock { queue in for held in pending { queue.insert(held) } }
+    }
+
+    /// Records that the held records at `offsets` reached their topics, then deletes the segments
+    /// that hold nothing pending any more.
+    func markDelivered(_ offsets: [Int64]) async throws(BrokerError) {
+        guard !offsets.isEmpty else { return }
+        let marker = ProducerRecord(key: nil, value: nil,
+                                    headers: [RecordHeader(Self.deliveredHeader, offsets.map(String.init).joined(separator: ","))],
+                                    timestamp: currentTimeMs())
+        do {
+            let result = try log.append(RecordBatch(producing: [marker]).encoded())
+            if log.config.fsync == .always { try await log.waitUntilDurable(result.lastOffset) }
+            let oldest = queue.withLock { $0.oldestOffset } ?? log.logEndOffset
+            if log.segmentBaseOffsets.count > 1 { _ = try log.deleteSegments(before: oldest) }
+        } catch {
+            throw BrokerError.from(error)
+        }
+    }
+
+    func close() throws { try log.close() }
+}
+
+/// Pending records ordered by due time (a binary min-heap), plus the oldest offset still pending.
+struct DueQueue {
+    private var heap: [DelayStore.Pending] = []
+
+    var count: Int { heap.count }
+    var first: DelayStore.Pending? { heap.first }
+    var oldestOffset: Int64? { heap.lazy.map(\.offset).min() }
+
+    private static func before(_ a: DelayStore.Pending, _ b: DelayStore.Pending) -> Bool {
+        a.dueMs != b.dueMs ? a.dueMs < b.dueMs : a.offset < b.offset
+    }
+
+    mutating func insert(_ element: DelayStore.Pending) {
+        heap.append(element)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.before(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func removeFirst() -> DelayStore.Pending {
+        let first = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < heap.count, Self.before(heap[left], heap[smallest]) { smallest = left }
+                if right < heap.count, Self.before(heap[right], heap[smallest]) { smallest = right }
+                if smallest == parent { break }
+                heap.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
+    }
+}

@@ -1,0 +1,126 @@
+import Glibc
+import SpoolFormat
+import SpoolLog
+
+/// Acts on the two headers the broker understands, on every produce from any client:
+/// `spool-deliver-at` in the future sends a record to the delay store instead of its topic, and a
+/// `spool-idempotency-key` already accepted on the topic within its window drops the record.
+///
+/// A batch that carries neither is stored as it came (one `memmem` over its bytes decides). A batch
+/// that does is rewritten without the held and dropped records, keeping its producer id, sequence
+/// and offset range, so an idempotent producer's next sequence still follows; the dropped offsets
+/// are gaps, as after Kafka's compaction. Compressed batches are stored as they came.
+struct HeaderRouter: Sendable {
+    let delays: DelayStore
+    let dedupe: DedupeWindow
+    let windowMs: @Sendable (String) -> Int64
+    let clock: @Sendable () -> Int64
+
+    /// Whether the batch may carry Spool headers: uncompressed and the bytes contain "spool-".
+    static func mayCarryHeaders(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) -> Bool {
+        guard header.attributes.compressionCode == 0, batch.count > RecordBatchLayout.headerSize else { return false }
+        return contains(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]), SpoolHeaders.prefix)
+    }
+
+    /// Whether `needle` occurs in `haystack` (memchr for its first byte, then a compare).
+    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        guard let base = haystack.baseAddress, let firstByte = needle.first, haystack.count >= needle.count else { return false }
+        var position = 0
+        let lastStart = haystack.count - needle.count
+        while position <= lastStart {
+            guard let found = memchr(base + position, Int32(firstByte), lastStart - position + 1) else { return false }
+            let at = base.distance(to: UnsafeRawPointer(found))
+            if needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 { return true }
+            position = at + 1
+        }
+        return false
+    }
+
+    /// Routes the records of a batch already checked by `RecordBatchView.validate`, appending what
+    /// stays through `append`. Returns nil when no record carries a header that changes anything
+    /// (the caller then appends the batch as it came).
+    func route(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32,
+               append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended) throws(BrokerError) -> Partition.Appended? {
+        let decoded: RecordBatch
+        do { decoded = try RecordBatch(decoding: batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
+        let now = clock()
+        var due: [Int64?] = []
+        var keys: [(index: Int, key: String)] = []
+        for (index, record) in decoded.records.enumerated() {
+            var deliverAt: Int64?
+            if let raw = record.header(SpoolHeaders.deliverAt) {
+                guard let parsed = SpoolHeaders.parseMilliseconds(raw) else {
+                    throw .invalidRecord("header \(SpoolHeaders.deliverAt) must be milliseconds since the Unix epoch in decimal digits, not '\(String(decoding: raw, as: UTF8.self))'")
+                }
+                deliverAt = parsed
+            }
+            due.append(deliverAt.flatMap { $0 > now ? $0 : nil })
+            if let key = record.header(SpoolHeaders.idempotencyKey) {
+                guard !key.isEmpty else { throw .invalidRecord("header \(SpoolHeaders.idempotencyKey) is empty") }
+                keys.append((index, String(decoding: key, as: UTF8.self)))
+            }
+        }
+        let window = windowMs(topic)
+        if keys.isEmpty || window <= 0 {
+            keys = []
+            if due.allSatisfy({ $0 == nil }) { return nil }
+        }
+        let duplicates = dedupe.reserve(topic: topic, keys: keys.map(\.key), now: now, windowMs: window)
+        let reserved = zip(keys, duplicates).filter { !$0.1 }.map(\.0)
+        let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index))
+        var kept: [Record] = []
+        var held: [(record: Record, timestamp: Int64, dueMs: Int64)] = []
+        for (index, record) in decoded.records.enumerated() where !dropped.contains(index) {
+            if let dueMs = due[index] {
+                held.append((record, decoded.timestamp(of: record), dueMs))
+            } else {
+                kept.append(record)
+            }
+        }
+        do throws(BrokerError) {
+            var appended: Partition.Appended
+            if kept.count == decoded.records.count {
+                appended = try append(batch)
+            } else if kept.isEmpty && decoded.producerId < 0 {
+                // Nothing to store and no producer sequence to keep: answer with where the first
+                // duplicate went, or the log end for held records.
+                let original = keys.first.flatMap { dedupe.entry(topic: topic, key: $0.key) }
+                let offset = original.flatMap { $0.partition == partition && $0.offset >= 0 ? $0.offset : nil } ?? -1
+                appended = Partition.Appended(baseOffset: offset, lastOffset: offset, duplicate: held.isEmpty)
+            } else {
+                var rewritten = decoded
+                rewritten.records = kept
+                appended = try rewritten.encoded().withBytes { raw throws(BrokerError) in try append(raw) }
+            }
+            if !held.isEmpty { appended.delayLogOffset = try delays.hold(held, topic: topic, partition: partition) }
+            let stored = reserved.filter { due[$0.index] == nil }
+            let delayedKeys = reserved.filter { due[$0.index] != nil }
+            var confirmations = stored.compactMap { entry -> (key: String, offset: Int64)? in
+                guard appended.baseOffset >= 0, let record = decoded.records[safe: entry.index] else { return nil }
+                return (entry.key, appended.baseOffset + Int64(record.offsetDelta))
+            }
+            confirmations += delayedKeys.map { ($0.key, -2) }
+            if !confirmations.isEmpty {
+                appended.dedupeLogOffset = try dedupe.confirm(topic: topic, partition: partition, keys: confirmations, now: now)
+            }
+            return appended
+        } catch {
+            dedupe.release(topic: topic, keys: reserved.map(\.key))
+            throw error
+        }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` for a body that throws `BrokerError` (the standard one rethrows `any Error`).
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(BrokerError) -> T) throws(BrokerError) -> T {
+        let result: Result<T, BrokerError> = withUnsafeBytes { raw in
+            do throws(BrokerError) { return .success(try body(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}

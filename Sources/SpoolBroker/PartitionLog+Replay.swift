@@ -1,0 +1,33 @@
+import SpoolFormat
+import SpoolLog
+
+extension PartitionLog {
+    /// Decodes every visible batch from the log start, in order: how the internal logs (offsets,
+    /// held records, idempotency keys) rebuild their state on open.
+    func replay(_ body: (RecordBatch) throws -> Void) throws {
+        var next = logStartOffset
+        while next < highWatermark {
+            let slice = try read(from: next, maxBytes: 8 << 20).slice
+            guard !slice.isEmpty else { break }
+            try slice.forEachBatch { bytes in
+                let batch = try RecordBatch(decoding: bytes)
+                try body(batch)
+                next = batch.baseOffset + Int64(batch.lastOffsetDelta) + 1
+            }
+        }
+    }
+}
+
+extension LogConfig {
+    /// The settings of a broker-internal log: 16 MiB segments, no time-based roll or retention
+    /// (each store deletes what it no longer needs), batches up to 8 MiB.
+    static func internalLog(fsync: FsyncPolicy) -> LogConfig {
+        var config = LogConfig()
+        config.fsync = fsync
+        config.segmentBytes = 16 << 20
+        config.retentionMs = nil
+        config.segmentMs = nil
+        config.maxBatchBytes = 8 << 20
+        return config
+    }
+}

@@ -1,0 +1,50 @@
+/// The record headers Spool gives meaning to. The broker acts on `deliverAt` and
+/// `idempotencyKey` whoever produced the record; the rest are written and read by the job runtime.
+public enum SpoolHeaders {
+    /// Hold the record until this time: milliseconds since the Unix epoch, decimal ASCII digits.
+    public static let deliverAt = "spool-deliver-at"
+    /// Store the record only if no record with this key was accepted on the topic within the
+    /// topic's `dedupe.window.ms`.
+    public static let idempotencyKey = "spool-idempotency-key"
+    /// The job's id, kept across retries, dead-lettering and redrive.
+    public static let jobId = "spool-job-id"
+    /// The attempt this delivery is (1 for the first run).
+    public static let attempt = "spool-attempt"
+    /// The job's type name, so one topic can carry several.
+    public static let jobType = "spool-job-type"
+    /// On dead letters: why the last attempt failed.
+    public static let error = "spool-error"
+    public static let originTopic = "spool-origin-topic"
+    public static let originPartition = "spool-origin-partition"
+    public static let originOffset = "spool-origin-offset"
+    /// On dead letters: when the job was dead-lettered (ms since the Unix epoch).
+    public static let failedAt = "spool-failed-at"
+    /// On a dead-letter topic's redrive markers: "partition:offset" of the dead letter sent back.
+    public static let redriven = "spool-redriven"
+
+    /// The first bytes every Spool header key shares: a batch whose bytes lack them needs no look.
+    public static let prefix: [UInt8] = Array("spool-".utf8)
+
+    /// Parses a `spool-deliver-at` value: 1 to 18 decimal digits, nothing else.
+    public static func parseMilliseconds(_ value: [UInt8]?) -> Int64? {
+        guard let value, !value.isEmpty, value.count <= 18 else { return nil }
+        var result: Int64 = 0
+        for byte in value {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            result = result * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        return result
+    }
+}
+
+extension Record {
+    /// The value of the first header named `key`, or nil.
+    public func header(_ key: String) -> [UInt8]? {
+        headers.first { $0.key == key }?.value
+    }
+
+    /// The first header named `key` as UTF-8 text, or nil.
+    public func headerString(_ key: String) -> String? {
+        header(key).map { String(decoding: $0, as: UTF8.self) }
+    }
+}

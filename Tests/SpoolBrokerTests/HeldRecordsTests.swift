@@ -1,0 +1,183 @@
+import Foundation
+import SpoolBroker
+import SpoolFormat
+import SpoolSystem
+import Synchronization
+import Testing
+
+/// One record with the given headers, key "k" and value `value`.
+private func record(_ value: String, headers: [(String, String)] = [], timestamp: Int64 = currentTimeMs()) -> ProducerRecord {
+    ProducerRecord(key: Array("k".utf8), value: Array(value.utf8), headers: headers.map { RecordHeader($0.0, $0.1) }, timestamp: timestamp)
+}
+
+private func produce(_ broker: Broker, _ topic: String, _ records: [ProducerRecord], producerId: Int64 = -1, sequence: Int32 = -1) async throws -> ProduceResult {
+    try await broker.produce(topic: topic, partition: 0, records: RecordBatch(producing: records, producerId: producerId, producerEpoch: producerId >= 0 ? 0 : -1,
+                                                                                baseSequence: sequence).encoded(), acks: .all)
+}
+
+/// Waits (bounded) until the partition holds `count` records; returns their values.
+private func waitForValues(_ broker: Broker, _ topic: String, count: Int, timeoutMs: Int = 5_000) async throws -> [String] {
+    let deadline = monotonicNanoseconds() + UInt64(timeoutMs) * 1_000_000
+    while true {
+        let current = try await values(broker, topic)
+        if current.count >= count || monotonicNanoseconds() > deadline { return current }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
+
+@Suite("Delayed delivery (spool-deliver-at)")
+struct DelayedDeliveryTests {
+    @Test("a held record is not visible early, arrives within ~100 ms of its time, and other records of its batch go at once")
+    func heldUntilDue() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        let due = currentTimeMs() + 400
+        let result = try await produce(broker, "jobs", [record("now"), record("later", headers: [(SpoolHeaders.deliverAt, String(due))])])
+        #expect(result.baseOffset == 0)
+        #expect(try await values(broker, "jobs") == ["now"])
+        #expect(broker.heldRecordCount == 1)
+        let arrived = try await waitForValues(broker, "jobs", count: 2)
+        let arrivedAt = currentTimeMs()
+        #expect(arrived == ["now", "later"])
+        #expect(arrivedAt >= due, "delivered \(due - arrivedAt) ms early")
+        #expect(arrivedAt - due <= 150, "delivered \(arrivedAt - due) ms late")
+        #expect(broker.heldRecordCount == 0)
+    }
+
+    @Test("a due time in the past delivers at once, straight into the topic")
+    func pastIsImmediate() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        _ = try await produce(broker, "jobs", [record("past", headers: [(SpoolHeaders.deliverAt, "1000")])])
+        #expect(try await values(broker, "jobs") == ["past"])
+        #expect(broker.heldRecordCount == 0)
+    }
+
+    @Test("held records survive a restart and are delivered once")
+    func survivesRestart() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        var broker = try Broker.open(directory.config())
+        try broker.createTopic("jobs", partitions: 1)
+        let due = currentTimeMs() + 800
+        _ = try await produce(broker, "jobs", (0..<3).map { record("held-\($0)", headers: [(SpoolHeaders.deliverAt, String(due))]) })
+        try broker.close()
+        broker = try Broker.open(directory.config())
+        #expect(broker.heldRecordCount == 3)
+        #expect(try await values(broker, "jobs").isEmpty)
+        #expect(try await waitForValues(broker, "jobs", count: 3) == ["held-0", "held-1", "held-2"])
+        #expect(currentTimeMs() >= due)
+        try broker.close()
+        broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        #expect(broker.heldRecordCount == 0)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await values(broker, "jobs") == ["held-0", "held-1", "held-2"])
+    }
+
+    @Test("a malformed spool-deliver-at is refused and nothing is stored")
+    func malformedRefused() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        for bad in ["soon", "-5", "", "1764370000000.5", "99999999999999999999"] {
+            await #expect(throws: BrokerError.self) {
+                _ = try await produce(broker, "jobs", [record("ok"), record("bad", headers: [(SpoolHeaders.deliverAt, bad)])])
+            }
+        }
+        #expect(try await values(broker, "jobs").isEmpty)
+        #expect(broker.heldRecordCount == 0)
+    }
+}
+
+/// A clock the test moves by hand.
+private final class ManualClock: Sendable {
+    let now = Atomic<Int64>(1_800_000_000_000)
+    func advance(_ ms: Int64) { now.add(ms, ordering: .relaxed) }
+    var read: @Sendable () -> Int64 { { [self] in now.load(ordering: .relaxed) } }
+}
+
+@Suite("Dedupe window (spool-idempotency-key)")
+struct DedupeWindowTests {
+    @Test("the same key twice in the window stores one record and answers with the first's offset; after the window, two")
+    func window() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let clock = ManualClock()
+        let broker = try Broker.open(directory.config(), clock: clock.read)
+        defer { try? broker.close() }
+        try broker.createTopic("orders", partitions: 1, configs: ["dedupe.window.ms": "60000"])
+        let first = try await produce(broker, "orders", [record("a", headers: [(SpoolHeaders.idempotencyKey, "order-1")])])
+        let second = try await produce(broker, "orders", [record("a-again", headers: [(SpoolHeaders.idempotencyKey, "order-1")])])
+        #expect(second.duplicate)
+        #expect(second.baseOffset == first.baseOffset)
+        #expect(try await values(broker, "orders") == ["a"])
+        clock.advance(59_000)
+        _ = try await produce(broker, "orders", [record("still-dup", headers: [(SpoolHeaders.idempotencyKey, "order-1")])])
+        #expect(try await values(broker, "orders") == ["a"])
+        clock.advance(2_000)
+        _ = try await produce(broker, "orders", [record("after-window", headers: [(SpoolHeaders.idempotencyKey, "order-1")])])
+        #expect(try await values(broker, "orders") == ["a", "after-window"])
+    }
+
+    @Test("keys survive a restart; duplicates inside one batch are dropped; other topics are separate")
+    func restartAndBatch() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        var broker = try Broker.open(directory.config())
+        try broker.createTopic("orders", partitions: 1)
+        try broker.createTopic("refunds", partitions: 1)
+        _ = try await produce(broker, "orders", [record("x", headers: [(SpoolHeaders.idempotencyKey, "k1")]),
+                                                 record("x-dup", headers: [(SpoolHeaders.idempotencyKey, "k1")]),
+                                                 record("y", headers: [(SpoolHeaders.idempotencyKey, "k2")])])
+        #expect(try await values(broker, "orders") == ["x", "y"])
+        try broker.close()
+        broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        _ = try await produce(broker, "orders", [record("x-after-restart", headers: [(SpoolHeaders.idempotencyKey, "k1")]), record("plain")])
+        #expect(try await values(broker, "orders") == ["x", "y", "plain"])
+        _ = try await produce(broker, "refunds", [record("x-refund", headers: [(SpoolHeaders.idempotencyKey, "k1")])])
+        #expect(try await values(broker, "refunds") == ["x-refund"])
+    }
+
+    @Test("an idempotent producer's batch whose records are all duplicates keeps its sequence going")
+    func idempotentProducerSequence() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        var broker = try Broker.open(directory.config())
+        try broker.createTopic("orders", partitions: 1)
+        let producer = try broker.initProducerId().producerId
+        _ = try await produce(broker, "orders", [record("a", headers: [(SpoolHeaders.idempotencyKey, "k")])], producerId: producer, sequence: 0)
+        let dropped = try await produce(broker, "orders", [record("a2", headers: [(SpoolHeaders.idempotencyKey, "k")]),
+                                                           record("a3", headers: [(SpoolHeaders.idempotencyKey, "k")])],
+                                        producerId: producer, sequence: 1)
+        #expect(dropped.baseOffset == 1)
+        // The next batch follows on from the dropped one's sequence, across a restart too.
+        try broker.close()
+        broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        let next = try await produce(broker, "orders", [record("b")], producerId: producer, sequence: 3)
+        #expect(next.baseOffset == 3)
+        #expect(try await values(broker, "orders") == ["a", "b"])
+    }
+
+    @Test("dedupe.window.ms is checked: negative, too long or not a number is refused")
+    func configChecked() throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        for bad in ["-1", "604800001", "day"] {
+            #expect(throws: BrokerError.self) { try broker.createTopic("t", partitions: 1, configs: ["dedupe.window.ms": bad]) }
+        }
+        try broker.createTopic("off", partitions: 1, configs: ["dedupe.window.ms": "0"])
+    }
+}
