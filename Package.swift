@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "SpoolLog", targets: ["SpoolLog"]),
         .library(name: "SpoolBroker", targets: ["SpoolBroker"]),
         .library(name: "SpoolClient", targets: ["SpoolClient"]),
+        .library(name: "SpoolJobs", targets: ["SpoolJobs"]),
         .executable(name: "spool", targets: ["spool"]),
     ],
     dependencies: [],
@@ -20,6 +21,7 @@ let package = Package(
         .target(name: "SpoolBroker", dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolWire", dependencies: ["SpoolFormat"]),
         .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
+        .target(name: "SpoolJobs", dependencies: ["SpoolBroker", "SpoolClient", "SpoolFormat"]),
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
         .executableTarget(name: "spool", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
@@ -40,6 +42,7 @@ let package = Package(
             dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "spool"],
             exclude: []
         ),
+        .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolBroker", "SpoolServer", "SpoolFormat"]),
         .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",

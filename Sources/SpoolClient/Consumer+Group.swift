@@ -77,18 +77,8 @@ extension Consumer {
     /// Positions for newly owned partitions: committed offsets first, else the reset point.
     private func adopt(_ owned: [(String, Int32)]) async throws(ClientError) {
         var positions: [String: Int64] = [:]
-        if let group, !owned.isEmpty {
-            let coordinator = try await groupClient.coordinator(group)
-            let fetched: (errorCode: Int16, offsets: [ClientResponse.Committed])
-            do {
-                fetched = try ClientResponse.offsetFetch(try await groupClient.call(coordinator, 9, ClientVersions.offsetFetch,
-                                                                                ClientRequest.offsetFetch(group: group, partitions: owned.map { ($0.0, $0.1) })))
-            } catch let error as ClientError {
-                throw error
-            } catch {
-                throw .protocolError("OffsetFetch: \(error)")
-            }
-            for entry in fetched.offsets where entry.errorCode == 0 && entry.offset >= 0 { positions["\(entry.topic)/\(entry.partition)"] = entry.offset }
+        for entry in try await committed(owned.map { ($0.0, $0.1) }) where entry.errorCode == 0 && entry.offset >= 0 {
+            positions["\(entry.topic)/\(entry.partition)"] = entry.offset
         }
         let missing = owned.filter { positions["\($0.0)/\($0.1)"] == nil }
         let reset = try await client.listOffsets(missing.map { ($0.0, $0.1) }, timestamp: options.fromBeginning ? -2 : -1)

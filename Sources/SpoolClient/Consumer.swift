@@ -86,6 +86,11 @@ public final class Consumer: Sendable {
     /// The partitions this consumer reads ("topic/partition").
     public var assignment: [String] { state.withLock { $0.assignment.map(\.key) } }
 
+    /// The next offset this consumer will fetch from a partition it reads, if it reads it.
+    public func position(topic: String, partition: Int32) -> Int64? {
+        state.withLock { $0.positions[Position(topic: topic, partition: partition)] }
+    }
+
     /// Fetches the next records (parking up to `pollWaitMs` when there are none), joining or
     /// rejoining the group first when needed.
     public func poll() async throws(ClientError) -> [ConsumedRecord] {
@@ -163,15 +168,36 @@ public final class Consumer: Sendable {
 
     /// Stores the offset after the last consumed record of each owned partition.
     public func commit() async throws(ClientError) {
-        guard let group else { return }
-        let (memberId, generation, consumed) = state.withLock { state in
+        let consumed = state.withLock { state in
             state.lastAutoCommit = Date()
-            return (state.memberId, state.generation, state.consumed.filter { state.assignment.contains($0.key) })
+            return state.consumed.filter { state.assignment.contains($0.key) }
         }
-        guard !consumed.isEmpty else { return }
+        try await commit(consumed.map { OffsetCommit(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+    }
+
+    /// An offset to store for a partition, with Kafka's free-form metadata string.
+    public struct OffsetCommit: Sendable, Equatable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+        public var metadata: String?
+
+        public init(topic: String, partition: Int32, offset: Int64, metadata: String? = nil) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+            self.metadata = metadata
+        }
+    }
+
+    /// Stores exactly these offsets for the group (the partitions must be owned by this member in
+    /// the current generation, or the broker refuses with a group error and the consumer rejoins).
+    public func commit(_ offsets: [OffsetCommit]) async throws(ClientError) {
+        guard let group, !offsets.isEmpty else { return }
+        let (memberId, generation) = membership
         let coordinator = try await groupClient.coordinator(group)
         let body = ClientRequest.offsetCommit(group: group, generationId: generation, memberId: memberId,
-                                              offsets: consumed.map { ($0.key.topic, $0.key.partition, $0.value, nil) })
+                                              offsets: offsets.map { ($0.topic, $0.partition, $0.offset, $0.metadata) })
         let results: [(topic: String, partition: Int32, errorCode: Int16)]
         do { results = try ClientResponse.offsetCommit(try await groupClient.call(coordinator, 8, ClientVersions.offsetCommit, body)) } catch let error as ClientError {
             throw error
@@ -181,6 +207,22 @@ public final class Consumer: Sendable {
         if let failed = results.first(where: { $0.errorCode != 0 }) {
             if [22, 25, 27].contains(failed.errorCode) { state.withLock { $0.needsJoin = true } }
             throw .kafka(code: failed.errorCode, context: "committing offsets of group \(group)")
+        }
+    }
+
+    /// What the group has committed for these partitions (offset -1 where nothing is).
+    public func committed(_ partitions: [(topic: String, partition: Int32)]) async throws(ClientError) -> [ClientResponse.Committed] {
+        guard let group, !partitions.isEmpty else { return [] }
+        let coordinator = try await groupClient.coordinator(group)
+        do {
+            let fetched = try ClientResponse.offsetFetch(try await groupClient.call(coordinator, 9, ClientVersions.offsetFetch,
+                                                                                 ClientRequest.offsetFetch(group: group, partitions: partitions)))
+            guard fetched.errorCode == 0 else { throw ClientError.kafka(code: fetched.errorCode, context: "fetching offsets of group \(group)") }
+            return fetched.offsets
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw .protocolError("OffsetFetch: \(error)")
         }
     }
 

@@ -41,6 +41,7 @@ public final class EmbeddedBroker: Sendable {
     public struct RecordMetadata: Equatable, Sendable {
         public var topic: String
         public var partition: Int32
+        /// -1 for a record held for later delivery (`spool-deliver-at`) or dropped as a duplicate.
         public var offset: Int64
     }
 
@@ -93,7 +94,10 @@ public final class EmbeddedBroker: Sendable {
             }).encoded()
             let stored = try await broker.produce(topic: topic, partition: partition, records: batch, acks: .all)
             for (position, index) in indexes.enumerated() {
-                results[index] = RecordMetadata(topic: topic, partition: partition, offset: stored.baseOffset + Int64(position))
+                // Held records get their offset when due; a batch dropped whole has none.
+                let held = SpoolHeaders.parseMilliseconds(records[index].headers.first { $0.key == SpoolHeaders.deliverAt }?.value).map { $0 > now } ?? false
+                let offset = stored.baseOffset < 0 || held ? -1 : stored.baseOffset + Int64(position)
+                results[index] = RecordMetadata(topic: topic, partition: partition, offset: offset)
             }
         }
         return results.compactMap { $0 }

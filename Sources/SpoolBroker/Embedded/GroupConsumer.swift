@@ -55,6 +55,10 @@ public final class GroupConsumer: Sendable {
         public var maxPollBytes = 4 << 20
         public var offsetReset: OffsetReset = .earliest
         public var clientId = "spool-embedded"
+        /// Called before partitions are taken away in a rebalance (finish and commit them here).
+        public var onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
+        /// Called with the partitions this member owns after each join.
+        public var onAssigned: (@Sendable ([TopicPartition]) async -> Void)?
         public init() {}
     }
 
@@ -68,6 +72,8 @@ public final class GroupConsumer: Sendable {
         var consumed: [TopicPartition: Int64] = [:]
         var needsRejoin = true
         var closed = false
+        /// Partitions not fetched until resumed (kept across rebalances).
+        var paused: Set<TopicPartition> = []
     }
 
     init(broker: Broker, group: String, topics: [String], options: Options) {
@@ -120,6 +126,7 @@ public final class GroupConsumer: Sendable {
                 .flatMap { topic, partitions in partitions.map { TopicPartition(topic, $0) } } ?? []
             adopt(memberId: memberId, generation: response.generationId, assignment: owned.sorted())
             startHeartbeats()
+            if let assigned = options.onAssigned { await assigned(assignment) }
             return
         }
         throw .group(.rebalanceInProgress)
@@ -169,9 +176,13 @@ public final class GroupConsumer: Sendable {
     /// none. Rejoins the group first when a rebalance is under way.
     public func poll() async throws(BrokerError) -> [ConsumerRecord] {
         if state.withLock({ $0.closed }) { throw .closed }
-        if state.withLock({ $0.needsRejoin }) { try await join() }
+        if state.withLock({ $0.needsRejoin }) {
+            let owned = assignment
+            if let revoked = options.onRevoked, !owned.isEmpty { await revoked(owned) }
+            try await join()
+        }
         let requests = state.withLock { state in
-            state.assignment.map { FetchPartitionRequest($0, fetchOffset: state.positions[$0] ?? 0, maxBytes: options.maxPollBytes) }
+            state.assignment.filter { !state.paused.contains($0) }.map { FetchPartitionRequest($0, fetchOffset: state.positions[$0] ?? 0, maxBytes: options.maxPollBytes) }
         }
         guard !requests.isEmpty else {
             try? await Task.sleep(for: .milliseconds(options.pollWaitMs))
@@ -219,16 +230,30 @@ public final class GroupConsumer: Sendable {
     /// Fails with a group error (`REBALANCE_IN_PROGRESS`, `ILLEGAL_GENERATION`, …) when this
     /// member no longer owns them; it then rejoins on the next poll.
     public func commit() async throws(BrokerError) {
-        let (memberId, generation, consumed) = state.withLock { ($0.memberId, $0.generation, $0.consumed) }
-        guard !consumed.isEmpty else { return }
+        try await commit(state.withLock { $0.consumed }.mapValues { CommittedOffset(offset: $0) })
+    }
+
+    /// Stores exactly these offsets (with their metadata), durably, under the same checks as `commit()`.
+    public func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
+        let (memberId, generation) = state.withLock { ($0.memberId, $0.generation) }
+        guard !offsets.isEmpty else { return }
         do {
-            try await broker.commitOffsets(group: group, generationId: generation, memberId: memberId,
-                                           offsets: consumed.mapValues { CommittedOffset(offset: $0) })
+            try await broker.commitOffsets(group: group, generationId: generation, memberId: memberId, offsets: offsets)
         } catch {
             if case .group = error { state.withLock { $0.needsRejoin = true } }
             throw error
         }
     }
+
+    /// What the group has committed for these partitions.
+    public func committed(_ partitions: [TopicPartition]) -> [TopicPartition: CommittedOffset] {
+        broker.committedOffsets(group: group, partitions: partitions)
+    }
+
+    /// Stops fetching these partitions until `resume`.
+    public func pause(_ partitions: [TopicPartition]) { state.withLock { $0.paused.formUnion(partitions) } }
+
+    public func resume(_ partitions: [TopicPartition]) { state.withLock { $0.paused.subtract(partitions) } }
 
     /// Stops heartbeating and leaves the group, so the others rebalance at once. It does not
     /// commit; call `commit()` first to keep progress.

@@ -1,0 +1,68 @@
+import Foundation
+import SpoolFormat
+
+/// A job in a dead-letter topic.
+public struct DeadLetter: Sendable, Equatable {
+    public var id: String
+    public var key: String?
+    /// The attempt that failed last.
+    public var attempts: Int
+    public var error: String
+    public var originTopic: String
+    public var originPartition: Int32?
+    public var originOffset: Int64?
+    public var failedAt: Date?
+    /// Where the dead letter itself is.
+    public var partition: Int32
+    public var offset: Int64
+    /// Sent back to its topic already.
+    public var redriven: Bool
+    public var record: JobRecord
+}
+
+extension JobQueue {
+    /// The dead letters of a job topic (give the job topic or its `.dlq`), oldest first, with
+    /// whether each was sent back already.
+    public func deadLetters(of topic: String) async throws -> [DeadLetter] {
+        let dlq = topic.hasSuffix(".dlq") ? topic : Self.deadLetterTopic(of: topic)
+        let records = try await transport.readAll(topic: dlq)
+        var redriven = Set<String>()
+        for record in records { if let marker = record.header(SpoolHeaders.redriven) { redriven.insert(marker) } }
+        return records.filter { $0.header(SpoolHeaders.redriven) == nil }.map { record in
+            DeadLetter(id: record.header(SpoolHeaders.jobId) ?? "\(record.partition):\(record.offset)", key: record.keyString,
+                       attempts: record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 0,
+                       error: record.header(SpoolHeaders.error) ?? "",
+                       originTopic: record.header(SpoolHeaders.originTopic) ?? String(dlq.dropLast(4)),
+                       originPartition: record.header(SpoolHeaders.originPartition).flatMap { Int32($0) },
+                       originOffset: record.header(SpoolHeaders.originOffset).flatMap { Int64($0) },
+                       failedAt: record.header(SpoolHeaders.failedAt).flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+                       partition: record.partition, offset: record.offset,
+                       redriven: redriven.contains("\(record.partition):\(record.offset)"), record: record)
+        }
+    }
+
+    /// Sends dead letters back to their origin topic with their attempt count reset, each once:
+    /// the ones with these job ids, or all that were not sent back yet (`ids: nil`). Returns the
+    /// ones sent.
+    ///
+    /// Each is produced with an idempotency key naming the dead letter, then marked in the
+    /// dead-letter topic, so a redrive interrupted between the two does not send it twice.
+    @discardableResult
+    public func redrive(_ topic: String, ids: Set<String>? = nil) async throws -> [DeadLetter] {
+        let dlq = topic.hasSuffix(".dlq") ? topic : Self.deadLetterTopic(of: topic)
+        let chosen = try await deadLetters(of: dlq).filter { !$0.redriven && (ids?.contains($0.id) ?? true) }
+        let dropped: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.error, SpoolHeaders.originTopic, SpoolHeaders.originPartition,
+                                    SpoolHeaders.originOffset, SpoolHeaders.failedAt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey]
+        for letter in chosen {
+            let headers = letter.record.headers.filter { !dropped.contains($0.key) } + [
+                RecordHeader(SpoolHeaders.attempt, "1"),
+                RecordHeader(SpoolHeaders.idempotencyKey, "redrive:\(dlq):\(letter.partition):\(letter.offset)"),
+            ]
+            _ = try await transport.send(topic: letter.originTopic, records: [OutgoingJobRecord(key: letter.record.key, value: letter.record.value, headers: headers)])
+            _ = try await transport.send(topic: dlq, records: [OutgoingJobRecord(key: nil, value: nil, headers: [
+                RecordHeader(SpoolHeaders.redriven, "\(letter.partition):\(letter.offset)"),
+            ], partition: letter.partition)])
+        }
+        return chosen
+    }
+}

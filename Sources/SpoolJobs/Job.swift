@@ -1,0 +1,76 @@
+import Foundation
+import SpoolFormat
+
+/// A kind of work a web request hands off: a Codable payload and the topic its jobs wait in.
+///
+/// ```swift
+/// struct WelcomeEmail: Job {
+///     static let topic = "emails"
+///     var to: String
+/// }
+/// ```
+public protocol Job: Codable, Sendable {
+    /// The topic jobs of this type are enqueued to (its dead letters go to `topic + ".dlq"`).
+    static var topic: String { get }
+    /// The name written in each job's `spool-job-type` header (default: the type's name).
+    static var typeName: String { get }
+}
+
+extension Job {
+    public static var typeName: String { String(describing: Self.self) }
+}
+
+/// One run of a job, as a handler sees it.
+public struct JobContext<Payload: Job>: Sendable {
+    public var payload: Payload
+    /// The job's id: the same on every attempt, in the dead-letter topic and after redrive.
+    public var id: String
+    /// The ordering key the job was enqueued with (e.g. a user id).
+    public var key: String?
+    /// This run's attempt, 1 for the first.
+    public var attempt: Int
+    /// The retry policy's limit: the attempt that fails at this number is dead-lettered.
+    public var maxAttempts: Int
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// When the record was produced.
+    public var enqueuedAt: Date
+    public var headers: [RecordHeader]
+
+    public var isLastAttempt: Bool { attempt >= maxAttempts }
+}
+
+/// Where an enqueued job went.
+public struct EnqueuedJob: Sendable, Equatable {
+    public var id: String
+    public var topic: String
+    public var partition: Int32
+    /// The job's offset, or nil while it is held for a later `runAt` (it gets one when due) or when
+    /// the broker answered without one.
+    public var offset: Int64?
+}
+
+/// How payloads become record values and back.
+public protocol JobCoding: Sendable {
+    func encode<T: Encodable>(_ value: T) throws -> [UInt8]
+    func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T
+}
+
+/// JSON (the default): readable from any language's Kafka client.
+public struct JSONJobCoding: JobCoding {
+    public init() {}
+
+    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .iso8601
+        return Array(try encoder.encode(value))
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: Data(bytes))
+    }
+}

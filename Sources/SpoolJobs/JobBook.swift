@@ -1,0 +1,286 @@
+import SpoolFormat
+
+/// How a worker orders the jobs of a partition.
+public enum JobOrdering: Sendable, Equatable {
+    /// Jobs with the same key run one at a time, in log order; other keys run in parallel.
+    case key
+    /// One job at a time per partition, in log order.
+    case partition
+    /// Every job as soon as a slot is free.
+    case none
+}
+
+/// A job handed out to run.
+struct JobTicket: Sendable {
+    var partition: JobPartition
+    var offset: Int64
+    var attempt: Int
+    var record: JobRecord
+    /// The partition's assignment this ticket belongs to: a ticket from before a rebalance is stale.
+    var generation: Int
+}
+
+/// A job waiting for a time (a retry's backoff, or a `spool-deliver-at` the broker did not hold).
+struct JobWake: Sendable {
+    var partition: JobPartition
+    var offset: Int64
+    var generation: Int
+    var atMs: Int64
+}
+
+/// A worker's bookkeeping from fetch to commit: which jobs may run (ordering and the concurrency
+/// limit), which are running, sleeping before a retry, or done, and the offset each partition can
+/// commit — the first job not yet done, so every job below a committed offset has finished.
+///
+/// Pure state: the worker holds it under a lock and does the I/O.
+struct JobBook {
+    enum State { case blocked, ready, sleeping, running, done }
+
+    struct Entry {
+        var record: JobRecord
+        var attempt: Int
+        /// The attempt the record itself carries (`spool-attempt`).
+        var recordAttempt: Int
+        var notBefore: Int64
+        var orderKey: String?
+        var state: State
+    }
+
+    struct Queue {
+        var offsets: [Int64] = []
+        var head = 0
+        var isEmpty: Bool { head == offsets.count }
+        var first: Int64? { isEmpty ? nil : offsets[head] }
+        mutating func append(_ offset: Int64) { offsets.append(offset) }
+        mutating func removeFirst() {
+            head += 1
+            if head > 256, head * 2 > offsets.count {
+                offsets.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    struct PartitionState {
+        var generation: Int
+        var order = Queue()
+        var entries: [Int64: Entry] = [:]
+        var keys: [String: Queue] = [:]
+        /// Attempts to resume at, by offset, from the last commit's metadata.
+        var storedAttempts: [Int64: Int]
+        /// The offset after the last record taken in.
+        var next: Int64?
+        var revoking = false
+        var running = 0
+        var lastCommitted: StoredOffset?
+    }
+
+    let ordering: JobOrdering
+    let concurrency: Int
+    private(set) var partitions: [JobPartition: PartitionState] = [:]
+    private var ready: [(JobPartition, Int64, Int)] = []
+    private var readyHead = 0
+    private(set) var running = 0
+    private var generations = 0
+
+    init(ordering: JobOrdering, concurrency: Int) {
+        self.ordering = ordering
+        self.concurrency = max(1, concurrency)
+    }
+
+    // MARK: Assignment
+
+    /// Starts tracking a partition this worker now owns; `committed` carries attempt counts of
+    /// jobs that failed before (in its metadata).
+    mutating func assign(_ partition: JobPartition, committed: StoredOffset?) {
+        generations += 1
+        partitions[partition] = PartitionState(generation: generations, storedAttempts: AttemptMetadata.decode(committed?.metadata ?? ""),
+                                               lastCommitted: committed)
+    }
+
+    /// Stops handing out the partition's jobs (running ones finish).
+    mutating func revoke(_ partition: JobPartition) { partitions[partition]?.revoking = true }
+
+    mutating func remove(_ partition: JobPartition) { partitions[partition] = nil }
+
+    func runningCount(_ partition: JobPartition) -> Int { partitions[partition]?.running ?? 0 }
+
+    /// Jobs taken in and not yet done.
+    func buffered(_ partition: JobPartition) -> Int {
+        guard let state = partitions[partition] else { return 0 }
+        return state.order.offsets.count - state.order.head
+    }
+
+    var assigned: [JobPartition] { partitions.keys.sorted() }
+
+    // MARK: Taking jobs in and handing them out
+
+    /// Takes a fetched record in. Returns false for a partition not owned or an offset already
+    /// taken; a wake when the job must wait for its time.
+    mutating func add(_ record: JobRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
+        let partition = JobPartition(record.topic, record.partition)
+        guard var state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
+        let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
+        let orderKey: String? = switch ordering {
+        case .key: record.keyString
+        case .partition: ""
+        case .none: nil
+        }
+        var entry = Entry(record: record, attempt: max(recordAttempt, state.storedAttempts[record.offset] ?? 0), recordAttempt: recordAttempt,
+                          notBefore: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }) ?? 0,
+                          orderKey: orderKey, state: .blocked)
+        state.order.append(record.offset)
+        state.next = record.offset + 1
+        var eligible = true
+        if let orderKey {
+            eligible = state.keys[orderKey]?.isEmpty ?? true
+            state.keys[orderKey, default: Queue()].append(record.offset)
+        }
+        state.entries[record.offset] = entry
+        partitions[partition] = state
+        guard eligible else { return (true, nil) }
+        entry.state = .blocked
+        return (true, makeEligible(partition, record.offset, now: now))
+    }
+
+    /// The next job to run, if a slot is free and one is ready.
+    mutating func next() -> JobTicket? {
+        guard running < concurrency else { return nil }
+        while readyHead < ready.count {
+            let (partition, offset, generation) = ready[readyHead]
+            readyHead += 1
+            if readyHead > 1024, readyHead * 2 > ready.count {
+                ready.removeFirst(readyHead)
+                readyHead = 0
+            }
+            guard var state = partitions[partition], state.generation == generation, !state.revoking,
+                  var entry = state.entries[offset], entry.state == .ready else { continue }
+            entry.state = .running
+            state.entries[offset] = entry
+            state.running += 1
+            partitions[partition] = state
+            running += 1
+            return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation)
+        }
+        return nil
+    }
+
+    /// A job finished (succeeded or dead-lettered): the next job of its key may run, and the
+    /// partition's commit point moves past every finished job at its front.
+    mutating func finish(_ ticket: JobTicket, now: Int64) -> JobWake? {
+        running -= 1
+        guard var state = partitions[ticket.partition], state.generation == ticket.generation,
+              var entry = state.entries[ticket.offset] else { return nil }
+        state.running -= 1
+        entry.state = .done
+        state.entries[ticket.offset] = entry
+        state.storedAttempts[ticket.offset] = nil
+        var nextOfKey: Int64?
+        if let key = entry.orderKey, var queue = state.keys[key] {
+            queue.removeFirst()
+            nextOfKey = queue.first
+            state.keys[key] = queue.isEmpty ? nil : queue
+        }
+        while let first = state.order.first, state.entries[first]?.state == .done {
+            state.entries[first] = nil
+            state.order.removeFirst()
+        }
+        partitions[ticket.partition] = state
+        guard let nextOfKey else { return nil }
+        return makeEligible(ticket.partition, nextOfKey, now: now)
+    }
+
+    /// A job failed and runs again in place at `atMs` as `attempt`: its key stays blocked.
+    mutating func retry(_ ticket: JobTicket, attempt: Int, atMs: Int64) -> JobWake? {
+        running -= 1
+        guard var state = partitions[ticket.partition], state.generation == ticket.generation,
+              var entry = state.entries[ticket.offset] else { return nil }
+        state.running -= 1
+        entry.attempt = attempt
+        entry.notBefore = atMs
+        entry.state = .sleeping
+        state.entries[ticket.offset] = entry
+        partitions[ticket.partition] = state
+        return JobWake(partition: ticket.partition, offset: ticket.offset, generation: ticket.generation, atMs: atMs)
+    }
+
+    /// A sleeping job's time has come: it is ready to run.
+    mutating func wake(_ wake: JobWake) {
+        guard var state = partitions[wake.partition], state.generation == wake.generation,
+              var entry = state.entries[wake.offset], entry.state == .sleeping else { return }
+        entry.state = .ready
+        state.entries[wake.offset] = entry
+        partitions[wake.partition] = state
+        ready.append((wake.partition, wake.offset, wake.generation))
+    }
+
+    private mutating func makeEligible(_ partition: JobPartition, _ offset: Int64, now: Int64) -> JobWake? {
+        guard var state = partitions[partition], var entry = state.entries[offset] else { return nil }
+        if entry.notBefore > now {
+            entry.state = .sleeping
+            state.entries[offset] = entry
+            partitions[partition] = state
+            return JobWake(partition: partition, offset: offset, generation: state.generation, atMs: entry.notBefore)
+        }
+        entry.state = .ready
+        state.entries[offset] = entry
+        partitions[partition] = state
+        ready.append((partition, offset, state.generation))
+        return nil
+    }
+
+    // MARK: Commits
+
+    /// What to commit for a partition: the first job not done (or the offset after the last one
+    /// taken in), with the attempt counts of jobs waiting to run again. Nil before any record.
+    func commitPoint(_ partition: JobPartition) -> StoredOffset? {
+        guard let state = partitions[partition], let next = state.next else { return nil }
+        let offset = state.order.first ?? next
+        var attempts: [Int64: Int] = [:]
+        for (at, entry) in state.entries where entry.state != .done && entry.attempt > entry.recordAttempt { attempts[at] = entry.attempt }
+        return StoredOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))
+    }
+
+    /// The commit points that changed since they were last committed.
+    func changedCommitPoints(_ only: [JobPartition]? = nil) -> [JobPartition: StoredOffset] {
+        var points: [JobPartition: StoredOffset] = [:]
+        for partition in only ?? Array(partitions.keys) {
+            guard let point = commitPoint(partition), point != partitions[partition]?.lastCommitted else { continue }
+            points[partition] = point
+        }
+        return points
+    }
+
+    mutating func committed(_ points: [JobPartition: StoredOffset]) {
+        for (partition, point) in points { partitions[partition]?.lastCommitted = point }
+    }
+}
+
+/// Attempt counts of jobs that failed and wait to run again, kept in the committed offset's
+/// metadata ("spool-attempts:OFFSET=ATTEMPT,…") so a crash neither loses nor grants attempts.
+/// Kafka limits metadata to 4096 bytes; the oldest jobs are kept when there are more.
+enum AttemptMetadata {
+    static let prefix = "spool-attempts:"
+    static let bytesMax = 4000
+
+    static func encode(_ attempts: [Int64: Int]) -> String {
+        guard !attempts.isEmpty else { return "" }
+        var text = prefix
+        for (offset, attempt) in attempts.sorted(by: { $0.key < $1.key }) {
+            let item = (text == prefix ? "" : ",") + "\(offset)=\(attempt)"
+            if text.utf8.count + item.utf8.count > bytesMax { break }
+            text += item
+        }
+        return text
+    }
+
+    static func decode(_ text: String) -> [Int64: Int] {
+        guard text.hasPrefix(prefix) else { return [:] }
+        var attempts: [Int64: Int] = [:]
+        for item in text.dropFirst(prefix.count).split(separator: ",") {
+            let parts = item.split(separator: "=")
+            if parts.count == 2, let offset = Int64(parts[0]), let attempt = Int(parts[1]), attempt >= 1 { attempts[offset] = attempt }
+        }
+        return attempts
+    }
+}

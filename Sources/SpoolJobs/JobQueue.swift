@@ -1,0 +1,91 @@
+import Foundation
+import SpoolBroker
+import SpoolFormat
+import Synchronization
+
+/// Where jobs are enqueued: a broker (embedded or over the network) and how payloads are coded.
+///
+/// ```swift
+/// let queue = try JobQueue.connect(to: "127.0.0.1:9092")
+/// try await queue.enqueue(WelcomeEmail(to: "ada@example.com"), key: "user-42")
+/// ```
+public final class JobQueue: Sendable {
+    public let transport: any JobTransport
+    public let coding: any JobCoding
+    /// Partitions of a job topic created on first use.
+    public let partitions: Int
+    private let preparedTopics = Mutex<Set<String>>([])
+
+    public init(transport: any JobTransport, coding: any JobCoding = JSONJobCoding(), partitions: Int = 8) {
+        self.transport = transport
+        self.coding = coding
+        self.partitions = max(1, partitions)
+    }
+
+    /// A queue over an in-process broker.
+    public static func embedded(_ spool: EmbeddedBroker, partitions: Int = 8) -> JobQueue {
+        JobQueue(transport: EmbeddedTransport(spool), partitions: partitions)
+    }
+
+    /// A queue over `spool serve` or a Kafka cluster at `bootstrap` ("host:port").
+    public static func connect(to bootstrap: String, partitions: Int = 8) throws -> JobQueue {
+        JobQueue(transport: try NetworkTransport(bootstrap: bootstrap), partitions: partitions)
+    }
+
+    /// The dead-letter topic of a job topic.
+    public static func deadLetterTopic(of topic: String) -> String { topic + ".dlq" }
+
+    /// Creates the topic and its dead-letter topic if they do not exist yet.
+    public func prepare(topic: String) async throws {
+        if preparedTopics.withLock({ $0.contains(topic) }) { return }
+        try await transport.ensureTopic(topic, partitions: partitions)
+        try await transport.ensureTopic(Self.deadLetterTopic(of: topic), partitions: 1)
+        preparedTopics.withLock { _ = $0.insert(topic) }
+    }
+
+    /// Enqueues a job and returns once it is durable.
+    ///
+    /// - Parameters:
+    ///   - key: the ordering key (e.g. a user id): it picks the partition, and workers in `.key`
+    ///     order run jobs with the same key one at a time, in order.
+    ///   - id: the job's id (default: a new UUID). Given explicitly, it is also the job's
+    ///     idempotency key: enqueueing the same id again within the topic's dedupe window stores
+    ///     nothing.
+    ///   - runAt: run no earlier than this (held by the broker until then).
+    @discardableResult
+    public func enqueue<J: Job>(_ job: J, key: String? = nil, id: String? = nil, runAt: Date? = nil) async throws -> EnqueuedJob {
+        try await enqueue([Enqueue(job, key: key, id: id, runAt: runAt)])[0]
+    }
+
+    /// One job of a batch for `enqueue(_:)`.
+    public struct Enqueue<J: Job>: Sendable {
+        public var job: J
+        public var key: String?
+        public var id: String?
+        public var runAt: Date?
+
+        public init(_ job: J, key: String? = nil, id: String? = nil, runAt: Date? = nil) {
+            self.job = job
+            self.key = key
+            self.id = id
+            self.runAt = runAt
+        }
+    }
+
+    /// Enqueues many jobs of one type at once (batched per partition) and returns once all are durable.
+    @discardableResult
+    public func enqueue<J: Job>(_ jobs: [Enqueue<J>]) async throws -> [EnqueuedJob] {
+        try await prepare(topic: J.topic)
+        var ids: [String] = []
+        let records = try jobs.map { item in
+            let id = item.id ?? UUID().uuidString
+            ids.append(id)
+            var headers = [RecordHeader(SpoolHeaders.jobId, id), RecordHeader(SpoolHeaders.attempt, "1"), RecordHeader(SpoolHeaders.jobType, J.typeName)]
+            if item.id != nil { headers.append(RecordHeader(SpoolHeaders.idempotencyKey, id)) }
+            if let runAt = item.runAt { headers.append(RecordHeader(SpoolHeaders.deliverAt, String(Int64((runAt.timeIntervalSince1970 * 1000).rounded(.up))))) }
+            return OutgoingJobRecord(key: item.key.map { Array($0.utf8) }, value: try coding.encode(item.job), headers: headers)
+        }
+        let sent = try await transport.send(topic: J.topic, records: records)
+        return zip(ids, sent).map { EnqueuedJob(id: $0, topic: J.topic, partition: $1.partition, offset: $1.offset) }
+    }
+}

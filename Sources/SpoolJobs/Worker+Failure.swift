@@ -1,0 +1,61 @@
+import Foundation
+import SpoolFormat
+
+extension Worker {
+    /// A run threw: retry after the policy's delay, or dead-letter after the last attempt.
+    func failed(_ ticket: JobTicket, error: any Error) async {
+        guard ticket.attempt < retry.maxAttempts else {
+            await deadLetter(ticket, error: String(describing: error))
+            return
+        }
+        let delay = retry.delay(afterAttempt: ticket.attempt)
+        let due = nowMs() + delay.milliseconds
+        switch ordering {
+        case .none:
+            // Enqueued again for later (held by the broker), and this offset released at once.
+            var headers = ticket.record.headers.filter { ![SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey].contains($0.key) }
+            headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due))]
+            await produceUntilStored(topic: topic, OutgoingJobRecord(key: ticket.record.key, value: ticket.record.value, headers: headers), for: ticket)
+            finish(ticket)
+        case .key, .partition:
+            // In place: the job keeps its key blocked; its next attempt is committed before it sleeps.
+            let wake = book.withLock { $0.retry(ticket, attempt: ticket.attempt + 1, atMs: due) }
+            await commit([ticket.partition])
+            if let wake { scheduleWake(wake) }
+        }
+    }
+
+    /// Sends the job to `TOPIC.dlq` with why and where it failed, then finishes it.
+    func deadLetter(_ ticket: JobTicket, error: String) async {
+        let record = ticket.record
+        let replaced: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.error,
+                                     SpoolHeaders.originTopic, SpoolHeaders.originPartition, SpoolHeaders.originOffset, SpoolHeaders.failedAt]
+        let headers = record.headers.filter { !replaced.contains($0.key) } + [
+            RecordHeader(SpoolHeaders.attempt, String(ticket.attempt)),
+            RecordHeader(SpoolHeaders.error, String(error.prefix(2000))),
+            RecordHeader(SpoolHeaders.originTopic, record.topic),
+            RecordHeader(SpoolHeaders.originPartition, String(record.partition)),
+            RecordHeader(SpoolHeaders.originOffset, String(record.offset)),
+            RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
+        ]
+        await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic),
+                                 OutgoingJobRecord(key: record.key, value: record.value, headers: headers), for: ticket)
+        stats.deadLetteredCount.add(1, ordering: .relaxed)
+        finish(ticket)
+    }
+
+    /// Produces, retrying every second while the worker still owns the job's partition (a broker
+    /// restart or a full disk must not lose a retry or a dead letter).
+    private func produceUntilStored(topic: String, _ record: OutgoingJobRecord, for ticket: JobTicket) async {
+        while true {
+            do {
+                _ = try await queue.transport.send(topic: topic, records: [record])
+                return
+            } catch {
+                let owned = book.withLock { $0.partitions[ticket.partition]?.generation == ticket.generation }
+                if !owned || (isStopping && Task.isCancelled) { return }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

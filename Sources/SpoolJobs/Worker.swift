@@ -1,0 +1,259 @@
+import Foundation
+import SpoolFormat
+import Synchronization
+
+/// Counts of what a worker did.
+public final class WorkerStats: Sendable {
+    let succeededCount = Atomic(0)
+    let failedCount = Atomic(0)
+    let deadLetteredCount = Atomic(0)
+
+    /// Runs that returned normally.
+    public var succeeded: Int { succeededCount.load(ordering: .relaxed) }
+    /// Runs that threw (each retry's failure counts).
+    public var failedAttempts: Int { failedCount.load(ordering: .relaxed) }
+    /// Jobs sent to the dead-letter topic.
+    public var deadLettered: Int { deadLetteredCount.load(ordering: .relaxed) }
+}
+
+/// Runs the jobs of one topic as a member of a consumer group.
+///
+/// ```swift
+/// let worker = Worker<WelcomeEmail>(queue: queue, group: "mailers", ordering: .key, concurrency: 16,
+///                                   retry: .exponential(maxAttempts: 5, base: .seconds(1), max: .minutes(10))) { job in
+///     try await mailer.send(to: job.payload.to)
+/// }
+/// try await worker.run()   // until worker.stop()
+/// ```
+///
+/// Delivery is at least once: a partition's offset is committed only when every job below it has
+/// finished (succeeded or dead-lettered), so a worker killed mid-job leaves the job to whoever
+/// owns the partition next. A job that throws runs again after the retry policy's delay; in
+/// `.key` and `.partition` order it is retried in place, holding back later jobs of its key (or
+/// partition), with its attempt count stored in the commit; in `.none` order it is enqueued again
+/// for later through `spool-deliver-at` and its offset released at once. After the last attempt
+/// it goes to `TOPIC.dlq`.
+public final class Worker<Payload: Job>: Sendable {
+    public let queue: JobQueue
+    public let group: String
+    public let topic: String
+    public let ordering: JobOrdering
+    public let concurrency: Int
+    public let retry: RetryPolicy
+    /// Jobs a partition may have taken in and not finished before it is paused.
+    public let bufferPerPartition: Int
+    /// How long `stop()` (and a rebalance) waits for running jobs before abandoning them.
+    public let shutdownTimeout: Duration
+    public let stats = WorkerStats()
+    let handler: @Sendable (JobContext<Payload>) async throws -> Void
+    let book: Mutex<JobBook>
+    let control = Mutex(Control())
+    let commitLock = AsyncLock()
+
+    struct Control {
+        var subscription: (any JobSubscription)?
+        var stopping = false
+        var paused: Set<JobPartition> = []
+        var tasks: [Int: Task<Void, Never>] = [:]
+        var nextTask = 0
+    }
+
+    public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
+                retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
+                handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
+        self.queue = queue
+        self.group = group
+        self.topic = topic
+        self.ordering = ordering
+        self.concurrency = max(1, concurrency)
+        self.retry = retry
+        self.bufferPerPartition = max(1, bufferPerPartition)
+        self.shutdownTimeout = shutdownTimeout
+        self.handler = handler
+        self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency))
+    }
+
+    /// The partitions this worker owns now.
+    public var assignment: [JobPartition] { book.withLock { $0.assigned } }
+
+    /// Joins the group and runs jobs until `stop()` is called or the task is cancelled; then stops
+    /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
+    public func run() async throws {
+        try await queue.prepare(topic: topic)
+        let subscription = try await queue.transport.subscribe(group: group, topic: topic, hooks: SubscriptionHooks(
+            revoked: { [weak self] partitions in await self?.revoke(partitions) },
+            assigned: { [weak self] owned in self?.assign(owned) }))
+        control.withLock { $0.subscription = subscription }
+        let committer = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                await self?.commit()
+            }
+        }
+        defer { committer.cancel() }
+        var failures = 0
+        while !control.withLock({ $0.stopping }) && !Task.isCancelled {
+            let records: [JobRecord]
+            do {
+                records = try await subscription.poll()
+                failures = 0
+            } catch {
+                if control.withLock({ $0.stopping }) { break }
+                failures += 1
+                try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 5)), 2_000)))
+                continue
+            }
+            take(records)
+            adjustPauses(subscription)
+            dispatch()
+        }
+        control.withLock { $0.stopping = true }
+        await waitForRunning(book.withLock { $0.assigned }, within: shutdownTimeout)
+        // Jobs still running after the timeout are cancelled; their offsets stay uncommitted.
+        for task in control.withLock({ $0.tasks.values }) { task.cancel() }
+        await commit()
+        await subscription.close()
+    }
+
+    /// Stops taking jobs; `run()` then finishes the running ones (up to `shutdownTimeout`),
+    /// commits and returns.
+    public func stop() { control.withLock { $0.stopping = true } }
+
+    // MARK: Rebalances
+
+    private func assign(_ owned: [JobPartition: StoredOffset?]) {
+        book.withLock { book in
+            for (partition, committed) in owned where book.partitions[partition] == nil { book.assign(partition, committed: committed) }
+            for partition in book.assigned where owned[partition] == nil { book.remove(partition) }
+        }
+    }
+
+    /// Before partitions go to another member: no new jobs from them, wait for the running ones,
+    /// commit, forget them.
+    private func revoke(_ partitions: [JobPartition]) async {
+        book.withLock { book in for partition in partitions { book.revoke(partition) } }
+        await waitForRunning(partitions, within: shutdownTimeout)
+        await commit(partitions)
+        book.withLock { book in for partition in partitions { book.remove(partition) } }
+    }
+
+    private func waitForRunning(_ partitions: [JobPartition], within timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if book.withLock({ book in partitions.allSatisfy { book.runningCount($0) == 0 } }) { return }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    // MARK: Taking jobs in and running them
+
+    private func take(_ records: [JobRecord]) {
+        guard !records.isEmpty else { return }
+        let now = nowMs()
+        let wakes = book.withLock { book in records.compactMap { book.add($0, now: now).wake } }
+        for wake in wakes { scheduleWake(wake) }
+    }
+
+    private func adjustPauses(_ subscription: any JobSubscription) {
+        let (full, drained) = book.withLock { book in
+            (book.assigned.filter { book.buffered($0) >= bufferPerPartition }, book.assigned.filter { book.buffered($0) <= bufferPerPartition / 2 })
+        }
+        let (pause, resume) = control.withLock { control in
+            let pause = full.filter { !control.paused.contains($0) }
+            let resume = drained.filter { control.paused.contains($0) }
+            control.paused.formUnion(pause)
+            control.paused.subtract(resume)
+            return (pause, resume)
+        }
+        if !pause.isEmpty { subscription.pause(pause) }
+        if !resume.isEmpty { subscription.resume(resume) }
+    }
+
+    /// Starts every job that may run now, up to the concurrency limit.
+    func dispatch() {
+        while let ticket = book.withLock({ $0.next() }) {
+            control.withLock { state in
+                let id = state.nextTask
+                state.nextTask += 1
+                state.tasks[id] = Task { [self] in
+                    await execute(ticket)
+                    _ = control.withLock { $0.tasks.removeValue(forKey: id) }
+                }
+            }
+        }
+    }
+
+    func scheduleWake(_ wake: JobWake) {
+        let delay = wake.atMs - nowMs()
+        Task { [weak self] in
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
+            guard let self else { return }
+            self.book.withLock { $0.wake(wake) }
+            self.dispatch()
+        }
+    }
+
+    private func execute(_ ticket: JobTicket) async {
+        let record = ticket.record
+        let payload: Payload
+        do {
+            if let type = record.header(SpoolHeaders.jobType), type != Payload.typeName {
+                throw JobError.wrongType(expected: Payload.typeName, found: type)
+            }
+            payload = try queue.coding.decode(Payload.self, from: record.value ?? [])
+        } catch {
+            // A payload that cannot be decoded fails the same way on every attempt.
+            await deadLetter(ticket, error: "cannot decode the payload as \(Payload.typeName): \(error)")
+            return
+        }
+        let context = JobContext(payload: payload, id: record.header(SpoolHeaders.jobId) ?? "\(record.topic)/\(record.partition)/\(record.offset)",
+                                 key: record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
+                                 partition: record.partition, offset: record.offset,
+                                 enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
+        do {
+            try await handler(context)
+            stats.succeededCount.add(1, ordering: .relaxed)
+            finish(ticket)
+        } catch {
+            stats.failedCount.add(1, ordering: .relaxed)
+            await failed(ticket, error: error)
+        }
+    }
+
+    func finish(_ ticket: JobTicket) {
+        let now = nowMs()
+        if let wake = book.withLock({ $0.finish(ticket, now: now) }) { scheduleWake(wake) }
+        dispatch()
+    }
+
+    // MARK: Commits
+
+    /// Commits every partition whose commit point moved (or only `partitions`). Failures (a
+    /// rebalance under way) are left for the next round.
+    func commit(_ partitions: [JobPartition]? = nil) async {
+        guard let subscription = control.withLock({ $0.subscription }) else { return }
+        await commitLock.run {
+            let points = book.withLock { $0.changedCommitPoints(partitions) }
+            guard !points.isEmpty else { return }
+            do {
+                try await subscription.commit(points)
+                book.withLock { $0.committed(points) }
+            } catch {}
+        }
+    }
+
+    func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    var isStopping: Bool { control.withLock { $0.stopping } }
+}
+
+/// Why the runtime could not run a job.
+public enum JobError: Error, CustomStringConvertible, Sendable {
+    case wrongType(expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .wrongType(expected, found): "the job's type is \(found), this worker runs \(expected)"
+        }
+    }
+}

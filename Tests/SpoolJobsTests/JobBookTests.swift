@@ -1,0 +1,140 @@
+import SpoolFormat
+import Testing
+@testable import SpoolJobs
+
+private let partition = JobPartition("jobs", 0)
+
+private func record(_ offset: Int64, key: String?, attempt: Int? = nil) -> JobRecord {
+    JobRecord(topic: "jobs", partition: 0, offset: offset, timestamp: 0, key: key.map { Array($0.utf8) }, value: [],
+              headers: attempt.map { [RecordHeader(SpoolHeaders.attempt, String($0))] } ?? [])
+}
+
+private func drain(_ book: inout JobBook) -> [JobTicket] {
+    var tickets: [JobTicket] = []
+    while let ticket = book.next() { tickets.append(ticket) }
+    return tickets
+}
+
+@Suite("Job bookkeeping: ordering, commit points, attempts")
+struct JobBookTests {
+    @Test(".key runs one job per key at a time, in order, while other keys flow; commits stop at the first unfinished job")
+    func keyOrdering() {
+        var book = JobBook(ordering: .key, concurrency: 10)
+        book.assign(partition, committed: nil)
+        for (offset, key) in [(0, "a"), (1, "b"), (2, "a"), (3, "c"), (4, "a")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        let first = drain(&book)
+        #expect(first.map(\.offset) == [0, 1, 3])
+        #expect(book.commitPoint(partition)?.offset == 0)
+        // b and c finish: the commit point stays at a's first job.
+        _ = book.finish(first[1], now: 0)
+        _ = book.finish(first[2], now: 0)
+        #expect(drain(&book).isEmpty)
+        #expect(book.commitPoint(partition)?.offset == 0)
+        // a's first job finishes: its next job runs, and the commit point moves past 0 and 1.
+        _ = book.finish(first[0], now: 0)
+        let second = drain(&book)
+        #expect(second.map(\.offset) == [2])
+        #expect(book.commitPoint(partition)?.offset == 2)
+        _ = book.finish(second[0], now: 0)
+        let third = drain(&book)
+        #expect(third.map(\.offset) == [4])
+        _ = book.finish(third[0], now: 0)
+        #expect(book.commitPoint(partition)?.offset == 5)
+        #expect(book.buffered(partition) == 0)
+    }
+
+    @Test(".partition runs one job at a time; .none runs up to the concurrency limit")
+    func partitionAndNone() {
+        var serial = JobBook(ordering: .partition, concurrency: 10)
+        serial.assign(partition, committed: nil)
+        for offset in 0..<4 { _ = serial.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        var ran: [Int64] = []
+        while let ticket = serial.next() {
+            #expect(serial.next() == nil)
+            ran.append(ticket.offset)
+            _ = serial.finish(ticket, now: 0)
+        }
+        #expect(ran == [0, 1, 2, 3])
+
+        var parallel = JobBook(ordering: .none, concurrency: 3)
+        parallel.assign(partition, committed: nil)
+        for offset in 0..<5 { _ = parallel.add(record(Int64(offset), key: "same"), now: 0) }
+        let running = drain(&parallel)
+        #expect(running.map(\.offset) == [0, 1, 2])
+        _ = parallel.finish(running[1], now: 0)
+        #expect(drain(&parallel).map(\.offset) == [3])
+        #expect(parallel.commitPoint(partition)?.offset == 0)
+    }
+
+    @Test("a retry in place keeps its key blocked, and its attempt travels in the commit metadata to the next owner")
+    func retryInPlace() {
+        var book = JobBook(ordering: .key, concurrency: 10)
+        book.assign(partition, committed: nil)
+        _ = book.add(record(10, key: "a"), now: 0)
+        _ = book.add(record(11, key: "a"), now: 0)
+        _ = book.add(record(12, key: "b"), now: 0)
+        let first = drain(&book)
+        #expect(first.map(\.offset) == [10, 12])
+        let wake = book.retry(first[0], attempt: 2, atMs: 500)
+        #expect(wake?.atMs == 500)
+        _ = book.finish(first[1], now: 0)
+        // a's second job must not overtake the retrying first one.
+        #expect(drain(&book).isEmpty)
+        let point = book.commitPoint(partition)
+        #expect(point == StoredOffset(offset: 10, metadata: "spool-attempts:10=2"))
+
+        // A new owner resumes at attempt 2, not 1.
+        var next = JobBook(ordering: .key, concurrency: 10)
+        next.assign(partition, committed: point)
+        _ = next.add(record(10, key: "a"), now: 0)
+        #expect(drain(&next).first?.attempt == 2)
+
+        // The wake makes it runnable again, as attempt 2.
+        book.wake(wake!)
+        let again = drain(&book)
+        #expect(again.map(\.offset) == [10])
+        #expect(again.first?.attempt == 2)
+    }
+
+    @Test("a record's own spool-attempt counts; a future spool-deliver-at waits; stale tickets after a reassignment are ignored")
+    func attemptsTimesAndGenerations() {
+        var book = JobBook(ordering: .none, concurrency: 10)
+        book.assign(partition, committed: nil)
+        _ = book.add(record(0, key: nil, attempt: 3), now: 0)
+        var delayed = record(1, key: nil)
+        delayed.headers.append(RecordHeader(SpoolHeaders.deliverAt, "1000"))
+        let added = book.add(delayed, now: 0)
+        #expect(added.wake?.atMs == 1000)
+        let tickets = drain(&book)
+        #expect(tickets.map(\.attempt) == [3])
+        #expect(book.add(record(1, key: nil), now: 0).accepted == false)
+        book.assign(partition, committed: nil)
+        _ = book.finish(tickets[0], now: 0)
+        #expect(book.running == 0)
+        #expect(book.commitPoint(partition) == nil)
+    }
+
+    @Test("attempt metadata round-trips, ignores junk, and stays under Kafka's 4 KB metadata limit")
+    func metadata() {
+        #expect(AttemptMetadata.decode(AttemptMetadata.encode([5: 2, 9: 4])) == [5: 2, 9: 4])
+        #expect(AttemptMetadata.encode([:]) == "")
+        #expect(AttemptMetadata.decode("something else").isEmpty)
+        #expect(AttemptMetadata.decode("spool-attempts:x=1,7=0,8=3") == [8: 3])
+        var many: [Int64: Int] = [:]
+        for offset in 0..<2000 { many[Int64(offset) * 1_000_000] = 2 }
+        #expect(AttemptMetadata.encode(many).utf8.count <= 4000)
+    }
+
+    @Test("exponential backoff doubles from base up to max; jitter stays between half and the full delay")
+    func retryPolicy() {
+        let policy = RetryPolicy.exponential(maxAttempts: 5, base: .milliseconds(100), max: .milliseconds(1000), jitter: false)
+        #expect((1...6).map { policy.delay(afterAttempt: $0) } == [.milliseconds(100), .milliseconds(200), .milliseconds(400),
+                                                                  .milliseconds(800), .milliseconds(1000), .milliseconds(1000)])
+        let jittered = RetryPolicy.exponential(base: .milliseconds(400), jitter: true)
+        for _ in 0..<100 {
+            let delay = jittered.delay(afterAttempt: 1)
+            #expect(delay >= .milliseconds(200) && delay <= .milliseconds(400))
+        }
+        #expect(RetryPolicy.exponential(maxAttempts: 0).maxAttempts == 1)
+    }
+}
