@@ -28,7 +28,7 @@ public struct EmbeddedTransport: JobTransport {
             let committed = broker.committedOffsets(group: group, partitions: partitions)
             var owned: [JobPartition: StoredOffset?] = [:]
             for partition in partitions {
-                owned[JobPartition(partition.topic, partition.partition)] = committed[partition].map { StoredOffset(offset: $0.offset, metadata: $0.metadata) }
+                owned.updateValue(committed[partition].map { StoredOffset(offset: $0.offset, metadata: $0.metadata) }, forKey: JobPartition(partition.topic, partition.partition))
             }
             await hooks.assigned(owned)
         }

@@ -56,7 +56,7 @@ public final class NetworkTransport: JobTransport {
             var stored: [JobPartition: StoredOffset]?
             if let consumer = created.value { stored = try? await NetworkSubscription(consumer: consumer).committed(partitions) }
             var owned: [JobPartition: StoredOffset?] = [:]
-            for partition in partitions { owned[partition] = stored?[partition] }
+            for partition in partitions { owned.updateValue(stored?[partition], forKey: partition) }
             await hooks.assigned(owned)
         }
         let consumer = try Consumer(client: client, group: group, topics: [topic], options: options)

@@ -109,9 +109,15 @@ public final class Worker<Payload: Job>: Sendable {
         }
         control.withLock { $0.stopping = true }
         await waitForRunning(book.withLock { $0.assigned }, within: shutdownTimeout)
-        // Jobs still running after the timeout are cancelled; their offsets stay uncommitted.
-        for task in control.withLock({ $0.tasks.values }) { task.cancel() }
+        // Jobs still running after the timeout are cancelled (their offsets stay uncommitted);
+        // the group is left only once they have returned, so no other member runs a job of the
+        // same key meanwhile.
+        let abandoned = control.withLock { Array($0.tasks.values) }
+        for task in abandoned { task.cancel() }
+        for task in abandoned { await task.value }
         await commit()
+        // Forget every partition, so no retry waiting for its time starts after the worker stops.
+        book.withLock { book in for partition in book.assigned { book.remove(partition) } }
         await subscription.close()
     }
 
@@ -132,7 +138,8 @@ public final class Worker<Payload: Job>: Sendable {
     /// commit, forget them.
     private func revoke(_ partitions: [JobPartition]) async {
         book.withLock { book in for partition in partitions { book.revoke(partition) } }
-        await waitForRunning(partitions, within: shutdownTimeout)
+        // Within the group's rebalance timeout (30 s), so this member is not dropped meanwhile.
+        await waitForRunning(partitions, within: .seconds(25))
         await commit(partitions)
         book.withLock { book in for partition in partitions { book.remove(partition) } }
     }
@@ -171,7 +178,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Starts every job that may run now, up to the concurrency limit.
     func dispatch() {
-        while let ticket = book.withLock({ $0.next() }) {
+        while !isStopping, let ticket = book.withLock({ $0.next() }) {
             control.withLock { state in
                 let id = state.nextTask
                 state.nextTask += 1

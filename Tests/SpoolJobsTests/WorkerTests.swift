@@ -1,0 +1,255 @@
+import Foundation
+import SpoolBroker
+import SpoolFormat
+import Synchronization
+import Testing
+@testable import SpoolJobs
+
+struct Step: Job {
+    static let topic = "steps"
+    var key: String
+    var sequence: Int
+}
+
+struct Photo: Job {
+    static let topic = "photos"
+    var user: String
+    var poison: Bool
+}
+
+/// Runs a worker in a task; `kill` stops it without waiting for running jobs.
+private func start<P: Job>(_ worker: Worker<P>) -> Task<Void, Never> {
+    Task { try? await worker.run() }
+}
+
+@Suite("Workers over the embedded broker", .serialized)
+struct WorkerTests {
+    @Test("under .key with random failures and a worker killed mid-run, no job is lost and no two runs of a key overlap")
+    func keyOrderUnderFailures() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 8)
+        let keys = 200, perKey = 12
+        var jobs: [JobQueue.Enqueue<Step>] = []
+        for sequence in 0..<perKey { for key in 0..<keys { jobs.append(.init(Step(key: "user-\(key)", sequence: sequence), key: "user-\(key)")) } }
+        for chunk in stride(from: 0, to: jobs.count, by: 500) { try await queue.enqueue(Array(jobs[chunk..<min(chunk + 500, jobs.count)])) }
+
+        let recorder = Recorder()
+        func makeWorker() -> Worker<Step> {
+            Worker<Step>(queue: queue, group: "steppers", ordering: .key, concurrency: 8,
+                         retry: .exponential(maxAttempts: 100, base: .milliseconds(2), max: .milliseconds(20)),
+                         shutdownTimeout: .zero) { job in
+                recorder.begin(key: job.payload.key, id: job.id, attempt: job.attempt)
+                defer { recorder.end(key: job.payload.key) }
+                try await Task.sleep(for: .microseconds(Int.random(in: 0...300)))
+                if Double.random(in: 0..<1) < 0.15 { throw CancellationError() }
+                recorder.succeeded(key: job.payload.key, id: job.id, sequence: job.payload.sequence)
+            }
+        }
+        let workers = (0..<3).map { _ in makeWorker() }
+        let tasks = workers.map(start)
+        #expect(await eventually { recorder.succeededCount >= jobs.count / 3 })
+        // Kill one worker in the middle of the run: its running jobs are abandoned uncommitted.
+        tasks[0].cancel()
+        await tasks[0].value
+        #expect(await eventually(within: 60) { recorder.succeededCount == jobs.count })
+        for worker in workers.dropFirst() { worker.stop() }
+        for task in tasks.dropFirst() { await task.value }
+
+        let state = recorder.state.withLock { $0 }
+        #expect(state.overlaps.isEmpty, "runs of one key overlapped: \(state.overlaps.prefix(5))")
+        #expect(state.succeeded.count == jobs.count)
+        for (key, sequences) in state.firstSuccesses {
+            #expect(sequences == Array(0..<perKey), "\(key) finished out of order: \(sequences)")
+        }
+        #expect(workers.reduce(0) { $0 + $1.stats.deadLettered } == 0)
+        #expect(workers.reduce(0) { $0 + $1.stats.failedAttempts } > 0)
+    }
+
+    @Test("a poison job reaches the DLQ after exactly maxAttempts runs while other keys of its partition finish; redrive runs it once more")
+    func poisonAndRedrive() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        let healed = LockedFlag()
+        let poisoned = try await queue.enqueue(Photo(user: "u0", poison: true), key: "u0", id: "photo-poison")
+        for user in 1...20 { try await queue.enqueue(Photo(user: "u\(user)", poison: false), key: "u\(user)", id: "photo-\(user)") }
+        try await queue.enqueue(Photo(user: "u0", poison: false), key: "u0", id: "photo-u0-after")
+        let recorder = Recorder()
+        let worker = Worker<Photo>(queue: queue, group: "resizers", ordering: .key, concurrency: 4,
+                                   retry: .exponential(maxAttempts: 3, base: .milliseconds(100), max: .seconds(1), jitter: false)) { job in
+            recorder.begin(key: job.payload.user, id: job.id, attempt: job.attempt)
+            defer { recorder.end(key: job.payload.user) }
+            if job.payload.poison && !healed.value { throw PhotoError.corrupt }
+            recorder.succeeded(key: job.payload.user, id: job.id, sequence: 0)
+        }
+        let task = start(worker)
+        #expect(await eventually { worker.stats.deadLettered == 1 && recorder.succeededCount == 21 })
+        #expect(recorder.runs("photo-poison") == 3)
+        #expect(recorder.attempts("photo-poison") == [1, 2, 3])
+        let poisonDone = try #require(recorder.times("photo-poison").last)
+        // Every other key finished while the poison job waited between its attempts...
+        for user in 1...20 { #expect(try #require(recorder.times("photo-\(user)").first) < poisonDone) }
+        // ...and u0's next job waited for the poison job to leave.
+        #expect(try #require(recorder.times("photo-u0-after").first) > poisonDone)
+
+        let letters = try await queue.deadLetters(of: "photos")
+        #expect(letters.count == 1)
+        let letter = try #require(letters.first)
+        #expect(letter.id == "photo-poison" && letter.key == "u0" && letter.attempts == 3)
+        #expect(letter.error.contains("corrupt"))
+        #expect(letter.originTopic == "photos" && letter.originPartition == poisoned.partition && letter.originOffset == poisoned.offset)
+        #expect(letter.failedAt != nil && !letter.redriven)
+
+        healed.value = true
+        #expect(try await queue.redrive("photos").map(\.id) == ["photo-poison"])
+        #expect(await eventually { recorder.runs("photo-poison") == 4 })
+        #expect(recorder.attempts("photo-poison").last == 1)
+        #expect(try await queue.redrive("photos").isEmpty)
+        #expect(try await queue.deadLetters(of: "photos").first?.redriven == true)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(recorder.runs("photo-poison") == 4)
+        worker.stop()
+        await task.value
+    }
+
+    @Test("the attempt count survives a worker crash: the next worker neither restarts nor skips attempts")
+    func attemptsSurviveCrash() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "always-fails")
+        let recorder = Recorder()
+        func makeWorker() -> Worker<Photo> {
+            Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 1,
+                          retry: .exponential(maxAttempts: 3, base: .milliseconds(500), max: .seconds(1), jitter: false), shutdownTimeout: .zero) { job in
+                recorder.begin(key: "u", id: job.id, attempt: job.attempt)
+                defer { recorder.end(key: "u") }
+                throw PhotoError.corrupt
+            }
+        }
+        let first = makeWorker()
+        let firstTask = start(first)
+        #expect(await eventually { recorder.runs("always-fails") == 1 })
+        try await Task.sleep(for: .milliseconds(50))
+        firstTask.cancel()
+        await firstTask.value
+        let second = makeWorker()
+        let secondTask = start(second)
+        #expect(await eventually { second.stats.deadLettered == 1 })
+        #expect(recorder.attempts("always-fails") == [1, 2, 3])
+        second.stop()
+        await secondTask.value
+        #expect(try await queue.deadLetters(of: "photos").first?.attempts == 3)
+    }
+
+    @Test(".none retries go back through the broker's delayed delivery and release the offset at once")
+    func noneOrderRetry() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 2)
+        try await queue.enqueue(Step(key: "a", sequence: 0), key: "a", id: "flaky")
+        let recorder = Recorder()
+        let offsets = LockedList()
+        let worker = Worker<Step>(queue: queue, group: "g", ordering: .none, concurrency: 4,
+                                  retry: .exponential(maxAttempts: 3, base: .milliseconds(300), max: .seconds(1), jitter: false)) { job in
+            recorder.begin(key: "x\(job.offset)", id: job.id, attempt: job.attempt)
+            defer { recorder.end(key: "x\(job.offset)") }
+            offsets.append(job.offset)
+            if job.attempt == 1 { throw PhotoError.corrupt }
+        }
+        let task = start(worker)
+        #expect(await eventually { worker.stats.succeeded == 1 })
+        #expect(recorder.attempts("flaky") == [1, 2])
+        let times = recorder.times("flaky")
+        #expect(times[1].timeIntervalSince(times[0]) >= 0.29)
+        #expect(offsets.values[0] != offsets.values[1], "the retry is a new record")
+        worker.stop()
+        await task.value
+        let committed = broker.spool.broker.committedOffsets(group: "g")
+        #expect(committed.values.map(\.offset).reduce(0, +) == 2, "both records are committed: \(committed)")
+    }
+
+    @Test("stop() finishes the running job, commits it, and a new worker does not run it again")
+    func gracefulShutdown() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Step(key: "a", sequence: 0), key: "a", id: "slow")
+        let recorder = Recorder()
+        func makeWorker() -> Worker<Step> {
+            Worker<Step>(queue: queue, group: "g", ordering: .key, concurrency: 2) { job in
+                recorder.begin(key: "a", id: job.id, attempt: job.attempt)
+                defer { recorder.end(key: "a") }
+                try await Task.sleep(for: .milliseconds(300))
+                recorder.succeeded(key: "a", id: job.id, sequence: 0)
+            }
+        }
+        let first = makeWorker()
+        let task = start(first)
+        #expect(await eventually { recorder.runs("slow") == 1 })
+        first.stop()
+        await task.value
+        #expect(recorder.succeededCount == 1)
+        let second = makeWorker()
+        let secondTask = start(second)
+        try await Task.sleep(for: .milliseconds(800))
+        second.stop()
+        await secondTask.value
+        #expect(recorder.runs("slow") == 1)
+    }
+
+    @Test("an id enqueued twice is stored once; runAt holds a job until its time; an undecodable payload is dead-lettered at once")
+    func enqueueOptions() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        let first = try await queue.enqueue(Step(key: "a", sequence: 1), key: "a", id: "once")
+        let again = try await queue.enqueue(Step(key: "a", sequence: 2), key: "a", id: "once")
+        #expect(again.offset == first.offset)
+        let runAt = Date().addingTimeInterval(0.6)
+        let held = try await queue.enqueue(Step(key: "b", sequence: 0), key: "b", id: "later", runAt: runAt)
+        #expect(held.offset == nil)
+        _ = try await queue.transport.send(topic: "steps", records: [OutgoingJobRecord(key: nil, value: Array("not json".utf8), headers: [])])
+        let recorder = Recorder()
+        let worker = Worker<Step>(queue: queue, group: "g", ordering: .key, concurrency: 2) { job in
+            recorder.begin(key: job.payload.key, id: job.id, attempt: job.attempt)
+            recorder.end(key: job.payload.key)
+            recorder.succeeded(key: job.payload.key, id: job.id, sequence: job.payload.sequence)
+        }
+        let task = start(worker)
+        #expect(await eventually { recorder.succeededCount == 2 && worker.stats.deadLettered == 1 })
+        #expect(recorder.runs("once") == 1)
+        #expect(try #require(recorder.times("later").first) >= runAt)
+        #expect(try await queue.deadLetters(of: "steps").first?.error.contains("cannot decode") == true)
+        worker.stop()
+        await task.value
+    }
+}
+
+enum PhotoError: Error, CustomStringConvertible {
+    case corrupt
+    var description: String { "corrupt image" }
+}
+
+final class LockedFlag: Sendable {
+    private let storage = LockedValueBox(false)
+    var value: Bool {
+        get { storage.get() }
+        set { storage.set(newValue) }
+    }
+}
+
+final class LockedList: Sendable {
+    private let storage = LockedValueBox<[Int64]>([])
+    func append(_ value: Int64) { storage.update { $0.append(value) } }
+    var values: [Int64] { storage.get() }
+}
+
+final class LockedValueBox<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func get() -> Value { mutex.withLock { $0 } }
+    func set(_ value: Value) { mutex.withLock { $0 = value } }
+    func update(_ body: (inout Value) -> Void) { mutex.withLock { body(&$0) } }
+}
