@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
         .target(name: "SpoolJobs", dependencies: ["SpoolBroker", "SpoolClient", "SpoolFormat"]),
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
-        .executableTarget(name: "spool", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
+        .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
             dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],

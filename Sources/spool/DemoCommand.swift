@@ -4,10 +4,10 @@ import SpoolLog
 import SpoolSystem
 import Synchronization
 
-/// `spool demo`: a durable log in a data directory, used the way a broker uses it.
+/// `spool demo storage`: a durable log in a data directory, used the way a broker uses it.
 enum DemoCommand {
     static let help = """
-        usage: spool demo [--data DIR] [--records N] [--batch-records N] [--fsync POLICY]
+        usage: spool demo storage [--data DIR] [--records N] [--batch-records N] [--fsync POLICY]
 
         Opens (recovering if needed) the partition log DIR/demo-0, appends N records of 100 bytes
         in batches, waits until they are on disk, reads every record back and checks it. Each run
@@ -38,7 +38,7 @@ enum DemoCommand {
             batchRecords = try arguments.integer("batch-records", default: 100, range: 1...5_000)
             policy = try FsyncPolicy(parsing: arguments.options["fsync"] ?? "always")
         } catch {
-            printError("spool demo: \(error)\n\n" + help)
+            printError("spool demo storage: \(error)\n\n" + help)
             return ExitCode.usage
         }
         let directory = (arguments.options["data"] ?? "spool-data") + "/demo-0"
@@ -46,7 +46,7 @@ enum DemoCommand {
             try await demo(directory: directory, records: records, batchRecords: batchRecords, policy: policy)
             return ExitCode.success
         } catch {
-            printError("spool demo: \(error)")
+            printError("spool demo storage: \(error)")
             return ExitCode.failure
         }
     }

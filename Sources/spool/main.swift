@@ -23,7 +23,8 @@ let usage = """
       consume     print the records of a topic, alone or as a member of a group
       group       list consumer groups, or show one with its lag
       bench       produce, consume or end-to-end load against a broker
-      demo        append records to a durable log and read them back (see spool demo --help)
+      dlq         list the dead letters of a job topic, or send them back
+      demo        the signup story: jobs, workers, retries, dead letters (spool demo storage: the log alone)
       log dump    print the segments and batches of a partition directory
 
     Run spool <command> --help for a command's options.
@@ -45,7 +46,9 @@ case "group":
 case "bench":
     status = await BenchCommand.run(words.dropFirst())
 case "demo":
-    status = await DemoCommand.run(words.dropFirst())
+    status = await SignupDemo.run(words.dropFirst())
+case "dlq":
+    status = await DeadLetterCommand.run(words.dropFirst())
 case "log":
     if words.dropFirst().first == "dump" {
         status = LogDumpCommand.run(words.dropFirst(2))

@@ -41,12 +41,12 @@ import Testing
     @Test func demoWritesAndReadsBackAndASecondRunSeesTheFirst() async throws {
         let data = NSTemporaryDirectory() + "spool-cli-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let first = try await run(["demo", "--data", data, "--records", "1500", "--batch-records", "100"])
+        let first = try await run(["demo", "storage", "--data", data, "--records", "1500", "--batch-records", "100"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("new log at offset 0"))
         #expect(first.stdout.contains("appended 1500 records (offsets 0...1499) in 15 batches, fsync=always"))
         #expect(first.stdout.contains("read back and checked 1500 records"))
-        let second = try await run(["demo", "--data", data, "--records", "10", "--fsync", "interval=5"])
+        let second = try await run(["demo", "storage", "--data", data, "--records", "10", "--fsync", "interval=5"])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("clean shutdown; offsets [0, 1500)"))
         #expect(second.stdout.contains("offsets 1500...1509"))
@@ -62,10 +62,17 @@ import Testing
         let cases: [([String], String)] = [
             ([], "usage: spool"),
             (["launch"], "unknown command 'launch'"),
-            (["demo", "--records", "many"], "--records must be a whole number"),
-            (["demo", "--fsync", "sometimes"], "fsync policy must be"),
+            (["demo", "storage", "--records", "many"], "--records must be a whole number"),
+            (["demo", "storage", "--fsync", "sometimes"], "fsync policy must be"),
             (["demo", "--bogus"], "unknown option --bogus"),
-            (["demo", "--records"], "--records needs a value"),
+            (["demo", "--users", "5"], "--users must be a whole number from 20"),
+            (["demo", "--data", "x", "--broker", "y:1"], "cannot be used together"),
+            (["demo", "storage", "--records"], "--records needs a value"),
+            (["dlq"], "unknown subcommand ''"),
+            (["dlq", "list"], "expected one TOPIC"),
+            (["dlq", "redrive", "emails"], "needs --id ID (repeatable) or --all"),
+            (["dlq", "redrive", "emails", "--id", "a", "--all"], "not both"),
+            (["dlq", "list", "emails", "--id", "a"], "--id is for redrive"),
             (["log", "dump"], "expected one partition directory"),
             (["log", "shred"], "unknown subcommand 'shred'"),
         ]
@@ -78,7 +85,7 @@ import Testing
     }
 
     @Test func helpPrintsUsageAndSucceeds() async throws {
-        for arguments in [["--help"], ["demo", "--help"], ["log", "dump", "--help"]] {
+        for arguments in [["--help"], ["demo", "--help"], ["demo", "storage", "--help"], ["dlq", "--help"], ["log", "dump", "--help"]] {
             let outcome = try await run(arguments)
             #expect(outcome.status == 0)
             #expect(outcome.stdout.contains("usage: spool"))
@@ -86,9 +93,25 @@ import Testing
     }
 
     @Test func runtimeErrorsExitWith1AndOneLine() async throws {
-        let outcome = try await run(["demo", "--data", "/proc/spool-cannot-write-here"])
+        let outcome = try await run(["demo", "storage", "--data", "/proc/spool-cannot-write-here"])
         #expect(outcome.status == 1)
-        #expect(outcome.stderr.hasPrefix("spool demo: "))
+        #expect(outcome.stderr.hasPrefix("spool demo storage: "))
         #expect(outcome.stderr.split(separator: "\n").count == 1)
+        let unreachable = try await run(["dlq", "list", "emails", "--broker", "127.0.0.1:1"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.hasPrefix("spool dlq list: "))
+    }
+
+    @Test func signupDemoSettlesEveryJobAndShowsTheDeadLetter() async throws {
+        let data = NSTemporaryDirectory() + "spool-cli-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let outcome = try await run(["demo", "--data", data, "--users", "40"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("stored once"))
+        #expect(outcome.stdout.contains("provider unavailable on attempt 1 of 5"))
+        #expect(outcome.stdout.contains("photo corrupt.heic of user-13: attempt 3 of 3 failed"))
+        #expect(outcome.stdout.contains("per user, kept"))
+        #expect(outcome.stdout.contains("emails sent: 40 for 40 users"))
+        #expect(outcome.stdout.contains("user-13  3         demo-photos["))
     }
 }

@@ -57,6 +57,44 @@ import Testing
         #expect(missing.errors == "spool topic describe: topic emails: UNKNOWN_TOPIC_OR_PARTITION (error 3)\n")
     }
 
+    @Test(.timeLimit(.minutes(3)))
+    func signupDemoOverTheWireThenDeadLettersListedAndRedriven() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try await ServerProcess.start(data: data)
+        defer { server.kill() }
+        let broker = ["--broker", server.bootstrap]
+
+        let demo = try await Self.spool(["demo", "--users", "30"] + broker)
+        #expect(demo.status == 0, "\(demo.errors)")
+        #expect(demo.output.contains("signup demo against \(server.bootstrap)"))
+        #expect(demo.output.contains("per user, kept"))
+
+        let listed = try await Self.spool(["dlq", "list", "demo-photos"] + broker)
+        #expect(listed.status == 0, "\(listed.errors)")
+        let rows = listed.output.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("ID") == true && rows.count == 2)
+        #expect(rows.last?.contains("user-13  3         demo-photos[") == true)
+        #expect(rows.last?.contains("cannot decode corrupt.heic") == true)
+        #expect(listed.errors == "spool dlq list: 1 dead letter in demo-photos.dlq\n")
+        let id = try #require(rows.last?.split(separator: " ").first.map(String.init))
+
+        let missing = try await Self.spool(["dlq", "redrive", "demo-photos", "--id", "no-such-job"] + broker)
+        #expect(missing.status == 1)
+        #expect(missing.errors.contains("no dead letter waiting with id no-such-job"))
+        let redriven = try await Self.spool(["dlq", "redrive", "demo-photos", "--id", id] + broker)
+        #expect(redriven.status == 0, "\(redriven.errors)")
+        #expect(redriven.output == "redrove \(id) to demo-photos\n")
+        #expect(try await Self.spool(["dlq", "list", "demo-photos"] + broker).errors == "spool dlq list: 0 dead letters in demo-photos.dlq\n")
+        let all = try await Self.spool(["dlq", "list", "demo-photos.dlq", "--all"] + broker)
+        #expect(all.output.split(separator: "\n").last?.hasSuffix("yes") == true)
+        let again = try await Self.spool(["dlq", "redrive", "demo-photos", "--all"] + broker)
+        #expect(again.errors == "spool dlq redrive: 0 jobs sent back\n")
+        let described = try await Self.spool(["topic", "describe", "demo-photos"] + broker)
+        let ends = described.output.split(separator: "\n").dropFirst(2).compactMap { Int($0.split(separator: "\t")[3]) }
+        #expect(ends.reduce(0, +) == 61, "60 photos and the one sent back")
+    }
+
     @Test func helpAndUsageErrors() async throws {
         for command in [["topic", "--help"], ["produce", "--help"], ["consume", "--help"], ["group", "--help"], ["serve", "--help"]] {
             let outcome = try await Self.spool(command)
