@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
+            dependencies: ["SpoolJobs", "SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Benchmarks/spool-bench"
         ),
         .executableTarget(

@@ -32,27 +32,15 @@ struct BrokerBenchmark {
         var help = false
 
         init(_ words: ArraySlice<String>) throws {
-            var rest = words
-            while let word = rest.popFirst() {
-                switch word {
-                case "--json": json = true
-                case "--help", "-h": help = true
-                case "--seconds":
-                    guard let text = rest.popFirst(), let value = Int(text), (1...600).contains(value) else {
-                        throw UsageError("--seconds needs a whole number from 1 to 600")
-                    }
-                    seconds = value
-                case "--batch-records":
-                    guard let text = rest.popFirst(), let value = Int(text), (1...10_000).contains(value) else {
-                        throw UsageError("--batch-records needs a whole number from 1 to 10000")
-                    }
-                    batchRecords = value
-                case "--dir":
-                    guard let text = rest.popFirst() else { throw UsageError("--dir needs a directory") }
-                    directory = text
-                default: throw UsageError("unknown option \(word)")
+            var words = BenchWords(words)
+            while let flag = try words.next() {
+                switch flag {
+                case "--seconds": seconds = try words.number(flag, 1...600)
+                case "--batch-records": batchRecords = try words.number(flag, 1...10_000)
+                default: throw UsageError("unknown option \(flag)")
                 }
             }
+            (directory, json, help) = (words.directory, words.json, words.help)
         }
     }
 

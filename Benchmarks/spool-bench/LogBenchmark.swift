@@ -45,22 +45,14 @@ struct LogBenchmark {
         static let megabytesMax = 4096
 
         init(_ words: ArraySlice<String>) throws {
-            var rest = words
-            while let word = rest.popFirst() {
-                switch word {
-                case "--json": json = true
-                case "--help", "-h": help = true
-                case "--mb":
-                    guard let text = rest.popFirst(), let value = Int(text), (1...Self.megabytesMax).contains(value) else {
-                        throw UsageError("--mb needs a whole number of MiB from 1 to \(Self.megabytesMax)")
-                    }
-                    megabytes = value
-                case "--dir":
-                    guard let text = rest.popFirst(), !text.isEmpty else { throw UsageError("--dir needs a directory") }
-                    directory = text
-                default: throw UsageError("unknown option '\(word)'")
+            var words = BenchWords(words)
+            while let flag = try words.next() {
+                switch flag {
+                case "--mb": megabytes = try words.number(flag, 1...Self.megabytesMax)
+                default: throw UsageError("unknown option '\(flag)'")
                 }
             }
+            (directory, json, help) = (words.directory, words.json, words.help)
         }
     }
 

@@ -39,26 +39,16 @@ struct WireBenchmark {
         var help = false
 
         init(_ words: ArraySlice<String>) throws {
-            var rest = words
-            func number(_ flag: String, _ range: ClosedRange<Int>) throws -> Int {
-                guard let text = rest.popFirst(), let value = Int(text), range.contains(value) else {
-                    throw UsageError("\(flag) needs a whole number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return value
-            }
-            while let word = rest.popFirst() {
-                switch word {
-                case "--json": json = true
-                case "--help", "-h": help = true
-                case "--records": records = try number(word, 1_000...100_000_000)
-                case "--batch-records": batchRecords = try number(word, 1...10_000)
-                case "--connections": connections = try number(word, 1...64)
-                case "--dir":
-                    guard let text = rest.popFirst() else { throw UsageError("--dir needs a directory") }
-                    directory = text
-                default: throw UsageError("unknown option \(word)")
+            var words = BenchWords(words)
+            while let flag = try words.next() {
+                switch flag {
+                case "--records": records = try words.number(flag, 1_000...100_000_000)
+                case "--batch-records": batchRecords = try words.number(flag, 1...10_000)
+                case "--connections": connections = try words.number(flag, 1...64)
+                default: throw UsageError("unknown option \(flag)")
                 }
             }
+            (directory, json, help) = (words.directory, words.json, words.help)
         }
     }
 

@@ -12,6 +12,8 @@ let usage = """
       log      append and read one partition log under each fsync policy, beside raw disk and memory
       broker   in-process produce through the broker with 1, 4 and 16 producers, beside raw SpoolLog
       wire     produce (acks=all) and consume a backlog through spool serve over loopback
+      jobs     jobs/s through workers with no-op handlers per ordering, beside a plain group consumer
+      delay    lateness of records held with spool-deliver-at, beside produce-to-visible of plain ones
 
     Run spool-bench <benchmark> --help for its options.
     """
@@ -54,6 +56,20 @@ case "wire":
         exit(0)
     }
     do { try await WireBenchmark(options: options).run() } catch { fail("spool-bench wire: \(error)", status: 1) }
+case "jobs":
+    let options = parse("jobs", words, JobsBenchmark.Options.init)
+    if options.help {
+        print(JobsBenchmark.help)
+        exit(0)
+    }
+    do { try await JobsBenchmark(options: options).run() } catch { fail("spool-bench jobs: \(error)", status: 1) }
+case "delay":
+    let options = parse("delay", words, DelayBenchmark.Options.init)
+    if options.help {
+        print(DelayBenchmark.help)
+        exit(0)
+    }
+    do { try await DelayBenchmark(options: options).run() } catch { fail("spool-bench delay: \(error)", status: 1) }
 case "--help", "-h", "help":
     print(usage)
 case nil:

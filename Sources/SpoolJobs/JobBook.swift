@@ -61,8 +61,10 @@ struct JobBook {
         }
     }
 
-    struct PartitionState {
-        var generation: Int
+    /// A class, so the book changes a partition's entries in place (a struct taken out of the
+    /// dictionary and written back would copy them on every change).
+    final class PartitionState {
+        let generation: Int
         var order = Queue()
         var entries: [Int64: Entry] = [:]
         var keys: [String: Queue] = [:]
@@ -73,6 +75,12 @@ struct JobBook {
         var revoking = false
         var running = 0
         var lastCommitted: StoredOffset?
+
+        init(generation: Int, storedAttempts: [Int64: Int], lastCommitted: StoredOffset?) {
+            self.generation = generation
+            self.storedAttempts = storedAttempts
+            self.lastCommitted = lastCommitted
+        }
     }
 
     let ordering: JobOrdering
@@ -119,7 +127,7 @@ struct JobBook {
     /// taken; a wake when the job must wait for its time.
     mutating func add(_ record: JobRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
         let partition = JobPartition(record.topic, record.partition)
-        guard var state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
+        guard let state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
         let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
         let orderKey: String? = switch ordering {
         case .key: record.keyString
@@ -137,7 +145,6 @@ struct JobBook {
             state.keys[orderKey, default: Queue()].append(record.offset)
         }
         state.entries[record.offset] = entry
-        partitions[partition] = state
         guard eligible else { return (true, nil) }
         entry.state = .blocked
         return (true, makeEligible(partition, record.offset, now: now))
@@ -153,12 +160,11 @@ struct JobBook {
                 ready.removeFirst(readyHead)
                 readyHead = 0
             }
-            guard var state = partitions[partition], state.generation == generation, !state.revoking,
+            guard let state = partitions[partition], state.generation == generation, !state.revoking,
                   var entry = state.entries[offset], entry.state == .ready else { continue }
             entry.state = .running
             state.entries[offset] = entry
             state.running += 1
-            partitions[partition] = state
             running += 1
             return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation)
         }
@@ -169,23 +175,22 @@ struct JobBook {
     /// partition's commit point moves past every finished job at its front.
     mutating func finish(_ ticket: JobTicket, now: Int64) -> JobWake? {
         running -= 1
-        guard var state = partitions[ticket.partition], state.generation == ticket.generation,
+        guard let state = partitions[ticket.partition], state.generation == ticket.generation,
               var entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
         entry.state = .done
         state.entries[ticket.offset] = entry
         state.storedAttempts[ticket.offset] = nil
         var nextOfKey: Int64?
-        if let key = entry.orderKey, var queue = state.keys[key] {
-            queue.removeFirst()
-            nextOfKey = queue.first
-            state.keys[key] = queue.isEmpty ? nil : queue
+        if let key = entry.orderKey, state.keys[key] != nil {
+            state.keys[key]!.removeFirst()
+            nextOfKey = state.keys[key]!.first
+            if nextOfKey == nil { state.keys[key] = nil }
         }
         while let first = state.order.first, state.entries[first]?.state == .done {
             state.entries[first] = nil
             state.order.removeFirst()
         }
-        partitions[ticket.partition] = state
         guard let nextOfKey else { return nil }
         return makeEligible(ticket.partition, nextOfKey, now: now)
     }
@@ -193,38 +198,34 @@ struct JobBook {
     /// A job failed and runs again in place at `atMs` as `attempt`: its key stays blocked.
     mutating func retry(_ ticket: JobTicket, attempt: Int, atMs: Int64) -> JobWake? {
         running -= 1
-        guard var state = partitions[ticket.partition], state.generation == ticket.generation,
+        guard let state = partitions[ticket.partition], state.generation == ticket.generation,
               var entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
         entry.attempt = attempt
         entry.notBefore = atMs
         entry.state = .sleeping
         state.entries[ticket.offset] = entry
-        partitions[ticket.partition] = state
         return JobWake(partition: ticket.partition, offset: ticket.offset, generation: ticket.generation, atMs: atMs)
     }
 
     /// A sleeping job's time has come: it is ready to run.
     mutating func wake(_ wake: JobWake) {
-        guard var state = partitions[wake.partition], state.generation == wake.generation,
+        guard let state = partitions[wake.partition], state.generation == wake.generation,
               var entry = state.entries[wake.offset], entry.state == .sleeping else { return }
         entry.state = .ready
         state.entries[wake.offset] = entry
-        partitions[wake.partition] = state
         ready.append((wake.partition, wake.offset, wake.generation))
     }
 
     private mutating func makeEligible(_ partition: JobPartition, _ offset: Int64, now: Int64) -> JobWake? {
-        guard var state = partitions[partition], var entry = state.entries[offset] else { return nil }
+        guard let state = partitions[partition], var entry = state.entries[offset] else { return nil }
         if entry.notBefore > now {
             entry.state = .sleeping
             state.entries[offset] = entry
-            partitions[partition] = state
             return JobWake(partition: partition, offset: offset, generation: state.generation, atMs: entry.notBefore)
         }
         entry.state = .ready
         state.entries[offset] = entry
-        partitions[partition] = state
         ready.append((partition, offset, state.generation))
         return nil
     }

@@ -27,14 +27,17 @@ private func waitForValues(_ broker: Broker, _ topic: String, count: Int, timeou
 
 @Suite("Delayed delivery (spool-deliver-at)")
 struct DelayedDeliveryTests {
-    @Test("a held record is not visible early, arrives within ~100 ms of its time, and other records of its batch go at once")
+    // The delivery loop wakes at each due time, so on an idle machine a record arrives within a few
+    // milliseconds (`spool-bench delay` measures it); this test runs beside the whole suite on two
+    // cores, so it allows 300 ms.
+    @Test("a held record is not visible early, arrives soon after its time, and other records of its batch go at once")
     func heldUntilDue() async throws {
         let directory = TestDataDirectory()
         defer { directory.remove() }
         let broker = try Broker.open(directory.config())
         defer { try? broker.close() }
         try broker.createTopic("jobs", partitions: 1)
-        let due = currentTimeMs() + 400
+        let due = currentTimeMs() + 1_500
         let result = try await produce(broker, "jobs", [record("now"), record("later", headers: [(SpoolHeaders.deliverAt, String(due))])])
         #expect(result.baseOffset == 0)
         #expect(try await values(broker, "jobs") == ["now"])
@@ -43,7 +46,7 @@ struct DelayedDeliveryTests {
         let arrivedAt = currentTimeMs()
         #expect(arrived == ["now", "later"])
         #expect(arrivedAt >= due, "delivered \(due - arrivedAt) ms early")
-        #expect(arrivedAt - due <= 150, "delivered \(arrivedAt - due) ms late")
+        #expect(arrivedAt - due <= 300, "delivered \(arrivedAt - due) ms late")
         #expect(broker.heldRecordCount == 0)
     }
 
@@ -65,7 +68,7 @@ struct DelayedDeliveryTests {
         defer { directory.remove() }
         var broker = try Broker.open(directory.config())
         try broker.createTopic("jobs", partitions: 1)
-        let due = currentTimeMs() + 800
+        let due = currentTimeMs() + 3_000
         _ = try await produce(broker, "jobs", (0..<3).map { record("held-\($0)", headers: [(SpoolHeaders.deliverAt, String(due))]) })
         try broker.close()
         broker = try Broker.open(directory.config())

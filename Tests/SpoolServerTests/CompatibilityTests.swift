@@ -82,6 +82,21 @@ import Testing
         try await pythonClient("aiokafka")
     }
 
+    @Test(.enabled(if: Clients.hasModule("confluent_kafka") || Clients.inCI), .timeLimit(.minutes(5)))
+    func spoolHeadersFromConfluentKafkaDelayAndDedupe() async throws {
+        let python = try #require(Clients.python, "python3 is not installed")
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try await ServerProcess.start(data: data)
+        defer { server.kill() }
+        let result = try lastJSON(await run(python, [Clients.scripts + "/job_headers.py", "--bootstrap", server.bootstrap]))
+        #expect(result["signup_copies"] as? Int == 1, "the idempotency key stored one copy: \(result)")
+        #expect(result["held_delivered"] as? Int == 1, "\(result)")
+        #expect(result["held_early_ms"] as? Int == 0, "not delivered before its time: \(result)")
+        #expect((result["held_late_ms"] as? Int ?? .max) < 1_000, "\(result)")
+        #expect(result["records"] as? Int == 2)
+    }
+
     private func pythonClient(_ client: String) async throws {
         let python = try #require(Clients.python, "python3 is not installed")
         let data = Clients.temporaryDirectory(client)
