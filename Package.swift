@@ -34,6 +34,11 @@ let package = Package(
             dependencies: ["SpoolLog", "SpoolFormat"],
             path: "Tests/CrashWriter"
         ),
+        .executableTarget(
+            name: "spool-job-worker",
+            dependencies: ["SpoolJobs"],
+            path: "Tests/JobWorker"
+        ),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat"]),

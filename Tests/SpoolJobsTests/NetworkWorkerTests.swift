@@ -72,6 +72,20 @@ struct ProcessedJobsTests {
         #expect(throws: ProcessedJobs.Failure.self) { try reopened.markDone("bad\tid") }
     }
 
+    @Test("two stores on one file (two worker processes) see each other's ids")
+    func shared() throws {
+        let file = path()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let first = try ProcessedJobs(path: file)
+        let second = try ProcessedJobs(path: file)
+        try first.markDone("from-first")
+        #expect(second.contains("from-first"))
+        try second.markDone("from-second")
+        #expect(first.contains("from-second"))
+        #expect(!first.contains("neither"))
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 2)
+    }
+
     @Test("ids older than the retention are forgotten, and the file is rewritten without them")
     func retention() throws {
         let file = path()
