@@ -32,6 +32,12 @@ let package = Package(
             dependencies: ["SpoolLog", "SpoolFormat"],
             path: "Tests/CrashWriter"
         ),
+        // libFuzzer targets (Fuzz/run.sh builds them with -sanitize=fuzzer and -D FUZZING); a plain
+        // build makes them replay tools that run the files given as arguments.
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "SpoolFuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"),
+        .executableTarget(name: "spool-fuzz-request", dependencies: ["SpoolWire", "SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/request"),
+        .executableTarget(name: "spool-fuzz-batch", dependencies: ["SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/batch"),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat"]),
