@@ -39,6 +39,7 @@ let package = Package(
         .executableTarget(name: "spool-fuzz-request", dependencies: ["SpoolWire", "SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/request"),
         .executableTarget(name: "spool-fuzz-batch", dependencies: ["SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/batch"),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch"], exclude: ["Inputs"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat"]),
         .testTarget(
