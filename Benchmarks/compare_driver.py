@@ -17,6 +17,7 @@ travels in the record as decimal CLOCK_MONOTONIC nanoseconds (the same clock in 
 """
 import argparse
 import json
+from xml.sax.saxutils import escape
 import select
 import socket
 import sys
@@ -258,7 +259,7 @@ class Beanstalk(LineConn):
         """Yields (word, id, body) for each complete reply buffered."""
         while (framed := self.frame(lambda parts: int(parts[2]) if parts[0] == b"RESERVED" else None)) is not None:
             parts, body = framed
-            if parts[0] in (b"RESERVED", b"INSERTED", b"DELETED", b"TIMED_OUT", b"DEADLINE_SOON"):
+            if parts[0] in (b"RESERVED", b"INSERTED", b"DELETED", b"TIMED_OUT", b"DEADLINE_SOON", b"USING", b"WATCHING"):
                 yield parts[0].decode(), parts[1] if len(parts) > 1 else b"", body
             else:
                 raise RuntimeError("beanstalkd: " + b" ".join(parts).decode())
@@ -318,10 +319,14 @@ def run_beanstalkd(args):
 
 
 class BeanstalkE2E:
+    """Its own tube, so jobs left from the backlog (puts still in flight when a time bound
+    stopped the producers) cannot mix in."""
+
     def __init__(self, port):
         self.pub = Beanstalk(port)
+        self.pub.send(b"use e2e\r\n")
         self.sub = Beanstalk(port)
-        self.sub.send(b"reserve-with-timeout 1\r\n")
+        self.sub.send(b"watch e2e\r\nignore default\r\nreserve-with-timeout 1\r\n")
 
     def send(self, values):
         self.pub.send(b"".join(b"put 0 0 60 %d\r\n%s\r\n" % (len(v), v) for v in values))
@@ -464,10 +469,11 @@ def report(results_path, svg_path):
     for row in rows:
         share = " (driver CPU: %.2f of a core)" % row["driver_cpu_share"] if "driver_cpu_share" in row else ""
         print("- %s %s: %s%s" % (row["system"], row["test"], row["driver"], share))
-    write_svg(systems, cell, svg_path)
+    durabilities = {row["system"]: row.get("durability", "") for row in rows}
+    write_svg(systems, cell, durabilities, svg_path)
 
 
-def write_svg(systems, cell, path):
+def write_svg(systems, cell, durabilities, path):
     """Three panels of horizontal bars: produce and consume records/s, e2e p99 latency."""
     colors = ["#2b6cb0", "#c53030", "#2f855a", "#b7791f", "#6b46c1"]
     panels = [("produce, records/s (higher is better)", "produce", "records_per_s"),
@@ -475,7 +481,7 @@ def write_svg(systems, cell, path):
               ("end to end at a fixed rate, p99 ms (lower is better)", "e2e", "p99_ms")]
     bar, gap, left, width = 22, 6, 120, 520
     panel_height = 34 + len(systems) * (bar + gap)
-    height = 40 + panel_height * len(panels)
+    height = 40 + panel_height * len(panels) + 18 * len(systems) + 10
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (left + width + 140, height),
            '<rect width="100%" height="100%" fill="white"/>',
            '<text x="10" y="22" font-size="15" font-weight="bold">Spool and its peers, 100-byte records, fsync before ack where the peer has it</text>']
@@ -496,6 +502,9 @@ def write_svg(systems, cell, path):
             label = "{:,}".format(row[key]) if key == "records_per_s" else "%.1f ms" % row[key]
             out.append('<text x="%d" y="%d">%s</text>' % (left + length + 6, row_y + 15, label))
         y += panel_height
+    for system in systems:
+        out.append('<text x="10" y="%d" fill="#444">%s: %s</text>' % (y + 12, system, escape(durabilities.get(system, ""))))
+        y += 18
     out.append("</svg>")
     with open(path, "w") as handle:
         handle.write("\n".join(out) + "\n")
