@@ -76,6 +76,15 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 record() { python3 "$driver" record "$results" "$@"; }
 # A driver or bench run, bounded in time beyond its own bounds.
 bounded() { timeout $((max_seconds * 3 + 60)) "$@"; }
+# One compare_driver.py measurement against the server on $port, recorded:
+# measure SYSTEM produce|consume|e2e DURABILITY [driver flags...]
+measure() {
+    local system=$1 test=$2 durability=$3 count=$records
+    shift 3
+    [ "$test" = e2e ] && count=$e2e_records
+    bounded python3 "$driver" "$system" "$test" --port "$port" --records "$count" --rate "$rate" --max-seconds "$max_seconds" "$@" \
+        | record "$system" "$test" "$durability"
+}
 
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -m), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== $records records of $size bytes; e2e $e2e_records records at $rate/s; time bound $max_seconds s per measurement"
@@ -108,10 +117,8 @@ run_redis() {
     rate_redis=$(echo "$line" | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/')
     echo "{\"records\": $records, \"records_per_s\": ${rate_redis%.*}}" \
         | record redis produce "appendfsync always" "redis-benchmark -P 64 -c $((producers * 2)) XADD"
-    bounded python3 "$driver" redis consume --port "$port" --records "$records" --max-seconds "$max_seconds" \
-        | record redis consume "appendfsync always"
-    bounded python3 "$driver" redis e2e --port "$port" --records "$e2e_records" --rate "$rate" --max-seconds "$max_seconds" \
-        | record redis e2e "appendfsync always"
+    measure redis consume "appendfsync always"
+    measure redis e2e "appendfsync always"
     stop "$server"
 }
 
@@ -136,12 +143,9 @@ run_nats() {
         "$port" "$work" "$sync_line" >"$work/nats.conf"
     start nats-server -c "$work/nats.conf"
     wait_port "$port"
-    bounded python3 "$driver" nats produce --port "$port" --records "$records" --connections "$producers" --max-seconds "$max_seconds" \
-        | record nats produce "$durability"
-    bounded python3 "$driver" nats consume --port "$port" --records "$records" --max-seconds "$max_seconds" \
-        | record nats consume "$durability"
-    bounded python3 "$driver" nats e2e --port "$port" --records "$e2e_records" --rate "$rate" --max-seconds "$max_seconds" \
-        | record nats e2e "$durability"
+    measure nats produce "$durability" --connections "$producers"
+    measure nats consume "$durability"
+    measure nats e2e "$durability"
     stop "$server"
 }
 
@@ -151,8 +155,7 @@ run_beanstalkd() {
     mkdir -p "$work/beanstalkd"
     start beanstalkd -l 127.0.0.1 -p "$port" -b "$work/beanstalkd" -f 0
     wait_port "$port"
-    bounded python3 "$driver" beanstalkd produce --port "$port" --records "$records" --connections "$producers" --max-seconds "$max_seconds" \
-        | record beanstalkd produce "-f 0 (fsync every write)"
+    measure beanstalkd produce "-f 0 (fsync every write)" --connections "$producers"
     produced=$(tail -1 "$results" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
     if [ "$produced" -lt "$records" ]; then
         # Fsync on every put makes a full backlog take too long: load the rest with fsync off
@@ -166,10 +169,8 @@ run_beanstalkd() {
         start beanstalkd -l 127.0.0.1 -p "$port" -b "$work/beanstalkd" -f 0
         wait_port "$port"
     fi
-    bounded python3 "$driver" beanstalkd consume --port "$port" --records "$records" --max-seconds "$max_seconds" \
-        | record beanstalkd consume "-f 0 (fsync every write)"
-    bounded python3 "$driver" beanstalkd e2e --port "$port" --records "$e2e_records" --rate "$rate" --max-seconds "$max_seconds" \
-        | record beanstalkd e2e "-f 0 (fsync every write)"
+    measure beanstalkd consume "-f 0 (fsync every write)"
+    measure beanstalkd e2e "-f 0 (fsync every write)"
     stop "$server"
 }
 

@@ -178,29 +178,39 @@ def nats_setup(port):
     return conn
 
 
-def nats_produce(conn, subject, count, size, window, deadline, latencies=None):
-    """Publishes count records with JetStream acks, at most `window` unacknowledged; returns acked."""
-    inbox = b"_INBOX.acks.%d" % now_ns()
-    conn.send(b"SUB %s 1\r\n" % inbox)
-    chunk = 500
-    value = b"v" * size
-    one = b"PUB %s %s %d\r\n%s\r\n" % (subject, inbox, size, value)
-    sent = acked = 0
-    while acked < count and time.monotonic() < deadline:
-        if sent < count and sent - acked <= window - chunk:
+def pipelined(conn, command, count, window, chunk, deadline, acks):
+    """Sends `command` count times in chunks, keeping at most `window` unanswered, until all are
+    answered or the deadline; acks() counts the answers parsed from what has arrived. Returns
+    the number answered."""
+    sent = answered = 0
+    while answered < count and time.monotonic() < deadline:
+        if sent < count and sent - answered <= window - chunk:
             n = min(chunk, count - sent)
-            conn.send(one * n)
+            conn.send(command * n)
             sent += n
             timeout = 0
         else:
             timeout = 0.5
         if conn.fill(timeout):
-            for kind, subject_, payload, _ in conn.messages():
-                if kind == "MSG" and subject_ == inbox:
-                    if payload.startswith(b'{"error"'):
-                        raise RuntimeError("NATS publish failed: %s" % payload.decode())
-                    acked += 1
-    return acked
+            answered += acks()
+    return answered
+
+
+def nats_produce(conn, subject, count, size, window, deadline):
+    """Publishes count records with JetStream acks, at most `window` unacknowledged; returns acked."""
+    inbox = b"_INBOX.acks.%d" % now_ns()
+    conn.send(b"SUB %s 1\r\n" % inbox)
+
+    def acks():
+        acked = 0
+        for kind, subject, payload, _ in conn.messages():
+            if kind == "MSG" and subject == inbox:
+                if payload.startswith(b'{"error"'):
+                    raise RuntimeError("NATS publish failed: %s" % payload.decode())
+                acked += 1
+        return acked
+    one = b"PUB %s %s %d\r\n%s\r\n" % (subject, inbox, size, b"v" * size)
+    return pipelined(conn, one, count, window, 500, deadline, acks)
 
 
 def nats_consumer(conn, filter_subject, deliver_policy):
@@ -268,18 +278,7 @@ class Beanstalk(LineConn):
 def beanstalk_put(port, count, size, deadline, window=2000):
     conn = Beanstalk(port)
     one = b"put 0 0 60 %d\r\n%s\r\n" % (size, b"v" * size)
-    sent = inserted = 0
-    while inserted < count and time.monotonic() < deadline:
-        if sent < count and sent - inserted <= window - 200:
-            n = min(200, count - sent)
-            conn.send(one * n)
-            sent += n
-            timeout = 0
-        else:
-            timeout = 0.5
-        if conn.fill(timeout):
-            inserted += sum(1 for word, _, _ in conn.replies() if word == "INSERTED")
-    return inserted
+    return pipelined(conn, one, count, window, 200, deadline, lambda: sum(1 for word, _, _ in conn.replies() if word == "INSERTED"))
 
 
 def run_beanstalkd(args):
