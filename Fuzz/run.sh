@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target with AddressSanitizer and runs it for a bounded time from its seed
-# corpus. Usage: Fuzz/run.sh request|batch [seconds, default 60] [extra libFuzzer flags...]
+# corpus. Usage: Fuzz/run.sh request|batch|router [seconds, default 60] [extra libFuzzer flags...]
 #   request: request frames through DecodedRequest.decode (the server's decoder) and the batch
 #            checks a produce request reaches; batch: bytes through the record-batch validators and
-#            record decoding.
+#            record decoding; router: request frames through the server's whole request path
+#            (decode, dispatch, a real broker whose data is in .build-fuzz/router-data, cleared first).
 # The corpus grows in .build-fuzz/corpus/<target> (seeded by the target's --write-seeds) and a
 # crashing input is written to .build-fuzz/findings/<target>/ (not artifacts/, which SwiftPM
 # owns); the exit status is nonzero when libFuzzer finds a crash, a leak, a timeout or runs out of
@@ -13,8 +14,8 @@ cd "$(dirname "$0")/.."
 target=${1:-}
 seconds=${2:-60}
 case "$target" in
-    request|batch) ;;
-    *) echo "usage: Fuzz/run.sh request|batch [seconds] [libFuzzer flags...]" >&2; exit 64 ;;
+    request|batch|router) ;;
+    *) echo "usage: Fuzz/run.sh request|batch|router [seconds] [libFuzzer flags...]" >&2; exit 64 ;;
 esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "seconds must be a whole number, not '$seconds'" >&2; exit 64; }
 shift $(( $# >= 2 ? 2 : 1 ))
@@ -34,6 +35,8 @@ corpus="$scratch/corpus/$target"
 findings="$scratch/findings/$target"
 mkdir -p "$corpus" "$findings"
 "$binary" --write-seeds "$corpus"
+export SPOOL_FUZZ_DATA="$PWD/$scratch/router-data"
+rm -rf "$SPOOL_FUZZ_DATA"
 # -timeout: one input taking over 10 s is a hang; -rss_limit_mb bounds memory; -max_len lets a
 # produce request carry a few batches.
 "$binary" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \

@@ -1,11 +1,12 @@
 import SpoolFormat
 import SpoolWire
 
-/// Seed frames for the request fuzzer: one request of every API Spool serves, with the bodies
+/// Seed frames for the request and router fuzzers: one request of every API Spool serves, with the bodies
 /// Spool's own client writes (`ClientRequest`) under the version it sends, plus the oldest
 /// advertised version of each and the legacy Produce, so the fuzzer starts from every branch.
-enum RequestSeeds {
-    static func frame(_ api: ApiKey, _ version: Int16, _ body: [UInt8]) -> [UInt8] {
+public enum RequestSeeds {
+    /// A request frame: header v1 (correlation id 7, client id "spool-fuzz") and `body`.
+    public static func frame(_ api: ApiKey, _ version: Int16, _ body: [UInt8]) -> [UInt8] {
         var writer = WireWriter()
         writer.writeInt16(api.rawValue)
         writer.writeInt16(version)
@@ -16,7 +17,8 @@ enum RequestSeeds {
         return bytes
     }
 
-    static var all: [(name: String, frame: [UInt8])] {
+    /// One seed frame per API (and the oldest versions), named for the corpus directory.
+    public static var all: [(name: String, frame: [UInt8])] {
         let batch = RecordBatch(producing: [ProducerRecord(key: Array("user-1".utf8), value: Array("welcome".utf8),
                                                            headers: [RecordHeader("spool-job-id", "1")], timestamp: 1_700_000_000_000)],
                                 producerId: 1, producerEpoch: 0, baseSequence: 0).encoded()
