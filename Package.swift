@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(name: "spool-fuzz-batch", dependencies: ["SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/batch"),
         .executableTarget(name: "spool-fuzz-router", dependencies: ["SpoolServer", "SpoolBroker", "SpoolFuzzSupport"], path: "Fuzz/router"),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch"], exclude: ["Inputs"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch", "spool-fuzz-router"], exclude: ["Inputs"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat"]),
         .testTarget(

@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["batch", "request"])
+    @Test(arguments: ["batch", "request", "router"])
     func foundInputsNoLongerFail(target: String) async throws {
         let directory = "\(Self.inputs)/\(target)"
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".bin") }
@@ -41,7 +41,7 @@ import Testing
         #expect(result.output.contains("replayed \(files.count) "), "\(result.output)")
     }
 
-    @Test(arguments: ["batch", "request"])
+    @Test(arguments: ["batch", "request", "router"])
     func seedsReplay(target: String) async throws {
         let seeds = NSTemporaryDirectory() + "spool-fuzz-seeds-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: seeds) }
