@@ -37,7 +37,11 @@ mkdir -p "$corpus" "$findings"
 "$binary" --write-seeds "$corpus"
 export SPOOL_FUZZ_DATA="$PWD/$scratch/router-data"
 rm -rf "$SPOOL_FUZZ_DATA"
-# -timeout: one input taking over 10 s is a hang; -rss_limit_mb bounds memory; -max_len lets a
-# produce request carry a few batches.
-"$binary" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+# -timeout: one input taking longer is a hang. A router input may legitimately take seconds in this
+# sanitizer build (CreateTopics of thousands of partitions creates and syncs thousands of files),
+# so it gets 60 s; the decoders get 10. -rss_limit_mb bounds memory; -max_len lets a produce
+# request carry a few batches.
+timeout_s=10
+[ "$target" = router ] && timeout_s=60
+"$binary" "$corpus" -max_total_time="$seconds" -timeout="$timeout_s" -rss_limit_mb=2048 -max_len=4096 \
     -artifact_prefix="$findings/" -print_final_stats=1 "$@"

@@ -8,7 +8,7 @@ import SpoolServer
 /// a connection, decode, dispatch and the broker behind it, in-process, against one broker kept
 /// for the whole run, so that state builds up across inputs (topics, groups, producers, records).
 /// The limits bound how long a request can park (a long-poll fetch, a JoinGroup in a rebalance)
-/// and how much state the run can create. The data lives in $SPOOL_FUZZ_DATA (Fuzz/run.sh sets
+/// and how much state and disk the run can take. The data lives in $SPOOL_FUZZ_DATA (Fuzz/run.sh sets
 /// and clears it) or in a fresh temporary directory.
 #if FUZZING
 // Only in the libFuzzer build (see FuzzBatch.swift).
@@ -32,6 +32,10 @@ let requests: InProcessRequests = {
     config.topicsMax = 20
     config.fetchWaitMaxMs = 50
     config.log.segmentBytes = 1 << 20
+    // Small files: a fuzzed CreateTopics may ask for thousands of partitions, each preallocating
+    // its segment and indexes (16 MiB and 10 MiB by default).
+    config.log.preallocateBytes = 64 << 10
+    config.log.indexBytesMax = 64 << 10
     config.groupLimits.initialRebalanceDelayMs = 0
     config.groupLimits.rebalanceTimeoutMaxMs = 50
     config.groupLimits.sessionTimeoutMinMs = 10
