@@ -39,7 +39,15 @@ let package = Package(
             dependencies: ["SpoolJobs"],
             path: "Tests/JobWorker"
         ),
+        // libFuzzer targets (Fuzz/run.sh builds them with -sanitize=fuzzer and -D FUZZING); a plain
+        // build makes them replay tools that run the files given as arguments.
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "SpoolFuzzSupport", dependencies: ["CFuzzDriver", "SpoolWire", "SpoolFormat"], path: "Fuzz/Support"),
+        .executableTarget(name: "spool-fuzz-request", dependencies: ["SpoolWire", "SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/request"),
+        .executableTarget(name: "spool-fuzz-batch", dependencies: ["SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/batch"),
+        .executableTarget(name: "spool-fuzz-router", dependencies: ["SpoolServer", "SpoolBroker", "SpoolFuzzSupport"], path: "Fuzz/router"),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch", "spool-fuzz-router"], exclude: ["Inputs"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat"]),
         .testTarget(

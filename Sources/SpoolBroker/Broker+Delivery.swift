@@ -1,4 +1,5 @@
 import Foundation
+import SpoolSystem
 import SpoolFormat
 import SpoolLog
 
@@ -29,15 +30,35 @@ extension Broker {
                     try? await Task.sleep(for: .milliseconds(min(Self.deliveryPollMs, next - now)))
                     continue
                 }
+                // A round runs whole (target appends, then the delivered marker); close() waits for it.
+                guard self.deliveryRound.withLock({ state in
+                    if state.stopping { return false }
+                    state.running = true
+                    return true
+                }) else { return }
                 do throws(BrokerError) {
                     try await self.deliverDue()
+                    self.deliveryRound.withLock { $0.running = false }
                 } catch {
+                    self.deliveryRound.withLock { $0.running = false }
                     FileHandle.standardError.write(Data("spool: delayed delivery failed, retrying in 1 s: \(error)\n".utf8))
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
         }
         deliveryTask.withLock { $0 = task }
+    }
+
+    /// Stops the delivery loop after the round under way, so a clean shutdown never leaves a
+    /// delivered record without its marker (which would deliver it again after the restart).
+    func stopDelayedDelivery() {
+        deliveryRound.withLock { $0.stopping = true }
+        let deadline = monotonicNanoseconds() + 10_000_000_000
+        while deliveryRound.withLock({ $0.running }) && monotonicNanoseconds() < deadline { usleep(1_000) }
+        deliveryTask.withLock { task in
+            task?.cancel()
+            task = nil
+        }
     }
 
     /// Appends every due held record to its topic (one batch per partition, in the order they

@@ -30,6 +30,8 @@ public final class Broker: Sendable {
     /// Idempotency keys accepted per topic (`spool-idempotency-key`).
     let dedupe: DedupeWindow
     let deliveryTask = Mutex<Task<Void, Never>?>(nil)
+    /// Whether a delivery round is running, and whether the loop should stop.
+    let deliveryRound = Mutex<(running: Bool, stopping: Bool)>((false, false))
 
     /// A topic and its open partitions.
     struct Topic: Sendable {
@@ -98,10 +100,7 @@ public final class Broker: Sendable {
     public func close() throws(BrokerError) {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         retentionTimer.stop()
-        deliveryTask.withLock { task in
-            task?.cancel()
-            task = nil
-        }
+        stopDelayedDelivery()
         groups.shutdown()
         let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
         var firstError: BrokerError?

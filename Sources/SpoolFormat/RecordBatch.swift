@@ -42,7 +42,7 @@ public struct RecordBatch: Equatable, Sendable {
         encoded.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {
             encoded.append(Record(
-                timestampDelta: record.timestamp - baseTimestamp, offsetDelta: Int32(index),
+                timestampDelta: record.timestamp &- baseTimestamp, offsetDelta: Int32(index),
                 key: record.key, value: record.value, headers: record.headers))
         }
         self.init(
@@ -57,7 +57,13 @@ public struct RecordBatch: Equatable, Sendable {
 
     /// Timestamp of a record of this batch: the batch's maxTimestamp under LogAppendTime, the
     /// producer's otherwise.
+    ///
+    /// The sum wraps, as Kafka's (Java) arithmetic does: both terms come from the producer and a
+    /// batch with a base timestamp near Int64.max and a positive delta passes every check, so a
+    /// trapping `+` would let one produced batch crash whoever reads its timestamps (ListOffsets by
+    /// time, a consumer). `init(producing:)` takes the deltas with the same wrapping `&-`, so any
+    /// timestamps round-trip exactly.
     public func timestamp(of record: Record) -> Int64 {
-        attributes.isLogAppendTime ? maxTimestamp : baseTimestamp + record.timestampDelta
+        attributes.isLogAppendTime ? maxTimestamp : baseTimestamp &+ record.timestampDelta
     }
 }

@@ -18,20 +18,14 @@ final class RequestRouter: Sendable {
     }
 
     func respond(to frame: [UInt8], client: String) async -> Outcome {
-        var reader = WireReader(frame)
         let header: RequestHeader
-        do { header = try RequestHeader.read(&reader) } catch { return .close("bad request header: \(error)") }
-        guard let api = ApiKey(rawValue: header.apiKey) else { return .close("unknown API key \(header.apiKey)") }
-        if api == .apiVersions { return frameResponse(header.correlationId, apiVersions(version: header.apiVersion)) }
-        guard api.advertised.contains(header.apiVersion) else {
-            return .close("unsupported version \(header.apiVersion) of \(api) (supported \(api.advertised))")
+        let request: DecodedRequest
+        switch DecodedRequest.decode(frame) {
+        case let .success(decoded): (header, request) = decoded
+        case let .failure(failure): return .close(failure.description)
         }
-        do {
-            guard let body = try await handle(api, header: header, reader: &reader, client: client) else { return .silent }
-            return frameResponse(header.correlationId, body)
-        } catch {
-            return .close("cannot decode \(api) v\(header.apiVersion): \(error)")
-        }
+        guard let body = await handle(request, header: header, client: client) else { return .silent }
+        return frameResponse(header.correlationId, body)
     }
 
     /// Response header v0 (correlation id) and size prefix around a body.
@@ -60,60 +54,46 @@ final class RequestRouter: Sendable {
         return writer.bytes
     }
 
-    private func handle(_ api: ApiKey, header: RequestHeader, reader: inout WireReader, client: String) async throws(WireError) -> [UInt8]? {
+    private func handle(_ request: DecodedRequest, header: RequestHeader, client: String) async -> [UInt8]? {
         let version = header.apiVersion
         var writer = WireWriter()
-        switch api {
-        case .produce:
-            guard version >= 3 else { return produceUnsupported(version: version, reader: &reader) }
-            let request = try ProduceRequest(reading: &reader, version: version)
+        switch request {
+        case .apiVersions: return apiVersions(version: version)
+        case let .legacyProduce(request): return produceUnsupported(request, version: version)
+        case let .produce(request):
             guard let response = await produce(request) else { return nil }
             response.write(to: &writer, version: version)
-        case .fetch: await fetch(try FetchRequest(reading: &reader, version: version), version: version, into: &writer)
-        case .listOffsets: listOffsets(try ListOffsetsRequest(reading: &reader, version: version)).write(to: &writer, version: version)
-        case .metadata: metadata(try MetadataRequest(reading: &reader, version: version)).write(to: &writer, version: version)
-        case .findCoordinator:
-            _ = try FindCoordinatorRequest(reading: &reader, version: version)
-            FindCoordinatorResponse(errorCode: 0, nodeId: nodeId, host: host, port: port).write(to: &writer, version: version)
-        case .joinGroup:
-            await join(try JoinGroupRequestMessage(reading: &reader, version: version), version: version, client: header.clientId ?? "",
-                       host: client).write(to: &writer, version: version)
-        case .syncGroup: await sync(try SyncGroupRequestMessage(reading: &reader, version: version)).write(to: &writer, version: version)
-        case .heartbeat:
-            let request = try HeartbeatRequestMessage(reading: &reader, version: version)
+        case let .fetch(request): await fetch(request, version: version, into: &writer)
+        case let .listOffsets(request): listOffsets(request).write(to: &writer, version: version)
+        case let .metadata(request): metadata(request).write(to: &writer, version: version)
+        case .findCoordinator: FindCoordinatorResponse(errorCode: 0, nodeId: nodeId, host: host, port: port).write(to: &writer, version: version)
+        case let .joinGroup(request):
+            await join(request, version: version, client: header.clientId ?? "", host: client).write(to: &writer, version: version)
+        case let .syncGroup(request): await sync(request).write(to: &writer, version: version)
+        case let .heartbeat(request):
             let error = broker.groups.heartbeat(groupId: request.groupId, generationId: request.generationId, memberId: request.memberId,
                                                 groupInstanceId: request.groupInstanceId)
             ErrorOnlyResponse(errorCode: error.rawValue).write(to: &writer, version: version)
-        case .leaveGroup: leave(try LeaveGroupRequestMessage(reading: &reader, version: version)).write(to: &writer, version: version)
-        case .offsetCommit:
-            await commit(try OffsetCommitRequestMessage(reading: &reader, version: version)).write(to: &writer, version: version, throttleFrom: 3)
-        case .offsetFetch: offsetFetch(try OffsetFetchRequestMessage(reading: &reader, version: version)).write(to: &writer, version: version)
-        case .initProducerId: initProducerId(try InitProducerIdRequestMessage(reading: &reader, version: version)).write(to: &writer, version: version)
-        case .createTopics: createTopics(try CreateTopicsRequestMessage(reading: &reader, version: version)).write(to: &writer, withMessage: true)
-        case .deleteTopics: await deleteTopics(try DeleteTopicsRequestMessage(reading: &reader, version: version)).write(to: &writer, withMessage: false)
+        case let .leaveGroup(request): leave(request).write(to: &writer, version: version)
+        case let .offsetCommit(request): await commit(request).write(to: &writer, version: version, throttleFrom: 3)
+        case let .offsetFetch(request): offsetFetch(request).write(to: &writer, version: version)
+        case let .initProducerId(request): initProducerId(request).write(to: &writer, version: version)
+        case let .createTopics(request): createTopics(request).write(to: &writer, withMessage: true)
+        case let .deleteTopics(request): await deleteTopics(request).write(to: &writer, withMessage: false)
         case .listGroups: ListGroupsResponseMessage(groups: broker.listGroups().map { ($0.groupId, $0.protocolType) }).write(to: &writer, version: version)
-        case .describeGroups: describeGroups(try DescribeGroupsRequestMessage(reading: &reader, version: version)).write(to: &writer, version: version)
-        case .apiVersions: return apiVersions(version: version)
+        case let .describeGroups(request): describeGroups(request).write(to: &writer, version: version)
         }
         return writer.bytes
     }
 
     /// Produce v0-2 (old message formats) is advertised only so librdkafka keeps compression on;
     /// it is answered, per partition, with UNSUPPORTED_VERSION.
-    private func produceUnsupported(version: Int16, reader: inout WireReader) -> [UInt8]? {
-        guard let acks = try? reader.readInt16(), (try? reader.readInt32()) != nil,
-              let topics = try? reader.readArray({ reader throws(WireError) in
-                  (try reader.readString(), try reader.readArray { reader throws(WireError) in
-                      let index = try reader.readInt32()
-                      _ = try reader.readNullableBytes()
-                      return index
-                  })
-              }) else { return nil }
-        if acks == 0 { return nil }
+    private func produceUnsupported(_ request: LegacyProduceRequest?, version: Int16) -> [UInt8]? {
+        guard let request, request.acks != 0 else { return nil }
         var writer = WireWriter()
-        writer.writeArray(topics) { writer, topic in
-            writer.writeString(topic.0)
-            writer.writeArray(topic.1) { writer, index in
+        writer.writeArray(request.topics) { writer, topic in
+            writer.writeString(topic.name)
+            writer.writeArray(topic.partitions) { writer, index in
                 writer.writeInt32(index)
                 writer.writeInt16(KafkaErrorCode.unsupportedVersion.rawValue)
                 writer.writeInt64(-1)

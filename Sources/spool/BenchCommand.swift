@@ -9,7 +9,8 @@ import Synchronization
 enum BenchCommand {
     static let help = """
         usage: spool bench produce|consume|e2e [--records N] [--size B] [--partitions P] [--producers K]
-                                               [--acks all|1|0] [--topic T] [--json] [--broker HOST:PORT]
+                                               [--acks all|1|0] [--rate R] [--linger-ms L] [--topic T] [--json]
+                                               [--broker HOST:PORT]
 
           produce  K producers send N records of B bytes (idempotent unless --acks 0)
           consume  one consumer reads N records of the topic from its beginning
@@ -24,6 +25,8 @@ enum BenchCommand {
           --partitions P     partitions when the topic is created (default 8)
           --producers K      concurrent producers, each with its own connection (default 4)
           --acks all|1|0     (default all)
+          --rate R           produce at most R records/s in all, spread over the producers (default 0: as fast as possible)
+          --linger-ms L      how long a producer waits to fill a batch (default 5)
           --topic T          (default spool-bench)
           --json             one JSON object on the last line: records_per_s, mb_per_s, p50_ms, p95_ms, p99_ms, p999_ms
         \(ClientCommands.brokerHelp)
@@ -36,6 +39,9 @@ enum BenchCommand {
         var partitions: Int
         var producers: Int
         var acks: Int16
+        /// Records per second over all producers; 0 sends as fast as the window allows.
+        var rate: Int
+        var lingerMs: Int
         var topic: String
         var json: Bool
         var broker: String
@@ -44,7 +50,7 @@ enum BenchCommand {
     static func run(_ words: ArraySlice<String>) async -> Int32 {
         let settings: Settings
         do {
-            let arguments = try Arguments(words, valued: ["records", "size", "partitions", "producers", "acks", "topic", "broker"], flags: ["json"])
+            let arguments = try Arguments(words, valued: ["records", "size", "partitions", "producers", "acks", "rate", "linger-ms", "topic", "broker"], flags: ["json"])
             if arguments.wantsHelp {
                 print(help)
                 return ExitCode.success
@@ -64,6 +70,8 @@ enum BenchCommand {
                 size: try arguments.integer("size", default: 100, range: 1...1_000_000),
                 partitions: try arguments.integer("partitions", default: 8, range: 1...10_000),
                 producers: try arguments.integer("producers", default: 4, range: 1...256), acks: acks,
+                rate: try arguments.integer("rate", default: 0, range: 0...100_000_000),
+                lingerMs: try arguments.integer("linger-ms", default: 5, range: 0...10_000),
                 topic: arguments.options["topic"] ?? "spool-bench", json: arguments.switches.contains("json"),
                 broker: arguments.options["broker"] ?? "127.0.0.1:9092")
         } catch {
@@ -103,11 +111,14 @@ enum BenchCommand {
         }
     }
 
-    /// Sends `records` over `producers` producers, each with a window of sends in flight.
+    /// Sends `records` over `producers` producers, each with a window of sends in flight and, under
+    /// `--rate`, each paced to its share of the rate: a record is not sent before its due time
+    /// (start + index × interval), so a producer that falls behind catches up but never runs ahead.
     static func produce(_ settings: Settings, stamp: Bool) async throws -> Result {
         let progress = Progress(label: "produced", total: settings.records)
         let shared = SendResults()
         let started = monotonicNanoseconds()
+        let intervalNs = settings.rate > 0 ? 1e9 * Double(settings.producers) / Double(settings.rate) : 0
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<settings.producers {
                 let count = settings.records / settings.producers + (index < settings.records % settings.producers ? 1 : 0)
@@ -117,13 +128,21 @@ enum BenchCommand {
                     var options = Producer.Options()
                     options.acks = settings.acks
                     options.idempotent = settings.acks == -1
+                    options.lingerMs = settings.lingerMs
                     options.createTopics = false
                     let producer = Producer(client: client, options: options)
                     try await producer.prepare(topic: settings.topic)
                     let window = AsyncWindow(slots: 5_000)
                     var value = [UInt8](repeating: UInt8(ascii: "v"), count: settings.size)
-                    for _ in 0..<count {
+                    for sentCount in 0..<count {
                         if shared.failure.withLock({ $0 }) != nil { break }
+                        if intervalNs > 0 {
+                            // Sleeping only when over a millisecond ahead keeps the pace without a
+                            // timer per record.
+                            let due = started + UInt64(Double(sentCount) * intervalNs)
+                            let now = monotonicNanoseconds()
+                            if due > now + 1_000_000 { try await Task.sleep(nanoseconds: due - now) }
+                        }
                         await window.acquire()
                         let sent = monotonicNanoseconds()
                         if stamp && value.count >= 8 { withUnsafeBytes(of: sent) { value.replaceSubrange(0..<8, with: $0) } }
@@ -198,7 +217,8 @@ enum BenchCommand {
         let megabytes = Double(result.bytes) / 1_048_576 / result.seconds
         let (p50, p95, p99, p999) = (percentile(0.5), percentile(0.95), percentile(0.99), percentile(0.999))
         print("spool bench \(settings.mode): \(result.records) records of \(settings.size) bytes, topic \(settings.topic), "
-              + "acks=\(settings.acks == -1 ? "all" : String(settings.acks)), \(settings.producers) producer\(settings.producers == 1 ? "" : "s")")
+              + "acks=\(settings.acks == -1 ? "all" : String(settings.acks)), \(settings.producers) producer\(settings.producers == 1 ? "" : "s")"
+              + (settings.rate > 0 ? ", rate \(settings.rate) records/s" : ""))
         print(String(format: "%.0f records/s, %.1f MB/s; latency ms p50 %.3f, p95 %.3f, p99 %.3f, p99.9 %.3f", rate, megabytes, p50, p95, p99, p999))
         if settings.json {
             print(String(format: "{\"mode\": \"%@\", \"records\": %d, \"records_per_s\": %.0f, \"mb_per_s\": %.2f, \"p50_ms\": %.4f, \"p95_ms\": %.4f, \"p99_ms\": %.4f, \"p999_ms\": %.4f}",

@@ -262,6 +262,22 @@ import Testing
         #expect(unknownGroup.error == .none && unknownGroup.members == ["a": .unknownMemberId])
     }
 
+    /// Found by spool-fuzz-router (Tests/FuzzRegressionTests/Inputs/router/leave-group-duplicate-members.bin):
+    /// a LeaveGroup v3 naming one member id twice, for a group that does not exist, trapped while
+    /// building the answer and took the broker down. Duplicates are answered as their first mention.
+    @Test func leaveWithAMemberIdListedTwiceAnswersItOnce() async throws {
+        let coordinator = GroupTest.coordinator()
+        defer { coordinator.shutdown() }
+        let unknownGroup = coordinator.leave(groupId: "nope", memberIds: ["", "", "a"])
+        #expect(unknownGroup.error == .none && unknownGroup.members == ["": .unknownMemberId, "a": .unknownMemberId])
+
+        let (_, owned) = try await GroupTest.rebalance(coordinator, members: [""], partitions: 1)
+        let member = try #require(owned.keys.first)
+        let twice = coordinator.leave(groupId: "g", memberIds: [member, member])
+        #expect(twice.error == .none && twice.members == [member: .none], "the member left, whatever the second mention found")
+        #expect(coordinator.describe(groupId: "g").members.isEmpty)
+    }
+
     @Test func leavingWithAnIdFromMemberIdRequiredForgetsIt() async throws {
         let coordinator = GroupTest.coordinator()
         defer { coordinator.shutdown() }

@@ -149,6 +149,22 @@ import Testing
         #expect(throws: FormatError.self) { try RecordBatch(decoding: countLie) }
     }
 
+    /// Fuzzing found that a batch with a base timestamp at one end of Int64 and a delta pointing
+    /// past it passes validation but trapped in `timestamp(of:)` (Tests/FuzzRegressionTests/Inputs/
+    /// batch/timestamp-overflow.bin). Timestamps now wrap as in Kafka's Java code, and any pair of
+    /// timestamps round-trips through a batch.
+    @Test func timestampsAtTheEndsOfInt64WrapInsteadOfTrapping() throws {
+        let extremes: [Int64] = [Int64.min, -1, 0, 1_700_000_000_000, Int64.max]
+        let batch = RecordBatch(producing: extremes.map { ProducerRecord(value: [1], timestamp: $0) })
+        let decoded = try RecordBatch(decoding: batch.encoded())
+        #expect(decoded.records.map { decoded.timestamp(of: $0) } == extremes)
+
+        var crafted = RecordBatch(producing: [ProducerRecord(value: [1], timestamp: Int64.max)])
+        crafted.records[0].timestampDelta = 2
+        let read = try RecordBatch(decoding: crafted.encoded())
+        #expect(read.timestamp(of: read.records[0]) == Int64.min + 1)
+    }
+
     private func recomputeCRC(_ bytes: inout [UInt8]) {
         let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[RecordBatchLayout.crcStart...])) }
         bytes.storeBigEndian(crc, at: RecordBatchLayout.crc)

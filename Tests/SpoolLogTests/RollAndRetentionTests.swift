@@ -119,6 +119,23 @@ import Testing
         try log.close()
     }
 
+    /// A producer's batch whose record timestamp overflows (base near Int64.max, positive delta)
+    /// is valid, so it is stored; looking offsets up by time through it used to trap and take the
+    /// broker down with it (a ListOffsets request away). Now the timestamp wraps, as in Kafka.
+    @Test func findsOffsetsByTimestampPastABatchWhoseTimestampsOverflow() async throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let log = try PartitionLog.open(directory: directory.partition, config: testConfig())
+        try await log.appendDurably(makeBatch(tag: "before", records: 2, timestamp: 1_000))
+        var crafted = RecordBatch(producing: [ProducerRecord(value: Array("wraps".utf8), timestamp: Int64.max - 1),
+                                              ProducerRecord(value: Array("max".utf8), timestamp: Int64.max)])
+        crafted.records[0].timestampDelta = 5  // base + 5 wraps to a large negative timestamp
+        try await log.appendDurably(crafted.encoded())
+        #expect(try log.offset(forTimestamp: 2_000) == 3, "the wrapped record is older than anything; the next one is found")
+        #expect(try log.offset(forTimestamp: Int64.max) == 3)
+        try log.close()
+    }
+
     @Test func findsOffsetsByTimestamp() async throws {
         let directory = TestDirectory()
         defer { directory.remove() }

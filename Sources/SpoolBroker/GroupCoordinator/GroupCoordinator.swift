@@ -191,16 +191,18 @@ public final class GroupCoordinator: Sendable {
         }
     }
 
-    /// Removes members (LeaveGroup v3+ takes several); the rest rebalance at once.
+    /// Removes members (LeaveGroup v3+ takes several); the rest rebalance at once. A member id
+    /// the request lists twice is answered as its first mention was (a client may send anything:
+    /// duplicates once trapped in building the answer, and took the broker down).
     public func leave(groupId: String, memberIds: [String]) -> (error: KafkaErrorCode, members: [String: KafkaErrorCode]) {
         if isShutDown.load(ordering: .acquiring) { return (.coordinatorNotAvailable, [:]) }
         let (result, effects) = groups.withLock { groups -> ((KafkaErrorCode, [String: KafkaErrorCode]), [ClassicGroup.Effect]) in
             guard let group = groups[groupId] else {
-                return ((.none, Dictionary(uniqueKeysWithValues: memberIds.map { ($0, KafkaErrorCode.unknownMemberId) })), [])
+                return ((.none, Dictionary(memberIds.map { ($0, KafkaErrorCode.unknownMemberId) }, uniquingKeysWith: { first, _ in first })), [])
             }
             var errors: [String: KafkaErrorCode] = [:]
             var effects: [ClassicGroup.Effect] = []
-            for memberId in memberIds {
+            for memberId in memberIds where errors[memberId] == nil {
                 if group.member(memberId) != nil {
                     effects += group.remove(memberId, error: .unknownMemberId)
                     errors[memberId] = KafkaErrorCode.none
