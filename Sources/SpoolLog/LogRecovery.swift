@@ -44,6 +44,7 @@ enum LogRecovery {
                 let segment = try Segment.open(directory: directory, baseOffset: base, writable: isLast, config: config,
                                                fileSystem: fileSystem, now: now)
                 if segment.loadTrusted() {
+                    segment.releasePages(0..<segment.log.allocated)
                     segments.append(segment)
                     continue
                 }
@@ -75,6 +76,8 @@ enum LogRecovery {
             // Trim the file to its valid length (dropping a cut tail or unused preallocation) and make
             // what was kept durable: a killed process can leave valid data that was never flushed.
             try segment.trimAndSync()
+            // The scan touched every page it checked: keep them out of the resident set.
+            segment.releasePages(0..<segment.size)
             if outcome.stop != nil { break }
         }
         if let last = segments.last, !last.log.isWritable {

@@ -35,6 +35,10 @@ public protocol FileSystem: Sendable {
     func modificationTimeMs(_ fd: Int32) throws -> Int64
     func map(_ fd: Int32, length: Int, writable: Bool) throws -> UnsafeMutableRawPointer
     func unmap(_ address: UnsafeMutableRawPointer, length: Int)
+    /// Drops this process's mapping of the whole pages within `length` bytes at `address` of a
+    /// shared file mapping (madvise MADV_DONTNEED). The data stays in the file and the page cache;
+    /// the next access maps the page again. Advice only: it cannot fail in a way that matters.
+    func releasePages(_ address: UnsafeMutableRawPointer, length: Int)
     func rename(_ from: String, to: String) throws
     func remove(_ path: String) throws
     func makeDirectory(_ path: String) throws

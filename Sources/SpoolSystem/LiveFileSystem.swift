@@ -69,6 +69,17 @@ public struct LiveFileSystem: FileSystem {
         precondition(result == 0, "munmap of a mapping Spool owns failed: errno \(Glibc.errno)")
     }
 
+    public func releasePages(_ address: UnsafeMutableRawPointer, length: Int) {
+        let start = (Int(bitPattern: address) + Self.pageBytes - 1) / Self.pageBytes * Self.pageBytes
+        let end = (Int(bitPattern: address) + length) / Self.pageBytes * Self.pageBytes
+        guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        // Only EINVAL (a bug: not a mapping Spool owns) or EAGAIN can come back; the pages then
+        // simply stay mapped, so the result is not checked.
+        _ = madvise(aligned, end - start, MADV_DONTNEED)
+    }
+
+    private static let pageBytes = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
+
     public func rename(_ from: String, to: String) throws {
         _ = try retryingOnInterrupt("rename", path: from) { Glibc.rename(from, to) }
     }
