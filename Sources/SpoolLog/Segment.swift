@@ -214,6 +214,12 @@ extension Segment {
         region.releasePages(range.clamped(to: 0..<region.length))
     }
 
+    /// Tells the kernel how `range` of the log's mapping will be read.
+    func adviseAccess(_ range: Range<Int>, _ pattern: AccessPattern) {
+        guard let region = log.region else { return }
+        region.adviseAccess(range.clamped(to: 0..<region.length), pattern)
+    }
+
     /// Removes the segment's files (its mapping lives on while readers hold slices of it).
     func deleteFiles(fileSystem: any FileSystem) {
         for path in [logPath, SegmentFiles.offsetIndexPath(directory, baseOffset), SegmentFiles.timeIndexPath(directory, baseOffset)] {

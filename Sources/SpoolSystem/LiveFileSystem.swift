@@ -78,6 +78,13 @@ public struct LiveFileSystem: FileSystem {
         _ = madvise(aligned, end - start, MADV_DONTNEED)
     }
 
+    public func adviseAccess(_ address: UnsafeMutableRawPointer, length: Int, _ pattern: AccessPattern) {
+        let start = Int(bitPattern: address) / Self.pageBytes * Self.pageBytes
+        guard length > 0, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        // Advice: when it is refused, reads behave as before.
+        _ = madvise(aligned, Int(bitPattern: address) + length - start, pattern == .random ? MADV_RANDOM : MADV_NORMAL)
+    }
+
     private static let pageBytes = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
 
     public func rename(_ from: String, to: String) throws {

@@ -48,6 +48,13 @@ public final class MappedRegion: @unchecked Sendable {
         fileSystem.releasePages(address + range.lowerBound, length: range.count)
     }
 
+    /// Tells the kernel how `range` will be read (see `FileSystem.adviseAccess`).
+    public func adviseAccess(_ range: Range<Int>, _ pattern: AccessPattern) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= length, "advice outside the mapping")
+        guard !range.isEmpty else { return }
+        fileSystem.adviseAccess(address + range.lowerBound, length: range.count, pattern)
+    }
+
     /// Copies `bytes` into the mapping at `offset`.
     @inline(__always)
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
