@@ -17,7 +17,9 @@ final class RequestRouter: Sendable {
         self.port = port
     }
 
-    func respond(to frame: [UInt8], client: String) async -> Outcome {
+    /// `turn` orders a produce's appends after those of the produces read before it on the same
+    /// connection (see `AppendTurns`).
+    func respond(to frame: [UInt8], client: String, turn: AppendTurn? = nil) async -> Outcome {
         var reader = WireReader(frame)
         let header: RequestHeader
         do { header = try RequestHeader.read(&reader) } catch { return .close("bad request header: \(error)") }
@@ -27,7 +29,7 @@ final class RequestRouter: Sendable {
             return .close("unsupported version \(header.apiVersion) of \(api) (supported \(api.advertised))")
         }
         do {
-            guard let body = try await handle(api, header: header, reader: &reader, client: client) else { return .silent }
+            guard let body = try await handle(api, header: header, reader: &reader, client: client, turn: turn) else { return .silent }
             return frameResponse(header.correlationId, body)
         } catch {
             return .close("cannot decode \(api) v\(header.apiVersion): \(error)")
@@ -60,14 +62,15 @@ final class RequestRouter: Sendable {
         return writer.bytes
     }
 
-    private func handle(_ api: ApiKey, header: RequestHeader, reader: inout WireReader, client: String) async throws(WireError) -> [UInt8]? {
+    private func handle(_ api: ApiKey, header: RequestHeader, reader: inout WireReader, client: String,
+                        turn: AppendTurn?) async throws(WireError) -> [UInt8]? {
         let version = header.apiVersion
         var writer = WireWriter()
         switch api {
         case .produce:
             guard version >= 3 else { return produceUnsupported(version: version, reader: &reader) }
             let request = try ProduceRequest(reading: &reader, version: version)
-            guard let response = await produce(request) else { return nil }
+            guard let response = await produce(request, turn: turn) else { return nil }
             response.write(to: &writer, version: version)
         case .fetch: await fetch(try FetchRequest(reading: &reader, version: version), version: version, into: &writer)
         case .listOffsets: listOffsets(try ListOffsetsRequest(reading: &reader, version: version)).write(to: &writer, version: version)
