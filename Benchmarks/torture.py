@@ -102,6 +102,12 @@ class ProducerThread(threading.Thread):
         self.unflushed = 0
 
     def run(self):
+        try:
+            self.produce()
+        except KafkaException as error:  # a fatal error: the producer cannot go on
+            self.fatal.append(str(error))
+
+    def produce(self):
         rng = random.Random(self.args.seed * 1000 + self.index)
         producer = Producer({
             'bootstrap.servers': self.bootstrap, 'enable.idempotence': True, 'acks': 'all',
@@ -143,6 +149,7 @@ class ProducerThread(threading.Thread):
     def on_error(self, error):
         if error.fatal():
             self.fatal.append(str(error))
+            print(f'producer {self.index}: fatal error: {error}', flush=True)
 
 
 class ConsumerThread(threading.Thread):
@@ -241,6 +248,7 @@ def main():
     parser.add_argument('--rate', type=float, default=4000, help='records/s per producer')
     parser.add_argument('--min-up', type=float, default=0.5, help='seconds the broker runs before a kill, at least')
     parser.add_argument('--max-up', type=float, default=6.0, help='... and at most')
+    parser.add_argument('--settle', type=float, default=20, help='after the last restart, seconds at most to wait for the group to read again')
     parser.add_argument('--seed', type=int, default=int(time.time()))
     parser.add_argument('--keep', action='store_true', help='keep the data directory')
     args = parser.parse_args()
@@ -277,7 +285,11 @@ def main():
                   f'committed/high {[(c, h) for _, c, h in pairs]}', flush=True)
             if any(p.fatal for p in producers):
                 break
-        time.sleep(1.0)
+        # Let the group form again after the last restart (it waits 3 s for members) and read some.
+        seen_before, settle_end = len(consumer.seen), time.monotonic() + args.settle
+        while time.monotonic() < settle_end and len(consumer.seen) == seen_before:
+            time.sleep(0.1)
+        time.sleep(0.5)
         stop.set()
         for thread in producers + [consumer]:
             thread.join(180)
