@@ -13,22 +13,7 @@ connection.
 """
 import argparse, json, os, resource, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def memory(pid):
-    """VmRSS, RssAnon and RssFile of `pid`, in KiB."""
-    fields = {}
-    with open(f'/proc/{pid}/status') as status:
-        for line in status:
-            name, _, rest = line.partition(':')
-            if name in ('VmRSS', 'RssAnon', 'RssFile'):
-                fields[name] = int(rest.split()[0])
-    return fields
+from harness import free_port, memory
 
 
 def api_versions(sock, correlation):
@@ -131,12 +116,12 @@ def main():
             failures.append('spool bench e2e failed')
         if alive != args.idle:
             failures.append(f'{args.idle - alive} idle connections were dropped')
-        growth_kb = idle_memory['RssAnon'] - quiet_memory['RssAnon']
+        growth_kb = (idle_memory['RssAnon'] - quiet_memory['RssAnon']) / 1024
         if growth_kb > args.rss_per_connection_kb * args.idle:
             failures.append(f'RssAnon grew by {growth_kb} KiB for {args.idle} idle connections')
 
         def mem(m):
-            return f"VmRSS {m['VmRSS'] / 1024:.1f} MiB (anon {m['RssAnon'] / 1024:.1f}, file {m['RssFile'] / 1024:.1f})"
+            return f"VmRSS {m['VmRSS'] / 2**20:.1f} MiB (anon {m['RssAnon'] / 2**20:.1f}, file {m['RssFile'] / 2**20:.1f})"
         print(f'broker at start:                 {mem(start_memory)}')
         print(f'after e2e, no idle connections:  {mem(quiet_memory)}')
         print(f'with {args.idle} idle connections:   {mem(idle_memory)}  (opened in {open_ms:.0f} ms; '

@@ -15,21 +15,7 @@ restart (root only), so recovery reads from the disk. The data is deleted at the
 """
 import argparse, json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def memory(pid):
-    fields = {}
-    with open(f'/proc/{pid}/status') as status:
-        for line in status:
-            name, _, rest = line.partition(':')
-            if name in ('VmRSS', 'RssAnon', 'RssFile'):
-                fields[name] = int(rest.split()[0]) * 1024
-    return fields
+from harness import free_port, memory
 
 
 def request(port, api_key, version, body=b'', timeout=5.0):

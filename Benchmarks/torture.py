@@ -24,11 +24,7 @@ import argparse, os, random, shutil, signal, socket, subprocess, sys, tempfile, 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+from harness import free_port
 
 
 class Broker:
