@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A full disk under spool serve: on a 96 MiB tmpfs that also holds a filler file, produce until the
+# A full disk under spool serve: on a 128 MiB tmpfs that also holds a filler file, produce until the
 # broker refuses (KAFKA_STORAGE_ERROR), check the broker still serves every acknowledged record,
 # delete the filler, check produce resumes, then stop the broker and check every partition offline
 # with `spool log dump` and once more through a restarted broker. Needs root (mount): without it
@@ -7,12 +7,12 @@
 #
 #   bash Benchmarks/disk-full.sh [path/to/spool]        (default .build/release/spool)
 #
-# Environment: SIZE_MB (tmpfs size, default 96), FREE_MB (space left beside the filler once the
+# Environment: SIZE_MB (tmpfs size, default 128), FREE_MB (space left beside the filler once the
 # topic exists, default 24: more than one 16 MiB preallocation step, less than two).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 spool=$(realpath "${1:-.build/release/spool}")
-size_mb=${SIZE_MB:-96}
+size_mb=${SIZE_MB:-128}
 free_mb=${FREE_MB:-24}
 [ "$(id -u)" -eq 0 ] || { echo "disk-full.sh: needs root to mount a tmpfs; skipped" >&2; exit 77; }
 [ -x "$spool" ] || { echo "disk-full.sh: no spool binary at $spool (swift build -c release)" >&2; exit 2; }
@@ -57,6 +57,7 @@ start
 "$spool" topic create fill --partitions 2 --broker "127.0.0.1:$port"
 # The filler takes all but FREE_MB, so that deleting it frees space on the same filesystem.
 filler_mb=$(( $(df --output=avail -k "$mnt" | tail -1) / 1024 - free_mb ))
+[ "$filler_mb" -gt 0 ] || { echo "disk-full.sh: the broker's files leave less than $free_mb MiB of the tmpfs free; raise SIZE_MB" >&2; exit 1; }
 dd if=/dev/zero of="$mnt/filler" bs=1M count="$filler_mb" status=none
 df -h "$mnt" | tail -1 | awk '{print "filesystem: " $2 " tmpfs, " $3 " used before producing (filler '"$filler_mb"' MiB)"}'
 python3 - "$port" "$mnt/filler" "$work/acked.json" <<'EOF'
