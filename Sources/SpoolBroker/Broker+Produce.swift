@@ -93,15 +93,7 @@ extension Broker {
 
     /// With acks=all under `fsync=always`, waits for the flush that covers the last batch.
     private func acknowledge(_ result: ProduceResult, on partition: Partition, acks: Acks) async throws(BrokerError) -> ProduceResult {
-        if acks == .all, partition.log.config.fsync == .always {
-            do {
-                if result.lastOffset >= 0 { try await partition.log.waitUntilDurable(result.lastOffset) }
-                if let held = result.delayLogOffset { try await delays.log.waitUntilDurable(held) }
-                if let keys = result.dedupeLogOffset { try await dedupe.log.waitUntilDurable(keys) }
-            } catch {
-                throw BrokerError.from(error)
-            }
-        }
+        if acks == .all { try await waitUntilDurable(result, on: partition) }
         return result
     }
 

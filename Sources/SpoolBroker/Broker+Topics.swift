@@ -38,7 +38,8 @@ extension Broker {
                 for index in 0..<config.partitions {
                     opened.append(try Partition.open(
                         directory: TopicStore.partitionDirectory(self.config.dataDirectory, topic: name, partition: index),
-                        topic: name, index: Int32(index), config: logConfig, fileSystem: fileSystem, clock: clock))
+                        topic: name, index: Int32(index), config: logConfig,
+                        snapshotIntervalBytes: self.config.producerStateSnapshotBytes, fileSystem: fileSystem, clock: clock))
                 }
                 try topicStore.save(metadata)
             } catch {

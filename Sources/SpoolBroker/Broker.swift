@@ -52,7 +52,8 @@ public final class Broker: Sendable {
                 let logConfig = try metadata.config.logConfig(defaults: config.log)
                 let partitions = try (0..<metadata.config.partitions).map { index in
                     try Partition.open(directory: TopicStore.partitionDirectory(config.dataDirectory, topic: metadata.name, partition: index),
-                                       topic: metadata.name, index: Int32(index), config: logConfig, fileSystem: fileSystem, clock: clock)
+                                       topic: metadata.name, index: Int32(index), config: logConfig,
+                                       snapshotIntervalBytes: config.producerStateSnapshotBytes, fileSystem: fileSystem, clock: clock)
                 }
                 topics[metadata.name] = Topic(metadata: metadata, partitions: partitions)
             }
@@ -105,7 +106,7 @@ public final class Broker: Sendable {
         let all = topics.withLock { topics in topics.values.flatMap(\.partitions) }
         var firstError: BrokerError?
         for partition in all {
-            do { try partition.close(fileSystem: fileSystem) } catch { firstError = firstError ?? .storage(.failed(String(describing: error))) }
+            do { try partition.close() } catch { firstError = firstError ?? .storage(.failed(String(describing: error))) }
         }
         for close in [offsets.close, delays.close, dedupe.close] {
             do { try close() } catch { firstError = firstError ?? .storage(error as? LogError ?? .failed(String(describing: error))) }

@@ -19,6 +19,10 @@ public struct BrokerConfig: Sendable {
     public var topicsMax: Int = 10_000
     /// Consumer-group limits (session timeouts allowed, members per group, …).
     public var groupLimits = GroupCoordinator.Limits()
+    /// Bytes appended to a partition between snapshots of its idempotent-producer state. After a
+    /// crash the state is rebuilt from the last snapshot and the batch headers after it, so this
+    /// bounds how much of the log a restart reads.
+    public var producerStateSnapshotBytes: Int = 64 << 20
 
     public init(dataDirectory: String, log: LogConfig = LogConfig()) {
         self.dataDirectory = dataDirectory

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import SpoolFormat
 import SpoolLog
@@ -9,12 +10,25 @@ import Synchronization
 /// Thread-safe. Batches from idempotent producers are checked, appended and recorded under one
 /// lock so two retries of the same batch can never both be appended; other batches go straight to
 /// the log.
+///
+/// The producer state is saved to `producer-state.json` at a clean close and after every
+/// `snapshotIntervalBytes` appended, so that opening the partition after a crash replays only the
+/// batch headers after the last snapshot rather than the whole log.
 final class Partition: Sendable {
     let topic: String
     let index: Int32
     let log: PartitionLog
     private let producers: Mutex<ProducerStateTable>
     private let clock: @Sendable () -> Int64
+    private let fileSystem: any FileSystem
+    private let snapshotIntervalBytes: Int
+    /// Bytes appended since the last snapshot was started.
+    private let bytesSinceSnapshot = Atomic<Int>(0)
+    /// A snapshot is waiting for its offset to be durable or being written: at most one at a time.
+    private let snapshotInFlight = Atomic<Bool>(false)
+    private let isClosed = Atomic<Bool>(false)
+    /// Writes snapshots off the produce path and away from the log's flush queue.
+    private let snapshotQueue = DispatchQueue(label: "spool.producer-state")
 
     static let snapshotFileName = "producer-state.json"
     /// Producers idle this long are forgotten when the state is saved (Kafka's producer.id.expiration.ms default).
@@ -25,18 +39,21 @@ final class Partition: Sendable {
         var table: ProducerStateTable
     }
 
-    private init(topic: String, index: Int32, log: PartitionLog, producers: ProducerStateTable, clock: @escaping @Sendable () -> Int64) {
+    private init(topic: String, index: Int32, log: PartitionLog, producers: ProducerStateTable, snapshotIntervalBytes: Int,
+                 fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) {
         self.topic = topic
         self.index = index
         self.log = log
         self.producers = Mutex(producers)
+        self.snapshotIntervalBytes = snapshotIntervalBytes
+        self.fileSystem = fileSystem
         self.clock = clock
     }
 
-    /// Opens the partition's log (recovering it) and rebuilds producer state: from the snapshot
-    /// saved at the last clean close, then from the headers of every batch after it.
-    static func open(directory: String, topic: String, index: Int32, config: LogConfig, fileSystem: any FileSystem,
-                     clock: @escaping @Sendable () -> Int64) throws -> Partition {
+    /// Opens the partition's log (recovering it) and rebuilds producer state: from the last
+    /// snapshot, then from the headers of every batch after it.
+    static func open(directory: String, topic: String, index: Int32, config: LogConfig, snapshotIntervalBytes: Int = 64 << 20,
+                     fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws -> Partition {
         let log = try PartitionLog.open(directory: directory, config: config, fileSystem: fileSystem, clock: clock)
         var table = ProducerStateTable()
         var from = log.logStartOffset
@@ -47,8 +64,9 @@ final class Partition: Sendable {
             table = snapshot.table
             from = snapshot.offset
         }
-        // The snapshot describes the log as it was at a clean close; once read it is stale.
-        try? fileSystem.remove(snapshotPath)
+        // A snapshot stays valid while the log still holds every offset below its own: it is written
+        // only once they are all on disk, and recovery never cuts durable batches. Batches after it
+        // are replayed from their headers.
         var next = from
         while next < log.highWatermark {
             let slice = try log.read(from: next, maxBytes: 4 << 20).slice
@@ -59,7 +77,8 @@ final class Partition: Sendable {
                 next = header.nextOffset
             }
         }
-        return Partition(topic: topic, index: index, log: log, producers: table, clock: clock)
+        return Partition(topic: topic, index: index, log: log, producers: table, snapshotIntervalBytes: snapshotIntervalBytes,
+                         fileSystem: fileSystem, clock: clock)
     }
 
     /// What an append did.
@@ -91,8 +110,12 @@ final class Partition: Sendable {
         } catch {
             throw BrokerError.from(.invalidBatch(error))
         }
-        guard header.producerId >= 0 else { return try appendRouted(batch, header: header, router: router) }
-        return try producers.withLock { table throws(BrokerError) -> Appended in
+        guard header.producerId >= 0 else {
+            let appended = try appendRouted(batch, header: header, router: router)
+            noteAppended(bytes: batch.count)
+            return appended
+        }
+        let appended = try producers.withLock { table throws(BrokerError) -> Appended in
             if case let .duplicate(base, last) = try table.check(header) {
                 return Appended(baseOffset: base, lastOffset: last, duplicate: true)
             }
@@ -101,6 +124,38 @@ final class Partition: Sendable {
             stored.baseOffset = appended.baseOffset
             table.record(stored, appendMs: clock())
             return appended
+        }
+        // Outside the producers lock: a snapshot takes it.
+        if !appended.duplicate { noteAppended(bytes: batch.count) }
+        return appended
+    }
+
+    /// Counts appended bytes and starts a snapshot every `snapshotIntervalBytes`.
+    private func noteAppended(bytes: Int) {
+        let total = bytesSinceSnapshot.add(bytes, ordering: .relaxed).newValue
+        guard total >= snapshotIntervalBytes,
+              snapshotInFlight.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        bytesSinceSnapshot.store(0, ordering: .relaxed)
+        // Idempotent batches are appended and recorded under the producers lock, so the table
+        // holds every one below the log end read under it, and none above.
+        let snapshot = producers.withLock { Snapshot(offset: log.logEndOffset, table: $0) }
+        // Saved once everything below its offset is on disk, so that recovery, which keeps every
+        // durable batch, never leaves the log shorter than the snapshot.
+        log.whenDurable(snapshot.offset - 1) { [self] result in
+            snapshotQueue.async { [self] in
+                defer { snapshotInFlight.store(false, ordering: .releasing) }
+                guard case .success = result, !isClosed.load(ordering: .acquiring) else { return }
+                save(snapshot)
+            }
+        }
+    }
+
+    /// Replaces the snapshot file. A failure (a full disk) is harmless: the next open replays
+    /// more of the log.
+    private func save(_ snapshot: Snapshot) {
+        if let bytes = try? JSONEncoder().encode(snapshot) {
+            try? fileSystem.writeAtomically(log.directory + "/" + Self.snapshotFileName, Array(bytes))
         }
     }
 
@@ -124,14 +179,15 @@ final class Partition: Sendable {
     }
 
     /// Saves producer state for a fast restart, then closes the log.
-    func close(fileSystem: any FileSystem) throws {
+    func close() throws {
+        // A periodic snapshot still queued sees the flag and gives way to this one.
+        isClosed.store(true, ordering: .releasing)
+        snapshotQueue.sync {}
         let snapshot = producers.withLock { table in
             table.expire(olderThan: clock() - Self.producerExpiryMs)
             return Snapshot(offset: log.logEndOffset, table: table)
         }
         try log.close()
-        if let bytes = try? JSONEncoder().encode(snapshot) {
-            try? fileSystem.writeAtomically(log.directory + "/" + Self.snapshotFileName, Array(bytes))
-        }
+        save(snapshot)
     }
 }

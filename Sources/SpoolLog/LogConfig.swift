@@ -55,7 +55,9 @@ public struct LogConfig: Equatable, Sendable {
     /// When to fdatasync.
     public var fsync: FsyncPolicy = .always
     /// How often the recovery point is checkpointed (it is also written after every roll and on close).
-    public var recoveryCheckpointIntervalMs: Int = 5_000
+    /// Everything appended since the last checkpoint is CRC-checked by the next open after a crash,
+    /// read from disk if the page cache was lost: at 300 MB/s of appends, 5 s left 1.5 GB to read.
+    public var recoveryCheckpointIntervalMs: Int = 1_000
 
     public init() {}
 

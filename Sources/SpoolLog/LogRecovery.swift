@@ -43,7 +43,13 @@ enum LogRecovery {
             if base < trustedBelow {
                 let segment = try Segment.open(directory: directory, baseOffset: base, writable: isLast, config: config,
                                                fileSystem: fileSystem, now: now)
-                if segment.loadTrusted() {
+                // A trusted load reads a few batch headers: without this advice each fault would
+                // read megabytes around it from a cold disk.
+                segment.adviseAccess(0..<segment.log.capacity, .random)
+                let trusted = segment.loadTrusted()
+                segment.releasePages(0..<segment.log.allocated)
+                segment.adviseAccess(0..<segment.log.capacity, .normal)
+                if trusted {
                     segments.append(segment)
                     continue
                 }
@@ -57,6 +63,9 @@ enum LogRecovery {
             if let checkpoint, !checkpoint.cleanShutdown, base == checkpoint.point.segmentBase {
                 verifyFrom = checkpoint.point.position
             }
+            // Before `verifyFrom` the scan reads batch headers only (see `loadTrusted`); after it,
+            // whole batches, where the default readahead helps.
+            segment.adviseAccess(0..<verifyFrom, .random)
             let outcome = try segment.rebuild(verifyFrom: verifyFrom)
             report.segmentsScanned += 1
             report.batchesScanned += outcome.batches
@@ -75,6 +84,9 @@ enum LogRecovery {
             // Trim the file to its valid length (dropping a cut tail or unused preallocation) and make
             // what was kept durable: a killed process can leave valid data that was never flushed.
             try segment.trimAndSync()
+            // The scan touched every page it checked: keep them out of the resident set.
+            segment.releasePages(0..<segment.size)
+            segment.adviseAccess(0..<segment.log.capacity, .normal)
             if outcome.stop != nil { break }
         }
         if let last = segments.last, !last.log.isWritable {

@@ -54,9 +54,21 @@ final class MappedFile {
         precondition(bytes <= capacity, "reserve past the mapping: \(bytes) > \(capacity)")
         guard bytes > allocated else { return }
         let target = min(capacity, max(bytes, (allocated / step + 1) * step))
-        try fileSystem.allocate(fd, offset: allocated, length: target - allocated)
-        allocated = target
+        do {
+            try fileSystem.allocate(fd, offset: allocated, length: target - allocated)
+            allocated = target
+        } catch {
+            // Near a full disk a whole step may not fit while `bytes` does: take just what is needed
+            // (whole pages) rather than refuse a write with space to spare. If that fails too, the
+            // disk is full and its error is thrown.
+            let pages = min(target, (bytes + Self.pageBytes - 1) / Self.pageBytes * Self.pageBytes)
+            guard pages < target else { throw error }
+            try fileSystem.allocate(fd, offset: allocated, length: pages - allocated)
+            allocated = pages
+        }
     }
+
+    private static let pageBytes = 4096
 
     /// Writes `bytes` at `offset` with pwrite (within what `reserve` allocated).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {

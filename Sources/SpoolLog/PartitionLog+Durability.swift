@@ -72,6 +72,7 @@ extension PartitionLog {
             state.flushStatistics.record(nanoseconds: elapsed)
             state.pendingSeal.removeFirst(plan.sealing.count)
             state.durable = plan.target
+            state.releaseFlushedPages(sealed: plan.sealing, durable: plan.target)
             let woken = config.fsync == .always ? state.publishVisible(plan.target) : []
             let ready = state.takeWaiters(below: plan.target.offset)
             let more = state.durable != state.end && (config.fsync == .always || !state.waiters.isEmpty)

@@ -27,6 +27,7 @@ extension PartitionLog {
                         end += batch.size
                     }
                     result.slice = LogSlice(region: region, range: position..<end)
+                    state.recordRead(position..<end, of: segment)
                     return result
                 }
                 index += 1

@@ -135,6 +135,10 @@ struct LogState {
     var lastCheckpointMs: Int64
     var checkpointFailures = 0
     var flushStatistics = FlushStatistics()
+    /// Bytes read through the mappings since the pages of earlier reads were released, and the
+    /// segments those reads touched (PartitionLog+Residency.swift).
+    var readBytesSinceRelease = 0
+    var segmentsReadSinceRelease: [Segment] = []
 
     /// Recovery made everything it kept durable, so a freshly opened log is flushed to its end.
     init(segments: [Segment], end: LogPosition, lastCheckpointMs: Int64) {

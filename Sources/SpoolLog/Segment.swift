@@ -33,6 +33,11 @@ final class Segment: @unchecked Sendable {
     let config: LogConfig
     /// Set by `open` when an index file had to be created: the segment cannot be trusted as is.
     var indexFileWasMissing = false
+    /// Bytes of the mapping that reads touched since their pages were last released
+    /// (PartitionLog+Residency.swift). Changed under the log's lock.
+    var readSinceRelease: Range<Int>?
+    /// Flushed bytes below this position have had their pages released. Changed under the log's lock.
+    var flushedReleasedBelow = 0
 
     private init(
         baseOffset: Int64, directory: String, log: MappedFile, offsetIndex: OffsetIndex, timeIndex: TimeIndex,
@@ -201,6 +206,18 @@ extension Segment {
         try log.sync()
         try offsetIndex.file.sync()
         try timeIndex.file.sync()
+    }
+
+    /// Stops counting the pages of `range` of the log's mapping in the process's resident memory.
+    func releasePages(_ range: Range<Int>) {
+        guard let region = log.region else { return }
+        region.releasePages(range.clamped(to: 0..<region.length))
+    }
+
+    /// Tells the kernel how `range` of the log's mapping will be read.
+    func adviseAccess(_ range: Range<Int>, _ pattern: AccessPattern) {
+        guard let region = log.region else { return }
+        region.adviseAccess(range.clamped(to: 0..<region.length), pattern)
     }
 
     /// Removes the segment's files (its mapping lives on while readers hold slices of it).

@@ -4,8 +4,9 @@ import SpoolWire
 
 extension RequestRouter {
     /// Produce: each partition's records go to the broker (auto-creating the topic when allowed);
-    /// acks=0 gets no response at all.
-    func produce(_ request: ProduceRequest) async -> ProduceResponse? {
+    /// acks=0 gets no response at all. Every partition is appended first, in the connection's
+    /// order of produces (`turn`), and only then does an acks=all request wait for the flushes.
+    func produce(_ request: ProduceRequest, turn: AppendTurn? = nil) async -> ProduceResponse? {
         guard let acks = Acks(rawValue: request.acks) else {
             return ProduceResponse(topics: request.topics.map { topic in
                 .init(name: topic.name, partitions: topic.partitions.map {
@@ -13,7 +14,10 @@ extension RequestRouter {
                 })
             })
         }
+        await turn?.begin()
         var topics: [ProduceResponse.Topic] = []
+        // (topic index, partition index, what was stored) for an acks=all request to see flushed.
+        var durable: [(Int, Int, ProduceResult)] = []
         for topic in request.topics {
             if request.transactionalId != nil || (try? broker.ensureTopic(topic.name)) == nil {
                 let code: KafkaErrorCode = request.transactionalId != nil ? .invalidRequest : .unknownTopicOrPartition
@@ -26,7 +30,10 @@ extension RequestRouter {
             for partition in topic.partitions {
                 do throws(BrokerError) {
                     guard let records = partition.records, !records.isEmpty else { throw BrokerError.invalidRecord("no records") }
-                    let result = try await broker.produce(topic: topic.name, partition: partition.index, records: records, acks: acks)
+                    // Appended only: the wait for the flush comes after every append of this request.
+                    let result = try await broker.produce(topic: topic.name, partition: partition.index, records: records,
+                                                          acks: acks == .all ? .leader : acks)
+                    if acks == .all { durable.append((topics.count, partitions.count, result)) }
                     partitions.append(.init(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
                 } catch {
                     broker.metrics.produceErrors.add(1, ordering: .relaxed)
@@ -35,6 +42,18 @@ extension RequestRouter {
                 }
             }
             topics.append(.init(name: topic.name, partitions: partitions))
+        }
+        turn?.end()
+        for (topicIndex, partitionIndex, result) in durable {
+            let name = topics[topicIndex].name
+            let partition = topics[topicIndex].partitions[partitionIndex]
+            do throws(BrokerError) {
+                try await broker.waitUntilDurable(result, topic: name, partition: partition.index)
+            } catch {
+                broker.metrics.produceErrors.add(1, ordering: .relaxed)
+                topics[topicIndex].partitions[partitionIndex] = .init(index: partition.index, errorCode: error.code.rawValue, baseOffset: -1,
+                                                                      logStartOffset: -1, errorMessage: error.description)
+            }
         }
         return acks == .none ? nil : ProduceResponse(topics: topics)
     }

@@ -17,14 +17,16 @@ final class RequestRouter: Sendable {
         self.port = port
     }
 
-    func respond(to frame: [UInt8], client: String) async -> Outcome {
+    /// `turn` orders a produce's appends after those of the produces read before it on the same
+    /// connection (see `AppendTurns`).
+    func respond(to frame: [UInt8], client: String, turn: AppendTurn? = nil) async -> Outcome {
         let header: RequestHeader
         let request: DecodedRequest
         switch DecodedRequest.decode(frame) {
         case let .success(decoded): (header, request) = decoded
         case let .failure(failure): return .close(failure.description)
         }
-        guard let body = await handle(request, header: header, client: client) else { return .silent }
+        guard let body = await handle(request, header: header, client: client, turn: turn) else { return .silent }
         return frameResponse(header.correlationId, body)
     }
 
@@ -54,14 +56,14 @@ final class RequestRouter: Sendable {
         return writer.bytes
     }
 
-    private func handle(_ request: DecodedRequest, header: RequestHeader, client: String) async -> [UInt8]? {
+    private func handle(_ request: DecodedRequest, header: RequestHeader, client: String, turn: AppendTurn?) async -> [UInt8]? {
         let version = header.apiVersion
         var writer = WireWriter()
         switch request {
         case .apiVersions: return apiVersions(version: version)
         case let .legacyProduce(request): return produceUnsupported(request, version: version)
         case let .produce(request):
-            guard let response = await produce(request) else { return nil }
+            guard let response = await produce(request, turn: turn) else { return nil }
             response.write(to: &writer, version: version)
         case let .fetch(request): await fetch(request, version: version, into: &writer)
         case let .listOffsets(request): listOffsets(request).write(to: &writer, version: version)

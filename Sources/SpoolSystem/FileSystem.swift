@@ -11,6 +11,15 @@ public struct OpenOptions: OptionSet, Sendable {
     public static let directory = OpenOptions(rawValue: 1 << 4)
 }
 
+/// How a mapped range will be read (see `FileSystem.adviseAccess`).
+public enum AccessPattern: Sendable {
+    /// The kernel's default: a fault reads the pages around it too (up to the device's readahead,
+    /// 8 MiB on some virtual disks), which suits sequential reads.
+    case normal
+    /// Scattered reads of a few bytes each, such as walking batch headers: a fault reads its page alone.
+    case random
+}
+
 /// Every system call Spool's storage makes, behind one protocol.
 ///
 /// Nothing in SpoolLog calls Glibc directly: it goes through a `FileSystem`, so tests can wrap
@@ -35,6 +44,13 @@ public protocol FileSystem: Sendable {
     func modificationTimeMs(_ fd: Int32) throws -> Int64
     func map(_ fd: Int32, length: Int, writable: Bool) throws -> UnsafeMutableRawPointer
     func unmap(_ address: UnsafeMutableRawPointer, length: Int)
+    /// Drops this process's mapping of the whole pages within `length` bytes at `address` of a
+    /// shared file mapping (madvise MADV_DONTNEED). The data stays in the file and the page cache;
+    /// the next access maps the page again. Advice only: it cannot fail in a way that matters.
+    func releasePages(_ address: UnsafeMutableRawPointer, length: Int)
+    /// Tells the kernel how `length` bytes at `address` of a mapping will be read, which decides
+    /// how much a page fault reads ahead (madvise MADV_NORMAL or MADV_RANDOM). Advice only.
+    func adviseAccess(_ address: UnsafeMutableRawPointer, length: Int, _ pattern: AccessPattern)
     func rename(_ from: String, to: String) throws
     func remove(_ path: String) throws
     func makeDirectory(_ path: String) throws

@@ -69,6 +69,24 @@ public struct LiveFileSystem: FileSystem {
         precondition(result == 0, "munmap of a mapping Spool owns failed: errno \(Glibc.errno)")
     }
 
+    public func releasePages(_ address: UnsafeMutableRawPointer, length: Int) {
+        let start = (Int(bitPattern: address) + Self.pageBytes - 1) / Self.pageBytes * Self.pageBytes
+        let end = (Int(bitPattern: address) + length) / Self.pageBytes * Self.pageBytes
+        guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        // Only EINVAL (a bug: not a mapping Spool owns) or EAGAIN can come back; the pages then
+        // simply stay mapped, so the result is not checked.
+        _ = madvise(aligned, end - start, MADV_DONTNEED)
+    }
+
+    public func adviseAccess(_ address: UnsafeMutableRawPointer, length: Int, _ pattern: AccessPattern) {
+        let start = Int(bitPattern: address) / Self.pageBytes * Self.pageBytes
+        guard length > 0, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        // Advice: when it is refused, reads behave as before.
+        _ = madvise(aligned, Int(bitPattern: address) + length - start, pattern == .random ? MADV_RANDOM : MADV_NORMAL)
+    }
+
+    private static let pageBytes = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
+
     public func rename(_ from: String, to: String) throws {
         _ = try retryingOnInterrupt("rename", path: from) { Glibc.rename(from, to) }
     }

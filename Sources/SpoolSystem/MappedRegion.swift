@@ -40,6 +40,21 @@ public final class MappedRegion: @unchecked Sendable {
         return try body(UnsafeMutableRawBufferPointer(start: address + range.lowerBound, count: range.count))
     }
 
+    /// Stops counting the whole pages within `range` in the process's resident memory (see
+    /// `FileSystem.releasePages`); their bytes stay readable, at the cost of a minor fault.
+    public func releasePages(_ range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= length, "release outside the mapping")
+        guard !range.isEmpty else { return }
+        fileSystem.releasePages(address + range.lowerBound, length: range.count)
+    }
+
+    /// Tells the kernel how `range` will be read (see `FileSystem.adviseAccess`).
+    public func adviseAccess(_ range: Range<Int>, _ pattern: AccessPattern) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= length, "advice outside the mapping")
+        guard !range.isEmpty else { return }
+        fileSystem.adviseAccess(address + range.lowerBound, length: range.count, pattern)
+    }
+
     /// Copies `bytes` into the mapping at `offset`.
     @inline(__always)
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) {

@@ -1,3 +1,4 @@
+import Foundation
 import SpoolBroker
 import SpoolFormat
 import Testing
@@ -31,6 +32,32 @@ import Testing
         let afterCrash = try await broker.produce(topic: "jobs", partition: 0, records: batch("c", count: 1, producerId: id, epoch: epoch, sequence: 5), acks: .all)
         #expect(afterCrash.baseOffset == 7 && afterCrash.duplicate)
         #expect(try await values(broker, "jobs").count == 8)
+        try broker.close()
+    }
+
+    @Test func producerStateSnapshotsWrittenWhileProducingSurviveACrash() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var config = data.config()
+        config.producerStateSnapshotBytes = 1  // a snapshot after every append
+        var broker = try Broker.open(config)
+        try broker.createTopic("jobs", partitions: 1)
+        let (id, epoch) = try broker.initProducerId()
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 3, producerId: id, epoch: epoch, sequence: 0), acks: .all)
+        let snapshot = data.path + "/jobs-0/producer-state.json"
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: snapshot) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(FileManager.default.fileExists(atPath: snapshot), "a snapshot was saved while the broker ran")
+        let b = try await broker.produce(topic: "jobs", partition: 0, records: batch("b", count: 2, producerId: id, epoch: epoch, sequence: 3), acks: .all)
+        // Abandon without closing: the state comes from the last snapshot and the headers after it.
+        _ = broker
+        broker = try Broker.open(config)
+        let retriedA = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 3, producerId: id, epoch: epoch, sequence: 0), acks: .all)
+        #expect(retriedA.baseOffset == 0 && retriedA.duplicate)
+        let retriedB = try await broker.produce(topic: "jobs", partition: 0, records: batch("b", count: 2, producerId: id, epoch: epoch, sequence: 3), acks: .all)
+        #expect(retriedB.baseOffset == b.baseOffset && retriedB.duplicate)
+        let next = try await broker.produce(topic: "jobs", partition: 0, records: batch("c", count: 1, producerId: id, epoch: epoch, sequence: 5), acks: .all)
+        #expect(next.baseOffset == 5 && !next.duplicate)
+        #expect(try await values(broker, "jobs") == ["a-0", "a-1", "a-2", "b-0", "b-1", "c-0"])
         try broker.close()
     }
 

@@ -36,6 +36,22 @@ import Testing
         try reopened.close()
     }
 
+    @Test func aStepThatNoLongerFitsFallsBackToTheSpaceTheBatchNeeds() async throws {
+        // Near a full disk a whole preallocation step may not fit while the batch does: the append
+        // must take what it needs rather than fail with space to spare.
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let fileSystem = FaultInjectingFileSystem()
+        var config = testConfig(segmentBytes: 256 << 10)
+        config.preallocateBytes = 8 << 10
+        let log = try PartitionLog.open(directory: directory.partition, config: config, fileSystem: fileSystem)
+        fileSystem.inject(.allocate, errno: ENOSPC, times: 1)
+        for index in 0..<40 { try await log.appendDurably(makeBatch(tag: "s\(index)", records: 1, valueBytes: 500)) }
+        #expect(fileSystem.failures(of: .allocate) == 1, "the step was refused once")
+        #expect(try readAll(log).count == 40)
+        try log.close()
+    }
+
     @Test func fullDiskAtRollKeepsTheOldSegmentActive() async throws {
         let directory = TestDirectory()
         defer { directory.remove() }

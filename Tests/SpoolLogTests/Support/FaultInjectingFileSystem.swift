@@ -65,6 +65,10 @@ final class FaultInjectingFileSystem: FileSystem {
         try check(.allocate)
         try live.allocate(fd, offset: offset, length: length)
     }
+    func releasePages(_ address: UnsafeMutableRawPointer, length: Int) { live.releasePages(address, length: length) }
+    func adviseAccess(_ address: UnsafeMutableRawPointer, length: Int, _ pattern: AccessPattern) {
+        live.adviseAccess(address, length: length, pattern)
+    }
     func truncate(_ fd: Int32, to length: Int) throws {
         try check(.truncate)
         try live.truncate(fd, to: length)

@@ -1,0 +1,22 @@
+extension Broker {
+    /// With `fsync=always`, waits until everything a produce made with `acks: .leader` stored is on
+    /// disk: the partition's batches, the records it held for later delivery and the idempotency
+    /// keys it accepted (the waits of an `acks: .all` produce). Otherwise returns at once. The two
+    /// together are a produce with `acks: .all` in two halves, so that a server can append a
+    /// connection's requests one after another, in the order they came, and still wait for their
+    /// flushes together.
+    public func waitUntilDurable(_ result: ProduceResult, topic: String, partition index: Int32) async throws(BrokerError) {
+        try await waitUntilDurable(result, on: try partition(topic, index))
+    }
+
+    func waitUntilDurable(_ result: ProduceResult, on partition: Partition) async throws(BrokerError) {
+        guard partition.log.config.fsync == .always else { return }
+        do {
+            if result.lastOffset >= 0 { try await partition.log.waitUntilDurable(result.lastOffset) }
+            if let held = result.delayLogOffset { try await delays.log.waitUntilDurable(held) }
+            if let keys = result.dedupeLogOffset { try await dedupe.log.waitUntilDurable(keys) }
+        } catch {
+            throw BrokerError.from(error)
+        }
+    }
+}
