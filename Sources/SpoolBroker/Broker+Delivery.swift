@@ -1,5 +1,4 @@
 import Foundation
-import SpoolSystem
 import SpoolFormat
 import SpoolLog
 
@@ -20,50 +19,44 @@ extension Broker {
     /// How often the delivery loop looks for due records when nothing is due sooner.
     static let deliveryPollMs: Int64 = 20
 
+    /// Starts the delivery loop on a thread of its own: it blocks on flushes, which must never
+    /// happen on a Swift concurrency thread.
     func startDelayedDelivery() {
-        let task = Task.detached { [weak self] in
-            while !Task.isCancelled {
-                guard let self else { return }
+        let loop = delivery
+        let thread = Thread { [weak self] in
+            while !loop.stopping.load(ordering: .acquiring) {
+                guard let self else { break }
                 let now = self.clock()
                 let next = self.delays.nextDueMs ?? Int64.max
                 if next > now {
-                    try? await Task.sleep(for: .milliseconds(min(Self.deliveryPollMs, next - now)))
+                    _ = loop.wake.wait(timeout: .now() + .milliseconds(Int(min(Self.deliveryPollMs, next - now))))
                     continue
                 }
-                // A round runs whole (target appends, then the delivered marker); close() waits for it.
-                guard self.deliveryRound.withLock({ state in
-                    if state.stopping { return false }
-                    state.running = true
-                    return true
-                }) else { return }
                 do throws(BrokerError) {
-                    try await self.deliverDue()
-                    self.deliveryRound.withLock { $0.running = false }
+                    try self.deliverDue()
                 } catch {
-                    self.deliveryRound.withLock { $0.running = false }
                     FileHandle.standardError.write(Data("spool: delayed delivery failed, retrying in 1 s: \(error)\n".utf8))
-                    try? await Task.sleep(for: .seconds(1))
+                    _ = loop.wake.wait(timeout: .now() + .seconds(1))
                 }
             }
+            loop.finished.signal()
         }
-        deliveryTask.withLock { $0 = task }
+        thread.name = "spool.delayed-delivery"
+        thread.start()
     }
 
-    /// Stops the delivery loop after the round under way, so a clean shutdown never leaves a
-    /// delivered record without its marker (which would deliver it again after the restart).
+    /// Stops the delivery loop after the round under way (a round is the target appends, then the
+    /// delivered marker), so a clean shutdown never leaves a delivered record without its marker,
+    /// which would deliver it again after the restart.
     func stopDelayedDelivery() {
-        deliveryRound.withLock { $0.stopping = true }
-        let deadline = monotonicNanoseconds() + 10_000_000_000
-        while deliveryRound.withLock({ $0.running }) && monotonicNanoseconds() < deadline { usleep(1_000) }
-        deliveryTask.withLock { task in
-            task?.cancel()
-            task = nil
-        }
+        guard !delivery.stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        delivery.wake.signal()
+        _ = delivery.finished.wait(timeout: .now() + .seconds(10))
     }
 
     /// Appends every due held record to its topic (one batch per partition, in the order they
     /// were held), waits until they are durable, then marks them delivered.
-    func deliverDue() async throws(BrokerError) {
+    func deliverDue() throws(BrokerError) {
         let due = try delays.takeDue(now: clock())
         guard !due.isEmpty else { return }
         var byTarget: [TopicPartition: [DelayStore.Due]] = [:]
@@ -78,7 +71,7 @@ extension Broker {
                 let batch = RecordBatch(producing: ordered.map(\.record)).encoded()
                 let appended = try batch.withBytes { raw throws(BrokerError) in try partition.append(raw) }
                 if partition.log.config.fsync == .always {
-                    do { try await partition.log.waitUntilDurable(appended.lastOffset) } catch { throw BrokerError.from(error) }
+                    do { try partition.log.waitUntilDurableBlocking(appended.lastOffset) } catch { throw BrokerError.from(error) }
                 }
                 delivered += ordered.map(\.pending.offset)
             } catch {
@@ -93,7 +86,7 @@ extension Broker {
             }
         }
         if !failed.isEmpty { delays.putBack(failed) }
-        try await delays.markDelivered(delivered)
+        try delays.markDelivered(delivered)
         if let firstError { throw firstError }
     }
 }

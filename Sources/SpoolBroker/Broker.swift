@@ -29,9 +29,8 @@ public final class Broker: Sendable {
     let delays: DelayStore
     /// Idempotency keys accepted per topic (`spool-idempotency-key`).
     let dedupe: DedupeWindow
-    let deliveryTask = Mutex<Task<Void, Never>?>(nil)
-    /// Whether a delivery round is running, and whether the loop should stop.
-    let deliveryRound = Mutex<(running: Bool, stopping: Bool)>((false, false))
+    /// The delayed-delivery thread's controls.
+    let delivery = DeliveryLoop()
 
     /// A topic and its open partitions.
     struct Topic: Sendable {
@@ -140,4 +139,12 @@ public final class Broker: Sendable {
     private func startRetention() {
         retentionTimer.start { [weak self] in self?.enforceRetention() }
     }
+}
+
+/// How the broker stops its delayed-delivery thread: a wake-up for its waits, a stop flag, and a
+/// signal when it has ended.
+final class DeliveryLoop: Sendable {
+    let wake = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
+    let stopping = Atomic(false)
 }

@@ -1,5 +1,7 @@
+import Dispatch
 import SpoolFormat
 import SpoolLog
+import Synchronization
 
 extension PartitionLog {
     /// Decodes every visible batch from the log start, in order: how the internal logs (offsets,
@@ -29,5 +31,20 @@ extension LogConfig {
         config.segmentMs = nil
         config.maxBatchBytes = 8 << 20
         return config
+    }
+}
+
+extension PartitionLog {
+    /// `waitUntilDurable` for a thread of the broker's own (never a Swift concurrency thread): blocks
+    /// until the flusher, on its own queue, has made `offset` durable.
+    func waitUntilDurableBlocking(_ offset: Int64) throws(LogError) {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, LogError>>(.success(()))
+        whenDurable(offset) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        try outcome.withLock { $0 }.get()
     }
 }

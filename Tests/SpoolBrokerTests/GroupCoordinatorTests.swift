@@ -84,12 +84,15 @@ import Testing
         let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 4, session: 3_000)
         let ids = owned.keys.sorted()
         // Only ids[0] keeps heartbeating.
-        var expelledAfter: ContinuousClock.Duration?
-        var lastAnswer = KafkaErrorCode.none
-        for _ in 0..<400 where expelledAfter == nil {
-            try await Task.sleep(for: .milliseconds(50))
-            lastAnswer = coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[0], groupInstanceId: nil)
-            if lastAnswer == .rebalanceInProgress { expelledAfter = ContinuousClock.now - start }
+        // On a dispatch thread, so a busy concurrency pool cannot delay the survivor's heartbeats.
+        let (expelledAfter, lastAnswer) = await onDispatchThread { () -> (ContinuousClock.Duration?, KafkaErrorCode) in
+            var lastAnswer = KafkaErrorCode.none
+            for _ in 0..<400 {
+                usleep(50_000)
+                lastAnswer = coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[0], groupInstanceId: nil)
+                if lastAnswer == .rebalanceInProgress { return (ContinuousClock.now - start, lastAnswer) }
+            }
+            return (nil, lastAnswer)
         }
         let after = try #require(expelledAfter, "the survivor is told to rejoin (last heartbeat answer: \(lastAnswer))")
         // The coordinator checks deadlines every 100 ms.
@@ -470,10 +473,16 @@ import Testing
         let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId,
                                                    groupInstanceId: nil, protocolType: nil, protocolName: nil, assignments: [:]) }
-        for _ in 0..<120 {  // the leader takes 6 s (two sessions) to assign, heartbeating meanwhile
-            try await Task.sleep(for: .milliseconds(50))
-            #expect(coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil) == .none)
+        // The leader takes 6 s (two sessions) to assign, heartbeating meanwhile. The heartbeats run
+        // on a dispatch thread, as the coordinator's timer does, so a test elsewhere that blocks the
+        // concurrency pool's two threads (a broker's close fsyncs) cannot starve them.
+        let answers = await onDispatchThread {
+            (0..<120).map { _ -> KafkaErrorCode in
+                usleep(50_000)
+                return coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil)
+            }
         }
+        #expect(answers.allSatisfy { $0 == .none }, "\(Set(answers))")
         _ = try await GroupTest.sync(coordinator, leader, assignments: GroupTest.roundRobin(leader.members, partitions: 2))
         #expect(try await GroupTest.answer { await parked.value }.error == .none)
         try await Task.sleep(for: .milliseconds(40))

@@ -146,3 +146,11 @@ enum GroupTest {
         return (leader.generationId, owned)
     }
 }
+
+/// Runs `body` on a dispatch thread and returns its result: for test loops that must keep time
+/// even while the concurrency pool's threads are busy.
+func onDispatchThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: body()) }
+    }
+}

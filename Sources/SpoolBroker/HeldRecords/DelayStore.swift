@@ -121,15 +121,16 @@ final class DelayStore: Sendable {
     }
 
     /// Records that the held records at `offsets` reached their topics, then deletes the segments
-    /// that hold nothing pending any more.
-    func markDelivered(_ offsets: [Int64]) async throws(BrokerError) {
+    /// that hold nothing pending any more. Blocks until the marker is durable: call it from the
+    /// delivery thread only.
+    func markDelivered(_ offsets: [Int64]) throws(BrokerError) {
         guard !offsets.isEmpty else { return }
         let marker = ProducerRecord(key: nil, value: nil,
                                     headers: [RecordHeader(Self.deliveredHeader, offsets.map(String.init).joined(separator: ","))],
                                     timestamp: currentTimeMs())
         do {
             let result = try log.append(RecordBatch(producing: [marker]).encoded())
-            if log.config.fsync == .always { try await log.waitUntilDurable(result.lastOffset) }
+            if log.config.fsync == .always { try log.waitUntilDurableBlocking(result.lastOffset) }
             let oldest = queue.withLock { $0.oldestOffset } ?? log.logEndOffset
             if log.segmentBaseOffsets.count > 1 { _ = try log.deleteSegments(before: oldest) }
         } catch {
