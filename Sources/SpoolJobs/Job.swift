@@ -57,20 +57,21 @@ public protocol JobCoding: Sendable {
     func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T
 }
 
-/// JSON (the default): readable from any language's Kafka client.
+/// JSON (the default): readable from any language's Kafka client. One encoder and one decoder
+/// serve every job (creating them per job costs more than the decode itself).
 public struct JSONJobCoding: JobCoding {
-    public init() {}
+    private let encoder: JSONEncoder
+    private let decoder: JSONDecoder
 
-    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
+    public init() {
+        encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.dateEncodingStrategy = .iso8601
-        return Array(try encoder.encode(value))
+        decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
     }
 
-    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(type, from: Data(bytes))
-    }
+    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try encoder.encode(value)) }
+
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T { try decoder.decode(type, from: Data(bytes)) }
 }
