@@ -23,20 +23,20 @@ struct NetworkWorkerTests {
         let enqueued = try await queue.enqueue(batch)
         #expect(enqueued.allSatisfy { $0.offset != nil })
         let recorder = Recorder()
-        let order = LockedValueBox<[String: [String]]>([:])
+        let order = LockedValue<[String: [String]]>([:])
         let worker = Worker<Photo>(queue: queue, group: "wire-resizers", ordering: .key, concurrency: 8,
                                    retry: .exponential(maxAttempts: 2, base: .milliseconds(50), max: .milliseconds(100))) { job in
             recorder.begin(key: job.payload.user, id: job.id, attempt: job.attempt)
             defer { recorder.end(key: job.payload.user) }
             let redriven = job.headers.contains { $0.key == SpoolHeaders.idempotencyKey && ($0.value ?? []).starts(with: Array("redrive:".utf8)) }
             if job.payload.poison && !redriven { throw PhotoError.corrupt }
-            order.update { $0[job.payload.user, default: []].append(job.id) }
+            order.withLock { $0[job.payload.user, default: []].append(job.id) }
             recorder.succeeded(key: job.payload.user, id: job.id, sequence: 0)
         }
         let task = Task { try? await worker.run() }
         #expect(await eventually { recorder.succeededCount == 199 && worker.stats.deadLettered == 1 })
         #expect(recorder.state.withLock { $0.overlaps }.isEmpty)
-        #expect(order.get()["u3"] == (0..<5).map { "p3-\($0)" })
+        #expect(order.value["u3"] == (0..<5).map { "p3-\($0)" })
         #expect(recorder.attempts("p7-0") == [1, 2])
         let letters = try await queue.deadLetters(of: "photos")
         #expect(letters.map(\.id) == ["p7-0"])

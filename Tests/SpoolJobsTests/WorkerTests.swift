@@ -1,7 +1,6 @@
 import Foundation
 import SpoolBroker
 import SpoolFormat
-import Synchronization
 import Testing
 @testable import SpoolJobs
 
@@ -71,7 +70,7 @@ struct WorkerTests {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
         let queue = broker.queue(partitions: 1)
-        let healed = LockedFlag()
+        let healed = LockedValue(false)
         let poisoned = try await queue.enqueue(Photo(user: "u0", poison: true), key: "u0", id: "photo-poison")
         for user in 1...20 { try await queue.enqueue(Photo(user: "u\(user)", poison: false), key: "u\(user)", id: "photo-\(user)") }
         try await queue.enqueue(Photo(user: "u0", poison: false), key: "u0", id: "photo-u0-after")
@@ -150,12 +149,12 @@ struct WorkerTests {
         let queue = broker.queue(partitions: 2)
         try await queue.enqueue(Step(key: "a", sequence: 0), key: "a", id: "flaky")
         let recorder = Recorder()
-        let offsets = LockedList()
+        let offsets = LockedValue<[Int64]>([])
         let worker = Worker<Step>(queue: queue, group: "g", ordering: .none, concurrency: 4,
                                   retry: .exponential(maxAttempts: 3, base: .milliseconds(300), max: .seconds(1), jitter: false)) { job in
             recorder.begin(key: "x\(job.offset)", id: job.id, attempt: job.attempt)
             defer { recorder.end(key: "x\(job.offset)") }
-            offsets.append(job.offset)
+            offsets.withLock { $0.append(job.offset) }
             if job.attempt == 1 { throw PhotoError.corrupt }
         }
         let task = start(worker)
@@ -163,7 +162,7 @@ struct WorkerTests {
         #expect(recorder.attempts("flaky") == [1, 2])
         let times = recorder.times("flaky")
         #expect(times[1].timeIntervalSince(times[0]) >= 0.29)
-        #expect(offsets.values[0] != offsets.values[1], "the retry is a new record")
+        #expect(offsets.value[0] != offsets.value[1], "the retry is a new record")
         worker.stop()
         await task.value
         let committed = broker.spool.broker.committedOffsets(group: "g")
@@ -230,26 +229,4 @@ struct WorkerTests {
 enum PhotoError: Error, CustomStringConvertible {
     case corrupt
     var description: String { "corrupt image" }
-}
-
-final class LockedFlag: Sendable {
-    private let storage = LockedValueBox(false)
-    var value: Bool {
-        get { storage.get() }
-        set { storage.set(newValue) }
-    }
-}
-
-final class LockedList: Sendable {
-    private let storage = LockedValueBox<[Int64]>([])
-    func append(_ value: Int64) { storage.update { $0.append(value) } }
-    var values: [Int64] { storage.get() }
-}
-
-final class LockedValueBox<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func get() -> Value { mutex.withLock { $0 } }
-    func set(_ value: Value) { mutex.withLock { $0 = value } }
-    func update(_ body: (inout Value) -> Void) { mutex.withLock { body(&$0) } }
 }
