@@ -37,7 +37,7 @@ final class Connection {
     private var lastActivity = Date()
     private var readingPaused = false
     private(set) var isClosed = false
-    private let appendTurns = AppendTurns()
+    private let turns = RequestTurns()
 
     init(id: UInt64, fd: Int32, peer: String, loop: EventLoop, server: Server) {
         self.id = id
@@ -101,11 +101,11 @@ final class Connection {
         nextSlot += 1
         slots.append(Slot(id: slot, outcome: nil))
         let (loop, server, connection, peer) = (self.loop, self.server, self.id, self.peer)
-        // Produce (API key 0) appends in arrival order; every other request runs as soon as it can.
-        let turn = frame.count >= 2 && frame[0] == 0 && frame[1] == 0 ? appendTurns.take() : nil
+        // Requests take effect in arrival order (`RequestTurns`); their tasks may start in any order.
+        let turn = turns.take()
         Task {
             let outcome = await server.router.respond(to: frame, client: peer, turn: turn)
-            await turn?.release()
+            await turn.release()
             loop.submit { loop.connections[connection]?.complete(slot, outcome) }
         }
     }

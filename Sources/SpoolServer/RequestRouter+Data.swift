@@ -6,7 +6,7 @@ extension RequestRouter {
     /// Produce: each partition's records go to the broker (auto-creating the topic when allowed);
     /// acks=0 gets no response at all. Every partition is appended first, in the connection's
     /// order of produces (`turn`), and only then does an acks=all request wait for the flushes.
-    func produce(_ request: ProduceRequest, turn: AppendTurn? = nil) async -> ProduceResponse? {
+    func produce(_ request: ProduceRequest, turn: RequestTurn? = nil) async -> ProduceResponse? {
         guard let acks = Acks(rawValue: request.acks) else {
             return ProduceResponse(topics: request.topics.map { topic in
                 .init(name: topic.name, partitions: topic.partitions.map {

@@ -17,15 +17,18 @@ final class RequestRouter: Sendable {
         self.port = port
     }
 
-    /// `turn` orders a produce's appends after those of the produces read before it on the same
-    /// connection (see `AppendTurns`).
-    func respond(to frame: [UInt8], client: String, turn: AppendTurn? = nil) async -> Outcome {
+    /// `turn` orders the request after those read before it on the same connection (see
+    /// `RequestTurns`); the caller releases it once the outcome is sent on.
+    func respond(to frame: [UInt8], client: String, turn: RequestTurn? = nil) async -> Outcome {
         let header: RequestHeader
         let request: DecodedRequest
         switch DecodedRequest.decode(frame) {
         case let .success(decoded): (header, request) = decoded
         case let .failure(failure): return .close(failure.description)
         }
+        // A produce takes its turn itself, around its appends; the rest wait for earlier produces
+        // to be answered too, and hold the turn until the connection releases it.
+        if case .produce = request {} else { await turn?.begin(afterPendingProduces: true) }
         guard let body = await handle(request, header: header, client: client, turn: turn) else { return .silent }
         return frameResponse(header.correlationId, body)
     }
@@ -56,7 +59,7 @@ final class RequestRouter: Sendable {
         return writer.bytes
     }
 
-    private func handle(_ request: DecodedRequest, header: RequestHeader, client: String, turn: AppendTurn?) async -> [UInt8]? {
+    private func handle(_ request: DecodedRequest, header: RequestHeader, client: String, turn: RequestTurn?) async -> [UInt8]? {
         let version = header.apiVersion
         var writer = WireWriter()
         switch request {

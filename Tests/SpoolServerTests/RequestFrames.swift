@@ -30,8 +30,9 @@ enum RequestFrames {
         return writer.bytes
     }
 
-    static func produce(topic: String, partition: Int32, batch: [UInt8], acks: Int16 = -1, version: Int16 = 7) -> [UInt8] {
-        var writer = header(0, version)
+    static func produce(topic: String, partition: Int32, batch: [UInt8], acks: Int16 = -1, version: Int16 = 7,
+                        correlation: Int32 = 7) -> [UInt8] {
+        var writer = header(0, version, correlation: correlation)
         writer.writeNullableString(nil)
         writer.writeInt16(acks)
         writer.writeInt32(5000)
@@ -45,8 +46,9 @@ enum RequestFrames {
         return writer.bytes
     }
 
-    static func fetch(topic: String, partition: Int32, offset: Int64, maxWaitMs: Int32 = 0, version: Int16 = 11) -> [UInt8] {
-        var writer = header(1, version)
+    static func fetch(topic: String, partition: Int32, offset: Int64, maxWaitMs: Int32 = 0, version: Int16 = 11,
+                      correlation: Int32 = 7) -> [UInt8] {
+        var writer = header(1, version, correlation: correlation)
         writer.writeInt32(-1)
         writer.writeInt32(maxWaitMs)
         writer.writeInt32(1)
@@ -93,8 +95,8 @@ enum RequestFrames {
         return writer.bytes
     }
 
-    static func offsetCommit(group: String, topic: String) -> [UInt8] {
-        var writer = header(8, 7)
+    static func offsetCommit(group: String, topic: String, offset: Int64 = 1, correlation: Int32 = 7) -> [UInt8] {
+        var writer = header(8, 7, correlation: correlation)
         writer.writeString(group)
         writer.writeInt32(-1)
         writer.writeString("")
@@ -103,7 +105,7 @@ enum RequestFrames {
             writer.writeString(name)
             writer.writeArray([Int32(0)]) { writer, index in
                 writer.writeInt32(index)
-                writer.writeInt64(1)
+                writer.writeInt64(offset)
                 writer.writeInt32(-1)
                 writer.writeNullableString("meta")
             }
@@ -111,8 +113,8 @@ enum RequestFrames {
         return writer.bytes
     }
 
-    static func offsetFetch(group: String) -> [UInt8] {
-        var writer = header(9, 5)
+    static func offsetFetch(group: String, correlation: Int32 = 7) -> [UInt8] {
+        var writer = header(9, 5, correlation: correlation)
         writer.writeString(group)
         writer.writeNullableArray(nil as [String]?) { $0.writeString($1) }
         return writer.bytes

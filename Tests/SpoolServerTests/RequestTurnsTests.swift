@@ -2,9 +2,9 @@ import Synchronization
 @testable import SpoolServer
 import Testing
 
-/// Produce requests of one connection append in the order they were read, however their tasks
-/// are scheduled.
-@Suite struct AppendTurnsTests {
+/// Requests of one connection take effect in the order they were read, however their tasks are
+/// scheduled; a produce lets the next one in once appended, but not a request that must see it.
+@Suite struct RequestTurnsTests {
     /// What the tasks did, shared between them.
     private final class Log: Sendable {
         let entries = Mutex<[Int]>([])
@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func turnsAppendInTheOrderTheyWereTakenWhateverOrderTheirTasksRunIn() async {
-        let turns = AppendTurns()
+        let turns = RequestTurns()
         let taken = (0..<200).map { _ in turns.take() }
         let order = Log()
         await withTaskGroup(of: Void.self) { group in
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func aRequestThatNeverAppendsStillPassesItsTurnOn() async {
-        let turns = AppendTurns()
+        let turns = RequestTurns()
         let malformed = turns.take()
         let next = turns.take()
         let appended = Log()
@@ -44,5 +44,36 @@ import Testing
         await malformed.release()
         await later
         #expect(appended.all == [1])
+    }
+
+    @Test func aFetchAfterAPendingProduceWaitsUntilTheProduceIsAnswered() async {
+        let turns = RequestTurns()
+        let produce = turns.take()
+        let nextProduce = turns.take()
+        let fetch = turns.take()
+        let events = Log()
+        await produce.begin()
+        produce.end()  // appended; now waiting for its flush
+        // The next produce may append at once.
+        await nextProduce.begin()
+        events.add(1)
+        nextProduce.end()
+        async let fetched: Void = {
+            await fetch.begin(afterPendingProduces: true)
+            events.add(3)
+            fetch.finish()
+        }()
+        // The fetch gets its turn, then waits for the two produces to be answered.
+        var spins = 0
+        while !turns.isWaitingForPendingProduces && spins < 100_000 {
+            await Task.yield()
+            spins += 1
+        }
+        #expect(turns.isWaitingForPendingProduces)
+        events.add(2)
+        produce.finish()
+        nextProduce.finish()
+        await fetched
+        #expect(events.all == [1, 2, 3])
     }
 }

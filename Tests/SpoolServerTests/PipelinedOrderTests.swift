@@ -1,0 +1,107 @@
+import Foundation
+import SpoolFormat
+import SpoolWire
+import Testing
+
+/// Requests pipelined on one connection take effect in the order they were sent, as in Kafka:
+/// librdkafka commits asynchronously and pipelines, and expects the last commit to win.
+@Suite(.serialized) struct PipelinedOrderTests {
+    /// Sends every frame in one write, then reads one response per frame.
+    private func pipeline(_ frames: [[UInt8]], on client: RawClient) async -> [[UInt8]] {
+        var bytes: [UInt8] = []
+        for frame in frames { bytes += withUnsafeBytes(of: UInt32(frame.count).bigEndian) { Array($0) } + frame }
+        client.send(bytes)
+        return await blocking { (0..<frames.count).compactMap { _ in client.receive() } }
+    }
+
+    /// The committed offset of partition 0 of `topic` in an OffsetFetch v5 response frame.
+    private func committedOffset(_ frame: [UInt8], topic: String) throws -> Int64? {
+        var reader = WireReader(frame, position: 8)  // correlation id, throttle time
+        var found: Int64?
+        _ = try reader.readArray { reader throws(WireError) in
+            let name = try reader.readString()
+            _ = try reader.readArray { reader throws(WireError) in
+                let index = try reader.readInt32()
+                let offset = try reader.readInt64()
+                _ = try reader.readInt32()
+                _ = try reader.readNullableString()
+                _ = try reader.readInt16()
+                if name == topic && index == 0 { found = offset }
+            }
+        }
+        return found
+    }
+
+    private func startWithTopic(_ topic: String) async throws -> (ServerProcess, RawClient, String) {
+        let data = Clients.temporaryDirectory()
+        let server = try await ServerProcess.start(data: data)
+        let client = try RawClient(port: server.port)
+        client.send(frame: RequestFrames.createTopics(topic))
+        _ = await blocking { client.receive() }
+        return (server, client, data)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func fiveHundredPipelinedCommitsLeaveTheLastOneStored() async throws {
+        let (server, client, data) = try await startWithTopic("orders")
+        defer { server.kill(); try? FileManager.default.removeItem(atPath: data) }
+        // Records for the commits to point into (a restart brings commits past the log end back).
+        let records = (0..<2500).map { ProducerRecord(value: [UInt8(truncatingIfNeeded: $0)], timestamp: 1) }
+        client.send(frame: RequestFrames.produce(topic: "orders", partition: 0, batch: RecordBatch(producing: records).encoded()))
+        #expect(await blocking { client.receive() } != nil)
+        for round in 0..<3 {
+            let base = Int64(round * 1000)
+            var frames = (1...500).map {
+                RequestFrames.offsetCommit(group: "g", topic: "orders", offset: base + Int64($0), correlation: Int32($0))
+            }
+            frames.append(RequestFrames.offsetFetch(group: "g", correlation: 501))
+            let answers = await pipeline(frames, on: client)
+            #expect(answers.map(\.correlationId) == Array(1...501), "answered in order")
+            for answer in answers.dropLast() { #expect(answer.int16(at: answer.count - 2) == 0, "commit acknowledged") }
+            let fetched = try committedOffset(try #require(answers.last), topic: "orders")
+            #expect(fetched == base + 500, "round \(round): the fetch pipelined after 500 commits reads the last")
+        }
+        // And after a crash and restart, too: nothing older overwrote it.
+        server.kill()
+        let restarted = try await ServerProcess.start(data: data)
+        defer { restarted.kill() }
+        let again = try RawClient(port: restarted.port)
+        let answer = await pipeline([RequestFrames.offsetFetch(group: "g", correlation: 9)], on: again)
+        let recovered = try committedOffset(try #require(answer.first), topic: "orders")
+        #expect(recovered == 2500)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aFetchPipelinedAfterACommitReadsIt() async throws {
+        let (server, client, data) = try await startWithTopic("ryw")
+        defer { server.kill(); try? FileManager.default.removeItem(atPath: data) }
+        for attempt in 1...100 {
+            let offset = Int64(attempt)
+            let answers = await pipeline([RequestFrames.offsetCommit(group: "ryw", topic: "ryw", offset: offset, correlation: 1),
+                                          RequestFrames.offsetFetch(group: "ryw", correlation: 2)], on: client)
+            #expect(answers.count == 2)
+            #expect(try committedOffset(try #require(answers.last), topic: "ryw") == offset, "attempt \(attempt)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aFetchPipelinedAfterAProduceSeesTheRecord() async throws {
+        let (server, client, data) = try await startWithTopic("seen")
+        defer { server.kill(); try? FileManager.default.removeItem(atPath: data) }
+        for offset in Int64(0)..<20 {
+            let batch = RecordBatch(producing: [ProducerRecord(value: Array("r\(offset)".utf8), timestamp: 1)]).encoded()
+            let answers = await pipeline([RequestFrames.produce(topic: "seen", partition: 0, batch: batch, correlation: 1),
+                                          RequestFrames.fetch(topic: "seen", partition: 0, offset: offset, correlation: 2)], on: client)
+            #expect(answers.map(\.correlationId) == [1, 2])
+            let fetch = try #require(answers.last)
+            // Fetch v11: correlation, throttle, error, session, [topic: name, [partition: index, error, hw, ...]]
+            var reader = WireReader(fetch, position: 14)
+            #expect(try reader.readInt32() == 1)
+            #expect(try reader.readString() == "seen")
+            #expect(try reader.readInt32() == 1)
+            #expect(try reader.readInt32() == 0)
+            #expect(try reader.readInt16() == 0)
+            #expect(try reader.readInt64() == offset + 1, "the high watermark includes the record produced just before")
+        }
+    }
+}
