@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
         .target(name: "SpoolJobs", dependencies: ["SpoolBroker", "SpoolClient", "SpoolFormat"]),
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
+        // Generates Sources/SpoolWire/Generated from Kafka's JSON schemas (docs/protocol.md).
+        .executableTarget(name: "spool-protocol-gen"),
         .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
@@ -47,12 +49,13 @@ let package = Package(
         .executableTarget(name: "spool-fuzz-batch", dependencies: ["SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/batch"),
         .executableTarget(name: "spool-fuzz-router", dependencies: ["SpoolServer", "SpoolBroker", "SpoolFuzzSupport"], path: "Fuzz/router"),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
+        .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire", "SpoolFuzzSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch", "spool-fuzz-router"], exclude: ["Inputs"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat"]),
         .testTarget(
             name: "SpoolServerTests",
-            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "spool"],
+            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "SpoolFuzzSupport", "spool"],
             exclude: []
         ),
         .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolBroker", "SpoolServer", "SpoolFormat"]),

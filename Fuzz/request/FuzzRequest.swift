@@ -15,11 +15,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 func decodeRequest(_ frame: [UInt8]) {
-    guard case let .success((_, request)) = DecodedRequest.decode(frame) else { return }
-    switch request {
+    guard case let .success(request) = DecodedRequest.decode(frame), let body = request.body else { return }
+    // What decodes re-encodes to a frame that decodes to the same request.
+    let again = DecodedRequest.decode(Array(Frames.request(body.message, version: request.version, correlationId: request.header.correlationId,
+                                                           clientId: request.header.clientId).dropFirst(4)))
+    guard case let .success(reread) = again, reread.body == body else { fatalError("\(request.apiKey.name) v\(request.version) does not round-trip") }
+    switch body {
     case let .produce(produce):
-        for topic in produce.topics {
-            for partition in topic.partitions { if let records = partition.records { checkBatches(records) } }
+        for topic in produce.topicData {
+            for partition in topic.partitionData { if let records = partition.records { checkBatches(records.bytes) } }
         }
     case let .joinGroup(join):
         for proto in join.protocols { _ = try? ConsumerProtocol.decodeSubscription(proto.metadata) }

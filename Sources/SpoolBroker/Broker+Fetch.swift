@@ -29,8 +29,10 @@ public struct FetchedPartition: Sendable {
 extension Broker {
     /// Reads every requested partition. When fewer than `minBytes` are available it parks until a
     /// flush makes more visible or `maxWaitMs` passes (a long poll: no polling, no spinning), then
-    /// answers for every requested partition. `maxBytes` bounds the whole answer (at least one
-    /// batch is always returned, so a consumer makes progress).
+    /// answers for every requested partition. `maxBytes` bounds the whole answer and each request's
+    /// `maxBytes` its partition, as in Kafka: only the first partition that returns anything may
+    /// exceed them, by its first batch, so a consumer always makes progress; every later partition
+    /// gets only whole batches that fit in what is left.
     public func fetch(_ requests: [FetchPartitionRequest], maxWaitMs: Int, minBytes: Int, maxBytes: Int) async -> [FetchedPartition] {
         let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
         while true {
@@ -59,7 +61,8 @@ extension Broker {
                 result.highWatermark = partition.log.highWatermark
                 result.logStartOffset = partition.log.logStartOffset
                 if remaining > 0 || total == 0 {
-                    let read = try partition.log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), remaining))
+                    let read = try partition.log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), remaining),
+                                                      minOneBatch: total == 0)
                     result.highWatermark = read.highWatermark
                     result.logStartOffset = read.logStartOffset
                     result.records = read.slice

@@ -13,12 +13,15 @@ public struct PartitionLag: Equatable, Sendable {
 
 extension Broker {
     /// The offset for `timestamp` (Kafka ListOffsets): -2 is the log start, -1 the high
-    /// watermark; otherwise the first record at or after the time, or (-1, -1) if there is none.
+    /// watermark, -3 the record with the largest timestamp; otherwise the first record at or after
+    /// the time, or (-1, -1) if there is none.
     public func listOffset(topic: String, partition index: Int32, timestamp: Int64) throws(BrokerError) -> (offset: Int64, timestamp: Int64) {
         let log = try partition(topic, index).log
         switch timestamp {
         case -2: return (log.logStartOffset, -1)
         case -1: return (log.highWatermark, -1)
+        case -3:
+            do { return try log.maxTimestamp() ?? (-1, -1) } catch { throw BrokerError.from(error) }
         default:
             do {
                 guard let offset = try log.offset(forTimestamp: timestamp) else { return (-1, -1) }

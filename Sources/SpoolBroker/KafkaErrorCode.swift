@@ -42,6 +42,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case groupMaxSizeReached = 81
     case fencedInstanceId = 82
     case invalidRecord = 87
+    case unknownTopicId = 100
 
     public var description: String {
         switch self {
@@ -86,6 +87,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .groupMaxSizeReached: "GROUP_MAX_SIZE_REACHED"
         case .fencedInstanceId: "FENCED_INSTANCE_ID"
         case .invalidRecord: "INVALID_RECORD"
+        case .unknownTopicId: "UNKNOWN_TOPIC_ID"
         }
     }
 }

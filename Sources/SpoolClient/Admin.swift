@@ -42,19 +42,19 @@ public struct GroupInfo: Sendable, Equatable {
 extension SpoolClient {
     /// Creates a topic (replication factor: the cluster's default).
     public func createTopic(_ name: String, partitions: Int32 = 1, configs: [String: String] = [:]) async throws(ClientError) {
-        let body = try await callAny(19, ClientVersions.createTopics, ClientRequest.createTopics([(name, partitions, configs)], timeoutMs: 30_000))
-        let results: [(name: String, errorCode: Int16, message: String?)]
-        do { results = try ClientResponse.topicErrors(body, withMessage: true) } catch { throw .protocolError("CreateTopics: \(error)") }
-        if let failed = results.first(where: { $0.errorCode != 0 }) {
-            throw .kafka(code: failed.errorCode, context: failed.message ?? "creating topic \(name)")
+        let request = CreateTopicsRequest(topics: [.init(name: name, numPartitions: partitions, replicationFactor: -1, configs: configs.sorted { $0.key < $1.key }
+            .map { .init(name: $0.key, value: $0.value) })], timeoutMs: 30_000)
+        let response = try await callAny(request, version: ClientVersions.createTopics)
+        if let failed = response.topics.first(where: { $0.errorCode != 0 }) {
+            throw .kafka(code: failed.errorCode, context: failed.errorMessage ?? "creating topic \(name)")
         }
     }
 
     public func deleteTopic(_ name: String) async throws(ClientError) {
-        let body = try await callAny(20, ClientVersions.deleteTopics, ClientRequest.deleteTopics([name], timeoutMs: 30_000))
-        let results: [(name: String, errorCode: Int16, message: String?)]
-        do { results = try ClientResponse.topicErrors(body, withMessage: false) } catch { throw .protocolError("DeleteTopics: \(error)") }
-        if let failed = results.first(where: { $0.errorCode != 0 }) { throw .kafka(code: failed.errorCode, context: "deleting topic \(name)") }
+        let response = try await callAny(DeleteTopicsRequest(topicNames: [name], timeoutMs: 30_000), version: ClientVersions.deleteTopics)
+        if let failed = response.responses.first(where: { $0.errorCode != 0 }) {
+            throw .kafka(code: failed.errorCode, context: failed.errorMessage ?? "deleting topic \(name)")
+        }
     }
 
     /// Every topic with its partition count (no offsets; see `describeTopic`).
@@ -76,50 +76,50 @@ extension SpoolClient {
     /// Offsets for a timestamp (-2 earliest, -1 latest) by "topic/partition".
     public func listOffsets(_ partitions: [(topic: String, partition: Int32)], timestamp: Int64) async throws(ClientError) -> [String: Int64] {
         guard !partitions.isEmpty else { return [:] }
-        let body = try await callAny(2, ClientVersions.listOffsets, ClientRequest.listOffsets(partitions.map { ($0.topic, $0.partition, timestamp) }))
-        let results: [ClientResponse.ListedOffset]
-        do { results = try ClientResponse.listOffsets(body) } catch { throw .protocolError("ListOffsets: \(error)") }
+        let byTopic = Dictionary(grouping: partitions, by: \.topic).sorted { $0.key < $1.key }
+        let request = ListOffsetsRequest(replicaId: -1, topics: byTopic.map { topic, entries in
+            .init(name: topic, partitions: entries.map { .init(partitionIndex: $0.partition, timestamp: timestamp) })
+        })
+        let response = try await callAny(request, version: ClientVersions.listOffsets)
         var offsets: [String: Int64] = [:]
-        for result in results {
-            guard result.errorCode == 0 else { throw .kafka(code: result.errorCode, context: "offsets of \(result.topic)[\(result.partition)]") }
-            offsets["\(result.topic)/\(result.partition)"] = result.offset
+        for topic in response.topics {
+            for partition in topic.partitions {
+                guard partition.errorCode == 0 else {
+                    throw .kafka(code: partition.errorCode, context: "offsets of \(topic.name)[\(partition.partitionIndex)]")
+                }
+                offsets["\(topic.name)/\(partition.partitionIndex)"] = partition.offset
+            }
         }
         return offsets
     }
 
     public func listGroups() async throws(ClientError) -> [(group: String, protocolType: String)] {
-        let body = try await callAny(16, ClientVersions.listGroups, [])
-        do { return try ClientResponse.listGroups(body).map { ($0.groupId, $0.protocolType) }.sorted { $0.group < $1.group } } catch {
-            throw .protocolError("ListGroups: \(error)")
-        }
+        let response = try await callAny(ListGroupsRequest(), version: ClientVersions.listGroups)
+        guard response.errorCode == 0 else { throw .kafka(code: response.errorCode, context: "listing groups") }
+        return response.groups.map { ($0.groupId, $0.protocolType) }.sorted { $0.group < $1.group }
     }
 
     /// Members, assignment, committed offsets, end offsets and lag of a group.
     public func describeGroup(_ group: String) async throws(ClientError) -> GroupInfo {
         let coordinator = try await coordinator(group)
-        let described: [ClientResponse.DescribedGroup]
-        do { described = try ClientResponse.describeGroups(try await call(coordinator, 15, ClientVersions.describeGroups, ClientRequest.describeGroups([group]))) } catch let error as ClientError {
-            throw error
-        } catch {
-            throw .protocolError("DescribeGroups: \(error)")
-        }
+        let described = try await call(coordinator, DescribeGroupsRequest(groups: [group]), version: ClientVersions.describeGroups).groups
         guard let description = described.first else { throw .protocolError("DescribeGroups left out \(group)") }
         guard description.errorCode == 0 else { throw .kafka(code: description.errorCode, context: "group \(group)") }
         var owners: [String: String] = [:]
         let members = description.members.map { member -> GroupInfo.Member in
-            let assignment = (try? ConsumerProtocol.decodeAssignment(member.assignment))?.partitions ?? []
+            let assignment = (try? ConsumerProtocol.decodeAssignment(member.memberAssignment))?.partitions ?? []
             let names = assignment.flatMap { topic, partitions in partitions.map { "\(topic)/\($0)" } }
             for name in names { owners[name] = member.memberId }
             return GroupInfo.Member(memberId: member.memberId, clientId: member.clientId, host: member.clientHost, partitions: names.sorted())
         }
-        let fetched: (errorCode: Int16, offsets: [ClientResponse.Committed])
-        do { fetched = try ClientResponse.offsetFetch(try await call(coordinator, 9, ClientVersions.offsetFetch, ClientRequest.offsetFetch(group: group, partitions: nil))) } catch let error as ClientError {
-            throw error
-        } catch {
-            throw .protocolError("OffsetFetch: \(error)")
-        }
+        let fetched = try await call(coordinator, OffsetFetchRequest(groupId: group, topics: nil), version: ClientVersions.offsetFetch)
+        guard fetched.errorCode == 0 else { throw .kafka(code: fetched.errorCode, context: "offsets of group \(group)") }
         var committed: [String: Int64] = [:]
-        for entry in fetched.offsets where entry.errorCode == 0 && entry.offset >= 0 { committed["\(entry.topic)/\(entry.partition)"] = entry.offset }
+        for topic in fetched.topics {
+            for entry in topic.partitions where entry.errorCode == 0 && entry.committedOffset >= 0 {
+                committed["\(topic.name)/\(entry.partitionIndex)"] = entry.committedOffset
+            }
+        }
         let keys = Set(committed.keys).union(owners.keys).sorted()
         let parsed = keys.compactMap { key -> (String, Int32)? in
             guard let slash = key.lastIndex(of: "/"), let partition = Int32(key[key.index(after: slash)...]) else { return nil }
@@ -132,6 +132,6 @@ extension SpoolClient {
             return GroupInfo.Partition(topic: topic, partition: partition, owner: owners[key], committed: committed[key], endOffset: end,
                                        lag: committed[key].map { max(0, end - $0) })
         }
-        return GroupInfo(group: group, state: description.state, members: members, partitions: partitions)
+        return GroupInfo(group: group, state: description.groupState, members: members, partitions: partitions)
     }
 }

@@ -52,8 +52,8 @@ final class BrokerConnection: Sendable {
 
     var isBroken: Bool { state.withLock { $0.failure != nil } }
 
-    /// Sends a request and waits for its response body (after the correlation id).
-    func request(_ apiKey: Int16, version: Int16, body: [UInt8]) async throws(ClientError) -> [UInt8] {
+    /// Sends a request and waits for its response frame (header and body, without the size).
+    func request<Request: KafkaRequest>(_ request: Request, version: Int16) async throws(ClientError) -> [UInt8] {
         do {
             return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
                 let correlation: Int32? = state.withLock { state in
@@ -67,7 +67,7 @@ final class BrokerConnection: Sendable {
                     continuation.resume(throwing: state.withLock { $0.failure } ?? .closed)
                     return
                 }
-                if let error = write(frame(apiKey, version, correlation, body)) { fail(error) }
+                if let error = write(Frames.request(request, version: version, correlationId: correlation, clientId: clientId)) { fail(error) }
             }
         } catch let error as ClientError {
             throw error
@@ -77,26 +77,15 @@ final class BrokerConnection: Sendable {
     }
 
     /// Sends a request the broker does not answer (Produce with acks=0).
-    func send(_ apiKey: Int16, version: Int16, body: [UInt8]) throws(ClientError) {
+    func send<Request: KafkaRequest>(_ request: Request, version: Int16) throws(ClientError) {
         let correlation = state.withLock { state -> Int32 in
             defer { state.nextCorrelation = state.nextCorrelation == Int32.max ? 1 : state.nextCorrelation + 1 }
             return state.nextCorrelation
         }
-        if let error = write(frame(apiKey, version, correlation, body)) {
+        if let error = write(Frames.request(request, version: version, correlationId: correlation, clientId: clientId)) {
             fail(error)
             throw error
         }
-    }
-
-    private func frame(_ apiKey: Int16, _ version: Int16, _ correlation: Int32, _ body: [UInt8]) -> [UInt8] {
-        var header = WireWriter(capacity: 64)
-        header.writeInt16(apiKey)
-        header.writeInt16(version)
-        header.writeInt32(correlation)
-        header.writeString(clientId)
-        var size = WireWriter(capacity: header.bytes.count + body.count + 4)
-        size.writeInt32(Int32(header.bytes.count + body.count))
-        return size.bytes + header.bytes + body
     }
 
     private func write(_ bytes: [UInt8]) -> ClientError? {
@@ -132,9 +121,9 @@ final class BrokerConnection: Sendable {
                 }
                 guard buffer.count - start - 4 >= size else { break }
                 let correlation = Int32(bigEndian: buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start + 4, as: Int32.self) })
-                let body = Array(buffer[(start + 8)..<(start + 4 + size)])
+                let frame = Array(buffer[(start + 4)..<(start + 4 + size)])
                 start += 4 + size
-                state.withLock { $0.pending.removeValue(forKey: correlation) }?.resume(returning: body)
+                state.withLock { $0.pending.removeValue(forKey: correlation) }?.resume(returning: frame)
             }
             if start > 0 { buffer.removeFirst(start) }
         }

@@ -27,16 +27,9 @@ extension Consumer {
         for _ in 0..<20 {
             let coordinator = try await groupClient.coordinator(group)
             let subscription = ConsumerProtocol.encode(.init(topics: topics))
-            let join: ClientResponse.Join
-            do {
-                join = try ClientResponse.joinGroup(try await groupClient.call(coordinator, 11, ClientVersions.joinGroup, ClientRequest.joinGroup(
-                    group: group, sessionTimeoutMs: options.sessionTimeoutMs, rebalanceTimeoutMs: options.rebalanceTimeoutMs,
-                    memberId: memberId, protocolType: "consumer", protocols: [(RangeAssignor.name, subscription)])))
-            } catch let error as ClientError {
-                throw error
-            } catch {
-                throw .protocolError("JoinGroup: \(error)")
-            }
+            let join = try await groupClient.call(coordinator, JoinGroupRequest(
+                groupId: group, sessionTimeoutMs: options.sessionTimeoutMs, rebalanceTimeoutMs: options.rebalanceTimeoutMs, memberId: memberId,
+                protocolType: "consumer", protocols: [.init(name: RangeAssignor.name, metadata: subscription)]), version: ClientVersions.joinGroup)
             switch join.errorCode {
             case 0: break
             case 79: memberId = join.memberId; continue  // MEMBER_ID_REQUIRED: join again with the id
@@ -53,17 +46,12 @@ extension Consumer {
                         counts[topic] = (try? await client.partitions(of: topic).count) ?? 0
                     }
                 }
-                assignments = RangeAssignor.assign(members: join.members, partitionCount: { counts[$0] ?? 0 }).map { ($0.key, $0.value) }
+                assignments = RangeAssignor.assign(members: join.members.map { ($0.memberId, $0.metadata) }, partitionCount: { counts[$0] ?? 0 })
+                    .map { ($0.key, $0.value) }
             }
-            let synced: (errorCode: Int16, assignment: [UInt8])
-            do {
-                synced = try ClientResponse.syncGroup(try await groupClient.call(coordinator, 14, ClientVersions.syncGroup, ClientRequest.syncGroup(
-                    group: group, generationId: join.generationId, memberId: memberId, assignments: assignments)))
-            } catch let error as ClientError {
-                throw error
-            } catch {
-                throw .protocolError("SyncGroup: \(error)")
-            }
+            let synced = try await groupClient.call(coordinator, SyncGroupRequest(
+                groupId: group, generationId: join.generationId, memberId: memberId,
+                assignments: assignments.map { .init(memberId: $0.memberId, assignment: $0.assignment) }), version: ClientVersions.syncGroup)
             if synced.errorCode == 27 { continue }
             guard synced.errorCode == 0 else { throw .kafka(code: synced.errorCode, context: "syncing group \(group)") }
             let partitions = (try? ConsumerProtocol.decodeAssignment(synced.assignment))?.partitions ?? []
@@ -99,9 +87,8 @@ extension Consumer {
                 guard let self, !Task.isCancelled else { return }
                 let (memberId, generation) = self.membership
                 guard let coordinator = try? await self.groupClient.coordinator(group),
-                      let body = try? await self.groupClient.call(coordinator, 12, ClientVersions.heartbeat,
-                                                             ClientRequest.heartbeat(group: group, generationId: generation, memberId: memberId)),
-                      let code = try? ClientResponse.errorCode(body) else { continue }
+                      let code = try? await self.groupClient.call(coordinator, HeartbeatRequest(groupId: group, generationId: generation, memberId: memberId),
+                                                                  version: ClientVersions.heartbeat).errorCode else { continue }
                 if code != 0 { self.markRejoin() }
             }
         })

@@ -109,23 +109,30 @@ public final class Consumer: Sendable {
         // One Fetch per leader (Spool is one node; a Kafka cluster spreads leaders over brokers).
         var byLeader: [Int32: [(Position, Int64)]] = [:]
         for request in requests { byLeader[try await client.leaderNode(request.0.topic, request.0.partition), default: []].append(request) }
-        var fetched: (errorCode: Int16, partitions: [ClientResponse.FetchedPartition]) = (0, [])
+        var fetched: [(topic: String, partition: FetchResponse.PartitionData)] = []
         for (node, partitions) in byLeader {
-            do {
+            do throws(ClientError) {
                 let leader = try await client.connection(toNode: node)
-                let body = ClientRequest.fetch(maxWaitMs: byLeader.count == 1 ? options.pollWaitMs : 0, minBytes: 1, maxBytes: options.fetchMaxBytes,
-                                               partitions: partitions.map { ($0.0.topic, $0.0.partition, $0.1, min(options.fetchMaxBytes, 1 << 20)) })
-                fetched.partitions += try ClientResponse.fetch(try await client.call(leader, 1, ClientVersions.fetch, body)).partitions
-            } catch let error as ClientError {
+                let byTopic = Dictionary(grouping: partitions, by: \.0.topic).sorted { $0.key < $1.key }
+                let request = FetchRequest(
+                    replicaId: -1, maxWaitMs: byLeader.count == 1 ? options.pollWaitMs : 0, minBytes: 1, maxBytes: options.fetchMaxBytes,
+                    isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+                    topics: byTopic.map { topic, entries in
+                        .init(topic: topic, partitions: entries.map {
+                            .init(partition: $0.0.partition, fetchOffset: $0.1, partitionMaxBytes: min(options.fetchMaxBytes, 1 << 20))
+                        })
+                    })
+                let response = try await client.call(leader, request, version: ClientVersions.fetch)
+                guard response.errorCode == 0 else { throw ClientError.kafka(code: response.errorCode, context: "fetching") }
+                for topic in response.responses { fetched += topic.partitions.map { (topic.topic, $0) } }
+            } catch {
                 for topic in Set(partitions.map(\.0.topic)) { client.invalidate(topic) }
                 throw error
-            } catch {
-                throw .protocolError("Fetch: \(error)")
             }
         }
         var records: [ConsumedRecord] = []
-        for partition in fetched.partitions {
-            let position = Position(topic: partition.topic, partition: partition.partition)
+        for (topic, partition) in fetched {
+            let position = Position(topic: topic, partition: partition.partitionIndex)
             let from = requests.first { $0.0 == position }?.1 ?? 0
             if partition.errorCode == 1 {
                 // The offset is gone (retention) or ahead of the log: start over from the reset point.
@@ -134,11 +141,11 @@ public final class Consumer: Sendable {
                 continue
             }
             guard partition.errorCode == 0 else {
-                if partition.errorCode == 3 || partition.errorCode == 6 { client.invalidate(partition.topic) }
+                if partition.errorCode == 3 || partition.errorCode == 6 { client.invalidate(topic) }
                 continue
             }
             var next = from
-            partition.records.withUnsafeBytes { raw in
+            (partition.records ?? RecordBytes([])).withUnsafeBytes { raw in
                 var at = 0
                 while at + RecordBatchLayout.headerSize <= raw.count,
                       let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: raw[at...])), size >= RecordBatchLayout.headerSize,
@@ -196,15 +203,12 @@ public final class Consumer: Sendable {
         guard let group, !offsets.isEmpty else { return }
         let (memberId, generation) = membership
         let coordinator = try await groupClient.coordinator(group)
-        let body = ClientRequest.offsetCommit(group: group, generationId: generation, memberId: memberId,
-                                              offsets: offsets.map { ($0.topic, $0.partition, $0.offset, $0.metadata) })
-        let results: [(topic: String, partition: Int32, errorCode: Int16)]
-        do { results = try ClientResponse.offsetCommit(try await groupClient.call(coordinator, 8, ClientVersions.offsetCommit, body)) } catch let error as ClientError {
-            throw error
-        } catch {
-            throw .protocolError("OffsetCommit: \(error)")
-        }
-        if let failed = results.first(where: { $0.errorCode != 0 }) {
+        let byTopic = Dictionary(grouping: offsets, by: \.topic).sorted { $0.key < $1.key }
+        let request = OffsetCommitRequest(groupId: group, generationIdOrMemberEpoch: generation, memberId: memberId, topics: byTopic.map { topic, entries in
+            .init(name: topic, partitions: entries.map { .init(partitionIndex: $0.partition, committedOffset: $0.offset, committedMetadata: $0.metadata) })
+        })
+        let response = try await groupClient.call(coordinator, request, version: ClientVersions.offsetCommit)
+        if let failed = response.topics.flatMap(\.partitions).first(where: { $0.errorCode != 0 }) {
             if [22, 25, 27].contains(failed.errorCode) { state.withLock { $0.needsJoin = true } }
             throw .kafka(code: failed.errorCode, context: "committing offsets of group \(group)")
         }
@@ -214,15 +218,15 @@ public final class Consumer: Sendable {
     public func committed(_ partitions: [(topic: String, partition: Int32)]) async throws(ClientError) -> [ClientResponse.Committed] {
         guard let group, !partitions.isEmpty else { return [] }
         let coordinator = try await groupClient.coordinator(group)
-        do {
-            let fetched = try ClientResponse.offsetFetch(try await groupClient.call(coordinator, 9, ClientVersions.offsetFetch,
-                                                                                 ClientRequest.offsetFetch(group: group, partitions: partitions)))
-            guard fetched.errorCode == 0 else { throw ClientError.kafka(code: fetched.errorCode, context: "fetching offsets of group \(group)") }
-            return fetched.offsets
-        } catch let error as ClientError {
-            throw error
-        } catch {
-            throw .protocolError("OffsetFetch: \(error)")
+        let byTopic = Dictionary(grouping: partitions, by: \.topic).sorted { $0.key < $1.key }
+        let request = OffsetFetchRequest(groupId: group, topics: byTopic.map { topic, entries in .init(name: topic, partitionIndexes: entries.map(\.partition)) })
+        let fetched = try await groupClient.call(coordinator, request, version: ClientVersions.offsetFetch)
+        guard fetched.errorCode == 0 else { throw ClientError.kafka(code: fetched.errorCode, context: "fetching offsets of group \(group)") }
+        return fetched.topics.flatMap { topic in
+            topic.partitions.map {
+                ClientResponse.Committed(topic: topic.name, partition: $0.partitionIndex, offset: $0.committedOffset, metadata: $0.metadata,
+                                         errorCode: $0.errorCode)
+            }
         }
     }
 
@@ -247,7 +251,8 @@ public final class Consumer: Sendable {
             task = nil
         }
         if let group, !memberId.isEmpty, let coordinator = try? await groupClient.coordinator(group) {
-            _ = try? await groupClient.call(coordinator, 13, ClientVersions.leaveGroup, ClientRequest.leaveGroup(group: group, memberId: memberId))
+            _ = try? await groupClient.call(coordinator, LeaveGroupRequest(groupId: group, memberId: memberId, members: [.init(memberId: memberId)]),
+                                            version: ClientVersions.leaveGroup)
         }
         client.close()
         groupClient.close()

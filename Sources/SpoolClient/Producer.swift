@@ -247,19 +247,16 @@ public final class Producer: Sendable {
         while true {
             do throws(ClientError) {
                 let connection = try await client.leader(topic, partition, create: options.createTopics)
-                let body = ClientRequest.produce(acks: options.acks, timeoutMs: options.requestTimeoutMs, topic: topic,
-                                                 batches: [(partition, batch.bytes)])
+                let request = ProduceRequest(acks: options.acks, timeoutMs: options.requestTimeoutMs, topicData: [
+                    .init(name: topic, partitionData: [.init(index: partition, records: RecordBytes(batch.bytes))]),
+                ])
                 if options.acks == 0 {
-                    try connection.send(0, version: ClientVersions.produce, body: body)
+                    try connection.send(request, version: ClientVersions.produce)
                     return .success(-1)
                 }
-                let response: [ClientResponse.ProducedPartition]
-                do { response = try ClientResponse.produce(try await client.call(connection, 0, ClientVersions.produce, body)) } catch let error as ClientError {
-                    throw error
-                } catch {
-                    throw .protocolError("Produce: \(error)")
-                }
-                guard let result = response.first(where: { $0.partition == partition }) else { throw .protocolError("Produce left out \(topic)[\(partition)]") }
+                let response = try await client.call(connection, request, version: ClientVersions.produce)
+                let answered = response.responses.filter { $0.name == topic }.flatMap(\.partitionResponses)
+                guard let result = answered.first(where: { $0.index == partition }) else { throw .protocolError("Produce left out \(topic)[\(partition)]") }
                 guard result.errorCode == 0 else {
                     throw .kafka(code: result.errorCode, context: result.errorMessage ?? "producing to \(topic)[\(partition)]")
                 }
@@ -286,14 +283,13 @@ public final class Producer: Sendable {
 
     private func ensureProducerId() async throws(ClientError) {
         guard state.withLock({ $0.producerId < 0 }) else { return }
-        let body = try await client.callAny(22, ClientVersions.initProducerId, ClientRequest.initProducerId())
-        let result: (errorCode: Int16, producerId: Int64, epoch: Int16)
-        do { result = try ClientResponse.initProducerId(body) } catch { throw .protocolError("InitProducerId: \(error)") }
+        let result = try await client.callAny(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000),
+                                              version: ClientVersions.initProducerId)
         guard result.errorCode == 0 else { throw .kafka(code: result.errorCode, context: "InitProducerId") }
         state.withLock { state in
             if state.producerId < 0 {
                 state.producerId = result.producerId
-                state.epoch = result.epoch
+                state.epoch = result.producerEpoch
             }
         }
     }

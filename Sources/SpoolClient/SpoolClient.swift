@@ -54,21 +54,31 @@ public final class SpoolClient: Sendable {
         return try connection(to: address)
     }
 
-    /// One request on a connection, answered within the request timeout.
-    func call(_ connection: BrokerConnection, _ apiKey: Int16, _ version: Int16, _ body: [UInt8]) async throws(ClientError) -> [UInt8] {
-        try await connection.request(apiKey, version: version, body: body)
+    /// One request on a connection, and its decoded response.
+    func call<Request: KafkaRequest>(_ connection: BrokerConnection, _ request: Request, version: Int16) async throws(ClientError) -> Request.Response {
+        let frame = try await connection.request(request, version: version)
+        do { return try Frames.decodeResponse(frame, to: Request.self, version: version) } catch {
+            throw .protocolError("\(Request.apiKey.name) v\(version) response: \(error)")
+        }
     }
 
     /// A request to any broker (the bootstrap one first).
-    func callAny(_ apiKey: Int16, _ version: Int16, _ body: [UInt8]) async throws(ClientError) -> [UInt8] {
-        try await call(try connection(to: bootstrap), apiKey, version, body)
+    func callAny<Request: KafkaRequest>(_ request: Request, version: Int16) async throws(ClientError) -> Request.Response {
+        try await call(try connection(to: bootstrap), request, version: version)
     }
 
     /// Cluster metadata for `topics` (nil: every topic); remembers the brokers.
     public func metadata(topics: [String]?, allowAutoCreation: Bool = false) async throws(ClientError) -> ClientResponse.Metadata {
-        let body = try await callAny(3, ClientVersions.metadata, ClientRequest.metadata(topics: topics, allowAutoCreation: allowAutoCreation))
-        let metadata: ClientResponse.Metadata
-        do { metadata = try ClientResponse.metadata(body) } catch { throw .protocolError("Metadata: \(error)") }
+        let response = try await callAny(MetadataRequest(topics: topics?.map { MetadataRequest.Topic(name: $0) }, allowAutoTopicCreation: allowAutoCreation),
+                                         version: ClientVersions.metadata)
+        let metadata = ClientResponse.Metadata(
+            brokers: response.brokers.map { ClientResponse.Broker(nodeId: $0.nodeId, host: $0.host, port: $0.port) },
+            controllerId: response.controllerId,
+            topics: response.topics.map { topic in
+                ClientResponse.TopicMetadata(name: topic.name ?? "", errorCode: topic.errorCode, partitions: topic.partitions.map {
+                    ClientResponse.PartitionMetadata(partition: $0.partitionIndex, leader: $0.leaderId, errorCode: $0.errorCode)
+                })
+            })
         brokers.withLock { brokers in
             for broker in metadata.brokers { brokers[broker.nodeId] = "\(broker.host):\(broker.port)" }
         }
@@ -119,11 +129,9 @@ public final class SpoolClient: Sendable {
 
     /// The connection to a group's coordinator.
     func coordinator(_ group: String) async throws(ClientError) -> BrokerConnection {
-        let body = try await callAny(10, ClientVersions.findCoordinator, ClientRequest.findCoordinator(group: group))
-        let found: (errorCode: Int16, broker: ClientResponse.Broker)
-        do { found = try ClientResponse.findCoordinator(body) } catch { throw .protocolError("FindCoordinator: \(error)") }
+        let found = try await callAny(FindCoordinatorRequest(key: group, keyType: 0), version: ClientVersions.findCoordinator)
         guard found.errorCode == 0 else { throw .kafka(code: found.errorCode, context: "coordinator of group \(group)") }
-        brokers.withLock { $0[found.broker.nodeId] = "\(found.broker.host):\(found.broker.port)" }
-        return try connection(to: "\(found.broker.host):\(found.broker.port)")
+        brokers.withLock { $0[found.nodeId] = "\(found.host):\(found.port)" }
+        return try connection(to: "\(found.host):\(found.port)")
     }
 }

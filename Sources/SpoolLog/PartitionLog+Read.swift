@@ -1,12 +1,13 @@
 import SpoolFormat
 
 extension PartitionLog {
-    /// Reads whole batches starting with the one that holds `offset`, up to `maxBytes` (at least
-    /// one batch, however large, so a reader always makes progress), all from one segment and all
-    /// below the high watermark. At the high watermark the slice is empty.
+    /// Reads whole batches starting with the one that holds `offset`, up to `maxBytes`, all from
+    /// one segment and all below the high watermark. With `minOneBatch` the first batch comes
+    /// however large it is, so a reader always makes progress (Kafka's KIP-74); without it a first
+    /// batch larger than `maxBytes` gives an empty slice. At the high watermark the slice is empty.
     ///
     /// Throws `.offsetOutOfRange` below the log start or past the high watermark.
-    public func read(from offset: Int64, maxBytes: Int) throws(LogError) -> LogReadResult {
+    public func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogError) -> LogReadResult {
         try state.withLock { state throws(LogError) -> LogReadResult in
             if state.isClosed { throw .closed }
             let start = state.segments[0].baseOffset
@@ -23,7 +24,7 @@ extension PartitionLog {
                 if let region = segment.region, let position = segment.position(of: offset, limit: limit) {
                     var end = position
                     while let batch = BatchBounds.read(region, at: end, limit: limit) {
-                        if end > position && end + batch.size - position > maxBytes { break }
+                        if (end > position || !minOneBatch) && end + batch.size - position > maxBytes { break }
                         end += batch.size
                     }
                     result.slice = LogSlice(region: region, range: position..<end)
@@ -58,6 +59,32 @@ extension PartitionLog {
         }
         let record = decoded.records.first { decoded.timestamp(of: $0) >= timestamp }
         return record.map { decoded.offset(of: $0) } ?? decoded.baseOffset
+    }
+
+    /// The visible record with the largest timestamp, and that timestamp (Kafka's ListOffsets
+    /// with timestamp -3, KIP-734); nil when no visible record carries one. Of equal timestamps
+    /// the first wins, as in Kafka. A compressed batch answers with its first offset.
+    public func maxTimestamp() throws(LogError) -> (offset: Int64, timestamp: Int64)? {
+        let batch: [UInt8]? = try state.withLock { state throws(LogError) -> [UInt8]? in
+            if state.isClosed { throw .closed }
+            var best: (segment: Segment, timestamp: Int64)?
+            for segment in state.segments where segment.maxTimestamp >= 0 && segment.offsetOfMaxTimestamp < state.visible.offset {
+                if segment.maxTimestamp > best?.timestamp ?? -1 { best = (segment, segment.maxTimestamp) }
+            }
+            guard let segment = best?.segment else { return nil }
+            let limit = visibleLimit(of: segment, visible: state.visible)
+            guard let region = segment.region, let position = segment.position(of: segment.offsetOfMaxTimestamp, limit: limit),
+                  let bounds = BatchBounds.read(region, at: position, limit: limit)
+            else { return nil }
+            return region.withUnsafeBytes(position..<(position + bounds.size)) { Array($0) }
+        }
+        guard let batch, let header = batch.withUnsafeBytes({ try? RecordBatchHeader(parsing: $0) }) else { return nil }
+        guard let decoded = try? RecordBatch(decoding: batch) else { return (header.baseOffset, header.maxTimestamp) }
+        var best: (offset: Int64, timestamp: Int64)?
+        for record in decoded.records where decoded.timestamp(of: record) > best?.timestamp ?? Int64.min {
+            best = (decoded.offset(of: record), decoded.timestamp(of: record))
+        }
+        return best
     }
 
     /// Bytes of `segment` that readers may see.

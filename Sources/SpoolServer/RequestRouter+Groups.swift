@@ -2,83 +2,73 @@ import SpoolBroker
 import SpoolWire
 
 extension RequestRouter {
-    func join(_ request: JoinGroupRequestMessage, version: Int16, client: String, host: String) async -> JoinGroupResponseMessage {
-        let response = await broker.groups.join(JoinGroupRequest(
-            groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId, clientId: client,
-            clientHost: host, sessionTimeoutMs: Int(request.sessionTimeoutMs), rebalanceTimeoutMs: Int(request.rebalanceTimeoutMs),
+    /// JoinGroup: the classic protocol; from v4 a member joining without an id is sent one back
+    /// with MEMBER_ID_REQUIRED first.
+    func joinGroup(_ request: SpoolWire.JoinGroupRequest, _ context: Context) async -> SpoolWire.JoinGroupResponse {
+        let response = await broker.groups.join(SpoolBroker.JoinGroupRequest(
+            groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId, clientId: context.clientId,
+            clientHost: context.clientHost, sessionTimeoutMs: Int(request.sessionTimeoutMs),
+            rebalanceTimeoutMs: Int(context.version >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs),
             protocolType: request.protocolType, protocols: request.protocols.map { GroupProtocol(name: $0.name, metadata: $0.metadata) },
-            requireKnownMemberId: version >= 4))
-        return JoinGroupResponseMessage(
-            errorCode: response.error.rawValue, generationId: response.generationId, protocolName: response.protocolName,
-            leader: response.leaderId, memberId: response.memberId,
-            members: response.members.map { ($0.memberId, $0.groupInstanceId, $0.metadata) })
+            requireKnownMemberId: context.version >= 4))
+        return SpoolWire.JoinGroupResponse(
+            errorCode: response.error.rawValue, generationId: response.generationId, protocolType: response.protocolType,
+            // Before v7 the protocol name is not nullable: a failed join answers "" as Kafka does.
+            protocolName: response.protocolName ?? (context.version >= 7 ? nil : ""), leader: response.leaderId,
+            memberId: response.memberId,
+            members: response.members.map { .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, metadata: $0.metadata) })
     }
 
-    func sync(_ request: SyncGroupRequestMessage) async -> SyncGroupResponseMessage {
+    func syncGroup(_ request: SyncGroupRequest) async -> SpoolWire.SyncGroupResponse {
         let assignments = Dictionary(request.assignments.map { ($0.memberId, $0.assignment) }, uniquingKeysWith: { first, _ in first })
         let response = await broker.groups.sync(groupId: request.groupId, generationId: request.generationId, memberId: request.memberId,
-                                                groupInstanceId: request.groupInstanceId, protocolType: nil, protocolName: nil,
-                                                assignments: assignments)
-        return SyncGroupResponseMessage(errorCode: response.error.rawValue, assignment: response.assignment)
+                                                groupInstanceId: request.groupInstanceId, protocolType: request.protocolType,
+                                                protocolName: request.protocolName, assignments: assignments)
+        return SpoolWire.SyncGroupResponse(errorCode: response.error.rawValue, protocolType: response.protocolType, protocolName: response.protocolName,
+                                 assignment: response.assignment)
     }
 
-    func leave(_ request: LeaveGroupRequestMessage) -> LeaveGroupResponseMessage {
-        let (error, members) = broker.groups.leave(groupId: request.groupId, memberIds: request.memberIds)
-        let memberErrors = request.memberIds.map { ($0, (members[$0] ?? .unknownMemberId).rawValue) }
-        // v0-2 carry one member and a single error code.
-        let single = request.memberIds.count == 1 ? memberErrors[0].1 : error.rawValue
-        return LeaveGroupResponseMessage(errorCode: error == .none ? single : error.rawValue, members: memberErrors)
+    func heartbeat(_ request: HeartbeatRequest) -> HeartbeatResponse {
+        let error = broker.groups.heartbeat(groupId: request.groupId, generationId: request.generationId, memberId: request.memberId,
+                                            groupInstanceId: request.groupInstanceId)
+        return HeartbeatResponse(errorCode: error.rawValue)
     }
 
-    func commit(_ request: OffsetCommitRequestMessage) async -> PartitionErrorsResponse {
-        var known: [TopicPartition: CommittedOffset] = [:]
-        var codes: [TopicPartition: KafkaErrorCode] = [:]
-        for topic in request.topics {
-            let count = broker.partitionCount(topic.name)
-            for partition in topic.partitions {
-                let key = TopicPartition(topic.name, partition.index)
-                guard let count, partition.index >= 0, Int(partition.index) < count else {
-                    codes[key] = .unknownTopicOrPartition
-                    continue
-                }
-                known[key] = CommittedOffset(offset: partition.offset, leaderEpoch: partition.leaderEpoch, metadata: partition.metadata ?? "")
-            }
+    /// LeaveGroup: one member before v3, a batch of members (each with its own error) from v3.
+    func leaveGroup(_ request: LeaveGroupRequest, _ context: Context) -> LeaveGroupResponse {
+        let memberIds = context.version >= 3 ? request.members.map(\.memberId) : [request.memberId]
+        let (error, members) = broker.groups.leave(groupId: request.groupId, memberIds: memberIds)
+        guard context.version >= 3 else {
+            return LeaveGroupResponse(errorCode: (error == .none ? members[request.memberId] ?? .unknownMemberId : error).rawValue)
         }
-        if !known.isEmpty {
-            do {
-                try await broker.commitOffsets(group: request.groupId, generationId: request.generationId, memberId: request.memberId, offsets: known)
-                for key in known.keys { codes[key] = KafkaErrorCode.none }
-            } catch {
-                for key in known.keys { codes[key] = error.code }
-            }
-        }
-        return PartitionErrorsResponse(topics: request.topics.map { topic in
-            (topic.name, topic.partitions.map { ($0.index, (codes[TopicPartition(topic.name, $0.index)] ?? .unknownServerError).rawValue) })
+        return LeaveGroupResponse(errorCode: error.rawValue, members: request.members.map {
+            .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, errorCode: (members[$0.memberId] ?? .unknownMemberId).rawValue)
         })
     }
 
-    func offsetFetch(_ request: OffsetFetchRequestMessage) -> OffsetFetchResponseMessage {
-        let committed = broker.committedOffsets(group: request.groupId)
-        let wanted: [(name: String, partitions: [Int32])] = request.topics ?? Dictionary(grouping: committed.keys, by: \.topic)
-            .sorted { $0.key < $1.key }.map { ($0.key, $0.value.map(\.partition).sorted()) }
-        return OffsetFetchResponseMessage(topics: wanted.map { topic in
-            (topic.name, topic.partitions.map { index in
-                let commit = committed[TopicPartition(topic.name, index)]
-                return .init(index: index, offset: commit?.offset ?? -1, leaderEpoch: commit?.leaderEpoch ?? -1,
-                             metadata: commit?.metadata ?? "", errorCode: 0)
-            })
-        }, errorCode: 0)
+    func describeGroups(_ request: DescribeGroupsRequest, _ context: Context) -> DescribeGroupsResponse {
+        DescribeGroupsResponse(groups: request.groups.map { groupId in
+            let description = broker.groups.describe(groupId: groupId)
+            return .init(
+                errorCode: groupId.isEmpty ? KafkaErrorCode.invalidGroupId.rawValue : 0, groupId: groupId, groupState: description.state.rawValue,
+                protocolType: description.protocolType, protocolData: description.protocolName,
+                members: description.members.map {
+                    .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId, clientHost: $0.clientHost,
+                          memberMetadata: $0.metadata, memberAssignment: $0.assignment)
+                },
+                authorizedOperations: request.includeAuthorizedOperations ? Self.groupOperations : Self.operationsNotRequested)
+        })
     }
 
-    func describeGroups(_ request: DescribeGroupsRequestMessage) -> DescribeGroupsResponseMessage {
-        DescribeGroupsResponseMessage(groups: request.groups.map { groupId in
-            let description = broker.groups.describe(groupId: groupId)
-            return .init(errorCode: groupId.isEmpty ? KafkaErrorCode.invalidGroupId.rawValue : 0, groupId: groupId,
-                         state: description.state.rawValue, protocolType: description.protocolType, protocolData: description.protocolName,
-                         members: description.members.map {
-                             .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId, clientHost: $0.clientHost,
-                                   metadata: $0.metadata, assignment: $0.assignment)
-                         })
+    /// ListGroups, filtered by state (v4+, case-insensitive as in Kafka) and type (v5+: only
+    /// "classic" groups exist here).
+    func listGroups(_ request: ListGroupsRequest) -> ListGroupsResponse {
+        let states = Set(request.statesFilter.map { $0.lowercased() })
+        let types = Set(request.typesFilter.map { $0.lowercased() })
+        return ListGroupsResponse(errorCode: 0, groups: broker.listGroups().compactMap { group in
+            guard states.isEmpty || states.contains(group.state.rawValue.lowercased()) else { return nil }
+            guard types.isEmpty || types.contains("classic") else { return nil }
+            return .init(groupId: group.groupId, protocolType: group.protocolType, groupState: group.state.rawValue, groupType: "classic")
         })
     }
 }

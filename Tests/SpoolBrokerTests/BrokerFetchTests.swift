@@ -55,4 +55,33 @@ import Testing
         #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: 1_764_370_000_001).offset == 1)
         #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: 1_964_370_000_000).offset == -1)
     }
+
+    @Test func onlyTheFirstPartitionWithDataMayExceedMaxBytes() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("big", partitions: 3)
+        for partition in Int32(0)..<3 {
+            _ = try await broker.produce(topic: "big", partition: partition, records: batch("p\(partition)", count: 1, valueBytes: 600_000), acks: .all)
+            _ = try await broker.produce(topic: "big", partition: partition, records: batch("q\(partition)", count: 1, valueBytes: 100), acks: .all)
+        }
+        let requests = (Int32(0)..<3).map { FetchPartitionRequest(TopicPartition("big", $0), fetchOffset: 0, maxBytes: 1 << 20) }
+        let results = await broker.fetch(requests, maxWaitMs: 0, minBytes: 1, maxBytes: 1_000_000)
+        let sizes = results.map { $0.records?.count ?? 0 }
+        #expect(sizes.reduce(0, +) <= 1_000_000, "the answer stays within fetch max bytes: \(sizes)")
+        #expect(sizes[0] > 600_000, "the first partition gets its large batch and the small one after it")
+        #expect(sizes[1] == 0 && sizes[2] == 0, "later partitions get nothing that does not fit: \(sizes)")
+        #expect(results.allSatisfy { $0.error == KafkaErrorCode.none })
+
+        // A budget smaller than the first batch still returns it, so the consumer makes progress.
+        let small = await broker.fetch([FetchPartitionRequest(TopicPartition("big", 1), fetchOffset: 0, maxBytes: 1000)],
+                                       maxWaitMs: 0, minBytes: 1, maxBytes: 1000)
+        #expect((small.first?.records?.count ?? 0) > 600_000)
+        // And once the first partition is empty, the next one may exceed it.
+        let skipFirst = await broker.fetch([FetchPartitionRequest(TopicPartition("big", 0), fetchOffset: 2),
+                                            FetchPartitionRequest(TopicPartition("big", 2), fetchOffset: 0, maxBytes: 1000)],
+                                           maxWaitMs: 0, minBytes: 1, maxBytes: 1000)
+        #expect(skipFirst.map { $0.records?.count ?? 0 }[1] > 600_000)
+    }
 }

@@ -16,9 +16,10 @@ enum RequestFrames {
     static func apiVersions(version: Int16 = 2, correlation: Int32 = 7) -> [UInt8] {
         var writer = header(18, version, correlation: correlation)
         if version >= 3 {
-            writer.writeInt8(0)  // header tagged fields
-            writer.writeInt8(5)  // client software name (compact string "spool")
-            writer.writeBytes([])
+            writer.writeNoTaggedFields()  // header
+            writer.writeString("spool", compact: true)
+            writer.writeString("1.0", compact: true)
+            writer.writeNoTaggedFields()  // body
         }
         return writer.bytes
     }

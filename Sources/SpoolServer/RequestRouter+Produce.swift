@@ -1,0 +1,71 @@
+import SpoolBroker
+import SpoolLog
+import SpoolWire
+
+extension RequestRouter {
+    /// Produce: each partition's records go to the broker (auto-creating the topic when allowed);
+    /// acks=0 gets no response at all. Every partition is appended first, in the connection's
+    /// order of requests (`turn`), and only then does an acks=all request wait for the flushes.
+    func produce(_ request: ProduceRequest, turn: RequestTurn? = nil) async -> ProduceResponse? {
+        typealias Partition = ProduceResponse.PartitionProduceResponse
+        func failed(_ index: Int32, _ code: KafkaErrorCode, _ message: String? = nil) -> Partition {
+            Partition(index: index, errorCode: code.rawValue, baseOffset: -1, logStartOffset: -1, errorMessage: message)
+        }
+        guard let acks = Acks(rawValue: request.acks) else {
+            return ProduceResponse(responses: request.topicData.map { topic in
+                .init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, .invalidRequiredAcks) })
+            })
+        }
+        await turn?.begin()
+        var topics: [ProduceResponse.TopicProduceResponse] = []
+        // (topic index, partition index, what was stored) for an acks=all request to see flushed.
+        var durable: [(Int, Int, ProduceResult)] = []
+        for topic in request.topicData {
+            if request.transactionalId != nil || (try? broker.ensureTopic(topic.name)) == nil {
+                let code: KafkaErrorCode = request.transactionalId != nil ? .invalidRequest : .unknownTopicOrPartition
+                let message = request.transactionalId != nil ? "transactions are not supported" : nil
+                topics.append(.init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, code, message) }))
+                continue
+            }
+            var partitions: [Partition] = []
+            for partition in topic.partitionData {
+                do throws(BrokerError) {
+                    guard let records = partition.records, records.count > 0 else { throw BrokerError.invalidRecord("no records") }
+                    // Appended only: the wait for the flush comes after every append of this request.
+                    let result = try await broker.produce(topic: topic.name, partition: partition.index, records: records.bytes,
+                                                          acks: acks == .all ? .leader : acks)
+                    if acks == .all { durable.append((topics.count, partitions.count, result)) }
+                    partitions.append(Partition(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
+                } catch {
+                    broker.metrics.produceErrors.add(1, ordering: .relaxed)
+                    partitions.append(failed(partition.index, error.code, error.description))
+                }
+            }
+            topics.append(.init(name: topic.name, partitionResponses: partitions))
+        }
+        turn?.end()
+        for (topicIndex, partitionIndex, result) in durable {
+            let name = topics[topicIndex].name
+            let index = topics[topicIndex].partitionResponses[partitionIndex].index
+            do throws(BrokerError) {
+                try await broker.waitUntilDurable(result, topic: name, partition: index)
+            } catch {
+                broker.metrics.produceErrors.add(1, ordering: .relaxed)
+                topics[topicIndex].partitionResponses[partitionIndex] = failed(index, error.code, error.description)
+            }
+        }
+        return acks == .none ? nil : ProduceResponse(responses: topics)
+    }
+
+    /// Produce v0-2 (message formats 0 and 1) is advertised only so librdkafka keeps compression
+    /// on; it is answered, per partition, with UNSUPPORTED_VERSION.
+    func legacyProduce(_ request: ProduceRequest, _ context: Context) -> [UInt8]? {
+        guard request.acks != 0 else { return nil }
+        let response = ProduceResponse(responses: request.topicData.map { topic in
+            .init(name: topic.name, partitionResponses: topic.partitionData.map {
+                .init(index: $0.index, errorCode: KafkaErrorCode.unsupportedVersion.rawValue, baseOffset: -1, logStartOffset: -1)
+            })
+        })
+        return frame(response, to: ProduceRequest.self, context)
+    }
+}
