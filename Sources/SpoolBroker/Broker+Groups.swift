@@ -4,6 +4,8 @@ import SpoolFormat
 public struct GroupReport: Sendable, Equatable {
     public struct Member: Sendable, Equatable {
         public var memberId: String
+        /// Set for a static member (`group.instance.id`).
+        public var groupInstanceId: String?
         public var clientId: String
         public var clientHost: String
         public var partitions: [TopicPartition]
@@ -29,12 +31,14 @@ public struct GroupReport: Sendable, Equatable {
 }
 
 extension Broker {
-    /// Stores offsets for a group member after the coordinator accepts the commit (member known,
-    /// generation current, no rebalance completing; or a standalone commit while the group has
-    /// no members), durably, before returning.
-    public func commitOffsets(group: String, generationId: Int32, memberId: String,
+    /// Stores offsets for a group member after the coordinator accepts the commit (member known
+    /// and, for a static member, still holding `groupInstanceId`; generation current; no
+    /// rebalance completing; or a standalone commit while the group has no members), durably,
+    /// before returning. A refusal throws `.group` with the coordinator's error code.
+    public func commitOffsets(group: String, generationId: Int32, memberId: String, groupInstanceId: String? = nil,
                               offsets: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
-        let verdict = groups.validateOffsetCommit(groupId: group, generationId: generationId, memberId: memberId)
+        let verdict = groups.validateOffsetCommit(groupId: group, generationId: generationId, memberId: memberId,
+                                                  groupInstanceId: groupInstanceId)
         guard verdict == .none else { throw .group(verdict) }
         try await storeOffsets(group: group, offsets)
     }
@@ -56,7 +60,7 @@ extension Broker {
             let assigned = (try? ConsumerProtocol.decodeAssignment(member.assignment))?.partitions
                 .flatMap { topic, partitions in partitions.map { TopicPartition(topic, $0) } } ?? []
             for topicPartition in assigned { owners[topicPartition] = member.memberId }
-            return GroupReport.Member(memberId: member.memberId, clientId: member.clientId, clientHost: member.clientHost,
+            return GroupReport.Member(memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId, clientHost: member.clientHost,
                                       partitions: assigned.sorted())
         }
         let partitions = lag(group: group, partitions: Array(owners.keys)).map { lag in

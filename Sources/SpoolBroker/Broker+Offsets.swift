@@ -37,7 +37,7 @@ extension Broker {
     /// against the group coordinator are the caller's (see `commitOffsets(group:generation:member:)`).
     public func storeOffsets(group: String, _ commits: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
         try ensureOpen()
-        guard !group.isEmpty else { throw .group(.invalidGroupId) }
+        guard !group.isEmpty, group.utf8.count <= OffsetStore.groupIdBytesMax else { throw .group(.invalidGroupId) }
         for (topicPartition, commit) in commits {
             _ = try partition(topicPartition.topic, topicPartition.partition)
             guard commit.metadata.utf8.count <= OffsetStore.metadataBytesMax else { throw .group(.offsetMetadataTooLarge) }

@@ -41,6 +41,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case memberIdRequired = 79
     case groupMaxSizeReached = 81
     case fencedInstanceId = 82
+    case groupSubscribedToTopic = 86
     case invalidRecord = 87
     case unknownTopicId = 100
 
@@ -86,6 +87,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .groupMaxSizeReached: "GROUP_MAX_SIZE_REACHED"
         case .fencedInstanceId: "FENCED_INSTANCE_ID"
+        case .groupSubscribedToTopic: "GROUP_SUBSCRIBED_TO_TOPIC"
         case .invalidRecord: "INVALID_RECORD"
         case .unknownTopicId: "UNKNOWN_TOPIC_ID"
         }

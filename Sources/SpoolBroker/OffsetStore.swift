@@ -53,6 +53,8 @@ final class OffsetStore: Sendable {
 
     static let directoryName = "__consumer_offsets-0"
     static let metadataBytesMax = 4096
+    /// Longest group id, in UTF-8 bytes: the record key stores it with a 16-bit length.
+    static let groupIdBytesMax = Int(UInt16.max)
     static let compactionBytes = 64 << 20
 
     let log: PartitionLog
@@ -115,6 +117,8 @@ final class OffsetStore: Sendable {
     }
 
     func groups() -> Set<String> { entries.withLock { Set($0.keys.map(\.group)) } }
+
+    func keys(group: String) -> [Key] { entries.withLock { $0.keys.filter { $0.group == group } } }
 
     func keys(topic: String) -> [Key] { entries.withLock { $0.keys.filter { $0.topicPartition.topic == topic } } }
 

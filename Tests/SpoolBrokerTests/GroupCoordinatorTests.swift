@@ -1,5 +1,5 @@
 import Foundation
-import SpoolBroker
+@testable import SpoolBroker
 import SpoolFormat
 import Testing
 
@@ -473,6 +473,20 @@ import Testing
         let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId,
                                                    groupInstanceId: nil, protocolType: nil, protocolName: nil, assignments: [:]) }
+        // Both heartbeat (from a dispatch thread) until the follower's SyncGroup is parked: on a busy
+        // machine the task above can take seconds to start, and a member that is neither parked
+        // nor heartbeating is rightly expired after its session, which is not what this test is about.
+        let parkedInTime = await onDispatchThread { () -> Bool in
+            for _ in 0..<200 {
+                if coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) { return true }
+                for member in [follower, leader] {
+                    _ = coordinator.heartbeat(groupId: "g", generationId: member.generationId, memberId: member.memberId, groupInstanceId: nil)
+                }
+                usleep(25_000)
+            }
+            return false
+        }
+        try #require(parkedInTime, "the follower's SyncGroup parks")
         // The leader takes 6 s (two sessions) to assign, heartbeating meanwhile. The heartbeats run
         // on a dispatch thread, as the coordinator's timer does, so a test elsewhere that blocks the
         // concurrency pool's two threads (a broker's close fsyncs) cannot starve them.
@@ -485,7 +499,9 @@ import Testing
         #expect(answers.allSatisfy { $0 == .none }, "\(Set(answers))")
         _ = try await GroupTest.sync(coordinator, leader, assignments: GroupTest.roundRobin(leader.members, partitions: 2))
         #expect(try await GroupTest.answer { await parked.value }.error == .none)
-        try await Task.sleep(for: .milliseconds(40))
+        // A deadline check now would expel the follower had its session not restarted with the
+        // answer (its last sign of life was the join, 6 s ago). Run one rather than sleep for one.
+        coordinator.tick()
         let error = coordinator.heartbeat(groupId: "g", generationId: follower.generationId, memberId: follower.memberId, groupInstanceId: nil)
         #expect(error == .none)
     }

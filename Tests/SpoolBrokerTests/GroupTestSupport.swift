@@ -28,11 +28,11 @@ enum GroupTest {
 
     static func request(_ memberId: String = "", group: String = "g", client: String = "test", session: Int = 10_000,
                         rebalance: Int = 5_000, protocols: [GroupProtocol]? = nil, type: String = "consumer",
-                        requireKnownMemberId: Bool = true) -> JoinGroupRequest {
-        JoinGroupRequest(groupId: group, memberId: memberId, clientId: client, clientHost: "127.0.0.1", sessionTimeoutMs: session,
-                         rebalanceTimeoutMs: rebalance, protocolType: type,
+                        requireKnownMemberId: Bool = true, instance: String? = nil, skipAssignment: Bool = false) -> JoinGroupRequest {
+        JoinGroupRequest(groupId: group, memberId: memberId, groupInstanceId: instance, clientId: client, clientHost: "127.0.0.1",
+                         sessionTimeoutMs: session, rebalanceTimeoutMs: rebalance, protocolType: type,
                          protocols: protocols ?? [GroupProtocol(name: "range", metadata: subscription())],
-                         requireKnownMemberId: requireKnownMemberId)
+                         requireKnownMemberId: requireKnownMemberId, supportsSkippingAssignment: skipAssignment)
     }
 
     /// `operation`'s result, or nil when it takes longer than `ms`. An operation still parked

@@ -1,8 +1,10 @@
 import Foundation
+import SpoolFormat
 
 /// One member of a classic group. Lives inside the coordinator's lock.
 final class GroupMember {
-    let memberId: String
+    /// Changes only when a static member rejoins and is given a new id (`ClassicGroup.replaceStaticMember`).
+    var memberId: String
     var groupInstanceId: String?
     var clientId: String
     var clientHost: String
@@ -44,6 +46,9 @@ final class GroupMember {
 final class ClassicGroup {
     typealias Effect = @Sendable () -> Void
 
+    /// The protocol type of Kafka consumers, whose member metadata is a `ConsumerProtocol` subscription.
+    static let consumerProtocolType = "consumer"
+
     let groupId: String
     var state: GroupState = .empty
     var generation: Int32 = 0
@@ -57,6 +62,10 @@ final class ClassicGroup {
     var rebalanceDeadlineNs: UInt64?
     /// The join phase of a group that was empty does not complete before this (the initial delay).
     var joinNotBeforeNs: UInt64 = 0
+    /// Topics the members of a consumer group subscribe to, as of the last completed join phase;
+    /// nil when unknown (not a consumer group, or a subscription that does not parse). Kafka
+    /// computes it at the same point (`GroupMetadata.initNextGeneration`), for OffsetDelete.
+    var subscribedTopics: Set<String>?
 
     init(groupId: String) { self.groupId = groupId }
 
@@ -115,12 +124,20 @@ final class ClassicGroup {
         return completeJoin(now: now)
     }
 
-    /// Ends the join phase: members that did not rejoin are dropped, the generation moves on, a
-    /// protocol and a leader are chosen and every parked JoinGroup is answered.
+    /// Ends the join phase: dynamic members that did not rejoin are dropped (static ones keep
+    /// their place until their session expires, as in Kafka), the generation moves on, a protocol
+    /// and a leader that rejoined are chosen and every parked JoinGroup is answered. When members
+    /// remain but none rejoined (static members all away), the phase stays open for another
+    /// rebalance timeout instead (Kafka's `maybeElectNewJoinedLeader` failing).
     func completeJoin(now: UInt64) -> [Effect] {
         var effects: [Effect] = []
-        for member in members where member.pendingJoin == nil {
+        for member in members where member.pendingJoin == nil && member.groupInstanceId == nil {
             effects += remove(member.memberId, error: .unknownMemberId)
+        }
+        if !members.isEmpty, !members.contains(where: { $0.pendingJoin != nil }) {
+            let timeoutMs = members.map(\.rebalanceTimeoutMs).max() ?? 0
+            rebalanceDeadlineNs = now + UInt64(timeoutMs) * 1_000_000
+            return effects
         }
         generation += 1
         rebalanceDeadlineNs = nil
@@ -128,10 +145,12 @@ final class ClassicGroup {
             state = .empty
             protocolName = nil
             leaderId = nil
+            subscribedTopics = protocolType == Self.consumerProtocolType ? [] : nil
             return effects
         }
         protocolName = chooseProtocol()
-        if leaderId.flatMap(member) == nil { leaderId = members[0].memberId }
+        if leaderId.flatMap(member)?.pendingJoin == nil { leaderId = members.first { $0.pendingJoin != nil }?.memberId }
+        subscribedTopics = computeSubscribedTopics()
         state = .completingRebalance
         let everyone = members.map { JoinedMember(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, metadata: $0.metadata(for: protocolName)) }
         for member in members {
@@ -145,6 +164,19 @@ final class ClassicGroup {
         return effects
     }
 
+    /// The union of the members' subscribed topics for the chosen protocol, or nil when the group
+    /// is not a consumer group or a subscription does not parse (then every topic counts as
+    /// subscribed, which is Kafka's safe answer).
+    private func computeSubscribedTopics() -> Set<String>? {
+        guard protocolType == Self.consumerProtocolType, protocolName != nil else { return nil }
+        var topics: Set<String> = []
+        for member in members {
+            guard let subscription = try? ConsumerProtocol.decodeSubscription(member.metadata(for: protocolName)) else { return nil }
+            topics.formUnion(subscription.topics)
+        }
+        return topics
+    }
+
     func currentJoinResponse(for member: GroupMember, everyone: [JoinedMember]? = nil) -> JoinGroupResponse {
         let isLeader = member.memberId == leaderId
         let list = isLeader ? (everyone ?? members.map {
@@ -156,7 +188,7 @@ final class ClassicGroup {
 
     /// Each member votes for its first protocol that every member supports; most votes wins, ties
     /// going to the earlier candidate in the first member's order (as Kafka and kfake do).
-    private func chooseProtocol() -> String? {
+    func chooseProtocol() -> String? {
         let candidates = members[0].protocols.map(\.name).filter { name in
             members.allSatisfy { member in member.protocols.contains { $0.name == name } }
         }

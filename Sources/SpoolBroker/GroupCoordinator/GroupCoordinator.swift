@@ -33,7 +33,8 @@ public final class GroupCoordinator: Sendable {
     }
 
     public let limits: Limits
-    private let groups = Mutex<[String: ClassicGroup]>([:])
+    /// Every group by id. Extensions in other files (`GroupCoordinator+Admin.swift`) use it too.
+    let groups = Mutex<[String: ClassicGroup]>([:])
     private let isShutDown = Atomic(false)
     private let timer: RepeatingTimer
 
@@ -43,12 +44,15 @@ public final class GroupCoordinator: Sendable {
         timer.start { [weak self] in self?.tick() }
     }
 
-    private static func now() -> UInt64 { monotonicNanoseconds() }
+    static func now() -> UInt64 { monotonicNanoseconds() }
 
-    private func run(_ effects: [ClassicGroup.Effect]) { for effect in effects { effect() } }
+    func run(_ effects: [ClassicGroup.Effect]) { for effect in effects { effect() } }
 
     // MARK: - JoinGroup
 
+    /// JoinGroup: parks until the join phase completes, or answers at once (an error,
+    /// MEMBER_ID_REQUIRED, a follower rejoining a stable group, or a static member taking its
+    /// place back in a stable group; see `StaticMembership.swift`).
     public func join(_ request: JoinGroupRequest) async -> JoinGroupResponse {
         if let error = validate(request) { return .failure(error, memberId: request.memberId) }
         var request = request
@@ -82,21 +86,32 @@ public final class GroupCoordinator: Sendable {
             return (.failure(.coordinatorNotAvailable), [])
         }
         groups[request.groupId] = group
-        if !group.members.isEmpty, group.protocolType != request.protocolType || !group.supports(request.protocols, replacing: request.memberId) {
+        // A static member rejoining with an unknown member id stands in for its current holder.
+        let holder = request.memberId.isEmpty ? request.groupInstanceId.flatMap(group.staticMember) : nil
+        if !group.members.isEmpty, group.protocolType != request.protocolType
+            || !group.supports(request.protocols, replacing: holder?.memberId ?? request.memberId) {
             return (.failure(.inconsistentGroupProtocol, memberId: request.memberId), [])
+        }
+        if let holder {
+            return group.rejoinStaticMember(holder, newMemberId: newMemberId(request), request: request, continuation: continuation, now: now)
         }
         var memberId = request.memberId
         if memberId.isEmpty {
             guard group.members.count + group.pendingMemberDeadlines.count < limits.maxMembersPerGroup else {
                 return (.failure(.groupMaxSizeReached), [])
             }
-            memberId = "\(request.clientId.isEmpty ? "member" : request.clientId)-\(UUID().uuidString.lowercased())"
-            if request.requireKnownMemberId {
+            memberId = newMemberId(request)
+            // Static members join at once (Kafka asks only dynamic members to come back with an id).
+            if request.requireKnownMemberId && request.groupInstanceId == nil {
                 group.pendingMemberDeadlines[memberId] = now + UInt64(request.sessionTimeoutMs) * 1_000_000
                 return (.failure(.memberIdRequired, memberId: memberId), [])
             }
-        } else if group.pendingMemberDeadlines.removeValue(forKey: memberId) == nil, group.member(memberId) == nil {
-            return (.failure(.unknownMemberId, memberId: memberId), [])
+        } else if request.groupInstanceId == nil, group.pendingMemberDeadlines.removeValue(forKey: memberId) != nil {
+            // An id handed out with MEMBER_ID_REQUIRED comes back: the member is new. (Such ids are
+            // only given to dynamic members; one coming back with an instance id is checked below
+            // like any other, so two members can never hold one instance id.)
+        } else if let error = group.validateCurrentMember(memberId, groupInstanceId: request.groupInstanceId) {
+            return (.failure(error, memberId: memberId), [])
         }
         if group.members.isEmpty { group.protocolType = request.protocolType }
 
@@ -134,6 +149,12 @@ public final class GroupCoordinator: Sendable {
         }
     }
 
+    /// Kafka's member ids: the instance id (or else the client id) and a UUID.
+    private func newMemberId(_ request: JoinGroupRequest) -> String {
+        let prefix = request.groupInstanceId ?? (request.clientId.isEmpty ? "member" : request.clientId)
+        return "\(prefix)-\(UUID().uuidString.lowercased())"
+    }
+
     /// A new group, or nil at `maxGroups`. Kafka deletes empty groups (once their offsets expire);
     /// committed offsets live in the broker here, so at the limit an empty group with no
     /// outstanding member ids makes room instead of every new group being refused for good.
@@ -147,6 +168,10 @@ public final class GroupCoordinator: Sendable {
 
     // MARK: - SyncGroup
 
+    /// SyncGroup: the leader hands in the assignment and every member gets its own. A follower
+    /// waits for the leader's; in a stable group a member gets its stored assignment at once.
+    /// Errors as for `heartbeat`, plus INCONSISTENT_GROUP_PROTOCOL when the protocol type or name
+    /// differs from the group's.
     public func sync(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String?, protocolType: String?,
                      protocolName: String?, assignments: [String: [UInt8]]) async -> SyncGroupResponse {
         if isShutDown.load(ordering: .acquiring) { return .failure(.coordinatorNotAvailable) }
@@ -155,7 +180,9 @@ public final class GroupCoordinator: Sendable {
             let (immediate, effects) = groups.withLock { groups -> (SyncGroupResponse?, [ClassicGroup.Effect]) in
                 // Under the lock for the same reason as in handleJoin.
                 if isShutDown.load(ordering: .acquiring) { return (.failure(.coordinatorNotAvailable), []) }
-                guard let group = groups[groupId], let member = group.member(memberId) else { return (.failure(.unknownMemberId), []) }
+                guard let group = groups[groupId] else { return (.failure(.unknownMemberId), []) }
+                if let error = group.validateCurrentMember(memberId, groupInstanceId: groupInstanceId) { return (.failure(error), []) }
+                guard let member = group.member(memberId) else { return (.failure(.unknownMemberId), []) }
                 guard generationId == group.generation else { return (.failure(.illegalGeneration), []) }
                 if let protocolType, protocolType != group.protocolType { return (.failure(.inconsistentGroupProtocol), []) }
                 if let protocolName, protocolName != group.protocolName { return (.failure(.inconsistentGroupProtocol), []) }
@@ -181,52 +208,96 @@ public final class GroupCoordinator: Sendable {
 
     // MARK: - Heartbeat, LeaveGroup, offset commits
 
+    /// Heartbeat: keeps a member's session alive. UNKNOWN_MEMBER_ID for an unknown group or
+    /// member, FENCED_INSTANCE_ID when `groupInstanceId` is now held by another member id,
+    /// ILLEGAL_GENERATION for another generation, REBALANCE_IN_PROGRESS while members must rejoin.
     public func heartbeat(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String?) -> KafkaErrorCode {
         if isShutDown.load(ordering: .acquiring) { return .coordinatorNotAvailable }
         return groups.withLock { groups in
-            guard let group = groups[groupId], let member = group.member(memberId) else { return .unknownMemberId }
+            guard let group = groups[groupId] else { return .unknownMemberId }
+            if let error = group.validateCurrentMember(memberId, groupInstanceId: groupInstanceId) { return error }
+            guard let member = group.member(memberId) else { return .unknownMemberId }
             guard generationId == group.generation else { return .illegalGeneration }
             member.lastSeenNs = Self.now()
             return group.state == .preparingRebalance ? .rebalanceInProgress : .none
         }
     }
 
-    /// Removes members (LeaveGroup v3+ takes several); the rest rebalance at once. A member id
-    /// the request lists twice is answered as its first mention was (a client may send anything:
-    /// duplicates once trapped in building the answer, and took the broker down).
-    public func leave(groupId: String, memberIds: [String]) -> (error: KafkaErrorCode, members: [String: KafkaErrorCode]) {
-        if isShutDown.load(ordering: .acquiring) { return (.coordinatorNotAvailable, [:]) }
-        let (result, effects) = groups.withLock { groups -> ((KafkaErrorCode, [String: KafkaErrorCode]), [ClassicGroup.Effect]) in
-            guard let group = groups[groupId] else {
-                return ((.none, Dictionary(memberIds.map { ($0, KafkaErrorCode.unknownMemberId) }, uniquingKeysWith: { first, _ in first })), [])
+    /// Removes members (LeaveGroup v3+ takes several) and answers for each, in request order, as
+    /// Kafka's `handleLeaveGroup` does: an empty member id with an instance id removes the static
+    /// member holding it (UNKNOWN_MEMBER_ID when none does); an id handed out with
+    /// MEMBER_ID_REQUIRED is forgotten; otherwise the member must be current
+    /// (`validateCurrentMember`: FENCED_INSTANCE_ID when the instance id is now held by another
+    /// member id, UNKNOWN_MEMBER_ID for an unknown member or instance). When a member was removed
+    /// the rest rebalance at once. A member named twice is removed once; its second mention
+    /// finds it gone. The top-level error is COORDINATOR_NOT_AVAILABLE after shutdown, else NONE.
+    public func leave(groupId: String, members leaving: [LeavingMember]) -> (error: KafkaErrorCode, members: [LeftMember]) {
+        if isShutDown.load(ordering: .acquiring) { return (.coordinatorNotAvailable, []) }
+        let (results, effects) = groups.withLock { groups -> ([LeftMember], [ClassicGroup.Effect]) in
+            func answer(_ member: LeavingMember, _ error: KafkaErrorCode) -> LeftMember {
+                LeftMember(memberId: member.memberId, groupInstanceId: member.groupInstanceId, error: error)
             }
-            var errors: [String: KafkaErrorCode] = [:]
+            guard let group = groups[groupId] else { return (leaving.map { answer($0, .unknownMemberId) }, []) }
+            var results: [LeftMember] = []
             var effects: [ClassicGroup.Effect] = []
-            for memberId in memberIds where errors[memberId] == nil {
-                if group.member(memberId) != nil {
-                    effects += group.remove(memberId, error: .unknownMemberId)
-                    errors[memberId] = KafkaErrorCode.none
+            var removedMember = false
+            var forgotPending = false
+            for identity in leaving {
+                if identity.memberId.isEmpty {
+                    guard let holder = identity.groupInstanceId.flatMap(group.staticMember) else {
+                        results.append(answer(identity, .unknownMemberId))
+                        continue
+                    }
+                    effects += group.remove(holder.memberId, error: .unknownMemberId)
+                    removedMember = true
+                    results.append(answer(identity, .none))
+                } else if group.pendingMemberDeadlines.removeValue(forKey: identity.memberId) != nil {
+                    forgotPending = true
+                    results.append(answer(identity, .none))
+                } else if let error = group.validateCurrentMember(identity.memberId, groupInstanceId: identity.groupInstanceId) {
+                    results.append(answer(identity, error))
                 } else {
-                    errors[memberId] = group.pendingMemberDeadlines.removeValue(forKey: memberId) != nil ? KafkaErrorCode.none : .unknownMemberId
+                    effects += group.remove(identity.memberId, error: .unknownMemberId)
+                    removedMember = true
+                    results.append(answer(identity, .none))
                 }
             }
-            if errors.values.contains(.none) { effects += group.membershipChanged(now: Self.now()) }
-            return ((.none, errors), effects)
+            // An id that never joined leaves the generation as it was; it may only have been the
+            // last thing a join phase waited for.
+            if removedMember {
+                effects += group.membershipChanged(now: Self.now())
+            } else if forgotPending {
+                effects += group.completeJoinIfReady(now: Self.now())
+            }
+            return (results, effects)
         }
         run(effects)
-        return result
+        return (.none, results)
+    }
+
+    /// LeaveGroup by member ids alone (v0-v2 name one; v3+ without instance ids). A member id
+    /// listed twice is answered as its first mention was (a client may send anything: duplicates
+    /// once trapped in building the answer, and took the broker down).
+    public func leave(groupId: String, memberIds: [String]) -> (error: KafkaErrorCode, members: [String: KafkaErrorCode]) {
+        let (error, results) = leave(groupId: groupId, members: memberIds.map { LeavingMember(memberId: $0) })
+        return (error, Dictionary(results.map { ($0.memberId, $0.error) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// Whether an OffsetCommit with this generation and member may be stored, with the answers of
-    /// Kafka's `ClassicGroup.validateOffsetCommit`: a standalone commit (generation -1) is accepted
-    /// only while the group has no members (UNKNOWN_MEMBER_ID otherwise); a member's commit needs a
-    /// known member and the current generation, and is refused while a rebalance completes.
-    public func validateOffsetCommit(groupId: String, generationId: Int32, memberId: String) -> KafkaErrorCode {
+    /// Kafka's `validateOffsetCommit`: a standalone commit (generation -1, no member id, no
+    /// instance id) is accepted only while the group has no members (UNKNOWN_MEMBER_ID
+    /// otherwise); a member's commit needs a current member (FENCED_INSTANCE_ID when
+    /// `groupInstanceId` is now held by another member id, UNKNOWN_MEMBER_ID for an unknown
+    /// member or instance) and the current generation, and is refused while a rebalance completes.
+    public func validateOffsetCommit(groupId: String, generationId: Int32, memberId: String,
+                                     groupInstanceId: String? = nil) -> KafkaErrorCode {
         if groupId.isEmpty { return .invalidGroupId }
         return groups.withLock { groups in
             // OffsetCommit before v9 answers ILLEGAL_GENERATION for a group that does not exist.
             guard let group = groups[groupId] else { return generationId < 0 ? .none : .illegalGeneration }
             if generationId < 0 && group.members.isEmpty { return .none }
+            guard generationId >= 0 || !memberId.isEmpty || groupInstanceId != nil else { return .unknownMemberId }
+            if let error = group.validateCurrentMember(memberId, groupInstanceId: groupInstanceId) { return error }
             guard let member = group.member(memberId) else { return .unknownMemberId }
             guard generationId == group.generation else { return .illegalGeneration }
             if group.state == .completingRebalance { return .rebalanceInProgress }
@@ -260,6 +331,16 @@ public final class GroupCoordinator: Sendable {
         }
     }
 
+    /// Whether `memberId` has a JoinGroup parked, waiting for the join phase to complete.
+    func isAwaitingJoin(groupId: String, memberId: String) -> Bool {
+        groups.withLock { $0[groupId]?.member(memberId)?.pendingJoin != nil }
+    }
+
+    /// Whether `memberId` has a SyncGroup parked, waiting for the leader's assignment.
+    func isAwaitingSync(groupId: String, memberId: String) -> Bool {
+        groups.withLock { $0[groupId]?.member(memberId)?.pendingSync != nil }
+    }
+
     /// Members' current assignments (member id → assignment bytes).
     public func assignments(groupId: String) -> [String: [UInt8]] {
         groups.withLock { groups in
@@ -290,7 +371,9 @@ public final class GroupCoordinator: Sendable {
         run(effects)
     }
 
-    private func tick() {
+    /// Checks every group's deadlines; the timer calls it every `Limits.tickMs`, and tests may
+    /// call it to be sure a check has run.
+    func tick() {
         let now = Self.now()
         let effects = groups.withLock { groups in groups.values.flatMap { $0.tick(now: now) } }
         run(effects)

@@ -26,11 +26,15 @@ public struct JoinGroupRequest: Sendable {
     /// In the member's order of preference.
     public var protocols: [GroupProtocol]
     /// JoinGroup v4+: a new member first gets MEMBER_ID_REQUIRED with its id, then joins with it.
+    /// Static members (with a `groupInstanceId`) are never asked to, as in Kafka.
     public var requireKnownMemberId: Bool
+    /// JoinGroup v9+: a static leader rejoining a stable group is told it leads, with
+    /// `JoinGroupResponse.skipAssignment` set, instead of being handed the previous leader's id.
+    public var supportsSkippingAssignment: Bool
 
     public init(groupId: String, memberId: String, groupInstanceId: String? = nil, clientId: String, clientHost: String = "",
                 sessionTimeoutMs: Int, rebalanceTimeoutMs: Int, protocolType: String, protocols: [GroupProtocol],
-                requireKnownMemberId: Bool = false) {
+                requireKnownMemberId: Bool = false, supportsSkippingAssignment: Bool = false) {
         self.groupId = groupId
         self.memberId = memberId
         self.groupInstanceId = groupInstanceId
@@ -41,6 +45,7 @@ public struct JoinGroupRequest: Sendable {
         self.protocolType = protocolType
         self.protocols = protocols
         self.requireKnownMemberId = requireKnownMemberId
+        self.supportsSkippingAssignment = supportsSkippingAssignment
     }
 }
 
@@ -63,6 +68,9 @@ public struct JoinGroupResponse: Sendable, Equatable {
     public var memberId: String
     /// Every member with its metadata, in the leader's response only.
     public var members: [JoinedMember]
+    /// JoinGroup v9+: the member leads but must not assign (a static leader rejoined a stable
+    /// group, whose assignment stands).
+    public var skipAssignment = false
 
     static func failure(_ error: KafkaErrorCode, memberId: String = "") -> JoinGroupResponse {
         JoinGroupResponse(error: error, generationId: -1, protocolType: nil, protocolName: nil, leaderId: "", memberId: memberId, members: [])
@@ -113,4 +121,29 @@ public struct GroupDescription: Sendable, Equatable {
     public var generationId: Int32
     public var leaderId: String
     public var members: [MemberDescription]
+}
+
+/// A member named in a LeaveGroup request. v3+ names several, each by member id, by instance id
+/// (an administrator removing a static member leaves the member id empty), or both.
+public struct LeavingMember: Sendable, Hashable {
+    public var memberId: String
+    public var groupInstanceId: String?
+
+    public init(memberId: String, groupInstanceId: String? = nil) {
+        self.memberId = memberId
+        self.groupInstanceId = groupInstanceId
+    }
+}
+
+/// How one member named in a LeaveGroup request fared, in the order the request named them.
+public struct LeftMember: Sendable, Equatable {
+    public var memberId: String
+    public var groupInstanceId: String?
+    public var error: KafkaErrorCode
+
+    public init(memberId: String, groupInstanceId: String?, error: KafkaErrorCode) {
+        self.memberId = memberId
+        self.groupInstanceId = groupInstanceId
+        self.error = error
+    }
 }
