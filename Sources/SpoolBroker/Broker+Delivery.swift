@@ -70,7 +70,7 @@ extension Broker {
                 let partition = try partition(target.topic, target.partition)
                 let batch = RecordBatch(producing: ordered.map(\.record)).encoded()
                 let appended = try batch.withBytes { raw throws(BrokerError) in try partition.append(raw) }
-                if partition.log.config.fsync == .always {
+                if partition.log.fsync == .always {
                     do { try partition.log.waitUntilDurableBlocking(appended.lastOffset) } catch { throw BrokerError.from(error) }
                 }
                 delivered += ordered.map(\.pending.offset)

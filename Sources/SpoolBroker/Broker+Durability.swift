@@ -10,7 +10,7 @@ extension Broker {
     }
 
     func waitUntilDurable(_ result: ProduceResult, on partition: Partition) async throws(BrokerError) {
-        guard partition.log.config.fsync == .always else { return }
+        guard partition.log.fsync == .always else { return }
         do {
             if result.lastOffset >= 0 { try await partition.log.waitUntilDurable(result.lastOffset) }
             if let held = result.delayLogOffset { try await delays.log.waitUntilDurable(held) }

@@ -62,7 +62,7 @@ extension Broker {
     /// The synchronous part of a produce: checks and appends every batch.
     private func append(topic: String, partition index: Int32, records: UnsafeRawBufferPointer) throws(BrokerError) -> (Partition, ProduceResult) {
         let partition = try partition(topic, index)
-        let batches = try splitBatches(records, maxBatchBytes: partition.log.config.batchBytesLimit)
+        let batches = try splitBatches(records, maxBatchBytes: partition.log.batchBytesLimit)
         var first: Partition.Appended?
         var last: Partition.Appended?
         var allDuplicates = true

@@ -18,37 +18,119 @@ public struct TopicDescription: Equatable, Sendable {
     public var configs: [String: String]
 }
 
+/// A manual replica assignment for one partition of a new topic (CreateTopics' `assignments`).
+public struct PartitionAssignment: Equatable, Sendable {
+    public var partition: Int32
+    /// Node ids of the replicas; on Spool, exactly the broker's own node id.
+    public var replicas: [Int32]
+
+    public init(partition: Int32, replicas: [Int32]) {
+        self.partition = partition
+        self.replicas = replicas
+    }
+}
+
 extension Broker {
-    /// Creates a topic with `partitions` partitions and the given Kafka topic configs
-    /// (`retention.ms`, `segment.bytes`, `max.message.bytes`, …). Throws `.invalidTopic`,
-    /// `.topicAlreadyExists`, `.invalidPartitions` or `.invalidConfig`; nothing is created then.
+    /// Creates a topic with `partitions` partitions (nil: `BrokerConfig.defaultPartitions`) and the
+    /// given Kafka topic configs, any of `TopicConfigCatalogue` (validated as Kafka validates them,
+    /// and refused where Spool cannot honour the value). Nothing is created when it throws.
+    ///
+    /// - Parameters:
+    ///   - replicationFactor: nil (or -1) for the default; Spool is a single node, so anything but
+    ///     1 is `.invalidReplicationFactor`.
+    ///   - assignments: a manual replica assignment instead of `partitions` and
+    ///     `replicationFactor`: partitions 0…n-1, each with exactly `[nodeId]`. The partition count
+    ///     is the number of entries. Otherwise `.invalidReplicaAssignment`.
+    ///   - nodeId: this broker's node id, as the server advertises it.
+    ///   - validateOnly: check everything, create nothing (the description then shows empty
+    ///     partitions).
+    /// - Throws: `.invalidTopic`, `.topicAlreadyExists`, `.invalidPartitions`, `.invalidConfig`,
+    ///   `.invalidReplicationFactor`, `.invalidReplicaAssignment`, `.invalidRequest` (both a count
+    ///   and an assignment; too many topics), `.storage`.
     @discardableResult
-    public func createTopic(_ name: String, partitions: Int? = nil, configs: [String: String] = [:]) throws(BrokerError) -> TopicDescription {
+    public func createTopic(_ name: String, partitions: Int? = nil, configs: [String: String] = [:], replicationFactor: Int? = nil,
+                            assignments: [PartitionAssignment]? = nil, nodeId: Int32 = 0,
+                            validateOnly: Bool = false) throws(BrokerError) -> TopicDescription {
         try ensureOpen()
         try TopicName.validate(name)
-        let config = TopicConfig(partitions: partitions ?? self.config.defaultPartitions, overrides: configs)
+        let count = try Self.partitionCount(partitions: partitions, replicationFactor: replicationFactor, assignments: assignments,
+                                            nodeId: nodeId, defaultPartitions: self.config.defaultPartitions)
+        let config = try TopicConfig(partitions: count, overrides: configs).validated()
         let logConfig = try config.logConfig(defaults: self.config.log)
         return try topicChanges.withLock { _ throws(BrokerError) -> TopicDescription in
-            let (exists, count) = topics.withLock { ($0[name] != nil, $0.count) }
+            let (exists, topicCount) = topics.withLock { ($0[name] != nil, $0.count) }
             if exists { throw .topicAlreadyExists(name) }
-            guard count < self.config.topicsMax else { throw .invalidRequest("the broker holds its maximum of \(self.config.topicsMax) topics") }
+            guard topicCount < self.config.topicsMax else { throw .invalidRequest("the broker holds its maximum of \(self.config.topicsMax) topics") }
             let metadata = TopicMetadata(name: name, id: UUID().uuidString, config: config, createdMs: clock())
+            if validateOnly { return describe(Topic(metadata: metadata, partitions: []), partitionCount: count) }
             var opened: [Partition] = []
             do {
                 for index in 0..<config.partitions {
-                    opened.append(try Partition.open(
-                        directory: TopicStore.partitionDirectory(self.config.dataDirectory, topic: name, partition: index),
-                        topic: name, index: Int32(index), config: logConfig,
-                        snapshotIntervalBytes: self.config.producerStateSnapshotBytes, fileSystem: fileSystem, clock: clock))
+                    opened.append(try openPartition(topic: name, index: index, config: logConfig))
                 }
                 try topicStore.save(metadata)
             } catch {
                 for partition in opened { try? partition.log.close() }
                 try? topicStore.delete(metadata)
-                throw error as? BrokerError ?? .storage(error as? LogError ?? .failed(String(describing: error)))
+                throw .storageFailure(error, path: topicStore.path(name))
             }
             topics.withLock { $0[name] = Topic(metadata: metadata, partitions: opened) }
             return describe(Topic(metadata: metadata, partitions: opened))
+        }
+    }
+
+    /// Opens (creating it) one partition of a topic.
+    func openPartition(topic: String, index: Int, config logConfig: LogConfig) throws -> Partition {
+        try Partition.open(
+            directory: TopicStore.partitionDirectory(config.dataDirectory, topic: topic, partition: index),
+            topic: topic, index: Int32(index), config: logConfig,
+            snapshotIntervalBytes: config.producerStateSnapshotBytes, fileSystem: fileSystem, clock: clock)
+    }
+
+    /// The partition count a CreateTopics request asks for, checked as Kafka checks it, for a
+    /// single node whose id is `nodeId`.
+    static func partitionCount(partitions: Int?, replicationFactor: Int?, assignments: [PartitionAssignment]?, nodeId: Int32,
+                               defaultPartitions: Int) throws(BrokerError) -> Int {
+        let factor = replicationFactor == -1 ? nil : replicationFactor
+        let count = partitions == -1 ? nil : partitions
+        guard let assignments else {
+            if let factor {
+                guard factor > 0 else { throw .invalidReplicationFactor("Replication factor must be larger than 0, or -1 to use the default value.") }
+                guard factor == 1 else {
+                    throw .invalidReplicationFactor("Unable to replicate the partition \(factor) time(s): The target replication factor of \(factor) cannot be reached because only 1 broker(s) are registered.")
+                }
+            }
+            if let count, count <= 0 { throw .invalidPartitions("Number of partitions was set to an invalid non-positive value.") }
+            let resolved = count ?? defaultPartitions
+            guard resolved <= TopicConfig.partitionsMax else {
+                throw .invalidPartitions("Number of partitions must be between 1 and \(TopicConfig.partitionsMax), not \(resolved).")
+            }
+            return resolved
+        }
+        guard count == nil, factor == nil else {
+            throw .invalidRequest("Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
+        }
+        guard !assignments.isEmpty else { throw .invalidReplicaAssignment("The manual partition assignment is empty.") }
+        guard assignments.count <= TopicConfig.partitionsMax else {
+            throw .invalidPartitions("Number of partitions must be between 1 and \(TopicConfig.partitionsMax), not \(assignments.count).")
+        }
+        guard assignments.map(\.partition).sorted() == (0..<Int32(assignments.count)).map({ $0 }) else {
+            throw .invalidReplicaAssignment("Partitions should be a consecutive 0-based integer sequence")
+        }
+        for assignment in assignments { try checkReplicas(assignment.replicas, nodeId: nodeId) }
+        return assignments.count
+    }
+
+    /// One partition's replicas in a manual assignment: exactly this node, once.
+    static func checkReplicas(_ replicas: [Int32], nodeId: Int32) throws(BrokerError) {
+        guard let first = replicas.first else {
+            throw .invalidReplicaAssignment("The manual partition assignment includes an empty replica list.")
+        }
+        if let other = replicas.first(where: { $0 != nodeId }) {
+            throw .invalidReplicaAssignment("The manual partition assignment includes broker \(other), but no such broker is registered (Spool is the single node \(nodeId)).")
+        }
+        guard replicas.count == 1 else {
+            throw .invalidReplicaAssignment("The manual partition assignment includes the broker \(first) more than once.")
         }
     }
 
@@ -81,7 +163,7 @@ extension Broker {
 
     /// Every topic, by name.
     public func listTopics() -> [TopicDescription] {
-        topics.withLock { Array($0.values) }.sorted { $0.metadata.name < $1.metadata.name }.map(describe)
+        topics.withLock { Array($0.values) }.sorted { $0.metadata.name < $1.metadata.name }.map { describe($0) }
     }
 
     public func describeTopic(_ name: String) throws(BrokerError) -> TopicDescription {
@@ -94,15 +176,18 @@ extension Broker {
         topics.withLock { $0[topic]?.partitions.count }
     }
 
-    func describe(_ topic: Topic) -> TopicDescription {
-        TopicDescription(
-            name: topic.metadata.name, id: topic.metadata.id,
-            partitions: topic.partitions.map { partition in
-                TopicDescription.PartitionInfo(
-                    partition: partition.index, logStartOffset: partition.log.logStartOffset,
-                    highWatermark: partition.log.highWatermark, logEndOffset: partition.log.logEndOffset,
-                    sizeInBytes: partition.log.sizeInBytes)
-            },
-            configs: topic.metadata.config.overrides)
+    /// The description of an open topic; `partitionCount` adds empty partitions past the open
+    /// ones (a topic validated but not created).
+    func describe(_ topic: Topic, partitionCount: Int = 0) -> TopicDescription {
+        var partitions = topic.partitions.map { partition in
+            TopicDescription.PartitionInfo(
+                partition: partition.index, logStartOffset: partition.log.logStartOffset,
+                highWatermark: partition.log.highWatermark, logEndOffset: partition.log.logEndOffset,
+                sizeInBytes: partition.log.sizeInBytes)
+        }
+        for index in partitions.count..<max(partitionCount, partitions.count) {
+            partitions.append(TopicDescription.PartitionInfo(partition: Int32(index), logStartOffset: 0, highWatermark: 0, logEndOffset: 0, sizeInBytes: 0))
+        }
+        return TopicDescription(name: topic.metadata.name, id: topic.metadata.id, partitions: partitions, configs: topic.metadata.config.overrides)
     }
 }

@@ -1,5 +1,6 @@
 import SpoolFormat
 import SpoolLog
+import SpoolSystem
 
 /// What the broker refuses, and why. Each maps to the Kafka error code a client would get for it.
 public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -15,6 +16,12 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidProducerEpoch(producerId: Int64, current: Int16, received: Int16)
     case offsetOutOfRange(requested: Int64, logStart: Int64, highWatermark: Int64)
     case invalidRequest(String)
+    /// CreateTopics asked for more than one replica per partition.
+    case invalidReplicationFactor(String)
+    /// A manual replica assignment names another node, repeats one, or is inconsistent.
+    case invalidReplicaAssignment(String)
+    /// The request is valid but Spool's rules refuse it.
+    case policyViolation(String)
     case group(KafkaErrorCode)
     /// The disk is full or failed; nothing was stored.
     case storage(LogError)
@@ -35,6 +42,9 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidProducerEpoch: .invalidProducerEpoch
         case .offsetOutOfRange: .offsetOutOfRange
         case .invalidRequest: .invalidRequest
+        case .invalidReplicationFactor: .invalidReplicationFactor
+        case .invalidReplicaAssignment: .invalidReplicaAssignment
+        case .policyViolation: .policyViolation
         case let .group(code): code
         case .storage: .kafkaStorageError
         case .closed: .notLeaderOrFollower
@@ -58,10 +68,33 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
             "producer \(id): epoch \(received) is older than the current epoch \(current) (fenced)"
         case let .offsetOutOfRange(requested, start, hw): "offset \(requested) is out of range [\(start), \(hw)]"
         case let .invalidRequest(reason): "invalid request: \(reason)"
+        case let .invalidReplicationFactor(reason): "invalid replication factor: \(reason)"
+        case let .invalidReplicaAssignment(reason): "invalid replica assignment: \(reason)"
+        case let .policyViolation(reason): "policy violation: \(reason)"
         case let .group(code): "group coordinator: \(code)"
         case let .storage(error): "storage: \(error)"
         case .closed: "the broker is closed"
         }
+    }
+
+    /// The text an admin response carries beside the error code: the reason alone for the errors
+    /// that have one (as Kafka's messages read), the full description otherwise.
+    public var message: String {
+        switch self {
+        case let .invalidPartitions(reason), let .invalidConfig(reason), let .invalidRequest(reason),
+             let .invalidReplicationFactor(reason), let .invalidReplicaAssignment(reason), let .policyViolation(reason):
+            reason
+        default:
+            description
+        }
+    }
+
+    /// A failed write of the broker's own files (topic metadata): a full disk as `.diskFull`.
+    static func storageFailure(_ error: any Error, path: String) -> BrokerError {
+        if let error = error as? BrokerError { return error }
+        if let error = error as? LogError { return .storage(error) }
+        if let error = error as? SystemError { return .storage(error.isNoSpace ? .diskFull(path: error.path ?? path) : .io(error)) }
+        return .storage(.failed(String(describing: error)))
     }
 
     /// A log error seen by the broker, as a client should see it.

@@ -29,8 +29,10 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case topicAlreadyExists = 36
     case invalidPartitions = 37
     case invalidReplicationFactor = 38
+    case invalidReplicaAssignment = 39
     case invalidConfig = 40
     case invalidRequest = 42
+    case policyViolation = 44
     case outOfOrderSequenceNumber = 45
     case duplicateSequenceNumber = 46
     case invalidProducerEpoch = 47
@@ -75,8 +77,10 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .topicAlreadyExists: "TOPIC_ALREADY_EXISTS"
         case .invalidPartitions: "INVALID_PARTITIONS"
         case .invalidReplicationFactor: "INVALID_REPLICATION_FACTOR"
+        case .invalidReplicaAssignment: "INVALID_REPLICA_ASSIGNMENT"
         case .invalidConfig: "INVALID_CONFIG"
         case .invalidRequest: "INVALID_REQUEST"
+        case .policyViolation: "POLICY_VIOLATION"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
         case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"
         case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"

@@ -97,8 +97,8 @@ final class Partition: Sendable {
     /// `router`), then the log (which checks size, structure and CRC). Nothing is stored when it
     /// throws.
     func append(_ batch: UnsafeRawBufferPointer, router: HeaderRouter? = nil) throws(BrokerError) -> Appended {
-        guard batch.count <= log.config.batchBytesLimit else {
-            throw .messageTooLarge(bytes: batch.count, limit: log.config.batchBytesLimit)
+        guard batch.count <= log.batchBytesLimit else {
+            throw .messageTooLarge(bytes: batch.count, limit: log.batchBytesLimit)
         }
         let header: RecordBatchHeader
         do throws(FormatError) {

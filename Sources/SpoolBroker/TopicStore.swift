@@ -74,6 +74,12 @@ struct TopicStore {
         }
     }
 
+    /// Removes one partition's directory (a partition opened for a topic's growth whose metadata
+    /// could not be saved).
+    func removePartition(topic: String, index: Int) {
+        removeTree(Self.partitionDirectory(dataDirectory, topic: topic, partition: index))
+    }
+
     /// Removes a partition directory and the files in it (partition directories hold no subdirectories).
     private func removeTree(_ path: String) {
         guard let names = try? fileSystem.contents(ofDirectory: path) else { return }

@@ -6,6 +6,9 @@ import SpoolSystem
 enum LogRecovery {
     struct Result {
         var segments: [Segment]
+        /// The first segment's base, or the start `deleteRecords` recorded if that is further
+        /// (never past the end: a start recorded beyond what survived means nothing is left).
+        var logStartOffset: Int64
         var report: RecoveryReport
     }
 
@@ -26,7 +29,7 @@ enum LogRecovery {
             report.logStartOffset = base
             report.logEndOffset = base
             try writeCheckpoint(segment, directory: directory, fileSystem: fileSystem)
-            return Result(segments: [segment], report: report)
+            return Result(segments: [segment], logStartOffset: base, report: report)
         }
 
         // Segments before `trustedBelow` were trimmed and synced before the checkpoint was written.
@@ -100,10 +103,12 @@ enum LogRecovery {
         }
         guard let active = segments.last else { preconditionFailure("recovery kept no segment") }
         try fileSystem.syncDirectory(directory)
-        report.logStartOffset = segments[0].baseOffset
+        let recordedStart = LogStartCheckpoint.read(directory: directory, fileSystem: fileSystem)?.offset ?? 0
+        let start = min(max(segments[0].baseOffset, recordedStart), active.nextOffset)
+        report.logStartOffset = start
         report.logEndOffset = active.nextOffset
         try writeCheckpoint(active, directory: directory, fileSystem: fileSystem)
-        return Result(segments: segments, report: report)
+        return Result(segments: segments, logStartOffset: start, report: report)
     }
 
     /// Deletes every segment in `remaining` (they follow a cut) and records the bytes they held.

@@ -10,9 +10,8 @@ extension PartitionLog {
     /// once space is freed), `.closed`, `.failed` (after a failed flush).
     @discardableResult
     public func append(_ batch: UnsafeRawBufferPointer) throws(LogError) -> AppendResult {
-        guard batch.count <= config.batchBytesLimit else {
-            throw .batchTooLarge(bytes: batch.count, limit: config.batchBytesLimit)
-        }
+        let limit = batchBytesLimit
+        guard batch.count <= limit else { throw .batchTooLarge(bytes: batch.count, limit: limit) }
         let header: RecordBatchHeader
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
         let now = clock()
@@ -29,11 +28,11 @@ extension PartitionLog {
             let offset = state.end.offset
             do { try active.append(batch, offset: offset, header: header, now: now) } catch { throw LogError.from(error, path: active.logPath) }
             state.end = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
-            let woken = config.fsync != .always ? state.publishVisible(state.end) : []
+            let woken = fsync != .always ? state.publishVisible(state.end) : []
             var stored = header
             stored.baseOffset = offset
             let result = AppendResult(baseOffset: offset, lastOffset: stored.lastOffset, header: stored)
-            let wantsFlush = config.fsync == .always || rolled
+            let wantsFlush = fsync == .always || rolled
             guard wantsFlush, !state.flushScheduled else { return (result, false, woken) }
             state.flushScheduled = true
             return (result, true, woken)
@@ -80,7 +79,7 @@ extension PartitionLog {
         let next: Segment
         do {
             try old.finishAppends()
-            next = try Segment.create(directory: directory, baseOffset: old.nextOffset, config: config, fileSystem: fileSystem, now: now)
+            next = try Segment.create(directory: directory, baseOffset: old.nextOffset, config: state.config, fileSystem: fileSystem, now: now)
         } catch {
             throw LogError.from(error, path: SegmentFiles.logPath(directory, old.nextOffset))
         }

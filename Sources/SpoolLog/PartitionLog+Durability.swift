@@ -20,7 +20,7 @@ extension PartitionLog {
             if offset < state.durable.offset { return (.success(()), false) }
             if state.isClosed { return (.failure(.closed), false) }
             if offset >= state.end.offset {
-                return (.failure(.offsetOutOfRange(requested: offset, logStart: state.segments[0].baseOffset, highWatermark: state.end.offset)), false)
+                return (.failure(.offsetOutOfRange(requested: offset, logStart: state.logStartOffset, highWatermark: state.end.offset)), false)
             }
             state.waiters.append(DurabilityWaiter(offset: offset, resume: callback))
             guard !state.flushScheduled else { return (nil, false) }
@@ -73,12 +73,12 @@ extension PartitionLog {
             state.pendingSeal.removeFirst(plan.sealing.count)
             state.durable = plan.target
             state.releaseFlushedPages(sealed: plan.sealing, durable: plan.target)
-            let woken = config.fsync == .always ? state.publishVisible(plan.target) : []
+            let woken = fsync == .always ? state.publishVisible(plan.target) : []
             let ready = state.takeWaiters(below: plan.target.offset)
-            let more = state.durable != state.end && (config.fsync == .always || !state.waiters.isEmpty)
+            let more = state.durable != state.end && (fsync == .always || !state.waiters.isEmpty)
             let again = (more || !state.pendingSeal.isEmpty) && !state.flushScheduled
             if again { state.flushScheduled = true }
-            let checkpoint = !plan.sealing.isEmpty || now - state.lastCheckpointMs >= Int64(config.recoveryCheckpointIntervalMs)
+            let checkpoint = !plan.sealing.isEmpty || now - state.lastCheckpointMs >= Int64(state.config.recoveryCheckpointIntervalMs)
             if checkpoint { state.lastCheckpointMs = now }
             return (ready, woken, again, checkpoint)
         }

@@ -10,7 +10,7 @@ extension PartitionLog {
     public func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogError) -> LogReadResult {
         try state.withLock { state throws(LogError) -> LogReadResult in
             if state.isClosed { throw .closed }
-            let start = state.segments[0].baseOffset
+            let start = state.logStartOffset
             let visible = state.visible
             guard offset >= start, offset <= visible.offset else {
                 throw .offsetOutOfRange(requested: offset, logStart: start, highWatermark: visible.offset)
@@ -37,11 +37,15 @@ extension PartitionLog {
         }
     }
 
-    /// The offset of the first record whose timestamp is ≥ `timestamp`, among visible records; nil
-    /// when there is none (Kafka's ListOffsets then answers with the high watermark).
+    /// The offset of the first record whose timestamp is ≥ `timestamp`, among visible records at
+    /// or after the log start; nil when there is none (Kafka's ListOffsets then answers with the
+    /// high watermark). When the record found lies below a log start that `deleteRecords` moved
+    /// into its batch, the answer is the log start.
     public func offset(forTimestamp timestamp: Int64) throws(LogError) -> Int64? {
+        var start: Int64 = 0
         let batch: [UInt8]? = try state.withLock { state throws(LogError) -> [UInt8]? in
             if state.isClosed { throw .closed }
+            start = state.logStartOffset
             for segment in state.segments where segment.maxTimestamp >= timestamp {
                 let limit = visibleLimit(of: segment, visible: state.visible)
                 guard let region = segment.region, let position = segment.position(ofTimestamp: timestamp, limit: limit),
@@ -55,10 +59,10 @@ extension PartitionLog {
         // The batch's max timestamp reaches `timestamp`; find the record that does. Compressed
         // batches are not decoded: their first offset is the answer, as precise as Spool can be.
         guard let decoded = try? RecordBatch(decoding: batch) else {
-            return batch.withUnsafeBytes { try? RecordBatchHeader(parsing: $0) }?.baseOffset
+            return batch.withUnsafeBytes { try? RecordBatchHeader(parsing: $0) }.map { max($0.baseOffset, start) }
         }
-        let record = decoded.records.first { decoded.timestamp(of: $0) >= timestamp }
-        return record.map { decoded.offset(of: $0) } ?? decoded.baseOffset
+        let record = decoded.records.first { decoded.timestamp(of: $0) >= timestamp && decoded.offset(of: $0) >= start }
+        return max(record.map { decoded.offset(of: $0) } ?? decoded.baseOffset, start)
     }
 
     /// The visible record with the largest timestamp, and that timestamp (Kafka's ListOffsets

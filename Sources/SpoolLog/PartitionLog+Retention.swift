@@ -6,45 +6,49 @@ extension PartitionLog {
         public var logStartOffset: Int64
     }
 
-    /// Deletes whole segments from the front while the log is over `retention.bytes`, or while
-    /// their newest record is older than `retention.ms`. Only segments that readers can see in
-    /// full are deleted, and never the active one; when the active segment itself has expired it
-    /// is rolled, so the next pass can delete it. The log start offset moves to the first
-    /// remaining segment; reads below it get `.offsetOutOfRange`.
+    /// Deletes whole segments from the front while the log is over `retention.bytes`, while their
+    /// newest record is older than `retention.ms`, or while they lie wholly below a log start
+    /// offset that `deleteRecords(before:)` moved. Only segments that readers can see in full are
+    /// deleted, and never the active one; when the active segment itself has expired it is rolled,
+    /// so the next pass can delete it. The log start offset moves to the first remaining segment
+    /// (or stays where `deleteRecords` put it, if that is further); reads below it get
+    /// `.offsetOutOfRange`.
     @discardableResult
     public func enforceRetention() throws(LogError) -> RetentionOutcome {
         let now = clock()
         let (deleted, start, scheduleFlush) = try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool) in
             if state.isClosed { throw .closed }
+            let config = state.config
             var total = state.segments.reduce(0) { $0 + Int64($1.size) }
             var count = 0
             for segment in state.segments.dropLast() {
                 guard segment.nextOffset <= state.visible.offset else { break }
                 let overSize = config.retentionBytes.map { total - Int64(segment.size) >= $0 } ?? false
-                guard overSize || isExpired(segment, now: now) else { break }
+                let belowStart = segment.nextOffset <= state.logStartOffset
+                guard overSize || belowStart || Self.isExpired(segment, now: now, retentionMs: config.retentionMs) else { break }
                 total -= Int64(segment.size)
                 count += 1
             }
-            let deleted = Array(state.segments.prefix(count))
-            state.segments.removeFirst(count)
+            let deleted = state.removeLeadingSegments(count)
             var scheduleFlush = false
             let active = state.active
-            if state.segments.count == 1, !active.isEmpty, active.nextOffset <= state.visible.offset, isExpired(active, now: now) {
+            if state.segments.count == 1, !active.isEmpty, active.nextOffset <= state.visible.offset,
+               Self.isExpired(active, now: now, retentionMs: config.retentionMs) {
                 _ = try roll(&state, now: now)
                 if !state.flushScheduled {
                     state.flushScheduled = true
                     scheduleFlush = true
                 }
             }
-            return (deleted, state.segments[0].baseOffset, scheduleFlush)
+            return (deleted, state.logStartOffset, scheduleFlush)
         }
         for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
         if scheduleFlush { flushQueue.async { self.flush() } }
         return RetentionOutcome(deletedSegments: deleted.map(\.baseOffset), logStartOffset: start)
     }
 
-    private func isExpired(_ segment: Segment, now: Int64) -> Bool {
-        guard let retentionMs = config.retentionMs else { return false }
+    private static func isExpired(_ segment: Segment, now: Int64, retentionMs: Int64?) -> Bool {
+        guard let retentionMs else { return false }
         let newest = segment.maxTimestamp >= 0 ? segment.maxTimestamp : segment.lastModifiedMs
         return now - newest > retentionMs
     }
@@ -52,8 +56,9 @@ extension PartitionLog {
 
 extension PartitionLog {
     /// Deletes every segment that lies wholly below `offset` (never the active one), moving the log
-    /// start offset forward, as Kafka's DeleteRecords does at segment granularity. Returns the new
-    /// log start offset.
+    /// start offset forward to the first remaining segment. Returns the new log start offset.
+    /// Unlike `deleteRecords(before:)` this moves the start only to a segment boundary and
+    /// records nothing beyond the deleted files.
     @discardableResult
     public func deleteSegments(before offset: Int64) throws(LogError) -> Int64 {
         let (deleted, start) = try state.withLock { state throws(LogError) -> ([Segment], Int64) in
@@ -62,11 +67,21 @@ extension PartitionLog {
             for segment in state.segments.dropLast() where segment.nextOffset <= offset && segment.nextOffset <= state.visible.offset {
                 count += 1
             }
-            let deleted = Array(state.segments.prefix(count))
-            state.segments.removeFirst(count)
-            return (deleted, state.segments[0].baseOffset)
+            return (state.removeLeadingSegments(count), state.logStartOffset)
         }
         for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
         return start
+    }
+}
+
+extension LogState {
+    /// Drops the first `count` segments and keeps the log start offset at or after the first
+    /// remaining one. Returns the dropped segments, whose files the caller deletes after the lock.
+    mutating func removeLeadingSegments(_ count: Int) -> [Segment] {
+        precondition(count < segments.count, "the active segment is never deleted")
+        let removed = Array(segments.prefix(count))
+        segments.removeFirst(count)
+        logStartOffset = max(logStartOffset, segments[0].baseOffset)
+        return removed
     }
 }

@@ -12,7 +12,8 @@ import Synchronization
 public final class PartitionLog: Sendable {
     /// The partition directory (`TOPIC-N/`).
     public let directory: String
-    public let config: LogConfig
+    /// The fsync policy, fixed for the life of the open log (`updateConfig` cannot change it).
+    public let fsync: FsyncPolicy
     /// What opening the log found and did.
     public let recoveryReport: RecoveryReport
     let fileSystem: any FileSystem
@@ -20,6 +21,8 @@ public final class PartitionLog: Sendable {
     let state: Mutex<LogState>
     let flushQueue: DispatchQueue
     private let timer: RepeatingTimer?
+    /// `config.batchBytesLimit`, readable without the lock on the append path.
+    let batchLimit: Atomic<Int>
 
     /// Opens (creating if needed) the log in `directory` and recovers it: segments past the last
     /// checkpointed recovery point are scanned batch by batch (bounds, magic, CRC, offsets), the
@@ -45,15 +48,17 @@ public final class PartitionLog: Sendable {
     private init(directory: String, config: LogConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64,
                  recovered: LogRecovery.Result) {
         self.directory = directory
-        self.config = config
+        self.fsync = config.fsync
+        self.batchLimit = Atomic(config.batchBytesLimit)
         self.fileSystem = fileSystem
         self.clock = clock
         self.recoveryReport = recovered.report
         let active = recovered.segments[recovered.segments.count - 1]
         let end = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
-        self.state = Mutex(LogState(segments: recovered.segments, end: end, lastCheckpointMs: clock()))
+        self.state = Mutex(LogState(segments: recovered.segments, end: end, logStartOffset: recovered.logStartOffset,
+                                    config: config, lastCheckpointMs: clock()))
         self.flushQueue = DispatchQueue(label: "spool.flush")
-        if case let .interval(ms) = config.fsync {
+        if case let .interval(ms) = fsync {
             timer = RepeatingTimer(queue: flushQueue, intervalMs: ms)
         } else {
             timer = nil
@@ -61,8 +66,14 @@ public final class PartitionLog: Sendable {
         timer?.start { [weak self] in self?.flush() }
     }
 
-    /// The first offset still in the log (advanced by retention).
-    public var logStartOffset: Int64 { state.withLock { $0.segments[0].baseOffset } }
+    /// How the log behaves now: the config it was opened with, or the last one given to
+    /// `updateConfig(_:)`.
+    public var config: LogConfig { state.withLock { $0.config } }
+    /// The largest batch an append takes now (`config.batchBytesLimit`), without taking the lock.
+    public var batchBytesLimit: Int { batchLimit.load(ordering: .relaxed) }
+    /// The first offset still in the log: advanced by retention (whole segments) and by
+    /// `deleteRecords(before:)` (any offset, kept across restarts in `log-start-offset`).
+    public var logStartOffset: Int64 { state.withLock { $0.logStartOffset } }
     /// The offset the next append gets.
     public var logEndOffset: Int64 { state.withLock { $0.end.offset } }
     /// What readers may see: the flushed end under `always`, the log end otherwise.
@@ -140,9 +151,17 @@ struct LogState {
     var readBytesSinceRelease = 0
     var segmentsReadSinceRelease: [Segment] = []
 
+    /// The first offset readers may ask for: at or after the first segment's base, at most the end.
+    var logStartOffset: Int64
+    /// The log's current config (see `PartitionLog.updateConfig(_:)`).
+    var config: LogConfig
+
     /// Recovery made everything it kept durable, so a freshly opened log is flushed to its end.
-    init(segments: [Segment], end: LogPosition, lastCheckpointMs: Int64) {
+    init(segments: [Segment], end: LogPosition, logStartOffset: Int64, config: LogConfig, lastCheckpointMs: Int64) {
+        precondition(logStartOffset >= segments[0].baseOffset && logStartOffset <= end.offset, "log start outside the log")
         self.segments = segments
+        self.logStartOffset = logStartOffset
+        self.config = config
         self.end = end
         self.durable = end
         self.visible = end

@@ -16,8 +16,12 @@ extension Segment {
     /// Stops at the first bad batch; the caller cuts the file there.
     func rebuild(verifyFrom: Int) throws -> ScanOutcome {
         let fileSystem = log.fileSystem
-        offsetIndex = try Segment.freshIndex(OffsetEntry.self, SegmentFiles.offsetIndexPath(directory, baseOffset), config, fileSystem)
-        timeIndex = try Segment.freshIndex(TimeEntry.self, SegmentFiles.timeIndexPath(directory, baseOffset), config, fileSystem)
+        // The segment may have been written under a larger `segment.index.bytes` or a wider
+        // `index.interval.bytes` than today's: size the rebuilt indexes for the worst case of the
+        // file's bytes (one entry per smallest batch) so that a rebuild never runs out of entries.
+        let entriesMax = log.allocated / RecordBatchLimits.minimumBatchBytes + 2
+        offsetIndex = try Segment.freshIndex(OffsetEntry.self, SegmentFiles.offsetIndexPath(directory, baseOffset), config, entriesMax, fileSystem)
+        timeIndex = try Segment.freshIndex(TimeEntry.self, SegmentFiles.timeIndexPath(directory, baseOffset), config, entriesMax, fileSystem)
         resetForScan()
         var outcome = ScanOutcome()
         guard let region = log.region else { return outcome }
@@ -103,8 +107,9 @@ extension Segment {
     /// Cuts the log file to the valid bytes found by `rebuild`.
     func cutToSize() throws { try log.truncate(to: size) }
 
-    private static func freshIndex<E: IndexEntry>(_ type: E.Type, _ path: String, _ config: LogConfig, _ fileSystem: any FileSystem) throws -> SparseIndex<E> {
-        let file = try MappedFile(path: path, create: true, writable: true, capacity: config.indexBytesMax / E.size * E.size,
+    private static func freshIndex<E: IndexEntry>(_ type: E.Type, _ path: String, _ config: LogConfig, _ entriesMax: Int,
+                                                   _ fileSystem: any FileSystem) throws -> SparseIndex<E> {
+        let file = try MappedFile(path: path, create: true, writable: true, capacity: max(config.indexBytesMax / E.size, entriesMax) * E.size,
                                   step: 64 << 10, fileSystem: fileSystem)
         return SparseIndex(file: file, count: 0)
     }

@@ -30,7 +30,9 @@ final class Segment: @unchecked Sendable {
     /// timestamps.
     private(set) var lastModifiedMs: Int64
     private var bytesSinceIndexEntry = 0
-    let config: LogConfig
+    /// Roll and index spacing follow it; `PartitionLog.updateConfig` replaces the active segment's
+    /// under the log's lock. The mapping's capacity stays what it was when the segment was opened.
+    var config: LogConfig
     /// Set by `open` when an index file had to be created: the segment cannot be trusted as is.
     var indexFileWasMissing = false
     /// Bytes of the mapping that reads touched since their pages were last released
@@ -121,7 +123,8 @@ extension Segment {
     /// Whether a batch of `bytes` bytes spanning `offsetDelta` offsets must go to a new segment.
     func shouldRoll(batchBytes: Int, lastOffsetDelta: Int32, maxTimestamp: Int64, now: Int64) -> Bool {
         guard !isEmpty else { return false }
-        if size + batchBytes > config.segmentBytes { return true }
+        // A segment mapped before `segment.bytes` grew cannot pass its mapping.
+        if size + batchBytes > min(config.segmentBytes, log.capacity) { return true }
         if let segmentMs = config.segmentMs {
             let age = firstBatchTimestamp.map { maxTimestamp - $0 } ?? (now - createdMs)
             if age >= segmentMs { return true }

@@ -130,7 +130,7 @@ final class DelayStore: Sendable {
                                     timestamp: currentTimeMs())
         do {
             let result = try log.append(RecordBatch(producing: [marker]).encoded())
-            if log.config.fsync == .always { try log.waitUntilDurableBlocking(result.lastOffset) }
+            if log.fsync == .always { try log.waitUntilDurableBlocking(result.lastOffset) }
             let oldest = queue.withLock { $0.oldestOffset } ?? log.logEndOffset
             if log.segmentBaseOffsets.count > 1 { _ = try log.deleteSegments(before: oldest) }
         } catch {
