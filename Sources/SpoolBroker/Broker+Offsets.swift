@@ -32,6 +32,11 @@ extension Broker {
         }
     }
 
+    /// The log end offset of a partition; nil if there is no such partition.
+    public func logEndOffset(topic: String, partition index: Int32) -> Int64? {
+        (try? partition(topic, index))?.log.logEndOffset
+    }
+
     /// Stores offsets for a group, durably, before returning. Every partition must exist and every
     /// metadata string fit the limit; otherwise nothing is stored. Generation and member checks
     /// against the group coordinator are the caller's (see `commitOffsets(group:generation:member:)`).

@@ -40,12 +40,14 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case unknownProducerId = 59
     case nonEmptyGroup = 68
     case groupIdNotFound = 69
+    case unknownLeaderEpoch = 75
     case memberIdRequired = 79
     case groupMaxSizeReached = 81
     case fencedInstanceId = 82
     case groupSubscribedToTopic = 86
     case invalidRecord = 87
     case unknownTopicId = 100
+    case unsupportedEndpointType = 120
 
     public var description: String {
         switch self {
@@ -88,12 +90,14 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .unknownProducerId: "UNKNOWN_PRODUCER_ID"
         case .nonEmptyGroup: "NON_EMPTY_GROUP"
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
+        case .unknownLeaderEpoch: "UNKNOWN_LEADER_EPOCH"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .groupMaxSizeReached: "GROUP_MAX_SIZE_REACHED"
         case .fencedInstanceId: "FENCED_INSTANCE_ID"
         case .groupSubscribedToTopic: "GROUP_SUBSCRIBED_TO_TOPIC"
         case .invalidRecord: "INVALID_RECORD"
         case .unknownTopicId: "UNKNOWN_TOPIC_ID"
+        case .unsupportedEndpointType: "UNSUPPORTED_ENDPOINT_TYPE"
         }
     }
 }

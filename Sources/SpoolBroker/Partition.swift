@@ -179,6 +179,17 @@ final class Partition: Sendable {
     }
 
     /// Saves producer state for a fast restart, then closes the log.
+    /// The idempotent producers this partition holds state for: id, epoch, last sequence and the
+    /// time of their last append.
+    func activeProducers() -> [ActiveProducer] {
+        producers.withLock { table in
+            table.entries.map { id, entry in
+                ActiveProducer(producerId: id, epoch: entry.epoch, lastSequence: entry.batches.last?.lastSequence ?? -1,
+                               lastAppendMs: entry.lastAppendMs)
+            }.sorted { $0.producerId < $1.producerId }
+        }
+    }
+
     func close() throws {
         // A periodic snapshot still queued sees the flag and gives way to this one.
         isClosed.store(true, ordering: .releasing)

@@ -10,12 +10,12 @@ extension RequestRouter {
             clientHost: context.clientHost, sessionTimeoutMs: Int(request.sessionTimeoutMs),
             rebalanceTimeoutMs: Int(context.version >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs),
             protocolType: request.protocolType, protocols: request.protocols.map { GroupProtocol(name: $0.name, metadata: $0.metadata) },
-            requireKnownMemberId: context.version >= 4))
+            requireKnownMemberId: context.version >= 4, supportsSkippingAssignment: context.version >= 9))
         return SpoolWire.JoinGroupResponse(
             errorCode: response.error.rawValue, generationId: response.generationId, protocolType: response.protocolType,
             // Before v7 the protocol name is not nullable: a failed join answers "" as Kafka does.
             protocolName: response.protocolName ?? (context.version >= 7 ? nil : ""), leader: response.leaderId,
-            memberId: response.memberId,
+            skipAssignment: response.skipAssignment, memberId: response.memberId,
             members: response.members.map { .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, metadata: $0.metadata) })
     }
 
@@ -34,15 +34,40 @@ extension RequestRouter {
         return HeartbeatResponse(errorCode: error.rawValue)
     }
 
-    /// LeaveGroup: one member before v3, a batch of members (each with its own error) from v3.
+    /// LeaveGroup: one member before v3; from v3 a batch of members, each named by member id,
+    /// group instance id (a static member), or both, and each with its own error.
     func leaveGroup(_ request: LeaveGroupRequest, _ context: Context) -> LeaveGroupResponse {
-        let memberIds = context.version >= 3 ? request.members.map(\.memberId) : [request.memberId]
-        let (error, members) = broker.groups.leave(groupId: request.groupId, memberIds: memberIds)
+        let leaving = context.version >= 3 ? request.members.map { LeavingMember(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId) }
+            : [LeavingMember(memberId: request.memberId)]
+        let (error, members) = broker.groups.leave(groupId: request.groupId, members: leaving)
         guard context.version >= 3 else {
-            return LeaveGroupResponse(errorCode: (error == .none ? members[request.memberId] ?? .unknownMemberId : error).rawValue)
+            return LeaveGroupResponse(errorCode: (error == .none ? members.first?.error ?? .unknownMemberId : error).rawValue)
         }
-        return LeaveGroupResponse(errorCode: error.rawValue, members: request.members.map {
-            .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, errorCode: (members[$0.memberId] ?? .unknownMemberId).rawValue)
+        return LeaveGroupResponse(errorCode: error.rawValue, members: members.map {
+            .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, errorCode: $0.error.rawValue)
+        })
+    }
+
+    /// DeleteGroups: empty groups are deleted with their committed offsets.
+    func deleteGroups(_ request: DeleteGroupsRequest) async -> DeleteGroupsResponse {
+        let results = await broker.deleteGroups(request.groupsNames)
+        var answered = Set<String>()
+        return DeleteGroupsResponse(results: request.groupsNames.compactMap { group in
+            guard answered.insert(group).inserted else { return nil }
+            return .init(groupId: group, errorCode: (results[group] ?? .unknownServerError).rawValue)
+        })
+    }
+
+    /// OffsetDelete: a group's committed offsets of partitions it no longer consumes.
+    func offsetDelete(_ request: OffsetDeleteRequest) async -> OffsetDeleteResponse {
+        let wanted = request.topics.flatMap { topic in topic.partitions.map { TopicPartition(topic.name, $0.partitionIndex) } }
+        let result = await broker.deleteOffsets(group: request.groupId, partitions: wanted)
+        guard result.error == .none else { return OffsetDeleteResponse(errorCode: result.error.rawValue) }
+        return OffsetDeleteResponse(errorCode: 0, topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map {
+                .init(partitionIndex: $0.partitionIndex,
+                      errorCode: (result.partitions[TopicPartition(topic.name, $0.partitionIndex)] ?? .unknownServerError).rawValue)
+            })
         })
     }
 

@@ -24,7 +24,7 @@ extension RequestRouter {
         if !known.isEmpty {
             do {
                 try await broker.commitOffsets(group: request.groupId, generationId: request.generationIdOrMemberEpoch, memberId: request.memberId,
-                                               offsets: known)
+                                               groupInstanceId: request.groupInstanceId, offsets: known)
                 for key in known.keys { codes[key] = KafkaErrorCode.none }
             } catch {
                 for key in known.keys { codes[key] = error.code }

@@ -2,45 +2,42 @@ import SpoolBroker
 import SpoolWire
 
 extension RequestRouter {
+    /// CreateTopics: each topic with its partition count (or -1, the broker's default) or a manual
+    /// assignment naming this node, replication factor 1 (or -1), and any Kafka topic config. From
+    /// v5 the answer describes the topic's partitions, replication and every config; v7 gives its id.
     func createTopics(_ request: CreateTopicsRequest, _ context: Context) -> CreateTopicsResponse {
         CreateTopicsResponse(topics: request.topics.map { topic in
             var result = CreateTopicsResponse.CreatableTopicResult(name: topic.name, numPartitions: -1, replicationFactor: -1, configs: nil)
-            func fail(_ code: KafkaErrorCode, _ message: String) -> CreateTopicsResponse.CreatableTopicResult {
-                result.errorCode = code.rawValue
-                result.errorMessage = message
-                return result
-            }
-            if topic.replicationFactor != -1 && topic.replicationFactor != 1 {
-                return fail(.invalidReplicationFactor, "Spool is a single node: replication factor must be 1")
-            }
-            if !topic.assignments.isEmpty {
-                return fail(.invalidRequest, "manual replica assignment is not supported")
-            }
             var configs: [String: String] = [:]
             for config in topic.configs {
-                guard let value = config.value else { return fail(.invalidConfig, "config \(config.name) has no value") }
+                guard let value = config.value else {
+                    result.errorCode = KafkaErrorCode.invalidConfig.rawValue
+                    result.errorMessage = "Null value not supported for topic configs: \(config.name)"
+                    return result
+                }
                 configs[config.name] = value
             }
             do throws(BrokerError) {
-                let partitions = topic.numPartitions == -1 ? nil : Int(topic.numPartitions)
-                if request.validateOnly {
-                    try TopicName.validate(topic.name)
-                    if broker.partitionCount(topic.name) != nil { throw BrokerError.topicAlreadyExists(topic.name) }
-                    _ = try TopicConfig(partitions: partitions ?? broker.config.defaultPartitions, overrides: configs)
-                        .logConfig(defaults: broker.config.log)
-                    result.numPartitions = Int32(partitions ?? broker.config.defaultPartitions)
-                } else {
-                    let created = try broker.createTopic(topic.name, partitions: partitions, configs: configs)
-                    result.topicId = KafkaUUID(topicId: created.id)
-                    result.numPartitions = Int32(created.partitions.count)
-                }
+                let created = try broker.createTopic(
+                    topic.name, partitions: topic.numPartitions == -1 ? nil : Int(topic.numPartitions), configs: configs,
+                    replicationFactor: topic.replicationFactor == -1 ? nil : Int(topic.replicationFactor),
+                    assignments: topic.assignments.isEmpty ? nil : topic.assignments.map { PartitionAssignment(partition: $0.partitionIndex, replicas: $0.brokerIds) },
+                    nodeId: nodeId, validateOnly: request.validateOnly)
+                if !request.validateOnly { result.topicId = KafkaUUID(topicId: created.id) }
+                result.numPartitions = Int32(created.partitions.count)
                 result.replicationFactor = 1
-                result.configs = configs.sorted { $0.key < $1.key }.map {
-                    .init(name: $0.key, value: $0.value, readOnly: false, configSource: 1, isSensitive: false)
+                if context.version >= 5 {
+                    let described = request.validateOnly ? nil : broker.describeConfigs(.topic, name: topic.name, nodeId: nodeId,
+                                                                                         includeSynonyms: false, includeDocumentation: false)
+                    result.configs = described?.entries.map {
+                        .init(name: $0.name, value: $0.value, readOnly: $0.readOnly, configSource: $0.source.rawValue, isSensitive: $0.sensitive)
+                    } ?? configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value, readOnly: false, configSource: 1, isSensitive: false) }
                 }
                 return result
             } catch {
-                return fail(error.code, error.description)
+                result.errorCode = error.code.rawValue
+                result.errorMessage = error.message
+                return result
             }
         })
     }

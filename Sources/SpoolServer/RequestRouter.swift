@@ -77,9 +77,19 @@ final class RequestRouter: Sendable {
         case let .createTopics(request): return frame(createTopics(request, context), to: CreateTopicsRequest.self, context)
         case let .deleteTopics(request): return frame(await deleteTopics(request), to: DeleteTopicsRequest.self, context)
         case let .initProducerId(request): return frame(initProducerId(request), to: InitProducerIdRequest.self, context)
-        case .apiVersions, .deleteRecords, .offsetForLeaderEpoch, .describeConfigs, .alterConfigs, .describeLogDirs, .createPartitions,
-             .deleteGroups, .incrementalAlterConfigs, .offsetDelete, .describeCluster, .describeProducers:
-            preconditionFailure("\(body) reached the router although ServedApis does not serve it")
+        case let .deleteRecords(request): return frame(await deleteRecords(request), to: DeleteRecordsRequest.self, context)
+        case let .offsetForLeaderEpoch(request): return frame(offsetForLeaderEpoch(request), to: OffsetForLeaderEpochRequest.self, context)
+        case let .describeConfigs(request): return frame(describeConfigs(request, context), to: DescribeConfigsRequest.self, context)
+        case let .alterConfigs(request): return frame(alterConfigs(request), to: AlterConfigsRequest.self, context)
+        case let .describeLogDirs(request): return frame(describeLogDirs(request), to: DescribeLogDirsRequest.self, context)
+        case let .createPartitions(request): return frame(createPartitions(request), to: CreatePartitionsRequest.self, context)
+        case let .deleteGroups(request): return frame(await deleteGroups(request), to: DeleteGroupsRequest.self, context)
+        case let .incrementalAlterConfigs(request):
+            return frame(incrementalAlterConfigs(request), to: IncrementalAlterConfigsRequest.self, context)
+        case let .offsetDelete(request): return frame(await offsetDelete(request), to: OffsetDeleteRequest.self, context)
+        case let .describeCluster(request): return frame(describeCluster(request, context), to: DescribeClusterRequest.self, context)
+        case let .describeProducers(request): return frame(describeProducers(request), to: DescribeProducersRequest.self, context)
+        case .apiVersions: preconditionFailure("ApiVersions is answered before dispatch")
         }
     }
 }

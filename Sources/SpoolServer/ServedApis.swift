@@ -12,9 +12,10 @@ enum ServedApis {
         case .produce: 3...api.kafkaVersions.upperBound
         case .fetch: 4...api.kafkaVersions.upperBound
         case .listOffsets, .metadata, .offsetCommit, .offsetFetch, .findCoordinator, .joinGroup, .heartbeat, .leaveGroup, .syncGroup,
-             .describeGroups, .listGroups, .apiVersions, .createTopics, .deleteTopics, .initProducerId:
+             .describeGroups, .listGroups, .apiVersions, .createTopics, .deleteTopics, .deleteRecords, .initProducerId,
+             .offsetForLeaderEpoch, .describeConfigs, .alterConfigs, .describeLogDirs, .createPartitions, .deleteGroups,
+             .incrementalAlterConfigs, .offsetDelete, .describeCluster, .describeProducers:
             api.kafkaVersions
-        default: nil
         }
     }
 
