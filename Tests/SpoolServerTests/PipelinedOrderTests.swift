@@ -16,20 +16,8 @@ import Testing
 
     /// The committed offset of partition 0 of `topic` in an OffsetFetch v5 response frame.
     private func committedOffset(_ frame: [UInt8], topic: String) throws -> Int64? {
-        var reader = WireReader(frame, position: 8)  // correlation id, throttle time
-        var found: Int64?
-        _ = try reader.readArray { reader throws(WireError) in
-            let name = try reader.readString()
-            _ = try reader.readArray { reader throws(WireError) in
-                let index = try reader.readInt32()
-                let offset = try reader.readInt64()
-                _ = try reader.readInt32()
-                _ = try reader.readNullableString()
-                _ = try reader.readInt16()
-                if name == topic && index == 0 { found = offset }
-            }
-        }
-        return found
+        let response = try Frames.decodeResponse(frame, to: OffsetFetchRequest.self, version: 5)
+        return response.topics.first { $0.name == topic }?.partitions.first { $0.partitionIndex == 0 }?.committedOffset
     }
 
     private func startWithTopic(_ topic: String) async throws -> (ServerProcess, RawClient, String) {
@@ -93,15 +81,10 @@ import Testing
             let answers = await pipeline([RequestFrames.produce(topic: "seen", partition: 0, batch: batch, correlation: 1),
                                           RequestFrames.fetch(topic: "seen", partition: 0, offset: offset, correlation: 2)], on: client)
             #expect(answers.map(\.correlationId) == [1, 2])
-            let fetch = try #require(answers.last)
-            // Fetch v11: correlation, throttle, error, session, [topic: name, [partition: index, error, hw, ...]]
-            var reader = WireReader(fetch, position: 14)
-            #expect(try reader.readInt32() == 1)
-            #expect(try reader.readString() == "seen")
-            #expect(try reader.readInt32() == 1)
-            #expect(try reader.readInt32() == 0)
-            #expect(try reader.readInt16() == 0)
-            #expect(try reader.readInt64() == offset + 1, "the high watermark includes the record produced just before")
+            let fetch = try Frames.decodeResponse(try #require(answers.last), to: FetchRequest.self, version: 11)
+            let partition = try #require(fetch.responses.first?.partitions.first)
+            #expect(fetch.responses.first?.topic == "seen" && partition.errorCode == 0)
+            #expect(partition.highWatermark == offset + 1, "the high watermark includes the record produced just before")
         }
     }
 }
