@@ -57,11 +57,9 @@ public final class Broker: Sendable {
                 topics[metadata.name] = Topic(metadata: metadata, partitions: partitions)
             }
             let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock)
-            // A crash under a relaxed fsync policy can leave a partition shorter than what a group
-            // committed for it: bring such offsets back to the log end.
             for topic in topics.values {
-                for partition in topic.partitions {
-                    _ = offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)
+                for partition in topic.partitions where mayHaveLostVisibleRecords(partition.log) {
+                    _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)
                 }
             }
             let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, store: store, topics: topics, offsets: offsets,
@@ -78,6 +76,23 @@ public final class Broker: Sendable {
         } catch {
             throw BrokerError.storage(.failed(String(describing: error)))
         }
+    }
+
+    /// Whether a partition may have come back shorter than what consumers were shown before the
+    /// restart, so that committed offsets above its end must come down to it (`OffsetStore.clamp`).
+    ///
+    /// Kafka stores any committed offset and returns it unchanged, even one beyond the log end,
+    /// and so does Spool: a commit past the end is not clamped merely for being there. The clamp
+    /// protects one case only: under a relaxed fsync policy (`interval`, `never`) records are
+    /// visible to consumers before they are on disk, so a crash can take away records a group
+    /// already committed past; without the clamp the group would skip the records produced at
+    /// those offsets afterwards. Under `always` the high watermark is the durable end, so nothing a
+    /// consumer saw is lost and a commit beyond the end was beyond it before the restart too; after
+    /// a clean shutdown everything was flushed. Either way the offsets are left as committed. The
+    /// policy consulted is the one the partition is opened with: a crash under `interval` followed
+    /// by a restart under `always` is not detected.
+    static func mayHaveLostVisibleRecords(_ log: PartitionLog) -> Bool {
+        log.fsync != .always && !log.recoveryReport.cleanShutdown && !log.recoveryReport.isNew
     }
 
     private init(config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64, store: TopicStore,

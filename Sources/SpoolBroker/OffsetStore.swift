@@ -38,123 +38,235 @@ public struct CommittedOffset: Equatable, Sendable {
 /// Committed offsets, kept in an internal partition log (`DATA/__consumer_offsets-0`, fsync
 /// `always`) and in memory. A commit is appended and flushed before it is applied and
 /// acknowledged, so an acknowledged commit survives any crash. Opening replays the log; when it
-/// grows past `compactionBytes` the live entries are rewritten and older segments deleted.
+/// grows past `compactionBytesMax` the live entries are rewritten and older segments deleted.
+///
+/// Thread-safe. One lock (`state`) orders everything that appends: a commit appends its batch and
+/// records it as pending under the lock, waits for the flush outside it, then applies every pending
+/// change up to its own, in log order, so the applied map is always the state of a prefix of the
+/// log and a slow commit can never undo a newer one. Compaction takes its snapshot under the same
+/// lock from the applied map plus the pending changes, so the snapshot is the state of the log
+/// exactly at its first offset; each chunk of the snapshot is appended under the lock too, leaving
+/// out keys that a commit changed after the snapshot was taken (their newer record is already
+/// below it). Old segments are deleted only after the snapshot is durable, front first. A commit
+/// waits at most for one chunk to be copied into the log, never for compaction's fsyncs.
 final class OffsetStore: Sendable {
     struct Key: Hashable {
         var group: String
         var topicPartition: TopicPartition
     }
 
-    private struct Entry {
-        var committed: CommittedOffset
-        /// Where in the internal log this commit is, so a slower commit never overwrites a newer one.
+    /// A change appended to the log but not yet applied: its flush has not been seen to finish.
+    private struct PendingChange {
+        var key: Key
+        /// nil deletes the key.
+        var committed: CommittedOffset?
         var logOffset: Int64
+    }
+
+    private struct State {
+        /// The committed offsets readers see: the state of the log up to some durable offset.
+        var entries: [Key: CommittedOffset]
+        /// Changes appended after what `entries` covers, in log order.
+        var pending: [PendingChange] = []
+        /// Keys appended to since the running compaction took its snapshot; nil when none runs.
+        var changedDuringCompaction: Set<Key>?
+
+        /// Applies the pending changes at or below `logOffset`, which the caller knows are durable.
+        mutating func applyPending(through logOffset: Int64) {
+            let count = pending.prefix { $0.logOffset <= logOffset }.count
+            for change in pending.prefix(count) {
+                entries[change.key] = change.committed
+            }
+            pending.removeFirst(count)
+        }
+
+        /// Every change appended so far, pending ones included: what replaying the log would give.
+        func appended() -> [Key: CommittedOffset] {
+            var all = entries
+            for change in pending { all[change.key] = change.committed }
+            return all
+        }
+    }
+
+    /// Points where a test stops a commit or a compaction to force an interleaving. None are set
+    /// outside tests.
+    struct Hooks: Sendable {
+        /// A commit's records are durable and about to be applied.
+        var commitDurable: (@Sendable ([Key]) async -> Void)?
+        /// Compaction has rolled the log and is about to take its snapshot.
+        var compactionRolled: (@Sendable () async -> Void)?
+        /// Compaction has taken its snapshot and is about to append it.
+        var compactionSnapshotTaken: (@Sendable () async -> Void)?
     }
 
     static let directoryName = "__consumer_offsets-0"
     static let metadataBytesMax = 4096
     /// Longest group id, in UTF-8 bytes: the record key stores it with a 16-bit length.
     static let groupIdBytesMax = Int(UInt16.max)
-    static let compactionBytes = 64 << 20
+    /// The log size past which a commit starts a compaction.
+    static let compactionBytesDefault = 64 << 20
+    /// Records per batch of a compaction's snapshot.
+    static let snapshotChunkRecordsDefault = 1000
 
     let log: PartitionLog
-    private let entries: Mutex<[Key: Entry]>
-    private let compacting = Mutex(false)
+    private let state: Mutex<State>
+    private let compacting = Atomic(false)
     private let clock: @Sendable () -> Int64
+    private let compactionBytesMax: Int
+    private let snapshotChunkRecords: Int
+    private let hooks: Hooks
 
-    init(dataDirectory: String, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
+    init(dataDirectory: String, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64,
+         compactionBytesMax: Int = compactionBytesDefault, snapshotChunkRecords: Int = snapshotChunkRecordsDefault,
+         hooks: Hooks = Hooks()) throws {
+        precondition(snapshotChunkRecords > 0, "a snapshot chunk holds at least one record")
         log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: .always),
                                     fileSystem: fileSystem, clock: clock)
         self.clock = clock
-        var loaded: [Key: Entry] = [:]
+        self.compactionBytesMax = compactionBytesMax
+        self.snapshotChunkRecords = snapshotChunkRecords
+        self.hooks = hooks
+        var loaded: [Key: CommittedOffset] = [:]
         try log.replay { batch in
             for record in batch.records {
                 guard let key = record.key.flatMap(Self.decodeKey) else { continue }
-                if let value = record.value, let committed = Self.decodeValue(value) {
-                    loaded[key] = Entry(committed: committed, logOffset: batch.offset(of: record))
-                } else {
-                    loaded.removeValue(forKey: key)
-                }
+                loaded[key] = record.value.flatMap(Self.decodeValue)
             }
         }
-        entries = Mutex(loaded)
+        state = Mutex(State(entries: loaded))
     }
 
     /// Appends the commits, waits until they are on disk, then applies them. `nil` deletes.
     func commit(_ changes: [(Key, CommittedOffset?)]) async throws(BrokerError) {
         guard !changes.isEmpty else { return }
-        let now = clock()
-        let records = changes.map { key, committed in
-            ProducerRecord(key: Self.encodeKey(key), value: committed.map(Self.encodeValue), timestamp: now)
-        }
-        let result: AppendResult
+        let lastOffset: Int64
         do {
-            result = try log.append(RecordBatch(producing: records).encoded())
-            try await log.waitUntilDurable(result.lastOffset)
+            lastOffset = try append(changes)
+            try await log.waitUntilDurable(lastOffset)
         } catch {
             throw .storage(error)
         }
-        entries.withLock { entries in
-            for (index, (key, committed)) in changes.enumerated() {
-                let logOffset = result.baseOffset + Int64(index)
-                if let existing = entries[key], existing.logOffset > logOffset { continue }
-                if let committed {
-                    entries[key] = Entry(committed: committed, logOffset: logOffset)
-                } else {
-                    entries.removeValue(forKey: key)
-                }
-            }
-        }
+        await hooks.commitDurable?(changes.map(\.0))
+        state.withLock { $0.applyPending(through: lastOffset) }
         await compactIfLarge()
     }
 
+    /// Appends `changes` as one batch and records them as pending, under the lock so that the
+    /// pending list stays in log order and a compaction's snapshot sees every appended change.
+    /// Returns the batch's last offset.
+    private func append(_ changes: [(Key, CommittedOffset?)]) throws(LogError) -> Int64 {
+        let now = clock()
+        let batch = RecordBatch(producing: changes.map { key, committed in
+            ProducerRecord(key: Self.encodeKey(key), value: committed.map(Self.encodeValue), timestamp: now)
+        }).encoded()
+        return try state.withLock { state throws(LogError) -> Int64 in
+            let result = try log.append(batch)
+            for (index, (key, committed)) in changes.enumerated() {
+                state.pending.append(PendingChange(key: key, committed: committed, logOffset: result.baseOffset + Int64(index)))
+                state.changedDuringCompaction?.insert(key)
+            }
+            return result.lastOffset
+        }
+    }
+
     func committed(group: String) -> [TopicPartition: CommittedOffset] {
-        entries.withLock { entries in
+        state.withLock { state in
             var result: [TopicPartition: CommittedOffset] = [:]
-            for (key, entry) in entries where key.group == group { result[key.topicPartition] = entry.committed }
+            for (key, committed) in state.entries where key.group == group { result[key.topicPartition] = committed }
             return result
         }
     }
 
-    func groups() -> Set<String> { entries.withLock { Set($0.keys.map(\.group)) } }
+    func groups() -> Set<String> { state.withLock { Set($0.entries.keys.map(\.group)) } }
 
-    func keys(group: String) -> [Key] { entries.withLock { $0.keys.filter { $0.group == group } } }
+    func keys(group: String) -> [Key] { state.withLock { $0.entries.keys.filter { $0.group == group } } }
 
-    func keys(topic: String) -> [Key] { entries.withLock { $0.keys.filter { $0.topicPartition.topic == topic } } }
+    func keys(topic: String) -> [Key] { state.withLock { $0.entries.keys.filter { $0.topicPartition.topic == topic } } }
 
-    /// Every committed offset of `topicPartition` above `end` comes down to `end`: after a crash
-    /// under a relaxed fsync policy a partition can end before what a group committed.
-    func clamp(_ topicPartition: TopicPartition, to end: Int64) -> [Key] {
-        entries.withLock { entries in
-            var clamped: [Key] = []
-            for (key, entry) in entries where key.topicPartition == topicPartition && entry.committed.offset > end {
-                entries[key]?.committed.offset = end
-                clamped.append(key)
+    /// Brings every committed offset of `topicPartition` above `end` down to `end`, durably, and
+    /// returns the keys changed. For a partition that may have lost records a group had read
+    /// (see `Broker.mayHaveLostVisibleRecords`): the group would otherwise skip the records
+    /// produced at those offsets again. The new offsets are stored, not only applied, so a later
+    /// restart, when the partition may have grown past them, does not bring back the old ones.
+    /// Blocks until they are on disk: for opening, not for a Swift concurrency thread's hot path.
+    func clamp(_ topicPartition: TopicPartition, to end: Int64) throws(BrokerError) -> [Key] {
+        let changes = state.withLock { state in
+            state.entries.compactMap { key, committed -> (Key, CommittedOffset?)? in
+                guard key.topicPartition == topicPartition, committed.offset > end else { return nil }
+                var clamped = committed
+                clamped.offset = end
+                return (key, clamped)
             }
-            return clamped
+        }.sorted { $0.0.group < $1.0.group }
+        guard !changes.isEmpty else { return [] }
+        do {
+            let lastOffset = try append(changes)
+            try log.waitUntilDurableBlocking(lastOffset)
+            state.withLock { $0.applyPending(through: lastOffset) }
+        } catch {
+            throw .storage(error)
+        }
+        return changes.map(\.0)
+    }
+
+    private func compactIfLarge() async {
+        guard log.sizeInBytes > compactionBytesMax, log.segmentBaseOffsets.count > 1 else { return }
+        await compact()
+    }
+
+    /// Rewrites the live entries at the end of the log and deletes the segments before them. One
+    /// compaction at a time; a call while one runs returns at once.
+    ///
+    /// The snapshot is the state of the log at `start`, taken under the lock that appends take,
+    /// pending changes included; so every record below `start` is superseded by the snapshot or
+    /// by a later record, and the segments wholly below it can go once the snapshot is durable.
+    func compact() async {
+        guard !compacting.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        defer {
+            state.withLock { $0.changedDuringCompaction = nil }
+            compacting.store(false, ordering: .releasing)
+        }
+        do {
+            // The roll makes the old segments whole, so they can be deleted; where it falls does
+            // not matter for correctness: `start` is taken below, under the lock.
+            try log.roll()
+            await hooks.compactionRolled?()
+            let (start, live) = state.withLock { state in
+                state.changedDuringCompaction = []
+                return (log.logEndOffset, state.appended())
+            }
+            await hooks.compactionSnapshotTaken?()
+            let now = clock()
+            let snapshot = Array(live)
+            var lastOffset: Int64?
+            for chunkStart in stride(from: 0, to: snapshot.count, by: snapshotChunkRecords) {
+                let chunk = snapshot[chunkStart..<min(chunkStart + snapshotChunkRecords, snapshot.count)]
+                if let result = try appendSnapshotChunk(chunk, now: now) { lastOffset = result }
+            }
+            if let lastOffset { try await log.waitUntilDurable(lastOffset) }
+            try log.deleteSegmentsInOrder(before: start)
+        } catch {
+            // Compaction is an optimisation: on failure the log just stays larger until next time.
         }
     }
 
-    /// Rewrites the live entries at the end of the log and deletes the segments before them.
-    private func compactIfLarge() async {
-        guard log.sizeInBytes > Self.compactionBytes, log.segmentBaseOffsets.count > 1 else { return }
-        guard compacting.withLock({ busy in defer { busy = true }; return !busy }) else { return }
-        defer { compacting.withLock { $0 = false } }
-        do {
-            try log.roll()
-            let start = log.logEndOffset
-            let live = entries.withLock { $0.map { ($0.key, $0.value.committed) } }
-            let now = clock()
-            for chunk in stride(from: 0, to: live.count, by: 1000) {
-                let records = live[chunk..<min(chunk + 1000, live.count)].map {
-                    ProducerRecord(key: Self.encodeKey($0.0), value: Self.encodeValue($0.1), timestamp: now)
-                }
-                let result = try log.append(RecordBatch(producing: records).encoded())
-                try await log.waitUntilDurable(result.lastOffset)
-            }
-            try log.deleteSegments(before: start)
-        } catch {
-            // Compaction is an optimisation: on failure the log just stays larger until next time.
+    /// Appends one chunk of a compaction's snapshot, leaving out keys changed since the snapshot
+    /// was taken (their newer records are already in the log, after `start`). The batch is encoded
+    /// before the lock is taken, and again under it only when a key must be left out. Returns the
+    /// last offset appended, or nil when every key of the chunk had changed.
+    private func appendSnapshotChunk(_ chunk: ArraySlice<(key: Key, value: CommittedOffset)>, now: Int64) throws(LogError) -> Int64? {
+        func encode(_ entries: some Sequence<(key: Key, value: CommittedOffset)>) -> [UInt8] {
+            RecordBatch(producing: entries.map {
+                ProducerRecord(key: Self.encodeKey($0.key), value: Self.encodeValue($0.value), timestamp: now)
+            }).encoded()
+        }
+        let encoded = encode(chunk)
+        return try state.withLock { state throws(LogError) -> Int64? in
+            let changed = state.changedDuringCompaction ?? []
+            guard chunk.contains(where: { changed.contains($0.key) }) else { return try log.append(encoded).lastOffset }
+            let unchanged = chunk.filter { !changed.contains($0.key) }
+            guard !unchanged.isEmpty else { return nil }
+            return try log.append(encode(unchanged)).lastOffset
         }
     }
 

@@ -74,6 +74,35 @@ extension PartitionLog {
     }
 }
 
+extension PartitionLog {
+    /// `deleteSegments(before:)` for a log whose later records only make sense with the earlier
+    /// ones gone in order, such as a compacted log: the segments' files are removed front first and
+    /// the directory is synced after each segment, so a crash leaves a contiguous run of segments
+    /// (a suffix of those there were), never a hole that recovery would cut the log at. Stops at
+    /// the first file that cannot be removed, leaving it and the segments after it on disk, and
+    /// throws. Runs fsyncs: not for an event-loop thread.
+    @discardableResult
+    public func deleteSegmentsInOrder(before offset: Int64) throws(LogError) -> Int64 {
+        let (deleted, start) = try state.withLock { state throws(LogError) -> ([Segment], Int64) in
+            if state.isClosed { throw .closed }
+            var count = 0
+            for segment in state.segments.dropLast() where segment.nextOffset <= offset && segment.nextOffset <= state.visible.offset {
+                count += 1
+            }
+            return (state.removeLeadingSegments(count), state.logStartOffset)
+        }
+        for segment in deleted {
+            do {
+                try segment.deleteFilesInOrder(fileSystem: fileSystem)
+                try fileSystem.syncDirectory(directory)
+            } catch {
+                throw LogError.from(error, path: segment.logPath)
+            }
+        }
+        return start
+    }
+}
+
 extension LogState {
     /// Drops the first `count` segments and keeps the log start offset at or after the first
     /// remaining one. Returns the dropped segments, whose files the caller deletes after the lock.

@@ -224,6 +224,18 @@ extension Segment {
     }
 
     /// Removes the segment's files (its mapping lives on while readers hold slices of it).
+    /// Removes the log file, then its indexes (recovery drops an index without a log); a file
+    /// already gone counts as removed. Throws at the first other failure.
+    func deleteFilesInOrder(fileSystem: any FileSystem) throws {
+        for path in [logPath, SegmentFiles.offsetIndexPath(directory, baseOffset), SegmentFiles.timeIndexPath(directory, baseOffset)] {
+            do {
+                try fileSystem.remove(path)
+            } catch let error as SystemError where error.isNotFound {
+                continue
+            }
+        }
+    }
+
     func deleteFiles(fileSystem: any FileSystem) {
         for path in [logPath, SegmentFiles.offsetIndexPath(directory, baseOffset), SegmentFiles.timeIndexPath(directory, baseOffset)] {
             try? fileSystem.remove(path)

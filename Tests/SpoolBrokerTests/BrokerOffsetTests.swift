@@ -61,22 +61,54 @@ import Testing
         #expect(Array(broker.committedOffsets(group: "g").keys) == [TopicPartition("kept", 0)])
     }
 
-    @Test func offsetsAheadOfTheLogAfterACrashAreBroughtBackToItsEnd() async throws {
+    @Test func offsetsAheadOfTheLogAfterACrashAreBroughtBackToItsEndAndStayThere() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
-        var broker = try Broker.open(data.config())
+        var broker = try Broker.open(data.config(fsync: .never))
         try broker.createTopic("jobs")
         _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 4), acks: .all)
-        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 4)])
+        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 4, metadata: "m")])
         try broker.close()
-        // Simulate a partition that lost its tail (say under fsync=never): truncate its log file.
-        let segment = data.path + "/jobs-0/00000000000000000000.log"
+        try Self.loseTail(of: "jobs-0", in: data)
+        broker = try Broker.open(data.config(fsync: .never))
+        let clamped = try #require(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)])
+        #expect(clamped.offset == 0)
+        #expect(clamped.metadata == "m")
+        // The records produced after the crash take the lost offsets; the group must still read
+        // them after another restart, when the log has grown past what it first committed.
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("b", count: 6), acks: .all)
+        try broker.close()
+        broker = try Broker.open(data.config(fsync: .never))
+        #expect(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)]?.offset == 0)
+        try broker.close()
+    }
+
+    @Test func underFsyncAlwaysACommitBeyondTheLogEndIsReadBackUnchanged() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try Broker.open(data.config(fsync: .always))
+        try broker.createTopic("jobs")
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 4), acks: .all)
+        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 100)])
+        let committed = broker.committedOffsets(group: "g")
+        try broker.close()
+        broker = try Broker.open(data.config(fsync: .always))
+        #expect(broker.committedOffsets(group: "g") == committed)
+        try broker.close()
+        // After an unclean shutdown too: under `always` nothing a consumer saw can have been lost.
+        try FileManager.default.removeItem(atPath: data.path + "/jobs-0/recovery-point")
+        broker = try Broker.open(data.config(fsync: .always))
+        #expect(broker.committedOffsets(group: "g") == committed)
+        try broker.close()
+    }
+
+    /// Simulates a crash that lost a partition's unflushed tail: empties its first segment and
+    /// removes its recovery point, so the next open recovers as after an unclean shutdown.
+    private static func loseTail(of partition: String, in data: TestDataDirectory) throws {
+        let segment = data.path + "/" + partition + "/00000000000000000000.log"
         let handle = try #require(FileHandle(forWritingAtPath: segment))
         try handle.truncate(atOffset: 0)
         try handle.close()
-        try? FileManager.default.removeItem(atPath: data.path + "/jobs-0/recovery-point")
-        broker = try Broker.open(data.config())
-        #expect(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)]?.offset == 0)
-        try broker.close()
+        try FileManager.default.removeItem(atPath: data.path + "/" + partition + "/recovery-point")
     }
 }
