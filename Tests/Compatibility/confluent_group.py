@@ -5,6 +5,9 @@
             synchronously before giving partitions up, so between them every record is read exactly
             once. Prints counts of records read, distinct, duplicated and missing.
   resume:   one consumer in the same group reads what is left; prints what it read.
+  admin:    the AdminClient: list topics, create a topic with configs, grow it, describe and alter
+            its configs incrementally, delete records, describe the cluster, list groups, delete
+            the topic; prints each step's result ("ok" or the error) and what it saw.
 The last line of output is one JSON object.
 """
 import argparse, json, threading, time
@@ -99,8 +102,49 @@ def resume(args):
     print(json.dumps({'read': len(values), 'first': numbers[0] if numbers else None, 'last': numbers[-1] if numbers else None,
                       'distinct': len(set(values))}))
 
+def admin(args):
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions, NewTopic,
+                                       ResourceType)
+    client = AdminClient({'bootstrap.servers': args.bootstrap})
+    steps, seen = {}, {}
+    def step(name, action):
+        try:
+            action()
+            steps[name] = 'ok'
+        except Exception as error:
+            steps[name] = str(error)
+    topic = args.topic
+    def listed(): seen['topics'] = sorted(client.list_topics(timeout=10).topics)
+    def create():
+        client.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1,
+                                       config={'retention.ms': '3600000', 'compression.type': 'zstd'})])[topic].result(10)
+    def grow():
+        client.create_partitions([NewPartitions(topic, 4)])[topic].result(10)
+        seen['partitions'] = len(client.list_topics(topic, timeout=10).topics[topic].partitions)
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    def describe(): seen['retention.ms'] = client.describe_configs([resource])[resource].result(10)['retention.ms'].value
+    def alter():
+        change = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
+            ConfigEntry('retention.ms', '7200000', incremental_operation=AlterConfigOpType.SET)])
+        client.incremental_alter_configs([change])[change].result(10)
+        seen['retention.ms after'] = client.describe_configs([resource])[resource].result(10)['retention.ms'].value
+    def delete_records():
+        result = client.delete_records([TopicPartition(topic, 0, 0)])
+        seen['low watermark'] = list(result.values())[0].result(10).low_watermark
+    def cluster(): seen['nodes'] = len(client.describe_cluster().result(10).nodes)
+    def groups(): seen['groups'] = len(client.list_consumer_groups().result(10).valid)
+    def delete():
+        client.delete_topics([topic])[topic].result(10)
+        seen['after delete'] = topic in client.list_topics(timeout=10).topics
+    for name, action in [('list_topics', listed), ('create_topics', create), ('create_partitions', grow),
+                         ('describe_configs', describe), ('incremental_alter_configs', alter), ('delete_records', delete_records),
+                         ('describe_cluster', cluster), ('list_consumer_groups', groups), ('delete_topics', delete)]:
+        step(name, action)
+    print(json.dumps({'steps': steps, 'seen': seen}))
+
 parser = argparse.ArgumentParser()
-parser.add_argument('phase', choices=['produce', 'group', 'resume'])
+parser.add_argument('phase', choices=['produce', 'group', 'resume', 'admin'])
 parser.add_argument('--bootstrap', required=True)
 parser.add_argument('--topic', required=True)
 parser.add_argument('--group', default='compat')
@@ -108,4 +152,4 @@ parser.add_argument('--records', type=int, default=100000)
 parser.add_argument('--start', type=int, default=0)
 parser.add_argument('--timeout', type=float, default=120)
 args = parser.parse_args()
-{'produce': produce, 'group': group, 'resume': resume}[args.phase](args)
+{'produce': produce, 'group': group, 'resume': resume, 'admin': admin}[args.phase](args)

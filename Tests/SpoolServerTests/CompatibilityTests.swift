@@ -72,6 +72,23 @@ import Testing
         #expect(resumed["last"] as? Int == 100_999)
     }
 
+    @Test(.enabled(if: Clients.hasModule("confluent_kafka") || Clients.inCI), .timeLimit(.minutes(5)))
+    func confluentKafkaAdminClient() async throws {
+        let python = try #require(Clients.python, "python3 is not installed")
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try await ServerProcess.start(data: data)
+        defer { server.kill() }
+        let result = try lastJSON(await run(python, [Clients.scripts + "/confluent_group.py", "admin", "--bootstrap", server.bootstrap,
+                                                     "--topic", "admin-topic"]))
+        let steps = result["steps"] as? [String: String] ?? [:]
+        #expect(steps.count == 9 && steps.values.allSatisfy { $0 == "ok" }, "\(steps)")
+        let seen = result["seen"] as? [String: Any] ?? [:]
+        #expect(seen["partitions"] as? Int == 4, "\(seen)")
+        #expect(seen["retention.ms"] as? String == "3600000" && seen["retention.ms after"] as? String == "7200000", "\(seen)")
+        #expect(seen["nodes"] as? Int == 1 && seen["after delete"] as? Bool == false, "\(seen)")
+    }
+
     @Test(.enabled(if: Clients.hasModule("kafka") || Clients.inCI), .timeLimit(.minutes(5)))
     func kafkaPythonKeysPartitionsAndResumesAtCommittedOffsets() async throws {
         try await pythonClient("kafka-python")
