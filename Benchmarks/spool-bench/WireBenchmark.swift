@@ -117,16 +117,11 @@ struct WireBenchmark {
                 var received = 0
                 while received < count {
                     while sent < count && sent - received < Self.inFlight {
-                        try client.send(apiKey: 0, version: 7, body: produceBody(batch: batch, partition: Int32((connection + sent) % Int(Self.partitions))))
+                        try client.send(produceRequest(batch: batch, partition: Int32((connection + sent) % Int(Self.partitions))), version: 7)
                         sent += 1
                     }
-                    let response = try client.receive()
-                    var reader = WireReader(response)
-                    _ = try reader.readInt32()
-                    _ = try reader.readString()
-                    _ = try reader.readInt32()
-                    _ = try reader.readInt32()
-                    let code = try reader.readInt16()
+                    let response = try client.receive(ProduceRequest.self, version: 7)
+                    let code = response.responses.first?.partitionResponses.first?.errorCode ?? -1
                     if code != 0 { throw UsageError("produce answered error \(code)") }
                     received += 1
                 }
@@ -138,17 +133,8 @@ struct WireBenchmark {
         return seconds(since: started)
     }
 
-    private func produceBody(batch: [UInt8], partition: Int32) -> [UInt8] {
-        var writer = WireWriter(capacity: batch.count + 64)
-        writer.writeNullableString(nil)
-        writer.writeInt16(-1)
-        writer.writeInt32(30_000)
-        writer.writeInt32(1)
-        writer.writeString("bench")
-        writer.writeInt32(1)
-        writer.writeInt32(partition)
-        writer.writeBytes(batch)
-        return writer.bytes
+    private func produceRequest(batch: [UInt8], partition: Int32) -> ProduceRequest {
+        ProduceRequest(acks: -1, timeoutMs: 30_000, topicData: [.init(name: "bench", partitionData: [.init(index: partition, records: RecordBytes(batch))])])
     }
 
     /// Reads every partition from offset 0 to its high watermark with Fetch v11.
@@ -159,43 +145,17 @@ struct WireBenchmark {
         var records = 0
         let started = monotonicNanoseconds()
         while zip(offsets, watermarks).contains(where: { $0 < $1 }) {
-            var writer = WireWriter()
-            writer.writeInt32(-1)
-            writer.writeInt32(0)
-            writer.writeInt32(1)
-            writer.writeInt32(64 << 20)
-            writer.writeInt8(0)
-            writer.writeInt32(0)
-            writer.writeInt32(-1)
-            writer.writeInt32(1)
-            writer.writeString("bench")
-            writer.writeArray(Array(0..<Self.partitions)) { writer, partition in
-                writer.writeInt32(partition)
-                writer.writeInt32(-1)
-                writer.writeInt64(offsets[Int(partition)])
-                writer.writeInt64(-1)
-                writer.writeInt32(1 << 20)
-            }
-            writer.writeInt32(0)
-            writer.writeString("")
-            try client.send(apiKey: 1, version: 11, body: writer.bytes)
-            var reader = WireReader(try client.receive())
-            _ = try reader.readInt32()
-            _ = try reader.readInt16()
-            _ = try reader.readInt32()
-            _ = try reader.readInt32()
-            _ = try reader.readString()
-            let count = try reader.readInt32()
-            for _ in 0..<count {
-                let partition = Int(try reader.readInt32())
-                _ = try reader.readInt16()
-                watermarks[partition] = try reader.readInt64()
-                _ = try reader.readInt64()
-                _ = try reader.readInt64()
-                _ = try reader.readInt32()
-                _ = try reader.readInt32()
-                let bytes = try reader.readBytes()
-                bytes.withUnsafeBytes { raw in
+            let request = FetchRequest(replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 64 << 20, sessionEpoch: -1, topics: [
+                .init(topic: "bench", partitions: (0..<Self.partitions).map {
+                    .init(partition: $0, fetchOffset: offsets[Int($0)], partitionMaxBytes: 1 << 20)
+                }),
+            ])
+            try client.send(request, version: 11)
+            let response = try client.receive(FetchRequest.self, version: 11)
+            for answer in response.responses.flatMap(\.partitions) {
+                let partition = Int(answer.partitionIndex)
+                watermarks[partition] = answer.highWatermark
+                (answer.records ?? RecordBytes([])).withUnsafeBytes { raw in
                     var position = 0
                     while position + RecordBatchLayout.headerSize <= raw.count,
                           let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: raw[position...])), position + size <= raw.count {

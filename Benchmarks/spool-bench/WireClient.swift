@@ -25,19 +25,10 @@ final class WireClient {
 
     deinit { close(fd) }
 
-    /// Sends a request: header (api key, version, correlation id, client id) and `body`.
-    func send(apiKey: Int16, version: Int16, body: [UInt8]) throws {
+    /// Sends `request` at `version` (header v1 or v2 as the version needs).
+    func send<Request: KafkaRequest>(_ request: Request, version: Int16) throws {
         correlation += 1
-        var header = WireWriter(capacity: 32)
-        header.writeInt16(apiKey)
-        header.writeInt16(version)
-        header.writeInt32(correlation)
-        header.writeString("spool-bench")
-        var size = WireWriter(capacity: body.count + 40)
-        size.writeInt32(Int32(header.bytes.count + body.count))
-        var frame = size.bytes
-        frame += header.bytes
-        frame += body
+        let frame = Frames.request(request, version: version, correlationId: correlation, clientId: "spool-bench")
         var sent = 0
         while sent < frame.count {
             let count = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -46,13 +37,18 @@ final class WireClient {
         }
     }
 
-    /// The next response body (after its correlation id).
-    func receive() throws -> [UInt8] {
+    /// The next response, decoded as the answer to a `Request` at `version`.
+    func receive<Request: KafkaRequest>(_ request: Request.Type, version: Int16) throws -> Request.Response {
+        try Frames.decodeResponse(try receiveFrame(), to: request, version: version)
+    }
+
+    /// The next response frame (header and body, without the size).
+    private func receiveFrame() throws -> [UInt8] {
         while true {
             if buffer.count - start >= 4 {
                 let size = Int(Int32(bigEndian: buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: Int32.self) }))
                 if buffer.count - start - 4 >= size {
-                    let body = Array(buffer[(start + 8)..<(start + 4 + size)])
+                    let body = Array(buffer[(start + 4)..<(start + 4 + size)])
                     start += 4 + size
                     if start > 1 << 22 {
                         buffer.removeFirst(start)
