@@ -63,6 +63,9 @@ extension Broker {
     private func append(topic: String, partition index: Int32, records: UnsafeRawBufferPointer) throws(BrokerError) -> (Partition, ProduceResult) {
         let partition = try partition(topic, index)
         let batches = try splitBatches(records, maxBatchBytes: partition.log.batchBytesLimit)
+        if partition.log.config.keysRequired {
+            for range in batches { try Self.requireKeys(UnsafeRawBufferPointer(rebasing: records[range]), topic: topic, partition: index) }
+        }
         var first: Partition.Appended?
         var last: Partition.Appended?
         var allDuplicates = true
@@ -95,6 +98,15 @@ extension Broker {
     private func acknowledge(_ result: ProduceResult, on partition: Partition, acks: Acks) async throws(BrokerError) -> ProduceResult {
         if acks == .all { try await waitUntilDurable(result, on: partition) }
         return result
+    }
+
+    /// A compacted topic takes only records with keys (Kafka's LogValidator): the batch is refused
+    /// with INVALID_RECORD naming the keyless records. A compressed batch is not decompressed here,
+    /// so its keys are not checked (as for Spool's other per-record features).
+    static func requireKeys(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32) throws(BrokerError) {
+        guard let decoded = try? RecordBatch(decoding: batch), !decoded.attributes.isControl else { return }
+        let keyless = decoded.records.indices.filter { decoded.records[$0].key == nil }.map { Int32($0) }
+        if !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
     }
 
     /// The byte ranges of the batches in `records`. With more than one, each is fully validated

@@ -12,6 +12,8 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case messageTooLarge(bytes: Int, limit: Int)
     case corruptMessage(String)
     case invalidRecord(String)
+    /// Records without a key sent to a compacted topic: their indexes within their batch.
+    case recordsWithoutKey(topic: String, partition: Int32, batchIndexes: [Int32])
     case outOfOrderSequence(producerId: Int64, expected: Int32, received: Int32)
     case invalidProducerEpoch(producerId: Int64, current: Int16, received: Int16)
     case offsetOutOfRange(requested: Int64, logStart: Int64, highWatermark: Int64)
@@ -37,7 +39,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidConfig: .invalidConfig
         case .messageTooLarge: .messageTooLarge
         case .corruptMessage: .corruptMessage
-        case .invalidRecord: .invalidRecord
+        case .invalidRecord, .recordsWithoutKey: .invalidRecord
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
         case .offsetOutOfRange: .offsetOutOfRange
@@ -62,6 +64,9 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .messageTooLarge(bytes, limit): "record batch of \(bytes) bytes exceeds max.message.bytes (\(limit))"
         case let .corruptMessage(reason): "corrupt record batch: \(reason)"
         case let .invalidRecord(reason): "invalid record batch: \(reason)"
+        case let .recordsWithoutKey(topic, partition, indexes):
+            "One or more records have been rejected due to \(indexes.count) record errors in total: "
+                + "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition)."
         case let .outOfOrderSequence(id, expected, received):
             "producer \(id): sequence \(received) out of order (expected \(expected))"
         case let .invalidProducerEpoch(id, current, received):

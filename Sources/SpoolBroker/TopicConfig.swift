@@ -1,3 +1,4 @@
+import Foundation
 import SpoolLog
 
 /// A topic's settings: its partition count and the Kafka topic configs set explicitly for it,
@@ -50,6 +51,16 @@ public struct TopicConfig: Equatable, Sendable, Codable {
         if let value = long("max.message.bytes") { config.maxBatchBytes = Int(value) }
         if let value = long("index.interval.bytes") { config.indexIntervalBytes = Int(value) }
         if let value = long("segment.index.bytes") { config.indexBytesMax = Int(value) }
+        // cleanup.policy=compact alone: nothing is deleted by time or size (compaction keeps the
+        // latest value of every key, and Spool keeps them all); with delete too, retention applies.
+        if let policy = checked["cleanup.policy"] {
+            let policies = Set(policy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            config.keysRequired = policies.contains("compact")
+            if !policies.contains("delete") {
+                config.retentionMs = nil
+                config.retentionBytes = nil
+            }
+        }
         do { try config.validate() } catch { throw .invalidConfig(String(describing: error)) }
         return config
     }

@@ -54,6 +54,10 @@ public struct LogConfig: Equatable, Sendable {
     public var preallocateBytes: Int = 16 << 20
     /// When to fdatasync.
     public var fsync: FsyncPolicy = .always
+    /// `cleanup.policy` contains `compact`: every record must carry a key. Spool keeps every record
+    /// of such a log (it never compacts, which Kafka's guarantees allow: the latest value of each
+    /// key stays, offsets never change); with `delete` too, retention still applies.
+    public var keysRequired = false
     /// How often the recovery point is checkpointed (it is also written after every roll and on close).
     /// Everything appended since the last checkpoint is CRC-checked by the next open after a crash,
     /// read from disk if the page cache was lost: at 300 MB/s of appends, 5 s left 1.5 GB to read.

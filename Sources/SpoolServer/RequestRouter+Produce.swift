@@ -38,7 +38,13 @@ extension RequestRouter {
                     partitions.append(Partition(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
                 } catch {
                     broker.metrics.produceErrors.add(1, ordering: .relaxed)
-                    partitions.append(failed(partition.index, error.code, error.description))
+                    var response = failed(partition.index, error.code, error.description)
+                    if case let .recordsWithoutKey(topic, index, indexes) = error {
+                        response.recordErrors = indexes.map {
+                            .init(batchIndex: $0, batchIndexErrorMessage: "Compacted topic cannot accept message without key in topic partition \(topic)-\(index).")
+                        }
+                    }
+                    partitions.append(response)
                 }
             }
             topics.append(.init(name: topic.name, partitionResponses: partitions))

@@ -115,7 +115,7 @@ import Testing
         let cases: [([String: String?], KafkaErrorCode)] = [
             (["retention.ms": "1000", "segment.bytes": "tiny"], .invalidConfig),
             (["retention.ms": "1000", "no.such.config": "1"], .invalidConfig),
-            (["cleanup.policy": "compact"], .invalidConfig),
+            (["cleanup.policy": "shred"], .invalidConfig),
             (["message.timestamp.type": "LogAppendTime"], .invalidConfig),
             (["retention.ms": nil], .invalidRequest),
         ]
@@ -149,7 +149,7 @@ import Testing
         #expect(try broker.describeTopic("jobs").configs["retention.ms"] == "7200000")
 
         let refused: [([ConfigAlteration], KafkaErrorCode)] = [
-            ([ConfigAlteration(name: "cleanup.policy", operation: .append, value: "compact")], .invalidConfig),
+            ([ConfigAlteration(name: "cleanup.policy", operation: .append, value: "shred")], .invalidConfig),
             ([ConfigAlteration(name: "retention.ms", operation: .append, value: "5")], .invalidConfig),
             ([ConfigAlteration(name: "no.such.config", operation: .delete, value: nil)], .invalidConfig),
             ([ConfigAlteration(name: "retention.ms", operation: .set, value: nil)], .invalidRequest),

@@ -47,6 +47,7 @@ import Testing
         let accepted: [(String, String, String)] = [
             ("compression.type", "zstd", "zstd"), ("compression.type", "producer", "producer"), ("preallocate", "TRUE", "true"),
             ("retention.ms", "-1", "-1"), ("retention.bytes", "-5", "-5"), ("cleanup.policy", " delete ", "delete"),
+            ("cleanup.policy", "delete, compact", "delete,compact"), ("cleanup.policy", "compact", "compact"),
             ("leader.replication.throttled.replicas", "0:1, 1:1", "0:1,1:1"), ("follower.replication.throttled.replicas", "*", "*"),
             ("message.format.version", "2.8-IV1", "2.8-IV1"), ("min.cleanable.dirty.ratio", "0.9", "0.9"),
             ("compression.gzip.level", "-1", "-1"), ("compression.zstd.level", "-5", "-5"), ("local.retention.ms", "-2", "-2"),
@@ -76,7 +77,7 @@ import Testing
 
     @Test func valuesSpoolCannotHonourAreRefusedWithTheReason() {
         let refused = [
-            ("cleanup.policy", "compact"), ("cleanup.policy", "delete,compact"), ("message.timestamp.type", "LogAppendTime"),
+            ("message.timestamp.type", "LogAppendTime"),
             ("min.insync.replicas", "2"), ("remote.storage.enable", "true"), ("segment.bytes", "100"), ("max.message.bytes", "10"),
             ("segment.index.bytes", "8"), ("dedupe.window.ms", "604800001"),
         ]

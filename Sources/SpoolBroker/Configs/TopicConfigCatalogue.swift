@@ -17,10 +17,8 @@ public enum TopicConfigCatalogue {
 
     /// The definitions, sorted by name.
     public static let all: [ConfigDefinition] = [
-        ConfigDefinition("cleanup.policy", .list, "delete", .listOf(["compact", "delete"]),
-                         .restricted("only 'delete': Spool does not compact logs"), synonyms: ["log.cleanup.policy"],
-                         spoolCheck: { $0 == "delete" ? nil : "Spool does not compact logs; cleanup.policy must be 'delete'" },
-                         doc: "Retention policy for old segments: 'delete' removes them by time and size (Spool does not implement 'compact')."),
+        ConfigDefinition("cleanup.policy", .list, "delete", .listOf(["compact", "delete"]), .honoured, synonyms: ["log.cleanup.policy"],
+                         doc: "'delete' removes old segments by time and size; 'compact' requires a key on every record and keeps every record (Spool never compacts, which Kafka's guarantees allow); both: keys required, retention applies."),
         ConfigDefinition("compression.gzip.level", .int, "-1", .gzipLevel, synonyms: ["compression.gzip.level"],
                          doc: "Level for compression.type=gzip; stored only: Spool never recompresses batches."),
         ConfigDefinition("compression.lz4.level", .int, "9", .range(min: 1, max: 17), synonyms: ["compression.lz4.level"],
