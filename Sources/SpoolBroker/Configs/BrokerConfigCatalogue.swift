@@ -21,7 +21,7 @@ enum BrokerConfigCatalogue {
               value: { _, _ in "producer" }),
         Entry(definition: ConfigDefinition("default.replication.factor", .int, "1", doc: "Replicas of an auto-created topic's partitions; always 1 on a single node."),
               value: { _, _ in "1" }),
-        Entry(definition: ConfigDefinition("log.cleanup.policy", .list, "delete", doc: "Default cleanup policy of topics; Spool implements 'delete' only."),
+        Entry(definition: ConfigDefinition("log.cleanup.policy", .list, "delete", doc: "Default cleanup policy of topics: 'delete' (topics may set 'compact', see cleanup.policy)."),
               value: { _, _ in "delete" }),
         Entry(definition: ConfigDefinition("log.dirs", .string, nil, doc: "The data directory holding topics, partitions and offsets."),
               value: { config, _ in config.dataDirectory }, alwaysStatic: true),
