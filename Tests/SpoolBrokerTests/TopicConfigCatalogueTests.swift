@@ -49,7 +49,8 @@ import Testing
             ("retention.ms", "-1", "-1"), ("retention.bytes", "-5", "-5"), ("cleanup.policy", " delete ", "delete"),
             ("cleanup.policy", "delete, compact", "delete,compact"), ("cleanup.policy", "compact", "compact"),
             ("leader.replication.throttled.replicas", "0:1, 1:1", "0:1,1:1"), ("follower.replication.throttled.replicas", "*", "*"),
-            ("message.format.version", "2.8-IV1", "2.8-IV1"), ("min.cleanable.dirty.ratio", "0.9", "0.9"),
+            ("message.format.version", "2.8-IV1", "2.8-IV1"), ("message.format.version", "0.10.0.0", "0.10.0.0"),
+            ("message.format.version", "2.8.1", "2.8.1"), ("message.format.version", "0.10.0-IV1", "0.10.0-IV1"), ("min.cleanable.dirty.ratio", "0.9", "0.9"),
             ("compression.gzip.level", "-1", "-1"), ("compression.zstd.level", "-5", "-5"), ("local.retention.ms", "-2", "-2"),
         ]
         for (name, value, stored) in accepted {
@@ -65,6 +66,8 @@ import Testing
             ("compression.gzip.level", "0", "Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9, or equal to -1"),
             ("compression.lz4.level", "18", "Invalid value 18 for configuration compression.lz4.level: Value must be no more than 17"),
             ("message.format.version", "banana", "Invalid value banana for configuration message.format.version: Version `banana` is not a valid version"),
+            ("message.format.version", "2", "Invalid value 2 for configuration message.format.version: Version `2` is not a valid version"),
+            ("message.format.version", "0.10", "Invalid value 0.10 for configuration message.format.version: Version `0.10` is not a valid version"),
             ("cleanup.policy", "shred", "Invalid value shred for configuration cleanup.policy: Invalid value shred ; must be one of [compact, delete]"),
         ]
         for (name, value, message) in refused {

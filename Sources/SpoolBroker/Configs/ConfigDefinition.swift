@@ -136,14 +136,21 @@ public struct ConfigDefinition: Sendable {
         }
     }
 
-    /// `0.8.0` … `3.9`, with an optional `-IVn` suffix: the shape of Kafka's metadata versions.
+    /// A Kafka version as Kafka's `MetadataVersion.fromVersionString` reads it: `0.x.y` (three
+    /// parts) before 1.0, `x.y` from 1.0, each with an optional `-IVn` on its last part; parts
+    /// beyond those are ignored, as Kafka ignores them (`0.10.0.0` is `0.10.0`, `2.8.1` is `2.8`).
     private static func isKafkaVersion(_ value: String) -> Bool {
-        let parts = value.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        let numbers = parts[0].split(separator: ".", omittingEmptySubsequences: false)
-        guard (2...3).contains(numbers.count), numbers.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && Int($0) != nil }),
+        let segments = value.split(separator: ".", omittingEmptySubsequences: false)
+        let kept = value.hasPrefix("0.") ? 3 : 2
+        guard segments.count >= kept else { return false }
+        let key = Array(segments.prefix(kept))
+        guard let last = key.last else { return false }
+        let lastParts = last.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        let numbers = key.dropLast() + [lastParts[0]]
+        guard numbers.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               let major = Int(numbers[0]), major <= 3 else { return false }
-        if parts.count == 2 {
-            let suffix = parts[1]
+        if lastParts.count == 2 {
+            let suffix = lastParts[1]
             return suffix.hasPrefix("IV") && Int(suffix.dropFirst(2)) != nil
         }
         return true
