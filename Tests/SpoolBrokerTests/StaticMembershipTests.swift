@@ -196,7 +196,7 @@ import Testing
         let elapsed = try #require(expelledAfter, "\(last)")
         #expect(elapsed >= .milliseconds(3_000), "\(elapsed)")
         let alone = try await GroupTest.join(coordinator, GroupTest.request(a, session: 3_000, instance: "a"))
-        #expect(alone.error == .none && alone.generationId == generation + 1)
+        #expect(alone.error == .none && alone.generationId == generation + 1, "\(alone.error) generation \(alone.generationId)")
         #expect(alone.members.map(\.groupInstanceId) == ["a"], "b was removed")
     }
 

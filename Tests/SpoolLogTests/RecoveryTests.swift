@@ -212,7 +212,10 @@ import Testing
     @Test func aCorruptCheckpointMeansAFullScan() async throws {
         let directory = TestDirectory()
         defer { directory.remove() }
-        _ = try await writeUnclean(directory.partition, batches: 4)
+        // The abandoned log must not checkpoint again after the file is corrupted below.
+        var config = testConfig()
+        config.recoveryCheckpointIntervalMs = 3_600_000
+        _ = try await writeUnclean(directory.partition, config: config, batches: 4)
         try directory.write(directory.partition + "/recovery-point", [UInt8](repeating: 0x5A, count: 40))
         let log = try PartitionLog.open(directory: directory.partition, config: testConfig())
         #expect(log.recoveryReport.recoveryPoint == nil)
