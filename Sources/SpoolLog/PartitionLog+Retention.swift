@@ -55,13 +55,11 @@ extension PartitionLog {
 }
 
 extension PartitionLog {
-    /// Deletes every segment that lies wholly below `offset` (never the active one), moving the log
-    /// start offset forward to the first remaining segment. Returns the new log start offset.
-    /// Unlike `deleteRecords(before:)` this moves the start only to a segment boundary and
-    /// records nothing beyond the deleted files.
-    @discardableResult
-    public func deleteSegments(before offset: Int64) throws(LogError) -> Int64 {
-        let (deleted, start) = try state.withLock { state throws(LogError) -> ([Segment], Int64) in
+    /// Removes from the log every segment that lies wholly below `offset` and below the high
+    /// watermark (never the active one), and returns them with the new log start offset; their
+    /// files are the caller's to delete.
+    private func takeSegments(before offset: Int64) throws(LogError) -> ([Segment], Int64) {
+        try state.withLock { state throws(LogError) -> ([Segment], Int64) in
             if state.isClosed { throw .closed }
             var count = 0
             for segment in state.segments.dropLast() where segment.nextOffset <= offset && segment.nextOffset <= state.visible.offset {
@@ -69,6 +67,15 @@ extension PartitionLog {
             }
             return (state.removeLeadingSegments(count), state.logStartOffset)
         }
+    }
+
+    /// Deletes every segment that lies wholly below `offset` (never the active one), moving the log
+    /// start offset forward to the first remaining segment. Returns the new log start offset.
+    /// Unlike `deleteRecords(before:)` this moves the start only to a segment boundary and
+    /// records nothing beyond the deleted files.
+    @discardableResult
+    public func deleteSegments(before offset: Int64) throws(LogError) -> Int64 {
+        let (deleted, start) = try takeSegments(before: offset)
         for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
         return start
     }
@@ -83,14 +90,7 @@ extension PartitionLog {
     /// throws. Runs fsyncs: not for an event-loop thread.
     @discardableResult
     public func deleteSegmentsInOrder(before offset: Int64) throws(LogError) -> Int64 {
-        let (deleted, start) = try state.withLock { state throws(LogError) -> ([Segment], Int64) in
-            if state.isClosed { throw .closed }
-            var count = 0
-            for segment in state.segments.dropLast() where segment.nextOffset <= offset && segment.nextOffset <= state.visible.offset {
-                count += 1
-            }
-            return (state.removeLeadingSegments(count), state.logStartOffset)
-        }
+        let (deleted, start) = try takeSegments(before: offset)
         for segment in deleted {
             do {
                 try segment.deleteFilesInOrder(fileSystem: fileSystem)
