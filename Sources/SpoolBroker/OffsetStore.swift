@@ -244,7 +244,7 @@ final class OffsetStore: Sendable {
                 if let result = try appendSnapshotChunk(chunk, now: now) { lastOffset = result }
             }
             if let lastOffset { try await log.waitUntilDurable(lastOffset) }
-            try log.deleteSegmentsInOrder(before: start)
+            try log.deleteSegments(before: start)
         } catch {
             // Compaction is an optimisation: on failure the log just stays larger until next time.
         }

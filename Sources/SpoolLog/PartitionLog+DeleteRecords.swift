@@ -32,7 +32,7 @@ extension PartitionLog {
             flushQueue.async { continuation.resume(returning: self.moveLogStart(to: offset)) }
         }
         let (deleted, start) = try outcome.get()
-        for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
+        try deleteInOrder(deleted)
         return start
     }
 

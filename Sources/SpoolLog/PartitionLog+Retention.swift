@@ -42,8 +42,8 @@ extension PartitionLog {
             }
             return (deleted, state.logStartOffset, scheduleFlush)
         }
-        for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
         if scheduleFlush { flushQueue.async { self.flush() } }
+        try deleteInOrder(deleted)
         return RetentionOutcome(deletedSegments: deleted.map(\.baseOffset), logStartOffset: start)
     }
 
@@ -72,26 +72,21 @@ extension PartitionLog {
     /// Deletes every segment that lies wholly below `offset` (never the active one), moving the log
     /// start offset forward to the first remaining segment. Returns the new log start offset.
     /// Unlike `deleteRecords(before:)` this moves the start only to a segment boundary and
-    /// records nothing beyond the deleted files.
+    /// records nothing beyond the deleted files. The files go as `deleteInOrder` removes them.
     @discardableResult
     public func deleteSegments(before offset: Int64) throws(LogError) -> Int64 {
         let (deleted, start) = try takeSegments(before: offset)
-        for segment in deleted { segment.deleteFiles(fileSystem: fileSystem) }
+        try deleteInOrder(deleted)
         return start
     }
-}
 
-extension PartitionLog {
-    /// `deleteSegments(before:)` for a log whose later records only make sense with the earlier
-    /// ones gone in order, such as a compacted log: the segments' files are removed front first and
-    /// the directory is synced after each segment, so a crash leaves a contiguous run of segments
-    /// (a suffix of those there were), never a hole that recovery would cut the log at. Stops at
-    /// the first file that cannot be removed, leaving it and the segments after it on disk, and
-    /// throws. Runs fsyncs: not for an event-loop thread.
-    @discardableResult
-    public func deleteSegmentsInOrder(before offset: Int64) throws(LogError) -> Int64 {
-        let (deleted, start) = try takeSegments(before: offset)
-        for segment in deleted {
+    /// Removes the files of segments already taken out of the log, front first, syncing the
+    /// directory after each segment: recovery cuts a log at a hole in its run of segments, so a
+    /// crash or power cut must leave a suffix of the segments there were, never a later segment
+    /// without an earlier one. Stops at the first file that cannot be removed, leaving it and the
+    /// segments after it on disk, and throws. Runs fsyncs: not for an event-loop thread.
+    func deleteInOrder(_ segments: [Segment]) throws(LogError) {
+        for segment in segments {
             do {
                 try segment.deleteFilesInOrder(fileSystem: fileSystem)
                 try fileSystem.syncDirectory(directory)
@@ -99,7 +94,6 @@ extension PartitionLog {
                 throw LogError.from(error, path: segment.logPath)
             }
         }
-        return start
     }
 }
 

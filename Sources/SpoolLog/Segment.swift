@@ -235,12 +235,6 @@ extension Segment {
             }
         }
     }
-
-    func deleteFiles(fileSystem: any FileSystem) {
-        for path in [logPath, SegmentFiles.offsetIndexPath(directory, baseOffset), SegmentFiles.timeIndexPath(directory, baseOffset)] {
-            try? fileSystem.remove(path)
-        }
-    }
 }
 
 // MARK: - Reading

@@ -158,4 +158,33 @@ import Testing
         #expect(try reopened.offset(forTimestamp: base + 2_501) == 76, "time indexes survive a reopen")
         try reopened.close()
     }
+
+    /// Recovery cuts a log at a hole in its run of segments, so retention removes segments front
+    /// first and makes each removal durable before the next: a power cut leaves a suffix of them.
+    @Test func retentionRemovesSegmentsFrontFirstAndSyncsTheDirectoryAfterEach() async throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let fileSystem = FaultInjectingFileSystem()
+        let batch = makeBatch(tag: "r", records: 1, valueBytes: 200)
+        var config = testConfig(segmentBytes: batch.count * 2)
+        let log = try PartitionLog.open(directory: directory.partition, config: config, fileSystem: fileSystem)
+        for _ in 0..<8 { try await log.appendDurably(batch) }
+        #expect(log.segmentBaseOffsets == [0, 2, 4, 6])
+        fileSystem.journal.withLock { $0.removeAll() }
+        config.retentionBytes = Int64(batch.count * 2)
+        try log.updateConfig(config)
+        let outcome = try log.enforceRetention()
+        #expect(outcome.deletedSegments == [0, 2, 4])
+        // Other directory syncs (the recovery checkpoint) may come in between; what matters is the
+        // order of the removals and a sync after each segment's, before the next segment's.
+        let journal = fileSystem.journal.withLock { $0 }.filter { $0.hasPrefix("remove 0") || $0 == "sync" }
+        let names = [0, 2, 4].map { String(format: "%020d", $0) }
+        #expect(journal.filter { $0 != "sync" } == names.flatMap { ["remove \($0).log", "remove \($0).index", "remove \($0).timeindex"] })
+        for name in names {
+            let last = try #require(journal.lastIndex(of: "remove \(name).timeindex"))
+            let nextRemoval = journal[(last + 1)...].firstIndex { $0 != "sync" } ?? journal.endIndex
+            #expect(journal[(last + 1)..<nextRemoval].contains("sync"), "segment \(name) removed durably before the next")
+        }
+        try log.close()
+    }
 }

@@ -49,9 +49,15 @@ final class FaultInjectingFileSystem: FileSystem {
         }
     }
 
+    /// File removals and directory syncs, in the order they happened ("remove NAME", "sync").
+    let journal = Mutex<[String]>([])
+
     func open(_ path: String, _ options: OpenOptions, permissions: UInt32) throws -> Int32 {
         try check(.open, path: path)
-        return try live.open(path, options, permissions: permissions)
+        let fd = try live.open(path, options, permissions: permissions)
+        // A directory is opened only to sync it (`syncDirectory`).
+        if options.contains(.directory) { journal.withLock { $0.append("sync") } }
+        return fd
     }
     func close(_ fd: Int32) { live.close(fd) }
     func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int {
@@ -92,7 +98,10 @@ final class FaultInjectingFileSystem: FileSystem {
         try check(.rename, path: from)
         try live.rename(from, to: to)
     }
-    func remove(_ path: String) throws { try live.remove(path) }
+    func remove(_ path: String) throws {
+        try live.remove(path)
+        journal.withLock { $0.append("remove " + (path.split(separator: "/").last.map(String.init) ?? path)) }
+    }
     func makeDirectory(_ path: String) throws { try live.makeDirectory(path) }
     func removeDirectory(_ path: String) throws { try live.removeDirectory(path) }
     func contents(ofDirectory path: String) throws -> [String] { try live.contents(ofDirectory: path) }
