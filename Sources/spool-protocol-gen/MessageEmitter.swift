@@ -14,7 +14,7 @@ struct MessageEmitter {
         self.schema = schema
         for common in schema.commonStructs { try declare(common) }
         try collect(schema.fields)
-        for field in allFields(schema.fields) {
+        for field in allFields(schema.fields) + schema.commonStructs.flatMap({ allFields($0.fields) }) {
             if case let .structure(name) = field.type.element, declarations[name] == nil {
                 throw GeneratorError("\(schema.file): \(field.name) uses struct \(name), which is not declared")
             }
@@ -43,7 +43,7 @@ struct MessageEmitter {
     }
 
     private func allFields(_ fields: [Field]) -> [Field] {
-        fields + fields.flatMap { allFields($0.fields ?? []) } + (fields.isEmpty ? schema.commonStructs.flatMap(\.fields) : [])
+        fields + fields.flatMap { allFields($0.fields ?? []) }
     }
 
     /// The versions the message is served at: Kafka does not serve a version marked unstable.
