@@ -82,8 +82,10 @@ extension PartitionLog {
             if checkpoint { state.lastCheckpointMs = now }
             return (ready, woken, again, checkpoint)
         }
-        for waiter in ready { waiter.resume(.success(())) }
+        // Readers parked for this data hear of it before the writers that waited for the flush, so
+        // a writer that is told its records are durable finds them visible everywhere.
         runVisibilityCallbacks(woken)
+        for waiter in ready { waiter.resume(.success(())) }
         if checkpoint { writeCheckpoint(plan.target) }
         if again { flushQueue.async { self.flush() } }
     }
