@@ -9,6 +9,20 @@ public struct OpenOptions: OptionSet, Sendable {
     public static let exclusive = OpenOptions(rawValue: 1 << 2)
     public static let truncate = OpenOptions(rawValue: 1 << 3)
     public static let directory = OpenOptions(rawValue: 1 << 4)
+    /// Every `write` goes to the end of the file (O_APPEND), atomically with respect to other
+    /// processes appending to the same file.
+    public static let append = OpenOptions(rawValue: 1 << 5)
+}
+
+/// Which file an open descriptor or a path refers to: two names of one file, or a name before and
+/// after another process renamed a new file over it, compare by identity.
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
 }
 
 /// How a mapped range will be read (see `FileSystem.adviseAccess`).
@@ -30,6 +44,9 @@ public protocol FileSystem: Sendable {
     func close(_ fd: Int32)
     /// Writes at `offset`; may write fewer bytes than given (see `writeAll`).
     func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int
+    /// Writes at the file position (at the end for a file opened with `.append`); may write fewer
+    /// bytes than given.
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int
     /// Reads at `offset`; returns 0 at end of file.
     func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int
     /// Allocates disk blocks for [offset, offset + length), extending the file if needed. Fails
@@ -58,6 +75,16 @@ public protocol FileSystem: Sendable {
     /// Names in a directory, without "." and "..".
     func contents(ofDirectory path: String) throws -> [String]
     func exists(_ path: String) -> Bool
+    /// Takes the exclusive advisory lock of the open file (flock LOCK_EX), shared with other
+    /// processes. With `wait` false, returns false at once when another open file holds it;
+    /// with `wait` true, blocks until it is free and returns true.
+    func lock(_ fd: Int32, wait: Bool) throws -> Bool
+    /// Releases the lock `lock` took (closing the descriptor releases it too).
+    func unlock(_ fd: Int32)
+    /// The identity of the open file.
+    func identity(_ fd: Int32) throws -> FileIdentity
+    /// The identity of the file `path` names now.
+    func identity(atPath path: String) throws -> FileIdentity
 }
 
 extension FileSystem {

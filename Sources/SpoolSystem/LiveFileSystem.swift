@@ -12,6 +12,7 @@ public struct LiveFileSystem: FileSystem {
         if options.contains(.exclusive) { flags |= O_EXCL }
         if options.contains(.truncate) { flags |= O_TRUNC }
         if options.contains(.directory) { flags |= O_DIRECTORY }
+        if options.contains(.append) { flags |= O_APPEND }
         return try retryingOnInterrupt("open", path: path) { Glibc.open(path, flags, mode_t(permissions)) }
     }
 
@@ -22,6 +23,10 @@ public struct LiveFileSystem: FileSystem {
 
     public func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int {
         try retryingOnInterrupt("pwrite") { Glibc.pwrite(fd, bytes.baseAddress, bytes.count, off_t(offset)) }
+    }
+
+    public func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int {
+        try retryingOnInterrupt("write") { Glibc.write(fd, bytes.baseAddress, bytes.count) }
     }
 
     public func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
@@ -121,5 +126,32 @@ public struct LiveFileSystem: FileSystem {
 
     public func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
+    }
+
+    public func lock(_ fd: Int32, wait: Bool) throws -> Bool {
+        while true {
+            if flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) == 0 { return true }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            if code == EWOULDBLOCK && !wait { return false }
+            throw SystemError(errno: code, operation: "flock")
+        }
+    }
+
+    public func unlock(_ fd: Int32) {
+        // Only EBADF or EINTR can come back; closing the descriptor releases the lock anyway.
+        _ = flock(fd, LOCK_UN)
+    }
+
+    public func identity(_ fd: Int32) throws -> FileIdentity {
+        var info = stat()
+        _ = try retryingOnInterrupt("fstat") { fstat(fd, &info) }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    public func identity(atPath path: String) throws -> FileIdentity {
+        var info = stat()
+        _ = try retryingOnInterrupt("stat", path: path) { stat(path, &info) }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 }

@@ -64,6 +64,10 @@ final class FaultInjectingFileSystem: FileSystem {
         try check(.pwrite)
         return try live.pwrite(fd, bytes, at: offset)
     }
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int {
+        try check(.pwrite)
+        return try live.write(fd, bytes)
+    }
     func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
         try live.pread(fd, into: buffer, at: offset)
     }
@@ -106,4 +110,8 @@ final class FaultInjectingFileSystem: FileSystem {
     func removeDirectory(_ path: String) throws { try live.removeDirectory(path) }
     func contents(ofDirectory path: String) throws -> [String] { try live.contents(ofDirectory: path) }
     func exists(_ path: String) -> Bool { live.exists(path) }
+    func lock(_ fd: Int32, wait: Bool) throws -> Bool { try live.lock(fd, wait: wait) }
+    func unlock(_ fd: Int32) { live.unlock(fd) }
+    func identity(_ fd: Int32) throws -> FileIdentity { try live.identity(fd) }
+    func identity(atPath path: String) throws -> FileIdentity { try live.identity(atPath: path) }
 }
