@@ -33,15 +33,19 @@ extension Broker {
     }
 
     /// Deletes one group; answers as `deleteGroups` does.
+    ///
+    /// The offsets are read before the group is forgotten and deleted only where unchanged since,
+    /// so a member that joins the group anew in between keeps what it commits.
     public func deleteGroup(_ groupId: String) async -> KafkaErrorCode {
         if let error = adminGroupError(groupId) { return error }
+        let committed = offsets.committed(group: groupId)
         switch groups.forgetIfEmpty(groupId: groupId) {
         case .hasMembers: return .nonEmptyGroup
-        case .unknown where offsets.keys(group: groupId).isEmpty: return .groupIdNotFound
+        case .unknown where committed.isEmpty: return .groupIdNotFound
         case .unknown, .forgotten: break
         }
         do {
-            try await offsets.commit(offsets.keys(group: groupId).sorted { $0.topicPartition < $1.topicPartition }.map { ($0, nil) })
+            try await offsets.delete(ifUnchanged: Self.keyed(committed, group: groupId))
         } catch {
             return Self.coordinatorCode(error)
         }
@@ -62,7 +66,7 @@ extension Broker {
         case .unknown, .empty, .consuming: break
         }
         var answers: [TopicPartition: KafkaErrorCode] = [:]
-        var deleted: [OffsetStore.Key] = []
+        var deleted: [TopicPartition: CommittedOffset] = [:]
         for topicPartition in partitions where answers[topicPartition] == nil {
             if (try? partition(topicPartition.topic, topicPartition.partition)) == nil {
                 answers[topicPartition] = .unknownTopicOrPartition
@@ -70,15 +74,21 @@ extension Broker {
                 answers[topicPartition] = .groupSubscribedToTopic
             } else {
                 answers[topicPartition] = KafkaErrorCode.none
-                if committed[topicPartition] != nil { deleted.append(OffsetStore.Key(group: group, topicPartition: topicPartition)) }
+                deleted[topicPartition] = committed[topicPartition]
             }
         }
         do {
-            try await offsets.commit(deleted.sorted { $0.topicPartition < $1.topicPartition }.map { ($0, nil) })
+            // Only offsets unchanged since `committed` was read: a member that joined in between
+            // and subscribed to the topic keeps what it committed.
+            try await offsets.delete(ifUnchanged: Self.keyed(deleted, group: group))
         } catch {
             return OffsetDeleteResult(error: Self.coordinatorCode(error))
         }
         return OffsetDeleteResult(error: .none, partitions: answers)
+    }
+
+    private static func keyed(_ offsets: [TopicPartition: CommittedOffset], group: String) -> [OffsetStore.Key: CommittedOffset] {
+        Dictionary(uniqueKeysWithValues: offsets.map { (OffsetStore.Key(group: group, topicPartition: $0.key), $0.value) })
     }
 
     /// The error every group admin request gets before the group is looked at, if any.

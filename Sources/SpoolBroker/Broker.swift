@@ -42,6 +42,12 @@ public final class Broker: Sendable {
     /// producer state and committed offsets, and starts the retention schedule.
     public static func open(_ config: BrokerConfig, fileSystem: any FileSystem = LiveFileSystem(),
                             clock: @escaping @Sendable () -> Int64 = currentTimeMs) throws(BrokerError) -> Broker {
+        try open(config, fileSystem: fileSystem, clock: clock, offsetHooks: OffsetStore.Hooks())
+    }
+
+    /// `open` with the offset store's test hooks.
+    static func open(_ config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64,
+                     offsetHooks: OffsetStore.Hooks) throws(BrokerError) -> Broker {
         do {
             try config.log.validate()
             try fileSystem.makeDirectories(config.dataDirectory)
@@ -56,7 +62,7 @@ public final class Broker: Sendable {
                 }
                 topics[metadata.name] = Topic(metadata: metadata, partitions: partitions)
             }
-            let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock)
+            let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock, hooks: offsetHooks)
             for topic in topics.values {
                 for partition in topic.partitions where mayHaveLostVisibleRecords(partition.log) {
                     _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)

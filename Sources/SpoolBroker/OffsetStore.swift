@@ -97,6 +97,9 @@ final class OffsetStore: Sendable {
         var compactionRolled: (@Sendable () async -> Void)?
         /// Compaction has taken its snapshot and is about to append it.
         var compactionSnapshotTaken: (@Sendable () async -> Void)?
+        /// A deletion (DeleteGroups, OffsetDelete) was decided from the offsets the broker read and
+        /// is about to be appended.
+        var deletionDecided: (@Sendable () async -> Void)?
     }
 
     static let directoryName = "__consumer_offsets-0"
@@ -149,6 +152,40 @@ final class OffsetStore: Sendable {
         await hooks.commitDurable?(changes.map(\.0))
         state.withLock { $0.applyPending(through: lastOffset) }
         await compactIfLarge()
+    }
+
+    /// Deletes each key of `expected` whose committed offset is still the one given (pending
+    /// commits included), as one batch appended under the lock, and waits until the deletion is on
+    /// disk. A commit that changed a key after the caller read it survives: a DeleteGroups or
+    /// OffsetDelete takes effect as of the moment it looked at the group, never over a commit
+    /// made since, such as one by a member that joined in between. Returns the keys deleted.
+    @discardableResult
+    func delete(ifUnchanged expected: [Key: CommittedOffset]) async throws(BrokerError) -> [Key] {
+        guard !expected.isEmpty else { return [] }
+        await hooks.deletionDecided?()
+        let now = clock()
+        let appended: (keys: [Key], lastOffset: Int64)?
+        do {
+            appended = try state.withLock { state throws(LogError) -> (keys: [Key], lastOffset: Int64)? in
+                let current = state.appended()
+                let keys = expected.filter { current[$0.key] == $0.value }.map(\.key).sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
+                guard !keys.isEmpty else { return nil }
+                let batch = RecordBatch(producing: keys.map { ProducerRecord(key: Self.encodeKey($0), value: nil, timestamp: now) }).encoded()
+                let result = try log.append(batch)
+                for (index, key) in keys.enumerated() {
+                    state.pending.append(PendingChange(key: key, committed: nil, logOffset: result.baseOffset + Int64(index)))
+                    state.changedDuringCompaction?.insert(key)
+                }
+                return (keys, result.lastOffset)
+            }
+            if let appended { try await log.waitUntilDurable(appended.lastOffset) }
+        } catch {
+            throw .storage(error)
+        }
+        guard let appended else { return [] }
+        state.withLock { $0.applyPending(through: appended.lastOffset) }
+        await compactIfLarge()
+        return appended.keys
     }
 
     /// Appends `changes` as one batch and records them as pending, under the lock so that the

@@ -15,6 +15,9 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
     case offsetOutOfRange(requested: Int64, logStart: Int64, highWatermark: Int64)
     /// A stored batch failed validation while it was being read.
     case corruptBatch(offset: Int64, reason: String)
+    /// A file the log needs to open is damaged; the log does not guess around it. `remedy` says
+    /// what an operator can do and what it costs.
+    case damagedFile(path: String, reason: String, remedy: String)
     /// A configuration value is out of range.
     case invalidConfig(String)
     /// The log was closed.
@@ -33,6 +36,7 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .offsetOutOfRange(requested, start, hw):
             "offset \(requested) is out of range [\(start), \(hw)]"
         case let .corruptBatch(offset, reason): "corrupt batch at offset \(offset): \(reason)"
+        case let .damagedFile(path, reason, remedy): "\(path) is damaged (\(reason)); \(remedy)"
         case let .invalidConfig(message): "invalid log config: \(message)"
         case .closed: "the log is closed"
         case let .failed(reason): "the log is offline after a failed flush (\(reason)); reopen it to recover"

@@ -103,7 +103,7 @@ enum LogRecovery {
         }
         guard let active = segments.last else { preconditionFailure("recovery kept no segment") }
         try fileSystem.syncDirectory(directory)
-        let recordedStart = LogStartCheckpoint.read(directory: directory, fileSystem: fileSystem)?.offset ?? 0
+        let recordedStart = try LogStartCheckpoint.read(directory: directory, fileSystem: fileSystem)?.offset ?? 0
         let start = min(max(segments[0].baseOffset, recordedStart), active.nextOffset)
         report.logStartOffset = start
         report.logEndOffset = active.nextOffset

@@ -48,11 +48,21 @@ struct LogStartCheckpoint: Equatable {
         self.offset = offset
     }
 
-    /// The stored start, or nil when there is no file or it cannot be trusted (the log then starts
-    /// at its first segment, as it would have before any `deleteRecords`).
-    static func read(directory: String, fileSystem: any FileSystem) -> LogStartCheckpoint? {
-        guard let bytes = try? fileSystem.readFile(directory + "/" + fileName, limit: 4096) else { return nil }
-        return LogStartCheckpoint(decoding: bytes)
+    /// The stored start, or nil when there is no file (no `deleteRecords` ever moved the start).
+    ///
+    /// A file that exists but cannot be read or trusted is an error, not a fallback: the start it
+    /// held is unknown, and starting at the first segment would serve deleted records again and
+    /// move the log start offset backwards. The operator decides (LogError.damagedFile's remedy).
+    static func read(directory: String, fileSystem: any FileSystem) throws(LogError) -> LogStartCheckpoint? {
+        let path = directory + "/" + fileName
+        guard fileSystem.exists(path) else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try fileSystem.readFile(path, limit: 4096) } catch { throw LogError.from(error, path: path) }
+        guard let checkpoint = LogStartCheckpoint(decoding: bytes) else {
+            throw .damagedFile(path: path, reason: "\(bytes.count) bytes that are not a version \(version) log start checkpoint with a matching CRC",
+                               remedy: "remove it to start the partition at its first segment, which serves again the records that DeleteRecords removed from that segment")
+        }
+        return checkpoint
     }
 
     func write(directory: String, fileSystem: any FileSystem) throws {

@@ -1,15 +1,29 @@
 import Foundation
-import SpoolBroker
+@testable import SpoolBroker
+import SpoolSystem
+import Synchronization
 import SpoolFormat
 import Testing
 
 /// DeleteGroups and OffsetDelete as Kafka's coordinator answers them, with deletions that a
 /// restart does not undo.
 @Suite struct BrokerGroupAdminTests {
-    private func open(_ data: TestDataDirectory) throws -> Broker {
+    private func open(_ data: TestDataDirectory, offsetHooks: OffsetStore.Hooks = OffsetStore.Hooks()) throws -> Broker {
         var config = data.config()
         config.groupLimits.initialRebalanceDelayMs = 0
-        return try Broker.open(config)
+        return try Broker.open(config, fileSystem: LiveFileSystem(), clock: currentTimeMs, offsetHooks: offsetHooks)
+    }
+
+    /// A broker whose deletions stop, once decided and before they are stored, to run `meanwhile`
+    /// on the broker: what another connection could do in that moment.
+    private func openStoppingDeletions(_ data: TestDataDirectory, meanwhile: @escaping @Sendable (Broker) async throws -> Void) throws -> Broker {
+        let opened = Mutex<Broker?>(nil)
+        let broker = try open(data, offsetHooks: OffsetStore.Hooks(deletionDecided: {
+            guard let broker = opened.withLock({ $0 }) else { return }
+            do { try await meanwhile(broker) } catch { Issue.record("between the decision and the deletion: \(error)") }
+        }))
+        opened.withLock { $0 = broker }
+        return broker
     }
 
     /// A member of `group` in a stable generation, subscribed (protocol "range") with `metadata`.
@@ -163,5 +177,51 @@ import Testing
         try await broker.commitOffsets(group: "g", generationId: second.generationId, memberId: second.memberId,
                                        groupInstanceId: "worker-1", offsets: offsets)
         #expect(broker.committedOffsets(group: "g").count == 1)
+    }
+
+    @Test func aMemberThatJoinsWhileOffsetDeleteRunsKeepsWhatItCommits() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let member = Mutex<JoinGroupResponse?>(nil)
+        var broker = try openStoppingDeletions(data) { broker in
+            let joined = try await stableMember(broker)
+            member.withLock { $0 = joined }
+            try await broker.commitOffsets(group: "g", generationId: joined.generationId, memberId: joined.memberId,
+                                           offsets: [TopicPartition("jobs", 0): CommittedOffset(offset: 42)])
+        }
+        try broker.createTopic("jobs", partitions: 2)
+        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 7), TopicPartition("jobs", 1): CommittedOffset(offset: 7)])
+
+        // The group is empty when OffsetDelete looks, so it answers NONE; the member's commit,
+        // acknowledged after that look, is newer than the deletion and stays.
+        let result = await broker.deleteOffsets(group: "g", partitions: [TopicPartition("jobs", 0)])
+        #expect(result == OffsetDeleteResult(error: .none, partitions: [TopicPartition("jobs", 0): .none]))
+        #expect(member.withLock { $0 } != nil, "the member joined between the decision and the deletion")
+        #expect(broker.committedOffsets(group: "g").mapValues(\.offset) == [TopicPartition("jobs", 0): 42, TopicPartition("jobs", 1): 7])
+        try broker.close()
+        broker = try open(data)
+        #expect(broker.committedOffsets(group: "g").mapValues(\.offset) == [TopicPartition("jobs", 0): 42, TopicPartition("jobs", 1): 7],
+                "and after a restart")
+        try broker.close()
+    }
+
+    @Test func aGroupRecreatedWhileDeleteGroupsRunsKeepsWhatItCommits() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try openStoppingDeletions(data) { broker in
+            let joined = try await stableMember(broker)
+            try await broker.commitOffsets(group: "g", generationId: joined.generationId, memberId: joined.memberId,
+                                           offsets: [TopicPartition("jobs", 0): CommittedOffset(offset: 42)])
+        }
+        try broker.createTopic("jobs", partitions: 2)
+        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 7), TopicPartition("jobs", 1): CommittedOffset(offset: 7)])
+
+        #expect(await broker.deleteGroup("g") == .none)
+        #expect(broker.committedOffsets(group: "g").mapValues(\.offset) == [TopicPartition("jobs", 0): 42],
+                "the old offsets are gone; the new incarnation's commit stays")
+        try broker.close()
+        broker = try open(data)
+        #expect(broker.committedOffsets(group: "g").mapValues(\.offset) == [TopicPartition("jobs", 0): 42], "and after a restart")
+        try broker.close()
     }
 }

@@ -118,7 +118,7 @@ import Testing
         try log.close()
     }
 
-    @Test func aDamagedStartFileFallsBackToTheFirstSegment() async throws {
+    @Test func aDamagedStartFileStopsTheOpenUntilAnOperatorRemovesIt() async throws {
         let directory = TestDirectory()
         defer { directory.remove() }
         let log = try await filledLog(directory)
@@ -129,8 +129,22 @@ import Testing
         #expect(bytes.count == 24)
         bytes[12] ^= 0x01
         try directory.write(path, bytes)
+        // Falling back to the first segment would serve offsets 6 and 7 again: the start would go backwards.
+        let error = #expect(throws: LogError.self) { _ = try PartitionLog.open(directory: directory.partition, config: testConfig()) }
+        guard case let .damagedFile(damaged, _, remedy)? = error else {
+            Issue.record("expected damagedFile, got \(String(describing: error))")
+            return
+        }
+        #expect(damaged == path)
+        #expect(remedy.contains("remove it"))
+        #expect(try directory.read(path) == bytes, "the open leaves the damaged file for the operator to see")
+        // A truncated file is refused the same way.
+        try directory.write(path, Array(bytes[0..<10]))
+        #expect(throws: LogError.self) { _ = try PartitionLog.open(directory: directory.partition, config: testConfig()) }
+        // The operator's way out: remove it, and the partition starts at its first segment.
+        try FileManager.default.removeItem(atPath: path)
         let reopened = try PartitionLog.open(directory: directory.partition, config: testConfig())
-        #expect(reopened.logStartOffset == 6, "an untrusted file is ignored: the first remaining segment's base")
+        #expect(reopened.logStartOffset == 6)
         try reopened.close()
     }
 }
