@@ -95,10 +95,12 @@ public final class Broker: Sendable {
     /// those offsets afterwards. Under `always` the high watermark is the durable end, so nothing a
     /// consumer saw is lost and a commit beyond the end was beyond it before the restart too; after
     /// a clean shutdown everything was flushed. Either way the offsets are left as committed. The
-    /// policy consulted is the one the partition is opened with: a crash under `interval` followed
-    /// by a restart under `always` is not detected.
+    /// policy that counts is the one the crashed run used, which its recovery checkpoint records
+    /// (a crash under `interval` followed by a restart under `always` clamps too), or the one the
+    /// partition is opened with when no checkpoint says.
     static func mayHaveLostVisibleRecords(_ log: PartitionLog) -> Bool {
-        log.fsync != .always && !log.recoveryReport.cleanShutdown && !log.recoveryReport.isNew
+        let report = log.recoveryReport
+        return (log.fsync != .always || report.previousRunRelaxedFsync) && !report.cleanShutdown && !report.isNew
     }
 
     private init(config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64, store: TopicStore,

@@ -19,6 +19,7 @@ enum LogRecovery {
         var report = RecoveryReport()
         report.cleanShutdown = checkpoint?.cleanShutdown ?? false
         report.recoveryPoint = checkpoint?.point
+        report.previousRunRelaxedFsync = checkpoint?.relaxedFsync ?? false
 
         guard !bases.isEmpty else {
             let base = checkpoint?.point.offset ?? 0
@@ -28,7 +29,7 @@ enum LogRecovery {
             report.isNew = true
             report.logStartOffset = base
             report.logEndOffset = base
-            try writeCheckpoint(segment, directory: directory, fileSystem: fileSystem)
+            try writeCheckpoint(segment, config: config, directory: directory, fileSystem: fileSystem)
             return Result(segments: [segment], logStartOffset: base, report: report)
         }
 
@@ -107,7 +108,7 @@ enum LogRecovery {
         let start = min(max(segments[0].baseOffset, recordedStart), active.nextOffset)
         report.logStartOffset = start
         report.logEndOffset = active.nextOffset
-        try writeCheckpoint(active, directory: directory, fileSystem: fileSystem)
+        try writeCheckpoint(active, config: config, directory: directory, fileSystem: fileSystem)
         return Result(segments: segments, logStartOffset: start, report: report)
     }
 
@@ -153,9 +154,11 @@ enum LogRecovery {
         return bases.sorted()
     }
 
-    /// Everything kept is durable now; a new checkpoint at the end, marked unclean until `close`.
-    private static func writeCheckpoint(_ active: Segment, directory: String, fileSystem: any FileSystem) throws {
+    /// Everything kept is durable now; a new checkpoint at the end, marked unclean until `close`,
+    /// and with the fsync policy this run of the log uses, which stays fixed until it closes.
+    private static func writeCheckpoint(_ active: Segment, config: LogConfig, directory: String, fileSystem: any FileSystem) throws {
         let point = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
-        try RecoveryCheckpoint(point: point, cleanShutdown: false).write(directory: directory, fileSystem: fileSystem)
+        try RecoveryCheckpoint(point: point, cleanShutdown: false, relaxedFsync: config.fsync != .always)
+            .write(directory: directory, fileSystem: fileSystem)
     }
 }

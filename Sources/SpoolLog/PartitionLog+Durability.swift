@@ -94,7 +94,7 @@ extension PartitionLog {
     /// disk) is counted and otherwise harmless: recovery then starts from the previous checkpoint.
     private func writeCheckpoint(_ point: LogPosition) {
         do {
-            try RecoveryCheckpoint(point: point, cleanShutdown: false).write(directory: directory, fileSystem: fileSystem)
+            try RecoveryCheckpoint(point: point, cleanShutdown: false, relaxedFsync: fsync != .always).write(directory: directory, fileSystem: fileSystem)
         } catch {
             state.withLock { $0.checkpointFailures += 1 }
         }

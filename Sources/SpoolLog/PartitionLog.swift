@@ -108,7 +108,7 @@ public final class PartitionLog: Sendable {
                 do {
                     try active.finishAppends()
                     try active.trimAndSync()
-                    try RecoveryCheckpoint(point: point, cleanShutdown: true).write(directory: directory, fileSystem: fileSystem)
+                    try RecoveryCheckpoint(point: point, cleanShutdown: true, relaxedFsync: fsync != .always).write(directory: directory, fileSystem: fileSystem)
                     return .success(())
                 } catch {
                     return .failure(LogError.from(error, path: active.logPath))

@@ -22,7 +22,7 @@ public struct LogPosition: Equatable, Sendable, CustomStringConvertible {
 /// was closed cleanly. Recovery trusts everything before it and scans everything after.
 ///
 /// Layout (40 bytes, big-endian): "SPRP" magic, version u16 (1), flags u16 (bit 0: clean
-/// shutdown), offset i64, segment base i64, position i64, CRC-32C of the preceding 32 bytes u32,
+/// shutdown; bit 1: written under a relaxed fsync policy), offset i64, segment base i64, position i64, CRC-32C of the preceding 32 bytes u32,
 /// 4 bytes of zero padding.
 struct RecoveryCheckpoint: Equatable {
     static let fileName = "recovery-point"
@@ -32,11 +32,15 @@ struct RecoveryCheckpoint: Equatable {
 
     var point: LogPosition
     var cleanShutdown: Bool
+    /// The log that wrote it ran under `interval` or `never`, where consumers see records before
+    /// they are on disk: after a crash, records they saw may be gone. Files that predate the flag
+    /// read as false.
+    var relaxedFsync: Bool
 
     func encoded() -> [UInt8] {
         var bytes = Self.magic
         bytes.appendBigEndian(Self.version)
-        bytes.appendBigEndian(UInt16(cleanShutdown ? 1 : 0))
+        bytes.appendBigEndian(UInt16(cleanShutdown ? 1 : 0) | UInt16(relaxedFsync ? 2 : 0))
         bytes.appendBigEndian(point.offset)
         bytes.appendBigEndian(point.segmentBase)
         bytes.appendBigEndian(Int64(point.position))
@@ -58,15 +62,16 @@ struct RecoveryCheckpoint: Equatable {
                   offset >= 0, base >= 0, position >= 0, position <= Int64(Int32.max)
             else { return .some(nil) }
             return RecoveryCheckpoint(point: LogPosition(offset: offset, segmentBase: base, position: Int(position)),
-                                      cleanShutdown: flags & 1 != 0)
+                                      cleanShutdown: flags & 1 != 0, relaxedFsync: flags & 2 != 0)
         }
         guard let checkpoint = result ?? nil else { return nil }
         self = checkpoint
     }
 
-    init(point: LogPosition, cleanShutdown: Bool) {
+    init(point: LogPosition, cleanShutdown: Bool, relaxedFsync: Bool) {
         self.point = point
         self.cleanShutdown = cleanShutdown
+        self.relaxedFsync = relaxedFsync
     }
 
     static func read(directory: String, fileSystem: any FileSystem) -> RecoveryCheckpoint? {

@@ -16,6 +16,11 @@ public struct RecoveryReport: Equatable, Sendable, CustomStringConvertible {
     public var isNew = false
     /// Whether the log had been closed cleanly (nothing needed scanning).
     public var cleanShutdown = false
+    /// The run that left the log ran under a relaxed fsync policy (`interval`, `never`), where
+    /// consumers are shown records before they are on disk: after an unclean shutdown some records
+    /// they saw may be gone, whatever policy the log is opened with now. False when no checkpoint
+    /// says so.
+    public var previousRunRelaxedFsync = false
     /// Where scanning started (nil: no usable checkpoint, everything was scanned).
     public var recoveryPoint: LogPosition?
     public var segmentsScanned = 0

@@ -102,6 +102,26 @@ import Testing
         try broker.close()
     }
 
+    @Test func aCrashUnderARelaxedPolicyIsDetectedWhenTheRestartIsUnderAlways() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try Broker.open(data.config(fsync: .never))
+        try broker.createTopic("jobs")
+        // The recovery point this run wrote when it opened the partition: what a crash leaves.
+        let checkpoint = data.path + "/jobs-0/recovery-point"
+        let leftByTheCrash = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 4), acks: .all)
+        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 4)])
+        try broker.close()
+        try Self.loseTail(of: "jobs-0", in: data)
+        try leftByTheCrash.write(to: URL(fileURLWithPath: checkpoint))
+
+        broker = try Broker.open(data.config(fsync: .always))
+        #expect(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)]?.offset == 0,
+                "the records the group read were visible before they were on disk, and are gone")
+        try broker.close()
+    }
+
     /// Simulates a crash that lost a partition's unflushed tail: empties its first segment and
     /// removes its recovery point, so the next open recovers as after an unclean shutdown.
     private static func loseTail(of partition: String, in data: TestDataDirectory) throws {
