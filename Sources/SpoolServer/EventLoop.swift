@@ -6,13 +6,18 @@ import Synchronization
 /// One thread running epoll over the connections it owns. Other threads hand it work with
 /// `submit`, which wakes it through an eventfd; everything about a connection happens on its
 /// loop's thread, so connections need no locks.
+///
+/// The epoll and eventfd descriptors live as long as the loop object, not as long as its thread:
+/// a request that finishes after `stop` still holds the loop and may still `submit`, and a
+/// descriptor closed under it could by then name another file (a segment, a checkpoint) that the
+/// wake-up's 8 bytes would be written into. `submit` after `stop` drops the task.
 final class EventLoop: @unchecked Sendable {
     // Safe to share: `epoll`, `wakeFD` and `tasks` are set once or guarded by a Mutex; every other
     // member is touched only on the loop's own thread (the `run` loop and tasks it executes).
     let index: Int
     private let epoll: Int32
-    private let wakeFD: Int32
-    private let tasks = Mutex<[@Sendable () -> Void]>([])
+    let wakeFD: Int32
+    private let tasks = Mutex(Tasks())
     private let running = Atomic(true)
     private var handlers: [Int32: (UInt32) -> Void] = [:]
     /// The connections this loop owns, by connection id (loop thread only).
@@ -20,6 +25,17 @@ final class EventLoop: @unchecked Sendable {
     private var periodic: [() -> Void] = []
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
+
+    private struct Tasks {
+        var queue: [@Sendable () -> Void] = []
+        /// False once the loop has stopped: nothing would run what is submitted.
+        var accepting = true
+
+        mutating func take() -> [@Sendable () -> Void] {
+            defer { queue = [] }
+            return queue
+        }
+    }
 
     init(index: Int) throws {
         self.index = index
@@ -37,9 +53,18 @@ final class EventLoop: @unchecked Sendable {
         thread.start()
     }
 
-    /// Runs `task` on the loop's thread.
+    deinit {
+        close(wakeFD)
+        close(epoll)
+    }
+
+    /// Runs `task` on the loop's thread; drops it once the loop has stopped.
     func submit(_ task: @escaping @Sendable () -> Void) {
-        tasks.withLock { $0.append(task) }
+        let accepted = tasks.withLock { tasks in
+            if tasks.accepting { tasks.queue.append(task) }
+            return tasks.accepting
+        }
+        guard accepted else { return }
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
     }
@@ -76,25 +101,29 @@ final class EventLoop: @unchecked Sendable {
                     handlers[fds[slot]]?(events[slot])
                 }
             }
-            for task in tasks.withLock({ tasks in defer { tasks = [] }; return tasks }) { task() }
+            for task in tasks.withLock({ $0.take() }) { task() }
             if Date().timeIntervalSince(lastPeriodic) >= 1 {
                 lastPeriodic = Date()
                 for work in periodic { work() }
             }
         }
-        for task in tasks.withLock({ tasks in defer { tasks = [] }; return tasks }) { task() }
+        for task in tasks.withLock({ $0.take() }) { task() }
         stopped.signal()
     }
 
     /// Stops the loop after running `finally` on it (closing its connections) and waits for it.
+    /// The loop's descriptors are closed when the last reference to it goes.
     func stop(finally: @escaping @Sendable () -> Void) {
+        guard tasks.withLock({ $0.accepting }) else { return }
         submit { [self] in
             finally()
             running.store(false, ordering: .releasing)
         }
         stopped.wait()
-        close(wakeFD)
-        close(epoll)
+        tasks.withLock { tasks in
+            tasks.accepting = false
+            tasks.queue = []
+        }
     }
 }
 
