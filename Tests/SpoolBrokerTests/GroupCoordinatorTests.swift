@@ -551,7 +551,7 @@ import Testing
             if round % 2 == 1 { await Task.yield() }
             coordinator.shutdown()
             for join in joins {
-                let answered = try await GroupTest.answer(2_000, "JoinGroup answer in round \(round)") { await join.value }
+                let answered = try await GroupTest.answer(GroupTest.answerWaitMs, "JoinGroup answer in round \(round)") { await join.value }
                 #expect(answered.error == .coordinatorNotAvailable)
             }
         }
