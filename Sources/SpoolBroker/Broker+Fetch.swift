@@ -100,7 +100,9 @@ extension Broker {
             let registered = waits
             wake.onFire { for (log, wait) in registered { log.cancelVisibilityWait(wait) } }
             DispatchQueue.global().asyncAfter(deadline: deadline) { wake.fire() }
+            metrics.fetchesParked.add(1, ordering: .relaxed)
         }
+        metrics.fetchesParked.subtract(1, ordering: .relaxed)
     }
 }
 

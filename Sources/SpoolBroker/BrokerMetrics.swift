@@ -9,6 +9,9 @@ public final class BrokerMetrics: Sendable {
     public let recordsOut = Atomic<UInt64>(0)
     public let bytesOut = Atomic<UInt64>(0)
     public let produceErrors = Atomic<UInt64>(0)
+    /// Fetches parked now, waiting for data or their deadline (Kafka's fetch purgatory size).
+    /// Counted once a fetch's wake-ups are registered, so a produce after it sees one wakes it.
+    public let fetchesParked = Atomic<Int>(0)
 
     init() {}
 

@@ -98,6 +98,8 @@ public final class MetricsEndpoint: Sendable {
         metric("spool_produce_errors_total", "counter", "Partitions of produce requests answered with an error.",
                [("", "\(counters.produceErrors.load(ordering: .relaxed))")])
         metric("spool_connections", "gauge", "Open Kafka-protocol client connections.", [("", "\(server.connections)")])
+        metric("spool_fetches_parked", "gauge", "Fetch requests parked, waiting for data or their deadline.",
+               [("", "\(counters.fetchesParked.load(ordering: .relaxed))")])
 
         let partitions = broker.partitionMetrics()
         func label(_ partition: PartitionMetrics) -> String { "topic=\"\(partition.topic)\",partition=\"\(partition.partition)\"" }

@@ -5,7 +5,10 @@ import Testing
 @Suite struct EmbeddedBrokerTests {
     static func open(_ data: TestDataDirectory) throws -> EmbeddedBroker {
         var config = data.config()
-        config.groupLimits.initialRebalanceDelayMs = 100
+        // Two consumers started together must land in one generation: the second's first JoinGroup
+        // has to arrive within the delay, and 100 ms is within reach of a task waiting for a thread
+        // on a loaded machine.
+        config.groupLimits.initialRebalanceDelayMs = 1_000
         config.groupLimits.tickMs = 10
         return EmbeddedBroker(broker: try Broker.open(config))
     }

@@ -39,9 +39,10 @@ import Testing
     }
 
     @Test func twelveMembersJoiningAtOnceLandInOneGeneration() async throws {
-        let coordinator = GroupTest.coordinator { $0.initialRebalanceDelayMs = 1_000 }
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock) { $0.initialRebalanceDelayMs = 1_000 }
         defer { coordinator.shutdown() }
-        let (_, owned) = try await GroupTest.rebalance(coordinator, members: Array(repeating: "", count: 12), partitions: 24)
+        let (_, owned) = try await GroupTest.rebalance(coordinator, members: Array(repeating: "", count: 12), partitions: 24, clock: clock)
         #expect(owned.count == 12)
         #expect(owned.values.flatMap { $0 }.sorted() == (0..<24).map { Int32($0) })
     }
@@ -59,14 +60,19 @@ import Testing
     }
 
     @Test func memberIdRequiredHandsOutAnIdThatExpiresWhenUnused() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
         let first = try await GroupTest.answer { await coordinator.join(GroupTest.request(client: "c", session: 500)) }
         #expect(first.error == .memberIdRequired && first.generationId == -1)
         #expect(first.memberId.hasPrefix("c-"))
         let second = try await GroupTest.answer { await coordinator.join(GroupTest.request(client: "c", session: 500)) }
         #expect(second.memberId != first.memberId, "every new member gets its own id")
-        try await Task.sleep(for: .milliseconds(1_500))
+        // Just inside the session the ids are still known (a LeaveGroup naming one finds it)...
+        GroupTest.advance(coordinator, clock, ms: 499)
+        #expect(coordinator.leave(groupId: "g", memberIds: [second.memberId]).members == [second.memberId: .none])
+        // ...and once it has run out they are forgotten.
+        GroupTest.advance(coordinator, clock, ms: 1)
         let late = try await GroupTest.answer { await coordinator.join(GroupTest.request(first.memberId, session: 500)) }
         #expect(late.error == .unknownMemberId, "the id was forgotten after its session timeout")
     }
@@ -74,49 +80,49 @@ import Testing
     // MARK: - Timeouts
 
     @Test func aSilentMemberIsExpelledAfterItsSessionTimeout() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        // Sessions are long enough (3 s) that a loaded machine, whose tasks can wait more than a
-        // second to run, cannot expire the member that keeps heartbeating.
-        // Timed from before the rebalance: the follower's session runs from its SyncGroup, which is
-        // later, so an expiry measured from here can only look later than it was, never earlier.
-        let start = ContinuousClock.now
-        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 4, session: 3_000)
+        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 4, session: 3_000, clock: clock)
         let ids = owned.keys.sorted()
-        // Only ids[0] keeps heartbeating.
-        // On a dispatch thread, so a busy concurrency pool cannot delay the survivor's heartbeats.
-        let (expelledAfter, lastAnswer) = await onDispatchThread { () -> (ContinuousClock.Duration?, KafkaErrorCode) in
-            var lastAnswer = KafkaErrorCode.none
-            for _ in 0..<400 {
-                usleep(50_000)
-                lastAnswer = coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[0], groupInstanceId: nil)
-                if lastAnswer == .rebalanceInProgress { return (ContinuousClock.now - start, lastAnswer) }
-            }
-            return (nil, lastAnswer)
-        }
-        let after = try #require(expelledAfter, "the survivor is told to rejoin (last heartbeat answer: \(lastAnswer))")
-        // The coordinator checks deadlines every 100 ms.
-        #expect(after >= .milliseconds(2_900), "not before the session timeout")
+        // Both sessions restarted when the leader's assignment was handed out. Only ids[0] keeps
+        // heartbeating; ids[1] stays in until its 3 s session has run out, and not a moment longer.
+        GroupTest.advance(coordinator, clock, ms: 2_000)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[0], groupInstanceId: nil) == .none)
+        GroupTest.advance(coordinator, clock, ms: 1_000)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[0], groupInstanceId: nil) == .none,
+                "not expelled at the session timeout itself")
+        #expect(coordinator.describe(groupId: "g").members.count == 2)
+        GroupTest.advance(coordinator, clock, ms: 1)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[0], groupInstanceId: nil) == .rebalanceInProgress,
+                "the survivor is told to rejoin once the silent member's session has run out")
         #expect(coordinator.describe(groupId: "g").members.map(\.memberId) == [ids[0]])
-        let (next, reowned) = try await GroupTest.rebalance(coordinator, members: [ids[0]], partitions: 4, session: 3_000)
+        let (next, reowned) = try await GroupTest.rebalance(coordinator, members: [ids[0]], partitions: 4, session: 3_000, clock: clock)
         #expect(next == generation + 1)
         #expect(reowned == [ids[0]: [0, 1, 2, 3]])
         #expect(coordinator.heartbeat(groupId: "g", generationId: next, memberId: ids[1], groupInstanceId: nil) == .unknownMemberId)
     }
 
     @Test func aMemberThatDoesNotRejoinIsDroppedWhenTheRebalanceTimesOut() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2, rebalanceTimeout: 300)
+        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2, rebalanceTimeout: 300, clock: clock)
         let ids = owned.keys.sorted()
         // A newcomer starts a rebalance; ids[0] rejoins, ids[1] only heartbeats (so its session stays alive).
-        let start = ContinuousClock.now
         async let newcomer = GroupTest.join(coordinator, GroupTest.request(rebalance: 300))
         #expect(await GroupTest.eventually { coordinator.describe(groupId: "g").state == .preparingRebalance })
         #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[1], groupInstanceId: nil) == .rebalanceInProgress)
-        let rejoined = try await GroupTest.join(coordinator, GroupTest.request(ids[0], rebalance: 300))
+        async let rejoin = GroupTest.join(coordinator, GroupTest.request(ids[0], rebalance: 300))
+        #expect(await GroupTest.eventually { GroupTest.parkedJoins(coordinator) == 2 }, "the newcomer and ids[0] wait for ids[1]")
+        // The join phase stays open for the whole rebalance timeout...
+        GroupTest.advance(coordinator, clock, ms: 299)
+        #expect(coordinator.describe(groupId: "g").state == .preparingRebalance && GroupTest.parkedJoins(coordinator) == 2)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: ids[1], groupInstanceId: nil) == .rebalanceInProgress)
+        // ...and ends when it has run out, without ids[1].
+        GroupTest.advance(coordinator, clock, ms: 1)
+        let rejoined = try await rejoin
         let joined = try await newcomer
-        #expect(ContinuousClock.now - start >= .milliseconds(250), "the join phase waited for the rebalance timeout")
         #expect(rejoined.error == .none && joined.error == .none)
         #expect(rejoined.generationId == generation + 1 && joined.generationId == rejoined.generationId)
         #expect(Set(coordinator.describe(groupId: "g").members.map(\.memberId)) == [ids[0], joined.memberId])
@@ -127,17 +133,21 @@ import Testing
     }
 
     @Test func anExpiredMemberNoLongerHoldsUpTheJoinPhase() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2, session: 1_500)
+        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2, session: 1_500, clock: clock)
         let description = coordinator.describe(groupId: "g")
         let leader = description.leaderId
         let follower = try #require(owned.keys.first { $0 != leader })
         // The leader rejoins (a rebalance); the follower has gone silent. Its session (1.5 s), not
         // the rebalance timeout (20 s), ends the join phase.
-        let start = ContinuousClock.now
-        let rejoined = try await GroupTest.join(coordinator, GroupTest.request(leader, session: 1_500, rebalance: 20_000))
-        #expect(ContinuousClock.now - start < .milliseconds(10_000))
+        async let rejoin = GroupTest.join(coordinator, GroupTest.request(leader, session: 1_500, rebalance: 20_000))
+        #expect(await GroupTest.eventually { coordinator.isAwaitingJoin(groupId: "g", memberId: leader) })
+        GroupTest.advance(coordinator, clock, ms: 1_500)
+        #expect(coordinator.isAwaitingJoin(groupId: "g", memberId: leader), "the follower's session has not run out yet")
+        GroupTest.advance(coordinator, clock, ms: 1)
+        let rejoined = try await rejoin
         #expect(rejoined.error == .none && rejoined.generationId == generation + 1)
         #expect(rejoined.members.map(\.memberId) == [leader])
         #expect(coordinator.heartbeat(groupId: "g", generationId: rejoined.generationId, memberId: follower, groupInstanceId: nil) == .unknownMemberId)
@@ -146,14 +156,17 @@ import Testing
     // MARK: - Rejoins and the protocol vote
 
     @Test func rejoiningInAStableGroup() async throws {
-        let coordinator = GroupTest.coordinator()
+        // On a clock that stands still no deadline can answer a parked join, so an answer is one
+        // the coordinator gave at once.
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2)
+        let (generation, owned) = try await GroupTest.rebalance(coordinator, members: ["", ""], partitions: 2, clock: clock)
         let leader = coordinator.describe(groupId: "g").leaderId
         let follower = try #require(owned.keys.first { $0 != leader })
 
         // A follower rejoining unchanged is answered at once with the current generation.
-        let same = try await GroupTest.answer(1_000) { await coordinator.join(GroupTest.request(follower)) }
+        let same = try await GroupTest.answer { await coordinator.join(GroupTest.request(follower)) }
         #expect(same.error == .none && same.generationId == generation && same.leaderId == leader && same.members.isEmpty)
         #expect(coordinator.describe(groupId: "g").state == .stable)
 
@@ -179,7 +192,8 @@ import Testing
     }
 
     @Test func theProtocolIsChosenByVote() async throws {
-        let coordinator = GroupTest.coordinator { $0.initialRebalanceDelayMs = 300 }
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock) { $0.initialRebalanceDelayMs = 300 }
         defer { coordinator.shutdown() }
         func protocols(_ names: String...) -> [GroupProtocol] {
             names.map { GroupProtocol(name: $0, metadata: Array($0.utf8)) }
@@ -189,7 +203,7 @@ import Testing
             GroupTest.request(group: "g", protocols: protocols("range", "roundrobin")),
             GroupTest.request(group: "g", protocols: protocols("roundrobin", "range")),
             GroupTest.request(group: "g", protocols: protocols("roundrobin", "range")),
-        ])
+        ], clock: clock)
         #expect(majority.allSatisfy { $0.protocolName == "roundrobin" })
         let leader = try #require(majority.first { !$0.members.isEmpty })
         #expect(leader.members.allSatisfy { $0.metadata == Array("roundrobin".utf8) }, "each member's metadata for the chosen protocol")
@@ -198,13 +212,17 @@ import Testing
         let common = try await GroupTest.joinAll(coordinator, [
             GroupTest.request(group: "h", protocols: protocols("sticky", "range")),
             GroupTest.request(group: "h", protocols: protocols("range")),
-        ])
+        ], clock: clock)
         #expect(common.allSatisfy { $0.protocolName == "range" })
 
-        // A tie goes to the first candidate; the first member to join leads.
+        // A tie goes to the first candidate; the first member to join leads. The initial delay
+        // keeps the join phase open for the second until the test moves the clock.
         async let first = GroupTest.join(coordinator, GroupTest.request(group: "t", protocols: protocols("range", "roundrobin")))
-        #expect(await GroupTest.eventually { coordinator.describe(groupId: "t").members.count == 1 })
-        let second = try await GroupTest.join(coordinator, GroupTest.request(group: "t", protocols: protocols("roundrobin", "range")))
+        #expect(await GroupTest.eventually { GroupTest.parkedJoins(coordinator, group: "t") == 1 })
+        async let joiningSecond = GroupTest.join(coordinator, GroupTest.request(group: "t", protocols: protocols("roundrobin", "range")))
+        #expect(await GroupTest.eventually { GroupTest.parkedJoins(coordinator, group: "t") == 2 })
+        GroupTest.advance(coordinator, clock, ms: 300)
+        let second = try await joiningSecond
         let firstJoined = try await first
         #expect(firstJoined.protocolName == "range" && second.protocolName == "range")
         #expect(firstJoined.leaderId == firstJoined.memberId && second.leaderId == firstJoined.memberId)
@@ -225,7 +243,8 @@ import Testing
         let leader = try #require(joined.first { !$0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: generation, memberId: follower.memberId, groupInstanceId: nil,
                                                    protocolType: "consumer", protocolName: "range", assignments: [:]) }
-        #expect(await GroupTest.within(50) { await parked.value } == nil, "the follower waits for the leader")
+        #expect(await GroupTest.eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) },
+                "the follower waits for the leader")
         // A newcomer starts a rebalance: the parked sync is answered REBALANCE_IN_PROGRESS.
         async let newcomer = GroupTest.join(coordinator, GroupTest.request())
         let answered = try await GroupTest.answer { await parked.value }
@@ -400,7 +419,8 @@ import Testing
     // MARK: - Inspection and shutdown
 
     @Test func listDescribeAndAssignmentsFollowTheGroup() async throws {
-        let coordinator = GroupTest.coordinator { $0.initialRebalanceDelayMs = 300 }
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock) { $0.initialRebalanceDelayMs = 300 }
         defer { coordinator.shutdown() }
         #expect(coordinator.listGroups().isEmpty)
         let unknown = coordinator.describe(groupId: "nope")
@@ -409,6 +429,7 @@ import Testing
 
         async let joining = GroupTest.answer { await coordinator.join(GroupTest.request(client: "cli", requireKnownMemberId: false)) }
         #expect(await GroupTest.eventually { coordinator.listGroups().first?.state == .preparingRebalance })
+        GroupTest.advance(coordinator, clock, ms: 300)
         let joined = try await joining
         #expect(coordinator.listGroups().map { "\($0.groupId) \($0.protocolType) \($0.state)" } == ["g consumer completingRebalance"])
         let completing = coordinator.describe(groupId: "g")
@@ -424,15 +445,17 @@ import Testing
     }
 
     @Test func shutdownAnswersParkedJoinsAndSyncs() async throws {
-        // A long initial delay keeps the join to "other" parked until the shutdown.
-        let coordinator = GroupTest.coordinator { $0.initialRebalanceDelayMs = 1_000 }
-        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(), GroupTest.request()])
+        // The initial delay keeps the join to "other" parked until the shutdown: the clock stands still.
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock) { $0.initialRebalanceDelayMs = 1_000 }
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(), GroupTest.request()], clock: clock)
         let follower = try #require(joined.first { $0.members.isEmpty })
         let parkedSync = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId,
                                                        groupInstanceId: nil, protocolType: nil, protocolName: nil, assignments: [:]) }
         let parkedJoin = Task { try await GroupTest.join(coordinator, GroupTest.request(group: "other")) }
-        #expect(await GroupTest.eventually { coordinator.describe(groupId: "other").state == .preparingRebalance })
-        #expect(await GroupTest.within(50) { await parkedSync.value } == nil, "the follower waits for the leader")
+        #expect(await GroupTest.eventually { GroupTest.parkedJoins(coordinator, group: "other") == 1 })
+        #expect(await GroupTest.eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) },
+                "the follower waits for the leader")
 
         coordinator.shutdown()
         #expect(try await parkedJoin.value.error == .coordinatorNotAvailable)
@@ -449,12 +472,15 @@ import Testing
     @Test func theJoinPhaseWaitsForMembersHandedAnId() async throws {
         // Kafka's hasAllMembersJoined() also requires no MEMBER_ID_REQUIRED ids outstanding, so
         // members doing the two-step join together share a generation without the initial delay.
-        let coordinator = GroupTest.coordinator { $0.initialRebalanceDelayMs = 0 }
+        // The clock stands still, so the 300 ms rebalance timeout cannot end the phase instead.
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock) { $0.initialRebalanceDelayMs = 0 }
         defer { coordinator.shutdown() }
         let first = try await GroupTest.answer { await coordinator.join(GroupTest.request(rebalance: 300)) }
         let second = try await GroupTest.answer { await coordinator.join(GroupTest.request(rebalance: 300)) }
         async let a = GroupTest.answer { await coordinator.join(GroupTest.request(first.memberId, rebalance: 300)) }
-        try await Task.sleep(for: .milliseconds(50))
+        // The first parks: the id handed to the second is still outstanding.
+        #expect(await GroupTest.eventually { coordinator.isAwaitingJoin(groupId: "g", memberId: first.memberId) })
         let b = try await GroupTest.answer { await coordinator.join(GroupTest.request(second.memberId, rebalance: 300)) }
         let aJoined = try await a
         #expect(aJoined.generationId == b.generationId)
@@ -464,46 +490,34 @@ import Testing
     @Test func aSyncAnsweredLateRestartsTheMembersSessionTimer() async throws {
         // Kafka restarts every member's heartbeat deadline when the leader's assignment is handed
         // out, so a follower that waited long in SyncGroup still has a whole session to heartbeat.
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        // 3 s sessions: on a loaded machine a task can wait more than a second to run, and this test
-        // is about the coordinator's timer, not the scheduler's.
-        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 3_000), GroupTest.request(session: 3_000)])
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 3_000), GroupTest.request(session: 3_000)],
+                                                 clock: clock)
         let leader = try #require(joined.first { !$0.members.isEmpty })
         let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId,
                                                    groupInstanceId: nil, protocolType: nil, protocolName: nil, assignments: [:]) }
-        // Both heartbeat (from a dispatch thread) until the follower's SyncGroup is parked: on a busy
-        // machine the task above can take seconds to start, and a member that is neither parked
-        // nor heartbeating is rightly expired after its session, which is not what this test is about.
-        let parkedInTime = await onDispatchThread { () -> Bool in
-            for _ in 0..<200 {
-                if coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) { return true }
-                for member in [follower, leader] {
-                    _ = coordinator.heartbeat(groupId: "g", generationId: member.generationId, memberId: member.memberId, groupInstanceId: nil)
-                }
-                usleep(25_000)
-            }
-            return false
+        #expect(await GroupTest.eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) },
+                "the follower's SyncGroup parks")
+        // The leader takes 6 s (two sessions) to assign, heartbeating meanwhile; the parked
+        // follower is kept in all that time.
+        for _ in 0..<6 {
+            GroupTest.advance(coordinator, clock, ms: 1_000)
+            #expect(coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil) == .none)
         }
-        try #require(parkedInTime, "the follower's SyncGroup parks")
-        // The leader takes 6 s (two sessions) to assign, heartbeating meanwhile. The heartbeats run
-        // on a dispatch thread, as the coordinator's timer does, so a test elsewhere that blocks the
-        // concurrency pool's two threads (a broker's close fsyncs) cannot starve them.
-        let answers = await onDispatchThread {
-            (0..<120).map { _ -> KafkaErrorCode in
-                usleep(50_000)
-                return coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil)
-            }
-        }
-        #expect(answers.allSatisfy { $0 == .none }, "\(Set(answers))")
+        #expect(coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId))
         _ = try await GroupTest.sync(coordinator, leader, assignments: GroupTest.roundRobin(leader.members, partitions: 2))
         #expect(try await GroupTest.answer { await parked.value }.error == .none)
-        // A deadline check now would expel the follower had its session not restarted with the
-        // answer (its last sign of life was the join, 6 s ago). Run one rather than sleep for one.
-        coordinator.tick()
-        let error = coordinator.heartbeat(groupId: "g", generationId: follower.generationId, memberId: follower.memberId, groupInstanceId: nil)
-        #expect(error == .none)
+        // Its last sign of life was the join, 6 s ago: only a session restarted with the answer
+        // keeps it in for another 3 s...
+        GroupTest.advance(coordinator, clock, ms: 3_000)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: follower.generationId, memberId: follower.memberId, groupInstanceId: nil) == .none)
+        // ...after which, silent, it is expelled like any member.
+        GroupTest.advance(coordinator, clock, ms: 3_001)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: follower.generationId, memberId: follower.memberId, groupInstanceId: nil)
+            == .unknownMemberId)
     }
 
     @Test func aJoinWithAnUnknownMemberIdCreatesNoGroup() async throws {
@@ -537,7 +551,7 @@ import Testing
             if round % 2 == 1 { await Task.yield() }
             coordinator.shutdown()
             for join in joins {
-                let answered = try await GroupTest.answer(2_000, "JoinGroup answer in round \(round)") { await join.value }
+                let answered = try await GroupTest.answer(GroupTest.answerWaitMs, "JoinGroup answer in round \(round)") { await join.value }
                 #expect(answered.error == .coordinatorNotAvailable)
             }
         }

@@ -1,5 +1,5 @@
 import Foundation
-import SpoolBroker
+@testable import SpoolBroker
 import SpoolFormat
 import Synchronization
 import Testing
@@ -8,20 +8,35 @@ import Testing
 /// two-step join, a leader's round-robin assignment, and waits that are always bounded in time.
 enum GroupTest {
     /// The longest a test waits for any one answer. A parked join or sync that is never answered
-    /// fails the test after this long instead of hanging the run.
-    static let answerWaitMs = 5_000
+    /// fails the test after this long instead of hanging the run. Generous, because a loaded
+    /// machine can leave a task waiting seconds to run; only a failing test ever waits this long.
+    static let answerWaitMs = 30_000
     static let topic = "jobs"
 
     /// A coordinator with small timeouts: sessions down to 50 ms, deadlines checked every 10 ms,
-    /// and a 250 ms initial rebalance delay so members starting together share a generation even
-    /// on a loaded machine.
-    static func coordinator(_ configure: (inout GroupCoordinator.Limits) -> Void = { _ in }) -> GroupCoordinator {
+    /// and a 250 ms initial rebalance delay. With `clock` its deadlines pass only when the test
+    /// moves that clock (`advance`); without, they run on the machine's monotonic clock.
+    static func coordinator(clock: ManualClock? = nil,
+                            _ configure: (inout GroupCoordinator.Limits) -> Void = { _ in }) -> GroupCoordinator {
         var limits = GroupCoordinator.Limits()
         limits.sessionTimeoutMinMs = 50
         limits.tickMs = 10
         limits.initialRebalanceDelayMs = 250
         configure(&limits)
-        return GroupCoordinator(limits: limits)
+        guard let clock else { return GroupCoordinator(limits: limits) }
+        return GroupCoordinator(limits: limits, clock: { clock.now })
+    }
+
+    /// Moves `clock` on by `ms` and runs a deadline check, so that whatever falls due by then has
+    /// happened when this returns (the coordinator's timer may run checks too; they see the same time).
+    static func advance(_ coordinator: GroupCoordinator, _ clock: ManualClock, ms: Int) {
+        clock.advance(ms: ms)
+        coordinator.tick()
+    }
+
+    /// How many of `group`'s members have a JoinGroup parked.
+    static func parkedJoins(_ coordinator: GroupCoordinator, group: String = "g") -> Int {
+        coordinator.describe(groupId: group).members.filter { coordinator.isAwaitingJoin(groupId: group, memberId: $0.memberId) }.count
     }
 
     static func subscription(_ topics: [String] = [topic]) -> [UInt8] { ConsumerProtocol.encode(.init(topics: topics)) }
@@ -101,13 +116,37 @@ enum GroupTest {
         try ConsumerProtocol.decodeAssignment(assignment).partitions.flatMap(\.partitions)
     }
 
-    /// Joins every member concurrently (two-step join for ""), checks that they share one
-    /// generation and one leader, and returns the responses.
-    static func joinAll(_ coordinator: GroupCoordinator, _ requests: [JoinGroupRequest],
+    /// Joins every member concurrently, checks that they share one generation and one leader, and
+    /// returns the responses. Dynamic members joining anew ("" member id, two-step join) are handed
+    /// their ids one after another first: the join phase then waits for every id handed out
+    /// (Kafka's `hasAllMembersJoined`), however late the second steps arrive. With `clock`, the
+    /// initial delay passes only once every join has arrived (parked or answered), so members
+    /// that join directly (static ones) share a generation on a machine of any speed too.
+    static func joinAll(_ coordinator: GroupCoordinator, _ requests: [JoinGroupRequest], clock: ManualClock? = nil,
                         sourceLocation: SourceLocation = #_sourceLocation) async throws -> [JoinGroupResponse] {
-        let joined = try await withThrowingTaskGroup(of: JoinGroupResponse.self) { group in
-            for request in requests { group.addTask { try await join(coordinator, request, sourceLocation: sourceLocation) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        var ready = requests
+        for index in ready.indices where ready[index].memberId.isEmpty && ready[index].requireKnownMemberId && ready[index].groupInstanceId == nil {
+            let request = ready[index]
+            let first = try await answer(answerWaitMs, "MEMBER_ID_REQUIRED", sourceLocation: sourceLocation) { await coordinator.join(request) }
+            try #require(first.error == .memberIdRequired, "\(first.error)", sourceLocation: sourceLocation)
+            ready[index].memberId = first.memberId
+        }
+        let answered = Tally()
+        let joins = ready.map { request in
+            Task {
+                let response = await coordinator.join(request)
+                answered.add()
+                return response
+            }
+        }
+        if let clock, let group = ready.first?.groupId {
+            let arrived = await eventually { parkedJoins(coordinator, group: group) + answered.count == ready.count }
+            try #require(arrived, "every JoinGroup arrives", sourceLocation: sourceLocation)
+            advance(coordinator, clock, ms: coordinator.limits.initialRebalanceDelayMs)
+        }
+        var joined: [JoinGroupResponse] = []
+        for join in joins {
+            joined.append(try await answer(answerWaitMs, "JoinGroup answer", sourceLocation: sourceLocation) { await join.value })
         }
         try #require(joined.allSatisfy { $0.error == .none }, "\(joined.map(\.error))", sourceLocation: sourceLocation)
         #expect(Set(joined.map(\.generationId)).count == 1, "one generation", sourceLocation: sourceLocation)
@@ -120,19 +159,19 @@ enum GroupTest {
     /// Joins and syncs every member: followers sync first and are checked to wait for the leader,
     /// whose round-robin assignment then reaches them. Returns the generation and member → partitions.
     static func rebalance(_ coordinator: GroupCoordinator, members: [String], partitions: Int, session: Int = 10_000,
-                          rebalanceTimeout: Int = 5_000,
+                          rebalanceTimeout: Int = 5_000, clock: ManualClock? = nil,
                           sourceLocation: SourceLocation = #_sourceLocation) async throws -> (generation: Int32, owned: [String: [Int32]]) {
         let joined = try await joinAll(coordinator, members.map { request($0, session: session, rebalance: rebalanceTimeout) },
-                                       sourceLocation: sourceLocation)
+                                       clock: clock, sourceLocation: sourceLocation)
         let leader = try #require(joined.first { !$0.members.isEmpty }, sourceLocation: sourceLocation)
         #expect(Set(leader.members.map(\.memberId)) == Set(joined.map(\.memberId)), sourceLocation: sourceLocation)
         let followers = joined.filter { $0.memberId != leader.memberId }.map { response in
             Task { await coordinator.sync(groupId: "g", generationId: response.generationId, memberId: response.memberId,
                                           groupInstanceId: nil, protocolType: "consumer", protocolName: "range", assignments: [:]) }
         }
-        if !followers.isEmpty {
-            let early = await within(50) { await followers[0].value }
-            #expect(early == nil, "a follower's SyncGroup waits for the leader's", sourceLocation: sourceLocation)
+        for follower in joined where follower.memberId != leader.memberId {
+            let parked = await eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) }
+            #expect(parked, "a follower's SyncGroup waits for the leader's", sourceLocation: sourceLocation)
         }
         let leaderSync = try await sync(coordinator, leader, assignments: roundRobin(leader.members, partitions: partitions),
                                         sourceLocation: sourceLocation)
@@ -147,10 +186,10 @@ enum GroupTest {
     }
 }
 
-/// Runs `body` on a dispatch thread and returns its result: for test loops that must keep time
-/// even while the concurrency pool's threads are busy.
-func onDispatchThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: body()) }
-    }
+/// A count shared by concurrent tasks.
+final class Tally: Sendable {
+    private let value = Mutex(0)
+
+    func add() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
 }

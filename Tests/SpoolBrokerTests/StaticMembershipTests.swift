@@ -10,11 +10,12 @@ import Testing
 @Suite struct StaticMembershipTests {
     /// A stable group of static members (instance ids `instances`) sharing four partitions round
     /// robin. Returns the generation, each instance's join response and each instance's partitions.
-    private func stableGroup(_ coordinator: GroupCoordinator, instances: [String] = ["a", "b"], session: Int = 10_000, rebalance: Int = 5_000,
+    private func stableGroup(_ coordinator: GroupCoordinator, _ clock: ManualClock, instances: [String] = ["a", "b"], session: Int = 10_000,
+                             rebalance: Int = 5_000,
                              protocols: [GroupProtocol]? = nil) async throws -> (generation: Int32, joined: [String: JoinGroupResponse], owned: [String: [Int32]]) {
         let responses = try await GroupTest.joinAll(coordinator, instances.map {
             GroupTest.request(session: session, rebalance: rebalance, protocols: protocols, instance: $0)
-        })
+        }, clock: clock)
         var joined: [String: JoinGroupResponse] = [:]
         for instance in instances {
             let response: JoinGroupResponse = try #require(responses.first { $0.memberId.hasPrefix("\(instance)-") })
@@ -48,9 +49,10 @@ import Testing
     }
 
     @Test func aRestartedStaticMemberGetsItsAssignmentBackWithoutARebalance() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, joined, owned) = try await stableGroup(coordinator)
+        let (generation, joined, owned) = try await stableGroup(coordinator, clock)
         let oldB = try #require(joined["b"]).memberId
         let a = try #require(joined["a"]).memberId
         let leaderBefore = coordinator.describe(groupId: "g").leaderId
@@ -98,9 +100,10 @@ import Testing
     }
 
     @Test func aRestartedStaticLeaderIsToldItLeadsOnlyWithSkipAssignment() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, joined, owned) = try await stableGroup(coordinator)
+        let (generation, joined, owned) = try await stableGroup(coordinator, clock)
         let leaderInstance = try #require(joined.first { !$0.value.members.isEmpty }).key
         let oldLeader = try #require(joined[leaderInstance]).memberId
 
@@ -124,10 +127,11 @@ import Testing
     }
 
     @Test func aStaticRejoinRebalancesOnlyWhenTheGroupsProtocolWouldChange() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
         let both = [GroupProtocol(name: "range", metadata: GroupTest.subscription()), GroupProtocol(name: "roundrobin", metadata: GroupTest.subscription())]
-        let (generation, joined, _) = try await stableGroup(coordinator, protocols: both)
+        let (generation, joined, _) = try await stableGroup(coordinator, clock, protocols: both)
         let a = try #require(joined["a"]).memberId
         let oldB = try #require(joined["b"]).memberId
 
@@ -159,22 +163,14 @@ import Testing
     /// librdkafka's test 0102: a static consumer closes without LeaveGroup and comes back within
     /// its session: no rebalance. Away longer, it is removed when its session expires, not before.
     @Test func aStaticMemberAwayKeepsItsPlaceUntilItsSessionExpires() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        // 3 s sessions: long enough that a loaded machine cannot expire "a", which heartbeats.
-        let (generation, joined, owned) = try await stableGroup(coordinator, session: 3_000)
+        let (generation, joined, owned) = try await stableGroup(coordinator, clock, session: 3_000)
         let a = try #require(joined["a"]).memberId
-        // "b" is gone for a second (no LeaveGroup); "a" heartbeats meanwhile, from a dispatch
-        // thread so that a busy concurrency pool cannot starve it.
-        let quiet = await onDispatchThread {
-            (0..<20).map { _ -> KafkaErrorCode in
-                usleep(50_000)
-                return coordinator.heartbeat(groupId: "g", generationId: generation, memberId: a, groupInstanceId: "a")
-            }
-        }
-        #expect(quiet.allSatisfy { $0 == .none }, "\(Set(quiet))")
-        // Timed from before "b"'s last sign of life, so the expiry can only look later than it was.
-        let start = ContinuousClock.now
+        // "b" is gone for a second (no LeaveGroup) while "a" heartbeats.
+        GroupTest.advance(coordinator, clock, ms: 1_000)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: a, groupInstanceId: "a") == .none)
         let back = try await restart(coordinator, "b", session: 3_000)
         #expect(back.error == .none && back.generationId == generation, "back within its session: no rebalance")
         let synced = try await GroupTest.answer {
@@ -184,35 +180,36 @@ import Testing
         #expect(try GroupTest.partitions(synced.assignment) == owned["b"])
 
         // Now "b" goes away for good: "a" sees the rebalance only once b's session has run out.
-        let (expelledAfter, last) = await onDispatchThread { () -> (ContinuousClock.Duration?, KafkaErrorCode) in
-            var last = KafkaErrorCode.none
-            for _ in 0..<300 {
-                usleep(50_000)
-                last = coordinator.heartbeat(groupId: "g", generationId: generation, memberId: a, groupInstanceId: "a")
-                if last != .none { return (last == .rebalanceInProgress ? ContinuousClock.now - start : nil, last) }
-            }
-            return (nil, last)
-        }
-        let elapsed = try #require(expelledAfter, "\(last)")
-        #expect(elapsed >= .milliseconds(3_000), "\(elapsed)")
+        GroupTest.advance(coordinator, clock, ms: 2_000)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: a, groupInstanceId: "a") == .none)
+        GroupTest.advance(coordinator, clock, ms: 1_000)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: a, groupInstanceId: "a") == .none,
+                "b keeps its place until its session has run out")
+        #expect(coordinator.describe(groupId: "g").members.count == 2)
+        GroupTest.advance(coordinator, clock, ms: 1)
+        #expect(coordinator.heartbeat(groupId: "g", generationId: generation, memberId: a, groupInstanceId: "a") == .rebalanceInProgress)
         let alone = try await GroupTest.join(coordinator, GroupTest.request(a, session: 3_000, instance: "a"))
         #expect(alone.error == .none && alone.generationId == generation + 1, "\(alone.error) generation \(alone.generationId)")
         #expect(alone.members.map(\.groupInstanceId) == ["a"], "b was removed")
     }
 
     @Test func staticMembersThatDoNotRejoinKeepTheirPlaceThroughARebalanceOthersStart() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, joined, _) = try await stableGroup(coordinator, rebalance: 300)
+        let (generation, joined, _) = try await stableGroup(coordinator, clock, rebalance: 300)
         let a = try #require(joined["a"]).memberId
         let oldB = try #require(joined["b"]).memberId
         // A dynamic member joins; "a" rejoins, "b" (away) does not. The join phase ends at the
         // rebalance timeout, with "b" kept: it is static.
         async let c = GroupTest.join(coordinator, GroupTest.request(client: "dyn", rebalance: 300))
-        // (Should the phase end before "a" rejoins, on a slow machine, "a" is kept as static and its
-        // unchanged rejoin is answered with the new generation all the same.)
         #expect(await GroupTest.eventually { coordinator.describe(groupId: "g").members.count == 3 })
-        let aJoined = try await GroupTest.join(coordinator, GroupTest.request(a, rebalance: 300, instance: "a"))
+        async let aJoin = GroupTest.join(coordinator, GroupTest.request(a, rebalance: 300, instance: "a"))
+        #expect(await GroupTest.eventually { GroupTest.parkedJoins(coordinator) == 2 }, "a and the newcomer wait for b")
+        GroupTest.advance(coordinator, clock, ms: 299)
+        #expect(GroupTest.parkedJoins(coordinator) == 2, "the phase stays open for the whole rebalance timeout")
+        GroupTest.advance(coordinator, clock, ms: 1)
+        let aJoined = try await aJoin
         let cJoined = try await c
         #expect(aJoined.generationId == generation + 1 && cJoined.generationId == generation + 1)
         let leader = try #require([aJoined, cJoined].first { !$0.members.isEmpty })
@@ -240,9 +237,10 @@ import Testing
     }
 
     @Test func leaveGroupNamesStaticMembersByInstanceId() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, joined, _) = try await stableGroup(coordinator, instances: ["a", "b", "c"])
+        let (generation, joined, _) = try await stableGroup(coordinator, clock, instances: ["a", "b", "c"])
         let a = try #require(joined["a"]).memberId
         let c = try #require(joined["c"]).memberId
         let left = coordinator.leave(groupId: "g", members: [
@@ -267,9 +265,10 @@ import Testing
     }
 
     @Test func aDuplicateInstanceWaitingInAJoinPhaseIsFenced() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, joined, _) = try await stableGroup(coordinator)
+        let (generation, joined, _) = try await stableGroup(coordinator, clock)
         let oldA = try #require(joined["a"]).memberId
         let b = try #require(joined["b"]).memberId
         // A newcomer starts a rebalance; the old "a" rejoins and waits for "b".
@@ -289,21 +288,24 @@ import Testing
     }
 
     @Test func aJoinPhaseNoMemberRejoinedStaysOpenForTheStaticMembers() async throws {
-        let coordinator = GroupTest.coordinator()
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let (generation, joined, _) = try await stableGroup(coordinator, instances: ["a", "b", "c"], rebalance: 200)
+        let (generation, joined, _) = try await stableGroup(coordinator, clock, instances: ["a", "b", "c"], rebalance: 200)
         let a = try #require(joined["a"]).memberId
         // "c" leaves, which starts a rebalance; "a" and "b" remain and neither has rejoined.
         let left = coordinator.leave(groupId: "g", members: [LeavingMember(memberId: "", groupInstanceId: "c")])
         #expect(left.members.map(\.error) == [.none])
         // Past the rebalance timeout, a deadline check keeps the phase open (Kafka waits another
         // rebalance timeout) rather than starting a generation nobody joined.
-        try await Task.sleep(for: .milliseconds(300))
-        coordinator.tick()
+        GroupTest.advance(coordinator, clock, ms: 200)
         let waiting = coordinator.describe(groupId: "g")
         #expect(waiting.state == .preparingRebalance && waiting.generationId == generation && waiting.members.count == 2)
         // "a" rejoins; "b" stays away, so the phase ends at the timeout with "a" leading and "b" kept.
-        let aJoined = try await GroupTest.join(coordinator, GroupTest.request(a, rebalance: 200, instance: "a"))
+        async let aJoin = GroupTest.join(coordinator, GroupTest.request(a, rebalance: 200, instance: "a"))
+        #expect(await GroupTest.eventually { coordinator.isAwaitingJoin(groupId: "g", memberId: a) })
+        GroupTest.advance(coordinator, clock, ms: 200)
+        let aJoined = try await aJoin
         #expect(aJoined.error == .none && aJoined.generationId == generation + 1 && aJoined.leaderId == a)
         #expect(Set(aJoined.members.compactMap(\.groupInstanceId)) == ["a", "b"])
     }

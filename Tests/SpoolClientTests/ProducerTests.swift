@@ -70,7 +70,7 @@ import Testing
         let producer = Producer(client: client, options: options)
         let metadata = try await producer.send(topic: "events", key: nil, value: "no answer")
         #expect(metadata.offset == -1)
-        for _ in 0..<100 where (try? server.broker.describeTopic("events").partitions[0].highWatermark) != 1 {
+        for _ in 0..<1_500 where (try? server.broker.describeTopic("events").partitions[0].highWatermark) != 1 {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(try server.broker.describeTopic("events").partitions[0].highWatermark == 1)

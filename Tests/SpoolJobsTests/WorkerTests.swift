@@ -106,7 +106,10 @@ struct WorkerTests {
         #expect(recorder.attempts("photo-poison").last == 1)
         #expect(try await queue.redrive("photos").isEmpty)
         #expect(try await queue.deadLetters(of: "photos").first?.redriven == true)
-        try await Task.sleep(for: .milliseconds(300))
+        // A later job of the same key runs only after every earlier record of u0: by the time it
+        // has, a second copy of the poison job (had either redrive sent one) would have run too.
+        try await queue.enqueue(Photo(user: "u0", poison: false), key: "u0", id: "photo-u0-last")
+        #expect(await eventually { recorder.runs("photo-u0-last") == 1 })
         #expect(recorder.runs("photo-poison") == 4)
         worker.stop()
         await task.value
@@ -130,7 +133,8 @@ struct WorkerTests {
         let first = makeWorker()
         let firstTask = start(first)
         #expect(await eventually { recorder.runs("always-fails") == 1 })
-        try await Task.sleep(for: .milliseconds(50))
+        // The failed attempt is committed (in the offset's metadata) before the retry waits.
+        #expect(await eventually { broker.spool.broker.committedOffsets(group: "g").values.contains { !$0.metadata.isEmpty } })
         firstTask.cancel()
         await firstTask.value
         let second = makeWorker()
@@ -190,9 +194,12 @@ struct WorkerTests {
         first.stop()
         await task.value
         #expect(recorder.succeededCount == 1)
+        // A job enqueued after it runs after it: once the new worker has run that one, it would
+        // have run "slow" again first had its offset not been committed.
+        try await queue.enqueue(Step(key: "a", sequence: 1), key: "a", id: "next")
         let second = makeWorker()
         let secondTask = start(second)
-        try await Task.sleep(for: .milliseconds(800))
+        #expect(await eventually { recorder.runs("next") == 1 })
         second.stop()
         await secondTask.value
         #expect(recorder.runs("slow") == 1)

@@ -53,14 +53,28 @@ import Testing
 
     @Test func neverPolicyFlushesOnlyWhenAsked() async throws {
         let directory = TestDirectory()
-        defer { directory.remove() }
+        let timed = TestDirectory()
+        defer {
+            directory.remove()
+            timed.remove()
+        }
         let log = try PartitionLog.open(directory: directory.partition, config: testConfig(fsync: .never))
+        // A log beside it on a 20 ms flush timer: once that timer has flushed, a timer of the
+        // `never` log (were there one) would have had its turn too.
+        let control = try PartitionLog.open(directory: timed.partition, config: testConfig(fsync: .interval(milliseconds: 20)))
         try log.append(makeBatch(tag: "n", records: 4))
+        try control.append(makeBatch(tag: "c", records: 4))
         #expect(log.highWatermark == 4)
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(log.durableOffset == 0, "never: no flush by itself")
+        var polls = 0
+        while control.durableOffset < 4 && polls < 3_000 {
+            try await Task.sleep(for: .milliseconds(10))
+            polls += 1
+        }
+        try #require(control.durableOffset == 4, "the control log's timer flushed")
+        #expect(log.durableOffset == 0 && log.flushStatistics.count == 0, "never: no flush by itself")
         try await log.waitUntilDurable(3)
         #expect(log.durableOffset == 4)
+        try control.close()
         try log.close()
     }
 

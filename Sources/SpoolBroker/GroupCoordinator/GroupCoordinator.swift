@@ -37,14 +37,17 @@ public final class GroupCoordinator: Sendable {
     let groups = Mutex<[String: ClassicGroup]>([:])
     private let isShutDown = Atomic(false)
     private let timer: RepeatingTimer
+    /// Monotonic nanoseconds, which every session, rebalance and initial-delay deadline is measured in.
+    private let clock: @Sendable () -> UInt64
 
-    public init(limits: Limits = Limits()) {
+    /// `clock` is monotonic nanoseconds; tests pass one they move by hand, so that a deadline
+    /// passes when the test says and never because the machine was slow.
+    public init(limits: Limits = Limits(), clock: @escaping @Sendable () -> UInt64 = monotonicNanoseconds) {
         self.limits = limits
+        self.clock = clock
         timer = RepeatingTimer(queue: DispatchQueue(label: "spool.groups"), intervalMs: limits.tickMs)
         timer.start { [weak self] in self?.tick() }
     }
-
-    static func now() -> UInt64 { monotonicNanoseconds() }
 
     func run(_ effects: [ClassicGroup.Effect]) { for effect in effects { effect() } }
 
@@ -79,7 +82,7 @@ public final class GroupCoordinator: Sendable {
         // Checked again under the lock: shutdown() sweeps parked requests under it, so a join that
         // passed the first check but arrives after the sweep must not park (it would never be answered).
         if isShutDown.load(ordering: .acquiring) { return (.failure(.coordinatorNotAvailable), []) }
-        let now = Self.now()
+        let now = clock()
         // A rejoin to a group the coordinator does not know creates nothing (as in Kafka).
         if groups[request.groupId] == nil && !request.memberId.isEmpty { return (.failure(.unknownMemberId, memberId: request.memberId), []) }
         guard let group = groups[request.groupId] ?? makeGroup(request.groupId, &groups) else {
@@ -186,7 +189,7 @@ public final class GroupCoordinator: Sendable {
                 guard generationId == group.generation else { return (.failure(.illegalGeneration), []) }
                 if let protocolType, protocolType != group.protocolType { return (.failure(.inconsistentGroupProtocol), []) }
                 if let protocolName, protocolName != group.protocolName { return (.failure(.inconsistentGroupProtocol), []) }
-                member.lastSeenNs = Self.now()
+                member.lastSeenNs = clock()
                 switch group.state {
                 case .preparingRebalance: return (.failure(.rebalanceInProgress), [])
                 case .stable:
@@ -196,7 +199,7 @@ public final class GroupCoordinator: Sendable {
                     var effects: [ClassicGroup.Effect] = []
                     if let earlier = member.pendingSync { effects.append { earlier.resume(returning: .failure(.rebalanceInProgress)) } }
                     member.pendingSync = continuation
-                    if memberId == group.leaderId { effects += group.completeSync(assignments: assignments, now: Self.now()) }
+                    if memberId == group.leaderId { effects += group.completeSync(assignments: assignments, now: clock()) }
                     return (nil, effects)
                 case .empty, .dead: return (.failure(.unknownMemberId), [])
                 }
@@ -218,7 +221,7 @@ public final class GroupCoordinator: Sendable {
             if let error = group.validateCurrentMember(memberId, groupInstanceId: groupInstanceId) { return error }
             guard let member = group.member(memberId) else { return .unknownMemberId }
             guard generationId == group.generation else { return .illegalGeneration }
-            member.lastSeenNs = Self.now()
+            member.lastSeenNs = clock()
             return group.state == .preparingRebalance ? .rebalanceInProgress : .none
         }
     }
@@ -265,9 +268,9 @@ public final class GroupCoordinator: Sendable {
             // An id that never joined leaves the generation as it was; it may only have been the
             // last thing a join phase waited for.
             if removedMember {
-                effects += group.membershipChanged(now: Self.now())
+                effects += group.membershipChanged(now: clock())
             } else if forgotPending {
-                effects += group.completeJoinIfReady(now: Self.now())
+                effects += group.completeJoinIfReady(now: clock())
             }
             return (results, effects)
         }
@@ -301,7 +304,7 @@ public final class GroupCoordinator: Sendable {
             guard let member = group.member(memberId) else { return .unknownMemberId }
             guard generationId == group.generation else { return .illegalGeneration }
             if group.state == .completingRebalance { return .rebalanceInProgress }
-            member.lastSeenNs = Self.now()
+            member.lastSeenNs = clock()
             return .none
         }
     }
@@ -374,7 +377,7 @@ public final class GroupCoordinator: Sendable {
     /// Checks every group's deadlines; the timer calls it every `Limits.tickMs`, and tests may
     /// call it to be sure a check has run.
     func tick() {
-        let now = Self.now()
+        let now = clock()
         let effects = groups.withLock { groups in groups.values.flatMap { $0.tick(now: now) } }
         run(effects)
     }
