@@ -31,6 +31,12 @@ let package = Package(
             dependencies: ["SpoolJobs", "SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Benchmarks/spool-bench"
         ),
+        // The simulated disk (docs/reliability.md), shared by the tests and commands.
+        .target(
+            name: "SpoolSimulation",
+            dependencies: ["SpoolSystem"],
+            path: "Tests/Simulation"
+        ),
         .executableTarget(
             name: "spool-crash-writer",
             dependencies: ["SpoolLog", "SpoolFormat"],
@@ -61,6 +67,7 @@ let package = Package(
         ),
         .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolBroker", "SpoolServer", "SpoolFormat"]),
         .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
+        .testTarget(name: "SpoolSimulationTests", dependencies: ["SpoolSimulation", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",
             dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem", "spool-crash-writer"]
