@@ -120,7 +120,9 @@ final class OffsetStore: Sendable {
          compactionBytesMax: Int = compactionBytesDefault, snapshotChunkRecords: Int = snapshotChunkRecordsDefault,
          hooks: Hooks = Hooks()) throws {
         precondition(snapshotChunkRecords > 0, "a snapshot chunk holds at least one record")
-        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: .always),
+        var config = LogConfig.internalLog(fsync: .always)
+        config.segmentBytes = Self.segmentBytes(compactionBytesMax: compactionBytesMax, internalLogSegmentBytes: config.segmentBytes)
+        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: config,
                                     fileSystem: fileSystem, clock: clock)
         self.clock = clock
         self.compactionBytesMax = compactionBytesMax
@@ -207,6 +209,12 @@ final class OffsetStore: Sendable {
             throw .storage(error)
         }
         return changes.map(\.0)
+    }
+
+    /// The offsets log's segment size: a quarter of the compaction threshold, so that a compaction
+    /// finds segments to delete, and no more than other internal logs use.
+    static func segmentBytes(compactionBytesMax: Int, internalLogSegmentBytes: Int) -> Int {
+        min(internalLogSegmentBytes, max(LogConfig.segmentBytesMin, compactionBytesMax / 4))
     }
 
     private func compactIfLarge() async {
