@@ -58,6 +58,7 @@ public final class Broker: Sendable {
             }
             let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock,
                                           compactionBytesMax: config.offsetsCompactionBytes)
+            _ = try offsets.forget(topicsOtherThan: Set(topics.keys))
             for topic in topics.values {
                 for partition in topic.partitions where mayHaveLostVisibleRecords(partition.log) {
                     _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)
