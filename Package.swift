@@ -31,11 +31,17 @@ let package = Package(
             dependencies: ["SpoolJobs", "SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Benchmarks/spool-bench"
         ),
-        // The simulated disk (docs/reliability.md), shared by the tests and commands.
+        // The simulated disk and the power-cut scenario (docs/reliability.md), shared by the tests
+        // and the long run.
         .target(
             name: "SpoolSimulation",
-            dependencies: ["SpoolSystem"],
+            dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Tests/Simulation"
+        ),
+        .executableTarget(
+            name: "spool-powercut",
+            dependencies: ["SpoolSimulation"],
+            path: "Benchmarks/spool-powercut"
         ),
         .executableTarget(
             name: "spool-crash-writer",

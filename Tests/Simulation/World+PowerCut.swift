@@ -48,6 +48,8 @@ extension World {
         var pages: [Int: [UInt8]] = [:]
         for page in stride(from: 0, to: size, by: FileStorage.pageBytes) {
             let range = page..<min(page + FileStorage.pageBytes, size)
+            // Most pages of a preallocated file are zeros on both sides: skip them without copying.
+            if !unsynced.contains(page) && durable.isZero(range) { continue }
             var bytes = durable.bytes(range)
             if unsynced.contains(page) {
                 image.unsyncedPages += 1
@@ -63,7 +65,7 @@ extension World {
                     }
                 }
             }
-            if bytes.contains(where: { $0 != 0 }) { pages[page] = bytes }
+            pages[page] = bytes
         }
         return CrashImage.File(size: size, pages: pages, modificationTimeMs: inode.modificationTimeMs)
     }
