@@ -25,26 +25,31 @@ extension PowerCutRun {
         return true
     }
 
-    /// Opens every log of the image on a copy of it and checks that recovery reports the non-zero
-    /// bytes it threw away: `RecoveryReport.truncation.bytesCut` against the bytes of the `.log`
-    /// files before and after.
+    /// Opens every log of the image on a copy of it and checks that recovery reports the bytes it
+    /// threw away (`RecoveryReport.truncation.bytesCut`: up to the last non-zero byte, the zeros
+    /// of preallocation after it not counted): for each `.log` file, its bytes up to its last
+    /// non-zero one in the image beyond its size after recovery.
     func checkRecoveryReports(_ image: CrashImage) {
         let copy = SimulatedFileSystem(image: image, fileBytesMax: PowerCutScenario.fileBytesMax, clock: clock.read)
         var logConfig = config.log
         logConfig.segmentBytes = 16 << 20
-        let directories = Set(image.files.keys.filter { $0.hasSuffix(".log") }.map { parentDirectory(of: $0) })
-        for directory in directories.sorted() {
-            let before = image.files.filter { parentDirectory(of: $0.key) == directory && $0.key.hasSuffix(".log") }
-                .values.reduce(0) { $0 + $1.pages.values.reduce(0) { $0 + $1.count { $0 != 0 } } }
+        let segments = image.files.filter { $0.key.hasSuffix(".log") }
+        for directory in Set(segments.keys.map { parentDirectory(of: $0) }).sorted() {
             do {
                 let log = try PartitionLog.open(directory: directory, config: logConfig, fileSystem: copy, clock: clock.read)
-                let after = try copy.contents(ofDirectory: directory).filter { $0.hasSuffix(".log") }.reduce(0) { total, name in
-                    total + (try copy.readFile(directory + "/" + name, limit: PowerCutScenario.fileBytesMax)).count { $0 != 0 }
+                var cut = 0
+                for (path, file) in segments where parentDirectory(of: path) == directory {
+                    var written = 0
+                    for (start, page) in file.pages {
+                        if let last = page.lastIndex(where: { $0 != 0 }) { written = max(written, start + last + 1) }
+                    }
+                    let kept = copy.exists(path) ? try copy.readFile(path, limit: PowerCutScenario.fileBytesMax).count : 0
+                    cut += max(0, written - kept)
                 }
                 let reported = log.recoveryReport.truncation?.bytesCut ?? 0
-                if before - after != reported {
+                if cut != reported {
                     outcome.unexpected += 1
-                    outcome.fail("recovery of \(directory) threw away \(before - after) non-zero bytes and reported \(reported): \(log.recoveryReport)")
+                    outcome.fail("recovery of \(directory) threw away \(cut) bytes and reported \(reported): \(log.recoveryReport)")
                 }
                 try log.close()
             } catch {
