@@ -31,6 +31,18 @@ let package = Package(
             dependencies: ["SpoolJobs", "SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Benchmarks/spool-bench"
         ),
+        // The simulated disk and the power-cut scenario (docs/reliability.md), shared by the tests
+        // and the long run.
+        .target(
+            name: "SpoolSimulation",
+            dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
+            path: "Tests/Simulation"
+        ),
+        .executableTarget(
+            name: "spool-powercut",
+            dependencies: ["SpoolSimulation"],
+            path: "Benchmarks/spool-powercut"
+        ),
         .executableTarget(
             name: "spool-crash-writer",
             dependencies: ["SpoolLog", "SpoolFormat"],
@@ -61,6 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolBroker", "SpoolServer", "SpoolFormat"]),
         .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
+        .testTarget(name: "SpoolSimulationTests", dependencies: ["SpoolSimulation", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",
             dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem", "spool-crash-writer"]

@@ -5,7 +5,8 @@ import SpoolLog
 extension Broker {
     /// The router every produce goes through for `spool-deliver-at` and `spool-idempotency-key`.
     var headerRouter: HeaderRouter {
-        HeaderRouter(delays: delays, dedupe: dedupe, windowMs: { [weak self] topic in self?.dedupeWindowMs(topic) ?? 0 }, clock: clock)
+        HeaderRouter(delays: delays, dedupe: dedupe, windowMs: { [weak self] topic in self?.dedupeWindowMs(topic) ?? 0 },
+                     topicId: { [weak self] topic in self?.topics.withLock { $0[topic]?.metadata.id } }, clock: clock)
     }
 
     /// The topic's `dedupe.window.ms` (24 h unless set).
@@ -65,7 +66,16 @@ extension Broker {
         var failed: [DelayStore.Pending] = []
         var firstError: BrokerError?
         for (target, items) in byTarget.sorted(by: { $0.key < $1.key }) {
-            let ordered = items.sorted { $0.pending.offset < $1.pending.offset }
+            // Records held for a topic since deleted, even one created again under its name, go nowhere.
+            let currentId = topics.withLock { $0[target.topic]?.metadata.id }
+            let stale = items.filter { $0.pending.topicId.map { $0 != currentId } ?? false }
+            if !stale.isEmpty {
+                FileHandle.standardError.write(Data("spool: dropping \(stale.count) held record(s) for \(target): its topic was deleted\n".utf8))
+                delivered += stale.map(\.pending.offset)
+            }
+            let staleOffsets = Set(stale.map(\.pending.offset))
+            let ordered = items.filter { !staleOffsets.contains($0.pending.offset) }.sorted { $0.pending.offset < $1.pending.offset }
+            if ordered.isEmpty { continue }
             do throws(BrokerError) {
                 let partition = try partition(target.topic, target.partition)
                 let batch = RecordBatch(producing: ordered.map(\.record)).encoded()

@@ -62,7 +62,9 @@ public final class Broker: Sendable {
                 }
                 topics[metadata.name] = Topic(metadata: metadata, partitions: partitions)
             }
-            let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock, hooks: offsetHooks)
+            let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock,
+                                          compactionBytesMax: config.offsetsCompactionBytes, hooks: offsetHooks)
+            _ = try offsets.forget(topicsOtherThan: Set(topics.keys))
             for topic in topics.values {
                 for partition in topic.partitions where mayHaveLostVisibleRecords(partition.log) {
                     _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)

@@ -23,6 +23,10 @@ public struct BrokerConfig: Sendable {
     /// crash the state is rebuilt from the last snapshot and the batch headers after it, so this
     /// bounds how much of the log a restart reads.
     public var producerStateSnapshotBytes: Int = 64 << 20
+    /// The size past which the committed-offsets log is compacted (its live entries rewritten and
+    /// older segments deleted). The log rolls at a quarter of it (16 MiB at most), so that a
+    /// compaction finds whole segments to delete.
+    public var offsetsCompactionBytes: Int = 64 << 20
 
     public init(dataDirectory: String, log: LogConfig = LogConfig()) {
         self.dataDirectory = dataDirectory

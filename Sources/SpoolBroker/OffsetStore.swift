@@ -123,7 +123,9 @@ final class OffsetStore: Sendable {
          compactionBytesMax: Int = compactionBytesDefault, snapshotChunkRecords: Int = snapshotChunkRecordsDefault,
          hooks: Hooks = Hooks()) throws {
         precondition(snapshotChunkRecords > 0, "a snapshot chunk holds at least one record")
-        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: .always),
+        var config = LogConfig.internalLog(fsync: .always)
+        config.segmentBytes = Self.segmentBytes(compactionBytesMax: compactionBytesMax, internalLogSegmentBytes: config.segmentBytes)
+        log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: config,
                                     fileSystem: fileSystem, clock: clock)
         self.clock = clock
         self.compactionBytesMax = compactionBytesMax
@@ -235,7 +237,24 @@ final class OffsetStore: Sendable {
                 return (key, clamped)
             }
         }.sorted { $0.0.group < $1.0.group }
-        guard !changes.isEmpty else { return [] }
+        try storeBlocking(changes)
+        return changes.map(\.0)
+    }
+
+    /// Deletes, durably, every committed offset of a topic that is not in `topics`, and returns
+    /// the keys deleted. A topic's deletion removes the topic, then its offsets: a crash between
+    /// the two leaves the offsets behind, and a topic created later under the same name would
+    /// start from them. Blocks until the deletions are on disk: for opening.
+    func forget(topicsOtherThan topics: Set<String>) throws(BrokerError) -> [Key] {
+        let stale = state.withLock { $0.entries.keys.filter { !topics.contains($0.topicPartition.topic) } }
+            .sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
+        try storeBlocking(stale.map { ($0, nil) })
+        return stale
+    }
+
+    /// Appends `changes`, waits until they are durable, then applies them.
+    private func storeBlocking(_ changes: [(Key, CommittedOffset?)]) throws(BrokerError) {
+        guard !changes.isEmpty else { return }
         do {
             let lastOffset = try append(changes)
             try log.waitUntilDurableBlocking(lastOffset)
@@ -243,7 +262,12 @@ final class OffsetStore: Sendable {
         } catch {
             throw .storage(error)
         }
-        return changes.map(\.0)
+    }
+
+    /// The offsets log's segment size: a quarter of the compaction threshold, so that a compaction
+    /// finds segments to delete, and no more than other internal logs use.
+    static func segmentBytes(compactionBytesMax: Int, internalLogSegmentBytes: Int) -> Int {
+        min(internalLogSegmentBytes, max(LogConfig.segmentBytesMin, compactionBytesMax / 4))
     }
 
     private func compactIfLarge() async {

@@ -34,7 +34,7 @@ struct TopicStore {
         for name in try fileSystem.contents(ofDirectory: directory).sorted() {
             let full = directory + "/" + name
             if name.hasSuffix(".deleting") {
-                if let metadata = try? decode(full) { removePartitions(of: metadata) }
+                if let metadata = try? decode(full) { try removePartitions(of: metadata) }
                 try fileSystem.remove(full)
             } else if name.hasSuffix(".topic") {
                 topics.append(try decode(full))
@@ -54,7 +54,7 @@ struct TopicStore {
     func delete(_ metadata: TopicMetadata) throws {
         try fileSystem.rename(path(metadata.name), to: deletingPath(metadata.name))
         try fileSystem.syncDirectory(directory)
-        removePartitions(of: metadata)
+        try removePartitions(of: metadata)
         try fileSystem.remove(deletingPath(metadata.name))
         try fileSystem.syncDirectory(directory)
     }
@@ -68,10 +68,15 @@ struct TopicStore {
         }
     }
 
-    private func removePartitions(of metadata: TopicMetadata) {
+    /// Removes the partition directories and makes their removal durable before the caller
+    /// removes the `.deleting` file that asks for it: otherwise a power cut could leave the
+    /// directories without their topic, and a topic created later under the same name would open
+    /// them and serve the deleted topic's records.
+    private func removePartitions(of metadata: TopicMetadata) throws {
         for partition in 0..<metadata.config.partitions {
             removeTree(Self.partitionDirectory(dataDirectory, topic: metadata.name, partition: partition))
         }
+        try fileSystem.syncDirectory(dataDirectory)
     }
 
     /// Removes one partition's directory (a partition opened for a topic's growth whose metadata

@@ -7,7 +7,8 @@ public struct RecoveryReport: Equatable, Sendable, CustomStringConvertible {
         public var offset: Int64
         public var segmentBase: Int64
         public var position: Int
-        /// Non-zero bytes thrown away (the bad batch and everything after it, later segments included).
+        /// Bytes thrown away (the bad batch and everything after it, later segments included), each
+        /// file's counted up to its last non-zero byte: the zeros of preallocation are not counted.
         public var bytesCut: Int
         public var reason: String
     }

@@ -15,12 +15,17 @@ public func monotonicNanoseconds() -> UInt64 {
 }
 
 extension FileSystem {
-    /// Creates `path` and any missing parents (like `mkdir -p`).
+    /// Creates `path` and any missing parents (like `mkdir -p`), durably: the parent of each
+    /// directory it creates is fsynced, so that a power cut cannot take the new name away (and
+    /// with it whatever was made durable inside).
     public func makeDirectories(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
+            let parent = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
+            if exists(prefix) { continue }
             try makeDirectory(prefix)
+            try syncDirectory(parent)
         }
     }
 }

@@ -17,6 +17,9 @@ final class DelayStore: Sendable {
     static let directoryName = "__spool_delayed-0"
     static let targetTopicHeader = "spool-delay-topic"
     static let targetPartitionHeader = "spool-delay-partition"
+    /// The id of the topic when the record was held: a topic deleted and created again under the
+    /// same name is another topic, which must not receive the deleted one's records.
+    static let targetTopicIdHeader = "spool-delay-topic-id"
     static let deliveredHeader = "spool-delivered"
 
     /// A held record waiting for its time.
@@ -25,6 +28,8 @@ final class DelayStore: Sendable {
         var offset: Int64
         var topic: String
         var partition: Int32
+        /// nil for records held before topic ids were stored with them.
+        var topicId: String? = nil
     }
 
     /// A due record, ready for its topic.
@@ -57,29 +62,30 @@ final class DelayStore: Sendable {
         guard let topic = record.headerString(targetTopicHeader),
               let partition = record.headerString(targetPartitionHeader).flatMap({ Int32($0) }),
               let due = SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt)) else { return nil }
-        return Pending(dueMs: due, offset: offset, topic: topic, partition: partition)
+        return Pending(dueMs: due, offset: offset, topic: topic, partition: partition, topicId: record.headerString(targetTopicIdHeader))
     }
 
-    /// Records held and not yet delivered.
-    var pendingCount: Int { queue.withLock { $0.count } }
+    /// Records held and not yet delivered, those of a delivery round under way included.
+    var pendingCount: Int { queue.withLock { $0.count + $0.inDelivery } }
 
     /// When the next held record is due, if any.
     var nextDueMs: Int64? { queue.withLock { $0.first?.dueMs } }
 
     /// Holds records for `topic`/`partition`; each carries its `spool-deliver-at`. Returns the
     /// offset of the last one in the delay log (for acks=all to wait on).
-    func hold(_ records: [(record: Record, timestamp: Int64, dueMs: Int64)], topic: String, partition: Int32) throws(BrokerError) -> Int64 {
+    func hold(_ records: [(record: Record, timestamp: Int64, dueMs: Int64)], topic: String, topicId: String?,
+              partition: Int32) throws(BrokerError) -> Int64 {
+        let target = [RecordHeader(Self.targetTopicHeader, topic), RecordHeader(Self.targetPartitionHeader, String(partition))]
+            + (topicId.map { [RecordHeader(Self.targetTopicIdHeader, $0)] } ?? [])
         let producing = records.map { held in
-            ProducerRecord(key: held.record.key, value: held.record.value,
-                           headers: held.record.headers + [RecordHeader(Self.targetTopicHeader, topic),
-                                                           RecordHeader(Self.targetPartitionHeader, String(partition))],
-                           timestamp: held.timestamp)
+            ProducerRecord(key: held.record.key, value: held.record.value, headers: held.record.headers + target, timestamp: held.timestamp)
         }
         let result: AppendResult
         do { result = try log.append(RecordBatch(producing: producing).encoded()) } catch { throw BrokerError.from(error) }
         queue.withLock { queue in
             for (index, held) in records.enumerated() {
-                queue.insert(Pending(dueMs: held.dueMs, offset: result.baseOffset + Int64(index), topic: topic, partition: partition))
+                queue.insert(Pending(dueMs: held.dueMs, offset: result.baseOffset + Int64(index), topic: topic, partition: partition,
+                                     topicId: topicId))
             }
         }
         return result.lastOffset
@@ -91,6 +97,7 @@ final class DelayStore: Sendable {
         let due = queue.withLock { queue in
             var taken: [Pending] = []
             while taken.count < limit, let first = queue.first, first.dueMs <= now { taken.append(queue.removeFirst()) }
+            queue.inDelivery += taken.count
             return taken
         }
         guard !due.isEmpty else { return [] }
@@ -101,14 +108,16 @@ final class DelayStore: Sendable {
                 try slice.forEachBatch { bytes in
                     let batch = try RecordBatch(decoding: bytes)
                     for record in batch.records {
-                        let internalHeaders = [Self.targetTopicHeader, Self.targetPartitionHeader]
+                        let internalHeaders = [Self.targetTopicHeader, Self.targetPartitionHeader, Self.targetTopicIdHeader]
                         records[batch.offset(of: record)] = ProducerRecord(
                             key: record.key, value: record.value, headers: record.headers.filter { !internalHeaders.contains($0.key) },
                             timestamp: batch.timestamp(of: record))
                     }
                 }
             }
-            return due.compactMap { pending in records[pending.offset].map { Due(pending: pending, record: $0) } }
+            let readable = due.compactMap { pending in records[pending.offset].map { Due(pending: pending, record: $0) } }
+            queue.withLock { $0.inDelivery -= due.count - readable.count }
+            return readable
         } catch {
             putBack(due)
             throw BrokerError.from(error as? LogError ?? .failed(String(describing: error)))
@@ -117,7 +126,10 @@ final class DelayStore: Sendable {
 
     /// Puts records back on the schedule (their delivery failed and is tried again later).
     func putBack(_ pending: [Pending]) {
-        queue.withLock { queue in for held in pending { queue.insert(held) } }
+        queue.withLock { queue in
+            for held in pending { queue.insert(held) }
+            queue.inDelivery -= pending.count
+        }
     }
 
     /// Records that the held records at `offsets` reached their topics, then deletes the segments
@@ -125,6 +137,9 @@ final class DelayStore: Sendable {
     /// delivery thread only.
     func markDelivered(_ offsets: [Int64]) throws(BrokerError) {
         guard !offsets.isEmpty else { return }
+        // Marked or not, this round is over for these records: after a failure they are delivered
+        // again only by the next start.
+        defer { queue.withLock { $0.inDelivery -= offsets.count } }
         let marker = ProducerRecord(key: nil, value: nil,
                                     headers: [RecordHeader(Self.deliveredHeader, offsets.map(String.init).joined(separator: ","))],
                                     timestamp: currentTimeMs())
@@ -144,6 +159,8 @@ final class DelayStore: Sendable {
 /// Pending records ordered by due time (a binary min-heap), plus the oldest offset still pending.
 struct DueQueue {
     private var heap: [DelayStore.Pending] = []
+    /// Records taken off the heap for a delivery round and not yet marked delivered or put back.
+    var inDelivery = 0
 
     var count: Int { heap.count }
     var first: DelayStore.Pending? { heap.first }

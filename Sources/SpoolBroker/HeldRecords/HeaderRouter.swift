@@ -14,6 +14,8 @@ struct HeaderRouter: Sendable {
     let delays: DelayStore
     let dedupe: DedupeWindow
     let windowMs: @Sendable (String) -> Int64
+    /// The id of a topic (nil if there is none by that name).
+    let topicId: @Sendable (String) -> String?
     let clock: @Sendable () -> Int64
 
     /// Whether the batch may carry Spool headers: uncompressed and the bytes contain "spool-".
@@ -92,7 +94,7 @@ struct HeaderRouter: Sendable {
                 rewritten.records = kept
                 appended = try rewritten.encoded().withBytes { raw throws(BrokerError) in try append(raw) }
             }
-            if !held.isEmpty { appended.delayLogOffset = try delays.hold(held, topic: topic, partition: partition) }
+            if !held.isEmpty { appended.delayLogOffset = try delays.hold(held, topic: topic, topicId: topicId(topic), partition: partition) }
             let stored = reserved.filter { due[$0.index] == nil }
             let delayedKeys = reserved.filter { due[$0.index] != nil }
             var confirmations = stored.compactMap { entry -> (key: String, offset: Int64)? in
