@@ -79,36 +79,70 @@ struct ProcessedJobsFileSystemTests {
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "fresh\t\(fresh)\n")
     }
 
-    @Test("stores appending from several tasks while another process rewrites the file again and again lose no marker")
+    /// Appends `text` the way a store does: under the lock of the file the path names.
+    private func appendUnderLock(_ text: String, to file: String) throws {
+        let fileSystem = LiveFileSystem()
+        while true {
+            let fd = try fileSystem.open(file, [.readWrite, .create, .append], permissions: 0o644)
+            defer { fileSystem.close(fd) }
+            _ = try fileSystem.lock(fd, wait: true)
+            guard try fileSystem.identity(fd) == fileSystem.identity(atPath: file) else { continue }
+            try Array(text.utf8).withUnsafeBytes { bytes in
+                var written = 0
+                while written < bytes.count { written += try fileSystem.write(fd, UnsafeRawBufferPointer(rebasing: bytes[written...])) }
+            }
+            return
+        }
+    }
+
+    @Test("stores appending from several threads while another process rewrites the file again and again lose no marker")
     func concurrentAppendsAndRewrites() async throws {
         let file = path()
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let writers = 3, perWriter = 40, rounds = 5
+        let writers = 3, rounds = 20
         let stores = try (0..<writers).map { _ in try ProcessedJobs(path: file, retention: .seconds(3600)) }
         let rewrites = FaultInjectingFileSystem()
-        let past = nowMs() - 60_000
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (writer, store) in stores.enumerated() {
-                group.addTask {
-                    for index in 0..<perWriter { try store.markDone("w\(writer)-\(index)") }
+        let rewriting = LockedValue(true)
+        let stale = (0..<5_000).map { "stale-\($0)\t\(nowMs() - 60_000)\n" }.joined()
+        // The writers run on threads of their own, as processes would: each loops without
+        // suspending, which would starve the concurrency pool's few threads.
+        let written = LockedValue<[Int: Int]>([:])
+        let failures = LockedValue<[String]>([])
+        for (writer, store) in stores.enumerated() {
+            Thread {
+                // Until the rewrites are over, and once more after them.
+                var count = 0
+                do {
+                    repeat {
+                        try store.markDone("w\(writer)-\(count)")
+                        count += 1
+                    } while rewriting.value
+                    try store.markDone("w\(writer)-\(count)")
+                    count += 1
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
                 }
-            }
-            group.addTask {
-                for round in 0..<rounds {
-                    // Lines a minute old: expired for a store that keeps ids 30 s, and more than
-                    // all the writers' lines, so that store rewrites the file when it opens.
-                    let staleStore = try ProcessedJobs(path: file, retention: .seconds(3600), clock: { past })
-                    for index in 0..<(writers * perWriter + 10) { try staleStore.markDone("stale-\(round)-\(index)") }
-                    _ = try ProcessedJobs(path: file, retention: .seconds(30), fileSystem: rewrites)
-                }
-            }
-            try await group.waitForAll()
+                written.withLock { $0[writer] = count }
+            }.start()
         }
+        do {
+            defer { rewriting.value = false }
+            for _ in 0..<rounds {
+                // Lines a minute old, more than the writers': a store that keeps ids 30 s finds
+                // most of the file expired and rewrites it as it opens.
+                try appendUnderLock(stale, to: file)
+                _ = try ProcessedJobs(path: file, retention: .seconds(30), fileSystem: rewrites)
+            }
+        }
+        #expect(await eventually { written.value.count == writers })
+        #expect(failures.value.isEmpty, "\(failures.value)")
         // Each rewrite syncs the directory once; no other call of these stores opens a directory.
         #expect(rewrites.journal.withLock { $0.count } == rounds)
         let reopened = try ProcessedJobs(path: file, retention: .seconds(3600))
         var lost: [String] = []
-        for writer in 0..<writers { for index in 0..<perWriter where !reopened.contains("w\(writer)-\(index)") { lost.append("w\(writer)-\(index)") } }
-        #expect(lost.isEmpty, "lost \(lost.count) markers: \(lost.prefix(10))")
+        for (writer, count) in written.value {
+            for index in 0..<count where !reopened.contains("w\(writer)-\(index)") { lost.append("w\(writer)-\(index)") }
+        }
+        #expect(lost.isEmpty, "lost \(lost.count) of \(written.value.values.reduce(0, +)) markers: \(lost.prefix(10))")
     }
 }
