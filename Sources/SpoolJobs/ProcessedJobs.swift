@@ -181,7 +181,7 @@ public final class ProcessedJobs: Sendable {
     /// Cuts a last line without its newline: what a process that crashed mid-append left. Only
     /// under the lock, when no other process is appending, so the tail cannot be a line in flight.
     private static func cutTornTail(_ state: inout State, path: String, _ fileSystem: any FileSystem) throws(Failure) {
-        let size = try io { try fileSystem.size(state.descriptor) }
+        let size = try sizeReadingAgainWhenCut(&state, fileSystem)
         guard size > 0 else { return }
         var last: UInt8 = 0
         let read = try io { try withUnsafeMutableBytes(of: &last) { try fileSystem.pread(state.descriptor, into: $0, at: size - 1) } }
@@ -196,12 +196,24 @@ public final class ProcessedJobs: Sendable {
 
     /// Adds the complete lines past `readBytes` to `done`.
     private static func readAppended(_ state: inout State, path: String, _ fileSystem: any FileSystem, cutoff: Int64) throws(Failure) {
-        let size = try io { try fileSystem.size(state.descriptor) }
+        let size = try sizeReadingAgainWhenCut(&state, fileSystem)
         guard size > state.readBytes else { return }
         let bytes = try readBytes(state.descriptor, from: state.readBytes, count: size - state.readBytes, path: path, fileSystem)
         guard let lastNewline = bytes.lastIndex(of: newline) else { return }
         state.lines += parse(bytes[...lastNewline], into: &state.done, cutoff: cutoff)
         state.readBytes += lastNewline + 1
+    }
+
+    /// The file's size. Stores cut only bytes after the last newline, which no store has read, so
+    /// a file shorter than what was read was cut by something else: then everything is read again.
+    private static func sizeReadingAgainWhenCut(_ state: inout State, _ fileSystem: any FileSystem) throws(Failure) -> Int {
+        let size = try io { try fileSystem.size(state.descriptor) }
+        if size < state.readBytes {
+            state.done = [:]
+            state.readBytes = 0
+            state.lines = 0
+        }
+        return size
     }
 
     private static func readBytes(_ descriptor: Int32, from offset: Int, count: Int, path: String, _ fileSystem: any FileSystem) throws(Failure) -> [UInt8] {
@@ -234,8 +246,11 @@ public final class ProcessedJobs: Sendable {
         return lines
     }
 
-    /// Appends one line and syncs it; under the lock. On failure the file is cut back to where it
-    /// ended, so a marker whose write or sync failed is not left behind half written.
+    /// Appends one line and syncs it; under the lock. A write that fails part way is cut back off
+    /// (a line without its newline, which no store reads), so the next marker starts on a fresh
+    /// line. A failed sync throws and leaves the complete line: other stores may have read it
+    /// already, and the effect it marks has run (`once` records after the effect), so a retry of
+    /// the job that finds the marker and skips the effect does the right thing.
     private static func append(_ line: [UInt8], to state: inout State, path: String, _ fileSystem: any FileSystem) throws(Failure) {
         let end = state.readBytes
         do {
@@ -248,7 +263,6 @@ public final class ProcessedJobs: Sendable {
                         written += count
                     }
                 }
-                try fileSystem.dataSync(state.descriptor)
             }
         } catch {
             try? fileSystem.truncate(state.descriptor, to: end)
@@ -256,6 +270,7 @@ public final class ProcessedJobs: Sendable {
         }
         state.readBytes = end + line.count
         state.lines += 1
+        try io { try fileSystem.dataSync(state.descriptor) }
     }
 
     /// Replaces the file with the ids in `done`: a complete new file, locked, synced and renamed

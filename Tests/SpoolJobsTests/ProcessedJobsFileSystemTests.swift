@@ -12,7 +12,7 @@ struct ProcessedJobsFileSystemTests {
     private func path() -> String { NSTemporaryDirectory() + "spool-processed-fs-\(UUID().uuidString.prefix(8))" }
     private func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    @Test("a failed fdatasync or write surfaces as an error and leaves no marker behind; the next marker is stored")
+    @Test("a failed write or fdatasync surfaces as an error; a failed write leaves nothing behind; the next marker is stored")
     func failuresSurface() throws {
         let file = path()
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -39,8 +39,11 @@ struct ProcessedJobsFileSystemTests {
 
         let reopened = try ProcessedJobs(path: file)
         #expect(reopened.contains("kept") && reopened.contains("after"))
-        #expect(!reopened.contains("sync-failed") && !reopened.contains("disk-full"))
-        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 2)
+        // The line whose sync failed was written whole and stays (its effect has run); the one
+        // whose write failed is gone without a trace.
+        #expect(reopened.contains("sync-failed"))
+        #expect(!reopened.contains("disk-full"))
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["kept", "sync-failed", "after"])
     }
 
     @Test("opening fails with the system error when the file cannot be opened")

@@ -75,4 +75,22 @@ struct ProcessedJobsSharingTests {
             #expect(reopened.contains(id), "\(id) was lost")
         }
     }
+
+    @Test("a file cut below what a store has read (by something other than a store) is read again from its start")
+    func cutBelowWhatWasRead() throws {
+        let file = path()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let store = try ProcessedJobs(path: file)
+        try store.markDone("first-long-identifier")
+        try store.markDone("second-long-identifier")
+        // The same file (same inode), cut and written again in place.
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        try handle.truncate(atOffset: 0)
+        handle.write(Data("other\t\(Int64(Date().timeIntervalSince1970 * 1000))\n".utf8))
+        try handle.close()
+        #expect(store.contains("other"))
+        #expect(!store.contains("first-long-identifier"))
+        try store.markDone("third")
+        #expect(try lines(file).filter { !$0.isEmpty }.map { String($0.prefix { $0 != "\t" }) } == ["other", "third"])
+    }
 }
