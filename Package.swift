@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "SpoolBroker", dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolWire", dependencies: ["SpoolFormat"]),
         .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
-        .target(name: "SpoolJobs", dependencies: ["SpoolBroker", "SpoolClient", "SpoolFormat"]),
+        .target(name: "SpoolJobs", dependencies: ["SpoolBroker", "SpoolClient", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
         // Generates Sources/SpoolWire/Generated from Kafka's JSON schemas (docs/protocol.md).
         .executableTarget(name: "spool-protocol-gen"),
@@ -71,12 +71,14 @@ let package = Package(
             dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "SpoolFuzzSupport", "spool"],
             exclude: []
         ),
-        .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolBroker", "SpoolServer", "SpoolFormat"]),
+        // Test helpers more than one test target uses (a fault-injecting FileSystem).
+        .target(name: "SpoolTestSupport", dependencies: ["SpoolSystem"], path: "Tests/SpoolTestSupport"),
+        .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolBroker", "SpoolServer", "SpoolFormat", "SpoolSystem", "SpoolTestSupport"]),
         .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(name: "SpoolSimulationTests", dependencies: ["SpoolSimulation", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",
-            dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem", "spool-crash-writer"]
+            dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem", "SpoolTestSupport", "spool-crash-writer"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -31,6 +31,8 @@ public final class Broker: Sendable {
     let dedupe: DedupeWindow
     /// The delayed-delivery thread's controls.
     let delivery = DeliveryLoop()
+    /// This broker's hold on the data directory, released by `close`.
+    let directoryLock: DataDirectoryLock
 
     /// A topic and its open partitions.
     struct Topic: Sendable {
@@ -38,8 +40,11 @@ public final class Broker: Sendable {
         var partitions: [Partition]
     }
 
-    /// Opens (creating it if needed) the data directory: recovers every partition, rebuilds
-    /// producer state and committed offsets, and starts the retention schedule.
+    /// Opens (creating it if needed) the data directory: takes its lock, recovers every partition,
+    /// rebuilds producer state and committed offsets, and starts the retention schedule.
+    ///
+    /// One broker at a time may have a directory open: while one (in this process or another)
+    /// holds it, this throws `.dataDirectoryInUse` having read and written nothing in it.
     public static func open(_ config: BrokerConfig, fileSystem: any FileSystem = LiveFileSystem(),
                             clock: @escaping @Sendable () -> Int64 = currentTimeMs) throws(BrokerError) -> Broker {
         try open(config, fileSystem: fileSystem, clock: clock, offsetHooks: OffsetStore.Hooks())
@@ -48,9 +53,12 @@ public final class Broker: Sendable {
     /// `open` with the offset store's test hooks.
     static func open(_ config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64,
                      offsetHooks: OffsetStore.Hooks) throws(BrokerError) -> Broker {
+        var directoryLock: DataDirectoryLock?
         do {
             try config.log.validate()
             try fileSystem.makeDirectories(config.dataDirectory)
+            let lock = try DataDirectoryLock.acquire(config.dataDirectory, fileSystem: fileSystem)
+            directoryLock = lock
             let store = TopicStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem)
             var topics: [String: Topic] = [:]
             for metadata in try store.load() {
@@ -70,19 +78,21 @@ public final class Broker: Sendable {
                     _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)
                 }
             }
-            let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, store: store, topics: topics, offsets: offsets,
+            let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, directoryLock: lock, store: store, topics: topics, offsets: offsets,
                                 producerIds: try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem),
                                 delays: try DelayStore(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock),
                                 dedupe: try DedupeWindow(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock))
             broker.startRetention()
             broker.startDelayedDelivery()
             return broker
-        } catch let error as BrokerError {
-            throw error
-        } catch let error as LogError {
-            throw BrokerError.from(error)
         } catch {
-            throw BrokerError.storage(.failed(String(describing: error)))
+            // A broker that failed to open leaves the directory to the next opener.
+            directoryLock?.release()
+            switch error {
+            case let error as BrokerError: throw error
+            case let error as LogError: throw BrokerError.from(error)
+            default: throw BrokerError.storage(.failed(String(describing: error)))
+            }
         }
     }
 
@@ -105,11 +115,12 @@ public final class Broker: Sendable {
         return (log.fsync != .always || report.previousRunRelaxedFsync) && !report.cleanShutdown && !report.isNew
     }
 
-    private init(config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64, store: TopicStore,
+    private init(config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64, directoryLock: DataDirectoryLock, store: TopicStore,
                  topics: [String: Topic], offsets: OffsetStore, producerIds: ProducerIdAllocator, delays: DelayStore, dedupe: DedupeWindow) {
         self.config = config
         self.fileSystem = fileSystem
         self.clock = clock
+        self.directoryLock = directoryLock
         self.topicStore = store
         self.topics = Mutex(topics)
         self.offsets = offsets
@@ -121,9 +132,11 @@ public final class Broker: Sendable {
     }
 
     /// Flushes and closes every partition (saving producer state for a fast restart) and the
-    /// offsets log. Safe to call twice.
+    /// offsets log, then releases the data directory. Safe to call twice.
     public func close() throws(BrokerError) {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // Released last, after every file is closed, even when closing one failed.
+        defer { directoryLock.release() }
         retentionTimer.stop()
         stopDelayedDelivery()
         groups.shutdown()
@@ -136,6 +149,18 @@ public final class Broker: Sendable {
             do { try close() } catch { firstError = firstError ?? .storage(error as? LogError ?? .failed(String(describing: error))) }
         }
         if let firstError { throw firstError }
+    }
+
+    /// Stops as a crash of the process would leave things: nothing more is flushed, written or
+    /// closed cleanly (the next open recovers), and the data directory lock is released so another
+    /// broker can open the directory. For crash tests, which cannot kill their own process; the
+    /// broker answers `.closed` afterwards.
+    public func abandon() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        retentionTimer.stop()
+        stopDelayedDelivery()
+        groups.shutdown()
+        directoryLock.release()
     }
 
     func ensureOpen() throws(BrokerError) {

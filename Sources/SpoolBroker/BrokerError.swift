@@ -28,6 +28,9 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The disk is full or failed; nothing was stored.
     case storage(LogError)
     case closed
+    /// Another broker holds the data directory's lock (`<data>/.lock`): its process id when the
+    /// lock file names it.
+    case dataDirectoryInUse(directory: String, pid: Int32?)
 
     /// The Kafka error code a client gets for this error.
     public var code: KafkaErrorCode {
@@ -50,6 +53,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .group(code): code
         case .storage: .kafkaStorageError
         case .closed: .notLeaderOrFollower
+        case .dataDirectoryInUse: .kafkaStorageError
         }
     }
 
@@ -79,6 +83,9 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .group(code): "group coordinator: \(code)"
         case let .storage(error): "storage: \(error)"
         case .closed: "the broker is closed"
+        case let .dataDirectoryInUse(directory, pid):
+            "data directory \(directory) is in use by another Spool process\(pid.map { " (pid \($0))" } ?? ""); "
+                + "stop it first, or give this one another data directory"
         }
     }
 

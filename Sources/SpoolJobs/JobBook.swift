@@ -32,6 +32,11 @@ struct JobWake: Sendable {
 /// limit), which are running, sleeping before a retry, or done, and the offset each partition can
 /// commit — the first job not yet done, so every job below a committed offset has finished.
 ///
+/// Under `.key` and `.partition` a partition has at most `carriedMax` jobs started and not
+/// finished: each may fail and wait to run again, and its attempt count must then fit in the
+/// commit's metadata beside the others (`AttemptMetadata`). Jobs past the bound wait, ready, until
+/// a started one finishes.
+///
 /// Pure state: the worker holds it under a lock and does the I/O.
 struct JobBook {
     enum State { case blocked, ready, sleeping, running, done }
@@ -70,6 +75,12 @@ struct JobBook {
         var keys: [String: Queue] = [:]
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
+        /// Jobs started (or resumed with a stored count) and not finished: the ones whose attempt
+        /// counts the commit may have to carry. At most `carriedMax`, except right after an
+        /// assignment whose metadata held more (written under another bound).
+        var carried: Set<Int64> = []
+        /// Ready jobs held back while `carried` is full, in the order they became ready.
+        var held = Queue()
         /// The offset after the last record taken in.
         var next: Int64?
         var revoking = false
@@ -85,15 +96,20 @@ struct JobBook {
 
     let ordering: JobOrdering
     let concurrency: Int
+    /// Jobs of one partition started and not finished, at most (see the type's comment).
+    let carriedMax: Int
     private(set) var partitions: [JobPartition: PartitionState] = [:]
     private var ready: [(JobPartition, Int64, Int)] = []
     private var readyHead = 0
     private(set) var running = 0
     private var generations = 0
 
-    init(ordering: JobOrdering, concurrency: Int) {
+    /// `attemptsMax` is the retry policy's: the widest attempt count the metadata must carry.
+    init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99) {
         self.ordering = ordering
         self.concurrency = max(1, concurrency)
+        // Under `.none` a retry is enqueued again, so no count is carried.
+        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: attemptsMax)
     }
 
     // MARK: Assignment
@@ -145,6 +161,7 @@ struct JobBook {
             state.keys[orderKey, default: Queue()].append(record.offset)
         }
         state.entries[record.offset] = entry
+        if entry.attempt > entry.recordAttempt { state.carried.insert(record.offset) }
         guard eligible else { return (true, nil) }
         entry.state = .blocked
         return (true, makeEligible(partition, record.offset, now: now))
@@ -162,6 +179,11 @@ struct JobBook {
             }
             guard let state = partitions[partition], state.generation == generation, !state.revoking,
                   var entry = state.entries[offset], entry.state == .ready else { continue }
+            guard state.carried.contains(offset) || state.carried.count < carriedMax else {
+                state.held.append(offset)
+                continue
+            }
+            state.carried.insert(offset)
             entry.state = .running
             state.entries[offset] = entry
             state.running += 1
@@ -181,6 +203,8 @@ struct JobBook {
         entry.state = .done
         state.entries[ticket.offset] = entry
         state.storedAttempts[ticket.offset] = nil
+        state.carried.remove(ticket.offset)
+        releaseHeld(ticket.partition, state)
         var nextOfKey: Int64?
         if let key = entry.orderKey, state.keys[key] != nil {
             state.keys[key]!.removeFirst()
@@ -193,6 +217,16 @@ struct JobBook {
         }
         guard let nextOfKey else { return nil }
         return makeEligible(ticket.partition, nextOfKey, now: now)
+    }
+
+    /// Hands the oldest held-back job of the partition out again when there is room for it.
+    private mutating func releaseHeld(_ partition: JobPartition, _ state: PartitionState) {
+        while state.carried.count < carriedMax, let offset = state.held.first {
+            state.held.removeFirst()
+            guard state.entries[offset]?.state == .ready else { continue }
+            ready.append((partition, offset, state.generation))
+            return
+        }
     }
 
     /// A job failed and runs again in place at `atMs` as `attempt`: its key stays blocked.
@@ -238,7 +272,10 @@ struct JobBook {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first ?? next
         var attempts: [Int64: Int] = [:]
-        for (at, entry) in state.entries where entry.state != .done && entry.attempt > entry.recordAttempt { attempts[at] = entry.attempt }
+        for at in state.carried {
+            guard let entry = state.entries[at], entry.state != .done, entry.attempt > entry.recordAttempt else { continue }
+            attempts[at] = entry.attempt
+        }
         return StoredOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))
     }
 
@@ -259,10 +296,23 @@ struct JobBook {
 
 /// Attempt counts of jobs that failed and wait to run again, kept in the committed offset's
 /// metadata ("spool-attempts:OFFSET=ATTEMPT,…") so a crash neither loses nor grants attempts.
-/// Kafka limits metadata to 4096 bytes; the oldest jobs are kept when there are more.
+///
+/// Kafka limits metadata to 4096 bytes (offset.metadata.max.bytes) and refuses the whole commit
+/// past it (OFFSET_METADATA_TOO_LARGE), as Spool's broker does. `countsMax` counts with the widest
+/// offsets, so a book that keeps each partition within it always fits; should more arrive (counts
+/// stored under a larger `maxAttempts`), the oldest jobs are kept.
 enum AttemptMetadata {
     static let prefix = "spool-attempts:"
     static let bytesMax = 4000
+    /// Digits of the largest offset (Int64.max).
+    static let offsetDigitsMax = 19
+
+    /// How many counts always fit: each takes the widest offset, "=", the count and ",".
+    static func countsMax(attemptsMax: Int) -> Int {
+        let entryBytes = offsetDigitsMax + 1 + String(max(1, attemptsMax)).utf8.count + 1
+        // The last entry has no comma.
+        return (bytesMax - prefix.utf8.count + 1) / entryBytes
+    }
 
     static func encode(_ attempts: [Int64: Int]) -> String {
         guard !attempts.isEmpty else { return "" }

@@ -12,7 +12,8 @@ enum ServeCommand {
                            [--max-connections N] [--max-frame-bytes N] [--idle-timeout-ms N] [--http HOST:PORT|off]
 
         Serves the data directory to Kafka clients (kcat, librdkafka, kafka-python, aiokafka, Java)
-        until SIGINT or SIGTERM, then flushes and closes every partition.
+        until SIGINT or SIGTERM, then flushes and closes every partition. A directory another Spool
+        process has open is refused (exit 1) without being touched.
 
         options:
           --data DIR                 data directory (default: ./spool-data)

@@ -27,7 +27,7 @@ import Testing
         let next = try await broker.produce(topic: "jobs", partition: 0, records: batch("c", count: 1, producerId: id, epoch: epoch, sequence: 5), acks: .all)
         #expect(next.baseOffset == 7 && !next.duplicate)
         // Abandon without closing: producer state must come from the batch headers alone.
-        _ = broker
+        broker.abandon()
         broker = try Broker.open(data.config())
         let afterCrash = try await broker.produce(topic: "jobs", partition: 0, records: batch("c", count: 1, producerId: id, epoch: epoch, sequence: 5), acks: .all)
         #expect(afterCrash.baseOffset == 7 && afterCrash.duplicate)
@@ -49,7 +49,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: snapshot), "a snapshot was saved while the broker ran")
         let b = try await broker.produce(topic: "jobs", partition: 0, records: batch("b", count: 2, producerId: id, epoch: epoch, sequence: 3), acks: .all)
         // Abandon without closing: the state comes from the last snapshot and the headers after it.
-        _ = broker
+        broker.abandon()
         broker = try Broker.open(config)
         let retriedA = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 3, producerId: id, epoch: epoch, sequence: 0), acks: .all)
         #expect(retriedA.baseOffset == 0 && retriedA.duplicate)

@@ -3,9 +3,11 @@ import SpoolSystem
 import Synchronization
 
 /// The live file system with errors injected into chosen calls: the test seam for ENOSPC, EIO
-/// and EINTR-free failure paths.
-final class FaultInjectingFileSystem: FileSystem {
-    enum Call: String, Sendable { case open, pwrite, allocate, truncate, dataSync, sync, rename, map }
+/// and EINTR-free failure paths. Shared by the test targets (`write` counts as `.pwrite`).
+public final class FaultInjectingFileSystem: FileSystem {
+    public enum Call: String, Sendable { case open, pwrite, allocate, truncate, dataSync, sync, rename, map }
+
+    public init() {}
 
     private struct Fault {
         var call: Call
@@ -21,14 +23,14 @@ final class FaultInjectingFileSystem: FileSystem {
     private let counts = Mutex<[String: Int]>([:])
 
     /// Fails `call` with `errno` after letting `skip` calls through, `times` times (nil: until cleared).
-    func inject(_ call: Call, errno: Int32, skip: Int = 0, times: Int? = nil) {
+    public func inject(_ call: Call, errno: Int32, skip: Int = 0, times: Int? = nil) {
         faults.withLock { $0.append(Fault(call: call, errno: errno, skip: skip, remaining: times)) }
     }
 
-    func clear() { faults.withLock { $0.removeAll() } }
+    public func clear() { faults.withLock { $0.removeAll() } }
 
     /// How many times `call` failed because of an injected fault.
-    func failures(of call: Call) -> Int { counts.withLock { $0[call.rawValue] ?? 0 } }
+    public func failures(of call: Call) -> Int { counts.withLock { $0[call.rawValue] ?? 0 } }
 
     private func check(_ call: Call, path: String? = nil) throws {
         let errno: Int32? = faults.withLock { faults in
@@ -50,68 +52,68 @@ final class FaultInjectingFileSystem: FileSystem {
     }
 
     /// File removals and directory syncs, in the order they happened ("remove NAME", "sync").
-    let journal = Mutex<[String]>([])
+    public let journal = Mutex<[String]>([])
 
-    func open(_ path: String, _ options: OpenOptions, permissions: UInt32) throws -> Int32 {
+    public func open(_ path: String, _ options: OpenOptions, permissions: UInt32) throws -> Int32 {
         try check(.open, path: path)
         let fd = try live.open(path, options, permissions: permissions)
         // A directory is opened only to sync it (`syncDirectory`).
         if options.contains(.directory) { journal.withLock { $0.append("sync") } }
         return fd
     }
-    func close(_ fd: Int32) { live.close(fd) }
-    func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int {
+    public func close(_ fd: Int32) { live.close(fd) }
+    public func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int {
         try check(.pwrite)
         return try live.pwrite(fd, bytes, at: offset)
     }
-    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int {
+    public func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         try check(.pwrite)
         return try live.write(fd, bytes)
     }
-    func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+    public func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
         try live.pread(fd, into: buffer, at: offset)
     }
-    func allocate(_ fd: Int32, offset: Int, length: Int) throws {
+    public func allocate(_ fd: Int32, offset: Int, length: Int) throws {
         try check(.allocate)
         try live.allocate(fd, offset: offset, length: length)
     }
-    func releasePages(_ address: UnsafeMutableRawPointer, length: Int) { live.releasePages(address, length: length) }
-    func adviseAccess(_ address: UnsafeMutableRawPointer, length: Int, _ pattern: AccessPattern) {
+    public func releasePages(_ address: UnsafeMutableRawPointer, length: Int) { live.releasePages(address, length: length) }
+    public func adviseAccess(_ address: UnsafeMutableRawPointer, length: Int, _ pattern: AccessPattern) {
         live.adviseAccess(address, length: length, pattern)
     }
-    func truncate(_ fd: Int32, to length: Int) throws {
+    public func truncate(_ fd: Int32, to length: Int) throws {
         try check(.truncate)
         try live.truncate(fd, to: length)
     }
-    func dataSync(_ fd: Int32) throws {
+    public func dataSync(_ fd: Int32) throws {
         try check(.dataSync)
         try live.dataSync(fd)
     }
-    func sync(_ fd: Int32) throws {
+    public func sync(_ fd: Int32) throws {
         try check(.sync)
         try live.sync(fd)
     }
-    func size(_ fd: Int32) throws -> Int { try live.size(fd) }
-    func modificationTimeMs(_ fd: Int32) throws -> Int64 { try live.modificationTimeMs(fd) }
-    func map(_ fd: Int32, length: Int, writable: Bool) throws -> UnsafeMutableRawPointer {
+    public func size(_ fd: Int32) throws -> Int { try live.size(fd) }
+    public func modificationTimeMs(_ fd: Int32) throws -> Int64 { try live.modificationTimeMs(fd) }
+    public func map(_ fd: Int32, length: Int, writable: Bool) throws -> UnsafeMutableRawPointer {
         try check(.map)
         return try live.map(fd, length: length, writable: writable)
     }
-    func unmap(_ address: UnsafeMutableRawPointer, length: Int) { live.unmap(address, length: length) }
-    func rename(_ from: String, to: String) throws {
+    public func unmap(_ address: UnsafeMutableRawPointer, length: Int) { live.unmap(address, length: length) }
+    public func rename(_ from: String, to: String) throws {
         try check(.rename, path: from)
         try live.rename(from, to: to)
     }
-    func remove(_ path: String) throws {
+    public func remove(_ path: String) throws {
         try live.remove(path)
         journal.withLock { $0.append("remove " + (path.split(separator: "/").last.map(String.init) ?? path)) }
     }
-    func makeDirectory(_ path: String) throws { try live.makeDirectory(path) }
-    func removeDirectory(_ path: String) throws { try live.removeDirectory(path) }
-    func contents(ofDirectory path: String) throws -> [String] { try live.contents(ofDirectory: path) }
-    func exists(_ path: String) -> Bool { live.exists(path) }
-    func lock(_ fd: Int32, wait: Bool) throws -> Bool { try live.lock(fd, wait: wait) }
-    func unlock(_ fd: Int32) { live.unlock(fd) }
-    func identity(_ fd: Int32) throws -> FileIdentity { try live.identity(fd) }
-    func identity(atPath path: String) throws -> FileIdentity { try live.identity(atPath: path) }
+    public func makeDirectory(_ path: String) throws { try live.makeDirectory(path) }
+    public func removeDirectory(_ path: String) throws { try live.removeDirectory(path) }
+    public func contents(ofDirectory path: String) throws -> [String] { try live.contents(ofDirectory: path) }
+    public func exists(_ path: String) -> Bool { live.exists(path) }
+    public func lock(_ fd: Int32, wait: Bool) throws -> Bool { try live.lock(fd, wait: wait) }
+    public func unlock(_ fd: Int32) { live.unlock(fd) }
+    public func identity(_ fd: Int32) throws -> FileIdentity { try live.identity(fd) }
+    public func identity(atPath path: String) throws -> FileIdentity { try live.identity(atPath: path) }
 }
