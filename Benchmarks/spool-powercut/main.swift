@@ -6,14 +6,11 @@ import SpoolSimulation
 // the failures and the summary line, and exits 1 on any violation (64 on a usage error).
 
 let usage = """
-    usage: spool-powercut [--cuts N] [--seed S] [--cuts-per-seed N] [--resend-spool-headers]
+    usage: spool-powercut [--cuts N] [--seed S] [--cuts-per-seed N]
 
       --cuts N           power cuts in all (default 1000)
       --seed S           the first seed (default: from the time); seeds S, S+1, ... follow
       --cuts-per-seed N  cuts in one seed's run, one broker history (default 20)
-      --resend-spool-headers
-                         also resend batches in flight that carry delayed records or
-                         idempotency keys (a known issue loses records; docs/reliability.md)
     """
 
 func value(_ name: String, in arguments: [String]) -> String? {
@@ -21,8 +18,7 @@ func value(_ name: String, in arguments: [String]) -> String? {
     return arguments.indices.contains(index + 1) ? arguments[index + 1] : ""
 }
 
-let resendsHeaders = CommandLine.arguments.contains("--resend-spool-headers")
-let arguments = CommandLine.arguments.dropFirst().filter { $0 != "--resend-spool-headers" }
+let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
     exit(0)
@@ -43,8 +39,7 @@ let started = Date()
 var total = PowerCutOutcome(seed: firstSeed)
 var seed = firstSeed
 while total.cuts < cuts {
-    var scenario = PowerCutScenario(seed: seed, cuts: min(perSeed, cuts - total.cuts))
-    scenario.resendsBatchesWithSpoolHeaders = resendsHeaders
+    let scenario = PowerCutScenario(seed: seed, cuts: min(perSeed, cuts - total.cuts))
     let outcome = await scenario.run()
     if outcome.violations > 0 {
         print("seed \(seed): \(outcome.summary)")

@@ -78,10 +78,14 @@ public final class Broker: Sendable {
                     _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)
                 }
             }
+            let dedupe = try DedupeWindow(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock)
+            try dedupe.forgetLost { topic, partition in
+                topics[topic]?.partitions.first { $0.index == partition }?.log.logEndOffset
+            }
             let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, directoryLock: lock, store: store, topics: topics, offsets: offsets,
                                 producerIds: try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem),
                                 delays: try DelayStore(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock),
-                                dedupe: try DedupeWindow(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock))
+                                dedupe: dedupe)
             broker.startRetention()
             broker.startDelayedDelivery()
             return broker

@@ -117,7 +117,13 @@ final class Partition: Sendable {
         }
         let appended = try producers.withLock { table throws(BrokerError) -> Appended in
             if case let .duplicate(base, last) = try table.check(header) {
-                return Appended(baseOffset: base, lastOffset: last, duplicate: true)
+                var duplicate = Appended(baseOffset: base, lastOffset: last, duplicate: true)
+                if let router, HeaderRouter.mayCarryHeaders(batch, header) {
+                    duplicate.dedupeLogOffset = try router.reconfirmKeys(batch, topic: topic, partition: index, storedAt: base) { [log] in
+                        Self.offsetsStored(in: log, from: base, through: last)
+                    }
+                }
+                return duplicate
             }
             let appended = try appendRouted(batch, header: header, router: router)
             var stored = header
@@ -128,6 +134,21 @@ final class Partition: Sendable {
         // Outside the producers lock: a snapshot takes it.
         if !appended.duplicate { noteAppended(bytes: batch.count) }
         return appended
+    }
+
+    /// The offsets in [first, last] that hold a record: a batch rewritten by the header router
+    /// keeps its offset range with gaps where records were held or dropped.
+    private static func offsetsStored(in log: PartitionLog, from first: Int64, through last: Int64) -> Set<Int64> {
+        var stored: Set<Int64> = []
+        guard let slice = try? log.read(from: first, maxBytes: 1, minOneBatch: true).slice else { return stored }
+        try? slice.forEachBatch { bytes in
+            let batch = try RecordBatch(decoding: bytes)
+            for record in batch.records {
+                let offset = batch.offset(of: record)
+                if offset >= first && offset <= last { stored.insert(offset) }
+            }
+        }
+        return stored
     }
 
     /// Counts appended bytes and starts a snapshot every `snapshotIntervalBytes`.

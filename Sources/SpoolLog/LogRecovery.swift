@@ -122,10 +122,7 @@ enum LogRecovery {
         // Newest first, so a crash part-way leaves a log that still ends in a consistent prefix.
         for base in remaining.reversed() {
             let path = SegmentFiles.logPath(directory, base)
-            if let fd = try? fileSystem.open(path, [.readOnly], permissions: 0) {
-                bytes += (try? fileSystem.size(fd)) ?? 0
-                fileSystem.close(fd)
-            }
+            bytes += dataBytes(of: path, fileSystem: fileSystem)
             for file in [path, SegmentFiles.offsetIndexPath(directory, base), SegmentFiles.timeIndexPath(directory, base)] {
                 try? fileSystem.remove(file)
             }
@@ -152,6 +149,22 @@ enum LogRecovery {
             if orphan || name.hasSuffix(".tmp") { try? fileSystem.remove(directory + "/" + name) }
         }
         return bases.sorted()
+    }
+
+    /// Bytes of a file up to its last non-zero byte, as `Segment.nonZeroBytes` counts them: the
+    /// zeros of preallocated space are not data a cut throws away. 0 for a file that cannot be read.
+    private static func dataBytes(of path: String, fileSystem: any FileSystem) -> Int {
+        guard let fd = try? fileSystem.open(path, [.readOnly], permissions: 0) else { return 0 }
+        defer { fileSystem.close(fd) }
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var position = 0
+        var last = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { (try? fileSystem.pread(fd, into: $0, at: position)) ?? 0 }
+            guard count > 0 else { return last }
+            if let index = chunk[..<count].lastIndex(where: { $0 != 0 }) { last = position + index + 1 }
+            position += count
+        }
     }
 
     /// Everything kept is durable now; a new checkpoint at the end, marked unclean until `close`,

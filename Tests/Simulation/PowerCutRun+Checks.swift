@@ -103,11 +103,7 @@ extension PowerCutRun {
         for name in model.topics.keys.sorted() {
             guard let topic = model.topics[name] else { continue }
             for (partition, producer) in topic.producers.sorted(by: { $0.key < $1.key }) {
-                guard let (bytes, ids) = producer.inFlight else { continue }
-                if !scenario.resendsBatchesWithSpoolHeaders && ids.contains(where: { model.records[$0].kind != .plain }) {
-                    model.topics[name]?.producers[partition] = nil
-                    continue
-                }
+                guard let (bytes, _) = producer.inFlight else { continue }
                 do {
                     _ = try await broker.produce(topic: name, partition: partition, records: bytes, acks: .all)
                     acknowledge(topic: name, partition: partition)

@@ -23,12 +23,6 @@ public struct PowerCutScenario: Sendable {
     /// The broker's fsync policy. Anything but `always` breaks the promise the run checks, which
     /// is how a test shows that the checks can fail.
     public var fsync: FsyncPolicy = .always
-    /// Whether a batch in flight at the cut is resent after the restart when it carries delayed
-    /// records or idempotency keys. Off by default: the broker can lose such records when one is
-    /// resent (docs/reliability.md, "Found and not fixed"), and the run checks everything else.
-    /// Off, such a batch is given up and its producer replaced, as a client does after a fatal
-    /// error.
-    public var resendsBatchesWithSpoolHeaders = false
 
     public init(seed: UInt64, cuts: Int) {
         self.seed = seed

@@ -16,22 +16,6 @@ import Testing
         #expect(outcome.acknowledged > 0, "seed \(seed): the workload acknowledged nothing")
     }
 
-    /// A batch in flight at the cut whose partition part reached the disk while its held records
-    /// or idempotency keys did not (or the other way round) loses records when it is resent: the
-    /// resend is a duplicate by its sequence, or its key is taken. Known and not fixed
-    /// (docs/reliability.md).
-    @Test func resendingABatchWithSpoolHeadersAfterACutCanLoseItsRecords() async {
-        var lost = 0
-        for seed in Self.seeds {
-            var scenario = PowerCutScenario(seed: seed, cuts: Self.cutsPerSeed)
-            scenario.resendsBatchesWithSpoolHeaders = true
-            lost += await scenario.run().lost
-        }
-        withKnownIssue("delayed and deduplicated records of a resent batch are lost", isIntermittent: true) {
-            #expect(lost == 0)
-        }
-    }
-
     /// Without fsync an acknowledgement promises nothing: the checks must see records lost.
     @Test func theChecksSeeLossesWhenTheBrokerDoesNotSync() async {
         var lost = 0

@@ -33,7 +33,12 @@ final class DedupeWindow: Sendable {
         let oldest = clock() - Self.windowMaxMs
         try log.replay { batch in
             for record in batch.records where batch.timestamp(of: record) >= oldest {
-                guard let (topic, key) = record.key.flatMap(Self.decodeKey), let value = record.value, value.count == 12 else { continue }
+                guard let (topic, key) = record.key.flatMap(Self.decodeKey) else { continue }
+                guard let value = record.value else {
+                    loaded[topic]?[key] = nil
+                    continue
+                }
+                guard value.count == 12 else { continue }
                 let (partition, offset) = value.withUnsafeBytes { raw in
                     (Int32(bigEndian: raw.loadUnaligned(as: Int32.self)), Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: Int64.self)))
                 }
@@ -80,7 +85,9 @@ final class DedupeWindow: Sendable {
             throw BrokerError.from(error)
         }
         entries.withLock { entries in
-            for entry in keys { entries[topic]?[entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now) }
+            // `default`: keys confirmed again after a restart (`HeaderRouter.reconfirmKeys`) were
+            // not reserved first, and their topic may have no entry yet.
+            for entry in keys { entries[topic, default: [:]][entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now) }
         }
         return result.lastOffset
     }
@@ -96,6 +103,30 @@ final class DedupeWindow: Sendable {
                 entries[topic] = entries[topic]?.filter { $0.value.acceptedMs > cutoff || $0.value.offset == -1 }
                 if entries[topic]?.isEmpty == true { entries[topic] = nil }
             }
+        }
+    }
+
+    /// Forgets, durably, the keys whose records are gone, before the broker serves: those of
+    /// topics that no longer exist (`logEnd` nil) and those naming an offset at or past their
+    /// partition's end (`logEnd`), which a crash kept while losing the record. Without this a
+    /// client's resend of that record would be dropped as a duplicate of nothing. Keys of held
+    /// records (offset -2) stay: their records are in the delay log, on disk before the key.
+    /// Blocks until the removals are on disk: for opening only.
+    func forgetLost(logEnd: (String, Int32) -> Int64?) throws {
+        let lost = entries.withLock { entries in
+            entries.flatMap { topic, keys in
+                keys.compactMap { key, entry -> (String, String)? in
+                    guard let end = logEnd(topic, entry.partition) else { return (topic, key) }
+                    return entry.offset >= 0 && entry.offset >= end ? (topic, key) : nil
+                }
+            }
+        }
+        guard !lost.isEmpty else { return }
+        let removals = lost.map { ProducerRecord(key: Self.encodeKey(topic: $0.0, key: $0.1), value: nil, timestamp: currentTimeMs()) }
+        let result = try log.append(RecordBatch(producing: removals).encoded())
+        if log.fsync == .always { try log.waitUntilDurableBlocking(result.lastOffset) }
+        entries.withLock { entries in
+            for (topic, key) in lost { entries[topic]?[key] = nil }
         }
     }
 

@@ -21,6 +21,30 @@ final class DelayStore: Sendable {
     /// same name is another topic, which must not receive the deleted one's records.
     static let targetTopicIdHeader = "spool-delay-topic-id"
     static let deliveredHeader = "spool-delivered"
+    /// "PRODUCER_ID:EPOCH:SEQUENCE" of a record held from an idempotent producer's batch.
+    static let originHeader = "spool-delay-origin"
+
+    /// Which record of which idempotent producer's batch a held record is: a client that resends
+    /// the batch after a crash (its answer lost) must not have the record held twice.
+    struct Origin: Hashable, Sendable {
+        var producerId: Int64
+        var epoch: Int16
+        var sequence: Int32
+
+        var text: String { "\(producerId):\(epoch):\(sequence)" }
+
+        init(producerId: Int64, epoch: Int16, sequence: Int32) {
+            self.producerId = producerId
+            self.epoch = epoch
+            self.sequence = sequence
+        }
+
+        init?(_ text: String?) {
+            let parts = text?.split(separator: ":") ?? []
+            guard parts.count == 3, let id = Int64(parts[0]), let epoch = Int16(parts[1]), let sequence = Int32(parts[2]) else { return nil }
+            self.init(producerId: id, epoch: epoch, sequence: sequence)
+        }
+    }
 
     /// A held record waiting for its time.
     struct Pending: Sendable {
@@ -30,6 +54,8 @@ final class DelayStore: Sendable {
         var partition: Int32
         /// nil for records held before topic ids were stored with them.
         var topicId: String? = nil
+        /// nil for a record of a batch without a producer id.
+        var origin: Origin? = nil
     }
 
     /// A due record, ready for its topic.
@@ -62,7 +88,8 @@ final class DelayStore: Sendable {
         guard let topic = record.headerString(targetTopicHeader),
               let partition = record.headerString(targetPartitionHeader).flatMap({ Int32($0) }),
               let due = SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt)) else { return nil }
-        return Pending(dueMs: due, offset: offset, topic: topic, partition: partition, topicId: record.headerString(targetTopicIdHeader))
+        return Pending(dueMs: due, offset: offset, topic: topic, partition: partition, topicId: record.headerString(targetTopicIdHeader),
+                       origin: Origin(record.headerString(originHeader)))
     }
 
     /// Records held and not yet delivered, those of a delivery round under way included.
@@ -72,23 +99,53 @@ final class DelayStore: Sendable {
     var nextDueMs: Int64? { queue.withLock { $0.first?.dueMs } }
 
     /// Holds records for `topic`/`partition`; each carries its `spool-deliver-at`. Returns the
-    /// offset of the last one in the delay log (for acks=all to wait on).
-    func hold(_ records: [(record: Record, timestamp: Int64, dueMs: Int64)], topic: String, topicId: String?,
-              partition: Int32) throws(BrokerError) -> Int64 {
+    /// offsets they took in the delay log, or nil when every one is pending already (a resent
+    /// batch: see `Origin`).
+    ///
+    /// Under `fsync=always` it returns once they are on disk (blocking: the delay log's flush runs
+    /// on its own queue), because the caller appends the rest of their batch to the partition only
+    /// after this: that batch records the producer's sequence, and a crash that kept it but lost
+    /// the held records would make the client's resend a duplicate, the held records gone for good.
+    func hold(_ records: [(record: Record, timestamp: Int64, dueMs: Int64, origin: Origin?)], topic: String, topicId: String?,
+              partition: Int32) throws(BrokerError) -> ClosedRange<Int64>? {
         let target = [RecordHeader(Self.targetTopicHeader, topic), RecordHeader(Self.targetPartitionHeader, String(partition))]
             + (topicId.map { [RecordHeader(Self.targetTopicIdHeader, $0)] } ?? [])
-        let producing = records.map { held in
-            ProducerRecord(key: held.record.key, value: held.record.value, headers: held.record.headers + target, timestamp: held.timestamp)
+        let pendingOrigins = queue.withLock { $0.origins }
+        let fresh = records.filter { $0.origin.map { !pendingOrigins.contains($0) } ?? true }
+        guard !fresh.isEmpty else { return nil }
+        let producing = fresh.map { held in
+            ProducerRecord(key: held.record.key, value: held.record.value,
+                           headers: held.record.headers + target + (held.origin.map { [RecordHeader(Self.originHeader, $0.text)] } ?? []),
+                           timestamp: held.timestamp)
         }
         let result: AppendResult
-        do { result = try log.append(RecordBatch(producing: producing).encoded()) } catch { throw BrokerError.from(error) }
+        do {
+            result = try log.append(RecordBatch(producing: producing).encoded())
+            if log.fsync == .always { try log.waitUntilDurableBlocking(result.lastOffset) }
+        } catch {
+            throw BrokerError.from(error)
+        }
         queue.withLock { queue in
-            for (index, held) in records.enumerated() {
+            for (index, held) in fresh.enumerated() {
                 queue.insert(Pending(dueMs: held.dueMs, offset: result.baseOffset + Int64(index), topic: topic, partition: partition,
-                                     topicId: topicId))
+                                     topicId: topicId, origin: held.origin))
             }
         }
-        return result.lastOffset
+        return result.baseOffset...result.lastOffset
+    }
+
+    /// Takes back records `hold` stored whose batch then failed to reach its partition: the client
+    /// was told the produce failed and will send them again. Those already taken for delivery go
+    /// on (at least once). A marker that cannot be written leaves them pending, to be delivered.
+    func cancel(_ offsets: ClosedRange<Int64>) {
+        let cancelled = queue.withLock { $0.remove { offsets.contains($0.offset) } }
+        guard !cancelled.isEmpty else { return }
+        let marker = ProducerRecord(key: nil, value: nil,
+                                    headers: [RecordHeader(Self.deliveredHeader, cancelled.map { String($0.offset) }.joined(separator: ","))],
+                                    timestamp: currentTimeMs())
+        do { _ = try log.append(RecordBatch(producing: [marker]).encoded()) } catch {
+            queue.withLock { queue in for held in cancelled { queue.insert(held) } }
+        }
     }
 
     /// Takes up to `limit` records due at `now` off the schedule and reads them back. They go back
@@ -163,6 +220,8 @@ struct DueQueue {
     var inDelivery = 0
 
     var count: Int { heap.count }
+    /// Origins of the pending records that have one (`DelayStore.Origin`).
+    private(set) var origins: Set<DelayStore.Origin> = []
     var first: DelayStore.Pending? { heap.first }
     var oldestOffset: Int64? { heap.lazy.map(\.offset).min() }
 
@@ -171,6 +230,7 @@ struct DueQueue {
     }
 
     mutating func insert(_ element: DelayStore.Pending) {
+        if let origin = element.origin { origins.insert(origin) }
         heap.append(element)
         var child = heap.count - 1
         while child > 0 {
@@ -181,8 +241,21 @@ struct DueQueue {
         }
     }
 
+    /// Removes and returns every pending record matching `predicate` (a rebuild of the heap:
+    /// for the rare cancellation, not the delivery path).
+    mutating func remove(where predicate: (DelayStore.Pending) -> Bool) -> [DelayStore.Pending] {
+        let removed = heap.filter(predicate)
+        guard !removed.isEmpty else { return [] }
+        let kept = heap.filter { !predicate($0) }
+        heap = []
+        origins = []
+        for element in kept { insert(element) }
+        return removed
+    }
+
     mutating func removeFirst() -> DelayStore.Pending {
         let first = heap[0]
+        if let origin = first.origin { origins.remove(origin) }
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last

@@ -71,15 +71,20 @@ struct HeaderRouter: Sendable {
         let reserved = zip(keys, duplicates).filter { !$0.1 }.map(\.0)
         let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index))
         var kept: [Record] = []
-        var held: [(record: Record, timestamp: Int64, dueMs: Int64)] = []
+        var held: [(record: Record, timestamp: Int64, dueMs: Int64, origin: DelayStore.Origin?)] = []
         for (index, record) in decoded.records.enumerated() where !dropped.contains(index) {
             if let dueMs = due[index] {
-                held.append((record, decoded.timestamp(of: record), dueMs))
+                let origin = decoded.producerId < 0 ? nil : DelayStore.Origin(
+                    producerId: decoded.producerId, epoch: decoded.producerEpoch, sequence: decoded.baseSequence &+ record.offsetDelta)
+                held.append((record, decoded.timestamp(of: record), dueMs, origin))
             } else {
                 kept.append(record)
             }
         }
+        // Held records first, on disk before the partition's batch is appended (`DelayStore.hold`).
+        var heldOffsets: ClosedRange<Int64>?
         do throws(BrokerError) {
+            if !held.isEmpty { heldOffsets = try delays.hold(held, topic: topic, topicId: topicId(topic), partition: partition) }
             var appended: Partition.Appended
             if kept.count == decoded.records.count {
                 appended = try append(batch)
@@ -92,9 +97,14 @@ struct HeaderRouter: Sendable {
             } else {
                 var rewritten = decoded
                 rewritten.records = kept
-                appended = try rewritten.encoded().withBytes { raw throws(BrokerError) in try append(raw) }
+                do throws(BrokerError) {
+                    appended = try rewritten.encoded().withBytes { raw throws(BrokerError) in try append(raw) }
+                } catch {
+                    if let heldOffsets { delays.cancel(heldOffsets) }
+                    throw error
+                }
             }
-            if !held.isEmpty { appended.delayLogOffset = try delays.hold(held, topic: topic, topicId: topicId(topic), partition: partition) }
+            appended.delayLogOffset = heldOffsets?.upperBound
             let stored = reserved.filter { due[$0.index] == nil }
             let delayedKeys = reserved.filter { due[$0.index] != nil }
             var confirmations = stored.compactMap { entry -> (key: String, offset: Int64)? in
@@ -110,6 +120,34 @@ struct HeaderRouter: Sendable {
             dedupe.release(topic: topic, keys: reserved.map(\.key))
             throw error
         }
+    }
+}
+
+extension HeaderRouter {
+    /// Confirms again the idempotency keys of a batch resent after the partition stored it (a
+    /// duplicate by its producer sequence), where the window lacks them: a crash can keep the
+    /// partition's batch and lose the keys that were to follow it, and without this a later record
+    /// with one of those keys would be stored too. A record the partition holds keeps its offset
+    /// there (`base`, where the partition stored the batch, plus its delta); one it does not was
+    /// held for later delivery (-2). Returns the dedupe log offset to
+    /// wait on, or nil when every key was still known.
+    func reconfirmKeys(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32, storedAt base: Int64,
+                       storedOffsets: () -> Set<Int64>) throws(BrokerError) -> Int64? {
+        guard windowMs(topic) > 0, let decoded = try? RecordBatch(decoding: batch) else { return nil }
+        var missing: [(key: String, offsetDelta: Int32)] = []
+        for record in decoded.records {
+            guard let raw = record.header(SpoolHeaders.idempotencyKey), !raw.isEmpty else { continue }
+            let key = String(decoding: raw, as: UTF8.self)
+            guard dedupe.entry(topic: topic, key: key) == nil, !missing.contains(where: { $0.key == key }) else { continue }
+            missing.append((key, record.offsetDelta))
+        }
+        guard !missing.isEmpty else { return nil }
+        let stored = storedOffsets()
+        let confirmations = missing.map { entry -> (key: String, offset: Int64) in
+            let offset = base + Int64(entry.offsetDelta)
+            return (entry.key, stored.contains(offset) ? offset : -2)
+        }
+        return try dedupe.confirm(topic: topic, partition: partition, keys: confirmations, now: clock())
     }
 }
 
