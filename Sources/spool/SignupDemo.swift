@@ -89,10 +89,14 @@ enum SignupDemo {
                 print("signup demo against \(broker): \(users) users")
             } else {
                 let directory = (arguments.options["data"] ?? "spool-data") + "/signup-demo"
-                try? FileManager.default.removeItem(atPath: directory)
                 var config = BrokerConfig(dataDirectory: directory)
                 config.groupLimits.initialRebalanceDelayMs = 0
-                let spool = EmbeddedBroker(broker: try Broker.open(config))
+                // Opened first, which takes the directory's lock, then emptied through the broker:
+                // a demo still running there keeps its directory and this one stops.
+                let broker = try Broker.open(config)
+                for topic in broker.listTopics() { try await broker.deleteTopic(topic.name) }
+                for group in broker.listGroups() { _ = await broker.deleteGroup(group.groupId) }
+                let spool = EmbeddedBroker(broker: broker)
                 embedded = spool
                 queue = .embedded(spool, partitions: 8)
                 print("signup demo on an embedded broker in \(directory): \(users) users")
