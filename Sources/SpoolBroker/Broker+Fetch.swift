@@ -1,5 +1,6 @@
 import Dispatch
 import SpoolLog
+import SpoolSystem
 import Synchronization
 
 /// One partition of a fetch.
@@ -98,8 +99,14 @@ extension Broker {
                 if let wait = log.whenVisible(beyond: offset, { wake.fire() }) { waits.append((log, wait)) }
             }
             let registered = waits
-            wake.onFire { for (log, wait) in registered { log.cancelVisibilityWait(wait) } }
-            DispatchQueue.global().asyncAfter(deadline: deadline) { wake.fire() }
+            metrics.fetchDeadlinesArmed.add(1, ordering: .relaxed)
+            let timer = DeadlineTimer(deadline: deadline, settled: { [metrics] in metrics.fetchDeadlinesArmed.subtract(1, ordering: .relaxed) }) {
+                wake.fire()
+            }
+            wake.onFire {
+                timer.cancel()
+                for (log, wait) in registered { log.cancelVisibilityWait(wait) }
+            }
             metrics.fetchesParked.add(1, ordering: .relaxed)
         }
         metrics.fetchesParked.subtract(1, ordering: .relaxed)

@@ -12,6 +12,9 @@ public final class BrokerMetrics: Sendable {
     /// Fetches parked now, waiting for data or their deadline (Kafka's fetch purgatory size).
     /// Counted once a fetch's wake-ups are registered, so a produce after it sees one wakes it.
     public let fetchesParked = Atomic<Int>(0)
+    /// Deadline timers of parked fetches still armed. A fetch woken by data cancels its timer, so
+    /// this falls back with `fetchesParked`: no timer outlives the fetch it bounds.
+    public let fetchDeadlinesArmed = Atomic<Int>(0)
 
     init() {}
 

@@ -20,9 +20,11 @@ import Testing
                                maxWaitMs: 600_000, minBytes: 1, maxBytes: 1 << 20)
         }
         try #require(await GroupTest.eventually { broker.metrics.fetchesParked.load(ordering: .relaxed) == 1 }, "the fetch parks")
+        #expect(broker.metrics.fetchDeadlinesArmed.load(ordering: .relaxed) == 1)
         _ = try await broker.produce(topic: "jobs", partition: 1, records: batch("late"), acks: .all)
         let results = try #require(await GroupTest.within(60_000) { await fetched.value }, "the produce woke the parked fetch")
         #expect(broker.metrics.fetchesParked.load(ordering: .relaxed) == 0)
+        #expect(broker.metrics.fetchDeadlinesArmed.load(ordering: .relaxed) == 0, "the ten-minute timer went with the fetch it bounded")
         #expect(results.count == 2, "every requested partition is answered")
         #expect(results[0].records?.isEmpty ?? true)
         #expect(results[1].records.map { !$0.isEmpty } == true)
@@ -39,6 +41,7 @@ import Testing
         let results = await broker.fetch([FetchPartitionRequest(TopicPartition("quiet", 0), fetchOffset: 0)], maxWaitMs: 200, minBytes: 1, maxBytes: 100)
         let waitedMs = (monotonicNanoseconds() - started) / 1_000_000
         #expect(waitedMs >= 190)
+        #expect(broker.metrics.fetchDeadlinesArmed.load(ordering: .relaxed) == 0, "a timer that fired is settled too")
         #expect(results.first?.error == KafkaErrorCode.none)
         #expect(results.first?.records?.isEmpty ?? true)
     }
