@@ -82,10 +82,16 @@ public final class Broker: Sendable {
             try dedupe.forgetLost { topic, partition in
                 topics[topic]?.partitions.first { $0.index == partition }?.log.logEndOffset
             }
+            let producerIds = try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem)
+            let delays = try DelayStore(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock)
+            // A directory made by a run killed before it synced the directory's parent is found
+            // again, and not made (or synced) again, yet a power cut could still take it: every
+            // directory of the broker is in one of these three, synced before anything is answered.
+            for directory in [parentDirectory(of: config.dataDirectory), config.dataDirectory, store.directory] {
+                try fileSystem.syncDirectory(directory)
+            }
             let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, directoryLock: lock, store: store, topics: topics, offsets: offsets,
-                                producerIds: try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem),
-                                delays: try DelayStore(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock),
-                                dedupe: dedupe)
+                                producerIds: producerIds, delays: delays, dedupe: dedupe)
             broker.startRetention()
             broker.startDelayedDelivery()
             return broker

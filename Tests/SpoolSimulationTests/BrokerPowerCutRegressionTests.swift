@@ -34,6 +34,25 @@ import Testing
         for image in images(disk) { #expect(image.directories.contains("/data/topic-0")) }
     }
 
+    /// A data directory made by a run that was killed before it synced "/", then opened again: the
+    /// broker that finds it syncs its parent before it acknowledges anything kept in it.
+    @Test func aDataDirectoryFoundUnsyncedIsMadeDurableBeforeAnythingIsAcknowledged() async throws {
+        let clock = SimulationClock()
+        let disk = SimulatedFileSystem(fileBytesMax: 32 << 20, clock: clock.read)
+        try disk.makeDirectory("/data")
+        let config = PowerCutScenario.brokerConfig()
+        let broker = try Broker.open(config, fileSystem: disk, clock: clock.read)
+        try broker.createTopic("t", partitions: 1)
+        _ = try await broker.produce(topic: "t", partition: 0, records: record("acked", at: clock.milliseconds), acks: .all)
+        for image in images(disk) {
+            let restarted = try Broker.open(config, fileSystem: SimulatedFileSystem(image: image, fileBytesMax: 32 << 20, clock: clock.read),
+                                            clock: clock.read)
+            #expect(await values(restarted, "t") == ["acked"])
+            try restarted.close()
+        }
+        try broker.close()
+    }
+
     /// A broker on an empty simulated disk, with topic "t" of one partition.
     struct Fixture {
         let clock = SimulationClock()
