@@ -35,7 +35,11 @@ struct JobWake: Sendable {
 /// Under `.key` and `.partition` a partition has at most `carriedMax` jobs started and not
 /// finished: each may fail and wait to run again, and its attempt count must then fit in the
 /// commit's metadata beside the others (`AttemptMetadata`). Jobs past the bound wait, ready, until
-/// a started one finishes.
+/// a started one finishes. A job dead-lettered above the commit point stays carried, with the count
+/// `attemptsMax + 1`, until the commit point passes it: the next owner of the partition then knows
+/// it was dead-lettered and does not run its attempts again. Because such marks free their place
+/// only when the point moves, the job at the commit point may always start, one past the bound
+/// (which leaves room for it), so a partition full of marks never stalls.
 ///
 /// Pure state: the worker holds it under a lock and does the I/O.
 struct JobBook {
@@ -75,9 +79,10 @@ struct JobBook {
         var keys: [String: Queue] = [:]
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
-        /// Jobs started (or resumed with a stored count) and not finished: the ones whose attempt
-        /// counts the commit may have to carry. At most `carriedMax`, except right after an
-        /// assignment whose metadata held more (written under another bound).
+        /// Jobs started (or resumed with a stored count) and not finished, and jobs dead-lettered
+        /// above the commit point: the ones whose attempt counts the commit may have to carry. At
+        /// most `carriedMax`, except right after an assignment whose metadata held more (written
+        /// under another bound).
         var carried: Set<Int64> = []
         /// Ready jobs held back while `carried` is full, in the order they became ready.
         var held = Queue()
@@ -96,6 +101,8 @@ struct JobBook {
 
     let ordering: JobOrdering
     let concurrency: Int
+    /// The retry policy's attempts; a count above it in the metadata marks a dead-lettered job.
+    let attemptsMax: Int
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
     private(set) var partitions: [JobPartition: PartitionState] = [:]
@@ -108,8 +115,11 @@ struct JobBook {
     init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99) {
         self.ordering = ordering
         self.concurrency = max(1, concurrency)
-        // Under `.none` a retry is enqueued again, so no count is carried.
-        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: attemptsMax)
+        self.attemptsMax = max(1, attemptsMax)
+        // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
+        // count is the dead-letter mark, one past the last attempt, and one place is kept for the
+        // job at the commit point.
+        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: self.attemptsMax + 1) - 1
     }
 
     // MARK: Assignment
@@ -179,7 +189,7 @@ struct JobBook {
             }
             guard let state = partitions[partition], state.generation == generation, !state.revoking,
                   var entry = state.entries[offset], entry.state == .ready else { continue }
-            guard state.carried.contains(offset) || state.carried.count < carriedMax else {
+            guard state.carried.contains(offset) || state.carried.count < carriedMax || offset == state.order.first else {
                 state.held.append(offset)
                 continue
             }
@@ -194,17 +204,21 @@ struct JobBook {
     }
 
     /// A job finished (succeeded or dead-lettered): the next job of its key may run, and the
-    /// partition's commit point moves past every finished job at its front.
-    mutating func finish(_ ticket: JobTicket, now: Int64) -> JobWake? {
+    /// partition's commit point moves past every finished job at its front. A dead-lettered job
+    /// above the commit point keeps its place in `carried`, marked, until the point passes it.
+    mutating func finish(_ ticket: JobTicket, now: Int64, deadLettered: Bool = false) -> JobWake? {
         running -= 1
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
               var entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
         entry.state = .done
-        state.entries[ticket.offset] = entry
         state.storedAttempts[ticket.offset] = nil
-        state.carried.remove(ticket.offset)
-        releaseHeld(ticket.partition, state)
+        if deadLettered && ordering != .none {
+            entry.attempt = attemptsMax + 1
+        } else {
+            state.carried.remove(ticket.offset)
+        }
+        state.entries[ticket.offset] = entry
         var nextOfKey: Int64?
         if let key = entry.orderKey, state.keys[key] != nil {
             state.keys[key]!.removeFirst()
@@ -213,19 +227,24 @@ struct JobBook {
         }
         while let first = state.order.first, state.entries[first]?.state == .done {
             state.entries[first] = nil
+            state.carried.remove(first)
             state.order.removeFirst()
         }
+        releaseHeld(ticket.partition, state)
         guard let nextOfKey else { return nil }
         return makeEligible(ticket.partition, nextOfKey, now: now)
     }
 
-    /// Hands the oldest held-back job of the partition out again when there is room for it.
+    /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
+    /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ partition: JobPartition, _ state: PartitionState) {
-        while state.carried.count < carriedMax, let offset = state.held.first {
+        if let front = state.order.first, state.entries[front]?.state == .ready { ready.append((partition, front, state.generation)) }
+        var room = carriedMax - state.carried.count
+        while room > 0, let offset = state.held.first {
             state.held.removeFirst()
             guard state.entries[offset]?.state == .ready else { continue }
             ready.append((partition, offset, state.generation))
-            return
+            room -= 1
         }
     }
 
@@ -267,13 +286,15 @@ struct JobBook {
     // MARK: Commits
 
     /// What to commit for a partition: the first job not done (or the offset after the last one
-    /// taken in), with the attempt counts of jobs waiting to run again. Nil before any record.
+    /// taken in), with the attempt counts of jobs waiting to run again and the mark of jobs
+    /// dead-lettered above it. Nil before any record.
     func commitPoint(_ partition: JobPartition) -> StoredOffset? {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first ?? next
         var attempts: [Int64: Int] = [:]
         for at in state.carried {
-            guard let entry = state.entries[at], entry.state != .done, entry.attempt > entry.recordAttempt else { continue }
+            guard let entry = state.entries[at], entry.state != .done || entry.attempt > attemptsMax,
+                  entry.attempt > entry.recordAttempt else { continue }
             attempts[at] = entry.attempt
         }
         return StoredOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))

@@ -41,7 +41,7 @@ extension Worker {
         await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic),
                                  OutgoingJobRecord(key: record.key, value: record.value, headers: headers), for: ticket)
         stats.deadLetteredCount.add(1, ordering: .relaxed)
-        finish(ticket)
+        finish(ticket, deadLettered: true)
     }
 
     /// Produces, retrying every second while the worker still owns the job's partition (a broker

@@ -43,6 +43,30 @@ struct JobBookTests {
         #expect(book.buffered(partition) == 0)
     }
 
+    @Test("a job dead-lettered above the commit point is carried as maxAttempts + 1 until the point passes it; the next owner resumes it marked")
+    func deadLetterMarkIsCarried() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: nil)
+        for (offset, key) in [(0, "slow"), (1, "poison")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        let tickets = drain(&book)
+        _ = book.finish(tickets[1], now: 0, deadLettered: true)
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        // A new owner resumes from that commit: the job comes out marked, past the last attempt.
+        var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        next.assign(partition, committed: book.commitPoint(partition))
+        for (offset, key) in [(0, "slow"), (1, "poison")] { _ = next.add(record(Int64(offset), key: key), now: 0) }
+        #expect(drain(&next).map(\.attempt) == [1, 4])
+        // The job in front finishes: the point passes the dead letter and the mark goes.
+        _ = book.finish(tickets[0], now: 0)
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 2, metadata: ""))
+        // A job that succeeded above the point is not carried.
+        var succeeded = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        succeeded.assign(partition, committed: nil)
+        for (offset, key) in [(0, "slow"), (1, "fine")] { _ = succeeded.add(record(Int64(offset), key: key), now: 0) }
+        _ = succeeded.finish(drain(&succeeded)[1], now: 0)
+        #expect(succeeded.commitPoint(partition) == StoredOffset(offset: 0, metadata: ""))
+    }
+
     @Test(".partition runs one job at a time; .none runs up to the concurrency limit")
     func partitionAndNone() {
         var serial = JobBook(ordering: .partition, concurrency: 10)
