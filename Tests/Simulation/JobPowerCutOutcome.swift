@@ -19,7 +19,8 @@ public struct JobPowerCutOutcome: Sendable {
     public var orderViolations = 0
     /// A run past `maxAttempts`, or not one attempt after the previous run in the same life.
     public var attemptsExceeded = 0
-    /// A run below the attempt count the last acknowledged commit carried for the job.
+    /// A run below the job's previous run's attempt, or below the count the last acknowledged
+    /// commit carried for it: a cut may repeat the attempt it interrupted, never go further back.
     public var attemptsLost = 0
     /// A job dead-lettered twice in one life, or more often than its last attempt failed in
     /// distinct lives, or a job that succeeds before its last attempt found dead-lettered.
@@ -31,7 +32,8 @@ public struct JobPowerCutOutcome: Sendable {
     public var attemptsRepeated = 0
     /// Allowed: dead-letter copies beyond the first (a cut between the dead letter and the commit).
     public var deadLettersDuplicated = 0
-    /// Jobs whose handler ran more than `maxAttempts` times over all cuts.
+    /// Jobs whose handler ran more than `maxAttempts` times over all cuts: allowed only through
+    /// repeated attempts (the other checks see to that).
     public var jobsRunPastMax = 0
     /// What went wrong, one line each (at most `failuresMax`).
     public var failures: [String] = []

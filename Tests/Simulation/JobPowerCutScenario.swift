@@ -41,11 +41,13 @@ public struct JobPowerCutScenario: Sendable {
     }
 }
 
-/// The payload: which job this is and how many of its attempts fail.
+/// The payload: which job this is, how many of its attempts fail, and how long each run takes
+/// (a slow job keeps its partition's commit point below the jobs after it for a while).
 struct SimulatedJob: Job {
     static let topic = "jobs"
     var sequence: Int
     var failures: Int
+    var runMs: Int
 }
 
 /// What a handler throws on an attempt meant to fail.
@@ -180,7 +182,11 @@ final class JobPowerCutRun {
         guard !disk.hasCut else { throw CancellationError() }
         let sequence = job.payload.sequence
         model.begin(sequence, attempt: job.attempt, life: life, partition: job.partition, offset: job.offset)
-        await Task.yield()
+        if job.payload.runMs > 0 {
+            try? await Task.sleep(for: .milliseconds(job.payload.runMs))
+        } else {
+            await Task.yield()
+        }
         guard !disk.hasCut else { throw CancellationError() }
         let fails = job.attempt <= job.payload.failures
         model.end(sequence, attempt: job.attempt, life: life, succeeded: !fails)
@@ -213,7 +219,7 @@ final class JobPowerCutRun {
     // MARK: - Workload
 
     /// Enqueues a seeded number of keyed jobs, each awaited, until the cut: most succeed, some
-    /// fail a few attempts first, some always fail.
+    /// fail a few attempts first, some always fail; one in ten takes 10-50 ms a run.
     func enqueueJobs() async {
         guard let queue else { return }
         for _ in 0..<Int.random(in: 1...scenario.jobsPerCutMax, using: &random) where !disk.hasCut {
@@ -223,9 +229,11 @@ final class JobPowerCutRun {
             case 15..<35: Int.random(in: 1..<scenario.maxAttempts, using: &random)
             default: 0
             }
+            let runMs = Int.random(in: 0..<100, using: &random) < 10 ? Int.random(in: 10...50, using: &random) : 0
             let sequence = model.register(key: key, failures: failures)
             do {
-                try await queue.enqueue(SimulatedJob(sequence: sequence, failures: failures), key: key, id: JobPowerCutModel.jobId(sequence))
+                try await queue.enqueue(SimulatedJob(sequence: sequence, failures: failures, runMs: runMs), key: key,
+                                        id: JobPowerCutModel.jobId(sequence))
                 if disk.hasCut { return }
                 model.acknowledge(sequence)
             } catch {
