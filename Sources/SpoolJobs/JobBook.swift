@@ -18,6 +18,8 @@ struct JobTicket: Sendable {
     var record: JobRecord
     /// The partition's assignment this ticket belongs to: a ticket from before a rebalance is stale.
     var generation: Int
+    /// An earlier owner dead-lettered the job and committed its mark: it is done, not to be run.
+    var deadLettered = false
 }
 
 /// A job waiting for a time (a retry's backoff, or a `spool-deliver-at` the broker did not hold).
@@ -53,6 +55,8 @@ struct JobBook {
         var notBefore: Int64
         var orderKey: String?
         var state: State
+        /// Resumed with the dead-letter mark (a stored count past `attemptsMax`).
+        var deadLettered = false
     }
 
     struct Queue {
@@ -162,7 +166,8 @@ struct JobBook {
         }
         var entry = Entry(record: record, attempt: max(recordAttempt, state.storedAttempts[record.offset] ?? 0), recordAttempt: recordAttempt,
                           notBefore: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }) ?? 0,
-                          orderKey: orderKey, state: .blocked)
+                          orderKey: orderKey, state: .blocked,
+                          deadLettered: (state.storedAttempts[record.offset] ?? 0) > attemptsMax)
         state.order.append(record.offset)
         state.next = record.offset + 1
         var eligible = true
@@ -198,7 +203,8 @@ struct JobBook {
             state.entries[offset] = entry
             state.running += 1
             running += 1
-            return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation)
+            return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation,
+                             deadLettered: entry.deadLettered)
         }
         return nil
     }

@@ -209,7 +209,7 @@ public final class Worker<Payload: Job>: Sendable {
     private func execute(_ ticket: JobTicket) async {
         // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
         // before the commit point reached it: it is done.
-        guard ticket.attempt <= retry.maxAttempts else {
+        guard !ticket.deadLettered else {
             finish(ticket, deadLettered: true)
             return
         }

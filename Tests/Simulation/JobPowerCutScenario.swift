@@ -96,16 +96,11 @@ final class JobPowerCutRun {
             disk.armPowerCut(atOperation: Int.random(in: 1...scenario.operationsBeforeCutMax, using: &random), seed: random.next())
             await enqueueJobs()
             _ = await wait { self.disk.hasCut || self.isSettled }
-            let image: CrashImage
-            if let cut = disk.cutImage {
-                await stopWorkers()
-                image = cut
-            } else {
-                // The cut did not come: stop the workers while the power is on (they finish and
-                // commit), then cut it.
-                await stopWorkers()
-                image = disk.powerCut(&random)
-            }
+            // After the cut the workers stop in the dead world. If it has not come (everything
+            // settled first), they stop while the power is on, finishing and committing, and the
+            // power goes after.
+            await stopWorkers()
+            let image = disk.cutImage ?? disk.powerCut(&random)
             try? spool?.close()
             disk = SimulatedFileSystem(image: image, fileBytesMax: PowerCutScenario.fileBytesMax, clock: clock.read)
             model.startLife()

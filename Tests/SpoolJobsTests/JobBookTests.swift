@@ -55,7 +55,12 @@ struct JobBookTests {
         var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         next.assign(partition, committed: book.commitPoint(partition))
         for (offset, key) in [(0, "slow"), (1, "poison")] { _ = next.add(record(Int64(offset), key: key), now: 0) }
-        #expect(drain(&next).map(\.attempt) == [1, 4])
+        #expect(drain(&next).map(\.deadLettered) == [false, true])
+        // A record that carries a high attempt itself is not taken for a mark.
+        var carriedByRecord = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        carriedByRecord.assign(partition, committed: nil)
+        _ = carriedByRecord.add(record(0, key: "k", attempt: 5), now: 0)
+        #expect(drain(&carriedByRecord).map(\.deadLettered) == [false])
         // The job in front finishes: the point passes the dead letter and the mark goes.
         _ = book.finish(tickets[0], now: 0)
         #expect(book.commitPoint(partition) == StoredOffset(offset: 2, metadata: ""))
