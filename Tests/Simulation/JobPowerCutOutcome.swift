@@ -4,6 +4,9 @@
 public struct JobPowerCutOutcome: Sendable {
     public var seed: UInt64
     public var cuts = 0
+    /// Cuts that came at their seeded disk operation, with the work under way (the others came
+    /// after everything had settled and the workers had stopped).
+    public var armedCuts = 0
     /// Jobs whose enqueue was answered before the cut.
     public var acknowledged = 0
     /// Handler runs recorded (before the cut of their life).
@@ -46,7 +49,7 @@ public struct JobPowerCutOutcome: Sendable {
 
     /// The summary line of the long run.
     public var summary: String {
-        "cuts=\(cuts) lost=\(lost) order_violations=\(orderViolations) attempts_exceeded=\(attemptsExceeded) attempts_lost=\(attemptsLost)"
+        "cuts=\(cuts) armed_cuts=\(armedCuts) lost=\(lost) order_violations=\(orderViolations) attempts_exceeded=\(attemptsExceeded) attempts_lost=\(attemptsLost)"
             + " dlq_unexplained=\(deadLettersUnexplained) unexpected=\(unexpected) dlq_duplicated=\(deadLettersDuplicated)"
             + " attempts_repeated=\(attemptsRepeated) jobs_run_past_max=\(jobsRunPastMax)"
             + " acknowledged=\(acknowledged) succeeded=\(succeeded) dead_lettered=\(deadLettered) runs=\(runs)"
@@ -59,6 +62,7 @@ public struct JobPowerCutOutcome: Sendable {
     /// Adds the counts and failures of another run.
     public mutating func add(_ other: JobPowerCutOutcome) {
         cuts += other.cuts
+        armedCuts += other.armedCuts
         acknowledged += other.acknowledged
         runs += other.runs
         succeeded += other.succeeded

@@ -19,7 +19,7 @@ public struct JobPowerCutScenario: Sendable {
     /// Power cuts in the run.
     public var cuts: Int
     /// A cut falls on one of the next this many disk operations after the previous settle.
-    public var operationsBeforeCutMax = 400
+    public var operationsBeforeCutMax = 150
     /// Jobs enqueued after each restart, at most.
     public var jobsPerCutMax = 24
     /// Workers of the group, started again after every restart.
@@ -100,6 +100,7 @@ final class JobPowerCutRun {
             // settled first), they stop while the power is on, finishing and committing, and the
             // power goes after.
             await stopWorkers()
+            if disk.hasCut { model.withOutcome { $0.armedCuts += 1 } }
             let image = disk.cutImage ?? disk.powerCut(&random)
             try? spool?.close()
             disk = SimulatedFileSystem(image: image, fileBytesMax: PowerCutScenario.fileBytesMax, clock: clock.read)
