@@ -267,6 +267,17 @@ struct JobBook {
         return JobWake(partition: ticket.partition, offset: ticket.offset, generation: ticket.generation, atMs: atMs)
     }
 
+    /// A job whose retry or dead letter was not stored, as the worker stops or loses the
+    /// partition: it stays unfinished (sleeping, never woken), so the commit point stays below it.
+    mutating func abandon(_ ticket: JobTicket) {
+        running -= 1
+        guard let state = partitions[ticket.partition], state.generation == ticket.generation,
+              var entry = state.entries[ticket.offset] else { return }
+        state.running -= 1
+        entry.state = .sleeping
+        state.entries[ticket.offset] = entry
+    }
+
     /// A sleeping job's time has come: it is ready to run.
     mutating func wake(_ wake: JobWake) {
         guard let state = partitions[wake.partition], state.generation == wake.generation,

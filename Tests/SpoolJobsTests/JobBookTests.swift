@@ -72,6 +72,19 @@ struct JobBookTests {
         #expect(succeeded.commitPoint(partition) == StoredOffset(offset: 0, metadata: ""))
     }
 
+    @Test("an abandoned job stays below the commit point and is not handed out again")
+    func abandonedJobStaysUncommitted() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: nil)
+        for (offset, key) in [(0, "a"), (1, "b")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        let tickets = drain(&book)
+        book.abandon(tickets[0])
+        _ = book.finish(tickets[1], now: 0)
+        #expect(book.runningCount(partition) == 0)
+        #expect(drain(&book).isEmpty)
+        #expect(book.commitPoint(partition)?.offset == 0)
+    }
+
     @Test(".partition runs one job at a time; .none runs up to the concurrency limit")
     func partitionAndNone() {
         var serial = JobBook(ordering: .partition, concurrency: 10)
