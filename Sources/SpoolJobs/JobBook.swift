@@ -83,6 +83,9 @@ struct JobBook {
         var keys: [String: Queue] = [:]
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
+        /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
+        /// carrying their counts, and they take places under the bound, until they arrive.
+        var storedAhead: Set<Int64>
         /// Jobs started (or resumed with a stored count) and not finished, and jobs dead-lettered
         /// above the commit point: the ones whose attempt counts the commit may have to carry. At
         /// most `carriedMax`, except right after an assignment whose metadata held more (written
@@ -99,6 +102,7 @@ struct JobBook {
         init(generation: Int, storedAttempts: [Int64: Int], lastCommitted: StoredOffset?) {
             self.generation = generation
             self.storedAttempts = storedAttempts
+            storedAhead = Set(storedAttempts.keys)
             self.lastCommitted = lastCommitted
         }
     }
@@ -169,6 +173,7 @@ struct JobBook {
                           orderKey: orderKey, state: .blocked,
                           deadLettered: (state.storedAttempts[record.offset] ?? 0) > attemptsMax)
         state.order.append(record.offset)
+        state.storedAhead.remove(record.offset)
         state.next = record.offset + 1
         var eligible = true
         if let orderKey {
@@ -194,7 +199,8 @@ struct JobBook {
             }
             guard let state = partitions[partition], state.generation == generation, !state.revoking,
                   var entry = state.entries[offset], entry.state == .ready else { continue }
-            guard state.carried.contains(offset) || state.carried.count < carriedMax || offset == state.order.first else {
+            guard state.carried.contains(offset) || state.carried.count + state.storedAhead.count < carriedMax
+                    || offset == state.order.first else {
                 state.held.append(offset)
                 continue
             }
@@ -245,7 +251,7 @@ struct JobBook {
     /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ partition: JobPartition, _ state: PartitionState) {
         if let front = state.order.first, state.entries[front]?.state == .ready { ready.append((partition, front, state.generation)) }
-        var room = carriedMax - state.carried.count
+        var room = carriedMax - state.carried.count - state.storedAhead.count
         while room > 0, let offset = state.held.first {
             state.held.removeFirst()
             guard state.entries[offset]?.state == .ready else { continue }
@@ -303,8 +309,9 @@ struct JobBook {
     // MARK: Commits
 
     /// What to commit for a partition: the first job not done (or the offset after the last one
-    /// taken in), with the attempt counts of jobs waiting to run again and the mark of jobs
-    /// dead-lettered above it. Nil before any record.
+    /// taken in), with the attempt counts of jobs waiting to run again, the mark of jobs
+    /// dead-lettered above it, and the counts resumed for jobs not taken in yet. Nil before any
+    /// record.
     func commitPoint(_ partition: JobPartition) -> StoredOffset? {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first ?? next
@@ -313,6 +320,11 @@ struct JobBook {
             guard let entry = state.entries[at], entry.state != .done || entry.attempt > attemptsMax,
                   entry.attempt > entry.recordAttempt else { continue }
             attempts[at] = entry.attempt
+        }
+        // Counts the last owner committed for jobs not fetched yet: dropping them here would
+        // commit them away, and a crash would run those jobs from their first attempt again.
+        for at in state.storedAhead where at >= offset {
+            if let attempt = state.storedAttempts[at] { attempts[at] = attempt }
         }
         return StoredOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))
     }

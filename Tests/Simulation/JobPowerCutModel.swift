@@ -138,9 +138,10 @@ final class JobPowerCutModel: Sendable {
     }
 
     /// No attempt past `maxAttempts`; within one life each run one attempt after the last; unless
-    /// the job succeeded before, never below the previous run's attempt, nor below the count the last acknowledged commit carried
-    /// for it. An attempt run again after a cut (the run the cut interrupted: its count is
-    /// committed only after it fails) is counted, not a violation.
+    /// the job succeeded before (a later commit, durable but not acknowledged, may have dropped its
+    /// count), never below the previous run's attempt, nor below the count the last acknowledged
+    /// commit carried for it. An attempt run again after a cut (the run the cut interrupted: its
+    /// count is committed only after it fails) is counted, not a violation.
     private func checkAttempt(_ state: inout State, _ sequence: Int, attempt: Int, life: Int, partition: Int32, offset: Int64) {
         let job = state.jobs[sequence]
         if attempt > maxAttempts || attempt < 1 {
@@ -158,9 +159,10 @@ final class JobPowerCutModel: Sendable {
             state.outcome.fail("j\(sequence) ran as attempt \(attempt) after attempt \(last.attempt) in life \(last.life)")
         }
         if let commit = state.commits[partition], commit.offset <= offset,
-           let carried = commit.attempts[offset], attempt < carried {
+           let carried = commit.attempts[offset], attempt < carried, !job.succeeded {
             state.outcome.attemptsLost += 1
-            state.outcome.fail("j\(sequence) ran as attempt \(attempt) after a commit carried \(carried) for it")
+            state.outcome.fail("j\(sequence) ran as attempt \(attempt) in life \(life) after a commit carried \(carried) for it;"
+                + " runs \(job.runs), succeeded \(job.succeeded), dead letters \(job.deadLettersAcknowledged)")
         }
         if job.runs.contains(where: { $0.attempt >= attempt }) { state.outcome.attemptsRepeated += 1 }
     }

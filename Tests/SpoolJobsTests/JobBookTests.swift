@@ -72,6 +72,21 @@ struct JobBookTests {
         #expect(succeeded.commitPoint(partition) == StoredOffset(offset: 0, metadata: ""))
     }
 
+    @Test("counts resumed from the last commit stay in the next one until their jobs are taken in")
+    func storedCountsAheadAreCarried() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: StoredOffset(offset: 0, metadata: "spool-attempts:2=2"))
+        // The first fetch brings offsets 0 and 1 only; they finish before 2 arrives.
+        for (offset, key) in [(0, "a"), (1, "b")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        for ticket in drain(&book) { _ = book.finish(ticket, now: 0) }
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 2, metadata: "spool-attempts:2=2"))
+        _ = book.add(record(2, key: "c"), now: 0)
+        let resumed = drain(&book)
+        #expect(resumed.map(\.attempt) == [2])
+        _ = book.finish(resumed[0], now: 0)
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 3, metadata: ""))
+    }
+
     @Test("an abandoned job stays below the commit point and is not handed out again")
     func abandonedJobStaysUncommitted() {
         var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
