@@ -35,7 +35,7 @@ let package = Package(
         // and the long run.
         .target(
             name: "SpoolSimulation",
-            dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
+            dependencies: ["SpoolJobs", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Tests/Simulation"
         ),
         .executableTarget(

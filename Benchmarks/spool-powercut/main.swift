@@ -4,10 +4,13 @@ import SpoolSimulation
 // spool-powercut: the power-cut simulation's long run (docs/reliability.md, "Power cuts").
 // Runs seeds one after another, each with a number of cuts, until --cuts cuts are done; prints
 // the failures and the summary line, and exits 1 on any violation (64 on a usage error).
+// With --jobs it runs the job runtime's scenario (JobPowerCutScenario) instead of the broker's.
 
 let usage = """
-    usage: spool-powercut [--cuts N] [--seed S] [--cuts-per-seed N]
+    usage: spool-powercut [--jobs] [--cuts N] [--seed S] [--cuts-per-seed N]
 
+      --jobs             run workers, retries and dead letters (SpoolJobs) through the cuts
+                         instead of the broker workload
       --cuts N           power cuts in all (default 1000)
       --seed S           the first seed (default: from the time); seeds S, S+1, ... follow
       --cuts-per-seed N  cuts in one seed's run, one broker history (default 20)
@@ -18,7 +21,9 @@ func value(_ name: String, in arguments: [String]) -> String? {
     return arguments.indices.contains(index + 1) ? arguments[index + 1] : ""
 }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+var arguments = Array(CommandLine.arguments.dropFirst())
+let jobs = arguments.contains("--jobs")
+arguments.removeAll { $0 == "--jobs" }
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
     exit(0)
@@ -35,20 +40,42 @@ guard let cuts = Int(value("--cuts", in: arguments) ?? "1000"), cuts > 0,
     exit(64)
 }
 
-let started = Date()
-var total = PowerCutOutcome(seed: firstSeed)
-var seed = firstSeed
-while total.cuts < cuts {
-    let scenario = PowerCutScenario(seed: seed, cuts: min(perSeed, cuts - total.cuts))
-    let outcome = await scenario.run()
-    if outcome.violations > 0 {
-        print("seed \(seed): \(outcome.summary)")
-        for failure in outcome.failures { print("  \(failure)") }
-    }
-    total.add(outcome)
-    if outcome.cuts == 0 { break }
-    seed += 1
+/// What both scenarios' outcomes give the loop.
+protocol Outcome {
+    var cuts: Int { get }
+    var violations: Int { get }
+    var summary: String { get }
+    var failures: [String] { get }
+    mutating func add(_ other: Self)
 }
-print("seeds \(firstSeed)...\(seed) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
-print(total.summary)
-exit(total.violations == 0 && total.cuts >= cuts ? 0 : 1)
+
+extension PowerCutOutcome: Outcome {}
+extension JobPowerCutOutcome: Outcome {}
+
+/// Runs seeds from `firstSeed` until `cuts` cuts are done, prints the failures and the summary,
+/// and returns whether the run was clean.
+func runSeeds<O: Outcome>(_ empty: O, _ scenario: (UInt64, Int) async -> O) async -> Bool {
+    let started = Date()
+    var total = empty
+    var seed = firstSeed
+    while total.cuts < cuts {
+        let outcome = await scenario(seed, min(perSeed, cuts - total.cuts))
+        if outcome.violations > 0 {
+            print("seed \(seed): \(outcome.summary)")
+            for failure in outcome.failures { print("  \(failure)") }
+        }
+        total.add(outcome)
+        if outcome.cuts == 0 { break }
+        seed += 1
+    }
+    print("seeds \(firstSeed)...\(seed) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+    print(total.summary)
+    return total.violations == 0 && total.cuts >= cuts
+}
+
+let clean = if jobs {
+    await runSeeds(JobPowerCutOutcome(seed: firstSeed)) { await JobPowerCutScenario(seed: $0, cuts: $1).run() }
+} else {
+    await runSeeds(PowerCutOutcome(seed: firstSeed)) { await PowerCutScenario(seed: $0, cuts: $1).run() }
+}
+exit(clean ? 0 : 1)

@@ -18,6 +18,8 @@ struct JobTicket: Sendable {
     var record: JobRecord
     /// The partition's assignment this ticket belongs to: a ticket from before a rebalance is stale.
     var generation: Int
+    /// An earlier owner dead-lettered the job and committed its mark: it is done, not to be run.
+    var deadLettered = false
 }
 
 /// A job waiting for a time (a retry's backoff, or a `spool-deliver-at` the broker did not hold).
@@ -35,7 +37,11 @@ struct JobWake: Sendable {
 /// Under `.key` and `.partition` a partition has at most `carriedMax` jobs started and not
 /// finished: each may fail and wait to run again, and its attempt count must then fit in the
 /// commit's metadata beside the others (`AttemptMetadata`). Jobs past the bound wait, ready, until
-/// a started one finishes.
+/// a started one finishes. A job dead-lettered above the commit point stays carried, with the count
+/// `attemptsMax + 1`, until the commit point passes it: the next owner of the partition then knows
+/// it was dead-lettered and does not run its attempts again. Because such marks free their place
+/// only when the point moves, the job at the commit point may always start, one past the bound
+/// (which leaves room for it), so a partition full of marks never stalls.
 ///
 /// Pure state: the worker holds it under a lock and does the I/O.
 struct JobBook {
@@ -49,6 +55,8 @@ struct JobBook {
         var notBefore: Int64
         var orderKey: String?
         var state: State
+        /// Resumed with the dead-letter mark (a stored count past `attemptsMax`).
+        var deadLettered = false
     }
 
     struct Queue {
@@ -75,9 +83,13 @@ struct JobBook {
         var keys: [String: Queue] = [:]
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
-        /// Jobs started (or resumed with a stored count) and not finished: the ones whose attempt
-        /// counts the commit may have to carry. At most `carriedMax`, except right after an
-        /// assignment whose metadata held more (written under another bound).
+        /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
+        /// carrying their counts, and they take places under the bound, until they arrive.
+        var storedAhead: Set<Int64>
+        /// Jobs started (or resumed with a stored count) and not finished, and jobs dead-lettered
+        /// above the commit point: the ones whose attempt counts the commit may have to carry. At
+        /// most `carriedMax`, except right after an assignment whose metadata held more (written
+        /// under another bound).
         var carried: Set<Int64> = []
         /// Ready jobs held back while `carried` is full, in the order they became ready.
         var held = Queue()
@@ -90,12 +102,15 @@ struct JobBook {
         init(generation: Int, storedAttempts: [Int64: Int], lastCommitted: StoredOffset?) {
             self.generation = generation
             self.storedAttempts = storedAttempts
+            storedAhead = Set(storedAttempts.keys)
             self.lastCommitted = lastCommitted
         }
     }
 
     let ordering: JobOrdering
     let concurrency: Int
+    /// The retry policy's attempts; a count above it in the metadata marks a dead-lettered job.
+    let attemptsMax: Int
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
     private(set) var partitions: [JobPartition: PartitionState] = [:]
@@ -108,8 +123,11 @@ struct JobBook {
     init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99) {
         self.ordering = ordering
         self.concurrency = max(1, concurrency)
-        // Under `.none` a retry is enqueued again, so no count is carried.
-        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: attemptsMax)
+        self.attemptsMax = max(1, attemptsMax)
+        // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
+        // count is the dead-letter mark, one past the last attempt, and one place is kept for the
+        // job at the commit point.
+        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: self.attemptsMax + 1) - 1
     }
 
     // MARK: Assignment
@@ -152,8 +170,10 @@ struct JobBook {
         }
         var entry = Entry(record: record, attempt: max(recordAttempt, state.storedAttempts[record.offset] ?? 0), recordAttempt: recordAttempt,
                           notBefore: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }) ?? 0,
-                          orderKey: orderKey, state: .blocked)
+                          orderKey: orderKey, state: .blocked,
+                          deadLettered: (state.storedAttempts[record.offset] ?? 0) > attemptsMax)
         state.order.append(record.offset)
+        state.storedAhead.remove(record.offset)
         state.next = record.offset + 1
         var eligible = true
         if let orderKey {
@@ -179,7 +199,8 @@ struct JobBook {
             }
             guard let state = partitions[partition], state.generation == generation, !state.revoking,
                   var entry = state.entries[offset], entry.state == .ready else { continue }
-            guard state.carried.contains(offset) || state.carried.count < carriedMax else {
+            guard state.carried.contains(offset) || state.carried.count + state.storedAhead.count < carriedMax
+                    || offset == state.order.first else {
                 state.held.append(offset)
                 continue
             }
@@ -188,23 +209,28 @@ struct JobBook {
             state.entries[offset] = entry
             state.running += 1
             running += 1
-            return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation)
+            return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation,
+                             deadLettered: entry.deadLettered)
         }
         return nil
     }
 
     /// A job finished (succeeded or dead-lettered): the next job of its key may run, and the
-    /// partition's commit point moves past every finished job at its front.
-    mutating func finish(_ ticket: JobTicket, now: Int64) -> JobWake? {
+    /// partition's commit point moves past every finished job at its front. A dead-lettered job
+    /// above the commit point keeps its place in `carried`, marked, until the point passes it.
+    mutating func finish(_ ticket: JobTicket, now: Int64, deadLettered: Bool = false) -> JobWake? {
         running -= 1
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
               var entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
         entry.state = .done
-        state.entries[ticket.offset] = entry
         state.storedAttempts[ticket.offset] = nil
-        state.carried.remove(ticket.offset)
-        releaseHeld(ticket.partition, state)
+        if deadLettered && ordering != .none {
+            entry.attempt = attemptsMax + 1
+        } else {
+            state.carried.remove(ticket.offset)
+        }
+        state.entries[ticket.offset] = entry
         var nextOfKey: Int64?
         if let key = entry.orderKey, state.keys[key] != nil {
             state.keys[key]!.removeFirst()
@@ -213,19 +239,24 @@ struct JobBook {
         }
         while let first = state.order.first, state.entries[first]?.state == .done {
             state.entries[first] = nil
+            state.carried.remove(first)
             state.order.removeFirst()
         }
+        releaseHeld(ticket.partition, state)
         guard let nextOfKey else { return nil }
         return makeEligible(ticket.partition, nextOfKey, now: now)
     }
 
-    /// Hands the oldest held-back job of the partition out again when there is room for it.
+    /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
+    /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ partition: JobPartition, _ state: PartitionState) {
-        while state.carried.count < carriedMax, let offset = state.held.first {
+        if let front = state.order.first, state.entries[front]?.state == .ready { ready.append((partition, front, state.generation)) }
+        var room = carriedMax - state.carried.count - state.storedAhead.count
+        while room > 0, let offset = state.held.first {
             state.held.removeFirst()
             guard state.entries[offset]?.state == .ready else { continue }
             ready.append((partition, offset, state.generation))
-            return
+            room -= 1
         }
     }
 
@@ -240,6 +271,17 @@ struct JobBook {
         entry.state = .sleeping
         state.entries[ticket.offset] = entry
         return JobWake(partition: ticket.partition, offset: ticket.offset, generation: ticket.generation, atMs: atMs)
+    }
+
+    /// A job whose retry or dead letter was not stored, as the worker stops or loses the
+    /// partition: it stays unfinished (sleeping, never woken), so the commit point stays below it.
+    mutating func abandon(_ ticket: JobTicket) {
+        running -= 1
+        guard let state = partitions[ticket.partition], state.generation == ticket.generation,
+              var entry = state.entries[ticket.offset] else { return }
+        state.running -= 1
+        entry.state = .sleeping
+        state.entries[ticket.offset] = entry
     }
 
     /// A sleeping job's time has come: it is ready to run.
@@ -267,14 +309,22 @@ struct JobBook {
     // MARK: Commits
 
     /// What to commit for a partition: the first job not done (or the offset after the last one
-    /// taken in), with the attempt counts of jobs waiting to run again. Nil before any record.
+    /// taken in), with the attempt counts of jobs waiting to run again, the mark of jobs
+    /// dead-lettered above it, and the counts resumed for jobs not taken in yet. Nil before any
+    /// record.
     func commitPoint(_ partition: JobPartition) -> StoredOffset? {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first ?? next
         var attempts: [Int64: Int] = [:]
         for at in state.carried {
-            guard let entry = state.entries[at], entry.state != .done, entry.attempt > entry.recordAttempt else { continue }
+            guard let entry = state.entries[at], entry.state != .done || entry.attempt > attemptsMax,
+                  entry.attempt > entry.recordAttempt else { continue }
             attempts[at] = entry.attempt
+        }
+        // Counts the last owner committed for jobs not fetched yet: dropping them here would
+        // commit them away, and a crash would run those jobs from their first attempt again.
+        for at in state.storedAhead where at >= offset {
+            if let attempt = state.storedAttempts[at] { attempts[at] = attempt }
         }
         return StoredOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))
     }

@@ -15,7 +15,8 @@ extension Worker {
             // Enqueued again for later (held by the broker), and this offset released at once.
             var headers = ticket.record.headers.filter { ![SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey].contains($0.key) }
             headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due))]
-            await produceUntilStored(topic: topic, OutgoingJobRecord(key: ticket.record.key, value: ticket.record.value, headers: headers), for: ticket)
+            guard await produceUntilStored(topic: topic, OutgoingJobRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
+                                           for: ticket) else { return abandon(ticket) }
             finish(ticket)
         case .key, .partition:
             // In place: the job keeps its key blocked; its next attempt is committed before it sleeps.
@@ -38,22 +39,32 @@ extension Worker {
             RecordHeader(SpoolHeaders.originOffset, String(record.offset)),
             RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
         ]
-        await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic),
-                                 OutgoingJobRecord(key: record.key, value: record.value, headers: headers), for: ticket)
+        guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic),
+                                       OutgoingJobRecord(key: record.key, value: record.value, headers: headers), for: ticket) else {
+            return abandon(ticket)
+        }
         stats.deadLetteredCount.add(1, ordering: .relaxed)
-        finish(ticket)
+        finish(ticket, deadLettered: true)
+    }
+
+    /// A job whose retry or dead letter could not be stored before the worker gave up on it (it
+    /// stops, or lost the partition): it stays unfinished, below the commit point, for the next
+    /// owner to run again.
+    private func abandon(_ ticket: JobTicket) {
+        book.withLock { $0.abandon(ticket) }
     }
 
     /// Produces, retrying every second while the worker still owns the job's partition (a broker
-    /// restart or a full disk must not lose a retry or a dead letter).
-    private func produceUntilStored(topic: String, _ record: OutgoingJobRecord, for ticket: JobTicket) async {
+    /// restart or a full disk must not lose a retry or a dead letter). Returns whether the record
+    /// was stored: not when the partition went elsewhere or the worker stopped and gave up.
+    private func produceUntilStored(topic: String, _ record: OutgoingJobRecord, for ticket: JobTicket) async -> Bool {
         while true {
             do {
                 _ = try await queue.transport.send(topic: topic, records: [record])
-                return
+                return true
             } catch {
                 let owned = book.withLock { $0.partitions[ticket.partition]?.generation == ticket.generation }
-                if !owned || (isStopping && Task.isCancelled) { return }
+                if !owned || (isStopping && Task.isCancelled) { return false }
                 try? await Task.sleep(for: .seconds(1))
             }
         }

@@ -45,9 +45,10 @@ public final class Worker<Payload: Job>: Sendable {
     /// How long `stop()` (and a rebalance) waits for running jobs before abandoning them.
     public let shutdownTimeout: Duration
     /// Under `.key` and `.partition`, jobs of one partition started and not finished (running,
-    /// or failed and waiting to run again) at most: the attempt counts of that many jobs always
-    /// fit in the commit's metadata, which Kafka caps at 4 KB, so a crash never loses a count.
-    /// 181 with `maxAttempts` below 10, 173 below 100. Unbounded under `.none`.
+    /// or failed and waiting to run again) or dead-lettered above the commit point, at most; the
+    /// job at the commit point may start beyond it. The attempt counts of that many jobs and one
+    /// more always fit in the commit's metadata, which Kafka caps at 4 KB, so a crash never loses
+    /// a count. 180 with `maxAttempts` below 9, 172 below 99. Unbounded under `.none`.
     public var unfinishedPerPartitionMax: Int { book.withLock { $0.carriedMax } }
     public let stats = WorkerStats()
     let handler: @Sendable (JobContext<Payload>) async throws -> Void
@@ -206,6 +207,12 @@ public final class Worker<Payload: Job>: Sendable {
     }
 
     private func execute(_ ticket: JobTicket) async {
+        // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
+        // before the commit point reached it: it is done.
+        guard !ticket.deadLettered else {
+            finish(ticket, deadLettered: true)
+            return
+        }
         let record = ticket.record
         let payload: Payload
         do {
@@ -232,9 +239,9 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    func finish(_ ticket: JobTicket) {
+    func finish(_ ticket: JobTicket, deadLettered: Bool = false) {
         let now = nowMs()
-        if let wake = book.withLock({ $0.finish(ticket, now: now) }) { scheduleWake(wake) }
+        if let wake = book.withLock({ $0.finish(ticket, now: now, deadLettered: deadLettered) }) { scheduleWake(wake) }
         dispatch()
     }
 

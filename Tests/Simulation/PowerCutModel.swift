@@ -73,6 +73,8 @@ struct PowerCutModel {
     var records: [Record] = []
     /// The last acknowledged commit of each group and partition.
     var commits: [CommitKey: Int64] = [:]
+    /// The base offset of the committed-offsets log's first segment at the last check.
+    var offsetsLogStart: Int64 = 0
     var pending: PendingChange?
     var nextIncarnation = 0
 

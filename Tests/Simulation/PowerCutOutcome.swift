@@ -22,6 +22,10 @@ public struct PowerCutOutcome: Sendable {
     public var redelivered = 0
     /// Records acknowledged over the run.
     public var acknowledged = 0
+    /// Checks after which the committed-offsets log started later than at the check before: its
+    /// compaction deleted segments (the scenario's small `offsetsCompactionBytes` is there to make
+    /// that happen; the tests require it).
+    public var offsetsLogCompactions = 0
     /// What went wrong, one line each (at most `failuresMax`).
     public var failures: [String] = []
 
@@ -34,7 +38,7 @@ public struct PowerCutOutcome: Sendable {
     /// The summary line of the long run.
     public var summary: String {
         "cuts=\(cuts) lost=\(lost) duplicated=\(duplicated) committed_backwards=\(committedBackwards) corrupt_served=\(corruptServed) redelivered=\(redelivered)"
-            + " out_of_order=\(outOfOrder) unexpected=\(unexpected) acknowledged=\(acknowledged)"
+            + " out_of_order=\(outOfOrder) unexpected=\(unexpected) acknowledged=\(acknowledged) offsets_log_compactions=\(offsetsLogCompactions)"
     }
 
     mutating func fail(_ message: String) {
@@ -52,6 +56,7 @@ public struct PowerCutOutcome: Sendable {
         unexpected += other.unexpected
         redelivered += other.redelivered
         acknowledged += other.acknowledged
+        offsetsLogCompactions += other.offsetsLogCompactions
         failures += other.failures.prefix(max(0, Self.failuresMax - failures.count))
     }
 }

@@ -73,6 +73,21 @@ extension PowerCutRun {
             }
         }
         checkCommits(broker)
+        countOffsetsLogCompaction()
+    }
+
+    /// Compaction of the committed-offsets log shows on the disk as its first segment starting
+    /// later than at the previous check: nothing else deletes that log's segments (it has no
+    /// retention). Counted, so that a test can require it to happen.
+    func countOffsetsLogCompaction() {
+        // OffsetStore.directoryName.
+        let directory = config.dataDirectory + "/__consumer_offsets-0"
+        let bases = ((try? disk.contents(ofDirectory: directory)) ?? []).compactMap { name -> Int64? in
+            name.hasSuffix(".log") ? Int64(name.dropLast(".log".count)) : nil
+        }
+        guard let first = bases.min(), first > model.offsetsLogStart else { return }
+        model.offsetsLogStart = first
+        outcome.offsetsLogCompactions += 1
     }
 
     /// A topic created or deleted as the power went may or may not have been; every other topic

@@ -43,7 +43,7 @@ public struct PowerCutScenario: Sendable {
         config.log.recoveryCheckpointIntervalMs = 50
         config.retentionCheckIntervalMs = 3_600_000
         config.producerStateSnapshotBytes = 4 << 10
-        config.offsetsCompactionBytes = 16 << 10
+        config.offsetsCompactionBytes = 2 << 10
         config.autoCreateTopics = false
         return config
     }

@@ -43,6 +43,63 @@ struct JobBookTests {
         #expect(book.buffered(partition) == 0)
     }
 
+    @Test("a job dead-lettered above the commit point is carried as maxAttempts + 1 until the point passes it; the next owner resumes it marked")
+    func deadLetterMarkIsCarried() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: nil)
+        for (offset, key) in [(0, "slow"), (1, "poison")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        let tickets = drain(&book)
+        _ = book.finish(tickets[1], now: 0, deadLettered: true)
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        // A new owner resumes from that commit: the job comes out marked, past the last attempt.
+        var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        next.assign(partition, committed: book.commitPoint(partition))
+        for (offset, key) in [(0, "slow"), (1, "poison")] { _ = next.add(record(Int64(offset), key: key), now: 0) }
+        #expect(drain(&next).map(\.deadLettered) == [false, true])
+        // A record that carries a high attempt itself is not taken for a mark.
+        var carriedByRecord = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        carriedByRecord.assign(partition, committed: nil)
+        _ = carriedByRecord.add(record(0, key: "k", attempt: 5), now: 0)
+        #expect(drain(&carriedByRecord).map(\.deadLettered) == [false])
+        // The job in front finishes: the point passes the dead letter and the mark goes.
+        _ = book.finish(tickets[0], now: 0)
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 2, metadata: ""))
+        // A job that succeeded above the point is not carried.
+        var succeeded = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        succeeded.assign(partition, committed: nil)
+        for (offset, key) in [(0, "slow"), (1, "fine")] { _ = succeeded.add(record(Int64(offset), key: key), now: 0) }
+        _ = succeeded.finish(drain(&succeeded)[1], now: 0)
+        #expect(succeeded.commitPoint(partition) == StoredOffset(offset: 0, metadata: ""))
+    }
+
+    @Test("counts resumed from the last commit stay in the next one until their jobs are taken in")
+    func storedCountsAheadAreCarried() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: StoredOffset(offset: 0, metadata: "spool-attempts:2=2"))
+        // The first fetch brings offsets 0 and 1 only; they finish before 2 arrives.
+        for (offset, key) in [(0, "a"), (1, "b")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        for ticket in drain(&book) { _ = book.finish(ticket, now: 0) }
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 2, metadata: "spool-attempts:2=2"))
+        _ = book.add(record(2, key: "c"), now: 0)
+        let resumed = drain(&book)
+        #expect(resumed.map(\.attempt) == [2])
+        _ = book.finish(resumed[0], now: 0)
+        #expect(book.commitPoint(partition) == StoredOffset(offset: 3, metadata: ""))
+    }
+
+    @Test("an abandoned job stays below the commit point and is not handed out again")
+    func abandonedJobStaysUncommitted() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: nil)
+        for (offset, key) in [(0, "a"), (1, "b")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        let tickets = drain(&book)
+        book.abandon(tickets[0])
+        _ = book.finish(tickets[1], now: 0)
+        #expect(book.runningCount(partition) == 0)
+        #expect(drain(&book).isEmpty)
+        #expect(book.commitPoint(partition)?.offset == 0)
+    }
+
     @Test(".partition runs one job at a time; .none runs up to the concurrency limit")
     func partitionAndNone() {
         var serial = JobBook(ordering: .partition, concurrency: 10)

@@ -146,6 +146,42 @@ struct WorkerTests {
         #expect(try await queue.deadLetters(of: "photos").first?.attempts == 3)
     }
 
+    @Test("a job dead-lettered behind an unfinished one does not run again after a crash: its count stays in the commit")
+    func deadLetterBehindUnfinishedJobSurvivesCrash() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Photo(user: "slow", poison: false), key: "slow", id: "slow")
+        try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "poison")
+        let recorder = Recorder()
+        func makeWorker(blockSlow: Bool) -> Worker<Photo> {
+            Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 2,
+                          retry: .exponential(maxAttempts: 3, base: .milliseconds(1), max: .milliseconds(2), jitter: false), shutdownTimeout: .zero) { job in
+                recorder.begin(key: job.payload.user, id: job.id, attempt: job.attempt)
+                defer { recorder.end(key: job.payload.user) }
+                // The first worker never finishes the job in front, so the commit stays below the poison job.
+                if blockSlow && job.payload.user == "slow" { try await Task.sleep(for: .seconds(600)) }
+                if job.payload.poison { throw PhotoError.corrupt }
+                recorder.succeeded(key: job.payload.user, id: job.id, sequence: 0)
+            }
+        }
+        let first = makeWorker(blockSlow: true)
+        let firstTask = start(first)
+        #expect(await eventually { first.stats.deadLettered == 1 })
+        // Killed with the slow job running: the committed offset is the slow job's.
+        firstTask.cancel()
+        await firstTask.value
+        #expect(broker.spool.broker.committedOffsets(group: "g").values.map(\.offset) == [0])
+        let second = makeWorker(blockSlow: false)
+        let secondTask = start(second)
+        #expect(await eventually { broker.spool.broker.committedOffsets(group: "g").values.map(\.offset) == [2] })
+        second.stop()
+        await secondTask.value
+        #expect(recorder.succeededCount == 1)
+        #expect(recorder.attempts("poison") == [1, 2, 3])
+        #expect(try await queue.deadLetters(of: "photos").map(\.id) == ["poison"])
+    }
+
     @Test(".none retries go back through the broker's delayed delivery and release the offset at once")
     func noneOrderRetry() async throws {
         let broker = try JobsTestBroker()

@@ -16,6 +16,20 @@ import Testing
         #expect(outcome.acknowledged > 0, "seed \(seed): the workload acknowledged nothing")
     }
 
+    /// The scenario's small `offsetsCompactionBytes` is there so that cuts fall on the offsets
+    /// log's compaction too: it must really happen (seen on the disk as the log's first segment
+    /// moving forward between checks).
+    @Test func theOffsetsLogIsCompactedDuringTheRun() async {
+        var compactions = 0
+        // About one compaction in eight cuts: 36 cuts make a run without any most unlikely.
+        for seed in UInt64(200)..<203 {
+            let outcome = await PowerCutScenario(seed: seed, cuts: 12).run()
+            #expect(outcome.violations == 0, "seed \(seed): \(outcome.summary)")
+            compactions += outcome.offsetsLogCompactions
+        }
+        #expect(compactions > 0)
+    }
+
     /// Without fsync an acknowledgement promises nothing: the checks must see records lost.
     @Test func theChecksSeeLossesWhenTheBrokerDoesNotSync() async {
         var lost = 0

@@ -1,0 +1,50 @@
+import Foundation
+import SpoolBroker
+import Testing
+@testable import SpoolJobs
+
+/// The embedded transport with every send to a dead-letter topic failing, as on a full disk.
+private struct DeadLettersFail: JobTransport {
+    struct Refused: Error {}
+
+    let inner: EmbeddedTransport
+
+    func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
+
+    func send(topic: String, records: [OutgoingJobRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
+        if topic.hasSuffix(".dlq") { throw Refused() }
+        return try await inner.send(topic: topic, records: records)
+    }
+
+    func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        try await inner.subscribe(group: group, topic: topic, hooks: hooks)
+    }
+
+    func readAll(topic: String) async throws -> [JobRecord] { try await inner.readAll(topic: topic) }
+    func close() async { await inner.close() }
+}
+
+@Suite("Workers stopping with work they could not hand on", .serialized)
+struct WorkerShutdownTests {
+    @Test("a dead letter that cannot be stored when the worker stops leaves its job uncommitted, to run again")
+    func unstoredDeadLetterIsNotCommittedPast() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = JobQueue(transport: DeadLettersFail(inner: EmbeddedTransport(broker.spool)), partitions: 1)
+        try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "poison")
+        let runs = LockedValue(0)
+        let worker = Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 1, retry: .never, shutdownTimeout: .zero) { _ in
+            runs.withLock { $0 += 1 }
+            throw PhotoError.corrupt
+        }
+        let task = Task { try? await worker.run() }
+        #expect(await eventually { runs.value == 1 })
+        // The dead letter is refused and retried every second; the stop gives up on it.
+        worker.stop()
+        await task.value
+        #expect(worker.stats.deadLettered == 0)
+        #expect(try await queue.deadLetters(of: Photo.topic).isEmpty)
+        // Nothing was committed past the job: the next worker gets it.
+        #expect(broker.spool.broker.committedOffsets(group: "g").values.allSatisfy { $0.offset == 0 })
+    }
+}
