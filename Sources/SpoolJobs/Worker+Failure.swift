@@ -26,7 +26,8 @@ extension Worker {
         }
     }
 
-    /// Sends the job to `TOPIC.dlq` with why and where it failed, then finishes it.
+    /// Sends the job to `TOPIC.dlq` with why and where it failed, finishes it and commits at once:
+    /// until the commit passes it, a crash has the next owner dead-letter it again.
     func deadLetter(_ ticket: JobTicket, error: String) async {
         let record = ticket.record
         let replaced: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.error,
@@ -45,6 +46,7 @@ extension Worker {
         }
         stats.deadLetteredCount.add(1, ordering: .relaxed)
         finish(ticket, deadLettered: true)
+        await commit([ticket.partition])
     }
 
     /// A job whose retry or dead letter could not be stored before the worker gave up on it (it
