@@ -172,13 +172,8 @@ final class OffsetStore: Sendable {
                 let current = state.appended()
                 let keys = expected.filter { current[$0.key] == $0.value }.map(\.key).sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
                 guard !keys.isEmpty else { return nil }
-                let batch = RecordBatch(producing: keys.map { ProducerRecord(key: Self.encodeKey($0), value: nil, timestamp: now) }).encoded()
-                let result = try log.append(batch)
-                for (index, key) in keys.enumerated() {
-                    state.pending.append(PendingChange(key: key, committed: nil, logOffset: result.baseOffset + Int64(index)))
-                    state.changedDuringCompaction?.insert(key)
-                }
-                return (keys, result.lastOffset)
+                let changes = keys.map { ($0, CommittedOffset?.none) }
+                return (keys, try appendLocked(changes, Self.encode(changes, now: now), &state))
             }
             if let appended { try await log.waitUntilDurable(appended.lastOffset) }
         } catch {
@@ -194,18 +189,25 @@ final class OffsetStore: Sendable {
     /// pending list stays in log order and a compaction's snapshot sees every appended change.
     /// Returns the batch's last offset.
     private func append(_ changes: [(Key, CommittedOffset?)]) throws(LogError) -> Int64 {
-        let now = clock()
-        let batch = RecordBatch(producing: changes.map { key, committed in
-            ProducerRecord(key: Self.encodeKey(key), value: committed.map(Self.encodeValue), timestamp: now)
-        }).encoded()
-        return try state.withLock { state throws(LogError) -> Int64 in
-            let result = try log.append(batch)
-            for (index, (key, committed)) in changes.enumerated() {
-                state.pending.append(PendingChange(key: key, committed: committed, logOffset: result.baseOffset + Int64(index)))
-                state.changedDuringCompaction?.insert(key)
-            }
-            return result.lastOffset
+        let batch = Self.encode(changes, now: clock())
+        return try state.withLock { state throws(LogError) -> Int64 in try appendLocked(changes, batch, &state) }
+    }
+
+    /// Appends `batch`, the encoding of `changes`, and records them as pending; the caller holds
+    /// the lock. Returns the batch's last offset.
+    private func appendLocked(_ changes: [(Key, CommittedOffset?)], _ batch: [UInt8], _ state: inout State) throws(LogError) -> Int64 {
+        let result = try log.append(batch)
+        for (index, (key, committed)) in changes.enumerated() {
+            state.pending.append(PendingChange(key: key, committed: committed, logOffset: result.baseOffset + Int64(index)))
+            state.changedDuringCompaction?.insert(key)
         }
+        return result.lastOffset
+    }
+
+    private static func encode(_ changes: [(Key, CommittedOffset?)], now: Int64) -> [UInt8] {
+        RecordBatch(producing: changes.map { key, committed in
+            ProducerRecord(key: encodeKey(key), value: committed.map(encodeValue), timestamp: now)
+        }).encoded()
     }
 
     func committed(group: String) -> [TopicPartition: CommittedOffset] {
