@@ -2,6 +2,7 @@ import Dispatch
 import SpoolLog
 import SpoolSystem
 import Synchronization
+import SpoolFormat
 
 /// One partition of a fetch.
 public struct FetchPartitionRequest: Sendable {

@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// What OffsetDelete did: a group-level error, or an answer per partition asked about.
 public struct OffsetDeleteResult: Sendable, Equatable {
     /// INVALID_GROUP_ID, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP (members of a protocol other than

@@ -1,6 +1,7 @@
 import Foundation
 import SpoolBroker
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// CreatePartitions: grows each topic to its new count (assignments, if given, must name only

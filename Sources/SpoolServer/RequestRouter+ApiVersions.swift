@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// ApiVersions: every served API with its advertised range. A version this codec does not know

@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// DescribeConfigs: topics (resource type 2) and this broker (4), with Kafka's names, values,

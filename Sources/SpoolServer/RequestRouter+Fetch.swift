@@ -1,6 +1,7 @@
 import SpoolBroker
 import SpoolLog
 import SpoolWire
+import SpoolFormat
 
 /// Stored batches lent to a Fetch response: copied once, straight from the segment's mapping into
 /// the response frame.

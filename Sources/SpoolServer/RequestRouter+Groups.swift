@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// JoinGroup: the classic protocol; from v4 a member joining without an id is sent one back

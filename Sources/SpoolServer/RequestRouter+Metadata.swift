@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// Kafka's "not requested" value for authorized operations.

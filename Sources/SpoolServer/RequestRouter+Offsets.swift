@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// OffsetCommit: every partition of the request is stored durably before the answer, or none

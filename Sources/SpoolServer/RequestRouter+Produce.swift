@@ -1,6 +1,7 @@
 import SpoolBroker
 import SpoolLog
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// Produce: each partition's records go to the broker (auto-creating the topic when allowed);

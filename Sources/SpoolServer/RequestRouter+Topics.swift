@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolWire
+import SpoolFormat
 
 extension RequestRouter {
     /// CreateTopics: each topic with its partition count (or -1, the broker's default) or a manual

@@ -1,6 +1,7 @@
 import Foundation
 import SpoolBroker
 import Testing
+import SpoolFormat
 
 @Suite struct BrokerConfigTests {
     private func entry(_ described: DescribedConfigs, _ name: String) -> ConfigEntry? {

@@ -1,6 +1,7 @@
 import Foundation
 import SpoolBroker
 import Testing
+import SpoolFormat
 
 @Suite struct TopicAdminTests {
     @Test func createTopicsTakesAnAssignmentThatNamesOnlyThisNode() throws {

@@ -4,6 +4,7 @@ import SpoolFuzzSupport
 @testable import SpoolServer
 import SpoolWire
 import Testing
+import SpoolFormat
 
 /// Every version `spool serve` advertises is answered, in the layout of that version.
 @Suite struct ServedVersionsTests {

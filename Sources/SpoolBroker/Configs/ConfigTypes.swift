@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// A config's type as DescribeConfigs reports it (Kafka's `ConfigType` codes, v3+).
 public enum ConfigType: Int8, Sendable, CustomStringConvertible {
     case unknown = 0

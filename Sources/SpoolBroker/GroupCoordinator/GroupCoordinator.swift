@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SpoolSystem
 import Synchronization
+import SpoolFormat
 
 /// Consumer groups with Kafka's classic protocol: members join, the leader's assignment is handed
 /// out by SyncGroup, heartbeats keep members in, and session and rebalance timeouts drive

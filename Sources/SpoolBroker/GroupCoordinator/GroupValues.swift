@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// One protocol a member can speak (for Kafka consumers: an assignor name and its subscription).
 public struct GroupProtocol: Sendable, Equatable {
     public var name: String

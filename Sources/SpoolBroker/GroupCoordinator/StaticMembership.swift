@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// Static membership (KIP-345, `group.instance.id`) as Kafka's classic groups do it: a member that
 /// names an instance id keeps its place across restarts. Rejoining with an unknown member id, it
 /// takes over its old place under a new member id (the old id is fenced) and, in a stable group,
