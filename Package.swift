@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SpoolBroker", targets: ["SpoolBroker"]),
         .library(name: "SpoolClient", targets: ["SpoolClient"]),
         .library(name: "SpoolJobs", targets: ["SpoolJobs"]),
+        .library(name: "SpoolEmbedded", targets: ["SpoolEmbedded"]),
         .executable(name: "spool", targets: ["spool"]),
     ],
     dependencies: [],
@@ -21,21 +22,25 @@ let package = Package(
         .target(name: "SpoolBroker", dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolWire", dependencies: ["SpoolFormat"]),
         .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
-        .target(name: "SpoolJobs", dependencies: ["SpoolBroker", "SpoolClient", "SpoolFormat", "SpoolSystem"]),
+        // Jobs over a transport: the network one here, so that a worker of a remote broker or a
+        // Kafka cluster links neither the log nor the broker.
+        .target(name: "SpoolJobs", dependencies: ["SpoolClient", "SpoolFormat", "SpoolSystem"]),
+        // Spool in-process: the broker in a directory, its consumer, and the jobs transport over it.
+        .target(name: "SpoolEmbedded", dependencies: ["SpoolBroker", "SpoolJobs", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
         // Generates Sources/SpoolWire/Generated from Kafka's JSON schemas (docs/protocol.md).
         .executableTarget(name: "spool-protocol-gen"),
-        .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
+        .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["SpoolJobs", "SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
+            dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Benchmarks/spool-bench"
         ),
         // The simulated disk and the power-cut scenario (docs/reliability.md), shared by the tests
         // and the long run.
         .target(
             name: "SpoolSimulation",
-            dependencies: ["SpoolJobs", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
+            dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],
             path: "Tests/Simulation"
         ),
         .executableTarget(
@@ -74,8 +79,8 @@ let package = Package(
         ),
         // Test helpers more than one test target uses (a fault-injecting FileSystem).
         .target(name: "SpoolTestSupport", dependencies: ["SpoolSystem"], path: "Tests/SpoolTestSupport"),
-        .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolBroker", "SpoolServer", "SpoolFormat", "SpoolSystem", "SpoolTestSupport"]),
-        .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
+        .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolBroker", "SpoolServer", "SpoolFormat", "SpoolSystem", "SpoolTestSupport"]),
+        .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolEmbedded", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(name: "SpoolSimulationTests", dependencies: ["SpoolSimulation", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",

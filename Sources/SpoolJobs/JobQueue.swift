@@ -1,5 +1,4 @@
 import Foundation
-import SpoolBroker
 import SpoolFormat
 import Synchronization
 
@@ -20,11 +19,6 @@ public final class JobQueue: Sendable {
         self.transport = transport
         self.coding = coding
         self.partitions = max(1, partitions)
-    }
-
-    /// A queue over an in-process broker.
-    public static func embedded(_ spool: EmbeddedBroker, partitions: Int = 8) -> JobQueue {
-        JobQueue(transport: EmbeddedTransport(spool), partitions: partitions)
     }
 
     /// A queue over `spool serve` or a Kafka cluster at `bootstrap` ("host:port").

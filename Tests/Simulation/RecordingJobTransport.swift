@@ -1,3 +1,4 @@
+import SpoolEmbedded
 import SpoolJobs
 
 /// The embedded transport, telling the job power-cut model what the broker acknowledged: every

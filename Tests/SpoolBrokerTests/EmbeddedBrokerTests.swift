@@ -1,4 +1,5 @@
 import SpoolBroker
+import SpoolEmbedded
 import SpoolFormat
 import Testing
 

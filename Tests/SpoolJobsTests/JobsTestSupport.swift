@@ -1,5 +1,6 @@
 import Foundation
 import SpoolBroker
+import SpoolEmbedded
 import SpoolJobs
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolBroker
+import SpoolEmbedded
 import Testing
 @testable import SpoolJobs
 

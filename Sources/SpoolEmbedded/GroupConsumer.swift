@@ -1,4 +1,5 @@
 import Foundation
+import SpoolBroker
 import SpoolFormat
 import SpoolLog
 import Synchronization

@@ -1,5 +1,13 @@
 import SpoolBroker
 import SpoolFormat
+import SpoolJobs
+
+extension JobQueue {
+    /// A queue over an in-process broker.
+    public static func embedded(_ spool: EmbeddedBroker, partitions: Int = 8) -> JobQueue {
+        JobQueue(transport: EmbeddedTransport(spool), partitions: partitions)
+    }
+}
 
 /// The job runtime over an in-process broker: no network, same semantics.
 public struct EmbeddedTransport: JobTransport {

@@ -1,3 +1,4 @@
+import SpoolBroker
 import SpoolFormat
 import SpoolLog
 import SpoolSystem
