@@ -150,11 +150,11 @@ struct JobsBenchmark {
                         assignedOnce.add(1)
                         if assignedOnce.value == 1 { subscriptions.add(1) }
                     }))
-                var last: [JobPartition: StoredOffset] = [:]
+                var last: [TopicPartition: CommittedOffset] = [:]
                 var committedAt = monotonicNanoseconds()
                 while stopped.value == 0 {
                     let records = try await subscription.poll()
-                    for record in records { last[JobPartition(record.topic, record.partition)] = StoredOffset(offset: record.offset + 1) }
+                    for record in records { last[TopicPartition(record.topic, record.partition)] = CommittedOffset(offset: record.offset + 1) }
                     done.add(records.count)
                     // Commits every 200 ms, as the workers do.
                     if monotonicNanoseconds() - committedAt > 200_000_000 {

@@ -1,3 +1,4 @@
+import SpoolFormat
 import SpoolLog
 
 /// One partition of a DeleteRecords answer.

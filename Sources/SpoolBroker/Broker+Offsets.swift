@@ -1,3 +1,4 @@
+import SpoolFormat
 import SpoolLog
 
 /// Where a group stands on one partition.

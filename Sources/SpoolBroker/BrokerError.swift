@@ -12,6 +12,8 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case messageTooLarge(bytes: Int, limit: Int)
     case corruptMessage(String)
     case invalidRecord(String)
+    /// A consumer fetched a batch it cannot read (a compressed one): `FetchError`'s description.
+    case unreadableRecords(String)
     /// Records without a key sent to a compacted topic: their indexes within their batch.
     case recordsWithoutKey(topic: String, partition: Int32, batchIndexes: [Int32])
     case outOfOrderSequence(producerId: Int64, expected: Int32, received: Int32)
@@ -41,7 +43,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPartitions: .invalidPartitions
         case .invalidConfig: .invalidConfig
         case .messageTooLarge: .messageTooLarge
-        case .corruptMessage: .corruptMessage
+        case .corruptMessage, .unreadableRecords: .corruptMessage
         case .invalidRecord, .recordsWithoutKey: .invalidRecord
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
@@ -67,6 +69,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidConfig(reason): "invalid config: \(reason)"
         case let .messageTooLarge(bytes, limit): "record batch of \(bytes) bytes exceeds max.message.bytes (\(limit))"
         case let .corruptMessage(reason): "corrupt record batch: \(reason)"
+        case let .unreadableRecords(reason): reason
         case let .invalidRecord(reason): "invalid record batch: \(reason)"
         case let .recordsWithoutKey(topic, partition, indexes):
             "One or more records have been rejected due to \(indexes.count) record errors in total: "

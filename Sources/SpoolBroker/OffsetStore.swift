@@ -3,38 +3,6 @@ import SpoolLog
 import SpoolSystem
 import Synchronization
 
-/// A partition of a topic.
-public struct TopicPartition: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var topic: String
-    public var partition: Int32
-
-    public init(_ topic: String, _ partition: Int32) {
-        self.topic = topic
-        self.partition = partition
-    }
-
-    public static func < (lhs: TopicPartition, rhs: TopicPartition) -> Bool {
-        (lhs.topic, lhs.partition) < (rhs.topic, rhs.partition)
-    }
-
-    public var description: String { "\(topic)[\(partition)]" }
-}
-
-/// A committed consumer-group offset: the next offset the group will read.
-public struct CommittedOffset: Equatable, Sendable {
-    public var offset: Int64
-    public var leaderEpoch: Int32
-    public var metadata: String
-    public var commitTimestampMs: Int64
-
-    public init(offset: Int64, leaderEpoch: Int32 = -1, metadata: String = "", commitTimestampMs: Int64 = 0) {
-        self.offset = offset
-        self.leaderEpoch = leaderEpoch
-        self.metadata = metadata
-        self.commitTimestampMs = commitTimestampMs
-    }
-}
-
 /// Committed offsets, kept in an internal partition log (`DATA/__consumer_offsets-0`, fsync
 /// `always`) and in memory. A commit is appended and flushed before it is applied and
 /// acknowledged, so an acknowledged commit survives any crash. Opening replays the log; when it

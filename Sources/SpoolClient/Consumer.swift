@@ -3,20 +3,6 @@ import SpoolFormat
 import SpoolWire
 import Synchronization
 
-/// A record as a consumer receives it.
-public struct ConsumedRecord: Sendable, Equatable {
-    public var topic: String
-    public var partition: Int32
-    public var offset: Int64
-    public var timestamp: Int64
-    public var key: [UInt8]?
-    public var value: [UInt8]?
-    public var headers: [RecordHeader]
-
-    public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
-    public var valueString: String? { value.map { String(decoding: $0, as: UTF8.self) } }
-}
-
 /// A Kafka consumer. With a group it joins with Kafka's classic protocol (range assignor),
 /// heartbeats in the background, and commits manually (`commit()`) or automatically; without one it
 /// reads every partition of its topics itself. Partitions can be paused and resumed.
@@ -131,6 +117,7 @@ public final class Consumer: Sendable {
             }
         }
         var records: [ConsumedRecord] = []
+        var unreadable: FetchError?
         for (topic, partition) in fetched {
             let position = Position(topic: topic, partition: partition.partitionIndex)
             let from = requests.first { $0.0 == position }?.1 ?? 0
@@ -144,24 +131,17 @@ public final class Consumer: Sendable {
                 if partition.errorCode == 3 || partition.errorCode == 6 { client.invalidate(topic) }
                 continue
             }
-            var next = from
-            (partition.records ?? RecordBytes([])).withUnsafeBytes { raw in
-                var at = 0
-                while at + RecordBatchLayout.headerSize <= raw.count,
-                      let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: raw[at...])), size >= RecordBatchLayout.headerSize,
-                      at + size <= raw.count {
-                    if let batch = try? RecordBatch(decoding: UnsafeRawBufferPointer(rebasing: raw[at..<(at + size)])) {
-                        for record in batch.records where batch.offset(of: record) >= from {
-                            records.append(ConsumedRecord(topic: position.topic, partition: position.partition, offset: batch.offset(of: record),
-                                                          timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))
-                        }
-                        next = max(next, batch.baseOffset + Int64(batch.lastOffsetDelta) + 1)
-                    }
-                    at += size
-                }
+            let fetchedRecords = (partition.records ?? RecordBytes([])).withUnsafeBytes {
+                FetchedRecords(decoding: $0, topic: position.topic, partition: position.partition, from: from)
             }
+            unreadable = unreadable ?? fetchedRecords.unreadable
+            records += fetchedRecords.records
+            let next = fetchedRecords.next
             state.withLock { state in if state.assignment.contains(position) { state.positions[position] = next } }
         }
+        // A batch that cannot be read stops its partition there; it is reported once the
+        // partitions before it have nothing left to hand out.
+        if records.isEmpty, let unreadable { throw ClientError.protocolError(unreadable.description) }
         return records
     }
 

@@ -3,14 +3,6 @@ import SpoolFormat
 import SpoolWire
 import Synchronization
 
-/// Where a record went.
-public struct RecordMetadata: Sendable, Equatable {
-    public var topic: String
-    public var partition: Int32
-    /// -1 with acks=0 (the broker does not say).
-    public var offset: Int64
-}
-
 /// A Kafka producer: records are batched per partition (until `batchBytesMax` or `lingerMs`),
 /// sent with the chosen acks, retried with backoff on retriable errors, and — idempotence being on
 /// by default — never stored twice by a retry. Keys pick partitions with murmur2, as Kafka's Java

@@ -38,38 +38,6 @@ public final class EmbeddedBroker: Sendable {
         try broker.createTopic(name, partitions: partitions, configs: configs)
     }
 
-    /// Where a record went.
-    public struct RecordMetadata: Equatable, Sendable {
-        public var topic: String
-        public var partition: Int32
-        /// -1 for a record held for later delivery (`spool-deliver-at`) or dropped as a duplicate.
-        public var offset: Int64
-    }
-
-    /// A record to send.
-    public struct OutgoingRecord: Sendable {
-        public var key: [UInt8]?
-        public var value: [UInt8]?
-        public var headers: [RecordHeader]
-        /// Milliseconds since the epoch (default: now).
-        public var timestamp: Int64?
-        /// Send to this partition instead of choosing by key.
-        public var partition: Int32?
-
-        public init(key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [], timestamp: Int64? = nil, partition: Int32? = nil) {
-            self.key = key
-            self.value = value
-            self.headers = headers
-            self.timestamp = timestamp
-            self.partition = partition
-        }
-
-        public init(key: String?, value: String, headers: [String: String] = [:]) {
-            self.init(key: key.map { Array($0.utf8) }, value: Array(value.utf8),
-                      headers: headers.sorted { $0.key < $1.key }.map { RecordHeader($0.key, $0.value) })
-        }
-    }
-
     /// Sends one record and returns once it is stored (durable under `fsync=always`). The key
     /// picks the partition with Kafka's murmur2, so the key lands where a Kafka client would put
     /// it; records without a key are spread round robin.
@@ -115,4 +83,11 @@ public final class EmbeddedBroker: Sendable {
 
     /// Flushes and closes everything.
     public func close() throws(BrokerError) { try broker.close() }
+}
+
+extension LogSlice {
+    /// The records of these stored batches from `from` on (see `FetchedRecords`).
+    func records(of partition: TopicPartition, from: Int64) -> FetchedRecords {
+        withUnsafeBytes { FetchedRecords(decoding: $0, topic: partition.topic, partition: partition.partition, from: from) }
+    }
 }

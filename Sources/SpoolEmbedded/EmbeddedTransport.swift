@@ -19,48 +19,40 @@ public struct EmbeddedTransport: JobTransport {
         do { try spool.createTopic(topic, partitions: partitions) } catch .topicAlreadyExists {}
     }
 
-    public func send(topic: String, records: [OutgoingJobRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
-        let sent = try await spool.send(topic: topic, records: records.map {
-            EmbeddedBroker.OutgoingRecord(key: $0.key, value: $0.value, headers: $0.headers, partition: $0.partition)
-        })
-        return sent.map { ($0.partition, $0.offset >= 0 ? $0.offset : nil) }
+    public func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
+        try await spool.send(topic: topic, records: records).map { ($0.partition, $0.offset >= 0 ? $0.offset : nil) }
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         var options = GroupConsumer.Options()
         options.pollWaitMs = 100
         options.clientId = "spool-worker"
-        options.onRevoked = { partitions in await hooks.revoked(partitions.map { JobPartition($0.topic, $0.partition) }) }
+        options.onRevoked = { partitions in await hooks.revoked(partitions) }
         let broker = spool.broker
         options.onAssigned = { partitions in
             let committed = broker.committedOffsets(group: group, partitions: partitions)
-            var owned: [JobPartition: StoredOffset?] = [:]
-            for partition in partitions {
-                owned.updateValue(committed[partition].map { StoredOffset(offset: $0.offset, metadata: $0.metadata) }, forKey: JobPartition(partition.topic, partition.partition))
-            }
+            var owned: [TopicPartition: CommittedOffset?] = [:]
+            for partition in partitions { owned.updateValue(committed[partition], forKey: partition) }
             await hooks.assigned(owned)
         }
         return EmbeddedSubscription(consumer: try await spool.consumer(group: group, topics: [topic], options: options))
     }
 
-    public func readAll(topic: String) async throws -> [JobRecord] {
+    public func readAll(topic: String) async throws -> [ConsumedRecord] {
         let broker = spool.broker
         let description = try broker.describeTopic(topic)
-        var records: [JobRecord] = []
+        var records: [ConsumedRecord] = []
         for partition in description.partitions {
             var next = partition.logStartOffset
             while next < partition.highWatermark {
                 let fetched = await broker.fetch([FetchPartitionRequest(TopicPartition(topic, partition.partition), fetchOffset: next)],
                                                  maxWaitMs: 0, minBytes: 1, maxBytes: 4 << 20)
                 guard let slice = fetched.first?.records, !slice.isEmpty else { break }
-                try slice.forEachBatch { bytes in
-                    let batch = try RecordBatch(decoding: bytes)
-                    for record in batch.records where batch.offset(of: record) >= next && batch.offset(of: record) < partition.highWatermark {
-                        records.append(JobRecord(topic: topic, partition: partition.partition, offset: batch.offset(of: record),
-                                                 timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))
-                    }
-                    next = batch.baseOffset + Int64(batch.lastOffsetDelta) + 1
-                }
+                let read = slice.records(of: TopicPartition(topic, partition.partition), from: next)
+                if let unreadable = read.unreadable, read.records.isEmpty { throw BrokerError.unreadableRecords(unreadable.description) }
+                guard read.next > next else { break }
+                records += read.records.filter { $0.offset < partition.highWatermark }
+                next = read.next
             }
         }
         return records
@@ -73,27 +65,13 @@ public struct EmbeddedTransport: JobTransport {
 struct EmbeddedSubscription: JobSubscription {
     let consumer: GroupConsumer
 
-    func poll() async throws -> [JobRecord] {
-        try await consumer.poll().map {
-            JobRecord(topic: $0.topic, partition: $0.partition, offset: $0.offset, timestamp: $0.timestamp, key: $0.key, value: $0.value, headers: $0.headers)
-        }
-    }
+    func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }
 
-    func commit(_ offsets: [JobPartition: StoredOffset]) async throws {
-        var commits: [TopicPartition: CommittedOffset] = [:]
-        for (partition, stored) in offsets { commits[TopicPartition(partition.topic, partition.partition)] = CommittedOffset(offset: stored.offset, metadata: stored.metadata) }
-        try await consumer.commit(commits)
-    }
+    func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws { try await consumer.commit(offsets) }
 
-    func committed(_ partitions: [JobPartition]) async throws -> [JobPartition: StoredOffset] {
-        var result: [JobPartition: StoredOffset] = [:]
-        for (partition, committed) in consumer.committed(partitions.map { TopicPartition($0.topic, $0.partition) }) {
-            result[JobPartition(partition.topic, partition.partition)] = StoredOffset(offset: committed.offset, metadata: committed.metadata)
-        }
-        return result
-    }
+    func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { consumer.committed(partitions) }
 
-    func pause(_ partitions: [JobPartition]) { consumer.pause(partitions.map { TopicPartition($0.topic, $0.partition) }) }
-    func resume(_ partitions: [JobPartition]) { consumer.resume(partitions.map { TopicPartition($0.topic, $0.partition) }) }
+    func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions) }
+    func resume(_ partitions: [TopicPartition]) { consumer.resume(partitions) }
     func close() async { consumer.close() }
 }

@@ -4,27 +4,6 @@ import SpoolFormat
 import SpoolLog
 import Synchronization
 
-/// A record handed to a consumer.
-public struct ConsumerRecord: Sendable, Equatable {
-    public var topic: String
-    public var partition: Int32
-    public var offset: Int64
-    /// Milliseconds since the Unix epoch.
-    public var timestamp: Int64
-    public var key: [UInt8]?
-    public var value: [UInt8]?
-    public var headers: [RecordHeader]
-
-    /// The key as UTF-8 text (nil for a null key).
-    public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
-    /// The value as UTF-8 text (nil for a null value).
-    public var valueString: String? { value.map { String(decoding: $0, as: UTF8.self) } }
-    /// The first header with this key, as UTF-8 text.
-    public func header(_ key: String) -> String? {
-        headers.first { $0.key == key }?.value.map { String(decoding: $0, as: UTF8.self) }
-    }
-}
-
 /// Where a consumer starts on a partition its group has never committed for.
 public enum OffsetReset: Sendable {
     case earliest
@@ -175,7 +154,7 @@ public final class GroupConsumer: Sendable {
 
     /// Fetches the next records from the owned partitions, parking up to `pollWaitMs` when there are
     /// none. Rejoins the group first when a rebalance is under way.
-    public func poll() async throws(BrokerError) -> [ConsumerRecord] {
+    public func poll() async throws(BrokerError) -> [ConsumedRecord] {
         if state.withLock({ $0.closed }) { throw .closed }
         if state.withLock({ $0.needsRejoin }) {
             let owned = assignment
@@ -190,8 +169,9 @@ public final class GroupConsumer: Sendable {
             return []
         }
         let fetched = await broker.fetch(requests, maxWaitMs: options.pollWaitMs, minBytes: 1, maxBytes: options.maxPollBytes)
-        var records: [ConsumerRecord] = []
+        var records: [ConsumedRecord] = []
         var advanced: [TopicPartition: Int64] = [:]
+        var unreadable: FetchError?
         for (request, result) in zip(requests, fetched) {
             if result.error == .offsetOutOfRange {
                 // Retention deleted what this group had not read yet: start again where the log starts.
@@ -199,28 +179,24 @@ public final class GroupConsumer: Sendable {
                 continue
             }
             guard result.error == .none, let slice = result.records else { continue }
-            var next = request.fetchOffset
-            slice.forEachBatch { bytes in
-                guard let batch = try? RecordBatch(decoding: bytes) else { return }
-                for record in batch.records where batch.offset(of: record) >= request.fetchOffset {
-                    records.append(ConsumerRecord(
-                        topic: request.topicPartition.topic, partition: request.topicPartition.partition, offset: batch.offset(of: record),
-                        timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))
-                }
-                next = batch.baseOffset + Int64(batch.lastOffsetDelta) + 1
-            }
-            advanced[request.topicPartition] = next
+            let fetchedRecords = slice.records(of: request.topicPartition, from: request.fetchOffset)
+            unreadable = unreadable ?? fetchedRecords.unreadable
+            records += fetchedRecords.records
+            advanced[request.topicPartition] = fetchedRecords.next
         }
         state.withLock { state in
             for (topicPartition, offset) in advanced where state.assignment.contains(topicPartition) {
                 state.positions[topicPartition] = offset
             }
         }
+        // A batch that cannot be read stops its partition there; it is reported once the
+        // partitions before it have nothing left to hand out.
+        if records.isEmpty, let unreadable { throw .unreadableRecords(unreadable.description) }
         return records.filter { record in state.withLock { $0.assignment.contains(TopicPartition(record.topic, record.partition)) } }
     }
 
     /// Marks a record as processed: `commit()` then stores the offset after it.
-    public func markConsumed(_ record: ConsumerRecord) {
+    public func markConsumed(_ record: ConsumedRecord) {
         let topicPartition = TopicPartition(record.topic, record.partition)
         state.withLock { state in
             if record.offset + 1 > state.consumed[topicPartition] ?? -1 { state.consumed[topicPartition] = record.offset + 1 }
@@ -275,17 +251,17 @@ public final class GroupConsumer: Sendable {
     public var records: Records { Records(consumer: self) }
 
     public struct Records: AsyncSequence, Sendable {
-        public typealias Element = ConsumerRecord
+        public typealias Element = ConsumedRecord
         let consumer: GroupConsumer
 
         public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
 
         public struct Iterator: AsyncIteratorProtocol {
             let consumer: GroupConsumer
-            var buffer: [ConsumerRecord] = []
+            var buffer: [ConsumedRecord] = []
             var index = 0
 
-            public mutating func next() async throws -> ConsumerRecord? {
+            public mutating func next() async throws -> ConsumedRecord? {
                 while index == buffer.count {
                     if consumer.state.withLock({ $0.closed }) || Task.isCancelled { return nil }
                     buffer = try await consumer.poll()

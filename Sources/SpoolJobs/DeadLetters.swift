@@ -17,7 +17,7 @@ public struct DeadLetter: Sendable, Equatable {
     public var offset: Int64
     /// Sent back to its topic already.
     public var redriven: Bool
-    public var record: JobRecord
+    public var record: ConsumedRecord
 }
 
 extension JobQueue {
@@ -58,8 +58,8 @@ extension JobQueue {
                 RecordHeader(SpoolHeaders.attempt, "1"),
                 RecordHeader(SpoolHeaders.idempotencyKey, "redrive:\(dlq):\(letter.partition):\(letter.offset)"),
             ]
-            _ = try await transport.send(topic: letter.originTopic, records: [OutgoingJobRecord(key: letter.record.key, value: letter.record.value, headers: headers)])
-            _ = try await transport.send(topic: dlq, records: [OutgoingJobRecord(key: nil, value: nil, headers: [
+            _ = try await transport.send(topic: letter.originTopic, records: [OutgoingRecord(key: letter.record.key, value: letter.record.value, headers: headers)])
+            _ = try await transport.send(topic: dlq, records: [OutgoingRecord(key: nil, value: nil, headers: [
                 RecordHeader(SpoolHeaders.redriven, "\(letter.partition):\(letter.offset)"),
             ], partition: letter.partition)])
         }

@@ -12,10 +12,10 @@ public enum JobOrdering: Sendable, Equatable {
 
 /// A job handed out to run.
 struct JobTicket: Sendable {
-    var partition: JobPartition
+    var partition: TopicPartition
     var offset: Int64
     var attempt: Int
-    var record: JobRecord
+    var record: ConsumedRecord
     /// The partition's assignment this ticket belongs to: a ticket from before a rebalance is stale.
     var generation: Int
     /// An earlier owner dead-lettered the job and committed its mark: it is done, not to be run.
@@ -24,7 +24,7 @@ struct JobTicket: Sendable {
 
 /// A job waiting for a time (a retry's backoff, or a `spool-deliver-at` the broker did not hold).
 struct JobWake: Sendable {
-    var partition: JobPartition
+    var partition: TopicPartition
     var offset: Int64
     var generation: Int
     var atMs: Int64
@@ -48,7 +48,7 @@ struct JobBook {
     enum State { case blocked, ready, sleeping, running, done }
 
     struct Entry {
-        var record: JobRecord
+        var record: ConsumedRecord
         var attempt: Int
         /// The attempt the record itself carries (`spool-attempt`).
         var recordAttempt: Int
@@ -97,9 +97,9 @@ struct JobBook {
         var next: Int64?
         var revoking = false
         var running = 0
-        var lastCommitted: StoredOffset?
+        var lastCommitted: CommittedOffset?
 
-        init(generation: Int, storedAttempts: [Int64: Int], lastCommitted: StoredOffset?) {
+        init(generation: Int, storedAttempts: [Int64: Int], lastCommitted: CommittedOffset?) {
             self.generation = generation
             self.storedAttempts = storedAttempts
             storedAhead = Set(storedAttempts.keys)
@@ -113,8 +113,8 @@ struct JobBook {
     let attemptsMax: Int
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
-    private(set) var partitions: [JobPartition: PartitionState] = [:]
-    private var ready: [(JobPartition, Int64, Int)] = []
+    private(set) var partitions: [TopicPartition: PartitionState] = [:]
+    private var ready: [(TopicPartition, Int64, Int)] = []
     private var readyHead = 0
     private(set) var running = 0
     private var generations = 0
@@ -134,33 +134,33 @@ struct JobBook {
 
     /// Starts tracking a partition this worker now owns; `committed` carries attempt counts of
     /// jobs that failed before (in its metadata).
-    mutating func assign(_ partition: JobPartition, committed: StoredOffset?) {
+    mutating func assign(_ partition: TopicPartition, committed: CommittedOffset?) {
         generations += 1
         partitions[partition] = PartitionState(generation: generations, storedAttempts: AttemptMetadata.decode(committed?.metadata ?? ""),
                                                lastCommitted: committed)
     }
 
     /// Stops handing out the partition's jobs (running ones finish).
-    mutating func revoke(_ partition: JobPartition) { partitions[partition]?.revoking = true }
+    mutating func revoke(_ partition: TopicPartition) { partitions[partition]?.revoking = true }
 
-    mutating func remove(_ partition: JobPartition) { partitions[partition] = nil }
+    mutating func remove(_ partition: TopicPartition) { partitions[partition] = nil }
 
-    func runningCount(_ partition: JobPartition) -> Int { partitions[partition]?.running ?? 0 }
+    func runningCount(_ partition: TopicPartition) -> Int { partitions[partition]?.running ?? 0 }
 
     /// Jobs taken in and not yet done.
-    func buffered(_ partition: JobPartition) -> Int {
+    func buffered(_ partition: TopicPartition) -> Int {
         guard let state = partitions[partition] else { return 0 }
         return state.order.offsets.count - state.order.head
     }
 
-    var assigned: [JobPartition] { partitions.keys.sorted() }
+    var assigned: [TopicPartition] { partitions.keys.sorted() }
 
     // MARK: Taking jobs in and handing them out
 
     /// Takes a fetched record in. Returns false for a partition not owned or an offset already
     /// taken; a wake when the job must wait for its time.
-    mutating func add(_ record: JobRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
-        let partition = JobPartition(record.topic, record.partition)
+    mutating func add(_ record: ConsumedRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
+        let partition = TopicPartition(record.topic, record.partition)
         guard let state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
         let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
         let orderKey: String? = switch ordering {
@@ -249,7 +249,7 @@ struct JobBook {
 
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
     /// and the job at the commit point if it is ready (it may always start; see the type).
-    private mutating func releaseHeld(_ partition: JobPartition, _ state: PartitionState) {
+    private mutating func releaseHeld(_ partition: TopicPartition, _ state: PartitionState) {
         if let front = state.order.first, state.entries[front]?.state == .ready { ready.append((partition, front, state.generation)) }
         var room = carriedMax - state.carried.count - state.storedAhead.count
         while room > 0, let offset = state.held.first {
@@ -293,7 +293,7 @@ struct JobBook {
         ready.append((wake.partition, wake.offset, wake.generation))
     }
 
-    private mutating func makeEligible(_ partition: JobPartition, _ offset: Int64, now: Int64) -> JobWake? {
+    private mutating func makeEligible(_ partition: TopicPartition, _ offset: Int64, now: Int64) -> JobWake? {
         guard let state = partitions[partition], var entry = state.entries[offset] else { return nil }
         if entry.notBefore > now {
             entry.state = .sleeping
@@ -312,7 +312,7 @@ struct JobBook {
     /// taken in), with the attempt counts of jobs waiting to run again, the mark of jobs
     /// dead-lettered above it, and the counts resumed for jobs not taken in yet. Nil before any
     /// record.
-    func commitPoint(_ partition: JobPartition) -> StoredOffset? {
+    func commitPoint(_ partition: TopicPartition) -> CommittedOffset? {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first ?? next
         var attempts: [Int64: Int] = [:]
@@ -326,12 +326,12 @@ struct JobBook {
         for at in state.storedAhead where at >= offset {
             if let attempt = state.storedAttempts[at] { attempts[at] = attempt }
         }
-        return StoredOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))
+        return CommittedOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))
     }
 
     /// The commit points that changed since they were last committed.
-    func changedCommitPoints(_ only: [JobPartition]? = nil) -> [JobPartition: StoredOffset] {
-        var points: [JobPartition: StoredOffset] = [:]
+    func changedCommitPoints(_ only: [TopicPartition]? = nil) -> [TopicPartition: CommittedOffset] {
+        var points: [TopicPartition: CommittedOffset] = [:]
         for partition in only ?? Array(partitions.keys) {
             guard let point = commitPoint(partition), point != partitions[partition]?.lastCommitted else { continue }
             points[partition] = point
@@ -339,7 +339,7 @@ struct JobBook {
         return points
     }
 
-    mutating func committed(_ points: [JobPartition: StoredOffset]) {
+    mutating func committed(_ points: [TopicPartition: CommittedOffset]) {
         for (partition, point) in points { partitions[partition]?.lastCommitted = point }
     }
 }

@@ -77,7 +77,7 @@ public final class JobQueue: Sendable {
             var headers = [RecordHeader(SpoolHeaders.jobId, id), RecordHeader(SpoolHeaders.attempt, "1"), RecordHeader(SpoolHeaders.jobType, J.typeName)]
             if item.id != nil { headers.append(RecordHeader(SpoolHeaders.idempotencyKey, id)) }
             if let runAt = item.runAt { headers.append(RecordHeader(SpoolHeaders.deliverAt, String(Int64((runAt.timeIntervalSince1970 * 1000).rounded(.up))))) }
-            return OutgoingJobRecord(key: item.key.map { Array($0.utf8) }, value: try coding.encode(item.job), headers: headers)
+            return OutgoingRecord(key: item.key.map { Array($0.utf8) }, value: try coding.encode(item.job), headers: headers)
         }
         let sent = try await transport.send(topic: J.topic, records: records)
         return zip(ids, sent).map { EnqueuedJob(id: $0, topic: J.topic, partition: $1.partition, offset: $1.offset) }

@@ -22,7 +22,7 @@ public final class NetworkTransport: JobTransport {
         do { try await client.createTopic(topic, partitions: Int32(partitions)) } catch .kafka(code: 36, _) {}
     }
 
-    public func send(topic: String, records: [OutgoingJobRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
+    public func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
         guard !records.isEmpty else { return [] }
         try await producer.prepare(topic: topic)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -49,13 +49,13 @@ public final class NetworkTransport: JobTransport {
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         var options = Consumer.Options()
         options.pollWaitMs = 100
-        options.onRevoked = { partitions in await hooks.revoked(partitions.compactMap(JobPartition.init(key:))) }
+        options.onRevoked = { partitions in await hooks.revoked(partitions.compactMap(TopicPartition.init(key:))) }
         let created = LockedValue<Consumer?>(nil)
         options.onAssigned = { keys in
-            let partitions = keys.compactMap(JobPartition.init(key:))
-            var stored: [JobPartition: StoredOffset]?
+            let partitions = keys.compactMap(TopicPartition.init(key:))
+            var stored: [TopicPartition: CommittedOffset]?
             if let consumer = created.value { stored = try? await NetworkSubscription(consumer: consumer).committed(partitions) }
-            var owned: [JobPartition: StoredOffset?] = [:]
+            var owned: [TopicPartition: CommittedOffset?] = [:]
             for partition in partitions { owned.updateValue(stored?[partition], forKey: partition) }
             await hooks.assigned(owned)
         }
@@ -64,24 +64,21 @@ public final class NetworkTransport: JobTransport {
         return NetworkSubscription(consumer: consumer)
     }
 
-    public func readAll(topic: String) async throws -> [JobRecord] {
+    public func readAll(topic: String) async throws -> [ConsumedRecord] {
         let ends = try await client.listOffsets(try await client.partitions(of: topic).map { (topic, $0.partition) }, timestamp: -1)
         var options = Consumer.Options()
         options.pollWaitMs = 50
         let consumer = try Consumer(client: client, group: nil, topics: [topic], options: options)
-        var records: [JobRecord] = []
+        var records: [ConsumedRecord] = []
         let deadline = Date().addingTimeInterval(60)
         func reachedEnds() -> Bool {
             ends.allSatisfy { key, end in
-                guard let partition = JobPartition(key: key) else { return true }
+                guard let partition = TopicPartition(key: key) else { return true }
                 return (consumer.position(topic: topic, partition: partition.partition) ?? 0) >= end
             }
         }
         repeat {
-            for record in try await consumer.poll() where record.offset < ends["\(topic)/\(record.partition)"] ?? 0 {
-                records.append(JobRecord(topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp,
-                                         key: record.key, value: record.value, headers: record.headers))
-            }
+            records += try await consumer.poll().filter { $0.offset < ends[$0.topicPartition.key] ?? 0 }
         } while !reachedEnds() && Date() < deadline
         await consumer.close()
         return records.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
@@ -93,39 +90,38 @@ public final class NetworkTransport: JobTransport {
     }
 }
 
-extension JobPartition {
+extension TopicPartition {
     /// From the client's "topic/partition" form.
     init?(key: String) {
         guard let slash = key.lastIndex(of: "/"), let partition = Int32(key[key.index(after: slash)...]) else { return nil }
         self.init(String(key[..<slash]), partition)
     }
+
+    /// The client's "topic/partition" form.
+    var key: String { "\(topic)/\(partition)" }
 }
 
 /// A client `Consumer` seen through `JobSubscription`.
 struct NetworkSubscription: JobSubscription {
     let consumer: Consumer
 
-    func poll() async throws -> [JobRecord] {
-        try await consumer.poll().map {
-            JobRecord(topic: $0.topic, partition: $0.partition, offset: $0.offset, timestamp: $0.timestamp, key: $0.key, value: $0.value, headers: $0.headers)
-        }
-    }
+    func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }
 
-    func commit(_ offsets: [JobPartition: StoredOffset]) async throws {
+    func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws {
         try await consumer.commit(offsets.sorted { $0.key < $1.key }.map {
             Consumer.OffsetCommit(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value.offset, metadata: $0.value.metadata)
         })
     }
 
-    func committed(_ partitions: [JobPartition]) async throws -> [JobPartition: StoredOffset] {
-        var result: [JobPartition: StoredOffset] = [:]
+    func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] {
+        var result: [TopicPartition: CommittedOffset] = [:]
         for entry in try await consumer.committed(partitions.map { ($0.topic, $0.partition) }) where entry.errorCode == 0 && entry.offset >= 0 {
-            result[JobPartition(entry.topic, entry.partition)] = StoredOffset(offset: entry.offset, metadata: entry.metadata ?? "")
+            result[TopicPartition(entry.topic, entry.partition)] = CommittedOffset(offset: entry.offset, metadata: entry.metadata ?? "")
         }
         return result
     }
 
-    func pause(_ partitions: [JobPartition]) { consumer.pause(partitions.map(\.description)) }
-    func resume(_ partitions: [JobPartition]) { consumer.resume(partitions.map(\.description)) }
+    func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions.map(\.key)) }
+    func resume(_ partitions: [TopicPartition]) { consumer.resume(partitions.map(\.key)) }
     func close() async { await consumer.close() }
 }

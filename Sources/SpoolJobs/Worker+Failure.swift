@@ -15,7 +15,7 @@ extension Worker {
             // Enqueued again for later (held by the broker), and this offset released at once.
             var headers = ticket.record.headers.filter { ![SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey].contains($0.key) }
             headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due))]
-            guard await produceUntilStored(topic: topic, OutgoingJobRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
+            guard await produceUntilStored(topic: topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
                                            for: ticket) else { return abandon(ticket) }
             finish(ticket)
         case .key, .partition:
@@ -41,7 +41,7 @@ extension Worker {
             RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
         ]
         guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic),
-                                       OutgoingJobRecord(key: record.key, value: record.value, headers: headers), for: ticket) else {
+                                       OutgoingRecord(key: record.key, value: record.value, headers: headers), for: ticket) else {
             return abandon(ticket)
         }
         stats.deadLetteredCount.add(1, ordering: .relaxed)
@@ -59,7 +59,7 @@ extension Worker {
     /// Produces, retrying every second while the worker still owns the job's partition (a broker
     /// restart or a full disk must not lose a retry or a dead letter). Returns whether the record
     /// was stored: not when the partition went elsewhere or the worker stopped and gave up.
-    private func produceUntilStored(topic: String, _ record: OutgoingJobRecord, for ticket: JobTicket) async -> Bool {
+    private func produceUntilStored(topic: String, _ record: OutgoingRecord, for ticket: JobTicket) async -> Bool {
         while true {
             do {
                 _ = try await queue.transport.send(topic: topic, records: [record])

@@ -7,6 +7,8 @@ public final class WorkerStats: Sendable {
     let succeededCount = Atomic(0)
     let failedCount = Atomic(0)
     let deadLetteredCount = Atomic(0)
+    let pollFailureCount = Atomic(0)
+    let lastPollFailure = Mutex<String?>(nil)
 
     /// Runs that returned normally.
     public var succeeded: Int { succeededCount.load(ordering: .relaxed) }
@@ -14,6 +16,11 @@ public final class WorkerStats: Sendable {
     public var failedAttempts: Int { failedCount.load(ordering: .relaxed) }
     /// Jobs sent to the dead-letter topic.
     public var deadLettered: Int { deadLetteredCount.load(ordering: .relaxed) }
+    /// Polls that failed (the worker waits, with backoff, and polls again).
+    public var pollFailures: Int { pollFailureCount.load(ordering: .relaxed) }
+    /// The last poll failure, e.g. a batch the worker cannot read (a compressed one): nil when
+    /// the last poll succeeded.
+    public var lastPollError: String? { lastPollFailure.withLock { $0 } }
 }
 
 /// Runs the jobs of one topic as a member of a consumer group.
@@ -59,7 +66,7 @@ public final class Worker<Payload: Job>: Sendable {
     struct Control {
         var subscription: (any JobSubscription)?
         var stopping = false
-        var paused: Set<JobPartition> = []
+        var paused: Set<TopicPartition> = []
         var tasks: [Int: Task<Void, Never>] = [:]
         var nextTask = 0
     }
@@ -80,7 +87,7 @@ public final class Worker<Payload: Job>: Sendable {
     }
 
     /// The partitions this worker owns now.
-    public var assignment: [JobPartition] { book.withLock { $0.assigned } }
+    public var assignment: [TopicPartition] { book.withLock { $0.assigned } }
 
     /// Joins the group and runs jobs until `stop()` is called or the task is cancelled; then stops
     /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
@@ -99,12 +106,15 @@ public final class Worker<Payload: Job>: Sendable {
         defer { committer.cancel() }
         var failures = 0
         while !control.withLock({ $0.stopping }) && !Task.isCancelled {
-            let records: [JobRecord]
+            let records: [ConsumedRecord]
             do {
                 records = try await subscription.poll()
+                if failures > 0 { stats.lastPollFailure.withLock { $0 = nil } }
                 failures = 0
             } catch {
                 if control.withLock({ $0.stopping }) { break }
+                stats.pollFailureCount.add(1, ordering: .relaxed)
+                stats.lastPollFailure.withLock { $0 = String(describing: error) }
                 failures += 1
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 5)), 2_000)))
                 continue
@@ -133,7 +143,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     // MARK: Rebalances
 
-    private func assign(_ owned: [JobPartition: StoredOffset?]) {
+    private func assign(_ owned: [TopicPartition: CommittedOffset?]) {
         book.withLock { book in
             for (partition, committed) in owned where book.partitions[partition] == nil { book.assign(partition, committed: committed) }
             for partition in book.assigned where owned[partition] == nil { book.remove(partition) }
@@ -142,7 +152,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Before partitions go to another member: no new jobs from them, wait for the running ones,
     /// commit, forget them.
-    private func revoke(_ partitions: [JobPartition]) async {
+    private func revoke(_ partitions: [TopicPartition]) async {
         book.withLock { book in for partition in partitions { book.revoke(partition) } }
         // Within the group's rebalance timeout (30 s), so this member is not dropped meanwhile.
         await waitForRunning(partitions, within: .seconds(25))
@@ -150,7 +160,7 @@ public final class Worker<Payload: Job>: Sendable {
         book.withLock { book in for partition in partitions { book.remove(partition) } }
     }
 
-    private func waitForRunning(_ partitions: [JobPartition], within timeout: Duration) async {
+    private func waitForRunning(_ partitions: [TopicPartition], within timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if book.withLock({ book in partitions.allSatisfy { book.runningCount($0) == 0 } }) { return }
@@ -160,7 +170,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     // MARK: Taking jobs in and running them
 
-    private func take(_ records: [JobRecord]) {
+    private func take(_ records: [ConsumedRecord]) {
         guard !records.isEmpty else { return }
         let now = nowMs()
         let wakes = book.withLock { book in records.compactMap { book.add($0, now: now).wake } }
@@ -249,7 +259,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Commits every partition whose commit point moved (or only `partitions`). Failures (a
     /// rebalance under way) are left for the next round.
-    func commit(_ partitions: [JobPartition]? = nil) async {
+    func commit(_ partitions: [TopicPartition]? = nil) async {
         guard let subscription = control.withLock({ $0.subscription }) else { return }
         await commitLock.run {
             let points = book.withLock { $0.changedCommitPoints(partitions) }

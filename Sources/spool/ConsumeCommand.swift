@@ -1,5 +1,6 @@
 import Foundation
 import SpoolClient
+import SpoolFormat
 
 /// `spool consume`: records of a topic on standard output.
 enum ConsumeCommand {

@@ -170,7 +170,7 @@ final class JobPowerCutModel: Sendable {
     // MARK: Acknowledgements seen by the transport
 
     /// A send of `life` returned: dead letters are counted by job.
-    func sent(_ topic: String, _ records: [OutgoingJobRecord], life: Int) {
+    func sent(_ topic: String, _ records: [OutgoingRecord], life: Int) {
         guard topic == JobQueue.deadLetterTopic(of: self.topic) else { return }
         state.withLock { state in
             for record in records {
@@ -186,7 +186,7 @@ final class JobPowerCutModel: Sendable {
         }
     }
 
-    func committed(_ offsets: [JobPartition: StoredOffset]) {
+    func committed(_ offsets: [TopicPartition: CommittedOffset]) {
         state.withLock { state in
             for (partition, stored) in offsets where partition.topic == topic {
                 state.commits[partition.partition] = (stored.offset, Self.attemptCounts(stored.metadata))

@@ -1,4 +1,5 @@
 import SpoolBroker
+import SpoolFormat
 
 /// What the power-cut workload has done and what it may expect to find after a restart.
 struct PowerCutModel {

@@ -1,4 +1,5 @@
 import SpoolEmbedded
+import SpoolFormat
 import SpoolJobs
 
 /// The embedded transport, telling the job power-cut model what the broker acknowledged: every
@@ -7,15 +8,15 @@ import SpoolJobs
 struct RecordingJobTransport: JobTransport {
     let inner: EmbeddedTransport
     /// A send returned: the topic and what was sent.
-    let sent: @Sendable (String, [OutgoingJobRecord]) -> Void
+    let sent: @Sendable (String, [OutgoingRecord]) -> Void
     /// A commit returned.
-    let committed: @Sendable ([JobPartition: StoredOffset]) -> Void
+    let committed: @Sendable ([TopicPartition: CommittedOffset]) -> Void
 
     func ensureTopic(_ topic: String, partitions: Int) async throws {
         try await inner.ensureTopic(topic, partitions: partitions)
     }
 
-    func send(topic: String, records: [OutgoingJobRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
+    func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
         let result = try await inner.send(topic: topic, records: records)
         sent(topic, records)
         return result
@@ -25,7 +26,7 @@ struct RecordingJobTransport: JobTransport {
         RecordingJobSubscription(inner: try await inner.subscribe(group: group, topic: topic, hooks: hooks), committed: committed)
     }
 
-    func readAll(topic: String) async throws -> [JobRecord] { try await inner.readAll(topic: topic) }
+    func readAll(topic: String) async throws -> [ConsumedRecord] { try await inner.readAll(topic: topic) }
 
     func close() async { await inner.close() }
 }
@@ -33,17 +34,17 @@ struct RecordingJobTransport: JobTransport {
 /// A subscription whose commits are reported once they return.
 struct RecordingJobSubscription: JobSubscription {
     let inner: any JobSubscription
-    let committed: @Sendable ([JobPartition: StoredOffset]) -> Void
+    let committed: @Sendable ([TopicPartition: CommittedOffset]) -> Void
 
-    func poll() async throws -> [JobRecord] { try await inner.poll() }
+    func poll() async throws -> [ConsumedRecord] { try await inner.poll() }
 
-    func commit(_ offsets: [JobPartition: StoredOffset]) async throws {
+    func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws {
         try await inner.commit(offsets)
         committed(offsets)
     }
 
-    func committed(_ partitions: [JobPartition]) async throws -> [JobPartition: StoredOffset] { try await inner.committed(partitions) }
-    func pause(_ partitions: [JobPartition]) { inner.pause(partitions) }
-    func resume(_ partitions: [JobPartition]) { inner.resume(partitions) }
+    func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await inner.committed(partitions) }
+    func pause(_ partitions: [TopicPartition]) { inner.pause(partitions) }
+    func resume(_ partitions: [TopicPartition]) { inner.resume(partitions) }
     func close() async { await inner.close() }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolBroker
+import SpoolFormat
 import Testing
 
 @Suite struct BrokerTopicTests {

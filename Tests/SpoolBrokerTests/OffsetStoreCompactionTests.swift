@@ -1,3 +1,4 @@
+import SpoolFormat
 import Dispatch
 import Foundation
 @testable import SpoolBroker

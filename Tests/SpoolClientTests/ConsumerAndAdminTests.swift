@@ -1,4 +1,5 @@
 import SpoolClient
+import SpoolFormat
 import Synchronization
 import Testing
 

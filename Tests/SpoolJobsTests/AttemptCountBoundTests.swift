@@ -7,14 +7,14 @@ import Testing
 /// 4 KB: a partition must never have more jobs started and unfinished than that can carry.
 @Suite("Attempt counts within the commit metadata limit", .serialized)
 struct AttemptCountBoundTests {
-    private static func job(_ partition: Int32, _ offset: Int64, key: String) -> JobRecord {
-        JobRecord(topic: "jobs", partition: partition, offset: offset, timestamp: 0, key: Array(key.utf8), value: [], headers: [])
+    private static func job(_ partition: Int32, _ offset: Int64, key: String) -> ConsumedRecord {
+        ConsumedRecord(topic: "jobs", partition: partition, offset: offset, timestamp: 0, key: Array(key.utf8), value: [], headers: [])
     }
 
     @Test("with 13-digit offsets and 300 failing keys, every job started has its count in the commit, and other partitions flow")
     func everyStartedJobIsCarried() throws {
         var book = JobBook(ordering: .key, concurrency: 1000)
-        let busy = JobPartition("jobs", 0), quiet = JobPartition("jobs", 1)
+        let busy = TopicPartition("jobs", 0), quiet = TopicPartition("jobs", 1)
         book.assign(busy, committed: nil)
         book.assign(quiet, committed: nil)
         let base: Int64 = 1_000_000_000_000
@@ -70,7 +70,7 @@ struct AttemptCountBoundTests {
         // The first worker's retries wait an hour: each job it starts fails once and waits.
         let first = makeWorker(backoff: .seconds(3600))
         let firstTask = Task { try? await first.run() }
-        let partition = JobPartition(Photo.topic, 0)
+        let partition = TopicPartition(Photo.topic, 0)
         let settled = await eventually(within: 60) {
             let (buffered, running) = first.book.withLock { ($0.buffered(partition), $0.runningCount(partition)) }
             let runs = recorder.state.withLock { $0.runs.values.reduce(0, +) }

@@ -2,10 +2,10 @@ import SpoolFormat
 import Testing
 @testable import SpoolJobs
 
-private let partition = JobPartition("jobs", 0)
+private let partition = TopicPartition("jobs", 0)
 
-private func record(_ offset: Int64, key: String?, attempt: Int? = nil) -> JobRecord {
-    JobRecord(topic: "jobs", partition: 0, offset: offset, timestamp: 0, key: key.map { Array($0.utf8) }, value: [],
+private func record(_ offset: Int64, key: String?, attempt: Int? = nil) -> ConsumedRecord {
+    ConsumedRecord(topic: "jobs", partition: 0, offset: offset, timestamp: 0, key: key.map { Array($0.utf8) }, value: [],
               headers: attempt.map { [RecordHeader(SpoolHeaders.attempt, String($0))] } ?? [])
 }
 
@@ -50,7 +50,7 @@ struct JobBookTests {
         for (offset, key) in [(0, "slow"), (1, "poison")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
         let tickets = drain(&book)
         _ = book.finish(tickets[1], now: 0, deadLettered: true)
-        #expect(book.commitPoint(partition) == StoredOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-attempts:1=4"))
         // A new owner resumes from that commit: the job comes out marked, past the last attempt.
         var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         next.assign(partition, committed: book.commitPoint(partition))
@@ -63,28 +63,28 @@ struct JobBookTests {
         #expect(drain(&carriedByRecord).map(\.deadLettered) == [false])
         // The job in front finishes: the point passes the dead letter and the mark goes.
         _ = book.finish(tickets[0], now: 0)
-        #expect(book.commitPoint(partition) == StoredOffset(offset: 2, metadata: ""))
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 2, metadata: ""))
         // A job that succeeded above the point is not carried.
         var succeeded = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         succeeded.assign(partition, committed: nil)
         for (offset, key) in [(0, "slow"), (1, "fine")] { _ = succeeded.add(record(Int64(offset), key: key), now: 0) }
         _ = succeeded.finish(drain(&succeeded)[1], now: 0)
-        #expect(succeeded.commitPoint(partition) == StoredOffset(offset: 0, metadata: ""))
+        #expect(succeeded.commitPoint(partition) == CommittedOffset(offset: 0, metadata: ""))
     }
 
     @Test("counts resumed from the last commit stay in the next one until their jobs are taken in")
     func storedCountsAheadAreCarried() {
         var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
-        book.assign(partition, committed: StoredOffset(offset: 0, metadata: "spool-attempts:2=2"))
+        book.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-attempts:2=2"))
         // The first fetch brings offsets 0 and 1 only; they finish before 2 arrives.
         for (offset, key) in [(0, "a"), (1, "b")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
         for ticket in drain(&book) { _ = book.finish(ticket, now: 0) }
-        #expect(book.commitPoint(partition) == StoredOffset(offset: 2, metadata: "spool-attempts:2=2"))
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 2, metadata: "spool-attempts:2=2"))
         _ = book.add(record(2, key: "c"), now: 0)
         let resumed = drain(&book)
         #expect(resumed.map(\.attempt) == [2])
         _ = book.finish(resumed[0], now: 0)
-        #expect(book.commitPoint(partition) == StoredOffset(offset: 3, metadata: ""))
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 3, metadata: ""))
     }
 
     @Test("an abandoned job stays below the commit point and is not handed out again")
@@ -138,7 +138,7 @@ struct JobBookTests {
         // a's second job must not overtake the retrying first one.
         #expect(drain(&book).isEmpty)
         let point = book.commitPoint(partition)
-        #expect(point == StoredOffset(offset: 10, metadata: "spool-attempts:10=2"))
+        #expect(point == CommittedOffset(offset: 10, metadata: "spool-attempts:10=2"))
 
         // A new owner resumes at attempt 2, not 1.
         var next = JobBook(ordering: .key, concurrency: 10)

@@ -1,6 +1,7 @@
 import Foundation
 import SpoolBroker
 import SpoolEmbedded
+import SpoolFormat
 import Testing
 @testable import SpoolJobs
 
@@ -12,7 +13,7 @@ private struct DeadLettersFail: JobTransport {
 
     func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
 
-    func send(topic: String, records: [OutgoingJobRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
+    func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
         if topic.hasSuffix(".dlq") { throw Refused() }
         return try await inner.send(topic: topic, records: records)
     }
@@ -21,7 +22,7 @@ private struct DeadLettersFail: JobTransport {
         try await inner.subscribe(group: group, topic: topic, hooks: hooks)
     }
 
-    func readAll(topic: String) async throws -> [JobRecord] { try await inner.readAll(topic: topic) }
+    func readAll(topic: String) async throws -> [ConsumedRecord] { try await inner.readAll(topic: topic) }
     func close() async { await inner.close() }
 }
 

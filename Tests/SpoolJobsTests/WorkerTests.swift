@@ -252,7 +252,7 @@ struct WorkerTests {
         let runAt = Date().addingTimeInterval(0.6)
         let held = try await queue.enqueue(Step(key: "b", sequence: 0), key: "b", id: "later", runAt: runAt)
         #expect(held.offset == nil)
-        _ = try await queue.transport.send(topic: "steps", records: [OutgoingJobRecord(key: nil, value: Array("not json".utf8), headers: [])])
+        _ = try await queue.transport.send(topic: "steps", records: [OutgoingRecord(key: nil, value: Array("not json".utf8), headers: [])])
         let recorder = Recorder()
         let worker = Worker<Step>(queue: queue, group: "g", ordering: .key, concurrency: 2) { job in
             recorder.begin(key: job.payload.key, id: job.id, attempt: job.attempt)

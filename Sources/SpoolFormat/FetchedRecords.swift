@@ -1,0 +1,66 @@
+/// The records of one partition's fetched bytes (whole RecordBatches, as a Fetch response or a log
+/// read holds them), from `from` on.
+public struct FetchedRecords: Sendable {
+    public var records: [ConsumedRecord] = []
+    /// The offset after the last batch read: where the next fetch starts. `from` when there was no
+    /// whole batch, and the base offset of an unreadable batch.
+    public var next: Int64
+    /// The batch reading stopped at, when one could not be read. A consumer hands out `records`
+    /// and then reports this, rather than skip the batch: skipping it would commit past records
+    /// it never handed out. Compressed batches stop here (Spool stores them but does not
+    /// decompress).
+    public var unreadable: FetchError?
+
+    /// Reads the whole batches in `bytes`; a trailing partial batch (a fetch cut at its byte
+    /// budget) is left for the next fetch. Transaction control batches are stepped over.
+    public init(decoding bytes: UnsafeRawBufferPointer, topic: String, partition: Int32, from: Int64) {
+        next = from
+        var position = 0
+        while let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: bytes[position...])),
+              size >= RecordBatchLayout.headerSize, size <= bytes.count - position {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + size)])
+            position += size
+            let header: RecordBatchHeader
+            do { header = try RecordBatchHeader(parsing: raw) } catch {
+                unreadable = FetchError(topicPartition: TopicPartition(topic, partition), offset: next, reason: error)
+                return
+            }
+            let end = header.baseOffset + Int64(header.lastOffsetDelta) + 1
+            if end <= next { continue }
+            if !header.attributes.isControl {
+                let batch: RecordBatch
+                do { batch = try RecordBatch(decoding: raw) } catch {
+                    unreadable = FetchError(topicPartition: TopicPartition(topic, partition), offset: max(next, header.baseOffset), reason: error)
+                    return
+                }
+                for record in batch.records where batch.offset(of: record) >= from {
+                    records.append(ConsumedRecord(topic: topic, partition: partition, offset: batch.offset(of: record),
+                                                  timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))
+                }
+            }
+            next = max(next, end)
+        }
+    }
+
+    public init(decoding bytes: [UInt8], topic: String, partition: Int32, from: Int64) {
+        self = bytes.withUnsafeBytes { FetchedRecords(decoding: $0, topic: topic, partition: partition, from: from) }
+    }
+}
+
+/// A fetched batch a consumer cannot read.
+public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var topicPartition: TopicPartition
+    /// The batch's base offset.
+    public var offset: Int64
+    public var reason: FormatError
+
+    public var description: String {
+        switch reason {
+        case let .compressedRecords(codec):
+            "the batch at offset \(offset) of \(topicPartition) is compressed (\(codec)), and Spool's consumers do not decompress: "
+                + "produce to this topic without compression"
+        default:
+            "the batch at offset \(offset) of \(topicPartition) cannot be read: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import SpoolFormat
+import Testing
+
+@Suite struct FetchedRecordsTests {
+    private func batch(base: Int64, values: [String], attributes: BatchAttributes = .init()) -> [UInt8] {
+        var batch = RecordBatch(producing: values.map { ProducerRecord(key: Array("k".utf8), value: Array($0.utf8), timestamp: 1_000) }, attributes: attributes)
+        batch.baseOffset = base
+        return batch.encoded()
+    }
+
+    @Test func readsFromTheRequestedOffsetAndStopsBeforeAPartialBatch() {
+        let whole = batch(base: 10, values: ["a", "b", "c"]) + batch(base: 13, values: ["d"])
+        let partial = Array(batch(base: 14, values: ["e", "f"]).prefix(40))
+        let fetched = FetchedRecords(decoding: whole + partial, topic: "t", partition: 2, from: 11)
+        #expect(fetched.records.map(\.offset) == [11, 12, 13])
+        #expect(fetched.records.map(\.valueString) == ["b", "c", "d"])
+        #expect(fetched.records.allSatisfy { $0.topicPartition == TopicPartition("t", 2) })
+        #expect(fetched.next == 14)
+        #expect(fetched.unreadable == nil)
+    }
+
+    @Test func stepsOverControlBatches() {
+        let control = batch(base: 3, values: ["marker"], attributes: BatchAttributes(rawValue: 1 << 5 | 1 << 4))
+        let fetched = FetchedRecords(decoding: batch(base: 0, values: ["a", "b", "c"]) + control + batch(base: 4, values: ["d"]), topic: "t", partition: 0, from: 0)
+        #expect(fetched.records.map(\.offset) == [0, 1, 2, 4])
+        #expect(fetched.next == 5)
+    }
+
+    @Test func stopsAtACompressedBatchInsteadOfSkippingIt() {
+        let gzip = batch(base: 2, values: ["x", "y"], attributes: BatchAttributes(rawValue: 1))
+        let fetched = FetchedRecords(decoding: batch(base: 0, values: ["a", "b"]) + gzip + batch(base: 4, values: ["c"]), topic: "jobs", partition: 1, from: 0)
+        // The records before it are handed out; the next fetch starts at the batch, so nothing
+        // after it is handed out (and committed) past records never read.
+        #expect(fetched.records.map(\.offset) == [0, 1])
+        #expect(fetched.next == 2)
+        let unreadable = fetched.unreadable
+        #expect(unreadable?.offset == 2)
+        #expect(unreadable?.reason == .compressedRecords(.gzip))
+        #expect(unreadable?.description.contains("offset 2 of jobs[1] is compressed (gzip)") == true)
+    }
+
+    @Test func emptyBytesReadNothing() {
+        let fetched = FetchedRecords(decoding: [], topic: "t", partition: 0, from: 7)
+        #expect(fetched.records.isEmpty && fetched.next == 7 && fetched.unreadable == nil)
+    }
+}

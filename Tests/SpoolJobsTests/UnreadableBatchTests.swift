@@ -1,0 +1,33 @@
+import Foundation
+import SpoolBroker
+import SpoolFormat
+import SpoolJobs
+import Testing
+
+/// A job topic can hold batches Spool's consumers cannot read (a producer that compresses). A
+/// worker used to skip them without a word and commit past the jobs inside.
+@Suite struct UnreadableBatchTests {
+    @Test func aWorkerStopsAtACompressedBatchReportsItAndCommitsNothingPastIt() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Step(key: "a", sequence: 0), key: "a")
+        let gzip = RecordBatch(producing: [ProducerRecord(value: Array("{}".utf8), timestamp: 1_000)], attributes: BatchAttributes(rawValue: 1)).encoded()
+        _ = try await broker.spool.broker.produce(topic: Step.topic, partition: 0, records: gzip, acks: .all)
+        try await queue.enqueue(Step(key: "a", sequence: 2), key: "a")
+
+        let ran = Recorder()
+        let worker = Worker<Step>(queue: queue, group: "readers", ordering: .key, concurrency: 2) { job in
+            ran.succeeded(key: job.payload.key, id: job.id, sequence: job.payload.sequence)
+        }
+        let running = Task { try? await worker.run() }
+        #expect(await eventually { worker.stats.lastPollError != nil })
+        #expect(worker.stats.lastPollError?.contains("the batch at offset 1 of steps[0] is compressed (gzip)") == true)
+        #expect(worker.stats.pollFailures >= 1)
+        #expect(ran.state.withLock { $0.firstSuccesses["a"] } == [0], "the job after the unreadable batch does not run")
+        worker.stop()
+        await running.value
+        let committed = broker.spool.broker.committedOffsets(group: "readers", partitions: [TopicPartition(Step.topic, 0)])
+        #expect(committed[TopicPartition(Step.topic, 0)]?.offset == 1)
+    }
+}
