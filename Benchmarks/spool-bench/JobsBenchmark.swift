@@ -27,7 +27,14 @@ struct JobsBenchmark {
           --keys N           distinct keys (default 10000)
           --transport T      embedded | wire | both (default both)
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
+          --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
+          --latency-seconds S  length of each latency run (default 4)
           --json             print one JSON object with the figures as the last line
+
+        Then, per transport, enqueue-to-start latency: jobs enqueued one at a time at --rate (from
+        32 enqueuers, on a schedule; latency counts from the scheduled time) and started by a .key
+        worker, beside a plain group consumer's end-to-end latency for the same records (from the
+        scheduled send to the decoded record).
         """
 
     struct Options {
@@ -37,6 +44,8 @@ struct JobsBenchmark {
         var directory = ".bench-tmp"
         var json = false
         var help = false
+        var rate = 5_000
+        var latencySeconds = 4
 
         init(_ words: ArraySlice<String>) throws {
             var words = BenchWords(words)
@@ -44,6 +53,8 @@ struct JobsBenchmark {
                 switch flag {
                 case "--jobs": jobs = try words.number(flag, 1_000...100_000_000)
                 case "--keys": keys = try words.number(flag, 1...10_000_000)
+                case "--rate": rate = try words.number(flag, 10...100_000)
+                case "--latency-seconds": latencySeconds = try words.number(flag, 1...600)
                 case "--transport":
                     switch try words.value(flag) {
                     case "embedded": transports = ["embedded"]
@@ -85,8 +96,37 @@ struct JobsBenchmark {
                 FileHandle.standardError.write(Data("  \(transport) \(mode): \(format(rate, 0)) jobs/s\n".utf8))
             }
         }
+        var latencies: [(transport: String, mode: String, summary: LatencySummary)] = []
+        for transport in options.transports {
+            for mode in ["consumer", "key"] {
+                let run = JobLatencyRun(transport: transport, mode: mode, rate: options.rate, seconds: Double(options.latencySeconds),
+                                        directory: scratch.path + "/latency-\(transport)-\(mode)")
+                let summary = try await run.measure()
+                latencies.append((transport, mode, summary))
+                FileHandle.standardError.write(Data("  latency \(transport) \(mode): p50 \(format(summary.p50Ms, 2)) ms, p99 \(format(summary.p99Ms, 2)) ms\n".utf8))
+            }
+        }
         print(report(results))
-        if options.json { print(json(results)) }
+        print("")
+        print(latencyReport(latencies))
+        if options.json { print(json(results, latencies)) }
+    }
+
+    private func latencyReport(_ runs: [(transport: String, mode: String, summary: LatencySummary)]) -> String {
+        var lines = [
+            "enqueue-to-start latency at \(options.rate) jobs/s, enqueued one at a time (\(options.latencySeconds) s per run)",
+            "",
+            "transport  reader                   p50 ms   p99 ms   p99.9 ms",
+        ]
+        for run in runs {
+            let label = run.mode == "consumer" ? "plain group consumer" : "worker, .key"
+            lines.append(run.transport.padding(toLength: 10, withPad: " ", startingAt: 0) + " "
+                         + label.padding(toLength: 24, withPad: " ", startingAt: 0) + " "
+                         + format(run.summary.p50Ms, 2).padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+                         + format(run.summary.p99Ms, 2).padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+                         + format(run.summary.p999Ms, 2))
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// One run on a fresh broker: enqueue, then drain with 4 workers (or 4 plain consumers).
@@ -140,6 +180,9 @@ struct JobsBenchmark {
     private func drainWithConsumers(spool: EmbeddedBroker, queue: JobQueue, done: Counter) async throws -> Double {
         let stopped = Counter()
         let subscriptions = Counter()
+        // When the first member was assigned, taken in the hook: a baseline that drains fast can be
+        // done before a loop that polls for readiness sees it.
+        let firstAssigned = Moment()
         let tasks = (0..<Self.workers).map { _ in
             Task {
                 // Ready once assigned: over the wire a consumer joins on its first poll, not when created.
@@ -149,6 +192,7 @@ struct JobsBenchmark {
                     assigned: { _ in
                         assignedOnce.add(1)
                         if assignedOnce.value == 1 { subscriptions.add(1) }
+                        firstAssigned.markOnce()
                     }))
                 var last: [TopicPartition: CommittedOffset] = [:]
                 var committedAt = monotonicNanoseconds()
@@ -165,18 +209,20 @@ struct JobsBenchmark {
                 await subscription.close()
             }
         }
-        let measured = try await timeUntil(done: done) { subscriptions.value >= 1 }
+        let measured = try await timeUntil(done: done, since: { firstAssigned.value }) { subscriptions.value >= 1 }
         stopped.add(1)
         for task in tasks { try await task.value }
         return measured
     }
 
-    /// Jobs/s from when `ready()` first holds until `done` reaches the job count (at most 10 minutes).
-    private func timeUntil(done: Counter, ready: () -> Bool) async throws -> Double {
+    /// Jobs/s from when `ready()` first holds (or from `since()`, when it knows the moment) until
+    /// `done` reaches the job count (at most 10 minutes).
+    private func timeUntil(done: Counter, since: () -> UInt64? = { nil }, ready: () -> Bool) async throws -> Double {
         let limit = Date().addingTimeInterval(600)
         while !ready() && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
-        let startCount = done.value
-        let started = monotonicNanoseconds()
+        let known = since()
+        let startCount = known == nil ? done.value : 0
+        let started = known ?? monotonicNanoseconds()
         while done.value < options.jobs && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
         let finished = done.value
         guard finished >= options.jobs else { throw UsageError("only \(finished) of \(options.jobs) jobs finished in 10 minutes") }
@@ -203,11 +249,21 @@ struct JobsBenchmark {
         return lines.joined(separator: "\n")
     }
 
-    private func json(_ results: [Result]) -> String {
+    private func json(_ results: [Result], _ latencies: [(transport: String, mode: String, summary: LatencySummary)]) -> String {
         "{\"runs\": [" + results.map {
             "{\"transport\": \"\($0.transport)\", \"ordering\": \"\($0.mode)\", \"jobs_per_s\": \(format($0.jobsPerSecond, 0))}"
+        }.joined(separator: ", ") + "], \"latency\": [" + latencies.map {
+            "{\"transport\": \"\($0.transport)\", \"reader\": \"\($0.mode)\", \"rate\": \(options.rate), \"p50_ms\": \(format($0.summary.p50Ms, 3)), "
+                + "\"p99_ms\": \(format($0.summary.p99Ms, 3)), \"p999_ms\": \(format($0.summary.p999Ms, 3))}"
         }.joined(separator: ", ") + "]}"
     }
+}
+
+/// The first moment something happened (monotonic nanoseconds).
+final class Moment: Sendable {
+    private let atomic = Atomic<UInt64>(0)
+    func markOnce() { _ = atomic.compareExchange(expected: 0, desired: monotonicNanoseconds(), ordering: .relaxed) }
+    var value: UInt64? { let stamp = atomic.load(ordering: .relaxed); return stamp == 0 ? nil : stamp }
 }
 
 /// A count shared by tasks.

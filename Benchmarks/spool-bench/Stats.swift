@@ -4,6 +4,7 @@ import Synchronization
 struct LatencySummary {
     var p50Ms: Double
     var p99Ms: Double
+    var p999Ms: Double
     var samples: Int
 
     /// Nearest-rank percentiles: p50 is the sample that half of all samples are at or below.
@@ -16,6 +17,7 @@ struct LatencySummary {
         }
         p50Ms = percentile(0.50)
         p99Ms = percentile(0.99)
+        p999Ms = percentile(0.999)
         self.samples = sorted.count
     }
 }

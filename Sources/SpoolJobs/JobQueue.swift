@@ -71,15 +71,31 @@ public final class JobQueue: Sendable {
     public func enqueue<J: Job>(_ jobs: [Enqueue<J>]) async throws -> [EnqueuedJob] {
         try await prepare(topic: J.topic)
         var ids: [String] = []
+        let typeName = J.typeName
+        var random = SystemRandomNumberGenerator()
         let records = try jobs.map { item in
-            let id = item.id ?? UUID().uuidString
+            let id = item.id ?? Self.randomUUID(&random)
             ids.append(id)
-            var headers = [RecordHeader(SpoolHeaders.jobId, id), RecordHeader(SpoolHeaders.attempt, "1"), RecordHeader(SpoolHeaders.jobType, J.typeName)]
+            var headers = [RecordHeader(SpoolHeaders.jobId, id), RecordHeader(SpoolHeaders.attempt, "1"), RecordHeader(SpoolHeaders.jobType, typeName)]
             if item.id != nil { headers.append(RecordHeader(SpoolHeaders.idempotencyKey, id)) }
             if let runAt = item.runAt { headers.append(RecordHeader(SpoolHeaders.deliverAt, String(Int64((runAt.timeIntervalSince1970 * 1000).rounded(.up))))) }
             return OutgoingRecord(key: item.key.map { Array($0.utf8) }, value: try coding.encode(item.job), headers: headers)
         }
         let sent = try await transport.send(topic: J.topic, records: records)
         return zip(ids, sent).map { EnqueuedJob(id: $0, topic: J.topic, partition: $1.partition, offset: $1.offset) }
+    }
+
+    /// A random (version 4) UUID in its usual text form. Foundation's `UUID()` opens
+    /// /dev/urandom on every call on Linux; this draws from the system generator (getrandom).
+    static func randomUUID(_ random: inout SystemRandomNumberGenerator) -> String {
+        let (high, low) = (random.next() as UInt64, random.next() as UInt64)
+        let versioned = (high & ~0xF000) | 0x4000
+        let variant = (low & ~(0xC << 60)) | (0x8 << 60)
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            raw.storeBytes(of: versioned.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: variant.bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
+        return UUID(uuid: bytes).uuidString
     }
 }

@@ -59,6 +59,8 @@ public final class Worker<Payload: Job>: Sendable {
     public var unfinishedPerPartitionMax: Int { book.withLock { $0.carriedMax } }
     public let stats = WorkerStats()
     let handler: @Sendable (JobContext<Payload>) async throws -> Void
+    /// `Payload.typeName`, read once: the default is worked out from the type on every call.
+    let typeName: String
     let book: Mutex<JobBook>
     let control = Mutex(Control())
     let commitLock = AsyncLock()
@@ -83,6 +85,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.bufferPerPartition = max(1, bufferPerPartition)
         self.shutdownTimeout = shutdownTimeout
         self.handler = handler
+        self.typeName = Payload.typeName
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts))
     }
 
@@ -194,14 +197,24 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Starts every job that may run now, up to the concurrency limit.
     func dispatch() {
-        while !isStopping, let ticket = book.withLock({ $0.next() }) {
-            control.withLock { state in
-                let id = state.nextTask
-                state.nextTask += 1
-                state.tasks[id] = Task { [self] in
-                    await execute(ticket)
-                    _ = control.withLock { $0.tasks.removeValue(forKey: id) }
+        while !isStopping, let ticket = book.withLock({ $0.next() }) { startRunner(ticket) }
+    }
+
+    /// A task that runs `first`, then keeps taking the next job that may run until there is none:
+    /// one task per stretch of work, not one per job.
+    private func startRunner(_ first: JobTicket) {
+        control.withLock { state in
+            let id = state.nextTask
+            state.nextTask += 1
+            state.tasks[id] = Task { [self] in
+                var ticket: JobTicket? = first
+                while let current = ticket {
+                    await execute(current)
+                    ticket = isStopping || Task.isCancelled ? nil : book.withLock { $0.next() }
+                    // A finished job can make several others eligible: the rest get runners of their own.
+                    if ticket != nil { dispatch() }
                 }
+                _ = control.withLock { $0.tasks.removeValue(forKey: id) }
             }
         }
     }
@@ -226,13 +239,13 @@ public final class Worker<Payload: Job>: Sendable {
         let record = ticket.record
         let payload: Payload
         do {
-            if let type = record.header(SpoolHeaders.jobType), type != Payload.typeName {
-                throw JobError.wrongType(expected: Payload.typeName, found: type)
+            if let type = record.header(SpoolHeaders.jobType), type != typeName {
+                throw JobError.wrongType(expected: typeName, found: type)
             }
             payload = try queue.coding.decode(Payload.self, from: record.value ?? [])
         } catch {
             // A payload that cannot be decoded fails the same way on every attempt.
-            await deadLetter(ticket, error: "cannot decode the payload as \(Payload.typeName): \(error)")
+            await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
             return
         }
         let context = JobContext(payload: payload, id: record.header(SpoolHeaders.jobId) ?? "\(record.topic)/\(record.partition)/\(record.offset)",
@@ -249,10 +262,10 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
+    /// Marks a job done; the runner that ran it takes the next one.
     func finish(_ ticket: JobTicket, deadLettered: Bool = false) {
         let now = nowMs()
         if let wake = book.withLock({ $0.finish(ticket, now: now, deadLettered: deadLettered) }) { scheduleWake(wake) }
-        dispatch()
     }
 
     // MARK: Commits
