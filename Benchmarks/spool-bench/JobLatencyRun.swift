@@ -1,9 +1,6 @@
 import Foundation
-import SpoolBroker
-import SpoolEmbedded
 import SpoolFormat
 import SpoolJobs
-import SpoolServer
 import SpoolSystem
 import Synchronization
 
@@ -27,21 +24,8 @@ struct JobLatencyRun {
     let directory: String
 
     func measure() async throws -> LatencySummary {
-        var config = BrokerConfig(dataDirectory: directory)
-        config.groupLimits.initialRebalanceDelayMs = 100
-        let broker = try Broker.open(config)
-        defer { try? broker.close() }
-        var server: Server?
-        defer { server?.stop() }
-        let queue: JobQueue
-        if transport == "wire" {
-            var serverConfig = ServerConfig()
-            serverConfig.port = 0
-            server = try Server(config: serverConfig, broker: broker)
-            queue = try JobQueue.connect(to: "127.0.0.1:\(server!.port)", partitions: 8)
-        } else {
-            queue = .embedded(EmbeddedBroker(broker: broker), partitions: 8)
-        }
+        let bench = try BenchQueue(transport: transport, directory: directory, partitions: 8, initialRebalanceDelayMs: 100)
+        let queue = bench.queue
         try await queue.prepare(topic: Stamped.topic)
         let total = Int(Double(rate) * seconds)
         let latencies = Mutex<[UInt64]>([])
@@ -106,7 +90,7 @@ struct JobLatencyRun {
         while latencies.withLock({ $0.count }) < total && Date() < drained { try await Task.sleep(for: .milliseconds(5)) }
         reader.cancel()
         _ = try? await reader.value
-        await queue.transport.close()
+        await bench.close()
         let samples = latencies.withLock { $0 }
         guard samples.count >= total else { throw UsageError("only \(samples.count) of \(total) jobs started within 60 s of the last enqueue") }
         return LatencySummary(nanoseconds: samples)

@@ -1,9 +1,6 @@
 import Foundation
-import SpoolBroker
-import SpoolEmbedded
 import SpoolFormat
 import SpoolJobs
-import SpoolServer
 import SpoolSystem
 import Synchronization
 
@@ -131,24 +128,10 @@ struct JobsBenchmark {
 
     /// One run on a fresh broker: enqueue, then drain with 4 workers (or 4 plain consumers).
     private func measure(transport: String, mode: String, directory: String) async throws -> Double {
-        var config = BrokerConfig(dataDirectory: directory)
         // The 4 members start together and land in one generation (Kafka's
         // group.initial.rebalance.delay.ms), so no member drains the backlog alone first.
-        config.groupLimits.initialRebalanceDelayMs = 1_000
-        let broker = try Broker.open(config)
-        defer { try? broker.close() }
-        let spool = EmbeddedBroker(broker: broker)
-        var server: Server?
-        defer { server?.stop() }
-        let queue: JobQueue
-        if transport == "wire" {
-            var serverConfig = ServerConfig()
-            serverConfig.port = 0
-            server = try Server(config: serverConfig, broker: broker)
-            queue = try JobQueue.connect(to: "127.0.0.1:\(server!.port)", partitions: Self.partitions)
-        } else {
-            queue = .embedded(spool, partitions: Self.partitions)
-        }
+        let bench = try BenchQueue(transport: transport, directory: directory, partitions: Self.partitions, initialRebalanceDelayMs: 1_000)
+        let queue = bench.queue
         let body = String(repeating: "x", count: 70)
         for chunk in stride(from: 0, to: options.jobs, by: 5_000) {
             try await queue.enqueue((chunk..<min(chunk + 5_000, options.jobs)).map { index in
@@ -159,7 +142,7 @@ struct JobsBenchmark {
         let done = Counter()
         let measured: Double
         if mode == "consumer" {
-            measured = try await drainWithConsumers(spool: spool, queue: queue, done: done)
+            measured = try await drainWithConsumers(queue: queue, done: done)
         } else {
             let ordering: JobOrdering = mode == "none" ? .none : mode == "key" ? .key : .partition
             let workers = (0..<Self.workers).map { _ in
@@ -172,12 +155,12 @@ struct JobsBenchmark {
             for worker in workers { worker.stop() }
             for task in tasks { try await task.value }
         }
-        await queue.transport.close()
+        await bench.close()
         return measured
     }
 
     /// The baseline: plain group members read every record and commit, with no job runtime.
-    private func drainWithConsumers(spool: EmbeddedBroker, queue: JobQueue, done: Counter) async throws -> Double {
+    private func drainWithConsumers(queue: JobQueue, done: Counter) async throws -> Double {
         let stopped = Counter()
         let subscriptions = Counter()
         // When the first member was assigned, taken in the hook: a baseline that drains fast can be
