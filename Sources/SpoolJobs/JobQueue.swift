@@ -85,17 +85,25 @@ public final class JobQueue: Sendable {
         return zip(ids, sent).map { EnqueuedJob(id: $0, topic: J.topic, partition: $1.partition, offset: $1.offset) }
     }
 
-    /// A random (version 4) UUID in its usual text form. Foundation's `UUID()` opens
-    /// /dev/urandom on every call on Linux; this draws from the system generator (getrandom).
+    /// A random (version 4) UUID in its usual upper-case text form. Foundation's `UUID()` opens
+    /// /dev/urandom and formats with sprintf on every call on Linux; this draws from the system
+    /// generator (getrandom) and formats by hand.
     static func randomUUID(_ random: inout SystemRandomNumberGenerator) -> String {
-        let (high, low) = (random.next() as UInt64, random.next() as UInt64)
-        let versioned = (high & ~0xF000) | 0x4000
-        let variant = (low & ~(0xC << 60)) | (0x8 << 60)
-        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &bytes) { raw in
-            raw.storeBytes(of: versioned.bigEndian, toByteOffset: 0, as: UInt64.self)
-            raw.storeBytes(of: variant.bigEndian, toByteOffset: 8, as: UInt64.self)
+        let drawnHigh: UInt64 = random.next()
+        let drawnLow: UInt64 = random.next()
+        let high = (drawnHigh & ~UInt64(0xF000)) | 0x4000
+        let low = (drawnLow & ~(UInt64(0xC) << 60)) | (UInt64(0x8) << 60)
+        let digits: StaticString = "0123456789ABCDEF"
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var at = 0
+            for index in 0..<32 {
+                // 8-4-4-4-12 hex digits.
+                if index == 8 || index == 12 || index == 16 || index == 20 { text[at] = UInt8(ascii: "-"); at += 1 }
+                let word = index < 16 ? high : low
+                text[at] = digits.utf8Start[Int(word >> UInt64(60 - (index % 16) * 4) & 0xF)]
+                at += 1
+            }
+            return at
         }
-        return UUID(uuid: bytes).uuidString
     }
 }
