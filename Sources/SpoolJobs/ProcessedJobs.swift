@@ -1,3 +1,4 @@
+import Dispatch
 import SpoolSystem
 import Synchronization
 
@@ -34,6 +35,9 @@ public final class ProcessedJobs: Sendable {
     private let fileSystem: any FileSystem
     private let clock: @Sendable () -> Int64
     private let state: Mutex<State>
+    /// Where `once` records markers: the fsync blocks a thread, and Swift's cooperative threads
+    /// (one per core) must not be the ones blocked.
+    private let markers = DispatchQueue(label: "spool.processed-jobs")
 
     private struct State {
         var done: [String: Int64] = [:]
@@ -95,7 +99,9 @@ public final class ProcessedJobs: Sendable {
         }
     }
 
-    /// Records the job as finished, durably, before returning.
+    /// Records the job as finished, durably, before returning. It blocks the calling thread for
+    /// one fsync: from async code, `once` (or `record`) does the same without blocking a
+    /// cooperative thread.
     public func markDone(_ id: String) throws(Failure) {
         guard !id.isEmpty, !id.contains("\t"), !id.contains("\n") else { throw Failure.invalidId("a job id must be non-empty, without tabs or newlines") }
         try state.withLock { state throws(Failure) in
@@ -120,8 +126,22 @@ public final class ProcessedJobs: Sendable {
     public func once(_ id: String, _ effect: () async throws -> Void) async throws -> Bool {
         if contains(id) { return false }
         try await effect()
-        try markDone(id)
+        try await record(id)
         return true
+    }
+
+    /// `markDone` on a thread of its own: the caller's task waits for the fsync, its thread does not.
+    public func record(_ id: String) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            markers.async {
+                do throws(Failure) {
+                    try self.markDone(id)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
     }
 
     /// Ids currently remembered.

@@ -12,6 +12,35 @@ struct ProcessedJobsFileSystemTests {
     private func path() -> String { NSTemporaryDirectory() + "spool-processed-fs-\(UUID().uuidString.prefix(8))" }
     private func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
+    @Test("once waits for a slow disk without holding Swift's cooperative threads: other tasks run meanwhile")
+    func onceDoesNotBlockTheCooperativePool() async throws {
+        let file = path()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let fileSystem = FaultInjectingFileSystem()
+        let store = try ProcessedJobs(path: file, fileSystem: fileSystem)
+        let gate = DispatchSemaphore(value: 0)
+        fileSystem.dataSyncGate.withLock { $0 = gate }
+        // More markers than cooperative threads: blocked in fsync (or behind it), they would hold them all.
+        let count = ProcessInfo.processInfo.activeProcessorCount * 2
+        let marks = (0..<count).map { index in Task { try await store.once("job-\(index)") {} } }
+        // Watched from a thread of Dispatch's own, since the cooperative ones are what is at stake.
+        let probeRan: Bool = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(10)
+                while fileSystem.dataSyncsWaiting.load(ordering: .relaxed) == 0 && Date() < deadline { usleep(1_000) }
+                let probe = DispatchSemaphore(value: 0)
+                Task { probe.signal() }
+                let ran = probe.wait(timeout: .now() + 5) == .success
+                fileSystem.dataSyncGate.withLock { $0 = nil }
+                gate.signal()
+                continuation.resume(returning: ran)
+            }
+        }
+        #expect(probeRan, "a task could not run while markers waited for the disk")
+        for mark in marks { #expect(try await mark.value) }
+        #expect(store.count == count)
+    }
+
     @Test("a failed write or fdatasync surfaces as an error; a failed write leaves nothing behind; the next marker is stored")
     func failuresSurface() throws {
         let file = path()

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import SpoolSystem
 import Synchronization
@@ -51,6 +52,12 @@ public final class FaultInjectingFileSystem: FileSystem {
         }
     }
 
+    /// While set, every `dataSync` waits for the semaphore (and signals it again, so the next
+    /// one passes too): a disk that takes its time, to show who waits for it.
+    public let dataSyncGate = Mutex<DispatchSemaphore?>(nil)
+    /// How many `dataSync` calls are waiting at the gate.
+    public let dataSyncsWaiting = Atomic(0)
+
     /// File removals and directory syncs, in the order they happened ("remove NAME", "sync").
     public let journal = Mutex<[String]>([])
 
@@ -87,6 +94,12 @@ public final class FaultInjectingFileSystem: FileSystem {
     }
     public func dataSync(_ fd: Int32) throws {
         try check(.dataSync)
+        if let gate = dataSyncGate.withLock({ $0 }) {
+            dataSyncsWaiting.add(1, ordering: .relaxed)
+            gate.wait()
+            gate.signal()
+            dataSyncsWaiting.subtract(1, ordering: .relaxed)
+        }
         try live.dataSync(fd)
     }
     public func sync(_ fd: Int32) throws {
