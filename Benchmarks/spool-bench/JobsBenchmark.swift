@@ -76,6 +76,9 @@ struct JobsBenchmark {
         var transport: String
         var mode: String
         var jobsPerSecond: Double
+        /// The process's CPU time (user and system) per job over the same window: steadier than
+        /// jobs/s on a machine shared with other work, which takes the wall clock but not this.
+        var cpuMicrosecondsPerJob: Double
     }
 
     static let workers = 4
@@ -88,9 +91,10 @@ struct JobsBenchmark {
         var results: [Result] = []
         for transport in options.transports {
             for mode in ["consumer", "none", "key", "partition"] {
-                let rate = try await measure(transport: transport, mode: mode, directory: scratch.path + "/\(transport)-\(mode)")
-                results.append(Result(transport: transport, mode: mode, jobsPerSecond: rate))
-                FileHandle.standardError.write(Data("  \(transport) \(mode): \(format(rate, 0)) jobs/s\n".utf8))
+                var result = try await measure(transport: transport, mode: mode, directory: scratch.path + "/\(transport)-\(mode)")
+                (result.transport, result.mode) = (transport, mode)
+                results.append(result)
+                FileHandle.standardError.write(Data("  \(transport) \(mode): \(format(result.jobsPerSecond, 0)) jobs/s, \(format(result.cpuMicrosecondsPerJob, 2)) µs CPU per job\n".utf8))
             }
         }
         var latencies: [(transport: String, mode: String, summary: LatencySummary)] = []
@@ -127,7 +131,7 @@ struct JobsBenchmark {
     }
 
     /// One run on a fresh broker: enqueue, then drain with 4 workers (or 4 plain consumers).
-    private func measure(transport: String, mode: String, directory: String) async throws -> Double {
+    private func measure(transport: String, mode: String, directory: String) async throws -> Result {
         // The 4 members start together and land in one generation (Kafka's
         // group.initial.rebalance.delay.ms), so no member drains the backlog alone first.
         let bench = try BenchQueue(transport: transport, directory: directory, partitions: Self.partitions, initialRebalanceDelayMs: 1_000)
@@ -140,7 +144,7 @@ struct JobsBenchmark {
             })
         }
         let done = Counter()
-        let measured: Double
+        let measured: Result
         if mode == "consumer" {
             measured = try await drainWithConsumers(queue: queue, done: done)
         } else {
@@ -160,7 +164,7 @@ struct JobsBenchmark {
     }
 
     /// The baseline: plain group members read every record and commit, with no job runtime.
-    private func drainWithConsumers(queue: JobQueue, done: Counter) async throws -> Double {
+    private func drainWithConsumers(queue: JobQueue, done: Counter) async throws -> Result {
         let stopped = Counter()
         let subscriptions = Counter()
         // When the first member was assigned, taken in the hook: a baseline that drains fast can be
@@ -199,17 +203,28 @@ struct JobsBenchmark {
     }
 
     /// Jobs/s from when `ready()` first holds (or from `since()`, when it knows the moment) until
-    /// `done` reaches the job count (at most 10 minutes).
-    private func timeUntil(done: Counter, since: () -> UInt64? = { nil }, ready: () -> Bool) async throws -> Double {
+    /// `done` reaches the job count (at most 10 minutes), and CPU time per job from when `ready()`
+    /// was seen.
+    private func timeUntil(done: Counter, since: () -> UInt64? = { nil }, ready: () -> Bool) async throws -> Result {
         let limit = Date().addingTimeInterval(600)
         while !ready() && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
+        let (cpuStarted, cpuStartCount) = (processCPUNanoseconds(), done.value)
         let known = since()
-        let startCount = known == nil ? done.value : 0
+        let startCount = known == nil ? cpuStartCount : 0
         let started = known ?? monotonicNanoseconds()
         while done.value < options.jobs && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
-        let finished = done.value
+        let (finished, finishedAt, cpuFinished) = (done.value, monotonicNanoseconds(), processCPUNanoseconds())
         guard finished >= options.jobs else { throw UsageError("only \(finished) of \(options.jobs) jobs finished in 10 minutes") }
-        return Double(finished - startCount) / (Double(monotonicNanoseconds() - started) / 1e9)
+        return Result(transport: "", mode: "", jobsPerSecond: Double(finished - startCount) / (Double(finishedAt - started) / 1e9),
+                      cpuMicrosecondsPerJob: Double(cpuFinished - cpuStarted) / 1e3 / Double(max(1, finished - cpuStartCount)))
+    }
+
+    /// User and system CPU time of this process so far.
+    private func processCPUNanoseconds() -> UInt64 {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func nanoseconds(_ time: timeval) -> UInt64 { UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_usec) * 1_000 }
+        return nanoseconds(usage.ru_utime) + nanoseconds(usage.ru_stime)
     }
 
     private func report(_ results: [Result]) -> String {
@@ -217,7 +232,7 @@ struct JobsBenchmark {
             "spool-bench jobs: \(options.jobs) jobs, \(options.keys) keys, \(Self.partitions) partitions, \(Self.workers) workers × 32 in flight, "
                 + "no-op handlers, fsync=always",
             "",
-            "transport  ordering                 jobs/s      vs plain consumer",
+            "transport  ordering                 jobs/s      vs plain consumer   CPU µs per job",
         ]
         for result in results {
             let baseline = results.first { $0.transport == result.transport && $0.mode == "consumer" }?.jobsPerSecond ?? 0
@@ -225,7 +240,8 @@ struct JobsBenchmark {
             lines.append(result.transport.padding(toLength: 10, withPad: " ", startingAt: 0) + " "
                          + label.padding(toLength: 24, withPad: " ", startingAt: 0) + " "
                          + format(result.jobsPerSecond, 0).padding(toLength: 11, withPad: " ", startingAt: 0) + " "
-                         + (result.mode == "consumer" || baseline == 0 ? "" : format(result.jobsPerSecond / baseline * 100) + " %"))
+                         + (result.mode == "consumer" || baseline == 0 ? "" : format(result.jobsPerSecond / baseline * 100) + " %")
+                            .padding(toLength: 19, withPad: " ", startingAt: 0) + " " + format(result.cpuMicrosecondsPerJob, 2))
         }
         lines.append("")
         lines.append("published figures for reference (other hardware): River 46,000 jobs/s (8 cores), Sidekiq 23,500 jobs/s")
@@ -234,7 +250,7 @@ struct JobsBenchmark {
 
     private func json(_ results: [Result], _ latencies: [(transport: String, mode: String, summary: LatencySummary)]) -> String {
         "{\"runs\": [" + results.map {
-            "{\"transport\": \"\($0.transport)\", \"ordering\": \"\($0.mode)\", \"jobs_per_s\": \(format($0.jobsPerSecond, 0))}"
+            "{\"transport\": \"\($0.transport)\", \"ordering\": \"\($0.mode)\", \"jobs_per_s\": \(format($0.jobsPerSecond, 0)), \"cpu_us_per_job\": \(format($0.cpuMicrosecondsPerJob, 3))}"
         }.joined(separator: ", ") + "], \"latency\": [" + latencies.map {
             "{\"transport\": \"\($0.transport)\", \"reader\": \"\($0.mode)\", \"rate\": \(options.rate), \"p50_ms\": \(format($0.summary.p50Ms, 3)), "
                 + "\"p99_ms\": \(format($0.summary.p99Ms, 3)), \"p999_ms\": \(format($0.summary.p999Ms, 3))}"

@@ -47,16 +47,28 @@ struct JobWake: Sendable {
 struct JobBook {
     enum State { case blocked, ready, sleeping, running, done }
 
-    struct Entry {
-        var record: ConsumedRecord
+    /// A class, so the book changes a job in place: copying a struct holding the record in and
+    /// out of the dictionary retained and released each of its buffers every time.
+    final class Entry {
+        let record: ConsumedRecord
         var attempt: Int
         /// The attempt the record itself carries (`spool-attempt`).
-        var recordAttempt: Int
+        let recordAttempt: Int
         var notBefore: Int64
-        var orderKey: String?
+        let orderKey: String?
         var state: State
         /// Resumed with the dead-letter mark (a stored count past `attemptsMax`).
-        var deadLettered = false
+        let deadLettered: Bool
+
+        init(record: ConsumedRecord, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State, deadLettered: Bool) {
+            self.record = record
+            self.attempt = attempt
+            self.recordAttempt = recordAttempt
+            self.notBefore = notBefore
+            self.orderKey = orderKey
+            self.state = state
+            self.deadLettered = deadLettered
+        }
     }
 
     struct Queue {
@@ -168,7 +180,7 @@ struct JobBook {
         case .partition: ""
         case .none: nil
         }
-        var entry = Entry(record: record, attempt: max(recordAttempt, state.storedAttempts[record.offset] ?? 0), recordAttempt: recordAttempt,
+        let entry = Entry(record: record, attempt: max(recordAttempt, state.storedAttempts[record.offset] ?? 0), recordAttempt: recordAttempt,
                           notBefore: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }) ?? 0,
                           orderKey: orderKey, state: .blocked,
                           deadLettered: (state.storedAttempts[record.offset] ?? 0) > attemptsMax)
@@ -183,7 +195,6 @@ struct JobBook {
         state.entries[record.offset] = entry
         if entry.attempt > entry.recordAttempt { state.carried.insert(record.offset) }
         guard eligible else { return (true, nil) }
-        entry.state = .blocked
         return (true, makeEligible(partition, record.offset, now: now))
     }
 
@@ -198,7 +209,7 @@ struct JobBook {
                 readyHead = 0
             }
             guard let state = partitions[partition], state.generation == generation, !state.revoking,
-                  var entry = state.entries[offset], entry.state == .ready else { continue }
+                  let entry = state.entries[offset], entry.state == .ready else { continue }
             guard state.carried.contains(offset) || state.carried.count + state.storedAhead.count < carriedMax
                     || offset == state.order.first else {
                 state.held.append(offset)
@@ -206,7 +217,6 @@ struct JobBook {
             }
             state.carried.insert(offset)
             entry.state = .running
-            state.entries[offset] = entry
             state.running += 1
             running += 1
             return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation,
@@ -221,7 +231,7 @@ struct JobBook {
     mutating func finish(_ ticket: JobTicket, now: Int64, deadLettered: Bool = false) -> JobWake? {
         running -= 1
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
-              var entry = state.entries[ticket.offset] else { return nil }
+              let entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
         entry.state = .done
         state.storedAttempts[ticket.offset] = nil
@@ -230,7 +240,6 @@ struct JobBook {
         } else {
             state.carried.remove(ticket.offset)
         }
-        state.entries[ticket.offset] = entry
         var nextOfKey: Int64?
         if let key = entry.orderKey, state.keys[key] != nil {
             state.keys[key]!.removeFirst()
@@ -264,12 +273,11 @@ struct JobBook {
     mutating func retry(_ ticket: JobTicket, attempt: Int, atMs: Int64) -> JobWake? {
         running -= 1
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
-              var entry = state.entries[ticket.offset] else { return nil }
+              let entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
         entry.attempt = attempt
         entry.notBefore = atMs
         entry.state = .sleeping
-        state.entries[ticket.offset] = entry
         return JobWake(partition: ticket.partition, offset: ticket.offset, generation: ticket.generation, atMs: atMs)
     }
 
@@ -278,30 +286,26 @@ struct JobBook {
     mutating func abandon(_ ticket: JobTicket) {
         running -= 1
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
-              var entry = state.entries[ticket.offset] else { return }
+              let entry = state.entries[ticket.offset] else { return }
         state.running -= 1
         entry.state = .sleeping
-        state.entries[ticket.offset] = entry
     }
 
     /// A sleeping job's time has come: it is ready to run.
     mutating func wake(_ wake: JobWake) {
         guard let state = partitions[wake.partition], state.generation == wake.generation,
-              var entry = state.entries[wake.offset], entry.state == .sleeping else { return }
+              let entry = state.entries[wake.offset], entry.state == .sleeping else { return }
         entry.state = .ready
-        state.entries[wake.offset] = entry
         ready.append((wake.partition, wake.offset, wake.generation))
     }
 
     private mutating func makeEligible(_ partition: TopicPartition, _ offset: Int64, now: Int64) -> JobWake? {
-        guard let state = partitions[partition], var entry = state.entries[offset] else { return nil }
+        guard let state = partitions[partition], let entry = state.entries[offset] else { return nil }
         if entry.notBefore > now {
             entry.state = .sleeping
-            state.entries[offset] = entry
             return JobWake(partition: partition, offset: offset, generation: state.generation, atMs: entry.notBefore)
         }
         entry.state = .ready
-        state.entries[offset] = entry
         ready.append((partition, offset, state.generation))
         return nil
     }
