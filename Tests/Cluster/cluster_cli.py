@@ -9,7 +9,7 @@ starts 3 brokers on 127.0.0.1, and checks:
 
 - topic creation (the mock serves no CreateTopics: auto-creation through Metadata), produce,
   consume without a group and with one, group describe (committed offsets, end offsets, lag;
-  no members: the mock serves no DescribeGroups);
+  no members: the mock serves no DescribeGroups), and `spool demo --broker` (the job queue);
 - produce and group consume while every partition's leader moves, and while a broker is down for
   a few seconds: every record arrives, in order per key, none lost and none twice.
 
@@ -167,13 +167,14 @@ def produce_while(spool, cluster, topic, records, group, what, disturb):
         _, err = finish(producer, 90, f"{what}: spool produce", stdin="\n".join(records[half:]) + "\n")
         if f"{len(records)} records stored" not in err:
             fail(f"{what}: spool produce said {err.strip()}")
+        produced = time.monotonic() - started
         out, _ = finish(consumer, 90, f"{what}: spool consume --group")
     finally:
         for process in (producer, consumer):
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    print(f"ok: {what}: produced and consumed {len(records)} records in {time.monotonic() - started:.2f} s", flush=True)
+    print(f"ok: {what}: {len(records)} records produced in {produced:.2f} s, consumed in {time.monotonic() - started:.2f} s", flush=True)
     check_records(out, records, what)
 
 
@@ -224,6 +225,12 @@ def main():
                 or "total lag: 0" not in result.stdout or "does not serve DescribeGroups" not in result.stdout:
             fail(f"group describe: {result.stdout}")
         print(f"ok: spool group describe: {len(rows)} partitions committed at their end offsets, lag 0, members unavailable", flush=True)
+
+        # The signup demo's job queue over the cluster: topics auto-created, workers as group members.
+        result, seconds = spool.run("demo", "--users", "20", timeout=180)
+        if result.returncode != 0 or "emails sent: 20 for 20 users" not in result.stdout:
+            fail(f"spool demo --broker: exit {result.returncode}: {result.stdout[-3000:]} {result.stderr[-2000:]}")
+        print(f"ok: spool demo --broker: every job settled in {seconds:.2f} s", flush=True)
 
         # Every partition's leader moves while records flow.
         cluster.command("topic moving 4")
