@@ -95,6 +95,59 @@ import Testing
         #expect(tries.count == 2 && tries[0] == tries[1])
     }
 
+    @Test func batchesInFlightGoAgainInSequenceOrderAfterARetriableError() async throws {
+        // The broker checks sequences as an idempotent Kafka broker does, and refuses the first
+        // Produce with NOT_LEADER_OR_FOLLOWER: the batches sent behind it are then refused as out
+        // of order, and must all go again, in order, each stored once.
+        let log = Mutex<(next: Int32, refused: Bool, stored: [String], tries: Int)>((0, false, [], 0))
+        let broker = try FakeBroker { broker, request in
+            switch request.body {
+            case .apiVersions?: return FakeBroker.apiVersions()
+            case .metadata?: return FakeBroker.metadata(brokers: [(1, broker.port)], topics: [("jobs", [1])])
+            case .initProducerId?: return InitProducerIdResponse(errorCode: 0, producerId: 9, producerEpoch: 0)
+            case let .produce(produce)?:
+                guard let bytes = produce.topicData.first?.partitionData.first?.records?.bytes,
+                      let batch = try? bytes.withUnsafeBytes({ raw throws(FormatError) in try RecordBatch(decoding: raw) }) else { return nil }
+                let code = log.withLock { log -> KafkaErrorCode in
+                    log.tries += 1
+                    if !log.refused {
+                        log.refused = true
+                        return .notLeaderOrFollower
+                    }
+                    guard batch.baseSequence == log.next else { return .outOfOrderSequenceNumber }
+                    log.next = batch.baseSequence + Int32(batch.records.count)
+                    log.stored += batch.records.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+                    return .none
+                }
+                return ProduceResponse(responses: [.init(name: "jobs", partitionResponses: [
+                    .init(index: 0, errorCode: code.rawValue, baseOffset: Int64(batch.baseSequence)),
+                ])])
+            default: return nil
+            }
+        }
+        defer { broker.stop() }
+        let client = try SpoolClient(bootstrap: broker.address, clientId: "test", requestTimeoutMs: 5_000)
+        defer { client.close() }
+        var options = Producer.Options()
+        options.batchBytesMax = 1_000  // one record of 600 bytes per batch
+        let producer = Producer(client: client, options: options)
+        try await producer.prepare(topic: "jobs")
+        let values = (0..<12).map { "record-\($0)-" + String(repeating: "x", count: 600) }
+        let acknowledged = Mutex<[Int: Result<RecordMetadata, ClientError>]>([:])
+        for (index, value) in values.enumerated() {
+            producer.send(topic: "jobs", key: nil, value: Array(value.utf8), partition: 0) { result in acknowledged.withLock { $0[index] = result } }
+        }
+        await producer.flush()
+        for _ in 0..<500 where acknowledged.withLock({ $0.count }) < values.count { try await Task.sleep(for: .milliseconds(10)) }
+        let results = acknowledged.withLock { $0 }
+        #expect(results.count == values.count)
+        #expect(results.values.allSatisfy { (try? $0.get()) != nil }, "\(results.values.filter { (try? $0.get()) == nil })")
+        #expect(log.withLock { $0.stored } == values)
+        // The first send carried at least two batches (a batch is sent once two records wait):
+        // the refused one and one refused behind it as out of order, both sent again.
+        #expect(log.withLock { $0.tries } >= values.count + 2)
+    }
+
     @Test func errorsNameTheirKafkaCode() {
         let error = ClientError.kafka(code: 6, context: "offsets of mc[0]")
         #expect(error.description == "offsets of mc[0]: NOT_LEADER_OR_FOLLOWER (6)")
