@@ -153,29 +153,45 @@ def consume(spool, topic, count, what, group=None, timeout=60):
 
 
 def produce_while(spool, cluster, topic, records, group, what, disturb):
-    """Starts a group consumer and a producer fed in two halves, and disturbs the cluster between
-    them; checks every record arrives once and in order per key."""
+    """Starts a group consumer and a producer fed in two halves; once the consumer has printed
+    records of the first half (it joined and fetches), disturbs the cluster, then feeds the second
+    half. Checks every record arrives once and in order per key."""
     consumer = spool.start("consume", topic, "--from-beginning", "--count", str(len(records)), "--format", "%k %s\\n", "--group", group)
     producer = spool.start("produce", topic, "--key-separator", ":")
+    consumed = []
+    reader = threading.Thread(target=lambda: consumed.extend(consumer.stdout), daemon=True)
+    reader.start()
     half = len(records) // 2
     started = time.monotonic()
     try:
         producer.stdin.write("\n".join(records[:half]) + "\n")
         producer.stdin.flush()
-        time.sleep(1)
+        deadline = time.monotonic() + 60
+        while not consumed and consumer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not consumed:
+            fail(f"{what}: the consumer printed nothing in 60 s (exit {consumer.poll()})")
+        disturbed, before = time.monotonic() - started, len(consumed)
         disturb()
         _, err = finish(producer, 90, f"{what}: spool produce", stdin="\n".join(records[half:]) + "\n")
         if f"{len(records)} records stored" not in err:
             fail(f"{what}: spool produce said {err.strip()}")
         produced = time.monotonic() - started
-        out, _ = finish(consumer, 90, f"{what}: spool consume --group")
+        try:
+            consumer.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            fail(f"{what}: spool consume --group did not finish in 90 s ({len(consumed)} records)")
+        reader.join(timeout=10)
+        if consumer.returncode != 0:
+            fail(f"{what}: spool consume --group exited {consumer.returncode}: {consumer.stderr.read()[-2000:]}")
     finally:
         for process in (producer, consumer):
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    print(f"ok: {what}: {len(records)} records produced in {produced:.2f} s, consumed in {time.monotonic() - started:.2f} s", flush=True)
-    check_records(out, records, what)
+    print(f"ok: {what}: disturbed at {disturbed:.2f} s (the consumer had {before} records), {len(records)} records "
+          f"produced by {produced:.2f} s, consumed by {time.monotonic() - started:.2f} s", flush=True)
+    check_records("".join(consumed), records, what)
 
 
 def main():
