@@ -148,6 +148,55 @@ import Testing
         #expect(log.withLock { $0.tries } >= values.count + 2)
     }
 
+    @Test func aGroupIsDescribedFromItsNewCoordinatorAfterNotCoordinatorAndWithoutDescribeGroups() async throws {
+        // Broker 1 leads jobs[0] and first coordinates the group; it answers OffsetFetch with
+        // NOT_COORDINATOR, after which FindCoordinator names broker 2. Neither serves DescribeGroups.
+        let coordinator = Mutex<Int32>(1)
+        let ports = Mutex<[Int32: Int32]>([:])
+        let handler: FakeBroker.Handler = { broker, request in
+            let node = ports.withLock { ports in ports.first { $0.value == broker.port }?.key } ?? 0
+            switch request.body {
+            case .apiVersions?: return FakeBroker.apiVersions(missing: [.describeGroups])
+            case .metadata?:
+                return FakeBroker.metadata(brokers: ports.withLock { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }, topics: [("jobs", [1])])
+            case .findCoordinator?:
+                let found = coordinator.withLock { $0 }
+                return FindCoordinatorResponse(errorCode: 0, nodeId: found, host: "127.0.0.1", port: ports.withLock { $0[found] ?? 0 })
+            case .offsetFetch?:
+                guard node == coordinator.withLock({ $0 }), node == 2 else {
+                    coordinator.withLock { $0 = 2 }
+                    return OffsetFetchResponse(errorCode: KafkaErrorCode.notCoordinator.rawValue)
+                }
+                return OffsetFetchResponse(topics: [.init(name: "jobs", partitions: [.init(partitionIndex: 0, committedOffset: 5, errorCode: 0)])])
+            case .listOffsets?:
+                // Only the partition's leader answers.
+                let code = node == 1 ? KafkaErrorCode.none : .notLeaderOrFollower
+                return ListOffsetsResponse(topics: [.init(name: "jobs", partitions: [.init(partitionIndex: 0, errorCode: code.rawValue, offset: 9)])])
+            default: return nil
+            }
+        }
+        let first = try FakeBroker(handler)
+        let second = try FakeBroker(handler)
+        defer {
+            first.stop()
+            second.stop()
+        }
+        ports.withLock { $0 = [1: first.port, 2: second.port] }
+        // Bootstrap from broker 2, which leads nothing.
+        let client = try SpoolClient(bootstrap: second.address, clientId: "test", requestTimeoutMs: 5_000)
+        defer { client.close() }
+        let report = try await client.describeGroup("workers")
+        #expect(!report.membersKnown && report.members.isEmpty && report.state == "unknown")
+        #expect(report.partitions.count == 1)
+        if let partition = report.partitions.first {
+            #expect(partition.topic == "jobs" && partition.partition == 0 && partition.owner == nil)
+            #expect(partition.committed == 5 && partition.endOffset == 9 && partition.lag == 4)
+        }
+        #expect(first.requests(.offsetFetch).count == 1 && second.requests(.offsetFetch).count == 1)
+        #expect(first.requests(.listOffsets).count == 1 && second.requests(.listOffsets).isEmpty)
+        #expect((first.requests(.describeGroups) + second.requests(.describeGroups)).isEmpty)
+    }
+
     @Test func errorsNameTheirKafkaCode() {
         let error = ClientError.kafka(code: 6, context: "offsets of mc[0]")
         #expect(error.description == "offsets of mc[0]: NOT_LEADER_OR_FOLLOWER (6)")
