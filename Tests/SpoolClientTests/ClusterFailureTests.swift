@@ -54,18 +54,14 @@ import Testing
 
     @Test func aProduceAnsweredNotLeaderGoesAgainWithTheSameBatchToTheNewLeader() async throws {
         let leader = Mutex<Int32>(1)
-        let ports = Mutex<[Int32: Int32]>([:])
-        let handler: FakeBroker.Handler = { broker, request in
-            let node = ports.withLock { ports in ports.first { $0.value == broker.port }?.key } ?? 0
+        let cluster = try FakeCluster(brokers: 2) { node, request in
             switch request.body {
             case .apiVersions?: return FakeBroker.apiVersions()
-            case .metadata?:
-                return FakeBroker.metadata(brokers: ports.withLock { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } },
-                                           topics: [("jobs", [leader.withLock { $0 }])])
+            case .metadata?: return node.metadata(topics: [("jobs", [leader.withLock { $0 }])])
             case .initProducerId?: return InitProducerIdResponse(errorCode: 0, producerId: 7, producerEpoch: 0)
             case .produce?:
-                guard node == leader.withLock({ $0 }) else { return nil }
-                if node == 1 {
+                guard node.id == leader.withLock({ $0 }) else { return nil }
+                if node.id == 1 {
                     // The leader moves to broker 2, and broker 1 says so.
                     leader.withLock { $0 = 2 }
                     return ProduceResponse(responses: [.init(name: "jobs", partitionResponses: [.init(index: 0, errorCode: KafkaErrorCode.notLeaderOrFollower.rawValue)])])
@@ -74,13 +70,8 @@ import Testing
             default: return nil
             }
         }
-        let first = try FakeBroker(handler)
-        let second = try FakeBroker(handler)
-        defer {
-            first.stop()
-            second.stop()
-        }
-        ports.withLock { $0 = [1: first.port, 2: second.port] }
+        defer { cluster.stop() }
+        let (first, second) = (cluster.brokers[0], cluster.brokers[1])
         let client = try SpoolClient(bootstrap: first.address, clientId: "test", requestTimeoutMs: 5_000)
         defer { client.close() }
         let producer = Producer(client: client)
@@ -152,36 +143,28 @@ import Testing
         // Broker 1 leads jobs[0] and first coordinates the group; it answers OffsetFetch with
         // NOT_COORDINATOR, after which FindCoordinator names broker 2. Neither serves DescribeGroups.
         let coordinator = Mutex<Int32>(1)
-        let ports = Mutex<[Int32: Int32]>([:])
-        let handler: FakeBroker.Handler = { broker, request in
-            let node = ports.withLock { ports in ports.first { $0.value == broker.port }?.key } ?? 0
+        let cluster = try FakeCluster(brokers: 2) { node, request in
             switch request.body {
             case .apiVersions?: return FakeBroker.apiVersions(missing: [.describeGroups])
-            case .metadata?:
-                return FakeBroker.metadata(brokers: ports.withLock { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }, topics: [("jobs", [1])])
+            case .metadata?: return node.metadata(topics: [("jobs", [1])])
             case .findCoordinator?:
                 let found = coordinator.withLock { $0 }
-                return FindCoordinatorResponse(errorCode: 0, nodeId: found, host: "127.0.0.1", port: ports.withLock { $0[found] ?? 0 })
+                return FindCoordinatorResponse(errorCode: 0, nodeId: found, host: "127.0.0.1", port: node.ports[found] ?? 0)
             case .offsetFetch?:
-                guard node == coordinator.withLock({ $0 }), node == 2 else {
+                guard node.id == coordinator.withLock({ $0 }), node.id == 2 else {
                     coordinator.withLock { $0 = 2 }
                     return OffsetFetchResponse(errorCode: KafkaErrorCode.notCoordinator.rawValue)
                 }
                 return OffsetFetchResponse(topics: [.init(name: "jobs", partitions: [.init(partitionIndex: 0, committedOffset: 5, errorCode: 0)])])
             case .listOffsets?:
                 // Only the partition's leader answers.
-                let code = node == 1 ? KafkaErrorCode.none : .notLeaderOrFollower
+                let code = node.id == 1 ? KafkaErrorCode.none : .notLeaderOrFollower
                 return ListOffsetsResponse(topics: [.init(name: "jobs", partitions: [.init(partitionIndex: 0, errorCode: code.rawValue, offset: 9)])])
             default: return nil
             }
         }
-        let first = try FakeBroker(handler)
-        let second = try FakeBroker(handler)
-        defer {
-            first.stop()
-            second.stop()
-        }
-        ports.withLock { $0 = [1: first.port, 2: second.port] }
+        defer { cluster.stop() }
+        let (first, second) = (cluster.brokers[0], cluster.brokers[1])
         // Bootstrap from broker 2, which leads nothing.
         let client = try SpoolClient(bootstrap: second.address, clientId: "test", requestTimeoutMs: 5_000)
         defer { client.close() }

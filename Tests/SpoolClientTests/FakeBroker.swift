@@ -99,3 +99,41 @@ final class FakeBroker: Sendable {
                          })
     }
 }
+
+/// Fake brokers with node ids 1, 2, … that know each other (Metadata lists them all). The handler
+/// is told which node answers.
+final class FakeCluster: Sendable {
+    /// What a handler knows of the cluster: the answering node and every node's port.
+    struct Node: Sendable {
+        let id: Int32
+        let ports: [Int32: Int32]
+
+        func metadata(topics: [(String, [Int32])]) -> MetadataResponse {
+            FakeBroker.metadata(brokers: ports.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, topics: topics)
+        }
+    }
+
+    private final class Ports: Sendable {
+        let byNode = Mutex<[Int32: Int32]>([:])
+    }
+
+    /// brokers[0] is node 1.
+    let brokers: [FakeBroker]
+
+    init(brokers count: Int, _ handler: @escaping @Sendable (Node, DecodedRequest) -> (any KafkaMessage)?) throws {
+        let ports = Ports()
+        var made: [FakeBroker] = []
+        for index in 0..<count {
+            let id = Int32(index + 1)
+            made.append(try FakeBroker { _, request in handler(Node(id: id, ports: ports.byNode.withLock { $0 }), request) })
+        }
+        ports.byNode.withLock { byNode in
+            for (index, broker) in made.enumerated() { byNode[Int32(index + 1)] = broker.port }
+        }
+        brokers = made
+    }
+
+    func stop() {
+        for broker in brokers { broker.stop() }
+    }
+}
