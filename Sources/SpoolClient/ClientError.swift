@@ -65,6 +65,16 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Errors after which a request may or may not have taken effect on the broker (no answer, or
+    /// the broker's own timeout).
+    var mayHaveBeenStored: Bool {
+        switch self {
+        case .timeout, .connection: true
+        case .kafka: kafkaCode == .requestTimedOut
+        default: false
+        }
+    }
+
     /// Errors after which the client must find a group's coordinator again.
     var staleCoordinator: Bool {
         switch self {

@@ -188,20 +188,48 @@ public final class Producer: Sendable {
     /// Sends the waiting records of one partition, up to `maxInFlight` batches at once, if no
     /// other drain is sending them; then the next batches, until nothing waits.
     private func drain(_ topic: String, _ partition: Int32) async {
-        while let batches = takeBatches(topic, partition) {
+        while true {
+            // A producer id first (again, after one was given up: see `sendInOrder`).
+            if options.idempotent && state.withLock({ $0.producerId < 0 }) {
+                do throws(ClientError) { try await ensureProducerId() } catch {
+                    failWaiting(topic, partition, error)
+                    return
+                }
+            }
+            guard let batches = takeBatches(topic, partition) else { return }
+            if batches.isEmpty { continue }
             await sendInOrder(topic, partition, batches)
             state.withLock { $0.accumulators[topic]?[partition]?.inFlight = false }
         }
+    }
+
+    /// Fails the records waiting for a partition (no producer id could be had).
+    private func failWaiting(_ topic: String, _ partition: Int32, _ error: ClientError) {
+        let waiting = state.withLock { state -> [Pending] in
+            guard let accumulator = state.accumulators[topic]?[partition], !accumulator.inFlight else { return [] }
+            defer {
+                accumulator.pending = []
+                accumulator.start = 0
+                accumulator.bytes = 0
+                accumulator.lingerScheduled = false
+            }
+            return Array(accumulator.pending[accumulator.start...])
+        }
+        for entry in waiting { entry.completion(.failure(error)) }
     }
 
     private struct Batch: Sendable {
         var entries: [Pending]
         var bytes: [UInt8]
         var sequence: Int32
+        /// The producer id and epoch the batch was written with (-1 without idempotence).
+        var producerId: Int64
+        var epoch: Int16
     }
 
     /// Takes up to `maxInFlight` batches of waiting records, with consecutive sequences, and marks
-    /// the partition as being sent.
+    /// the partition as being sent; nil when nothing waits (or another drain sends it), no batch
+    /// when the producer id was given up and a new one is needed first.
     private func takeBatches(_ topic: String, _ partition: Int32) -> [Batch]? {
         state.withLock { state -> [Batch]? in
             guard let accumulator = state.accumulators[topic]?[partition], !accumulator.inFlight,
@@ -209,6 +237,8 @@ public final class Producer: Sendable {
                 state.accumulators[topic]?[partition]?.lingerScheduled = false
                 return nil
             }
+            if options.idempotent && state.producerId < 0 { return [] }
+            let (producerId, epoch) = options.idempotent ? (state.producerId, state.epoch) : (-1, -1)
             var batches: [Batch] = []
             while batches.count < max(1, min(options.maxInFlight, 5)) && accumulator.start < accumulator.pending.count {
                 var size = 0
@@ -225,7 +255,8 @@ public final class Producer: Sendable {
                 accumulator.bytes -= size
                 let sequence = options.idempotent ? accumulator.nextSequence : -1
                 if options.idempotent { accumulator.nextSequence = Self.sequence(after: sequence, entries.count) }
-                batches.append(Batch(entries: entries, bytes: encode(entries, sequence: sequence, state), sequence: sequence))
+                batches.append(Batch(entries: entries, bytes: Self.encode(entries, sequence: sequence, producerId: producerId, epoch: epoch),
+                                     sequence: sequence, producerId: producerId, epoch: epoch))
             }
             if accumulator.start > 4096 && accumulator.start * 2 > accumulator.pending.count {
                 accumulator.pending.removeFirst(accumulator.start)
@@ -237,9 +268,8 @@ public final class Producer: Sendable {
         }
     }
 
-    private func encode(_ entries: [Pending], sequence: Int32, _ state: State) -> [UInt8] {
-        RecordBatch(producing: entries.map(\.record), producerId: options.idempotent ? state.producerId : -1,
-                    producerEpoch: options.idempotent ? state.epoch : -1, baseSequence: sequence).encoded()
+    private static func encode(_ entries: [Pending], sequence: Int32, producerId: Int64, epoch: Int16) -> [UInt8] {
+        RecordBatch(producing: entries.map(\.record), producerId: producerId, producerEpoch: epoch, baseSequence: sequence).encoded()
     }
 
     private static func sequence(after sequence: Int32, _ count: Int) -> Int32 {
@@ -263,7 +293,10 @@ public final class Producer: Sendable {
     /// run out of tries or of `deliveryTimeoutMs`. A batch behind one that failed is refused as out
     /// of order by an idempotent broker: it goes again with the one before it. When a batch fails
     /// for good, the batches still to go after it take over its sequences, so the broker sees no
-    /// gap.
+    /// gap — unless the broker may have stored it (a timeout, a broken connection): then reusing
+    /// its sequences could make the broker take new records for a duplicate and drop them, so the
+    /// batches after it fail too and the producer gets a new producer id (as Kafka's producer
+    /// bumps its epoch), with sequences from 0.
     private func sendInOrder(_ topic: String, _ partition: Int32, _ batches: [Batch]) async {
         let deadline = ContinuousClock.now + .milliseconds(options.deliveryTimeoutMs)
         var pending = batches
@@ -277,9 +310,14 @@ public final class Producer: Sendable {
             var retry: [Batch] = []
             var gap: (sequence: Int32, retriedBefore: Int)?
             var unknown = false
+            var givenUp: ClientError?
             for (batch, outcome) in zip(pending, outcomes) {
                 guard case let .failure(error) = outcome else {
                     complete(topic, partition, batch, outcome)
+                    continue
+                }
+                if let givenUp {
+                    complete(topic, partition, batch, .failure(givenUp))
                     continue
                 }
                 if error.staleMetadata { client.invalidate(topic) }
@@ -294,11 +332,16 @@ public final class Producer: Sendable {
                     retry.append(batch)
                 } else {
                     complete(topic, partition, batch, .failure(error))
-                    if gap == nil && batch.sequence >= 0 { gap = (batch.sequence, retry.count) }
+                    if batch.sequence >= 0 && error.mayHaveBeenStored {
+                        givenUp = error
+                        giveUpProducerId(batch.producerId)
+                    } else if gap == nil && batch.sequence >= 0 {
+                        gap = (batch.sequence, retry.count)
+                    }
                 }
             }
             if unknown { unknownTopic += 1 }
-            if let gap {
+            if let gap, givenUp == nil {
                 retry = Array(retry[..<gap.retriedBefore]) + resequence(topic, partition, Array(retry[gap.retriedBefore...]), from: gap.sequence)
             }
             pending = retry
@@ -316,10 +359,23 @@ public final class Producer: Sendable {
             var next = first
             let renumbered = batches.map { batch -> Batch in
                 defer { next = Self.sequence(after: next, batch.entries.count) }
-                return Batch(entries: batch.entries, bytes: encode(batch.entries, sequence: next, state), sequence: next)
+                return Batch(entries: batch.entries, bytes: Self.encode(batch.entries, sequence: next, producerId: batch.producerId, epoch: batch.epoch),
+                             sequence: next, producerId: batch.producerId, epoch: batch.epoch)
             }
-            state.accumulators[topic]?[partition]?.nextSequence = next
+            // Unless the producer id changed meanwhile (the new one starts from 0).
+            if batches.first.map({ $0.producerId == state.producerId }) ?? true { state.accumulators[topic]?[partition]?.nextSequence = next }
             return renumbered
+        }
+    }
+
+    /// Gives up producer id `id` (if still in use): the next batches wait for a new one, and every
+    /// partition's sequences start again from 0.
+    private func giveUpProducerId(_ id: Int64) {
+        state.withLock { state in
+            guard state.producerId == id else { return }
+            state.producerId = -1
+            state.epoch = -1
+            for accumulator in state.accumulators.values.flatMap(\.values) { accumulator.nextSequence = 0 }
         }
     }
 

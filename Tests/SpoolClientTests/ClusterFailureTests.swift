@@ -180,6 +180,43 @@ import Testing
         #expect((first.requests(.describeGroups) + second.requests(.describeGroups)).isEmpty)
     }
 
+    @Test func aBatchThatMayHaveBeenStoredIsNotFollowedByItsSequencesButByANewProducerId() async throws {
+        // The first Produce gets no answer (the broker may have stored it). Reusing its sequence for
+        // the next record could make a broker take that record for a duplicate and drop it; the
+        // producer takes a new producer id instead.
+        let ids = Mutex<Int64>(0)
+        let batches = Mutex<[RecordBatch]>([])
+        let broker = try FakeBroker { broker, request in
+            switch request.body {
+            case .apiVersions?: return FakeBroker.apiVersions()
+            case .metadata?: return FakeBroker.metadata(brokers: [(1, broker.port)], topics: [("jobs", [1])])
+            case .initProducerId?: return InitProducerIdResponse(errorCode: 0, producerId: ids.withLock { $0 += 1; return $0 }, producerEpoch: 0)
+            case let .produce(produce)?:
+                guard let bytes = produce.topicData.first?.partitionData.first?.records?.bytes,
+                      let batch = try? bytes.withUnsafeBytes({ raw throws(FormatError) in try RecordBatch(decoding: raw) }) else { return nil }
+                let count = batches.withLock { $0.append(batch); return $0.count }
+                guard count > 1 else { return nil }
+                return ProduceResponse(responses: [.init(name: "jobs", partitionResponses: [.init(index: 0, errorCode: 0, baseOffset: 1)])])
+            default: return nil
+            }
+        }
+        defer { broker.stop() }
+        let client = try SpoolClient(bootstrap: broker.address, clientId: "test", requestTimeoutMs: 300)
+        defer { client.close() }
+        var options = Producer.Options()
+        options.retries = 0
+        let producer = Producer(client: client, options: options)
+        await #expect { _ = try await producer.send(topic: "jobs", key: nil, value: "first") } throws: { error in
+            guard case .timeout = error as? ClientError else { return false }
+            return true
+        }
+        _ = try await producer.send(topic: "jobs", key: nil, value: "second")
+        let sent = batches.withLock { $0 }
+        #expect(sent.count == 2)
+        #expect(sent.map(\.producerId) == [1, 2])
+        #expect(sent.map(\.baseSequence) == [0, 0])
+    }
+
     @Test func errorsNameTheirKafkaCode() {
         let error = ClientError.kafka(code: 6, context: "offsets of mc[0]")
         #expect(error.description == "offsets of mc[0]: NOT_LEADER_OR_FOLLOWER (6)")
