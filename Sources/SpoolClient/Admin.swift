@@ -57,7 +57,8 @@ extension SpoolClient {
             return connection
         }
         guard try await serves(.createTopics, on: controller) else {
-            guard configs.isEmpty else { throw .unsupported(api: "CreateTopics (API key 19), needed to set topic configs", broker: controller.address) }
+            // Topic configs need CreateTopics: an auto-created topic has the cluster's defaults.
+            guard configs.isEmpty else { throw .unsupported(api: "CreateTopics (API key 19)", broker: controller.address) }
             return try await autoCreate(name)
         }
         let request = CreateTopicsRequest(topics: [.init(name: name, numPartitions: partitions, replicationFactor: -1, configs: configs.sorted { $0.key < $1.key }
