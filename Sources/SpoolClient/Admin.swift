@@ -36,22 +36,56 @@ public struct GroupInfo: Sendable, Equatable {
     public var state: String
     public var members: [Member]
     public var partitions: [Partition]
+    /// False where the cluster does not serve DescribeGroups (librdkafka's mock cluster): then
+    /// `state` is "unknown", `members` is empty and no partition has an owner, while the
+    /// committed offsets, end offsets and lag are there.
+    public var membersKnown = true
     public var totalLag: Int64 { partitions.compactMap(\.lag).reduce(0, +) }
 }
 
 extension SpoolClient {
-    /// Creates a topic (replication factor: the cluster's default).
-    public func createTopic(_ name: String, partitions: Int32 = 1, configs: [String: String] = [:]) async throws(ClientError) {
+    /// Creates a topic (replication factor: the cluster's default) on the controller, and returns
+    /// its partition count. Where the cluster does not serve CreateTopics (librdkafka's mock
+    /// cluster) the topic is created by asking for its metadata with auto-creation on: it then
+    /// has the cluster's default partition count, which is what this returns, and `configs` must
+    /// be empty. An existing topic fails with TOPIC_ALREADY_EXISTS either way.
+    @discardableResult
+    public func createTopic(_ name: String, partitions: Int32 = 1, configs: [String: String] = [:]) async throws(ClientError) -> Int32 {
+        let controller = try await retrying { () async throws(ClientError) -> BrokerConnection in
+            let connection = try await controllerConnection()
+            _ = try await servedVersions(connection)
+            return connection
+        }
+        guard try await serves(.createTopics, on: controller) else {
+            // Topic configs need CreateTopics: an auto-created topic has the cluster's defaults.
+            guard configs.isEmpty else { throw .unsupported(api: "CreateTopics (API key 19)", broker: controller.address) }
+            return try await autoCreate(name)
+        }
         let request = CreateTopicsRequest(topics: [.init(name: name, numPartitions: partitions, replicationFactor: -1, configs: configs.sorted { $0.key < $1.key }
-            .map { .init(name: $0.key, value: $0.value) })], timeoutMs: 30_000)
-        let response = try await callAny(request, version: ClientVersions.createTopics)
+            .map { .init(name: $0.key, value: $0.value) })], timeoutMs: Int32(clamping: requestTimeoutMs))
+        let response = try await retrying { () async throws(ClientError) -> CreateTopicsResponse in
+            try await call(try await controllerConnection(), request)
+        }
         if let failed = response.topics.first(where: { $0.errorCode != 0 }) {
             throw .kafka(code: failed.errorCode, context: failed.errorMessage ?? "creating topic \(name)")
         }
+        invalidate(name)
+        return partitions
+    }
+
+    /// Creates a topic through Metadata with auto-creation on, failing if it exists already.
+    private func autoCreate(_ name: String) async throws(ClientError) -> Int32 {
+        invalidate(name)
+        let existing = try await metadata(topics: [name], allowAutoCreation: false).topics.first { $0.name == name }
+        if let existing, existing.errorCode == 0 { throw .kafka(.topicAlreadyExists, "topic '\(name)' already exists") }
+        return Int32(try await self.partitions(of: name, create: true).count)
     }
 
     public func deleteTopic(_ name: String) async throws(ClientError) {
-        let response = try await callAny(DeleteTopicsRequest(topicNames: [name], timeoutMs: 30_000), version: ClientVersions.deleteTopics)
+        let response = try await retrying { () async throws(ClientError) -> DeleteTopicsResponse in
+            try await call(try await controllerConnection(), DeleteTopicsRequest(topicNames: [name], timeoutMs: Int32(clamping: requestTimeoutMs)))
+        }
+        invalidate(name)
         if let failed = response.responses.first(where: { $0.errorCode != 0 }) {
             throw .kafka(code: failed.errorCode, context: failed.errorMessage ?? "deleting topic \(name)")
         }
@@ -73,49 +107,90 @@ extension SpoolClient {
         })
     }
 
-    /// Offsets for a timestamp (-2 earliest, -1 latest) by "topic/partition".
+    /// Offsets for a timestamp (-2 earliest, -1 latest) by "topic/partition": one request per
+    /// partition leader; partitions whose leader moved are asked again of the new one.
     public func listOffsets(_ partitions: [(topic: String, partition: Int32)], timestamp: Int64) async throws(ClientError) -> [String: Int64] {
-        guard !partitions.isEmpty else { return [:] }
-        let byTopic = Dictionary(grouping: partitions, by: \.topic).sorted { $0.key < $1.key }
-        let request = ListOffsetsRequest(replicaId: -1, topics: byTopic.map { topic, entries in
-            .init(name: topic, partitions: entries.map { .init(partitionIndex: $0.partition, timestamp: timestamp) })
-        })
-        let response = try await callAny(request, version: ClientVersions.listOffsets)
         var offsets: [String: Int64] = [:]
-        for topic in response.topics {
-            for partition in topic.partitions {
-                guard partition.errorCode == 0 else {
-                    throw .kafka(code: partition.errorCode, context: "offsets of \(topic.name)[\(partition.partitionIndex)]")
+        var left = partitions
+        try await retrying(briefly: [.unknownTopicOrPartition]) { () async throws(ClientError) in
+            var byLeader: [Int32: [(topic: String, partition: Int32)]] = [:]
+            for entry in left { byLeader[try await leaderNode(entry.topic, entry.partition), default: []].append(entry) }
+            var failed: [(topic: String, partition: Int32)] = []
+            var failure: ClientError?
+            for (node, entries) in byLeader.sorted(by: { $0.key < $1.key }) {
+                let byTopic = Dictionary(grouping: entries, by: \.topic).sorted { $0.key < $1.key }
+                let request = ListOffsetsRequest(replicaId: -1, topics: byTopic.map { topic, entries in
+                    .init(name: topic, partitions: entries.map { .init(partitionIndex: $0.partition, timestamp: timestamp) })
+                })
+                do throws(ClientError) {
+                    for topic in try await call(try await connection(toNode: node), request).topics {
+                        for partition in topic.partitions {
+                            guard partition.errorCode == 0 else {
+                                let error = ClientError.kafka(code: partition.errorCode, context: "offsets of \(topic.name)[\(partition.partitionIndex)]")
+                                if error.staleMetadata { invalidate(topic.name) }
+                                failed.append((topic.name, partition.partitionIndex))
+                                failure = failure ?? error
+                                continue
+                            }
+                            offsets["\(topic.name)/\(partition.partitionIndex)"] = partition.offset
+                        }
+                    }
+                } catch {
+                    if error.staleMetadata { for topic in Set(entries.map(\.topic)) { invalidate(topic) } }
+                    failed += entries
+                    failure = failure ?? error
                 }
-                offsets["\(topic.name)/\(partition.partitionIndex)"] = partition.offset
             }
+            left = failed
+            if let failure { throw failure }
         }
         return offsets
     }
 
+    /// The groups of every broker (Kafka keeps each group on its coordinator).
     public func listGroups() async throws(ClientError) -> [(group: String, protocolType: String)] {
-        let response = try await callAny(ListGroupsRequest(), version: ClientVersions.listGroups)
-        guard response.errorCode == 0 else { throw .kafka(code: response.errorCode, context: "listing groups") }
-        return response.groups.map { ($0.groupId, $0.protocolType) }.sorted { $0.group < $1.group }
+        let metadata = try await metadata(topics: [])
+        var groups: [String: String] = [:]
+        var served = false
+        var lastAddress = bootstrap
+        for broker in metadata.brokers.sorted(by: { $0.nodeId < $1.nodeId }) {
+            let response = try await retrying { () async throws(ClientError) -> ListGroupsResponse? in
+                let connection = try await connection(toNode: broker.nodeId)
+                lastAddress = connection.address
+                guard try await serves(.listGroups, on: connection) else { return nil }
+                return try await call(connection, ListGroupsRequest())
+            }
+            guard let response else { continue }
+            served = true
+            guard response.errorCode == 0 else { throw .kafka(code: response.errorCode, context: "listing groups") }
+            for group in response.groups { groups[group.groupId] = group.protocolType }
+        }
+        guard served else { throw .unsupported(api: "ListGroups (API key 16)", broker: lastAddress) }
+        return groups.map { ($0.key, $0.value) }.sorted { $0.group < $1.group }
     }
 
-    /// Members, assignment, committed offsets, end offsets and lag of a group.
+    /// Members, assignment, committed offsets, end offsets and lag of a group. Where the
+    /// coordinator does not serve DescribeGroups, the members are left out (`membersKnown` false)
+    /// and the rest is still there.
     public func describeGroup(_ group: String) async throws(ClientError) -> GroupInfo {
-        let coordinator = try await coordinator(group)
-        let described = try await call(coordinator, DescribeGroupsRequest(groups: [group]), version: ClientVersions.describeGroups).groups
-        guard let description = described.first else { throw .protocolError("DescribeGroups left out \(group)") }
-        guard description.errorCode == 0 else { throw .kafka(code: description.errorCode, context: "group \(group)") }
+        let description = try await withCoordinator(group) { coordinator async throws(ClientError) -> DescribeGroupsResponse.DescribedGroup? in
+            guard try await serves(.describeGroups, on: coordinator) else { return nil }
+            guard let described = try await call(coordinator, DescribeGroupsRequest(groups: [group])).groups.first else {
+                throw .protocolError("DescribeGroups left out \(group)")
+            }
+            try Self.checkCoordinator(described.errorCode, "group \(group)")
+            return described
+        }
+        if let description, description.errorCode != 0 { throw .kafka(code: description.errorCode, context: "group \(group)") }
         var owners: [String: String] = [:]
-        let members = description.members.map { member -> GroupInfo.Member in
+        let members = (description?.members ?? []).map { member -> GroupInfo.Member in
             let assignment = (try? ConsumerProtocol.decodeAssignment(member.memberAssignment))?.partitions ?? []
             let names = assignment.flatMap { topic, partitions in partitions.map { "\(topic)/\($0)" } }
             for name in names { owners[name] = member.memberId }
             return GroupInfo.Member(memberId: member.memberId, clientId: member.clientId, host: member.clientHost, partitions: names.sorted())
         }
-        let fetched = try await call(coordinator, OffsetFetchRequest(groupId: group, topics: nil), version: ClientVersions.offsetFetch)
-        guard fetched.errorCode == 0 else { throw .kafka(code: fetched.errorCode, context: "offsets of group \(group)") }
         var committed: [String: Int64] = [:]
-        for topic in fetched.topics {
+        for topic in try await committedOffsets(group) {
             for entry in topic.partitions where entry.errorCode == 0 && entry.committedOffset >= 0 {
                 committed["\(topic.name)/\(entry.partitionIndex)"] = entry.committedOffset
             }
@@ -132,6 +207,28 @@ extension SpoolClient {
             return GroupInfo.Partition(topic: topic, partition: partition, owner: owners[key], committed: committed[key], endOffset: end,
                                        lag: committed[key].map { max(0, end - $0) })
         }
-        return GroupInfo(group: group, state: description.groupState, members: members, partitions: partitions)
+        return GroupInfo(group: group, state: description?.groupState ?? "unknown", members: members, partitions: partitions,
+                         membersKnown: description != nil)
+    }
+
+    /// Everything a group has committed: OffsetFetch for all topics, or, where the coordinator
+    /// answers that with nothing (librdkafka's mock cluster does not serve the all-topics form),
+    /// OffsetFetch for every partition of every topic.
+    private func committedOffsets(_ group: String) async throws(ClientError) -> [OffsetFetchResponse.Topic] {
+        func fetch(_ topics: [OffsetFetchRequest.Topic]?) async throws(ClientError) -> OffsetFetchResponse {
+            try await withCoordinator(group) { coordinator async throws(ClientError) -> OffsetFetchResponse in
+                let fetched = try await call(coordinator, OffsetFetchRequest(groupId: group, topics: topics))
+                try Self.checkCoordinator(fetched.errorCode, "offsets of group \(group)")
+                guard fetched.errorCode == 0 else { throw .kafka(code: fetched.errorCode, context: "offsets of group \(group)") }
+                return fetched
+            }
+        }
+        do {
+            let all = try await fetch(nil)
+            if !all.topics.isEmpty { return all.topics }
+        } catch .protocolError {}
+        let topics = try await metadata(topics: nil).topics.filter { $0.errorCode == 0 && !$0.partitions.isEmpty }
+        guard !topics.isEmpty else { return [] }
+        return try await fetch(topics.map { .init(name: $0.name, partitionIndexes: $0.partitions.map(\.partition)) }).topics
     }
 }

@@ -5,10 +5,12 @@ import Synchronization
 
 /// One TCP connection to a Kafka-protocol broker. Requests are written under a lock and matched to
 /// their responses by correlation id by a reader thread, so many requests can be in flight; the
-/// broker answers them in order. A broken connection fails every pending request.
+/// broker answers them in order. A broken connection fails every pending request, and so does a
+/// request that gets no answer in its time: the connection is dropped, as Kafka's clients do, since
+/// a broker that did not answer one request will not answer the ones queued behind it.
 final class BrokerConnection: Sendable {
     private struct State {
-        var pending: [Int32: CheckedContinuation<[UInt8], any Error>] = [:]
+        var pending: [Int32: @Sendable (Result<[UInt8], ClientError>) -> Void] = [:]
         var nextCorrelation: Int32 = 1
         var failure: ClientError?
     }
@@ -18,6 +20,8 @@ final class BrokerConnection: Sendable {
     private let clientId: String
     private let state = Mutex(State())
     private let writeLock = Mutex(())
+    /// The versions the broker serves by API key (from ApiVersions, asked once per connection).
+    let served = Mutex<[Int16: ClosedRange<Int16>]?>(nil)
 
     /// Connects (with `timeoutMs`) to HOST:PORT.
     init(host: String, port: Int32, clientId: String, timeoutMs: Int = 10_000) throws(ClientError) {
@@ -33,11 +37,15 @@ final class BrokerConnection: Sendable {
         defer { freeaddrinfo(result) }
         let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
         guard fd >= 0 else { throw .connection("socket: errno \(errno)") }
+        // On Linux SO_SNDTIMEO bounds connect() as well as each send().
         var timeout = timeval(tv_sec: timeoutMs / 1000, tv_usec: Int((timeoutMs % 1000) * 1000))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let code = errno
             close(fd)
+            if code == EINPROGRESS || code == EAGAIN || code == ETIMEDOUT {
+                throw .timeout("connecting to \(host):\(port) (\(timeoutMs) ms)")
+            }
             throw .connection("\(host):\(port): \(String(cString: strerror(code)))")
         }
         var one: Int32 = 1
@@ -52,27 +60,38 @@ final class BrokerConnection: Sendable {
 
     var isBroken: Bool { state.withLock { $0.failure != nil } }
 
-    /// Sends a request and waits for its response frame (header and body, without the size).
-    func request<Request: KafkaRequest>(_ request: Request, version: Int16) async throws(ClientError) -> [UInt8] {
-        do {
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
-                let correlation: Int32? = state.withLock { state in
-                    if state.failure != nil { return nil }
-                    let id = state.nextCorrelation
-                    state.nextCorrelation = id == Int32.max ? 1 : id + 1
-                    state.pending[id] = continuation
-                    return id
-                }
-                guard let correlation else {
-                    continuation.resume(throwing: state.withLock { $0.failure } ?? .closed)
-                    return
-                }
-                if let error = write(Frames.request(request, version: version, correlationId: correlation, clientId: clientId)) { fail(error) }
-            }
-        } catch let error as ClientError {
-            throw error
-        } catch {
-            throw .connection(String(describing: error))
+    /// Sends a request and waits for its response frame (header and body, without the size), at
+    /// most `timeoutMs`: then the connection is dropped and the request fails with `.timeout`.
+    func request<Request: KafkaRequest>(_ request: Request, version: Int16, timeoutMs: Int) async throws(ClientError) -> [UInt8] {
+        let result = await withCheckedContinuation { continuation in
+            start(request, version: version, timeoutMs: timeoutMs) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Writes a request now (so requests started one after another go out in that order) and
+    /// calls `completion` with its response frame, or with the failure: the connection broke, or
+    /// no answer came in `timeoutMs` (then the connection is dropped).
+    func start<Request: KafkaRequest>(_ request: Request, version: Int16, timeoutMs: Int,
+                                      completion: @escaping @Sendable (Result<[UInt8], ClientError>) -> Void) {
+        let correlation: Int32? = state.withLock { state in
+            if state.failure != nil { return nil }
+            let id = state.nextCorrelation
+            state.nextCorrelation = id == Int32.max ? 1 : id + 1
+            state.pending[id] = completion
+            return id
+        }
+        guard let correlation else {
+            completion(.failure(state.withLock { $0.failure } ?? .closed))
+            return
+        }
+        if let error = write(Frames.request(request, version: version, correlationId: correlation, clientId: clientId)) {
+            fail(error)
+            return
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(timeoutMs)) { [weak self] in
+            guard let self, self.state.withLock({ $0.pending[correlation] != nil }) else { return }
+            self.fail(.timeout("\(Request.apiKey.name) v\(version) to \(self.address): no answer in \(timeoutMs) ms"))
         }
     }
 
@@ -123,7 +142,7 @@ final class BrokerConnection: Sendable {
                 let correlation = Int32(bigEndian: buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start + 4, as: Int32.self) })
                 let frame = Array(buffer[(start + 4)..<(start + 4 + size)])
                 start += 4 + size
-                state.withLock { $0.pending.removeValue(forKey: correlation) }?.resume(returning: frame)
+                state.withLock { $0.pending.removeValue(forKey: correlation) }?(.success(frame))
             }
             if start > 0 { buffer.removeFirst(start) }
         }
@@ -136,7 +155,7 @@ final class BrokerConnection: Sendable {
             defer { state.pending = [:] }
             return Array(state.pending.values)
         }
-        for continuation in pending { continuation.resume(throwing: error) }
+        for completion in pending { completion(.failure(error)) }
         shutdown(fd, Int32(SHUT_RDWR))
     }
 }

@@ -25,16 +25,22 @@ extension Consumer {
     private func joinGroup(_ group: String) async throws(ClientError) -> [(String, Int32)] {
         var memberId = currentMemberId
         for _ in 0..<20 {
-            let coordinator = try await groupClient.coordinator(group)
             let subscription = ConsumerProtocol.encode(.init(topics: topics))
-            let join = try await groupClient.call(coordinator, JoinGroupRequest(
+            let request = JoinGroupRequest(
                 groupId: group, sessionTimeoutMs: options.sessionTimeoutMs, rebalanceTimeoutMs: options.rebalanceTimeoutMs, memberId: memberId,
-                protocolType: "consumer", protocols: [.init(name: RangeAssignor.name, metadata: subscription)]), version: ClientVersions.joinGroup)
+                protocolType: "consumer", protocols: [.init(name: RangeAssignor.name, metadata: subscription)])
+            // The broker holds a JoinGroup until the rebalance ends: wait that long and the request timeout more.
+            let joinTimeoutMs = Int(options.rebalanceTimeoutMs) + groupClient.requestTimeoutMs
+            let join = try await groupClient.withCoordinator(group) { coordinator async throws(ClientError) -> JoinGroupResponse in
+                let join = try await groupClient.call(coordinator, request, timeoutMs: joinTimeoutMs)
+                try SpoolClient.checkCoordinator(join.errorCode, "joining group \(group)")
+                return join
+            }
             switch join.errorCode {
-            case 0: break
-            case 79: memberId = join.memberId; continue  // MEMBER_ID_REQUIRED: join again with the id
-            case 25, 22: memberId = ""; continue
-            case 27: continue
+            case KafkaErrorCode.none.rawValue: break
+            case KafkaErrorCode.memberIdRequired.rawValue: memberId = join.memberId; continue  // join again with the id
+            case KafkaErrorCode.unknownMemberId.rawValue, KafkaErrorCode.illegalGeneration.rawValue: memberId = ""; continue
+            case KafkaErrorCode.rebalanceInProgress.rawValue: continue
             default: throw .kafka(code: join.errorCode, context: "joining group \(group)")
             }
             memberId = join.memberId
@@ -49,17 +55,25 @@ extension Consumer {
                 assignments = RangeAssignor.assign(members: join.members.map { ($0.memberId, $0.metadata) }, partitionCount: { counts[$0] ?? 0 })
                     .map { ($0.key, $0.value) }
             }
-            let synced = try await groupClient.call(coordinator, SyncGroupRequest(
-                groupId: group, generationId: join.generationId, memberId: memberId,
-                assignments: assignments.map { .init(memberId: $0.memberId, assignment: $0.assignment) }), version: ClientVersions.syncGroup)
-            if synced.errorCode == 27 { continue }
+            let sync = SyncGroupRequest(groupId: group, generationId: join.generationId, memberId: memberId,
+                                        assignments: assignments.map { .init(memberId: $0.memberId, assignment: $0.assignment) })
+            let synced = try await groupClient.withCoordinator(group, timeoutMs: joinTimeoutMs) { coordinator async throws(ClientError) -> SyncGroupResponse in
+                let synced = try await groupClient.call(coordinator, sync, timeoutMs: joinTimeoutMs)
+                try SpoolClient.checkCoordinator(synced.errorCode, "syncing group \(group)")
+                return synced
+            }
+            switch KafkaErrorCode(rawValue: synced.errorCode) {
+            case .rebalanceInProgress?, .illegalGeneration?: continue
+            case .unknownMemberId?: memberId = ""; continue
+            default: break
+            }
             guard synced.errorCode == 0 else { throw .kafka(code: synced.errorCode, context: "syncing group \(group)") }
             let partitions = (try? ConsumerProtocol.decodeAssignment(synced.assignment))?.partitions ?? []
             setMember(memberId, generation: join.generationId)
             startHeartbeats(group)
             return partitions.flatMap { topic, indexes in indexes.map { (topic, $0) } }
         }
-        throw .kafka(code: 27, context: "joining group \(group): the group kept rebalancing")
+        throw .kafka(.rebalanceInProgress, "joining group \(group): the group kept rebalancing")
     }
 
     /// Positions for newly owned partitions: committed offsets first, else the reset point.
@@ -86,9 +100,13 @@ extension Consumer {
                 try? await Task.sleep(for: .milliseconds(interval))
                 guard let self, !Task.isCancelled else { return }
                 let (memberId, generation) = self.membership
-                guard let coordinator = try? await self.groupClient.coordinator(group),
-                      let code = try? await self.groupClient.call(coordinator, HeartbeatRequest(groupId: group, generationId: generation, memberId: memberId),
-                                                                  version: ClientVersions.heartbeat).errorCode else { continue }
+                let request = HeartbeatRequest(groupId: group, generationId: generation, memberId: memberId)
+                let client = self.groupClient
+                guard let code = try? await client.withCoordinator(group, timeoutMs: max(interval, 1_000), { coordinator async throws(ClientError) -> Int16 in
+                    let code = try await client.call(coordinator, request).errorCode
+                    try SpoolClient.checkCoordinator(code, "heartbeat of group \(group)")
+                    return code
+                }) else { continue }
                 if code != 0 { self.markRejoin() }
             }
         })

@@ -92,28 +92,26 @@ public final class Consumer: Sendable {
             try? await Task.sleep(for: .milliseconds(Int(options.pollWaitMs)))
             return []
         }
-        // One Fetch per leader (Spool is one node; a Kafka cluster spreads leaders over brokers).
+        // One Fetch per partition leader, all at once: each broker parks its fetch up to the
+        // poll wait, and a leader that moved or a broker that is down costs only its partitions.
         var byLeader: [Int32: [(Position, Int64)]] = [:]
         for request in requests { byLeader[try await client.leaderNode(request.0.topic, request.0.partition), default: []].append(request) }
+        let outcomes = await withTaskGroup(of: Result<[(String, FetchResponse.PartitionData)], ClientError>.self) { group in
+            for (node, partitions) in byLeader {
+                group.addTask { await self.fetch(from: node, partitions) }
+            }
+            var outcomes: [Result<[(String, FetchResponse.PartitionData)], ClientError>] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
         var fetched: [(topic: String, partition: FetchResponse.PartitionData)] = []
-        for (node, partitions) in byLeader {
-            do throws(ClientError) {
-                let leader = try await client.connection(toNode: node)
-                let byTopic = Dictionary(grouping: partitions, by: \.0.topic).sorted { $0.key < $1.key }
-                let request = FetchRequest(
-                    replicaId: -1, maxWaitMs: byLeader.count == 1 ? options.pollWaitMs : 0, minBytes: 1, maxBytes: options.fetchMaxBytes,
-                    isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-                    topics: byTopic.map { topic, entries in
-                        .init(topic: topic, partitions: entries.map {
-                            .init(partition: $0.0.partition, fetchOffset: $0.1, partitionMaxBytes: min(options.fetchMaxBytes, 1 << 20))
-                        })
-                    })
-                let response = try await client.call(leader, request, version: ClientVersions.fetch)
-                guard response.errorCode == 0 else { throw ClientError.kafka(code: response.errorCode, context: "fetching") }
-                for topic in response.responses { fetched += topic.partitions.map { (topic.topic, $0) } }
-            } catch {
-                for topic in Set(partitions.map(\.0.topic)) { client.invalidate(topic) }
-                throw error
+        var backOff = false
+        for outcome in outcomes {
+            switch outcome {
+            case let .success(partitions): fetched += partitions.map { (topic: $0.0, partition: $0.1) }
+            case let .failure(error):
+                guard error.isRetriable || error.staleMetadata else { throw error }
+                backOff = true
             }
         }
         var records: [ConsumedRecord] = []
@@ -121,14 +119,16 @@ public final class Consumer: Sendable {
         for (topic, partition) in fetched {
             let position = Position(topic: topic, partition: partition.partitionIndex)
             let from = requests.first { $0.0 == position }?.1 ?? 0
-            if partition.errorCode == 1 {
+            if partition.errorCode == KafkaErrorCode.offsetOutOfRange.rawValue {
                 // The offset is gone (retention) or ahead of the log: start over from the reset point.
                 let reset = try await resetOffsets([(position.topic, position.partition)])
                 state.withLock { $0.positions[position] = reset[position.key] ?? from }
                 continue
             }
             guard partition.errorCode == 0 else {
-                if partition.errorCode == 3 || partition.errorCode == 6 { client.invalidate(topic) }
+                // The partition is skipped this time; a moved leader is looked up again first.
+                if ClientError.kafka(code: partition.errorCode, context: "").staleMetadata { client.invalidate(topic) }
+                backOff = true
                 continue
             }
             let fetchedRecords = (partition.records ?? RecordBytes([])).withUnsafeBytes {
@@ -142,7 +142,32 @@ public final class Consumer: Sendable {
         // A batch that cannot be read stops its partition there; it is reported once the
         // partitions before it have nothing left to hand out.
         if records.isEmpty, let unreadable { throw ClientError.protocolError(unreadable.description) }
+        // A leader moved or a broker is away: give the cluster a moment before the next fetch.
+        if backOff && records.isEmpty { try? await Task.sleep(for: .milliseconds(100)) }
         return records
+    }
+
+    /// One Fetch to a partition leader, waiting up to the poll wait for records; its timeout is
+    /// that wait plus the request timeout. A failure forgets the topics' metadata.
+    private func fetch(from node: Int32, _ partitions: [(Position, Int64)]) async -> Result<[(String, FetchResponse.PartitionData)], ClientError> {
+        do throws(ClientError) {
+            let leader = try await client.connection(toNode: node)
+            let byTopic = Dictionary(grouping: partitions, by: \.0.topic).sorted { $0.key < $1.key }
+            let request = FetchRequest(
+                replicaId: -1, maxWaitMs: options.pollWaitMs, minBytes: 1, maxBytes: options.fetchMaxBytes,
+                isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+                topics: byTopic.map { topic, entries in
+                    .init(topic: topic, partitions: entries.map {
+                        .init(partition: $0.0.partition, fetchOffset: $0.1, partitionMaxBytes: min(options.fetchMaxBytes, 1 << 20))
+                    })
+                })
+            let response = try await client.call(leader, request, timeoutMs: Int(options.pollWaitMs) + client.requestTimeoutMs)
+            guard response.errorCode == 0 else { throw ClientError.kafka(code: response.errorCode, context: "fetching") }
+            return .success(response.responses.flatMap { topic in topic.partitions.map { (topic.topic, $0) } })
+        } catch {
+            for topic in Set(partitions.map(\.0.topic)) { client.invalidate(topic) }
+            return .failure(error)
+        }
     }
 
     /// Marks a record as processed: `commit()` stores the offset after it.
@@ -182,14 +207,19 @@ public final class Consumer: Sendable {
     public func commit(_ offsets: [OffsetCommit]) async throws(ClientError) {
         guard let group, !offsets.isEmpty else { return }
         let (memberId, generation) = membership
-        let coordinator = try await groupClient.coordinator(group)
         let byTopic = Dictionary(grouping: offsets, by: \.topic).sorted { $0.key < $1.key }
         let request = OffsetCommitRequest(groupId: group, generationIdOrMemberEpoch: generation, memberId: memberId, topics: byTopic.map { topic, entries in
             .init(name: topic, partitions: entries.map { .init(partitionIndex: $0.partition, committedOffset: $0.offset, committedMetadata: $0.metadata) })
         })
-        let response = try await groupClient.call(coordinator, request, version: ClientVersions.offsetCommit)
+        let response = try await groupClient.withCoordinator(group) { coordinator async throws(ClientError) -> OffsetCommitResponse in
+            let response = try await groupClient.call(coordinator, request)
+            for partition in response.topics.flatMap(\.partitions) {
+                try SpoolClient.checkCoordinator(partition.errorCode, "committing offsets of group \(group)")
+            }
+            return response
+        }
         if let failed = response.topics.flatMap(\.partitions).first(where: { $0.errorCode != 0 }) {
-            if [22, 25, 27].contains(failed.errorCode) { state.withLock { $0.needsJoin = true } }
+            if [.illegalGeneration, .unknownMemberId, .rebalanceInProgress].contains(KafkaErrorCode(rawValue: failed.errorCode)) { state.withLock { $0.needsJoin = true } }
             throw .kafka(code: failed.errorCode, context: "committing offsets of group \(group)")
         }
     }
@@ -197,10 +227,16 @@ public final class Consumer: Sendable {
     /// What the group has committed for these partitions (offset -1 where nothing is).
     public func committed(_ partitions: [(topic: String, partition: Int32)]) async throws(ClientError) -> [ClientResponse.Committed] {
         guard let group, !partitions.isEmpty else { return [] }
-        let coordinator = try await groupClient.coordinator(group)
         let byTopic = Dictionary(grouping: partitions, by: \.topic).sorted { $0.key < $1.key }
         let request = OffsetFetchRequest(groupId: group, topics: byTopic.map { topic, entries in .init(name: topic, partitionIndexes: entries.map(\.partition)) })
-        let fetched = try await groupClient.call(coordinator, request, version: ClientVersions.offsetFetch)
+        let fetched = try await groupClient.withCoordinator(group) { coordinator async throws(ClientError) -> OffsetFetchResponse in
+            let fetched = try await groupClient.call(coordinator, request)
+            try SpoolClient.checkCoordinator(fetched.errorCode, "fetching offsets of group \(group)")
+            for partition in fetched.topics.flatMap(\.partitions) {
+                try SpoolClient.checkCoordinator(partition.errorCode, "fetching offsets of group \(group)")
+            }
+            return fetched
+        }
         guard fetched.errorCode == 0 else { throw ClientError.kafka(code: fetched.errorCode, context: "fetching offsets of group \(group)") }
         return fetched.topics.flatMap { topic in
             topic.partitions.map {
@@ -230,9 +266,11 @@ public final class Consumer: Sendable {
             task?.cancel()
             task = nil
         }
-        if let group, !memberId.isEmpty, let coordinator = try? await groupClient.coordinator(group) {
-            _ = try? await groupClient.call(coordinator, LeaveGroupRequest(groupId: group, memberId: memberId, members: [.init(memberId: memberId)]),
-                                            version: ClientVersions.leaveGroup)
+        if let group, !memberId.isEmpty {
+            let leave = LeaveGroupRequest(groupId: group, memberId: memberId, members: [.init(memberId: memberId)])
+            _ = try? await groupClient.withCoordinator(group, timeoutMs: min(groupClient.requestTimeoutMs, 5_000)) { coordinator async throws(ClientError) in
+                try SpoolClient.checkCoordinator(try await groupClient.call(coordinator, leave).errorCode, "leaving group \(group)")
+            }
         }
         client.close()
         groupClient.close()

@@ -4,8 +4,10 @@ import SpoolWire
 import Synchronization
 
 /// A Kafka producer: records are batched per partition (until `batchBytesMax` or `lingerMs`),
-/// sent with the chosen acks, retried with backoff on retriable errors, and — idempotence being on
-/// by default — never stored twice by a retry. Keys pick partitions with murmur2, as Kafka's Java
+/// sent to the partition's leader with the chosen acks, up to `maxInFlight` batches of a partition
+/// at once, retried with backoff on retriable errors (a moved leader: the same batches, with the
+/// same sequences and in the same order, to the new one), and — idempotence being on by default —
+/// never stored twice by a retry. Keys pick partitions with murmur2, as Kafka's Java
 /// client does; records without a key are spread round robin.
 ///
 /// Thread-safe. `send` returns once the broker has acknowledged the record.
@@ -16,9 +18,18 @@ public final class Producer: Sendable {
         public var lingerMs = 5
         public var batchBytesMax = 256 << 10
         public var idempotent = true
-        public var retries = 8
-        public var retryBackoffMs = 100
+        /// Tries of a batch after the first, within `deliveryTimeoutMs`.
+        public var retries = 30
+        /// The first backoff before a retry; it doubles up to `retryBackoffMaxMs`.
+        public var retryBackoffMs = 50
+        public var retryBackoffMaxMs = 1_000
+        /// How long the broker may take to replicate a batch (Produce's own timeout).
         public var requestTimeoutMs: Int32 = 30_000
+        /// How long a record may take from `send` to its acknowledgement, retries included.
+        public var deliveryTimeoutMs = 120_000
+        /// Batches of one partition sent before the first is answered (5 at most: what an
+        /// idempotent Kafka broker keeps in order).
+        public var maxInFlight = 5
         /// Create a missing topic on first send (if the cluster allows).
         public var createTopics = true
         public init() {}
@@ -81,7 +92,7 @@ public final class Producer: Sendable {
         }
         let placed = partition ?? choose(topic: topic, key: key, count: count)
         guard placed >= 0 && Int(placed) < count else {
-            completion(.failure(.kafka(code: 3, context: "\(topic)[\(placed)]")))
+            completion(.failure(.kafka(.unknownTopicOrPartition, "\(topic)[\(placed)]")))
             return
         }
         enqueue(topic: topic, partition: placed, record: record(key, value, headers, nil), completion: completion)
@@ -102,7 +113,7 @@ public final class Producer: Sendable {
         try await prepare(topic: topic)
         let count = try await partitionCount(topic)
         if let partition {
-            guard partition >= 0 && Int(partition) < count else { throw .kafka(code: 3, context: "\(topic)[\(partition)]") }
+            guard partition >= 0 && Int(partition) < count else { throw .kafka(.unknownTopicOrPartition, "\(topic)[\(partition)]") }
             return partition
         }
         return choose(topic: topic, key: key, count: count)
@@ -166,62 +177,98 @@ public final class Producer: Sendable {
 
     // MARK: - Sending batches
 
-    /// Sends the waiting records of one partition as one batch, if none is in flight there; then
-    /// the next, until nothing waits.
+    /// Sends the waiting records of one partition, up to `maxInFlight` batches at once, if no
+    /// other drain is sending them; then the next batches, until nothing waits.
     private func drain(_ topic: String, _ partition: Int32) async {
-        while let batch = takeBatch(topic, partition) {
-            let outcome = await sendWithRetries(topic, partition, batch)
-            finish(topic, partition, batch, outcome)
+        while true {
+            // A producer id first (again, after one was given up: see `sendInOrder`).
+            if options.idempotent && state.withLock({ $0.producerId < 0 }) {
+                do throws(ClientError) { try await ensureProducerId() } catch {
+                    failWaiting(topic, partition, error)
+                    return
+                }
+            }
+            guard let batches = takeBatches(topic, partition) else { return }
+            if batches.isEmpty { continue }
+            await sendInOrder(topic, partition, batches)
+            state.withLock { $0.accumulators[topic]?[partition]?.inFlight = false }
         }
     }
 
-    private struct Batch {
+    /// Fails the records waiting for a partition (no producer id could be had).
+    private func failWaiting(_ topic: String, _ partition: Int32, _ error: ClientError) {
+        let waiting = state.withLock { state -> [Pending] in
+            guard let accumulator = state.accumulators[topic]?[partition], !accumulator.inFlight else { return [] }
+            defer {
+                accumulator.pending = []
+                accumulator.start = 0
+                accumulator.bytes = 0
+                accumulator.lingerScheduled = false
+            }
+            return Array(accumulator.pending[accumulator.start...])
+        }
+        for entry in waiting { entry.completion(.failure(error)) }
+    }
+
+    private struct Batch: Sendable {
         var entries: [Pending]
         var bytes: [UInt8]
         var sequence: Int32
+        /// The producer id and epoch the batch was written with (-1 without idempotence).
+        var producerId: Int64
+        var epoch: Int16
     }
 
-    private func takeBatch(_ topic: String, _ partition: Int32) -> Batch? {
-        state.withLock { state -> Batch? in
+    /// Takes up to `maxInFlight` batches of waiting records, with consecutive sequences, and marks
+    /// the partition as being sent; nil when nothing waits (or another drain sends it), no batch
+    /// when the producer id was given up and a new one is needed first.
+    private func takeBatches(_ topic: String, _ partition: Int32) -> [Batch]? {
+        state.withLock { state -> [Batch]? in
             guard let accumulator = state.accumulators[topic]?[partition], !accumulator.inFlight,
                   accumulator.start < accumulator.pending.count else {
                 state.accumulators[topic]?[partition]?.lingerScheduled = false
                 return nil
             }
-            var size = 0
-            var end = accumulator.start
-            while end < accumulator.pending.count {
-                let record = accumulator.pending[end].record
-                let recordBytes = (record.key?.count ?? 0) + (record.value?.count ?? 0) + 32
-                if end > accumulator.start && size + recordBytes > options.batchBytesMax { break }
-                size += recordBytes
-                end += 1
+            if options.idempotent && state.producerId < 0 { return [] }
+            let (producerId, epoch) = options.idempotent ? (state.producerId, state.epoch) : (-1, -1)
+            var batches: [Batch] = []
+            while batches.count < max(1, min(options.maxInFlight, 5)) && accumulator.start < accumulator.pending.count {
+                var size = 0
+                var end = accumulator.start
+                while end < accumulator.pending.count {
+                    let record = accumulator.pending[end].record
+                    let recordBytes = (record.key?.count ?? 0) + (record.value?.count ?? 0) + 32
+                    if end > accumulator.start && size + recordBytes > options.batchBytesMax { break }
+                    size += recordBytes
+                    end += 1
+                }
+                let entries = Array(accumulator.pending[accumulator.start..<end])
+                accumulator.start = end
+                accumulator.bytes -= size
+                let sequence = options.idempotent ? accumulator.nextSequence : -1
+                if options.idempotent { accumulator.nextSequence = Self.sequence(after: sequence, entries.count) }
+                batches.append(Batch(entries: entries, bytes: Self.encode(entries, sequence: sequence, producerId: producerId, epoch: epoch),
+                                     sequence: sequence, producerId: producerId, epoch: epoch))
             }
-            let entries = Array(accumulator.pending[accumulator.start..<end])
-            accumulator.start = end
             if accumulator.start > 4096 && accumulator.start * 2 > accumulator.pending.count {
                 accumulator.pending.removeFirst(accumulator.start)
                 accumulator.start = 0
             }
-            accumulator.bytes -= size
             accumulator.inFlight = true
             accumulator.lingerScheduled = false
-            let sequence = options.idempotent ? accumulator.nextSequence : -1
-            let bytes = RecordBatch(producing: entries.map(\.record), producerId: options.idempotent ? state.producerId : -1,
-                                    producerEpoch: options.idempotent ? state.epoch : -1, baseSequence: sequence).encoded()
-            return Batch(entries: entries, bytes: bytes, sequence: sequence)
+            return batches
         }
     }
 
-    private func finish(_ topic: String, _ partition: Int32, _ batch: Batch, _ outcome: Result<Int64, ClientError>) {
-        state.withLock { state in
-            let accumulator = state.accumulators[topic]?[partition]
-            accumulator?.inFlight = false
-            if case .success = outcome, options.idempotent {
-                let next = Int64(batch.sequence) + Int64(batch.entries.count)
-                accumulator?.nextSequence = Int32(next % (Int64(Int32.max) + 1))
-            }
-        }
+    private static func encode(_ entries: [Pending], sequence: Int32, producerId: Int64, epoch: Int16) -> [UInt8] {
+        RecordBatch(producing: entries.map(\.record), producerId: producerId, producerEpoch: epoch, baseSequence: sequence).encoded()
+    }
+
+    private static func sequence(after sequence: Int32, _ count: Int) -> Int32 {
+        Int32((Int64(sequence) + Int64(count)) % (Int64(Int32.max) + 1))
+    }
+
+    private func complete(_ topic: String, _ partition: Int32, _ batch: Batch, _ outcome: Result<Int64, ClientError>) {
         switch outcome {
         case let .success(base):
             for (index, entry) in batch.entries.enumerated() {
@@ -232,38 +279,148 @@ public final class Producer: Sendable {
         }
     }
 
-    /// One batch to its partition's leader, retried with exponential backoff on retriable errors.
-    /// The bytes (and so the sequence) are the same on every try, so the broker stores them once.
-    private func sendWithRetries(_ topic: String, _ partition: Int32, _ batch: Batch) async -> Result<Int64, ClientError> {
+    /// Sends batches to the partition's leader, all at once and in sequence order, and retries
+    /// the ones that failed with a retriable error (with backoff, the same bytes and sequences,
+    /// in the same order, to the leader of the moment) until they are stored, fail for good, or
+    /// run out of tries or of `deliveryTimeoutMs`. A batch behind one that failed is refused as out
+    /// of order by an idempotent broker: it goes again with the one before it. When a batch fails
+    /// for good, the batches still to go after it take over its sequences, so the broker sees no
+    /// gap — unless the broker may have stored it (a timeout, a broken connection): then reusing
+    /// its sequences could make the broker take new records for a duplicate and drop them, so the
+    /// batches after it fail too and the producer gets a new producer id (as Kafka's producer
+    /// bumps its epoch), with sequences from 0.
+    private func sendInOrder(_ topic: String, _ partition: Int32, _ batches: [Batch]) async {
+        let deadline = ContinuousClock.now + .milliseconds(options.deliveryTimeoutMs)
+        var pending = batches
         var attempt = 0
-        while true {
-            do throws(ClientError) {
-                let connection = try await client.leader(topic, partition, create: options.createTopics)
-                let request = ProduceRequest(acks: options.acks, timeoutMs: options.requestTimeoutMs, topicData: [
-                    .init(name: topic, partitionData: [.init(index: partition, records: RecordBytes(batch.bytes))]),
-                ])
-                if options.acks == 0 {
-                    try connection.send(request, version: ClientVersions.produce)
-                    return .success(-1)
+        var unknownTopic = 0
+        var backoffMs = options.retryBackoffMs
+        while !pending.isEmpty {
+            let outcomes = await sendRound(topic, partition, pending)
+            attempt += 1
+            let canRetry = attempt <= options.retries && ContinuousClock.now + .milliseconds(backoffMs) < deadline
+            var retry: [Batch] = []
+            var gap: (sequence: Int32, retriedBefore: Int)?
+            var unknown = false
+            var givenUp: ClientError?
+            for (batch, outcome) in zip(pending, outcomes) {
+                guard case let .failure(error) = outcome else {
+                    complete(topic, partition, batch, outcome)
+                    continue
                 }
-                let response = try await client.call(connection, request, version: ClientVersions.produce)
-                let answered = response.responses.filter { $0.name == topic }.flatMap(\.partitionResponses)
-                guard let result = answered.first(where: { $0.index == partition }) else { throw .protocolError("Produce left out \(topic)[\(partition)]") }
-                guard result.errorCode == 0 else {
-                    throw .kafka(code: result.errorCode, context: result.errorMessage ?? "producing to \(topic)[\(partition)]")
+                if let givenUp {
+                    complete(topic, partition, batch, .failure(givenUp))
+                    continue
                 }
-                return .success(result.baseOffset)
-            } catch {
-                attempt += 1
-                client.invalidate(topic)
-                // UNKNOWN_TOPIC_OR_PARTITION right after auto-creation is retriable too.
+                if error.staleMetadata { client.invalidate(topic) }
                 var retriable = error.isRetriable
-                if case .kafka(code: 3, _) = error { retriable = true }
-                guard retriable, attempt <= options.retries else { return .failure(error) }
-                let backoff = min(options.retryBackoffMs << min(attempt - 1, 6), 10_000)
-                try? await Task.sleep(for: .milliseconds(backoff))
+                // UNKNOWN_TOPIC_OR_PARTITION while a new topic's metadata reaches every broker.
+                if error.kafkaCode == .unknownTopicOrPartition && unknownTopic < 5 {
+                    retriable = true
+                    unknown = true
+                }
+                if error.kafkaCode == .outOfOrderSequenceNumber && (!retry.isEmpty || gap != nil) { retriable = true }
+                if retriable && canRetry {
+                    retry.append(batch)
+                } else {
+                    complete(topic, partition, batch, .failure(error))
+                    if batch.sequence >= 0 && error.mayHaveBeenStored {
+                        givenUp = error
+                        giveUpProducerId(batch.producerId)
+                    } else if gap == nil && batch.sequence >= 0 {
+                        gap = (batch.sequence, retry.count)
+                    }
+                }
+            }
+            if unknown { unknownTopic += 1 }
+            if let gap, givenUp == nil {
+                retry = Array(retry[..<gap.retriedBefore]) + resequence(topic, partition, Array(retry[gap.retriedBefore...]), from: gap.sequence)
+            }
+            pending = retry
+            if !pending.isEmpty {
+                try? await Task.sleep(for: .milliseconds(backoffMs))
+                backoffMs = min(backoffMs * 2, max(options.retryBackoffMaxMs, options.retryBackoffMs))
             }
         }
+    }
+
+    /// Gives `batches` consecutive sequences from `first` (after a batch with sequence `first`
+    /// failed for good), and the partition's next sequence after them.
+    private func resequence(_ topic: String, _ partition: Int32, _ batches: [Batch], from first: Int32) -> [Batch] {
+        state.withLock { state in
+            var next = first
+            let renumbered = batches.map { batch -> Batch in
+                defer { next = Self.sequence(after: next, batch.entries.count) }
+                return Batch(entries: batch.entries, bytes: Self.encode(batch.entries, sequence: next, producerId: batch.producerId, epoch: batch.epoch),
+                             sequence: next, producerId: batch.producerId, epoch: batch.epoch)
+            }
+            // Unless the producer id changed meanwhile (the new one starts from 0).
+            if batches.first.map({ $0.producerId == state.producerId }) ?? true { state.accumulators[topic]?[partition]?.nextSequence = next }
+            return renumbered
+        }
+    }
+
+    /// Gives up producer id `id` (if still in use): the next batches wait for a new one, and every
+    /// partition's sequences start again from 0.
+    private func giveUpProducerId(_ id: Int64) {
+        state.withLock { state in
+            guard state.producerId == id else { return }
+            state.producerId = -1
+            state.epoch = -1
+            for accumulator in state.accumulators.values.flatMap(\.values) { accumulator.nextSequence = 0 }
+        }
+    }
+
+    /// One try of each batch: Produce requests written in order on the leader's connection, and
+    /// each one's outcome (the base offset, -1 with acks=0).
+    private func sendRound(_ topic: String, _ partition: Int32, _ batches: [Batch]) async -> [Result<Int64, ClientError>] {
+        let connection: BrokerConnection
+        let version: Int16
+        do throws(ClientError) {
+            connection = try await client.leader(topic, partition, create: options.createTopics)
+            version = try await client.version(of: ProduceRequest.self, on: connection)
+        } catch {
+            return batches.map { _ in .failure(error) }
+        }
+        let requests = batches.map { batch in
+            ProduceRequest(acks: options.acks, timeoutMs: options.requestTimeoutMs, topicData: [
+                .init(name: topic, partitionData: [.init(index: partition, records: RecordBytes(batch.bytes))]),
+            ])
+        }
+        if options.acks == 0 {
+            for request in requests {
+                do throws(ClientError) { try connection.send(request, version: version) } catch { return batches.map { _ in .failure(error) } }
+            }
+            return batches.map { _ in .success(-1) }
+        }
+        let timeoutMs = client.requestTimeoutMs
+        let results = Mutex<(left: Int, outcomes: [Result<Int64, ClientError>])>((batches.count, batches.map { _ in .failure(.closed) }))
+        return await withCheckedContinuation { continuation in
+            for (index, request) in requests.enumerated() {
+                connection.start(request, version: version, timeoutMs: timeoutMs) { frame in
+                    let outcome = frame.flatMap { frame in Self.baseOffset(frame, version: version, topic: topic, partition: partition) }
+                    let done = results.withLock { results -> [Result<Int64, ClientError>]? in
+                        results.outcomes[index] = outcome
+                        results.left -= 1
+                        return results.left == 0 ? results.outcomes : nil
+                    }
+                    if let done { continuation.resume(returning: done) }
+                }
+            }
+        }
+    }
+
+    private static func baseOffset(_ frame: [UInt8], version: Int16, topic: String, partition: Int32) -> Result<Int64, ClientError> {
+        let response: ProduceResponse
+        do { response = try Frames.decodeResponse(frame, to: ProduceRequest.self, version: version) } catch {
+            return .failure(.protocolError("Produce v\(version) response: \(error)"))
+        }
+        let answered = response.responses.filter { $0.name == topic }.flatMap(\.partitionResponses)
+        guard let result = answered.first(where: { $0.index == partition }) else { return .failure(.protocolError("Produce left out \(topic)[\(partition)]")) }
+        guard result.errorCode == 0 else {
+            return .failure(.kafka(code: result.errorCode, context: result.errorMessage ?? "producing to \(topic)[\(partition)]"))
+        }
+        return .success(result.baseOffset)
     }
 
     private func partitionCount(_ topic: String) async throws(ClientError) -> Int {
@@ -275,8 +432,7 @@ public final class Producer: Sendable {
 
     private func ensureProducerId() async throws(ClientError) {
         guard state.withLock({ $0.producerId < 0 }) else { return }
-        let result = try await client.callAny(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000),
-                                              version: ClientVersions.initProducerId)
+        let result = try await client.callAny(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000))
         guard result.errorCode == 0 else { throw .kafka(code: result.errorCode, context: "InitProducerId") }
         state.withLock { state in
             if state.producerId < 0 {

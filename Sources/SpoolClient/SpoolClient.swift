@@ -1,26 +1,48 @@
 import Foundation
+import SpoolFormat
 import SpoolWire
 import Synchronization
 
-/// A connection to a Kafka-protocol cluster (Spool or Kafka): bootstrap, metadata, and a
-/// connection per broker, made on demand and remade when it breaks. The producer, consumer and
-/// admin calls are built on it.
+/// A connection to a Kafka-protocol cluster (Spool or Kafka): bootstrap, metadata, and one
+/// connection per broker, made on demand and remade when it breaks. Requests go where the cluster
+/// says they belong: partition requests to the partition's leader, group requests to the group's
+/// coordinator, topic creation to the controller. Each connection asks the broker once which API
+/// versions it serves, and requests use the highest version both sides support. Every request has
+/// a timeout; leader and coordinator moves, brokers still loading and broken connections are
+/// retried with backoff (50 ms doubling to 1 s, within the request timeout).
 ///
 /// Thread-safe.
 public final class SpoolClient: Sendable {
     public let bootstrap: String
     public let clientId: String
+    /// How long a request waits for its answer (long-poll fetches and joins wait this much longer
+    /// than their own wait), and how long a call keeps retrying.
     public let requestTimeoutMs: Int
+    /// The bootstrap brokers, HOST:PORT each.
+    let bootstrapAddresses: [String]
     private let connections = Mutex<[String: BrokerConnection]>([:])
     private let brokers = Mutex<[Int32: String]>([:])
+    private let controller = Mutex<Int32>(-1)
+    /// Coordinator addresses by group, until an error says they moved.
+    private let coordinators = Mutex<[String: String]>([:])
     /// Partition metadata by topic, until an error says it is stale.
     private let topicCache = Mutex<[String: [ClientResponse.PartitionMetadata]]>([:])
+    /// Turns the choice of a broker for requests any broker can answer.
+    private let rotation = Atomic(0)
     private let isClosed = Atomic(false)
+    /// Whether a broker ever answered: until then a broker that cannot be reached is a wrong
+    /// address, not a broker that is away for a while, and calls fail at once.
+    private let reachedCluster = Atomic(false)
 
-    /// `bootstrap` is HOST:PORT of any broker (Spool is a single one).
+    /// `bootstrap` is HOST:PORT of one or more brokers, separated by commas.
     public init(bootstrap: String = "127.0.0.1:9092", clientId: String = "spool", requestTimeoutMs: Int = 30_000) throws(ClientError) {
-        guard Self.split(bootstrap) != nil else { throw .invalidArgument("--broker must be HOST:PORT, not '\(bootstrap)'") }
+        let addresses = bootstrap.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !addresses.isEmpty, addresses.allSatisfy({ Self.split($0) != nil }) else {
+            throw .invalidArgument("--broker must be HOST:PORT (or a comma-separated list of them), not '\(bootstrap)'")
+        }
+        guard requestTimeoutMs > 0 else { throw .invalidArgument("the request timeout must be positive") }
         self.bootstrap = bootstrap
+        self.bootstrapAddresses = addresses
         self.clientId = clientId
         self.requestTimeoutMs = requestTimeoutMs
     }
@@ -38,13 +60,20 @@ public final class SpoolClient: Sendable {
         for connection in all { connection.fail(.closed) }
     }
 
+    // MARK: - Connections and versions
+
     func connection(to address: String) throws(ClientError) -> BrokerConnection {
         if isClosed.load(ordering: .acquiring) { throw .closed }
         if let existing = connections.withLock({ $0[address] }), !existing.isBroken { return existing }
         guard let (host, port) = Self.split(address) else { throw .invalidArgument("bad broker address \(address)") }
-        let fresh = try BrokerConnection(host: host, port: port, clientId: clientId)
-        connections.withLock { $0[address] = fresh }
-        return fresh
+        let fresh = try BrokerConnection(host: host, port: port, clientId: clientId, timeoutMs: min(requestTimeoutMs, 10_000))
+        let kept = connections.withLock { connections in
+            if let raced = connections[address], !raced.isBroken { return raced }
+            connections[address] = fresh
+            return fresh
+        }
+        if kept !== fresh { fresh.fail(.closed) }
+        return kept
     }
 
     func connection(toNode node: Int32) async throws(ClientError) -> BrokerConnection {
@@ -54,23 +83,103 @@ public final class SpoolClient: Sendable {
         return try connection(to: address)
     }
 
-    /// One request on a connection, and its decoded response.
-    func call<Request: KafkaRequest>(_ connection: BrokerConnection, _ request: Request, version: Int16) async throws(ClientError) -> Request.Response {
-        let frame = try await connection.request(request, version: version)
+    /// A connection to some broker: an open one if there is one, else the bootstrap and known
+    /// brokers in turn.
+    func anyConnection() throws(ClientError) -> BrokerConnection {
+        if let open = connections.withLock({ $0.values.filter { !$0.isBroken }.min { $0.address < $1.address } }) { return open }
+        let known = brokers.withLock { Array($0.values) }.sorted()
+        var candidates = bootstrapAddresses
+        for address in known where !candidates.contains(address) { candidates.append(address) }
+        let first = rotation.add(1, ordering: .relaxed).oldValue
+        var failure = ClientError.connection("no broker to connect to")
+        for index in 0..<candidates.count {
+            do { return try connection(to: candidates[(first + index) % candidates.count]) } catch { failure = error }
+        }
+        throw failure
+    }
+
+    /// The versions a broker serves, by API key (asked once per connection).
+    func servedVersions(_ connection: BrokerConnection) async throws(ClientError) -> [Int16: ClosedRange<Int16>] {
+        if let known = connection.served.withLock({ $0 }) { return known }
+        let version = ClientVersions.apiVersions
+        let frame = try await connection.request(ApiVersionsRequest(), version: version, timeoutMs: requestTimeoutMs)
+        let response: ApiVersionsResponse
+        do { response = try Frames.decodeResponse(frame, to: ApiVersionsRequest.self, version: version) } catch {
+            throw .protocolError("ApiVersions v\(version) response from \(connection.address): \(error)")
+        }
+        guard response.errorCode == 0 else { throw .kafka(code: response.errorCode, context: "ApiVersions from \(connection.address)") }
+        var served: [Int16: ClosedRange<Int16>] = [:]
+        for entry in response.apiKeys where entry.minVersion <= entry.maxVersion { served[entry.apiKey] = entry.minVersion...entry.maxVersion }
+        connection.served.withLock { $0 = served }
+        reachedCluster.store(true, ordering: .releasing)
+        return served
+    }
+
+    /// Whether the broker on `connection` serves `api` in a version the client can send.
+    func serves(_ api: ApiKey, on connection: BrokerConnection) async throws(ClientError) -> Bool {
+        ClientVersions.choose(api, served: try await servedVersions(connection)[api.rawValue]) != nil
+    }
+
+    /// The version of `Request` to send on `connection`: the highest both sides support.
+    func version<Request: KafkaRequest>(of _: Request.Type, on connection: BrokerConnection) async throws(ClientError) -> Int16 {
+        guard let version = ClientVersions.choose(Request.apiKey, served: try await servedVersions(connection)[Request.apiKey.rawValue]) else {
+            throw .unsupported(api: "\(Request.apiKey.name) (API key \(Request.apiKey.rawValue))", broker: connection.address)
+        }
+        return version
+    }
+
+    /// One request on a connection, and its decoded response; `timeoutMs` defaults to the
+    /// client's request timeout.
+    func call<Request: KafkaRequest>(_ connection: BrokerConnection, _ request: Request, timeoutMs: Int? = nil) async throws(ClientError) -> Request.Response {
+        let version = try await version(of: Request.self, on: connection)
+        let frame = try await connection.request(request, version: version, timeoutMs: timeoutMs ?? requestTimeoutMs)
         do { return try Frames.decodeResponse(frame, to: Request.self, version: version) } catch {
-            throw .protocolError("\(Request.apiKey.name) v\(version) response: \(error)")
+            throw .protocolError("\(Request.apiKey.name) v\(version) response from \(connection.address): \(error)")
         }
     }
 
-    /// A request to any broker (the bootstrap one first).
-    func callAny<Request: KafkaRequest>(_ request: Request, version: Int16) async throws(ClientError) -> Request.Response {
-        try await call(try connection(to: bootstrap), request, version: version)
+    /// A request to any broker, retried on another after a broken connection or a timeout.
+    func callAny<Request: KafkaRequest>(_ request: Request) async throws(ClientError) -> Request.Response {
+        try await retrying { () async throws(ClientError) -> Request.Response in try await call(try anyConnection(), request) }
     }
 
-    /// Cluster metadata for `topics` (nil: every topic); remembers the brokers.
+    // MARK: - Retries
+
+    /// Runs `body` until it succeeds, fails with an error that is not retriable, or `timeoutMs`
+    /// (default: the request timeout) has passed, backing off 50 ms doubling to 1 s between
+    /// tries (`retriable` says which errors are worth another try: by default Kafka's retriable
+    /// errors, broken connections and timeouts). `onError` sees every failure first (to forget stale metadata). Errors in `briefly`
+    /// are retried too, five times at most (UNKNOWN_TOPIC_OR_PARTITION while a new topic's
+    /// metadata reaches every broker). Before any broker has answered, a broker that cannot be
+    /// reached fails the call at once.
+    func retrying<T>(timeoutMs: Int? = nil, briefly: Set<KafkaErrorCode> = [], retriable isRetriable: (ClientError) -> Bool = { $0.isRetriable },
+                     onError: (ClientError) -> Void = { _ in }, _ body: () async throws(ClientError) -> T) async throws(ClientError) -> T {
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs ?? requestTimeoutMs)
+        var backoffMs = 50
+        var brief = 0
+        while true {
+            do { return try await body() } catch {
+                if isClosed.load(ordering: .acquiring) { throw .closed }
+                onError(error)
+                // Until a broker has answered, one that cannot be reached is a wrong address.
+                if case .connection = error, !reachedCluster.load(ordering: .acquiring) { throw error }
+                var retriable = isRetriable(error)
+                if !retriable, let code = error.kafkaCode, briefly.contains(code), brief < 5 {
+                    brief += 1
+                    retriable = true
+                }
+                guard retriable, ContinuousClock.now + .milliseconds(backoffMs) < deadline else { throw error }
+                try? await Task.sleep(for: .milliseconds(backoffMs))
+                backoffMs = min(backoffMs * 2, 1_000)
+            }
+        }
+    }
+
+    // MARK: - Metadata
+
+    /// Cluster metadata for `topics` (nil: every topic); remembers the brokers and the controller.
     public func metadata(topics: [String]?, allowAutoCreation: Bool = false) async throws(ClientError) -> ClientResponse.Metadata {
-        let response = try await callAny(MetadataRequest(topics: topics?.map { MetadataRequest.Topic(name: $0) }, allowAutoTopicCreation: allowAutoCreation),
-                                         version: ClientVersions.metadata)
+        let response = try await callAny(MetadataRequest(topics: topics?.map { MetadataRequest.Topic(name: $0) }, allowAutoTopicCreation: allowAutoCreation))
         let metadata = ClientResponse.Metadata(
             brokers: response.brokers.map { ClientResponse.Broker(nodeId: $0.nodeId, host: $0.host, port: $0.port) },
             controllerId: response.controllerId,
@@ -82,28 +191,25 @@ public final class SpoolClient: Sendable {
         brokers.withLock { brokers in
             for broker in metadata.brokers { brokers[broker.nodeId] = "\(broker.host):\(broker.port)" }
         }
+        controller.withLock { $0 = metadata.controllerId }
         return metadata
     }
 
     /// The partitions of `topic` (from the cache when it has them), creating the topic (if the
-    /// cluster allows) when `create` is set.
+    /// cluster allows) when `create` is set. Waits (within the request timeout) while the
+    /// cluster reports a partition without a leader, as it does while a topic is being created.
     public func partitions(of topic: String, create: Bool = false) async throws(ClientError) -> [ClientResponse.PartitionMetadata] {
         if let cached = topicCache.withLock({ $0[topic] }) { return cached }
-        for attempt in 0..<10 {
+        return try await retrying(briefly: create ? [.unknownTopicOrPartition] : []) { () async throws(ClientError) -> [ClientResponse.PartitionMetadata] in
             let metadata = try await metadata(topics: [topic], allowAutoCreation: create)
             guard let entry = metadata.topics.first(where: { $0.name == topic }) else { throw .protocolError("Metadata left out \(topic)") }
-            if entry.errorCode == 0 && !entry.partitions.isEmpty {
-                topicCache.withLock { $0[topic] = entry.partitions }
-                return entry.partitions
+            guard entry.errorCode == 0 else { throw .kafka(code: entry.errorCode, context: "topic \(topic)") }
+            guard !entry.partitions.isEmpty, entry.partitions.allSatisfy({ $0.leader >= 0 }) else {
+                throw .kafka(.leaderNotAvailable, "topic \(topic)")
             }
-            // LEADER_NOT_AVAILABLE while a topic is being created: ask again.
-            if entry.errorCode == 5 && attempt < 9 {
-                try? await Task.sleep(for: .milliseconds(100 * (attempt + 1)))
-                continue
-            }
-            throw .kafka(code: entry.errorCode, context: "topic \(topic)")
+            topicCache.withLock { $0[topic] = entry.partitions }
+            return entry.partitions
         }
-        throw .timeout("metadata for \(topic)")
     }
 
     /// Forgets what the client knows of `topic` (after NOT_LEADER, UNKNOWN_TOPIC_OR_PARTITION, a
@@ -111,27 +217,57 @@ public final class SpoolClient: Sendable {
     public func invalidate(_ topic: String) { _ = topicCache.withLock { $0.removeValue(forKey: topic) } }
 
     /// The leader's node id of a partition.
-    func leaderNode(_ topic: String, _ partition: Int32) async throws(ClientError) -> Int32 {
-        guard let entry = try await partitions(of: topic).first(where: { $0.partition == partition }) else {
-            throw .kafka(code: 3, context: "\(topic)[\(partition)]")
+    func leaderNode(_ topic: String, _ partition: Int32, create: Bool = false) async throws(ClientError) -> Int32 {
+        guard let entry = try await partitions(of: topic, create: create).first(where: { $0.partition == partition }) else {
+            throw .kafka(.unknownTopicOrPartition, "\(topic)[\(partition)]")
         }
         return entry.leader
     }
 
     /// The connection to the leader of a partition.
     func leader(_ topic: String, _ partition: Int32, create: Bool = false) async throws(ClientError) -> BrokerConnection {
-        let partitions = try await partitions(of: topic, create: create)
-        guard let entry = partitions.first(where: { $0.partition == partition }) else {
-            throw .kafka(code: 3, context: "\(topic)[\(partition)]")
-        }
-        return try await connection(toNode: entry.leader)
+        try await connection(toNode: try await leaderNode(topic, partition, create: create))
     }
 
-    /// The connection to a group's coordinator.
+    /// The connection to the cluster's controller (where topics are created and deleted).
+    func controllerConnection() async throws(ClientError) -> BrokerConnection {
+        let metadata = try await metadata(topics: [])
+        // Some clusters name no controller, or one that is not among the brokers (librdkafka's
+        // mock cluster): then any broker.
+        guard metadata.brokers.contains(where: { $0.nodeId == metadata.controllerId }) else { return try anyConnection() }
+        return try await connection(toNode: metadata.controllerId)
+    }
+
+    // MARK: - Group coordinators
+
+    /// The connection to a group's coordinator (found once, then remembered until it moves).
     func coordinator(_ group: String) async throws(ClientError) -> BrokerConnection {
-        let found = try await callAny(FindCoordinatorRequest(key: group, keyType: 0), version: ClientVersions.findCoordinator)
+        if let address = coordinators.withLock({ $0[group] }) { return try connection(to: address) }
+        let found = try await callAny(FindCoordinatorRequest(key: group, keyType: 0))
         guard found.errorCode == 0 else { throw .kafka(code: found.errorCode, context: "coordinator of group \(group)") }
-        brokers.withLock { $0[found.nodeId] = "\(found.host):\(found.port)" }
-        return try connection(to: "\(found.host):\(found.port)")
+        let address = "\(found.host):\(found.port)"
+        brokers.withLock { $0[found.nodeId] = address }
+        coordinators.withLock { $0[group] = address }
+        return try connection(to: address)
+    }
+
+    /// Runs `body` with the group's coordinator, finding it again and retrying (with backoff,
+    /// within `timeoutMs`) when the coordinator moved, is loading, or its connection broke. The
+    /// body throws `.kafka` with the code of the answer's error for those to be retried.
+    func withCoordinator<T>(_ group: String, timeoutMs: Int? = nil, _ body: (BrokerConnection) async throws(ClientError) -> T) async throws(ClientError) -> T {
+        try await retrying(timeoutMs: timeoutMs, retriable: { $0.staleCoordinator || $0.kafkaCode == .coordinatorLoadInProgress }, onError: { error in
+            if error.staleCoordinator { _ = coordinators.withLock { $0.removeValue(forKey: group) } }
+        }) { () async throws(ClientError) -> T in
+            try await body(try await coordinator(group))
+        }
+    }
+
+    /// Throws for a coordinator's error code that calls for finding the coordinator again or
+    /// waiting for it (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS).
+    static func checkCoordinator(_ code: Int16, _ context: @autoclosure () -> String) throws(ClientError) {
+        switch KafkaErrorCode(rawValue: code) {
+        case .notCoordinator?, .coordinatorNotAvailable?, .coordinatorLoadInProgress?: throw .kafka(code: code, context: context())
+        default: return
+        }
     }
 }

@@ -10,7 +10,7 @@ public final class NetworkTransport: JobTransport {
     public let client: SpoolClient
     let producer: Producer
 
-    /// Connects lazily to `bootstrap` ("host:port").
+    /// Connects lazily to `bootstrap` ("host:port", or a comma-separated list of a cluster's brokers).
     public init(bootstrap: String, clientId: String = "spool-jobs") throws {
         client = try SpoolClient(bootstrap: bootstrap, clientId: clientId)
         var options = Producer.Options()
@@ -19,7 +19,9 @@ public final class NetworkTransport: JobTransport {
     }
 
     public func ensureTopic(_ topic: String, partitions: Int) async throws {
-        do { try await client.createTopic(topic, partitions: Int32(partitions)) } catch .kafka(code: 36, _) {}
+        // Where the cluster does not serve CreateTopics the topic is auto-created, with the cluster's
+        // default partition count (docs/client.md).
+        do { try await client.createTopic(topic, partitions: Int32(partitions)) } catch where error.kafkaCode == .topicAlreadyExists {}
     }
 
     public func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {

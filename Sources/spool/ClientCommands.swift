@@ -5,7 +5,7 @@ import SpoolFormat
 /// `spool topic …`, `spool produce`, `spool group …`: the client side of the command line, over
 /// the Kafka protocol (so they work against Spool or a Kafka cluster).
 enum ClientCommands {
-    static let brokerHelp = "  --broker HOST:PORT     the broker to talk to (default: 127.0.0.1:9092)"
+    static let brokerHelp = "  --broker HOST:PORT     the broker to talk to, or a comma-separated list of a cluster's (default: 127.0.0.1:9092)"
 
     static let topicHelp = """
         usage: spool topic create NAME [--partitions N] [--config KEY=VALUE]... [--broker HOST:PORT]
@@ -39,7 +39,8 @@ enum ClientCommands {
                spool group describe GROUP [--broker HOST:PORT]
 
         Lists consumer groups, or shows one: its state and members, who owns which partition, the
-        committed offset, the end offset and the lag of each partition, and the total lag.
+        committed offset, the end offset and the lag of each partition, and the total lag. Against a
+        cluster that does not serve DescribeGroups the offsets and lag are shown without members.
 
         options:
         \(brokerHelp)
@@ -103,9 +104,10 @@ enum ClientCommands {
                 return ExitCode.usage
             }
             return await withClient("topic create", arguments) { client in
-                try await client.createTopic(arguments.positional[0], partitions: Int32(partitions),
-                                             configs: Dictionary(configs, uniquingKeysWith: { _, last in last }))
-                print("created topic \(arguments.positional[0]) with \(partitions) partition\(partitions == 1 ? "" : "s")")
+                let created = try await client.createTopic(arguments.positional[0], partitions: Int32(partitions),
+                                                           configs: Dictionary(configs, uniquingKeysWith: { _, last in last }))
+                let note = Int(created) == partitions ? "" : " (the cluster's default: it does not serve CreateTopics, so the topic was auto-created)"
+                print("created topic \(arguments.positional[0]) with \(created) partition\(created == 1 ? "" : "s")\(note)")
             }
         case "list":
             let parsed = parse("topic list", rest, valued: [], help: topicHelp, positional: 0)
@@ -153,27 +155,34 @@ enum ClientCommands {
         let topic = arguments.positional[0]
         return await withClient("produce", arguments) { client in
             let producer = Producer(client: client)
+            try await producer.prepare(topic: topic)
+            // Records are handed to the producer in input order (so records of a key keep it),
+            // at most 10,000 unacknowledged at a time.
+            let (acknowledgements, acknowledge) = AsyncStream.makeStream(of: Result<RecordMetadata, ClientError>.self)
+            var acknowledged = acknowledgements.makeAsyncIterator()
             var sent = 0
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var inFlight = 0
-                while let line = readLine(strippingNewline: true) {
-                    var key = arguments.options["key"].map { Array($0.utf8) }
-                    var value = Array(line.utf8)
-                    if let separator = arguments.options["key-separator"], let range = line.range(of: separator) {
-                        key = Array(line[..<range.lowerBound].utf8)
-                        value = Array(line[range.upperBound...].utf8)
-                    }
-                    let (recordKey, recordValue) = (key, value)
-                    group.addTask { _ = try await producer.send(topic: topic, key: recordKey, value: recordValue, headers: headers) }
-                    inFlight += 1
-                    sent += 1
-                    if inFlight >= 10_000 {
-                        try await group.next()
-                        inFlight -= 1
-                    }
+            var inFlight = 0
+            var failure: ClientError?
+            while let line = readLine(strippingNewline: true) {
+                var key = arguments.options["key"].map { Array($0.utf8) }
+                var value = Array(line.utf8)
+                if let separator = arguments.options["key-separator"], let range = line.range(of: separator) {
+                    key = Array(line[..<range.lowerBound].utf8)
+                    value = Array(line[range.upperBound...].utf8)
                 }
-                try await group.waitForAll()
+                producer.send(topic: topic, key: key, value: value, headers: headers) { acknowledge.yield($0) }
+                inFlight += 1
+                sent += 1
+                while inFlight >= 10_000, let result = await acknowledged.next() {
+                    inFlight -= 1
+                    if case let .failure(error) = result, failure == nil { failure = error }
+                }
             }
+            while inFlight > 0, let result = await acknowledged.next() {
+                inFlight -= 1
+                if case let .failure(error) = result, failure == nil { failure = error }
+            }
+            if let failure { throw failure }
             await producer.close()
             printError("spool produce: \(sent) record\(sent == 1 ? "" : "s") stored in \(topic)")
         }
@@ -194,7 +203,11 @@ enum ClientCommands {
             guard let arguments = parsed.arguments else { return parsed.exitCode }
             return await withClient("group describe", arguments) { client in
                 let info = try await client.describeGroup(arguments.positional[0])
-                print("group \(info.group): \(info.state), \(info.members.count) member\(info.members.count == 1 ? "" : "s")")
+                if info.membersKnown {
+                    print("group \(info.group): \(info.state), \(info.members.count) member\(info.members.count == 1 ? "" : "s")")
+                } else {
+                    print("group \(info.group): state and members unavailable (the cluster does not serve DescribeGroups)")
+                }
                 for member in info.members {
                     print("  member \(member.memberId) (client \(member.clientId), \(member.host)): \(member.partitions.joined(separator: ", "))")
                 }

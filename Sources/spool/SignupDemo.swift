@@ -149,8 +149,10 @@ enum SignupDemo {
         let duplicate = try await queue.enqueue(emails[1].job, key: emails[1].key, id: emails[1].id)
         let enqueueMs = Int(Date().timeIntervalSince(enqueueStarted) * 1000)
         print("enqueued \(emails.count + photos.count + pings.count) jobs (durable) in \(enqueueMs) ms")
+        // Spool drops the duplicate by its spool-idempotency-key; Kafka stores it again, and the
+        // email worker's ProcessedJobs marker keeps the email from going out twice.
         print("user-1 signed up twice: the second welcome email (same job id) was acknowledged at offset "
-              + "\(duplicate.offset.map(String.init) ?? "-"), where the first is (\(stored[1].offset.map(String.init) ?? "-")): stored once")
+              + "\(duplicate.offset.map(String.init) ?? "-"), where the first is (\(stored[1].offset.map(String.init) ?? "-"))")
 
         // 2. Workers. Emails and photos in order per user; analytics fully parallel.
         let processed = try ProcessedJobs(path: NSTemporaryDirectory() + "spool-demo-sent-\(run)")
@@ -187,7 +189,7 @@ enum SignupDemo {
         // 3. Wait for every job to finish one way or the other.
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            let emailsDone = emailWorker.stats.succeeded >= users
+            let emailsDone = emailWorker.stats.succeeded >= users && observed.state.withLock { $0.emailsSent } >= users
             let photosDone = photoWorker.stats.succeeded + photoWorker.stats.deadLettered >= 2 * users
             let pingsDone = analyticsWorker.stats.succeeded >= 3 * users
             if emailsDone && photosDone && pingsDone { break }
@@ -213,13 +215,14 @@ enum SignupDemo {
             ["analytics ping", "\(3 * users)", "\(analyticsWorker.stats.succeeded)", "\(analyticsWorker.stats.failedAttempts)", "\(analyticsWorker.stats.deadLettered)", "none"],
         ]))
         print("")
-        print("emails sent: \(state.emailsSent) for \(users) users (the duplicate signup was stored once, by its job id)")
+        print("emails sent: \(state.emailsSent) for \(users) users (the duplicate signup sent no second email: on Spool it is "
+              + "stored once, by its job id; a Kafka broker stores it again and the worker's processed-jobs marker skips it)")
         print("all \(6 * users + 1) jobs settled in \(String(format: "%.2f", seconds)) s")
         print("")
         let letters = try await queue.deadLetters(of: ResizePhoto.topic)
         print("dead letters in \(ResizePhoto.topic).dlq (spool dlq list \(ResizePhoto.topic)):")
         print(DeadLetterCommand.table(letters, showRedriven: false))
-        guard emailWorker.stats.succeeded == users, state.emailsSent == users, photoWorker.stats.deadLettered == 1,
+        guard (users...users + 1).contains(emailWorker.stats.succeeded), state.emailsSent == users, photoWorker.stats.deadLettered == 1,
               photoWorker.stats.succeeded == 2 * users - 1, analyticsWorker.stats.succeeded == 3 * users, inOrder else {
             throw DemoFailure(description: "the run did not settle as expected (see the table above)")
         }
