@@ -26,7 +26,7 @@ let package = Package(
         // Kafka cluster links neither the log nor the broker.
         .target(name: "SpoolJobs", dependencies: ["SpoolClient", "SpoolFormat", "SpoolSystem"]),
         // Spool in-process: the broker in a directory, its consumer, and the jobs transport over it.
-        .target(name: "SpoolEmbedded", dependencies: ["SpoolBroker", "SpoolJobs", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
+        .target(name: "SpoolEmbedded", dependencies: ["SpoolBroker", "SpoolClient", "SpoolJobs", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
         // Generates Sources/SpoolWire/Generated from Kafka's JSON schemas (docs/protocol.md).
         .executableTarget(name: "spool-protocol-gen"),
@@ -80,7 +80,7 @@ let package = Package(
         // Test helpers more than one test target uses (a fault-injecting FileSystem).
         .target(name: "SpoolTestSupport", dependencies: ["SpoolSystem"], path: "Tests/SpoolTestSupport"),
         .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolBroker", "SpoolServer", "SpoolFormat", "SpoolSystem", "SpoolTestSupport"]),
-        .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolEmbedded", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
+        .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolEmbedded", "SpoolClient", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(name: "SpoolSimulationTests", dependencies: ["SpoolSimulation", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",

@@ -1,114 +1,113 @@
-import Foundation
 import SpoolFormat
-import SpoolWire
 
 extension Consumer {
-    /// Joins the group (or, without one, takes every partition of the topics) and sets positions
-    /// from the committed offsets or the reset point.
-    func join() async throws(ClientError) {
-        let owned: [(String, Int32)]
+    /// Joins the group (or, without one, takes every partition of the topics), sets positions
+    /// from the committed offsets or the reset point, and starts heartbeating. `poll()` joins by
+    /// itself; call this to own partitions before the first poll.
+    public func join() async throws(ClientError) {
+        if state.withLock({ $0.closed }) { throw .closed }
+        let owned: [TopicPartition]
         if let group {
-            if let revoked = options.onRevoked {
-                let old = assignment
-                if !old.isEmpty { await revoked(old) }
-            }
+            let old = assignment
+            if let revoked = options.onRevoked, !old.isEmpty { await revoked(old) }
             owned = try await joinGroup(group)
         } else {
-            var all: [(String, Int32)] = []
-            for topic in topics { all += try await client.partitions(of: topic).map { (topic, $0.partition) } }
+            var all: [TopicPartition] = []
+            for topic in topics {
+                let count = try await transport.partitionCount(of: topic)
+                all += (0..<Int32(count)).map { TopicPartition(topic, $0) }
+            }
             owned = all
         }
-        try await adopt(owned)
+        try await adopt(owned.sorted())
         if let assigned = options.onAssigned { await assigned(assignment) }
     }
 
-    private func joinGroup(_ group: String) async throws(ClientError) -> [(String, Int32)] {
-        var memberId = currentMemberId
+    private func joinGroup(_ group: String) async throws(ClientError) -> [TopicPartition] {
+        var memberId = state.withLock { $0.memberId }
         for _ in 0..<20 {
-            let subscription = ConsumerProtocol.encode(.init(topics: topics))
-            let request = JoinGroupRequest(
-                groupId: group, sessionTimeoutMs: options.sessionTimeoutMs, rebalanceTimeoutMs: options.rebalanceTimeoutMs, memberId: memberId,
-                protocolType: "consumer", protocols: [.init(name: RangeAssignor.name, metadata: subscription)])
-            // The broker holds a JoinGroup until the rebalance ends: wait that long and the request timeout more.
-            let joinTimeoutMs = Int(options.rebalanceTimeoutMs) + groupClient.requestTimeoutMs
-            let join = try await groupClient.withCoordinator(group) { coordinator async throws(ClientError) -> JoinGroupResponse in
-                let join = try await groupClient.call(coordinator, request, timeoutMs: joinTimeoutMs)
-                try SpoolClient.checkCoordinator(join.errorCode, "joining group \(group)")
-                return join
-            }
-            switch join.errorCode {
-            case KafkaErrorCode.none.rawValue: break
-            case KafkaErrorCode.memberIdRequired.rawValue: memberId = join.memberId; continue  // join again with the id
-            case KafkaErrorCode.unknownMemberId.rawValue, KafkaErrorCode.illegalGeneration.rawValue: memberId = ""; continue
-            case KafkaErrorCode.rebalanceInProgress.rawValue: continue
+            if state.withLock({ $0.closed }) { throw .closed }
+            let join = try await transport.joinGroup(GroupJoin(
+                group: group, memberId: memberId, clientId: options.clientId, sessionTimeoutMs: options.sessionTimeoutMs,
+                rebalanceTimeoutMs: options.rebalanceTimeoutMs, subscription: ConsumerProtocol.encode(.init(topics: topics))))
+            switch KafkaErrorCode(rawValue: join.errorCode) {
+            case .none?: break
+            case .memberIdRequired?: memberId = join.memberId; continue  // join again with the id
+            case .unknownMemberId?, .illegalGeneration?: memberId = ""; continue
+            case .rebalanceInProgress?: continue
             default: throw .kafka(code: join.errorCode, context: "joining group \(group)")
             }
             memberId = join.memberId
-            var assignments: [(memberId: String, assignment: [UInt8])] = []
-            if join.leader == join.memberId {
+            var assignments: [String: [UInt8]] = [:]
+            if join.leaderId == join.memberId {
                 var counts: [String: Int] = [:]
                 for member in join.members {
                     for topic in (try? ConsumerProtocol.decodeSubscription(member.metadata))?.topics ?? [] where counts[topic] == nil {
-                        counts[topic] = (try? await client.partitions(of: topic).count) ?? 0
+                        counts[topic] = (try? await transport.partitionCount(of: topic)) ?? 0
                     }
                 }
                 assignments = RangeAssignor.assign(members: join.members.map { ($0.memberId, $0.metadata) }, partitionCount: { counts[$0] ?? 0 })
-                    .map { ($0.key, $0.value) }
             }
-            let sync = SyncGroupRequest(groupId: group, generationId: join.generationId, memberId: memberId,
-                                        assignments: assignments.map { .init(memberId: $0.memberId, assignment: $0.assignment) })
-            let synced = try await groupClient.withCoordinator(group, timeoutMs: joinTimeoutMs) { coordinator async throws(ClientError) -> SyncGroupResponse in
-                let synced = try await groupClient.call(coordinator, sync, timeoutMs: joinTimeoutMs)
-                try SpoolClient.checkCoordinator(synced.errorCode, "syncing group \(group)")
-                return synced
-            }
+            let synced = try await transport.syncGroup(GroupSync(group: group, generation: join.generation, memberId: memberId,
+                                                                 protocolName: join.protocolName, assignments: assignments,
+                                                                 rebalanceTimeoutMs: options.rebalanceTimeoutMs))
             switch KafkaErrorCode(rawValue: synced.errorCode) {
             case .rebalanceInProgress?, .illegalGeneration?: continue
             case .unknownMemberId?: memberId = ""; continue
             default: break
             }
             guard synced.errorCode == 0 else { throw .kafka(code: synced.errorCode, context: "syncing group \(group)") }
-            let partitions = (try? ConsumerProtocol.decodeAssignment(synced.assignment))?.partitions ?? []
-            setMember(memberId, generation: join.generationId)
+            state.withLock { state in
+                state.memberId = memberId
+                state.generation = join.generation
+            }
             startHeartbeats(group)
-            return partitions.flatMap { topic, indexes in indexes.map { (topic, $0) } }
+            let partitions = (try? ConsumerProtocol.decodeAssignment(synced.assignment))?.partitions ?? []
+            return partitions.flatMap { topic, indexes in indexes.map { TopicPartition(topic, $0) } }
         }
         throw .kafka(.rebalanceInProgress, "joining group \(group): the group kept rebalancing")
     }
 
-    /// Positions for newly owned partitions: committed offsets first, else the reset point.
-    private func adopt(_ owned: [(String, Int32)]) async throws(ClientError) {
-        var positions: [String: Int64] = [:]
-        for entry in try await committed(owned.map { ($0.0, $0.1) }) where entry.errorCode == 0 && entry.offset >= 0 {
-            positions["\(entry.topic)/\(entry.partition)"] = entry.offset
+    /// Positions for the owned partitions: committed offsets first, else the reset point.
+    private func adopt(_ owned: [TopicPartition]) async throws(ClientError) {
+        var positions: [TopicPartition: Int64] = [:]
+        if let group, !owned.isEmpty {
+            for (partition, committed) in try await transport.committed(group: group, partitions: owned) where committed.offset >= 0 {
+                positions[partition] = committed.offset
+            }
         }
-        let missing = owned.filter { positions["\($0.0)/\($0.1)"] == nil }
-        let reset = try await client.listOffsets(missing.map { ($0.0, $0.1) }, timestamp: options.fromBeginning ? -2 : -1)
-        for (key, offset) in reset { positions[key] = offset }
-        setAssignment(owned, positions: positions)
+        let missing = owned.filter { positions[$0] == nil }
+        if !missing.isEmpty { positions.merge(try await resetPoints(missing)) { committed, _ in committed } }
+        state.withLock { state in
+            state.assignment = owned
+            state.positions = [:]
+            for partition in owned { state.positions[partition] = positions[partition] ?? 0 }
+            state.consumed = state.consumed.filter { owned.contains($0.key) }
+            state.needsJoin = false
+        }
     }
 
-    /// The reset point of partitions whose offset went out of range.
-    func resetOffsets(_ partitions: [(topic: String, partition: Int32)]) async throws(ClientError) -> [String: Int64] {
-        try await client.listOffsets(partitions.map { ($0.topic, $0.partition) }, timestamp: options.fromBeginning ? -2 : -1)
+    /// Where `offsetReset` starts these partitions.
+    func resetPoints(_ partitions: [TopicPartition]) async throws(ClientError) -> [TopicPartition: Int64] {
+        try await transport.listOffsets(partitions, timestamp: options.offsetReset == .earliest ? -2 : -1)
     }
 
     private func startHeartbeats(_ group: String) {
         let interval = options.heartbeatIntervalMs
-        replaceHeartbeat(Task { [weak self] in
+        let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(interval))
                 guard let self, !Task.isCancelled else { return }
-                let (memberId, generation) = self.membership
-                let request = HeartbeatRequest(groupId: group, generationId: generation, memberId: memberId)
-                let client = self.groupClient
-                guard let code = try? await client.withCoordinator(group, timeoutMs: max(interval, 1_000), { coordinator async throws(ClientError) -> Int16 in
-                    let code = try await client.call(coordinator, request).errorCode
-                    try SpoolClient.checkCoordinator(code, "heartbeat of group \(group)")
-                    return code
-                }) else { continue }
-                if code != 0 { self.markRejoin() }
+                let (memberId, generation, closed) = self.state.withLock { ($0.memberId, $0.generation, $0.closed) }
+                if closed { return }
+                guard let code = await self.transport.heartbeat(group: group, generation: generation, memberId: memberId,
+                                                                timeoutMs: max(interval, 1_000)) else { continue }
+                if code != 0 { self.state.withLock { $0.needsJoin = true } }
             }
-        })
+        }
+        heartbeat.withLock { old in
+            old?.cancel()
+            old = task
+        }
     }
 }

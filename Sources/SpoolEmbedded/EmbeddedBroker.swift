@@ -84,10 +84,3 @@ public final class EmbeddedBroker: Sendable {
     /// Flushes and closes everything.
     public func close() throws(BrokerError) { try broker.close() }
 }
-
-extension LogSlice {
-    /// The records of these stored batches from `from` on (see `FetchedRecords`).
-    func records(of partition: TopicPartition, from: Int64) -> FetchedRecords {
-        withUnsafeBytes { FetchedRecords(decoding: $0, topic: partition.topic, partition: partition.partition, from: from) }
-    }
-}

@@ -1,4 +1,5 @@
 import SpoolBroker
+import SpoolClient
 import SpoolFormat
 import SpoolJobs
 
@@ -24,18 +25,11 @@ public struct EmbeddedTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        var options = GroupConsumer.Options()
-        options.pollWaitMs = 100
-        options.clientId = "spool-worker"
-        options.onRevoked = { partitions in await hooks.revoked(partitions) }
-        let broker = spool.broker
-        options.onAssigned = { partitions in
-            let committed = broker.committedOffsets(group: group, partitions: partitions)
-            var owned: [TopicPartition: CommittedOffset?] = [:]
-            for partition in partitions { owned.updateValue(committed[partition], forKey: partition) }
-            await hooks.assigned(owned)
+        _ = try spool.broker.ensureTopic(topic)
+        // It joins on its first poll, once the subscription can ask for the group's offsets.
+        return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker") { options in
+            try Consumer(transport: EmbeddedConsumerTransport(broker: spool.broker), group: group, topics: [topic], options: options)
         }
-        return EmbeddedSubscription(consumer: try await spool.consumer(group: group, topics: [topic], options: options))
     }
 
     public func readAll(topic: String) async throws -> [ConsumedRecord] {
@@ -59,19 +53,4 @@ public struct EmbeddedTransport: JobTransport {
     }
 
     public func close() async {}
-}
-
-/// A `GroupConsumer` seen through `JobSubscription`.
-struct EmbeddedSubscription: JobSubscription {
-    let consumer: GroupConsumer
-
-    func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }
-
-    func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws { try await consumer.commit(offsets) }
-
-    func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { consumer.committed(partitions) }
-
-    func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions) }
-    func resume(_ partitions: [TopicPartition]) { consumer.resume(partitions) }
-    func close() async { consumer.close() }
 }

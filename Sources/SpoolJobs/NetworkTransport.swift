@@ -49,39 +49,23 @@ public final class NetworkTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        var options = Consumer.Options()
-        options.pollWaitMs = 100
-        options.onRevoked = { partitions in await hooks.revoked(partitions.compactMap(TopicPartition.init(key:))) }
-        let created = LockedValue<Consumer?>(nil)
-        options.onAssigned = { keys in
-            let partitions = keys.compactMap(TopicPartition.init(key:))
-            var stored: [TopicPartition: CommittedOffset]?
-            if let consumer = created.value { stored = try? await NetworkSubscription(consumer: consumer).committed(partitions) }
-            var owned: [TopicPartition: CommittedOffset?] = [:]
-            for partition in partitions { owned.updateValue(stored?[partition], forKey: partition) }
-            await hooks.assigned(owned)
+        try await ConsumerSubscription.subscribe(hooks: hooks, clientId: client.clientId) { options in
+            try Consumer(client: client, group: group, topics: [topic], options: options)
         }
-        let consumer = try Consumer(client: client, group: group, topics: [topic], options: options)
-        created.value = consumer
-        return NetworkSubscription(consumer: consumer)
     }
 
     public func readAll(topic: String) async throws -> [ConsumedRecord] {
-        let ends = try await client.listOffsets(try await client.partitions(of: topic).map { (topic, $0.partition) }, timestamp: -1)
+        let partitions = try await client.partitions(of: topic).map { TopicPartition(topic, $0.partition) }
+        let ends = try await client.listOffsets(partitions.map { ($0.topic, $0.partition) }, timestamp: -1)
+        func end(_ partition: TopicPartition) -> Int64 { ends["\(partition.topic)/\(partition.partition)"] ?? 0 }
         var options = Consumer.Options()
         options.pollWaitMs = 50
         let consumer = try Consumer(client: client, group: nil, topics: [topic], options: options)
         var records: [ConsumedRecord] = []
         let deadline = Date().addingTimeInterval(60)
-        func reachedEnds() -> Bool {
-            ends.allSatisfy { key, end in
-                guard let partition = TopicPartition(key: key) else { return true }
-                return (consumer.position(topic: topic, partition: partition.partition) ?? 0) >= end
-            }
-        }
         repeat {
-            records += try await consumer.poll().filter { $0.offset < ends[$0.topicPartition.key] ?? 0 }
-        } while !reachedEnds() && Date() < deadline
+            records += try await consumer.poll().filter { $0.offset < end($0.topicPartition) }
+        } while !partitions.allSatisfy({ (consumer.position($0) ?? 0) >= end($0) }) && Date() < deadline
         await consumer.close()
         return records.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
     }
@@ -90,40 +74,4 @@ public final class NetworkTransport: JobTransport {
         await producer.close()
         client.close()
     }
-}
-
-extension TopicPartition {
-    /// From the client's "topic/partition" form.
-    init?(key: String) {
-        guard let slash = key.lastIndex(of: "/"), let partition = Int32(key[key.index(after: slash)...]) else { return nil }
-        self.init(String(key[..<slash]), partition)
-    }
-
-    /// The client's "topic/partition" form.
-    var key: String { "\(topic)/\(partition)" }
-}
-
-/// A client `Consumer` seen through `JobSubscription`.
-struct NetworkSubscription: JobSubscription {
-    let consumer: Consumer
-
-    func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }
-
-    func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws {
-        try await consumer.commit(offsets.sorted { $0.key < $1.key }.map {
-            Consumer.OffsetCommit(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value.offset, metadata: $0.value.metadata)
-        })
-    }
-
-    func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] {
-        var result: [TopicPartition: CommittedOffset] = [:]
-        for entry in try await consumer.committed(partitions.map { ($0.topic, $0.partition) }) where entry.errorCode == 0 && entry.offset >= 0 {
-            result[TopicPartition(entry.topic, entry.partition)] = CommittedOffset(offset: entry.offset, metadata: entry.metadata ?? "")
-        }
-        return result
-    }
-
-    func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions.map(\.key)) }
-    func resume(_ partitions: [TopicPartition]) { consumer.resume(partitions.map(\.key)) }
-    func close() async { await consumer.close() }
 }

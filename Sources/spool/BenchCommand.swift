@@ -172,7 +172,7 @@ enum BenchCommand {
         let client = try SpoolClient(bootstrap: settings.broker, clientId: "spool-bench-consumer")
         defer { client.close() }
         var options = Consumer.Options()
-        options.fromBeginning = !measureEndToEnd
+        options.offsetReset = measureEndToEnd ? .latest : .earliest
         options.pollWaitMs = 200
         let consumer = try Consumer(client: client, group: nil, topics: [settings.topic], options: options)
         let progress = Progress(label: "consumed", total: settings.records)

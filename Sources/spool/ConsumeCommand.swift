@@ -38,7 +38,7 @@ enum ConsumeCommand {
         let format = unescape(arguments.options["format"] ?? "%s\\n")
         return await ClientCommands.withClient("consume", arguments) { client in
             var options = Consumer.Options()
-            options.fromBeginning = arguments.switches.contains("from-beginning")
+            options.offsetReset = arguments.switches.contains("from-beginning") ? .earliest : .latest
             let consumer = try Consumer(client: client, group: arguments.options["group"], topics: [arguments.positional[0]], options: options)
             var printed = 0
             while count.map({ printed < $0 }) ?? true {

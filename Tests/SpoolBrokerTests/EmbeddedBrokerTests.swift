@@ -1,4 +1,5 @@
 import SpoolBroker
+import SpoolClient
 import SpoolEmbedded
 import SpoolFormat
 import Testing
@@ -14,15 +15,15 @@ import Testing
         return EmbeddedBroker(broker: try Broker.open(config))
     }
 
-    static var options: GroupConsumer.Options {
-        var options = GroupConsumer.Options()
+    static var options: Consumer.Options {
+        var options = Consumer.Options()
         options.heartbeatIntervalMs = 50
         options.pollWaitMs = 100
         return options
     }
 
     /// Polls until `count` records arrived or 10 s passed.
-    static func receive(_ consumer: GroupConsumer, count: Int) async throws -> [ConsumedRecord] {
+    static func receive(_ consumer: Consumer, count: Int) async throws -> [ConsumedRecord] {
         var records: [ConsumedRecord] = []
         let deadline = ContinuousClock.now + .seconds(10)
         while records.count < count && ContinuousClock.now < deadline {
@@ -69,10 +70,9 @@ import Testing
         _ = try await spool.send(topic: "jobs", key: "a", value: "after")
 
         let consumer = try await spool.consumer(group: "g", topics: ["jobs"], options: Self.options)
-        defer { consumer.close() }
         let first = try await Self.receive(consumer, count: 2)
         #expect(first.map(\.valueString) == ["first", "second"])
-        var failure: BrokerError?
+        var failure: ClientError?
         let deadline = ContinuousClock.now + .seconds(10)
         while failure == nil && ContinuousClock.now < deadline {
             do {
@@ -83,6 +83,7 @@ import Testing
         #expect(failure?.description.contains("the batch at offset 2 of jobs[0] is compressed (gzip)") == true)
         try await consumer.commit()
         #expect(spool.broker.committedOffsets(group: "g", partitions: [TopicPartition("jobs", 0)])[TopicPartition("jobs", 0)]?.offset == 2)
+        await consumer.close()
     }
 
     @Test func aGroupSharesPartitionsCommitsAndResumesAfterARestart() async throws {
@@ -121,8 +122,8 @@ import Testing
         #expect(report.state == .stable)
         #expect(report.members.count == 2)
         #expect(report.totalLag == 0)
-        a.close()
-        b.close()
+        await a.close()
+        await b.close()
 
         _ = try await spool.send(topic: "jobs", records: (0..<10).map { OutgoingRecord(key: "user-\($0)", value: "late-\($0)") })
         try spool.close()
@@ -134,7 +135,7 @@ import Testing
         #expect(Set(rest.compactMap(\.valueString)) == Set((0..<10).map { "late-\($0)" }), "resumes at the committed offsets")
         try await resumed.commit()
         #expect(spool.broker.describeGroup("workers").totalLag == 0)
-        resumed.close()
+        await resumed.close()
         try spool.close()
     }
 
@@ -153,7 +154,7 @@ import Testing
         try await consumer.commit()
         #expect(seen == ["e0", "e1", "e2"])
         #expect(spool.broker.committedOffsets(group: "readers")[TopicPartition("events", 0)]?.offset == 3)
-        consumer.close()
+        await consumer.close()
     }
 
     @Test func badInputIsAClearError() async throws {
@@ -170,6 +171,6 @@ import Testing
         await #expect(throws: BrokerError.unknownTopicOrPartition(topic: "one", partition: 3)) {
             _ = try await spool.send(topic: "one", records: [OutgoingRecord(key: nil, value: [1], partition: 3)])
         }
-        await #expect { _ = try await spool.consumer(group: "", topics: ["one"]) } throws: { ($0 as? BrokerError)?.code == .invalidGroupId }
+        await #expect(throws: ClientError.invalidArgument("the group id is empty")) { _ = try await spool.consumer(group: "", topics: ["one"]) }
     }
 }

@@ -1,0 +1,104 @@
+import SpoolBroker
+import SpoolClient
+import SpoolFormat
+import SpoolLog
+
+/// `ConsumerTransport` in-process: the broker's own group coordinator, long-poll fetch and offset
+/// store, with no network. A `Consumer` over it behaves as one over the Kafka protocol, and can
+/// share a group with Kafka clients of `spool serve` on the same broker.
+public struct EmbeddedConsumerTransport: ConsumerTransport {
+    public let broker: Broker
+
+    public init(broker: Broker) { self.broker = broker }
+
+    public func partitionCount(of topic: String) async throws(ClientError) -> Int {
+        guard let count = broker.partitionCount(topic) else { throw .kafka(code: KafkaErrorCode.unknownTopicOrPartition.rawValue, context: "topic \(topic)") }
+        return count
+    }
+
+    public func joinGroup(_ join: GroupJoin) async throws(ClientError) -> GroupJoined {
+        let joined = await broker.groups.join(JoinGroupRequest(
+            groupId: join.group, memberId: join.memberId, groupInstanceId: nil, clientId: join.clientId, clientHost: "in-process",
+            sessionTimeoutMs: Int(join.sessionTimeoutMs), rebalanceTimeoutMs: Int(join.rebalanceTimeoutMs), protocolType: "consumer",
+            protocols: [GroupProtocol(name: RangeAssignor.name, metadata: join.subscription)], requireKnownMemberId: true))
+        return GroupJoined(errorCode: joined.error.rawValue, generation: joined.generationId, memberId: joined.memberId, leaderId: joined.leaderId,
+                           protocolName: joined.protocolName, members: joined.members.map { ($0.memberId, $0.metadata) })
+    }
+
+    public func syncGroup(_ sync: GroupSync) async throws(ClientError) -> GroupSynced {
+        let synced = await broker.groups.sync(groupId: sync.group, generationId: sync.generation, memberId: sync.memberId, groupInstanceId: nil,
+                                              protocolType: "consumer", protocolName: sync.protocolName, assignments: sync.assignments)
+        return GroupSynced(errorCode: synced.error.rawValue, assignment: synced.assignment)
+    }
+
+    public func heartbeat(group: String, generation: Int32, memberId: String, timeoutMs: Int) async -> Int16? {
+        broker.groups.heartbeat(groupId: group, generationId: generation, memberId: memberId, groupInstanceId: nil).rawValue
+    }
+
+    public func leaveGroup(group: String, memberId: String) async {
+        _ = broker.groups.leave(groupId: group, memberIds: [memberId])
+    }
+
+    public func fetch(_ positions: [(TopicPartition, Int64)], maxWaitMs: Int32, maxBytes: Int32) async throws(ClientError) -> FetchOutcome {
+        let requests = positions.map { FetchPartitionRequest($0.0, fetchOffset: $0.1, maxBytes: Int(maxBytes)) }
+        let fetched = await broker.fetch(requests, maxWaitMs: Int(maxWaitMs), minBytes: 1, maxBytes: Int(maxBytes))
+        return FetchOutcome(partitions: zip(requests, fetched).map { request, result in
+            let records = result.records?.records(of: request.topicPartition, from: request.fetchOffset)
+                ?? FetchedRecords(decoding: [], topic: request.topicPartition.topic, partition: request.topicPartition.partition, from: request.fetchOffset)
+            return (request.topicPartition, PartitionFetch(errorCode: result.error.rawValue, records: records))
+        }, backOff: false)
+    }
+
+    public func listOffsets(_ partitions: [TopicPartition], timestamp: Int64) async throws(ClientError) -> [TopicPartition: Int64] {
+        var offsets: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            do {
+                offsets[partition] = try broker.listOffset(topic: partition.topic, partition: partition.partition, timestamp: timestamp).offset
+            } catch {
+                throw ClientError(error, "offsets of \(partition)")
+            }
+        }
+        return offsets
+    }
+
+    public func commit(group: String, generation: Int32, memberId: String, offsets: [TopicPartition: CommittedOffset]) async throws(ClientError) {
+        do {
+            try await broker.commitOffsets(group: group, generationId: generation, memberId: memberId, offsets: offsets)
+        } catch {
+            throw ClientError(error, "committing offsets of group \(group)")
+        }
+    }
+
+    public func committed(group: String, partitions: [TopicPartition]) async throws(ClientError) -> [TopicPartition: CommittedOffset] {
+        broker.committedOffsets(group: group, partitions: partitions).filter { $0.value.offset >= 0 }
+    }
+
+    public func close() async {}
+}
+
+extension ClientError {
+    /// The broker's refusal as a client sees it: the same Kafka error code, or closed.
+    init(_ error: BrokerError, _ context: String) {
+        self = error == .closed ? .closed : .kafka(code: error.code.rawValue, context: "\(context): \(error)")
+    }
+}
+
+extension LogSlice {
+    /// The records of these stored batches from `from` on (see `FetchedRecords`).
+    func records(of partition: TopicPartition, from: Int64) -> FetchedRecords {
+        withUnsafeBytes { FetchedRecords(decoding: $0, topic: partition.topic, partition: partition.partition, from: from) }
+    }
+}
+
+extension EmbeddedBroker {
+    /// Joins `group` as a consumer of `topics` (creating them if the broker auto-creates topics)
+    /// and returns once it owns its partitions.
+    public func consumer(group: String, topics: [String], options: Consumer.Options = .init()) async throws(ClientError) -> Consumer {
+        for topic in topics {
+            do { _ = try broker.ensureTopic(topic) } catch { throw ClientError(error, "topic \(topic)") }
+        }
+        let consumer = try Consumer(transport: EmbeddedConsumerTransport(broker: broker), group: group, topics: topics, options: options)
+        try await consumer.join()
+        return consumer
+    }
+}

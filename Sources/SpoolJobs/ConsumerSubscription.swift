@@ -1,0 +1,36 @@
+import SpoolClient
+import SpoolFormat
+
+/// A group `Consumer` seen through `JobSubscription`: the same adapter for either transport, since
+/// the embedded broker and the network serve the same consumer.
+public struct ConsumerSubscription: JobSubscription {
+    public let consumer: Consumer
+
+    /// Makes a consumer (with `make`, from options that run `hooks` on rebalances) and wraps it.
+    /// The assignment hook also hands the worker what the group stored for each partition, so
+    /// `make` must not join: the consumer joins on its first poll.
+    public static func subscribe(hooks: SubscriptionHooks, clientId: String,
+                                 make: (Consumer.Options) async throws -> Consumer) async throws -> ConsumerSubscription {
+        var options = Consumer.Options()
+        options.pollWaitMs = 100
+        options.clientId = clientId
+        options.onRevoked = { partitions in await hooks.revoked(partitions) }
+        let created = LockedValue<Consumer?>(nil)
+        options.onAssigned = { partitions in
+            let stored = try? await created.value?.committed(partitions)
+            var owned: [TopicPartition: CommittedOffset?] = [:]
+            for partition in partitions { owned.updateValue(stored?[partition], forKey: partition) }
+            await hooks.assigned(owned)
+        }
+        let consumer = try await make(options)
+        created.value = consumer
+        return ConsumerSubscription(consumer: consumer)
+    }
+
+    public func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }
+    public func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws { try await consumer.commit(offsets) }
+    public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await consumer.committed(partitions) }
+    public func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions) }
+    public func resume(_ partitions: [TopicPartition]) { consumer.resume(partitions) }
+    public func close() async { await consumer.close() }
+}
