@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire", "SpoolFuzzSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch", "spool-fuzz-router"], exclude: ["Inputs"]),
         .testTarget(name: "SpoolCLITests", dependencies: ["spool"]),
-        .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolFormat", "SpoolWire"]),
+        .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolEmbedded", "SpoolFormat", "SpoolWire"]),
         .testTarget(
             name: "SpoolServerTests",
             dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "SpoolFuzzSupport", "spool"],

@@ -168,7 +168,8 @@ public final class NetworkConsumerTransport: ConsumerTransport {
         var result: [TopicPartition: CommittedOffset] = [:]
         for topic in fetched.topics {
             for partition in topic.partitions where partition.errorCode == 0 && partition.committedOffset >= 0 {
-                result[TopicPartition(topic.name, partition.partitionIndex)] = CommittedOffset(offset: partition.committedOffset, metadata: partition.metadata ?? "")
+                result[TopicPartition(topic.name, partition.partitionIndex)] = CommittedOffset(offset: partition.committedOffset, leaderEpoch: partition.committedLeaderEpoch,
+                                                                                          metadata: partition.metadata ?? "")
             }
         }
         return result

@@ -70,7 +70,10 @@ public struct EmbeddedConsumerTransport: ConsumerTransport {
     }
 
     public func committed(group: String, partitions: [TopicPartition]) async throws(ClientError) -> [TopicPartition: CommittedOffset] {
-        broker.committedOffsets(group: group, partitions: partitions).filter { $0.value.offset >= 0 }
+        // As OffsetFetch answers over the network: the offset, its leader epoch and metadata.
+        broker.committedOffsets(group: group, partitions: partitions).filter { $0.value.offset >= 0 }.mapValues {
+            CommittedOffset(offset: $0.offset, leaderEpoch: $0.leaderEpoch, metadata: $0.metadata)
+        }
     }
 
     public func close() async {}

@@ -1,0 +1,158 @@
+import Foundation
+import SpoolBroker
+import SpoolClient
+import SpoolEmbedded
+import SpoolFormat
+import Synchronization
+import Testing
+
+/// One behaviour for the one consumer, whichever transport carries it: each test runs over the
+/// Kafka protocol (to a server in this process) and over the embedded broker's transport.
+@Suite("Consumer behaviour on both transports", .serialized)
+struct ConsumerBehaviourTests {
+    enum Kind: String, CaseIterable, Sendable { case network, embedded }
+
+    /// A consumer factory over a fresh broker, for one test.
+    final class Setup: Sendable {
+        let server: ClientTestServer
+        let kind: Kind
+        let spool: EmbeddedBroker
+
+        init(_ kind: Kind, _ name: String = #function) throws {
+            server = try ClientTestServer(name + kind.rawValue)
+            self.kind = kind
+            spool = EmbeddedBroker(broker: server.broker)
+        }
+
+        var broker: Broker { server.broker }
+
+        func consumer(group: String?, topics: [String], options: Consumer.Options = Setup.options) throws -> Consumer {
+            switch kind {
+            case .network: try Consumer(client: try server.client(), group: group, topics: topics, options: options)
+            case .embedded: try Consumer(transport: EmbeddedConsumerTransport(broker: broker), group: group, topics: topics, options: options)
+            }
+        }
+
+        func send(_ topic: String, _ values: [String], partition: Int32 = 0) async throws {
+            _ = try await spool.send(topic: topic, records: values.map { OutgoingRecord(key: nil, value: Array($0.utf8), partition: partition) })
+        }
+
+        static var options: Consumer.Options {
+            var options = Consumer.Options()
+            options.pollWaitMs = 100
+            options.heartbeatIntervalMs = 100
+            return options
+        }
+
+        func stop() { server.stop() }
+    }
+
+    /// Polls until `count` records came or 10 s passed, marking each consumed.
+    static func receive(_ consumer: Consumer, count: Int) async throws -> [String] {
+        var values: [String] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while values.count < count && ContinuousClock.now < deadline {
+            for record in try await consumer.poll() {
+                consumer.markConsumed(record)
+                values.append(record.valueString ?? "")
+            }
+        }
+        return values
+    }
+
+    @Test(arguments: Kind.allCases)
+    func withoutCommittedOffsetsTheResetPolicyPicksTheStart(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("events", partitions: 1)
+        try await setup.send("events", ["old-1", "old-2"])
+        var latest = Setup.options
+        latest.offsetReset = .latest
+        let fromEnd = try setup.consumer(group: "tail", topics: ["events"], options: latest)
+        try await fromEnd.join()
+        let fromStart = try setup.consumer(group: "all", topics: ["events"])
+        try await setup.send("events", ["new-1"])
+        #expect(try await Self.receive(fromEnd, count: 1) == ["new-1"])
+        #expect(try await Self.receive(fromStart, count: 3) == ["old-1", "old-2", "new-1"])
+        await fromEnd.close()
+        await fromStart.close()
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aCommittedGroupResumesAfterItsCommitWithItsMetadata(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("jobs", partitions: 2)
+        try await setup.send("jobs", ["a0", "a1", "a2"], partition: 0)
+        try await setup.send("jobs", ["b0"], partition: 1)
+        let first = try setup.consumer(group: "workers", topics: ["jobs"])
+        #expect(Set(try await Self.receive(first, count: 4)) == ["a0", "a1", "a2", "b0"])
+        try await first.commit([TopicPartition("jobs", 0): CommittedOffset(offset: 2, metadata: "note")])
+        #expect(try await first.committed([TopicPartition("jobs", 0), TopicPartition("jobs", 1)])
+                    == [TopicPartition("jobs", 0): CommittedOffset(offset: 2, metadata: "note")])
+        await first.close()
+        let second = try setup.consumer(group: "workers", topics: ["jobs"])
+        #expect(Set(try await Self.receive(second, count: 2)) == ["a2", "b0"], "partition 0 after its commit, partition 1 from its start")
+        await second.close()
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aPositionBelowTheLogStartResetsToTheLogStart(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("logs", partitions: 1)
+        try await setup.send("logs", ["r0", "r1", "r2", "r3"])
+        let consumer = try setup.consumer(group: "readers", topics: ["logs"])
+        #expect(try await Self.receive(consumer, count: 1).first == "r0")
+        try await consumer.commit([TopicPartition("logs", 0): CommittedOffset(offset: 1)])
+        await consumer.close()
+        // Records the group never read are deleted: its committed offset is now out of range.
+        _ = try await setup.broker.deleteRecords(topic: "logs", partition: 0, before: 3)
+        let again = try setup.consumer(group: "readers", topics: ["logs"])
+        #expect(try await Self.receive(again, count: 1) == ["r3"])
+        await again.close()
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aCompressedBatchIsReportedAfterTheRecordsBeforeIt(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("mixed", partitions: 1)
+        try await setup.send("mixed", ["plain"])
+        let gzip = RecordBatch(producing: [ProducerRecord(value: Array("packed".utf8), timestamp: 1_000)], attributes: BatchAttributes(rawValue: 1)).encoded()
+        _ = try await setup.broker.produce(topic: "mixed", partition: 0, records: gzip, acks: .all)
+        let consumer = try setup.consumer(group: nil, topics: ["mixed"])
+        #expect(try await Self.receive(consumer, count: 1) == ["plain"])
+        await #expect(throws: ClientError.protocolError(
+            "the batch at offset 1 of mixed[0] is compressed (gzip), and Spool's consumers do not decompress: produce to this topic without compression")) {
+            _ = try await consumer.poll()
+        }
+        await consumer.close()
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aSecondMemberRevokesAndReassignsThroughTheCallbacks(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("shared", partitions: 2)
+        let calls = Mutex<[String]>([])
+        var options = Setup.options
+        options.onAssigned = { partitions in calls.withLock { $0.append("assigned \(partitions)") } }
+        options.onRevoked = { partitions in calls.withLock { $0.append("revoked \(partitions)") } }
+        let first = try setup.consumer(group: "pair", topics: ["shared"], options: options)
+        try await first.join()
+        #expect(calls.withLock { $0 } == ["assigned [shared[0], shared[1]]"])
+        let second = try setup.consumer(group: "pair", topics: ["shared"])
+        async let joined: Void = second.join()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while first.assignment.count == 2 && ContinuousClock.now < deadline { _ = try await first.poll() }
+        try await joined
+        // The range assignor gives each member one partition; which one follows the member ids.
+        let after = calls.withLock { Array($0.dropFirst()) }
+        #expect(after.count == 2 && after.first == "revoked [shared[0], shared[1]]" && first.assignment.count == 1)
+        #expect(after.last == "assigned \(first.assignment)")
+        #expect(Set(first.assignment + second.assignment) == [TopicPartition("shared", 0), TopicPartition("shared", 1)])
+        await first.close()
+        await second.close()
+    }
+}
