@@ -98,6 +98,14 @@ public final class MetricsEndpoint: Sendable {
         metric("spool_produce_errors_total", "counter", "Partitions of produce requests answered with an error.",
                [("", "\(counters.produceErrors.load(ordering: .relaxed))")])
         metric("spool_connections", "gauge", "Open Kafka-protocol client connections.", [("", "\(server.connections)")])
+        metric("spool_buffered_request_bytes", "gauge", "Request bytes connections hold: read or reserved, not yet answered (--max-buffered-bytes bounds them).",
+               [("", "\(server.bufferedRequestBytes)")])
+        metric("spool_buffered_response_bytes", "gauge", "Response bytes connections hold: answered, not yet written to their sockets.",
+               [("", "\(server.bufferedResponseBytes)")])
+        metric("spool_connections_paused", "gauge", "Connections not read from because they hold their limit of bytes or the broker's is used up.",
+               [("", "\(server.pausedConnections)")])
+        metric("spool_connection_buffered_bytes_peak", "gauge", "The most bytes one connection has held at once since the start.",
+               [("", "\(server.connectionBufferedBytesPeak)")])
         metric("spool_fetches_parked", "gauge", "Fetch requests parked, waiting for data or their deadline.",
                [("", "\(counters.fetchesParked.load(ordering: .relaxed))")])
 
