@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "SpoolWire", dependencies: ["SpoolFormat"]),
         .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
         .target(name: "SpoolJobs", dependencies: ["SpoolBroker", "SpoolClient", "SpoolFormat", "SpoolSystem"]),
-        .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
+        .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         // Generates Sources/SpoolWire/Generated from Kafka's JSON schemas (docs/protocol.md).
         .executableTarget(name: "spool-protocol-gen"),
         .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),

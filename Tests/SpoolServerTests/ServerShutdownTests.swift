@@ -2,6 +2,7 @@ import Foundation
 import SpoolFormat
 @testable import SpoolServer
 import SpoolSystem
+import SpoolTestSupport
 import Testing
 
 /// Stopping the server while requests are still running: parked fetches, joins waiting for their
@@ -43,5 +44,26 @@ import Testing
         #expect(spool.network.callsAfterClose == [], "no read, write or close of a descriptor after it was closed")
         #expect(writtenFiles(files) == [], "files opened after the stop were written to")
         #expect(spool.network.count(.write) > 0, "the seam saw the server's writes")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func theMetricsEndpointClosesItsDescriptorsOnItsOwnThread() async throws {
+        let spool = try InProcessServer()
+        defer { spool.stop() }
+        let network = RecordingNetworkSystem()
+        let metrics = try MetricsEndpoint(host: "127.0.0.1", port: 0, broker: spool.broker, server: spool.server, network: network)
+        let text = await blocking { httpGet(port: Int(metrics.port), path: "/metrics") }
+        #expect(text.contains("spool_connections_paused 0"))
+        #expect(text.contains("spool_buffered_request_bytes 0"))
+        // A scraper that connects and says nothing does not hold up the stop, which waits for the
+        // thread to close everything.
+        let silent = try RawClient(port: Int(metrics.port))
+        try await Task.sleep(for: .milliseconds(100))
+        let started = Date()
+        await blocking { metrics.stop() }
+        #expect(Date().timeIntervalSince(started) < Double(MetricsEndpoint.clientTimeoutMs) / 2000, "stopped without waiting out the client")
+        #expect(await blocking { silent.isClosedByPeer() })
+        #expect(network.openDescriptors.isEmpty, "listener, epoll, eventfd and client sockets are closed")
+        #expect(network.callsAfterClose == [])
     }
 }
