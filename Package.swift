@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(name: "spool-fuzz-batch", dependencies: ["SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/batch"),
         .executableTarget(name: "spool-fuzz-router", dependencies: ["SpoolServer", "SpoolBroker", "SpoolFuzzSupport"], path: "Fuzz/router"),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
-        .testTarget(name: "SpoolSystemTests", dependencies: ["SpoolSystem"]),
+        .testTarget(name: "SpoolSystemTests", dependencies: ["SpoolSystem", "SpoolTestSupport"]),
         // Fixtures/: frames recorded from real clients (Tests/Fixtures/capture.py), read by path.
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire", "SpoolFuzzSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch", "spool-fuzz-router"], exclude: ["Inputs"]),

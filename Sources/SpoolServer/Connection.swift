@@ -165,7 +165,8 @@ final class Connection {
         if inputStart > 0 {
             input.withUnsafeMutableBytes { buffer in
                 if inputEnd > inputStart, let base = buffer.baseAddress {
-                    (base).copyMemory(from: base + inputStart, byteCount: inputEnd - inputStart)
+                    // The ranges may overlap: memmove.
+                    _ = memmove(base, base + inputStart, inputEnd - inputStart)
                 }
             }
             inputEnd -= inputStart

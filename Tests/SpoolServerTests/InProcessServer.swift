@@ -25,6 +25,14 @@ final class InProcessServer: Sendable {
 
     var port: Int { Int(server.port) }
 
+    /// A client connected to the server, after it created `topic` through it (its answer read).
+    func client(creating topic: String) async throws -> RawClient {
+        let client = try RawClient(port: port)
+        client.send(frame: RequestFrames.createTopics(topic))
+        guard await blocking({ client.receive() }) != nil else { throw ProcessFailure("creating topic \(topic): no answer") }
+        return client
+    }
+
     /// Stops the server, closes the broker and removes the data.
     func stop() {
         server.stop()

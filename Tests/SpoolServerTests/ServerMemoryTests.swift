@@ -16,10 +16,7 @@ import Testing
             $0.inFlightBytesMax = connectionBytesMax
             $0.bufferedBytesMax = bufferedBytesMax
         }
-        let setup = try RawClient(port: spool.port)
-        setup.send(frame: RequestFrames.createTopics("big"))
-        _ = await blocking { setup.receive() }
-        return (spool, setup)
+        return (spool, try await spool.client(creating: "big"))
     }
 
     /// A produce of one batch of about `bytes`.
@@ -130,6 +127,31 @@ import Testing
         #expect(await eventually { spool.server.bufferedRequestBytes == 0 && spool.server.pausedConnections == 0 })
         bystander.send(frame: RequestFrames.metadata(nil, correlation: 44))
         #expect(await blocking { bystander.receive() }?.correlationId == 44)
+    }
+}
+
+/// What a connection whose socket fails leaves behind: nothing, and the others go on.
+@Suite(.serialized) struct ConnectionFailureTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aFailedReadClosesOnlyThatConnectionAndGivesItsBytesBack() async throws {
+        let spool = try InProcessServer()
+        defer { spool.stop() }
+        let setup = try await spool.client(creating: "reset")
+        let victim = try RawClient(port: spool.port)
+        #expect(await eventually { spool.server.connections == 2 })
+        spool.network.inject(.read, errno: ECONNRESET)
+        victim.send(frame: RequestFrames.metadata(nil, correlation: 1))
+        // Closed with its request unread, so the client may see a reset rather than an end of file.
+        #expect(await eventually { spool.server.connections == 1 }, "closed on the failed read")
+        spool.network.clear()
+        #expect(await blocking { victim.receive() } == nil)
+        #expect(spool.server.bufferedRequestBytes == 0 && spool.server.bufferedResponseBytes == 0)
+        // The read that failed was whichever connection's came first; the server goes on.
+        let fresh = try RawClient(port: spool.port)
+        fresh.send(frame: RequestFrames.metadata(nil, correlation: 2))
+        #expect(await blocking { fresh.receive() }?.correlationId == 2)
+        #expect(spool.network.callsAfterClose == [])
+        withExtendedLifetime(setup) {}
     }
 }
 

@@ -14,9 +14,7 @@ import Testing
     func stoppingUnderLoadTouchesNoClosedDescriptor() async throws {
         let spool = try InProcessServer()
         defer { spool.stop() }
-        let setup = try RawClient(port: spool.port)
-        setup.send(frame: RequestFrames.createTopics("load"))
-        #expect(await blocking { setup.receive() } != nil)
+        _ = try await spool.client(creating: "load")
 
         // Parked for 700 ms: they finish well after the stop below.
         let fetchers = try (0..<8).map { _ in try RawClient(port: spool.port) }
