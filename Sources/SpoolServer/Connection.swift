@@ -79,6 +79,8 @@ final class Connection {
     static let readBytes = 64 << 10
     /// The input buffer is given back when it is empty and larger than this (after a big frame).
     static let inputKeptBytesMax = 1 << 20
+    /// A connection without traffic this long gives its buffers back (`releaseBuffersIfQuiet`).
+    static let quietSeconds = 1.0
 
     init(id: UInt64, socket: consuming FileDescriptor, peer: String, loop: EventLoop, server: Server) {
         self.id = id
@@ -361,6 +363,22 @@ final class Connection {
     }
 
     // MARK: Closing
+
+    /// Gives the buffers back once the connection has been quiet for a while, so that many idle
+    /// connections cost no memory while a busy one keeps reusing its own.
+    func releaseBuffersIfQuiet(now: Date) {
+        guard now.timeIntervalSince(lastActivity) >= Self.quietSeconds, inputStart == inputEnd, outputStart == output.count else { return }
+        if input.capacity > 0 {
+            input = []
+            inputStart = 0
+            inputEnd = 0
+            reservedEnd = 0
+        }
+        if output.capacity > 0 {
+            output = []
+            outputStart = 0
+        }
+    }
 
     /// Closes an idle connection (nothing in flight, no bytes for the idle timeout).
     func closeIfIdle(now: Date) {
