@@ -25,6 +25,8 @@ public final class Server: Sendable {
     private let connectionCount = Atomic(0)
     private let nextConnection = Atomic<UInt64>(0)
     private let isStopped = Atomic(false)
+    /// True while loop 0 does not watch the listener, after an accept failed (loop 0 only).
+    private let acceptPaused = Atomic(false)
 
     /// Binds the listener and starts the loops. `network` makes every socket, epoll and eventfd
     /// call (tests pass one that counts or fails them).
@@ -47,6 +49,12 @@ public final class Server: Sendable {
         let acceptor = loops[0]
         acceptor.submit { [self, listenerDescriptor] in
             acceptor.register(listenerDescriptor, events: .readable) { [self] _ in acceptAll() }
+            acceptor.every { [self] in
+                // Accepting resumes a second after it failed for want of descriptors or memory.
+                if !isStopped.load(ordering: .acquiring), acceptPaused.exchange(false, ordering: .relaxed) {
+                    acceptor.change(listenerDescriptor, events: .readable)
+                }
+            }
         }
         for loop in loops {
             loop.submit { [config] in
@@ -82,9 +90,14 @@ public final class Server: Sendable {
                     case nil: nil
                     }
                 }
+            } catch let error as SystemError where error.errno == ECONNABORTED || error.errno == EPROTO {
+                continue  // that connection is gone already; the next one may be fine
             } catch {
-                // ECONNABORTED and the like concern one connection; EMFILE waits for a close.
-                ServerLog.info("accepting a connection: \(error)")
+                // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the listener stays
+                // readable, so stop watching it for a second rather than spin on it.
+                ServerLog.info("accepting connections paused for a second: \(error)")
+                acceptPaused.store(true, ordering: .relaxed)
+                loops[0].change(listenerDescriptor, events: [])
                 return
             }
             guard let socket = accepted else { return }

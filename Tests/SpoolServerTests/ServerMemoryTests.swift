@@ -153,6 +153,20 @@ import Testing
         #expect(spool.network.callsAfterClose == [])
         withExtendedLifetime(setup) {}
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func runningOutOfDescriptorsPausesAcceptingInsteadOfSpinning() async throws {
+        let spool = try InProcessServer()
+        defer { spool.stop() }
+        spool.network.inject(.accept, errno: EMFILE)
+        let client = try RawClient(port: spool.port)
+        client.send(frame: RequestFrames.metadata(nil, correlation: 3))
+        #expect(await eventually { spool.network.count(.accept) >= 1 })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(spool.network.count(.accept) <= 3, "the listener is not watched while accepting fails")
+        spool.network.clear()
+        #expect(await blocking { client.receive() }?.correlationId == 3, "accepted once the pause is over")
+    }
 }
 
 /// A Fetch v11 of partition 0 of "big" from offset 0, answered at once, up to `maxBytes`.
