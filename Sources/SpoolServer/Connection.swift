@@ -72,11 +72,18 @@ final class Connection {
     /// Whether `budget.pausedConnections` counts this connection.
     private var countedAsPaused = false
     private var interest: IOEvents = .readable
+    /// What the next read asks for when no reserved frame needs more.
+    private var readSize = Connection.firstReadBytes
     private(set) var isClosed = false
     private let turns = RequestTurns()
 
-    /// Bytes one read asks for when no reserved frame needs more.
+    /// Most bytes one read asks for when no reserved frame needs more: what a connection may
+    /// read past its limits.
     static let readBytes = 64 << 10
+    /// What the first read of a connection (or of one quiet for a while) asks for; each read that
+    /// fills all it asked for doubles the next, up to `readBytes`. Small requests from many
+    /// connections so cost small buffers.
+    static let firstReadBytes = 4 << 10
     /// The input buffer is given back when it is empty and larger than this (after a big frame).
     static let inputKeptBytesMax = 1 << 20
     /// A connection without traffic this long gives its buffers back (`releaseBuffersIfQuiet`).
@@ -129,7 +136,7 @@ final class Connection {
                 setPause(budget.isUsedUp && heldBytes < server.config.inFlightBytesMax ? .broker : .connection)
                 return
             }
-            makeRoom(for: min(allowance, Self.readBytes))
+            makeRoom(for: min(allowance, readSize))
             let room = min(allowance, input.count - inputEnd)
             let start = inputEnd
             let result: Int?
@@ -157,6 +164,7 @@ final class Connection {
             lastActivity = Date()
             parseFrames()
             if count < room { return }
+            readSize = min(readSize * 2, Self.readBytes)
         }
     }
 
@@ -368,6 +376,7 @@ final class Connection {
     /// connections cost no memory while a busy one keeps reusing its own.
     func releaseBuffersIfQuiet(now: Date) {
         guard now.timeIntervalSince(lastActivity) >= Self.quietSeconds, inputStart == inputEnd, outputStart == output.count else { return }
+        readSize = Self.firstReadBytes
         if input.capacity > 0 {
             input = []
             inputStart = 0
