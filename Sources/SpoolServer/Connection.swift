@@ -410,8 +410,7 @@ final class Connection {
         expectedResponseBytes = 0
         budget.removeResponses(responses)
         if budget.release(requests) { server.budgetFreed() }
-        input = []
-        output = []
+        // The buffers go with the connection, which its loop has just let go of.
         server.connectionClosed()
     }
 

@@ -95,6 +95,36 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func aWriteThatFailsWithResponsesQueuedClosesOnlyThatConnection() async throws {
+        let (spool, bystander) = try await start()
+        defer { spool.stop() }
+        for round in 0..<16 {
+            bystander.send(frame: produce(256 << 10, correlation: Int32(round)))
+            #expect(await blocking { bystander.receive() } != nil)
+        }
+        let reader = try RawClient(port: spool.port)
+        let bytes = pipelined([[UInt8]](repeating: RequestSamplesFetch.frame(maxBytes: 512 << 10), count: 200))
+        var sent = 0
+        for _ in 0..<300 where sent < bytes.count {
+            sent += reader.sendWithoutWaiting(Array(bytes[sent...]))
+            if spool.server.bufferedResponseBytes > 0 && spool.server.pausedConnections > 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(await eventually { spool.server.bufferedResponseBytes > 0 }, "answers queued behind a full socket")
+        spool.network.inject(.write, errno: EPIPE)
+        // Reading makes room in the socket: the server's next write fails, and the connection
+        // ends after the answers already in the sockets.
+        let received = await blocking { (0..<200).prefix { _ in reader.receive() != nil }.count }
+        #expect(received < 200)
+        #expect(await eventually { spool.server.connections == 1 }, "the reader's connection closed")
+        spool.network.clear()
+        #expect(spool.server.bufferedResponseBytes == 0 && spool.server.bufferedRequestBytes == 0)
+        bystander.send(frame: RequestFrames.metadata(nil, correlation: 45))
+        #expect(await blocking { bystander.receive() }?.correlationId == 45)
+        #expect(spool.network.callsAfterClose == [])
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func theBrokersBudgetBoundsAllConnectionsTogether() async throws {
         // Each connection may hold 2 MiB, all of them together 3 MiB.
         let (spool, bystander) = try await start(bufferedBytesMax: 3 << 20)
