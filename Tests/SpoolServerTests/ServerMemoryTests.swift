@@ -25,6 +25,26 @@ import Testing
         return RequestFrames.produce(topic: "big", partition: 0, batch: batch, correlation: correlation)
     }
 
+    /// Stores `rounds` batches of 256 KiB in "big" through `client`.
+    private func store(rounds: Int, through client: RawClient) async {
+        for round in 0..<rounds {
+            client.send(frame: produce(256 << 10, correlation: Int32(round)))
+            #expect(await blocking { client.receive() } != nil)
+        }
+    }
+
+    /// Sends what the socket takes of `bytes`, a little at a time (at most 3 s), until `done`
+    /// holds; returns how many bytes went.
+    private func send(_ bytes: [UInt8], on client: RawClient, until done: () -> Bool) async throws -> Int {
+        var sent = 0
+        for _ in 0..<300 where sent < bytes.count {
+            sent += client.sendWithoutWaiting(Array(bytes[sent...]))
+            if done() { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return sent
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func pipelinedRequestsAreHeldToTheConnectionsByteLimit() async throws {
         let (spool, bystander) = try await start()
@@ -34,12 +54,7 @@ import Testing
         // flight: without a byte limit the server would read and hold all of them (32 MiB).
         let bytes = pipelined([RequestFrames.fetch(topic: "big", partition: 0, offset: 0, maxWaitMs: 3000, maxBytes: 1024, correlation: 0)]
             + (1...128).map { produce(256 << 10, correlation: Int32($0)) })
-        var sent = 0
-        for _ in 0..<200 where sent < bytes.count {
-            sent += hog.sendWithoutWaiting(Array(bytes[sent...]))
-            if spool.server.pausedConnections > 0 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let sent = try await send(bytes, on: hog) { spool.server.pausedConnections > 0 }
         #expect(await eventually { spool.server.pausedConnections == 1 }, "the hog is no longer read from")
         let held = spool.server.bufferedRequestBytes
         #expect(held <= Self.connectionBytesMax + Self.slack, "request bytes held: \(held)")
@@ -65,19 +80,13 @@ import Testing
         let (spool, bystander) = try await start()
         defer { spool.stop() }
         // 8 MiB stored, so each fetch below is answered with 512 KiB at once.
-        for round in 0..<32 {
-            bystander.send(frame: produce(256 << 10, correlation: Int32(round)))
-            #expect(await blocking { bystander.receive() } != nil)
-        }
+        await store(rounds: 32, through: bystander)
         let reader = try RawClient(port: spool.port)
         let fetch = RequestSamplesFetch.frame(maxBytes: 512 << 10)
         // 2,000 fetches (1 GiB of answers) pipelined by a client that never reads an answer.
         let bytes = pipelined([[UInt8]](repeating: fetch, count: 2000))
-        var sent = 0
-        for _ in 0..<300 where sent < bytes.count {
-            sent += reader.sendWithoutWaiting(Array(bytes[sent...]))
-            if spool.server.pausedConnections > 0 && spool.server.bufferedResponseBytes > Self.connectionBytesMax / 2 { break }
-            try await Task.sleep(for: .milliseconds(10))
+        _ = try await send(bytes, on: reader) {
+            spool.server.pausedConnections > 0 && spool.server.bufferedResponseBytes > Self.connectionBytesMax / 2
         }
         #expect(await eventually { spool.server.pausedConnections == 1 }, "the reader is no longer read from")
         // Let whatever was in flight finish; the total must stay bounded.
@@ -98,18 +107,10 @@ import Testing
     func aWriteThatFailsWithResponsesQueuedClosesOnlyThatConnection() async throws {
         let (spool, bystander) = try await start()
         defer { spool.stop() }
-        for round in 0..<16 {
-            bystander.send(frame: produce(256 << 10, correlation: Int32(round)))
-            #expect(await blocking { bystander.receive() } != nil)
-        }
+        await store(rounds: 16, through: bystander)
         let reader = try RawClient(port: spool.port)
         let bytes = pipelined([[UInt8]](repeating: RequestSamplesFetch.frame(maxBytes: 512 << 10), count: 200))
-        var sent = 0
-        for _ in 0..<300 where sent < bytes.count {
-            sent += reader.sendWithoutWaiting(Array(bytes[sent...]))
-            if spool.server.bufferedResponseBytes > 0 && spool.server.pausedConnections > 0 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = try await send(bytes, on: reader) { spool.server.bufferedResponseBytes > 0 && spool.server.pausedConnections > 0 }
         #expect(await eventually { spool.server.bufferedResponseBytes > 0 }, "answers queued behind a full socket")
         spool.network.inject(.write, errno: EPIPE)
         // Reading makes room in the socket: the server's next write fails, and the connection
