@@ -3,12 +3,14 @@ import Synchronization
 /// The server's account of the bytes its connections hold, and the broker-wide limit on request
 /// bytes (`ServerConfig.bufferedBytesMax`).
 ///
-/// A connection reserves a request's bytes when it reads the request's size, before it reads the
-/// rest, and gives them back when the request is answered (or the connection closes). A
-/// reservation is refused once the budget is used up, and the connection then stops reading until
-/// bytes come back; one that starts with room left may take the budget past its limit, so a single
-/// request larger than what is left still gets in, and the total stays under the limit plus one
-/// request. Response bytes are not reserved here: each connection caps its own, and a client that
+/// A connection reserves a request's whole size when it reads the size, before it reads the rest,
+/// and gives it back when the request is answered (or the connection closes). A reservation is
+/// refused once the budget is used up, and the connection then stops reading until bytes come
+/// back; one that starts with room left may take the budget past its limit, so a single request
+/// larger than what is left still gets in, and the total stays under the limit plus one request.
+/// Only reserved requests count: bytes a connection read ahead of the next request's size (at most
+/// one read) are its own, so that connections waiting for the budget never hold it up themselves,
+/// and whatever holds the budget is a request that will be answered. Response bytes are not reserved here: each connection caps its own, and a client that
 /// does not read its responses holds up only itself. Thread-safe.
 final class BufferBudget: Sendable {
     /// Request bytes all connections together may hold.
@@ -23,7 +25,7 @@ final class BufferBudget: Sendable {
         self.limit = limit
     }
 
-    /// Request bytes held now: read or reserved, and not yet answered.
+    /// Request bytes reserved now and not yet answered.
     var requestBytes: Int { requests.load(ordering: .relaxed) }
     /// Response bytes held now: answered and not yet written to their sockets.
     var responseBytes: Int { responses.load(ordering: .relaxed) }
@@ -44,13 +46,6 @@ final class BufferBudget: Sendable {
             if exchanged { return true }
             held = original
         }
-    }
-
-    /// Takes `count` request bytes read ahead of any reservation (at most one read's worth per
-    /// connection, since a connection over its limits does not read).
-    func charge(_ count: Int) {
-        precondition(count >= 0, "charging \(count) bytes")
-        requests.add(count, ordering: .relaxed)
     }
 
     /// Gives back `count` request bytes; true when that left the budget with room after it had none.

@@ -63,6 +63,9 @@ final class Connection {
     private var nextSlot: UInt64 = 0
     /// Request bytes held: reserved frames (read or not) and bytes read ahead of any reservation.
     private var requestBytes = 0
+    /// The part of `requestBytes` taken from the broker's budget: the whole size of every
+    /// reserved frame (read-ahead bytes before a frame's reservation are the connection's alone).
+    private var budgetBytes = 0
     /// Response bytes held: answered out of order and waiting, or queued in `output`.
     private var responseBytes = 0
     /// Room kept for the responses of fetches in flight, whose size is known only as a bound.
@@ -158,7 +161,6 @@ final class Connection {
             let unreserved = inputEnd - max(start, reservedEnd)
             if unreserved > 0 {
                 requestBytes += unreserved
-                budget.charge(unreserved)
                 budget.noteConnection(holding: heldBytes)
             }
             lastActivity = Date()
@@ -227,10 +229,13 @@ final class Connection {
             setPause(.connection)
             return false
         }
-        guard budget.reserve(unread) else {
+        // The broker's budget takes the whole frame, the part already read included.
+        let frameBytes = end - inputStart
+        guard budget.reserve(frameBytes) else {
             setPause(.broker)
             return false
         }
+        budgetBytes += frameBytes
         requestBytes += unread
         reservedEnd = end
         budget.noteConnection(holding: heldBytes)
@@ -325,7 +330,8 @@ final class Connection {
 
     private func releaseRequest(_ bytes: Int) {
         requestBytes -= bytes
-        precondition(requestBytes >= 0, "connection \(id) released more request bytes than it held")
+        budgetBytes -= bytes
+        precondition(requestBytes >= 0 && budgetBytes >= 0, "connection \(id) released more request bytes than it held")
         if budget.release(bytes) { server.budgetFreed() }
     }
 
@@ -404,8 +410,9 @@ final class Connection {
         socket.take()?.close()
         loop.connections.removeValue(forKey: id)
         // Requests still running are answered into the void; their bytes are given back now.
-        let (requests, responses) = (requestBytes, responseBytes)
+        let (requests, responses) = (budgetBytes, responseBytes)
         requestBytes = 0
+        budgetBytes = 0
         responseBytes = 0
         expectedResponseBytes = 0
         budget.removeResponses(responses)

@@ -170,7 +170,7 @@ public final class MetricsEndpoint: @unchecked Sendable {
         metric("spool_produce_errors_total", "counter", "Partitions of produce requests answered with an error.",
                [("", "\(counters.produceErrors.load(ordering: .relaxed))")])
         metric("spool_connections", "gauge", "Open Kafka-protocol client connections.", [("", "\(server.connections)")])
-        metric("spool_buffered_request_bytes", "gauge", "Request bytes connections hold: read or reserved, not yet answered (--max-buffered-bytes bounds them).",
+        metric("spool_buffered_request_bytes", "gauge", "Request bytes connections have reserved and not yet answered (--max-buffered-bytes bounds them).",
                [("", "\(server.bufferedRequestBytes)")])
         metric("spool_buffered_response_bytes", "gauge", "Response bytes connections hold: answered, not yet written to their sockets.",
                [("", "\(server.bufferedResponseBytes)")])

@@ -136,7 +136,7 @@ public final class Server: Sendable {
     /// Open client connections.
     public var connections: Int { connectionCount.load(ordering: .relaxed) }
 
-    /// Request bytes all connections hold now (read or reserved, not yet answered).
+    /// Request bytes all connections have reserved and not yet answered (the broker's budget).
     public var bufferedRequestBytes: Int { budget.requestBytes }
     /// Response bytes all connections hold now (answered, not yet written to their sockets).
     public var bufferedResponseBytes: Int { budget.responseBytes }

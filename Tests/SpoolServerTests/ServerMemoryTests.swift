@@ -125,6 +125,20 @@ import Testing
         #expect(spool.network.callsAfterClose == [])
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aRequestLargerThanBothLimitsStillGetsIn() async throws {
+        // Limits of 2 KiB: a 64 KiB produce alone on its connection is answered, and so is the
+        // next; the bytes read ahead of its size never count against the broker's budget, which
+        // would then be used up by a connection that waits for it.
+        let (spool, client) = try await start(connectionBytesMax: 2048, bufferedBytesMax: 2048)
+        defer { spool.stop() }
+        for correlation in Int32(1)...3 {
+            client.send(frame: produce(64 << 10, correlation: correlation))
+            #expect(await blocking { client.receive() }?.correlationId == correlation)
+        }
+        #expect(await eventually { spool.server.bufferedRequestBytes == 0 })
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func theBrokersBudgetBoundsAllConnectionsTogether() async throws {
         // Each connection may hold 2 MiB, all of them together 3 MiB.
@@ -146,7 +160,9 @@ import Testing
         // The rest of each hog's requests, sent as the server reads them.
         for (index, hog) in hogs.enumerated() where sent[index] < bytes.count {
             let rest = Array(bytes[sent[index]...])
-            DispatchQueue.global().async { hog.send(rest) }
+            // A thread of its own: the send blocks until the server reads, which must not hold up
+            // the dispatch threads the other tests wait on.
+            Thread { hog.send(rest) }.start()
         }
         // Past the limit by at most one request (reserved with room left) and a read per connection.
         #expect(held <= (3 << 20) + (300 << 10) + hogs.count * Self.slack, "request bytes held: \(held)")

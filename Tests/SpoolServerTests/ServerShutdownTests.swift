@@ -15,10 +15,12 @@ import Testing
         let spool = try InProcessServer()
         defer { spool.stop() }
         _ = try await spool.client(creating: "load")
+        // The fetches read a topic nothing is produced to, so they park whatever the timing.
+        _ = try await spool.client(creating: "quiet")
 
-        // Parked for 700 ms: they finish well after the stop below.
+        // Parked for 2.5 s: they finish well after the stop below.
         let fetchers = try (0..<8).map { _ in try RawClient(port: spool.port) }
-        for fetcher in fetchers { fetcher.send(frame: RequestFrames.fetch(topic: "load", partition: 0, offset: 0, maxWaitMs: 700)) }
+        for fetcher in fetchers { fetcher.send(frame: RequestFrames.fetch(topic: "quiet", partition: 0, offset: 0, maxWaitMs: 2500)) }
         // Parked for the groups' initial rebalance delay (300 ms).
         let joiners = try (0..<4).map { _ in try RawClient(port: spool.port) }
         for (index, joiner) in joiners.enumerated() { joiner.send(frame: RequestFrames.joinGroup(group: "g\(index)")) }
