@@ -103,7 +103,9 @@ final class Connection {
     }
 
     func start() {
-        loop.register(descriptor, events: interest) { [weak self] events in self?.handle(events) }
+        do { try loop.register(descriptor, events: interest) { [weak self] events in self?.handle(events) } } catch {
+            close(reason: "cannot watch it: \(error)")
+        }
     }
 
     /// Bytes the connection holds now.
@@ -373,7 +375,7 @@ final class Connection {
         if outputStart < output.count { events.insert(.writable) }
         guard events != interest else { return }
         interest = events
-        loop.change(descriptor, events: events)
+        do { try loop.change(descriptor, events: events) } catch { close(reason: "cannot watch it: \(error)") }
     }
 
     // MARK: Closing

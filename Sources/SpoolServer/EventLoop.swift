@@ -81,21 +81,26 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    // The following are called on the loop's thread only.
+    // The following are called on the loop's thread only (or before `start`).
 
-    func register(_ fd: Int32, events: IOEvents, _ handler: @escaping (IOEvents) -> Void) {
+    /// Watches `fd` for `events`, running `handler` with what is reported. Fails when the kernel
+    /// has no room for another watch (ENOMEM, ENOSPC at fs.epoll.max_user_watches).
+    func register(_ fd: Int32, events: IOEvents, _ handler: @escaping (IOEvents) -> Void) throws {
+        try poller?.watch(fd, for: events)
         handlers[fd] = handler
-        do { try poller?.watch(fd, for: events) } catch { preconditionFailure("watching descriptor \(fd): \(error)") }
     }
 
-    func change(_ fd: Int32, events: IOEvents) {
-        do { try poller?.rewatch(fd, for: events) } catch { preconditionFailure("changing descriptor \(fd): \(error)") }
+    /// Changes what `fd` is watched for; fails only for want of kernel memory.
+    func change(_ fd: Int32, events: IOEvents) throws {
+        try poller?.rewatch(fd, for: events)
     }
 
     /// Stops watching `fd`; call before its owner closes it.
     func unregister(_ fd: Int32) {
         handlers.removeValue(forKey: fd)
-        do { try poller?.unwatch(fd) } catch { preconditionFailure("unwatching descriptor \(fd): \(error)") }
+        // Only a descriptor that is not watched (a bug) can fail here, and closing it ends the
+        // watch anyway.
+        try? poller?.unwatch(fd)
     }
 
     /// Runs `work` about once a second (idle checks, paused connections).
@@ -132,7 +137,9 @@ final class EventLoop: @unchecked Sendable {
             return inbox.take()
         }
         for task in leftover { task() }
+        // What the handlers and periodic work hold (the server, this loop) is let go of with them.
         handlers = [:]
+        periodic = []
         poller.take()?.close()
         stopped.signal()
     }

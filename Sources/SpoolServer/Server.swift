@@ -45,30 +45,30 @@ public final class Server: Sendable {
         router = RequestRouter(broker: broker, nodeId: config.nodeId, host: config.advertisedHost ?? config.host,
                                port: Int32(config.advertisedPort ?? port))
         loops = try (0..<max(1, config.eventLoops)).map { try EventLoop(index: $0, network: network) }
-        for loop in loops { loop.start() }
+        // Set up before the loops' threads start, so nothing else touches their state yet; the
+        // listener is watched first, so that if that fails nothing refers to this server.
         let acceptor = loops[0]
-        acceptor.submit { [self, listenerDescriptor] in
-            acceptor.register(listenerDescriptor, events: .readable) { [self] _ in acceptAll() }
-            acceptor.every { [self] in
-                // Accepting resumes a second after it failed for want of descriptors or memory.
-                if !isStopped.load(ordering: .acquiring), acceptPaused.exchange(false, ordering: .relaxed) {
-                    acceptor.change(listenerDescriptor, events: .readable)
+        try acceptor.register(listenerDescriptor, events: .readable) { [self] _ in acceptAll() }
+        acceptor.every { [self] in
+            // Accepting resumes a second after it failed for want of descriptors or memory.
+            if !isStopped.load(ordering: .acquiring), acceptPaused.exchange(false, ordering: .relaxed) {
+                do { try acceptor.change(listenerDescriptor, events: .readable) } catch {
+                    acceptPaused.store(true, ordering: .relaxed)  // out of kernel memory: try again in a second
                 }
             }
         }
         for loop in loops {
-            loop.submit { [config] in
-                loop.every { [weak loop] in
-                    let now = Date()
-                    for connection in Array(loop?.connections.values ?? [:].values) {
-                        if config.idleTimeoutMs > 0 { connection.closeIfIdle(now: now) }
-                        connection.releaseBuffersIfQuiet(now: now)
-                        // A safety net under the wake-ups `budgetFreed` sends.
-                        connection.resume()
-                    }
+            loop.every { [config, weak loop] in
+                let now = Date()
+                for connection in Array(loop?.connections.values ?? [:].values) {
+                    if config.idleTimeoutMs > 0 { connection.closeIfIdle(now: now) }
+                    connection.releaseBuffersIfQuiet(now: now)
+                    // A safety net under the wake-ups `budgetFreed` sends.
+                    connection.resume()
                 }
             }
         }
+        for loop in loops { loop.start() }
     }
 
     /// A socket on its way from the acceptor to the loop that will own it; closed if that loop
@@ -97,7 +97,7 @@ public final class Server: Sendable {
                 // readable, so stop watching it for a second rather than spin on it.
                 ServerLog.info("accepting connections paused for a second: \(error)")
                 acceptPaused.store(true, ordering: .relaxed)
-                loops[0].change(listenerDescriptor, events: [])
+                try? loops[0].change(listenerDescriptor, events: [])  // failing, it stays watched and fails again
                 return
             }
             guard let socket = accepted else { return }

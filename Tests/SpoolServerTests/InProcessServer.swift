@@ -33,6 +33,13 @@ final class InProcessServer: Sendable {
         return client
     }
 
+    /// True when a new connection's Metadata request is answered.
+    func answersANewClient() async throws -> Bool {
+        let client = try RawClient(port: port)
+        client.send(frame: RequestFrames.metadata(nil, correlation: 99))
+        return await blocking { client.receive() }?.correlationId == 99
+    }
+
     /// Stops the server, closes the broker and removes the data.
     func stop() {
         server.stop()
