@@ -101,7 +101,7 @@ public final class ProcessedJobs: Sendable {
 
     /// Records the job as finished, durably, before returning. It blocks the calling thread for
     /// one fsync: from async code, `once` (or `record`) does the same without blocking a
-    /// cooperative thread.
+    /// cooperative thread. `contains` waits while a marker is being synced.
     public func markDone(_ id: String) throws(Failure) {
         guard !id.isEmpty, !id.contains("\t"), !id.contains("\n") else { throw Failure.invalidId("a job id must be non-empty, without tabs or newlines") }
         try state.withLock { state throws(Failure) in
@@ -122,9 +122,11 @@ public final class ProcessedJobs: Sendable {
     static let compactionLinesMin = 10_000
 
     /// Runs `effect` unless the job was finished before, then records it. Returns whether it ran.
+    /// Both looks at the file happen on the store's own queue: a marker being synced holds the
+    /// store's lock, and a cooperative thread must not wait for it.
     @discardableResult
     public func once(_ id: String, _ effect: () async throws -> Void) async throws -> Bool {
-        if contains(id) { return false }
+        if await onMarkerQueue({ self.contains(id) }) { return false }
         try await effect()
         try await record(id)
         return true
@@ -132,16 +134,19 @@ public final class ProcessedJobs: Sendable {
 
     /// `markDone` on a thread of its own: the caller's task waits for the fsync, its thread does not.
     public func record(_ id: String) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        try await onMarkerQueue { () throws(Failure) in try self.markDone(id) }.get()
+    }
+
+    private func onMarkerQueue<T: Sendable>(_ body: @escaping @Sendable () throws(Failure) -> T) async -> Result<T, Failure> {
+        await withCheckedContinuation { continuation in
             markers.async {
-                do throws(Failure) {
-                    try self.markDone(id)
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+                do throws(Failure) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
             }
         }
+    }
+
+    private func onMarkerQueue<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in markers.async { continuation.resume(returning: body()) } }
     }
 
     /// Ids currently remembered.

@@ -30,7 +30,8 @@ struct ProcessedJobsFileSystemTests {
                 while fileSystem.dataSyncsWaiting.load(ordering: .relaxed) == 0 && Date() < deadline { usleep(1_000) }
                 let probe = DispatchSemaphore(value: 0)
                 Task { probe.signal() }
-                let ran = probe.wait(timeout: .now() + 5) == .success
+                // Generous: tests running beside this one may hold cooperative threads for a while too.
+                let ran = probe.wait(timeout: .now() + 30) == .success
                 fileSystem.dataSyncGate.withLock { $0 = nil }
                 gate.signal()
                 continuation.resume(returning: ran)
