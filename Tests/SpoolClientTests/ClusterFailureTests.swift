@@ -23,7 +23,9 @@ import Testing
                 return
             }
             #expect(what.contains("ApiVersions") && what.contains(silent.address), "\(what)")
-            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "attempt \(attempt) took \(elapsed)")
+            // Not before the timeout; the upper bound only says it did not hang (a loaded machine
+            // can hold the task well past 300 ms).
+            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(60), "attempt \(attempt) took \(elapsed)")
             // The timed-out connection was dropped: each call connects afresh.
             #expect(silent.accepted.load(ordering: .relaxed) == attempt)
         }
