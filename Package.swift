@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "SpoolLog", dependencies: ["SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolBroker", dependencies: ["SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .target(name: "SpoolWire", dependencies: ["SpoolFormat"]),
-        .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat"]),
+        .target(name: "SpoolClient", dependencies: ["SpoolWire", "SpoolFormat", "SpoolSystem"]),
         // Jobs over a transport: the network one here, so that a worker of a remote broker or a
         // Kafka cluster links neither the log nor the broker.
         .target(name: "SpoolJobs", dependencies: ["SpoolClient", "SpoolFormat", "SpoolSystem"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SpoolSystem
 import SpoolWire
 import Synchronization
 
@@ -9,17 +10,29 @@ import Synchronization
 /// request that gets no answer in its time: the connection is dropped, as Kafka's clients do, since
 /// a broker that did not answer one request will not answer the ones queued behind it.
 final class BrokerConnection: Sendable {
+    private struct Pending {
+        var completion: @Sendable (Result<[UInt8], ClientError>) -> Void
+        /// Drops the connection if no answer comes in time; cancelled when one does.
+        var deadline: DeadlineTimer?
+    }
+
     private struct State {
-        var pending: [Int32: @Sendable (Result<[UInt8], ClientError>) -> Void] = [:]
+        var pending: [Int32: Pending] = [:]
         var nextCorrelation: Int32 = 1
         var failure: ClientError?
     }
+
+    /// The largest response frame taken (librdkafka's `receive.message.max.bytes` is 100 MB): a
+    /// larger size field is a broken or hostile peer, not an answer to buffer.
+    static let responseBytesMax = 256 << 20
 
     let address: String
     private let fd: Int32
     private let clientId: String
     private let state = Mutex(State())
     private let writeLock = Mutex(())
+    /// Request deadlines armed and not yet settled (fired, or cancelled by the answer or a failure).
+    let armedDeadlines = Atomic(0)
     /// The versions the broker serves by API key (from ApiVersions, asked once per connection).
     let served = Mutex<[Int16: ClosedRange<Int16>]?>(nil)
 
@@ -78,7 +91,7 @@ final class BrokerConnection: Sendable {
             if state.failure != nil { return nil }
             let id = state.nextCorrelation
             state.nextCorrelation = id == Int32.max ? 1 : id + 1
-            state.pending[id] = completion
+            state.pending[id] = Pending(completion: completion)
             return id
         }
         guard let correlation else {
@@ -89,10 +102,18 @@ final class BrokerConnection: Sendable {
             fail(error)
             return
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(timeoutMs)) { [weak self] in
-            guard let self, self.state.withLock({ $0.pending[correlation] != nil }) else { return }
-            self.fail(.timeout("\(Request.apiKey.name) v\(version) to \(self.address): no answer in \(timeoutMs) ms"))
+        let what = "\(Request.apiKey.name) v\(version) to \(address): no answer in \(timeoutMs) ms"
+        armedDeadlines.add(1, ordering: .relaxed)
+        let deadline = DeadlineTimer(deadline: .now() + .milliseconds(timeoutMs), settled: { [weak self] in
+            self?.armedDeadlines.subtract(1, ordering: .relaxed)
+        }) { [weak self] in self?.fail(.timeout(what)) }
+        // The answer may have come already (then the timer goes); a failure cancels it with the rest.
+        let kept = state.withLock { state -> Bool in
+            guard state.pending[correlation] != nil else { return false }
+            state.pending[correlation]?.deadline = deadline
+            return true
         }
+        if !kept { deadline.cancel() }
     }
 
     /// Sends a request the broker does not answer (Produce with acks=0).
@@ -134,15 +155,18 @@ final class BrokerConnection: Sendable {
             var start = 0
             while buffer.count - start >= 8 {
                 let size = Int(Int32(bigEndian: buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: Int32.self) }))
-                guard size >= 4 else {
-                    fail(.protocolError("response frame of \(size) bytes"))
+                guard size >= 4, size <= Self.responseBytesMax else {
+                    fail(.protocolError("response frame of \(size) bytes (at most \(Self.responseBytesMax))"))
                     return
                 }
                 guard buffer.count - start - 4 >= size else { break }
                 let correlation = Int32(bigEndian: buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start + 4, as: Int32.self) })
                 let frame = Array(buffer[(start + 4)..<(start + 4 + size)])
                 start += 4 + size
-                state.withLock { $0.pending.removeValue(forKey: correlation) }?(.success(frame))
+                if let answered = state.withLock({ $0.pending.removeValue(forKey: correlation) }) {
+                    answered.deadline?.cancel()
+                    answered.completion(.success(frame))
+                }
             }
             if start > 0 { buffer.removeFirst(start) }
         }
@@ -155,7 +179,10 @@ final class BrokerConnection: Sendable {
             defer { state.pending = [:] }
             return Array(state.pending.values)
         }
-        for completion in pending { completion(.failure(error)) }
+        for request in pending {
+            request.deadline?.cancel()
+            request.completion(.failure(error))
+        }
         shutdown(fd, Int32(SHUT_RDWR))
     }
 }

