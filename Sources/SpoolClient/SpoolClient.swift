@@ -62,11 +62,25 @@ public final class SpoolClient: Sendable {
 
     // MARK: - Connections and versions
 
-    func connection(to address: String) throws(ClientError) -> BrokerConnection {
+    func connection(to address: String) async throws(ClientError) -> BrokerConnection {
         if isClosed.load(ordering: .acquiring) { throw .closed }
         if let existing = connections.withLock({ $0[address] }), !existing.isBroken { return existing }
         guard let (host, port) = Self.split(address) else { throw .invalidArgument("bad broker address \(address)") }
-        let fresh = try BrokerConnection(host: host, port: port, clientId: clientId, timeoutMs: min(requestTimeoutMs, 10_000))
+        // connect() blocks (up to the timeout), so it runs on a thread of its own (as each
+        // connection's reader does): neither a cooperative thread nor Dispatch's pool waits for it.
+        let (clientId, timeoutMs) = (clientId, min(requestTimeoutMs, 10_000))
+        let connected: Result<BrokerConnection, ClientError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                do throws(ClientError) {
+                    continuation.resume(returning: .success(try BrokerConnection(host: host, port: port, clientId: clientId, timeoutMs: timeoutMs)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            thread.name = "spool-connect-\(address)"
+            thread.start()
+        }
+        let fresh = try connected.get()
         let kept = connections.withLock { connections in
             if let raced = connections[address], !raced.isBroken { return raced }
             connections[address] = fresh
@@ -77,15 +91,15 @@ public final class SpoolClient: Sendable {
     }
 
     func connection(toNode node: Int32) async throws(ClientError) -> BrokerConnection {
-        if let address = brokers.withLock({ $0[node] }) { return try connection(to: address) }
+        if let address = brokers.withLock({ $0[node] }) { return try await connection(to: address) }
         _ = try await metadata(topics: [])
         guard let address = brokers.withLock({ $0[node] }) else { throw .connection("broker \(node) is not in the cluster metadata") }
-        return try connection(to: address)
+        return try await connection(to: address)
     }
 
     /// A connection to some broker: an open one if there is one, else the bootstrap and known
     /// brokers in turn.
-    func anyConnection() throws(ClientError) -> BrokerConnection {
+    func anyConnection() async throws(ClientError) -> BrokerConnection {
         if let open = connections.withLock({ $0.values.filter { !$0.isBroken }.min { $0.address < $1.address } }) { return open }
         let known = brokers.withLock { Array($0.values) }.sorted()
         var candidates = bootstrapAddresses
@@ -93,7 +107,7 @@ public final class SpoolClient: Sendable {
         let first = rotation.add(1, ordering: .relaxed).oldValue
         var failure = ClientError.connection("no broker to connect to")
         for index in 0..<candidates.count {
-            do { return try connection(to: candidates[(first + index) % candidates.count]) } catch { failure = error }
+            do { return try await connection(to: candidates[(first + index) % candidates.count]) } catch { failure = error }
         }
         throw failure
     }
@@ -140,7 +154,7 @@ public final class SpoolClient: Sendable {
 
     /// A request to any broker, retried on another after a broken connection or a timeout.
     func callAny<Request: KafkaRequest>(_ request: Request) async throws(ClientError) -> Request.Response {
-        try await retrying { () async throws(ClientError) -> Request.Response in try await call(try anyConnection(), request) }
+        try await retrying { () async throws(ClientError) -> Request.Response in try await call(try await anyConnection(), request) }
     }
 
     // MARK: - Retries
@@ -234,7 +248,7 @@ public final class SpoolClient: Sendable {
         let metadata = try await metadata(topics: [])
         // Some clusters name no controller, or one that is not among the brokers (librdkafka's
         // mock cluster): then any broker.
-        guard metadata.brokers.contains(where: { $0.nodeId == metadata.controllerId }) else { return try anyConnection() }
+        guard metadata.brokers.contains(where: { $0.nodeId == metadata.controllerId }) else { return try await anyConnection() }
         return try await connection(toNode: metadata.controllerId)
     }
 
@@ -242,13 +256,13 @@ public final class SpoolClient: Sendable {
 
     /// The connection to a group's coordinator (found once, then remembered until it moves).
     func coordinator(_ group: String) async throws(ClientError) -> BrokerConnection {
-        if let address = coordinators.withLock({ $0[group] }) { return try connection(to: address) }
+        if let address = coordinators.withLock({ $0[group] }) { return try await connection(to: address) }
         let found = try await callAny(FindCoordinatorRequest(key: group, keyType: 0))
         guard found.errorCode == 0 else { throw .kafka(code: found.errorCode, context: "coordinator of group \(group)") }
         let address = "\(found.host):\(found.port)"
         brokers.withLock { $0[found.nodeId] = address }
         coordinators.withLock { $0[group] = address }
-        return try connection(to: address)
+        return try await connection(to: address)
     }
 
     /// Runs `body` with the group's coordinator, finding it again and retrying (with backoff,

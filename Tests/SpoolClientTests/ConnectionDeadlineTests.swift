@@ -9,7 +9,7 @@ import Testing
         let client = try server.client()
         defer { client.close() }
         for _ in 0..<50 { _ = try await client.metadata(topics: []) }
-        let connection = try client.anyConnection()
+        let connection = try await client.anyConnection()
         #expect(connection.armedDeadlines.load(ordering: .relaxed) == 0)
     }
 }
