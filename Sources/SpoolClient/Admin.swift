@@ -99,23 +99,24 @@ extension SpoolClient {
     /// A topic's partitions with their leaders and start and end offsets.
     public func describeTopic(_ name: String) async throws(ClientError) -> TopicInfo {
         let partitions = try await partitions(of: name)
-        let starts = try await listOffsets(partitions.map { (name, $0.partition) }, timestamp: -2)
-        let ends = try await listOffsets(partitions.map { (name, $0.partition) }, timestamp: -1)
+        let starts = try await listOffsets(partitions.map { TopicPartition(name, $0.partition) }, timestamp: -2)
+        let ends = try await listOffsets(partitions.map { TopicPartition(name, $0.partition) }, timestamp: -1)
         return TopicInfo(name: name, partitions: partitions.sorted { $0.partition < $1.partition }.map { partition in
             TopicInfo.Partition(partition: partition.partition, leader: partition.leader,
-                                startOffset: starts["\(name)/\(partition.partition)"] ?? -1, endOffset: ends["\(name)/\(partition.partition)"] ?? -1)
+                                startOffset: starts[TopicPartition(name, partition.partition)] ?? -1,
+                                endOffset: ends[TopicPartition(name, partition.partition)] ?? -1)
         })
     }
 
-    /// Offsets for a timestamp (-2 earliest, -1 latest) by "topic/partition": one request per
-    /// partition leader; partitions whose leader moved are asked again of the new one.
-    public func listOffsets(_ partitions: [(topic: String, partition: Int32)], timestamp: Int64) async throws(ClientError) -> [String: Int64] {
-        var offsets: [String: Int64] = [:]
+    /// Offsets for a timestamp (-2 earliest, -1 latest): one request per partition leader;
+    /// partitions whose leader moved are asked again of the new one.
+    public func listOffsets(_ partitions: [TopicPartition], timestamp: Int64) async throws(ClientError) -> [TopicPartition: Int64] {
+        var offsets: [TopicPartition: Int64] = [:]
         var left = partitions
         try await retrying(briefly: [.unknownTopicOrPartition]) { () async throws(ClientError) in
-            var byLeader: [Int32: [(topic: String, partition: Int32)]] = [:]
+            var byLeader: [Int32: [TopicPartition]] = [:]
             for entry in left { byLeader[try await leaderNode(entry.topic, entry.partition), default: []].append(entry) }
-            var failed: [(topic: String, partition: Int32)] = []
+            var failed: [TopicPartition] = []
             var failure: ClientError?
             for (node, entries) in byLeader.sorted(by: { $0.key < $1.key }) {
                 let byTopic = Dictionary(grouping: entries, by: \.topic).sorted { $0.key < $1.key }
@@ -128,11 +129,11 @@ extension SpoolClient {
                             guard partition.errorCode == 0 else {
                                 let error = ClientError.kafka(code: partition.errorCode, context: "offsets of \(topic.name)[\(partition.partitionIndex)]")
                                 if error.staleMetadata { invalidate(topic.name) }
-                                failed.append((topic.name, partition.partitionIndex))
+                                failed.append(TopicPartition(topic.name, partition.partitionIndex))
                                 failure = failure ?? error
                                 continue
                             }
-                            offsets["\(topic.name)/\(partition.partitionIndex)"] = partition.offset
+                            offsets[TopicPartition(topic.name, partition.partitionIndex)] = partition.offset
                         }
                     }
                 } catch {
@@ -182,30 +183,26 @@ extension SpoolClient {
             return described
         }
         if let description, description.errorCode != 0 { throw .kafka(code: description.errorCode, context: "group \(group)") }
-        var owners: [String: String] = [:]
+        var owners: [TopicPartition: String] = [:]
         let members = (description?.members ?? []).map { member -> GroupInfo.Member in
             let assignment = (try? ConsumerProtocol.decodeAssignment(member.memberAssignment))?.partitions ?? []
-            let names = assignment.flatMap { topic, partitions in partitions.map { "\(topic)/\($0)" } }
-            for name in names { owners[name] = member.memberId }
-            return GroupInfo.Member(memberId: member.memberId, clientId: member.clientId, host: member.clientHost, partitions: names.sorted())
+            let owned = assignment.flatMap { topic, partitions in partitions.map { TopicPartition(topic, $0) } }
+            for partition in owned { owners[partition] = member.memberId }
+            return GroupInfo.Member(memberId: member.memberId, clientId: member.clientId, host: member.clientHost,
+                                    partitions: owned.sorted().map { "\($0.topic)/\($0.partition)" })
         }
-        var committed: [String: Int64] = [:]
+        var committed: [TopicPartition: Int64] = [:]
         for topic in try await committedOffsets(group) {
             for entry in topic.partitions where entry.errorCode == 0 && entry.committedOffset >= 0 {
-                committed["\(topic.name)/\(entry.partitionIndex)"] = entry.committedOffset
+                committed[TopicPartition(topic.name, entry.partitionIndex)] = entry.committedOffset
             }
         }
-        let keys = Set(committed.keys).union(owners.keys).sorted()
-        let parsed = keys.compactMap { key -> (String, Int32)? in
-            guard let slash = key.lastIndex(of: "/"), let partition = Int32(key[key.index(after: slash)...]) else { return nil }
-            return (String(key[..<slash]), partition)
-        }
-        let ends = try await listOffsets(parsed.map { ($0.0, $0.1) }, timestamp: -1)
-        let partitions = parsed.map { topic, partition -> GroupInfo.Partition in
-            let key = "\(topic)/\(partition)"
-            let end = ends[key] ?? -1
-            return GroupInfo.Partition(topic: topic, partition: partition, owner: owners[key], committed: committed[key], endOffset: end,
-                                       lag: committed[key].map { max(0, end - $0) })
+        let known = Set(committed.keys).union(owners.keys).sorted()
+        let ends = try await listOffsets(known, timestamp: -1)
+        let partitions = known.map { partition -> GroupInfo.Partition in
+            let end = ends[partition] ?? -1
+            return GroupInfo.Partition(topic: partition.topic, partition: partition.partition, owner: owners[partition],
+                                       committed: committed[partition], endOffset: end, lag: committed[partition].map { max(0, end - $0) })
         }
         return GroupInfo(group: group, state: description?.groupState ?? "unknown", members: members, partitions: partitions,
                          membersKnown: description != nil)

@@ -118,17 +118,17 @@ public final class Consumer: Sendable {
             // The offset is gone (retention) or ahead of the log: start over from the reset point.
             for (partition, offset) in try await resetPoints(outOfRange) { advanced[partition] = offset }
         }
-        let owned = state.withLock { state in
+        // A rebalance that took partitions away while the fetch was out: their records are not ours.
+        let lost = state.withLock { state in
             for (partition, offset) in advanced where state.assignment.contains(partition) { state.positions[partition] = offset }
-            return Set(state.assignment)
+            return Set(outcome.partitions.map(\.0).filter { !state.assignment.contains($0) })
         }
         // A batch that cannot be read stops its partition there; it is reported once the
         // partitions before it have nothing left to hand out.
         if records.isEmpty, let unreadable { throw .protocolError(unreadable.description) }
         // A leader moved or a broker is away: give the cluster a moment before the next fetch.
         if outcome.backOff && records.isEmpty { try? await Task.sleep(for: .milliseconds(100)) }
-        // A rebalance that took partitions away while the fetch was out: their records are not ours.
-        return records.filter { owned.contains($0.topicPartition) }
+        return lost.isEmpty ? records : records.filter { !lost.contains($0.topicPartition) }
     }
 
     /// Marks a record as processed: `commit()` stores the offset after it.

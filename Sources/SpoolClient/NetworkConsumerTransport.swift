@@ -128,10 +128,7 @@ public final class NetworkConsumerTransport: ConsumerTransport {
     }
 
     public func listOffsets(_ partitions: [TopicPartition], timestamp: Int64) async throws(ClientError) -> [TopicPartition: Int64] {
-        let offsets = try await client.listOffsets(partitions.map { ($0.topic, $0.partition) }, timestamp: timestamp)
-        var result: [TopicPartition: Int64] = [:]
-        for partition in partitions { if let offset = offsets["\(partition.topic)/\(partition.partition)"] { result[partition] = offset } }
-        return result
+        try await client.listOffsets(partitions, timestamp: timestamp)
     }
 
     public func commit(group: String, generation: Int32, memberId: String, offsets: [TopicPartition: CommittedOffset]) async throws(ClientError) {

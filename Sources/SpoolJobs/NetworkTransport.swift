@@ -56,8 +56,8 @@ public final class NetworkTransport: JobTransport {
 
     public func readAll(topic: String) async throws -> [ConsumedRecord] {
         let partitions = try await client.partitions(of: topic).map { TopicPartition(topic, $0.partition) }
-        let ends = try await client.listOffsets(partitions.map { ($0.topic, $0.partition) }, timestamp: -1)
-        func end(_ partition: TopicPartition) -> Int64 { ends["\(partition.topic)/\(partition.partition)"] ?? 0 }
+        let ends = try await client.listOffsets(partitions, timestamp: -1)
+        func end(_ partition: TopicPartition) -> Int64 { ends[partition] ?? 0 }
         var options = Consumer.Options()
         options.pollWaitMs = 50
         let consumer = try Consumer(client: client, group: nil, topics: [topic], options: options)

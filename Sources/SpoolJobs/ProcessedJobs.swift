@@ -126,7 +126,7 @@ public final class ProcessedJobs: Sendable {
     /// store's lock, and a cooperative thread must not wait for it.
     @discardableResult
     public func once(_ id: String, _ effect: () async throws -> Void) async throws -> Bool {
-        if await onMarkerQueue({ self.contains(id) }) { return false }
+        if try await onMarkerQueue({ () throws(Failure) in self.contains(id) }).get() { return false }
         try await effect()
         try await record(id)
         return true
@@ -143,10 +143,6 @@ public final class ProcessedJobs: Sendable {
                 do throws(Failure) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
             }
         }
-    }
-
-    private func onMarkerQueue<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in markers.async { continuation.resume(returning: body()) } }
     }
 
     /// Ids currently remembered.
