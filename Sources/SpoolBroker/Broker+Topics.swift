@@ -145,16 +145,34 @@ extension Broker {
         }
     }
 
+    /// `ensureTopic` for async callers: a topic that exists is looked up at once, a creation runs
+    /// through `changingTopics`.
+    public func ensuringTopic(_ name: String) async throws(BrokerError) -> TopicDescription {
+        if let topic = topics.withLock({ $0[name] }) { return describe(topic) }
+        return try await changingTopics { [self] () throws(BrokerError) in try ensureTopic(name) }
+    }
+
+    /// Runs `work` on the broker's topic-change thread and waits for it there, not on a cooperative
+    /// thread. Creating, growing, reconfiguring and deleting topics create, sync and delete files
+    /// under `topicChanges`, and each waits for the one before it: from async code, call them
+    /// through here (`deleteTopic` does so itself), so that a slow disk delays the topic changes
+    /// alone and never the requests beside them (heartbeats, fetches, produces).
+    public func changingTopics<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        try await topicChangeQueue.run(work)
+    }
+
     /// Deletes a topic, its partitions' data and the offsets groups committed for it.
     public func deleteTopic(_ name: String) async throws(BrokerError) {
         try ensureOpen()
-        let removed = try topicChanges.withLock { _ throws(BrokerError) -> Topic in
-            guard let topic = topics.withLock({ $0.removeValue(forKey: name) }) else {
-                throw .unknownTopicOrPartition(topic: name, partition: nil)
+        let removed = try await changingTopics { [self] () throws(BrokerError) -> Topic in
+            try topicChanges.withLock { _ throws(BrokerError) -> Topic in
+                guard let topic = topics.withLock({ $0.removeValue(forKey: name) }) else {
+                    throw .unknownTopicOrPartition(topic: name, partition: nil)
+                }
+                for partition in topic.partitions { try? partition.log.close() }
+                do { try topicStore.delete(topic.metadata) } catch { throw .storage(.failed(String(describing: error))) }
+                return topic
             }
-            for partition in topic.partitions { try? partition.log.close() }
-            do { try topicStore.delete(topic.metadata) } catch { throw .storage(.failed(String(describing: error))) }
-            return topic
         }
         dedupe.forget(topic: name)
         let keys = offsets.keys(topic: removed.metadata.name)

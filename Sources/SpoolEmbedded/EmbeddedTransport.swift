@@ -17,7 +17,9 @@ public struct EmbeddedTransport: JobTransport {
     public init(_ spool: EmbeddedBroker) { self.spool = spool }
 
     public func ensureTopic(_ topic: String, partitions: Int) async throws {
-        do { try spool.createTopic(topic, partitions: partitions) } catch .topicAlreadyExists {}
+        do {
+            _ = try await spool.broker.changingTopics { [spool] () throws(BrokerError) in try spool.createTopic(topic, partitions: partitions) }
+        } catch .topicAlreadyExists {}
     }
 
     public func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
@@ -25,7 +27,7 @@ public struct EmbeddedTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        _ = try spool.broker.ensureTopic(topic)
+        _ = try await spool.broker.ensuringTopic(topic)
         // It joins on its first poll, once the subscription can ask for the group's offsets.
         return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker") { options in
             try Consumer(transport: EmbeddedConsumerTransport(broker: spool.broker), group: group, topics: [topic], options: options)

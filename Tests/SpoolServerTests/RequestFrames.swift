@@ -16,8 +16,8 @@ enum RequestFrames {
         RequestSamples.frame(ApiVersionsRequest(clientSoftwareName: "spool", clientSoftwareVersion: "1.0"), version: version, correlation: correlation)
     }
 
-    static func metadata(_ topics: [String]?, version: Int16 = 5, correlation: Int32 = 7) -> [UInt8] {
-        RequestSamples.frame(MetadataRequest(topics: topics?.map { .init(name: $0) }, allowAutoTopicCreation: false), version: version,
+    static func metadata(_ topics: [String]?, version: Int16 = 5, correlation: Int32 = 7, autoCreate: Bool = false) -> [UInt8] {
+        RequestSamples.frame(MetadataRequest(topics: topics?.map { .init(name: $0) }, allowAutoTopicCreation: autoCreate), version: version,
                              correlation: correlation)
     }
 
