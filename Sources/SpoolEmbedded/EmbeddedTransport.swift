@@ -25,9 +25,13 @@ public struct EmbeddedTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        try await subscribe(group: group, topic: topic, session: GroupSession(), hooks: hooks)
+    }
+
+    public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         _ = try spool.broker.ensureTopic(topic)
         // It joins on its first poll, once the subscription can ask for the group's offsets.
-        return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker") { options in
+        return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker", session: session) { options in
             try Consumer(transport: EmbeddedConsumerTransport(broker: spool.broker), group: group, topics: [topic], options: options)
         }
     }

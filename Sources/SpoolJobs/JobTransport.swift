@@ -6,10 +6,15 @@ public struct SubscriptionHooks: Sendable {
     public var revoked: @Sendable ([TopicPartition]) async -> Void
     /// Called with every partition owned after a join, and what the group stored for each.
     public var assigned: @Sendable ([TopicPartition: CommittedOffset?]) async -> Void
+    /// Called when the member finds its partitions already gone (its session ended): stop their
+    /// jobs without committing. Nil: `revoked`.
+    public var lost: (@Sendable ([TopicPartition]) async -> Void)?
 
-    public init(revoked: @escaping @Sendable ([TopicPartition]) async -> Void, assigned: @escaping @Sendable ([TopicPartition: CommittedOffset?]) async -> Void) {
+    public init(revoked: @escaping @Sendable ([TopicPartition]) async -> Void, assigned: @escaping @Sendable ([TopicPartition: CommittedOffset?]) async -> Void,
+                lost: (@Sendable ([TopicPartition]) async -> Void)? = nil) {
         self.revoked = revoked
         self.assigned = assigned
+        self.lost = lost
     }
 }
 
@@ -24,6 +29,9 @@ public protocol JobSubscription: Sendable {
     func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset]
     func pause(_ partitions: [TopicPartition])
     func resume(_ partitions: [TopicPartition])
+    /// Renews the membership now: true while the member still belongs to the group's current
+    /// generation, false when it must rejoin, nil when the group could not be asked.
+    func heartbeat() async -> Bool?
     /// Leaves the group (without committing).
     func close() async
 }
@@ -38,6 +46,8 @@ public protocol JobTransport: Sendable {
     func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)]
     /// Joins `group` as a consumer of `topic`.
     func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription
+    /// Joins `group` as a consumer of `topic` with these session settings.
+    func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription
     /// Every record of the topic, from its start to its end at the time of the call.
     func readAll(topic: String) async throws -> [ConsumedRecord]
     /// Closes what the transport opened.

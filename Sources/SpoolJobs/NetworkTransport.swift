@@ -49,7 +49,11 @@ public final class NetworkTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        try await ConsumerSubscription.subscribe(hooks: hooks, clientId: client.clientId) { options in
+        try await subscribe(group: group, topic: topic, session: GroupSession(), hooks: hooks)
+    }
+
+    public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        try await ConsumerSubscription.subscribe(hooks: hooks, clientId: client.clientId, session: session) { options in
             try Consumer(client: client, group: group, topics: [topic], options: options)
         }
     }
