@@ -17,7 +17,11 @@ public struct EmbeddedTransport: JobTransport {
     public init(_ spool: EmbeddedBroker) { self.spool = spool }
 
     public func ensureTopic(_ topic: String, partitions: Int) async throws {
-        do { try spool.createTopic(topic, partitions: partitions) } catch .topicAlreadyExists {}
+        try await ensureTopic(topic, partitions: partitions, configs: [:])
+    }
+
+    public func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws {
+        do { try spool.createTopic(topic, partitions: partitions, configs: configs) } catch .topicAlreadyExists {}
     }
 
     public func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {

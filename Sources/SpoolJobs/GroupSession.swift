@@ -30,6 +30,11 @@ public struct GroupSession: Sendable, Equatable {
 }
 
 extension JobTransport {
+    /// Transports that do not take topic configs create the topic with the broker's defaults.
+    public func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws {
+        try await ensureTopic(topic, partitions: partitions)
+    }
+
     /// Transports that do not take session settings join with their defaults.
     public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         try await subscribe(group: group, topic: topic, hooks: hooks)

@@ -41,6 +41,8 @@ public protocol JobSubscription: Sendable {
 public protocol JobTransport: Sendable {
     /// Creates the topic if it does not exist yet.
     func ensureTopic(_ topic: String, partitions: Int) async throws
+    /// Creates the topic with these configs (`cleanup.policy` and the like) if it does not exist yet.
+    func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws
     /// Produces the records and returns, once they are durable, the offset of each (nil where the
     /// broker did not give one: held for later, or dropped as a duplicate).
     func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)]

@@ -56,6 +56,13 @@ public final class Worker<Payload: Job>: Sendable {
     /// Longest a run may take: past it the handler is cancelled and the attempt fails with
     /// "timed out after …". Nil: no limit.
     public let timeout: Duration?
+    /// Cron schedules this worker registers and fires (with every schedule stored for its
+    /// topic); nil: it fires none. `[]` fires the stored ones only.
+    public let schedules: [Schedule]?
+    /// The scheduler's clock (tests move it by hand).
+    let scheduleClock = LockedValue(ScheduleClock.system)
+    /// The scheduler while `run()` runs one.
+    let scheduler = LockedValue<Scheduler?>(nil)
     /// Under `.key` and `.partition`, jobs of one partition started and not finished (running,
     /// or failed and waiting to run again) or dead-lettered above the commit point, at most; the
     /// job at the commit point may start beyond it. The attempt counts of that many jobs and one
@@ -81,7 +88,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
-                session: GroupSession = GroupSession(), timeout: Duration? = nil,
+                session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil,
                 handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
         self.queue = queue
         self.group = group
@@ -93,6 +100,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.shutdownTimeout = shutdownTimeout
         self.session = session
         self.timeout = timeout
+        self.schedules = schedules
         self.handler = handler
         self.typeName = Payload.typeName
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts))
@@ -117,6 +125,11 @@ public final class Worker<Payload: Job>: Sendable {
             }
         }
         defer { committer.cancel() }
+        let scheduler = startScheduler()
+        defer {
+            scheduler?.0.stop()
+            scheduler?.1.cancel()
+        }
         var failures = 0
         while !control.withLock({ $0.stopping }) && !Task.isCancelled {
             let records: [ConsumedRecord]

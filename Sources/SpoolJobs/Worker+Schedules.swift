@@ -1,0 +1,23 @@
+extension Worker {
+    /// Starts the worker's scheduler, if it was given `schedules`: it fires them, and every
+    /// schedule stored for the worker's topic, while the worker runs.
+    func startScheduler() -> (Scheduler, Task<Void, Never>)? {
+        guard let schedules else { return nil }
+        let scheduler = Scheduler(queue: queue, topic: topic, schedules: schedules, clock: scheduleClock.value,
+                                  refreshInterval: scheduleClock.value.pollInterval < .seconds(1) ? .milliseconds(200) : .seconds(10))
+        self.scheduler.value = scheduler
+        let task = Task { [stats] in
+            // A store that cannot be reached at start is tried again, as polls are.
+            while !Task.isCancelled {
+                do {
+                    try await scheduler.run()
+                    return
+                } catch {
+                    stats.lastPollFailure.withLock { $0 = "schedules: \(error)" }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+        return (scheduler, task)
+    }
+}
