@@ -85,9 +85,9 @@ final class JobLeases: Sendable {
         cancel?()
     }
 
-    /// Ends every run of these partitions as lost.
-    func loseAll(_ partitions: [TopicPartition]) {
-        let keys = runs.withLock { runs in runs.keys.filter { partitions.contains($0.partition) } }
+    /// Ends as lost every run of these partitions' assignments (by generation).
+    func loseAll(_ generations: [TopicPartition: Int]) {
+        let keys = runs.withLock { runs in runs.keys.filter { generations[$0.partition] == $0.generation } }
         for key in keys { end(key, because: .lost) }
     }
 }
@@ -139,8 +139,16 @@ extension Worker {
     /// wait (a little) for their handlers to return. They stay below the commit point, so the new
     /// owner runs them again.
     func cancelRuns(of partitions: [TopicPartition]) async {
+        let generations = book.withLock { book in
+            Dictionary(uniqueKeysWithValues: partitions.compactMap { partition in book.partitions[partition].map { (partition, $0.generation) } })
+        }
+        await cancelRuns(of: generations)
+    }
+
+    private func cancelRuns(of generations: [TopicPartition: Int]) async {
+        let partitions = Array(generations.keys)
         guard book.withLock({ book in partitions.contains { book.runningCount($0) > 0 } }) else { return }
-        leases.loseAll(partitions)
+        leases.loseAll(generations)
         await waitForRunning(partitions, within: .seconds(5))
     }
 
@@ -155,9 +163,23 @@ extension Worker {
     /// The session ended without a rebalance this worker took part in (no heartbeat got through,
     /// or the group dropped it): the partitions may already run on another worker, so their runs
     /// are cancelled at once, nothing is committed, and they are forgotten.
+    ///
+    /// The consumer may rejoin meanwhile and be given some of them again: the assignment hook
+    /// then replaces a partition still being revoked with a new generation, and only the
+    /// generations lost here are cancelled and forgotten.
     func lose(_ partitions: [TopicPartition]) async {
-        book.withLock { book in for partition in partitions { book.revoke(partition) } }
-        await cancelRuns(of: partitions)
-        book.withLock { book in for partition in partitions { book.remove(partition) } }
+        let generations = book.withLock { book in
+            var generations: [TopicPartition: Int] = [:]
+            for partition in partitions {
+                guard let state = book.partitions[partition] else { continue }
+                generations[partition] = state.generation
+                book.revoke(partition)
+            }
+            return generations
+        }
+        await cancelRuns(of: generations)
+        book.withLock { book in
+            for (partition, generation) in generations where book.partitions[partition]?.generation == generation { book.remove(partition) }
+        }
     }
 }

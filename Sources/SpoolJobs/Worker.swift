@@ -171,7 +171,8 @@ public final class Worker<Payload: Job>: Sendable {
 
     private func assign(_ owned: [TopicPartition: CommittedOffset?]) {
         book.withLock { book in
-            for (partition, committed) in owned where book.partitions[partition] == nil { book.assign(partition, committed: committed) }
+            // A partition still being revoked was lost (`lose`) and is given back: a new generation.
+            for (partition, committed) in owned where book.partitions[partition]?.revoking ?? true { book.assign(partition, committed: committed) }
             for partition in book.assigned where owned[partition] == nil { book.remove(partition) }
         }
     }

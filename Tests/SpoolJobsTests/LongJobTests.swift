@@ -92,14 +92,16 @@ struct LongJobTests {
         await task.value
     }
 
-    @Test("a worker that dies keeps its keys for the session timeout; then another worker runs its unfinished job")
-    func deadWorkersKeysMoveOn() async throws {
+    @Test("a worker that dies keeps its keys for the session timeout; then another worker runs its unfinished job; back, it rejoins",
+          arguments: TransportBehaviourTests.Kind.allCases)
+    func deadWorkersKeysMoveOn(kind: TransportBehaviourTests.Kind) async throws {
         let broker = try shortSessionBroker()
         defer { broker.stop() }
         let session = GroupSession(sessionTimeout: .seconds(1), heartbeatInterval: .milliseconds(100), rebalanceTimeout: .seconds(6))
         let frozen = Atomic(false)
-        let dying = JobQueue(transport: FreezableTransport(broker.spool, frozen: { frozen.load(ordering: .relaxed) }), partitions: 2)
-        let queue = broker.queue(partitions: 2)
+        let (transport, stopTransport) = try TransportBehaviourTests.transport(kind, broker: broker)
+        let dying = JobQueue(transport: FreezableTransport(transport, frozen: { frozen.load(ordering: .relaxed) }), partitions: 2)
+        let queue = JobQueue(transport: transport, partitions: 2)
         let recorder = Recorder()
         let started = LockedValue<[String: [Date]]>([:])
         func makeWorker(_ queue: JobQueue) -> Worker<Chore> {
@@ -133,10 +135,19 @@ struct LongJobTests {
         #expect(await eventually { recorder.succeededCount == 11 })
         // The cut-off worker gave the run up by itself when its session could no longer hold.
         #expect(await eventually { first.assignment.isEmpty && recorder.state.withLock { $0.active.isEmpty } })
+
+        // Reachable again, it rejoins and takes a share of the partitions.
+        frozen.store(false, ordering: .relaxed)
+        #expect(await eventually { first.assignment.count == 1 && second.assignment.count == 1 })
+        try await queue.enqueue((0..<10).map { .init(Chore(key: "k\($0)", long: false), key: "k\($0)", id: "back-\($0)") })
+        #expect(await eventually { recorder.succeededCount == 21 })
+        #expect((0..<10).allSatisfy { recorder.runs("back-\($0)") == 1 && recorder.runs("after-\($0)") == 1 })
+        #expect(first.stats.succeeded > 0 || second.stats.succeeded > 11, "both workers ran jobs")
         second.stop()
         first.stop()
         await secondTask.value
         await firstTask.value
+        await stopTransport()
     }
 
     @Test("a run past the timeout is cancelled and fails as 'timed out after …': retried, then dead-lettered")
@@ -220,22 +231,23 @@ struct LongJobTests {
     }
 }
 
-/// The embedded transport with a switch that makes its group consumer go silent, as a process
-/// that died would: heartbeats and LeaveGroup never arrive, fetches find nothing, commits fail.
+/// A transport (embedded or network) whose group consumer a switch makes go silent, as a process
+/// that died or lost its network would: heartbeats and LeaveGroup never arrive, fetches find
+/// nothing, commits and joins fail.
 struct FreezableTransport: JobTransport {
-    let embedded: EmbeddedTransport
+    let inner: any JobTransport
     let frozen: @Sendable () -> Bool
 
-    init(_ spool: EmbeddedBroker, frozen: @escaping @Sendable () -> Bool) {
-        embedded = EmbeddedTransport(spool)
+    init(_ inner: any JobTransport, frozen: @escaping @Sendable () -> Bool) {
+        self.inner = inner
         self.frozen = frozen
     }
 
-    func ensureTopic(_ topic: String, partitions: Int) async throws { try await embedded.ensureTopic(topic, partitions: partitions) }
+    func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
     func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
-        try await embedded.send(topic: topic, records: records)
+        try await inner.send(topic: topic, records: records)
     }
-    func readAll(topic: String) async throws -> [ConsumedRecord] { try await embedded.readAll(topic: topic) }
+    func readAll(topic: String) async throws -> [ConsumedRecord] { try await inner.readAll(topic: topic) }
     func close() async {}
 
     func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
@@ -243,7 +255,12 @@ struct FreezableTransport: JobTransport {
     }
 
     func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        let transport = FreezableConsumerTransport(inner: EmbeddedConsumerTransport(broker: embedded.spool.broker), frozen: frozen)
+        let consumerTransport: any ConsumerTransport = switch inner {
+        case let embedded as EmbeddedTransport: EmbeddedConsumerTransport(broker: embedded.spool.broker)
+        case let network as NetworkTransport: try NetworkConsumerTransport(settingsOf: network.client)
+        default: throw ClientError.invalidArgument("not a transport this test knows")
+        }
+        let transport = FreezableConsumerTransport(inner: consumerTransport, frozen: frozen)
         return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "freezable", session: session) { options in
             try Consumer(transport: transport, group: group, topics: [topic], options: options)
         }
@@ -251,7 +268,7 @@ struct FreezableTransport: JobTransport {
 }
 
 struct FreezableConsumerTransport: ConsumerTransport {
-    let inner: EmbeddedConsumerTransport
+    let inner: any ConsumerTransport
     let frozen: @Sendable () -> Bool
 
     private func silence() async throws(ClientError) {
@@ -292,5 +309,5 @@ struct FreezableConsumerTransport: ConsumerTransport {
         try await silence()
         return try await inner.committed(group: group, partitions: partitions)
     }
-    func close() async {}
+    func close() async { await inner.close() }
 }
