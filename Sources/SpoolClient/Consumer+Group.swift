@@ -6,6 +6,8 @@ extension Consumer {
     /// itself; call this to own partitions before the first poll.
     public func join() async throws(ClientError) {
         if state.withLock({ $0.closed }) { throw .closed }
+        state.withLock { $0.joining += 1 }
+        defer { state.withLock { $0.joining -= 1 } }
         let owned: [TopicPartition]
         if let group {
             let old = assignment

@@ -40,16 +40,21 @@ extension Consumer {
         if closed || memberId.isEmpty { return false }
         let code = await transport.heartbeat(group: group, generation: generation, memberId: memberId, timeoutMs: timeoutMs)
         let gone = [KafkaErrorCode.unknownMemberId.rawValue, KafkaErrorCode.illegalGeneration.rawValue]
+        // The group counts a heartbeat answered REBALANCE_IN_PROGRESS towards the session too.
+        let alive = [0, KafkaErrorCode.rebalanceInProgress.rawValue]
         let (member, lost) = state.withLock { state -> (Bool, [TopicPartition]) in
             // A rejoin finished while the heartbeat was out: its answer is about the old generation.
             guard state.memberId == memberId && state.generation == generation else { return (false, []) }
-            if code == 0 { state.lastHeartbeat = max(state.lastHeartbeat, sent) }
+            if let code, alive.contains(code) { state.lastHeartbeat = max(state.lastHeartbeat, sent) }
             if let code, code != 0 { state.needsJoin = true }
             // The broker ends the session `sessionTimeoutMs` after the last heartbeat it got,
             // which was sent no earlier than `lastHeartbeat`; this check runs once per interval,
             // so it gives up one interval early rather than one late.
             let silent = state.lastHeartbeat.duration(to: .now) >= .milliseconds(Int(options.sessionTimeoutMs) - options.heartbeatIntervalMs)
-            guard code.map(gone.contains) ?? silent, !state.assignment.isEmpty else { return (code == 0 && !state.needsJoin, []) }
+            // While a join is under way it answers a group error itself; silence still loses the
+            // partitions (the group drops a member it does not hear from, join or not).
+            let dropped = code.map { gone.contains($0) && state.joining == 0 } ?? false
+            guard dropped || silent, !state.assignment.isEmpty else { return (code == 0 && !state.needsJoin, []) }
             let lost = state.assignment
             state.assignment = []
             state.positions = [:]

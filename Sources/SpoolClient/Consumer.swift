@@ -57,6 +57,8 @@ public final class Consumer: Sendable {
         var lastAutoCommit = ContinuousClock.now
         /// When the last heartbeat the group accepted was sent.
         var lastHeartbeat = ContinuousClock.now
+        /// `join()` calls under way: a heartbeat's group error is then the join's to handle.
+        var joining = 0
     }
 
     let transport: any ConsumerTransport

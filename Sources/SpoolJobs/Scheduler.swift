@@ -80,7 +80,10 @@ public final class Scheduler: Sendable {
             let now = clock.now()
             var nextDue: Date?
             for schedule in active {
-                let after = handled[schedule.name] ?? schedule.earliest(schedulerStart: started)
+                // Never more than the catch-up window back: a scheduler stalled for longer looks
+                // for the latest tick within it, not through every tick since.
+                let after = max(handled[schedule.name] ?? schedule.earliest(schedulerStart: started),
+                                now.addingTimeInterval(-Schedule.catchUpWindow))
                 if let tick = schedule.latestTick(after: after, atOrBefore: now) {
                     guard await enqueue(schedule, tick: tick) else { continue }
                     handled[schedule.name] = tick
