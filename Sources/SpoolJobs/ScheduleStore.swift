@@ -22,8 +22,17 @@ extension JobQueue {
         var createdAtMs: Int64
     }
 
-    /// Every stored schedule, by name order.
+    /// Every stored schedule, by name order; throws `ScheduleError.unreadable` for a record that
+    /// is not a schedule (written by another client).
     public func schedules() async throws -> [Schedule] {
+        let (schedules, unreadable) = try await readSchedules()
+        if let first = unreadable.first { throw first }
+        return schedules
+    }
+
+    /// The stored schedules that can be read, and an error for each record that cannot (a
+    /// scheduler fires the others).
+    func readSchedules() async throws -> (schedules: [Schedule], unreadable: [ScheduleError]) {
         try await transport.ensureTopic(Self.schedulesTopic, partitions: 1, configs: ["cleanup.policy": "compact"])
         var latest: [String: [UInt8]?] = [:]
         for record in try await transport.readAll(topic: Self.schedulesTopic) {
@@ -31,14 +40,17 @@ extension JobQueue {
             latest.updateValue(record.value, forKey: name)
         }
         let decoder = JSONDecoder()
-        return try latest.compactMap { name, value -> Schedule? in
+        var unreadable: [ScheduleError] = []
+        let schedules = latest.compactMap { name, value -> Schedule? in
             guard let value else { return nil }
             do {
                 return try Self.schedule(decoder.decode(StoredSchedule.self, from: Data(value)))
             } catch {
-                throw ScheduleError.unreadable(name: name, reason: String(describing: error))
+                unreadable.append(.unreadable(name: name, reason: String(describing: error)))
+                return nil
             }
-        }.sorted { $0.name < $1.name }
+        }
+        return (schedules.sorted { $0.name < $1.name }, unreadable.sorted { $0.description < $1.description })
     }
 
     /// Stores `schedule` under its name, replacing one stored before. A replaced schedule keeps
@@ -58,7 +70,7 @@ extension JobQueue {
     /// Stores each schedule that is new or changed, keeping stored creation times; returns them
     /// as stored.
     func register(_ schedules: [Schedule], now: Date) async throws -> [Schedule] {
-        let stored = Dictionary(try await self.schedules().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let stored = Dictionary(try await readSchedules().schedules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var result: [Schedule] = []
         var records: [OutgoingRecord] = []
         for var schedule in schedules {

@@ -71,8 +71,10 @@ public final class Scheduler: Sendable {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             if refreshed.map({ $0.duration(to: .now) >= refreshInterval }) ?? true {
                 do {
-                    active = try await queue.schedules().filter { topic == nil || $0.topic == topic }
+                    let (stored, unreadable) = try await queue.readSchedules()
+                    active = stored.filter { topic == nil || $0.topic == topic }
                     refreshed = .now
+                    if let first = unreadable.first { note(first) }
                 } catch {
                     note(error)
                 }

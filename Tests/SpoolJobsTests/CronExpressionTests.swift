@@ -135,3 +135,65 @@ struct CronExpressionTests {
         #expect(Self.text(cron.next(after: start, in: newYork)) == "2026-12-01 13:00 +00:00")
     }
 }
+
+@Suite("Cron next ticks against a minute-by-minute search")
+struct CronSearchTests {
+    /// Whether a whole minute matches, read on the wall clock of `calendar`'s zone, with the
+    /// repeated-hour rule: a wall time seen an hour earlier does not fire again unless the hour is *.
+    static func matches(_ cron: CronExpression, _ time: Date, _ calendar: Calendar) -> Bool {
+        let local = calendar.dateComponents([.month, .day, .hour, .minute, .weekday], from: time)
+        guard cron.matchesDay(day: local.day!, month: local.month!, weekday: local.weekday! - 1),
+              cron.hours.contains(local.hour!), cron.minutes.contains(local.minute!) else { return false }
+        if cron.hours.count == 24 { return true }
+        let earlier = calendar.dateComponents([.day, .hour, .minute], from: time.addingTimeInterval(-3_600))
+        let offsetChanged = calendar.timeZone.secondsFromGMT(for: time) != calendar.timeZone.secondsFromGMT(for: time.addingTimeInterval(-3_600))
+        return !(offsetChanged && earlier.day == local.day && earlier.hour == local.hour && earlier.minute == local.minute)
+    }
+
+    static func field(_ random: inout SystemRandomNumberGenerator, _ range: ClosedRange<Int>, dense: Bool) -> String {
+        switch Int.random(in: 0..<(dense ? 6 : 5), using: &random) {
+        case 0: return "*"
+        case 1: return String(Int.random(in: range, using: &random))
+        case 2:
+            let low = Int.random(in: range, using: &random)
+            return "\(low)-\(Int.random(in: low...range.upperBound, using: &random))"
+        case 3: return "*/\(Int.random(in: 1...max(1, range.upperBound / 2), using: &random))"
+        case 4: return (0..<3).map { _ in String(Int.random(in: range, using: &random)) }.joined(separator: ",")
+        default: return "*"
+        }
+    }
+
+    @Test("random expressions tick where a minute-by-minute search finds them, in UTC and across New York's DST changes")
+    func agreesWithSearch() throws {
+        var random = SystemRandomNumberGenerator()
+        let zones = try [#require(TimeZone(identifier: "UTC")), #require(TimeZone(identifier: "America/New_York"))]
+        let starts = ["2026-03-07 22:10", "2026-10-31 23:40", "2028-02-27 12:00", "2026-12-30 20:05"]
+        var compared = 0
+        for round in 0..<120 {
+            // Minutes and hours from the generator; the day fields mostly *, so ticks come within the search.
+            let text = [Self.field(&random, 0...59, dense: true), Self.field(&random, 0...23, dense: true),
+                        round % 4 == 0 ? Self.field(&random, 1...31, dense: false) : "*", "*",
+                        round % 5 == 0 ? Self.field(&random, 0...6, dense: false) : "*"].joined(separator: " ")
+            let cron = try CronExpression(text)
+            let zone = zones[round % zones.count]
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            var at = CronExpressionTests.date(starts[round % starts.count], zone)
+            for _ in 0..<3 {
+                var searched: Date?
+                var minute = at.addingTimeInterval(60)
+                for _ in 0..<(4 * 24 * 60) {
+                    if Self.matches(cron, minute, calendar) { searched = minute; break }
+                    minute = minute.addingTimeInterval(60)
+                }
+                guard let searched else { break }
+                let next = cron.next(after: at, in: zone)
+                #expect(next == searched, "\(text) in \(zone.identifier) after \(CronExpressionTests.text(at, zone))")
+                if next != searched { return }
+                compared += 1
+                at = searched
+            }
+        }
+        #expect(compared > 200, "most expressions tick within the search")
+    }
+}
