@@ -25,11 +25,13 @@ struct ScheduleTests {
         try await queue.transport.readAll(topic: Chore.topic).compactMap { $0.header(SpoolHeaders.jobId) }.filter { $0.hasPrefix(name + "@") }
     }
 
-    @Test("two workers with the same schedule enqueue each tick once, and a restarted worker adds nothing")
-    func eachTickOnceAcrossWorkers() async throws {
+    @Test("two workers with the same schedule enqueue each tick once, and a restarted worker adds nothing",
+          arguments: TransportBehaviourTests.Kind.allCases)
+    func eachTickOnceAcrossWorkers(kind: TransportBehaviourTests.Kind) async throws {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
-        let queue = broker.queue(partitions: 2)
+        let (transport, stopTransport) = try TransportBehaviourTests.transport(kind, broker: broker)
+        let queue = JobQueue(transport: transport, partitions: 2)
         let clock = ManualWallClock(Self.start)
         let schedule = try Schedule(name: "sweep", cron: "* * * * *", key: "sweeper", job: Chore(key: "sweeper", long: false))
         let recorder = Recorder()
@@ -71,6 +73,7 @@ struct ScheduleTests {
         #expect((1...6).allSatisfy { recorder.runs("sweep@2026-12-02T10:0\($0):00Z") == 1 })
         for worker in workers { worker.stop() }
         for task in tasks { await task.value }
+        await stopTransport()
     }
 
     @Test("after downtime, runOnce enqueues the latest missed tick once and skip none; then both follow the clock",
