@@ -75,14 +75,15 @@ final class JobLeases: Sendable {
 
     func end(of key: Key) -> End? { runs.withLock { $0[key]?.end } }
 
-    /// Ends the run (the first reason given sticks) and cancels its handler.
+    /// Ends the run (the first reason given sticks) and cancels its handler. The cancel runs
+    /// under the lock, so it cannot reach a runner that has closed this run and gone on to
+    /// another job; it only sets flags and runs cancellation handlers, none of which come back here.
     func end(_ key: Key, because reason: End) {
-        let cancel = runs.withLock { runs -> (@Sendable () -> Void)? in
-            guard runs[key] != nil, runs[key]?.end == nil else { return nil }
+        runs.withLock { runs in
+            guard runs[key] != nil, runs[key]?.end == nil else { return }
             runs[key]?.end = reason
-            return runs[key]?.cancel
+            runs[key]?.cancel()
         }
-        cancel?()
     }
 
     /// Ends as lost every run of these partitions' assignments (by generation).
@@ -93,35 +94,49 @@ final class JobLeases: Sendable {
 }
 
 extension Worker {
-    /// Runs the handler in a task of its own that the worker can cancel: when `timeout` passes
-    /// (the run fails as `JobLeaseError.timedOut`), when the job's partition is taken away
-    /// (`.lost`), or when the runner itself is cancelled. It always waits for the handler to
-    /// return, so two runs of one key never overlap, even with a handler slow to notice.
-    func runHandler(_ context: JobContext<Payload>, _ ticket: JobTicket) async throws {
+    /// Runs the handler so that the worker can stop it: when `timeout` passes (the run fails
+    /// as `JobLeaseError.timedOut`), when the job's partition is taken away (`.lost`), or when the
+    /// runner itself is cancelled. It always waits for the handler to return, so two runs of one
+    /// key never overlap, even with a handler slow to notice.
+    ///
+    /// Without a timeout the handler runs in the runner's own task, and losing the partition
+    /// cancels that runner (it ends after this job): a task per job costs about 1.6 µs, a fifth
+    /// of what the runtime spends on a job. With a timeout it runs in a task of its own, which the
+    /// timer cancels.
+    func runHandler(_ context: JobContext<Payload>, _ ticket: JobTicket, runner: Int) async throws {
         let key = JobLeases.Key(ticket)
         var context = context
         context.lease = JobLease { [weak self] in
             guard let self else { throw JobLeaseError.lost }
             try await self.renewLease(key)
         }
+        guard let timeout else {
+            leases.open(key) { [weak self] in self?.control.withLock { $0.tasks[runner] }?.cancel() }
+            defer { leases.close(key) }
+            do {
+                try await handler(context)
+            } catch {
+                if leases.end(of: key) == .lost { throw JobLeaseError.lost }
+                throw error
+            }
+            return
+        }
         let handler = self.handler
         let run = Task { [context] in try await handler(context) }
         leases.open(key) { run.cancel() }
-        let timer = timeout.map { timeout in
-            Task { [leases] in
-                try await Task.sleep(for: timeout)
-                leases.end(key, because: .timedOut)
-            }
+        let timer = Task { [leases] in
+            try await Task.sleep(for: timeout)
+            leases.end(key, because: .timedOut)
         }
         defer {
-            timer?.cancel()
+            timer.cancel()
             leases.close(key)
         }
         do {
             try await withTaskCancellationHandler { try await run.value } onCancel: { run.cancel() }
         } catch {
             switch leases.end(of: key) {
-            case .timedOut?: throw JobLeaseError.timedOut(after: timeout ?? .zero)
+            case .timedOut?: throw JobLeaseError.timedOut(after: timeout)
             case .lost?: throw JobLeaseError.lost
             case nil: throw error
             }

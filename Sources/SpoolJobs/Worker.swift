@@ -234,7 +234,7 @@ public final class Worker<Payload: Job>: Sendable {
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
-                    await execute(current)
+                    await execute(current, runner: id)
                     ticket = isStopping || Task.isCancelled ? nil : book.withLock { $0.next() }
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if ticket != nil { dispatch() }
@@ -254,7 +254,7 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    private func execute(_ ticket: JobTicket) async {
+    private func execute(_ ticket: JobTicket, runner: Int) async {
         // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
         // before the commit point reached it: it is done.
         guard !ticket.deadLettered else {
@@ -278,7 +278,7 @@ public final class Worker<Payload: Job>: Sendable {
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
         do {
-            try await runHandler(context, ticket)
+            try await runHandler(context, ticket, runner: runner)
             stats.succeededCount.add(1, ordering: .relaxed)
             finish(ticket)
         } catch {
