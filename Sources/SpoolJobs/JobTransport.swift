@@ -44,7 +44,9 @@ public protocol JobTransport: Sendable {
     /// Creates the topic with these configs (`cleanup.policy` and the like) if it does not exist yet.
     func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws
     /// Produces the records and returns, once they are durable, the offset of each (nil where the
-    /// broker did not give one: held for later, or dropped as a duplicate).
+    /// broker did not give one: held for later, or dropped as a duplicate whose first copy's
+    /// offset it does not know, as while that copy is still being stored; a duplicate it knows is
+    /// answered with that first offset).
     func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)]
     /// Joins `group` as a consumer of `topic`.
     func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription
