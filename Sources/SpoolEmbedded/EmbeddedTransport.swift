@@ -17,8 +17,14 @@ public struct EmbeddedTransport: JobTransport {
     public init(_ spool: EmbeddedBroker) { self.spool = spool }
 
     public func ensureTopic(_ topic: String, partitions: Int) async throws {
+        try await ensureTopic(topic, partitions: partitions, configs: [:])
+    }
+
+    public func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws {
         do {
-            _ = try await spool.broker.changingTopics { [spool] () throws(BrokerError) in try spool.createTopic(topic, partitions: partitions) }
+            _ = try await spool.broker.changingTopics { [spool] () throws(BrokerError) in
+                try spool.createTopic(topic, partitions: partitions, configs: configs)
+            }
         } catch .topicAlreadyExists {}
     }
 
@@ -27,9 +33,13 @@ public struct EmbeddedTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        try await subscribe(group: group, topic: topic, session: GroupSession(), hooks: hooks)
+    }
+
+    public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         _ = try await spool.broker.ensuringTopic(topic)
         // It joins on its first poll, once the subscription can ask for the group's offsets.
-        return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker") { options in
+        return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker", session: session) { options in
             try Consumer(transport: EmbeddedConsumerTransport(broker: spool.broker), group: group, topics: [topic], options: options)
         }
     }

@@ -4,6 +4,7 @@ import SpoolFormat
 extension Worker {
     /// A run threw: retry after the policy's delay, or dead-letter after the last attempt.
     func failed(_ ticket: JobTicket, error: any Error) async {
+        if case JobLeaseError.lost = error { return lost(ticket) }
         guard ticket.attempt < retry.maxAttempts else {
             await deadLetter(ticket, error: String(describing: error))
             return

@@ -24,6 +24,7 @@ let usage = """
       group       list consumer groups, or show one with its lag
       bench       produce, consume or end-to-end load against a broker
       dlq         list the dead letters of a job topic, or send them back
+      schedule    add, list and remove the cron schedules workers fire
       demo        the signup story: jobs, workers, retries, dead letters (spool demo storage: the log alone)
       log dump    print the segments and batches of a partition directory
 
@@ -49,6 +50,8 @@ case "demo":
     status = await SignupDemo.run(words.dropFirst())
 case "dlq":
     status = await DeadLetterCommand.run(words.dropFirst())
+case "schedule":
+    status = await ScheduleCommand.run(words.dropFirst())
 case "log":
     if words.dropFirst().first == "dump" {
         status = LogDumpCommand.run(words.dropFirst(2))
