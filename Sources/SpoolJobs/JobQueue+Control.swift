@@ -43,7 +43,7 @@ extension JobQueue {
         let held = try await heldJobs(of: topic).filter { $0.record.jobId == id }
         let stored = try await transport.readAll(topic: topic).filter { $0.jobId == id }
         guard !held.isEmpty || !stored.isEmpty else {
-            if try await deadLetters(of: topic).contains(where: { $0.id == id && !$0.redriven }) {
+            if try await deadLettersIfAny(of: topic).contains(where: { $0.id == id && !$0.redriven }) {
                 throw JobControlError.notCancellable(id: id, reason: "it was dead-lettered (spool dlq lists it)")
             }
             throw JobControlError.unknownJob(id: id, topic: topic)

@@ -51,6 +51,13 @@ public struct JobStatus: Codable, Sendable, Equatable {
 }
 
 extension JobQueue {
+    /// The dead letters of a job topic; none when it has no dead-letter topic (a topic that
+    /// other clients created and no worker has run yet).
+    func deadLettersIfAny(of topic: String) async throws -> [DeadLetter] {
+        guard try await controlTransport.partitionCount(of: Self.deadLetterTopic(of: topic)) != nil else { return [] }
+        return try await deadLetters(of: topic)
+    }
+
     /// The jobs of `topic` in `state`, oldest first, derived from what the broker stores:
     /// - queued (needs `group`): records at or after the group's committed offset, less those
     ///   cancelled, dead-lettered, or retrying in place (their counts are in the commit's metadata).
@@ -70,7 +77,7 @@ extension JobQueue {
         case .running:
             throw JobControlError.runningNotPublished
         case .dead:
-            return try await deadLetters(of: topic).filter { !$0.redriven }.map {
+            return try await deadLettersIfAny(of: topic).filter { !$0.redriven }.map {
                 JobStatus(state: .dead, id: $0.id, key: $0.key, topic: topic, partition: $0.originPartition, offset: $0.originOffset,
                           attempts: $0.attempts, lastError: $0.error)
             }
@@ -101,7 +108,7 @@ extension JobQueue {
     /// jobs retried in place.
     private func inPlace(topic: String, group: String, cancelled: [String: JobCancellation]) async throws -> (queued: [JobStatus], retrying: [JobStatus]) {
         let committed = try await controlTransport.committedOffsets(group: group, topic: topic)
-        let dead = Set(try await deadLetters(of: topic).compactMap { letter -> JobPosition? in
+        let dead = Set(try await deadLettersIfAny(of: topic).compactMap { letter -> JobPosition? in
             guard letter.originTopic == topic, let partition = letter.originPartition, let offset = letter.originOffset else { return nil }
             return JobPosition(partition: partition, offset: offset)
         })

@@ -15,9 +15,8 @@ final class WorkerControl: Sendable {
     struct State {
         var control = JobControlState()
         var paused = false
-        /// Cancels each handler run under way, by job id and run token.
-        var runs: [String: [Int: @Sendable () -> Void]] = [:]
-        var nextToken = 0
+        /// The runners (`Worker.Control.tasks` keys) running a handler, by job id.
+        var runs: [String: Set<Int>] = [:]
     }
 
     let state = Mutex(State())
@@ -26,6 +25,11 @@ final class WorkerControl: Sendable {
     var holdsStarts: Bool { state.withLock { $0.paused } }
 
     func isCancelled(_ id: String) -> Bool { state.withLock { $0.control.cancellations[id] != nil } }
+}
+
+/// The runner a job's handler runs in (its key in `Worker.Control.tasks`).
+enum WorkerRunner {
+    @TaskLocal static var id: Int?
 }
 
 extension Worker {
@@ -78,39 +82,40 @@ extension Worker {
     /// before a retry (they then end as cancelled), and pauses or resumes starting jobs.
     private func applyControl(_ records: [ConsumedRecord]) {
         guard !records.isEmpty else { return }
-        let (cancelled, runs, resumed) = jobControl.state.withLock { state in
+        let (cancelled, resumed) = jobControl.state.withLock { state in
             let cancelled = Set(records.flatMap { state.control.apply($0).cancelled })
             let wasPaused = state.paused
             state.paused = state.control.pausedGroups[group] != nil
-            return (cancelled, cancelled.flatMap { state.runs[$0]?.values.map { $0 } ?? [] }, wasPaused && !state.paused)
+            // Under the lock, so the runner is still in that job's handler (it deregisters under
+            // the lock before it takes another job).
+            for runner in cancelled.flatMap({ state.runs[$0] ?? [] }) { control.withLock { $0.tasks[runner] }?.cancel() }
+            return (cancelled, wasPaused && !state.paused)
         }
-        for cancel in runs { cancel() }
         if !cancelled.isEmpty {
             book.withLock { book in for wake in book.sleepingJobs(withIds: cancelled) { book.wake(wake) } }
         }
         if !cancelled.isEmpty || resumed { dispatch() }
     }
 
-    /// Runs the handler in a task of its own that a cancellation of this job cancels.
+    /// Runs the handler, registered so that a cancellation of this job cancels the runner's task
+    /// while the handler runs. A runner so cancelled ends after this job (`startRunner`), and the
+    /// ready jobs get a new one: no task is made per job.
     func runHandler(_ context: JobContext<Payload>) async throws {
-        let handler = self.handler
-        let run = Task { try await handler(context) }
-        let token = jobControl.state.withLock { state -> Int? in
-            guard state.control.cancellations[context.id] == nil else { return nil }
-            state.nextToken += 1
-            state.runs[context.id, default: [:]][state.nextToken] = { run.cancel() }
-            return state.nextToken
+        guard let runner = WorkerRunner.id else { return try await handler(context) }
+        let registered = jobControl.state.withLock { state in
+            guard state.control.cancellations[context.id] == nil else { return false }
+            state.runs[context.id, default: []].insert(runner)
+            return true
         }
-        if token == nil { run.cancel() }
+        // Cancelled between the check before decoding and now.
+        guard registered else { throw CancellationError() }
         defer {
-            if let token {
-                jobControl.state.withLock { state in
-                    state.runs[context.id]?[token] = nil
-                    if state.runs[context.id]?.isEmpty == true { state.runs[context.id] = nil }
-                }
+            jobControl.state.withLock { state in
+                state.runs[context.id]?.remove(runner)
+                if state.runs[context.id]?.isEmpty == true { state.runs[context.id] = nil }
             }
         }
-        try await withTaskCancellationHandler { try await run.value } onCancel: { run.cancel() }
+        try await handler(context)
     }
 
     /// Ends a cancelled job without running it (or after its cancelled run): done, never retried.

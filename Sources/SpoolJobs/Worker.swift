@@ -215,12 +215,14 @@ public final class Worker<Payload: Job>: Sendable {
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
-                    await execute(current)
+                    await WorkerRunner.$id.withValue(id) { await execute(current) }
                     ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : book.withLock { $0.next() }
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if ticket != nil { dispatch() }
                 }
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
+                // Ended early by a job's cancellation (see `runHandler`): the ready jobs get a runner.
+                if Task.isCancelled && !isStopping { dispatch() }
             }
         }
     }

@@ -76,7 +76,7 @@ enum JobsCommand {
                     encoder.dateEncodingStrategy = .iso8601
                     print(String(decoding: try encoder.encode(jobs), as: UTF8.self))
                 } else {
-                    print(table(jobs))
+                    print(table(jobs, state: state ?? .queued))
                 }
                 printError("spool jobs list: \(jobs.count) \(state?.rawValue ?? "") job\(jobs.count == 1 ? "" : "s") in \(topic)")
             }
@@ -112,14 +112,24 @@ enum JobsCommand {
         return state
     }
 
-    /// Jobs as aligned columns.
-    static func table(_ jobs: [JobStatus]) -> String {
+    /// Jobs as aligned columns: the ones that say something for `state`.
+    static func table(_ jobs: [JobStatus], state: JobState) -> String {
         let formatter = ISO8601DateFormatter()
-        var rows = [["ID", "KEY", "ATTEMPTS", "PLACE", "NEXT RUN", "LAST ERROR"]]
+        let header: [String] = switch state {
+        case .cancelled: ["ID", "KEY", "PLACE", "CANCELLED AT"]
+        case .dead: ["ID", "KEY", "ATTEMPTS", "PLACE", "LAST ERROR"]
+        default: ["ID", "KEY", "ATTEMPTS", "PLACE", "NEXT RUN", "LAST ERROR"]
+        }
+        var rows = [header]
         for job in jobs {
             let place = job.partition.map { partition in "\(job.topic)[\(partition)]" + (job.offset.map { "@\($0)" } ?? "") } ?? "held"
-            let next = job.nextRunAt.map { formatter.string(from: $0) } ?? job.cancelledAt.map { "cancelled " + formatter.string(from: $0) } ?? "-"
-            rows.append([job.id, job.key ?? "-", String(job.attempts), place, next, String((job.lastError ?? "-").prefix(60))])
+            let error = String((job.lastError ?? "-").prefix(60))
+            let row: [String] = switch state {
+            case .cancelled: [job.id, job.key ?? "-", place, job.cancelledAt.map { formatter.string(from: $0) } ?? "-"]
+            case .dead: [job.id, job.key ?? "-", String(job.attempts), place, error]
+            default: [job.id, job.key ?? "-", String(job.attempts), place, job.nextRunAt.map { formatter.string(from: $0) } ?? "-", error]
+            }
+            rows.append(row)
         }
         return columns(rows)
     }
