@@ -109,7 +109,6 @@ public enum JobControlError: Error, Equatable, CustomStringConvertible, Sendable
     case unknownJob(id: String, topic: String)
     case notCancellable(id: String, reason: String)
     case needsGroup(JobState)
-    case runningNotPublished
     case unsupportedTransport
 
     public var description: String {
@@ -118,8 +117,6 @@ public enum JobControlError: Error, Equatable, CustomStringConvertible, Sendable
         case let .unknownJob(id, topic): "no job with id \(id) is queued, scheduled or retrying in \(topic)"
         case let .notCancellable(id, reason): "job \(id) cannot be cancelled: \(reason)"
         case let .needsGroup(state): "listing \(state.rawValue) jobs needs a group (--group G): what is queued depends on the group's committed offsets"
-        case .runningNotPublished:
-            "workers do not publish the jobs they are running; ask a worker in its process (worker.runningJobs)"
         case .unsupportedTransport: "this transport has no control topic (use EmbeddedTransport or NetworkTransport)"
         }
     }

@@ -7,7 +7,7 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     case queued
     /// Held by the broker until its `spool-deliver-at`, first attempt.
     case scheduled
-    /// Running in a worker: only a worker knows (`Worker.runningJobs`).
+    /// Running in a worker, as the workers report it (`RunningReport`).
     case running
     /// Failed and waiting for its next attempt.
     case retrying
@@ -68,14 +68,15 @@ extension JobQueue {
     ///   only the worker holding them knows them.
     /// - dead: the dead-letter topic's jobs not sent back.
     /// - cancelled: the control topic's cancellations.
-    /// - running: throws `.runningNotPublished`; workers do not publish it.
+    /// - running (of `group`, or of every group): what the workers reported last, at most a
+    ///   second ago; a worker silent for 3 s (stopped, dead) is left out.
     ///
     /// It reads the topics it needs from their start: a listing costs a read of the topic.
     public func jobs(in topic: String, state: JobState, group: String? = nil) async throws -> [JobStatus] {
         try await requireTopic(topic)
         switch state {
         case .running:
-            throw JobControlError.runningNotPublished
+            return try await runningJobs(of: topic, group: group)
         case .dead:
             return try await deadLettersIfAny(of: topic).filter { !$0.redriven }.map {
                 JobStatus(state: .dead, id: $0.id, key: $0.key, topic: topic, partition: $0.originPartition, offset: $0.originOffset,

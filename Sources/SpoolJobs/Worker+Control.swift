@@ -17,9 +17,14 @@ final class WorkerControl: Sendable {
         var paused = false
         /// The runners (`Worker.Control.tasks` keys) running a handler, by job id.
         var runs: [String: Set<Int>] = [:]
+        /// When the running set was last reported, and whether it held any job (`RunningReport`).
+        var lastReportMs: Int64 = 0
+        var reportedJobs = false
     }
 
     let state = Mutex(State())
+    /// This worker in its running reports.
+    let instance = UUID().uuidString
 
     /// Whether the group is paused: no job starts.
     var holdsStarts: Bool { state.withLock { $0.paused } }
@@ -42,6 +47,7 @@ extension Worker {
     func startControl() async throws -> Task<Void, Never>? {
         guard let transport = queue.transport as? any JobControlTransport else { return nil }
         try await queue.prepareControl(topic: topic)
+        try await transport.ensureTopic(JobQueue.runningTopic(of: topic), partitions: 1, configs: JobQueue.runningTopicConfigs)
         let follower = try await transport.follow(topic: JobQueue.controlTopic(of: topic))
         var failures = 0
         while true {
@@ -69,6 +75,7 @@ extension Worker {
                 } catch {
                     try? await Task.sleep(for: .milliseconds(200))
                 }
+                await self?.reportRunningIfDue()
                 if lastPrune.duration(to: .now) >= .seconds(10) {
                     lastPrune = .now
                     await self?.forgetPassedCancellations()

@@ -16,7 +16,7 @@ enum JobsCommand {
                  running jobs finish and workers stay in the group. Durable.
         resume   lets group G's workers start jobs again.
         list     the jobs in STATE: queued (needs --group), scheduled, retrying (--group adds
-                 jobs retried in place), dead, cancelled. Workers do not publish running jobs.
+                 jobs retried in place), running (as workers last reported it), dead, cancelled.
 
         options:
           --group G              the worker group
