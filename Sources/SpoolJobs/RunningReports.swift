@@ -50,9 +50,10 @@ extension Worker {
     /// while jobs run, and once when none are left. Failures are left for the next round.
     func reportRunningIfDue() async {
         let now = nowMs()
+        guard jobControl.state.withLock({ now - $0.lastReportMs >= JobQueue.runningReportIntervalMs }) else { return }
         let jobs = runningJobs
         let due = jobControl.state.withLock { state -> Bool in
-            guard now - state.lastReportMs >= JobQueue.runningReportIntervalMs, !jobs.isEmpty || state.reportedJobs else { return false }
+            guard !jobs.isEmpty || state.reportedJobs else { return false }
             state.lastReportMs = now
             state.reportedJobs = !jobs.isEmpty
             return true

@@ -15,8 +15,9 @@ final class WorkerControl: Sendable {
     struct State {
         var control = JobControlState()
         var paused = false
-        /// The runners (`Worker.Control.tasks` keys) running a handler, by job id.
-        var runs: [String: Set<Int>] = [:]
+        /// The job id each runner (its key in `Worker.Control.tasks`) is running a handler for: at
+        /// most one per runner, so this never holds more than the worker's concurrency.
+        var runs: [Int: String] = [:]
         /// When the running set was last reported, and whether it held any job (`RunningReport`).
         var lastReportMs: Int64 = 0
         var reportedJobs = false
@@ -95,7 +96,7 @@ extension Worker {
             state.paused = state.control.pausedGroups[group] != nil
             // Under the lock, so the runner is still in that job's handler (it deregisters under
             // the lock before it takes another job).
-            for runner in cancelled.flatMap({ state.runs[$0] ?? [] }) { control.withLock { $0.tasks[runner] }?.cancel() }
+            for (runner, id) in state.runs where cancelled.contains(id) { control.withLock { $0.tasks[runner] }?.cancel() }
             return (cancelled, wasPaused && !state.paused)
         }
         if !cancelled.isEmpty {
@@ -111,17 +112,12 @@ extension Worker {
         guard let runner = WorkerRunner.id else { return try await handler(context) }
         let registered = jobControl.state.withLock { state in
             guard state.control.cancellations[context.id] == nil else { return false }
-            state.runs[context.id, default: []].insert(runner)
+            state.runs[runner] = context.id
             return true
         }
         // Cancelled between the check before decoding and now.
         guard registered else { throw CancellationError() }
-        defer {
-            jobControl.state.withLock { state in
-                state.runs[context.id]?.remove(runner)
-                if state.runs[context.id]?.isEmpty == true { state.runs[context.id] = nil }
-            }
-        }
+        defer { _ = jobControl.state.withLock { $0.runs.removeValue(forKey: runner) } }
         try await handler(context)
     }
 
@@ -165,7 +161,7 @@ extension Worker {
     /// The jobs this worker is running now, as the job-state listing shows them.
     public var runningJobs: [JobStatus] {
         book.withLock { book in
-            book.partitions.flatMap { partition, state in
+            book.partitions.filter { $0.value.running > 0 }.flatMap { partition, state in
                 state.entries.values.filter { $0.state == .running }.map { entry in
                     JobStatus(state: .running, id: entry.record.jobId, key: entry.record.keyString, topic: partition.topic,
                               partition: partition.partition, offset: entry.record.offset, attempts: entry.attempt - 1)
