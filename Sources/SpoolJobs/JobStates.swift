@@ -60,7 +60,8 @@ extension JobQueue {
 
     /// The jobs of `topic` in `state`, oldest first, derived from what the broker stores:
     /// - queued (needs `group`): records at or after the group's committed offset, less those
-    ///   cancelled, dead-lettered, or retrying in place (their counts are in the commit's metadata).
+    ///   cancelled, dead-lettered, retrying in place (their counts are in the commit's metadata),
+    ///   or reported running by the group's workers.
     ///   A job that finished above an unfinished one stays listed until the commit point passes it.
     /// - scheduled: records the broker holds for later whose `spool-attempt` is 1.
     /// - retrying: records held for a later attempt (`.none` ordering), and with `group`, jobs
@@ -101,7 +102,13 @@ extension JobQueue {
             return try await inPlace(topic: topic, group: group, cancelled: cancelled).retrying + held
         case .queued:
             guard let group else { throw JobControlError.needsGroup(.queued) }
-            return try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: topic).cancellations).queued
+            let running = Set(try await runningJobs(of: topic, group: group).compactMap { job in
+                job.partition.flatMap { partition in job.offset.map { JobPosition(partition: partition, offset: $0) } }
+            })
+            return try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: topic).cancellations).queued.filter { job in
+                guard let partition = job.partition, let offset = job.offset else { return true }
+                return !running.contains(JobPosition(partition: partition, offset: offset))
+            }
         }
     }
 
