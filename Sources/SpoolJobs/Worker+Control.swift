@@ -26,11 +26,27 @@ final class WorkerControl: Sendable {
     let state = Mutex(State())
     /// This worker in its running reports.
     let instance = UUID().uuidString
+    /// `state.paused` and whether `state.control` holds any cancellation, read on every job
+    /// without the lock; written under it.
+    let paused = Atomic(false)
+    let anyCancelled = Atomic(false)
 
     /// Whether the group is paused: no job starts.
-    var holdsStarts: Bool { state.withLock { $0.paused } }
+    var holdsStarts: Bool { paused.load(ordering: .acquiring) }
 
-    func isCancelled(_ id: String) -> Bool { state.withLock { $0.control.cancellations[id] != nil } }
+    func isCancelled(_ id: String) -> Bool {
+        anyCancelled.load(ordering: .acquiring) && state.withLock { $0.control.cancellations[id] != nil }
+    }
+
+    /// Changes the state under the lock and republishes the flags read without it.
+    func update<T>(_ body: (inout State) -> T) -> T {
+        state.withLock { state in
+            let result = body(&state)
+            paused.store(state.paused, ordering: .releasing)
+            anyCancelled.store(!state.control.cancellations.isEmpty, ordering: .releasing)
+            return result
+        }
+    }
 }
 
 /// The runner a job's handler runs in (its key in `Worker.Control.tasks`).
@@ -90,14 +106,19 @@ extension Worker {
     /// before a retry (they then end as cancelled), and pauses or resumes starting jobs.
     private func applyControl(_ records: [ConsumedRecord]) {
         guard !records.isEmpty else { return }
-        let (cancelled, resumed) = jobControl.state.withLock { state in
+        let (cancelled, resumed) = jobControl.update { state in
             let cancelled = Set(records.flatMap { state.control.apply($0).cancelled })
             let wasPaused = state.paused
             state.paused = state.control.pausedGroups[group] != nil
-            // Under the lock, so the runner is still in that job's handler (it deregisters under
-            // the lock before it takes another job).
-            for (runner, id) in state.runs where cancelled.contains(id) { control.withLock { $0.tasks[runner] }?.cancel() }
             return (cancelled, wasPaused && !state.paused)
+        }
+        if !cancelled.isEmpty {
+            // Under the lock, so each runner is still in that job's handler (it deregisters under
+            // the lock before it takes another job, and no run of a cancelled id registers now).
+            // After `update`, so the run that ends sees its job cancelled.
+            jobControl.state.withLock { state in
+                for (runner, id) in state.runs where cancelled.contains(id) { control.withLock { $0.tasks[runner] }?.cancel() }
+            }
         }
         if !cancelled.isEmpty {
             book.withLock { book in for wake in book.sleepingJobs(withIds: cancelled) { book.wake(wake) } }
@@ -127,7 +148,7 @@ extension Worker {
         stats.cancelledCount.add(1, ordering: .relaxed)
         finish(ticket)
         let place = JobPosition(partition: ticket.partition.partition, offset: ticket.offset)
-        let updated = jobControl.state.withLock { state -> JobCancellation? in
+        let updated = jobControl.update { state -> JobCancellation? in
             guard var cancellation = state.control.cancellations[ticket.record.jobId], cancellation.seen[group] != place else { return nil }
             cancellation.seen[group] = place
             state.control.cancellations[cancellation.id] = cancellation
@@ -151,7 +172,7 @@ extension Worker {
         guard !candidates.isEmpty else { return }
         let partitions = Set(candidates.map { TopicPartition(topic, $0.1.partition) })
         guard let committed = try? await subscription.committed(Array(partitions)) else { return }
-        jobControl.state.withLock { state in
+        jobControl.update { state in
             for (id, place) in candidates where (committed[TopicPartition(topic, place.partition)]?.offset ?? -1) > place.offset {
                 state.control.cancellations[id] = nil
             }

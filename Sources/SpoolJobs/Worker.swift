@@ -245,7 +245,8 @@ public final class Worker<Payload: Job>: Sendable {
             return
         }
         let record = ticket.record
-        guard !jobControl.isCancelled(record.jobId) else { return finishCancelled(ticket) }
+        let id = record.jobId
+        guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
         let payload: Payload
         do {
             if let type = record.header(SpoolHeaders.jobType), type != typeName {
@@ -257,7 +258,7 @@ public final class Worker<Payload: Job>: Sendable {
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
             return
         }
-        let context = JobContext(payload: payload, id: record.jobId,
+        let context = JobContext(payload: payload, id: id,
                                  key: record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
