@@ -84,8 +84,9 @@ struct Errand: Job {
         defer { Task { [queue] in await queue.transport.close() } }
         let started = LockedValue<[String]>([])
         let released = LockedValue(false)
-        let worker = Worker<Errand>(queue: queue, group: "runners", ordering: .key, concurrency: 2) { job in
+        let worker = Worker<Errand>(queue: queue, group: "runners", ordering: .key, concurrency: 2, retry: .never) { job in
             started.withLock { $0.append(job.id) }
+            if job.id == "bad" { throw ErrandError.refused }
             if job.id == "slow" { while !released.value { try await Task.sleep(for: .milliseconds(5)) } }
         }
         let task = Task { try? await worker.run() }
@@ -110,6 +111,13 @@ struct Errand: Job {
         #expect(running.map(\.id) == ["slow"] && running.first?.key == "s" && running.first?.attempts == 0, "\(running)")
         released.value = true
         #expect(await eventually { worker.stats.succeeded == 3 })
+
+        // A job that fails its only attempt is listed as dead, with its error.
+        try await queue.enqueue(Errand(name: "bad"), key: "b", id: "bad")
+        #expect(await eventually { worker.stats.deadLettered == 1 })
+        let dead = try await Self.spool(["jobs", "list", "errands", "--state", "dead"] + broker)
+        #expect(dead.status == 0 && dead.errors == "spool jobs list: 1 dead job in errands\n")
+        #expect(dead.output.contains("bad  b    1         errands[0]@") && dead.output.contains("refused"), "\(dead.output)")
         worker.stop()
         await task.value
         let left = try await Self.spool(["jobs", "list", "errands", "--state", "queued", "--group", "runners"] + broker)
@@ -117,6 +125,8 @@ struct Errand: Job {
         #expect(await server.stop() == 0)
     }
 }
+
+enum ErrandError: Error { case refused }
 
 extension JSONDecoder {
     static var iso8601: JSONDecoder {
