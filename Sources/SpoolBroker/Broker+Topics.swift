@@ -136,6 +136,7 @@ extension Broker {
 
     /// The topic, creating it with the default partition count if auto-creation is on.
     public func ensureTopic(_ name: String) throws(BrokerError) -> TopicDescription {
+        if let held = heldRecordsTopicDescription(name) { return held }
         if let topic = topics.withLock({ $0[name] }) { return describe(topic) }
         guard config.autoCreateTopics else { throw .unknownTopicOrPartition(topic: name, partition: nil) }
         do {
@@ -185,6 +186,7 @@ extension Broker {
     }
 
     public func describeTopic(_ name: String) throws(BrokerError) -> TopicDescription {
+        if let held = heldRecordsTopicDescription(name) { return held }
         guard let topic = topics.withLock({ $0[name] }) else { throw .unknownTopicOrPartition(topic: name, partition: nil) }
         return describe(topic)
     }

@@ -7,6 +7,7 @@ public final class WorkerStats: Sendable {
     let succeededCount = Atomic(0)
     let failedCount = Atomic(0)
     let deadLetteredCount = Atomic(0)
+    let cancelledCount = Atomic(0)
     let pollFailureCount = Atomic(0)
     let lastPollFailure = Mutex<String?>(nil)
 
@@ -16,6 +17,8 @@ public final class WorkerStats: Sendable {
     public var failedAttempts: Int { failedCount.load(ordering: .relaxed) }
     /// Jobs sent to the dead-letter topic.
     public var deadLettered: Int { deadLetteredCount.load(ordering: .relaxed) }
+    /// Jobs ended by a cancellation (`JobQueue.cancel`): skipped, or their run cancelled.
+    public var cancelled: Int { cancelledCount.load(ordering: .relaxed) }
     /// Polls that failed (the worker waits, with backoff, and polls again).
     public var pollFailures: Int { pollFailureCount.load(ordering: .relaxed) }
     /// The last poll failure, e.g. a batch the worker cannot read (a compressed one): nil when
@@ -77,6 +80,7 @@ public final class Worker<Payload: Job>: Sendable {
     let control = Mutex(Control())
     let commitLock = AsyncLock()
     let leases = JobLeases()
+    let jobControl = WorkerControl()
 
     struct Control {
         var subscription: (any JobSubscription)?
@@ -113,6 +117,8 @@ public final class Worker<Payload: Job>: Sendable {
     /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
     public func run() async throws {
         try await queue.prepare(topic: topic)
+        let controlFeed = try await startControl()
+        defer { controlFeed?.cancel() }
         let subscription = try await queue.transport.subscribe(group: group, topic: topic, session: session, hooks: SubscriptionHooks(
             revoked: { [weak self] partitions in await self?.revoke(partitions) },
             assigned: { [weak self] owned in self?.assign(owned) },
@@ -222,7 +228,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Starts every job that may run now, up to the concurrency limit.
     func dispatch() {
-        while !isStopping, let ticket = book.withLock({ $0.next() }) { startRunner(ticket) }
+        while !isStopping, !jobControl.holdsStarts, let ticket = book.withLock({ $0.next() }) { startRunner(ticket) }
     }
 
     /// A task that runs `first`, then keeps taking the next job that may run until there is none:
@@ -235,11 +241,13 @@ public final class Worker<Payload: Job>: Sendable {
                 var ticket: JobTicket? = first
                 while let current = ticket {
                     await execute(current, runner: id)
-                    ticket = isStopping || Task.isCancelled ? nil : book.withLock { $0.next() }
+                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : book.withLock { $0.next() }
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if ticket != nil { dispatch() }
                 }
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
+                // Ended early by a job's cancellation (see `runHandler`): the ready jobs get a runner.
+                if Task.isCancelled && !isStopping { dispatch() }
             }
         }
     }
@@ -262,6 +270,8 @@ public final class Worker<Payload: Job>: Sendable {
             return
         }
         let record = ticket.record
+        let id = record.jobId
+        guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
         let payload: Payload
         do {
             if let type = record.header(SpoolHeaders.jobType), type != typeName {
@@ -273,14 +283,16 @@ public final class Worker<Payload: Job>: Sendable {
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
             return
         }
-        let context = JobContext(payload: payload, id: record.header(SpoolHeaders.jobId) ?? "\(record.topic)/\(record.partition)/\(record.offset)",
+        let context = JobContext(payload: payload, id: id,
                                  key: record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
         do {
-            try await runHandler(context, ticket, runner: runner)
+            try await runCancellable(context, runner: runner) { try await self.runHandler(context, ticket, runner: runner) }
             stats.succeededCount.add(1, ordering: .relaxed)
             finish(ticket)
+        } catch where jobControl.isCancelled(context.id) {
+            finishCancelled(ticket)
         } catch {
             stats.failedCount.add(1, ordering: .relaxed)
             await failed(ticket, error: error)
