@@ -36,6 +36,7 @@ public struct ConsumerSubscription: JobSubscription {
     public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await consumer.committed(partitions) }
     public func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions) }
     public func resume(_ partitions: [TopicPartition]) { consumer.resume(partitions) }
+    public func position(_ partition: TopicPartition) -> Int64? { consumer.position(partition) }
     public func heartbeat() async -> Bool? { await consumer.heartbeatNow() }
     public func close() async { await consumer.close() }
 }

@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// How a worker keeps its place in its consumer group: Kafka's session timeout, heartbeat interval
 /// and rebalance timeout.
 ///
@@ -44,4 +46,6 @@ extension JobTransport {
 extension JobSubscription {
     /// Subscriptions without a heartbeat of their own report the membership as held.
     public func heartbeat() async -> Bool? { true }
+    /// Subscriptions that do not say where they read: the commit point follows the records alone.
+    public func position(_ partition: TopicPartition) -> Int64? { nil }
 }

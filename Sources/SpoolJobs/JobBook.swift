@@ -310,6 +310,15 @@ struct JobBook {
         return nil
     }
 
+    /// Moves the partition's next offset up to `position`, the consumer's, past batches that held
+    /// no record, so its commit point can pass them. Only forward, and not for a partition being
+    /// revoked; before any record, only past what the group committed.
+    mutating func advance(_ partition: TopicPartition, to position: Int64) {
+        guard let state = partitions[partition], !state.revoking,
+              position > (state.next ?? state.lastCommitted?.offset ?? Int64.max) else { return }
+        state.next = position
+    }
+
     // MARK: Commits
 
     /// What to commit for a partition: the first job not done (or the offset after the last one

@@ -152,6 +152,7 @@ public final class Worker<Payload: Job>: Sendable {
                 continue
             }
             take(records)
+            followPositions(subscription)
             adjustPauses(subscription)
             dispatch()
         }
@@ -209,6 +210,16 @@ public final class Worker<Payload: Job>: Sendable {
         let now = nowMs()
         let wakes = book.withLock { book in records.compactMap { book.add($0, now: now).wake } }
         for wake in wakes { scheduleWake(wake) }
+    }
+
+    /// Batches that hold no record (the place a duplicate enqueue keeps for the producer's
+    /// sequence, a transaction marker) move the consumer's position and give the book no job: the
+    /// commit point follows the position past them, as a plain consumer's commit does. Every
+    /// record the poll returned is in the book by now, so nothing below the position is skipped.
+    private func followPositions(_ subscription: any JobSubscription) {
+        let owned = book.withLock { $0.assigned }
+        let positions = owned.compactMap { partition in subscription.position(partition).map { (partition, $0) } }
+        book.withLock { book in for (partition, position) in positions { book.advance(partition, to: position) } }
     }
 
     private func adjustPauses(_ subscription: any JobSubscription) {

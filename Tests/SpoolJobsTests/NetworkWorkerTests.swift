@@ -45,6 +45,30 @@ struct NetworkWorkerTests {
         worker.stop()
         await task.value
     }
+
+    @Test("the empty place a duplicate enqueue leaves at the end of a partition is committed past: the group's lag reaches 0")
+    func emptyPlacesAreCommittedPast() async throws {
+        let jobs = try JobsTestBroker()
+        defer { jobs.stop() }
+        var serverConfig = ServerConfig()
+        serverConfig.port = 0
+        let server = try Server(config: serverConfig, broker: jobs.spool.broker)
+        defer { server.stop() }
+        let queue = try JobQueue.connect(to: "127.0.0.1:\(server.port)", partitions: 1)
+        defer { Task { await queue.transport.close() } }
+        _ = try await queue.enqueue(Photo(user: "u1", poison: false), key: "u1", id: "once")
+        _ = try await queue.enqueue(Photo(user: "u1", poison: false), key: "u1", id: "once")
+        let end = try #require(jobs.spool.broker.logEndOffset(topic: "photos", partition: 0))
+        #expect(end == 2, "the duplicate kept an empty place for the producer's sequence")
+        let ran = LockedValue(0)
+        let worker = Worker<Photo>(queue: queue, group: "tidy", ordering: .key) { _ in ran.withLock { $0 += 1 } }
+        let task = Task { try? await worker.run() }
+        #expect(await eventually { jobs.spool.broker.committedOffsets(group: "tidy")[TopicPartition("photos", 0)]?.offset == end },
+                "committed \(String(describing: jobs.spool.broker.committedOffsets(group: "tidy"))), log end \(end)")
+        #expect(ran.value == 1)
+        worker.stop()
+        await task.value
+    }
 }
 
 @Suite("ProcessedJobs")
