@@ -7,15 +7,20 @@ import Testing
 
 @Suite("Workers over the Kafka protocol", .serialized)
 struct NetworkWorkerTests {
+    /// A Kafka-protocol server in this process over the test broker, and a queue connected to it.
+    private static func served(_ jobs: JobsTestBroker, partitions: Int) throws -> (Server, JobQueue) {
+        var serverConfig = ServerConfig()
+        serverConfig.port = 0
+        let server = try Server(config: serverConfig, broker: jobs.spool.broker)
+        return (server, try JobQueue.connect(to: "127.0.0.1:\(server.port)", partitions: partitions))
+    }
+
     @Test("the same worker code runs against a Kafka-protocol server: ordered per key, retried, dead-lettered, redriven")
     func overTheWire() async throws {
         let jobs = try JobsTestBroker()
         defer { jobs.stop() }
-        var serverConfig = ServerConfig()
-        serverConfig.port = 0
-        let server = try Server(config: serverConfig, broker: jobs.spool.broker)
+        let (server, queue) = try Self.served(jobs, partitions: 4)
         defer { server.stop() }
-        let queue = try JobQueue.connect(to: "127.0.0.1:\(server.port)", partitions: 4)
         defer { Task { await queue.transport.close() } }
 
         var batch: [JobQueue.Enqueue<Photo>] = []
@@ -50,11 +55,8 @@ struct NetworkWorkerTests {
     func emptyPlacesAreCommittedPast() async throws {
         let jobs = try JobsTestBroker()
         defer { jobs.stop() }
-        var serverConfig = ServerConfig()
-        serverConfig.port = 0
-        let server = try Server(config: serverConfig, broker: jobs.spool.broker)
+        let (server, queue) = try Self.served(jobs, partitions: 1)
         defer { server.stop() }
-        let queue = try JobQueue.connect(to: "127.0.0.1:\(server.port)", partitions: 1)
         defer { Task { await queue.transport.close() } }
         _ = try await queue.enqueue(Photo(user: "u1", poison: false), key: "u1", id: "once")
         _ = try await queue.enqueue(Photo(user: "u1", poison: false), key: "u1", id: "once")
