@@ -153,7 +153,7 @@ import Testing
 /// A plain HTTP/1.1 GET over a socket; the whole response (the server closes the connection).
 func httpGet(port: Int, path: String) -> String {
     guard let client = try? RawClient(port: port) else { return "" }
-    client.send(Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+    client.send(Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8))
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {

@@ -19,7 +19,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// The metrics endpoint's port, from its log line.
     var metricsPort: Int? {
-        guard let range = output.range(of: "metrics on http://127.0.0.1:") else { return nil }
+        guard let range = output.range(of: "console on http://127.0.0.1:") else { return nil }
         return Int(output[range.upperBound...].prefix { $0.isNumber })
     }
 

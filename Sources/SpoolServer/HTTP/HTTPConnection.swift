@@ -1,0 +1,178 @@
+import CSpool
+import Dispatch
+import Glibc
+
+/// One HTTP client connection, touched only on its server's loop thread: reads a request,
+/// answers it, and reads the next (keep-alive) or closes.
+final class HTTPConnection {
+    private enum Phase {
+        /// Waiting for (the rest of) a request.
+        case reading
+        /// A request is being answered; nothing more is read until its response is out.
+        case answering
+        /// The response is being written; close once it is out.
+        case closing
+    }
+
+    let id: UInt64
+    private let fd: Int32
+    private unowned let server: HTTPServer
+    private var input: [UInt8] = []
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    private var phase = Phase.reading
+    private var keepAlive = true
+    private var lastActivityNs = DispatchTime.now().uptimeNanoseconds
+    /// When the first byte of the request under way arrived.
+    private var requestStartNs: UInt64?
+    private var isClosed = false
+
+    init(id: UInt64, fd: Int32, server: HTTPServer) {
+        self.id = id
+        self.fd = fd
+        self.server = server
+    }
+
+    func start() {
+        server.loop.register(fd, events: SPOOL_EVENT_READ) { [weak self] events in self?.handle(events) }
+    }
+
+    private func handle(_ events: UInt32) {
+        if events & SPOOL_EVENT_READ != 0 && phase == .reading { readAvailable() }
+        if !isClosed, events & SPOOL_EVENT_WRITE != 0 { flush() }
+        if !isClosed, events & SPOOL_EVENT_ERROR != 0 { close() }
+        if !isClosed, events & SPOOL_EVENT_HANGUP != 0, events & SPOOL_EVENT_READ == 0 { close() }
+    }
+
+    private func readAvailable() {
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        let bufferMax = server.config.limits.headerBytesMax + server.config.limits.bodyBytesMax + 4
+        while !isClosed && phase == .reading && input.count <= bufferMax {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                if input.isEmpty { requestStartNs = DispatchTime.now().uptimeNanoseconds }
+                input.append(contentsOf: chunk[0..<count])
+                lastActivityNs = DispatchTime.now().uptimeNanoseconds
+                parse()
+                if count < chunk.count { break }
+            } else if count == 0 {
+                close()
+            } else {
+                if errno == EINTR { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK { close() }
+                break
+            }
+        }
+    }
+
+    /// Takes the next whole request from the input, if there is one, and answers it.
+    private func parse() {
+        guard phase == .reading, !input.isEmpty else { return }
+        let request: HTTPRequest
+        do throws(HTTPParser.Failure) {
+            switch try HTTPParser.parse(input[...], limits: server.config.limits) {
+            case .incomplete:
+                return
+            case let .request(parsed, consumed):
+                input.removeFirst(consumed)
+                request = parsed
+            }
+        } catch {
+            return finish(.error(error.status, error.message), keepAlive: false, includeBody: true)
+        }
+        requestStartNs = input.isEmpty ? nil : DispatchTime.now().uptimeNanoseconds
+        phase = .answering
+        updateInterest()
+        let keepAlive = request.keepAlive
+        let includeBody = request.method != "HEAD"
+        if let refusal = server.config.access.refusal(request) {
+            return finish(refusal, keepAlive: false, includeBody: includeBody)
+        }
+        switch server.handler.handle(request) {
+        case let .now(response):
+            finish(response, keepAlive: keepAlive, includeBody: includeBody)
+        case let .later(work):
+            let (loop, state, id) = (server.loop, server.state, self.id)
+            Task {
+                let response = await work()
+                loop.submit { state.connections[id]?.finish(response, keepAlive: keepAlive, includeBody: includeBody) }
+            }
+        }
+    }
+
+    /// Queues a response; the connection reads on after it (keep-alive) or closes.
+    private func finish(_ response: HTTPResponse, keepAlive requested: Bool, includeBody: Bool) {
+        guard !isClosed else { return }
+        // An error answer closes the connection: what follows a bad request cannot be trusted to
+        // start where the server thinks it does.
+        keepAlive = requested && response.status < 400
+        output.append(contentsOf: response.serialized(keepAlive: keepAlive, includeBody: includeBody))
+        phase = keepAlive ? .answering : .closing
+        flush()
+    }
+
+    private func flush() {
+        while !isClosed, outputStart < output.count {
+            let count = output.withUnsafeBytes { send(fd, $0.baseAddress! + outputStart, $0.count - outputStart, Int32(MSG_NOSIGNAL)) }
+            if count > 0 {
+                outputStart += count
+                lastActivityNs = DispatchTime.now().uptimeNanoseconds
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break
+            } else {
+                return close()
+            }
+        }
+        guard !isClosed else { return }
+        if outputStart == output.count {
+            output.removeAll(keepingCapacity: output.capacity <= 64 << 10)
+            outputStart = 0
+            switch phase {
+            case .closing:
+                return close()
+            case .answering where output.isEmpty && keepAlive:
+                // The response is out: the next request, perhaps already buffered.
+                phase = .reading
+                updateInterest()
+                parse()
+                if phase == .reading && !isClosed { readAvailable() }
+                return
+            default:
+                break
+            }
+        }
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard !isClosed else { return }
+        var events: UInt32 = phase == .reading ? SPOOL_EVENT_READ : 0
+        if outputStart < output.count { events |= SPOOL_EVENT_WRITE }
+        server.loop.change(fd, events: events)
+    }
+
+    /// Closes the connection if it has been idle too long, or answers 408 if its request has been
+    /// arriving for too long (called about once a second).
+    func checkTimers(now: UInt64) {
+        guard !isClosed else { return }
+        let config = server.config
+        if phase == .reading, let started = requestStartNs, now &- started > UInt64(config.requestTimeoutMs) * 1_000_000 {
+            input.removeAll()
+            return finish(.error(408, "the request did not arrive whole within \(config.requestTimeoutMs) ms"), keepAlive: false, includeBody: true)
+        }
+        // A request being answered is the handler's to finish; anything else idle goes.
+        if phase != .answering || outputStart < output.count, now &- lastActivityNs > UInt64(config.idleTimeoutMs) * 1_000_000 {
+            close()
+        }
+    }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        server.loop.unregister(fd)
+        Glibc.close(fd)
+        server.closed(self)
+    }
+}
