@@ -7,7 +7,3 @@ enum ConsoleAssets {
     static let script = HTTPResponse(status: 200, headers: [("Content-Type", "text/javascript; charset=utf-8")], body: Array(ConsoleScript.source.utf8))
     static let style = HTTPResponse(status: 200, headers: [("Content-Type", "text/css; charset=utf-8")], body: Array(ConsoleStyle.source.utf8))
 }
-
-enum ConsolePage { static let html = "<!doctype html><title>Spool</title><script src=/console.js></script>" }
-enum ConsoleScript { static let source = "" }
-enum ConsoleStyle { static let source = "" }
