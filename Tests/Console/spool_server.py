@@ -49,10 +49,14 @@ class SpoolServer:
     def url(self):
         return f"http://127.0.0.1:{self.http_port}"
 
-    def run(self, *arguments, timeout=300, check=True):
-        """Runs `spool ARGUMENTS --broker THIS` and returns its completed process."""
-        return subprocess.run([self.spool, *arguments, "--broker", self.bootstrap], capture_output=True, text=True,
-                              timeout=timeout, check=check)
+    def run(self, *arguments, input=None, timeout=300):
+        """Runs `spool ARGUMENTS --broker THIS` (with `input` on its standard input) and returns
+        its completed process; fails when it fails."""
+        result = subprocess.run([self.spool, *arguments, "--broker", self.bootstrap], input=input, capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise AssertionError(f"spool {' '.join(arguments)} exited {result.returncode}: {result.stderr}")
+        return result
 
     def stop(self):
         if self.process.poll() is None:
