@@ -22,7 +22,7 @@ enum PrometheusText {
                [("", "\(counters.fetchesParked.load(ordering: .relaxed))")])
 
         let partitions = broker.partitionMetrics()
-        func label(_ partition: PartitionMetrics) -> String { "topic=\"\(partition.topic)\",partition=\"\(partition.partition)\"" }
+        func label(_ partition: PartitionMetrics) -> String { "topic=\"\(escaped(partition.topic))\",partition=\"\(partition.partition)\"" }
         metric("spool_partition_log_end_offset", "gauge", "Offset the next record appended to the partition gets.",
                partitions.map { (label($0), "\($0.logEndOffset)") })
         metric("spool_partition_high_watermark", "gauge", "Offset up to which consumers may read.", partitions.map { (label($0), "\($0.highWatermark)") })
@@ -38,10 +38,26 @@ enum PrometheusText {
         for group in broker.listGroups() {
             for lag in broker.lag(group: group.groupId) {
                 guard let value = lag.lag else { continue }
-                lags.append(("group=\"\(group.groupId)\",topic=\"\(lag.topicPartition.topic)\",partition=\"\(lag.topicPartition.partition)\"", "\(value)"))
+                lags.append(("group=\"\(escaped(group.groupId))\",topic=\"\(escaped(lag.topicPartition.topic))\",partition=\"\(lag.topicPartition.partition)\"", "\(value)"))
             }
         }
         metric("spool_group_lag", "gauge", "High watermark minus the group's committed offset.", lags)
         return text
+    }
+
+    /// A label value as the text format wants it: backslash, double quote and line feed escaped.
+    /// Group ids are any string a client sends, so one holding `"` or a newline would otherwise
+    /// break the exposition (or forge samples of its own).
+    static func escaped(_ value: String) -> String {
+        var out = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

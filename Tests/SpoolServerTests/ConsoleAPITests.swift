@@ -264,3 +264,16 @@ final class ConsoleAPITests {
         #expect(await call("GET", "/console.js").headers["content-type"]?.hasPrefix("text/javascript") == true)
     }
 }
+
+extension ConsoleAPITests {
+    @Test func metricsEscapeLabelValuesSoAGroupIdCannotForgeSamples() async throws {
+        try await produce("emails", 2)
+        let group = "evil\"} 1\r\nspool_forged_total 9\n\\"
+        try await spool.broker.storeOffsets(group: group, [TopicPartition("emails", 0): CommittedOffset(offset: 1)])
+        let metrics = await call("GET", "/metrics").text
+        // Lines as a scraper reads them: split at every LF byte ("\r\n" is one Character in Swift).
+        let lines = metrics.utf8.split(separator: 10, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        #expect(!lines.contains { $0.hasPrefix("spool_forged_total") })
+        #expect(lines.contains("spool_group_lag{group=\"evil\\\"} 1\r\\nspool_forged_total 9\\n\\\\\",topic=\"emails\",partition=\"0\"} 1"))
+    }
+}
