@@ -277,3 +277,27 @@ extension ConsoleAPITests {
         #expect(lines.contains("spool_group_lag{group=\"evil\\\"} 1\r\\nspool_forged_total 9\\n\\\\\",topic=\"emails\",partition=\"0\"} 1"))
     }
 }
+
+extension ConsoleAPITests {
+    @Test func aRecordPageIsBoundedInBytesToo() async throws {
+        _ = try spool.createTopic("large", partitions: 1)
+        for index in 0..<10 {
+            _ = try await spool.send(topic: "large", records: [OutgoingRecord(key: nil, value: [UInt8](repeating: UInt8(65 + index), count: 600 << 10), partition: 0)])
+        }
+        let first = await call("GET", "/api/v1/topics/large/records?limit=500")
+        let records = try #require(first.json["records"] as? [[String: Any]])
+        #expect(records.count == 7)
+        #expect(first.json["next"] as? Int == 7)
+        let rest = await call("GET", "/api/v1/topics/large/records?offset=7&limit=500")
+        #expect((rest.json["records"] as? [[String: Any]])?.map { $0["offset"] as? Int } == [7, 8, 9])
+    }
+
+    @Test func theJobsListCountsDeadLettersAgainOnlyWhenTheyChange() async throws {
+        try await deadLetter(["a", "b"])
+        #expect(await call("GET", "/api/v1/jobs").jsonArray.first?["deadLetters"] as? Int == 2)
+        #expect(await call("POST", "/api/v1/dead-letters/jobs/redrive", body: #"{"ids":["a"]}"#).status == 200)
+        #expect(await call("GET", "/api/v1/jobs").jsonArray.first?["deadLetters"] as? Int == 1)
+        try await deadLetter(["c"])
+        #expect(await call("GET", "/api/v1/jobs").jsonArray.first?["deadLetters"] as? Int == 2)
+    }
+}

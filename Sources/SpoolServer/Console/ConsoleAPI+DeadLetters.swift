@@ -21,12 +21,22 @@ extension ConsoleAPI {
         var result: [JobTopic] = []
         for dlq in topics.map(\.name).filter({ $0.hasSuffix(".dlq") }).sorted() {
             let origin = String(dlq.dropLast(4))
-            let waiting = try await service().deadLetters(of: dlq).filter { !$0.redriven }.count
+            let waiting = try await waitingCount(dlq)
             let description = byName[origin]
             result.append(JobTopic(topic: origin, deadLetterTopic: dlq, partitions: description?.partitions.count,
                                    records: description?.partitions.reduce(0) { $0 + max(0, $1.highWatermark - $1.logStartOffset) }, deadLetters: waiting))
         }
         return result
+    }
+
+    /// Dead letters waiting in `dlq`, read again only when its records changed: the overview asks
+    /// every two seconds, and reading a large dead-letter topic each time would be wasteful.
+    func waitingCount(_ dlq: String) async throws -> Int {
+        let bounds = try broker.describeTopic(dlq).partitions.map { [$0.logStartOffset, $0.highWatermark] }.flatMap { $0 }
+        if let cached = handler.deadLetterCounts.withLock({ $0[dlq] }), cached.bounds == bounds { return cached.waiting }
+        let waiting = try await service().deadLetters(of: dlq).filter { !$0.redriven }.count
+        handler.deadLetterCounts.withLock { $0[dlq] = (bounds, waiting) }
+        return waiting
     }
 
     func service() throws -> any DeadLetterService {

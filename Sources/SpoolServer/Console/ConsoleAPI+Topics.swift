@@ -60,9 +60,13 @@ extension ConsoleAPI {
         var next: Int64?
     }
 
+    /// Record bytes (keys, values, headers) one page holds at most, beyond its first record: 500
+    /// large records would otherwise make a response of hundreds of megabytes.
+    static let pageBytesMax = 4 << 20
+
     /// Records of one partition from `offset` (or the first at or after `timestamp`, in ms), at
-    /// most `limit` (1...500, default 50). Only records consumers can see (below the high
-    /// watermark) are shown.
+    /// most `limit` (1...500, default 50) and about `pageBytesMax` bytes. Only records consumers
+    /// can see (below the high watermark) are shown.
     func records(topic: String) async throws -> RecordPage {
         let description = try broker.describeTopic(topic)
         let index = try integer("partition", Int32(0)...Int32.max, default: 0) ?? 0
@@ -81,12 +85,15 @@ extension ConsoleAPI {
         start = max(start, partition.logStartOffset)
         var page = RecordPage(topic: topic, partition: index, startOffset: partition.logStartOffset, endOffset: partition.highWatermark, records: [], next: nil)
         var next = start
+        var pageBytes = 0
         // Each fetch returns whole batches of at most 1 MiB; a page takes a few at most.
-        for _ in 0..<8 where page.records.count < limit && next < partition.highWatermark {
+        for _ in 0..<8 where page.records.count < limit && pageBytes < Self.pageBytesMax && next < partition.highWatermark {
             let fetched = await broker.fetch([FetchPartitionRequest(TopicPartition(topic, index), fetchOffset: next)], maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20)
             guard let slice = fetched.first?.records, !slice.isEmpty else { break }
             let read = slice.withUnsafeBytes { FetchedRecords(decoding: $0, topic: topic, partition: index, from: next) }
-            for record in read.records where record.offset >= next && record.offset < partition.highWatermark && page.records.count < limit {
+            for record in read.records where record.offset >= next && record.offset < partition.highWatermark && page.records.count < limit
+                && (page.records.isEmpty || pageBytes < Self.pageBytesMax) {
+                pageBytes += (record.key?.count ?? 0) + (record.value?.count ?? 0) + record.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
                 page.records.append(.init(offset: record.offset, timestamp: record.timestamp, key: record.key.map(EncodedBytes.init),
                                           value: record.value.map(EncodedBytes.init), headers: record.headers.map(EncodedHeader.init)))
             }

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolBroker
+import Synchronization
 
 /// Everything `spool serve` answers over HTTP: `/healthz`, `/metrics`, the console page at `/`
 /// and the JSON API under `/api/v1/` (docs/http-api.md). API calls run as tasks off the HTTP
@@ -9,6 +10,8 @@ public final class ConsoleHandler: HTTPHandler {
     let server: Server?
     let history: ConsoleHistory
     let deadLetters: (any DeadLetterService)?
+    /// Dead letters waiting per dead-letter topic, with the offsets they were counted at.
+    let deadLetterCounts = Mutex<[String: (bounds: [Int64], waiting: Int)]>([:])
 
     /// - Parameters:
     ///   - server: the Kafka-protocol server, for its connection count and produce latency (nil
