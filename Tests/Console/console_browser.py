@@ -3,7 +3,7 @@
 `spool serve` running the demo's jobs: the overview shows the topics and its charts move; a
 group's lag falls as a consumer runs; a dead letter redriven leaves the list and its job is back
 in its topic; a group's offsets are reset; a record value holding <script> is shown as text and
-never run. Screenshots of each page go to --screenshots. Every wait is bounded."""
+never run; a topic config is changed from its page. Screenshots of each page go to --screenshots. Every wait is bounded."""
 import argparse
 import json
 import os
@@ -165,6 +165,14 @@ def main():
         assert not driver.find_elements(By.CSS_SELECTOR, "#records-table img, #records-table script")
         assert driver.execute_script("return window.__spoolXss === undefined"), "the record's script ran"
         screenshot(driver, "topic")
+
+        # -- change a topic config from its page (with the confirmation)
+        driver.find_element(By.CSS_SELECTOR, '#config-name option[value="retention.ms"]').click()
+        driver.find_element(By.CSS_SELECTOR, "#config-value").send_keys("7200000")
+        driver.find_element(By.CSS_SELECTOR, "#config-form button[type=submit]").click()
+        WebDriverWait(driver, 10).until(expected_conditions.alert_is_present()).accept()
+        wait_for("the new retention.ms", lambda: "7200000" in text(driver, '#configs-table tr[data-config="retention.ms"]'))
+        print("ok: retention.ms of console-xss set to 7200000 from the topic page")
         print("ok: a record holding <script> and an onerror <img> is shown as text and did not run")
         print("console browser test passed")
     except (AssertionError, TimeoutException) as error:

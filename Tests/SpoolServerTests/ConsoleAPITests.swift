@@ -301,3 +301,22 @@ extension ConsoleAPITests {
         #expect(await call("GET", "/api/v1/jobs").jsonArray.first?["deadLetters"] as? Int == 2)
     }
 }
+
+extension ConsoleAPITests {
+    @Test func topicConfigsAreChangedWhereKafkaAllowsIt() async throws {
+        _ = try spool.createTopic("orders", partitions: 1)
+        let changed = await call("POST", "/api/v1/topics/orders/configs", body: #"{"set":{"retention.ms":"600000","retention.bytes":"1048576"}}"#)
+        #expect(changed.status == 200)
+        #expect(changed.json["retentionMs"] as? String == "600000")
+        #expect(try spool.broker.describeTopic("orders").configs["retention.ms"] == "600000")
+        let reset = await call("POST", "/api/v1/topics/orders/configs", body: #"{"delete":["retention.bytes"]}"#)
+        #expect(reset.status == 200)
+        #expect(try spool.broker.describeTopic("orders").configs["retention.bytes"] == nil)
+        for body in [#"{"set":{"retention.ms":"soon"}}"#, #"{"set":{"no.such.config":"1"}}"#, #"{"set":{"retention.ms":5}}"#, #"{"delete":"x"}"#, #"{}"#, #"{"other":1}"#] {
+            #expect(await call("POST", "/api/v1/topics/orders/configs", body: body).errorStatus == 400, "\(body)")
+        }
+        #expect(try spool.broker.describeTopic("orders").configs["retention.ms"] == "600000")
+        #expect(await call("POST", "/api/v1/topics/missing/configs", body: #"{"set":{"retention.ms":"1"}}"#).errorStatus == 404)
+        #expect(await call("GET", "/api/v1/topics/orders/configs").errorStatus == 405)
+    }
+}

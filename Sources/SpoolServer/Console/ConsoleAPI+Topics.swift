@@ -43,6 +43,32 @@ extension ConsoleAPI {
             configs: configs)
     }
 
+    /// Changes a topic's configs as Kafka's IncrementalAlterConfigs does:
+    /// `{"set": {"retention.ms": "3600000"}, "delete": ["retention.bytes"]}` (a deleted config
+    /// takes its default again). Read-only configs and invalid values are refused with 400 and
+    /// nothing changes. Answers the topic as `GET` does.
+    func alterConfigs(_ name: String) throws -> TopicDetail {
+        _ = try broker.describeTopic(name)
+        let body = try bodyObject()
+        guard Set(body.keys).isSubset(of: ["set", "delete"]), !body.isEmpty else { throw APIError(400, "give \"set\": {name: value} and/or \"delete\": [name]") }
+        var alterations: [ConfigAlteration] = []
+        if let set = body["set"] {
+            guard let values = set as? [String: String] else { throw APIError(400, "\"set\" must map config names to string values") }
+            alterations += values.sorted { $0.key < $1.key }.map { ConfigAlteration(name: $0.key, operation: .set, value: $0.value) }
+        }
+        if let delete = body["delete"] {
+            guard let names = delete as? [String] else { throw APIError(400, "\"delete\" must be a list of config names") }
+            alterations += names.map { ConfigAlteration(name: $0, operation: .delete, value: nil) }
+        }
+        guard !alterations.isEmpty, alterations.count <= 100 else { throw APIError(400, "change 1...100 configs at a time") }
+        let outcome = broker.incrementalAlterConfigs(.topic, name: name, alterations: alterations)
+        switch outcome.error {
+        case .none: return try topicDetail(name)
+        case .unknownTopicOrPartition: throw APIError(404, outcome.message ?? "no topic \(name)")
+        default: throw APIError(400, outcome.message ?? "\(outcome.error)")
+        }
+    }
+
     struct RecordPage: Encodable {
         struct Record: Encodable {
             var offset: Int64

@@ -47,6 +47,7 @@ struct ConsoleAPI: Sendable {
         case ("GET", 1, "topics"): return .json(overview().topics)
         case ("GET", 2, "topics"): return .json(try topicDetail(path[1]))
         case ("GET", 3, "topics") where path[2] == "records": return .json(try await records(topic: path[1]))
+        case ("POST", 3, "topics") where path[2] == "configs": return .json(try alterConfigs(path[1]))
         case ("GET", 1, "groups"): return .json(overview().groups)
         case ("GET", 2, "groups"): return .json(try groupDetail(path[1]))
         case ("POST", 3, "groups") where path[2] == "reset": return .json(try await resetOffsets(group: path[1]))
@@ -66,7 +67,7 @@ struct ConsoleAPI: Sendable {
         switch (path.count, path.first ?? "") {
         case (1, "overview"), (1, "history"), (1, "topics"), (2, "topics"), (1, "groups"), (2, "groups"), (1, "jobs"), (1, "dead-letters"), (2, "dead-letters"):
             true
-        case (3, "topics"): path[2] == "records"
+        case (3, "topics"): path[2] == "records" || path[2] == "configs"
         case (3, "groups"): path[2] == "reset"
         case (3, "dead-letters"): path[2] == "redrive" || path[2] == "purge"
         default: false

@@ -217,8 +217,33 @@ enum ConsoleScript {
         browser.mode = "offset"; browser.from = String(page.next); await loadRecords(name); rerender();
       } })) : null,
       el("h2", { text: "Configs" }),
+      configForm(name, t.configs),
+      configMessage.text ? el("p", { id: "config-message", class: "message" + (configMessage.error ? " error" : ""), text: configMessage.text }) : null,
       table("configs-table", ["name", "value", "source"],
-        t.configs.map(c => el("tr", {}, td(c.name), td(c.value), td(c.isDefault ? "default" : c.source)))));
+        t.configs.map(c => el("tr", { "data-config": c.name }, td(c.name), td(c.value), td(c.isDefault ? "default" : c.source)))));
+  }
+
+  const configMessage = { text: null, error: false };
+
+  // Sets a config, or deletes the topic's value so the default applies again (after a confirmation).
+  function configForm(topicName, configs) {
+    const editable = configs.filter(c => !c.readOnly);
+    const nameSelect = el("select", { id: "config-name" }, editable.map(c => el("option", { value: c.name, text: c.name })));
+    const value = el("input", { id: "config-value", placeholder: "new value", size: 20 });
+    const send = async (body, question) => {
+      if (!window.confirm(question)) return;
+      try {
+        await post("/topics/" + path(topicName) + "/configs", body);
+        configMessage.text = "Changed " + nameSelect.value; configMessage.error = false;
+      } catch (e) { configMessage.text = e.message; configMessage.error = true; }
+      rerender();
+    };
+    return el("form", { class: "inline", id: "config-form", onsubmit: e => {
+      e.preventDefault();
+      send({ set: { [nameSelect.value]: value.value.trim() } }, `Set ${nameSelect.value} of ${topicName} to ${value.value.trim()}?`);
+    } }, nameSelect, value, el("button", { type: "submit", text: "Set" }),
+      el("button", { type: "button", class: "secondary", id: "config-default", text: "Back to default", onclick: () =>
+        send({ delete: [nameSelect.value] }, `Give ${nameSelect.value} of ${topicName} its default value again?`) }));
   }
 
   async function loadRecords(name) {
@@ -372,7 +397,7 @@ enum ConsoleScript {
     }, REFRESH_MS);
   }
   window.addEventListener("hashchange", () => {
-    letters.selected.clear(); letters.message = null; resetForm.message = null;
+    letters.selected.clear(); letters.message = null; resetForm.message = null; configMessage.text = null;
     render(true);
   });
   document.addEventListener("DOMContentLoaded", () => { render(true); schedule(); });
