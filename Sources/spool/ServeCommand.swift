@@ -94,7 +94,7 @@ enum ServeCommand {
             if let (host, port) = http {
                 httpConfig.host = host
                 httpConfig.port = port
-                let handler = ConsoleHandler(broker: broker, server: running, deadLetters: ServeDeadLetters(EmbeddedBroker(broker: broker)))
+                let handler = ConsoleHandler(broker: broker, server: running, jobs: ServeConsoleJobs(EmbeddedBroker(broker: broker)))
                 do { console = (try HTTPServer(config: httpConfig, handler: handler), handler) } catch {
                     handler.stop()
                     running.stop()

@@ -148,6 +148,23 @@ import Testing
         #expect(metrics.contains("# TYPE spool_connections gauge"))
         #expect(await blocking { httpGet(port: port, path: "/other") }.hasPrefix("HTTP/1.1 404"))
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func serveRefusesANonLoopbackConsoleWithoutAToken() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let refused = try await Self.spool(["serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0"])
+        #expect(refused.status == 64)
+        #expect(refused.errors.contains("without --http-token"))
+        #expect(!FileManager.default.fileExists(atPath: data + "/.lock"))
+        // With a token it starts, and the token guards everything but /healthz.
+        let server = try await ServerProcess.start(data: data, arguments: ["--http", "127.0.0.1:0", "--http-token", "s3cret"])
+        defer { server.kill() }
+        let port = try #require(server.metricsPort, "\(server.output)")
+        #expect(await blocking { httpGet(port: port, path: "/api/v1/overview") }.hasPrefix("HTTP/1.1 401"))
+        #expect(await blocking { httpGet(port: port, path: "/healthz") }.hasPrefix("HTTP/1.1 200"))
+        #expect(await blocking { httpRequest(port: UInt16(port), "GET", "/api/v1/overview", headers: ["Authorization": "Bearer s3cret"])?.status } == 200)
+    }
 }
 
 /// A plain HTTP/1.1 GET over a socket; the whole response (the server closes the connection).

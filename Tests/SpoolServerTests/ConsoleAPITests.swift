@@ -17,7 +17,7 @@ final class ConsoleAPITests {
 
     init() throws {
         spool = try EmbeddedBroker.open(directory: directory, fsync: .never)
-        handler = ConsoleHandler(broker: spool.broker, server: nil, deadLetters: ServeDeadLetters(spool))
+        handler = ConsoleHandler(broker: spool.broker, server: nil, jobs: ServeConsoleJobs(spool))
         var config = HTTPConfig()
         config.port = 0
         http = try HTTPServer(config: config, handler: handler)

@@ -39,8 +39,8 @@ extension ConsoleAPI {
         return waiting
     }
 
-    func service() throws -> any DeadLetterService {
-        guard let service = handler.deadLetters else { throw APIError(501, "this server has no job runtime to read dead letters with") }
+    func service() throws -> any ConsoleJobs {
+        guard let service = handler.jobs else { throw APIError(501, "this server has no job runtime to read dead letters with") }
         return service
     }
 

@@ -9,18 +9,18 @@ public final class ConsoleHandler: HTTPHandler {
     let broker: Broker
     let server: Server?
     let history: ConsoleHistory
-    let deadLetters: (any DeadLetterService)?
+    let jobs: (any ConsoleJobs)?
     /// Dead letters waiting per dead-letter topic, with the offsets they were counted at.
     let deadLetterCounts = Mutex<[String: (bounds: [Int64], waiting: Int)]>([:])
 
     /// - Parameters:
     ///   - server: the Kafka-protocol server, for its connection count and produce latency (nil
     ///     for a broker served over HTTP alone).
-    ///   - deadLetters: the job runtime's dead letters (nil: the dead-letter endpoints answer 501).
-    public init(broker: Broker, server: Server?, deadLetters: (any DeadLetterService)?) {
+    ///   - jobs: the job runtime (nil: the jobs and dead-letter endpoints answer 501).
+    public init(broker: Broker, server: Server?, jobs: (any ConsoleJobs)?) {
         self.broker = broker
         self.server = server
-        self.deadLetters = deadLetters
+        self.jobs = jobs
         history = ConsoleHistory(broker: broker, latency: server?.router.produceLatency)
         history.start()
     }

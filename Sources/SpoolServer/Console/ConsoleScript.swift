@@ -140,7 +140,7 @@ enum ConsoleScript {
 
   // ---- pages ----
   async function overview(view) {
-    const [o, h, jobs] = await Promise.all([get("/overview"), get("/history"), get("/jobs")]);
+    const [o, h, jobs] = await Promise.all([get("/overview"), get("/history"), get("/jobs").catch(() => [])]);
     const last = h.samples[h.samples.length - 1] || {};
     const alerts = [];
     for (const j of jobs) if (j.deadLetters > 0) {

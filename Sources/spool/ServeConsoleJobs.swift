@@ -6,7 +6,7 @@ import SpoolServer
 
 /// The console's dead letters: SpoolJobs' dead-letter list and redrive, run in process over the
 /// broker `spool serve` serves (the same code as `spool dlq list` and `spool dlq redrive`).
-struct ServeDeadLetters: DeadLetterService {
+struct ServeConsoleJobs: ConsoleJobs {
     let queue: JobQueue
 
     init(_ spool: EmbeddedBroker) { queue = JobQueue.embedded(spool) }

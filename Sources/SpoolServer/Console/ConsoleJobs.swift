@@ -36,10 +36,12 @@ public struct ConsoleDeadLetter: Sendable, Encodable, Equatable {
     }
 }
 
-/// The job runtime's dead letters, for the console: `spool serve` implements it with SpoolJobs'
-/// `JobQueue` over the broker it serves (in process), so the console lists and redrives exactly
-/// as `spool dlq list` and `spool dlq redrive` do.
-public protocol DeadLetterService: Sendable {
+/// The job runtime as the console sees it (its Jobs pages and `/api/v1/jobs`, `/dead-letters`):
+/// `spool serve` implements it with SpoolJobs' `JobQueue` over the broker it serves (in process),
+/// so the console lists and redrives exactly as `spool dlq list` and `spool dlq redrive` do. What
+/// else the job runtime can tell about its jobs belongs here too, so that the server never links
+/// the job runtime itself.
+public protocol ConsoleJobs: Sendable {
     /// The dead letters of a job topic (`TOPIC` or `TOPIC.dlq`), oldest first, redriven ones included.
     func deadLetters(of topic: String) async throws -> [ConsoleDeadLetter]
     /// Sends back the ones with these ids, or every one not sent back yet (`ids: nil`); returns
