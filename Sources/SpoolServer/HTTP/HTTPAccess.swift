@@ -10,7 +10,13 @@ public struct HTTPAccess: Sendable {
     public static func isLoopback(_ host: String) -> Bool { host.hasPrefix("127.") }
 
     /// nil when the request may go on; otherwise the response refusing it.
-    func refusal(_ request: HTTPRequest) -> HTTPResponse? {
+    func refusal(_ request: HTTPRequest, listeningOn listenHost: String) -> HTTPResponse? {
+        // DNS rebinding: a page on another site can point its own name at 127.0.0.1 and then
+        // read (and POST to) a tokenless loopback listener as its own origin. The Host header
+        // still names that site, so a tokenless loopback listener answers loopback names only.
+        if token == nil, Self.isLoopback(listenHost), request.path != "/healthz", !Self.namesLoopback(request.header("host") ?? "") {
+            return .error(403, "this listener answers requests for 127.0.0.1 or localhost only (Host was '\(request.header("host") ?? "")')")
+        }
         if let token, request.path != "/healthz", !carriesToken(request, token) {
             var response = HTTPResponse.error(401, "this listener needs a token: Authorization: Bearer TOKEN (or basic auth with the token as password)")
             response.headers.append(("WWW-Authenticate", "Basic realm=\"spool\", charset=\"UTF-8\""))
@@ -20,6 +26,21 @@ public struct HTTPAccess: Sendable {
             return .error(403, "a state-changing request must come from the console's own origin")
         }
         return nil
+    }
+
+    /// Whether a Host header names this machine by a loopback address or `localhost`.
+    static func namesLoopback(_ host: String) -> Bool {
+        var name = Substring(host.lowercased())
+        if name.hasPrefix("[") {
+            return name.hasPrefix("[::1]") && (name.count == 5 || name.dropFirst(5).first == ":")
+        }
+        if let colon = name.lastIndex(of: ":") {
+            guard name[name.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
+            name = name[..<colon]
+        }
+        if name == "localhost" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     private func carriesToken(_ request: HTTPRequest, _ token: String) -> Bool {

@@ -85,7 +85,7 @@ final class HTTPConnection {
         updateInterest()
         let keepAlive = request.keepAlive
         let includeBody = request.method != "HEAD"
-        if let refusal = server.config.access.refusal(request) {
+        if let refusal = server.config.access.refusal(request, listeningOn: server.config.host) {
             return finish(refusal, keepAlive: false, includeBody: includeBody)
         }
         switch server.handler.handle(request) {
@@ -133,17 +133,27 @@ final class HTTPConnection {
             case .closing:
                 return close()
             case .answering where output.isEmpty && keepAlive:
-                // The response is out: the next request, perhaps already buffered.
+                // The response is out: the next request, perhaps already buffered, on the loop's
+                // next turn. Taking it here would recurse once per pipelined request (thousands
+                // of tiny requests in one buffer would overflow the stack) and let one client
+                // hold the loop.
                 phase = .reading
                 updateInterest()
-                parse()
-                if phase == .reading && !isClosed { readAvailable() }
+                let (state, id) = (server.state, self.id)
+                server.loop.submit { state.connections[id]?.resume() }
                 return
             default:
                 break
             }
         }
         updateInterest()
+    }
+
+    /// Reads on after a response: the requests already buffered first.
+    private func resume() {
+        guard !isClosed, phase == .reading else { return }
+        parse()
+        if phase == .reading && !isClosed { readAvailable() }
     }
 
     private func updateInterest() {
