@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The web console in a real browser (headless Chromium through selenium) against a real
 `spool serve` running the demo's jobs: the overview shows the topics and its charts move; a
-group's lag falls as a consumer runs; a dead letter redriven leaves the list and its job is back
-in its topic; a group's offsets are reset; a record value holding <script> is shown as text and
-never run; a topic config is changed from its page. Screenshots of each page go to --screenshots. Every wait is bounded."""
+group's lag falls as a consumer runs; a group's offsets are reset; a dead letter redriven leaves
+the list and its job is back in its topic, and (with --worker) a redriven job runs to the end; a
+topic config is changed from its page; a record value holding <script> is shown as text and
+never run. Screenshots of each page go to --screenshots. Every wait is bounded."""
 import argparse
 import json
 import os
@@ -83,6 +84,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--spool", required=True)
     parser.add_argument("--screenshots", default=None)
+    parser.add_argument("--worker", default=None, help="spool-job-worker, to see a redriven job finish")
     arguments = parser.parse_args()
     shots = arguments.screenshots
     if shots:
@@ -158,6 +160,11 @@ def main():
         wait_for("the job back in demo-photos", lambda: records_of(server, "demo-photos") == photos_before + 1)
         print(f"ok: dead letter {letter} redriven: it left the list and its job is back in demo-photos")
 
+        # -- a redriven job runs to the end: a worker dead-letters a poison job, the console sends it
+        # back, and the worker (now without the poison) finishes it
+        if arguments.worker:
+            finish_a_redriven_job(driver, server, arguments.worker, screenshot)
+
         # -- a record value holding <script> is text, not markup, and never runs
         driver.get(base + "/#/topics/console-xss")
         cell = wait_for("the record", lambda: driver.find_elements(By.CSS_SELECTOR, "#records-table td.value pre"))
@@ -190,6 +197,53 @@ def main():
             driver.quit()
         producer.join(timeout=60)
         server.stop()
+
+
+def finish_a_redriven_job(driver, server, worker_path, screenshot):
+    """spool-job-worker runs 20 jobs with job-5 as poison until job-5 is dead-lettered; the
+    console redrives it; a worker without the poison then runs it, and the group catches up."""
+    work_dir = os.path.join(server.data, "worker")
+    os.makedirs(work_dir)
+    runs = os.path.join(work_dir, "runs")
+    broker = ["--broker", server.bootstrap]
+    subprocess.run([worker_path, "enqueue", "--count", "20", "--keys", "4", *broker], check=True, capture_output=True, timeout=60)
+
+    def start(*extra):
+        return subprocess.Popen([worker_path, "work", "--group", "console-workers", "--store", os.path.join(work_dir, "store"), "--runs", runs,
+                                 *extra, *broker], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(process):
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def dead_letters():
+        result = subprocess.run([worker_path, "dead-letters", *broker], capture_output=True, text=True, timeout=60)
+        return result.stdout.split()
+
+    poisoned = start("--poison", "job-5")
+    try:
+        wait_for("job-5 dead-lettered", lambda: "job-5" in dead_letters(), timeout=60, interval=0.5)
+    finally:
+        stop(poisoned)
+    healthy = start()
+    try:
+        driver.get(server.url + "/#/dead-letters/crash-steps")
+        row = wait_for("job-5 in the list", lambda: driver.find_elements(By.CSS_SELECTOR, '#dlq-table tbody tr[data-id="job-5"]'))
+        assert "poison" in row[0].text, row[0].text
+        assert not any(line.startswith("job-5 ") for line in open(runs)), "job-5 ran before it was redriven"
+        row[0].find_element(By.CSS_SELECTOR, "button.redrive-one").click()
+        wait_for("job-5 to leave the list", lambda: not driver.find_elements(By.CSS_SELECTOR, '#dlq-table tbody tr[data-id="job-5"]'))
+        wait_for("job-5 to run to the end", lambda: any(line.startswith("job-5 ") for line in open(runs)), timeout=60)
+        driver.get(server.url + "/#/groups/console-workers")
+        wait_for("console-workers caught up", lambda: text(driver, "#group-lag") == "0", timeout=60)
+        screenshot(driver, "worker-group")
+    finally:
+        stop(healthy)
+    print("ok: job-5, dead-lettered by its worker, was redriven from the console and then ran to the end")
 
 
 def records_of(server, topic):
