@@ -250,6 +250,24 @@ final class ConsoleAPITests {
         #expect(await call("GET", "/api/v1/dead-letters/jobs").json["total"] as? Int == 1)
     }
 
+    @Test func topicAndGroupListsAndHeadRequests() async throws {
+        try await produce("emails", 3)
+        try await spool.broker.storeOffsets(group: "g", [TopicPartition("emails", 0): CommittedOffset(offset: 3)])
+        #expect(await call("GET", "/api/v1/topics").jsonArray.map { $0["name"] as? String } == ["emails"])
+        #expect(await call("GET", "/api/v1/groups").jsonArray.map { $0["totalLag"] as? Int } == [0])
+        let head = await blocking { [port = http.port] () -> (Int?, String?, Int) in
+            guard let client = try? HTTPTestClient(port: Int(port)) else { return (nil, nil, -1) }
+            client.send("HEAD /api/v1/overview HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            // A HEAD answer has a Content-Length but no body: the next answer follows at once.
+            let first = client.raw.readAll(until: "ok\n")
+            let status = Int(first.split(separator: " ").dropFirst().first ?? "")
+            return (status, first.components(separatedBy: "\r\n").first { $0.hasPrefix("Content-Length") }, first.components(separatedBy: "HTTP/1.1 ").count - 1)
+        }
+        #expect(head.0 == 200)
+        #expect(head.1 != nil && head.1 != "Content-Length: 0")
+        #expect(head.2 == 2)
+    }
+
     @Test func unknownEndpointsAndWrongMethodsAreRefused() async throws {
         #expect(await call("GET", "/api/v1/nothing").errorStatus == 404)
         #expect(await call("GET", "/api/v2/overview").errorStatus == 404)

@@ -78,3 +78,17 @@ func httpRequest(port: UInt16, _ method: String, _ path: String, body: String? =
     guard let client = try? HTTPTestClient(port: Int(port)) else { return nil }
     return client.request(method, path, body: body, headers: headers)
 }
+
+extension RawClient {
+    /// Reads until the text received ends with `suffix` (or the connection ends or times out).
+    func readAll(until suffix: String) -> String {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: received, as: UTF8.self).hasSuffix(suffix) {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += chunk[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+}

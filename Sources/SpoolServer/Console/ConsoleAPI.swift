@@ -41,7 +41,8 @@ struct ConsoleAPI: Sendable {
     }
 
     private func route(_ path: [String]) async throws -> HTTPResponse {
-        switch (request.method, path.count, path.first ?? "") {
+        // HEAD is GET without the body (the connection leaves the body out).
+        switch (request.method == "HEAD" ? "GET" : request.method, path.count, path.first ?? "") {
         case ("GET", 1, "overview"): return .json(overview())
         case ("GET", 1, "history"): return .json(historyBody())
         case ("GET", 1, "topics"): return .json(overview().topics)
