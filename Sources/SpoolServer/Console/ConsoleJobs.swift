@@ -1,10 +1,15 @@
 /// A dead letter as the console shows it: a job that exhausted its attempts, where it came from
 /// and why it failed.
 public struct ConsoleDeadLetter: Sendable, Encodable, Equatable {
+    /// The job's id (`spool-job-id`), or `PARTITION:OFFSET` of the dead letter without one.
     public var id: String
+    /// The job's key (its ordering group).
     public var key: EncodedBytes?
+    /// The attempt that failed last.
     public var attempts: Int
+    /// What the last attempt failed with (`spool-error`).
     public var error: String
+    /// Where the job was when it failed (`spool-origin-*`).
     public var originTopic: String
     public var originPartition: Int32?
     public var originOffset: Int64?
@@ -15,7 +20,9 @@ public struct ConsoleDeadLetter: Sendable, Encodable, Equatable {
     public var offset: Int64
     /// Sent back to its topic already.
     public var redriven: Bool
+    /// The job's payload.
     public var value: EncodedBytes?
+    /// Every header of the dead letter.
     public var headers: [EncodedHeader]
 
     public init(id: String, key: EncodedBytes?, attempts: Int, error: String, originTopic: String, originPartition: Int32?, originOffset: Int64?,

@@ -4,8 +4,11 @@ import SpoolFormat
 /// when they are valid UTF-8. Record contents are the producer's, so whoever shows `text` must
 /// treat it as text (the console sets it with `textContent`, never as HTML).
 public struct EncodedBytes: Sendable, Encodable, Equatable {
+    /// The bytes as text; nil when they are not valid UTF-8.
     public var text: String?
+    /// The bytes in standard base64.
     public var base64: String
+    /// How many bytes.
     public var size: Int
 
     public init(_ bytes: [UInt8]) {
@@ -18,6 +21,7 @@ public struct EncodedBytes: Sendable, Encodable, Equatable {
 /// A record header for JSON.
 public struct EncodedHeader: Sendable, Encodable, Equatable {
     public var key: String
+    /// nil for a null header value.
     public var value: EncodedBytes?
 
     public init(_ header: RecordHeader) {

@@ -113,6 +113,7 @@ final class HTTPConnection {
 
     private func flush() {
         while !isClosed, outputStart < output.count {
+            // `output` holds bytes past `outputStart` here, so its buffer has a base address.
             let count = output.withUnsafeBytes { send(fd, $0.baseAddress! + outputStart, $0.count - outputStart, Int32(MSG_NOSIGNAL)) }
             if count > 0 {
                 outputStart += count

@@ -7,7 +7,9 @@
 public enum HTTPParser {
     /// Why a request was refused, with the status to answer it with.
     public struct Failure: Error, Equatable, Sendable {
+        /// The status to answer with (400, 413, 431, 505).
         public var status: Int
+        /// What was wrong, for the client.
         public var message: String
 
         init(_ status: Int, _ message: String) {

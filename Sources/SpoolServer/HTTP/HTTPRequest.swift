@@ -1,5 +1,6 @@
 /// One parsed HTTP/1.x request: its head as the client sent it and its body.
 public struct HTTPRequest: Sendable, Equatable {
+    /// The method as sent (`GET`, `POST`, …; case matters).
     public var method: String
     /// The request target as sent (origin form: path and query, still percent-encoded).
     public var target: String
@@ -11,6 +12,7 @@ public struct HTTPRequest: Sendable, Equatable {
     public var minorVersion: Int
     /// Header fields in arrival order, names lowercased, values without surrounding whitespace.
     public var headers: [(name: String, value: String)]
+    /// The body (`Content-Length` bytes; empty without one).
     public var body: [UInt8]
 
     /// The first value of a header (name in any case).

@@ -2,7 +2,9 @@ import Foundation
 
 /// A response to one HTTP request.
 public struct HTTPResponse: Sendable {
+    /// The status code (200, 404, …).
     public var status: Int
+    /// Header fields besides those every response gets (length, connection, security headers).
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
