@@ -180,3 +180,41 @@ func httpGet(port: Int, path: String) -> String {
     }
     return String(decoding: response, as: UTF8.self)
 }
+
+extension CommandLineTests {
+    /// User plus system CPU time of a process so far, in seconds (from /proc).
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func theHTTPListenerWaitsQuietlyWhenOutOfDescriptorsAndRecovers() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try await ServerProcess.start(data: data, descriptorsMax: 64)
+        defer { server.kill() }
+        let port = try #require(server.metricsPort, "\(server.output)")
+        // More connections than the server has descriptors left: the rest wait in its queue.
+        var clients: [RawClient] = []
+        for _ in 0..<80 { clients.append(try RawClient(port: port)) }
+        try await Task.sleep(for: .milliseconds(500))
+        let before = try #require(Self.cpuSeconds(server.pid))
+        try await Task.sleep(for: .seconds(2))
+        let after = try #require(Self.cpuSeconds(server.pid))
+        // A listener that is readable but cannot be accepted from must not be polled in a loop:
+        // that would burn a core (2 s of CPU here) for as long as the descriptors stay used up.
+        #expect(after - before < 0.3, "the server used \(after - before) s of CPU in 2 s while out of descriptors")
+        clients.removeAll()
+        var healthy = false
+        for _ in 0..<100 where !healthy {
+            healthy = await blocking { httpGet(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200") }
+            if !healthy { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(healthy, "\(server.output)")
+    }
+}

@@ -85,6 +85,7 @@ public final class HTTPServer: Sendable {
         loop.submit { [self] in
             loop.register(fd, events: SPOOL_EVENT_READ) { [self] _ in acceptAll() }
             loop.every { [self] in
+                resumeAccepting()
                 let now = DispatchTime.now().uptimeNanoseconds
                 for connection in Array(state.connections.values) { connection.checkTimers(now: now) }
             }
@@ -98,7 +99,10 @@ public final class HTTPServer: Sendable {
     private func acceptAll() {
         while true {
             let fd = spool_accept(listenFD)
-            if fd < 0 { return }
+            if fd < 0 {
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { pauseAccepting() }
+                return
+            }
             guard state.connections.count < config.connectionsMax else {
                 // Best effort: the socket's send buffer takes this at once, and it closes anyway.
                 let refusal = HTTPResponse.error(503, "too many connections (\(config.connectionsMax) open)").serialized(keepAlive: false, includeBody: true)
@@ -112,6 +116,23 @@ public final class HTTPServer: Sendable {
             openConnections.add(1, ordering: .relaxed)
             connection.start()
         }
+    }
+
+    /// Out of descriptors (or memory): the pending connection stays queued and the listener
+    /// stays readable, so waiting on it again would spin the loop. It is left alone until the
+    /// next periodic tick, about a second later, when accepting resumes (loop thread).
+    private func pauseAccepting() {
+        guard !state.acceptPaused else { return }
+        state.acceptPaused = true
+        loop.change(listenFD, events: 0)
+        ServerLog.info("http: cannot accept a connection (\(String(cString: strerror(errno)))); trying again in a second")
+    }
+
+    /// Watches the listener again after `pauseAccepting` (loop thread).
+    private func resumeAccepting() {
+        guard state.acceptPaused, !isStopped.load(ordering: .relaxed) else { return }
+        state.acceptPaused = false
+        loop.change(listenFD, events: SPOOL_EVENT_READ)
     }
 
     func closed(_ connection: HTTPConnection) {
@@ -136,4 +157,6 @@ final class HTTPLoopState: @unchecked Sendable {
     // and submitted tasks).
     var connections: [UInt64: HTTPConnection] = [:]
     var nextId: UInt64 = 0
+    /// The listener is not watched until the next tick (out of descriptors).
+    var acceptPaused = false
 }
