@@ -224,3 +224,30 @@ extension HTTPServerTests {
         #expect(withToken == 200)
     }
 }
+
+extension HTTPServerTests {
+    @Test(.timeLimit(.minutes(1)))
+    func answers100ContinueAndRefusesAnUnauthorisedHeadBeforeItsBody() async throws {
+        let http = try server()
+        defer { http.stop() }
+        let (interim, final) = await blocking { () -> (Int?, String?) in
+            guard let client = try? HTTPTestClient(port: Int(http.port)) else { return (nil, nil) }
+            client.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            let interim = client.readReply()?.status
+            client.send("hello")
+            return (interim, client.readReply()?.text)
+        }
+        #expect(interim == 100)
+        #expect(final == "POST /upload 5")
+
+        let guarded = try server { $0.access = HTTPAccess(token: "t") }
+        defer { guarded.stop() }
+        let refused = await blocking { () -> (Int?, Bool) in
+            guard let client = try? HTTPTestClient(port: Int(guarded.port)) else { return (nil, false) }
+            client.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            return (client.readReply()?.status, client.isClosedByPeer())
+        }
+        #expect(refused.0 == 401)
+        #expect(refused.1)
+    }
+}

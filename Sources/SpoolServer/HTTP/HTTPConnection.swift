@@ -26,6 +26,8 @@ final class HTTPConnection {
     /// When the first byte of the request under way arrived.
     private var requestStartNs: UInt64?
     private var isClosed = false
+    /// The head of the request under way was checked (and answered 100 Continue if asked).
+    private var headAnswered = false
 
     init(id: UInt64, fd: Int32, server: HTTPServer) {
         self.id = id
@@ -73,9 +75,12 @@ final class HTTPConnection {
             switch try HTTPParser.parse(input[...], limits: server.config.limits) {
             case .incomplete:
                 return
+            case let .needsBody(head):
+                return awaitBody(head)
             case let .request(parsed, consumed):
                 input.removeFirst(consumed)
                 request = parsed
+                headAnswered = false
             }
         } catch {
             return finish(.error(error.status, error.message), keepAlive: false, includeBody: true)
@@ -97,6 +102,22 @@ final class HTTPConnection {
                 let response = await work()
                 loop.submit { state.connections[id]?.finish(response, keepAlive: keepAlive, includeBody: includeBody) }
             }
+        }
+    }
+
+    /// A head whose body is still coming: refused at once if the access rules refuse it (no
+    /// need to read a body that will not be used), and answered `100 Continue` when the client
+    /// waits for that before sending the body (curl does, for bodies over 1 KiB).
+    private func awaitBody(_ head: HTTPRequest) {
+        guard !headAnswered else { return }
+        headAnswered = true
+        if let refusal = server.config.access.refusal(head, listeningOn: server.config.host) {
+            input.removeAll()
+            return finish(refusal, keepAlive: false, includeBody: head.method != "HEAD")
+        }
+        if head.header("expect")?.lowercased() == "100-continue" {
+            output.append(contentsOf: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            flush()
         }
     }
 

@@ -20,8 +20,10 @@ public enum HTTPParser {
 
     /// What a buffer holds.
     public enum Outcome: Equatable, Sendable {
-        /// Not a whole request yet.
+        /// Not a whole request head yet.
         case incomplete
+        /// A valid head whose body has not all arrived (`body` is empty).
+        case needsBody(HTTPRequest)
         /// A request, and how many bytes of the buffer it took (head and body).
         case request(HTTPRequest, consumed: Int)
     }
@@ -65,7 +67,7 @@ public enum HTTPParser {
             bodyBytes = value
         }
         let bodyStart = headEnd + 4
-        guard bytes.endIndex - bodyStart >= bodyBytes else { return .incomplete }
+        guard bytes.endIndex - bodyStart >= bodyBytes else { return .needsBody(request) }
         request.body = Array(bytes[bodyStart..<(bodyStart + bodyBytes)])
         return .request(request, consumed: bodyStart + bodyBytes - bytes.startIndex)
     }
