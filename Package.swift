@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "SpoolJobs", dependencies: ["SpoolClient", "SpoolFormat", "SpoolSystem"]),
         // Spool in-process: the broker in a directory, its consumer, and the jobs transport over it.
         .target(name: "SpoolEmbedded", dependencies: ["SpoolBroker", "SpoolClient", "SpoolJobs", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
-        .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem", "CSpool"]),
+        .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         // Generates Sources/SpoolWire/Generated from Kafka's JSON schemas (docs/protocol.md).
         .executableTarget(name: "spool-protocol-gen"),
         .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(name: "spool-fuzz-batch", dependencies: ["SpoolFormat", "SpoolFuzzSupport"], path: "Fuzz/batch"),
         .executableTarget(name: "spool-fuzz-router", dependencies: ["SpoolServer", "SpoolBroker", "SpoolFuzzSupport"], path: "Fuzz/router"),
         .testTarget(name: "SpoolFormatTests", dependencies: ["SpoolFormat"]),
-        .testTarget(name: "SpoolSystemTests", dependencies: ["SpoolSystem"]),
+        .testTarget(name: "SpoolSystemTests", dependencies: ["SpoolSystem", "SpoolTestSupport"]),
         // Fixtures/: frames recorded from real clients (Tests/Fixtures/capture.py), read by path.
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire", "SpoolFuzzSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["spool-fuzz-request", "spool-fuzz-batch", "spool-fuzz-router"], exclude: ["Inputs"]),
@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolEmbedded", "SpoolFormat", "SpoolWire"]),
         .testTarget(
             name: "SpoolServerTests",
-            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolEmbedded", "SpoolFormat", "SpoolFuzzSupport", "spool"],
+            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolEmbedded", "SpoolFormat", "SpoolSystem", "SpoolFuzzSupport", "SpoolTestSupport", "SpoolJobs", "spool"],
             exclude: []
         ),
         // Test helpers more than one test target uses (a fault-injecting FileSystem).

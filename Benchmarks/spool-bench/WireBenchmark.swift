@@ -109,7 +109,9 @@ struct WireBenchmark {
         let failure = Mutex<String?>(nil)
         let started = monotonicNanoseconds()
         let perConnection = (batches + options.connections - 1) / options.connections
-        DispatchQueue.concurrentPerform(iterations: options.connections) { connection in
+        // A thread per connection, all at once (`concurrentPerform` would run no more of them at a
+        // time than there are cores, and so fewer requests in flight than the label says).
+        Self.onThreads(options.connections) { connection in
             do {
                 let client = try WireClient(port: port)
                 let count = min(perConnection, batches - connection * perConnection)
@@ -131,6 +133,19 @@ struct WireBenchmark {
         }
         if let message = failure.withLock({ $0 }) { throw UsageError(message) }
         return seconds(since: started)
+    }
+
+    /// Runs `body(index)` for each index below `count`, each on a thread of its own, and waits for all.
+    private static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let done = DispatchGroup()
+        for index in 0..<count {
+            done.enter()
+            Thread {
+                body(index)
+                done.leave()
+            }.start()
+        }
+        done.wait()
     }
 
     private func produceRequest(batch: [UInt8], partition: Int32) -> ProduceRequest {

@@ -59,11 +59,11 @@ extension Broker {
         for request in requests {
             var result = FetchedPartition(topicPartition: request.topicPartition, error: .none, highWatermark: -1, logStartOffset: -1, records: nil)
             do {
-                let partition = try partition(request.topicPartition.topic, request.topicPartition.partition)
-                result.highWatermark = partition.log.highWatermark
-                result.logStartOffset = partition.log.logStartOffset
+                let log = try readableLog(request.topicPartition.topic, request.topicPartition.partition)
+                result.highWatermark = log.highWatermark
+                result.logStartOffset = log.logStartOffset
                 if remaining > 0 || total == 0 {
-                    let read = try partition.log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), remaining),
+                    let read = try log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), remaining),
                                                       minOneBatch: total == 0)
                     result.highWatermark = read.highWatermark
                     result.logStartOffset = read.logStartOffset
@@ -89,8 +89,8 @@ extension Broker {
     /// Parks until any requested partition's high watermark passes its fetch offset, or the deadline.
     private func waitForData(_ requests: [FetchPartitionRequest], until deadline: DispatchTime) async {
         let logs = requests.compactMap { request -> (PartitionLog, Int64)? in
-            guard let partition = try? partition(request.topicPartition.topic, request.topicPartition.partition) else { return nil }
-            return (partition.log, request.fetchOffset)
+            guard let log = try? readableLog(request.topicPartition.topic, request.topicPartition.partition) else { return nil }
+            return (log, request.fetchOffset)
         }
         let wake = OneShot()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

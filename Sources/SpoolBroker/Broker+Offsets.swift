@@ -17,7 +17,7 @@ extension Broker {
     /// watermark, -3 the record with the largest timestamp; otherwise the first record at or after
     /// the time, or (-1, -1) if there is none.
     public func listOffset(topic: String, partition index: Int32, timestamp: Int64) throws(BrokerError) -> (offset: Int64, timestamp: Int64) {
-        let log = try partition(topic, index).log
+        let log = try readableLog(topic, index)
         switch timestamp {
         case -2: return (log.logStartOffset, -1)
         case -1: return (log.highWatermark, -1)

@@ -136,6 +136,7 @@ extension Broker {
 
     /// The topic, creating it with the default partition count if auto-creation is on.
     public func ensureTopic(_ name: String) throws(BrokerError) -> TopicDescription {
+        if let held = heldRecordsTopicDescription(name) { return held }
         if let topic = topics.withLock({ $0[name] }) { return describe(topic) }
         guard config.autoCreateTopics else { throw .unknownTopicOrPartition(topic: name, partition: nil) }
         do {
@@ -145,16 +146,34 @@ extension Broker {
         }
     }
 
+    /// `ensureTopic` for async callers: a topic that exists is looked up at once, a creation runs
+    /// through `changingTopics`.
+    public func ensuringTopic(_ name: String) async throws(BrokerError) -> TopicDescription {
+        if let topic = topics.withLock({ $0[name] }) { return describe(topic) }
+        return try await changingTopics { [self] () throws(BrokerError) in try ensureTopic(name) }
+    }
+
+    /// Runs `work` on the broker's topic-change thread and waits for it there, not on a cooperative
+    /// thread. Creating, growing, reconfiguring and deleting topics create, sync and delete files
+    /// under `topicChanges`, and each waits for the one before it: from async code, call them
+    /// through here (`deleteTopic` does so itself), so that a slow disk delays the topic changes
+    /// alone and never the requests beside them (heartbeats, fetches, produces).
+    public func changingTopics<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        try await topicChangeQueue.run(work)
+    }
+
     /// Deletes a topic, its partitions' data and the offsets groups committed for it.
     public func deleteTopic(_ name: String) async throws(BrokerError) {
         try ensureOpen()
-        let removed = try topicChanges.withLock { _ throws(BrokerError) -> Topic in
-            guard let topic = topics.withLock({ $0.removeValue(forKey: name) }) else {
-                throw .unknownTopicOrPartition(topic: name, partition: nil)
+        let removed = try await changingTopics { [self] () throws(BrokerError) -> Topic in
+            try topicChanges.withLock { _ throws(BrokerError) -> Topic in
+                guard let topic = topics.withLock({ $0.removeValue(forKey: name) }) else {
+                    throw .unknownTopicOrPartition(topic: name, partition: nil)
+                }
+                for partition in topic.partitions { try? partition.log.close() }
+                do { try topicStore.delete(topic.metadata) } catch { throw .storage(.failed(String(describing: error))) }
+                return topic
             }
-            for partition in topic.partitions { try? partition.log.close() }
-            do { try topicStore.delete(topic.metadata) } catch { throw .storage(.failed(String(describing: error))) }
-            return topic
         }
         dedupe.forget(topic: name)
         let keys = offsets.keys(topic: removed.metadata.name)
@@ -167,6 +186,7 @@ extension Broker {
     }
 
     public func describeTopic(_ name: String) throws(BrokerError) -> TopicDescription {
+        if let held = heldRecordsTopicDescription(name) { return held }
         guard let topic = topics.withLock({ $0[name] }) else { throw .unknownTopicOrPartition(topic: name, partition: nil) }
         return describe(topic)
     }

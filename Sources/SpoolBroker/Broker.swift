@@ -23,6 +23,9 @@ public final class Broker: Sendable {
     public let metrics = BrokerMetrics()
     /// Serialises topic creation and deletion (file work is done outside the `topics` lock).
     let topicChanges = Mutex(())
+    /// Where async callers run topic changes (`changingTopics`), one after another, as Kafka's
+    /// controller runs its events on one thread.
+    let topicChangeQueue = BlockingQueue(label: "spool.topic-changes")
     let isClosed = Atomic(false)
     let retentionTimer: RepeatingTimer
     /// Records produced with `spool-deliver-at` in the future, until due.

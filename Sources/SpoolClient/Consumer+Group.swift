@@ -6,6 +6,8 @@ extension Consumer {
     /// itself; call this to own partitions before the first poll.
     public func join() async throws(ClientError) {
         if state.withLock({ $0.closed }) { throw .closed }
+        state.withLock { $0.joining += 1 }
+        defer { state.withLock { $0.joining -= 1 } }
         let owned: [TopicPartition]
         if let group {
             let old = assignment
@@ -90,24 +92,5 @@ extension Consumer {
     /// Where `offsetReset` starts these partitions.
     func resetPoints(_ partitions: [TopicPartition]) async throws(ClientError) -> [TopicPartition: Int64] {
         try await transport.listOffsets(partitions, timestamp: options.offsetReset == .earliest ? -2 : -1)
-    }
-
-    private func startHeartbeats(_ group: String) {
-        let interval = options.heartbeatIntervalMs
-        let task = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(interval))
-                guard let self, !Task.isCancelled else { return }
-                let (memberId, generation, closed) = self.state.withLock { ($0.memberId, $0.generation, $0.closed) }
-                if closed { return }
-                guard let code = await self.transport.heartbeat(group: group, generation: generation, memberId: memberId,
-                                                                timeoutMs: max(interval, 1_000)) else { continue }
-                if code != 0 { self.state.withLock { $0.needsJoin = true } }
-            }
-        }
-        heartbeat.withLock { old in
-            old?.cancel()
-            old = task
-        }
     }
 }

@@ -35,6 +35,10 @@ public final class Consumer: Sendable {
         public var onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
         /// Called with the partitions this member owns after each join.
         public var onAssigned: (@Sendable ([TopicPartition]) async -> Void)?
+        /// Called when the member finds it has already lost its partitions (the group answered
+        /// that it is no longer a member, or no heartbeat got through for a session): they may
+        /// be another member's now, so stop their work without committing. Unset: `onRevoked`.
+        public var onLost: (@Sendable ([TopicPartition]) async -> Void)?
         public init() {}
     }
 
@@ -51,6 +55,10 @@ public final class Consumer: Sendable {
         var needsJoin = true
         var closed = false
         var lastAutoCommit = ContinuousClock.now
+        /// When the last heartbeat the group accepted was sent.
+        var lastHeartbeat = ContinuousClock.now
+        /// `join()` calls under way: a heartbeat's group error is then the join's to handle.
+        var joining = 0
     }
 
     let transport: any ConsumerTransport

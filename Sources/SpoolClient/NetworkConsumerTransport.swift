@@ -11,6 +11,7 @@ import SpoolWire
 public final class NetworkConsumerTransport: ConsumerTransport {
     let client: SpoolClient
     let groupClient: SpoolClient
+    private let fetches = LeaderFetches()
 
     /// New connections with `client`'s bootstrap, client id and request timeout.
     public init(settingsOf client: SpoolClient) throws(ClientError) {
@@ -64,18 +65,14 @@ public final class NetworkConsumerTransport: ConsumerTransport {
         }
     }
 
-    /// One Fetch per partition leader, all at once: each broker parks its fetch up to the wait,
+    /// One Fetch per partition leader, all at once (`LeaderFetches`): each broker parks its fetch
+    /// up to the wait, the poll returns with the first leaders' answers while the others stay out,
     /// and a leader that moved or a broker that is down costs only its partitions.
     public func fetch(_ positions: [(TopicPartition, Int64)], maxWaitMs: Int32, maxBytes: Int32) async throws(ClientError) -> FetchOutcome {
         var byLeader: [Int32: [(TopicPartition, Int64)]] = [:]
         for position in positions { byLeader[try await client.leaderNode(position.0.topic, position.0.partition), default: []].append(position) }
-        let answers = await withTaskGroup(of: Result<[(TopicPartition, PartitionFetch)], ClientError>.self) { group in
-            for (node, partitions) in byLeader {
-                group.addTask { await self.fetch(from: node, partitions, maxWaitMs: maxWaitMs, maxBytes: maxBytes) }
-            }
-            var answers: [Result<[(TopicPartition, PartitionFetch)], ClientError>] = []
-            for await answer in group { answers.append(answer) }
-            return answers
+        let answers = await fetches.next(byLeader) { node, partitions in
+            await self.fetch(from: node, partitions, maxWaitMs: maxWaitMs, maxBytes: maxBytes)
         }
         var outcome = FetchOutcome(partitions: [], backOff: false)
         for answer in answers {

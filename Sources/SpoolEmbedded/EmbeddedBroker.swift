@@ -48,7 +48,7 @@ public final class EmbeddedBroker: Sendable {
     /// Sends records, one batch per partition, and returns where each went, in order.
     public func send(topic: String, records: [OutgoingRecord]) async throws(BrokerError) -> [RecordMetadata] {
         guard !records.isEmpty else { return [] }
-        let partitions = try broker.ensureTopic(topic).partitions.count
+        let partitions = try await broker.ensuringTopic(topic).partitions.count
         let now = currentTimeMs()
         var byPartition: [Int32: [Int]] = [:]
         for (index, record) in records.enumerated() {

@@ -98,7 +98,7 @@ extension EmbeddedBroker {
     /// and returns once it owns its partitions.
     public func consumer(group: String, topics: [String], options: Consumer.Options = .init()) async throws(ClientError) -> Consumer {
         for topic in topics {
-            do { _ = try broker.ensureTopic(topic) } catch { throw ClientError(error, "topic \(topic)") }
+            do { _ = try await broker.ensuringTopic(topic) } catch { throw ClientError(error, "topic \(topic)") }
         }
         let consumer = try Consumer(transport: EmbeddedConsumerTransport(broker: broker), group: group, topics: topics, options: options)
         try await consumer.join()

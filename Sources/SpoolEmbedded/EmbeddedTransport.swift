@@ -17,7 +17,15 @@ public struct EmbeddedTransport: JobTransport {
     public init(_ spool: EmbeddedBroker) { self.spool = spool }
 
     public func ensureTopic(_ topic: String, partitions: Int) async throws {
-        do { try spool.createTopic(topic, partitions: partitions) } catch .topicAlreadyExists {}
+        try await ensureTopic(topic, partitions: partitions, configs: [:])
+    }
+
+    public func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws {
+        do {
+            _ = try await spool.broker.changingTopics { [spool] () throws(BrokerError) in
+                try spool.createTopic(topic, partitions: partitions, configs: configs)
+            }
+        } catch .topicAlreadyExists {}
     }
 
     public func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
@@ -25,9 +33,13 @@ public struct EmbeddedTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        _ = try spool.broker.ensureTopic(topic)
+        try await subscribe(group: group, topic: topic, session: GroupSession(), hooks: hooks)
+    }
+
+    public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        _ = try await spool.broker.ensuringTopic(topic)
         // It joins on its first poll, once the subscription can ask for the group's offsets.
-        return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker") { options in
+        return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker", session: session) { options in
             try Consumer(transport: EmbeddedConsumerTransport(broker: spool.broker), group: group, topics: [topic], options: options)
         }
     }

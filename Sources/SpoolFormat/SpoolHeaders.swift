@@ -19,8 +19,17 @@ public enum SpoolHeaders {
     public static let originOffset = "spool-origin-offset"
     /// On dead letters: when the job was dead-lettered (ms since the Unix epoch).
     public static let failedAt = "spool-failed-at"
+    /// On a job enqueued again for its next attempt (`.none` ordering): why the last run failed.
+    public static let lastError = "spool-last-error"
     /// On a dead-letter topic's redrive markers: "partition:offset" of the dead letter sent back.
     public static let redriven = "spool-redriven"
+
+    /// On records in the broker's delay log (`__spool_delayed`): the topic and partition a held
+    /// record goes to when due.
+    public static let heldTopic = "spool-delay-topic"
+    public static let heldPartition = "spool-delay-partition"
+    /// On the delay log's markers: the comma-separated offsets of held records already delivered.
+    public static let delivered = "spool-delivered"
 
     /// The first bytes every Spool header key shares: a batch whose bytes lack them needs no look.
     public static let prefix: [UInt8] = Array("spool-".utf8)

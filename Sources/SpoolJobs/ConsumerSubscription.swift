@@ -9,12 +9,16 @@ public struct ConsumerSubscription: JobSubscription {
     /// Makes a consumer (with `make`, from options that run `hooks` on rebalances) and wraps it.
     /// The assignment hook also hands the worker what the group stored for each partition, so
     /// `make` must not join: the consumer joins on its first poll.
-    public static func subscribe(hooks: SubscriptionHooks, clientId: String,
+    public static func subscribe(hooks: SubscriptionHooks, clientId: String, session: GroupSession = GroupSession(),
                                  make: (Consumer.Options) async throws -> Consumer) async throws -> ConsumerSubscription {
         var options = Consumer.Options()
+        options.sessionTimeoutMs = Int32(clamping: session.sessionTimeout.milliseconds)
+        options.heartbeatIntervalMs = Int(max(1, session.heartbeatInterval.milliseconds))
+        options.rebalanceTimeoutMs = Int32(clamping: session.rebalanceTimeout.milliseconds)
         options.pollWaitMs = 100
         options.clientId = clientId
         options.onRevoked = { partitions in await hooks.revoked(partitions) }
+        if let lost = hooks.lost { options.onLost = { partitions in await lost(partitions) } }
         let created = LockedValue<Consumer?>(nil)
         options.onAssigned = { partitions in
             let stored = try? await created.value?.committed(partitions)
@@ -32,5 +36,6 @@ public struct ConsumerSubscription: JobSubscription {
     public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await consumer.committed(partitions) }
     public func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions) }
     public func resume(_ partitions: [TopicPartition]) { consumer.resume(partitions) }
+    public func heartbeat() async -> Bool? { await consumer.heartbeatNow() }
     public func close() async { await consumer.close() }
 }

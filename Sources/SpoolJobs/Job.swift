@@ -37,6 +37,8 @@ public struct JobContext<Payload: Job>: Sendable {
     /// When the record was produced.
     public var enqueuedAt: Date
     public var headers: [RecordHeader]
+    /// The worker's hold on the job while it runs (`extendLease()`).
+    var lease: JobLease?
 
     public var isLastAttempt: Bool { attempt >= maxAttempts }
 }

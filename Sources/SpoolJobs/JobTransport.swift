@@ -6,10 +6,15 @@ public struct SubscriptionHooks: Sendable {
     public var revoked: @Sendable ([TopicPartition]) async -> Void
     /// Called with every partition owned after a join, and what the group stored for each.
     public var assigned: @Sendable ([TopicPartition: CommittedOffset?]) async -> Void
+    /// Called when the member finds its partitions already gone (its session ended): stop their
+    /// jobs without committing. Nil: `revoked`.
+    public var lost: (@Sendable ([TopicPartition]) async -> Void)?
 
-    public init(revoked: @escaping @Sendable ([TopicPartition]) async -> Void, assigned: @escaping @Sendable ([TopicPartition: CommittedOffset?]) async -> Void) {
+    public init(revoked: @escaping @Sendable ([TopicPartition]) async -> Void, assigned: @escaping @Sendable ([TopicPartition: CommittedOffset?]) async -> Void,
+                lost: (@Sendable ([TopicPartition]) async -> Void)? = nil) {
         self.revoked = revoked
         self.assigned = assigned
+        self.lost = lost
     }
 }
 
@@ -24,6 +29,9 @@ public protocol JobSubscription: Sendable {
     func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset]
     func pause(_ partitions: [TopicPartition])
     func resume(_ partitions: [TopicPartition])
+    /// Renews the membership now: true while the member still belongs to the group's current
+    /// generation, false when it must rejoin, nil when the group could not be asked.
+    func heartbeat() async -> Bool?
     /// Leaves the group (without committing).
     func close() async
 }
@@ -33,11 +41,17 @@ public protocol JobSubscription: Sendable {
 public protocol JobTransport: Sendable {
     /// Creates the topic if it does not exist yet.
     func ensureTopic(_ topic: String, partitions: Int) async throws
+    /// Creates the topic with these configs (`cleanup.policy` and the like) if it does not exist yet.
+    func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws
     /// Produces the records and returns, once they are durable, the offset of each (nil where the
-    /// broker did not give one: held for later, or dropped as a duplicate).
+    /// broker did not give one: held for later, or dropped as a duplicate whose first copy's
+    /// offset it does not know, as while that copy is still being stored; a duplicate it knows is
+    /// answered with that first offset).
     func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)]
     /// Joins `group` as a consumer of `topic`.
     func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription
+    /// Joins `group` as a consumer of `topic` with these session settings.
+    func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription
     /// Every record of the topic, from its start to its end at the time of the call.
     func readAll(topic: String) async throws -> [ConsumedRecord]
     /// Closes what the transport opened.

@@ -19,9 +19,18 @@ public final class NetworkTransport: JobTransport {
     }
 
     public func ensureTopic(_ topic: String, partitions: Int) async throws {
-        // Where the cluster does not serve CreateTopics the topic is auto-created, with the cluster's
-        // default partition count (docs/client.md).
-        do { try await client.createTopic(topic, partitions: Int32(partitions)) } catch where error.kafkaCode == .topicAlreadyExists {}
+        try await ensureTopic(topic, partitions: partitions, configs: [:])
+    }
+
+    public func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws {
+        // Where the cluster does not serve CreateTopics (librdkafka's mock cluster) the topic is
+        // auto-created, with the cluster's default partition count and configs (docs/client.md).
+        do {
+            try await client.createTopic(topic, partitions: Int32(partitions), configs: configs)
+        } catch where error.kafkaCode == .topicAlreadyExists {
+        } catch .unsupported where !configs.isEmpty {
+            try await ensureTopic(topic, partitions: partitions, configs: [:])
+        }
     }
 
     public func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
@@ -49,7 +58,11 @@ public final class NetworkTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        try await ConsumerSubscription.subscribe(hooks: hooks, clientId: client.clientId) { options in
+        try await subscribe(group: group, topic: topic, session: GroupSession(), hooks: hooks)
+    }
+
+    public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        try await ConsumerSubscription.subscribe(hooks: hooks, clientId: client.clientId, session: session) { options in
             try Consumer(client: client, group: group, topics: [topic], options: options)
         }
     }

@@ -37,7 +37,7 @@ public final class ProcessedJobs: Sendable {
     private let state: Mutex<State>
     /// Where `once` records markers: the fsync blocks a thread, and Swift's cooperative threads
     /// (one per core) must not be the ones blocked.
-    private let markers = DispatchQueue(label: "spool.processed-jobs")
+    private let markers = BlockingQueue(label: "spool.processed-jobs")
 
     private struct State {
         var done: [String: Int64] = [:]
@@ -126,7 +126,7 @@ public final class ProcessedJobs: Sendable {
     /// store's lock, and a cooperative thread must not wait for it.
     @discardableResult
     public func once(_ id: String, _ effect: () async throws -> Void) async throws -> Bool {
-        if try await onMarkerQueue({ () throws(Failure) in self.contains(id) }).get() { return false }
+        if try await markers.run({ () throws(Failure) in self.contains(id) }) { return false }
         try await effect()
         try await record(id)
         return true
@@ -134,15 +134,7 @@ public final class ProcessedJobs: Sendable {
 
     /// `markDone` on a thread of its own: the caller's task waits for the fsync, its thread does not.
     public func record(_ id: String) async throws {
-        try await onMarkerQueue { () throws(Failure) in try self.markDone(id) }.get()
-    }
-
-    private func onMarkerQueue<T: Sendable>(_ body: @escaping @Sendable () throws(Failure) -> T) async -> Result<T, Failure> {
-        await withCheckedContinuation { continuation in
-            markers.async {
-                do throws(Failure) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
-            }
-        }
+        try await markers.run { () throws(Failure) in try self.markDone(id) }
     }
 
     /// Ids currently remembered.

@@ -4,6 +4,7 @@ import SpoolFormat
 extension Worker {
     /// A run threw: retry after the policy's delay, or dead-letter after the last attempt.
     func failed(_ ticket: JobTicket, error: any Error) async {
+        if case JobLeaseError.lost = error { return lost(ticket) }
         guard ticket.attempt < retry.maxAttempts else {
             await deadLetter(ticket, error: String(describing: error))
             return
@@ -13,8 +14,10 @@ extension Worker {
         switch ordering {
         case .none:
             // Enqueued again for later (held by the broker), and this offset released at once.
-            var headers = ticket.record.headers.filter { ![SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey].contains($0.key) }
-            headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due))]
+            let replaced = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.lastError]
+            var headers = ticket.record.headers.filter { !replaced.contains($0.key) }
+            headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due)),
+                        RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500)))]
             guard await produceUntilStored(topic: topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
                                            for: ticket) else { return abandon(ticket) }
             finish(ticket)

@@ -7,6 +7,7 @@ public final class WorkerStats: Sendable {
     let succeededCount = Atomic(0)
     let failedCount = Atomic(0)
     let deadLetteredCount = Atomic(0)
+    let cancelledCount = Atomic(0)
     let pollFailureCount = Atomic(0)
     let lastPollFailure = Mutex<String?>(nil)
 
@@ -16,6 +17,8 @@ public final class WorkerStats: Sendable {
     public var failedAttempts: Int { failedCount.load(ordering: .relaxed) }
     /// Jobs sent to the dead-letter topic.
     public var deadLettered: Int { deadLetteredCount.load(ordering: .relaxed) }
+    /// Jobs ended by a cancellation (`JobQueue.cancel`): skipped, or their run cancelled.
+    public var cancelled: Int { cancelledCount.load(ordering: .relaxed) }
     /// Polls that failed (the worker waits, with backoff, and polls again).
     public var pollFailures: Int { pollFailureCount.load(ordering: .relaxed) }
     /// The last poll failure, e.g. a batch the worker cannot read (a compressed one): nil when
@@ -49,8 +52,20 @@ public final class Worker<Payload: Job>: Sendable {
     public let retry: RetryPolicy
     /// Jobs a partition may have taken in and not finished before it is paused.
     public let bufferPerPartition: Int
-    /// How long `stop()` (and a rebalance) waits for running jobs before abandoning them.
+    /// How long `stop()` waits for running jobs before cancelling them.
     public let shutdownTimeout: Duration
+    /// The group session: the lease on this worker's jobs (see `GroupSession`).
+    public let session: GroupSession
+    /// Longest a run may take: past it the handler is cancelled and the attempt fails with
+    /// "timed out after …". Nil: no limit.
+    public let timeout: Duration?
+    /// Cron schedules this worker registers and fires (with every schedule stored for its
+    /// topic); nil: it fires none. `[]` fires the stored ones only.
+    public let schedules: [Schedule]?
+    /// The scheduler's clock (tests move it by hand).
+    let scheduleClock = LockedValue(ScheduleClock.system)
+    /// The scheduler while `run()` runs one.
+    let scheduler = LockedValue<Scheduler?>(nil)
     /// Under `.key` and `.partition`, jobs of one partition started and not finished (running,
     /// or failed and waiting to run again) or dead-lettered above the commit point, at most; the
     /// job at the commit point may start beyond it. The attempt counts of that many jobs and one
@@ -64,6 +79,8 @@ public final class Worker<Payload: Job>: Sendable {
     let book: Mutex<JobBook>
     let control = Mutex(Control())
     let commitLock = AsyncLock()
+    let leases = JobLeases()
+    let jobControl = WorkerControl()
 
     struct Control {
         var subscription: (any JobSubscription)?
@@ -75,6 +92,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
+                session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil,
                 handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
         self.queue = queue
         self.group = group
@@ -84,6 +102,9 @@ public final class Worker<Payload: Job>: Sendable {
         self.retry = retry
         self.bufferPerPartition = max(1, bufferPerPartition)
         self.shutdownTimeout = shutdownTimeout
+        self.session = session
+        self.timeout = timeout
+        self.schedules = schedules
         self.handler = handler
         self.typeName = Payload.typeName
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts))
@@ -96,9 +117,12 @@ public final class Worker<Payload: Job>: Sendable {
     /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
     public func run() async throws {
         try await queue.prepare(topic: topic)
-        let subscription = try await queue.transport.subscribe(group: group, topic: topic, hooks: SubscriptionHooks(
+        let controlFeed = try await startControl()
+        defer { controlFeed?.cancel() }
+        let subscription = try await queue.transport.subscribe(group: group, topic: topic, session: session, hooks: SubscriptionHooks(
             revoked: { [weak self] partitions in await self?.revoke(partitions) },
-            assigned: { [weak self] owned in self?.assign(owned) }))
+            assigned: { [weak self] owned in self?.assign(owned) },
+            lost: { [weak self] partitions in await self?.lose(partitions) }))
         control.withLock { $0.subscription = subscription }
         let committer = Task { [weak self] in
             while !Task.isCancelled {
@@ -107,6 +131,11 @@ public final class Worker<Payload: Job>: Sendable {
             }
         }
         defer { committer.cancel() }
+        let scheduler = startScheduler()
+        defer {
+            scheduler?.0.stop()
+            scheduler?.1.cancel()
+        }
         var failures = 0
         while !control.withLock({ $0.stopping }) && !Task.isCancelled {
             let records: [ConsumedRecord]
@@ -148,7 +177,8 @@ public final class Worker<Payload: Job>: Sendable {
 
     private func assign(_ owned: [TopicPartition: CommittedOffset?]) {
         book.withLock { book in
-            for (partition, committed) in owned where book.partitions[partition] == nil { book.assign(partition, committed: committed) }
+            // A partition still being revoked was lost (`lose`) and is given back: a new generation.
+            for (partition, committed) in owned where book.partitions[partition]?.revoking ?? true { book.assign(partition, committed: committed) }
             for partition in book.assigned where owned[partition] == nil { book.remove(partition) }
         }
     }
@@ -157,13 +187,14 @@ public final class Worker<Payload: Job>: Sendable {
     /// commit, forget them.
     private func revoke(_ partitions: [TopicPartition]) async {
         book.withLock { book in for partition in partitions { book.revoke(partition) } }
-        // Within the group's rebalance timeout (30 s), so this member is not dropped meanwhile.
-        await waitForRunning(partitions, within: .seconds(25))
+        // Within the group's rebalance timeout, so this member is not dropped meanwhile.
+        await waitForRunning(partitions, within: session.revokeWait)
+        await cancelRuns(of: partitions)
         await commit(partitions)
         book.withLock { book in for partition in partitions { book.remove(partition) } }
     }
 
-    private func waitForRunning(_ partitions: [TopicPartition], within timeout: Duration) async {
+    func waitForRunning(_ partitions: [TopicPartition], within timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if book.withLock({ book in partitions.allSatisfy { book.runningCount($0) == 0 } }) { return }
@@ -197,7 +228,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Starts every job that may run now, up to the concurrency limit.
     func dispatch() {
-        while !isStopping, let ticket = book.withLock({ $0.next() }) { startRunner(ticket) }
+        while !isStopping, !jobControl.holdsStarts, let ticket = book.withLock({ $0.next() }) { startRunner(ticket) }
     }
 
     /// A task that runs `first`, then keeps taking the next job that may run until there is none:
@@ -209,12 +240,14 @@ public final class Worker<Payload: Job>: Sendable {
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
-                    await execute(current)
-                    ticket = isStopping || Task.isCancelled ? nil : book.withLock { $0.next() }
+                    await execute(current, runner: id)
+                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : book.withLock { $0.next() }
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if ticket != nil { dispatch() }
                 }
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
+                // Ended early by a job's cancellation (see `runHandler`): the ready jobs get a runner.
+                if Task.isCancelled && !isStopping { dispatch() }
             }
         }
     }
@@ -229,7 +262,7 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    private func execute(_ ticket: JobTicket) async {
+    private func execute(_ ticket: JobTicket, runner: Int) async {
         // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
         // before the commit point reached it: it is done.
         guard !ticket.deadLettered else {
@@ -237,6 +270,8 @@ public final class Worker<Payload: Job>: Sendable {
             return
         }
         let record = ticket.record
+        let id = record.jobId
+        guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
         let payload: Payload
         do {
             if let type = record.header(SpoolHeaders.jobType), type != typeName {
@@ -248,14 +283,16 @@ public final class Worker<Payload: Job>: Sendable {
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
             return
         }
-        let context = JobContext(payload: payload, id: record.header(SpoolHeaders.jobId) ?? "\(record.topic)/\(record.partition)/\(record.offset)",
+        let context = JobContext(payload: payload, id: id,
                                  key: record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
         do {
-            try await handler(context)
+            try await runCancellable(context, runner: runner) { try await self.runHandler(context, ticket, runner: runner) }
             stats.succeededCount.add(1, ordering: .relaxed)
             finish(ticket)
+        } catch where jobControl.isCancelled(context.id) {
+            finishCancelled(ticket)
         } catch {
             stats.failedCount.add(1, ordering: .relaxed)
             await failed(ticket, error: error)

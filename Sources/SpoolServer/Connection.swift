@@ -1,6 +1,5 @@
-import CSpool
 import Foundation
-import Glibc
+import SpoolSystem
 import SpoolWire
 
 /// What answering one request produced.
@@ -17,89 +16,241 @@ enum Outcome: Sendable {
 /// One client connection, owned by one event loop: reads frames, hands each to the router, and
 /// writes the responses back in request order, however long each takes (a parked fetch, a
 /// produce waiting for its flush). Touched only on its loop's thread.
+///
+/// Memory is bounded in bytes. The connection holds the requests it has read and not answered,
+/// room for the responses of fetches in flight (their max_bytes), and the responses it has not
+/// written; it reserves a request's whole size when it reads the size, and it stops reading (drops
+/// its read interest) while what it holds would go over `ServerConfig.inFlightBytesMax` or the
+/// broker's `bufferedBytesMax` is used up, until responses drain. A lone request always fits,
+/// however large (up to `frameBytesMax`).
 final class Connection {
     private struct Slot {
         var id: UInt64
+        /// The request's frame, size prefix included, held until it is answered.
+        var requestBytes: Int
+        /// Room kept for the response until it comes (a fetch's max_bytes; 0 for the rest).
+        var responseEstimate: Int
         var outcome: Outcome?
     }
 
+    /// Why the connection is not being read from.
+    private enum Pause {
+        /// It holds as many bytes (or requests) as one connection may.
+        case connection
+        /// The broker's budget of request bytes is used up.
+        case broker
+    }
+
     let id: UInt64
-    let fd: Int32
     let peer: String
+    /// The socket's number: the key of its epoll registration. The socket itself is `socket`.
+    let descriptor: Int32
+    private var socket: FileDescriptor?
     private unowned let loop: EventLoop
     private let server: Server
+    private let budget: BufferBudget
+    /// Bytes read and not yet framed: `input[inputStart..<inputEnd]`; the array is reused, and
+    /// grows to hold a whole frame when one is larger than it.
     private var input: [UInt8] = []
     private var inputStart = 0
+    private var inputEnd = 0
+    /// Where the reservation of the frame being read ends (an index into `input`); at or below
+    /// `inputStart` when the next frame has no reservation yet.
+    private var reservedEnd = 0
     private var output: [UInt8] = []
     private var outputStart = 0
     private var slots: [Slot] = []
     private var nextSlot: UInt64 = 0
+    /// Request bytes held: reserved frames (read or not) and bytes read ahead of any reservation.
+    private var requestBytes = 0
+    /// The part of `requestBytes` taken from the broker's budget: the whole size of every
+    /// reserved frame (read-ahead bytes before a frame's reservation are the connection's alone).
+    private var budgetBytes = 0
+    /// Response bytes held: answered out of order and waiting, or queued in `output`.
+    private var responseBytes = 0
+    /// Room kept for the responses of fetches in flight, whose size is known only as a bound.
+    private var expectedResponseBytes = 0
     private var lastActivity = Date()
-    private var readingPaused = false
+    private var pause: Pause?
+    /// Whether `budget.pausedConnections` counts this connection.
+    private var countedAsPaused = false
+    private var interest: IOEvents = .readable
+    /// What the next read asks for when no reserved frame needs more.
+    private var readSize = Connection.firstReadBytes
     private(set) var isClosed = false
     private let turns = RequestTurns()
 
-    init(id: UInt64, fd: Int32, peer: String, loop: EventLoop, server: Server) {
+    /// Most bytes one read asks for when no reserved frame needs more: what a connection may
+    /// read past its limits.
+    static let readBytes = 64 << 10
+    /// What the first read of a connection (or of one quiet for a while) asks for; each read that
+    /// fills all it asked for doubles the next, up to `readBytes`. Small requests from many
+    /// connections so cost small buffers.
+    static let firstReadBytes = 4 << 10
+    /// The input buffer is given back when it is empty and larger than this (after a big frame).
+    static let inputKeptBytesMax = 1 << 20
+    /// A connection without traffic this long gives its buffers back (`releaseBuffersIfQuiet`).
+    static let quietSeconds = 1.0
+
+    init(id: UInt64, socket: consuming FileDescriptor, peer: String, loop: EventLoop, server: Server) {
         self.id = id
-        self.fd = fd
+        self.descriptor = socket.rawValue
+        self.socket = consume socket
         self.peer = peer
         self.loop = loop
         self.server = server
+        self.budget = server.budget
     }
 
     func start() {
-        loop.register(fd, events: SPOOL_EVENT_READ) { [weak self] events in self?.handle(events) }
+        do { try loop.register(descriptor, events: interest) { [weak self] events in self?.handle(events) } } catch {
+            close(reason: "cannot watch it: \(error)")
+        }
     }
 
-    private func handle(_ events: UInt32) {
-        if events & SPOOL_EVENT_READ != 0 { readAvailable() }
-        if !isClosed, events & SPOOL_EVENT_WRITE != 0 { flush() }
-        if !isClosed, events & (SPOOL_EVENT_ERROR) != 0 { close(reason: nil) }
-        if !isClosed, events & SPOOL_EVENT_HANGUP != 0, events & SPOOL_EVENT_READ == 0 { close(reason: nil) }
+    /// Bytes the connection holds now.
+    var heldBytes: Int { requestBytes + responseBytes + expectedResponseBytes }
+
+    /// Nothing in flight and nothing to send: the next request fits whatever its size.
+    private var isAlone: Bool { slots.isEmpty && responseBytes == 0 }
+
+    /// True while the connection waits for the broker's budget to have room.
+    var isWaitingForBudget: Bool { pause == .broker }
+
+    private func handle(_ events: IOEvents) {
+        if events.contains(.readable) { readAvailable() }
+        if !isClosed, events.contains(.writable) { flush() }
+        if !isClosed, events.contains(.error) { close(reason: nil) }
+        if !isClosed, events.contains(.hangup), !events.contains(.readable) { close(reason: nil) }
+    }
+
+    // MARK: Reading
+
+    /// How many bytes the next read may take, or nil when reading must wait.
+    private func readAllowance() -> Int? {
+        let underLimits = heldBytes < server.config.inFlightBytesMax && slots.count < server.config.inFlightMax && !budget.isUsedUp
+        let reservedLeft = reservedEnd - inputEnd
+        if reservedLeft > 0 { return reservedLeft + (underLimits ? Self.readBytes : 0) }
+        if inputEnd - inputStart >= 4 { return nil }  // a frame that could not be reserved
+        return underLimits ? Self.readBytes : nil
     }
 
     private func readAvailable() {
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while !isClosed && !readingPaused {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count > 0 {
-                input.append(contentsOf: chunk[0..<count])
-                lastActivity = Date()
-                parseFrames()
-                if count < chunk.count { break }
-            } else if count == 0 {
-                close(reason: nil)
-            } else {
-                if errno == EINTR { continue }
-                if errno != EAGAIN && errno != EWOULDBLOCK { close(reason: nil) }
-                break
+        while !isClosed && pause == nil {
+            guard let allowance = readAllowance() else {
+                setPause(budget.isUsedUp && heldBytes < server.config.inFlightBytesMax ? .broker : .connection)
+                return
             }
+            makeRoom(for: min(allowance, readSize))
+            let room = min(allowance, input.count - inputEnd)
+            let start = inputEnd
+            let result: Int?
+            do {
+                result = try input.withUnsafeMutableBytes { buffer in
+                    try withSocket { try $0.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + room)])) }
+                } ?? 0
+            } catch {
+                close(reason: nil)
+                return
+            }
+            guard let count = result else { return }  // nothing more to read now
+            if count == 0 {
+                close(reason: nil)
+                return
+            }
+            inputEnd += count
+            // Bytes past the reservation of the frame being read are held from now on too.
+            let unreserved = inputEnd - max(start, reservedEnd)
+            if unreserved > 0 {
+                requestBytes += unreserved
+                budget.noteConnection(holding: heldBytes)
+            }
+            lastActivity = Date()
+            parseFrames()
+            if count < room { return }
+            readSize = min(readSize * 2, Self.readBytes)
+        }
+    }
+
+    /// Makes `input` hold at least `count` free bytes after `inputEnd`, moving what is unread to
+    /// the front first.
+    private func makeRoom(for count: Int) {
+        if input.count - inputEnd >= count { return }
+        if inputStart > 0 {
+            input.withUnsafeMutableBytes { buffer in
+                if inputEnd > inputStart, let base = buffer.baseAddress {
+                    // The ranges may overlap: memmove.
+                    _ = memmove(base, base + inputStart, inputEnd - inputStart)
+                }
+            }
+            inputEnd -= inputStart
+            reservedEnd -= inputStart
+            inputStart = 0
+        }
+        if input.count - inputEnd < count {
+            input.append(contentsOf: repeatElement(0, count: inputEnd + count - input.count))
         }
     }
 
     private func parseFrames() {
-        while !isClosed, input.count - inputStart >= 4 {
+        while !isClosed, inputEnd - inputStart >= 4 {
             let size = Int(Int32(bigEndian: input.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: inputStart, as: Int32.self) }))
             guard size >= 8, size <= server.config.frameBytesMax else {
                 close(reason: "frame of \(size) bytes is outside 8...\(server.config.frameBytesMax)")
                 return
             }
-            guard input.count - inputStart - 4 >= size else { break }
-            let frame = Array(input[(inputStart + 4)..<(inputStart + 4 + size)])
-            inputStart += 4 + size
-            dispatch(frame)
+            if reservedEnd < inputStart + 4 + size {
+                guard reserve(upTo: inputStart + 4 + size) else { return }
+            }
+            // Reserving may have moved the unread bytes to the front of the buffer.
+            let end = inputStart + 4 + size
+            guard inputEnd >= end else { break }
+            let frame = Array(input[(inputStart + 4)..<end])
+            // A fetch also needs room for its answer; it waits, read and reserved, until there is.
+            let estimate = min(FetchBound.responseBytesMax(frame) ?? 0, server.config.inFlightBytesMax)
+            guard estimate == 0 || isAlone || heldBytes + estimate <= server.config.inFlightBytesMax else {
+                setPause(.connection)
+                return
+            }
+            inputStart = end
+            dispatch(frame, bytes: 4 + size, responseEstimate: estimate)
         }
-        if inputStart > 0 && (inputStart == input.count || inputStart > 1 << 20) {
-            input.removeFirst(inputStart)
+        if inputStart == inputEnd {
             inputStart = 0
+            inputEnd = 0
+            reservedEnd = 0
+            if input.count > Self.inputKeptBytesMax { input = [] }
         }
-        if slots.count >= server.config.inFlightMax { pauseReading(true) }
     }
 
-    private func dispatch(_ frame: [UInt8]) {
+    /// Reserves the frame that ends at `end` (its bytes not read yet; the rest are held already),
+    /// or pauses reading when it does not fit.
+    private func reserve(upTo end: Int) -> Bool {
+        let unread = max(0, end - inputEnd)
+        guard slots.count < server.config.inFlightMax, isAlone || heldBytes + unread <= server.config.inFlightBytesMax else {
+            setPause(.connection)
+            return false
+        }
+        // The broker's budget takes the whole frame, the part already read included.
+        let frameBytes = end - inputStart
+        guard budget.reserve(frameBytes) else {
+            setPause(.broker)
+            return false
+        }
+        budgetBytes += frameBytes
+        requestBytes += unread
+        reservedEnd = end
+        budget.noteConnection(holding: heldBytes)
+        // Room for the whole frame now, so reading it does not copy it again as it grows.
+        makeRoom(for: end - inputEnd)
+        return true
+    }
+
+    private func dispatch(_ frame: [UInt8], bytes: Int, responseEstimate: Int) {
         let slot = nextSlot
         nextSlot += 1
-        slots.append(Slot(id: slot, outcome: nil))
+        slots.append(Slot(id: slot, requestBytes: bytes, responseEstimate: responseEstimate, outcome: nil))
+        expectedResponseBytes += responseEstimate
         let (loop, server, connection, peer) = (self.loop, self.server, self.id, self.peer)
         // Requests take effect in arrival order (`RequestTurns`); their tasks may start in any order.
         let turn = turns.take()
@@ -110,60 +261,140 @@ final class Connection {
         }
     }
 
+    // MARK: Answering
+
     /// Records a finished request and sends every response that is now next in order.
     func complete(_ slot: UInt64, _ outcome: Outcome) {
         guard !isClosed, let index = slots.firstIndex(where: { $0.id == slot }) else { return }
         slots[index].outcome = outcome
+        expectedResponseBytes -= slots[index].responseEstimate
+        releaseRequest(slots[index].requestBytes)
+        if case let .response(bytes) = outcome { addResponse(bytes.count) }
         while let first = slots.first, let outcome = first.outcome {
             slots.removeFirst()
             switch outcome {
-            case let .response(bytes): output.append(contentsOf: bytes)
+            case let .response(bytes): send(bytes)
             case .silent: break
             case let .close(reason):
                 flush()
                 close(reason: reason)
                 return
             }
+            if isClosed { return }
         }
         flush()
-        if readingPaused && slots.count < server.config.inFlightMax / 2 {
-            pauseReading(false)
-            readAvailable()
+    }
+
+    /// Writes `bytes` at once when nothing is queued before them; queues what the socket does not take.
+    private func send(_ bytes: [UInt8]) {
+        var written = 0
+        if outputStart == output.count {
+            written = bytes.withUnsafeBytes { write($0) } ?? 0
+            if isClosed { return }
         }
+        if written < bytes.count { output.append(contentsOf: bytes[written...]) }
+    }
+
+    /// Writes what it can of `bytes`: the count written (nil when the socket closed).
+    private func write(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var written = 0
+        while written < bytes.count {
+            let count: Int?
+            do { count = try withSocket { try $0.write(UnsafeRawBufferPointer(rebasing: bytes[written...])) } ?? 0 } catch {
+                close(reason: nil)
+                return nil
+            }
+            guard let count, count > 0 else { break }
+            written += count
+        }
+        if written > 0 {
+            removeResponse(written)
+            lastActivity = Date()
+        }
+        return written
     }
 
     private func flush() {
-        while !isClosed, outputStart < output.count {
-            let count = output.withUnsafeBytes { write(fd, $0.baseAddress! + outputStart, $0.count - outputStart) }
-            if count > 0 {
-                outputStart += count
-                lastActivity = Date()
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break
-            } else {
-                close(reason: nil)
-                return
-            }
+        if !isClosed, outputStart < output.count {
+            let start = outputStart
+            guard let written = output.withUnsafeBytes({ write(UnsafeRawBufferPointer(rebasing: $0[start...])) }) else { return }
+            outputStart += written
         }
         if outputStart == output.count {
-            output.removeAll(keepingCapacity: output.capacity <= 1 << 20)
+            output.removeAll(keepingCapacity: output.capacity <= Self.inputKeptBytesMax)
             outputStart = 0
         }
         updateInterest()
+        resume()
     }
 
-    private func pauseReading(_ paused: Bool) {
-        readingPaused = paused
+    // MARK: Limits
+
+    private func releaseRequest(_ bytes: Int) {
+        requestBytes -= bytes
+        budgetBytes -= bytes
+        precondition(requestBytes >= 0 && budgetBytes >= 0, "connection \(id) released more request bytes than it held")
+        if budget.release(bytes) { server.budgetFreed() }
+    }
+
+    private func addResponse(_ bytes: Int) {
+        responseBytes += bytes
+        budget.addResponses(bytes)
+        budget.noteConnection(holding: heldBytes)
+    }
+
+    private func removeResponse(_ bytes: Int) {
+        responseBytes -= bytes
+        budget.removeResponses(bytes)
+    }
+
+    private func setPause(_ reason: Pause) {
+        pause = reason
+        updateInterest()
+    }
+
+    /// Starts reading again if the connection was paused and its limits now allow it. Called when
+    /// bytes drain and, about once a second, by the loop.
+    func resume() {
+        guard !isClosed, pause != nil else { return }
+        // Try as if unpaused: reading or reserving pauses again if the limits still say no, and
+        // the interest (one epoll_ctl) changes only if the outcome differs.
+        pause = nil
+        parseFrames()
+        if !isClosed, pause == nil { readAvailable() }
         updateInterest()
     }
 
     private func updateInterest() {
         guard !isClosed else { return }
-        var events: UInt32 = readingPaused ? 0 : SPOOL_EVENT_READ
-        if outputStart < output.count { events |= SPOOL_EVENT_WRITE }
-        loop.change(fd, events: events)
+        if (pause != nil) != countedAsPaused {
+            countedAsPaused = pause != nil
+            budget.pauseChanged(countedAsPaused)
+        }
+        var events: IOEvents = pause == nil ? .readable : []
+        if outputStart < output.count { events.insert(.writable) }
+        guard events != interest else { return }
+        interest = events
+        do { try loop.change(descriptor, events: events) } catch { close(reason: "cannot watch it: \(error)") }
+    }
+
+    // MARK: Closing
+
+    /// Gives the buffers back once the connection has been quiet for a while, so that many idle
+    /// connections cost no memory while a busy one keeps reusing its own.
+    func releaseBuffersIfQuiet(now: Date) {
+        guard now.timeIntervalSince(lastActivity) >= Self.quietSeconds, inputStart == inputEnd, outputStart == output.count else { return }
+        readSize = Self.firstReadBytes
+        if input.capacity > 0 {
+            input = []
+            inputStart = 0
+            inputEnd = 0
+            reservedEnd = 0
+        }
+        if output.capacity > 0 {
+            output = []
+            outputStart = 0
+        }
     }
 
     /// Closes an idle connection (nothing in flight, no bytes for the idle timeout).
@@ -174,11 +405,29 @@ final class Connection {
 
     func close(reason: String?) {
         guard !isClosed else { return }
+        if countedAsPaused { budget.pauseChanged(false) }
         isClosed = true
         if let reason { ServerLog.info("closing connection from \(peer): \(reason)") }
-        loop.unregister(fd)
-        Glibc.close(fd)
+        loop.unregister(descriptor)
+        socket.take()?.close()
         loop.connections.removeValue(forKey: id)
+        // Requests still running are answered into the void; their bytes are given back now.
+        let (requests, responses) = (budgetBytes, responseBytes)
+        requestBytes = 0
+        budgetBytes = 0
+        responseBytes = 0
+        expectedResponseBytes = 0
+        budget.removeResponses(responses)
+        if budget.release(requests) { server.budgetFreed() }
+        // The buffers go with the connection, which its loop has just let go of.
         server.connectionClosed()
+    }
+
+    /// Runs `body` on the socket while it is open; nil once it is closed.
+    private func withSocket<R>(_ body: (borrowing FileDescriptor) throws -> R) rethrows -> R? {
+        switch socket {
+        case let open?: try body(open)
+        case nil: nil
+        }
     }
 }

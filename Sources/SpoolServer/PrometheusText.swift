@@ -3,8 +3,27 @@ import SpoolLog
 
 /// The Prometheus text exposition (format 0.0.4) of a broker and its server, served at `/metrics`.
 enum PrometheusText {
-    /// The Prometheus exposition of the broker's state.
-    static func render(broker: Broker, connections: Int) -> String {
+    /// What the Kafka listener holds, read once per scrape.
+    struct ServerFigures: Sendable {
+        var connections = 0
+        var bufferedRequestBytes = 0
+        var bufferedResponseBytes = 0
+        var pausedConnections = 0
+        var connectionBufferedBytesPeak = 0
+
+        init() {}
+
+        init(_ server: Server) {
+            connections = server.connections
+            bufferedRequestBytes = server.bufferedRequestBytes
+            bufferedResponseBytes = server.bufferedResponseBytes
+            pausedConnections = server.pausedConnections
+            connectionBufferedBytesPeak = server.connectionBufferedBytesPeak
+        }
+    }
+
+    /// The Prometheus exposition of the broker's state and its listener's.
+    static func render(broker: Broker, server: ServerFigures) -> String {
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -17,7 +36,15 @@ enum PrometheusText {
         metric("spool_bytes_out_total", "counter", "Record batch bytes returned by fetch requests.", [("", "\(counters.bytesOut.load(ordering: .relaxed))")])
         metric("spool_produce_errors_total", "counter", "Partitions of produce requests answered with an error.",
                [("", "\(counters.produceErrors.load(ordering: .relaxed))")])
-        metric("spool_connections", "gauge", "Open Kafka-protocol client connections.", [("", "\(connections)")])
+        metric("spool_connections", "gauge", "Open Kafka-protocol client connections.", [("", "\(server.connections)")])
+        metric("spool_buffered_request_bytes", "gauge", "Request bytes connections have reserved and not yet answered (--max-buffered-bytes bounds them).",
+               [("", "\(server.bufferedRequestBytes)")])
+        metric("spool_buffered_response_bytes", "gauge", "Response bytes connections hold: answered, not yet written to their sockets.",
+               [("", "\(server.bufferedResponseBytes)")])
+        metric("spool_connections_paused", "gauge", "Connections not read from because they hold their limit of bytes or the broker's is used up.",
+               [("", "\(server.pausedConnections)")])
+        metric("spool_connection_buffered_bytes_peak", "gauge", "The most bytes one connection has held at once since the start.",
+               [("", "\(server.connectionBufferedBytesPeak)")])
         metric("spool_fetches_parked", "gauge", "Fetch requests parked, waiting for data or their deadline.",
                [("", "\(counters.fetchesParked.load(ordering: .relaxed))")])
 

@@ -16,19 +16,20 @@ extension RequestRouter {
     /// Metadata: this node as the only broker, controller and leader of every partition. Topics
     /// named (by name, or from v10 by id) and missing are created when auto-creation is on and the
     /// client allows it (always before v4). v0 asks for every topic with an empty list, v1+ with null.
-    func metadata(_ request: MetadataRequest, _ context: Context) -> MetadataResponse {
+    func metadata(_ request: MetadataRequest, _ context: Context) async -> MetadataResponse {
         let all = request.topics == nil || (context.version == 0 && request.topics?.isEmpty == true)
         var topics: [MetadataResponse.Topic] = []
         if all {
             topics = broker.listTopics().map { describeTopic($0, request) }
         } else {
+            if request.allowAutoTopicCreation { await autoCreate((request.topics ?? []).compactMap(\.name)) }
             for wanted in request.topics ?? [] {
                 let name = wanted.name ?? broker.topicName(id: wanted.topicId.topicIdString)
                 guard let name else {
                     topics.append(.init(errorCode: KafkaErrorCode.unknownTopicId.rawValue, name: nil, topicId: wanted.topicId))
                     continue
                 }
-                let description = request.allowAutoTopicCreation ? try? broker.ensureTopic(name) : try? broker.describeTopic(name)
+                let description = try? broker.describeTopic(name)
                 guard let description else {
                     let code: KafkaErrorCode = (try? TopicName.validate(name)) == nil ? .invalidTopicException : .unknownTopicOrPartition
                     topics.append(.init(errorCode: code.rawValue, name: name, topicId: wanted.topicId))

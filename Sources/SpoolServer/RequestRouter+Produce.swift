@@ -17,12 +17,13 @@ extension RequestRouter {
                 .init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, .invalidRequiredAcks) })
             })
         }
+        if request.transactionalId == nil { await autoCreate(request.topicData.map(\.name)) }
         await turn?.begin()
         var topics: [ProduceResponse.TopicProduceResponse] = []
         // (topic index, partition index, what was stored) for an acks=all request to see flushed.
         var durable: [(Int, Int, ProduceResult)] = []
         for topic in request.topicData {
-            if request.transactionalId != nil || (try? broker.ensureTopic(topic.name)) == nil {
+            if request.transactionalId != nil || broker.partitionCount(topic.name) == nil {
                 let code: KafkaErrorCode = request.transactionalId != nil ? .invalidRequest : .unknownTopicOrPartition
                 let message = request.transactionalId != nil ? "transactions are not supported" : nil
                 topics.append(.init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, code, message) }))

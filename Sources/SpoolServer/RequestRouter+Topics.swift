@@ -43,6 +43,15 @@ extension RequestRouter {
         })
     }
 
+    /// Creates those of `names` that do not exist when the broker auto-creates topics (Metadata
+    /// and Produce), on the broker's topic-change thread (`Broker.changingTopics`). Names that are
+    /// not valid topic names stay missing, for the caller to answer.
+    func autoCreate(_ names: [String]) async {
+        let missing = names.filter { broker.partitionCount($0) == nil }
+        guard !missing.isEmpty, broker.config.autoCreateTopics else { return }
+        for name in missing { _ = try? await broker.ensuringTopic(name) }
+    }
+
     /// DeleteTopics: by name, or from v6 by name or id.
     func deleteTopics(_ request: DeleteTopicsRequest) async -> DeleteTopicsResponse {
         let wanted: [(name: String?, id: KafkaUUID)] = request.topicNames.map { ($0, .zero) } + request.topics.map { ($0.name, $0.topicId) }

@@ -18,6 +18,13 @@ public struct ServerConfig: Sendable {
     public var idleTimeoutMs = 600_000
     /// Requests one connection may have in flight before Spool stops reading from it.
     public var inFlightMax = 1_000
+    /// Bytes one connection may hold: requests read and not yet answered, and responses not yet
+    /// written. Over it, Spool stops reading from the connection until its responses drain. A lone
+    /// request always fits, however large (up to `frameBytesMax`). `spool serve --max-inflight-bytes`.
+    public var inFlightBytesMax = 100 << 20
+    /// Request bytes all connections together may hold; when they do, Spool stops reading from
+    /// every connection that needs more until requests are answered. `spool serve --max-buffered-bytes`.
+    public var bufferedBytesMax = 1 << 30
     /// Node id in Metadata (Spool is a single node, its own controller and coordinator).
     public var nodeId: Int32 = 0
 

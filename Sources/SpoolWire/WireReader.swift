@@ -130,7 +130,10 @@ public struct WireReader {
             throw Self.null("array")
         }
         var items: [T] = []
-        items.reserveCapacity(count)
+        // The count is at most the bytes left, but an element in memory can be far larger than its
+        // one byte on the wire: reserve no more memory than the bytes left, and let `append` grow
+        // the array past that if the elements really are there.
+        items.reserveCapacity(min(count, remaining / max(1, MemoryLayout<T>.stride)))
         for _ in 0..<count { items.append(try element(&self)) }
         return items
     }

@@ -11,7 +11,8 @@ enum ServeCommand {
     static let help = """
         usage: spool serve [--data DIR] [--listen HOST:PORT] [--fsync POLICY] [--partitions N]
                            [--auto-create-topics true|false] [--advertise HOST:PORT]
-                           [--max-connections N] [--max-frame-bytes N] [--idle-timeout-ms N] [--http HOST:PORT|off]
+                           [--max-connections N] [--max-frame-bytes N] [--max-inflight-bytes N]
+                           [--max-buffered-bytes N] [--idle-timeout-ms N] [--http HOST:PORT|off]
                            [--http-token TOKEN] [--http-insecure]
 
         Serves the data directory to Kafka clients (kcat, librdkafka, kafka-python, aiokafka, Java)
@@ -27,6 +28,10 @@ enum ServeCommand {
           --advertise HOST:PORT      where clients are told to connect (default: the listen address)
           --max-connections N        open connections allowed; more are closed at once (default: 10000)
           --max-frame-bytes N        largest request; a larger one closes its connection (default: 104857600)
+          --max-inflight-bytes N     bytes one connection may hold (requests not yet answered, responses not
+                                     yet sent) before Spool stops reading from it (default: 104857600)
+          --max-buffered-bytes N     request bytes all connections together may hold before Spool stops
+                                     reading from them (default: 1073741824)
           --idle-timeout-ms N        close connections silent this long (default: 600000)
           --http HOST:PORT|off       serve the web console (/), its JSON API (/api/v1/), /metrics (Prometheus)
                                      and /healthz here (default: 127.0.0.1:9644)
@@ -43,7 +48,8 @@ enum ServeCommand {
         var httpConfig = HTTPConfig()
         do {
             let arguments = try Arguments(words, valued: ["data", "listen", "fsync", "partitions", "auto-create-topics", "advertise",
-                                                      "max-connections", "max-frame-bytes", "idle-timeout-ms", "http", "http-token"],
+                                                      "max-connections", "max-frame-bytes", "max-inflight-bytes", "max-buffered-bytes",
+                                                      "idle-timeout-ms", "http", "http-token"],
                                           flags: ["http-insecure"])
             if arguments.wantsHelp {
                 print(help)
@@ -55,6 +61,11 @@ enum ServeCommand {
             config.defaultPartitions = try arguments.integer("partitions", default: 1, range: 1...10_000)
             server.connectionsMax = try arguments.integer("max-connections", default: server.connectionsMax, range: 1...1_000_000)
             server.frameBytesMax = try arguments.integer("max-frame-bytes", default: server.frameBytesMax, range: 1024...(1 << 30))
+            server.inFlightBytesMax = try arguments.integer("max-inflight-bytes", default: server.inFlightBytesMax, range: 1024...(1 << 40))
+            server.bufferedBytesMax = try arguments.integer("max-buffered-bytes", default: server.bufferedBytesMax, range: 1024...(1 << 40))
+            guard server.bufferedBytesMax >= server.inFlightBytesMax else {
+                throw Arguments.UsageError(description: "--max-buffered-bytes (\(server.bufferedBytesMax)) must be at least --max-inflight-bytes (\(server.inFlightBytesMax))")
+            }
             server.idleTimeoutMs = try arguments.integer("idle-timeout-ms", default: server.idleTimeoutMs, range: 100...86_400_000)
             switch arguments.options["auto-create-topics"] ?? "true" {
             case "true": config.autoCreateTopics = true

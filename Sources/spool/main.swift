@@ -23,7 +23,9 @@ let usage = """
       consume     print the records of a topic, alone or as a member of a group
       group       list consumer groups, or show one with its lag
       bench       produce, consume or end-to-end load against a broker
+      jobs        cancel a job, pause or resume a job topic for a group, list jobs by state
       dlq         list the dead letters of a job topic, or send them back
+      schedule    add, list and remove the cron schedules workers fire
       demo        the signup story: jobs, workers, retries, dead letters (spool demo storage: the log alone)
       log dump    print the segments and batches of a partition directory
 
@@ -49,6 +51,10 @@ case "demo":
     status = await SignupDemo.run(words.dropFirst())
 case "dlq":
     status = await DeadLetterCommand.run(words.dropFirst())
+case "schedule":
+    status = await ScheduleCommand.run(words.dropFirst())
+case "jobs":
+    status = await JobsCommand.run(words.dropFirst())
 case "log":
     if words.dropFirst().first == "dump" {
         status = LogDumpCommand.run(words.dropFirst(2))

@@ -9,12 +9,13 @@ final class JobsTestBroker: Sendable {
     let path: String
     let spool: EmbeddedBroker
 
-    init(_ name: String = #function) throws {
+    init(_ name: String = #function, configure: (inout BrokerConfig) -> Void = { _ in }) throws {
         path = NSTemporaryDirectory() + "spool-jobs-\(name.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString.prefix(8))"
         var config = BrokerConfig(dataDirectory: path)
         config.groupLimits.initialRebalanceDelayMs = 100
         config.log.segmentBytes = 4 << 20
         config.log.preallocateBytes = 64 << 10
+        configure(&config)
         spool = EmbeddedBroker(broker: try Broker.open(config))
     }
 

@@ -18,25 +18,12 @@ struct ProcessedJobsFileSystemTests {
         defer { try? FileManager.default.removeItem(atPath: file) }
         let fileSystem = FaultInjectingFileSystem()
         let store = try ProcessedJobs(path: file, fileSystem: fileSystem)
-        let gate = DispatchSemaphore(value: 0)
-        fileSystem.dataSyncGate.withLock { $0 = gate }
         // More markers than cooperative threads: blocked in fsync (or behind it), they would hold them all.
         let count = ProcessInfo.processInfo.activeProcessorCount * 2
-        let marks = (0..<count).map { index in Task { try await store.once("job-\(index)") {} } }
-        // Watched from a thread of Dispatch's own, since the cooperative ones are what is at stake.
-        let probeRan: Bool = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(10)
-                while fileSystem.dataSyncsWaiting.load(ordering: .relaxed) == 0 && Date() < deadline { usleep(1_000) }
-                let probe = DispatchSemaphore(value: 0)
-                Task { probe.signal() }
-                // Generous: tests running beside this one may hold cooperative threads for a while too.
-                let ran = probe.wait(timeout: .now() + 30) == .success
-                fileSystem.dataSyncGate.withLock { $0 = nil }
-                gate.signal()
-                continuation.resume(returning: ran)
-            }
-        }
+        var marks: [Task<Bool, any Error>] = []
+        let probeRan = await fileSystem.probeWhileSyncsWait(start: {
+            marks = (0..<count).map { index in Task { try await store.once("job-\(index)") {} } }
+        }, probe: { true })
         #expect(probeRan, "a task could not run while markers waited for the disk")
         for mark in marks { #expect(try await mark.value) }
         #expect(store.count == count)

@@ -113,6 +113,8 @@ import Testing
             (["topic", "list", "--broker", "nowhere"], "--broker must be HOST:PORT"),
             (["serve", "--listen", "localhost"], "--listen must be HOST:PORT"),
             (["serve", "--fsync", "sometimes"], "fsync policy must be"),
+            (["serve", "--max-inflight-bytes", "100"], "--max-inflight-bytes must be a whole number from 1024"),
+            (["serve", "--max-inflight-bytes", "4096", "--max-buffered-bytes", "2048"], "must be at least --max-inflight-bytes"),
         ]
         for (arguments, message) in cases {
             let outcome = try await Self.spool(arguments)

@@ -32,6 +32,17 @@ final class RawClient: @unchecked Sendable {
         }
     }
 
+    /// Sends as much of `bytes` as the socket takes now, without waiting; returns the count sent.
+    func sendWithoutWaiting(_ bytes: [UInt8]) -> Int {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if count <= 0 { break }
+            sent += count
+        }
+        return sent
+    }
+
     /// Sends one request frame (adds the size prefix).
     func send(frame: [UInt8]) {
         let size = UInt32(frame.count).bigEndian

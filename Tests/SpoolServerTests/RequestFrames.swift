@@ -16,8 +16,8 @@ enum RequestFrames {
         RequestSamples.frame(ApiVersionsRequest(clientSoftwareName: "spool", clientSoftwareVersion: "1.0"), version: version, correlation: correlation)
     }
 
-    static func metadata(_ topics: [String]?, version: Int16 = 5, correlation: Int32 = 7) -> [UInt8] {
-        RequestSamples.frame(MetadataRequest(topics: topics?.map { .init(name: $0) }, allowAutoTopicCreation: false), version: version,
+    static func metadata(_ topics: [String]?, version: Int16 = 5, correlation: Int32 = 7, autoCreate: Bool = false) -> [UInt8] {
+        RequestSamples.frame(MetadataRequest(topics: topics?.map { .init(name: $0) }, allowAutoTopicCreation: autoCreate), version: version,
                              correlation: correlation)
     }
 
@@ -28,10 +28,10 @@ enum RequestFrames {
         ]), version: version, correlation: correlation)
     }
 
-    static func fetch(topic: String, partition: Int32, offset: Int64, maxWaitMs: Int32 = 0, version: Int16 = 11,
+    static func fetch(topic: String, partition: Int32, offset: Int64, maxWaitMs: Int32 = 0, maxBytes: Int32 = 1 << 20, version: Int16 = 11,
                       correlation: Int32 = 7) -> [UInt8] {
-        RequestSamples.frame(FetchRequest(replicaId: -1, maxWaitMs: maxWaitMs, minBytes: 1, maxBytes: 1 << 20, sessionEpoch: -1, topics: [
-            .init(topic: topic, partitions: [.init(partition: partition, fetchOffset: offset, partitionMaxBytes: 1 << 20)]),
+        RequestSamples.frame(FetchRequest(replicaId: -1, maxWaitMs: maxWaitMs, minBytes: 1, maxBytes: maxBytes, sessionEpoch: -1, topics: [
+            .init(topic: topic, partitions: [.init(partition: partition, fetchOffset: offset, partitionMaxBytes: maxBytes)]),
         ]), version: version, correlation: correlation)
     }
 
@@ -47,6 +47,13 @@ enum RequestFrames {
 
     static func createTopics(_ name: String) -> [UInt8] {
         RequestSamples.frame(CreateTopicsRequest(topics: [.init(name: name, numPartitions: 1, replicationFactor: 1)], timeoutMs: 1000), version: 4)
+    }
+
+    /// JoinGroup v3: a new member without an id, parked until the group's initial rebalance delay.
+    static func joinGroup(group: String, correlation: Int32 = 7) -> [UInt8] {
+        RequestSamples.frame(JoinGroupRequest(groupId: group, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000, memberId: "",
+                                              protocolType: "spool-test", protocols: [.init(name: "only", metadata: [1, 2, 3])]),
+                             version: 3, correlation: correlation)
     }
 
     static func listGroups() -> [UInt8] { RequestSamples.frame(ListGroupsRequest(), version: 2) }

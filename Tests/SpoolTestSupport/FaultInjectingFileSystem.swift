@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Glibc
 import SpoolSystem
 import Synchronization
@@ -52,11 +53,12 @@ public final class FaultInjectingFileSystem: FileSystem {
         }
     }
 
-    /// While set, every `dataSync` waits for the semaphore (and signals it again, so the next
-    /// one passes too): a disk that takes its time, to show who waits for it.
-    public let dataSyncGate = Mutex<DispatchSemaphore?>(nil)
-    /// How many `dataSync` calls are waiting at the gate.
-    public let dataSyncsWaiting = Atomic(0)
+    /// While set, every `dataSync` and `sync` (of a file or a directory) waits for the semaphore
+    /// (and signals it again, so the next one passes too): a disk that takes its time, to show who
+    /// waits for it.
+    public let syncGate = Mutex<DispatchSemaphore?>(nil)
+    /// How many `dataSync` and `sync` calls are waiting at the gate.
+    public let syncsWaiting = Atomic(0)
 
     /// File removals and directory syncs, in the order they happened ("remove NAME", "sync").
     public let journal = Mutex<[String]>([])
@@ -94,17 +96,21 @@ public final class FaultInjectingFileSystem: FileSystem {
     }
     public func dataSync(_ fd: Int32) throws {
         try check(.dataSync)
-        if let gate = dataSyncGate.withLock({ $0 }) {
-            dataSyncsWaiting.add(1, ordering: .relaxed)
-            gate.wait()
-            gate.signal()
-            dataSyncsWaiting.subtract(1, ordering: .relaxed)
-        }
+        waitAtSyncGate()
         try live.dataSync(fd)
     }
     public func sync(_ fd: Int32) throws {
         try check(.sync)
+        waitAtSyncGate()
         try live.sync(fd)
+    }
+
+    private func waitAtSyncGate() {
+        guard let gate = syncGate.withLock({ $0 }) else { return }
+        syncsWaiting.add(1, ordering: .relaxed)
+        gate.wait()
+        gate.signal()
+        syncsWaiting.subtract(1, ordering: .relaxed)
     }
     public func size(_ fd: Int32) throws -> Int { try live.size(fd) }
     public func modificationTimeMs(_ fd: Int32) throws -> Int64 { try live.modificationTimeMs(fd) }
@@ -129,4 +135,32 @@ public final class FaultInjectingFileSystem: FileSystem {
     public func unlock(_ fd: Int32) { live.unlock(fd) }
     public func identity(_ fd: Int32) throws -> FileIdentity { try live.identity(fd) }
     public func identity(atPath path: String) throws -> FileIdentity { try live.identity(atPath: path) }
+}
+
+extension FaultInjectingFileSystem {
+    /// Holds every sync at the gate, runs `work` (which should start tasks that sync), and once a
+    /// sync waits there, checks that `probe`, run as a task, still finishes (returning true)
+    /// within 30 s; then lets the disk go. Returns what the check found.
+    ///
+    /// This shows that work waiting for the disk holds none of Swift's cooperative threads: the
+    /// check is watched from a thread of Dispatch's own, since the cooperative ones are what is at
+    /// stake; `work` should start more syncing tasks than there are cores.
+    public func probeWhileSyncsWait(start work: () -> Void, probe: @escaping @Sendable () async -> Bool) async -> Bool {
+        let gate = DispatchSemaphore(value: 0)
+        syncGate.withLock { $0 = gate }
+        work()
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { [self] in
+                let deadline = Date().addingTimeInterval(10)
+                while syncsWaiting.load(ordering: .relaxed) == 0 && Date() < deadline { usleep(1_000) }
+                let finished = DispatchSemaphore(value: 0)
+                Task { if await probe() { finished.signal() } }
+                // Generous: tests running beside this one may hold cooperative threads for a while too.
+                let ran = finished.wait(timeout: .now() + 30) == .success
+                syncGate.withLock { $0 = nil }
+                gate.signal()
+                continuation.resume(returning: ran)
+            }
+        }
+    }
 }

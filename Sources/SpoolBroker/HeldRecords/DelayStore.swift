@@ -15,12 +15,12 @@ import Synchronization
 /// a second time: delivery from here is at least once.
 final class DelayStore: Sendable {
     static let directoryName = "__spool_delayed-0"
-    static let targetTopicHeader = "spool-delay-topic"
-    static let targetPartitionHeader = "spool-delay-partition"
+    static let targetTopicHeader = SpoolHeaders.heldTopic
+    static let targetPartitionHeader = SpoolHeaders.heldPartition
     /// The id of the topic when the record was held: a topic deleted and created again under the
     /// same name is another topic, which must not receive the deleted one's records.
     static let targetTopicIdHeader = "spool-delay-topic-id"
-    static let deliveredHeader = "spool-delivered"
+    static let deliveredHeader = SpoolHeaders.delivered
     /// "PRODUCER_ID:EPOCH:SEQUENCE" of a record held from an idempotent producer's batch.
     static let originHeader = "spool-delay-origin"
 

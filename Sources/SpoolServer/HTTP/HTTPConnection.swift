@@ -1,6 +1,5 @@
-import CSpool
 import Dispatch
-import Glibc
+import SpoolSystem
 
 /// One HTTP client connection, touched only on its server's loop thread: reads a request,
 /// answers it, and reads the next (keep-alive) or closes.
@@ -15,7 +14,9 @@ final class HTTPConnection {
     }
 
     let id: UInt64
-    private let fd: Int32
+    /// The socket's number: the key of its epoll registration. The socket itself is `socket`.
+    private let descriptor: Int32
+    private var socket: FileDescriptor?
     private unowned let server: HTTPServer
     private var input: [UInt8] = []
     private var output: [UInt8] = []
@@ -29,40 +30,51 @@ final class HTTPConnection {
     /// The head of the request under way was checked (and answered 100 Continue if asked).
     private var headAnswered = false
 
-    init(id: UInt64, fd: Int32, server: HTTPServer) {
+    init(id: UInt64, socket: consuming FileDescriptor, server: HTTPServer) {
         self.id = id
-        self.fd = fd
+        descriptor = socket.rawValue
+        self.socket = consume socket
         self.server = server
     }
 
     func start() {
-        server.loop.register(fd, events: SPOOL_EVENT_READ) { [weak self] events in self?.handle(events) }
+        do { try server.loop.register(descriptor, events: .readable) { [weak self] events in self?.handle(events) } } catch {
+            close()
+        }
     }
 
-    private func handle(_ events: UInt32) {
-        if events & SPOOL_EVENT_READ != 0 && phase == .reading { readAvailable() }
-        if !isClosed, events & SPOOL_EVENT_WRITE != 0 { flush() }
-        if !isClosed, events & SPOOL_EVENT_ERROR != 0 { close() }
-        if !isClosed, events & SPOOL_EVENT_HANGUP != 0, events & SPOOL_EVENT_READ == 0 { close() }
+    private func handle(_ events: IOEvents) {
+        if events.contains(.readable) && phase == .reading { readAvailable() }
+        if !isClosed, events.contains(.writable) { flush() }
+        if !isClosed, events.contains(.error) { close() }
+        if !isClosed, events.contains(.hangup), !events.contains(.readable) { close() }
+    }
+
+    /// Runs `body` on the socket while it is open; nil once it is closed.
+    private func withSocket<R>(_ body: (borrowing FileDescriptor) throws -> R) rethrows -> R? {
+        switch socket {
+        case let open?: try body(open)
+        case nil: nil
+        }
     }
 
     private func readAvailable() {
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         let bufferMax = server.config.limits.headerBytesMax + server.config.limits.bodyBytesMax + 4
         while !isClosed && phase == .reading && input.count <= bufferMax {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let result: Int?
+            do { result = try chunk.withUnsafeMutableBytes { buffer in try withSocket { try $0.read(into: buffer) } } ?? 0 } catch {
+                return close()
+            }
+            guard let count = result else { break }  // nothing more to read now
             if count > 0 {
                 if input.isEmpty { requestStartNs = DispatchTime.now().uptimeNanoseconds }
                 input.append(contentsOf: chunk[0..<count])
                 lastActivityNs = DispatchTime.now().uptimeNanoseconds
                 parse()
                 if count < chunk.count { break }
-            } else if count == 0 {
-                close()
             } else {
-                if errno == EINTR { continue }
-                if errno != EAGAIN && errno != EWOULDBLOCK { close() }
-                break
+                close()
             }
         }
     }
@@ -134,18 +146,15 @@ final class HTTPConnection {
 
     private func flush() {
         while !isClosed, outputStart < output.count {
-            // `output` holds bytes past `outputStart` here, so its buffer has a base address.
-            let count = output.withUnsafeBytes { send(fd, $0.baseAddress! + outputStart, $0.count - outputStart, Int32(MSG_NOSIGNAL)) }
-            if count > 0 {
-                outputStart += count
-                lastActivityNs = DispatchTime.now().uptimeNanoseconds
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break
-            } else {
+            let start = outputStart
+            let result: Int?
+            do { result = try output.withUnsafeBytes { bytes in try withSocket { try $0.write(UnsafeRawBufferPointer(rebasing: bytes[start...])) } } ?? 0 } catch {
                 return close()
             }
+            guard let count = result else { break }  // the socket takes no more now
+            guard count > 0 else { return close() }
+            outputStart += count
+            lastActivityNs = DispatchTime.now().uptimeNanoseconds
         }
         guard !isClosed else { return }
         if outputStart == output.count {
@@ -180,9 +189,9 @@ final class HTTPConnection {
 
     private func updateInterest() {
         guard !isClosed else { return }
-        var events: UInt32 = phase == .reading ? SPOOL_EVENT_READ : 0
-        if outputStart < output.count { events |= SPOOL_EVENT_WRITE }
-        server.loop.change(fd, events: events)
+        var events: IOEvents = phase == .reading ? .readable : []
+        if outputStart < output.count { events.insert(.writable) }
+        do { try server.loop.change(descriptor, events: events) } catch { close() }
     }
 
     /// Closes the connection if it has been idle too long, or answers 408 if its request has been
@@ -203,8 +212,8 @@ final class HTTPConnection {
     func close() {
         guard !isClosed else { return }
         isClosed = true
-        server.loop.unregister(fd)
-        Glibc.close(fd)
+        server.loop.unregister(descriptor)
+        socket.take()?.close()
         server.closed(self)
     }
 }

@@ -1,6 +1,6 @@
-import CSpool
 import Dispatch
 import Glibc
+import SpoolSystem
 import Synchronization
 
 /// What a handler makes of a request: a response at once (on the listener's loop: cheap
@@ -62,34 +62,37 @@ public final class HTTPServer: Sendable {
     let handler: any HTTPHandler
     let loop: EventLoop
     let state: HTTPLoopState
-    private let listenFD: Int32
+    let network: any NetworkSystem
+    /// The listening socket until `stop` closes it; used on the loop's thread only.
+    private let listener: Mutex<FileDescriptor?>
+    private let listenerDescriptor: Int32
     private let isStopped = Atomic(false)
     private let openConnections = Atomic(0)
 
-    public init(config: HTTPConfig, handler: any HTTPHandler) throws {
+    public init(config: HTTPConfig, handler: any HTTPHandler, network: any NetworkSystem = LiveNetworkSystem()) throws {
         guard HTTPAccess.isLoopback(config.host) || config.access.token != nil || config.allowInsecure else {
             throw HTTPServerError.insecure(host: config.host)
         }
-        let fd = spool_listen_tcp(config.host, config.port, 1024)
-        guard fd >= 0 else { throw HTTPServerError.listen(host: config.host, port: config.port, errno: errno) }
+        let socket: FileDescriptor
+        do { socket = try network.listenSocket(host: config.host, port: config.port, backlog: 1024) } catch let error as SystemError {
+            throw HTTPServerError.listen(host: config.host, port: config.port, errno: error.errno)
+        }
         self.config = config
         self.handler = handler
-        listenFD = fd
-        port = UInt16(spool_local_port(fd))
-        do { loop = try EventLoop(index: 0) } catch {
-            close(fd)
-            throw error
-        }
+        self.network = network
+        listenerDescriptor = socket.rawValue
+        port = try network.localPort(socket.rawValue)
+        listener = Mutex(consume socket)
+        loop = try EventLoop(index: 0, network: network)
         state = HTTPLoopState()
-        loop.start()
-        loop.submit { [self] in
-            loop.register(fd, events: SPOOL_EVENT_READ) { [self] _ in acceptAll() }
-            loop.every { [self] in
-                resumeAccepting()
-                let now = DispatchTime.now().uptimeNanoseconds
-                for connection in Array(state.connections.values) { connection.checkTimers(now: now) }
-            }
+        // Set up before the loop's thread starts, so nothing else touches its state yet.
+        try loop.register(listenerDescriptor, events: .readable) { [self] _ in acceptAll() }
+        loop.every { [self] in
+            resumeAccepting()
+            let now = DispatchTime.now().uptimeNanoseconds
+            for connection in Array(state.connections.values) { connection.checkTimers(now: now) }
         }
+        loop.start()
     }
 
     /// Open HTTP connections.
@@ -98,20 +101,31 @@ public final class HTTPServer: Sendable {
     /// Accepts every pending connection (loop thread).
     private func acceptAll() {
         while true {
-            let fd = spool_accept(listenFD)
-            if fd < 0 {
-                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { pauseAccepting() }
+            let accepted: FileDescriptor?
+            do {
+                accepted = try listener.withLock { listener throws -> FileDescriptor? in
+                    switch listener {
+                    case let open?: try network.acceptConnection(on: open)
+                    case nil: nil
+                    }
+                }
+            } catch let error as SystemError where error.errno == ECONNABORTED || error.errno == EPROTO {
+                continue  // that connection is gone already; the next one may be fine
+            } catch {
+                // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM).
+                pauseAccepting(error)
                 return
             }
+            guard let socket = accepted else { return }
             guard state.connections.count < config.connectionsMax else {
                 // Best effort: the socket's send buffer takes this at once, and it closes anyway.
                 let refusal = HTTPResponse.error(503, "too many connections (\(config.connectionsMax) open)").serialized(keepAlive: false, includeBody: true)
-                _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                close(fd)
+                _ = try? refusal.withUnsafeBytes { try socket.write($0) }
+                socket.close()
                 continue
             }
             state.nextId += 1
-            let connection = HTTPConnection(id: state.nextId, fd: fd, server: self)
+            let connection = HTTPConnection(id: state.nextId, socket: socket, server: self)
             state.connections[connection.id] = connection
             openConnections.add(1, ordering: .relaxed)
             connection.start()
@@ -121,18 +135,21 @@ public final class HTTPServer: Sendable {
     /// Out of descriptors (or memory): the pending connection stays queued and the listener
     /// stays readable, so waiting on it again would spin the loop. It is left alone until the
     /// next periodic tick, about a second later, when accepting resumes (loop thread).
-    private func pauseAccepting() {
+    private func pauseAccepting(_ error: any Error) {
         guard !state.acceptPaused else { return }
         state.acceptPaused = true
-        loop.change(listenFD, events: 0)
-        ServerLog.info("http: cannot accept a connection (\(String(cString: strerror(errno)))); trying again in a second")
+        // Failing (out of kernel memory), it stays watched and fails again.
+        try? loop.change(listenerDescriptor, events: [])
+        ServerLog.info("http: cannot accept a connection (\(error)); trying again in a second")
     }
 
     /// Watches the listener again after `pauseAccepting` (loop thread).
     private func resumeAccepting() {
         guard state.acceptPaused, !isStopped.load(ordering: .relaxed) else { return }
-        state.acceptPaused = false
-        loop.change(listenFD, events: SPOOL_EVENT_READ)
+        do {
+            try loop.change(listenerDescriptor, events: .readable)
+            state.acceptPaused = false
+        } catch {}  // out of kernel memory: try again at the next tick
     }
 
     func closed(_ connection: HTTPConnection) {
@@ -144,8 +161,8 @@ public final class HTTPServer: Sendable {
     public func stop() {
         guard !isStopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         loop.stop { [self] in
-            loop.unregister(listenFD)
-            close(listenFD)
+            loop.unregister(listenerDescriptor)
+            listener.withLock { $0.take()?.close() }
             for connection in Array(state.connections.values) { connection.close() }
         }
     }

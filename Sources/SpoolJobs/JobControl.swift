@@ -1,0 +1,137 @@
+import Foundation
+import SpoolFormat
+
+/// What the control topic of a job topic says: the jobs cancelled and the groups paused.
+///
+/// The control topic (`TOPIC.control`, one partition, `cleanup.policy=compact`) holds one record
+/// per cancellation, keyed `cancel/ID`, and one per paused group, keyed `pause/GROUP`; resuming
+/// writes a tombstone for the group's key. Every worker of the topic reads it from the start and
+/// then follows it, so a cancellation or a pause reaches every worker of every group, survives
+/// restarts of workers and broker, and takes effect for jobs a worker has fetched already. Its
+/// values are JSON, readable from any Kafka client.
+public struct JobControlState: Sendable, Equatable {
+    /// The cancellations, by job id.
+    public var cancellations: [String: JobCancellation] = [:]
+    /// The paused groups, with when each was paused.
+    public var pausedGroups: [String: Date] = [:]
+
+    public init() {}
+
+    static let cancelPrefix = "cancel/"
+    static let pausePrefix = "pause/"
+
+    /// What one control record changed.
+    struct Change: Equatable {
+        var cancelled: [String] = []
+        var pauseChanged: [String] = []
+    }
+
+    /// Applies a control record (records of other shapes are ignored: a newer writer's).
+    @discardableResult
+    mutating func apply(_ record: ConsumedRecord) -> Change {
+        guard let key = record.keyString else { return Change() }
+        if key.hasPrefix(Self.cancelPrefix) {
+            let id = String(key.dropFirst(Self.cancelPrefix.count))
+            guard let value = record.value else {
+                cancellations[id] = nil
+                return Change()
+            }
+            guard let cancellation = try? JSONDecoder().decode(JobCancellation.self, from: Data(value)), cancellation.id == id else { return Change() }
+            let isNew = cancellations[id] == nil
+            cancellations[id] = cancellation
+            return Change(cancelled: isNew ? [id] : [])
+        }
+        if key.hasPrefix(Self.pausePrefix) {
+            let group = String(key.dropFirst(Self.pausePrefix.count))
+            let wasPaused = pausedGroups[group] != nil
+            if let value = record.value, let pause = try? JSONDecoder().decode(Pause.self, from: Data(value)) {
+                pausedGroups[group] = Date(timeIntervalSince1970: Double(pause.pausedAtMs) / 1000)
+            } else {
+                pausedGroups[group] = nil
+            }
+            return Change(pauseChanged: wasPaused != (pausedGroups[group] != nil) ? [group] : [])
+        }
+        return Change()
+    }
+
+    /// A pause record's value.
+    struct Pause: Codable {
+        var group: String
+        var pausedAtMs: Int64
+    }
+
+    static func cancelRecord(_ cancellation: JobCancellation) throws -> OutgoingRecord {
+        OutgoingRecord(key: Array((cancelPrefix + cancellation.id).utf8), value: Array(try JSONEncoder.sorted.encode(cancellation)))
+    }
+
+    static func pauseRecord(group: String, pausedAtMs: Int64?) throws -> OutgoingRecord {
+        OutgoingRecord(key: Array((pausePrefix + group).utf8),
+                       value: try pausedAtMs.map { Array(try JSONEncoder.sorted.encode(Pause(group: group, pausedAtMs: $0))) })
+    }
+}
+
+/// A job cancelled by id: it never starts, and a run under way is cancelled.
+public struct JobCancellation: Codable, Sendable, Equatable {
+    public var id: String
+    /// When it was cancelled (ms since the Unix epoch).
+    public var cancelledAtMs: Int64
+    /// The job's key, when it was known.
+    public var key: String?
+    /// Where the job was last seen, by group ("*": by `cancel`, for every group): a group whose
+    /// committed offset has passed that place has finished with the job, and its workers forget
+    /// the cancellation (see `WorkerControl`).
+    public var seen: [String: JobPosition]
+
+    public init(id: String, cancelledAtMs: Int64, key: String? = nil, seen: [String: JobPosition] = [:]) {
+        self.id = id
+        self.cancelledAtMs = cancelledAtMs
+        self.key = key
+        self.seen = seen
+    }
+
+    public var cancelledAt: Date { Date(timeIntervalSince1970: Double(cancelledAtMs) / 1000) }
+}
+
+/// A record's place in a topic.
+public struct JobPosition: Codable, Sendable, Equatable, Hashable {
+    public var partition: Int32
+    public var offset: Int64
+
+    public init(partition: Int32, offset: Int64) {
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
+/// Why a cancellation, pause or job-state query failed.
+public enum JobControlError: Error, Equatable, CustomStringConvertible, Sendable {
+    case unknownTopic(String)
+    case unknownJob(id: String, topic: String)
+    case notCancellable(id: String, reason: String)
+    case needsGroup(JobState)
+    case unsupportedTransport
+
+    public var description: String {
+        switch self {
+        case let .unknownTopic(topic): "there is no topic \(topic)"
+        case let .unknownJob(id, topic): "no job with id \(id) is queued, scheduled or retrying in \(topic)"
+        case let .notCancellable(id, reason): "job \(id) cannot be cancelled: \(reason)"
+        case let .needsGroup(state): "listing \(state.rawValue) jobs needs a group (--group G): what is queued depends on the group's committed offsets"
+        case .unsupportedTransport: "this transport has no control topic (use EmbeddedTransport or NetworkTransport)"
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// Keys sorted, so equal values are equal bytes.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+}
+
+extension ConsumedRecord {
+    /// The job's id: its `spool-job-id`, or TOPIC/PARTITION/OFFSET for a record without one.
+    var jobId: String { header(SpoolHeaders.jobId) ?? "\(topic)/\(partition)/\(offset)" }
+}

@@ -1,0 +1,23 @@
+import SpoolFormat
+
+/// What cancellation, pause and the job-state queries need from a broker beyond `JobTransport`:
+/// a topic created with configs (the compacted control topic), a reader that follows a topic,
+/// and a group's committed offsets read without joining the group. `EmbeddedTransport` and
+/// `NetworkTransport` provide it; a worker over a transport without it runs without the control
+/// topic (no cancellation, no pause), and the queries throw `JobControlError.unsupportedTransport`.
+public protocol JobControlTransport: JobTransport {
+    /// The topic's partition count; nil when there is no such topic (it is not created).
+    func partitionCount(of topic: String) async throws -> Int?
+    /// A reader of every partition of `topic` from its start, outside any group.
+    func follow(topic: String) async throws -> any TopicFollower
+    /// What `group` has committed for the topic's partitions (absent where nothing is), read
+    /// without joining the group.
+    func committedOffsets(group: String, topic: String) async throws -> [TopicPartition: CommittedOffset]
+}
+
+/// Reads a topic from its start, then what is appended to it.
+public protocol TopicFollower: Sendable {
+    /// The next records (an empty array after a short wait when there are none).
+    func poll() async throws -> [ConsumedRecord]
+    func close() async
+}

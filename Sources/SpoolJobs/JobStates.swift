@@ -1,0 +1,138 @@
+import Foundation
+import SpoolFormat
+
+/// Where a job is in its life, as `JobQueue.jobs(in:state:group:)` lists it.
+public enum JobState: String, Codable, Sendable, CaseIterable {
+    /// In the topic after the group's committed offset, not finished, cancelled or retrying.
+    case queued
+    /// Held by the broker until its `spool-deliver-at`, first attempt.
+    case scheduled
+    /// Running in a worker, as the workers report it (`RunningReport`).
+    case running
+    /// Failed and waiting for its next attempt.
+    case retrying
+    /// In the dead-letter topic, not sent back.
+    case dead
+    /// Cancelled by id.
+    case cancelled
+}
+
+/// One job as a listing shows it: a plain value, Codable for a JSON API.
+public struct JobStatus: Codable, Sendable, Equatable {
+    public var state: JobState
+    public var id: String
+    public var key: String?
+    public var topic: String
+    /// Where its record is in the topic (nil while the broker holds it).
+    public var partition: Int32?
+    public var offset: Int64?
+    /// Runs made so far (0 for a job that has not run).
+    public var attempts: Int
+    /// When it runs next, when that is known: the due time of a held record.
+    public var nextRunAt: Date?
+    /// Why its last run failed, when that is stored (dead letters, retries through the broker).
+    public var lastError: String?
+    /// When it was cancelled (cancelled jobs).
+    public var cancelledAt: Date?
+
+    public init(state: JobState, id: String, key: String? = nil, topic: String, partition: Int32? = nil, offset: Int64? = nil, attempts: Int,
+                nextRunAt: Date? = nil, lastError: String? = nil, cancelledAt: Date? = nil) {
+        self.state = state
+        self.id = id
+        self.key = key
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.attempts = attempts
+        self.nextRunAt = nextRunAt
+        self.lastError = lastError
+        self.cancelledAt = cancelledAt
+    }
+}
+
+extension JobQueue {
+    /// The dead letters of a job topic; none when it has no dead-letter topic (a topic that
+    /// other clients created and no worker has run yet).
+    func deadLettersIfAny(of topic: String) async throws -> [DeadLetter] {
+        guard try await controlTransport.partitionCount(of: Self.deadLetterTopic(of: topic)) != nil else { return [] }
+        return try await deadLetters(of: topic)
+    }
+
+    /// The jobs of `topic` in `state`, oldest first, derived from what the broker stores:
+    /// - queued (needs `group`): records at or after the group's committed offset, less those
+    ///   cancelled, dead-lettered, retrying in place (their counts are in the commit's metadata),
+    ///   or reported running by the group's workers.
+    ///   A job that finished above an unfinished one stays listed until the commit point passes it.
+    /// - scheduled: records the broker holds for later whose `spool-attempt` is 1.
+    /// - retrying: records held for a later attempt (`.none` ordering), and with `group`, jobs
+    ///   retried in place (`.key`, `.partition`): those have no next run time or error here, as
+    ///   only the worker holding them knows them.
+    /// - dead: the dead-letter topic's jobs not sent back.
+    /// - cancelled: the control topic's cancellations.
+    /// - running (of `group`, or of every group): what the workers reported last, at most a
+    ///   second ago; a worker silent for 3 s (stopped, dead) is left out.
+    ///
+    /// It reads the topics it needs from their start: a listing costs a read of the topic.
+    public func jobs(in topic: String, state: JobState, group: String? = nil) async throws -> [JobStatus] {
+        try await requireTopic(topic)
+        switch state {
+        case .running:
+            return try await runningJobs(of: topic, group: group)
+        case .dead:
+            return try await deadLettersIfAny(of: topic).filter { !$0.redriven }.map {
+                JobStatus(state: .dead, id: $0.id, key: $0.key, topic: topic, partition: $0.originPartition, offset: $0.originOffset,
+                          attempts: $0.attempts, lastError: $0.error)
+            }
+        case .cancelled:
+            return try await controlState(of: topic).cancellations.values.sorted { ($0.cancelledAtMs, $0.id) < ($1.cancelledAtMs, $1.id) }.map {
+                let place = $0.seen["*"] ?? $0.seen.values.first
+                return JobStatus(state: .cancelled, id: $0.id, key: $0.key, topic: topic, partition: place?.partition, offset: place?.offset,
+                                 attempts: 0, cancelledAt: $0.cancelledAt)
+            }
+        case .scheduled, .retrying:
+            let cancelled = try await controlState(of: topic).cancellations
+            let held = try await heldJobs(of: topic).filter { cancelled[$0.record.jobId] == nil }.compactMap { held -> JobStatus? in
+                let attempt = max(1, held.record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
+                guard (attempt > 1) == (state == .retrying) else { return nil }
+                return JobStatus(state: state, id: held.record.jobId, key: held.record.keyString, topic: topic, partition: held.partition,
+                                 attempts: attempt - 1, nextRunAt: held.dueMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+                                 lastError: held.record.header(SpoolHeaders.lastError))
+            }
+            guard state == .retrying, let group else { return held }
+            return try await inPlace(topic: topic, group: group, cancelled: cancelled).retrying + held
+        case .queued:
+            guard let group else { throw JobControlError.needsGroup(.queued) }
+            let running = Set(try await runningJobs(of: topic, group: group).compactMap { job in
+                job.partition.flatMap { partition in job.offset.map { JobPosition(partition: partition, offset: $0) } }
+            })
+            return try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: topic).cancellations).queued.filter { job in
+                guard let partition = job.partition, let offset = job.offset else { return true }
+                return !running.contains(JobPosition(partition: partition, offset: offset))
+            }
+        }
+    }
+
+    /// The records of `topic` at or after `group`'s committed offsets, split into queued jobs and
+    /// jobs retried in place.
+    private func inPlace(topic: String, group: String, cancelled: [String: JobCancellation]) async throws -> (queued: [JobStatus], retrying: [JobStatus]) {
+        let committed = try await controlTransport.committedOffsets(group: group, topic: topic)
+        let dead = Set(try await deadLettersIfAny(of: topic).compactMap { letter -> JobPosition? in
+            guard letter.originTopic == topic, let partition = letter.originPartition, let offset = letter.originOffset else { return nil }
+            return JobPosition(partition: partition, offset: offset)
+        })
+        var queued: [JobStatus] = []
+        var retrying: [JobStatus] = []
+        for record in try await transport.readAll(topic: topic) {
+            let point = committed[record.topicPartition]
+            guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil,
+                  !dead.contains(JobPosition(partition: record.partition, offset: record.offset)) else { continue }
+            let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
+            let nextAttempt = AttemptMetadata.decode(point?.metadata ?? "")[record.offset] ?? recordAttempt
+            let status = JobStatus(state: nextAttempt > recordAttempt ? .retrying : .queued, id: record.jobId, key: record.keyString, topic: topic,
+                                   partition: record.partition, offset: record.offset, attempts: nextAttempt - 1,
+                                   lastError: record.header(SpoolHeaders.lastError))
+            if nextAttempt > recordAttempt { retrying.append(status) } else { queued.append(status) }
+        }
+        return (queued, retrying)
+    }
+}

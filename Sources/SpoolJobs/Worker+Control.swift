@@ -1,0 +1,199 @@
+import Foundation
+import SpoolFormat
+import Synchronization
+
+/// A worker's view of its topic's control topic (`JobControlState`): which jobs are cancelled,
+/// whether its group is paused, and the handler runs under way, so a cancellation can reach one.
+///
+/// Memory is bounded by the cancellations that may still matter to the group: a cancellation is
+/// forgotten once the group's committed offset has passed the place its job was last seen (by
+/// `cancel`, or by a worker of the group that met the job and recorded where), and it is older
+/// than the retry policy's longest delay plus a minute, so that a retry enqueued again through the
+/// broker just before the cancellation reached the worker is still caught. A cancellation whose
+/// job has not been seen yet (held for later) stays until a worker meets the job.
+final class WorkerControl: Sendable {
+    struct State {
+        var control = JobControlState()
+        var paused = false
+        /// The job id each runner (its key in `Worker.Control.tasks`) is running a handler for: at
+        /// most one per runner, so this never holds more than the worker's concurrency.
+        var runs: [Int: String] = [:]
+        /// When the running set was last reported, and whether it held any job (`RunningReport`).
+        var lastReportMs: Int64 = 0
+        var reportedJobs = false
+    }
+
+    let state = Mutex(State())
+    /// This worker in its running reports.
+    let instance = UUID().uuidString
+    /// `state.paused` and whether `state.control` holds any cancellation, read on every job
+    /// without the lock; written under it.
+    let paused = Atomic(false)
+    let anyCancelled = Atomic(false)
+
+    /// Whether the group is paused: no job starts.
+    var holdsStarts: Bool { paused.load(ordering: .acquiring) }
+
+    func isCancelled(_ id: String) -> Bool {
+        anyCancelled.load(ordering: .acquiring) && state.withLock { $0.control.cancellations[id] != nil }
+    }
+
+    /// Changes the state under the lock and republishes the flags read without it.
+    func update<T>(_ body: (inout State) -> T) -> T {
+        state.withLock { state in
+            let result = body(&state)
+            paused.store(state.paused, ordering: .releasing)
+            anyCancelled.store(!state.control.cancellations.isEmpty, ordering: .releasing)
+            return result
+        }
+    }
+}
+
+extension Worker {
+    /// How long a cancellation is kept after its job was passed (see `WorkerControl`).
+    var cancellationGraceMs: Int64 { retry.max.milliseconds + 60_000 }
+
+    /// Creates the control topic if needed, reads it to its end (so no job starts before the
+    /// cancellations and the pause known now apply), then follows it in a task. Nil when the
+    /// transport has no control topic.
+    func startControl() async throws -> Task<Void, Never>? {
+        guard let transport = queue.transport as? any JobControlTransport else { return nil }
+        try await queue.prepareControl(topic: topic)
+        try await transport.ensureTopic(JobQueue.runningTopic(of: topic), partitions: 1, configs: JobQueue.runningTopicConfigs)
+        let follower = try await transport.follow(topic: JobQueue.controlTopic(of: topic))
+        var failures = 0
+        while true {
+            do {
+                let records = try await follower.poll()
+                if records.isEmpty { break }
+                applyControl(records)
+            } catch {
+                // A topic just created may not be readable at once (a cluster electing its leader).
+                failures += 1
+                if failures >= 50 {
+                    await follower.close()
+                    throw error
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return Task { [weak self] in
+            var lastPrune = ContinuousClock.now
+            while !Task.isCancelled {
+                do {
+                    let records = try await follower.poll()
+                    guard let self else { break }
+                    self.applyControl(records)
+                } catch {
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+                await self?.reportRunningIfDue()
+                if lastPrune.duration(to: .now) >= .seconds(10) {
+                    lastPrune = .now
+                    await self?.forgetPassedCancellations()
+                }
+            }
+            await follower.close()
+        }
+    }
+
+    /// Applies control records: cancels runs of newly cancelled jobs, wakes the ones sleeping
+    /// before a retry (they then end as cancelled), and pauses or resumes starting jobs.
+    private func applyControl(_ records: [ConsumedRecord]) {
+        guard !records.isEmpty else { return }
+        let (cancelled, resumed) = jobControl.update { state in
+            let cancelled = Set(records.flatMap { state.control.apply($0).cancelled })
+            let wasPaused = state.paused
+            state.paused = state.control.pausedGroups[group] != nil
+            return (cancelled, wasPaused && !state.paused)
+        }
+        if !cancelled.isEmpty {
+            // Under the lock, so each runner is still in that job's handler (it deregisters under
+            // the lock before it takes another job, and no run of a cancelled id registers now).
+            // After `update`, so the run that ends sees its job cancelled.
+            jobControl.state.withLock { state in
+                for (runner, id) in state.runs where cancelled.contains(id) { control.withLock { $0.tasks[runner] }?.cancel() }
+            }
+        }
+        if !cancelled.isEmpty {
+            book.withLock { book in for wake in book.sleepingJobs(withIds: cancelled) { book.wake(wake) } }
+        }
+        if !cancelled.isEmpty || resumed { dispatch() }
+    }
+
+    /// Runs `run` (the handler, under its lease), registered so that a cancellation of this job cancels runner `runner`'s task
+    /// while the handler runs. A runner so cancelled ends after this job (`startRunner`), and the
+    /// ready jobs get a new one: no task is made per job.
+    func runCancellable(_ context: JobContext<Payload>, runner: Int, _ run: () async throws -> Void) async throws {
+        let registered = jobControl.state.withLock { state in
+            guard state.control.cancellations[context.id] == nil else { return false }
+            state.runs[runner] = context.id
+            return true
+        }
+        // Cancelled between the check before decoding and now.
+        guard registered else { throw CancellationError() }
+        defer { _ = jobControl.state.withLock { $0.runs.removeValue(forKey: runner) } }
+        try await run()
+    }
+
+    /// Ends a cancelled job without running it (or after its cancelled run): done, never retried.
+    /// Records where the group met it, so the cancellation can be forgotten once committed past.
+    func finishCancelled(_ ticket: JobTicket) {
+        stats.cancelledCount.add(1, ordering: .relaxed)
+        finish(ticket)
+        let place = JobPosition(partition: ticket.partition.partition, offset: ticket.offset)
+        let updated = jobControl.update { state -> JobCancellation? in
+            guard var cancellation = state.control.cancellations[ticket.record.jobId], cancellation.seen[group] != place else { return nil }
+            cancellation.seen[group] = place
+            state.control.cancellations[cancellation.id] = cancellation
+            return cancellation
+        }
+        guard let updated, let record = try? JobControlState.cancelRecord(updated) else { return }
+        let (queue, control) = (queue, JobQueue.controlTopic(of: topic))
+        Task { _ = try? await queue.transport.send(topic: control, records: [record]) }
+    }
+
+    /// Forgets cancellations of jobs the group has committed past (see `WorkerControl`).
+    func forgetPassedCancellations() async {
+        guard let subscription = control.withLock({ $0.subscription }) else { return }
+        let now = nowMs()
+        let candidates = jobControl.state.withLock { state in
+            state.control.cancellations.values.compactMap { cancellation -> (String, JobPosition)? in
+                guard now - cancellation.cancelledAtMs > cancellationGraceMs, let place = cancellation.seen[group] ?? cancellation.seen["*"] else { return nil }
+                return (cancellation.id, place)
+            }
+        }
+        guard !candidates.isEmpty else { return }
+        let partitions = Set(candidates.map { TopicPartition(topic, $0.1.partition) })
+        guard let committed = try? await subscription.committed(Array(partitions)) else { return }
+        jobControl.update { state in
+            for (id, place) in candidates where (committed[TopicPartition(topic, place.partition)]?.offset ?? -1) > place.offset {
+                state.control.cancellations[id] = nil
+            }
+        }
+    }
+
+    /// The jobs this worker is running now, as the job-state listing shows them.
+    public var runningJobs: [JobStatus] {
+        book.withLock { book in
+            book.partitions.filter { $0.value.running > 0 }.flatMap { partition, state in
+                state.entries.values.filter { $0.state == .running }.map { entry in
+                    JobStatus(state: .running, id: entry.record.jobId, key: entry.record.keyString, topic: partition.topic,
+                              partition: partition.partition, offset: entry.record.offset, attempts: entry.attempt - 1)
+                }
+            }.sorted { ($0.partition ?? 0, $0.offset ?? 0) < ($1.partition ?? 0, $1.offset ?? 0) }
+        }
+    }
+}
+
+extension JobBook {
+    /// Wakes for the jobs with these ids that sleep (before a retry, or until their time).
+    func sleepingJobs(withIds ids: Set<String>) -> [JobWake] {
+        partitions.flatMap { partition, state in
+            state.entries.compactMap { offset, entry in
+                entry.state == .sleeping && ids.contains(entry.record.jobId)
+                    ? JobWake(partition: partition, offset: offset, generation: state.generation, atMs: 0) : nil
+            }
+        }
+    }
+}
