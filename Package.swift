@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "SpoolClientTests", dependencies: ["SpoolClient", "SpoolServer", "SpoolBroker", "SpoolEmbedded", "SpoolFormat", "SpoolWire"]),
         .testTarget(
             name: "SpoolServerTests",
-            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolFormat", "SpoolSystem", "SpoolFuzzSupport", "SpoolTestSupport", "SpoolJobs", "spool"],
+            dependencies: ["SpoolServer", "SpoolWire", "SpoolBroker", "SpoolEmbedded", "SpoolFormat", "SpoolSystem", "SpoolFuzzSupport", "SpoolTestSupport", "SpoolJobs", "spool"],
             exclude: []
         ),
         // Test helpers more than one test target uses (a fault-injecting FileSystem).

@@ -9,6 +9,8 @@ final class RequestRouter: Sendable {
     let nodeId: Int32
     let host: String
     let port: Int32
+    /// Produce requests' time from arrival to acknowledgement (the console's enqueue-to-ack chart).
+    let produceLatency = LatencyHistogram()
 
     /// What a handler knows of the request besides its body.
     struct Context: Sendable {
@@ -60,7 +62,10 @@ final class RequestRouter: Sendable {
     private func handle(_ body: AnyRequest, _ context: Context, turn: RequestTurn?) async -> [UInt8]? {
         switch body {
         case let .produce(request):
-            guard let response = await produce(request, turn: turn) else { return nil }
+            let started = ContinuousClock.now
+            let answer = await produce(request, turn: turn)
+            produceLatency.record(ContinuousClock.now - started)
+            guard let response = answer else { return nil }
             return frame(response, to: ProduceRequest.self, context)
         case let .fetch(request): return frame(await fetch(request, context), to: FetchRequest.self, context)
         case let .listOffsets(request): return frame(listOffsets(request, context), to: ListOffsetsRequest.self, context)

@@ -1,6 +1,8 @@
 import Dispatch
+import Foundation
 import Glibc
 import SpoolBroker
+import SpoolEmbedded
 import SpoolLog
 import SpoolServer
 
@@ -11,6 +13,7 @@ enum ServeCommand {
                            [--auto-create-topics true|false] [--advertise HOST:PORT]
                            [--max-connections N] [--max-frame-bytes N] [--max-inflight-bytes N]
                            [--max-buffered-bytes N] [--idle-timeout-ms N] [--http HOST:PORT|off]
+                           [--http-token TOKEN] [--http-insecure]
 
         Serves the data directory to Kafka clients (kcat, librdkafka, kafka-python, aiokafka, Java)
         until SIGINT or SIGTERM, then flushes and closes every partition. A directory another Spool
@@ -30,17 +33,24 @@ enum ServeCommand {
           --max-buffered-bytes N     request bytes all connections together may hold before Spool stops
                                      reading from them (default: 1073741824)
           --idle-timeout-ms N        close connections silent this long (default: 600000)
-          --http HOST:PORT|off       serve /metrics (Prometheus) and /healthz here (default: 127.0.0.1:9644)
+          --http HOST:PORT|off       serve the web console (/), its JSON API (/api/v1/), /metrics (Prometheus)
+                                     and /healthz here (default: 127.0.0.1:9644)
+          --http-token TOKEN         require this token on every HTTP request but /healthz, as
+                                     "Authorization: Bearer TOKEN" or as the basic-auth password
+                                     (default: $SPOOL_HTTP_TOKEN; none on loopback)
+          --http-insecure            serve HTTP on a non-loopback address without a token (refused otherwise)
         """
 
     static func run(_ words: ArraySlice<String>) -> Int32 {
         var config = BrokerConfig(dataDirectory: "spool-data")
         var server = ServerConfig()
         var http: (String, UInt16)? = ("127.0.0.1", 9644)
+        var httpConfig = HTTPConfig()
         do {
             let arguments = try Arguments(words, valued: ["data", "listen", "fsync", "partitions", "auto-create-topics", "advertise",
                                                       "max-connections", "max-frame-bytes", "max-inflight-bytes", "max-buffered-bytes",
-                                                      "idle-timeout-ms", "http"])
+                                                      "idle-timeout-ms", "http", "http-token"],
+                                          flags: ["http-insecure"])
             if arguments.wantsHelp {
                 print(help)
                 return ExitCode.success
@@ -66,6 +76,13 @@ enum ServeCommand {
             if let address = arguments.options["http"] {
                 http = address == "off" ? nil : try ServeCommand.address(address, flag: "--http")
             }
+            let token = arguments.options["http-token"] ?? ProcessInfo.processInfo.environment["SPOOL_HTTP_TOKEN"]
+            if let token, token.isEmpty { throw Arguments.UsageError(description: "--http-token must not be empty") }
+            httpConfig.access = HTTPAccess(token: token)
+            httpConfig.allowInsecure = arguments.switches.contains("http-insecure")
+            if let (host, _) = http, !HTTPAccess.isLoopback(host), token == nil, !httpConfig.allowInsecure {
+                throw Arguments.UsageError(description: HTTPServerError.insecure(host: host).description)
+            }
             if let advertise = arguments.options["advertise"] {
                 let (host, port) = try address(advertise, flag: "--advertise")
                 server.advertisedHost = host
@@ -84,18 +101,23 @@ enum ServeCommand {
             }
             ServerLog.listening(host: server.host, port: running.port, data: config.dataDirectory, fsync: config.log.fsync,
                                 topics: broker.listTopics().count)
-            var metrics: MetricsEndpoint?
+            var console: (server: HTTPServer, handler: ConsoleHandler)?
             if let (host, port) = http {
-                do { metrics = try MetricsEndpoint(host: host, port: port, broker: broker, server: running) } catch {
+                httpConfig.host = host
+                httpConfig.port = port
+                let handler = ConsoleHandler(broker: broker, server: running, jobs: ServeConsoleJobs(EmbeddedBroker(broker: broker)))
+                do { console = (try HTTPServer(config: httpConfig, handler: handler), handler) } catch {
+                    handler.stop()
                     running.stop()
                     try? broker.close()
                     throw error
                 }
-                ServerLog.info("metrics on http://\(host):\(metrics?.port ?? port)/metrics (and /healthz)")
+                ServerLog.info("console on http://\(host):\(console?.server.port ?? port)/ (JSON API /api/v1/, metrics /metrics, health /healthz)")
             }
             waitForSignal()
             ServerLog.stopping()
-            metrics?.stop()
+            console?.server.stop()
+            console?.handler.stop()
             running.stop()
             try broker.close()
             ServerLog.stopped()

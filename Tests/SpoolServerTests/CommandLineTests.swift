@@ -150,12 +150,29 @@ import Testing
         #expect(metrics.contains("# TYPE spool_connections gauge"))
         #expect(await blocking { httpGet(port: port, path: "/other") }.hasPrefix("HTTP/1.1 404"))
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func serveRefusesANonLoopbackConsoleWithoutAToken() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let refused = try await Self.spool(["serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0"])
+        #expect(refused.status == 64)
+        #expect(refused.errors.contains("without --http-token"))
+        #expect(!FileManager.default.fileExists(atPath: data + "/.lock"))
+        // With a token it starts, and the token guards everything but /healthz.
+        let server = try await ServerProcess.start(data: data, arguments: ["--http", "127.0.0.1:0", "--http-token", "s3cret"])
+        defer { server.kill() }
+        let port = try #require(server.metricsPort, "\(server.output)")
+        #expect(await blocking { httpGet(port: port, path: "/api/v1/overview") }.hasPrefix("HTTP/1.1 401"))
+        #expect(await blocking { httpGet(port: port, path: "/healthz") }.hasPrefix("HTTP/1.1 200"))
+        #expect(await blocking { httpRequest(port: UInt16(port), "GET", "/api/v1/overview", headers: ["Authorization": "Bearer s3cret"])?.status } == 200)
+    }
 }
 
 /// A plain HTTP/1.1 GET over a socket; the whole response (the server closes the connection).
 func httpGet(port: Int, path: String) -> String {
     guard let client = try? RawClient(port: port) else { return "" }
-    client.send(Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+    client.send(Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8))
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
@@ -164,4 +181,42 @@ func httpGet(port: Int, path: String) -> String {
         response += chunk[0..<count]
     }
     return String(decoding: response, as: UTF8.self)
+}
+
+extension CommandLineTests {
+    /// User plus system CPU time of a process so far, in seconds (from /proc).
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func theHTTPListenerWaitsQuietlyWhenOutOfDescriptorsAndRecovers() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try await ServerProcess.start(data: data, descriptorsMax: 64)
+        defer { server.kill() }
+        let port = try #require(server.metricsPort, "\(server.output)")
+        // More connections than the server has descriptors left: the rest wait in its queue.
+        var clients: [RawClient] = []
+        for _ in 0..<80 { clients.append(try RawClient(port: port)) }
+        try await Task.sleep(for: .milliseconds(500))
+        let before = try #require(Self.cpuSeconds(server.pid))
+        try await Task.sleep(for: .seconds(2))
+        let after = try #require(Self.cpuSeconds(server.pid))
+        // A listener that is readable but cannot be accepted from must not be polled in a loop:
+        // that would burn a core (2 s of CPU here) for as long as the descriptors stay used up.
+        #expect(after - before < 0.3, "the server used \(after - before) s of CPU in 2 s while out of descriptors")
+        clients.removeAll()
+        var healthy = false
+        for _ in 0..<100 where !healthy {
+            healthy = await blocking { httpGet(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200") }
+            if !healthy { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(healthy, "\(server.output)")
+    }
 }

@@ -19,16 +19,24 @@ final class ServerProcess: @unchecked Sendable {
 
     /// The metrics endpoint's port, from its log line.
     var metricsPort: Int? {
-        guard let range = output.range(of: "metrics on http://127.0.0.1:") else { return nil }
+        guard let range = output.range(of: "console on http://127.0.0.1:") else { return nil }
         return Int(output[range.upperBound...].prefix { $0.isNumber })
     }
 
     /// Starts the server on `data` and waits (at most 30 s, without blocking a thread of the
     /// concurrency pool) for its "listening on" line.
-    static func start(data: String, arguments: [String] = []) async throws -> ServerProcess {
+    /// With `descriptorsMax`, the server runs under `ulimit -n` of that many open files.
+    static func start(data: String, arguments: [String] = [], descriptorsMax: Int? = nil) async throws -> ServerProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.spoolPath)
-        process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"] + arguments
+        let serve = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"] + arguments
+        if let descriptorsMax {
+            // The shell sets the limit and execs spool in its place (same pid).
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorsMax) && exec \"$0\" \"$@\"", Self.spoolPath] + serve
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.spoolPath)
+            process.arguments = serve
+        }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -59,6 +67,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     var output: String { log.text }
+    var pid: Int32 { process.processIdentifier }
     var isRunning: Bool { process.isRunning }
 
     /// SIGTERM (a clean stop) or SIGKILL (a crash), then waits (at most 30 s) for the exit.

@@ -1,0 +1,27 @@
+import Foundation
+import SpoolEmbedded
+import SpoolFormat
+import SpoolJobs
+import SpoolServer
+
+/// The console's dead letters: SpoolJobs' dead-letter list and redrive, run in process over the
+/// broker `spool serve` serves (the same code as `spool dlq list` and `spool dlq redrive`).
+struct ServeConsoleJobs: ConsoleJobs {
+    let queue: JobQueue
+
+    init(_ spool: EmbeddedBroker) { queue = JobQueue.embedded(spool) }
+
+    func deadLetters(of topic: String) async throws -> [ConsoleDeadLetter] {
+        try await queue.deadLetters(of: topic).map { letter in
+            ConsoleDeadLetter(id: letter.id, key: letter.record.key.map(EncodedBytes.init), attempts: letter.attempts, error: letter.error,
+                              originTopic: letter.originTopic, originPartition: letter.originPartition, originOffset: letter.originOffset,
+                              failedAtMs: letter.failedAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) },
+                              partition: letter.partition, offset: letter.offset, redriven: letter.redriven,
+                              value: letter.record.value.map(EncodedBytes.init), headers: letter.record.headers.map(EncodedHeader.init))
+        }
+    }
+
+    func redrive(_ topic: String, ids: Set<String>?) async throws -> [String] {
+        try await queue.redrive(topic, ids: ids).map(\.id)
+    }
+}

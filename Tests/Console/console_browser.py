@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""The web console in a real browser (headless Chromium through selenium) against a real
+`spool serve` running the demo's jobs: the overview shows the topics and its charts move; a
+group's lag falls as a consumer runs; a group's offsets are reset; a dead letter redriven leaves
+the list and its job is back in its topic, and (with --worker) a redriven job runs to the end; a
+topic config is changed from its page; a record value holding <script> is shown as text and
+never run. Screenshots of each page go to --screenshots. Every wait is bounded."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.dirname(__file__))
+from spool_server import SpoolServer  # noqa: E402
+
+XSS = '<script>window.__spoolXss = 1</script><img src=x onerror="window.__spoolXss = 2">'
+
+
+def wait_for(description, condition, timeout=30, interval=0.25):
+    """Polls `condition` until it returns something truthy; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except (NoSuchElementException, StaleElementReferenceException, ValueError) as error:  # not (re)rendered yet
+            last_error = error
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {description} ({last_error})")
+
+
+def text(driver, selector):
+    return driver.find_element(By.CSS_SELECTOR, selector).text
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.add_argument("--headless=new")
+    options.add_argument("--no-sandbox")
+    options.add_argument("--disable-dev-shm-usage")
+    options.add_argument("--window-size=1400,1000")
+    for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(path):
+            options.binary_location = path
+            break
+    driver_path = next((p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p)), None)
+    driver = webdriver.Chrome(options=options, service=Service(driver_path) if driver_path else None)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+class Producer(threading.Thread):
+    """Produces a few records every half second until stopped, so that the charts have traffic."""
+
+    def __init__(self, server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.stopping = threading.Event()
+
+    def run(self):
+        count = 0
+        while not self.stopping.is_set():
+            lines = "".join(f"tick-{count + i}\n" for i in range(20))
+            count += 20
+            subprocess.run([self.server.spool, "produce", "console-ticks", "--broker", self.server.bootstrap], input=lines,
+                           capture_output=True, text=True, timeout=60)
+            self.stopping.wait(0.5)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spool", required=True)
+    parser.add_argument("--screenshots", default=None)
+    parser.add_argument("--worker", default=None, help="spool-job-worker, to see a redriven job finish")
+    arguments = parser.parse_args()
+    shots = arguments.screenshots
+    if shots:
+        os.makedirs(shots, exist_ok=True)
+
+    def screenshot(driver, name):
+        if shots:
+            driver.save_screenshot(os.path.join(shots, name + ".png"))
+
+    server = SpoolServer(arguments.spool)
+    producer = Producer(server)
+    driver = None
+    consumer = None
+    try:
+        print("demo workload:", server.run("demo", "--users", "100").stdout.strip().splitlines()[-1])
+        # A topic for the lag check: 2000 records, and a group that has read one of them.
+        server.run("produce", "console-lag", input="".join(f"job-{i}\n" for i in range(2000)))
+        server.run("consume", "console-lag", "--group", "console-readers", "--from-beginning", "--count", "1")
+        server.run("produce", "console-xss", input=XSS + "\n")
+        producer.start()
+
+        driver = browser()
+        base = server.url
+
+        # -- the overview: topics, groups, and charts that move
+        driver.get(base + "/")
+        wait_for("the topics table", lambda: "demo-photos" in text(driver, "#topics-table"))
+        wait_for("the groups table", lambda: "console-readers" in text(driver, "#groups-table"))
+        wait_for("the dead-letter alert", lambda: "demo-photos.dlq" in text(driver, "#alerts"))
+        points = lambda: driver.find_element(By.CSS_SELECTOR, '#chart-records polyline[data-series="recordsInPerSecond"]').get_attribute("points")
+        first = wait_for("a records-in line with two points", lambda: points() if len(points().split()) >= 2 else None)
+        wait_for("the records-in chart to move", lambda: points() != first, timeout=20)
+        wait_for("records in per second above zero", lambda: float(text(driver, "#card-in .value")) > 0, timeout=20)
+        screenshot(driver, "overview")
+        print("ok: overview shows the topics, the groups and moving charts")
+
+        # -- a group's lag falls as a consumer runs
+        driver.get(base + "/#/groups/console-readers")
+        start_lag = wait_for("the group's lag", lambda: int(text(driver, "#group-lag").replace(",", "")) or None)
+        assert start_lag == 1999, f"lag before the consumer ran: {start_lag}"
+        consumer = subprocess.Popen([server.spool, "consume", "console-lag", "--group", "console-readers", "--count", "1999",
+                                     "--broker", server.bootstrap], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for("the lag to fall to 0", lambda: text(driver, "#group-lag") == "0", timeout=60)
+        consumer.wait(timeout=60)
+        consumer = None
+        wait_for("the group to be empty again", lambda: text(driver, "#group-state") == "Empty", timeout=60)
+        screenshot(driver, "group")
+        print(f"ok: the lag of console-readers fell from {start_lag} to 0 as the consumer ran")
+
+        # -- reset the group's offsets (with the confirmation)
+        driver.find_element(By.CSS_SELECTOR, '#reset-to option[value="earliest"]').click()
+        driver.find_element(By.CSS_SELECTOR, "#reset-form button[type=submit]").click()
+        WebDriverWait(driver, 10).until(expected_conditions.alert_is_present()).accept()
+        wait_for("the reset message", lambda: "→ 0" in text(driver, "#reset-message"))
+        wait_for("the lag back at 2000", lambda: text(driver, "#group-lag") == "2,000")
+        print("ok: the reset moved console-readers to the earliest offset (lag 2000)")
+
+        # -- dead letters: redrive one, see it leave the list and its job back in its topic
+        driver.get(base + "/#/jobs")
+        wait_for("the jobs table", lambda: "demo-photos" in text(driver, "#jobs-table"))
+        driver.get(base + "/#/dead-letters/demo-photos")
+        rows = wait_for("a dead letter", lambda: driver.find_elements(By.CSS_SELECTOR, "#dlq-table tbody tr[data-id]"))
+        before = int(text(driver, "#dlq-total").replace(",", ""))
+        letter = rows[0].get_attribute("data-id")
+        assert "corrupt" in rows[0].text, rows[0].text
+        screenshot(driver, "dead-letters")
+        photos_before = records_of(server, "demo-photos")
+        rows[0].find_element(By.CSS_SELECTOR, "button.redrive-one").click()
+        wait_for("the redrive message", lambda: "Sent back 1 job" in text(driver, "#dlq-message"))
+        wait_for("the dead letter to leave the list",
+                 lambda: not driver.find_elements(By.CSS_SELECTOR, f'#dlq-table tbody tr[data-id="{letter}"]'))
+        assert int(text(driver, "#dlq-total").replace(",", "")) == before - 1
+        wait_for("the job back in demo-photos", lambda: records_of(server, "demo-photos") == photos_before + 1)
+        print(f"ok: dead letter {letter} redriven: it left the list and its job is back in demo-photos")
+
+        # -- a redriven job runs to the end: a worker dead-letters a poison job, the console sends it
+        # back, and the worker (now without the poison) finishes it
+        if arguments.worker:
+            finish_a_redriven_job(driver, server, arguments.worker, screenshot)
+
+        # -- a record value holding <script> is text, not markup, and never runs
+        driver.get(base + "/#/topics/console-xss")
+        cell = wait_for("the record", lambda: driver.find_elements(By.CSS_SELECTOR, "#records-table td.value pre"))
+        assert cell[0].text == XSS, cell[0].text
+        assert not driver.find_elements(By.CSS_SELECTOR, "#records-table img, #records-table script")
+        assert driver.execute_script("return window.__spoolXss === undefined"), "the record's script ran"
+        screenshot(driver, "topic")
+
+        # -- change a topic config from its page (with the confirmation)
+        driver.find_element(By.CSS_SELECTOR, '#config-name option[value="retention.ms"]').click()
+        driver.find_element(By.CSS_SELECTOR, "#config-value").send_keys("7200000")
+        driver.find_element(By.CSS_SELECTOR, "#config-form button[type=submit]").click()
+        WebDriverWait(driver, 10).until(expected_conditions.alert_is_present()).accept()
+        wait_for("the new retention.ms", lambda: "7200000" in text(driver, '#configs-table tr[data-config="retention.ms"]'))
+        print("ok: retention.ms of console-xss set to 7200000 from the topic page")
+        print("ok: a record holding <script> and an onerror <img> is shown as text and did not run")
+        print("console browser test passed")
+    except (AssertionError, TimeoutException) as error:
+        if driver:
+            screenshot(driver, "failure")
+        print("FAILED:", error)
+        print(open(server.log_path).read()[-4000:])
+        sys.exit(1)
+    finally:
+        producer.stopping.set()
+        if consumer and consumer.poll() is None:
+            consumer.kill()
+            consumer.wait()
+        if driver:
+            driver.quit()
+        producer.join(timeout=60)
+        server.stop()
+
+
+def finish_a_redriven_job(driver, server, worker_path, screenshot):
+    """spool-job-worker runs 20 jobs with job-5 as poison until job-5 is dead-lettered; the
+    console redrives it; a worker without the poison then runs it, and the group catches up."""
+    work_dir = os.path.join(server.data, "worker")
+    os.makedirs(work_dir)
+    runs = os.path.join(work_dir, "runs")
+    broker = ["--broker", server.bootstrap]
+    subprocess.run([worker_path, "enqueue", "--count", "20", "--keys", "4", *broker], check=True, capture_output=True, timeout=60)
+
+    def start(*extra):
+        return subprocess.Popen([worker_path, "work", "--group", "console-workers", "--store", os.path.join(work_dir, "store"), "--runs", runs,
+                                 *extra, *broker], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(process):
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def dead_letters():
+        result = subprocess.run([worker_path, "dead-letters", *broker], capture_output=True, text=True, timeout=60)
+        return result.stdout.split()
+
+    poisoned = start("--poison", "job-5")
+    try:
+        wait_for("job-5 dead-lettered", lambda: "job-5" in dead_letters(), timeout=60, interval=0.5)
+    finally:
+        stop(poisoned)
+    healthy = start()
+    try:
+        driver.get(server.url + "/#/dead-letters/crash-steps")
+        row = wait_for("job-5 in the list", lambda: driver.find_elements(By.CSS_SELECTOR, '#dlq-table tbody tr[data-id="job-5"]'))
+        assert "poison" in row[0].text, row[0].text
+        assert not any(line.startswith("job-5 ") for line in open(runs)), "job-5 ran before it was redriven"
+        row[0].find_element(By.CSS_SELECTOR, "button.redrive-one").click()
+        wait_for("job-5 to leave the list", lambda: not driver.find_elements(By.CSS_SELECTOR, '#dlq-table tbody tr[data-id="job-5"]'))
+        wait_for("job-5 to run to the end", lambda: any(line.startswith("job-5 ") for line in open(runs)), timeout=60)
+        driver.get(server.url + "/#/groups/console-workers")
+        wait_for("console-workers caught up", lambda: text(driver, "#group-lag") == "0", timeout=60)
+        screenshot(driver, "worker-group")
+    finally:
+        stop(healthy)
+    print("ok: job-5, dead-lettered by its worker, was redriven from the console and then ran to the end")
+
+
+def records_of(server, topic):
+    """The records stored in `topic`, from the API."""
+    with urllib.request.urlopen(f"{server.url}/api/v1/overview", timeout=10) as response:
+        return next(t["records"] for t in json.load(response)["topics"] if t["name"] == topic)
+
+
+if __name__ == "__main__":
+    main()
