@@ -8,6 +8,10 @@ enum ConsoleScript {
 (function () {
   const api = "/api/v1";
   const REFRESH_MS = 2000;
+  // A job topic's page reads the topic and its dead-letter and control topics from their start
+  // for each state: it refreshes less often, so that an open tab does not keep the broker busy.
+  const SLOW_REFRESH_MS = 10000;
+  let renderedAt = 0;
   let timer = null;
   let generation = 0;
 
@@ -398,7 +402,7 @@ enum ConsoleScript {
     switch (parts[0]) {
       case "topics": return parts[1] !== undefined ? { nav: "overview", render: (v, fresh) => topic(v, parts[1], fresh) } : null;
       case "groups": return parts[1] !== undefined ? { nav: "overview", render: v => group(v, parts[1]) } : null;
-      case "jobs": return parts[1] !== undefined ? { nav: "jobs", render: v => jobTopic(v, parts[1]) } : { nav: "jobs", render: jobs };
+      case "jobs": return parts[1] !== undefined ? { nav: "jobs", slow: true, render: v => jobTopic(v, parts[1]) } : { nav: "jobs", render: jobs };
       case "dead-letters": return parts[1] !== undefined ? { nav: "jobs", render: v => deadLetters(v, parts[1]) } : null;
       default: return { nav: "overview", render: overview };
     }
@@ -417,6 +421,7 @@ enum ConsoleScript {
       const staging = document.createElement("div");
       await target.render(staging, fresh);
       if (current !== generation) return;
+      renderedAt = Date.now();
       replace(view, ...Array.from(staging.childNodes));
       status("updated " + new Date().toLocaleTimeString());
     } catch (error) {
@@ -430,6 +435,7 @@ enum ConsoleScript {
     clearInterval(timer);
     timer = setInterval(() => {
       const r = route();
+      if (r && r.slow && Date.now() - renderedAt < SLOW_REFRESH_MS) return;
       if (!typing() && !(r && r.nav === "jobs" && location.hash.startsWith("#/dead-letters") && letters.selected.size)) rerender();
     }, REFRESH_MS);
   }
