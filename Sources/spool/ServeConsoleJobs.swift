@@ -4,8 +4,8 @@ import SpoolFormat
 import SpoolJobs
 import SpoolServer
 
-/// The console's dead letters: SpoolJobs' dead-letter list and redrive, run in process over the
-/// broker `spool serve` serves (the same code as `spool dlq list` and `spool dlq redrive`).
+/// The console's jobs: SpoolJobs' job states, dead-letter list and redrive, run in process over the
+/// broker `spool serve` serves (the same code as `spool jobs list`, `spool dlq list` and `spool dlq redrive`).
 struct ServeConsoleJobs: ConsoleJobs {
     let queue: JobQueue
 
@@ -24,4 +24,15 @@ struct ServeConsoleJobs: ConsoleJobs {
     func redrive(_ topic: String, ids: Set<String>?) async throws -> [String] {
         try await queue.redrive(topic, ids: ids).map(\.id)
     }
+
+    func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob] {
+        // The two enums name the same states; a state missing from either is a bug.
+        guard let jobState = JobState(rawValue: state.rawValue) else { preconditionFailure("no job state \(state.rawValue)") }
+        return try await queue.jobs(in: topic, state: jobState, group: group).map { job in
+            ConsoleJob(state: state, id: job.id, key: job.key, partition: job.partition, offset: job.offset, attempts: job.attempts,
+                       nextRunAtMs: job.nextRunAt.map(Self.milliseconds), lastError: job.lastError, cancelledAtMs: job.cancelledAt.map(Self.milliseconds))
+        }
+    }
+
+    private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

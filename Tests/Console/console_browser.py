@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The web console in a real browser (headless Chromium through selenium) against a real
 `spool serve` running the demo's jobs: the overview shows the topics and its charts move; a
-group's lag falls as a consumer runs; a group's offsets are reset; a dead letter redriven leaves
+group's lag falls as a consumer runs; a group's offsets are reset; the Jobs page of the demo's
+photos counts its jobs by state and lists a retrying job with its attempts and last error; a dead letter redriven leaves
 the list and its job is back in its topic, and (with --worker) a redriven job runs to the end; a
 topic config is changed from its page; a record value holding <script> is shown as text and
 never run. Screenshots of each page go to --screenshots. Every wait is bounded."""
@@ -25,6 +26,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from spool_server import SpoolServer  # noqa: E402
 
 XSS = '<script>window.__spoolXss = 1</script><img src=x onerror="window.__spoolXss = 2">'
+# A job key and a last error as a producer or a failing job could write them: text, never markup.
+JOB_KEY = '<img src=x onerror="window.__spoolXss = 3">'
+JOB_ERROR = "resize failed: <b>out of memory</b>"
 
 
 def wait_for(description, condition, timeout=30, interval=0.25):
@@ -141,6 +145,32 @@ def main():
         wait_for("the reset message", lambda: "→ 0" in text(driver, "#reset-message"))
         wait_for("the lag back at 2000", lambda: text(driver, "#group-lag") == "2,000")
         print("ok: the reset moved console-readers to the earliest offset (lag 2000)")
+
+        # -- the Jobs page of the demo's photos: counts by state, a retrying job with its attempts and
+        # last error, a scheduled one. The demo has run every job by now, so two are held for an
+        # hour as a worker's retry and a scheduler would leave them.
+        due_ms = int(time.time() * 1000) + 3_600_000
+        server.run("produce", "demo-photos", "--key", JOB_KEY, "--header", "spool-job-id=resize-retry", "--header", f"spool-deliver-at={due_ms}",
+                   "--header", "spool-attempt=3", "--header", "spool-last-error=" + JOB_ERROR, input="{}\n")
+        server.run("produce", "demo-photos", "--header", "spool-job-id=resize-later", "--header", f"spool-deliver-at={due_ms}", input="{}\n")
+        driver.get(base + "/#/jobs")
+        wait_for("the jobs table", lambda: "demo-photos" in text(driver, "#jobs-table"))
+        driver.get(base + "/#/jobs/demo-photos")
+        wait_for("the dead count", lambda: int(text(driver, "#count-dead .value").replace(",", "")) >= 1)
+        wait_for("one retrying and one scheduled", lambda: text(driver, "#count-retrying .value") == "1" and text(driver, "#count-scheduled .value") == "1")
+        row = wait_for("the retrying job", lambda: driver.find_elements(By.CSS_SELECTOR, '#jobs-retrying tbody tr[data-id="resize-retry"]'))[0]
+        cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        assert cells[0] == "resize-retry" and cells[1] == JOB_KEY, cells
+        assert cells[2] == "2", f"attempts made: {cells}"
+        assert cells[3].startswith(time.strftime("%Y-", time.gmtime(due_ms / 1000))), f"next run: {cells}"
+        assert cells[4] == JOB_ERROR, f"last error: {cells}"
+        assert driver.find_elements(By.CSS_SELECTOR, '#jobs-scheduled tbody tr[data-id="resize-later"]'), text(driver, "#jobs-scheduled")
+        assert "resizers-" in text(driver, "#job-groups"), text(driver, "#job-groups")
+        assert not driver.find_elements(By.CSS_SELECTOR, "#view img, #view b"), "a job key or error was taken as markup"
+        assert driver.execute_script("return window.__spoolXss === undefined"), "a job key ran as script"
+        screenshot(driver, "jobs")
+        print(f"ok: the Jobs page of demo-photos counts {text(driver, '#count-dead .value')} dead, 1 retrying, 1 scheduled and lists "
+              "resize-retry with 2 attempts and its last error as text")
 
         # -- dead letters: redrive one, see it leave the list and its job back in its topic
         driver.get(base + "/#/jobs")

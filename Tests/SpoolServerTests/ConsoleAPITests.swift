@@ -188,14 +188,14 @@ final class ConsoleAPITests {
     }
 
     /// Stores `ids` as dead letters of `jobs`, as a worker writes them.
-    private func deadLetter(_ ids: [String]) async throws {
+    private func deadLetter(_ ids: [String], originOffsetBase: Int = 0) async throws {
         if spool.broker.partitionCount("jobs") == nil { _ = try spool.createTopic("jobs", partitions: 1) }
         if spool.broker.partitionCount("jobs.dlq") == nil { _ = try spool.createTopic("jobs.dlq", partitions: 1) }
         _ = try await spool.send(topic: "jobs.dlq", records: ids.enumerated().map { index, id in
             OutgoingRecord(key: Array("user-\(index)".utf8), value: Array("{\"n\":\(index)}".utf8), headers: [
                 RecordHeader(SpoolHeaders.jobId, id), RecordHeader(SpoolHeaders.attempt, "3"), RecordHeader(SpoolHeaders.error, "SMTP 550 <refused>"),
                 RecordHeader(SpoolHeaders.originTopic, "jobs"), RecordHeader(SpoolHeaders.originPartition, "0"),
-                RecordHeader(SpoolHeaders.originOffset, "\(index)"), RecordHeader(SpoolHeaders.failedAt, "1700000000000"),
+                RecordHeader(SpoolHeaders.originOffset, "\(originOffsetBase + index)"), RecordHeader(SpoolHeaders.failedAt, "1700000000000"),
             ], partition: 0)
         })
     }
@@ -236,6 +236,84 @@ final class ConsoleAPITests {
         #expect(purged.status == 200)
         #expect(purged.json["purged"] as? Int == 9)
         #expect(await call("GET", "/api/v1/dead-letters/jobs?all=true").json["total"] as? Int == 0)
+    }
+
+    /// Stores jobs of `jobs` as a producer and workers leave them: `q1`…`q3` in the topic (group
+    /// `mailers` has finished `q1`), `later` scheduled and `again` held for its third attempt,
+    /// `gone` cancelled, and dead letters `d1`, `d2`.
+    private func jobsInEveryState() async throws {
+        // Their origins are past the jobs stored here, so that none of those is taken as dead.
+        try await deadLetter(["d1", "d2"], originOffsetBase: 100)
+        let dueMs = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+        _ = try await spool.send(topic: "jobs", records: ["q1", "q2", "q3", "gone"].map { id in
+            OutgoingRecord(key: Array("user-\(id)".utf8), value: Array("{}".utf8), headers: [RecordHeader(SpoolHeaders.jobId, id)], partition: 0)
+        } + [
+            OutgoingRecord(key: Array("user-later".utf8), value: Array("{}".utf8), headers: [
+                RecordHeader(SpoolHeaders.jobId, "later"), RecordHeader(SpoolHeaders.deliverAt, "\(dueMs)")], partition: 0),
+            OutgoingRecord(key: Array("<img src=x onerror=alert(1)>".utf8), value: Array("{}".utf8), headers: [
+                RecordHeader(SpoolHeaders.jobId, "again"), RecordHeader(SpoolHeaders.deliverAt, "\(dueMs)"), RecordHeader(SpoolHeaders.attempt, "3"),
+                RecordHeader(SpoolHeaders.lastError, "SMTP 421 <try later>")], partition: 0),
+        ])
+        try await spool.broker.storeOffsets(group: "mailers", [TopicPartition("jobs", 0): CommittedOffset(offset: 1)])
+        _ = try await ServeConsoleJobs(spool).queue.cancel(id: "gone", topic: "jobs")
+    }
+
+    @Test func jobsAreCountedByStateAndListedWithAttemptsAndLastError() async throws {
+        try await jobsInEveryState()
+        let counts = await call("GET", "/api/v1/jobs/jobs")
+        #expect(counts.status == 200)
+        #expect(counts.json["counts"] as? [String: Int] == ["scheduled": 1, "retrying": 1, "running": 0, "dead": 2, "cancelled": 1])
+        let groups = try #require(counts.json["groups"] as? [[String: Any]])
+        #expect(groups.map { $0["group"] as? String } == ["mailers"])
+        #expect(groups.first?["queued"] as? Int == 2)
+        #expect(groups.first?["retryingInPlace"] as? Int == 0)
+
+        let retrying = await call("GET", "/api/v1/jobs/jobs?state=retrying")
+        #expect(retrying.json["total"] as? Int == 1)
+        let job = try #require((retrying.json["jobs"] as? [[String: Any]])?.first)
+        #expect(job["id"] as? String == "again")
+        #expect(job["key"] as? String == "<img src=x onerror=alert(1)>")
+        #expect(job["attempts"] as? Int == 2)
+        #expect(job["lastError"] as? String == "SMTP 421 <try later>")
+        #expect((job["nextRunAtMs"] as? Int ?? 0) > Int(Date().timeIntervalSince1970 * 1000))
+        #expect((await call("GET", "/api/v1/jobs/jobs?state=scheduled").json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["later"])
+        #expect((await call("GET", "/api/v1/jobs/jobs?state=dead").json["jobs"] as? [[String: Any]])?.first?["lastError"] as? String == "SMTP 550 <refused>")
+        #expect((await call("GET", "/api/v1/jobs/jobs?state=cancelled").json["jobs"] as? [[String: Any]])?.first?["cancelledAtMs"] is Int)
+        #expect(await call("GET", "/api/v1/jobs/jobs?state=running").json["total"] as? Int == 0)
+
+        // Queued for the group that finished q1, paged; a group with no commits has all of them.
+        let first = await call("GET", "/api/v1/jobs/jobs?state=queued&group=mailers&limit=1")
+        #expect(first.json["total"] as? Int == 2)
+        #expect(first.json["next"] as? Int == 1)
+        #expect((first.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["q2"])
+        let second = await call("GET", "/api/v1/jobs/jobs?state=queued&group=mailers&start=1&limit=1")
+        #expect((second.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["q3"])
+        #expect(second.json["next"] == nil)
+        #expect(await call("GET", "/api/v1/jobs/jobs?state=queued&group=newcomers").json["total"] as? Int == 3)
+    }
+
+    @Test func jobCallsRefuseBadInput() async throws {
+        try await jobsInEveryState()
+        func message(_ path: String) async -> (Int?, String) {
+            let reply = await call("GET", path)
+            return (reply.errorStatus, (reply.json["error"] as? [String: Any])?["message"] as? String ?? "")
+        }
+        let unknownState = await message("/api/v1/jobs/jobs?state=stuck")
+        #expect(unknownState.0 == 400)
+        #expect(unknownState.1.contains("queued, scheduled, running, retrying, dead, cancelled"))
+        let noGroup = await message("/api/v1/jobs/jobs?state=queued")
+        #expect(noGroup.0 == 400)
+        #expect(noGroup.1.contains("group"))
+        #expect(await message("/api/v1/jobs/jobs?state=queued&group=").0 == 400)
+        let oversize = await message("/api/v1/jobs/jobs?state=dead&limit=501")
+        #expect(oversize.0 == 400)
+        #expect(oversize.1.contains("1...500"))
+        #expect(await message("/api/v1/jobs/jobs?state=dead&limit=0").0 == 400)
+        #expect(await message("/api/v1/jobs/jobs?state=dead&start=-1").0 == 400)
+        #expect(await message("/api/v1/jobs/nothing").0 == 404)
+        #expect(await message("/api/v1/jobs/nothing?state=dead").0 == 404)
+        #expect(await call("POST", "/api/v1/jobs/jobs").errorStatus == 405)
+        #expect(await call("GET", "/api/v1/jobs/jobs?state=dead&limit=500").json["total"] as? Int == 2)
     }
 
     @Test func deadLetterCallsRefuseBadInput() async throws {

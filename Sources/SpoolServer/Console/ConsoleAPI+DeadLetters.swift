@@ -66,12 +66,10 @@ extension ConsoleAPI {
     func deadLetterPage(_ topic: String) async throws -> DeadLetterPage {
         let dlq = try deadLetterTopic(topic)
         let includeRedriven = request.query["all"] == "true"
-        let start = try integer("start", 0...Int.max, default: 0) ?? 0
-        let limit = try integer("limit", 1...Self.pageSizeMax, default: Self.pageSizeDefault) ?? Self.pageSizeDefault
+        let window = try pageWindow()
         let letters = try await service().deadLetters(of: dlq).filter { includeRedriven || !$0.redriven }
-        let page = Array(letters.dropFirst(start).prefix(limit))
-        return DeadLetterPage(topic: String(dlq.dropLast(4)), deadLetterTopic: dlq, total: letters.count, letters: page,
-                              next: start + page.count < letters.count ? start + page.count : nil)
+        let page = window.cut(letters)
+        return DeadLetterPage(topic: String(dlq.dropLast(4)), deadLetterTopic: dlq, total: letters.count, letters: page.items, next: page.next)
     }
 
     struct Redriven: Encodable {

@@ -53,6 +53,7 @@ struct ConsoleAPI: Sendable {
         case ("GET", 2, "groups"): return .json(try groupDetail(path[1]))
         case ("POST", 3, "groups") where path[2] == "reset": return .json(try await resetOffsets(group: path[1]))
         case ("GET", 1, "jobs"): return .json(try await jobTopics())
+        case ("GET", 2, "jobs"): return try await jobsOfTopic(path[1])
         case ("GET", 1, "dead-letters"): return .json(try await jobTopics())
         case ("GET", 2, "dead-letters"): return .json(try await deadLetterPage(path[1]))
         case ("POST", 3, "dead-letters") where path[2] == "redrive": return .json(try await redrive(path[1]))
@@ -66,7 +67,7 @@ struct ConsoleAPI: Sendable {
     /// Whether some method is served on `path` (a wrong method there is 405, not 404).
     private static func knownRoute(_ path: [String]) -> Bool {
         switch (path.count, path.first ?? "") {
-        case (1, "overview"), (1, "history"), (1, "topics"), (2, "topics"), (1, "groups"), (2, "groups"), (1, "jobs"), (1, "dead-letters"), (2, "dead-letters"):
+        case (1, "overview"), (1, "history"), (1, "topics"), (2, "topics"), (1, "groups"), (2, "groups"), (1, "jobs"), (2, "jobs"), (1, "dead-letters"), (2, "dead-letters"):
             true
         case (3, "topics"): path[2] == "records" || path[2] == "configs"
         case (3, "groups"): path[2] == "reset"
@@ -90,6 +91,24 @@ struct ConsoleAPI: Sendable {
         guard let text = request.query[name] else { return fallback }
         guard let value = T(text), range.contains(value) else { throw APIError(400, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), not '\(text)'") }
         return value
+    }
+
+    /// Which part of a list one page shows: `?start=N&limit=N`.
+    struct PageWindow {
+        var start: Int
+        var limit: Int
+
+        /// The page of `items`, and the `start` of the next page (nil on the last).
+        func cut<Item>(_ items: [Item]) -> (items: [Item], next: Int?) {
+            let page = Array(items.dropFirst(start).prefix(limit))
+            return (page, start + page.count < items.count ? start + page.count : nil)
+        }
+    }
+
+    /// `?start=N&limit=N` (start from 0, limit 1...500, default 50), checked before any list is read.
+    func pageWindow() throws -> PageWindow {
+        PageWindow(start: try integer("start", 0...Int.max, default: 0) ?? 0,
+                   limit: try integer("limit", 1...Self.pageSizeMax, default: Self.pageSizeDefault) ?? Self.pageSizeDefault)
     }
 
     /// The request body as a JSON object (an empty body is an empty object).

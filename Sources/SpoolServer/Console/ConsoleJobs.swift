@@ -43,6 +43,43 @@ public struct ConsoleDeadLetter: Sendable, Encodable, Equatable {
     }
 }
 
+/// Where a job is in its life (SpoolJobs' `JobState`, named again here so that the server does not
+/// link the job runtime).
+public enum ConsoleJobState: String, Sendable, Encodable, CaseIterable {
+    case queued, scheduled, running, retrying, dead, cancelled
+}
+
+/// One job as the console lists it (SpoolJobs' `JobStatus`).
+public struct ConsoleJob: Sendable, Encodable, Equatable {
+    public var state: ConsoleJobState
+    public var id: String
+    public var key: String?
+    /// Where its record is in the job topic; nil while the broker holds it.
+    public var partition: Int32?
+    public var offset: Int64?
+    /// Runs made so far (0 for a job that has not run).
+    public var attempts: Int
+    /// When it runs next, when that is known (milliseconds since the Unix epoch).
+    public var nextRunAtMs: Int64?
+    /// Why its last run failed, when that is stored.
+    public var lastError: String?
+    /// When it was cancelled (milliseconds since the Unix epoch).
+    public var cancelledAtMs: Int64?
+
+    public init(state: ConsoleJobState, id: String, key: String?, partition: Int32?, offset: Int64?, attempts: Int, nextRunAtMs: Int64?,
+                lastError: String?, cancelledAtMs: Int64?) {
+        self.state = state
+        self.id = id
+        self.key = key
+        self.partition = partition
+        self.offset = offset
+        self.attempts = attempts
+        self.nextRunAtMs = nextRunAtMs
+        self.lastError = lastError
+        self.cancelledAtMs = cancelledAtMs
+    }
+}
+
 /// The job runtime as the console sees it (its Jobs pages and `/api/v1/jobs`, `/dead-letters`):
 /// `spool serve` implements it with SpoolJobs' `JobQueue` over the broker it serves (in process),
 /// so the console lists and redrives exactly as `spool dlq list` and `spool dlq redrive` do. What
@@ -54,4 +91,7 @@ public protocol ConsoleJobs: Sendable {
     /// Sends back the ones with these ids, or every one not sent back yet (`ids: nil`); returns
     /// the ids sent.
     func redrive(_ topic: String, ids: Set<String>?) async throws -> [String]
+    /// The jobs of `topic` in `state`, oldest first; `queued` needs `group` (what is queued
+    /// depends on its committed offsets), `retrying` with `group` adds the jobs it retries in place.
+    func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob]
 }

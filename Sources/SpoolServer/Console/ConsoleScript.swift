@@ -8,6 +8,10 @@ enum ConsoleScript {
 (function () {
   const api = "/api/v1";
   const REFRESH_MS = 2000;
+  // A job topic's page reads the topic and its dead-letter and control topics from their start
+  // for each state: it refreshes less often, so that an open tab does not keep the broker busy.
+  const SLOW_REFRESH_MS = 10000;
+  let renderedAt = 0;
   let timer = null;
   let generation = 0;
 
@@ -307,9 +311,46 @@ enum ConsoleScript {
     replace(view,
       el("h1", { text: "Jobs" }),
       el("p", { class: "muted", text: "Job topics (a topic with a .dlq companion) with their dead letters: jobs that used up their attempts." }),
-      table("jobs-table", ["job topic", { label: "partitions", num: 1 }, { label: "jobs stored", num: 1 }, { label: "dead letters waiting", num: 1 }],
+      table("jobs-table", ["job topic", { label: "partitions", num: 1 }, { label: "jobs stored", num: 1 }, { label: "dead letters waiting", num: 1 }, ""],
         list.map(j => el("tr", {}, td(link("#/topics/" + path(j.topic), j.topic)), td(number(j.partitions), 1), td(number(j.records), 1),
-          td(link("#/dead-letters/" + path(j.topic), number(j.deadLetters)), 1)))));
+          td(link("#/dead-letters/" + path(j.topic), number(j.deadLetters)), 1), td(link("#/jobs/" + path(j.topic), "jobs by state"))))));
+  }
+
+  const JOB_STATES = ["scheduled", "retrying", "running", "dead", "cancelled"];
+  const JOB_LIST_LIMIT = 100;
+
+  // One job topic: counts by state (queued per group), and the jobs waiting to run again, held
+  // for later, running and cancelled. Ids, keys and errors are text from producers and workers.
+  async function jobTopic(view, name) {
+    const [counts, ...lists] = await Promise.all([get("/jobs/" + path(name)),
+      ...["retrying", "scheduled", "running", "cancelled"].map(s => get("/jobs/" + path(name) + "?state=" + s + "&limit=" + JOB_LIST_LIMIT))]);
+    const [retrying, scheduled, running, cancelled] = lists;
+    const shownOf = page => page.next !== undefined ? ` (first ${JOB_LIST_LIMIT} of ${number(page.total)} shown)` : "";
+    const jobRows = (page, cells) => page.jobs.map(j => el("tr", { "data-id": j.id }, cells(j)));
+    const place = j => j.partition === undefined || j.partition === null ? "held" : `[${j.partition}]@${j.offset ?? "?"}`;
+    const error = j => el("td", { class: "error" }, j.lastError ? el("pre", { class: "data", text: j.lastError }) : "–");
+    replace(view,
+      el("h1", {}, "Jobs of ", el("span", { id: "jobs-topic", text: counts.topic })),
+      el("div", { class: "cards", id: "job-counts" }, JOB_STATES.map(s => {
+        const value = number(counts.counts[s]);
+        return s === "dead" ? el("a", { href: "#/dead-letters/" + path(name) }, card("dead", value, "count-dead")) : card(s, value, "count-" + s);
+      })),
+      el("h2", { text: "Queued, by worker group" }),
+      table("job-groups", ["group", { label: "queued", num: 1 }, { label: "retrying in place", num: 1 }],
+        counts.groups.map(g => el("tr", { "data-group": g.group }, td(link("#/groups/" + path(g.group), g.group)), td(number(g.queued), 1),
+          td(number(g.retryingInPlace), 1)))),
+      el("h2", { text: "Retrying" + shownOf(retrying) }),
+      table("jobs-retrying", ["job id", "key", { label: "attempts", num: 1 }, "next run", "last error"],
+        jobRows(retrying, j => [td(j.id), td(j.key), td(j.attempts, 1), td(time(j.nextRunAtMs)), error(j)])),
+      el("h2", { text: "Scheduled" + shownOf(scheduled) }),
+      table("jobs-scheduled", ["job id", "key", { label: "attempts", num: 1 }, "next run", "last error"],
+        jobRows(scheduled, j => [td(j.id), td(j.key), td(j.attempts, 1), td(time(j.nextRunAtMs)), error(j)])),
+      el("h2", { text: "Running" + shownOf(running) }),
+      table("jobs-running", ["job id", "key", { label: "attempts", num: 1 }, "place"],
+        jobRows(running, j => [td(j.id), td(j.key), td(j.attempts, 1), td(place(j))])),
+      el("h2", { text: "Cancelled" + shownOf(cancelled) }),
+      table("jobs-cancelled", ["job id", "key", "place", "cancelled at"],
+        jobRows(cancelled, j => [td(j.id), td(j.key), td(place(j)), td(time(j.cancelledAtMs))])));
   }
 
   const letters = { selected: new Set(), message: null, error: false, all: false };
@@ -361,7 +402,7 @@ enum ConsoleScript {
     switch (parts[0]) {
       case "topics": return parts[1] !== undefined ? { nav: "overview", render: (v, fresh) => topic(v, parts[1], fresh) } : null;
       case "groups": return parts[1] !== undefined ? { nav: "overview", render: v => group(v, parts[1]) } : null;
-      case "jobs": return { nav: "jobs", render: jobs };
+      case "jobs": return parts[1] !== undefined ? { nav: "jobs", slow: true, render: v => jobTopic(v, parts[1]) } : { nav: "jobs", render: jobs };
       case "dead-letters": return parts[1] !== undefined ? { nav: "jobs", render: v => deadLetters(v, parts[1]) } : null;
       default: return { nav: "overview", render: overview };
     }
@@ -380,6 +421,7 @@ enum ConsoleScript {
       const staging = document.createElement("div");
       await target.render(staging, fresh);
       if (current !== generation) return;
+      renderedAt = Date.now();
       replace(view, ...Array.from(staging.childNodes));
       status("updated " + new Date().toLocaleTimeString());
     } catch (error) {
@@ -393,6 +435,7 @@ enum ConsoleScript {
     clearInterval(timer);
     timer = setInterval(() => {
       const r = route();
+      if (r && r.slow && Date.now() - renderedAt < SLOW_REFRESH_MS) return;
       if (!typing() && !(r && r.nav === "jobs" && location.hash.startsWith("#/dead-letters") && letters.selected.size)) rerender();
     }, REFRESH_MS);
   }

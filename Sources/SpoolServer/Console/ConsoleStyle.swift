@@ -19,6 +19,7 @@ a { color: var(--accent); }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 .card .label { color: var(--muted); font-size: 12px; }
 .card .value { font-size: 20px; font-weight: 600; }
+.cards > a { color: inherit; text-decoration: none; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 10px; margin-top: 10px; }
 .chart-box { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; }
 .chart-box .title { font-size: 12px; color: var(--muted); }

@@ -1,0 +1,74 @@
+import SpoolBroker
+import SpoolFormat
+
+/// `GET /api/v1/jobs/TOPIC`: a job topic's counts by state, or with `?state=S` a page of its
+/// jobs in that state.
+extension ConsoleAPI {
+    /// Groups whose queued jobs one counts call counts at most: each costs a read of the topic.
+    static let countedGroupsMax = 20
+
+    struct JobCounts: Encodable {
+        struct GroupCounts: Encodable {
+            var group: String
+            /// Jobs at or after the group's committed offsets, not running, retrying, dead or cancelled.
+            var queued: Int
+            /// Jobs the group's workers retry in place (`.key` and `.partition` ordering).
+            var retryingInPlace: Int
+        }
+        var topic: String
+        /// Jobs in each state that does not depend on a group: scheduled, retrying (held by the
+        /// broker for a later attempt), running (every group), dead, cancelled.
+        var counts: [String: Int]
+        /// Per group that has committed offsets on the topic, by name (at most 20).
+        var groups: [GroupCounts]
+    }
+
+    struct JobPage: Encodable {
+        var topic: String
+        var state: ConsoleJobState
+        var group: String?
+        /// Jobs in the state.
+        var total: Int
+        var jobs: [ConsoleJob]
+        /// The `start` of the next page; nil on the last.
+        var next: Int?
+    }
+
+    /// The counts without `state`; with it, `?state=S[&group=G][&start=N][&limit=N]` (limit
+    /// 1...500, default 50) pages through the jobs in `S`, oldest first.
+    func jobsOfTopic(_ topic: String) async throws -> HTTPResponse {
+        guard broker.partitionCount(topic) != nil else { throw APIError(404, "no topic \(topic)") }
+        let group = request.query["group"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let name = request.query["state"] else { return .json(try await jobCounts(topic)) }
+        guard let state = ConsoleJobState(rawValue: name) else {
+            throw APIError(400, "unknown state '\(name)': expected one of \(ConsoleJobState.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if state == .queued, group == nil { throw APIError(400, "state queued needs group=G: what is queued depends on the group's committed offsets") }
+        let window = try pageWindow()
+        let jobs = try await service().jobs(in: topic, state: state, group: group)
+        let page = window.cut(jobs)
+        return .json(JobPage(topic: topic, state: state, group: group, total: jobs.count, jobs: page.items, next: page.next))
+    }
+
+    func jobCounts(_ topic: String) async throws -> JobCounts {
+        let jobs = try service()
+        var counts: [String: Int] = [:]
+        for state in ConsoleJobState.allCases where state != .queued {
+            counts[state.rawValue] = try await jobs.jobs(in: topic, state: state, group: nil).count
+        }
+        let held = counts[ConsoleJobState.retrying.rawValue] ?? 0
+        var groups: [JobCounts.GroupCounts] = []
+        for group in groupsReading(topic) {
+            let queued = try await jobs.jobs(in: topic, state: .queued, group: group).count
+            let retrying = try await jobs.jobs(in: topic, state: .retrying, group: group).count
+            groups.append(.init(group: group, queued: queued, retryingInPlace: max(0, retrying - held)))
+        }
+        return JobCounts(topic: topic, counts: counts, groups: groups)
+    }
+
+    /// The groups with committed offsets on `topic`, by name, at most `countedGroupsMax`.
+    func groupsReading(_ topic: String) -> [String] {
+        let names = broker.listGroups().map(\.groupId).sorted()
+        return Array(names.lazy.filter { broker.committedOffsets(group: $0).keys.contains { $0.topic == topic } }.prefix(Self.countedGroupsMax))
+    }
+}
