@@ -9,6 +9,7 @@ never run. Screenshots of each page go to --screenshots. Every wait is bounded."
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -166,6 +167,8 @@ def main():
         assert cells[4] == JOB_ERROR, f"last error: {cells}"
         assert driver.find_elements(By.CSS_SELECTOR, '#jobs-scheduled tbody tr[data-id="resize-later"]'), text(driver, "#jobs-scheduled")
         assert "resizers-" in text(driver, "#job-groups"), text(driver, "#job-groups")
+        # The demo and the two jobs above were stored within the last minute: a rate, not a dash.
+        wait_for("the enqueue rate", lambda: re.search(r"[0-9]", text(driver, "#jobs-rate").split(":")[-1]))
         assert not driver.find_elements(By.CSS_SELECTOR, "#view img, #view b"), "a job key or error was taken as markup"
         assert driver.execute_script("return window.__spoolXss === undefined"), "a job key ran as script"
         screenshot(driver, "jobs")

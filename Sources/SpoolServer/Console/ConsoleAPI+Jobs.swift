@@ -14,8 +14,12 @@ extension ConsoleAPI {
             var queued: Int
             /// Jobs the group's workers retry in place (`.key` and `.partition` ordering).
             var retryingInPlace: Int
+            /// Jobs the group finished per second over the last minute (its commits moving on).
+            var finishedPerSecond: Double?
         }
         var topic: String
+        /// Jobs enqueued per second over the last minute (records stored in the topic).
+        var enqueuedPerSecond: Double?
         /// Jobs in each state that does not depend on a group: scheduled, retrying (held by the
         /// broker for a later attempt), running (every group), dead, cancelled.
         var counts: [String: Int]
@@ -61,9 +65,10 @@ extension ConsoleAPI {
         for group in groupsReading(topic) {
             let queued = try await jobs.jobs(in: topic, state: .queued, group: group).count
             let retrying = try await jobs.jobs(in: topic, state: .retrying, group: group).count
-            groups.append(.init(group: group, queued: queued, retryingInPlace: max(0, retrying - held)))
+            groups.append(.init(group: group, queued: queued, retryingInPlace: max(0, retrying - held),
+                                finishedPerSecond: handler.history.committedPerSecond(group: group, topic: topic)))
         }
-        return JobCounts(topic: topic, counts: counts, groups: groups)
+        return JobCounts(topic: topic, enqueuedPerSecond: handler.history.storedPerSecond(topic: topic), counts: counts, groups: groups)
     }
 
     /// The groups with committed offsets on `topic`, by name, at most `countedGroupsMax`.

@@ -38,7 +38,21 @@ public final class ConsoleHistory: Sendable {
         var samples: [Sample] = []
         var lags: [String: [LagPoint]] = [:]
         var last: (time: ContinuousClock.Instant, recordsIn: UInt64, recordsOut: UInt64, flushes: FlushStatistics)?
+        /// The last minute of each topic's end offsets and each group's committed offsets on it,
+        /// summed over the partitions: what the job pages' rates are measured from.
+        var progress: [Progress: [(time: ContinuousClock.Instant, offsets: Int64)]] = [:]
     }
+
+    /// What a rate is measured on: a topic's end (records stored) or a group's commits on it.
+    private enum Progress: Hashable {
+        case stored(topic: String)
+        case committed(group: String, topic: String)
+    }
+
+    /// Seconds of progress kept for rates.
+    static let rateWindowSeconds = 60
+    /// Topics and group-topic pairs whose rates are kept.
+    static let progressKeysMax = 2_000
 
     private let broker: Broker
     private let latency: LatencyHistogram?
@@ -66,17 +80,44 @@ public final class ConsoleHistory: Sendable {
     /// A group's total lag over time, oldest first.
     public func lag(of group: String) -> [LagPoint] { state.withLock { $0.lags[group] ?? [] } }
 
+    /// Records stored in `topic` per second over the last minute (nil before two samples).
+    public func storedPerSecond(topic: String) -> Double? { rate(.stored(topic: topic)) }
+
+    /// Offsets `group` committed on `topic` per second over the last minute: for a job topic, the
+    /// jobs its workers finished (nil before two samples with commits).
+    public func committedPerSecond(group: String, topic: String) -> Double? { rate(.committed(group: group, topic: topic)) }
+
+    private func rate(_ key: Progress) -> Double? {
+        state.withLock { state in
+            guard let points = state.progress[key], let first = points.first, let last = points.last else { return nil }
+            let elapsed = Self.seconds(last.time - first.time)
+            guard elapsed > 0 else { return nil }
+            return Double(max(0, last.offsets - first.offsets)) / elapsed
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// Takes one sample now.
     func sample() {
         let now = ContinuousClock.now
         let time = Int64(Date().timeIntervalSince1970 * 1000)
         let recordsIn = broker.metrics.recordsIn.load(ordering: .relaxed)
         let recordsOut = broker.metrics.recordsOut.load(ordering: .relaxed)
-        let flushes = broker.partitionMetrics().reduce(broker.offsetsFlushStatistics) { $0 + $1.flushes }
+        let partitions = broker.partitionMetrics()
+        let flushes = partitions.reduce(broker.offsetsFlushStatistics) { $0 + $1.flushes }
         let latencies = latency?.drain() ?? []
         var groupLags: [(String, Int64)] = []
+        var progress: [Progress: Int64] = [:]
+        for partition in partitions { progress[.stored(topic: partition.topic), default: 0] += partition.logEndOffset }
         for group in broker.listGroups().prefix(Self.groupsMax) {
-            groupLags.append((group.groupId, broker.lag(group: group.groupId).compactMap(\.lag).reduce(0, +)))
+            let lags = broker.lag(group: group.groupId)
+            groupLags.append((group.groupId, lags.compactMap(\.lag).reduce(0, +)))
+            for lag in lags {
+                if let committed = lag.committed { progress[.committed(group: group.groupId, topic: lag.topicPartition.topic), default: 0] += committed.offset }
+            }
         }
         state.withLock { state in
             defer { state.last = (now, recordsIn, recordsOut, flushes) }
@@ -88,8 +129,15 @@ public final class ConsoleHistory: Sendable {
             }
             let known = Set(groupLags.map(\.0))
             state.lags = state.lags.filter { known.contains($0.key) }
+            state.progress = state.progress.filter { progress[$0.key] != nil }
+            for (key, offsets) in progress where state.progress[key] != nil || state.progress.count < Self.progressKeysMax {
+                var points = state.progress[key] ?? []
+                points.append((now, offsets))
+                if points.count > Self.rateWindowSeconds + 1 { points.removeFirst(points.count - Self.rateWindowSeconds - 1) }
+                state.progress[key] = points
+            }
             guard let last = state.last else { return }
-            let elapsed = Double((now - last.time).components.attoseconds) / 1e18 + Double((now - last.time).components.seconds)
+            let elapsed = Self.seconds(now - last.time)
             guard elapsed > 0 else { return }
             let fsyncs = flushes.count &- last.flushes.count
             let fsyncSeconds = flushes.totalSeconds - last.flushes.totalSeconds

@@ -331,14 +331,15 @@ enum ConsoleScript {
     const error = j => el("td", { class: "error" }, j.lastError ? el("pre", { class: "data", text: j.lastError }) : "–");
     replace(view,
       el("h1", {}, "Jobs of ", el("span", { id: "jobs-topic", text: counts.topic })),
+      el("p", { id: "jobs-rate", text: "enqueued per second over the last minute: " + fixed(counts.enqueuedPerSecond, 1) }),
       el("div", { class: "cards", id: "job-counts" }, JOB_STATES.map(s => {
         const value = number(counts.counts[s]);
         return s === "dead" ? el("a", { href: "#/dead-letters/" + path(name) }, card("dead", value, "count-dead")) : card(s, value, "count-" + s);
       })),
       el("h2", { text: "Queued, by worker group" }),
-      table("job-groups", ["group", { label: "queued", num: 1 }, { label: "retrying in place", num: 1 }],
+      table("job-groups", ["group", { label: "queued", num: 1 }, { label: "retrying in place", num: 1 }, { label: "finished/s (last minute)", num: 1 }],
         counts.groups.map(g => el("tr", { "data-group": g.group }, td(link("#/groups/" + path(g.group), g.group)), td(number(g.queued), 1),
-          td(number(g.retryingInPlace), 1)))),
+          td(number(g.retryingInPlace), 1), td(fixed(g.finishedPerSecond, 1), 1)))),
       el("h2", { text: "Retrying" + shownOf(retrying) }),
       table("jobs-retrying", ["job id", "key", { label: "attempts", num: 1 }, "next run", "last error"],
         jobRows(retrying, j => [td(j.id), td(j.key), td(j.attempts, 1), td(time(j.nextRunAtMs)), error(j)])),
