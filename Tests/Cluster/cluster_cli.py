@@ -215,11 +215,15 @@ def main():
         again, _ = spool.run("topic", "create", "auto")
         if again.returncode == 0 or "TOPIC_ALREADY_EXISTS (36)" not in again.stderr:
             fail(f"topic create of an existing topic: exit {again.returncode}: {again.stderr}")
+        # The mock gives each auto-created partition a leader at random (all four on one broker
+        # one time in 27): spread them, and check that describe says where each one is.
+        for partition in range(4):
+            cluster.command(f"leader auto {partition} {partition % 3 + 1}")
         described, _ = spool.run("topic", "describe", "auto")
-        leaders = {line.split("\t")[1] for line in described.stdout.splitlines()[2:] if line}
-        if described.returncode != 0 or len(leaders) < 2:
+        leaders = {line.split("\t")[0]: line.split("\t")[1] for line in described.stdout.splitlines()[2:] if line}
+        if described.returncode != 0 or leaders != {str(partition): str(partition % 3 + 1) for partition in range(4)}:
             fail(f"topic describe: leaders {leaders}: {described.stdout} {described.stderr}")
-        print(f"ok: topic create falls back to auto-creation; partition leaders on brokers {sorted(leaders)}", flush=True)
+        print(f"ok: topic create falls back to auto-creation; partition leaders on brokers {sorted(set(leaders.values()))}", flush=True)
 
         # Produce and consume, with and without a group, on a topic whose leaders are spread
         # over the brokers and whose group coordinator is a broker of its own.
