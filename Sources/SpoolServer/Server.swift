@@ -18,8 +18,7 @@ public final class Server: Sendable {
     private let network: any NetworkSystem
     private let loops: [EventLoop]
     /// The listening socket until `stop` closes it; used on loop 0 only.
-    private let listener: Mutex<FileDescriptor?>
-    private let listenerDescriptor: Int32
+    private let listener: ListeningSocket
     /// The port actually bound (when `config.port` is 0).
     public let port: UInt16
     private let connectionCount = Atomic(0)
@@ -39,20 +38,19 @@ public final class Server: Sendable {
         do { socket = try network.listenSocket(host: config.host, port: config.port, backlog: 1024) } catch let error as SystemError {
             throw ServerError.system("listen on \(config.host):\(config.port)", error.errno)
         }
-        listenerDescriptor = socket.rawValue
         port = try network.localPort(socket.rawValue)
-        listener = Mutex(consume socket)
+        listener = ListeningSocket(socket, network: network)
         router = RequestRouter(broker: broker, nodeId: config.nodeId, host: config.advertisedHost ?? config.host,
                                port: Int32(config.advertisedPort ?? port))
         loops = try (0..<max(1, config.eventLoops)).map { try EventLoop(index: $0, network: network) }
         // Set up before the loops' threads start, so nothing else touches their state yet; the
         // listener is watched first, so that if that fails nothing refers to this server.
         let acceptor = loops[0]
-        try acceptor.register(listenerDescriptor, events: .readable) { [self] _ in acceptAll() }
+        try acceptor.register(listener.descriptor, events: .readable) { [self] _ in acceptAll() }
         acceptor.every { [self] in
             // Accepting resumes a second after it failed for want of descriptors or memory.
             if !isStopped.load(ordering: .acquiring), acceptPaused.exchange(false, ordering: .relaxed) {
-                do { try acceptor.change(listenerDescriptor, events: .readable) } catch {
+                do { try acceptor.change(listener.descriptor, events: .readable) } catch {
                     acceptPaused.store(true, ordering: .relaxed)  // out of kernel memory: try again in a second
                 }
             }
@@ -84,20 +82,13 @@ public final class Server: Sendable {
         while true {
             let accepted: FileDescriptor?
             do {
-                accepted = try listener.withLock { listener throws -> FileDescriptor? in
-                    switch listener {
-                    case let open?: try network.acceptConnection(on: open)
-                    case nil: nil
-                    }
-                }
-            } catch let error as SystemError where error.errno == ECONNABORTED || error.errno == EPROTO {
-                continue  // that connection is gone already; the next one may be fine
+                accepted = try listener.accept()
             } catch {
                 // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the listener stays
                 // readable, so stop watching it for a second rather than spin on it.
                 ServerLog.info("accepting connections paused for a second: \(error)")
                 acceptPaused.store(true, ordering: .relaxed)
-                try? loops[0].change(listenerDescriptor, events: [])  // failing, it stays watched and fails again
+                try? loops[0].change(listener.descriptor, events: [])  // failing, it stays watched and fails again
                 return
             }
             guard let socket = accepted else { return }
@@ -152,8 +143,8 @@ public final class Server: Sendable {
         for loop in loops {
             loop.stop { [self] in
                 if loop.index == 0 {
-                    loop.unregister(listenerDescriptor)
-                    listener.withLock { $0.take()?.close() }
+                    loop.unregister(listener.descriptor)
+                    listener.close()
                 }
                 for connection in Array(loop.connections.values) { connection.close(reason: nil) }
             }

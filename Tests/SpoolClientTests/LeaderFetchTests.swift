@@ -29,6 +29,14 @@ import Testing
         }
     }
 
+    /// The cluster above, a client of it and a consumer transport over that client.
+    private static func connected() throws -> (FakeCluster, SpoolClient, NetworkConsumerTransport, DispatchSemaphore) {
+        let release = DispatchSemaphore(value: 0)
+        let cluster = try cluster(release: release)
+        let client = try SpoolClient(bootstrap: cluster.brokers[0].address, clientId: "test", requestTimeoutMs: 30_000)
+        return (cluster, client, try NetworkConsumerTransport(settingsOf: client), release)
+    }
+
     private static func record(at offset: Int64, node: Int32) -> [UInt8] {
         var batch = RecordBatch(producing: [ProducerRecord(key: nil, value: Array("from node \(node)".utf8), timestamp: 1)])
         batch.baseOffset = offset
@@ -43,15 +51,12 @@ import Testing
 
     @Test("a poll hands out one leader's records while another leader's fetch is still parked, and that fetch's answer comes with a later poll")
     func oneLeaderParkedDoesNotHoldBackAnother() async throws {
-        let release = DispatchSemaphore(value: 0)
-        let cluster = try Self.cluster(release: release)
+        let (cluster, client, transport, release) = try Self.connected()
         defer {
             for _ in 0..<4 { release.signal() }
             cluster.stop()
+            client.close()
         }
-        let client = try SpoolClient(bootstrap: cluster.brokers[0].address, clientId: "test", requestTimeoutMs: 30_000)
-        defer { client.close() }
-        let transport = try NetworkConsumerTransport(settingsOf: client)
         let (zero, one) = (TopicPartition("jobs", 0), TopicPartition("jobs", 1))
 
         // Node 2 holds its fetch: the poll must not wait for it (before, it waited for every leader).
@@ -80,15 +85,12 @@ import Testing
 
     @Test("an answer for a partition whose position moved while its fetch was out is dropped, and the partition is fetched from the new position")
     func anAnswerFromAnOldPositionIsDropped() async throws {
-        let release = DispatchSemaphore(value: 0)
-        let cluster = try Self.cluster(release: release)
+        let (cluster, client, transport, release) = try Self.connected()
         defer {
             for _ in 0..<4 { release.signal() }
             cluster.stop()
+            client.close()
         }
-        let client = try SpoolClient(bootstrap: cluster.brokers[0].address, clientId: "test", requestTimeoutMs: 30_000)
-        defer { client.close() }
-        let transport = try NetworkConsumerTransport(settingsOf: client)
         let (zero, one) = (TopicPartition("jobs", 0), TopicPartition("jobs", 1))
 
         _ = try await transport.fetch([(zero, 0), (one, 0)], maxWaitMs: 500, maxBytes: 1 << 20)

@@ -64,8 +64,7 @@ public final class HTTPServer: Sendable {
     let state: HTTPLoopState
     let network: any NetworkSystem
     /// The listening socket until `stop` closes it; used on the loop's thread only.
-    private let listener: Mutex<FileDescriptor?>
-    private let listenerDescriptor: Int32
+    private let listener: ListeningSocket
     private let isStopped = Atomic(false)
     private let openConnections = Atomic(0)
 
@@ -80,13 +79,12 @@ public final class HTTPServer: Sendable {
         self.config = config
         self.handler = handler
         self.network = network
-        listenerDescriptor = socket.rawValue
         port = try network.localPort(socket.rawValue)
-        listener = Mutex(consume socket)
+        listener = ListeningSocket(socket, network: network)
         loop = try EventLoop(index: 0, network: network)
         state = HTTPLoopState()
         // Set up before the loop's thread starts, so nothing else touches its state yet.
-        try loop.register(listenerDescriptor, events: .readable) { [self] _ in acceptAll() }
+        try loop.register(listener.descriptor, events: .readable) { [self] _ in acceptAll() }
         loop.every { [self] in
             resumeAccepting()
             let now = DispatchTime.now().uptimeNanoseconds
@@ -103,14 +101,7 @@ public final class HTTPServer: Sendable {
         while true {
             let accepted: FileDescriptor?
             do {
-                accepted = try listener.withLock { listener throws -> FileDescriptor? in
-                    switch listener {
-                    case let open?: try network.acceptConnection(on: open)
-                    case nil: nil
-                    }
-                }
-            } catch let error as SystemError where error.errno == ECONNABORTED || error.errno == EPROTO {
-                continue  // that connection is gone already; the next one may be fine
+                accepted = try listener.accept()
             } catch {
                 // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM).
                 pauseAccepting(error)
@@ -139,7 +130,7 @@ public final class HTTPServer: Sendable {
         guard !state.acceptPaused else { return }
         state.acceptPaused = true
         // Failing (out of kernel memory), it stays watched and fails again.
-        try? loop.change(listenerDescriptor, events: [])
+        try? loop.change(listener.descriptor, events: [])
         ServerLog.info("http: cannot accept a connection (\(error)); trying again in a second")
     }
 
@@ -147,7 +138,7 @@ public final class HTTPServer: Sendable {
     private func resumeAccepting() {
         guard state.acceptPaused, !isStopped.load(ordering: .relaxed) else { return }
         do {
-            try loop.change(listenerDescriptor, events: .readable)
+            try loop.change(listener.descriptor, events: .readable)
             state.acceptPaused = false
         } catch {}  // out of kernel memory: try again at the next tick
     }
@@ -161,8 +152,8 @@ public final class HTTPServer: Sendable {
     public func stop() {
         guard !isStopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         loop.stop { [self] in
-            loop.unregister(listenerDescriptor)
-            listener.withLock { $0.take()?.close() }
+            loop.unregister(listener.descriptor)
+            listener.close()
             for connection in Array(state.connections.values) { connection.close() }
         }
     }
