@@ -304,6 +304,10 @@ public final class Worker<Payload: Job>: Sendable {
             finish(ticket)
         } catch where jobControl.isCancelled(context.id) {
             finishCancelled(ticket)
+        } catch where isStopping && Task.isCancelled {
+            // Cut short because the worker stops (`shutdownTimeout` passed): not a failure of the
+            // job's, so no attempt is used. It stays below the commit point for the next owner.
+            lost(ticket)
         } catch {
             stats.failedCount.add(1, ordering: .relaxed)
             await failed(ticket, error: error)
