@@ -341,13 +341,16 @@ public final class Worker<Payload: Job>: Sendable {
     var isStopping: Bool { control.withLock { $0.stopping } }
 }
 
-/// Why the runtime could not run a job.
+/// Why the runtime could not run a job, or list a topic's jobs.
 public enum JobError: Error, CustomStringConvertible, Sendable {
     case wrongType(expected: String, found: String)
+    /// Reading a whole topic (a listing) stopped moving before its end.
+    case readStalled(ReadStall)
 
     public var description: String {
         switch self {
         case let .wrongType(expected, found): "the job's type is \(found), this worker runs \(expected)"
+        case let .readStalled(stall): stall.description
         }
     }
 }
