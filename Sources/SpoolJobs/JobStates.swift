@@ -124,7 +124,8 @@ extension JobQueue {
         var retrying: [JobStatus] = []
         for record in try await transport.readAll(topic: topic) {
             let point = committed[record.topicPartition]
-            guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil,
+            // A redrive marker is no job (see `JobQueue.redrive(_:key:group:)`).
+            guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil, record.header(SpoolHeaders.redriveHold) == nil,
                   !dead.contains(JobPosition(partition: record.partition, offset: record.offset)) else { continue }
             let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
             let nextAttempt = AttemptMetadata.decode(point?.metadata ?? "")[record.offset] ?? recordAttempt

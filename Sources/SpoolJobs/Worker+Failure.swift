@@ -83,6 +83,11 @@ extension Worker {
         await retryWhileOwned(ticket) { try await self.queue.transport.send(topic: topic, records: [record]).first }
     }
 
+    /// Whether the ticket's partition is still this worker's, in the ticket's assignment.
+    func owns(_ ticket: JobTicket) -> Bool {
+        book.withLock { $0.partitions[ticket.partition]?.generation == ticket.generation }
+    }
+
     /// Runs `body` until it succeeds, every second, while the worker still owns the ticket's
     /// partition; nil once it does not, or the worker stopped and gave up.
     func retryWhileOwned<T: Sendable>(_ ticket: JobTicket, _ body: @Sendable () async throws -> T?) async -> T? {
@@ -90,8 +95,7 @@ extension Worker {
             do {
                 if let result = try await body() { return result }
             } catch {}
-            let owned = book.withLock { $0.partitions[ticket.partition]?.generation == ticket.generation }
-            if !owned || (isStopping && Task.isCancelled) { return nil }
+            if !owns(ticket) || (isStopping && Task.isCancelled) { return nil }
             try? await Task.sleep(for: .seconds(1))
         }
     }

@@ -119,6 +119,9 @@ extension Worker {
         let dropped: Set<String> = [SpoolHeaders.error, SpoolHeaders.originTopic, SpoolHeaders.originPartition, SpoolHeaders.originOffset,
                                     SpoolHeaders.failedAt, SpoolHeaders.hold, SpoolHeaders.parkedBehind]
         for attempt in 1...retry.maxAttempts {
+            // The partition may have gone while this slept before the attempt: the new owner replays.
+            let owned = book.withLock { $0.partitions[marker.partition].map { $0.generation == marker.generation && !$0.revoking } ?? false }
+            guard owned else { return .lost }
             guard !jobControl.isCancelled(letter.id) else { return .succeeded }
             let context = JobContext(payload: payload, id: letter.id, key: letter.key, attempt: attempt, maxAttempts: retry.maxAttempts,
                                      topic: topic, partition: letter.originPartition ?? marker.partition.partition,
