@@ -1,4 +1,5 @@
 import Foundation
+import SpoolEmbedded
 import SpoolFormat
 import Testing
 @testable import SpoolJobs
@@ -134,6 +135,29 @@ struct OrderedRedriveTests {
             #expect(try await queue.keyHolds(of: "steps").isEmpty)
             return (second, secondTask)
         }
+    }
+
+    @Test("a worker given a held key's partition in a rebalance knows the hold before it runs a later job of the key, though its control follower sees nothing")
+    func holdKnownAfterRebalance() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = JobQueue(transport: BlindFollowerTransport(inner: EmbeddedTransport(broker.spool)), partitions: 1)
+        let runs = Runs()
+        let (first, firstTask) = try await holdA(queue, runs)
+        // A second member joins, then the first leaves: the second is given the partition by a
+        // rebalance. Its blind follower never shows it the hold; only reading the control topic
+        // before it takes the partition's records in does.
+        let second = worker(queue, runs)
+        let secondTask = Task { _ = try? await second.run() }
+        first.stop()
+        await firstTask.value
+        #expect(await eventually { !second.assignment.isEmpty })
+        try await enqueue(queue, "A", 6...6)
+        try await enqueue(queue, "B", 6...6)
+        #expect(await eventually { runs.of("B").last == 6 && second.stats.parked == 1 })
+        #expect(runs.of("A") == [1, 2, 2])
+        second.stop()
+        await secondTask.value
     }
 
     @Test("a worker killed during a replay leaves the marker uncommitted: the next one replays the rest, in order, and none out of order")
