@@ -107,6 +107,7 @@ extension JobQueue {
 
     private func appendRedriveMarker(_ hold: KeyHold, topic: String) async throws {
         var random = SystemRandomNumberGenerator()
+        // No value: workers look for the marker's header only on records without one (`mayBeHeld`).
         let marker = OutgoingRecord(key: Array(hold.key.utf8), value: nil, headers: [
             RecordHeader(SpoolHeaders.jobId, "redrive-marker/" + Self.randomUUID(&random)),
             RecordHeader(SpoolHeaders.redriveHold, hold.id),

@@ -12,10 +12,12 @@ extension Worker {
         return jobControl.state.withLock { $0.control.holds[recordKey] }
     }
 
-    /// Whether the record may be a held key's job or a redrive marker: cheap, checked on every job.
+    /// Whether the record may be a held key's job or a redrive marker. Checked on every job, so
+    /// it reads headers only of a record without a value, as markers are (a job has a payload).
     func mayBeHeld(_ record: ConsumedRecord) -> Bool {
         guard record.key != nil else { return false }
-        return (ordering != .none && jobControl.anyHeld.load(ordering: .acquiring)) || record.header(SpoolHeaders.redriveHold) != nil
+        return (ordering != .none && jobControl.anyHeld.load(ordering: .acquiring))
+            || (record.value == nil && record.header(SpoolHeaders.redriveHold) != nil)
     }
 
     /// Takes a redrive marker, or a job of a key this group holds: replays, parks or (the dead job

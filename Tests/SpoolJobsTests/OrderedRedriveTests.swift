@@ -207,6 +207,23 @@ struct OrderedRedriveTests {
         }
     }
 
+    @Test("a redrive marker is no job to another group: its workers, .none ones included, run the key's jobs as before and pass the marker without a dead letter")
+    func otherGroupsPassTheMarker() async throws {
+        try await withHeldKey { queue, runs, _, _ in
+            let others = Runs()
+            let auditor = Worker<Step>(queue: queue, group: "auditors", ordering: .none, shutdownTimeout: .zero) { job in try await others.handle(job) }
+            let auditorTask = Task { _ = try? await auditor.run() }
+            runs.broken.value = []
+            try await queue.redrive("steps", key: "A")
+            try await enqueue(queue, "A", 6...6)
+            #expect(await eventually { runs.of("A").last == 6 && others.of("A").count == 6 })
+            #expect(Set(others.of("A")) == Set(1...6))
+            #expect(auditor.stats.succeeded == 16 && auditor.stats.deadLettered == 0 && auditor.stats.replayed == 0)
+            #expect(try await queue.deadLetters(of: "steps").allSatisfy { $0.hold != nil })
+            return (auditor, auditorTask)
+        }
+    }
+
     @Test("without .holdKey a dead letter releases its key: A's later jobs run, nothing is held, and redrive sends the job back alone")
     func defaultUnchanged() async throws {
         let broker = try JobsTestBroker()
