@@ -69,7 +69,9 @@ public final class Worker<Payload: Job>: Sendable {
     /// topic); nil: it fires none. `[]` fires the stored ones only.
     public let schedules: [Schedule]?
     /// What a dead letter does to its key: `.releaseKey` (the default) lets the key's next job
-    /// run; `.holdKey` parks the key's later jobs until a redrive replays them in order.
+    /// run; `.holdKey` parks the key's later jobs until a redrive replays them in order (it needs a
+    /// transport with a control topic: `run()` throws `JobControlError.unsupportedTransport`
+    /// otherwise).
     public let onDeadLetter: DeadLetterPolicy
     /// The scheduler's clock (tests move it by hand).
     let scheduleClock = LockedValue(ScheduleClock.system)
@@ -127,6 +129,10 @@ public final class Worker<Payload: Job>: Sendable {
     /// Joins the group and runs jobs until `stop()` is called or the task is cancelled; then stops
     /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
     public func run() async throws {
+        // Holds live in the control topic: without one a dead letter could not hold its key.
+        if onDeadLetter == .holdKey && ordering != .none && !(queue.transport is any JobControlTransport) {
+            throw JobControlError.unsupportedTransport
+        }
         try await queue.prepare(topic: topic)
         let controlFeed = try await startControl()
         defer { controlFeed?.cancel() }

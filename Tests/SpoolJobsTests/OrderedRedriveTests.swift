@@ -224,6 +224,14 @@ struct OrderedRedriveTests {
         }
     }
 
+    @Test(".holdKey over a transport without a control topic is refused when the worker starts: its holds would have nowhere to live")
+    func holdKeyNeedsAControlTopic() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = JobQueue(transport: FreezableTransport(EmbeddedTransport(broker.spool), frozen: { false }), partitions: 1)
+        await #expect(throws: JobControlError.unsupportedTransport) { try await worker(queue, Runs()).run() }
+    }
+
     @Test("without .holdKey a dead letter releases its key: A's later jobs run, nothing is held, and redrive sends the job back alone")
     func defaultUnchanged() async throws {
         let broker = try JobsTestBroker()
