@@ -51,17 +51,20 @@ extension Worker {
     }
 
     /// A job's dead-letter record: its key, payload and headers, with why, where and when it
-    /// failed, and the hold it belongs to and the dead job it is parked behind, if any.
-    func deadLetterRecord(_ record: ConsumedRecord, attempt: Int, error: String, hold: String? = nil, parkedBehind: String? = nil) -> OutgoingRecord {
+    /// failed, and the hold it belongs to and the dead job it is parked behind, if any. `record`
+    /// is the job's record, or with `again` a dead letter of it, whose origin the new one keeps.
+    func deadLetterRecord(_ record: ConsumedRecord, attempt: Int, error: String, hold: String? = nil, parkedBehind: String? = nil,
+                          again: Bool = false) -> OutgoingRecord {
+        func origin(_ header: String, _ own: String) -> String { again ? record.header(header) ?? own : own }
         let replaced: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.error,
                                      SpoolHeaders.originTopic, SpoolHeaders.originPartition, SpoolHeaders.originOffset, SpoolHeaders.failedAt,
                                      SpoolHeaders.hold, SpoolHeaders.parkedBehind, SpoolHeaders.redriven]
         var headers = record.headers.filter { !replaced.contains($0.key) } + [
             RecordHeader(SpoolHeaders.attempt, String(attempt)),
             RecordHeader(SpoolHeaders.error, String(error.prefix(2000))),
-            RecordHeader(SpoolHeaders.originTopic, record.header(SpoolHeaders.originTopic) ?? record.topic),
-            RecordHeader(SpoolHeaders.originPartition, record.header(SpoolHeaders.originPartition) ?? String(record.partition)),
-            RecordHeader(SpoolHeaders.originOffset, record.header(SpoolHeaders.originOffset) ?? String(record.offset)),
+            RecordHeader(SpoolHeaders.originTopic, origin(SpoolHeaders.originTopic, record.topic)),
+            RecordHeader(SpoolHeaders.originPartition, origin(SpoolHeaders.originPartition, String(record.partition))),
+            RecordHeader(SpoolHeaders.originOffset, origin(SpoolHeaders.originOffset, String(record.offset))),
             RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
         ]
         if let hold { headers.append(RecordHeader(SpoolHeaders.hold, hold)) }

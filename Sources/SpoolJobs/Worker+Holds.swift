@@ -90,7 +90,7 @@ extension Worker {
                 // Dead again: a new dead letter in the hold (with this error), the old copies
                 // marked, the hold kept, and the jobs after it left parked.
                 let again = deadLetterRecord(letter.record, attempt: retry.maxAttempts, error: error, hold: holdId,
-                                             parkedBehind: letter.record.header(SpoolHeaders.parkedBehind))
+                                             parkedBehind: letter.record.header(SpoolHeaders.parkedBehind), again: true)
                 guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic), again, for: marker) != nil,
                       await markRedriven(copies, marker: marker) else { return abandon(marker) }
                 stats.deadLetteredCount.add(1, ordering: .relaxed)
