@@ -141,7 +141,7 @@ struct OrderedRedriveTests {
     func holdKnownAfterRebalance() async throws {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
-        let queue = JobQueue(transport: BlindFollowerTransport(inner: EmbeddedTransport(broker.spool)), partitions: 1)
+        let queue = JobQueue(transport: FaultyControlTransport(inner: EmbeddedTransport(broker.spool), blindFollower: true), partitions: 1)
         let runs = Runs()
         let (first, firstTask) = try await holdA(queue, runs)
         // A second member joins, then the first leaves: the second is given the partition by a
@@ -156,6 +156,35 @@ struct OrderedRedriveTests {
         try await enqueue(queue, "B", 6...6)
         #expect(await eventually { runs.of("B").last == 6 && second.stats.parked == 1 })
         #expect(runs.of("A") == [1, 2, 2])
+        second.stop()
+        await secondTask.value
+    }
+
+    @Test("a worker that dead-lettered and parked but never committed: the next one finishes the dead job without running it, parks the rest again, and redrive runs each once")
+    func holdStoredButNotCommitted() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let uncommitting = JobQueue(transport: FaultyControlTransport(inner: EmbeddedTransport(broker.spool), commitsFail: true), partitions: 1)
+        let runs = Runs()
+        let (first, firstTask) = try await holdA(uncommitting, runs)
+        first.stop()
+        await firstTask.value
+
+        let queue = broker.queue(partitions: 1)
+        let second = worker(queue, runs)
+        let secondTask = Task { _ = try? await second.run() }
+        // Everything runs again from the start, but A's dead job, whose hold is stored, does not.
+        #expect(await eventually { second.stats.parked == 3 && runs.of("B").count == 10 && runs.of("C").count == 10 })
+        #expect(runs.of("A") == [1, 2, 2, 1])
+        #expect(second.stats.deadLettered == 0 && second.stats.failedAttempts == 0)
+        #expect(try await queue.deadLetters(of: "steps").map(\.id) == ["A-2", "A-3", "A-4", "A-5", "A-3", "A-4", "A-5"])
+
+        runs.broken.value = []
+        try await queue.redrive("steps", key: "A")
+        try await enqueue(queue, "A", 6...6)
+        #expect(await eventually { runs.of("A").last == 6 })
+        #expect(runs.of("A") == [1, 2, 2, 1, 2, 3, 4, 5, 6])
+        #expect(try await queue.deadLetters(of: "steps").allSatisfy(\.redriven))
         second.stop()
         await secondTask.value
     }
