@@ -43,14 +43,16 @@ struct OrderedRedriveTests {
         for sequence in sequences { try await queue.enqueue(Step(key: key, sequence: sequence), key: key, id: "\(key)-\(sequence)") }
     }
 
-    /// A one-partition broker where a `.holdKey` worker has held key A (`holdA`); `body` gets the
-    /// queue, the runs and that worker with its task, and returns another worker it started, if any.
-    /// Both are stopped after it.
-    private func withHeldKey(_ body: (JobQueue, Runs, Worker<Step>, Task<Void, Never>) async throws -> (Worker<Step>, Task<Void, Never>)?,
+    /// A one-partition broker where a `.holdKey` worker has held key A (`holdA`), over a transport
+    /// with the faults asked for; `body` gets the queue, the runs and that worker with its task,
+    /// and returns another worker it started, if any. Both are stopped after it.
+    private func withHeldKey(blindFollower: Bool = false, commitsFail: Bool = false,
+                             _ body: (JobQueue, Runs, Worker<Step>, Task<Void, Never>) async throws -> (Worker<Step>, Task<Void, Never>)?,
                              _ name: String = #function) async throws {
         let broker = try JobsTestBroker(name)
         defer { broker.stop() }
-        let queue = broker.queue(partitions: 1)
+        let transport = FaultyControlTransport(inner: EmbeddedTransport(broker.spool), blindFollower: blindFollower, commitsFail: commitsFail)
+        let queue = JobQueue(transport: transport, partitions: 1)
         let runs = Runs()
         let (worker, task) = try await holdA(queue, runs)
         let second = try await body(queue, runs, worker, task)
@@ -139,54 +141,46 @@ struct OrderedRedriveTests {
 
     @Test("a worker given a held key's partition in a rebalance knows the hold before it runs a later job of the key, though its control follower sees nothing")
     func holdKnownAfterRebalance() async throws {
-        let broker = try JobsTestBroker()
-        defer { broker.stop() }
-        let queue = JobQueue(transport: FaultyControlTransport(inner: EmbeddedTransport(broker.spool), blindFollower: true), partitions: 1)
-        let runs = Runs()
-        let (first, firstTask) = try await holdA(queue, runs)
-        // A second member joins, then the first leaves: the second is given the partition by a
-        // rebalance. Its blind follower never shows it the hold; only reading the control topic
-        // before it takes the partition's records in does.
-        let second = worker(queue, runs)
-        let secondTask = Task { _ = try? await second.run() }
-        first.stop()
-        await firstTask.value
-        #expect(await eventually { !second.assignment.isEmpty })
-        try await enqueue(queue, "A", 6...6)
-        try await enqueue(queue, "B", 6...6)
-        #expect(await eventually { runs.of("B").last == 6 && second.stats.parked == 1 })
-        #expect(runs.of("A") == [1, 2, 2])
-        second.stop()
-        await secondTask.value
+        try await withHeldKey(blindFollower: true) { queue, runs, first, firstTask in
+            // A second member joins, then the first leaves: the second is given the partition by a
+            // rebalance. Its blind follower never shows it the hold; only reading the control topic
+            // before it takes the partition's records in does.
+            let second = worker(queue, runs)
+            let secondTask = Task { _ = try? await second.run() }
+            first.stop()
+            await firstTask.value
+            #expect(await eventually { !second.assignment.isEmpty })
+            try await enqueue(queue, "A", 6...6)
+            try await enqueue(queue, "B", 6...6)
+            #expect(await eventually { runs.of("B").last == 6 && second.stats.parked == 1 })
+            #expect(runs.of("A") == [1, 2, 2])
+            return (second, secondTask)
+        }
     }
 
     @Test("a worker that dead-lettered and parked but never committed: the next one finishes the dead job without running it, parks the rest again, and redrive runs each once")
     func holdStoredButNotCommitted() async throws {
-        let broker = try JobsTestBroker()
-        defer { broker.stop() }
-        let uncommitting = JobQueue(transport: FaultyControlTransport(inner: EmbeddedTransport(broker.spool), commitsFail: true), partitions: 1)
-        let runs = Runs()
-        let (first, firstTask) = try await holdA(uncommitting, runs)
-        first.stop()
-        await firstTask.value
+        try await withHeldKey(commitsFail: true) { uncommitting, runs, first, firstTask in
+            first.stop()
+            await firstTask.value
+            let inner = try #require(uncommitting.transport as? FaultyControlTransport).inner
+            let queue = JobQueue(transport: FaultyControlTransport(inner: inner), partitions: 1)
+            let second = worker(queue, runs)
+            let secondTask = Task { _ = try? await second.run() }
+            // Everything runs again from the start, but A's dead job, whose hold is stored, does not.
+            #expect(await eventually { second.stats.parked == 3 && runs.of("B").count == 10 && runs.of("C").count == 10 })
+            #expect(runs.of("A") == [1, 2, 2, 1])
+            #expect(second.stats.deadLettered == 0 && second.stats.failedAttempts == 0)
+            #expect(try await queue.deadLetters(of: "steps").map(\.id) == ["A-2", "A-3", "A-4", "A-5", "A-3", "A-4", "A-5"])
 
-        let queue = broker.queue(partitions: 1)
-        let second = worker(queue, runs)
-        let secondTask = Task { _ = try? await second.run() }
-        // Everything runs again from the start, but A's dead job, whose hold is stored, does not.
-        #expect(await eventually { second.stats.parked == 3 && runs.of("B").count == 10 && runs.of("C").count == 10 })
-        #expect(runs.of("A") == [1, 2, 2, 1])
-        #expect(second.stats.deadLettered == 0 && second.stats.failedAttempts == 0)
-        #expect(try await queue.deadLetters(of: "steps").map(\.id) == ["A-2", "A-3", "A-4", "A-5", "A-3", "A-4", "A-5"])
-
-        runs.broken.value = []
-        try await queue.redrive("steps", key: "A")
-        try await enqueue(queue, "A", 6...6)
-        #expect(await eventually { runs.of("A").last == 6 })
-        #expect(runs.of("A") == [1, 2, 2, 1, 2, 3, 4, 5, 6])
-        #expect(try await queue.deadLetters(of: "steps").allSatisfy(\.redriven))
-        second.stop()
-        await secondTask.value
+            runs.broken.value = []
+            try await queue.redrive("steps", key: "A")
+            try await enqueue(queue, "A", 6...6)
+            #expect(await eventually { runs.of("A").last == 6 })
+            #expect(runs.of("A") == [1, 2, 2, 1, 2, 3, 4, 5, 6])
+            #expect(try await queue.deadLetters(of: "steps").allSatisfy(\.redriven))
+            return (second, secondTask)
+        }
     }
 
     @Test("a worker killed during a replay leaves the marker uncommitted: the next one replays the rest, in order, and none out of order")
