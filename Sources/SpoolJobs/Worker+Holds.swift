@@ -138,6 +138,9 @@ extension Worker {
                 return .succeeded
             } catch JobLeaseError.lost {
                 return .lost
+            } catch where isStopping && Task.isCancelled {
+                // Cut short because the worker stops: no attempt used; the next owner replays it.
+                return .lost
             } catch {
                 stats.failedCount.add(1, ordering: .relaxed)
                 if attempt == retry.maxAttempts { return .failed(String(describing: error)) }
