@@ -25,7 +25,7 @@ extension Worker {
     /// run as usual.
     func takeHeld(_ ticket: JobTicket, runner: Int) async -> Bool {
         let record = ticket.record
-        if let holdId = record.header(SpoolHeaders.redriveHold) {
+        if record.value == nil, let holdId = record.header(SpoolHeaders.redriveHold) {
             await replay(holdId, marker: ticket, runner: runner)
             return true
         }
@@ -164,8 +164,8 @@ extension Worker {
     /// Before taking in the records of partitions just assigned, reads the control topic to its
     /// end, so a hold the previous owner stored before its last commit is known before any later
     /// job of its key could start. Only when holds may matter: this worker holds keys, or knows
-    /// of holds. A control topic that cannot be read for a minute stops the worker rather than
-    /// run jobs a hold may cover.
+    /// of holds. A control topic that cannot be read in 600 tries, 100 ms apart, stops the worker
+    /// rather than run jobs a hold may cover.
     func assignKnowingHolds(_ owned: [TopicPartition: CommittedOffset?]) async {
         if (onDeadLetter == .holdKey || jobControl.anyHeld.load(ordering: .acquiring)), ordering != .none,
            let transport = queue.transport as? any JobControlTransport {
