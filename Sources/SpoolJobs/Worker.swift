@@ -4,21 +4,21 @@ import Synchronization
 
 /// Counts of what a worker did.
 public final class WorkerStats: Sendable {
-    let succeededCount = Atomic(0)
-    let failedCount = Atomic(0)
-    let deadLetteredCount = Atomic(0)
-    let cancelledCount = Atomic(0)
+    let recorder = JobMetricsRecorder()
     let pollFailureCount = Atomic(0)
     let lastPollFailure = Mutex<String?>(nil)
 
+    /// Every count and histogram, as the worker's running reports carry them to `/metrics` (the
+    /// gauges are filled in by the reports).
+    public var metrics: JobMetrics { recorder.snapshot }
     /// Runs that returned normally.
-    public var succeeded: Int { succeededCount.load(ordering: .relaxed) }
+    public var succeeded: Int { metrics.succeeded }
     /// Runs that threw (each retry's failure counts).
-    public var failedAttempts: Int { failedCount.load(ordering: .relaxed) }
+    public var failedAttempts: Int { metrics.failed }
     /// Jobs sent to the dead-letter topic.
-    public var deadLettered: Int { deadLetteredCount.load(ordering: .relaxed) }
+    public var deadLettered: Int { metrics.deadLettered }
     /// Jobs ended by a cancellation (`JobQueue.cancel`): skipped, or their run cancelled.
-    public var cancelled: Int { cancelledCount.load(ordering: .relaxed) }
+    public var cancelled: Int { metrics.cancelled }
     /// Polls that failed (the worker waits, with backoff, and polls again).
     public var pollFailures: Int { pollFailureCount.load(ordering: .relaxed) }
     /// The last poll failure, e.g. a batch the worker cannot read (a compressed one): nil when
@@ -298,14 +298,17 @@ public final class Worker<Payload: Job>: Sendable {
                                  key: record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
+        let started = ContinuousClock.now
+        stats.recorder.started(latencySeconds: ticket.dueMs.map { Double(nowMs() - $0) / 1000 })
         do {
             try await runCancellable(context, runner: runner) { try await self.runHandler(context, ticket, runner: runner) }
-            stats.succeededCount.add(1, ordering: .relaxed)
+            stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
             finish(ticket)
         } catch where jobControl.isCancelled(context.id) {
-            finishCancelled(ticket)
+            stats.recorder.ended(after: Self.seconds(since: started), .cancelled)
+            finishCancelled(ticket, counted: true)
         } catch {
-            stats.failedCount.add(1, ordering: .relaxed)
+            stats.recorder.ended(after: Self.seconds(since: started), .failed)
             await failed(ticket, error: error)
         }
     }
@@ -333,6 +336,11 @@ public final class Worker<Payload: Job>: Sendable {
     }
 
     func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = start.duration(to: .now).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    }
 
     var isStopping: Bool { control.withLock { $0.stopping } }
 }
