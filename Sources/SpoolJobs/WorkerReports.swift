@@ -53,6 +53,30 @@ public final class WorkerReports: Sendable {
     /// the topic has no running reports (no worker of this version has run it).
     public func workers(of topic: String) async throws -> [WorkerReport] {
         guard let followed = try await follow(topic) else { return [] }
+        do {
+            try await refresh(followed)
+        } catch {
+            // A topic deleted (or created again) under the follower: the next call follows anew.
+            let dropped = self.followed.withLock { all in
+                guard all[topic] === followed else { return false }
+                all[topic] = nil
+                return true
+            }
+            if dropped { await followed.follower.close() }
+            throw error
+        }
+        let now = clock()
+        return followed.state.withLock { state in
+            state.latest = state.latest.filter { now - $0.value.atMs <= JobQueue.runningReportStaleMs }
+            return state.latest.values.compactMap { report in
+                report.metrics.map { WorkerReport(topic: topic, group: report.group, worker: report.worker, atMs: report.atMs,
+                                                  running: report.jobs.count + report.omitted, metrics: $0) }
+            }.sorted { ($0.group, $0.worker) < ($1.group, $1.worker) }
+        }
+    }
+
+    /// Reads the reports made since the last read, unless that was less than `refreshIntervalMs` ago.
+    private func refresh(_ followed: Followed) async throws {
         try await followed.lock.run {
             let due = followed.state.withLock { state in
                 state.readAt.map { $0.duration(to: .now) >= .milliseconds(refreshIntervalMs) } ?? true
@@ -68,14 +92,6 @@ public final class WorkerReports: Sendable {
                 for report in read where report.atMs >= state.latest[report.worker]?.atMs ?? Int64.min { state.latest[report.worker] = report }
                 state.readAt = .now
             }
-        }
-        let now = clock()
-        return followed.state.withLock { state in
-            state.latest = state.latest.filter { now - $0.value.atMs <= JobQueue.runningReportStaleMs }
-            return state.latest.values.compactMap { report in
-                report.metrics.map { WorkerReport(topic: topic, group: report.group, worker: report.worker, atMs: report.atMs,
-                                                  running: report.jobs.count + report.omitted, metrics: $0) }
-            }.sorted { ($0.group, $0.worker) < ($1.group, $1.worker) }
         }
     }
 
