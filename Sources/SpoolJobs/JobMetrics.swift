@@ -76,8 +76,8 @@ public struct JobMetrics: Codable, Sendable, Equatable {
 }
 
 /// A worker's cumulative counts, updated once when a run starts and once when it ends: one
-/// uncontended lock each time, no allocation (the histograms' arrays are owned by the value
-/// under the lock and changed in place).
+/// uncontended lock each time, and no allocation but one after each `snapshot` (the histograms'
+/// arrays are changed in place; a snapshot shares them, so the next change copies them once).
 final class JobMetricsRecorder: Sendable {
     /// How a run or a job ended, for the counter it adds to.
     enum Outcome { case succeeded, failed, cancelled }
@@ -85,6 +85,9 @@ final class JobMetricsRecorder: Sendable {
     private let metrics = Mutex(JobMetrics())
 
     var snapshot: JobMetrics { metrics.withLock { $0 } }
+
+    /// One value read under the lock, without a snapshot.
+    func read<T>(_ body: (JobMetrics) -> T) -> T { metrics.withLock { body($0) } }
 
     /// A run starts; `latencySeconds` is the job's wait since it was due (nil: not measured).
     func started(latencySeconds: Double?) {
@@ -94,15 +97,16 @@ final class JobMetricsRecorder: Sendable {
         }
     }
 
-    /// A run ended after `seconds`.
-    func ended(after seconds: Double, _ outcome: Outcome) {
+    /// A run ended after `seconds`, with `outcome` (nil: counted apart, as a cancellation is by
+    /// `count`, which also counts the jobs cancelled before they start).
+    func ended(after seconds: Double, _ outcome: Outcome?) {
         metrics.withLock { metrics in
             metrics.handlerSeconds.observe(seconds)
-            count(outcome, in: &metrics)
+            if let outcome { count(outcome, in: &metrics) }
         }
     }
 
-    /// A job ended without running (cancelled before it started).
+    /// A job ended that way outside a run's end (a cancellation).
     func count(_ outcome: Outcome) { metrics.withLock { count(outcome, in: &$0) } }
 
     func retried() { metrics.withLock { $0.retried += 1 } }

@@ -137,9 +137,8 @@ extension Worker {
 
     /// Ends a cancelled job without running it (or after its cancelled run): done, never retried.
     /// Records where the group met it, so the cancellation can be forgotten once committed past.
-    /// `counted`: its cancelled run is counted already (`JobMetricsRecorder.ended`).
-    func finishCancelled(_ ticket: JobTicket, counted: Bool = false) {
-        if !counted { stats.recorder.count(.cancelled) }
+    func finishCancelled(_ ticket: JobTicket) {
+        stats.recorder.count(.cancelled)
         finish(ticket)
         let place = JobPosition(partition: ticket.partition.partition, offset: ticket.offset)
         let updated = jobControl.update { state -> JobCancellation? in

@@ -12,13 +12,13 @@ public final class WorkerStats: Sendable {
     /// gauges are filled in by the reports).
     public var metrics: JobMetrics { recorder.snapshot }
     /// Runs that returned normally.
-    public var succeeded: Int { metrics.succeeded }
+    public var succeeded: Int { recorder.read(\.succeeded) }
     /// Runs that threw (each retry's failure counts).
-    public var failedAttempts: Int { metrics.failed }
+    public var failedAttempts: Int { recorder.read(\.failed) }
     /// Jobs sent to the dead-letter topic.
-    public var deadLettered: Int { metrics.deadLettered }
+    public var deadLettered: Int { recorder.read(\.deadLettered) }
     /// Jobs ended by a cancellation (`JobQueue.cancel`): skipped, or their run cancelled.
-    public var cancelled: Int { metrics.cancelled }
+    public var cancelled: Int { recorder.read(\.cancelled) }
     /// Polls that failed (the worker waits, with backoff, and polls again).
     public var pollFailures: Int { pollFailureCount.load(ordering: .relaxed) }
     /// The last poll failure, e.g. a batch the worker cannot read (a compressed one): nil when
@@ -305,8 +305,8 @@ public final class Worker<Payload: Job>: Sendable {
             stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
             finish(ticket)
         } catch where jobControl.isCancelled(context.id) {
-            stats.recorder.ended(after: Self.seconds(since: started), .cancelled)
-            finishCancelled(ticket, counted: true)
+            stats.recorder.ended(after: Self.seconds(since: started), nil)
+            finishCancelled(ticket)
         } catch {
             stats.recorder.ended(after: Self.seconds(since: started), .failed)
             await failed(ticket, error: error)
