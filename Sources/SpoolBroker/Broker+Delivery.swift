@@ -55,6 +55,11 @@ extension Broker {
         thread.start()
     }
 
+    /// Tells the delivery loop that the broker's clock moved on: for a clock of the caller's own
+    /// (`Broker.open(_:clock:)` in simulations and tests), which the loop cannot see move while it
+    /// sleeps until the earliest due time. Records due by the new time are delivered at once.
+    public func clockMoved() { delivery.wake.signal() }
+
     /// Stops the delivery loop after the round under way (a round is the target appends, then the
     /// delivered marker), so a clean shutdown never leaves a delivered record without its marker,
     /// which would deliver it again after the restart.

@@ -133,6 +133,7 @@ extension PowerCutRun {
     /// Moves the clock past every due time and waits until the broker holds nothing back.
     func drainHeldRecords(_ broker: Broker) async {
         clock.advance(byMs: 1000)
+        broker.clockMoved()
         var polls = 0
         while broker.heldRecordCount > 0 && polls < Self.drainPollsMax {
             polls += 1

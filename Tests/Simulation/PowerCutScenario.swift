@@ -114,7 +114,9 @@ final class PowerCutRun {
             switch roll {
             case 0..<60: await produce(broker)
             case 60..<75: await commit(broker)
-            case 75..<87: clock.advance(byMs: Int64.random(in: 1...300, using: &random))
+            case 75..<87:
+                clock.advance(byMs: Int64.random(in: 1...300, using: &random))
+                broker.clockMoved()
             case 87..<95: createTopic(broker)
             default: await deleteTopic(broker)
             }
