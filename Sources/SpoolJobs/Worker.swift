@@ -62,6 +62,8 @@ public final class Worker<Payload: Job>: Sendable {
     /// Cron schedules this worker registers and fires (with every schedule stored for its
     /// topic); nil: it fires none. `[]` fires the stored ones only.
     public let schedules: [Schedule]?
+    /// Per-key limits (concurrency and rate), held across the group: see `JobLimits`.
+    public let limits: JobLimits
     /// The scheduler's clock (tests move it by hand).
     let scheduleClock = LockedValue(ScheduleClock.system)
     /// The scheduler while `run()` runs one.
@@ -92,7 +94,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
-                session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil,
+                session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil, limits: JobLimits = .none,
                 handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
         self.queue = queue
         self.group = group
@@ -105,9 +107,10 @@ public final class Worker<Payload: Job>: Sendable {
         self.session = session
         self.timeout = timeout
         self.schedules = schedules
+        self.limits = limits
         self.handler = handler
         self.typeName = Payload.typeName
-        self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts))
+        self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits))
     }
 
     /// The partitions this worker owns now.
@@ -239,7 +242,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Starts every job that may run now, up to the concurrency limit.
     func dispatch() {
-        while !isStopping, !jobControl.holdsStarts, let ticket = book.withLock({ $0.next() }) { startRunner(ticket) }
+        while !isStopping, !jobControl.holdsStarts, let ticket = takeNext() { startRunner(ticket) }
     }
 
     /// A task that runs `first`, then keeps taking the next job that may run until there is none:
@@ -252,7 +255,7 @@ public final class Worker<Payload: Job>: Sendable {
                 var ticket: JobTicket? = first
                 while let current = ticket {
                     await execute(current, runner: id)
-                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : book.withLock { $0.next() }
+                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : takeNext()
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if ticket != nil { dispatch() }
                 }
@@ -263,12 +266,15 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    func scheduleWake(_ wake: JobWake) {
-        let delay = wake.atMs - nowMs()
+    func scheduleWake(_ wake: JobWake) { at(wake.atMs) { $0.wake(wake) } }
+
+    /// At `atMs` (epoch ms), changes the book with `body` and starts what may run then.
+    func at(_ atMs: Int64, _ body: @escaping @Sendable (inout JobBook) -> Void) {
+        let delay = atMs - nowMs()
         Task { [weak self] in
             if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
             guard let self else { return }
-            self.book.withLock { $0.wake(wake) }
+            self.book.withLock { body(&$0) }
             self.dispatch()
         }
     }
