@@ -4,6 +4,12 @@ import Synchronization
 import Testing
 @testable import SpoolJobs
 
+private struct Webhook: Job {
+    static let topic = "webhooks"
+    var customer: String
+    var url: String
+}
+
 private struct Call: Job {
     static let topic = "calls"
     var customer: String
@@ -119,5 +125,26 @@ struct WorkerLimitsTests {
         #expect(state.peak.values.allSatisfy { $0 == 1 }, "a key ran twice at once: \(state.peak)")
         // Both workers ran jobs: the keys were split between them.
         #expect(workers.allSatisfy { $0.stats.succeeded > 0 })
+    }
+
+    @Test("docs/jobs.md's per-key limits example runs")
+    func docsExample() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 2)
+        let delivered = LockedValue<[String]>([])
+        @Sendable func deliver(_ hook: Webhook) async throws { delivered.withLock { $0.append(hook.url) } }
+
+        // Per customer: at most 2 deliveries at once, and 5 a second on average with bursts of up to 10.
+        let worker = Worker<Webhook>(queue: queue, group: "webhooks", ordering: .none, concurrency: 64,
+                                     limits: .perKey(concurrency: 2, ratePerSecond: 5, burst: 10)) { job in
+            try await deliver(job.payload)
+        }
+        try await queue.enqueue(Webhook(customer: "acme", url: "https://acme.example/hook"), key: "acme")
+
+        let task = Task { try await worker.run() }
+        #expect(await eventually { delivered.value == ["https://acme.example/hook"] })
+        worker.stop()
+        try await task.value
     }
 }
