@@ -128,17 +128,25 @@ struct JobBook {
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
     private(set) var partitions: [TopicPartition: PartitionState] = [:]
-    private var ready: [(TopicPartition, Int64, Int)] = []
-    private var readyHead = 0
+    /// Jobs ready to run, by priority level.
+    private var ready: ReadyQueues
     private(set) var running = 0
     private var generations = 0
     /// Per-key limits (jobs running, rate, jobs waiting on them); nil without any.
     private(set) var limiter: KeyLimiter?
 
     /// `attemptsMax` is the retry policy's: the widest attempt count the metadata must carry.
-    init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99, limits: JobLimits = .none) {
+    /// With `priorities`, jobs of `priorityTopic`'s `.high` and `.low` topics are ready at their
+    /// levels beside its own (normal) ones.
+    init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99, limits: JobLimits = .none,
+         priorities: JobPriorities? = nil, priorityTopic: String = "") {
         precondition(limits.conflict(with: ordering) == nil, limits.conflict(with: ordering) ?? "")
         limiter = limits.limitsKeys ? KeyLimiter(limits) : nil
+        ready = priorities.map { priorities in
+            ReadyQueues(weights: priorities.weights,
+                        levels: Dictionary(uniqueKeysWithValues: JobPriority.allCases.map { ($0.topic(of: priorityTopic), $0.level) }),
+                        defaultLevel: JobPriority.normal.level)
+        } ?? ReadyQueues()
         self.ordering = ordering
         self.concurrency = max(1, concurrency)
         self.attemptsMax = max(1, attemptsMax)
@@ -210,13 +218,7 @@ struct JobBook {
     mutating func next(now: Int64 = 0) -> JobTicket? {
         guard running < concurrency else { return nil }
         if limiter != nil, let ticket = nextParked(now: now) { return ticket }
-        while readyHead < ready.count {
-            let (partition, offset, generation) = ready[readyHead]
-            readyHead += 1
-            if readyHead > 1024, readyHead * 2 > ready.count {
-                ready.removeFirst(readyHead)
-                readyHead = 0
-            }
+        while let ((partition, offset, generation), level) = ready.popFirst() {
             guard let (state, entry) = startable(partition, offset, generation) else { continue }
             var limitKey: String?
             if limiter != nil, let key = ordering == .key ? entry.orderKey : entry.record.keyString,
@@ -227,6 +229,7 @@ struct JobBook {
                 }
                 limitKey = key
             }
+            ready.started(level)
             return start(partition, state, entry, offset, generation, limitKey: limitKey)
         }
         return nil
@@ -322,12 +325,12 @@ struct JobBook {
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
     /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ partition: TopicPartition, _ state: PartitionState) {
-        if let front = state.order.first, state.entries[front]?.state == .ready { ready.append((partition, front, state.generation)) }
+        if let front = state.order.first, state.entries[front]?.state == .ready { ready.append(partition, front, state.generation) }
         var room = carriedMax - state.carried.count - state.storedAhead.count
         while room > 0, let offset = state.held.first {
             state.held.removeFirst()
             guard state.entries[offset]?.state == .ready else { continue }
-            ready.append((partition, offset, state.generation))
+            ready.append(partition, offset, state.generation)
             room -= 1
         }
     }
@@ -361,7 +364,7 @@ struct JobBook {
         guard let state = partitions[wake.partition], state.generation == wake.generation,
               let entry = state.entries[wake.offset], entry.state == .sleeping else { return }
         entry.state = .ready
-        ready.append((wake.partition, wake.offset, wake.generation))
+        ready.append(wake.partition, wake.offset, wake.generation)
     }
 
     private mutating func makeEligible(_ partition: TopicPartition, _ offset: Int64, now: Int64) -> JobWake? {
@@ -371,7 +374,7 @@ struct JobBook {
             return JobWake(partition: partition, offset: offset, generation: state.generation, atMs: entry.notBefore)
         }
         entry.state = .ready
-        ready.append((partition, offset, state.generation))
+        ready.append(partition, offset, state.generation)
         return nil
     }
 

@@ -18,7 +18,8 @@ extension Worker {
             var headers = ticket.record.headers.filter { !replaced.contains($0.key) }
             headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due)),
                         RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500)))]
-            guard await produceUntilStored(topic: topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
+            // To the job's own topic, so it keeps its priority.
+            guard await produceUntilStored(topic: ticket.record.topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
                                            for: ticket) else { return abandon(ticket) }
             finish(ticket)
         case .key, .partition:
@@ -29,7 +30,7 @@ extension Worker {
         }
     }
 
-    /// Sends the job to `TOPIC.dlq` with why and where it failed, finishes it and commits at once:
+    /// Sends the job to its topic's `.dlq` (`TOPIC.high.dlq` for a high one) with why and where it failed, finishes it and commits at once:
     /// until the commit passes it, a crash has the next owner dead-letter it again.
     func deadLetter(_ ticket: JobTicket, error: String) async {
         let record = ticket.record
@@ -43,7 +44,7 @@ extension Worker {
             RecordHeader(SpoolHeaders.originOffset, String(record.offset)),
             RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
         ]
-        guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic),
+        guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: record.topic),
                                        OutgoingRecord(key: record.key, value: record.value, headers: headers), for: ticket) else {
             return abandon(ticket)
         }

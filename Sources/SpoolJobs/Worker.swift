@@ -64,6 +64,11 @@ public final class Worker<Payload: Job>: Sendable {
     public let schedules: [Schedule]?
     /// Per-key limits (concurrency and rate), held across the group: see `JobLimits`.
     public let limits: JobLimits
+    /// With weights, the worker also runs the jobs of `TOPIC.high` and `TOPIC.low` and shares its
+    /// slots among the three by them (see `JobPriorities`); nil: `topic` alone.
+    public let priorities: JobPriorities?
+    /// The topics the worker reads: `topic`, and its priority topics with `priorities`.
+    public var topics: [String] { priorities == nil ? [topic] : JobPriority.allCases.map { $0.topic(of: topic) } }
     /// The scheduler's clock (tests move it by hand).
     let scheduleClock = LockedValue(ScheduleClock.system)
     /// The scheduler while `run()` runs one.
@@ -95,7 +100,7 @@ public final class Worker<Payload: Job>: Sendable {
     public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
                 session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil, limits: JobLimits = .none,
-                handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
+                priorities: JobPriorities? = nil, handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
         self.queue = queue
         self.group = group
         self.topic = topic
@@ -108,9 +113,11 @@ public final class Worker<Payload: Job>: Sendable {
         self.timeout = timeout
         self.schedules = schedules
         self.limits = limits
+        self.priorities = priorities
         self.handler = handler
         self.typeName = Payload.typeName
-        self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits))
+        self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
+                                 priorities: priorities, priorityTopic: topic))
     }
 
     /// The partitions this worker owns now.
@@ -119,10 +126,10 @@ public final class Worker<Payload: Job>: Sendable {
     /// Joins the group and runs jobs until `stop()` is called or the task is cancelled; then stops
     /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
     public func run() async throws {
-        try await queue.prepare(topic: topic)
+        for topic in topics { try await queue.prepare(topic: topic) }
         let controlFeed = try await startControl()
         defer { controlFeed?.cancel() }
-        let subscription = try await queue.transport.subscribe(group: group, topic: topic, session: session, hooks: SubscriptionHooks(
+        let subscription = try await queue.transport.subscribe(group: group, topics: topics, session: session, hooks: SubscriptionHooks(
             revoked: { [weak self] partitions in await self?.revoke(partitions) },
             assigned: { [weak self] owned in self?.assign(owned) },
             lost: { [weak self] partitions in await self?.lose(partitions) }))

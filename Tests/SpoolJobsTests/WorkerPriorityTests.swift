@@ -1,0 +1,117 @@
+import Foundation
+import SpoolFormat
+import Synchronization
+import Testing
+@testable import SpoolJobs
+
+private struct Task3: Job {
+    static let topic = "tasks"
+    var key: String
+    var sequence: Int
+}
+
+/// The topics of the jobs a worker started, in the order they started.
+private final class Starts: Sendable {
+    let topics = Mutex<[String]>([])
+    func add(_ topic: String) { topics.withLock { $0.append(topic) } }
+    var all: [String] { topics.withLock { $0 } }
+}
+
+@Suite("Priorities in workers over the embedded broker", .serialized)
+struct WorkerPriorityTests {
+    @Test("with a backlog of normal jobs taken in, a high job enqueued behind it starts next")
+    func highStartsBeforeTheBacklog() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 2)
+        try await queue.enqueue((0..<30).map { JobQueue.Enqueue(Task3(key: "k\($0)", sequence: $0), key: "k\($0)") })
+        let starts = Starts()
+        let gate = LockedValue(false)
+        let worker = Worker<Task3>(queue: queue, group: "taskers", ordering: .key, concurrency: 1, priorities: .standard) { job in
+            starts.add(job.topic)
+            // The first job holds the only slot until the test lets it go.
+            for _ in 0..<500 where !gate.value { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let task = Task { try await worker.run() }
+        #expect(await eventually { starts.all.count == 1 && worker.book.withLock { book in book.assigned.reduce(0) { $0 + book.buffered($1) } } == 30 })
+        try await queue.enqueue(Task3(key: "urgent", sequence: 0), key: "urgent", priority: .high)
+        #expect(await eventually { worker.book.withLock { book in book.assigned.reduce(0) { $0 + book.buffered($1) } } == 31 })
+        gate.value = true
+        #expect(await eventually { starts.all.count == 31 })
+        worker.stop()
+        try await task.value
+        #expect(starts.all.firstIndex(of: "tasks.high") == 1)
+        #expect(worker.topics == ["tasks.high", "tasks", "tasks.low"])
+    }
+
+    @Test("low jobs start while high and normal backlogs are still running: no starvation")
+    func lowIsNotStarved() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 2)
+        var jobs: [JobQueue.Enqueue<Task3>] = []
+        for index in 0..<200 {
+            jobs.append(.init(Task3(key: "h\(index)", sequence: index), key: "h\(index)", priority: .high))
+            jobs.append(.init(Task3(key: "n\(index)", sequence: index), key: "n\(index)"))
+            if index < 5 { jobs.append(.init(Task3(key: "l\(index)", sequence: index), key: "l\(index)", priority: .low)) }
+        }
+        let enqueued = try await queue.enqueue(jobs)
+        #expect(Set(enqueued.map(\.topic)) == ["tasks.high", "tasks", "tasks.low"])
+        #expect(zip(jobs, enqueued).allSatisfy { $0.priority.topic(of: "tasks") == $1.topic })
+        let starts = Starts()
+        let worker = Worker<Task3>(queue: queue, group: "taskers", ordering: .none, concurrency: 1, priorities: .standard) { job in
+            starts.add(job.topic)
+        }
+        let task = Task { try await worker.run() }
+        #expect(await eventually { starts.all.count == 405 })
+        worker.stop()
+        try await task.value
+        let all = starts.all
+        guard let lastLow = all.lastIndex(of: "tasks.low") else { throw Failure("no low job ran") }
+        let before = all[..<lastLow]
+        #expect(before.filter { $0 == "tasks.high" }.count < 200, "the low jobs waited for every high one")
+        #expect(before.filter { $0 == "tasks" }.count < 200, "the low jobs waited for every normal one")
+    }
+
+    @Test("under .key, jobs of one key keep their order within each priority; retries and dead letters stay in the job's priority topic")
+    func keyOrderAndFailuresPerPriority() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 4)
+        var jobs: [JobQueue.Enqueue<Task3>] = []
+        for sequence in 0..<8 {
+            for key in 0..<6 {
+                for priority in JobPriority.allCases { jobs.append(.init(Task3(key: "u\(key)", sequence: sequence), key: "u\(key)", priority: priority)) }
+            }
+        }
+        try await queue.enqueue(jobs)
+        try await queue.enqueue(Task3(key: "poison", sequence: 0), key: "poison", priority: .high)
+        let recorder = Recorder()
+        let worker = Worker<Task3>(queue: queue, group: "taskers", ordering: .key, concurrency: 6,
+                                   retry: .exponential(maxAttempts: 2, base: .milliseconds(5), max: .milliseconds(5), jitter: false),
+                                   priorities: .standard) { job in
+            let key = job.topic + "/" + job.payload.key
+            recorder.begin(key: key, id: job.id, attempt: job.attempt)
+            defer { recorder.end(key: key) }
+            if job.payload.key == "poison" { throw Failure("poisoned") }
+            try await Task.sleep(for: .microseconds(Int.random(in: 0...500)))
+            recorder.succeeded(key: key, id: job.id, sequence: job.payload.sequence)
+        }
+        let task = Task { try await worker.run() }
+        #expect(await eventually { recorder.succeededCount == jobs.count && worker.stats.deadLettered == 1 })
+        worker.stop()
+        try await task.value
+        let state = recorder.state.withLock { $0 }
+        #expect(state.overlaps.isEmpty)
+        #expect(state.firstSuccesses.count == 18)
+        for (key, sequences) in state.firstSuccesses { #expect(sequences == Array(0..<8), "\(key) ran out of order: \(sequences)") }
+        let dead = try await queue.deadLetters(of: "tasks.high")
+        #expect(dead.map(\.originTopic) == ["tasks.high"])
+        #expect(try await queue.deadLetters(of: "tasks").isEmpty)
+    }
+}
+
+private struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
