@@ -108,6 +108,33 @@ struct WorkerPriorityTests {
         let dead = try await queue.deadLetters(of: "tasks.high")
         #expect(dead.map(\.originTopic) == ["tasks.high"])
         #expect(try await queue.deadLetters(of: "tasks").isEmpty)
+        #expect(try await queue.jobs(in: "tasks", state: .dead).map(\.topic) == ["tasks.high"])
+    }
+
+    @Test("job states list the priority topics under the job topic, high first; a high job is cancelled by its job topic and never runs")
+    func statesAndCancelAcrossPriorities() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Task3(key: "a", sequence: 0), key: "a", id: "n1")
+        try await queue.enqueue(Task3(key: "a", sequence: 0), key: "a", id: "l1", priority: .low)
+        try await queue.enqueue(Task3(key: "a", sequence: 0), key: "a", id: "h1", priority: .high)
+        try await queue.enqueue(Task3(key: "b", sequence: 0), key: "b", id: "h2", priority: .high)
+        let queued = try await queue.jobs(in: "tasks", state: .queued, group: "taskers")
+        #expect(queued.map(\.id) == ["h1", "h2", "n1", "l1"])
+        #expect(queued.map(\.topic) == ["tasks.high", "tasks.high", "tasks", "tasks.low"])
+        try await queue.cancel(id: "h2", topic: "tasks")
+        #expect(try await queue.jobs(in: "tasks", state: .cancelled).map(\.id) == ["h2"])
+        let ran = LockedValue<[String]>([])
+        let worker = Worker<Task3>(queue: queue, group: "taskers", ordering: .key, priorities: .standard) { job in
+            ran.withLock { $0.append(job.id) }
+        }
+        let task = Task { try await worker.run() }
+        #expect(await eventually { ran.value.count == 3 && worker.stats.cancelled == 1 })
+        worker.stop()
+        try await task.value
+        #expect(Set(ran.value) == ["h1", "n1", "l1"])
+        #expect(try await queue.jobs(in: "tasks", state: .queued, group: "taskers").isEmpty)
     }
 }
 
