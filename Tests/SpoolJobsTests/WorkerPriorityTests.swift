@@ -138,6 +138,43 @@ struct WorkerPriorityTests {
     }
 }
 
+private struct Email: Job {
+    static let topic = "emails"
+    var to: String
+    var subject: String
+}
+
+extension WorkerPriorityTests {
+    @Test("docs/jobs.md's priorities example runs: both jobs run, each from its priority's topic")
+    func docsExample() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 2)
+        struct Mailer {
+            let sent = LockedValue<[String]>([])
+            func send(_ email: Email) async throws { sent.withLock { $0.append(email.subject) } }
+        }
+        let mailer = Mailer()
+        let topics = LockedValue<Set<String>>([])
+
+        try await queue.enqueue(Email(to: "ada@example.com", subject: "Reset your password"), key: "ada", priority: .high)
+        try await queue.enqueue(Email(to: "ada@example.com", subject: "Your weekly digest"), key: "ada", priority: .low)
+
+        let worker = Worker<Email>(queue: queue, group: "mailers", ordering: .key, concurrency: 16,
+                                   priorities: .standard) { job in      // 6 : 3 : 1
+            try await mailer.send(job.payload)                          // job.topic says which priority
+            topics.withLock { _ = $0.insert(job.topic) }
+        }
+
+        let task = Task { try await worker.run() }
+        #expect(await eventually { mailer.sent.value.count == 2 })
+        worker.stop()
+        try await task.value
+        #expect(Set(mailer.sent.value) == ["Reset your password", "Your weekly digest"])
+        #expect(topics.value == ["emails.high", "emails.low"])
+    }
+}
+
 private struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
