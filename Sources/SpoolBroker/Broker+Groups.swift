@@ -33,10 +33,18 @@ public struct GroupReport: Sendable, Equatable {
 extension Broker {
     /// Stores offsets for a group member after the coordinator accepts the commit (member known
     /// and, for a static member, still holding `groupInstanceId`; generation current; no
-    /// rebalance completing; or a standalone commit while the group has no members), durably,
-    /// before returning. A refusal throws `.group` with the coordinator's error code.
+    /// rebalance completing; or a standalone commit while the group has no members, which no join
+    /// phase completes before), durably, before returning. A refusal throws `.group` with the coordinator's error code.
     public func commitOffsets(group: String, generationId: Int32, memberId: String, groupInstanceId: String? = nil,
                               offsets: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
+        if generationId < 0 && memberId.isEmpty && groupInstanceId == nil {
+            // From outside the group: the group must be empty, and stay so until the offsets are stored.
+            let verdict = groups.beginStandaloneCommit(groupId: group)
+            guard verdict == .none else { throw .group(verdict) }
+            defer { groups.endStandaloneCommit(groupId: group) }
+            try await storeOffsets(group: group, offsets)
+            return
+        }
         let verdict = groups.validateOffsetCommit(groupId: group, generationId: generationId, memberId: memberId,
                                                   groupInstanceId: groupInstanceId)
         guard verdict == .none else { throw .group(verdict) }

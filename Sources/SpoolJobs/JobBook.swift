@@ -45,6 +45,10 @@ struct JobWake: Sendable {
 /// only when the point moves, the job at the commit point may always start, one past the bound
 /// (which leaves room for it), so a partition full of marks never stalls.
 ///
+/// Jobs that finished above the commit point go in the commit as offset ranges (`FinishedMarks`),
+/// in the room the counts leave: the next owner takes them in as done instead of running them
+/// again. They never hold a job back; the ones that do not fit run again (at least once).
+///
 /// Pure state: the worker holds it under a lock and does the I/O.
 struct JobBook {
     enum State { case blocked, ready, sleeping, running, done }
@@ -100,6 +104,9 @@ struct JobBook {
         /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
         /// carrying their counts, and they take places under the bound, until they arrive.
         var storedAhead: Set<Int64>
+        /// Jobs the last commit marked finished above its offset, not taken in yet: skipped when
+        /// they arrive, carried by the commit until then.
+        var storedFinished: [ClosedRange<Int64>]
         /// Jobs started (or resumed with a stored count) and not finished, and jobs dead-lettered
         /// above the commit point: the ones whose attempt counts the commit may have to carry. At
         /// most `carriedMax`, except right after an assignment whose metadata held more (written
@@ -113,10 +120,11 @@ struct JobBook {
         var running = 0
         var lastCommitted: CommittedOffset?
 
-        init(generation: Int, storedAttempts: [Int64: Int], lastCommitted: CommittedOffset?) {
+        init(generation: Int, stored: CommitMetadata, lastCommitted: CommittedOffset?) {
             self.generation = generation
-            self.storedAttempts = storedAttempts
-            storedAhead = Set(storedAttempts.keys)
+            storedAttempts = stored.attempts
+            storedAhead = Set(stored.attempts.keys)
+            storedFinished = stored.finished
             self.lastCommitted = lastCommitted
         }
     }
@@ -162,7 +170,7 @@ struct JobBook {
     /// jobs that failed before (in its metadata).
     mutating func assign(_ partition: TopicPartition, committed: CommittedOffset?) {
         generations += 1
-        partitions[partition] = PartitionState(generation: generations, storedAttempts: AttemptMetadata.decode(committed?.metadata ?? ""),
+        partitions[partition] = PartitionState(generation: generations, stored: CommitMetadata(decoding: committed?.metadata ?? ""),
                                                lastCommitted: committed)
     }
 
@@ -188,6 +196,16 @@ struct JobBook {
     mutating func add(_ record: ConsumedRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
         let partition = TopicPartition(record.topic, record.partition)
         guard let state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
+        if state.takeStoredFinished(record.offset) {
+            // Finished under the last owner, above its commit point: done, its key not held.
+            state.order.append(record.offset)
+            state.storedAhead.remove(record.offset)
+            state.next = record.offset + 1
+            state.entries[record.offset] = Entry(record: record, attempt: 1, recordAttempt: 1, notBefore: 0, orderKey: nil, state: .done,
+                                                 deadLettered: false)
+            state.dropFinishedFront()
+            return (true, nil)
+        }
         let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
         let orderKey: String? = switch ordering {
         case .key: record.keyString
@@ -312,11 +330,7 @@ struct JobBook {
             nextOfKey = state.keys[key]!.first
             if nextOfKey == nil { state.keys[key] = nil }
         }
-        while let first = state.order.first, state.entries[first]?.state == .done {
-            state.entries[first] = nil
-            state.carried.remove(first)
-            state.order.removeFirst()
-        }
+        state.dropFinishedFront()
         releaseHeld(ticket.partition, state)
         guard let nextOfKey else { return nil }
         return makeEligible(ticket.partition, nextOfKey, now: now)
@@ -391,8 +405,8 @@ struct JobBook {
 
     /// What to commit for a partition: the first job not done (or the offset after the last one
     /// taken in), with the attempt counts of jobs waiting to run again, the mark of jobs
-    /// dead-lettered above it, and the counts resumed for jobs not taken in yet. Nil before any
-    /// record.
+    /// dead-lettered above it, the counts resumed for jobs not taken in yet, and the jobs finished
+    /// above it (taken in, or resumed finished and not taken in yet). Nil before any record.
     func commitPoint(_ partition: TopicPartition) -> CommittedOffset? {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first ?? next
@@ -407,7 +421,7 @@ struct JobBook {
         for at in state.storedAhead where at >= offset {
             if let attempt = state.storedAttempts[at] { attempts[at] = attempt }
         }
-        return CommittedOffset(offset: offset, metadata: AttemptMetadata.encode(attempts))
+        return CommittedOffset(offset: offset, metadata: CommitMetadata(attempts: attempts, finished: state.finishedAbove(next: next)).encoded)
     }
 
     /// The commit points that changed since they were last committed.
@@ -425,44 +439,50 @@ struct JobBook {
     }
 }
 
-/// Attempt counts of jobs that failed and wait to run again, kept in the committed offset's
-/// metadata ("spool-attempts:OFFSET=ATTEMPT,…") so a crash neither loses nor grants attempts.
-///
-/// Kafka limits metadata to 4096 bytes (offset.metadata.max.bytes) and refuses the whole commit
-/// past it (OFFSET_METADATA_TOO_LARGE), as Spool's broker does. `countsMax` counts with the widest
-/// offsets, so a book that keeps each partition within it always fits; should more arrive (counts
-/// stored under a larger `maxAttempts`), the oldest jobs are kept.
-enum AttemptMetadata {
-    static let prefix = "spool-attempts:"
-    static let bytesMax = 4000
-    /// Digits of the largest offset (Int64.max).
-    static let offsetDigitsMax = 19
-
-    /// How many counts always fit: each takes the widest offset, "=", the count and ",".
-    static func countsMax(attemptsMax: Int) -> Int {
-        let entryBytes = offsetDigitsMax + 1 + String(max(1, attemptsMax)).utf8.count + 1
-        // The last entry has no comma.
-        return (bytesMax - prefix.utf8.count + 1) / entryBytes
+extension JobBook.PartitionState {
+    /// Forgets the finished jobs at the front: the commit point moves past them.
+    func dropFinishedFront() {
+        while let first = order.first, entries[first]?.state == .done {
+            entries[first] = nil
+            carried.remove(first)
+            order.removeFirst()
+        }
     }
 
-    static func encode(_ attempts: [Int64: Int]) -> String {
-        guard !attempts.isEmpty else { return "" }
-        var text = prefix
-        for (offset, attempt) in attempts.sorted(by: { $0.key < $1.key }) {
-            let item = (text == prefix ? "" : ",") + "\(offset)=\(attempt)"
-            if text.utf8.count + item.utf8.count > bytesMax { break }
-            text += item
-        }
-        return text
+    /// Whether the last commit marked `offset` finished; drops the marks below it (records come
+    /// in offset order, so those will not come).
+    func takeStoredFinished(_ offset: Int64) -> Bool {
+        guard !storedFinished.isEmpty else { return false }
+        let below = storedFinished.prefix { $0.upperBound < offset }.count
+        if below > 0 { storedFinished.removeFirst(below) }
+        return storedFinished.first?.contains(offset) ?? false
     }
 
-    static func decode(_ text: String) -> [Int64: Int] {
-        guard text.hasPrefix(prefix) else { return [:] }
-        var attempts: [Int64: Int] = [:]
-        for item in text.dropFirst(prefix.count).split(separator: ",") {
-            let parts = item.split(separator: "=")
-            if parts.count == 2, let offset = Int64(parts[0]), let attempt = Int(parts[1]), attempt >= 1 { attempts[offset] = attempt }
+    /// The jobs that succeeded (or were cancelled, or resumed finished) above the commit point, as
+    /// ranges of the offsets taken in (offsets in between hold no job), then the marks resumed
+    /// for offsets not taken in yet.
+    func finishedAbove(next: Int64) -> [ClosedRange<Int64>] {
+        var ranges: [ClosedRange<Int64>] = []
+        var run: ClosedRange<Int64>?
+        for index in order.head..<order.offsets.count {
+            let offset = order.offsets[index]
+            // A job dead-lettered here is carried with its mark in the counts instead.
+            if entries[offset]?.state == .done && !carried.contains(offset) {
+                run = run.map { $0.lowerBound...offset } ?? offset...offset
+            } else if let finished = run {
+                ranges.append(finished)
+                run = nil
+            }
         }
-        return attempts
+        if let run { ranges.append(run) }
+        for stored in storedFinished where stored.upperBound >= next {
+            let lower = max(stored.lowerBound, next)
+            if let last = ranges.last, last.upperBound + 1 >= lower {
+                ranges[ranges.count - 1] = last.lowerBound...stored.upperBound
+            } else {
+                ranges.append(lower...stored.upperBound)
+            }
+        }
+        return ranges
     }
 }

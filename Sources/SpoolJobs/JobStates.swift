@@ -137,14 +137,18 @@ extension JobQueue {
             guard letter.originTopic == topic, let partition = letter.originPartition, let offset = letter.originOffset else { return nil }
             return JobPosition(partition: partition, offset: offset)
         })
+        let stored = committed.mapValues { CommitMetadata(decoding: $0.metadata) }
         var queued: [JobStatus] = []
         var retrying: [JobStatus] = []
         for record in try await transport.readAll(topic: topic) {
             let point = committed[record.topicPartition]
+            let metadata = stored[record.topicPartition]
+            // Finished above the commit point (a job of another key in front of it was not).
             guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil,
-                  !dead.contains(JobPosition(partition: record.partition, offset: record.offset)) else { continue }
+                  !dead.contains(JobPosition(partition: record.partition, offset: record.offset)),
+                  !(metadata?.finished.contains { $0.contains(record.offset) } ?? false) else { continue }
             let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
-            let nextAttempt = AttemptMetadata.decode(point?.metadata ?? "")[record.offset] ?? recordAttempt
+            let nextAttempt = metadata?.attempts[record.offset] ?? recordAttempt
             let status = JobStatus(state: nextAttempt > recordAttempt ? .retrying : .queued, id: record.jobId, key: record.keyString, topic: topic,
                                    partition: record.partition, offset: record.offset, attempts: nextAttempt - 1,
                                    lastError: record.header(SpoolHeaders.lastError))

@@ -74,17 +74,18 @@ public final class NetworkTransport: JobTransport {
     public func readAll(topic: String) async throws -> [ConsumedRecord] {
         let partitions = try await client.partitions(of: topic).map { TopicPartition(topic, $0.partition) }
         let ends = try await client.listOffsets(partitions, timestamp: -1)
-        func end(_ partition: TopicPartition) -> Int64 { ends[partition] ?? 0 }
         var options = Consumer.Options()
         options.pollWaitMs = 50
         let consumer = try Consumer(client: client, group: nil, topics: [topic], options: options)
-        var records: [ConsumedRecord] = []
-        let deadline = Date().addingTimeInterval(60)
-        repeat {
-            records += try await consumer.poll().filter { $0.offset < end($0.topicPartition) }
-        } while !partitions.allSatisfy({ (consumer.position($0) ?? 0) >= end($0) }) && Date() < deadline
-        await consumer.close()
-        return records.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+        do {
+            let records = try await ReadToEnd.read(topic, ends: Dictionary(uniqueKeysWithValues: partitions.map { ($0, ends[$0] ?? 0) }),
+                                                   poll: { try await consumer.poll() }, position: { consumer.position($0) })
+            await consumer.close()
+            return records
+        } catch {
+            await consumer.close()
+            throw error
+        }
     }
 
     public func close() async {

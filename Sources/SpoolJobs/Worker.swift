@@ -317,6 +317,10 @@ public final class Worker<Payload: Job>: Sendable {
             finish(ticket)
         } catch where jobControl.isCancelled(context.id) {
             finishCancelled(ticket)
+        } catch where isStopping && Task.isCancelled {
+            // Cut short because the worker stops (`shutdownTimeout` passed): not a failure of the
+            // job's, so no attempt is used. It stays below the commit point for the next owner.
+            lost(ticket)
         } catch {
             stats.failedCount.add(1, ordering: .relaxed)
             await failed(ticket, error: error)
@@ -350,13 +354,16 @@ public final class Worker<Payload: Job>: Sendable {
     var isStopping: Bool { control.withLock { $0.stopping } }
 }
 
-/// Why the runtime could not run a job.
+/// Why the runtime could not run a job, or list a topic's jobs.
 public enum JobError: Error, CustomStringConvertible, Sendable {
     case wrongType(expected: String, found: String)
+    /// Reading a whole topic (a listing) stopped moving before its end.
+    case readStalled(ReadStall)
 
     public var description: String {
         switch self {
         case let .wrongType(expected, found): "the job's type is \(found), this worker runs \(expected)"
+        case let .readStalled(stall): stall.description
         }
     }
 }

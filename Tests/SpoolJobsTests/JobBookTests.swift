@@ -65,12 +65,58 @@ struct JobBookTests {
         // The job in front finishes: the point passes the dead letter and the mark goes.
         _ = book.finish(tickets[0], now: 0)
         #expect(book.commitPoint(partition) == CommittedOffset(offset: 2, metadata: ""))
-        // A job that succeeded above the point is not carried.
-        var succeeded = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
-        succeeded.assign(partition, committed: nil)
-        for (offset, key) in [(0, "slow"), (1, "fine")] { _ = succeeded.add(record(Int64(offset), key: key), now: 0) }
-        _ = succeeded.finish(drain(&succeeded)[1], now: 0)
-        #expect(succeeded.commitPoint(partition) == CommittedOffset(offset: 0, metadata: ""))
+    }
+
+    @Test("jobs finished above the commit point go in the commit as ranges; the next owner takes them in as done and runs the rest")
+    func finishedAboveThePointAreMarked() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: nil)
+        for (offset, key) in [(0, "slow"), (1, "a"), (2, "b"), (3, "slow"), (4, "c"), (5, "a")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        let first = drain(&book)
+        #expect(first.map(\.offset) == [0, 1, 2, 4])
+        for ticket in first.dropFirst() { _ = book.finish(ticket, now: 0) }
+        let second = drain(&book)
+        #expect(second.map(\.offset) == [5])
+        // The job in front fails and waits to run again; a, b and c's jobs are done above it.
+        _ = book.retry(first[0], attempt: 2, atMs: 1_000)
+        let point = book.commitPoint(partition)
+        #expect(point == CommittedOffset(offset: 0, metadata: "spool-attempts:0=2 spool-done:1-2,4"))
+
+        // The next owner runs the failed job and the unfinished ones only, in key order.
+        var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        next.assign(partition, committed: point)
+        for (offset, key) in [(0, "slow"), (1, "a"), (2, "b"), (3, "slow"), (4, "c"), (5, "a")] { _ = next.add(record(Int64(offset), key: key), now: 0) }
+        let resumed = drain(&next)
+        #expect(resumed.map(\.offset) == [0, 5])
+        #expect(resumed.map(\.attempt) == [2, 1])
+        _ = next.finish(resumed[0], now: 0)
+        #expect(next.commitPoint(partition) == CommittedOffset(offset: 3, metadata: "spool-done:4"))
+        let slow = drain(&next)
+        #expect(slow.map(\.offset) == [3])
+        _ = next.finish(slow[0], now: 0)
+        _ = next.finish(resumed[1], now: 0)
+        #expect(next.commitPoint(partition) == CommittedOffset(offset: 6, metadata: ""))
+        #expect(next.buffered(partition) == 0)
+    }
+
+    @Test("finished marks for offsets not fetched yet stay in the commit until their records arrive")
+    func storedFinishedAheadAreCarried() {
+        var book = JobBook(ordering: .none, concurrency: 10)
+        book.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-done:3-5,9"))
+        for offset in 0..<2 { _ = book.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        let tickets = drain(&book)
+        _ = book.finish(tickets[1], now: 0)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-done:1,3-5,9"))
+        _ = book.finish(tickets[0], now: 0)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 2, metadata: "spool-done:3-5,9"))
+        // Record 4 arrives first (3 was compacted away): it is taken in done, and the marks that
+        // remain run on from it.
+        _ = book.add(record(4, key: "k4"), now: 0)
+        #expect(drain(&book).isEmpty)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 5, metadata: "spool-done:5,9"))
+        for offset in [5, 6] { _ = book.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(drain(&book).map(\.offset) == [6])
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 6, metadata: "spool-done:9"))
     }
 
     @Test("counts resumed from the last commit stay in the next one until their jobs are taken in")
@@ -139,7 +185,7 @@ struct JobBookTests {
         // a's second job must not overtake the retrying first one.
         #expect(drain(&book).isEmpty)
         let point = book.commitPoint(partition)
-        #expect(point == CommittedOffset(offset: 10, metadata: "spool-attempts:10=2"))
+        #expect(point == CommittedOffset(offset: 10, metadata: "spool-attempts:10=2 spool-done:12"))
 
         // A new owner resumes at attempt 2, not 1.
         var next = JobBook(ordering: .key, concurrency: 10)
@@ -181,6 +227,31 @@ struct JobBookTests {
         var many: [Int64: Int] = [:]
         for offset in 0..<2000 { many[Int64(offset) * 1_000_000] = 2 }
         #expect(AttemptMetadata.encode(many).utf8.count <= 4000)
+    }
+
+    @Test("commit metadata: counts and finished marks round-trip, junk is ignored, counts come first and marks fill the rest of 4 KB")
+    func commitMetadata() {
+        let both = CommitMetadata(attempts: [5: 2], finished: [6...9, 12...12])
+        #expect(both.encoded == "spool-attempts:5=2 spool-done:6-9,12")
+        #expect(CommitMetadata(decoding: both.encoded) == both)
+        #expect(CommitMetadata(finished: [1...1]).encoded == "spool-done:1")
+        #expect(CommitMetadata().encoded == "")
+        // Written before finished marks existed.
+        #expect(CommitMetadata(decoding: "spool-attempts:1=4") == CommitMetadata(attempts: [1: 4]))
+        #expect(AttemptMetadata.decode(both.encoded) == [5: 2])
+        // Not numbers, backwards, overlapping or out of order: left out.
+        #expect(CommitMetadata(decoding: "spool-done:x,5-3,7,9-12,8,-1,13-,20-21").finished == [7...7, 9...12, 20...21])
+        #expect(CommitMetadata(decoding: "something else") == CommitMetadata())
+
+        var counts: [Int64: Int] = [:]
+        for index in 0..<150 { counts[1_000_000_000_000 + Int64(index) * 2] = 3 }
+        let ranges = (0..<400).map { index -> ClosedRange<Int64> in let at = 2_000_000_000_000 + Int64(index) * 10; return at...(at + 1) }
+        let full = CommitMetadata(attempts: counts, finished: ranges).encoded
+        #expect(full.utf8.count <= 4000)
+        let decoded = CommitMetadata(decoding: full)
+        #expect(decoded.attempts == counts)
+        #expect(!decoded.finished.isEmpty && decoded.finished.count < ranges.count)
+        #expect(decoded.finished == Array(ranges.prefix(decoded.finished.count)), "the lowest marks are kept")
     }
 
     @Test("exponential backoff doubles from base up to max; jitter stays between half and the full delay")

@@ -49,4 +49,34 @@ struct WorkerShutdownTests {
         // Nothing was committed past the job: the next worker gets it.
         #expect(broker.spool.broker.committedOffsets(group: "g").values.allSatisfy { $0.offset == 0 })
     }
+
+    @Test("a run cut short by the worker's stop uses no attempt: it is neither retried nor dead-lettered, and the next worker runs it")
+    func runCutShortByStopIsNotAFailure() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Photo(user: "u", poison: false), key: "u", id: "long")
+        let attempts = LockedValue<[Int]>([])
+        func makeWorker(block: Bool) -> Worker<Photo> {
+            Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 1, retry: .never, shutdownTimeout: .zero) { job in
+                attempts.withLock { $0.append(job.attempt) }
+                if block { try await Task.sleep(for: .seconds(600)) }
+            }
+        }
+        let first = makeWorker(block: true)
+        let task = Task { try? await first.run() }
+        #expect(await eventually { attempts.value == [1] })
+        first.stop()
+        await task.value
+        #expect(first.stats.failedAttempts == 0 && first.stats.deadLettered == 0)
+        #expect(try await queue.deadLetters(of: Photo.topic).isEmpty)
+        #expect(broker.spool.broker.committedOffsets(group: "g").values.allSatisfy { $0.offset == 0 && $0.metadata.isEmpty })
+        let second = makeWorker(block: false)
+        let secondTask = Task { try? await second.run() }
+        #expect(await eventually { second.stats.succeeded == 1 })
+        second.stop()
+        await secondTask.value
+        #expect(attempts.value == [1, 1])
+    }
 }
+

@@ -182,6 +182,43 @@ struct WorkerTests {
         #expect(try await queue.deadLetters(of: "photos").map(\.id) == ["poison"])
     }
 
+    @Test("jobs that finished above the commit point do not run again under the next worker")
+    func finishedAboveTheCommitPointDoNotRunAgain() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Photo(user: "slow", poison: false), key: "slow", id: "slow")
+        try await queue.enqueue((0..<10).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)", id: "job-\($0)") })
+        let recorder = Recorder()
+        func makeWorker(blockSlow: Bool) -> Worker<Photo> {
+            Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 4, shutdownTimeout: .zero) { job in
+                recorder.begin(key: job.payload.user, id: job.id, attempt: job.attempt)
+                defer { recorder.end(key: job.payload.user) }
+                // The first worker never finishes the job in front, so the commit stays below the others.
+                if blockSlow && job.payload.user == "slow" { try await Task.sleep(for: .seconds(600)) }
+                recorder.succeeded(key: job.payload.user, id: job.id, sequence: 0)
+            }
+        }
+        let first = makeWorker(blockSlow: true)
+        let firstTask = start(first)
+        #expect(await eventually { first.stats.succeeded == 10 })
+        // Stopped with the slow job running: the commit stays at the slow job and marks the rest;
+        // the cut-short run uses no attempt.
+        firstTask.cancel()
+        await firstTask.value
+        let committed = broker.spool.broker.committedOffsets(group: "g").values
+        #expect(committed.map(\.offset) == [0])
+        #expect(committed.map(\.metadata) == ["spool-done:1-10"])
+        let second = makeWorker(blockSlow: false)
+        let secondTask = start(second)
+        #expect(await eventually { broker.spool.broker.committedOffsets(group: "g").values.map(\.offset) == [11] })
+        second.stop()
+        await secondTask.value
+        #expect(recorder.succeededCount == 11)
+        for index in 0..<10 { #expect(recorder.attempts("job-\(index)") == [1], "job-\(index) ran once") }
+        #expect(recorder.attempts("slow") == [1, 1])
+    }
+
     @Test(".none retries go back through the broker's delayed delivery and release the offset at once")
     func noneOrderRetry() async throws {
         let broker = try JobsTestBroker()

@@ -66,13 +66,16 @@ final class ClassicGroup {
     /// nil when unknown (not a consumer group, or a subscription that does not parse). Kafka
     /// computes it at the same point (`GroupMetadata.initNextGeneration`), for OffsetDelete.
     var subscribedTopics: Set<String>?
+    /// Commits made for the empty group from outside it (an offset reset) still being stored: no
+    /// join phase completes meanwhile, so a member joining then reads the new offsets.
+    var standaloneCommitsInFlight = 0
 
     init(groupId: String) { self.groupId = groupId }
 
     func member(_ id: String) -> GroupMember? { members.first { $0.memberId == id } }
 
     /// Empty with no member id outstanding: nothing is lost when the coordinator forgets it.
-    var isIdle: Bool { state == .empty && members.isEmpty && pendingMemberDeadlines.isEmpty }
+    var isIdle: Bool { state == .empty && members.isEmpty && pendingMemberDeadlines.isEmpty && standaloneCommitsInFlight == 0 }
 
     func add(_ member: GroupMember) { members.append(member) }
 
@@ -119,7 +122,7 @@ final class ClassicGroup {
     /// MEMBER_ID_REQUIRED is still to come back (Kafka's `hasAllMembersJoined`), so members doing
     /// the two-step join together share a generation.
     func completeJoinIfReady(now: UInt64) -> [Effect] {
-        guard state == .preparingRebalance, now >= joinNotBeforeNs, pendingMemberDeadlines.isEmpty,
+        guard state == .preparingRebalance, now >= joinNotBeforeNs, pendingMemberDeadlines.isEmpty, standaloneCommitsInFlight == 0,
               members.allSatisfy({ $0.pendingJoin != nil }) else { return [] }
         return completeJoin(now: now)
     }
@@ -238,7 +241,7 @@ final class ClassicGroup {
         let expired = members.filter { $0.isExpired(now: now) }
         for member in expired { effects += remove(member.memberId, error: .unknownMemberId) }
         if !expired.isEmpty { effects += membershipChanged(now: now) }
-        if state == .preparingRebalance, let deadline = rebalanceDeadlineNs, now >= deadline {
+        if state == .preparingRebalance, let deadline = rebalanceDeadlineNs, now >= deadline, standaloneCommitsInFlight == 0 {
             effects += completeJoin(now: now)
         } else {
             effects += completeJoinIfReady(now: now)

@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// What the coordinator says about a group when an administrator deletes it or its offsets
 /// (DeleteGroups, OffsetDelete). Committed offsets are the broker's; these only answer for the
 /// membership side.
@@ -43,3 +45,34 @@ extension GroupCoordinator {
         }
     }
 }
+
+extension GroupCoordinator {
+    /// Starts a commit made from outside the group (generation -1, no member: an offset reset,
+    /// or a consumer that assigns its own partitions), accepted only while the group has no
+    /// members, as Kafka's `validateOffsetCommit`. Until `endStandaloneCommit`, no join phase of
+    /// the group completes, so a member that joins meanwhile is handed its partitions, and reads
+    /// their offsets, only once the commit is stored: the emptiness checked here still holds when
+    /// it lands. UNKNOWN_MEMBER_ID when the group has members.
+    func beginStandaloneCommit(groupId: String) -> KafkaErrorCode {
+        if groupId.isEmpty { return .invalidGroupId }
+        return groups.withLock { groups in
+            guard let group = groups[groupId] ?? makeGroup(groupId, &groups) else { return .coordinatorNotAvailable }
+            guard group.members.isEmpty else { return .unknownMemberId }
+            groups[groupId] = group
+            group.standaloneCommitsInFlight += 1
+            return .none
+        }
+    }
+
+    /// Ends what `beginStandaloneCommit` started (stored or not): a join phase waiting for it
+    /// may complete.
+    func endStandaloneCommit(groupId: String) {
+        let effects = groups.withLock { groups -> [ClassicGroup.Effect] in
+            guard let group = groups[groupId], group.standaloneCommitsInFlight > 0 else { return [] }
+            group.standaloneCommitsInFlight -= 1
+            return group.completeJoinIfReady(now: clock())
+        }
+        run(effects)
+    }
+}
+

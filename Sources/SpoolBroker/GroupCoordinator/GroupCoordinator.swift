@@ -39,7 +39,7 @@ public final class GroupCoordinator: Sendable {
     private let isShutDown = Atomic(false)
     private let timer: RepeatingTimer
     /// Monotonic nanoseconds, which every session, rebalance and initial-delay deadline is measured in.
-    private let clock: @Sendable () -> UInt64
+    let clock: @Sendable () -> UInt64
 
     /// `clock` is monotonic nanoseconds; tests pass one they move by hand, so that a deadline
     /// passes when the test says and never because the machine was slow.
@@ -162,7 +162,7 @@ public final class GroupCoordinator: Sendable {
     /// A new group, or nil at `maxGroups`. Kafka deletes empty groups (once their offsets expire);
     /// committed offsets live in the broker here, so at the limit an empty group with no
     /// outstanding member ids makes room instead of every new group being refused for good.
-    private func makeGroup(_ groupId: String, _ groups: inout [String: ClassicGroup]) -> ClassicGroup? {
+    func makeGroup(_ groupId: String, _ groups: inout [String: ClassicGroup]) -> ClassicGroup? {
         if groups.count >= limits.maxGroups {
             guard let idle = groups.first(where: { $0.value.isIdle })?.key else { return nil }
             groups[idle] = nil

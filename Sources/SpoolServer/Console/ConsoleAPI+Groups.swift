@@ -76,10 +76,12 @@ extension ConsoleAPI {
     func resetOffsets(group: String) async throws -> Reset {
         let body = try bodyObject()
         guard let to = body["to"] as? String else { throw APIError(400, "give \"to\": earliest, latest, timestamp or offset") }
-        let report = broker.describeGroup(group)
-        guard report.members.isEmpty, report.state == .empty || report.state == .dead else {
-            throw APIError(409, "group \(group) has \(report.members.count) member(s) (\(report.state.rawValue)); offsets can be reset only when it is empty: stop its consumers first")
+        func busy() -> APIError {
+            let report = broker.describeGroup(group)
+            return APIError(409, "group \(group) has \(report.members.count) member(s) (\(report.state.rawValue)); offsets can be reset only when it is empty: stop its consumers first")
         }
+        let report = broker.describeGroup(group)
+        guard report.members.isEmpty, report.state == .empty || report.state == .dead else { throw busy() }
         let committed = broker.committedOffsets(group: group)
         var partitions: [TopicPartition]
         if let topic = body["topic"] {
@@ -113,7 +115,14 @@ extension ConsoleAPI {
             moves[topicPartition] = CommittedOffset(offset: target)
             result.partitions.append(.init(topic: topicPartition.topic, partition: topicPartition.partition, previous: committed[topicPartition]?.offset, offset: target))
         }
-        try await broker.storeOffsets(group: group, moves)
+        // Stored as a commit from outside the group, which the coordinator accepts only while the
+        // group is empty and holds new members back until it is stored.
+        do {
+            try await broker.commitOffsets(group: group, generationId: -1, memberId: "", offsets: moves)
+        } catch {
+            if case .group(.unknownMemberId) = error { throw busy() }
+            throw error
+        }
         return result
     }
 }

@@ -1,0 +1,111 @@
+/// What a worker's commit carries beside the offset, in its metadata: the attempt counts of jobs
+/// waiting to run again (`AttemptMetadata`) and the jobs already finished above the commit point
+/// (`FinishedMarks`), as space-separated sections:
+/// "spool-attempts:OFFSET=ATTEMPT,… spool-done:FIRST-LAST,OFFSET,…".
+///
+/// Kafka limits metadata to 4096 bytes (offset.metadata.max.bytes) and refuses the whole commit
+/// past it (OFFSET_METADATA_TOO_LARGE), as Spool's broker does. Counts come first and always fit
+/// (see `AttemptMetadata.countsMax`); finished marks take the room left, lowest offsets first, and
+/// the ones that do not fit are left out: those jobs run again under the next owner (at least
+/// once), as every finished job above the commit point did before marks existed.
+struct CommitMetadata: Equatable {
+    static let bytesMax = 4000
+
+    var attempts: [Int64: Int] = [:]
+    /// Offset ranges whose jobs have all finished, ascending and disjoint.
+    var finished: [ClosedRange<Int64>] = []
+
+    init(attempts: [Int64: Int] = [:], finished: [ClosedRange<Int64>] = []) {
+        self.attempts = attempts
+        self.finished = finished
+    }
+
+    init(decoding text: String) {
+        for section in text.split(separator: " ") {
+            if section.hasPrefix(AttemptMetadata.prefix) {
+                attempts = AttemptMetadata.decode(String(section))
+            } else if section.hasPrefix(FinishedMarks.prefix) {
+                finished = FinishedMarks.decode(section.dropFirst(FinishedMarks.prefix.count))
+            }
+        }
+    }
+
+    var encoded: String {
+        let counts = AttemptMetadata.encode(attempts)
+        let room = Self.bytesMax - counts.utf8.count - (counts.isEmpty ? 0 : 1)
+        let marks = FinishedMarks.encode(finished, within: room)
+        return counts.isEmpty || marks.isEmpty ? counts + marks : counts + " " + marks
+    }
+}
+
+/// Attempt counts of jobs that failed and wait to run again ("spool-attempts:OFFSET=ATTEMPT,…"),
+/// so a crash neither loses nor grants attempts.
+///
+/// `countsMax` counts with the widest offsets, so a book that keeps each partition within it always
+/// fits; should more arrive (counts stored under a larger `maxAttempts`), the oldest jobs are kept.
+enum AttemptMetadata {
+    static let prefix = "spool-attempts:"
+    static let bytesMax = CommitMetadata.bytesMax
+    /// Digits of the largest offset (Int64.max).
+    static let offsetDigitsMax = 19
+
+    /// How many counts always fit: each takes the widest offset, "=", the count and ",".
+    static func countsMax(attemptsMax: Int) -> Int {
+        let entryBytes = offsetDigitsMax + 1 + String(max(1, attemptsMax)).utf8.count + 1
+        // The last entry has no comma.
+        return (bytesMax - prefix.utf8.count + 1) / entryBytes
+    }
+
+    static func encode(_ attempts: [Int64: Int]) -> String {
+        guard !attempts.isEmpty else { return "" }
+        var text = prefix
+        for (offset, attempt) in attempts.sorted(by: { $0.key < $1.key }) {
+            let item = (text == prefix ? "" : ",") + "\(offset)=\(attempt)"
+            if text.utf8.count + item.utf8.count > bytesMax { break }
+            text += item
+        }
+        return text
+    }
+
+    /// The counts of the metadata's attempts section (the whole text, or the section alone).
+    static func decode(_ text: String) -> [Int64: Int] {
+        guard let section = text.split(separator: " ").first(where: { $0.hasPrefix(prefix) }) else { return [:] }
+        var attempts: [Int64: Int] = [:]
+        for item in section.dropFirst(prefix.count).split(separator: ",") {
+            let parts = item.split(separator: "=")
+            if parts.count == 2, let offset = Int64(parts[0]), let attempt = Int(parts[1]), attempt >= 1 { attempts[offset] = attempt }
+        }
+        return attempts
+    }
+}
+
+/// Jobs finished above the commit point ("spool-done:FIRST-LAST,OFFSET,…"): a job of another key
+/// below them was still running or waiting to retry when the commit was made. The next owner of
+/// the partition (after a rebalance, a stop or a crash past that commit) skips them instead of
+/// running them again.
+enum FinishedMarks {
+    static let prefix = "spool-done:"
+
+    /// The ranges, lowest first, as many as fit in `bytes`; "" for none.
+    static func encode(_ ranges: [ClosedRange<Int64>], within bytes: Int) -> String {
+        var text = prefix
+        for range in ranges {
+            let item = (text == prefix ? "" : ",") + (range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)")
+            if text.utf8.count + item.utf8.count > bytes { break }
+            text += item
+        }
+        return text == prefix ? "" : text
+    }
+
+    static func decode(_ text: Substring) -> [ClosedRange<Int64>] {
+        var ranges: [ClosedRange<Int64>] = []
+        for item in text.split(separator: ",") {
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            guard bounds.count <= 2, let first = Int64(bounds[0]), first >= 0,
+                  let last = bounds.count == 2 ? Int64(bounds[1]) : first, last >= first,
+                  first > ranges.last?.upperBound ?? -1 else { continue }
+            ranges.append(first...last)
+        }
+        return ranges
+    }
+}
