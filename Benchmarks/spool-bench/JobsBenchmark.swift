@@ -22,8 +22,8 @@ struct JobsBenchmark {
         Two more .none runs have per-key limits on, beside the unlimited .none run: one with
         limits the run never reaches (1 job of a key at once, 1,000 a second per key, bursts of
         10), which shows what the bookkeeping costs, and one with a rate that binds (--key-rate
-        jobs a second per key, bursts of 1), printed with its ceiling: keys × rate plus one
-        burst per key over the run.
+        jobs a second per key, bursts of 1), printed with its ceiling: after its first job a
+        key's other jobs take at least (jobs per key - 1) / rate seconds.
 
         options:
           --jobs N           jobs per run (default 200000)
