@@ -88,6 +88,8 @@ public final class Worker<Payload: Job>: Sendable {
     let commitLock = AsyncLock()
     let leases = JobLeases()
     let jobControl = WorkerControl()
+    /// Keys whose rate allows their next job at each time (ms), for one timer per time.
+    let keyWakes = LockedValue<[Int64: [String]]>([:])
 
     struct Control {
         var subscription: (any JobSubscription)?
