@@ -108,7 +108,8 @@ struct WorkerLimitsTests {
             Worker<Call>(queue: queue, group: "callers", ordering: .none, concurrency: 8, limits: limits) { job in
                 activity.begin(job.payload.customer)
                 defer { activity.end(job.payload.customer) }
-                try await Task.sleep(for: .milliseconds(2))
+                // Long enough that a key's burst of 2 would overlap without its concurrency limit.
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
         let tasks = workers.map { worker in Task { try await worker.run() } }
