@@ -14,6 +14,7 @@ let usage = """
       wire     produce (acks=all) and consume a backlog through spool serve over loopback
       jobs     jobs/s through workers with no-op handlers per ordering, beside a plain group consumer
       delay    lateness of records held with spool-deliver-at, beside produce-to-visible of plain ones
+      codec    decoding a job's payload with JSONJobCoding, beside Foundation's JSONDecoder
 
     Run spool-bench <benchmark> --help for its options.
     """
@@ -70,6 +71,13 @@ case "delay":
         exit(0)
     }
     do { try await DelayBenchmark(options: options).run() } catch { fail("spool-bench delay: \(error)", status: 1) }
+case "codec":
+    let options = parse("codec", words, CodecBenchmark.Options.init)
+    if options.help {
+        print(CodecBenchmark.help)
+        exit(0)
+    }
+    do { try CodecBenchmark(options: options).run() } catch { fail("spool-bench codec: \(error)", status: 1) }
 case "--help", "-h", "help":
     print(usage)
 case nil:

@@ -23,6 +23,12 @@ public enum SpoolHeaders {
     public static let lastError = "spool-last-error"
     /// On a dead-letter topic's redrive markers: "partition:offset" of the dead letter sent back.
     public static let redriven = "spool-redriven"
+    /// On dead letters of a held key (`onDeadLetter: .holdKey`): the hold's id, GROUP/PARTITION:OFFSET.
+    public static let hold = "spool-hold"
+    /// On a job parked while its key is held: the id of the dead job it waits behind.
+    public static let parkedBehind = "spool-parked-behind"
+    /// On a redrive marker in a job topic: the id of the hold whose jobs to replay in order there.
+    public static let redriveHold = "spool-redrive-hold"
 
     /// On records in the broker's delay log (`__spool_delayed`): the topic and partition a held
     /// record goes to when due.

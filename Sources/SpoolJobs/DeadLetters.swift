@@ -15,8 +15,12 @@ public struct DeadLetter: Sendable, Equatable {
     /// Where the dead letter itself is.
     public var partition: Int32
     public var offset: Int64
-    /// Sent back to its topic already.
+    /// Sent back to its topic already (or, in a hold, replayed).
     public var redriven: Bool
+    /// The hold it belongs to (`KeyHold.id`): a dead job of a held key, or one parked behind it.
+    public var hold: String?
+    /// For a parked job: the id of the dead job it was parked behind.
+    public var parkedBehind: String?
     public var record: ConsumedRecord
 }
 
@@ -37,7 +41,8 @@ extension JobQueue {
                        originOffset: record.header(SpoolHeaders.originOffset).flatMap { Int64($0) },
                        failedAt: record.header(SpoolHeaders.failedAt).flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) },
                        partition: record.partition, offset: record.offset,
-                       redriven: redriven.contains("\(record.partition):\(record.offset)"), record: record)
+                       redriven: redriven.contains("\(record.partition):\(record.offset)"),
+                       hold: record.header(SpoolHeaders.hold), parkedBehind: record.header(SpoolHeaders.parkedBehind), record: record)
         }
     }
 
@@ -46,23 +51,34 @@ extension JobQueue {
     /// ones sent.
     ///
     /// Each is produced with an idempotency key naming the dead letter, then marked in the
-    /// dead-letter topic, so a redrive interrupted between the two does not send it twice.
+    /// dead-letter topic, so a redrive interrupted between the two does not send it twice. A dead
+    /// letter of a key still held (`onDeadLetter: .holdKey`) is not sent alone: its whole hold is
+    /// redriven in order (`redrive(_:key:group:)`), and every letter of the hold is returned.
     @discardableResult
     public func redrive(_ topic: String, ids: Set<String>? = nil) async throws -> [DeadLetter] {
         let dlq = topic.hasSuffix(".dlq") ? topic : Self.deadLetterTopic(of: topic)
-        let chosen = try await deadLetters(of: dlq).filter { !$0.redriven && (ids?.contains($0.id) ?? true) }
+        let waiting = try await deadLetters(of: dlq).filter { !$0.redriven }
+        let holds = try await activeHolds(of: String(dlq.dropLast(4)))
+        let chosen = waiting.filter { ids?.contains($0.id) ?? true }
+        let heldIds = Set(chosen.compactMap { letter in letter.hold.flatMap { holds[$0]?.id } })
         let dropped: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.error, SpoolHeaders.originTopic, SpoolHeaders.originPartition,
-                                    SpoolHeaders.originOffset, SpoolHeaders.failedAt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey]
-        for letter in chosen {
+                                    SpoolHeaders.originOffset, SpoolHeaders.failedAt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey,
+                                    SpoolHeaders.hold, SpoolHeaders.parkedBehind]
+        for letter in chosen where !heldIds.contains(letter.hold ?? "") {
             let headers = letter.record.headers.filter { !dropped.contains($0.key) } + [
                 RecordHeader(SpoolHeaders.attempt, "1"),
                 RecordHeader(SpoolHeaders.idempotencyKey, "redrive:\(dlq):\(letter.partition):\(letter.offset)"),
             ]
             _ = try await transport.send(topic: letter.originTopic, records: [OutgoingRecord(key: letter.record.key, value: letter.record.value, headers: headers)])
-            _ = try await transport.send(topic: dlq, records: [OutgoingRecord(key: nil, value: nil, headers: [
-                RecordHeader(SpoolHeaders.redriven, "\(letter.partition):\(letter.offset)"),
-            ], partition: letter.partition)])
+            _ = try await transport.send(topic: dlq, records: [Self.redrivenMarker(letter)])
         }
-        return chosen
+        for id in heldIds.sorted() { if let hold = holds[id] { try await appendRedriveMarker(hold, topic: String(dlq.dropLast(4))) } }
+        return chosen.filter { !heldIds.contains($0.hold ?? "") } + waiting.filter { heldIds.contains($0.hold ?? "") }
+    }
+
+    /// The dead-letter topic's record saying `letter` was sent back (or replayed).
+    static func redrivenMarker(_ letter: DeadLetter) -> OutgoingRecord {
+        OutgoingRecord(key: nil, value: nil, headers: [RecordHeader(SpoolHeaders.redriven, "\(letter.partition):\(letter.offset)")],
+                       partition: letter.partition)
     }
 }

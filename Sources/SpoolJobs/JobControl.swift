@@ -1,11 +1,12 @@
 import Foundation
 import SpoolFormat
 
-/// What the control topic of a job topic says: the jobs cancelled and the groups paused.
+/// What the control topic of a job topic says: the jobs cancelled, the groups paused and the keys
+/// held (`KeyHold`).
 ///
 /// The control topic (`TOPIC.control`, one partition, `cleanup.policy=compact`) holds one record
-/// per cancellation, keyed `cancel/ID`, and one per paused group, keyed `pause/GROUP`; resuming
-/// writes a tombstone for the group's key. Every worker of the topic reads it from the start and
+/// per cancellation, keyed `cancel/ID`, one per paused group, keyed `pause/GROUP`, and one per
+/// held key, keyed `hold/…`; resuming or releasing writes a tombstone for the key. Every worker of the topic reads it from the start and
 /// then follows it, so a cancellation or a pause reaches every worker of every group, survives
 /// restarts of workers and broker, and takes effect for jobs a worker has fetched already. Its
 /// values are JSON, readable from any Kafka client.
@@ -14,6 +15,10 @@ public struct JobControlState: Sendable, Equatable {
     public var cancellations: [String: JobCancellation] = [:]
     /// The paused groups, with when each was paused.
     public var pausedGroups: [String: Date] = [:]
+    /// The held keys, by their control record's key (`KeyHold.recordKey`).
+    public var holds: [String: KeyHold] = [:]
+    /// The control offset each hold record key was last changed at (see `applyHold`).
+    var holdVersions: [String: Int64] = [:]
 
     public init() {}
 
@@ -40,6 +45,10 @@ public struct JobControlState: Sendable, Equatable {
             let isNew = cancellations[id] == nil
             cancellations[id] = cancellation
             return Change(cancelled: isNew ? [id] : [])
+        }
+        if key.hasPrefix(KeyHold.recordPrefix) {
+            applyHold(key: key, value: record.value, version: record.offset)
+            return Change()
         }
         if key.hasPrefix(Self.pausePrefix) {
             let group = String(key.dropFirst(Self.pausePrefix.count))

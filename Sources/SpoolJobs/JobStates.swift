@@ -143,8 +143,9 @@ extension JobQueue {
         for record in try await transport.readAll(topic: topic) {
             let point = committed[record.topicPartition]
             let metadata = stored[record.topicPartition]
-            // Finished above the commit point (a job of another key in front of it was not).
-            guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil,
+            // Finished above the commit point (a job of another key in front of it was not); a
+            // redrive marker is no job (see `JobQueue.redrive(_:key:group:)`).
+            guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil, record.header(SpoolHeaders.redriveHold) == nil,
                   !dead.contains(JobPosition(partition: record.partition, offset: record.offset)),
                   !(metadata?.finished.contains { $0.contains(record.offset) } ?? false) else { continue }
             let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)

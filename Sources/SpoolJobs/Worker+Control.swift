@@ -30,6 +30,8 @@ final class WorkerControl: Sendable {
     /// without the lock; written under it.
     let paused = Atomic(false)
     let anyCancelled = Atomic(false)
+    /// Whether `state.control` holds any key hold (of any group).
+    let anyHeld = Atomic(false)
 
     /// Whether the group is paused: no job starts.
     var holdsStarts: Bool { paused.load(ordering: .acquiring) }
@@ -44,6 +46,7 @@ final class WorkerControl: Sendable {
             let result = body(&state)
             paused.store(state.paused, ordering: .releasing)
             anyCancelled.store(!state.control.cancellations.isEmpty, ordering: .releasing)
+            anyHeld.store(!state.control.holds.isEmpty, ordering: .releasing)
             return result
         }
     }

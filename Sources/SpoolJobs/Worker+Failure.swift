@@ -20,7 +20,7 @@ extension Worker {
                         RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500)))]
             // To the job's own topic, so it keeps its priority.
             guard await produceUntilStored(topic: ticket.record.topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
-                                           for: ticket) else { return abandon(ticket) }
+                                           for: ticket) != nil else { return abandon(ticket) }
             finish(ticket)
         case .key, .partition:
             // In place: the job keeps its key blocked; its next attempt is committed before it sleeps.
@@ -30,49 +30,78 @@ extension Worker {
         }
     }
 
-    /// Sends the job to its topic's `.dlq` (`TOPIC.high.dlq` for a high one) with why and where it failed, finishes it and commits at once:
-    /// until the commit passes it, a crash has the next owner dead-letter it again.
+    /// Sends the job to its topic's `.dlq` (`TOPIC.high.dlq` for a high one) with why and where it
+    /// failed, finishes it and commits at once: until the commit passes it, a crash has the next
+    /// owner dead-letter it again. Under
+    /// `.holdKey` its key is held first (stored before the job finishes, so the key's next job
+    /// sees the hold); a key held already keeps its hold, which the dead letter joins.
     func deadLetter(_ ticket: JobTicket, error: String) async {
         let record = ticket.record
-        let replaced: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.error,
-                                     SpoolHeaders.originTopic, SpoolHeaders.originPartition, SpoolHeaders.originOffset, SpoolHeaders.failedAt]
-        let headers = record.headers.filter { !replaced.contains($0.key) } + [
-            RecordHeader(SpoolHeaders.attempt, String(ticket.attempt)),
-            RecordHeader(SpoolHeaders.error, String(error.prefix(2000))),
-            RecordHeader(SpoolHeaders.originTopic, record.topic),
-            RecordHeader(SpoolHeaders.originPartition, String(record.partition)),
-            RecordHeader(SpoolHeaders.originOffset, String(record.offset)),
-            RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
-        ]
+        var hold: KeyHold?
+        if onDeadLetter == .holdKey, ordering != .none, let key = record.keyString {
+            hold = self.hold(of: key) ?? KeyHold(group: group, key: key, partition: ticket.partition.partition, deadOffset: ticket.offset,
+                                                 deadJobId: record.jobId, heldAtMs: nowMs())
+        }
         guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: record.topic),
-                                       OutgoingRecord(key: record.key, value: record.value, headers: headers), for: ticket) else {
+                                       deadLetterRecord(record, attempt: ticket.attempt, error: error, hold: hold?.id), for: ticket) != nil else {
             return abandon(ticket)
         }
+        if let hold, !(await storeHold(hold, for: ticket)) { return abandon(ticket) }
         stats.deadLetteredCount.add(1, ordering: .relaxed)
         finish(ticket, deadLettered: true)
         await commit([ticket.partition])
     }
 
+    /// A job's dead-letter record: its key, payload and headers, with why, where and when it
+    /// failed, and the hold it belongs to and the dead job it is parked behind, if any. `record`
+    /// is the job's record, or with `again` a dead letter of it, whose origin the new one keeps.
+    func deadLetterRecord(_ record: ConsumedRecord, attempt: Int, error: String, hold: String? = nil, parkedBehind: String? = nil,
+                          again: Bool = false) -> OutgoingRecord {
+        func origin(_ header: String, _ own: String) -> String { again ? record.header(header) ?? own : own }
+        let replaced: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.error,
+                                     SpoolHeaders.originTopic, SpoolHeaders.originPartition, SpoolHeaders.originOffset, SpoolHeaders.failedAt,
+                                     SpoolHeaders.hold, SpoolHeaders.parkedBehind, SpoolHeaders.redriven]
+        var headers = record.headers.filter { !replaced.contains($0.key) } + [
+            RecordHeader(SpoolHeaders.attempt, String(attempt)),
+            RecordHeader(SpoolHeaders.error, String(error.prefix(2000))),
+            RecordHeader(SpoolHeaders.originTopic, origin(SpoolHeaders.originTopic, record.topic)),
+            RecordHeader(SpoolHeaders.originPartition, origin(SpoolHeaders.originPartition, String(record.partition))),
+            RecordHeader(SpoolHeaders.originOffset, origin(SpoolHeaders.originOffset, String(record.offset))),
+            RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
+        ]
+        if let hold { headers.append(RecordHeader(SpoolHeaders.hold, hold)) }
+        if let parkedBehind { headers.append(RecordHeader(SpoolHeaders.parkedBehind, parkedBehind)) }
+        return OutgoingRecord(key: record.key, value: record.value, headers: headers)
+    }
+
     /// A job whose retry or dead letter could not be stored before the worker gave up on it (it
     /// stops, or lost the partition): it stays unfinished, below the commit point, for the next
     /// owner to run again.
-    private func abandon(_ ticket: JobTicket) {
+    func abandon(_ ticket: JobTicket) {
         book.withLock { $0.abandon(ticket) }
     }
 
     /// Produces, retrying every second while the worker still owns the job's partition (a broker
-    /// restart or a full disk must not lose a retry or a dead letter). Returns whether the record
-    /// was stored: not when the partition went elsewhere or the worker stopped and gave up.
-    private func produceUntilStored(topic: String, _ record: OutgoingRecord, for ticket: JobTicket) async -> Bool {
+    /// restart or a full disk must not lose a retry or a dead letter). Returns where the record
+    /// was stored: nil when the partition went elsewhere or the worker stopped and gave up.
+    func produceUntilStored(topic: String, _ record: OutgoingRecord, for ticket: JobTicket) async -> (partition: Int32, offset: Int64?)? {
+        await retryWhileOwned(ticket) { try await self.queue.transport.send(topic: topic, records: [record]).first }
+    }
+
+    /// Whether the ticket's partition is still this worker's, in the ticket's assignment.
+    func owns(_ ticket: JobTicket) -> Bool {
+        book.withLock { $0.partitions[ticket.partition]?.generation == ticket.generation }
+    }
+
+    /// Runs `body` until it succeeds, every second, while the worker still owns the ticket's
+    /// partition; nil once it does not, or the worker stopped and gave up.
+    func retryWhileOwned<T: Sendable>(_ ticket: JobTicket, _ body: @Sendable () async throws -> T?) async -> T? {
         while true {
             do {
-                _ = try await queue.transport.send(topic: topic, records: [record])
-                return true
-            } catch {
-                let owned = book.withLock { $0.partitions[ticket.partition]?.generation == ticket.generation }
-                if !owned || (isStopping && Task.isCancelled) { return false }
-                try? await Task.sleep(for: .seconds(1))
-            }
+                if let result = try await body() { return result }
+            } catch {}
+            if !owns(ticket) || (isStopping && Task.isCancelled) { return nil }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 }

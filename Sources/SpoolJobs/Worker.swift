@@ -9,6 +9,8 @@ public final class WorkerStats: Sendable {
     let deadLetteredCount = Atomic(0)
     let cancelledCount = Atomic(0)
     let pollFailureCount = Atomic(0)
+    let parkedCount = Atomic(0)
+    let replayedCount = Atomic(0)
     let lastPollFailure = Mutex<String?>(nil)
 
     /// Runs that returned normally.
@@ -19,6 +21,10 @@ public final class WorkerStats: Sendable {
     public var deadLettered: Int { deadLetteredCount.load(ordering: .relaxed) }
     /// Jobs ended by a cancellation (`JobQueue.cancel`): skipped, or their run cancelled.
     public var cancelled: Int { cancelledCount.load(ordering: .relaxed) }
+    /// Jobs parked in the dead-letter topic behind a dead job of their key (`onDeadLetter: .holdKey`).
+    public var parked: Int { parkedCount.load(ordering: .relaxed) }
+    /// Dead and parked jobs a redrive marker had this worker run again, in order, successfully.
+    public var replayed: Int { replayedCount.load(ordering: .relaxed) }
     /// Polls that failed (the worker waits, with backoff, and polls again).
     public var pollFailures: Int { pollFailureCount.load(ordering: .relaxed) }
     /// The last poll failure, e.g. a batch the worker cannot read (a compressed one): nil when
@@ -62,6 +68,11 @@ public final class Worker<Payload: Job>: Sendable {
     /// Cron schedules this worker registers and fires (with every schedule stored for its
     /// topic); nil: it fires none. `[]` fires the stored ones only.
     public let schedules: [Schedule]?
+    /// What a dead letter does to its key: `.releaseKey` (the default) lets the key's next job
+    /// run; `.holdKey` parks the key's later jobs until a redrive replays them in order (it needs a
+    /// transport with a control topic: `run()` throws `JobControlError.unsupportedTransport`
+    /// otherwise).
+    public let onDeadLetter: DeadLetterPolicy
     /// Per-key limits (concurrency and rate), held across the group: see `JobLimits`.
     public let limits: JobLimits
     /// With weights, the worker also runs the jobs of `TOPIC.high` and `TOPIC.low` and shares its
@@ -101,8 +112,11 @@ public final class Worker<Payload: Job>: Sendable {
 
     public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
-                session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil, limits: JobLimits = .none,
-                priorities: JobPriorities? = nil, handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
+                session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil,
+                onDeadLetter: DeadLetterPolicy = .releaseKey, limits: JobLimits = .none, priorities: JobPriorities? = nil,
+                handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
+        // Holds name a key's partition in the job topic, not in its priority topics.
+        precondition(priorities == nil || onDeadLetter == .releaseKey, "onDeadLetter: .holdKey does not go with priorities yet")
         self.queue = queue
         self.group = group
         self.topic = topic
@@ -114,6 +128,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.session = session
         self.timeout = timeout
         self.schedules = schedules
+        self.onDeadLetter = onDeadLetter
         self.limits = limits
         self.priorities = priorities
         self.handler = handler
@@ -128,12 +143,16 @@ public final class Worker<Payload: Job>: Sendable {
     /// Joins the group and runs jobs until `stop()` is called or the task is cancelled; then stops
     /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
     public func run() async throws {
+        // Holds live in the control topic: without one a dead letter could not hold its key.
+        if onDeadLetter == .holdKey && ordering != .none && !(queue.transport is any JobControlTransport) {
+            throw JobControlError.unsupportedTransport
+        }
         for topic in topics { try await queue.prepare(topic: topic) }
         let controlFeed = try await startControl()
         defer { controlFeed?.cancel() }
         let subscription = try await queue.transport.subscribe(group: group, topics: topics, session: session, hooks: SubscriptionHooks(
             revoked: { [weak self] partitions in await self?.revoke(partitions) },
-            assigned: { [weak self] owned in self?.assign(owned) },
+            assigned: { [weak self] owned in await self?.assignKnowingHolds(owned) },
             lost: { [weak self] partitions in await self?.lose(partitions) }))
         control.withLock { $0.subscription = subscription }
         let committer = Task { [weak self] in
@@ -188,7 +207,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     // MARK: Rebalances
 
-    private func assign(_ owned: [TopicPartition: CommittedOffset?]) {
+    func assign(_ owned: [TopicPartition: CommittedOffset?]) {
         book.withLock { book in
             // A partition still being revoked was lost (`lose`) and is given back: a new generation.
             for (partition, committed) in owned where book.partitions[partition]?.revoking ?? true { book.assign(partition, committed: committed) }
@@ -298,6 +317,7 @@ public final class Worker<Payload: Job>: Sendable {
         let record = ticket.record
         let id = record.jobId
         guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
+        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
         let payload: Payload
         do {
             if let type = record.header(SpoolHeaders.jobType), type != typeName {

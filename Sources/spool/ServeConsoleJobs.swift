@@ -17,7 +17,14 @@ struct ServeConsoleJobs: ConsoleJobs {
                               originTopic: letter.originTopic, originPartition: letter.originPartition, originOffset: letter.originOffset,
                               failedAtMs: letter.failedAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) },
                               partition: letter.partition, offset: letter.offset, redriven: letter.redriven,
-                              value: letter.record.value.map(EncodedBytes.init), headers: letter.record.headers.map(EncodedHeader.init))
+                              value: letter.record.value.map(EncodedBytes.init), headers: letter.record.headers.map(EncodedHeader.init),
+                              hold: letter.hold, parkedBehind: letter.parkedBehind)
+        }
+    }
+
+    func holds(of topic: String) async throws -> [ConsoleKeyHold] {
+        try await queue.keyHolds(of: topic).map { hold in
+            ConsoleKeyHold(id: hold.id, group: hold.group, key: hold.key, partition: hold.partition, deadJobId: hold.deadJobId, heldAtMs: hold.heldAtMs)
         }
     }
 

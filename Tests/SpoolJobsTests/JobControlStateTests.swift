@@ -5,37 +5,38 @@ import Testing
 
 /// The control topic's records folded into `JobControlState`, on its own.
 @Suite struct JobControlStateTests {
-    private func consumed(_ record: OutgoingRecord, offset: Int64) -> ConsumedRecord {
-        ConsumedRecord(topic: "chores.control", partition: 0, offset: offset, timestamp: 0, key: record.key, value: record.value, headers: [])
-    }
-
     @Test("cancellations are new once, pauses toggle with tombstones, and records of other shapes change nothing")
     func folding() throws {
         var state = JobControlState()
         let cancellation = JobCancellation(id: "job-1", cancelledAtMs: 1_000, key: "k")
-        #expect(state.apply(consumed(try JobControlState.cancelRecord(cancellation), offset: 0)).cancelled == ["job-1"])
+        #expect(state.apply(controlRecord(try JobControlState.cancelRecord(cancellation), offset: 0)).cancelled == ["job-1"])
         var seen = cancellation
         seen.seen["mailers"] = JobPosition(partition: 2, offset: 7)
         // The same cancellation with where a group met the job: not new, but kept.
-        #expect(state.apply(consumed(try JobControlState.cancelRecord(seen), offset: 1)).cancelled.isEmpty)
+        #expect(state.apply(controlRecord(try JobControlState.cancelRecord(seen), offset: 1)).cancelled.isEmpty)
         #expect(state.cancellations["job-1"] == seen)
 
-        #expect(state.apply(consumed(try JobControlState.pauseRecord(group: "mailers", pausedAtMs: 5_000), offset: 2)).pauseChanged == ["mailers"])
+        #expect(state.apply(controlRecord(try JobControlState.pauseRecord(group: "mailers", pausedAtMs: 5_000), offset: 2)).pauseChanged == ["mailers"])
         #expect(state.pausedGroups["mailers"] == Date(timeIntervalSince1970: 5))
-        #expect(state.apply(consumed(try JobControlState.pauseRecord(group: "mailers", pausedAtMs: 6_000), offset: 3)).pauseChanged.isEmpty)
-        #expect(state.apply(consumed(try JobControlState.pauseRecord(group: "mailers", pausedAtMs: nil), offset: 4)).pauseChanged == ["mailers"])
+        #expect(state.apply(controlRecord(try JobControlState.pauseRecord(group: "mailers", pausedAtMs: 6_000), offset: 3)).pauseChanged.isEmpty)
+        #expect(state.apply(controlRecord(try JobControlState.pauseRecord(group: "mailers", pausedAtMs: nil), offset: 4)).pauseChanged == ["mailers"])
         #expect(state.pausedGroups.isEmpty)
 
         // A value that is not a cancellation of its key's id, an unknown key, no key: ignored.
         let mismatched = OutgoingRecord(key: Array("cancel/job-2".utf8), value: Array(try JSONEncoder().encode(JobCancellation(id: "job-3", cancelledAtMs: 1))))
-        #expect(state.apply(consumed(mismatched, offset: 5)) == JobControlState.Change())
-        #expect(state.apply(consumed(OutgoingRecord(key: Array("cancel/job-4".utf8), value: Array("{".utf8)), offset: 6)) == JobControlState.Change())
-        #expect(state.apply(consumed(OutgoingRecord(key: Array("schedule/x".utf8), value: Array("{}".utf8)), offset: 7)) == JobControlState.Change())
-        #expect(state.apply(consumed(OutgoingRecord(key: nil, value: Array("{}".utf8)), offset: 8)) == JobControlState.Change())
+        #expect(state.apply(controlRecord(mismatched, offset: 5)) == JobControlState.Change())
+        #expect(state.apply(controlRecord(OutgoingRecord(key: Array("cancel/job-4".utf8), value: Array("{".utf8)), offset: 6)) == JobControlState.Change())
+        #expect(state.apply(controlRecord(OutgoingRecord(key: Array("schedule/x".utf8), value: Array("{}".utf8)), offset: 7)) == JobControlState.Change())
+        #expect(state.apply(controlRecord(OutgoingRecord(key: nil, value: Array("{}".utf8)), offset: 8)) == JobControlState.Change())
         #expect(Set(state.cancellations.keys) == ["job-1"])
 
         // A tombstone forgets a cancellation.
-        #expect(state.apply(consumed(OutgoingRecord(key: Array("cancel/job-1".utf8), value: nil), offset: 9)).cancelled.isEmpty)
+        #expect(state.apply(controlRecord(OutgoingRecord(key: Array("cancel/job-1".utf8), value: nil), offset: 9)).cancelled.isEmpty)
         #expect(state.cancellations.isEmpty)
     }
+}
+
+/// A control record as a worker reads it back, at `offset` of the control topic.
+func controlRecord(_ record: OutgoingRecord, offset: Int64) -> ConsumedRecord {
+    ConsumedRecord(topic: "chores.control", partition: 0, offset: offset, timestamp: 0, key: record.key, value: record.value, headers: [])
 }

@@ -145,6 +145,14 @@ private struct Email: Job {
 }
 
 extension WorkerPriorityTests {
+    @Test("a worker with priorities and onDeadLetter: .holdKey stops with a message")
+    func holdKeyWithPrioritiesStops() async {
+        await #expect(processExitsWith: .failure) {
+            let queue = JobQueue(transport: NoTransport())
+            _ = Worker<Email>(queue: queue, group: "mailers", onDeadLetter: .holdKey, priorities: .standard) { _ in }
+        }
+    }
+
     @Test("docs/jobs.md's priorities example runs: both jobs run, each from its priority's topic")
     func docsExample() async throws {
         let broker = try JobsTestBroker()
@@ -173,6 +181,15 @@ extension WorkerPriorityTests {
         #expect(Set(mailer.sent.value) == ["Reset your password", "Your weekly digest"])
         #expect(topics.value == ["emails.high", "emails.low"])
     }
+}
+
+/// A transport that is never used: the worker stops before it would be.
+private struct NoTransport: JobTransport {
+    func ensureTopic(_ topic: String, partitions: Int) async throws { throw Failure("unused") }
+    func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] { throw Failure("unused") }
+    func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription { throw Failure("unused") }
+    func readAll(topic: String) async throws -> [ConsumedRecord] { throw Failure("unused") }
+    func close() async {}
 }
 
 private struct Failure: Error, CustomStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 import SpoolBroker
 import SpoolEmbedded
 import SpoolFormat
+import SpoolJobs
 import Testing
 @testable import SpoolServer
 @testable import spool
@@ -185,6 +186,38 @@ final class ConsoleAPITests {
         #expect(reply.errorStatus == 409)
         #expect((reply.json["error"] as? [String: Any])?["message"] as? String ?? "" != "")
         await consumer.close()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func heldKeysAreShownAndTheirRedriveReplaysInOrder() async throws {
+        _ = try spool.createTopic("ledger", partitions: 1)
+        let queue = ServeConsoleJobs(spool).queue
+        let ledger = HeldKeyCommandTests.Ledger()
+        let worker = Worker<HeldKeyCommandTests.Entry>(queue: queue, group: "ledgers", retry: .exponential(maxAttempts: 1),
+                                                       onDeadLetter: .holdKey) { job in try ledger.run(job.payload.step) }
+        let running = Task { try await worker.run() }
+        for step in 1...3 { try await queue.enqueue(HeldKeyCommandTests.Entry(step: step), key: "acct", id: "L-\(step)") }
+        let deadline = Date().addingTimeInterval(30)
+        while worker.stats.parked < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+
+        let page = await call("GET", "/api/v1/dead-letters/ledger")
+        let holds = try #require(page.json["holds"] as? [[String: Any]])
+        #expect(holds.map { $0["key"] as? String } == ["acct"])
+        #expect(holds.first?["group"] as? String == "ledgers" && holds.first?["deadJobId"] as? String == "L-2")
+        let letters = try #require(page.json["letters"] as? [[String: Any]])
+        #expect(letters.map { $0["id"] as? String } == ["L-2", "L-3"])
+        #expect(letters.map { $0["hold"] as? String } == ["ledgers/0:1", "ledgers/0:1"])
+        #expect(letters.map { $0["parkedBehind"] as? String } == [nil, "L-2"])
+
+        ledger.state.withLock { $0.fixed = true }
+        let redriven = await call("POST", "/api/v1/dead-letters/ledger/redrive", body: #"{"ids":["L-3"]}"#)
+        #expect(redriven.json["redriven"] as? [String] == ["L-2", "L-3"])
+        try await queue.enqueue(HeldKeyCommandTests.Entry(step: 4), key: "acct", id: "L-4")
+        while ledger.ran.count < 5 && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(ledger.ran == [1, 2, 2, 3, 4])
+        #expect((await call("GET", "/api/v1/dead-letters/ledger").json["holds"] as? [Any])?.isEmpty == true)
+        worker.stop()
+        try await running.value
     }
 
     /// Stores `ids` as dead letters of `jobs`, as a worker writes them.

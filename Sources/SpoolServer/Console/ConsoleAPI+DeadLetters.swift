@@ -59,6 +59,8 @@ extension ConsoleAPI {
         var letters: [ConsoleDeadLetter]
         /// The `start` of the next page; nil on the last.
         var next: Int?
+        /// The keys held in the topic (every group's): their later jobs are parked until a redrive.
+        var holds: [ConsoleKeyHold]
     }
 
     /// `?start=N&limit=N` (limit 1...500, default 50) pages through the list, oldest first;
@@ -69,7 +71,8 @@ extension ConsoleAPI {
         let window = try pageWindow()
         let letters = try await service().deadLetters(of: dlq).filter { includeRedriven || !$0.redriven }
         let page = window.cut(letters)
-        return DeadLetterPage(topic: String(dlq.dropLast(4)), deadLetterTopic: dlq, total: letters.count, letters: page.items, next: page.next)
+        return DeadLetterPage(topic: String(dlq.dropLast(4)), deadLetterTopic: dlq, total: letters.count, letters: page.items, next: page.next,
+                              holds: try await service().holds(of: dlq))
     }
 
     struct Redriven: Encodable {
@@ -78,7 +81,8 @@ extension ConsoleAPI {
         var missing: [String]
     }
 
-    /// `{"ids": ["…", …]}` sends those back; `{"all": true}` every one not sent back yet.
+    /// `{"ids": ["…", …]}` sends those back; `{"all": true}` every one not sent back yet. The
+    /// letters of a held key are replayed in order, as their hold (`redriven` lists them all).
     func redrive(_ topic: String) async throws -> Redriven {
         let dlq = try deadLetterTopic(topic)
         let body = try bodyObject()

@@ -18,15 +18,20 @@ public struct ConsoleDeadLetter: Sendable, Encodable, Equatable {
     /// Where the dead letter itself is, in the dead-letter topic.
     public var partition: Int32
     public var offset: Int64
-    /// Sent back to its topic already.
+    /// Sent back to its topic already (or, in a hold, replayed).
     public var redriven: Bool
+    /// The hold it belongs to (`ConsoleKeyHold.id`): a held key's dead job, or a job parked behind it.
+    public var hold: String?
+    /// For a parked job: the id of the dead job it waits behind.
+    public var parkedBehind: String?
     /// The job's payload.
     public var value: EncodedBytes?
     /// Every header of the dead letter.
     public var headers: [EncodedHeader]
 
     public init(id: String, key: EncodedBytes?, attempts: Int, error: String, originTopic: String, originPartition: Int32?, originOffset: Int64?,
-                failedAtMs: Int64?, partition: Int32, offset: Int64, redriven: Bool, value: EncodedBytes?, headers: [EncodedHeader]) {
+                failedAtMs: Int64?, partition: Int32, offset: Int64, redriven: Bool, value: EncodedBytes?, headers: [EncodedHeader],
+                hold: String? = nil, parkedBehind: String? = nil) {
         self.id = id
         self.key = key
         self.attempts = attempts
@@ -40,6 +45,8 @@ public struct ConsoleDeadLetter: Sendable, Encodable, Equatable {
         self.redriven = redriven
         self.value = value
         self.headers = headers
+        self.hold = hold
+        self.parkedBehind = parkedBehind
     }
 }
 
@@ -89,8 +96,10 @@ public protocol ConsoleJobs: Sendable {
     /// The dead letters of a job topic (`TOPIC` or `TOPIC.dlq`), oldest first, redriven ones included.
     func deadLetters(of topic: String) async throws -> [ConsoleDeadLetter]
     /// Sends back the ones with these ids, or every one not sent back yet (`ids: nil`); returns
-    /// the ids sent.
+    /// the ids sent. A held key's dead letter is not sent alone: its hold is replayed in order.
     func redrive(_ topic: String, ids: Set<String>?) async throws -> [String]
+    /// The keys held in a job topic (every group's), oldest first.
+    func holds(of topic: String) async throws -> [ConsoleKeyHold]
     /// The jobs of `topic` in `state`, oldest first; `queued` needs `group` (what is queued
     /// depends on its committed offsets), `retrying` with `group` adds the jobs it retries in place.
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob]

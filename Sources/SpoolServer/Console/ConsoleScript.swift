@@ -372,6 +372,7 @@ enum ConsoleScript {
         onchange: e => { if (e.target.checked) letters.selected.add(d.id); else letters.selected.delete(d.id); } })),
       td(d.id), el("td", { class: "key" }, shown(d.key, "text")), td(d.attempts, 1), el("td", { class: "error" }, el("pre", { class: "data", text: d.error })),
       td(`${d.originTopic}[${d.originPartition ?? "?"}]@${d.originOffset ?? "?"}`), td(time(d.failedAtMs)),
+      td(d.hold ? d.hold + (d.parkedBehind ? " (parked)" : " (dead)") : ""),
       el("td", { class: "value" }, shown(d.value, "text")),
       el("td", {}, d.redriven ? el("span", { class: "muted", text: "sent back" }) :
         el("button", { class: "secondary redrive-one", text: "Redrive", onclick: () => redrive({ ids: [d.id] }) }))));
@@ -393,8 +394,11 @@ enum ConsoleScript {
         } }),
         el("label", {}, el("input", { type: "checkbox", id: "show-all", checked: letters.all ? "checked" : null,
           onchange: e => { letters.all = e.target.checked; rerender(); } }), " include sent back")),
+      page.holds.length ? el("ul", { id: "dlq-holds" }, ...page.holds.map(h => el("li", {},
+        `Key ${h.key} is held for group ${h.group} since ${h.deadJobId} dead-lettered (${time(h.heldAtMs)}); its later jobs are parked. `,
+        el("button", { class: "secondary redrive-hold", text: "Redrive in order", onclick: () => redrive({ ids: [(page.letters.find(d => d.hold === h.id && !d.redriven) || { id: h.deadJobId }).id] }) })))) : null,
       letters.message ? el("p", { id: "dlq-message", class: "message" + (letters.error ? " error" : ""), text: letters.message }) : null,
-      table("dlq-table", ["", "job id", "key", { label: "attempts", num: 1 }, "error", "origin", "failed at", "value", ""], rows));
+      table("dlq-table", ["", "job id", "key", { label: "attempts", num: 1 }, "error", "origin", "failed at", "hold", "value", ""], rows));
   }
 
   // ---- routing ----

@@ -1,0 +1,62 @@
+import Foundation
+import SpoolEmbedded
+import SpoolFormat
+import SpoolJobs
+
+/// The embedded transport with two faults a worker must survive. A blind follower of the control
+/// topic never sees a record, as one far behind would: what the worker knows of the control topic
+/// then comes only from what it stores itself and what it reads whole (`readAll`). Failing
+/// commits leave the group's offsets where they were, as a worker killed before its commit would.
+struct FaultyControlTransport: JobControlTransport {
+    let inner: EmbeddedTransport
+    var blindFollower = false
+    var commitsFail = false
+
+    func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
+    func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws {
+        try await inner.ensureTopic(topic, partitions: partitions, configs: configs)
+    }
+    func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
+        try await inner.send(topic: topic, records: records)
+    }
+    func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        try await subscribe(group: group, topic: topic, session: GroupSession(), hooks: hooks)
+    }
+    func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        let subscription = try await inner.subscribe(group: group, topic: topic, session: session, hooks: hooks)
+        return commitsFail ? Uncommitting(inner: subscription) : subscription
+    }
+    func readAll(topic: String) async throws -> [ConsumedRecord] { try await inner.readAll(topic: topic) }
+    func close() async {}
+    func partitionCount(of topic: String) async throws -> Int? { try await inner.partitionCount(of: topic) }
+    func follow(topic: String) async throws -> any TopicFollower {
+        blindFollower ? Blind() : try await inner.follow(topic: topic)
+    }
+    func committedOffsets(group: String, topic: String) async throws -> [TopicPartition: CommittedOffset] {
+        try await inner.committedOffsets(group: group, topic: topic)
+    }
+
+    struct Blind: TopicFollower {
+        func poll() async throws -> [ConsumedRecord] {
+            try? await Task.sleep(for: .milliseconds(20))
+            return []
+        }
+        func close() async {}
+    }
+
+    struct CommitRefused: Error {}
+
+    /// A group membership whose commits all fail.
+    struct Uncommitting: JobSubscription {
+        let inner: any JobSubscription
+
+        func poll() async throws -> [ConsumedRecord] { try await inner.poll() }
+        func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws { throw CommitRefused() }
+        func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await inner.committed(partitions) }
+        func pause(_ partitions: [TopicPartition]) { inner.pause(partitions) }
+        func resume(_ partitions: [TopicPartition]) { inner.resume(partitions) }
+        func position(_ partition: TopicPartition) -> Int64? { inner.position(partition) }
+        func heartbeat() async -> Bool? { await inner.heartbeat() }
+        func close() async { await inner.close() }
+    }
+}
