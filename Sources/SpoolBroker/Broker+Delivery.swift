@@ -17,6 +17,11 @@ extension Broker {
     /// Records held for delivery at a later time and not yet delivered.
     public var heldRecordCount: Int { delays.pendingCount }
 
+    /// Records held for a later time, by the topic they go to: first runs of jobs (scheduled) and
+    /// later attempts (`spool-attempt` above 1: retrying). Records of a delivery round under way
+    /// (due, being appended) are left out.
+    public var heldRecordsByTopic: [String: HeldCounts] { delays.pendingByTopic }
+
     /// How often the delivery loop looks for due records when nothing is due sooner.
     static let deliveryPollMs: Int64 = 20
 

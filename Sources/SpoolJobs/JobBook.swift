@@ -20,6 +20,10 @@ struct JobTicket: Sendable {
     var generation: Int
     /// An earlier owner dead-lettered the job and committed its mark: it is done, not to be run.
     var deadLettered = false
+    /// When the job became due, for its first run from this record (the record's timestamp, or
+    /// its `spool-deliver-at` when later); nil for an attempt the record does not carry (a retry
+    /// in place), whose wait is the retry's backoff, not a queue's.
+    var dueMs: Int64? = nil
     /// The key whose per-key limits count this run; nil when not limited.
     var limitKey: String? = nil
 }
@@ -294,7 +298,8 @@ struct JobBook {
         state.running += 1
         running += 1
         return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation,
-                         deadLettered: entry.deadLettered, limitKey: limitKey)
+                         deadLettered: entry.deadLettered,
+                         dueMs: entry.attempt == entry.recordAttempt ? max(entry.record.timestamp, entry.notBefore) : nil, limitKey: limitKey)
     }
 
     /// A run ended one way or another: its key may start another job.

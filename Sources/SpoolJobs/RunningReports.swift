@@ -3,10 +3,11 @@ import SpoolFormat
 
 /// A worker's report of the jobs it is running, a record in `TOPIC.running` keyed by the worker.
 ///
-/// Running jobs are known only to the workers running them, so each worker reports its set: every
-/// second while it runs any job, and once more when it has none left. The topic keeps a minute of
-/// reports (`retention.ms` 60 s, segments rolled every 10 s), unlike the control topic, whose
-/// records must last; a listing takes each worker's latest report and drops workers silent for
+/// Running jobs are known only to the workers running them, so each worker reports its set every
+/// second, with its cumulative counts (`JobMetrics`) for the broker's `/metrics`: idle workers
+/// report too, so that their counts stay current. The topic keeps a minute of reports
+/// (`retention.ms` 60 s, segments rolled every 10 s), unlike the control topic, whose records
+/// must last; a listing takes each worker's latest report and drops workers silent for
 /// `JobQueue.runningReportStaleMs` (stopped, or dead).
 struct RunningReport: Codable, Sendable {
     var group: String
@@ -16,6 +17,8 @@ struct RunningReport: Codable, Sendable {
     var jobs: [JobStatus]
     /// Running jobs left out to keep the record small.
     var omitted: Int
+    /// The worker's counts (absent from reports of workers older than job metrics).
+    var metrics: JobMetrics?
 }
 
 extension JobQueue {
@@ -46,21 +49,21 @@ extension JobQueue {
 }
 
 extension Worker {
-    /// Sends this worker's running set when a report is due (see `RunningReport`): every second
-    /// while jobs run, and once when none are left. Failures are left for the next round.
+    /// Sends this worker's running set and counts when a report is due (see `RunningReport`):
+    /// every second. Failures are left for the next round.
     func reportRunningIfDue() async {
         let now = nowMs()
-        guard jobControl.state.withLock({ now - $0.lastReportMs >= JobQueue.runningReportIntervalMs }) else { return }
-        let jobs = runningJobs
         let due = jobControl.state.withLock { state -> Bool in
-            guard !jobs.isEmpty || state.reportedJobs else { return false }
+            guard now - state.lastReportMs >= JobQueue.runningReportIntervalMs else { return false }
             state.lastReportMs = now
-            state.reportedJobs = !jobs.isEmpty
             return true
         }
         guard due else { return }
+        let jobs = runningJobs
+        var metrics = stats.metrics
+        (metrics.retryingInPlace, metrics.scheduledInWorker) = book.withLock { $0.waitingCounts }
         let report = RunningReport(group: group, worker: jobControl.instance, atMs: now, jobs: Array(jobs.prefix(JobQueue.runningReportJobsMax)),
-                                   omitted: max(0, jobs.count - JobQueue.runningReportJobsMax))
+                                   omitted: max(0, jobs.count - JobQueue.runningReportJobsMax), metrics: metrics)
         guard let value = try? JSONEncoder.sorted.encode(report) else { return }
         _ = try? await queue.transport.send(topic: JobQueue.runningTopic(of: topic), records: [
             OutgoingRecord(key: Array("\(group)/\(jobControl.instance)".utf8), value: Array(value)),

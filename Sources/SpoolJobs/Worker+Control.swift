@@ -18,9 +18,8 @@ final class WorkerControl: Sendable {
         /// The job id each runner (its key in `Worker.Control.tasks`) is running a handler for: at
         /// most one per runner, so this never holds more than the worker's concurrency.
         var runs: [Int: String] = [:]
-        /// When the running set was last reported, and whether it held any job (`RunningReport`).
+        /// When the running set was last reported (`RunningReport`).
         var lastReportMs: Int64 = 0
-        var reportedJobs = false
     }
 
     let state = Mutex(State())
@@ -142,7 +141,7 @@ extension Worker {
     /// Ends a cancelled job without running it (or after its cancelled run): done, never retried.
     /// Records where the group met it, so the cancellation can be forgotten once committed past.
     func finishCancelled(_ ticket: JobTicket) {
-        stats.cancelledCount.add(1, ordering: .relaxed)
+        stats.recorder.count(.cancelled)
         finish(ticket)
         // Places are kept in the job topic's partitions (see `forgetPassedCancellations`): a job of
         // a priority topic leaves none, and its cancellation is kept.
@@ -193,6 +192,18 @@ extension Worker {
 }
 
 extension JobBook {
+    /// Jobs sleeping until a later attempt (retried in place) and until their `spool-deliver-at`
+    /// (held here, not by the broker): a walk over the entries, once per running report.
+    var waitingCounts: (retrying: Int, scheduled: Int) {
+        var counts = (retrying: 0, scheduled: 0)
+        for state in partitions.values {
+            for entry in state.entries.values where entry.state == .sleeping {
+                if entry.attempt > entry.recordAttempt { counts.retrying += 1 } else { counts.scheduled += 1 }
+            }
+        }
+        return counts
+    }
+
     /// Wakes for the jobs with these ids that sleep (before a retry, or until their time).
     func sleepingJobs(withIds ids: Set<String>) -> [JobWake] {
         partitions.flatMap { partition, state in

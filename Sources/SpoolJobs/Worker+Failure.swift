@@ -21,10 +21,12 @@ extension Worker {
             // To the job's own topic, so it keeps its priority.
             guard await produceUntilStored(topic: ticket.record.topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
                                            for: ticket) != nil else { return abandon(ticket) }
+            stats.recorder.retried()
             finish(ticket)
         case .key, .partition:
             // In place: the job keeps its key blocked; its next attempt is committed before it sleeps.
             let wake = book.withLock { $0.retry(ticket, attempt: ticket.attempt + 1, atMs: due) }
+            stats.recorder.retried()
             await commit([ticket.partition])
             if let wake { scheduleWake(wake) }
         }
@@ -47,7 +49,7 @@ extension Worker {
             return abandon(ticket)
         }
         if let hold, !(await storeHold(hold, for: ticket)) { return abandon(ticket) }
-        stats.deadLetteredCount.add(1, ordering: .relaxed)
+        stats.recorder.deadLettered()
         finish(ticket, deadLettered: true)
         await commit([ticket.partition])
     }

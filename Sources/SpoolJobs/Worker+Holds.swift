@@ -93,7 +93,7 @@ extension Worker {
                                              parkedBehind: letter.record.header(SpoolHeaders.parkedBehind), again: true)
                 guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic), again, for: marker) != nil,
                       await markRedriven(copies, marker: marker) else { return abandon(marker) }
-                stats.deadLetteredCount.add(1, ordering: .relaxed)
+                stats.recorder.deadLettered()
                 finish(marker)
                 return await commit([marker.partition])
             case .lost:
@@ -130,19 +130,24 @@ extension Worker {
                                      offset: letter.originOffset ?? marker.offset,
                                      enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000),
                                      headers: record.headers.filter { !dropped.contains($0.key) })
+            let started = ContinuousClock.now
+            stats.recorder.started(latencySeconds: nil)
             do {
                 try await runCancellable(context, runner: runner) { try await self.runHandler(context, marker, runner: runner) }
-                stats.succeededCount.add(1, ordering: .relaxed)
+                stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
                 return .succeeded
             } catch where jobControl.isCancelled(letter.id) {
+                stats.recorder.ended(after: Self.seconds(since: started), .cancelled)
                 return .succeeded
             } catch JobLeaseError.lost {
+                stats.recorder.ended(after: Self.seconds(since: started), nil)
                 return .lost
             } catch where isStopping && Task.isCancelled {
                 // Cut short because the worker stops: no attempt used; the next owner replays it.
+                stats.recorder.ended(after: Self.seconds(since: started), nil)
                 return .lost
             } catch {
-                stats.failedCount.add(1, ordering: .relaxed)
+                stats.recorder.ended(after: Self.seconds(since: started), .failed)
                 if attempt == retry.maxAttempts { return .failed(String(describing: error)) }
                 do {
                     try await Task.sleep(for: .milliseconds(retry.delay(afterAttempt: attempt).milliseconds))

@@ -4,23 +4,23 @@ import Synchronization
 
 /// Counts of what a worker did.
 public final class WorkerStats: Sendable {
-    let succeededCount = Atomic(0)
-    let failedCount = Atomic(0)
-    let deadLetteredCount = Atomic(0)
-    let cancelledCount = Atomic(0)
+    let recorder = JobMetricsRecorder()
     let pollFailureCount = Atomic(0)
     let parkedCount = Atomic(0)
     let replayedCount = Atomic(0)
     let lastPollFailure = Mutex<String?>(nil)
 
+    /// Every count and histogram, as the worker's running reports carry them to `/metrics` (the
+    /// gauges are filled in by the reports).
+    public var metrics: JobMetrics { recorder.snapshot }
     /// Runs that returned normally.
-    public var succeeded: Int { succeededCount.load(ordering: .relaxed) }
+    public var succeeded: Int { recorder.read(\.succeeded) }
     /// Runs that threw (each retry's failure counts).
-    public var failedAttempts: Int { failedCount.load(ordering: .relaxed) }
+    public var failedAttempts: Int { recorder.read(\.failed) }
     /// Jobs sent to the dead-letter topic.
-    public var deadLettered: Int { deadLetteredCount.load(ordering: .relaxed) }
+    public var deadLettered: Int { recorder.read(\.deadLettered) }
     /// Jobs ended by a cancellation (`JobQueue.cancel`): skipped, or their run cancelled.
-    public var cancelled: Int { cancelledCount.load(ordering: .relaxed) }
+    public var cancelled: Int { recorder.read(\.cancelled) }
     /// Jobs parked in the dead-letter topic behind a dead job of their key (`onDeadLetter: .holdKey`).
     public var parked: Int { parkedCount.load(ordering: .relaxed) }
     /// Dead and parked jobs a redrive marker had this worker run again, in order, successfully.
@@ -333,18 +333,22 @@ public final class Worker<Payload: Job>: Sendable {
                                  key: record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
+        let started = ContinuousClock.now
+        stats.recorder.started(latencySeconds: ticket.dueMs.map { Double(nowMs() - $0) / 1000 })
         do {
             try await runCancellable(context, runner: runner) { try await self.runHandler(context, ticket, runner: runner) }
-            stats.succeededCount.add(1, ordering: .relaxed)
+            stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
             finish(ticket)
         } catch where jobControl.isCancelled(context.id) {
+            stats.recorder.ended(after: Self.seconds(since: started), nil)
             finishCancelled(ticket)
         } catch where isStopping && Task.isCancelled {
             // Cut short because the worker stops (`shutdownTimeout` passed): not a failure of the
             // job's, so no attempt is used. It stays below the commit point for the next owner.
+            stats.recorder.ended(after: Self.seconds(since: started), nil)
             lost(ticket)
         } catch {
-            stats.failedCount.add(1, ordering: .relaxed)
+            stats.recorder.ended(after: Self.seconds(since: started), .failed)
             await failed(ticket, error: error)
         }
     }
@@ -372,6 +376,11 @@ public final class Worker<Payload: Job>: Sendable {
     }
 
     func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = start.duration(to: .now).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    }
 
     var isStopping: Bool { control.withLock { $0.stopping } }
 }

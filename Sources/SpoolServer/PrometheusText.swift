@@ -24,10 +24,9 @@ enum PrometheusText {
 
     /// The Prometheus exposition of the broker's state and its listener's.
     static func render(broker: Broker, server: ServerFigures) -> String {
-        var text = ""
+        var exposition = Exposition()
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for sample in samples { text += "\(name)\(sample.labels.isEmpty ? "" : "{\(sample.labels)}") \(sample.value)\n" }
+            exposition.metric(name, type, help, samples)
         }
         let counters = broker.metrics
         metric("spool_records_in_total", "counter", "Records stored by produce requests.", [("", "\(counters.recordsIn.load(ordering: .relaxed))")])
@@ -57,9 +56,10 @@ enum PrometheusText {
         metric("spool_partition_size_bytes", "gauge", "Bytes of the partition's segments.", partitions.map { (label($0), "\($0.sizeBytes)") })
 
         let flushes = partitions.reduce(broker.offsetsFlushStatistics) { $0 + $1.flushes }
-        text += "# HELP spool_fsync_seconds fdatasync latency of partition logs (group commits).\n# TYPE spool_fsync_seconds histogram\n"
-        for (bound, count) in zip(FlushStatistics.bucketBounds, flushes.buckets) { text += "spool_fsync_seconds_bucket{le=\"\(bound)\"} \(count)\n" }
-        text += "spool_fsync_seconds_bucket{le=\"+Inf\"} \(flushes.count)\nspool_fsync_seconds_sum \(flushes.totalSeconds)\nspool_fsync_seconds_count \(flushes.count)\n"
+        exposition.histogram("spool_fsync_seconds", "fdatasync latency of partition logs (group commits).", [
+            Exposition.Histogram(labels: "", bounds: FlushStatistics.bucketBounds, cumulativeCounts: flushes.buckets,
+                                 count: flushes.count, sum: flushes.totalSeconds),
+        ])
 
         var lags: [(String, String)] = []
         for group in broker.listGroups() {
@@ -69,7 +69,14 @@ enum PrometheusText {
             }
         }
         metric("spool_group_lag", "gauge", "High watermark minus the group's committed offset.", lags)
-        return text
+        return exposition.text
+    }
+
+    /// The broker's series, then the job series (`jobs` nil: the broker's job counts alone).
+    static func render(broker: Broker, server: ServerFigures, jobs: (any ConsoleJobs)?) async -> String {
+        let topics = jobTopics(broker)
+        let workers = if let jobs { await workers(of: topics, jobs: jobs) } else { [ConsoleWorker]() }
+        return render(broker: broker, server: server) + renderJobs(broker: broker, topics: topics, workers: workers)
     }
 
     /// A label value as the text format wants it: backslash, double quote and line feed escaped.

@@ -8,8 +8,26 @@ import SpoolServer
 /// broker `spool serve` serves (the same code as `spool jobs list`, `spool dlq list` and `spool dlq redrive`).
 struct ServeConsoleJobs: ConsoleJobs {
     let queue: JobQueue
+    let reports: WorkerReports
 
-    init(_ spool: EmbeddedBroker) { queue = JobQueue.embedded(spool) }
+    init(_ spool: EmbeddedBroker, reports: ((JobQueue) -> WorkerReports)? = nil) {
+        queue = JobQueue.embedded(spool)
+        self.reports = reports?(queue) ?? WorkerReports(queue: queue)
+    }
+
+    func workers(of topic: String) async throws -> [ConsoleWorker] {
+        try await reports.workers(of: topic).map { report in
+            let metrics = report.metrics
+            return ConsoleWorker(topic: topic, group: report.group, worker: report.worker, started: metrics.started, succeeded: metrics.succeeded,
+                                 failed: metrics.failed, retried: metrics.retried, deadLettered: metrics.deadLettered, cancelled: metrics.cancelled,
+                                 handlerSeconds: Self.histogram(metrics.handlerSeconds), enqueueToStartSeconds: Self.histogram(metrics.enqueueToStartSeconds),
+                                 running: report.running, retrying: metrics.retryingInPlace, scheduled: metrics.scheduledInWorker)
+        }
+    }
+
+    private static func histogram(_ histogram: JobHistogram) -> ConsoleHistogram {
+        ConsoleHistogram(bounds: JobHistogram.bounds, counts: histogram.counts, sum: histogram.sum)
+    }
 
     func deadLetters(of topic: String) async throws -> [ConsoleDeadLetter] {
         try await queue.deadLetters(of: topic).map { letter in

@@ -57,6 +57,34 @@ struct DelayedDeliveryTests {
         #expect(broker.heldRecordCount == 0)
     }
 
+    @Test("held records are counted by topic, first runs apart from later attempts; delivery takes them off; a restart counts them again")
+    func heldCountsByTopic() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let clock = ManualClock()
+        var broker = try Broker.open(directory.config(), clock: { clock.nowMs })
+        try broker.createTopic("jobs", partitions: 1)
+        try broker.createTopic("mail", partitions: 1)
+        let soon = String(clock.nowMs + 1_000), late = String(clock.nowMs + 60_000)
+        _ = try await produce(broker, "jobs", [record("a", headers: [(SpoolHeaders.deliverAt, soon)]),
+                                               record("b", headers: [(SpoolHeaders.deliverAt, late), (SpoolHeaders.attempt, "2")]),
+                                               record("c", headers: [(SpoolHeaders.deliverAt, late), (SpoolHeaders.attempt, "1")])])
+        _ = try await produce(broker, "mail", [record("d", headers: [(SpoolHeaders.deliverAt, late), (SpoolHeaders.attempt, "3")])])
+        #expect(broker.heldRecordsByTopic == ["jobs": HeldCounts(scheduled: 2, retrying: 1), "mail": HeldCounts(retrying: 1)])
+        clock.advance(ms: 1_000)
+        #expect(try await waitForValues(broker, "jobs", count: 1) == ["a"])
+        #expect(broker.heldRecordsByTopic == ["jobs": HeldCounts(scheduled: 1, retrying: 1), "mail": HeldCounts(retrying: 1)])
+        for _ in 0..<1000 where broker.heldRecordCount > 3 { try await Task.sleep(for: .milliseconds(5)) }
+        try broker.close()
+        broker = try Broker.open(directory.config(), clock: { clock.nowMs })
+        defer { try? broker.close() }
+        #expect(broker.heldRecordsByTopic == ["jobs": HeldCounts(scheduled: 1, retrying: 1), "mail": HeldCounts(retrying: 1)])
+        clock.advance(ms: 59_000)
+        #expect(try await waitForValues(broker, "mail", count: 1) == ["d"])
+        #expect(try await waitForValues(broker, "jobs", count: 3).count == 3)
+        #expect(broker.heldRecordsByTopic.isEmpty)
+    }
+
     @Test("a due time in the past delivers at once, straight into the topic")
     func pastIsImmediate() async throws {
         let directory = TestDataDirectory()

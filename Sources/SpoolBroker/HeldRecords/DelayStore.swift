@@ -56,6 +56,8 @@ final class DelayStore: Sendable {
         var topicId: String? = nil
         /// nil for a record of a batch without a producer id.
         var origin: Origin? = nil
+        /// A job's later attempt (`spool-attempt` above 1), not its first run.
+        var isRetry = false
     }
 
     /// A due record, ready for its topic.
@@ -89,11 +91,16 @@ final class DelayStore: Sendable {
               let partition = record.headerString(targetPartitionHeader).flatMap({ Int32($0) }),
               let due = SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt)) else { return nil }
         return Pending(dueMs: due, offset: offset, topic: topic, partition: partition, topicId: record.headerString(targetTopicIdHeader),
-                       origin: Origin(record.headerString(originHeader)))
+                       origin: Origin(record.headerString(originHeader)), isRetry: isRetry(record))
     }
+
+    private static func isRetry(_ record: Record) -> Bool { (record.headerString(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1) > 1 }
 
     /// Records held and not yet delivered, those of a delivery round under way included.
     var pendingCount: Int { queue.withLock { $0.count + $0.inDelivery } }
+
+    /// Records waiting for their time, by target topic (those of a delivery round under way left out).
+    var pendingByTopic: [String: HeldCounts] { queue.withLock { $0.byTopic } }
 
     /// When the next held record is due, if any.
     var nextDueMs: Int64? { queue.withLock { $0.first?.dueMs } }
@@ -128,7 +135,7 @@ final class DelayStore: Sendable {
         queue.withLock { queue in
             for (index, held) in fresh.enumerated() {
                 queue.insert(Pending(dueMs: held.dueMs, offset: result.baseOffset + Int64(index), topic: topic, partition: partition,
-                                     topicId: topicId, origin: held.origin))
+                                     topicId: topicId, origin: held.origin, isRetry: Self.isRetry(held.record)))
             }
         }
         return result.baseOffset...result.lastOffset
@@ -222,6 +229,14 @@ struct DueQueue {
     var count: Int { heap.count }
     /// Origins of the pending records that have one (`DelayStore.Origin`).
     private(set) var origins: Set<DelayStore.Origin> = []
+    /// The pending records by target topic, kept as they come and go (what `/metrics` reads).
+    private(set) var byTopic: [String: HeldCounts] = [:]
+
+    private mutating func tally(_ element: DelayStore.Pending, _ change: Int) {
+        var counts = byTopic[element.topic] ?? HeldCounts()
+        if element.isRetry { counts.retrying += change } else { counts.scheduled += change }
+        byTopic[element.topic] = counts.scheduled == 0 && counts.retrying == 0 ? nil : counts
+    }
     var first: DelayStore.Pending? { heap.first }
     var oldestOffset: Int64? { heap.lazy.map(\.offset).min() }
 
@@ -231,6 +246,7 @@ struct DueQueue {
 
     mutating func insert(_ element: DelayStore.Pending) {
         if let origin = element.origin { origins.insert(origin) }
+        tally(element, 1)
         heap.append(element)
         var child = heap.count - 1
         while child > 0 {
@@ -249,6 +265,7 @@ struct DueQueue {
         let kept = heap.filter { !predicate($0) }
         heap = []
         origins = []
+        byTopic = [:]
         for element in kept { insert(element) }
         return removed
     }
@@ -256,6 +273,7 @@ struct DueQueue {
     mutating func removeFirst() -> DelayStore.Pending {
         let first = heap[0]
         if let origin = first.origin { origins.remove(origin) }
+        tally(first, -1)
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
@@ -271,5 +289,18 @@ struct DueQueue {
             }
         }
         return first
+    }
+}
+
+/// Records held for one topic: first runs and later attempts of its jobs.
+public struct HeldCounts: Sendable, Equatable {
+    /// Held with no `spool-attempt` above 1: scheduled jobs (and other delayed records).
+    public var scheduled = 0
+    /// Held with a `spool-attempt` above 1: jobs waiting to be tried again.
+    public var retrying = 0
+
+    public init(scheduled: Int = 0, retrying: Int = 0) {
+        self.scheduled = scheduled
+        self.retrying = retrying
     }
 }

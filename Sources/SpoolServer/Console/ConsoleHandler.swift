@@ -44,8 +44,8 @@ public final class ConsoleHandler: HTTPHandler {
         case "/healthz":
             return .now(.text(200, "ok\n"))
         case "/metrics":
-            let (broker, figures) = (self.broker, server.map(PrometheusText.ServerFigures.init) ?? PrometheusText.ServerFigures())
-            return .later { .text(200, PrometheusText.render(broker: broker, server: figures), type: "text/plain; version=0.0.4; charset=utf-8") }
+            let (broker, figures, jobs) = (self.broker, server.map(PrometheusText.ServerFigures.init) ?? PrometheusText.ServerFigures(), self.jobs)
+            return .later { .text(200, await PrometheusText.render(broker: broker, server: figures, jobs: jobs), type: "text/plain; version=0.0.4; charset=utf-8") }
         case "/", "/index.html":
             return .now(ConsoleAssets.page)
         case "/console.js":

@@ -103,4 +103,68 @@ public protocol ConsoleJobs: Sendable {
     /// The jobs of `topic` in `state`, oldest first; `queued` needs `group` (what is queued
     /// depends on its committed offsets), `retrying` with `group` adds the jobs it retries in place.
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob]
+    /// The live workers of job topic `topic` with their counts, as their last running reports
+    /// (at most about a second old) tell them; none when no worker reports on the topic.
+    func workers(of topic: String) async throws -> [ConsoleWorker]
+}
+
+extension ConsoleJobs {
+    /// No worker reports: a job runtime that does not follow them.
+    public func workers(of topic: String) async throws -> [ConsoleWorker] { [] }
+}
+
+/// Durations counted into buckets (SpoolJobs' `JobHistogram`).
+public struct ConsoleHistogram: Sendable, Equatable {
+    /// Upper bound of each bucket, in seconds.
+    public var bounds: [Double]
+    /// Observations per bucket, not cumulative: one per bound and the `+Inf` one last.
+    public var counts: [Int]
+    /// Sum of the observations, in seconds.
+    public var sum: Double
+
+    public init(bounds: [Double], counts: [Int], sum: Double) {
+        // A histogram from a worker that counts into other buckets would be exported wrong.
+        precondition(counts.count == bounds.count + 1, "a histogram needs one count per bound and one for +Inf")
+        self.bounds = bounds
+        self.counts = counts
+        self.sum = sum
+    }
+}
+
+/// One live worker of a job topic and what it has done since it started (SpoolJobs' `WorkerReport`).
+public struct ConsoleWorker: Sendable, Equatable {
+    public var topic: String
+    public var group: String
+    /// The worker instance.
+    public var worker: String
+    public var started: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var retried: Int
+    public var deadLettered: Int
+    public var cancelled: Int
+    public var handlerSeconds: ConsoleHistogram
+    public var enqueueToStartSeconds: ConsoleHistogram
+    /// Gauges: jobs running, retried in place, and held by the worker until their time.
+    public var running: Int
+    public var retrying: Int
+    public var scheduled: Int
+
+    public init(topic: String, group: String, worker: String, started: Int, succeeded: Int, failed: Int, retried: Int, deadLettered: Int,
+                cancelled: Int, handlerSeconds: ConsoleHistogram, enqueueToStartSeconds: ConsoleHistogram, running: Int, retrying: Int, scheduled: Int) {
+        self.topic = topic
+        self.group = group
+        self.worker = worker
+        self.started = started
+        self.succeeded = succeeded
+        self.failed = failed
+        self.retried = retried
+        self.deadLettered = deadLettered
+        self.cancelled = cancelled
+        self.handlerSeconds = handlerSeconds
+        self.enqueueToStartSeconds = enqueueToStartSeconds
+        self.running = running
+        self.retrying = retrying
+        self.scheduled = scheduled
+    }
 }

@@ -1,0 +1,123 @@
+import Synchronization
+
+/// Durations counted into fixed buckets, as a Prometheus histogram exports them.
+///
+/// The bounds are fixed and shared by every worker, so that histograms of several workers (and
+/// of several releases) add up bucket by bucket: `sum by (le) (rate(..._bucket[5m]))`.
+public struct JobHistogram: Codable, Sendable, Equatable {
+    /// Upper bound of each bucket, in seconds: 1 ms to 1 h, roughly ×2.5 apart. A duration past
+    /// the last bound falls in the `+Inf` bucket only.
+    public static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+
+    /// Observations per bucket (not cumulative): `bounds.count` buckets and the `+Inf` one last.
+    public var counts: [Int]
+    /// Sum of the observed durations, in seconds.
+    public var sum: Double
+
+    public init() {
+        counts = [Int](repeating: 0, count: Self.bounds.count + 1)
+        sum = 0
+    }
+
+    private enum CodingKeys: String, CodingKey { case counts, sum }
+
+    /// Reports come from other processes: a histogram of other buckets (another version's) or
+    /// with negative counts does not decode, rather than be exported wrong.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        counts = try container.decode([Int].self, forKey: .counts)
+        sum = try container.decode(Double.self, forKey: .sum)
+        guard counts.count == Self.bounds.count + 1, counts.allSatisfy({ $0 >= 0 }), sum >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .counts, in: container, debugDescription: "not a histogram of JobHistogram.bounds")
+        }
+    }
+
+    /// Observations in all.
+    public var count: Int { counts.reduce(0, +) }
+
+    /// Counts `seconds` (a negative duration, from clocks that disagree, counts as 0).
+    mutating func observe(_ seconds: Double) {
+        let value = max(0, seconds)
+        // 20 bounds: a linear scan is as quick as a search and needs no care at the edges.
+        let bucket = Self.bounds.firstIndex { value <= $0 } ?? Self.bounds.count
+        counts[bucket] += 1
+        sum += value
+    }
+}
+
+/// What one worker has done since it started, as its running reports carry it to the broker's
+/// `/metrics` (docs/http-api.md, "Job metrics"). Counters only grow while the worker runs; a new
+/// worker (a new instance id) starts from zero, as Prometheus expects of a restarted target.
+public struct JobMetrics: Codable, Sendable, Equatable {
+    /// Handler runs begun (every attempt).
+    public var started = 0
+    /// Runs that returned normally.
+    public var succeeded = 0
+    /// Runs that threw (timed out, lease lost included); a cancelled run is not a failure.
+    public var failed = 0
+    /// Failed runs given another attempt (in place, or enqueued again through the broker).
+    public var retried = 0
+    /// Jobs sent to the dead-letter topic (after their last attempt, or undecodable).
+    public var deadLettered = 0
+    /// Jobs ended by a cancellation: skipped, or their run cancelled.
+    public var cancelled = 0
+    /// How long handler runs took, whatever their outcome.
+    public var handlerSeconds = JobHistogram()
+    /// From when a job was due (its record's timestamp, or its `spool-deliver-at`) to the start
+    /// of its first run from that record.
+    public var enqueueToStartSeconds = JobHistogram()
+    /// Gauges when the report was made: jobs this worker holds until a later attempt (retried in
+    /// place, `.key` and `.partition` ordering), and jobs it holds until their `spool-deliver-at`
+    /// (a broker that does not hold them itself, such as Kafka).
+    public var retryingInPlace = 0
+    public var scheduledInWorker = 0
+
+    public init() {}
+}
+
+/// A worker's cumulative counts, updated once when a run starts and once when it ends: one
+/// uncontended lock each time, and no allocation but one after each `snapshot` (the histograms'
+/// arrays are changed in place; a snapshot shares them, so the next change copies them once).
+final class JobMetricsRecorder: Sendable {
+    /// How a run or a job ended, for the counter it adds to.
+    enum Outcome { case succeeded, failed, cancelled }
+
+    private let metrics = Mutex(JobMetrics())
+
+    var snapshot: JobMetrics { metrics.withLock { $0 } }
+
+    /// One value read under the lock, without a snapshot.
+    func read<T>(_ body: (JobMetrics) -> T) -> T { metrics.withLock { body($0) } }
+
+    /// A run starts; `latencySeconds` is the job's wait since it was due (nil: not measured).
+    func started(latencySeconds: Double?) {
+        metrics.withLock { metrics in
+            metrics.started += 1
+            if let latencySeconds { metrics.enqueueToStartSeconds.observe(latencySeconds) }
+        }
+    }
+
+    /// A run ended after `seconds`, with `outcome` (nil: counted apart, as a cancellation is by
+    /// `count`, which also counts the jobs cancelled before they start).
+    func ended(after seconds: Double, _ outcome: Outcome?) {
+        metrics.withLock { metrics in
+            metrics.handlerSeconds.observe(seconds)
+            if let outcome { count(outcome, in: &metrics) }
+        }
+    }
+
+    /// A job ended that way outside a run's end (a cancellation).
+    func count(_ outcome: Outcome) { metrics.withLock { count(outcome, in: &$0) } }
+
+    func retried() { metrics.withLock { $0.retried += 1 } }
+
+    func deadLettered() { metrics.withLock { $0.deadLettered += 1 } }
+
+    private func count(_ outcome: Outcome, in metrics: inout JobMetrics) {
+        switch outcome {
+        case .succeeded: metrics.succeeded += 1
+        case .failed: metrics.failed += 1
+        case .cancelled: metrics.cancelled += 1
+        }
+    }
+}
