@@ -22,20 +22,24 @@ extension Broker {
     /// (due, being appended) are left out.
     public var heldRecordsByTopic: [String: HeldCounts] { delays.pendingByTopic }
 
-    /// How often the delivery loop looks for due records when nothing is due sooner.
-    static let deliveryPollMs: Int64 = 20
+    /// The longest the delivery loop sleeps: held records are due by the wall clock, which can be
+    /// set forward while it sleeps.
+    static let deliverySleepMaxMs: Int64 = 1_000
 
     /// Starts the delivery loop on a thread of its own: it blocks on flushes, which must never
-    /// happen on a Swift concurrency thread.
+    /// happen on a Swift concurrency thread. It sleeps until the earliest due time, and `hold`
+    /// wakes it when it holds a record due sooner.
     func startDelayedDelivery() {
         let loop = delivery
+        delays.onEarlierDue { loop.wake.signal() }
         let thread = Thread { [weak self] in
             while !loop.stopping.load(ordering: .acquiring) {
                 guard let self else { break }
+                loop.rounds.add(1, ordering: .relaxed)
                 let now = self.clock()
                 let next = self.delays.nextDueMs ?? Int64.max
                 if next > now {
-                    _ = loop.wake.wait(timeout: .now() + .milliseconds(Int(min(Self.deliveryPollMs, next - now))))
+                    _ = loop.wake.wait(timeout: .now() + .milliseconds(Int(min(Self.deliverySleepMaxMs, next - now))))
                     continue
                 }
                 do throws(BrokerError) {

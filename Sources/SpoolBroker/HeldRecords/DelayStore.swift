@@ -68,6 +68,12 @@ final class DelayStore: Sendable {
 
     let log: PartitionLog
     private let queue: Mutex<DueQueue>
+    /// Called when a record held now is due before every other (the delivery loop, sleeping until
+    /// the earliest due time it knew, wakes to look again).
+    private let earlierDue = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// Sets what `hold` calls when it holds a record due before every other.
+    func onEarlierDue(_ wake: @escaping @Sendable () -> Void) { earlierDue.withLock { $0 = wake } }
 
     init(dataDirectory: String, fsync: FsyncPolicy, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
         log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: fsync), fileSystem: fileSystem, clock: clock)
@@ -132,12 +138,15 @@ final class DelayStore: Sendable {
         } catch {
             throw BrokerError.from(error)
         }
-        queue.withLock { queue in
+        let earlier = queue.withLock { queue -> Bool in
+            let before = queue.first?.dueMs ?? Int64.max
             for (index, held) in fresh.enumerated() {
                 queue.insert(Pending(dueMs: held.dueMs, offset: result.baseOffset + Int64(index), topic: topic, partition: partition,
                                      topicId: topicId, origin: held.origin, isRetry: Self.isRetry(held.record)))
             }
+            return (queue.first?.dueMs ?? Int64.max) < before
         }
+        if earlier { earlierDue.withLock { $0 }?() }
         return result.baseOffset...result.lastOffset
     }
 
