@@ -8,7 +8,7 @@ import Synchronization
 /// beside a plain group consumer reading the same records in the same run.
 struct JobsBenchmark {
     static let help = """
-        usage: spool-bench jobs [--jobs N] [--keys N] [--transport embedded|wire|both] [--dir DIR] [--json]
+        usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--transport embedded|wire|both] [--dir DIR] [--json]
 
         Enqueues N jobs (100-byte JSON payloads, keys spread over --keys users) to a topic of 8
         partitions, fsync=always, then runs 4 workers of one group (32 jobs in flight each) with a
@@ -19,9 +19,16 @@ struct JobsBenchmark {
         runtime. --transport picks the embedded broker, the Kafka protocol over
         loopback to an in-process server, or both.
 
+        Two more .none runs have per-key limits on, beside the unlimited .none run: one with
+        limits the run never reaches (1 job of a key at once, 1,000 a second per key, bursts of
+        10), which shows what the bookkeeping costs, and one with a rate that binds (--key-rate
+        jobs a second per key, bursts of 1), printed with its ceiling: after its first job a
+        key's other jobs take at least (jobs per key - 1) / rate seconds.
+
         options:
           --jobs N           jobs per run (default 200000)
           --keys N           distinct keys (default 10000)
+          --key-rate R       jobs a second per key in the binding-rate run (default 50)
           --transport T      embedded | wire | both (default both)
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
           --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
@@ -43,6 +50,7 @@ struct JobsBenchmark {
         var help = false
         var rate = 5_000
         var latencySeconds = 4
+        var keyRate = 50
 
         init(_ words: ArraySlice<String>) throws {
             var words = BenchWords(words)
@@ -52,6 +60,7 @@ struct JobsBenchmark {
                 case "--keys": keys = try words.number(flag, 1...10_000_000)
                 case "--rate": rate = try words.number(flag, 10...100_000)
                 case "--latency-seconds": latencySeconds = try words.number(flag, 1...600)
+                case "--key-rate": keyRate = try words.number(flag, 1...1_000_000)
                 case "--transport":
                     switch try words.value(flag) {
                     case "embedded": transports = ["embedded"]
@@ -90,7 +99,7 @@ struct JobsBenchmark {
         defer { scratch.remove() }
         var results: [Result] = []
         for transport in options.transports {
-            for mode in ["consumer", "none", "key", "partition"] {
+            for mode in ["consumer", "none", "none-limited", "none-rate", "key", "partition"] {
                 var result = try await measure(transport: transport, mode: mode, directory: scratch.path + "/\(transport)-\(mode)")
                 (result.transport, result.mode) = (transport, mode)
                 results.append(result)
@@ -148,9 +157,15 @@ struct JobsBenchmark {
         if mode == "consumer" {
             measured = try await drainWithConsumers(queue: queue, done: done)
         } else {
-            let ordering: JobOrdering = mode == "none" ? .none : mode == "key" ? .key : .partition
+            let ordering: JobOrdering = mode.hasPrefix("none") ? .none : mode == "key" ? .key : .partition
+            let limits: JobLimits = switch mode {
+            case "none-limited": .perKey(concurrency: 1, ratePerSecond: 1_000, burst: 10)
+            case "none-rate": .perKey(ratePerSecond: Double(options.keyRate), burst: 1)
+            default: .none
+            }
             let workers = (0..<Self.workers).map { _ in
-                Worker<Payload>(queue: queue, group: "bench", ordering: ordering, concurrency: 32, retry: .never, bufferPerPartition: 5_000) { _ in
+                Worker<Payload>(queue: queue, group: "bench", ordering: ordering, concurrency: 32, retry: .never, bufferPerPartition: 5_000,
+                                limits: limits) { _ in
                     done.add(1)
                 }
             }
@@ -232,20 +247,37 @@ struct JobsBenchmark {
             "spool-bench jobs: \(options.jobs) jobs, \(options.keys) keys, \(Self.partitions) partitions, \(Self.workers) workers × 32 in flight, "
                 + "no-op handlers, fsync=always",
             "",
-            "transport  ordering                 jobs/s      vs plain consumer   CPU µs per job",
+            "transport  ordering                                 jobs/s      vs plain consumer   CPU µs per job",
         ]
         for result in results {
             let baseline = results.first { $0.transport == result.transport && $0.mode == "consumer" }?.jobsPerSecond ?? 0
-            let label = result.mode == "consumer" ? "(plain group consumer)" : "." + result.mode
             lines.append(result.transport.padding(toLength: 10, withPad: " ", startingAt: 0) + " "
-                         + label.padding(toLength: 24, withPad: " ", startingAt: 0) + " "
+                         + label(result.mode).padding(toLength: 40, withPad: " ", startingAt: 0) + " "
                          + format(result.jobsPerSecond, 0).padding(toLength: 11, withPad: " ", startingAt: 0) + " "
                          + (result.mode == "consumer" || baseline == 0 ? "" : format(result.jobsPerSecond / baseline * 100) + " %")
                             .padding(toLength: 19, withPad: " ", startingAt: 0) + " " + format(result.cpuMicrosecondsPerJob, 2))
         }
         lines.append("")
+        let perKey = Double(options.jobs) / Double(min(options.keys, options.jobs))
+        let rateRun = results.first { $0.mode == "none-rate" }
+        if let rateRun, perKey > 1 {
+            // Each key starts one burst at once, then one job per 1/rate: the run lasts at least
+            // (jobs per key - 1) / rate seconds.
+            let ceiling = Double(options.jobs) / ((perKey - 1) / Double(options.keyRate))
+            lines.append("binding rate: \(options.keyRate) jobs/s per key × \(options.keys) keys, \(format(perKey, 0)) jobs per key: "
+                         + "ceiling \(format(ceiling, 0)) jobs/s, measured \(format(rateRun.jobsPerSecond, 0))")
+        }
         lines.append("published figures for reference (other hardware): River 46,000 jobs/s (8 cores), Sidekiq 23,500 jobs/s")
         return lines.joined(separator: "\n")
+    }
+
+    private func label(_ mode: String) -> String {
+        switch mode {
+        case "consumer": "(plain group consumer)"
+        case "none-limited": ".none, limits not reached (1, 1000/s)"
+        case "none-rate": ".none, binding rate (\(options.keyRate)/s per key)"
+        default: "." + mode
+        }
     }
 
     private func json(_ results: [Result], _ latencies: [(transport: String, mode: String, summary: LatencySummary)]) -> String {

@@ -37,10 +37,14 @@ public struct EmbeddedTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
-        _ = try await spool.broker.ensuringTopic(topic)
+        try await subscribe(group: group, topics: [topic], session: session, hooks: hooks)
+    }
+
+    public func subscribe(group: String, topics: [String], session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        for topic in topics { _ = try await spool.broker.ensuringTopic(topic) }
         // It joins on its first poll, once the subscription can ask for the group's offsets.
         return try await ConsumerSubscription.subscribe(hooks: hooks, clientId: "spool-worker", session: session) { options in
-            try Consumer(transport: EmbeddedConsumerTransport(broker: spool.broker), group: group, topics: [topic], options: options)
+            try Consumer(transport: EmbeddedConsumerTransport(broker: spool.broker), group: group, topics: topics, options: options)
         }
     }
 

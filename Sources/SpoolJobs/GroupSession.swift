@@ -37,6 +37,12 @@ extension JobTransport {
         try await ensureTopic(topic, partitions: partitions)
     }
 
+    /// Transports that subscribe to one topic at a time take a list of one; more is refused.
+    public func subscribe(group: String, topics: [String], session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        guard topics.count == 1, let topic = topics.first else { throw JobTransportError.oneTopicOnly(topics) }
+        return try await subscribe(group: group, topic: topic, session: session, hooks: hooks)
+    }
+
     /// Transports that do not take session settings join with their defaults.
     public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         try await subscribe(group: group, topic: topic, hooks: hooks)

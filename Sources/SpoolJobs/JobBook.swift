@@ -24,6 +24,8 @@ struct JobTicket: Sendable {
     /// its `spool-deliver-at` when later); nil for an attempt the record does not carry (a retry
     /// in place), whose wait is the retry's backoff, not a queue's.
     var dueMs: Int64? = nil
+    /// The key whose per-key limits count this run; nil when not limited.
+    var limitKey: String? = nil
 }
 
 /// A job waiting for a time (a retry's backoff, or a `spool-deliver-at` the broker did not hold).
@@ -138,13 +140,25 @@ struct JobBook {
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
     private(set) var partitions: [TopicPartition: PartitionState] = [:]
-    private var ready: [(TopicPartition, Int64, Int)] = []
-    private var readyHead = 0
+    /// Jobs ready to run, by priority level.
+    private var ready: ReadyQueues
     private(set) var running = 0
     private var generations = 0
+    /// Per-key limits (jobs running, rate, jobs waiting on them); nil without any.
+    private(set) var limiter: KeyLimiter?
 
     /// `attemptsMax` is the retry policy's: the widest attempt count the metadata must carry.
-    init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99) {
+    /// With `priorities`, jobs of `priorityTopic`'s `.high` and `.low` topics are ready at their
+    /// levels beside its own (normal) ones.
+    init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99, limits: JobLimits = .none,
+         priorities: JobPriorities? = nil, priorityTopic: String = "") {
+        precondition(limits.conflict(with: ordering) == nil, limits.conflict(with: ordering) ?? "")
+        limiter = limits.limitsKeys ? KeyLimiter(limits) : nil
+        ready = priorities.map { priorities in
+            ReadyQueues(weights: priorities.weights,
+                        levels: Dictionary(uniqueKeysWithValues: JobPriority.allCases.map { ($0.topic(of: priorityTopic), $0.level) }),
+                        defaultLevel: JobPriority.normal.level)
+        } ?? ReadyQueues()
         self.ordering = ordering
         self.concurrency = max(1, concurrency)
         self.attemptsMax = max(1, attemptsMax)
@@ -220,39 +234,91 @@ struct JobBook {
         return (true, makeEligible(partition, record.offset, now: now))
     }
 
-    /// The next job to run, if a slot is free and one is ready.
-    mutating func next() -> JobTicket? {
+    /// The next job to run, if a slot is free and one is ready. `now` (ms) is for per-key rates:
+    /// a job whose key is at a limit is parked with its key (see `KeyLimiter`) and the next ready
+    /// one is tried; parked keys that have room again go first.
+    mutating func next(now: Int64 = 0) -> JobTicket? {
         guard running < concurrency else { return nil }
-        while readyHead < ready.count {
-            let (partition, offset, generation) = ready[readyHead]
-            readyHead += 1
-            if readyHead > 1024, readyHead * 2 > ready.count {
-                ready.removeFirst(readyHead)
-                readyHead = 0
+        if limiter != nil, let ticket = nextParked(now: now) { return ticket }
+        while let ((partition, offset, generation), level) = ready.popFirst() {
+            guard let (state, entry) = startable(partition, offset, generation) else { continue }
+            var limitKey: String?
+            if limiter != nil, let key = ordering == .key ? entry.orderKey : entry.record.keyString,
+               let admission = limiter?.admit(key, now: now) {
+                guard admission == .start else {
+                    limiter?.park(KeyLimiter.Parked(partition: partition, offset: offset, generation: generation), key: key, admission: admission)
+                    continue
+                }
+                limitKey = key
             }
-            guard let state = partitions[partition], state.generation == generation, !state.revoking,
-                  let entry = state.entries[offset], entry.state == .ready else { continue }
-            guard state.carried.contains(offset) || state.carried.count + state.storedAhead.count < carriedMax
-                    || offset == state.order.first else {
-                state.held.append(offset)
-                continue
-            }
-            state.carried.insert(offset)
-            entry.state = .running
-            state.running += 1
-            running += 1
-            return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation,
-                             deadLettered: entry.deadLettered,
-                             dueMs: entry.attempt == entry.recordAttempt ? max(entry.record.timestamp, entry.notBefore) : nil)
+            ready.started(level)
+            return start(partition, state, entry, offset, generation, limitKey: limitKey)
         }
         return nil
     }
+
+    /// A job of a parked key that has room again, if any.
+    private mutating func nextParked(now: Int64) -> JobTicket? {
+        while let (key, keyState) = limiter?.nextOpenKey() {
+            while let job = keyState.firstParked {
+                guard let (state, entry) = startable(job.partition, job.offset, job.generation) else {
+                    limiter?.removeFirstParked(keyState)
+                    continue
+                }
+                let admission = limiter?.admit(key, now: now, fromParked: true) ?? .start
+                guard admission == .start else {
+                    limiter?.keepWaiting(key, keyState, admission)
+                    break
+                }
+                limiter?.removeFirstParked(keyState)
+                limiter?.startedFromParked(key, keyState)
+                return start(job.partition, state, entry, job.offset, job.generation, limitKey: key)
+            }
+        }
+        return nil
+    }
+
+    /// The job's partition and entry when it may start now: still owned in that generation, ready,
+    /// and with room under the partition's bound (else held back until there is).
+    private func startable(_ partition: TopicPartition, _ offset: Int64, _ generation: Int) -> (PartitionState, Entry)? {
+        guard let state = partitions[partition], state.generation == generation, !state.revoking,
+              let entry = state.entries[offset], entry.state == .ready else { return nil }
+        guard state.carried.contains(offset) || state.carried.count + state.storedAhead.count < carriedMax
+                || offset == state.order.first else {
+            state.held.append(offset)
+            return nil
+        }
+        return (state, entry)
+    }
+
+    private mutating func start(_ partition: TopicPartition, _ state: PartitionState, _ entry: Entry, _ offset: Int64, _ generation: Int,
+                                limitKey: String?) -> JobTicket {
+        state.carried.insert(offset)
+        entry.state = .running
+        state.running += 1
+        running += 1
+        return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation,
+                         deadLettered: entry.deadLettered,
+                         dueMs: entry.attempt == entry.recordAttempt ? max(entry.record.timestamp, entry.notBefore) : nil, limitKey: limitKey)
+    }
+
+    /// A run ended one way or another: its key may start another job.
+    private mutating func endLimited(_ ticket: JobTicket) {
+        if let key = ticket.limitKey { limiter?.ended(key) }
+    }
+
+    /// A key's rate has room again: its parked jobs go first at the next `next(now:)`.
+    mutating func wake(_ wake: KeyWake) { limiter?.wake(wake.key) }
+
+    /// Wakes the limiter asked for since the last call, for the worker to schedule.
+    mutating func takeKeyWakes() -> [KeyWake] { limiter?.takeWakes() ?? [] }
 
     /// A job finished (succeeded or dead-lettered): the next job of its key may run, and the
     /// partition's commit point moves past every finished job at its front. A dead-lettered job
     /// above the commit point keeps its place in `carried`, marked, until the point passes it.
     mutating func finish(_ ticket: JobTicket, now: Int64, deadLettered: Bool = false) -> JobWake? {
         running -= 1
+        endLimited(ticket)
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
               let entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
@@ -278,12 +344,12 @@ struct JobBook {
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
     /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ partition: TopicPartition, _ state: PartitionState) {
-        if let front = state.order.first, state.entries[front]?.state == .ready { ready.append((partition, front, state.generation)) }
+        if let front = state.order.first, state.entries[front]?.state == .ready { ready.append(partition, front, state.generation) }
         var room = carriedMax - state.carried.count - state.storedAhead.count
         while room > 0, let offset = state.held.first {
             state.held.removeFirst()
             guard state.entries[offset]?.state == .ready else { continue }
-            ready.append((partition, offset, state.generation))
+            ready.append(partition, offset, state.generation)
             room -= 1
         }
     }
@@ -291,6 +357,7 @@ struct JobBook {
     /// A job failed and runs again in place at `atMs` as `attempt`: its key stays blocked.
     mutating func retry(_ ticket: JobTicket, attempt: Int, atMs: Int64) -> JobWake? {
         running -= 1
+        endLimited(ticket)
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
               let entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
@@ -304,6 +371,7 @@ struct JobBook {
     /// partition: it stays unfinished (sleeping, never woken), so the commit point stays below it.
     mutating func abandon(_ ticket: JobTicket) {
         running -= 1
+        endLimited(ticket)
         guard let state = partitions[ticket.partition], state.generation == ticket.generation,
               let entry = state.entries[ticket.offset] else { return }
         state.running -= 1
@@ -315,7 +383,7 @@ struct JobBook {
         guard let state = partitions[wake.partition], state.generation == wake.generation,
               let entry = state.entries[wake.offset], entry.state == .sleeping else { return }
         entry.state = .ready
-        ready.append((wake.partition, wake.offset, wake.generation))
+        ready.append(wake.partition, wake.offset, wake.generation)
     }
 
     private mutating func makeEligible(_ partition: TopicPartition, _ offset: Int64, now: Int64) -> JobWake? {
@@ -325,7 +393,7 @@ struct JobBook {
             return JobWake(partition: partition, offset: offset, generation: state.generation, atMs: entry.notBefore)
         }
         entry.state = .ready
-        ready.append((partition, offset, state.generation))
+        ready.append(partition, offset, state.generation)
         return nil
     }
 

@@ -22,6 +22,18 @@ extension JobQueue {
         try await controlTransport.ensureTopic(Self.controlTopic(of: topic), partitions: 1, configs: Self.controlTopicConfigs)
     }
 
+    /// The job topic and those of its priority topics that exist, high first: where a job of
+    /// `topic` may be.
+    func priorityTopics(of topic: String) async throws -> [String] {
+        var topics: [String] = []
+        for priority in JobPriority.allCases {
+            let member = priority.topic(of: topic)
+            if priority != .normal, try await controlTransport.partitionCount(of: member) == nil { continue }
+            topics.append(member)
+        }
+        return topics
+    }
+
     /// Fails with `.unknownTopic` unless the job topic exists.
     func requireTopic(_ topic: String) async throws {
         guard try await controlTransport.partitionCount(of: topic) != nil else { throw JobControlError.unknownTopic(topic) }
@@ -30,8 +42,8 @@ extension JobQueue {
     /// Cancels the job with this id in `topic`, one that is queued, scheduled (held for later) or
     /// retrying: it never starts, and a run under way is cancelled (its task is cancelled, and
     /// the job ends as cancelled, not retried). Returns the cancellation stored, or the one stored
-    /// before for this id. It reads the topic and the broker's held records to find the job, so it
-    /// costs a read of the whole topic.
+    /// before for this id. It reads the topic (and its priority topics) and the broker's held
+    /// records to find the job, so it costs a read of the whole topic.
     ///
     /// - Throws: `JobControlError.unknownTopic`; `.unknownJob` when no record of the topic, and
     ///   none held for it, has this id; `.notCancellable` when the job was dead-lettered.
@@ -40,18 +52,26 @@ extension JobQueue {
         try await requireTopic(topic)
         try await prepareControl(topic: topic)
         if let existing = try await controlState(of: topic).cancellations[id] { return existing }
-        let held = try await heldJobs(of: topic).filter { $0.record.jobId == id }
-        let stored = try await transport.readAll(topic: topic).filter { $0.jobId == id }
+        var held: [HeldJob] = []
+        var stored: [ConsumedRecord] = []
+        var dead = false
+        for member in try await priorityTopics(of: topic) {
+            held += try await heldJobs(of: member).filter { $0.record.jobId == id }
+            stored += try await transport.readAll(topic: member).filter { $0.jobId == id }
+            if try await deadLettersIfAny(of: member).contains(where: { $0.id == id && !$0.redriven }) { dead = true }
+        }
         guard !held.isEmpty || !stored.isEmpty else {
-            if try await deadLettersIfAny(of: topic).contains(where: { $0.id == id && !$0.redriven }) {
+            if dead {
                 throw JobControlError.notCancellable(id: id, reason: "it was dead-lettered (spool dlq lists it)")
             }
             throw JobControlError.unknownJob(id: id, topic: topic)
         }
         // A job also held for later (a retry, or a second delivery) may come again after its last
         // stored place: only a job with nothing held gets a place every group can forget it by.
+        // Places are in the job topic: one in a priority topic is not given, and the
+        // cancellation is kept.
         let last = stored.max { ($0.offset, $0.partition) < ($1.offset, $1.partition) }
-        let seen = held.isEmpty ? last.map { ["*": JobPosition(partition: $0.partition, offset: $0.offset)] } ?? [:] : [:]
+        let seen = held.isEmpty && last?.topic == topic ? last.map { ["*": JobPosition(partition: $0.partition, offset: $0.offset)] } ?? [:] : [:]
         let cancellation = JobCancellation(id: id, cancelledAtMs: Int64(Date().timeIntervalSince1970 * 1000),
                                            key: (held.first?.record ?? last)?.keyString, seen: seen)
         _ = try await transport.send(topic: Self.controlTopic(of: topic), records: [try JobControlState.cancelRecord(cancellation)])

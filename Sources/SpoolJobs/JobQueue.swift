@@ -46,9 +46,12 @@ public final class JobQueue: Sendable {
     ///     idempotency key: enqueueing the same id again within the topic's dedupe window stores
     ///     nothing.
     ///   - runAt: run no earlier than this (held by the broker until then).
+    ///   - priority: `.high` and `.low` go to `TOPIC.high` and `TOPIC.low`, which only a worker
+    ///     made with `priorities:` reads (see `JobPriorities`).
     @discardableResult
-    public func enqueue<J: Job>(_ job: J, key: String? = nil, id: String? = nil, runAt: Date? = nil) async throws -> EnqueuedJob {
-        try await enqueue([Enqueue(job, key: key, id: id, runAt: runAt)])[0]
+    public func enqueue<J: Job>(_ job: J, key: String? = nil, id: String? = nil, runAt: Date? = nil,
+                                priority: JobPriority = .normal) async throws -> EnqueuedJob {
+        try await enqueue([Enqueue(job, key: key, id: id, runAt: runAt, priority: priority)])[0]
     }
 
     /// One job of a batch for `enqueue(_:)`.
@@ -57,19 +60,34 @@ public final class JobQueue: Sendable {
         public var key: String?
         public var id: String?
         public var runAt: Date?
+        public var priority: JobPriority
 
-        public init(_ job: J, key: String? = nil, id: String? = nil, runAt: Date? = nil) {
+        public init(_ job: J, key: String? = nil, id: String? = nil, runAt: Date? = nil, priority: JobPriority = .normal) {
             self.job = job
             self.key = key
             self.id = id
             self.runAt = runAt
+            self.priority = priority
         }
     }
 
-    /// Enqueues many jobs of one type at once (batched per partition) and returns once all are durable.
+    /// Enqueues many jobs of one type at once (batched per partition, one send per priority) and
+    /// returns once all are durable, in the order given.
     @discardableResult
     public func enqueue<J: Job>(_ jobs: [Enqueue<J>]) async throws -> [EnqueuedJob] {
-        try await prepare(topic: J.topic)
+        let priorities = JobPriority.allCases.filter { priority in jobs.contains { $0.priority == priority } }
+        guard priorities.count > 1 else { return try await enqueue(jobs, to: (priorities.first ?? .normal).topic(of: J.topic)) }
+        var enqueued = [EnqueuedJob?](repeating: nil, count: jobs.count)
+        for priority in priorities {
+            let places = jobs.indices.filter { jobs[$0].priority == priority }
+            let sent = try await enqueue(places.map { jobs[$0] }, to: priority.topic(of: J.topic))
+            for (place, job) in zip(places, sent) { enqueued[place] = job }
+        }
+        return enqueued.compactMap { $0 }
+    }
+
+    private func enqueue<J: Job>(_ jobs: [Enqueue<J>], to topic: String) async throws -> [EnqueuedJob] {
+        try await prepare(topic: topic)
         var ids: [String] = []
         let typeName = J.typeName
         var random = SystemRandomNumberGenerator()
@@ -81,8 +99,8 @@ public final class JobQueue: Sendable {
             if let runAt = item.runAt { headers.append(RecordHeader(SpoolHeaders.deliverAt, String(Int64((runAt.timeIntervalSince1970 * 1000).rounded(.up))))) }
             return OutgoingRecord(key: item.key.map { Array($0.utf8) }, value: try coding.encode(item.job), headers: headers)
         }
-        let sent = try await transport.send(topic: J.topic, records: records)
-        return zip(ids, sent).map { EnqueuedJob(id: $0, topic: J.topic, partition: $1.partition, offset: $1.offset) }
+        let sent = try await transport.send(topic: topic, records: records)
+        return zip(ids, sent).map { EnqueuedJob(id: $0, topic: topic, partition: $1.partition, offset: $1.offset) }
     }
 
     /// A random (version 4) UUID in its usual upper-case text form. Foundation's `UUID()` opens

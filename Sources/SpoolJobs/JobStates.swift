@@ -72,12 +72,29 @@ extension JobQueue {
     /// - running (of `group`, or of every group): what the workers reported last, at most a
     ///   second ago; a worker silent for 3 s (stopped, dead) is left out.
     ///
-    /// It reads the topics it needs from their start: a listing costs a read of the topic.
+    /// Jobs of the topic's priority topics (`TOPIC.high`, `TOPIC.low`) are listed too, high
+    /// first, each with its own topic. It reads the topics it needs from their start: a listing
+    /// costs a read of the topic.
     public func jobs(in topic: String, state: JobState, group: String? = nil) async throws -> [JobStatus] {
         try await requireTopic(topic)
         switch state {
         case .running:
             return try await runningJobs(of: topic, group: group)
+        case .cancelled:
+            return try await jobs(inOne: topic, of: topic, state: state, group: group)
+        default:
+            var jobs: [JobStatus] = []
+            for member in try await priorityTopics(of: topic) { jobs += try await self.jobs(inOne: member, of: topic, state: state, group: group) }
+            return jobs
+        }
+    }
+
+    /// The jobs of one topic of the job topic `base` (itself or a priority topic) in `state`;
+    /// cancellations and running reports are the job topic's.
+    private func jobs(inOne topic: String, of base: String, state: JobState, group: String?) async throws -> [JobStatus] {
+        switch state {
+        case .running:
+            return try await runningJobs(of: base, group: group).filter { $0.topic == topic }
         case .dead:
             return try await deadLettersIfAny(of: topic).filter { !$0.redriven }.map {
                 JobStatus(state: .dead, id: $0.id, key: $0.key, topic: topic, partition: $0.originPartition, offset: $0.originOffset,
@@ -90,7 +107,7 @@ extension JobQueue {
                                  attempts: 0, cancelledAt: $0.cancelledAt)
             }
         case .scheduled, .retrying:
-            let cancelled = try await controlState(of: topic).cancellations
+            let cancelled = try await controlState(of: base).cancellations
             let held = try await heldJobs(of: topic).filter { cancelled[$0.record.jobId] == nil }.compactMap { held -> JobStatus? in
                 let attempt = max(1, held.record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
                 guard (attempt > 1) == (state == .retrying) else { return nil }
@@ -102,10 +119,10 @@ extension JobQueue {
             return try await inPlace(topic: topic, group: group, cancelled: cancelled).retrying + held
         case .queued:
             guard let group else { throw JobControlError.needsGroup(.queued) }
-            let running = Set(try await runningJobs(of: topic, group: group).compactMap { job in
+            let running = Set(try await runningJobs(of: base, group: group).filter { $0.topic == topic }.compactMap { job in
                 job.partition.flatMap { partition in job.offset.map { JobPosition(partition: partition, offset: $0) } }
             })
-            return try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: topic).cancellations).queued.filter { job in
+            return try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: base).cancellations).queued.filter { job in
                 guard let partition = job.partition, let offset = job.offset else { return true }
                 return !running.contains(JobPosition(partition: partition, offset: offset))
             }

@@ -39,6 +39,18 @@ public protocol JobSubscription: Sendable {
     func close() async
 }
 
+/// A transport could not do what the job runtime asked of it.
+public enum JobTransportError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The transport subscribes to one topic at a time; a worker with priorities needs three.
+    case oneTopicOnly([String])
+
+    public var description: String {
+        switch self {
+        case let .oneTopicOnly(topics): "this transport subscribes to one topic at a time, asked for \(topics.joined(separator: ", "))"
+        }
+    }
+}
+
 /// What the job runtime needs from a broker: the same worker code runs over the embedded broker,
 /// over `spool serve`, or over a Kafka cluster.
 public protocol JobTransport: Sendable {
@@ -55,6 +67,9 @@ public protocol JobTransport: Sendable {
     func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription
     /// Joins `group` as a consumer of `topic` with these session settings.
     func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription
+    /// Joins `group` as a consumer of several topics at once (a job topic and its priority
+    /// topics): one membership, one assignment over all of them.
+    func subscribe(group: String, topics: [String], session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription
     /// Every record of the topic, from its start to its end at the time of the call.
     func readAll(topic: String) async throws -> [ConsumedRecord]
     /// Closes what the transport opened.

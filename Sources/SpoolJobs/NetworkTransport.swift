@@ -62,8 +62,12 @@ public final class NetworkTransport: JobTransport {
     }
 
     public func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        try await subscribe(group: group, topics: [topic], session: session, hooks: hooks)
+    }
+
+    public func subscribe(group: String, topics: [String], session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         try await ConsumerSubscription.subscribe(hooks: hooks, clientId: client.clientId, session: session) { options in
-            try Consumer(client: client, group: group, topics: [topic], options: options)
+            try Consumer(client: client, group: group, topics: topics, options: options)
         }
     }
 

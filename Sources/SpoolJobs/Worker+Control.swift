@@ -143,6 +143,9 @@ extension Worker {
     func finishCancelled(_ ticket: JobTicket) {
         stats.recorder.count(.cancelled)
         finish(ticket)
+        // Places are kept in the job topic's partitions (see `forgetPassedCancellations`): a job of
+        // a priority topic leaves none, and its cancellation is kept.
+        guard ticket.partition.topic == topic else { return }
         let place = JobPosition(partition: ticket.partition.partition, offset: ticket.offset)
         let updated = jobControl.update { state -> JobCancellation? in
             guard var cancellation = state.control.cancellations[ticket.record.jobId], cancellation.seen[group] != place else { return nil }

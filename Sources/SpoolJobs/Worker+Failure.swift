@@ -18,7 +18,8 @@ extension Worker {
             var headers = ticket.record.headers.filter { !replaced.contains($0.key) }
             headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due)),
                         RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500)))]
-            guard await produceUntilStored(topic: topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
+            // To the job's own topic, so it keeps its priority.
+            guard await produceUntilStored(topic: ticket.record.topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
                                            for: ticket) != nil else { return abandon(ticket) }
             stats.recorder.retried()
             finish(ticket)
@@ -31,8 +32,9 @@ extension Worker {
         }
     }
 
-    /// Sends the job to `TOPIC.dlq` with why and where it failed, finishes it and commits at once:
-    /// until the commit passes it, a crash has the next owner dead-letter it again. Under
+    /// Sends the job to its topic's `.dlq` (`TOPIC.high.dlq` for a high one) with why and where it
+    /// failed, finishes it and commits at once: until the commit passes it, a crash has the next
+    /// owner dead-letter it again. Under
     /// `.holdKey` its key is held first (stored before the job finishes, so the key's next job
     /// sees the hold); a key held already keeps its hold, which the dead letter joins.
     func deadLetter(_ ticket: JobTicket, error: String) async {
@@ -42,7 +44,7 @@ extension Worker {
             hold = self.hold(of: key) ?? KeyHold(group: group, key: key, partition: ticket.partition.partition, deadOffset: ticket.offset,
                                                  deadJobId: record.jobId, heldAtMs: nowMs())
         }
-        guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: topic),
+        guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: record.topic),
                                        deadLetterRecord(record, attempt: ticket.attempt, error: error, hold: hold?.id), for: ticket) != nil else {
             return abandon(ticket)
         }

@@ -73,6 +73,13 @@ public final class Worker<Payload: Job>: Sendable {
     /// transport with a control topic: `run()` throws `JobControlError.unsupportedTransport`
     /// otherwise).
     public let onDeadLetter: DeadLetterPolicy
+    /// Per-key limits (concurrency and rate), held across the group: see `JobLimits`.
+    public let limits: JobLimits
+    /// With weights, the worker also runs the jobs of `TOPIC.high` and `TOPIC.low` and shares its
+    /// slots among the three by them (see `JobPriorities`); nil: `topic` alone.
+    public let priorities: JobPriorities?
+    /// The topics the worker reads: `topic`, and its priority topics with `priorities`.
+    public var topics: [String] { priorities == nil ? [topic] : JobPriority.allCases.map { $0.topic(of: topic) } }
     /// The scheduler's clock (tests move it by hand).
     let scheduleClock = LockedValue(ScheduleClock.system)
     /// The scheduler while `run()` runs one.
@@ -92,6 +99,8 @@ public final class Worker<Payload: Job>: Sendable {
     let commitLock = AsyncLock()
     let leases = JobLeases()
     let jobControl = WorkerControl()
+    /// Keys whose rate allows their next job at each time (ms), for one timer per time.
+    let keyWakes = LockedValue<[Int64: [String]]>([:])
 
     struct Control {
         var subscription: (any JobSubscription)?
@@ -104,8 +113,10 @@ public final class Worker<Payload: Job>: Sendable {
     public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
                 session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil,
-                onDeadLetter: DeadLetterPolicy = .releaseKey,
+                onDeadLetter: DeadLetterPolicy = .releaseKey, limits: JobLimits = .none, priorities: JobPriorities? = nil,
                 handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
+        // Holds name a key's partition in the job topic, not in its priority topics.
+        precondition(priorities == nil || onDeadLetter == .releaseKey, "onDeadLetter: .holdKey does not go with priorities yet")
         self.queue = queue
         self.group = group
         self.topic = topic
@@ -118,9 +129,12 @@ public final class Worker<Payload: Job>: Sendable {
         self.timeout = timeout
         self.schedules = schedules
         self.onDeadLetter = onDeadLetter
+        self.limits = limits
+        self.priorities = priorities
         self.handler = handler
         self.typeName = Payload.typeName
-        self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts))
+        self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
+                                 priorities: priorities, priorityTopic: topic))
     }
 
     /// The partitions this worker owns now.
@@ -133,10 +147,10 @@ public final class Worker<Payload: Job>: Sendable {
         if onDeadLetter == .holdKey && ordering != .none && !(queue.transport is any JobControlTransport) {
             throw JobControlError.unsupportedTransport
         }
-        try await queue.prepare(topic: topic)
+        for topic in topics { try await queue.prepare(topic: topic) }
         let controlFeed = try await startControl()
         defer { controlFeed?.cancel() }
-        let subscription = try await queue.transport.subscribe(group: group, topic: topic, session: session, hooks: SubscriptionHooks(
+        let subscription = try await queue.transport.subscribe(group: group, topics: topics, session: session, hooks: SubscriptionHooks(
             revoked: { [weak self] partitions in await self?.revoke(partitions) },
             assigned: { [weak self] owned in await self?.assignKnowingHolds(owned) },
             lost: { [weak self] partitions in await self?.lose(partitions) }))
@@ -256,7 +270,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Starts every job that may run now, up to the concurrency limit.
     func dispatch() {
-        while !isStopping, !jobControl.holdsStarts, let ticket = book.withLock({ $0.next() }) { startRunner(ticket) }
+        while !isStopping, !jobControl.holdsStarts, let ticket = takeNext() { startRunner(ticket) }
     }
 
     /// A task that runs `first`, then keeps taking the next job that may run until there is none:
@@ -269,7 +283,7 @@ public final class Worker<Payload: Job>: Sendable {
                 var ticket: JobTicket? = first
                 while let current = ticket {
                     await execute(current, runner: id)
-                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : book.withLock { $0.next() }
+                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : takeNext()
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if ticket != nil { dispatch() }
                 }
@@ -280,12 +294,15 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    func scheduleWake(_ wake: JobWake) {
-        let delay = wake.atMs - nowMs()
+    func scheduleWake(_ wake: JobWake) { at(wake.atMs) { $0.wake(wake) } }
+
+    /// At `atMs` (epoch ms), changes the book with `body` and starts what may run then.
+    func at(_ atMs: Int64, _ body: @escaping @Sendable (inout JobBook) -> Void) {
+        let delay = atMs - nowMs()
         Task { [weak self] in
             if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
             guard let self else { return }
-            self.book.withLock { $0.wake(wake) }
+            self.book.withLock { body(&$0) }
             self.dispatch()
         }
     }
