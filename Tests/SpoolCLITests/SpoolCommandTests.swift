@@ -105,7 +105,7 @@ import Testing
         #expect(unreachable.stderr.hasPrefix("spool dlq list: "))
     }
 
-    @Test func signupDemoSettlesEveryJobAndShowsTheDeadLetter() async throws {
+    @Test func signupDemoSettlesEveryJobAndShowsTheDeadLetterCancellationLimitAndSchedule() async throws {
         let data = NSTemporaryDirectory() + "spool-cli-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: data) }
         let outcome = try await run(["demo", "--data", data, "--users", "40"])
@@ -114,7 +114,10 @@ import Testing
         #expect(outcome.stdout.contains("provider unavailable on attempt 1 of 5"))
         #expect(outcome.stdout.contains("photo corrupt.heic of user-13: attempt 3 of 3 failed"))
         #expect(outcome.stdout.contains("per user, kept"))
-        #expect(outcome.stdout.contains("emails sent: 40 for 40 users"))
+        #expect(outcome.stdout.contains("emails sent: 39 for 40 users (user-7's was cancelled"))
+        #expect(outcome.stdout.contains("user-7 closed the account at once: its welcome email is cancelled"))
+        #expect(outcome.stdout.contains("each user's third ping waited at least"))
+        #expect(outcome.stdout.contains("schedule signup-digest (* * * * *)"))
         #expect(outcome.stdout.contains("user-13  3         demo-photos["))
     }
 }
