@@ -8,7 +8,7 @@ import Synchronization
 /// beside a plain group consumer reading the same records in the same run.
 struct JobsBenchmark {
     static let help = """
-        usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--transport embedded|wire|both] [--dir DIR] [--json]
+        usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--long-ms MS] [--transport embedded|wire|both] [--dir DIR] [--json]
 
         Enqueues N jobs (100-byte JSON payloads, keys spread over --keys users) to a topic of 8
         partitions, fsync=always, then runs 4 workers of one group (32 jobs in flight each) with a
@@ -25,10 +25,15 @@ struct JobsBenchmark {
         jobs a second per key, bursts of 1), printed with its ceiling: after its first job a
         key's other jobs take at least (jobs per key - 1) / rate seconds.
 
+        One more .key run has 5 % long jobs (every 20th job's handler sleeps --long-ms), beside
+        the .key run of no-op handlers, printed with its ceiling: the long jobs' sleep spread over
+        the 128 slots.
+
         options:
           --jobs N           jobs per run (default 200000)
           --keys N           distinct keys (default 10000)
           --key-rate R       jobs a second per key in the binding-rate run (default 50)
+          --long-ms MS       how long the long jobs of the 5 % run take (default 20)
           --transport T      embedded | wire | both (default both)
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
           --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
@@ -51,6 +56,7 @@ struct JobsBenchmark {
         var rate = 5_000
         var latencySeconds = 4
         var keyRate = 50
+        var longMs = 20
 
         init(_ words: ArraySlice<String>) throws {
             var words = BenchWords(words)
@@ -61,6 +67,7 @@ struct JobsBenchmark {
                 case "--rate": rate = try words.number(flag, 10...100_000)
                 case "--latency-seconds": latencySeconds = try words.number(flag, 1...600)
                 case "--key-rate": keyRate = try words.number(flag, 1...1_000_000)
+                case "--long-ms": longMs = try words.number(flag, 1...60_000)
                 case "--transport":
                     switch try words.value(flag) {
                     case "embedded": transports = ["embedded"]
@@ -99,7 +106,7 @@ struct JobsBenchmark {
         defer { scratch.remove() }
         var results: [Result] = []
         for transport in options.transports {
-            for mode in ["consumer", "none", "none-limited", "none-rate", "key", "partition"] {
+            for mode in ["consumer", "none", "none-limited", "none-rate", "key", "key-long", "partition"] {
                 var result = try await measure(transport: transport, mode: mode, directory: scratch.path + "/\(transport)-\(mode)")
                 (result.transport, result.mode) = (transport, mode)
                 results.append(result)
@@ -157,7 +164,10 @@ struct JobsBenchmark {
         if mode == "consumer" {
             measured = try await drainWithConsumers(queue: queue, done: done)
         } else {
-            let ordering: JobOrdering = mode.hasPrefix("none") ? .none : mode == "key" ? .key : .partition
+            let ordering: JobOrdering = mode.hasPrefix("none") ? .none : mode.hasPrefix("key") ? .key : .partition
+            // Every 20th job of the long-jobs run sleeps: 5 %.
+            let longEvery: Int64? = mode == "key-long" ? 20 : nil
+            let longMs = options.longMs
             let limits: JobLimits = switch mode {
             case "none-limited": .perKey(concurrency: 1, ratePerSecond: 1_000, burst: 10)
             case "none-rate": .perKey(ratePerSecond: Double(options.keyRate), burst: 1)
@@ -165,7 +175,8 @@ struct JobsBenchmark {
             }
             let workers = (0..<Self.workers).map { _ in
                 Worker<Payload>(queue: queue, group: "bench", ordering: ordering, concurrency: 32, retry: .never, bufferPerPartition: 5_000,
-                                limits: limits) { _ in
+                                limits: limits) { job in
+                    if let longEvery, job.offset % longEvery == 0 { try await Task.sleep(for: .milliseconds(longMs)) }
                     done.add(1)
                 }
             }
@@ -267,6 +278,12 @@ struct JobsBenchmark {
             lines.append("binding rate: \(options.keyRate) jobs/s per key × \(options.keys) keys, \(format(perKey, 0)) jobs per key: "
                          + "ceiling \(format(ceiling, 0)) jobs/s, measured \(format(rateRun.jobsPerSecond, 0))")
         }
+        if let longRun = results.first(where: { $0.mode == "key-long" }) {
+            // The long jobs' sleep over every slot of every worker, with the rest taking no time.
+            let sleeping = Double(options.jobs) / 20 * Double(options.longMs) / 1000 / Double(Self.workers * 32)
+            lines.append("5 % long jobs: \(options.jobs / 20) jobs of \(options.longMs) ms over \(Self.workers * 32) slots: ceiling "
+                         + "\(format(Double(options.jobs) / sleeping, 0)) jobs/s, measured \(format(longRun.jobsPerSecond, 0))")
+        }
         lines.append("published figures for reference (other hardware): River 46,000 jobs/s (8 cores), Sidekiq 23,500 jobs/s")
         return lines.joined(separator: "\n")
     }
@@ -276,6 +293,7 @@ struct JobsBenchmark {
         case "consumer": "(plain group consumer)"
         case "none-limited": ".none, limits not reached (1, 1000/s)"
         case "none-rate": ".none, binding rate (\(options.keyRate)/s per key)"
+        case "key-long": ".key, 5 % long jobs (\(options.longMs) ms)"
         default: "." + mode
         }
     }
