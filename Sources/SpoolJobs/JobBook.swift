@@ -69,6 +69,10 @@ struct JobBook {
         var state: State
         /// Resumed with the dead-letter mark (a stored count past `attemptsMax`).
         let deadLettered: Bool
+        /// Counted in its partition's `carriedCount` (see there).
+        var carried = false
+        /// The jobs of its order key waiting in the book, this one among them.
+        var keyLine: KeyLine?
 
         init(record: ConsumedRecord, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State, deadLettered: Bool) {
             self.record = record
@@ -96,13 +100,19 @@ struct JobBook {
         }
     }
 
+    /// The jobs of one order key in the book, oldest first: a class, so a job reaches its key's
+    /// line without hashing the key again.
+    final class KeyLine {
+        var queue = Queue()
+    }
+
     /// A class, so the book changes a partition's entries in place (a struct taken out of the
     /// dictionary and written back would copy them on every change).
     final class PartitionState {
         let generation: Int
         var order = Queue()
         var entries: [Int64: Entry] = [:]
-        var keys: [String: Queue] = [:]
+        var keys: [String: KeyLine] = [:]
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
         /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
@@ -112,11 +122,11 @@ struct JobBook {
         /// they arrive, carried by the commit until then.
         var storedFinished: [ClosedRange<Int64>]
         /// Jobs started (or resumed with a stored count) and not finished, and jobs dead-lettered
-        /// above the commit point: the ones whose attempt counts the commit may have to carry. At
-        /// most `carriedMax`, except right after an assignment whose metadata held more (written
-        /// under another bound).
-        var carried: Set<Int64> = []
-        /// Ready jobs held back while `carried` is full, in the order they became ready.
+        /// above the commit point: the ones whose attempt counts the commit may have to carry
+        /// (each marked `Entry.carried`). At most `carriedMax`, except right after an assignment
+        /// whose metadata held more (written under another bound).
+        var carriedCount = 0
+        /// Ready jobs held back while `carriedCount` is at the bound, in the order they became ready.
         var held = Queue()
         /// The offset after the last record taken in.
         var next: Int64?
@@ -216,20 +226,28 @@ struct JobBook {
         case .partition: ""
         case .none: nil
         }
-        let entry = Entry(record: record, attempt: max(recordAttempt, state.storedAttempts[record.offset] ?? 0), recordAttempt: recordAttempt,
+        let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[record.offset] ?? 0
+        let entry = Entry(record: record, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
                           notBefore: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }) ?? 0,
-                          orderKey: orderKey, state: .blocked,
-                          deadLettered: (state.storedAttempts[record.offset] ?? 0) > attemptsMax)
+                          orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
         state.order.append(record.offset)
-        state.storedAhead.remove(record.offset)
+        if !state.storedAhead.isEmpty { state.storedAhead.remove(record.offset) }
         state.next = record.offset + 1
         var eligible = true
         if let orderKey {
-            eligible = state.keys[orderKey]?.isEmpty ?? true
-            state.keys[orderKey, default: Queue()].append(record.offset)
+            let line: KeyLine
+            if let existing = state.keys[orderKey] {
+                line = existing
+                eligible = line.queue.isEmpty
+            } else {
+                line = KeyLine()
+                state.keys[orderKey] = line
+            }
+            line.queue.append(record.offset)
+            entry.keyLine = line
         }
         state.entries[record.offset] = entry
-        if entry.attempt > entry.recordAttempt { state.carried.insert(record.offset) }
+        if entry.attempt > entry.recordAttempt { state.carry(entry) }
         guard eligible else { return (true, nil) }
         return (true, makeEligible(partition, record.offset, now: now))
     }
@@ -283,7 +301,7 @@ struct JobBook {
     private func startable(_ partition: TopicPartition, _ offset: Int64, _ generation: Int) -> (PartitionState, Entry)? {
         guard let state = partitions[partition], state.generation == generation, !state.revoking,
               let entry = state.entries[offset], entry.state == .ready else { return nil }
-        guard state.carried.contains(offset) || state.carried.count + state.storedAhead.count < carriedMax
+        guard entry.carried || state.carriedCount + state.storedAhead.count < carriedMax
                 || offset == state.order.first else {
             state.held.append(offset)
             return nil
@@ -293,7 +311,7 @@ struct JobBook {
 
     private mutating func start(_ partition: TopicPartition, _ state: PartitionState, _ entry: Entry, _ offset: Int64, _ generation: Int,
                                 limitKey: String?) -> JobTicket {
-        state.carried.insert(offset)
+        state.carry(entry)
         entry.state = .running
         state.running += 1
         running += 1
@@ -323,16 +341,17 @@ struct JobBook {
               let entry = state.entries[ticket.offset] else { return nil }
         state.running -= 1
         entry.state = .done
-        state.storedAttempts[ticket.offset] = nil
+        if !state.storedAttempts.isEmpty { state.storedAttempts[ticket.offset] = nil }
         if deadLettered && ordering != .none {
             entry.attempt = attemptsMax + 1
         } else {
-            state.carried.remove(ticket.offset)
+            state.uncarry(entry)
         }
         var nextOfKey: Int64?
-        if let key = entry.orderKey, state.keys[key] != nil {
-            state.keys[key]!.removeFirst()
-            nextOfKey = state.keys[key]!.first
+        if let line = entry.keyLine, let key = entry.orderKey {
+            line.queue.removeFirst()
+            nextOfKey = line.queue.first
+            entry.keyLine = nil
             if nextOfKey == nil { state.keys[key] = nil }
         }
         state.dropFinishedFront()
@@ -345,7 +364,7 @@ struct JobBook {
     /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ partition: TopicPartition, _ state: PartitionState) {
         if let front = state.order.first, state.entries[front]?.state == .ready { ready.append(partition, front, state.generation) }
-        var room = carriedMax - state.carried.count - state.storedAhead.count
+        var room = carriedMax - state.carriedCount - state.storedAhead.count
         while room > 0, let offset = state.held.first {
             state.held.removeFirst()
             guard state.entries[offset]?.state == .ready else { continue }
@@ -416,10 +435,13 @@ struct JobBook {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first ?? next
         var attempts: [Int64: Int] = [:]
-        for at in state.carried {
-            guard let entry = state.entries[at], entry.state != .done || entry.attempt > attemptsMax,
-                  entry.attempt > entry.recordAttempt else { continue }
-            attempts[at] = entry.attempt
+        if state.carriedCount > 0 {
+            for index in state.order.head..<state.order.offsets.count {
+                let at = state.order.offsets[index]
+                guard let entry = state.entries[at], entry.carried, entry.state != .done || entry.attempt > attemptsMax,
+                      entry.attempt > entry.recordAttempt else { continue }
+                attempts[at] = entry.attempt
+            }
         }
         // Counts the last owner committed for jobs not fetched yet: dropping them here would
         // commit them away, and a crash would run those jobs from their first attempt again.
@@ -447,11 +469,24 @@ struct JobBook {
 extension JobBook.PartitionState {
     /// Forgets the finished jobs at the front: the commit point moves past them.
     func dropFinishedFront() {
-        while let first = order.first, entries[first]?.state == .done {
+        while let first = order.first, let entry = entries[first], entry.state == .done {
+            uncarry(entry)
             entries[first] = nil
-            carried.remove(first)
             order.removeFirst()
         }
+    }
+
+    /// Counts the job among those whose attempt counts the commit may have to carry.
+    func carry(_ entry: JobBook.Entry) {
+        guard !entry.carried else { return }
+        entry.carried = true
+        carriedCount += 1
+    }
+
+    func uncarry(_ entry: JobBook.Entry) {
+        guard entry.carried else { return }
+        entry.carried = false
+        carriedCount -= 1
     }
 
     /// Whether the last commit marked `offset` finished; drops the marks below it (records come
@@ -472,7 +507,7 @@ extension JobBook.PartitionState {
         for index in order.head..<order.offsets.count {
             let offset = order.offsets[index]
             // A job dead-lettered here is carried with its mark in the counts instead.
-            if entries[offset]?.state == .done && !carried.contains(offset) {
+            if let entry = entries[offset], entry.state == .done && !entry.carried {
                 run = run.map { $0.lowerBound...offset } ?? offset...offset
             } else if let finished = run {
                 ranges.append(finished)
