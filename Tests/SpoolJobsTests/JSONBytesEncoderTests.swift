@@ -144,6 +144,23 @@ struct JSONBytesEncoderTests {
                                253_402_300_800]
         for time in times { Self.expectSame(Number(n: Date(timeIntervalSince1970: time))) }
         Self.expectSame([Date.distantPast, .distantFuture, Date(timeIntervalSinceReferenceDate: 0)])
+        // Fractions that round to the whole second, or not, depending on how.
+        for second in [0.0, 1, 59, 86_399, 1_796_184_720, 4_102_444_800, 253_402_300_799] {
+            let reference = second - 978_307_200
+            for time in [reference.nextDown, reference.nextUp, reference - 1e-9, reference - 1e-7, reference - 4e-4, reference - 6e-4,
+                         reference + 1e-9, reference + 0.999] {
+                Self.expectSame(Number(n: Date(timeIntervalSinceReferenceDate: time)))
+            }
+        }
+        // Every day of some years (leap years, century years), at a random time of day.
+        var random = SplitMix64(seed: 0xDA7E)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        for year in [1970, 1972, 2000, 2024, 2026, 2100, 2400, 9999] {
+            let start = calendar.date(from: DateComponents(year: year, month: 1, day: 1))!.timeIntervalSince1970
+            let days = (0..<366).map { Date(timeIntervalSince1970: start + Double($0) * 86_400 + Double.random(in: 0..<86_400, using: &random)) }
+            Self.expectSame(days)
+        }
         for bytes in [[], [0], [0, 1], [0, 1, 2], [250, 255, 0xFB, 0xFF], Array(0...255)] as [[UInt8]] { Self.expectSame(Number(n: Data(bytes))) }
         for text in ["https://example.com", "https://example.com/a b?c=d#e", "file:///tmp/x", "mailto:a@b.c", "relative/path", "é"] {
             if let url = URL(string: text) { Self.expectSame(Number(n: url)) }

@@ -45,20 +45,68 @@ final class JSONBytesEncoder: Encoder {
         let end: Int
     }
 
-    var out: [UInt8] = []
-    private(set) var frames: [Frame] = []
-    private var members: [Member] = []
-    private var scratch: [UInt8] = []
-    private var nextID = 0
-    /// The frame of the value whose `encode(to:)` runs, which `container(keyedBy:)` and the others open.
-    private var valueDepth = 0
-    /// Set where something not handled happened in a call that cannot throw.
-    var unhandled = false
+    /// The encoder's state, behind a pointer: the state of a class's stored properties is checked
+    /// for exclusive access on every use, which costs more than most writes here.
+    struct State {
+        var out: [UInt8] = []
+        var frames: [Frame] = []
+        var members: [Member] = []
+        var scratch: [UInt8] = []
+        var nextID = 0
+        /// The frame of the value whose `encode(to:)` runs, which `container(keyedBy:)` and the others open.
+        var valueDepth = 0
+        /// Set where something not handled happened in a call that cannot throw.
+        var unhandled = false
+    }
+
+    private let state: UnsafeMutablePointer<State>
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     init() {
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
         out.reserveCapacity(256)
         frames.reserveCapacity(8)
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    var out: [UInt8] {
+        unsafeAddress { UnsafePointer(state.pointer(to: \.out)!) }
+        unsafeMutableAddress { state.pointer(to: \.out)! }
+    }
+
+    var frames: [Frame] {
+        unsafeAddress { UnsafePointer(state.pointer(to: \.frames)!) }
+        unsafeMutableAddress { state.pointer(to: \.frames)! }
+    }
+
+    private var members: [Member] {
+        unsafeAddress { UnsafePointer(state.pointer(to: \.members)!) }
+        unsafeMutableAddress { state.pointer(to: \.members)! }
+    }
+
+    private var scratch: [UInt8] {
+        unsafeAddress { UnsafePointer(state.pointer(to: \.scratch)!) }
+        unsafeMutableAddress { state.pointer(to: \.scratch)! }
+    }
+
+    private var nextID: Int {
+        get { state.pointee.nextID }
+        set { state.pointee.nextID = newValue }
+    }
+
+    private var valueDepth: Int {
+        get { state.pointee.valueDepth }
+        set { state.pointee.valueDepth = newValue }
+    }
+
+    var unhandled: Bool {
+        get { state.pointee.unhandled }
+        set { state.pointee.unhandled = newValue }
     }
 
     /// Not handled: Foundation's paths have quirks of their own (a value in a nested container
@@ -178,7 +226,7 @@ final class JSONBytesEncoder: Encoder {
         else if T.self == Bool.self { writeBool(value as! Bool) }
         else if T.self == Double.self { try writeFloat(value as! Double) }
         else if T.self == Int64.self { writeInteger(value as! Int64) }
-        else if T.self == Date.self { writeString(Date.ISO8601FormatStyle().format(value as! Date)) }
+        else if T.self == Date.self { writeDate(value as! Date) }
         else if T.self == Data.self { writeString((value as! Data).base64EncodedString()) }
         else if T.self == URL.self { writeString((value as! URL).absoluteString) }
         else if T.self == Decimal.self { out.append(contentsOf: (value as! Decimal).description.utf8) }
