@@ -29,9 +29,10 @@ struct JSONBytesEncoderTests {
         #expect((try? JSONJobCoding().encode(value)) == theirs, sourceLocation: sourceLocation)
     }
 
-    /// Refused by the fast encoder, and so written (or refused) by Foundation.
+    /// Refused by the fast encoder (by `JSONBytesNotHandled` or an error of the standard library's),
+    /// and so written (or refused) by Foundation.
     static func expectFallback<T: Encodable>(_ value: T, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(throws: JSONBytesNotHandled.self, sourceLocation: sourceLocation) { try JSONBytesEncoding.encode(value) }
+        #expect(throws: (any Error).self, sourceLocation: sourceLocation) { try JSONBytesEncoding.encode(value) }
         let theirs = Result { Array(try foundation.encode(value)) }
         let ours = Result { try JSONJobCoding().encode(value) }
         switch (ours, theirs) {
@@ -98,6 +99,12 @@ struct JSONBytesEncoderTests {
             Self.expectSame([value, -value])
             Self.expectSame(value)
         }
+    }
+
+    @Test("128-bit integers, which the standard library's containers refuse unless the encoder takes them, are written by Foundation")
+    func wideIntegers() {
+        for value in [Int128.min, -1, 0, Int128.max] { Self.expectFallback(Number(n: value)) }
+        Self.expectFallback([UInt128.max])
     }
 
     @Test("a number that is not finite is Foundation's EncodingError")
@@ -212,6 +219,10 @@ struct JSONBytesEncoderTests {
         Self.expectSame([Empty(), Empty()])
         Self.expectSame([EmptySingle()])
         Self.expectSame(Set(["x", "y", "z"]))
+        let inner = Inner(name: "n", tags: ["t"], score: nil)
+        Self.expectSame([inner, nil])
+        Self.expectSame(Optional(inner))
+        Self.expectSame(["k": Optional(inner)])
         Self.expectFallback(Empty())
         Self.expectFallback(EmptySingle())
     }
