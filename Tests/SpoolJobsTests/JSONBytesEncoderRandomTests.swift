@@ -155,4 +155,33 @@ struct JSONBytesEncoderRandomTests {
             if ours != theirs { break }
         }
     }
+
+    @Test("random documents encoded from several tasks at once, and a document encoded while another is")
+    func concurrentDocuments() async {
+        let mismatches = await withTaskGroup(of: Int.self) { group in
+            for task in 0..<6 {
+                group.addTask {
+                    let foundation = JSONEncoder()
+                    foundation.outputFormatting = .sortedKeys
+                    foundation.dateEncodingStrategy = .iso8601
+                    var generator = Generator(random: SplitMix64(seed: 0xC0DE + UInt64(task)))
+                    var mismatches = 0
+                    for _ in 0..<300 {
+                        let document = generator.value(depth: 3)
+                        if (try? JSONBytesEncoding.encode(document)) != (try? foundation.encode(document)).map({ Array($0) }) { mismatches += 1 }
+                    }
+                    return mismatches
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+        let nesting = JSONBytesEncoderTests.Custom { encoder in
+            var container = encoder.container(keyedBy: Key.self)
+            let inner = try JSONBytesEncoding.encode(["inner": [1, 2]])
+            try container.encode(String(decoding: inner, as: UTF8.self), forKey: Key("outer"))
+            try container.encode(0, forKey: Key("a"))
+        }
+        JSONBytesEncoderTests.expectSame(nesting)
+    }
 }

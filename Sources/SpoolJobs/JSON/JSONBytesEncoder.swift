@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Encodes an Encodable value as the bytes Foundation's `JSONEncoder` set up as `JSONJobCoding`
 /// sets it up gives (sorted keys, ISO 8601 dates, every other strategy the default), several
@@ -62,16 +63,41 @@ final class JSONBytesEncoder: Encoder {
     private let state: UnsafeMutablePointer<State>
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
+    /// The state of an encoder that finished, its buffers emptied but kept, for the next one (the
+    /// address, 0 when none): most documents then allocate only their output.
+    private static let spare = Mutex<UInt>(0)
+
     init() {
-        state = .allocate(capacity: 1)
-        state.initialize(to: State())
+        if let reused = UnsafeMutablePointer<State>(bitPattern: Self.spare.withLock { spare in
+            defer { spare = 0 }
+            return spare
+        }) {
+            state = reused
+        } else {
+            state = .allocate(capacity: 1)
+            state.initialize(to: State())
+        }
         out.reserveCapacity(256)
-        frames.reserveCapacity(8)
     }
 
     deinit {
-        state.deinitialize(count: 1)
-        state.deallocate()
+        state.pointee.out = []
+        state.pointee.frames.removeAll(keepingCapacity: true)
+        state.pointee.members.removeAll(keepingCapacity: true)
+        state.pointee.scratch.removeAll(keepingCapacity: true)
+        (state.pointee.nextID, state.pointee.valueDepth, state.pointee.unhandled) = (0, 0, false)
+        // Kept unless another is, or its buffers grew large.
+        let address = UInt(bitPattern: state)
+        let kept = state.pointee.scratch.capacity <= 65_536 && state.pointee.members.capacity <= 4096 && state.pointee.frames.capacity <= 1024
+            && Self.spare.withLock { spare in
+            guard spare == 0 else { return false }
+            spare = address
+            return true
+        }
+        if !kept {
+            state.deinitialize(count: 1)
+            state.deallocate()
+        }
     }
 
     var out: [UInt8] {
