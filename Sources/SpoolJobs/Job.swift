@@ -62,7 +62,7 @@ public protocol JobCoding: Sendable {
 /// JSON (the default): readable from any language's Kafka client. One encoder and one decoder
 /// serve every job (creating them per job costs more than the work itself).
 ///
-/// Payloads are written by `JSONBytesEncoding`, several times faster than Foundation's
+/// Payloads are written by `JSONBytesEncoding`, more than twice as fast as Foundation's
 /// `JSONEncoder` and byte for byte the same: where it cannot be sure of that, `JSONEncoder` writes
 /// the payload (or throws its error), which the tests check against it.
 ///

@@ -2,12 +2,13 @@ import Foundation
 import Synchronization
 
 /// Encodes an Encodable value as the bytes Foundation's `JSONEncoder` set up as `JSONJobCoding`
-/// sets it up gives (sorted keys, ISO 8601 dates, every other strategy the default), several
-/// times faster: values are written straight into one byte buffer, and an object's members are
+/// sets it up gives (sorted keys, ISO 8601 dates, every other strategy the default), more than
+/// twice as fast: values are written straight into one byte buffer, and an object's members are
 /// sorted once, when it is complete. What it cannot be sure to write as `JSONEncoder` would (a key
-/// written twice, a container written to after a later one, a super encoder, a number that is not
-/// finite, an error of the value's own) makes it throw `JSONBytesNotHandled`, and
-/// `JSONJobCoding` then asks `JSONEncoder`, whose answer stands.
+/// written twice, a container written to after a later one, a super encoder, a coding path read,
+/// a number that is not finite, a document of nothing) makes it throw `JSONBytesNotHandled`; that,
+/// an error of the value's own or the standard library's (a 128-bit integer) has `JSONJobCoding`
+/// ask `JSONEncoder`, whose answer stands.
 enum JSONBytesEncoding {
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONBytesEncoder()
