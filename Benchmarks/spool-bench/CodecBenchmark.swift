@@ -2,16 +2,17 @@ import Foundation
 import SpoolJobs
 import SpoolSystem
 
-/// `spool-bench codec`: how long a worker takes to read a job's payload, through
-/// `JSONJobCoding` beside Foundation's `JSONDecoder` set up the same way, in the same run.
+/// `spool-bench codec`: how long a worker takes to read a job's payload, and a queue to write
+/// one, through `JSONJobCoding` beside Foundation's `JSONDecoder` and `JSONEncoder` set up the
+/// same way, in the same run.
 struct CodecBenchmark {
     static let help = """
         usage: spool-bench codec [--payloads N] [--json]
 
-        Decodes N payloads (default 200000) of two shapes, the 100-byte one `spool-bench jobs`
-        enqueues and a nested one of about 400 bytes (a date, an optional, an array, an object),
-        with JSONJobCoding (what workers use) and with Foundation's JSONDecoder (ISO 8601 dates),
-        one thread, best of 3. Encoding, which both share, is shown for scale.
+        Decodes and encodes N payloads (default 200000) of two shapes, the 100-byte one
+        `spool-bench jobs` enqueues and a nested one of about 350 bytes (a date, an optional, an
+        array, an object), with JSONJobCoding (what workers and queues use) and with Foundation's
+        JSONDecoder and JSONEncoder (ISO 8601 dates, sorted keys), one thread, best of 3.
 
         options:
           --payloads N       payloads per run (default 200000)
@@ -64,33 +65,47 @@ struct CodecBenchmark {
                           lines: (0..<4).map { .init(sku: "SKU-\($0)00\($0)", quantity: $0 + 1, price: 9.99 * Double($0 + 1)) },
                           shipping: ["street": "1 Long Road", "city": "Lisbon", "postcode": "1000-001"], express: true)
         let coding = JSONJobCoding()
-        let foundation = JSONDecoder()
-        foundation.dateDecodingStrategy = .iso8601
-        var rows: [(String, Int, Double, Double, Double)] = []
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .iso8601
+        var rows: [Row] = []
         func measure<T: Codable>(_ name: String, _ value: T) throws {
             let bytes = try coding.encode(value)
-            let ours = try best { _ = try coding.decode(T.self, from: bytes) }
-            let theirs = try best { _ = try foundation.decode(T.self, from: Data(bytes)) }
-            let encode = try best { _ = try coding.encode(value) }
-            rows.append((name, bytes.count, ours, theirs, encode))
+            guard bytes == Array(try encoder.encode(value)) else { throw UsageError("JSONJobCoding and JSONEncoder wrote \(name) differently") }
+            rows.append(Row(name: name, bytes: bytes.count,
+                            decode: (try best { _ = try coding.decode(T.self, from: bytes) }, try best { _ = try decoder.decode(T.self, from: Data(bytes)) }),
+                            encode: (try best { _ = try coding.encode(value) }, try best { _ = try encoder.encode(value) })))
         }
         try measure("job payload", small)
         try measure("nested order", order)
-        print("spool-bench codec: \(options.payloads) payloads per run, one thread, best of 3")
+        print("spool-bench codec: \(options.payloads) payloads per run, one thread, best of 3, µs per payload")
         print("")
-        print("payload        bytes   JSONJobCoding µs   JSONDecoder µs   speed-up   encode µs")
-        for (name, bytes, ours, theirs, encode) in rows {
-            print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + " "
-                  + String(bytes).padding(toLength: 7, withPad: " ", startingAt: 0) + " "
-                  + format(ours, 3).padding(toLength: 18, withPad: " ", startingAt: 0) + " "
-                  + format(theirs, 3).padding(toLength: 16, withPad: " ", startingAt: 0) + " "
-                  + (format(theirs / ours, 1) + "×").padding(toLength: 10, withPad: " ", startingAt: 0) + " "
-                  + format(encode, 3))
+        print("               bytes   decode: JSONJobCoding   JSONDecoder   speed-up   encode: JSONJobCoding   JSONEncoder   speed-up")
+        for row in rows {
+            print(row.name.padding(toLength: 14, withPad: " ", startingAt: 0) + " " + String(row.bytes).padding(toLength: 7, withPad: " ", startingAt: 0)
+                  + Self.columns(row.decode) + Self.columns(row.encode))
         }
         if options.json {
-            let objects = rows.map { "{\"payload\":\"\($0.0)\",\"bytes\":\($0.1),\"jobCodingMicros\":\($0.2),\"jsonDecoderMicros\":\($0.3),\"encodeMicros\":\($0.4)}" }
+            let objects = rows.map {
+                "{\"payload\":\"\($0.name)\",\"bytes\":\($0.bytes),\"jobCodingMicros\":\($0.decode.ours),\"jsonDecoderMicros\":\($0.decode.foundation),"
+                    + "\"encodeMicros\":\($0.encode.ours),\"jsonEncoderMicros\":\($0.encode.foundation)}"
+            }
             print("{\"benchmark\":\"codec\",\"runs\":[\(objects.joined(separator: ","))]}")
         }
+    }
+
+    struct Row {
+        var name: String
+        var bytes: Int
+        var decode: (ours: Double, foundation: Double)
+        var encode: (ours: Double, foundation: Double)
+    }
+
+    /// "ours, Foundation's, speed-up", under the headings above.
+    private static func columns(_ times: (ours: Double, foundation: Double)) -> String {
+        " " + format(times.ours, 3).leftPadded(23) + " " + format(times.foundation, 3).leftPadded(13) + " " + (format(times.foundation / times.ours, 1) + "×").leftPadded(10)
     }
 
     /// Microseconds per call of `body`, the best of 3 runs of `options.payloads` calls.
@@ -103,4 +118,8 @@ struct CodecBenchmark {
         }
         return fastest
     }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -62,6 +62,10 @@ public protocol JobCoding: Sendable {
 /// JSON (the default): readable from any language's Kafka client. One encoder and one decoder
 /// serve every job (creating them per job costs more than the work itself).
 ///
+/// Payloads are written by `JSONBytesEncoding`, more than twice as fast as Foundation's
+/// `JSONEncoder` and byte for byte the same: where it cannot be sure of that, `JSONEncoder` writes
+/// the payload (or throws its error), which the tests check against it.
+///
 /// Payloads are read by `JSONTapeDecoding`, several times faster than Foundation's `JSONDecoder`
 /// and stricter: what it refuses (a payload that is not strict JSON, or does not fit the type)
 /// is read again by `JSONDecoder`, whose answer (a value, or its error) is the one given. So the
@@ -78,7 +82,9 @@ public struct JSONJobCoding: JobCoding {
         decoder.dateDecodingStrategy = .iso8601
     }
 
-    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try encoder.encode(value)) }
+    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        do { return try JSONBytesEncoding.encode(value) } catch { return Array(try encoder.encode(value)) }
+    }
 
     public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         do { return try JSONTapeDecoding.decode(type, from: bytes) } catch { return try decoder.decode(type, from: Data(bytes)) }

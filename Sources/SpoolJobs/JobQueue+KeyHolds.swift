@@ -35,10 +35,9 @@ extension JobQueue {
 
     /// Appends the marker that has the hold's group replay it, to the job topic in the key's partition.
     func appendRedriveMarker(_ hold: KeyHold, topic: String) async throws {
-        var random = SystemRandomNumberGenerator()
         // No value: workers look for the marker's header only on records without one (`mayBeHeld`).
         let marker = OutgoingRecord(key: Array(hold.key.utf8), value: nil, headers: [
-            RecordHeader(SpoolHeaders.jobId, "redrive-marker/" + Self.randomUUID(&random)),
+            RecordHeader(SpoolHeaders.jobId, "redrive-marker/" + Self.randomUUID()),
             RecordHeader(SpoolHeaders.redriveHold, hold.id),
         ], partition: hold.partition)
         _ = try await transport.send(topic: topic, records: [marker])

@@ -90,9 +90,8 @@ public final class JobQueue: Sendable {
         try await prepare(topic: topic)
         var ids: [String] = []
         let typeName = J.typeName
-        var random = SystemRandomNumberGenerator()
         let records = try jobs.map { item in
-            let id = item.id ?? Self.randomUUID(&random)
+            let id = item.id ?? Self.randomUUID()
             ids.append(id)
             var headers = [RecordHeader(SpoolHeaders.jobId, id), RecordHeader(SpoolHeaders.attempt, "1"), RecordHeader(SpoolHeaders.jobType, typeName)]
             if item.id != nil { headers.append(RecordHeader(SpoolHeaders.idempotencyKey, id)) }
@@ -103,25 +102,8 @@ public final class JobQueue: Sendable {
         return zip(ids, sent).map { EnqueuedJob(id: $0, topic: topic, partition: $1.partition, offset: $1.offset) }
     }
 
-    /// A random (version 4) UUID in its usual upper-case text form. Foundation's `UUID()` opens
-    /// /dev/urandom and formats with sprintf on every call on Linux; this draws from the system
-    /// generator (getrandom) and formats by hand.
-    static func randomUUID(_ random: inout SystemRandomNumberGenerator) -> String {
-        let drawnHigh: UInt64 = random.next()
-        let drawnLow: UInt64 = random.next()
-        let high = (drawnHigh & ~UInt64(0xF000)) | 0x4000
-        let low = (drawnLow & ~(UInt64(0xC) << 60)) | (UInt64(0x8) << 60)
-        let digits: StaticString = "0123456789ABCDEF"
-        return String(unsafeUninitializedCapacity: 36) { text in
-            var at = 0
-            for index in 0..<32 {
-                // 8-4-4-4-12 hex digits.
-                if index == 8 || index == 12 || index == 16 || index == 20 { text[at] = UInt8(ascii: "-"); at += 1 }
-                let word = index < 16 ? high : low
-                text[at] = digits.utf8Start[Int(word >> UInt64(60 - (index % 16) * 4) & 0xF)]
-                at += 1
-            }
-            return at
-        }
-    }
+    /// A random-looking (version 4) UUID in its usual upper-case text form, from `JobIds`: no
+    /// system call per id (Foundation's `UUID()` opens /dev/urandom and formats with sprintf on
+    /// every call on Linux).
+    static func randomUUID() -> String { JobIds.shared.next() }
 }

@@ -267,18 +267,3 @@ struct JobBookTests {
         #expect(RetryPolicy.exponential(maxAttempts: 0).maxAttempts == 1)
     }
 }
-
-@Suite struct JobIdTests {
-    @Test func generatedIdsAreVersion4UUIDsAndDistinct() {
-        var random = SystemRandomNumberGenerator()
-        let ids = (0..<10_000).map { _ in JobQueue.randomUUID(&random) }
-        #expect(Set(ids).count == ids.count)
-        for id in ids.prefix(100) {
-            let parsed = UUID(uuidString: id)
-            #expect(parsed != nil && parsed?.uuidString == id)
-            let characters = Array(id)
-            #expect(characters[14] == "4", "version 4: \(id)")
-            #expect("89AB".contains(characters[19]), "RFC 4122 variant: \(id)")
-        }
-    }
-}
