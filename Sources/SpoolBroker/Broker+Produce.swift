@@ -46,33 +46,18 @@ extension Broker {
     /// Produce request carries them) to a partition. Every batch is checked before any is stored.
     /// With `acks: .all` under `fsync=always` it returns once the batches are on disk.
     public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
-        let (partition, result) = try await mayHold(records)
-            ? heldAppends.run { [records = SendableBytes(records)] () throws(BrokerError) in
-                try self.append(topic: topic, partition: index, records: records.bytes)
-            }
-            : append(topic: topic, partition: index, records: records)
+        let (partition, result) = try append(topic: topic, partition: index, records: records)
         return try await acknowledge(result, on: partition, acks: acks)
     }
 
     /// Produces from an array (appended straight from its storage: no copy).
     public func produce(topic: String, partition index: Int32, records: [UInt8], acks: Acks) async throws(BrokerError) -> ProduceResult {
-        let append: @Sendable () -> Result<(Partition, ProduceResult), BrokerError> = {
-            records.withUnsafeBytes { raw in
-                do throws(BrokerError) { return .success(try self.append(topic: topic, partition: index, records: raw)) } catch { return .failure(error) }
-            }
+        let appended: Result<(Partition, ProduceResult), BrokerError> = records.withUnsafeBytes { raw in
+            do throws(BrokerError) { return .success(try append(topic: topic, partition: index, records: raw)) } catch { return .failure(error) }
         }
-        let holds = records.withUnsafeBytes { mayHold($0) }
-        let (partition, result) = try (holds ? await heldAppends.run(append) : append()).get()
+        let (partition, result) = try appended.get()
         return try await acknowledge(result, on: partition, acks: acks)
     }
-
-    /// Whether a produce may hold records for later (it carries `spool-deliver-at`) and so wait,
-    /// under fsync=always, for the delay log's fsync: then it runs on `heldAppends`.
-    private func mayHold(_ records: UnsafeRawBufferPointer) -> Bool {
-        delays.log.fsync == .always && HeaderRouter.contains(records, Self.deliverAtBytes)
-    }
-
-    private static let deliverAtBytes = Array(SpoolHeaders.deliverAt.utf8)
 
     /// The synchronous part of a produce: checks and appends every batch.
     private func append(topic: String, partition index: Int32, records: UnsafeRawBufferPointer) throws(BrokerError) -> (Partition, ProduceResult) {
@@ -158,10 +143,3 @@ extension Broker {
         do { return (try producerIds.allocate(), 0) } catch { throw .storage(.failed(String(describing: error))) }
     }
 }
-
-/// Request bytes handed to `heldAppends`: the caller awaits the work, so they outlive it.
-private struct SendableBytes: @unchecked Sendable {
-    let bytes: UnsafeRawBufferPointer
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-}
-

@@ -30,9 +30,6 @@ public final class Broker: Sendable {
     let retentionTimer: RepeatingTimer
     /// Records produced with `spool-deliver-at` in the future, until due.
     let delays: DelayStore
-    /// Where produces that may hold records run under fsync=always: holding waits for the delay
-    /// log's fsync (see `DelayStore.hold`), which must not hold a cooperative thread.
-    let heldAppends = BlockingQueue(label: "spool.held-appends", concurrent: true)
     /// Idempotency keys accepted per topic (`spool-idempotency-key`).
     let dedupe: DedupeWindow
     /// The delayed-delivery thread's controls.

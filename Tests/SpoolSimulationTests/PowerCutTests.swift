@@ -24,7 +24,7 @@ import Testing
         // About one compaction in eight cuts: 36 cuts make a run without any most unlikely.
         for seed in UInt64(200)..<203 {
             let outcome = await PowerCutScenario(seed: seed, cuts: 12).run()
-            #expect(outcome.violations == 0, "seed \(seed): \(outcome.summary)")
+            #expect(outcome.violations == 0, "seed \(seed): \(outcome.summary)\n\(outcome.failures.joined(separator: "\n"))")
             compactions += outcome.offsetsLogCompactions
         }
         #expect(compactions > 0)

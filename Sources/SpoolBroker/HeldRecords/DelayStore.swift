@@ -75,6 +75,13 @@ final class DelayStore: Sendable {
     /// Sets what `hold` calls when it holds a record due before every other.
     func onEarlierDue(_ wake: @escaping @Sendable () -> Void) { earlierDue.withLock { $0 = wake } }
 
+    /// Holds under way, each with the log end offset before it appended (a bound below its
+    /// records): their records are in the log and not yet pending, and `markDelivered` must not
+    /// delete their segment meanwhile.
+    private let holding = Mutex<(next: Int, bounds: [Int: Int64])>((0, [:]))
+    /// Tests: runs in `hold` after its records are appended and durable, before they are pending.
+    let afterHoldAppend = Mutex<(@Sendable () -> Void)?>(nil)
+
     init(dataDirectory: String, fsync: FsyncPolicy, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
         log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: fsync), fileSystem: fileSystem, clock: clock)
         var pending: [Int64: Pending] = [:]
@@ -131,6 +138,12 @@ final class DelayStore: Sendable {
                            headers: held.record.headers + target + (held.origin.map { [RecordHeader(Self.originHeader, $0.text)] } ?? []),
                            timestamp: held.timestamp)
         }
+        let token = holding.withLock { holding -> Int in
+            holding.next += 1
+            holding.bounds[holding.next] = log.logEndOffset
+            return holding.next
+        }
+        defer { _ = holding.withLock { $0.bounds.removeValue(forKey: token) } }
         let result: AppendResult
         do {
             result = try log.append(RecordBatch(producing: producing).encoded())
@@ -138,6 +151,7 @@ final class DelayStore: Sendable {
         } catch {
             throw BrokerError.from(error)
         }
+        afterHoldAppend.withLock { $0 }?()
         let earlier = queue.withLock { queue -> Bool in
             let before = queue.first?.dueMs ?? Int64.max
             for (index, held) in fresh.enumerated() {
@@ -219,7 +233,12 @@ final class DelayStore: Sendable {
         do {
             let result = try log.append(RecordBatch(producing: [marker]).encoded())
             if log.fsync == .always { try log.waitUntilDurableBlocking(result.lastOffset) }
-            let oldest = queue.withLock { $0.oldestOffset } ?? log.logEndOffset
+            // Read in this order: a hold that starts after the end was read appends above it; one
+            // under way when `holding` is read is bounded there; one finished before that has its
+            // records pending by then.
+            let end = log.logEndOffset
+            let underWay = holding.withLock { $0.bounds.values.min() } ?? end
+            let oldest = min(end, underWay, queue.withLock { $0.oldestOffset } ?? end)
             if log.segmentBaseOffsets.count > 1 { _ = try log.deleteSegments(before: oldest) }
         } catch {
             throw BrokerError.from(error)
