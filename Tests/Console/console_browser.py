@@ -200,8 +200,10 @@ def main():
 
         # -- a record value holding <script> is text, not markup, and never runs
         driver.get(base + "/#/topics/console-xss")
-        cell = wait_for("the record", lambda: driver.find_elements(By.CSS_SELECTOR, "#records-table td.value pre"))
-        assert cell[0].text == XSS, cell[0].text
+        # The text is read inside the wait: the table may be drawn again between finding the cell
+        # and reading it.
+        value = wait_for("the record", lambda: text(driver, "#records-table td.value pre"))
+        assert value == XSS, value
         assert not driver.find_elements(By.CSS_SELECTOR, "#records-table img, #records-table script")
         assert driver.execute_script("return window.__spoolXss === undefined"), "the record's script ran"
         screenshot(driver, "topic")
