@@ -34,7 +34,6 @@ extension Broker {
         let thread = Thread { [weak self] in
             while !loop.stopping.load(ordering: .acquiring) {
                 guard let self else { break }
-                loop.rounds.add(1, ordering: .relaxed)
                 let now = self.clock()
                 let next = self.delays.nextDueMs ?? Int64.max
                 if next > now {

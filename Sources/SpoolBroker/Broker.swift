@@ -210,6 +210,4 @@ final class DeliveryLoop: Sendable {
     let wake = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
     let stopping = Atomic(false)
-    /// Times the loop looked at the held records (tests check it sleeps while nothing is due).
-    let rounds = Atomic(0)
 }

@@ -8,14 +8,9 @@ import Dispatch
 public final class BlockingQueue: Sendable {
     private let queue: DispatchQueue
 
-    /// `concurrent`: works run side by side, each on a thread of its own, instead of one after
-    /// another.
-    public init(label: String, concurrent: Bool = false) {
-        queue = concurrent ? DispatchQueue(label: label, attributes: .concurrent) : DispatchQueue(label: label)
-    }
+    public init(label: String) { queue = DispatchQueue(label: label) }
 
-    /// Runs `work` on the queue (on a serial one, after the work submitted before it) and returns
-    /// what it returns.
+    /// Runs `work` on the queue, after the work submitted before it, and returns what it returns.
     public func run<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
         let result: Result<T, E> = await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: Result { () throws(E) -> T in try work() }) }
