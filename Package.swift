@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "SpoolServer", dependencies: ["SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         // Generates Sources/SpoolWire/Generated from Kafka's JSON schemas (docs/protocol.md).
         .executableTarget(name: "spool-protocol-gen"),
-        .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat"]),
+        .executableTarget(name: "spool", dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolClient", "SpoolServer", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .executableTarget(
             name: "spool-bench",
             dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolServer", "SpoolWire", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"],

@@ -14,7 +14,8 @@ extension Broker {
     ///   - nodeId: this broker's node id.
     ///   - validateOnly: check everything, change nothing.
     /// - Throws: `.unknownTopicOrPartition`; `.invalidPartitions` when `count` is not above the
-    ///   current count or above `TopicConfig.partitionsMax`; `.invalidReplicaAssignment` for an
+    ///   current count or above `TopicConfig.partitionsMax`, or when the broker would hold more than
+    ///   `BrokerConfig.partitionsMax` partitions; `.invalidReplicaAssignment` for an
     ///   assignment of the wrong length or naming another node; `.storage` when a log or the
     ///   metadata cannot be written (nothing changed then).
     public func createPartitions(topic name: String, count: Int, assignments: [[Int32]]? = nil, nodeId: Int32 = 0,
@@ -30,6 +31,7 @@ extension Broker {
             guard count <= TopicConfig.partitionsMax else {
                 throw .invalidPartitions("The topic would have \(count) partitions; Spool allows at most \(TopicConfig.partitionsMax).")
             }
+            try checkPartitionBudget(holding: topics.withLock { Self.partitionCount(of: $0) }, adding: count - current)
             if let assignments {
                 guard assignments.count == count - current else {
                     throw .invalidReplicaAssignment("Attempted to add \(count - current) additional partition(s), but only \(assignments.count) assignment(s) were specified.")

@@ -46,7 +46,8 @@ extension Broker {
     ///     partitions).
     /// - Throws: `.invalidTopic`, `.topicAlreadyExists`, `.invalidPartitions`, `.invalidConfig`,
     ///   `.invalidReplicationFactor`, `.invalidReplicaAssignment`, `.invalidRequest` (both a count
-    ///   and an assignment; too many topics), `.storage`.
+    ///   and an assignment; too many topics), `.invalidPartitions` also when the broker would hold
+    ///   more than `BrokerConfig.partitionsMax` partitions, `.storage`.
     @discardableResult
     public func createTopic(_ name: String, partitions: Int? = nil, configs: [String: String] = [:], replicationFactor: Int? = nil,
                             assignments: [PartitionAssignment]? = nil, nodeId: Int32 = 0,
@@ -58,9 +59,10 @@ extension Broker {
         let config = try TopicConfig(partitions: count, overrides: configs).validated()
         let logConfig = try config.logConfig(defaults: self.config.log)
         return try topicChanges.withLock { _ throws(BrokerError) -> TopicDescription in
-            let (exists, topicCount) = topics.withLock { ($0[name] != nil, $0.count) }
+            let (exists, topicCount, partitionCount) = topics.withLock { ($0[name] != nil, $0.count, Self.partitionCount(of: $0)) }
             if exists { throw .topicAlreadyExists(name) }
             guard topicCount < self.config.topicsMax else { throw .invalidRequest("the broker holds its maximum of \(self.config.topicsMax) topics") }
+            try checkPartitionBudget(holding: partitionCount, adding: count)
             let metadata = TopicMetadata(name: name, id: UUID().uuidString, config: config, createdMs: clock())
             if validateOnly { return describe(Topic(metadata: metadata, partitions: []), partitionCount: count) }
             var opened: [Partition] = []
@@ -77,6 +79,21 @@ extension Broker {
             topics.withLock { $0[name] = Topic(metadata: metadata, partitions: opened) }
             return describe(Topic(metadata: metadata, partitions: opened))
         }
+    }
+
+    /// Partitions of every topic together.
+    static func partitionCount(of topics: [String: Topic]) -> Int {
+        topics.values.reduce(0) { $0 + $1.partitions.count }
+    }
+
+    /// Refuses `adding` partitions to the `holding` the broker has when that would pass
+    /// `partitionsMax` (see there: each partition keeps files open).
+    func checkPartitionBudget(holding: Int, adding: Int) throws(BrokerError) {
+        guard holding + adding > config.partitionsMax else { return }
+        throw .invalidPartitions(
+            "The broker holds \(holding) partitions; \(adding) more would pass its limit of \(config.partitionsMax) "
+                + "(each partition keeps \(BrokerConfig.descriptorsPerPartition) files open: raise the open-file limit, "
+                + "ulimit -n, or set spool serve --max-partitions).")
     }
 
     /// Opens (creating it) one partition of a topic.

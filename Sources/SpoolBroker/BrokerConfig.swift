@@ -1,4 +1,5 @@
 import SpoolLog
+import SpoolSystem
 
 /// How a broker runs.
 public struct BrokerConfig: Sendable {
@@ -17,6 +18,21 @@ public struct BrokerConfig: Sendable {
     public var fetchWaitMaxMs: Int = 30_000
     /// Most topics the broker holds.
     public var topicsMax: Int = 10_000
+    /// Most partitions the broker holds, all topics together. Each keeps its active segment's
+    /// three files open, so the default gives partitions half of the open-file limit
+    /// (`defaultPartitionsMax`); creating a topic or partitions past it is refused with
+    /// INVALID_PARTITIONS, rather than running the process out of descriptors. Partitions already
+    /// on disk always open, even past it.
+    public var partitionsMax: Int = BrokerConfig.defaultPartitionsMax(openFileLimit: OpenFileLimit.current)
+
+    /// Descriptors each partition holds open: its active segment's log, offset index and time index.
+    public static let descriptorsPerPartition = 3
+
+    /// Half of `openFileLimit` for partitions; the other half is left to connections, the HTTP
+    /// console and the broker's own files.
+    public static func defaultPartitionsMax(openFileLimit: Int) -> Int {
+        max(1, openFileLimit / 2 / descriptorsPerPartition)
+    }
     /// Consumer-group limits (session timeouts allowed, members per group, …).
     public var groupLimits = GroupCoordinator.Limits()
     /// Bytes appended to a partition between snapshots of its idempotent-producer state. After a

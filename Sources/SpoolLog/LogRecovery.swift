@@ -54,6 +54,7 @@ enum LogRecovery {
                 segment.releasePages(0..<segment.log.allocated)
                 segment.adviseAccess(0..<segment.log.capacity, .normal)
                 if trusted {
+                    if !isLast { segment.releaseDescriptors() }
                     segments.append(segment)
                     continue
                 }
@@ -92,9 +93,11 @@ enum LogRecovery {
             segment.releasePages(0..<segment.size)
             segment.adviseAccess(0..<segment.log.capacity, .normal)
             if outcome.stop != nil { break }
+            if !isLast { segment.releaseDescriptors() }
         }
-        if let last = segments.last, !last.log.isWritable {
-            // A trusted segment opened read-only became the last one after a cut: reopen it for appends.
+        if let last = segments.last, !last.log.isWritable || !last.holdsDescriptors {
+            // A segment opened read-only, or given up its descriptors as a sealed one, became the
+            // last one after a cut: reopen it for appends.
             let reopened = try Segment.open(directory: directory, baseOffset: last.baseOffset, writable: true, config: config,
                                             fileSystem: fileSystem, now: now)
             guard reopened.loadTrusted() else {

@@ -1,3 +1,4 @@
+import Glibc
 import SpoolSystem
 
 /// A file reached through one shared mapping, which for a writable file is larger than the file
@@ -8,9 +9,14 @@ import SpoolSystem
 /// store through the mapping. Bytes go in through the mapping or with pwrite (see
 /// `Segment.mappedWriteBytesMax`); both land in the same page cache the mapping reads. Not
 /// thread-safe: the owning segment's log serialises access.
+///
+/// A file that will not be written again gives up its descriptor (`releaseDescriptor`): the
+/// mapping outlives it, so reads go on, and a partition keeps open only its active segment's
+/// files however many sealed segments it holds.
 final class MappedFile {
     let path: String
-    let fd: Int32
+    /// nil once released.
+    private var descriptor: Int32?
     let fileSystem: any FileSystem
     /// nil only for an empty read-only file.
     private(set) var region: MappedRegion?
@@ -36,13 +42,31 @@ final class MappedFile {
             throw error
         }
         self.path = path
-        self.fd = fd
+        self.descriptor = fd
         self.fileSystem = fileSystem
         self.isWritable = writable
         self.step = max(step, 4096)
     }
 
-    deinit { fileSystem.close(fd) }
+    deinit { releaseDescriptor() }
+
+    /// Closes the file's descriptor; the mapping stays. Writing, truncating or syncing afterwards
+    /// throws EBADF. Idempotent.
+    func releaseDescriptor() {
+        guard let descriptor else { return }
+        self.descriptor = nil
+        fileSystem.close(descriptor)
+    }
+
+    /// Whether the descriptor is still open.
+    var holdsDescriptor: Bool { descriptor != nil }
+
+    private var fd: Int32 {
+        get throws {
+            guard let descriptor else { throw SystemError(errno: EBADF, operation: "use of a released descriptor", path: path) }
+            return descriptor
+        }
+    }
 
     /// Bytes that can be mapped at most.
     var capacity: Int { region?.length ?? 0 }
@@ -55,7 +79,7 @@ final class MappedFile {
         guard bytes > allocated else { return }
         let target = min(capacity, max(bytes, (allocated / step + 1) * step))
         do {
-            try fileSystem.allocate(fd, offset: allocated, length: target - allocated)
+            try fileSystem.allocate(try fd, offset: allocated, length: target - allocated)
             allocated = target
         } catch {
             // Near a full disk a whole step may not fit while `bytes` does: take just what is needed
@@ -63,7 +87,7 @@ final class MappedFile {
             // disk is full and its error is thrown.
             let pages = min(target, (bytes + Self.pageBytes - 1) / Self.pageBytes * Self.pageBytes)
             guard pages < target else { throw error }
-            try fileSystem.allocate(fd, offset: allocated, length: pages - allocated)
+            try fileSystem.allocate(try fd, offset: allocated, length: pages - allocated)
             allocated = pages
         }
     }
@@ -73,18 +97,18 @@ final class MappedFile {
     /// Writes `bytes` at `offset` with pwrite (within what `reserve` allocated).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
         precondition(isWritable && offset + bytes.count <= allocated, "write past the allocated space")
-        try fileSystem.writeAll(fd, bytes, at: offset)
+        try fileSystem.writeAll(try fd, bytes, at: offset)
     }
 
     /// Cuts (or extends, sparsely) the file to `length` bytes.
     func truncate(to length: Int) throws {
         precondition(length <= capacity || !isWritable, "truncate past the mapping")
-        try fileSystem.truncate(fd, to: length)
+        try fileSystem.truncate(try fd, to: length)
         allocated = length
     }
 
     /// fdatasync: makes every byte stored through the mapping, and the file size, durable.
-    func sync() throws { try fileSystem.dataSync(fd) }
+    func sync() throws { try fileSystem.dataSync(try fd) }
 
-    func modificationTimeMs() -> Int64? { try? fileSystem.modificationTimeMs(fd) }
+    func modificationTimeMs() -> Int64? { try? fileSystem.modificationTimeMs(try fd) }
 }

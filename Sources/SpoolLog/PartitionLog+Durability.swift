@@ -58,7 +58,10 @@ extension PartitionLog {
 
         let started = monotonicNanoseconds()
         do {
-            for segment in plan.sealing { try segment.trimAndSync() }
+            for segment in plan.sealing {
+                try segment.trimAndSync()
+                segment.releaseDescriptors()
+            }
             if plan.syncDirectory { try fileSystem.syncDirectory(directory) }
             try plan.active.log.sync()
         } catch {

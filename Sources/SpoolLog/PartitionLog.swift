@@ -115,7 +115,9 @@ public final class PartitionLog: Sendable {
                 }
             }
         }
-        let (waiters, parked) = state.withLock { ($0.takeAllWaiters(), $0.takeAllVisibilityCallbacks()) }
+        // Readers may keep segments alive through their slices; the files need not stay open.
+        let (waiters, parked, segments) = state.withLock { ($0.takeAllWaiters(), $0.takeAllVisibilityCallbacks(), $0.segments) }
+        for segment in segments { segment.releaseDescriptors() }
         for waiter in waiters { waiter.resume(.failure(.closed)) }
         runVisibilityCallbacks(parked)
         try result.get()

@@ -211,6 +211,17 @@ extension Segment {
         try timeIndex.file.sync()
     }
 
+    /// Closes the three files' descriptors once the segment is sealed, trimmed and synced: reads
+    /// go on through the mappings, and a partition holds descriptors for its active segment only.
+    func releaseDescriptors() {
+        log.releaseDescriptor()
+        offsetIndex.file.releaseDescriptor()
+        timeIndex.file.releaseDescriptor()
+    }
+
+    /// Whether any of the three files still holds a descriptor.
+    var holdsDescriptors: Bool { log.holdsDescriptor || offsetIndex.file.holdsDescriptor || timeIndex.file.holdsDescriptor }
+
     /// Stops counting the pages of `range` of the log's mapping in the process's resident memory.
     func releasePages(_ range: Range<Int>) {
         guard let region = log.region else { return }

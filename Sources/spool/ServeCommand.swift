@@ -5,19 +5,21 @@ import SpoolBroker
 import SpoolEmbedded
 import SpoolLog
 import SpoolServer
+import SpoolSystem
 
 /// `spool serve`: the Kafka-protocol broker.
 enum ServeCommand {
     static let help = """
         usage: spool serve [--data DIR] [--listen HOST:PORT] [--fsync POLICY] [--partitions N]
                            [--auto-create-topics true|false] [--advertise HOST:PORT]
-                           [--max-connections N] [--max-frame-bytes N] [--max-inflight-bytes N]
+                           [--max-partitions N] [--max-connections N] [--max-frame-bytes N] [--max-inflight-bytes N]
                            [--max-buffered-bytes N] [--idle-timeout-ms N] [--http HOST:PORT|off]
                            [--http-token TOKEN] [--http-insecure]
 
         Serves the data directory to Kafka clients (kcat, librdkafka, kafka-python, aiokafka, Java)
         until SIGINT or SIGTERM, then flushes and closes every partition. A directory another Spool
-        process has open is refused (exit 1) without being touched.
+        process has open is refused (exit 1) without being touched. The open-file limit is raised to
+        its hard limit at start; partitions, connections and the console share it.
 
         options:
           --data DIR                 data directory (default: ./spool-data)
@@ -26,7 +28,11 @@ enum ServeCommand {
           --partitions N             partitions of auto-created topics (default: 1)
           --auto-create-topics BOOL  create topics on first produce or metadata request (default: true)
           --advertise HOST:PORT      where clients are told to connect (default: the listen address)
-          --max-connections N        open connections allowed; more are closed at once (default: 10000)
+          --max-partitions N         partitions of all topics together; creating more is refused with
+                                     INVALID_PARTITIONS (default: a sixth of the open-file limit, since each
+                                     partition keeps 3 files open)
+          --max-connections N        open connections allowed; more are closed at once (default: 10000, or a
+                                     quarter of the open-file limit when that is less)
           --max-frame-bytes N        largest request; a larger one closes its connection (default: 104857600)
           --max-inflight-bytes N     bytes one connection may hold (requests not yet answered, responses not
                                      yet sent) before Spool stops reading from it (default: 104857600)
@@ -48,18 +54,25 @@ enum ServeCommand {
         var httpConfig = HTTPConfig()
         do {
             let arguments = try Arguments(words, valued: ["data", "listen", "fsync", "partitions", "auto-create-topics", "advertise",
-                                                      "max-connections", "max-frame-bytes", "max-inflight-bytes", "max-buffered-bytes",
+                                                      "max-partitions", "max-connections", "max-frame-bytes", "max-inflight-bytes", "max-buffered-bytes",
                                                       "idle-timeout-ms", "http", "http-token"],
                                           flags: ["http-insecure"])
             if arguments.wantsHelp {
                 print(help)
                 return ExitCode.success
             }
+            let openFiles = OpenFileLimit.raiseToHard()
+            config.partitionsMax = try arguments.integer("max-partitions", default: BrokerConfig.defaultPartitionsMax(openFileLimit: openFiles),
+                                                         range: 1...10_000_000)
+            server.connectionsMax = min(server.connectionsMax, max(16, openFiles / 4))
+            httpConfig.connectionsMax = min(httpConfig.connectionsMax, max(16, openFiles / 16))
             guard arguments.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument '\(arguments.positional[0])'") }
             config.dataDirectory = arguments.options["data"] ?? config.dataDirectory
             config.log.fsync = try FsyncPolicy(parsing: arguments.options["fsync"] ?? "always")
             config.defaultPartitions = try arguments.integer("partitions", default: 1, range: 1...10_000)
             server.connectionsMax = try arguments.integer("max-connections", default: server.connectionsMax, range: 1...1_000_000)
+            try checkOpenFiles(partitions: config.partitionsMax, connections: server.connectionsMax,
+                               httpConnections: httpConfig.connectionsMax, limit: openFiles)
             server.frameBytesMax = try arguments.integer("max-frame-bytes", default: server.frameBytesMax, range: 1024...(1 << 30))
             server.inFlightBytesMax = try arguments.integer("max-inflight-bytes", default: server.inFlightBytesMax, range: 1024...(1 << 40))
             server.bufferedBytesMax = try arguments.integer("max-buffered-bytes", default: server.bufferedBytesMax, range: 1024...(1 << 40))
@@ -126,6 +139,23 @@ enum ServeCommand {
             printError("spool serve: \(error)")
             return ExitCode.failure
         }
+    }
+
+    /// Descriptors kept for the broker's own files (offsets log, job stores, checkpoints being
+    /// written), the listeners, epoll and the standard streams: 256, or an eighth of a small limit.
+    static func reservedDescriptors(limit: Int) -> Int { min(256, limit / 8) }
+
+    /// Refuses limits that together need more descriptors than the process may open: running out
+    /// fails requests at best, and the runtime's own file opens at worst.
+    static func checkOpenFiles(partitions: Int, connections: Int, httpConnections: Int, limit: Int) throws {
+        let reserved = reservedDescriptors(limit: limit)
+        let needed = partitions * BrokerConfig.descriptorsPerPartition + connections + httpConnections + reserved
+        guard needed > limit else { return }
+        throw Arguments.UsageError(description: """
+            --max-partitions \(partitions) (\(BrokerConfig.descriptorsPerPartition) files each) and --max-connections \(connections), \
+            with \(httpConnections) console connections and \(reserved) for the broker, need \(needed) open files; \
+            the open-file limit is \(limit) (ulimit -n): lower them, or raise the limit
+            """)
     }
 
     static func address(_ text: String, flag: String) throws -> (String, UInt16) {

@@ -132,3 +132,58 @@ import SpoolFormat
         #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: -2).offset == 10)
     }
 }
+
+/// The broker-wide partition limit: each partition keeps files open, so a client asking for more
+/// than the process can hold is refused instead of running the broker out of descriptors.
+@Suite struct PartitionBudgetTests {
+    static func refusal(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch let error as BrokerError where error.code == .invalidPartitions {
+            return error.message
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    @Test func topicsAndPartitionsPastTheBrokersLimitAreRefusedAndNothingChanges() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var config = data.config()
+        config.partitionsMax = 10
+        let broker = try Broker.open(config)
+        defer { try? broker.close() }
+        try broker.createTopic("a", partitions: 6)
+        let message = Self.refusal { try broker.createTopic("b", partitions: 5) }
+        #expect(message?.contains("The broker holds 6 partitions; 5 more would pass its limit of 10") == true, "\(String(describing: message))")
+        #expect(Self.refusal { try broker.createTopic("b", partitions: 5, validateOnly: true) } != nil, "validate-only checks the limit too")
+        #expect(Self.refusal { try broker.createPartitions(topic: "a", count: 11) } != nil)
+        #expect(broker.listTopics().map(\.name) == ["a"])
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/b-0"))
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/a-6"))
+        // Up to the limit is fine, and deleting a topic gives its partitions back.
+        try broker.createPartitions(topic: "a", count: 8)
+        try broker.createTopic("b", partitions: 2)
+        #expect(Self.refusal { try broker.createTopic("c") } != nil)
+        try await broker.deleteTopic("b")
+        try broker.createTopic("c", partitions: 2)
+    }
+
+    @Test func partitionsAlreadyOnDiskOpenPastALowerLimit() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        do {
+            let broker = try Broker.open(data.config())
+            try broker.createTopic("kept", partitions: 4)
+            for partition in Int32(0)..<4 { _ = try await broker.produce(topic: "kept", partition: partition, records: batch("p\(partition)"), acks: .all) }
+            try broker.close()
+        }
+        var config = data.config()
+        config.partitionsMax = 2
+        let broker = try Broker.open(config)
+        defer { try? broker.close() }
+        for partition in Int32(0)..<4 { #expect(try await values(broker, "kept", partition) == ["p\(partition)-0", "p\(partition)-1"]) }
+        #expect(Self.refusal { try broker.createTopic("more") } != nil)
+    }
+}

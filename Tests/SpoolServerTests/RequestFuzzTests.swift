@@ -3,6 +3,7 @@ import Synchronization
 import SpoolBroker
 import SpoolFormat
 import SpoolFuzzSupport
+import SpoolTestSupport
 @testable import SpoolServer
 import SpoolWire
 import Testing
@@ -31,7 +32,10 @@ import Testing
         let router = RequestRouter(broker: broker, nodeId: 0, host: "127.0.0.1", port: 9092)
         let batch = RecordBatch(producing: [ProducerRecord(key: [1], value: Array("fuzz".utf8), timestamp: 1)]).encoded()
         let seeds = RequestSeeds.all.map(\.frame)
-        var generator = SystemRandomNumberGenerator()
+        // A fresh seed each run (printed), or SPOOL_FUZZ_SEED to run a failing one again.
+        let seed = ProcessInfo.processInfo.environment["SPOOL_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0...UInt64.max)
+        print("request fuzz seed \(seed) (SPOOL_FUZZ_SEED=\(seed) runs these cases again)")
+        var generator = SplitMix64(seed: seed)
         // Cases run concurrently (at most 256 outstanding), since some park: a JoinGroup waiting
         // for a rebalance, a long-poll fetch. The caps above bound how long any of them can park.
         let tally = Tally()
@@ -65,7 +69,7 @@ import Testing
         await router.respond(to: frame, client: "fuzz")
     }
 
-    static func randomFrame(_ generator: inout SystemRandomNumberGenerator) -> [UInt8] {
+    static func randomFrame(_ generator: inout SplitMix64) -> [UInt8] {
         let length = Int.random(in: 0...200, using: &generator)
         var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
         if length >= 4 && Bool.random(using: &generator) {
@@ -80,7 +84,7 @@ import Testing
         return bytes
     }
 
-    static func mutate(_ seed: [UInt8], _ generator: inout SystemRandomNumberGenerator) -> [UInt8] {
+    static func mutate(_ seed: [UInt8], _ generator: inout SplitMix64) -> [UInt8] {
         var bytes = seed
         switch Int.random(in: 0..<6, using: &generator) {
         case 0:  // flip a few bytes
