@@ -98,6 +98,8 @@ public final class Worker<Payload: Job>: Sendable {
     let control = Mutex(Control())
     let commitLock = AsyncLock()
     let leases = JobLeases()
+    /// Wakes `waitForRunning` as jobs end.
+    let jobEnds = JobEndSignal()
     let jobControl = WorkerControl()
     /// Keys whose rate allows their next job at each time (ms), for one timer per time.
     let keyWakes = LockedValue<[Int64: [String]]>([:])
@@ -226,11 +228,14 @@ public final class Worker<Payload: Job>: Sendable {
         book.withLock { book in for partition in partitions { book.remove(partition) } }
     }
 
+    /// Returns once no job of `partitions` runs, or after `timeout`: woken as jobs end, not by
+    /// polling.
     func waitForRunning(_ partitions: [TopicPartition], within timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
+            let generation = jobEnds.generation
             if book.withLock({ book in partitions.allSatisfy { book.runningCount($0) == 0 } }) { return }
-            try? await Task.sleep(for: .milliseconds(5))
+            await jobEnds.wait(after: generation, until: deadline)
         }
     }
 
@@ -283,6 +288,7 @@ public final class Worker<Payload: Job>: Sendable {
                 var ticket: JobTicket? = first
                 while let current = ticket {
                     await execute(current, runner: id)
+                    jobEnds.jobEnded()
                     ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : takeNext()
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if ticket != nil { dispatch() }
