@@ -52,27 +52,9 @@ fi
 swift build -c release --product spool >/dev/null
 spool=.build/release/spool
 
-work=$(mktemp -d "${PWD}/.bench-tmp-compare.XXXXXX")
+source Benchmarks/servers.sh
+bench_work compare
 results="$work/results.jsonl"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# Waits up to 10 s for a server to accept connections on the port.
-wait_port() {
-    for _ in $(seq 1 100); do
-        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "compare.sh: nothing listening on 127.0.0.1:$1 after 10 s" >&2
-    return 1
-}
-# Starts a server in the background and records its pid in $server.
-start() { "$@" >>"$work/servers.log" 2>&1 & server=$!; pids+=("$server"); }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 record() { python3 "$driver" record "$results" "$@"; }
 # A driver or bench run, bounded in time beyond its own bounds.
 bounded() { timeout $((max_seconds * 3 + 60)) "$@"; }

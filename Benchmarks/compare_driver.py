@@ -49,6 +49,7 @@ def result(records, seconds, latencies_ns, driver, capped=False, extra=None):
     out = {"records": records, "seconds": round(seconds, 3),
            "records_per_s": round(records / seconds) if seconds > 0 else 0,
            "p50_ms": round(percentile(lat, 0.50), 3), "p99_ms": round(percentile(lat, 0.99), 3),
+           "p999_ms": round(percentile(lat, 0.999), 3),
            "driver": driver, "capped": capped}
     # The driver's CPU time over its wall time (all threads, setup included): near 1.0, a whole
     # core under the GIL, means the driver rather than the server may have set the pace.

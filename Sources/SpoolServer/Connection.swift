@@ -31,6 +31,9 @@ final class Connection {
         /// Room kept for the response until it comes (a fetch's max_bytes; 0 for the rest).
         var responseEstimate: Int
         var outcome: Outcome?
+        /// For `RequestPhases`: the request's API, and when its loop took up the answer (0: not timed).
+        var api = RequestPhases.Api.other
+        var takenUpNs: UInt64 = 0
     }
 
     /// Why the connection is not being read from.
@@ -59,6 +62,8 @@ final class Connection {
     private var reservedEnd = 0
     private var output: [UInt8] = []
     private var outputStart = 0
+    /// Responses queued in `output`: where each ends, for `RequestPhases.send` when it is written.
+    private var queuedSends: [(end: Int, api: RequestPhases.Api, takenUpNs: UInt64)] = []
     private var slots: [Slot] = []
     private var nextSlot: UInt64 = 0
     /// Request bytes held: reserved frames (read or not) and bytes read ahead of any reservation.
@@ -254,18 +259,25 @@ final class Connection {
         let (loop, server, connection, peer) = (self.loop, self.server, self.id, self.peer)
         // Requests take effect in arrival order (`RequestTurns`); their tasks may start in any order.
         let turn = turns.take()
+        let timing = RequestTiming()
         Task {
-            let outcome = await server.router.respond(to: frame, client: peer, turn: turn)
+            let outcome = await server.router.respond(to: frame, client: peer, turn: turn, timing: timing)
             await turn.release()
-            loop.submit { loop.connections[connection]?.complete(slot, outcome) }
+            loop.submit { loop.connections[connection]?.complete(slot, outcome, timing: timing) }
         }
     }
 
     // MARK: Answering
 
     /// Records a finished request and sends every response that is now next in order.
-    func complete(_ slot: UInt64, _ outcome: Outcome) {
+    func complete(_ slot: UInt64, _ outcome: Outcome, timing: RequestTiming? = nil) {
         guard !isClosed, let index = slots.firstIndex(where: { $0.id == slot }) else { return }
+        if let timing {
+            let now = monotonicNanoseconds()
+            server.router.phases.record(timing, takenUpNs: now)
+            slots[index].api = RequestPhases.Api(rawValue: timing.api.load(ordering: .relaxed)) ?? .other
+            slots[index].takenUpNs = now
+        }
         slots[index].outcome = outcome
         expectedResponseBytes -= slots[index].responseEstimate
         releaseRequest(slots[index].requestBytes)
@@ -273,7 +285,7 @@ final class Connection {
         while let first = slots.first, let outcome = first.outcome {
             slots.removeFirst()
             switch outcome {
-            case let .response(bytes): send(bytes)
+            case let .response(bytes): send(bytes, api: first.api, takenUpNs: first.takenUpNs)
             case .silent: break
             case let .close(reason):
                 flush()
@@ -286,13 +298,18 @@ final class Connection {
     }
 
     /// Writes `bytes` at once when nothing is queued before them; queues what the socket does not take.
-    private func send(_ bytes: [UInt8]) {
+    private func send(_ bytes: [UInt8], api: RequestPhases.Api, takenUpNs: UInt64) {
         var written = 0
         if outputStart == output.count {
             written = bytes.withUnsafeBytes { write($0) } ?? 0
             if isClosed { return }
         }
-        if written < bytes.count { output.append(contentsOf: bytes[written...]) }
+        if written < bytes.count {
+            output.append(contentsOf: bytes[written...])
+            if takenUpNs > 0 { queuedSends.append((output.count, api, takenUpNs)) }
+        } else if takenUpNs > 0 {
+            server.router.phases.recordSend(api, nanoseconds: monotonicNanoseconds() &- takenUpNs)
+        }
     }
 
     /// Writes what it can of `bytes`: the count written (nil when the socket closed).
@@ -319,6 +336,13 @@ final class Connection {
             let start = outputStart
             guard let written = output.withUnsafeBytes({ write(UnsafeRawBufferPointer(rebasing: $0[start...])) }) else { return }
             outputStart += written
+            if let first = queuedSends.first, first.end <= outputStart {
+                let now = monotonicNanoseconds()
+                while let sent = queuedSends.first, sent.end <= outputStart {
+                    queuedSends.removeFirst()
+                    server.router.phases.recordSend(sent.api, nanoseconds: now &- sent.takenUpNs)
+                }
+            }
         }
         if outputStart == output.count {
             output.removeAll(keepingCapacity: output.capacity <= Self.inputKeptBytesMax)

@@ -10,6 +10,7 @@ enum PrometheusText {
         var bufferedResponseBytes = 0
         var pausedConnections = 0
         var connectionBufferedBytesPeak = 0
+        var requestPhases: [(api: RequestPhases.Api, phase: RequestPhases.Phase, series: RequestPhases.Series)] = []
 
         init() {}
 
@@ -19,6 +20,7 @@ enum PrometheusText {
             bufferedResponseBytes = server.bufferedResponseBytes
             pausedConnections = server.pausedConnections
             connectionBufferedBytesPeak = server.connectionBufferedBytesPeak
+            requestPhases = server.router.phases.snapshot()
         }
     }
 
@@ -60,6 +62,16 @@ enum PrometheusText {
             Exposition.Histogram(labels: "", bounds: FlushStatistics.bucketBounds, cumulativeCounts: flushes.buckets,
                                  count: flushes.count, sum: flushes.totalSeconds),
         ])
+
+        if !server.requestPhases.isEmpty {
+            exposition.histogram("spool_request_phase_seconds",
+                                 "Where requests' time goes in the broker, by API (Produce, Fetch, other) and phase: queue (read to its task starting), local (the task's own work), wait (a produce's flush, a fetch in the broker), response_queue (answered to its loop taking it up), send (to its last byte written).",
+                                 server.requestPhases.map { entry in
+                                     Exposition.Histogram(labels: "api=\"\(entry.api.label)\",phase=\"\(entry.phase.label)\"", bounds: RequestPhases.bounds,
+                                                          cumulativeCounts: entry.series.cumulative, count: entry.series.count,
+                                                          sum: Double(entry.series.sumNanoseconds) / 1e9)
+                                 })
+        }
 
         var lags: [(String, String)] = []
         for group in broker.listGroups() {

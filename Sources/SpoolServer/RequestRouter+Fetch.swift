@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolLog
+import SpoolSystem
 import SpoolWire
 import SpoolFormat
 
@@ -16,7 +17,7 @@ extension RequestRouter {
     /// as they are on disk, never decoded. From v13 topics are named by id; an unknown id gets
     /// UNKNOWN_TOPIC_ID. There are no fetch sessions: the session id is always 0, so every client
     /// stays in full-fetch mode.
-    func fetch(_ request: FetchRequest, _ context: Context) async -> FetchResponse {
+    func fetch(_ request: FetchRequest, _ context: Context, timing: RequestTiming? = nil) async -> FetchResponse {
         let byId = context.version >= 13
         // The name each requested topic resolves to, nil when its id is unknown.
         let names = request.topics.map { topic in byId ? broker.topicName(id: topic.topicId.topicIdString) : topic.topic }
@@ -29,7 +30,9 @@ extension RequestRouter {
             }
         }
         let maxBytes = context.version >= 3 && request.maxBytes > 0 ? Int(request.maxBytes) : Int(Int32.max)
+        let fetchStarted = monotonicNanoseconds()
         let results = await broker.fetch(wanted, maxWaitMs: Int(request.maxWaitMs), minBytes: Int(request.minBytes), maxBytes: maxBytes)
+        timing?.addWait(since: fetchStarted)
         var next = results.makeIterator()
         var responses: [FetchResponse.FetchableTopicResponse] = []
         for (topic, name) in zip(request.topics, names) {

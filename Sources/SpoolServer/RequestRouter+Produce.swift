@@ -1,5 +1,6 @@
 import SpoolBroker
 import SpoolLog
+import SpoolSystem
 import SpoolWire
 import SpoolFormat
 
@@ -7,7 +8,7 @@ extension RequestRouter {
     /// Produce: each partition's records go to the broker (auto-creating the topic when allowed);
     /// acks=0 gets no response at all. Every partition is appended first, in the connection's
     /// order of requests (`turn`), and only then does an acks=all request wait for the flushes.
-    func produce(_ request: ProduceRequest, turn: RequestTurn? = nil) async -> ProduceResponse? {
+    func produce(_ request: ProduceRequest, turn: RequestTurn? = nil, timing: RequestTiming? = nil) async -> ProduceResponse? {
         typealias Partition = ProduceResponse.PartitionProduceResponse
         func failed(_ index: Int32, _ code: KafkaErrorCode, _ message: String? = nil) -> Partition {
             Partition(index: index, errorCode: code.rawValue, baseOffset: -1, logStartOffset: -1, errorMessage: message)
@@ -52,6 +53,8 @@ extension RequestRouter {
             topics.append(.init(name: topic.name, partitionResponses: partitions))
         }
         turn?.end()
+        let waitStarted = durable.isEmpty ? 0 : monotonicNanoseconds()
+        defer { if waitStarted > 0 { timing?.addWait(since: waitStarted) } }
         for (topicIndex, partitionIndex, result) in durable {
             let name = topics[topicIndex].name
             let index = topics[topicIndex].partitionResponses[partitionIndex].index

@@ -1,4 +1,5 @@
 import SpoolBroker
+import SpoolSystem
 import SpoolWire
 
 /// Decodes a request frame, runs it against the broker and encodes the response frame. Anything
@@ -11,6 +12,8 @@ final class RequestRouter: Sendable {
     let port: Int32
     /// Produce requests' time from arrival to acknowledgement (the console's enqueue-to-ack chart).
     let produceLatency = LatencyHistogram()
+    /// Where requests' time goes (`/metrics`: spool_request_phase_seconds).
+    let phases = RequestPhases()
 
     /// What a handler knows of the request besides its body.
     struct Context: Sendable {
@@ -30,7 +33,10 @@ final class RequestRouter: Sendable {
 
     /// `turn` orders the request after those read before it on the same connection (see
     /// `RequestTurns`); the caller releases it once the outcome is sent on.
-    func respond(to frame: [UInt8], client: String, turn: RequestTurn? = nil) async -> Outcome {
+    /// `timing`, when given, gets the clock readings `RequestPhases` splits into phases.
+    func respond(to frame: [UInt8], client: String, turn: RequestTurn? = nil, timing: RequestTiming? = nil) async -> Outcome {
+        timing?.startedNs.store(monotonicNanoseconds(), ordering: .relaxed)
+        defer { timing?.answeredNs.store(monotonicNanoseconds(), ordering: .relaxed) }
         let request: DecodedRequest
         switch DecodedRequest.decode(frame) {
         case let .success(decoded): request = decoded
@@ -38,6 +44,10 @@ final class RequestRouter: Sendable {
         }
         let context = Context(version: request.version, correlationId: request.header.correlationId, clientId: request.header.clientId ?? "",
                               clientHost: client)
+        if let timing {
+            let api: RequestPhases.Api = request.apiKey == .produce ? .produce : request.apiKey == .fetch ? .fetch : .other
+            timing.api.store(api.rawValue, ordering: .relaxed)
+        }
         if request.apiKey == .apiVersions { return .response(apiVersions(request.body, context)) }
         guard let body = request.body, ServedApis.served(request.apiKey)?.contains(context.version) == true else {
             if case let .produce(produce)? = request.body, ServedApis.advertised(.produce)?.contains(context.version) == true {
@@ -49,7 +59,7 @@ final class RequestRouter: Sendable {
         // A produce takes its turn itself, around its appends; the rest wait for earlier produces
         // to be answered too, and hold the turn until the connection releases it.
         if case .produce = body {} else { await turn?.begin(afterPendingProduces: true) }
-        guard let response = await handle(body, context, turn: turn) else { return .silent }
+        guard let response = await handle(body, context, turn: turn, timing: timing) else { return .silent }
         return .response(response)
     }
 
@@ -59,15 +69,15 @@ final class RequestRouter: Sendable {
                         headerVersion: Request.responseHeaderVersion(context.version))
     }
 
-    private func handle(_ body: AnyRequest, _ context: Context, turn: RequestTurn?) async -> [UInt8]? {
+    private func handle(_ body: AnyRequest, _ context: Context, turn: RequestTurn?, timing: RequestTiming?) async -> [UInt8]? {
         switch body {
         case let .produce(request):
             let started = ContinuousClock.now
-            let answer = await produce(request, turn: turn)
+            let answer = await produce(request, turn: turn, timing: timing)
             produceLatency.record(ContinuousClock.now - started)
             guard let response = answer else { return nil }
             return frame(response, to: ProduceRequest.self, context)
-        case let .fetch(request): return frame(await fetch(request, context), to: FetchRequest.self, context)
+        case let .fetch(request): return frame(await fetch(request, context, timing: timing), to: FetchRequest.self, context)
         case let .listOffsets(request): return frame(listOffsets(request, context), to: ListOffsetsRequest.self, context)
         case let .metadata(request): return frame(await metadata(request, context), to: MetadataRequest.self, context)
         case let .offsetCommit(request): return frame(await offsetCommit(request, context), to: OffsetCommitRequest.self, context)
