@@ -52,6 +52,12 @@ extension Broker {
 
     /// Produces from an array (appended straight from its storage: no copy).
     public func produce(topic: String, partition index: Int32, records: [UInt8], acks: Acks) async throws(BrokerError) -> ProduceResult {
+        try await produce(topic: topic, partition: index, records: records[...], acks: acks)
+    }
+
+    /// Produces from part of an array, such as the records of a request frame (appended straight
+    /// from its storage: no copy).
+    public func produce(topic: String, partition index: Int32, records: ArraySlice<UInt8>, acks: Acks) async throws(BrokerError) -> ProduceResult {
         let appended: Result<(Partition, ProduceResult), BrokerError> = records.withUnsafeBytes { raw in
             do throws(BrokerError) { return .success(try append(topic: topic, partition: index, records: raw)) } catch { return .failure(error) }
         }

@@ -10,6 +10,8 @@ public protocol RecordBytesSource: Sendable {
 public struct RecordBytes: Sendable, Equatable, RecordBytesSource {
     private enum Storage: Sendable {
         case owned([UInt8])
+        /// Part of a request frame, sharing its storage: a produce appends from the frame itself.
+        case slice(ArraySlice<UInt8>)
         case borrowed(any RecordBytesSource)
     }
 
@@ -19,9 +21,13 @@ public struct RecordBytes: Sendable, Equatable, RecordBytesSource {
 
     public init(borrowing source: any RecordBytesSource) { storage = .borrowed(source) }
 
+    /// Bytes of a frame, kept without a copy (an array slice shares its array's storage).
+    public init(slice: ArraySlice<UInt8>) { storage = .slice(slice) }
+
     public var count: Int {
         switch storage {
         case let .owned(bytes): bytes.count
+        case let .slice(bytes): bytes.count
         case let .borrowed(source): source.count
         }
     }
@@ -29,6 +35,7 @@ public struct RecordBytes: Sendable, Equatable, RecordBytesSource {
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch storage {
         case let .owned(bytes): try bytes.withUnsafeBytes(body)
+        case let .slice(bytes): try bytes.withUnsafeBytes(body)
         case let .borrowed(source): try source.withUnsafeBytes(body)
         }
     }
@@ -37,7 +44,17 @@ public struct RecordBytes: Sendable, Equatable, RecordBytesSource {
     public var bytes: [UInt8] {
         switch storage {
         case let .owned(bytes): bytes
+        case let .slice(bytes): Array(bytes)
         case let .borrowed(source): source.withUnsafeBytes { Array($0) }
+        }
+    }
+
+    /// The bytes as a slice: without a copy when they are an array or part of a frame.
+    public var slice: ArraySlice<UInt8> {
+        switch storage {
+        case let .owned(bytes): bytes[...]
+        case let .slice(bytes): bytes
+        case let .borrowed(source): source.withUnsafeBytes { Array($0) }[...]
         }
     }
 

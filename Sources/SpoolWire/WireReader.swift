@@ -114,9 +114,15 @@ public struct WireReader {
         return value
     }
 
-    /// A `records` field: record batches, kept as the bytes they are.
+    /// A `records` field: record batches, kept as the bytes they are, in the frame's own storage
+    /// (no copy: a produce appends them from the request).
     public mutating func readRecords(compact: Bool, nullable: Bool) throws(WireError) -> RecordBytes? {
-        try readNullableBytes(compact: compact, nullable: nullable).map(RecordBytes.init)
+        guard let length = try readLength(compact: compact, wide: true, "bytes") else {
+            if nullable { return nil }
+            throw Self.null("bytes")
+        }
+        defer { position += length }
+        return RecordBytes(slice: bytes[position..<(position + length)])
     }
 
     // MARK: Arrays
