@@ -4,50 +4,59 @@ import Synchronization
 /// `jobEnded` after each job, and `wait(after:until:)` returns at the next one or at its
 /// deadline, whichever comes first. A generation number closes the gap between a waiter checking
 /// its condition and registering: an end in between returns at once.
+///
+/// `jobEnded` runs once per job, so with nobody waiting it costs two atomic operations and no
+/// lock: a waiter counts itself in `waiting` before it looks at the generation, and an end
+/// bumps the generation before it looks at `waiting` (both sequentially consistent), so at least
+/// one of them sees the other.
 final class JobEndSignal: Sendable {
-    private struct State {
-        var generation = 0
-        var nextWaiter = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private struct Waiters {
+        var next = 0
+        var continuations: [Int: CheckedContinuation<Void, Never>] = [:]
     }
 
-    private let state = Mutex(State())
+    private let generationCounter = Atomic<Int>(0)
+    private let waiting = Atomic<Int>(0)
+    private let waiters = Mutex(Waiters())
 
     /// The generation to pass to `wait`, read before checking what is waited for.
-    var generation: Int { state.withLock { $0.generation } }
+    var generation: Int { generationCounter.load(ordering: .sequentiallyConsistent) }
 
     /// A job ended: every waiter returns.
     func jobEnded() {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.generation &+= 1
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+        generationCounter.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        guard waiting.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        let woken = waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            defer { waiters.continuations.removeAll() }
+            return Array(waiters.continuations.values)
         }
         for waiter in woken { waiter.resume() }
     }
 
     /// Returns once a job ended after `generation` was read, or at `deadline`.
     func wait(after generation: Int, until deadline: ContinuousClock.Instant) async {
-        let id = state.withLock { state -> Int in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
+        let id = waiters.withLock { waiters -> Int in
+            defer { waiters.next += 1 }
+            return waiters.next
         }
         let timer = Task { [weak self] in
             try? await Task.sleep(until: deadline, clock: .continuous)
             self?.resume(id)
         }
+        waiting.add(1, ordering: .sequentiallyConsistent)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                guard state.generation == generation, ContinuousClock.now < deadline else { return true }
-                state.waiters[id] = continuation
+            let now = waiters.withLock { waiters -> Bool in
+                guard self.generation == generation, ContinuousClock.now < deadline else { return true }
+                waiters.continuations[id] = continuation
                 return false
             }
             if now { continuation.resume() }
         }
+        waiting.subtract(1, ordering: .sequentiallyConsistent)
         timer.cancel()
     }
 
     private func resume(_ id: Int) {
-        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        waiters.withLock { $0.continuations.removeValue(forKey: id) }?.resume()
     }
 }
