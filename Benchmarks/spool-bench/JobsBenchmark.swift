@@ -35,6 +35,9 @@ struct JobsBenchmark {
           --key-rate R       jobs a second per key in the binding-rate run (default 50)
           --long-ms MS       how long the long jobs of the 5 % run take (default 20)
           --transport T      embedded | wire | both (default both)
+          --modes M,M        only these runs, of consumer, none, none-limited, none-rate, key, key-long,
+                             partition (default all), and no latency runs unless latency is named
+                             (for profiling one run)
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
           --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
           --latency-seconds S  length of each latency run (default 4)
@@ -57,6 +60,9 @@ struct JobsBenchmark {
         var latencySeconds = 4
         var keyRate = 50
         var longMs = 20
+        static let allModes = ["consumer", "none", "none-limited", "none-rate", "key", "key-long", "partition"]
+        var modes = Options.allModes
+        var latencyRuns = true
 
         init(_ words: ArraySlice<String>) throws {
             var words = BenchWords(words)
@@ -68,6 +74,13 @@ struct JobsBenchmark {
                 case "--latency-seconds": latencySeconds = try words.number(flag, 1...600)
                 case "--key-rate": keyRate = try words.number(flag, 1...1_000_000)
                 case "--long-ms": longMs = try words.number(flag, 1...60_000)
+                case "--modes":
+                    let named = try words.value(flag).split(separator: ",").map(String.init)
+                    guard !named.isEmpty, named.allSatisfy({ Options.allModes.contains($0) || $0 == "latency" }) else {
+                        throw UsageError("--modes takes a comma-separated list of \(Options.allModes.joined(separator: ", ")) and latency")
+                    }
+                    modes = Options.allModes.filter { named.contains($0) }
+                    latencyRuns = named.contains("latency")
                 case "--transport":
                     switch try words.value(flag) {
                     case "embedded": transports = ["embedded"]
@@ -106,7 +119,7 @@ struct JobsBenchmark {
         defer { scratch.remove() }
         var results: [Result] = []
         for transport in options.transports {
-            for mode in ["consumer", "none", "none-limited", "none-rate", "key", "key-long", "partition"] {
+            for mode in options.modes {
                 var result = try await measure(transport: transport, mode: mode, directory: scratch.path + "/\(transport)-\(mode)")
                 (result.transport, result.mode) = (transport, mode)
                 results.append(result)
@@ -114,7 +127,7 @@ struct JobsBenchmark {
             }
         }
         var latencies: [(transport: String, mode: String, summary: LatencySummary)] = []
-        for transport in options.transports {
+        for transport in options.transports where options.latencyRuns {
             for mode in ["consumer", "key"] {
                 let run = JobLatencyRun(transport: transport, mode: mode, rate: options.rate, seconds: Double(options.latencySeconds),
                                         directory: scratch.path + "/latency-\(transport)-\(mode)")
@@ -124,8 +137,10 @@ struct JobsBenchmark {
             }
         }
         print(report(results))
-        print("")
-        print(latencyReport(latencies))
+        if !latencies.isEmpty {
+            print("")
+            print(latencyReport(latencies))
+        }
         if options.json { print(json(results, latencies)) }
     }
 
