@@ -20,6 +20,9 @@ uint32_t spool_crc32c_hardware(uint32_t crc, const void *data, size_t length);
 /// 1 when the CPU supports the SSE4.2 crc32 instruction, 0 otherwise.
 int spool_crc32c_hardware_available(void);
 
+/// memmem(3): the first occurrence of the needle in the haystack, or NULL.
+const void *spool_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
+
 /// fallocate(2) with mode 0 (allocate and extend the file size). Returns 0, or -1 with errno set.
 int spool_fallocate(int fd, int64_t offset, int64_t length);
 

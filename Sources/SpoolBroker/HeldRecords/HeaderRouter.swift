@@ -1,4 +1,3 @@
-import Glibc
 import SpoolFormat
 import SpoolLog
 
@@ -6,7 +5,7 @@ import SpoolLog
 /// `spool-deliver-at` in the future sends a record to the delay store instead of its topic, and a
 /// `spool-idempotency-key` already accepted on the topic within its window drops the record.
 ///
-/// A batch that carries neither is stored as it came (one `memmem` over its bytes decides). A batch
+/// A batch that carries neither is stored as it came (`memmem` over its bytes decides). A batch
 /// that does is rewritten without the held and dropped records, keeping its producer id, sequence
 /// and offset range, so an idempotent producer's next sequence still follows; the dropped offsets
 /// are gaps, as after Kafka's compaction. Compressed batches are stored as they came.
@@ -18,24 +17,17 @@ struct HeaderRouter: Sendable {
     let topicId: @Sendable (String) -> String?
     let clock: @Sendable () -> Int64
 
-    /// Whether the batch may carry Spool headers: uncompressed and the bytes contain "spool-".
+    /// The header names the router acts on, as they appear in a record's bytes.
+    static let routedNames: [[UInt8]] = [Array(SpoolHeaders.deliverAt.utf8), Array(SpoolHeaders.idempotencyKey.utf8)]
+
+    /// Whether the batch may carry a header the router acts on: uncompressed, and its bytes
+    /// contain `spool-deliver-at` or `spool-idempotency-key` (a value that holds the text is a
+    /// false alarm, which decoding settles). A job's other headers (`spool-job-id`, …) do not
+    /// make its batch decoded here.
     static func mayCarryHeaders(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) -> Bool {
         guard header.attributes.compressionCode == 0, batch.count > RecordBatchLayout.headerSize else { return false }
-        return contains(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]), SpoolHeaders.prefix)
-    }
-
-    /// Whether `needle` occurs in `haystack` (memchr for its first byte, then a compare).
-    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
-        guard let base = haystack.baseAddress, let firstByte = needle.first, haystack.count >= needle.count else { return false }
-        var position = 0
-        let lastStart = haystack.count - needle.count
-        while position <= lastStart {
-            guard let found = memchr(base + position, Int32(firstByte), lastStart - position + 1) else { return false }
-            let at = base.distance(to: UnsafeRawPointer(found))
-            if needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 { return true }
-            position = at + 1
-        }
-        return false
+        let records = UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...])
+        return routedNames.contains { ByteSearch.contains(records, $0) }
     }
 
     /// Routes the records of a batch already checked by `RecordBatchView.validate`, appending what
