@@ -64,8 +64,10 @@ enum ServeCommand {
             let openFiles = OpenFileLimit.raiseToHard()
             config.partitionsMax = try arguments.integer("max-partitions", default: BrokerConfig.defaultPartitionsMax(openFileLimit: openFiles),
                                                          range: 1...10_000_000)
-            server.connectionsMax = min(server.connectionsMax, max(16, openFiles / 4))
-            httpConfig.connectionsMax = min(httpConfig.connectionsMax, max(16, openFiles / 16))
+            // Defaults that fit any limit: half for partitions, a quarter for connections, a
+            // sixteenth for the console, an eighth (at most 256) for the rest.
+            server.connectionsMax = min(server.connectionsMax, max(1, openFiles / 4))
+            httpConfig.connectionsMax = min(httpConfig.connectionsMax, max(1, openFiles / 16))
             guard arguments.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument '\(arguments.positional[0])'") }
             config.dataDirectory = arguments.options["data"] ?? config.dataDirectory
             config.log.fsync = try FsyncPolicy(parsing: arguments.options["fsync"] ?? "always")

@@ -115,6 +115,8 @@ import Testing
             (["serve", "--fsync", "sometimes"], "fsync policy must be"),
             (["serve", "--max-inflight-bytes", "100"], "--max-inflight-bytes must be a whole number from 1024"),
             (["serve", "--max-inflight-bytes", "4096", "--max-buffered-bytes", "2048"], "must be at least --max-inflight-bytes"),
+            (["serve", "--max-partitions", "0"], "--max-partitions must be a whole number from 1"),
+            (["serve", "--max-partitions", "10000000"], "open files; the open-file limit is"),
         ]
         for (arguments, message) in cases {
             let outcome = try await Self.spool(arguments)
@@ -198,9 +200,19 @@ extension CommandLineTests {
     func theHTTPListenerWaitsQuietlyWhenOutOfDescriptorsAndRecovers() async throws {
         let data = Clients.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let server = try await ServerProcess.start(data: data, descriptorsMax: 64)
+        // spool serve sizes its limits to the open-file limit it starts with, so it does not run out
+        // on its own: lower the limit under the running server (as an operator, or descriptors taken
+        // by something else, might) to a few more than it has open.
+        let server = try await ServerProcess.start(data: data, descriptorsMax: 256)
         defer { server.kill() }
         let port = try #require(server.metricsPort, "\(server.output)")
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count
+        let prlimit = Process()
+        prlimit.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        prlimit.arguments = ["--pid", "\(server.pid)", "--nofile=\(open + 4):\(open + 4)"]
+        try prlimit.run()
+        prlimit.waitUntilExit()
+        try #require(prlimit.terminationStatus == 0, "prlimit failed")
         // More connections than the server has descriptors left: the rest wait in its queue.
         var clients: [RawClient] = []
         for _ in 0..<80 { clients.append(try RawClient(port: port)) }
@@ -211,6 +223,7 @@ extension CommandLineTests {
         // A listener that is readable but cannot be accepted from must not be polled in a loop:
         // that would burn a core (2 s of CPU here) for as long as the descriptors stay used up.
         #expect(after - before < 0.3, "the server used \(after - before) s of CPU in 2 s while out of descriptors")
+        #expect(server.output.contains("http: cannot accept a connection"), "the server ran out of descriptors: \(server.output)")
         clients.removeAll()
         var healthy = false
         for _ in 0..<100 where !healthy {
