@@ -180,15 +180,24 @@ extension Broker {
     }
 
     /// Deletes a topic, its partitions' data and the offsets groups committed for it.
+    ///
+    /// The topic leaves `topics` only once its deletion is on disk (`TopicStore.markDeleting`):
+    /// the delayed-delivery loop drops the held records of a topic it does not find there, and
+    /// marks them delivered, durably. Were the topic gone from `topics` first, a power cut before
+    /// the deletion reached the disk would bring the topic back without those records.
     public func deleteTopic(_ name: String) async throws(BrokerError) {
         try ensureOpen()
         let removed = try await changingTopics { [self] () throws(BrokerError) -> Topic in
             try topicChanges.withLock { _ throws(BrokerError) -> Topic in
-                guard let topic = topics.withLock({ $0.removeValue(forKey: name) }) else {
+                guard let metadata = topics.withLock({ $0[name]?.metadata }) else {
                     throw .unknownTopicOrPartition(topic: name, partition: nil)
                 }
+                beforeTopicDeletionIsWritten.withLock { $0 }?(name)
+                do { try topicStore.markDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
+                // Under `topicChanges`, nothing else removes or replaces the topic meanwhile.
+                let topic = topics.withLock { $0.removeValue(forKey: name) } ?? Topic(metadata: metadata, partitions: [])
                 for partition in topic.partitions { try? partition.log.close() }
-                do { try topicStore.delete(topic.metadata) } catch { throw .storage(.failed(String(describing: error))) }
+                do { try topicStore.finishDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
                 return topic
             }
         }

@@ -26,6 +26,9 @@ public final class Broker: Sendable {
     /// Where async callers run topic changes (`changingTopics`), one after another, as Kafka's
     /// controller runs its events on one thread.
     let topicChangeQueue = BlockingQueue(label: "spool.topic-changes")
+    /// Tests: runs in `deleteTopic` just before the deletion is written to disk (a power cut then
+    /// leaves the topic in place), with the topic's name.
+    let beforeTopicDeletionIsWritten = Mutex<(@Sendable (String) -> Void)?>(nil)
     let isClosed = Atomic(false)
     let retentionTimer: RepeatingTimer
     /// Records produced with `spool-deliver-at` in the future, until due.

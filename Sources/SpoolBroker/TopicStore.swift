@@ -52,8 +52,19 @@ struct TopicStore {
     }
 
     func delete(_ metadata: TopicMetadata) throws {
+        try markDeleting(metadata)
+        try finishDeleting(metadata)
+    }
+
+    /// The first half of `delete`: renames the file to `NAME.deleting` and makes that durable.
+    /// From then on the topic is gone for good: a crash leaves `open` to finish the deletion.
+    func markDeleting(_ metadata: TopicMetadata) throws {
         try fileSystem.rename(path(metadata.name), to: deletingPath(metadata.name))
         try fileSystem.syncDirectory(directory)
+    }
+
+    /// The second half of `delete`: removes the partition directories, then the `.deleting` file.
+    func finishDeleting(_ metadata: TopicMetadata) throws {
         try removePartitions(of: metadata)
         try fileSystem.remove(deletingPath(metadata.name))
         try fileSystem.syncDirectory(directory)
