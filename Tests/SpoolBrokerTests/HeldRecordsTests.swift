@@ -217,3 +217,39 @@ struct DedupeWindowTests {
         try broker.createTopic("off", partitions: 1, configs: ["dedupe.window.ms": "0"])
     }
 }
+
+/// Resends of an idempotent producer's held records are recognised by producer id, epoch and
+/// sequence, but only on the same partition of the same topic: sequences are per partition.
+@Suite struct HeldRecordOriginTests {
+    @Test func theSameSequenceOnTwoPartitionsIsTwoRecords() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let clock = ManualClock()
+        let broker = try Broker.open(directory.config(), clock: { clock.nowMs })
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 2)
+        let producer = try broker.initProducerId().producerId
+        let due = String(clock.nowMs + 1_000)
+        for partition in Int32(0)...1 {
+            let batch = RecordBatch(producing: [record("p\(partition)", headers: [(SpoolHeaders.deliverAt, due)])],
+                                    producerId: producer, producerEpoch: 0, baseSequence: 0).encoded()
+            _ = try await broker.produce(topic: "jobs", partition: partition, records: batch, acks: .all)
+        }
+        #expect(broker.heldRecordCount == 2, "the second partition's record was taken for a resend of the first's")
+        // A real resend (same partition, same sequence) is still held once.
+        let resend = RecordBatch(producing: [record("p1", headers: [(SpoolHeaders.deliverAt, due)])],
+                                 producerId: producer, producerEpoch: 0, baseSequence: 0).encoded()
+        _ = try await broker.produce(topic: "jobs", partition: 1, records: resend, acks: .all)
+        #expect(broker.heldRecordCount == 2)
+        clock.advance(ms: 1_000)
+        broker.clockMoved()
+        for partition in Int32(0)...1 {
+            var delivered: [String] = []
+            for _ in 0..<2000 where delivered.isEmpty {
+                delivered = try await values(broker, "jobs", partition)
+                if delivered.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            #expect(delivered == ["p\(partition)"])
+        }
+    }
+}

@@ -46,6 +46,16 @@ final class DelayStore: Sendable {
         }
     }
 
+    /// An origin where its record goes: an idempotent producer numbers its sequences per
+    /// partition, so the same producer id, epoch and sequence on another partition, or on a topic
+    /// created again under the same name, is another record, not a resend.
+    struct PlacedOrigin: Hashable, Sendable {
+        var topic: String
+        var partition: Int32
+        var topicId: String?
+        var origin: Origin
+    }
+
     /// A held record waiting for its time.
     struct Pending: Sendable {
         var dueMs: Int64
@@ -58,6 +68,8 @@ final class DelayStore: Sendable {
         var origin: Origin? = nil
         /// A job's later attempt (`spool-attempt` above 1), not its first run.
         var isRetry = false
+
+        var placedOrigin: PlacedOrigin? { origin.map { PlacedOrigin(topic: topic, partition: partition, topicId: topicId, origin: $0) } }
     }
 
     /// A due record, ready for its topic.
@@ -130,8 +142,12 @@ final class DelayStore: Sendable {
               partition: Int32) throws(BrokerError) -> ClosedRange<Int64>? {
         let target = [RecordHeader(Self.targetTopicHeader, topic), RecordHeader(Self.targetPartitionHeader, String(partition))]
             + (topicId.map { [RecordHeader(Self.targetTopicIdHeader, $0)] } ?? [])
-        let pendingOrigins = queue.withLock { $0.origins }
-        let fresh = records.filter { $0.origin.map { !pendingOrigins.contains($0) } ?? true }
+        // Looked up under the lock, not copied out of it: the set holds every pending origin.
+        let fresh = queue.withLock { queue in
+            records.filter { held in
+                held.origin.map { !queue.origins.contains(PlacedOrigin(topic: topic, partition: partition, topicId: topicId, origin: $0)) } ?? true
+            }
+        }
         guard !fresh.isEmpty else { return nil }
         let producing = fresh.map { held in
             ProducerRecord(key: held.record.key, value: held.record.value,
@@ -256,7 +272,7 @@ struct DueQueue {
 
     var count: Int { heap.count }
     /// Origins of the pending records that have one (`DelayStore.Origin`).
-    private(set) var origins: Set<DelayStore.Origin> = []
+    private(set) var origins: Set<DelayStore.PlacedOrigin> = []
     /// The pending records by target topic, kept as they come and go (what `/metrics` reads).
     private(set) var byTopic: [String: HeldCounts] = [:]
 
@@ -273,7 +289,7 @@ struct DueQueue {
     }
 
     mutating func insert(_ element: DelayStore.Pending) {
-        if let origin = element.origin { origins.insert(origin) }
+        if let origin = element.placedOrigin { origins.insert(origin) }
         tally(element, 1)
         heap.append(element)
         var child = heap.count - 1
@@ -300,7 +316,7 @@ struct DueQueue {
 
     mutating func removeFirst() -> DelayStore.Pending {
         let first = heap[0]
-        if let origin = first.origin { origins.remove(origin) }
+        if let origin = first.placedOrigin { origins.remove(origin) }
         tally(first, -1)
         let last = heap.removeLast()
         if !heap.isEmpty {
