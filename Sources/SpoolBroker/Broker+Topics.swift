@@ -196,7 +196,7 @@ extension Broker {
                 do { try topicStore.markDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
                 // Under `topicChanges`, nothing else removes or replaces the topic meanwhile.
                 let topic = topics.withLock { $0.removeValue(forKey: name) } ?? Topic(metadata: metadata, partitions: [])
-                for partition in topic.partitions { try? partition.log.close() }
+                for partition in topic.partitions { try? partition.discard() }
                 do { try topicStore.finishDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
                 return topic
             }

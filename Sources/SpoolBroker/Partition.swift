@@ -211,6 +211,16 @@ final class Partition: Sendable {
         }
     }
 
+    /// Closes the log of a partition being deleted, with no snapshot: one still queued sees the
+    /// flag and is dropped, and none is written after. (A snapshot written by path after the
+    /// deletion could land in a topic created again under the same name, which would then take the
+    /// deleted partition's producers for its own.)
+    func discard() throws {
+        isClosed.store(true, ordering: .releasing)
+        snapshotQueue.sync {}
+        try log.close()
+    }
+
     func close() throws {
         // A periodic snapshot still queued sees the flag and gives way to this one.
         isClosed.store(true, ordering: .releasing)
