@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Glibc
 import SpoolClient
+import SpoolFormat
 import SpoolSystem
 import Synchronization
 
@@ -14,7 +15,8 @@ enum BenchCommand {
 
           produce  K producers send N records of B bytes (idempotent unless --acks 0)
           consume  one consumer reads N records of the topic from its beginning
-          e2e      produce and consume at once; latency is from send to receipt
+          e2e      produce and consume at once; latency is from send to receipt (the producer starts
+                   once the consumer's first poll is back)
 
         Ends with records/s, MB/s and latency p50/p95/p99/p99.9 (produce: send to acknowledgement;
         consume: per poll; e2e: send to receipt). On a terminal a progress line runs on stderr.
@@ -105,7 +107,12 @@ enum BenchCommand {
         case "produce": return try await produce(settings, stamp: false)
         case "consume": return try await consume(settings, measureEndToEnd: false)
         default:
-            async let consumed = consume(settings, measureEndToEnd: true)
+            // The producer starts once the consumer has its position (its first poll is back), as
+            // a job topic's workers are running before a web request enqueues: the consumer's
+            // start is not part of any record's latency.
+            let ready = AsyncStream<Void>.makeStream()
+            async let consumed = consume(settings, measureEndToEnd: true) { ready.continuation.finish() }
+            for await _ in ready.stream {}
             _ = try await produce(settings, stamp: true)
             return try await consumed
         }
@@ -168,7 +175,8 @@ enum BenchCommand {
     }
 
     /// Reads `records` from the topic's beginning with one consumer.
-    static func consume(_ settings: Settings, measureEndToEnd: Bool) async throws -> Result {
+    /// `ready` is called once the first poll is back.
+    static func consume(_ settings: Settings, measureEndToEnd: Bool, ready: (@Sendable () -> Void)? = nil) async throws -> Result {
         let client = try SpoolClient(bootstrap: settings.broker, clientId: "spool-bench-consumer")
         defer { client.close() }
         var options = Consumer.Options()
@@ -179,11 +187,22 @@ enum BenchCommand {
         var latencies: [UInt64] = []
         var count = 0
         var bytes = 0
-        let started = monotonicNanoseconds()
+        var started = monotonicNanoseconds()
         var idle = 0
+        var first = true
         while count < settings.records && idle < 50 {
             let polled = monotonicNanoseconds()
-            let records = try await consumer.poll()
+            let records: [ConsumedRecord]
+            do { records = try await consumer.poll() } catch {
+                ready?()
+                throw error
+            }
+            if first {
+                first = false
+                // End to end, the rate counts from the first send, which this call lets go.
+                if measureEndToEnd && records.isEmpty { started = monotonicNanoseconds() }
+                ready?()
+            }
             idle = records.isEmpty ? idle + 1 : 0
             let now = monotonicNanoseconds()
             if measureEndToEnd {
