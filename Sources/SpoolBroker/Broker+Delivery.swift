@@ -22,12 +22,13 @@ extension Broker {
     /// (due, being appended) are left out.
     public var heldRecordsByTopic: [String: HeldCounts] { delays.pendingByTopic }
 
-    /// The longest the delivery loop sleeps before it looks for due records again.
-    static let deliverySleepMaxMs: Int64 = 20
+    /// The longest the delivery loop sleeps: held records are due by the wall clock, which can be
+    /// set forward while it sleeps.
+    static let deliverySleepMaxMs: Int64 = 1_000
 
     /// Starts the delivery loop on a thread of its own: it blocks on flushes, which must never
-    /// happen on a Swift concurrency thread. It looks for due records every 20 ms and at the
-    /// earliest due time, and `hold` wakes it when it holds a record due sooner.
+    /// happen on a Swift concurrency thread. It sleeps until the earliest due time (a second at
+    /// most), and `hold` wakes it when it holds a record due sooner.
     func startDelayedDelivery() {
         let loop = delivery
         delays.onEarlierDue { loop.wake.signal() }
