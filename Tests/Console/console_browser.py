@@ -51,6 +51,16 @@ def text(driver, selector):
     return driver.find_element(By.CSS_SELECTOR, selector).text
 
 
+def click_in_row(driver, row_selector, button_selector, description):
+    """Clicks a button of a table row, finding the row again on each try: the console redraws its
+    tables as data comes, so a row found a moment ago may be gone (StaleElementReferenceException).
+    A click that raised did not happen, so retrying never clicks twice."""
+    def attempt():
+        driver.find_element(By.CSS_SELECTOR, row_selector).find_element(By.CSS_SELECTOR, button_selector).click()
+        return True
+    wait_for(description, attempt)
+
+
 def browser():
     options = webdriver.ChromeOptions()
     options.add_argument("--headless=new")
@@ -179,13 +189,14 @@ def main():
         driver.get(base + "/#/jobs")
         wait_for("the jobs table", lambda: "demo-photos" in text(driver, "#jobs-table"))
         driver.get(base + "/#/dead-letters/demo-photos")
-        rows = wait_for("a dead letter", lambda: driver.find_elements(By.CSS_SELECTOR, "#dlq-table tbody tr[data-id]"))
+        # Read inside the wait: the table may be redrawn between finding a row and reading it.
+        letter, row_text = wait_for("a dead letter", lambda: next(
+            ((row.get_attribute("data-id"), row.text) for row in driver.find_elements(By.CSS_SELECTOR, "#dlq-table tbody tr[data-id]")), None))
         before = int(text(driver, "#dlq-total").replace(",", ""))
-        letter = rows[0].get_attribute("data-id")
-        assert "corrupt" in rows[0].text, rows[0].text
+        assert "corrupt" in row_text, row_text
         screenshot(driver, "dead-letters")
         photos_before = records_of(server, "demo-photos")
-        rows[0].find_element(By.CSS_SELECTOR, "button.redrive-one").click()
+        click_in_row(driver, f'#dlq-table tbody tr[data-id="{letter}"]', "button.redrive-one", f"redrive of {letter} clicked")
         wait_for("the redrive message", lambda: "Sent back 1 job" in text(driver, "#dlq-message"))
         wait_for("the dead letter to leave the list",
                  lambda: not driver.find_elements(By.CSS_SELECTOR, f'#dlq-table tbody tr[data-id="{letter}"]'))
@@ -267,10 +278,9 @@ def finish_a_redriven_job(driver, server, worker_path, screenshot):
     healthy = start()
     try:
         driver.get(server.url + "/#/dead-letters/crash-steps")
-        row = wait_for("job-5 in the list", lambda: driver.find_elements(By.CSS_SELECTOR, '#dlq-table tbody tr[data-id="job-5"]'))
-        assert "poison" in row[0].text, row[0].text
+        wait_for("job-5 in the list, with its error", lambda: "poison" in text(driver, '#dlq-table tbody tr[data-id="job-5"]'))
         assert not any(line.startswith("job-5 ") for line in open(runs)), "job-5 ran before it was redriven"
-        row[0].find_element(By.CSS_SELECTOR, "button.redrive-one").click()
+        click_in_row(driver, '#dlq-table tbody tr[data-id="job-5"]', "button.redrive-one", "redrive of job-5 clicked")
         wait_for("job-5 to leave the list", lambda: not driver.find_elements(By.CSS_SELECTOR, '#dlq-table tbody tr[data-id="job-5"]'))
         wait_for("job-5 to run to the end", lambda: any(line.startswith("job-5 ") for line in open(runs)), timeout=60)
         driver.get(server.url + "/#/groups/console-workers")
