@@ -80,7 +80,7 @@ let package = Package(
         // Test helpers more than one test target uses (a fault-injecting FileSystem).
         .target(name: "SpoolTestSupport", dependencies: ["SpoolSystem"], path: "Tests/SpoolTestSupport"),
         .testTarget(name: "SpoolJobsTests", dependencies: ["SpoolJobs", "SpoolEmbedded", "SpoolBroker", "SpoolServer", "SpoolFormat", "SpoolSystem", "SpoolTestSupport"]),
-        .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolEmbedded", "SpoolClient", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
+        .testTarget(name: "SpoolBrokerTests", dependencies: ["SpoolBroker", "SpoolEmbedded", "SpoolClient", "SpoolLog", "SpoolFormat", "SpoolSystem", "SpoolTestSupport"]),
         .testTarget(name: "SpoolSimulationTests", dependencies: ["SpoolSimulation", "SpoolBroker", "SpoolLog", "SpoolFormat", "SpoolSystem"]),
         .testTarget(
             name: "SpoolLogTests",

@@ -26,7 +26,7 @@ final class Partition: Sendable {
     private let bytesSinceSnapshot = Atomic<Int>(0)
     /// A snapshot is waiting for its offset to be durable or being written: at most one at a time.
     private let snapshotInFlight = Atomic<Bool>(false)
-    private let isClosed = Atomic<Bool>(false)
+    let isClosed = Atomic<Bool>(false)
     /// Writes snapshots off the produce path and away from the log's flush queue.
     private let snapshotQueue = DispatchQueue(label: "spool.producer-state")
 

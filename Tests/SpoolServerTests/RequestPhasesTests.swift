@@ -44,7 +44,15 @@ import Testing
             client.send(frame: RequestFrames.fetch(topic: "phases", partition: 0, offset: 0, correlation: Int32(10 + round)))
             #expect(await blocking { client.receive() } != nil)
         }
-        let text = PrometheusText.render(broker: server.broker, server: PrometheusText.ServerFigures(server.server))
+        // The send phase is recorded once the write returns, which the client can see first.
+        func render() -> String { PrometheusText.render(broker: server.broker, server: PrometheusText.ServerFigures(server.server)) }
+        var text = render()
+        let sendsSeen = "spool_request_phase_seconds_count{api=\"Fetch\",phase=\"send\"} 3"
+        let deadline = monotonicNanoseconds() + 5_000_000_000
+        while !text.contains(sendsSeen), monotonicNanoseconds() < deadline {
+            try await Task.sleep(nanoseconds: 5_000_000)
+            text = render()
+        }
         func count(_ api: String, _ phase: String) -> Int? {
             let prefix = "spool_request_phase_seconds_count{api=\"\(api)\",phase=\"\(phase)\"} "
             return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
