@@ -74,13 +74,6 @@ extension Record {
     }
 }
 
-/// The UTF-8 text of `bytes`, nil when it is not UTF-8. ASCII (every header key Spool and the
-/// clients write) takes the direct path: `String(validating:as:)` instantiates generic metadata at
-/// run time on every call, a measurable part of decoding a batch.
-func validUTF8String(_ bytes: [UInt8]) -> String? {
-    if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-    return String(validating: bytes, as: UTF8.self)
-}
 
 private func readNullable(_ reader: inout ByteReader, index: Int, field: String) throws(FormatError) -> [UInt8]? {
     let length = try reader.readVarint32()

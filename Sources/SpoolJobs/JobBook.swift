@@ -11,13 +11,18 @@ public enum JobOrdering: Sendable, Equatable {
 }
 
 /// A job handed out to run.
-struct JobTicket: Sendable {
-    var partition: TopicPartition
-    var offset: Int64
+struct JobTicket: @unchecked Sendable {
+    var partition: TopicPartition { state.partition }
+    var offset: Int64 { entry.offset }
     var attempt: Int
-    var record: ConsumedRecord
+    var record: ConsumedRecord { entry.record }
     /// The partition's assignment this ticket belongs to: a ticket from before a rebalance is stale.
-    var generation: Int
+    var generation: Int { state.generation }
+    /// The book's own records of the job and its partition's assignment, so that finishing it
+    /// hashes nothing. They are read and changed only under the book's lock (hence
+    /// `@unchecked Sendable`); `record`, `offset`, `partition` and `generation` never change.
+    let state: JobBook.PartitionState
+    let entry: JobBook.Entry
     /// An earlier owner dead-lettered the job and committed its mark: it is done, not to be run.
     var deadLettered = false
     /// When the job became due, for its first run from this record (the record's timestamp, or
@@ -29,11 +34,14 @@ struct JobTicket: Sendable {
 }
 
 /// A job waiting for a time (a retry's backoff, or a `spool-deliver-at` the broker did not hold).
-struct JobWake: Sendable {
-    var partition: TopicPartition
-    var offset: Int64
-    var generation: Int
+/// Its references are read and changed only under the book's lock.
+struct JobWake: @unchecked Sendable {
+    let state: JobBook.PartitionState
+    let entry: JobBook.Entry
     var atMs: Int64
+    var partition: TopicPartition { state.partition }
+    var offset: Int64 { entry.offset }
+    var generation: Int { state.generation }
 }
 
 /// A worker's bookkeeping from fetch to commit: which jobs may run (ordering and the concurrency
@@ -73,6 +81,7 @@ struct JobBook {
         var carried = false
         /// The jobs of its order key waiting in the book, this one among them.
         var keyLine: KeyLine?
+        var offset: Int64 { record.offset }
 
         init(record: ConsumedRecord, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State, deadLettered: Bool) {
             self.record = record
@@ -85,16 +94,20 @@ struct JobBook {
         }
     }
 
-    struct Queue {
-        var offsets: [Int64] = []
-        var head = 0
-        var isEmpty: Bool { head == offsets.count }
-        var first: Int64? { isEmpty ? nil : offsets[head] }
-        mutating func append(_ offset: Int64) { offsets.append(offset) }
+    /// A FIFO that drops its front in bulk.
+    struct Queue<Element> {
+        private(set) var items: [Element] = []
+        private(set) var head = 0
+        var isEmpty: Bool { head == items.count }
+        var count: Int { items.count - head }
+        var first: Element? { isEmpty ? nil : items[head] }
+        /// The elements from the front.
+        var all: ArraySlice<Element> { items[head...] }
+        mutating func append(_ element: Element) { items.append(element) }
         mutating func removeFirst() {
             head += 1
-            if head > 256, head * 2 > offsets.count {
-                offsets.removeFirst(head)
+            if head > 256, head * 2 > items.count {
+                items.removeFirst(head)
                 head = 0
             }
         }
@@ -103,15 +116,21 @@ struct JobBook {
     /// The jobs of one order key in the book, oldest first: a class, so a job reaches its key's
     /// line without hashing the key again.
     final class KeyLine {
-        var queue = Queue()
+        var queue = Queue<Entry>()
     }
 
     /// A class, so the book changes a partition's entries in place (a struct taken out of the
     /// dictionary and written back would copy them on every change).
     final class PartitionState {
+        let partition: TopicPartition
         let generation: Int
-        var order = Queue()
-        var entries: [Int64: Entry] = [:]
+        /// The priority level of the partition's topic (`ReadyQueues.level(of:)`).
+        let level: Int
+        /// No longer the book's (revoked and forgotten, or given back as a new generation):
+        /// tickets and wakes that still point here are stale.
+        var removed = false
+        /// The jobs taken in and not dropped, in offset order: the first is the commit point.
+        var order = Queue<Entry>()
         var keys: [String: KeyLine] = [:]
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
@@ -127,15 +146,17 @@ struct JobBook {
         /// whose metadata held more (written under another bound).
         var carriedCount = 0
         /// Ready jobs held back while `carriedCount` is at the bound, in the order they became ready.
-        var held = Queue()
+        var held = Queue<Entry>()
         /// The offset after the last record taken in.
         var next: Int64?
         var revoking = false
         var running = 0
         var lastCommitted: CommittedOffset?
 
-        init(generation: Int, stored: CommitMetadata, lastCommitted: CommittedOffset?) {
+        init(partition: TopicPartition, generation: Int, level: Int, stored: CommitMetadata, lastCommitted: CommittedOffset?) {
+            self.partition = partition
             self.generation = generation
+            self.level = level
             storedAttempts = stored.attempts
             storedAhead = Set(stored.attempts.keys)
             storedFinished = stored.finished
@@ -151,7 +172,7 @@ struct JobBook {
     let carriedMax: Int
     private(set) var partitions: [TopicPartition: PartitionState] = [:]
     /// Jobs ready to run, by priority level.
-    private var ready: ReadyQueues
+    private var ready: ReadyQueues<(state: PartitionState, entry: Entry)>
     private(set) var running = 0
     private var generations = 0
     /// Per-key limits (jobs running, rate, jobs waiting on them); nil without any.
@@ -184,21 +205,24 @@ struct JobBook {
     /// jobs that failed before (in its metadata).
     mutating func assign(_ partition: TopicPartition, committed: CommittedOffset?) {
         generations += 1
-        partitions[partition] = PartitionState(generation: generations, stored: CommitMetadata(decoding: committed?.metadata ?? ""),
-                                               lastCommitted: committed)
+        partitions[partition]?.removed = true
+        partitions[partition] = PartitionState(partition: partition, generation: generations, level: ready.level(of: partition.topic),
+                                               stored: CommitMetadata(decoding: committed?.metadata ?? ""), lastCommitted: committed)
     }
 
     /// Stops handing out the partition's jobs (running ones finish).
     mutating func revoke(_ partition: TopicPartition) { partitions[partition]?.revoking = true }
 
-    mutating func remove(_ partition: TopicPartition) { partitions[partition] = nil }
+    mutating func remove(_ partition: TopicPartition) {
+        partitions[partition]?.removed = true
+        partitions[partition] = nil
+    }
 
     func runningCount(_ partition: TopicPartition) -> Int { partitions[partition]?.running ?? 0 }
 
     /// Jobs taken in and not yet done.
     func buffered(_ partition: TopicPartition) -> Int {
-        guard let state = partitions[partition] else { return 0 }
-        return state.order.offsets.count - state.order.head
+        partitions[partition]?.order.count ?? 0
     }
 
     var assigned: [TopicPartition] { partitions.keys.sorted() }
@@ -212,11 +236,9 @@ struct JobBook {
         guard let state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
         if state.takeStoredFinished(record.offset) {
             // Finished under the last owner, above its commit point: done, its key not held.
-            state.order.append(record.offset)
+            state.order.append(Entry(record: record, attempt: 1, recordAttempt: 1, notBefore: 0, orderKey: nil, state: .done, deadLettered: false))
             state.storedAhead.remove(record.offset)
             state.next = record.offset + 1
-            state.entries[record.offset] = Entry(record: record, attempt: 1, recordAttempt: 1, notBefore: 0, orderKey: nil, state: .done,
-                                                 deadLettered: false)
             state.dropFinishedFront()
             return (true, nil)
         }
@@ -230,7 +252,7 @@ struct JobBook {
         let entry = Entry(record: record, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
                           notBefore: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }) ?? 0,
                           orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
-        state.order.append(record.offset)
+        state.order.append(entry)
         if !state.storedAhead.isEmpty { state.storedAhead.remove(record.offset) }
         state.next = record.offset + 1
         var eligible = true
@@ -243,13 +265,12 @@ struct JobBook {
                 line = KeyLine()
                 state.keys[orderKey] = line
             }
-            line.queue.append(record.offset)
+            line.queue.append(entry)
             entry.keyLine = line
         }
-        state.entries[record.offset] = entry
         if entry.attempt > entry.recordAttempt { state.carry(entry) }
         guard eligible else { return (true, nil) }
-        return (true, makeEligible(partition, record.offset, now: now))
+        return (true, makeEligible(state, entry, now: now))
     }
 
     /// The next job to run, if a slot is free and one is ready. `now` (ms) is for per-key rates:
@@ -258,19 +279,20 @@ struct JobBook {
     mutating func next(now: Int64 = 0) -> JobTicket? {
         guard running < concurrency else { return nil }
         if limiter != nil, let ticket = nextParked(now: now) { return ticket }
-        while let ((partition, offset, generation), level) = ready.popFirst() {
-            guard let (state, entry) = startable(partition, offset, generation) else { continue }
+        while let ((state, entry), level) = ready.popFirst() {
+            guard startable(state, entry) else { continue }
             var limitKey: String?
             if limiter != nil, let key = ordering == .key ? entry.orderKey : entry.record.keyString,
                let admission = limiter?.admit(key, now: now) {
                 guard admission == .start else {
-                    limiter?.park(KeyLimiter.Parked(partition: partition, offset: offset, generation: generation), key: key, admission: admission)
+                    limiter?.park(KeyLimiter.Parked(partition: state.partition, offset: entry.offset, generation: state.generation), key: key,
+                                  admission: admission)
                     continue
                 }
                 limitKey = key
             }
             ready.started(level)
-            return start(partition, state, entry, offset, generation, limitKey: limitKey)
+            return start(state, entry, limitKey: limitKey)
         }
         return nil
     }
@@ -279,7 +301,8 @@ struct JobBook {
     private mutating func nextParked(now: Int64) -> JobTicket? {
         while let (key, keyState) = limiter?.nextOpenKey() {
             while let job = keyState.firstParked {
-                guard let (state, entry) = startable(job.partition, job.offset, job.generation) else {
+                guard let state = partitions[job.partition], state.generation == job.generation, let entry = state.entry(at: job.offset),
+                      startable(state, entry) else {
                     limiter?.removeFirstParked(keyState)
                     continue
                 }
@@ -290,7 +313,7 @@ struct JobBook {
                 }
                 limiter?.removeFirstParked(keyState)
                 limiter?.startedFromParked(key, keyState)
-                return start(job.partition, state, entry, job.offset, job.generation, limitKey: key)
+                return start(state, entry, limitKey: key)
             }
         }
         return nil
@@ -298,25 +321,21 @@ struct JobBook {
 
     /// The job's partition and entry when it may start now: still owned in that generation, ready,
     /// and with room under the partition's bound (else held back until there is).
-    private func startable(_ partition: TopicPartition, _ offset: Int64, _ generation: Int) -> (PartitionState, Entry)? {
-        guard let state = partitions[partition], state.generation == generation, !state.revoking,
-              let entry = state.entries[offset], entry.state == .ready else { return nil }
-        guard entry.carried || state.carriedCount + state.storedAhead.count < carriedMax
-                || offset == state.order.first else {
-            state.held.append(offset)
-            return nil
+    private func startable(_ state: PartitionState, _ entry: Entry) -> Bool {
+        guard !state.removed, !state.revoking, entry.state == .ready else { return false }
+        guard entry.carried || state.carriedCount + state.storedAhead.count < carriedMax || entry === state.order.first else {
+            state.held.append(entry)
+            return false
         }
-        return (state, entry)
+        return true
     }
 
-    private mutating func start(_ partition: TopicPartition, _ state: PartitionState, _ entry: Entry, _ offset: Int64, _ generation: Int,
-                                limitKey: String?) -> JobTicket {
+    private mutating func start(_ state: PartitionState, _ entry: Entry, limitKey: String?) -> JobTicket {
         state.carry(entry)
         entry.state = .running
         state.running += 1
         running += 1
-        return JobTicket(partition: partition, offset: offset, attempt: entry.attempt, record: entry.record, generation: generation,
-                         deadLettered: entry.deadLettered,
+        return JobTicket(attempt: entry.attempt, state: state, entry: entry, deadLettered: entry.deadLettered,
                          dueMs: entry.attempt == entry.recordAttempt ? max(entry.record.timestamp, entry.notBefore) : nil, limitKey: limitKey)
     }
 
@@ -337,17 +356,17 @@ struct JobBook {
     mutating func finish(_ ticket: JobTicket, now: Int64, deadLettered: Bool = false) -> JobWake? {
         running -= 1
         endLimited(ticket)
-        guard let state = partitions[ticket.partition], state.generation == ticket.generation,
-              let entry = state.entries[ticket.offset] else { return nil }
+        let (state, entry) = (ticket.state, ticket.entry)
+        guard !state.removed else { return nil }
         state.running -= 1
         entry.state = .done
-        if !state.storedAttempts.isEmpty { state.storedAttempts[ticket.offset] = nil }
+        if !state.storedAttempts.isEmpty { state.storedAttempts[entry.offset] = nil }
         if deadLettered && ordering != .none {
             entry.attempt = attemptsMax + 1
         } else {
             state.uncarry(entry)
         }
-        var nextOfKey: Int64?
+        var nextOfKey: Entry?
         if let line = entry.keyLine, let key = entry.orderKey {
             line.queue.removeFirst()
             nextOfKey = line.queue.first
@@ -355,20 +374,20 @@ struct JobBook {
             if nextOfKey == nil { state.keys[key] = nil }
         }
         state.dropFinishedFront()
-        releaseHeld(ticket.partition, state)
+        releaseHeld(state)
         guard let nextOfKey else { return nil }
-        return makeEligible(ticket.partition, nextOfKey, now: now)
+        return makeEligible(state, nextOfKey, now: now)
     }
 
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
     /// and the job at the commit point if it is ready (it may always start; see the type).
-    private mutating func releaseHeld(_ partition: TopicPartition, _ state: PartitionState) {
-        if let front = state.order.first, state.entries[front]?.state == .ready { ready.append(partition, front, state.generation) }
+    private mutating func releaseHeld(_ state: PartitionState) {
+        if let front = state.order.first, front.state == .ready { ready.append((state, front), level: state.level) }
         var room = carriedMax - state.carriedCount - state.storedAhead.count
-        while room > 0, let offset = state.held.first {
+        while room > 0, let entry = state.held.first {
             state.held.removeFirst()
-            guard state.entries[offset]?.state == .ready else { continue }
-            ready.append(partition, offset, state.generation)
+            guard entry.state == .ready else { continue }
+            ready.append((state, entry), level: state.level)
             room -= 1
         }
     }
@@ -377,13 +396,13 @@ struct JobBook {
     mutating func retry(_ ticket: JobTicket, attempt: Int, atMs: Int64) -> JobWake? {
         running -= 1
         endLimited(ticket)
-        guard let state = partitions[ticket.partition], state.generation == ticket.generation,
-              let entry = state.entries[ticket.offset] else { return nil }
+        let (state, entry) = (ticket.state, ticket.entry)
+        guard !state.removed else { return nil }
         state.running -= 1
         entry.attempt = attempt
         entry.notBefore = atMs
         entry.state = .sleeping
-        return JobWake(partition: ticket.partition, offset: ticket.offset, generation: ticket.generation, atMs: atMs)
+        return JobWake(state: state, entry: entry, atMs: atMs)
     }
 
     /// A job whose retry or dead letter was not stored, as the worker stops or loses the
@@ -391,28 +410,25 @@ struct JobBook {
     mutating func abandon(_ ticket: JobTicket) {
         running -= 1
         endLimited(ticket)
-        guard let state = partitions[ticket.partition], state.generation == ticket.generation,
-              let entry = state.entries[ticket.offset] else { return }
-        state.running -= 1
-        entry.state = .sleeping
+        guard !ticket.state.removed else { return }
+        ticket.state.running -= 1
+        ticket.entry.state = .sleeping
     }
 
     /// A sleeping job's time has come: it is ready to run.
     mutating func wake(_ wake: JobWake) {
-        guard let state = partitions[wake.partition], state.generation == wake.generation,
-              let entry = state.entries[wake.offset], entry.state == .sleeping else { return }
-        entry.state = .ready
-        ready.append(wake.partition, wake.offset, wake.generation)
+        guard !wake.state.removed, wake.entry.state == .sleeping else { return }
+        wake.entry.state = .ready
+        ready.append((wake.state, wake.entry), level: wake.state.level)
     }
 
-    private mutating func makeEligible(_ partition: TopicPartition, _ offset: Int64, now: Int64) -> JobWake? {
-        guard let state = partitions[partition], let entry = state.entries[offset] else { return nil }
+    private mutating func makeEligible(_ state: PartitionState, _ entry: Entry, now: Int64) -> JobWake? {
         if entry.notBefore > now {
             entry.state = .sleeping
-            return JobWake(partition: partition, offset: offset, generation: state.generation, atMs: entry.notBefore)
+            return JobWake(state: state, entry: entry, atMs: entry.notBefore)
         }
         entry.state = .ready
-        ready.append(partition, offset, state.generation)
+        ready.append((state, entry), level: state.level)
         return nil
     }
 
@@ -433,14 +449,12 @@ struct JobBook {
     /// above it (taken in, or resumed finished and not taken in yet). Nil before any record.
     func commitPoint(_ partition: TopicPartition) -> CommittedOffset? {
         guard let state = partitions[partition], let next = state.next else { return nil }
-        let offset = state.order.first ?? next
+        let offset = state.order.first?.offset ?? next
         var attempts: [Int64: Int] = [:]
         if state.carriedCount > 0 {
-            for index in state.order.head..<state.order.offsets.count {
-                let at = state.order.offsets[index]
-                guard let entry = state.entries[at], entry.carried, entry.state != .done || entry.attempt > attemptsMax,
-                      entry.attempt > entry.recordAttempt else { continue }
-                attempts[at] = entry.attempt
+            for entry in state.order.all {
+                guard entry.carried, entry.state != .done || entry.attempt > attemptsMax, entry.attempt > entry.recordAttempt else { continue }
+                attempts[entry.offset] = entry.attempt
             }
         }
         // Counts the last owner committed for jobs not fetched yet: dropping them here would
@@ -469,11 +483,21 @@ struct JobBook {
 extension JobBook.PartitionState {
     /// Forgets the finished jobs at the front: the commit point moves past them.
     func dropFinishedFront() {
-        while let first = order.first, let entry = entries[first], entry.state == .done {
+        while let entry = order.first, entry.state == .done {
             uncarry(entry)
-            entries[first] = nil
             order.removeFirst()
         }
+    }
+
+    /// The job taken in at `offset`, if it is still in the book: a binary search of `order`.
+    func entry(at offset: Int64) -> JobBook.Entry? {
+        let entries = order.all
+        var (low, high) = (entries.startIndex, entries.endIndex)
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].offset < offset { low = middle + 1 } else { high = middle }
+        }
+        return low < entries.endIndex && entries[low].offset == offset ? entries[low] : nil
     }
 
     /// Counts the job among those whose attempt counts the commit may have to carry.
@@ -504,10 +528,10 @@ extension JobBook.PartitionState {
     func finishedAbove(next: Int64) -> [ClosedRange<Int64>] {
         var ranges: [ClosedRange<Int64>] = []
         var run: ClosedRange<Int64>?
-        for index in order.head..<order.offsets.count {
-            let offset = order.offsets[index]
+        for entry in order.all {
+            let offset = entry.offset
             // A job dead-lettered here is carried with its mark in the counts instead.
-            if let entry = entries[offset], entry.state == .done && !entry.carried {
+            if entry.state == .done && !entry.carried {
                 run = run.map { $0.lowerBound...offset } ?? offset...offset
             } else if let finished = run {
                 ranges.append(finished)

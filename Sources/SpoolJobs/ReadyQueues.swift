@@ -6,9 +6,7 @@ import SpoolFormat
 ///
 /// A level's turn is spent only when a job of it starts (`started`): entries that turn out stale
 /// when they come out (a revoked partition, a job handed out twice) cost no turn.
-struct ReadyQueues {
-    typealias Item = (partition: TopicPartition, offset: Int64, generation: Int)
-
+struct ReadyQueues<Item> {
     private struct Queue {
         var items: [Item] = []
         var head = 0
@@ -44,9 +42,12 @@ struct ReadyQueues {
         credit = Array(repeating: 0, count: weights.count)
     }
 
-    mutating func append(_ partition: TopicPartition, _ offset: Int64, _ generation: Int) {
-        let level = queues.count == 1 ? 0 : levels[partition.topic] ?? defaultLevel
-        queues[level].items.append((partition, offset, generation))
+    /// The level of a topic's jobs.
+    func level(of topic: String) -> Int { queues.count == 1 ? 0 : levels[topic] ?? defaultLevel }
+
+    /// Adds a job at the end of its level (`level(of:)` its topic).
+    mutating func append(_ item: Item, level: Int) {
+        queues[level].items.append(item)
     }
 
     /// The next entry of the level whose turn it is, with its level; nil when all are empty.

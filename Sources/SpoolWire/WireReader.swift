@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// Reads Kafka's protocol types from a frame: big-endian integers, unsigned varints, UUIDs, and the
 /// strings, byte strings and arrays of both encodings: classic (int16/int32 lengths, -1 for null)
 /// and compact (unsigned varint holding length + 1, 0 for null), plus flexible versions' tagged
@@ -89,7 +91,7 @@ public struct WireReader {
             throw Self.null("string")
         }
         defer { position += length }
-        guard let text = String(validating: bytes[position..<(position + length)], as: UTF8.self) else {
+        guard let text = bytes.withUnsafeBufferPointer({ validUTF8String(UnsafeBufferPointer(rebasing: $0[position..<(position + length)])) }) else {
             throw .invalid("string is not UTF-8")
         }
         return text

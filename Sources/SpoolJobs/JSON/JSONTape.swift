@@ -1,4 +1,5 @@
 import Foundation
+import SpoolFormat
 
 /// A JSON document parsed in one pass into a flat list of values ("tape"), each naming its bytes
 /// in the input: strings and numbers are converted only when a decoder asks for them, and
@@ -53,7 +54,8 @@ final class JSONTape: Sendable {
     func string(_ index: Int) throws(JSONTapeError) -> String {
         let value = values[index]
         if !value.escaped {
-            guard let text = bytes.withUnsafeBufferPointer({ String(validating: UnsafeBufferPointer(rebasing: $0[value.start..<value.end]), as: UTF8.self) }) else {
+            let text = bytes.withUnsafeBufferPointer { validUTF8String(UnsafeBufferPointer(rebasing: $0[value.start..<value.end])) }
+            guard let text else {
                 throw JSONTapeError(value.start, "string is not valid UTF-8")
             }
             return text
@@ -95,7 +97,7 @@ final class JSONTape: Sendable {
                 unescaped.append(contentsOf: Array(String(Character(unicode)).utf8))
             }
         }
-        guard let text = String(validating: unescaped, as: UTF8.self) else { throw JSONTapeError(value.start, "string is not valid UTF-8") }
+        guard let text = validUTF8String(unescaped) else { throw JSONTapeError(value.start, "string is not valid UTF-8") }
         return text
     }
 
