@@ -69,6 +69,8 @@ struct JobBook {
     /// out of the dictionary retained and released each of its buffers every time.
     final class Entry {
         let record: ConsumedRecord
+        /// The Spool headers of the record, read once.
+        let fields: JobHeaderFields
         var attempt: Int
         /// The attempt the record itself carries (`spool-attempt`).
         let recordAttempt: Int
@@ -83,8 +85,10 @@ struct JobBook {
         var keyLine: KeyLine?
         var offset: Int64 { record.offset }
 
-        init(record: ConsumedRecord, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State, deadLettered: Bool) {
+        init(record: ConsumedRecord, fields: JobHeaderFields, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State,
+             deadLettered: Bool) {
             self.record = record
+            self.fields = fields
             self.attempt = attempt
             self.recordAttempt = recordAttempt
             self.notBefore = notBefore
@@ -104,6 +108,11 @@ struct JobBook {
         /// The elements from the front.
         var all: ArraySlice<Element> { items[head...] }
         mutating func append(_ element: Element) { items.append(element) }
+        /// Empties the queue and keeps its storage.
+        mutating func removeAll() {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        }
         mutating func removeFirst() {
             head += 1
             if head > 256, head * 2 > items.count {
@@ -119,6 +128,9 @@ struct JobBook {
         var queue = Queue<Entry>()
     }
 
+    /// Empty key lines kept for their keys' next jobs, at most: past it they are swept out.
+    static let emptyKeyLinesMax = 4_096
+
     /// A class, so the book changes a partition's entries in place (a struct taken out of the
     /// dictionary and written back would copy them on every change).
     final class PartitionState {
@@ -131,7 +143,11 @@ struct JobBook {
         var removed = false
         /// The jobs taken in and not dropped, in offset order: the first is the commit point.
         var order = Queue<Entry>()
+        /// Each order key's line. A line that empties stays (a key's next job usually comes soon,
+        /// and dropping it cost an allocation and two hashes per job) until `emptyKeyLinesMax`
+        /// empty ones are swept.
         var keys: [String: KeyLine] = [:]
+        var emptyKeyLines = 0
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
         /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
@@ -236,22 +252,23 @@ struct JobBook {
         guard let state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
         if state.takeStoredFinished(record.offset) {
             // Finished under the last owner, above its commit point: done, its key not held.
-            state.order.append(Entry(record: record, attempt: 1, recordAttempt: 1, notBefore: 0, orderKey: nil, state: .done, deadLettered: false))
+            state.order.append(Entry(record: record, fields: JobHeaderFields([]), attempt: 1, recordAttempt: 1, notBefore: 0, orderKey: nil,
+                                     state: .done, deadLettered: false))
             state.storedAhead.remove(record.offset)
             state.next = record.offset + 1
             state.dropFinishedFront()
             return (true, nil)
         }
-        let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
+        let fields = JobHeaderFields(record.headers)
+        let recordAttempt = max(1, fields.attempt ?? 1)
         let orderKey: String? = switch ordering {
         case .key: record.keyString
         case .partition: ""
         case .none: nil
         }
         let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[record.offset] ?? 0
-        let entry = Entry(record: record, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
-                          notBefore: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }) ?? 0,
-                          orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
+        let entry = Entry(record: record, fields: fields, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
+                          notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
         state.order.append(entry)
         if !state.storedAhead.isEmpty { state.storedAhead.remove(record.offset) }
         state.next = record.offset + 1
@@ -261,6 +278,7 @@ struct JobBook {
             if let existing = state.keys[orderKey] {
                 line = existing
                 eligible = line.queue.isEmpty
+                if eligible { state.emptyKeyLines -= 1 }
             } else {
                 line = KeyLine()
                 state.keys[orderKey] = line
@@ -367,11 +385,11 @@ struct JobBook {
             state.uncarry(entry)
         }
         var nextOfKey: Entry?
-        if let line = entry.keyLine, let key = entry.orderKey {
+        if let line = entry.keyLine {
             line.queue.removeFirst()
             nextOfKey = line.queue.first
             entry.keyLine = nil
-            if nextOfKey == nil { state.keys[key] = nil }
+            if nextOfKey == nil { state.lineEmptied(line) }
         }
         state.dropFinishedFront()
         releaseHeld(state)
@@ -487,6 +505,16 @@ extension JobBook.PartitionState {
             uncarry(entry)
             order.removeFirst()
         }
+    }
+
+    /// The key's last waiting job finished: its line stays, empty, until the empty ones are
+    /// too many.
+    func lineEmptied(_ line: JobBook.KeyLine) {
+        line.queue.removeAll()
+        emptyKeyLines += 1
+        guard emptyKeyLines > JobBook.emptyKeyLinesMax else { return }
+        keys = keys.filter { !$0.value.queue.isEmpty }
+        emptyKeyLines = 0
     }
 
     /// The job taken in at `offset`, if it is still in the book: a binary search of `order`.

@@ -123,20 +123,19 @@ extension Worker {
         if !cancelled.isEmpty || resumed { dispatch() }
     }
 
-    /// Runs `run` (the handler, under its lease), registered so that a cancellation of this job cancels runner `runner`'s task
-    /// while the handler runs. A runner so cancelled ends after this job (`startRunner`), and the
-    /// ready jobs get a new one: no task is made per job.
-    func runCancellable(_ context: JobContext<Payload>, runner: Int, _ run: () async throws -> Void) async throws {
-        let registered = jobControl.state.withLock { state in
-            guard state.control.cancellations[context.id] == nil else { return false }
-            state.runs[runner] = context.id
+    /// Registers runner `runner` as running job `id`, so that a cancellation of the job cancels
+    /// the runner's task while the handler runs (`runHandler`); false when the job was cancelled
+    /// since the check before decoding. A runner so cancelled ends after this job
+    /// (`startRunner`), and the ready jobs get a new one: no task is made per job.
+    func registerRun(_ id: String, runner: Int) -> Bool {
+        jobControl.state.withLock { state in
+            guard state.control.cancellations[id] == nil else { return false }
+            state.runs[runner] = id
             return true
         }
-        // Cancelled between the check before decoding and now.
-        guard registered else { throw CancellationError() }
-        defer { _ = jobControl.state.withLock { $0.runs.removeValue(forKey: runner) } }
-        try await run()
     }
+
+    func deregisterRun(runner: Int) { _ = jobControl.state.withLock { $0.runs.removeValue(forKey: runner) } }
 
     /// Ends a cancelled job without running it (or after its cancelled run): done, never retried.
     /// Records where the group met it, so the cancellation can be forgotten once committed past.

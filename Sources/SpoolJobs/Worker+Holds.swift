@@ -23,7 +23,7 @@ extension Worker {
     /// Takes a redrive marker, or a job of a key this group holds: replays, parks or (the dead job
     /// itself, met again after a crash before its commit) finishes it. Returns false for a job to
     /// run as usual.
-    func takeHeld(_ ticket: JobTicket, runner: Int) async -> Bool {
+    func takeHeld(_ ticket: JobTicket, runner: JobRunner) async -> Bool {
         let record = ticket.record
         if record.value == nil, let holdId = record.header(SpoolHeaders.redriveHold) {
             await replay(holdId, marker: ticket, runner: runner)
@@ -76,7 +76,7 @@ extension Worker {
     /// Replays hold `holdId` at its marker: the hold's dead and parked jobs, in their original
     /// order, each marked redriven once it succeeded; then releases the hold and finishes the
     /// marker. A marker of another group's hold, or of a hold released already, is finished as is.
-    private func replay(_ holdId: String, marker: JobTicket, runner: Int) async {
+    private func replay(_ holdId: String, marker: JobTicket, runner: JobRunner) async {
         guard let key = marker.record.keyString, let hold = hold(of: key), hold.id == holdId else { return finish(marker) }
         guard let letters = await retryWhileOwned(marker, { try await self.queue.deadLetters(of: self.topic) }) else { return abandon(marker) }
         for copies in JobQueue.replayOrder(letters, hold: holdId) {
@@ -109,12 +109,12 @@ extension Worker {
 
     /// Runs one replayed job with the retry policy from attempt 1, in place (its key stays behind
     /// the marker meanwhile). A cancelled job counts as done.
-    private func runReplayed(_ letter: DeadLetter, marker: JobTicket, runner: Int) async -> ReplayOutcome {
+    private func runReplayed(_ letter: DeadLetter, marker: JobTicket, runner: JobRunner) async -> ReplayOutcome {
         let record = letter.record
         let payload: Payload
         do {
             if let type = record.header(SpoolHeaders.jobType), type != typeName { throw JobError.wrongType(expected: typeName, found: type) }
-            payload = try queue.coding.decode(Payload.self, from: record.value ?? [])
+            payload = try decodePayload(record.value ?? [])
         } catch {
             return .failed("cannot decode the payload as \(typeName): \(error)")
         }
@@ -129,11 +129,11 @@ extension Worker {
                                      topic: topic, partition: letter.originPartition ?? marker.partition.partition,
                                      offset: letter.originOffset ?? marker.offset,
                                      enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000),
-                                     headers: record.headers.filter { !dropped.contains($0.key) })
+                                     headers: record.headers.filter { !dropped.contains($0.key) }, lease: JobLease(holder: self, key: JobLeases.Key(marker)))
             let started = ContinuousClock.now
             stats.recorder.started(latencySeconds: nil)
             do {
-                try await runCancellable(context, runner: runner) { try await self.runHandler(context, marker, runner: runner) }
+                try await runHandler(context, JobLeases.Key(marker), runner: runner)
                 stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
                 return .succeeded
             } catch where jobControl.isCancelled(letter.id) {

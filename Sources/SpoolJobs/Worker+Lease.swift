@@ -30,7 +30,15 @@ public enum JobLeaseError: Error, CustomStringConvertible, Sendable, Equatable {
 /// A running job's hold on its key: the worker's group session, renewed by heartbeats while the
 /// handler runs. `JobContext.extendLease()` renews it at once and says whether it still holds.
 struct JobLease: Sendable {
-    let renew: @Sendable () async throws -> Void
+    let holder: any JobLeaseHolder
+    let key: JobLeases.Key
+
+    func renew() async throws { try await holder.renewLease(key) }
+}
+
+/// The worker, as a running job's lease sees it (not generic, so a lease costs no closure).
+protocol JobLeaseHolder: AnyObject, Sendable {
+    func renewLease(_ key: JobLeases.Key) async throws
 }
 
 extension JobContext {
@@ -43,18 +51,26 @@ extension JobContext {
     }
 }
 
+/// A runner task as its jobs see it: its number (its key in `Worker.Control.tasks`) and how to
+/// cancel it, made once per runner.
+struct JobRunner: Sendable {
+    let id: Int
+    let cancel: @Sendable () -> Void
+}
+
+extension Worker: JobLeaseHolder {}
+
 /// The runs in progress and how each may be stopped: by the worker's timeout, or because the
 /// worker lost the job's partition.
 final class JobLeases: Sendable {
+    /// A run: its job's offset in an assignment (generations are numbered across partitions).
     struct Key: Hashable {
-        var partition: TopicPartition
-        var offset: Int64
         var generation: Int
+        var offset: Int64
 
         init(_ ticket: JobTicket) {
-            partition = ticket.partition
-            offset = ticket.offset
             generation = ticket.generation
+            offset = ticket.offset
         }
     }
 
@@ -88,7 +104,8 @@ final class JobLeases: Sendable {
 
     /// Ends as lost every run of these partitions' assignments (by generation).
     func loseAll(_ generations: [TopicPartition: Int]) {
-        let keys = runs.withLock { runs in runs.keys.filter { generations[$0.partition] == $0.generation } }
+        let lost = Set(generations.values)
+        let keys = runs.withLock { runs in runs.keys.filter { lost.contains($0.generation) } }
         for key in keys { end(key, because: .lost) }
     }
 }
@@ -103,15 +120,15 @@ extension Worker {
     /// cancels that runner (it ends after this job): a task per job costs about 1.6 µs, a fifth
     /// of what the runtime spends on a job. With a timeout it runs in a task of its own, which the
     /// timer cancels.
-    func runHandler(_ context: JobContext<Payload>, _ ticket: JobTicket, runner: Int) async throws {
-        let key = JobLeases.Key(ticket)
-        var context = context
-        context.lease = JobLease { [weak self] in
-            guard let self else { throw JobLeaseError.lost }
-            try await self.renewLease(key)
-        }
+    ///
+    /// `context` comes with its lease set. A job cancelled (`JobQueue.cancel`) while it runs
+    /// cancels it too (`registerRun`).
+    func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
+        // Cancelled between the check before decoding and now.
+        guard registerRun(context.id, runner: runner.id) else { throw CancellationError() }
+        defer { deregisterRun(runner: runner.id) }
         guard let timeout else {
-            leases.open(key) { [weak self] in self?.control.withLock { $0.tasks[runner] }?.cancel() }
+            leases.open(key, cancel: runner.cancel)
             defer { leases.close(key) }
             do {
                 try await handler(context)
@@ -144,9 +161,9 @@ extension Worker {
     }
 
     /// A heartbeat now; throws `.lost` once the partition is being taken away or gone.
-    private func renewLease(_ key: JobLeases.Key) async throws {
+    func renewLease(_ key: JobLeases.Key) async throws {
         if let subscription = control.withLock({ $0.subscription }) { _ = await subscription.heartbeat() }
-        let held = book.withLock { book in book.partitions[key.partition].map { $0.generation == key.generation && !$0.revoking } ?? false }
+        let held = book.withLock { book in book.partitions.values.contains { $0.generation == key.generation && !$0.revoking } }
         if !held || leases.end(of: key) == .lost { throw JobLeaseError.lost }
     }
 

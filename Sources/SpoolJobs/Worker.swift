@@ -94,6 +94,9 @@ public final class Worker<Payload: Job>: Sendable {
     let handler: @Sendable (JobContext<Payload>) async throws -> Void
     /// `Payload.typeName`, read once: the default is worked out from the type on every call.
     let typeName: String
+    /// The queue's coding opened once for `Payload`: called through the existential, every job
+    /// copied the coding.
+    let decodePayload: @Sendable ([UInt8]) throws -> Payload
     let book: Mutex<JobBook>
     let control = Mutex(Control())
     let commitLock = AsyncLock()
@@ -104,9 +107,11 @@ public final class Worker<Payload: Job>: Sendable {
     /// Keys whose rate allows their next job at each time (ms), for one timer per time.
     let keyWakes = LockedValue<[Int64: [String]]>([:])
 
+    /// `stop()` was called, or `run()` is ending: no job starts any more.
+    let stopping = Atomic(false)
+
     struct Control {
         var subscription: (any JobSubscription)?
-        var stopping = false
         var paused: Set<TopicPartition> = []
         var tasks: [Int: Task<Void, Never>] = [:]
         var nextTask = 0
@@ -135,6 +140,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.priorities = priorities
         self.handler = handler
         self.typeName = Payload.typeName
+        self.decodePayload = Self.decoder(queue.coding)
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
                                  priorities: priorities, priorityTopic: topic))
     }
@@ -170,14 +176,14 @@ public final class Worker<Payload: Job>: Sendable {
             scheduler?.1.cancel()
         }
         var failures = 0
-        while !control.withLock({ $0.stopping }) && !Task.isCancelled {
+        while !isStopping && !Task.isCancelled {
             let records: [ConsumedRecord]
             do {
                 records = try await subscription.poll()
                 if failures > 0 { stats.lastPollFailure.withLock { $0 = nil } }
                 failures = 0
             } catch {
-                if control.withLock({ $0.stopping }) { break }
+                if isStopping { break }
                 stats.pollFailureCount.add(1, ordering: .relaxed)
                 stats.lastPollFailure.withLock { $0 = String(describing: error) }
                 failures += 1
@@ -189,7 +195,7 @@ public final class Worker<Payload: Job>: Sendable {
             adjustPauses(subscription)
             dispatch()
         }
-        control.withLock { $0.stopping = true }
+        stopping.store(true, ordering: .releasing)
         await waitForRunning(book.withLock { $0.assigned }, within: shutdownTimeout)
         // Jobs still running after the timeout are cancelled (their offsets stay uncommitted);
         // the group is left only once they have returned, so no other member runs a job of the
@@ -205,7 +211,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Stops taking jobs; `run()` then finishes the running ones (up to `shutdownTimeout`),
     /// commits and returns.
-    public func stop() { control.withLock { $0.stopping = true } }
+    public func stop() { stopping.store(true, ordering: .releasing) }
 
     // MARK: Rebalances
 
@@ -284,10 +290,11 @@ public final class Worker<Payload: Job>: Sendable {
         control.withLock { state in
             let id = state.nextTask
             state.nextTask += 1
+            let runner = JobRunner(id: id) { [weak self] in self?.control.withLock { $0.tasks[id] }?.cancel() }
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
-                    await execute(current, runner: id)
+                    await execute(current, runner: runner)
                     jobEnds.jobEnded()
                     ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : takeNext()
                     // A finished job can make several others eligible: the rest get runners of their own.
@@ -313,36 +320,39 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    private func execute(_ ticket: JobTicket, runner: Int) async {
+    private func execute(_ ticket: JobTicket, runner: JobRunner) async {
         // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
         // before the commit point reached it: it is done.
         guard !ticket.deadLettered else {
             finish(ticket, deadLettered: true)
             return
         }
-        let record = ticket.record
-        let id = record.jobId
+        let entry = ticket.entry
+        let record = entry.record
+        let id = entry.fields.id ?? record.jobId
         guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
         if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
         let payload: Payload
         do {
-            if let type = record.header(SpoolHeaders.jobType), type != typeName {
+            if let type = entry.fields.type, type != typeName {
                 throw JobError.wrongType(expected: typeName, found: type)
             }
-            payload = try queue.coding.decode(Payload.self, from: record.value ?? [])
+            payload = try decodePayload(record.value ?? [])
         } catch {
             // A payload that cannot be decoded fails the same way on every attempt.
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
             return
         }
+        let key = JobLeases.Key(ticket)
         let context = JobContext(payload: payload, id: id,
-                                 key: record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
+                                 key: ordering == .key ? entry.orderKey : record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
-                                 enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers)
+                                 enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers,
+                                 lease: JobLease(holder: self, key: key))
         let started = ContinuousClock.now
         stats.recorder.started(latencySeconds: ticket.dueMs.map { Double(nowMs() - $0) / 1000 })
         do {
-            try await runCancellable(context, runner: runner) { try await self.runHandler(context, ticket, runner: runner) }
+            try await runHandler(context, key, runner: runner)
             stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
             finish(ticket)
         } catch where jobControl.isCancelled(context.id) {
@@ -381,6 +391,10 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
+    private static func decoder<Coding: JobCoding>(_ coding: Coding) -> @Sendable ([UInt8]) throws -> Payload {
+        { bytes in try coding.decode(Payload.self, from: bytes) }
+    }
+
     func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -388,7 +402,7 @@ public final class Worker<Payload: Job>: Sendable {
         return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
-    var isStopping: Bool { control.withLock { $0.stopping } }
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
 }
 
 /// Why the runtime could not run a job, or list a topic's jobs.

@@ -1,0 +1,37 @@
+import SpoolFormat
+
+/// The Spool headers a worker reads from every job, found in one pass over the record's headers
+/// when the job is taken in (the first header of each name counts, as `ConsumedRecord.header`
+/// reads them).
+struct JobHeaderFields: Sendable {
+    /// `spool-job-id`; nil when the record has none (a record not enqueued through `JobQueue`).
+    var id: String?
+    /// `spool-job-type`.
+    var type: String?
+    /// `spool-attempt` as a number; nil when absent or not a number.
+    var attempt: Int?
+    /// `spool-deliver-at` in epoch ms; nil when absent or not a number.
+    var deliverAtMs: Int64?
+
+    init(_ headers: [RecordHeader]) {
+        var (idSeen, typeSeen, attemptSeen, deliverAtSeen) = (false, false, false, false)
+        for header in headers {
+            switch header.key {
+            case SpoolHeaders.jobId where !idSeen:
+                idSeen = true
+                id = header.value.map { String(decoding: $0, as: UTF8.self) }
+            case SpoolHeaders.jobType where !typeSeen:
+                typeSeen = true
+                type = header.value.map { String(decoding: $0, as: UTF8.self) }
+            case SpoolHeaders.attempt where !attemptSeen:
+                attemptSeen = true
+                attempt = header.value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+            case SpoolHeaders.deliverAt where !deliverAtSeen:
+                deliverAtSeen = true
+                deliverAtMs = SpoolHeaders.parseMilliseconds(header.value)
+            default:
+                continue
+            }
+        }
+    }
+}
