@@ -3,7 +3,7 @@ import SpoolFormat
 import Synchronization
 
 /// A worker's view of its topic's control topic (`JobControlState`): which jobs are cancelled,
-/// whether its group is paused, and the handler runs under way, so a cancellation can reach one.
+/// and whether its group is paused.
 ///
 /// Memory is bounded by the cancellations that may still matter to the group: a cancellation is
 /// forgotten once the group's committed offset has passed the place its job was last seen (by
@@ -15,9 +15,6 @@ final class WorkerControl: Sendable {
     struct State {
         var control = JobControlState()
         var paused = false
-        /// The job id each runner (its key in `Worker.Control.tasks`) is running a handler for: at
-        /// most one per runner, so this never holds more than the worker's concurrency.
-        var runs: [Int: String] = [:]
         /// When the running set was last reported (`RunningReport`).
         var lastReportMs: Int64 = 0
     }
@@ -109,33 +106,16 @@ extension Worker {
             state.paused = state.control.pausedGroups[group] != nil
             return (cancelled, wasPaused && !state.paused)
         }
-        if !cancelled.isEmpty {
-            // Under the lock, so each runner is still in that job's handler (it deregisters under
-            // the lock before it takes another job, and no run of a cancelled id registers now).
-            // After `update`, so the run that ends sees its job cancelled.
-            jobControl.state.withLock { state in
-                for (runner, id) in state.runs where cancelled.contains(id) { control.withLock { $0.tasks[runner] }?.cancel() }
-            }
-        }
+        // After `update`, so a run that opens from now on sees its job cancelled, and the run
+        // that ends sees it too.
+        if !cancelled.isEmpty { leases.cancel(ids: cancelled) }
         if !cancelled.isEmpty {
             book.withLock { book in for wake in book.sleepingJobs(withIds: cancelled) { book.wake(wake) } }
         }
         if !cancelled.isEmpty || resumed { dispatch() }
     }
 
-    /// Registers runner `runner` as running job `id`, so that a cancellation of the job cancels
-    /// the runner's task while the handler runs (`runHandler`); false when the job was cancelled
-    /// since the check before decoding. A runner so cancelled ends after this job
-    /// (`startRunner`), and the ready jobs get a new one: no task is made per job.
-    func registerRun(_ id: String, runner: Int) -> Bool {
-        jobControl.state.withLock { state in
-            guard state.control.cancellations[id] == nil else { return false }
-            state.runs[runner] = id
-            return true
-        }
-    }
 
-    func deregisterRun(runner: Int) { _ = jobControl.state.withLock { $0.runs.removeValue(forKey: runner) } }
 
     /// Ends a cancelled job without running it (or after its cancelled run): done, never retried.
     /// Records where the group met it, so the cancellation can be forgotten once committed past.

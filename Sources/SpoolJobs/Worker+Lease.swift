@@ -60,8 +60,8 @@ struct JobRunner: Sendable {
 
 extension Worker: JobLeaseHolder {}
 
-/// The runs in progress and how each may be stopped: by the worker's timeout, or because the
-/// worker lost the job's partition.
+/// The runs in progress and how each may be stopped: by the worker's timeout, because the
+/// worker lost the job's partition, or because the job was cancelled (`JobQueue.cancel`).
 final class JobLeases: Sendable {
     /// A run: its job's offset in an assignment (generations are numbered across partitions).
     struct Key: Hashable {
@@ -77,14 +77,22 @@ final class JobLeases: Sendable {
     enum End: Equatable { case timedOut, lost }
 
     private struct Run {
+        var id: String
         var cancel: @Sendable () -> Void
         var end: End?
     }
 
     private let runs = Mutex<[Key: Run]>([:])
 
-    func open(_ key: Key, cancel: @escaping @Sendable () -> Void) {
-        runs.withLock { $0[key] = Run(cancel: cancel) }
+    /// A run of job `id` starts; `cancel` stops its handler.
+    func open(_ key: Key, id: String, cancel: @escaping @Sendable () -> Void) {
+        runs.withLock { $0[key] = Run(id: id, cancel: cancel) }
+    }
+
+    /// Cancels the handlers of the runs of these jobs, under the lock (see `end(_:because:)`).
+    /// The runs stay open: they end as cancelled when their handlers return.
+    func cancel(ids: Set<String>) {
+        runs.withLock { runs in for run in runs.values where ids.contains(run.id) { run.cancel() } }
     }
 
     func close(_ key: Key) { _ = runs.withLock { $0.removeValue(forKey: key) } }
@@ -121,15 +129,15 @@ extension Worker {
     /// of what the runtime spends on a job. With a timeout it runs in a task of its own, which the
     /// timer cancels.
     ///
-    /// `context` comes with its lease set. A job cancelled (`JobQueue.cancel`) while it runs
-    /// cancels it too (`registerRun`).
+    /// `context` comes with its lease set. A job cancelled (`JobQueue.cancel`) while it runs is
+    /// cancelled too: a cancellation is recorded before it looks for runs (`applyControl`), and a
+    /// run opens before it looks for cancellations, so one of the two sees the other.
     func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
-        // Cancelled between the check before decoding and now.
-        guard registerRun(context.id, runner: runner.id) else { throw CancellationError() }
-        defer { deregisterRun(runner: runner.id) }
         guard let timeout else {
-            leases.open(key, cancel: runner.cancel)
+            leases.open(key, id: context.id, cancel: runner.cancel)
             defer { leases.close(key) }
+            // Cancelled between the check before decoding and now.
+            if jobControl.isCancelled(context.id) { throw CancellationError() }
             do {
                 try await handler(context)
             } catch {
@@ -138,9 +146,11 @@ extension Worker {
             }
             return
         }
+        if jobControl.isCancelled(context.id) { throw CancellationError() }
         let handler = self.handler
         let run = Task { [context] in try await handler(context) }
-        leases.open(key) { run.cancel() }
+        leases.open(key, id: context.id) { run.cancel() }
+        if jobControl.isCancelled(context.id) { run.cancel() }
         let timer = Task { [leases] in
             try await Task.sleep(for: timeout)
             leases.end(key, because: .timedOut)
