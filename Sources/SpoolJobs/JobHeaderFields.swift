@@ -6,8 +6,9 @@ import SpoolFormat
 struct JobHeaderFields: Sendable {
     /// `spool-job-id`; nil when the record has none (a record not enqueued through `JobQueue`).
     var id: String?
-    /// `spool-job-type`.
-    var type: String?
+    /// `spool-job-type`, as stored: compared with the worker's type name's bytes, made text only
+    /// for the error when they differ.
+    var type: [UInt8]?
     /// `spool-attempt` as a number; nil when absent or not a number.
     var attempt: Int?
     /// `spool-deliver-at` in epoch ms; nil when absent or not a number.
@@ -22,7 +23,7 @@ struct JobHeaderFields: Sendable {
                 id = header.value.map { String(decoding: $0, as: UTF8.self) }
             case SpoolHeaders.jobType where !typeSeen:
                 typeSeen = true
-                type = header.value.map { String(decoding: $0, as: UTF8.self) }
+                type = header.value
             case SpoolHeaders.attempt where !attemptSeen:
                 attemptSeen = true
                 attempt = header.value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }

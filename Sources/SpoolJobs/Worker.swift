@@ -94,6 +94,8 @@ public final class Worker<Payload: Job>: Sendable {
     let handler: @Sendable (JobContext<Payload>) async throws -> Void
     /// `Payload.typeName`, read once: the default is worked out from the type on every call.
     let typeName: String
+    /// `typeName`'s UTF-8, to compare with a job's `spool-job-type` without making text of it.
+    let typeNameBytes: [UInt8]
     /// The queue's coding opened once for `Payload`: called through the existential, every job
     /// copied the coding.
     let decodePayload: @Sendable ([UInt8]) throws -> Payload
@@ -140,6 +142,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.priorities = priorities
         self.handler = handler
         self.typeName = Payload.typeName
+        self.typeNameBytes = Array(Payload.typeName.utf8)
         self.decodePayload = Self.decoder(queue.coding)
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
                                  priorities: priorities, priorityTopic: topic))
@@ -334,8 +337,8 @@ public final class Worker<Payload: Job>: Sendable {
         if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
         let payload: Payload
         do {
-            if let type = entry.fields.type, type != typeName {
-                throw JobError.wrongType(expected: typeName, found: type)
+            if let type = entry.fields.type, type != typeNameBytes {
+                throw JobError.wrongType(expected: typeName, found: String(decoding: type, as: UTF8.self))
             }
             payload = try decodePayload(record.value ?? [])
         } catch {
