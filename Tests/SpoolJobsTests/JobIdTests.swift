@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import SpoolJobs
 
-@Suite struct JobIdTests {
+// Serialized: the fork test re-keys every source in the process, which the key test must not see.
+@Suite(.serialized) struct JobIdTests {
     static func expectVersion4(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let parsed = UUID(uuidString: id)
         #expect(parsed != nil && parsed?.uuidString == id, "\(id)", sourceLocation: sourceLocation)
@@ -41,6 +42,20 @@ import Testing
             #expect(Set(digits.map { $0[position] }).count > 8, "digit \(position)")
         }
         #expect(Set(digits.map { $0[16] }) == ["8", "9", "A", "B"])
+    }
+
+    @Test("after a fork a source draws a new key: the child's ids are not the ones its parent draws next")
+    func aForkedChildDrawsANewKey() {
+        let child = JobIds(key: (1, 2)), parent = JobIds(key: (1, 2))
+        #expect(child.next() == parent.next())
+        // What `fork()` runs in the child (the parent, here, is a copy that did not fork).
+        JobIds.childAfterFork()
+        let unforked = JobIds(key: (1, 2))
+        _ = unforked.next()
+        let parentNext = (0..<100).map { _ in unforked.next() }
+        let childNext = (0..<100).map { _ in child.next() }
+        #expect(Set(childNext).isDisjoint(with: parentNext))
+        for id in childNext.prefix(10) { Self.expectVersion4(id) }
     }
 
     @Test("SipHash-2-4 gives the reference output")
