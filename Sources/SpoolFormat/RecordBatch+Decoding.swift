@@ -74,7 +74,6 @@ extension Record {
     }
 }
 
-
 private func readNullable(_ reader: inout ByteReader, index: Int, field: String) throws(FormatError) -> [UInt8]? {
     let length = try reader.readVarint32()
     if length == -1 { return nil }

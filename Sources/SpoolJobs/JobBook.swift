@@ -98,34 +98,10 @@ struct JobBook {
         }
     }
 
-    /// A FIFO that drops its front in bulk.
-    struct Queue<Element> {
-        private(set) var items: [Element] = []
-        private(set) var head = 0
-        var isEmpty: Bool { head == items.count }
-        var count: Int { items.count - head }
-        var first: Element? { isEmpty ? nil : items[head] }
-        /// The elements from the front.
-        var all: ArraySlice<Element> { items[head...] }
-        mutating func append(_ element: Element) { items.append(element) }
-        /// Empties the queue and keeps its storage.
-        mutating func removeAll() {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        mutating func removeFirst() {
-            head += 1
-            if head > 256, head * 2 > items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-        }
-    }
-
     /// The jobs of one order key in the book, oldest first: a class, so a job reaches its key's
     /// line without hashing the key again.
     final class KeyLine {
-        var queue = Queue<Entry>()
+        var queue = Fifo<Entry>()
     }
 
     /// Empty key lines kept for their keys' next jobs, at most: past it they are swept out.
@@ -142,7 +118,7 @@ struct JobBook {
         /// tickets and wakes that still point here are stale.
         var removed = false
         /// The jobs taken in and not dropped, in offset order: the first is the commit point.
-        var order = Queue<Entry>()
+        var order = Fifo<Entry>()
         /// Each order key's line. A line that empties stays (a key's next job usually comes soon,
         /// and dropping it cost an allocation and two hashes per job) until `emptyKeyLinesMax`
         /// empty ones are swept.
@@ -162,7 +138,7 @@ struct JobBook {
         /// whose metadata held more (written under another bound).
         var carriedCount = 0
         /// Ready jobs held back while `carriedCount` is at the bound, in the order they became ready.
-        var held = Queue<Entry>()
+        var held = Fifo<Entry>()
         /// The offset after the last record taken in.
         var next: Int64?
         var revoking = false
@@ -303,8 +279,7 @@ struct JobBook {
             if limiter != nil, let key = ordering == .key ? entry.orderKey : entry.record.keyString,
                let admission = limiter?.admit(key, now: now) {
                 guard admission == .start else {
-                    limiter?.park(KeyLimiter.Parked(partition: state.partition, offset: entry.offset, generation: state.generation), key: key,
-                                  admission: admission)
+                    limiter?.park(KeyLimiter.Parked(state: state, entry: entry), key: key, admission: admission)
                     continue
                 }
                 limitKey = key
@@ -319,8 +294,7 @@ struct JobBook {
     private mutating func nextParked(now: Int64) -> JobTicket? {
         while let (key, keyState) = limiter?.nextOpenKey() {
             while let job = keyState.firstParked {
-                guard let state = partitions[job.partition], state.generation == job.generation, let entry = state.entry(at: job.offset),
-                      startable(state, entry) else {
+                guard startable(job.state, job.entry) else {
                     limiter?.removeFirstParked(keyState)
                     continue
                 }
@@ -331,7 +305,7 @@ struct JobBook {
                 }
                 limiter?.removeFirstParked(keyState)
                 limiter?.startedFromParked(key, keyState)
-                return start(state, entry, limitKey: key)
+                return start(job.state, job.entry, limitKey: key)
             }
         }
         return nil
@@ -389,7 +363,7 @@ struct JobBook {
             line.queue.removeFirst()
             nextOfKey = line.queue.first
             entry.keyLine = nil
-            if nextOfKey == nil { state.lineEmptied(line) }
+            if nextOfKey == nil { state.lineEmptied() }
         }
         state.dropFinishedFront()
         releaseHeld(state)
@@ -400,12 +374,12 @@ struct JobBook {
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
     /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ state: PartitionState) {
-        if let front = state.order.first, front.state == .ready { ready.append((state, front), level: state.level) }
+        if let front = state.order.first, front.state == .ready { makeReady(state, front) }
         var room = carriedMax - state.carriedCount - state.storedAhead.count
         while room > 0, let entry = state.held.first {
             state.held.removeFirst()
             guard entry.state == .ready else { continue }
-            ready.append((state, entry), level: state.level)
+            makeReady(state, entry)
             room -= 1
         }
     }
@@ -437,8 +411,11 @@ struct JobBook {
     mutating func wake(_ wake: JobWake) {
         guard !wake.state.removed, wake.entry.state == .sleeping else { return }
         wake.entry.state = .ready
-        ready.append((wake.state, wake.entry), level: wake.state.level)
+        makeReady(wake.state, wake.entry)
     }
+
+    /// Puts the job at the end of its topic's level in the ready queue.
+    private mutating func makeReady(_ state: PartitionState, _ entry: Entry) { ready.append((state, entry), level: state.level) }
 
     private mutating func makeEligible(_ state: PartitionState, _ entry: Entry, now: Int64) -> JobWake? {
         if entry.notBefore > now {
@@ -446,7 +423,7 @@ struct JobBook {
             return JobWake(state: state, entry: entry, atMs: entry.notBefore)
         }
         entry.state = .ready
-        ready.append((state, entry), level: state.level)
+        makeReady(state, entry)
         return nil
     }
 
@@ -507,25 +484,13 @@ extension JobBook.PartitionState {
         }
     }
 
-    /// The key's last waiting job finished: its line stays, empty, until the empty ones are
-    /// too many.
-    func lineEmptied(_ line: JobBook.KeyLine) {
-        line.queue.removeAll()
+    /// The key's last waiting job finished: its line stays, empty (its queue emptied its storage
+    /// of entries), until the empty ones are too many.
+    func lineEmptied() {
         emptyKeyLines += 1
         guard emptyKeyLines > JobBook.emptyKeyLinesMax else { return }
         keys = keys.filter { !$0.value.queue.isEmpty }
         emptyKeyLines = 0
-    }
-
-    /// The job taken in at `offset`, if it is still in the book: a binary search of `order`.
-    func entry(at offset: Int64) -> JobBook.Entry? {
-        let entries = order.all
-        var (low, high) = (entries.startIndex, entries.endIndex)
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].offset < offset { low = middle + 1 } else { high = middle }
-        }
-        return low < entries.endIndex && entries[low].offset == offset ? entries[low] : nil
     }
 
     /// Counts the job among those whose attempt counts the commit may have to carry.

@@ -17,10 +17,14 @@ struct KeyWake: Sendable, Equatable {
 ///
 /// Pure state, held by the book.
 struct KeyLimiter {
+    /// A job waiting on its key, by reference into the book (as its ready queue holds jobs): a
+    /// job's entry is its identity.
     struct Parked: Hashable {
-        var partition: TopicPartition
-        var offset: Int64
-        var generation: Int
+        let state: JobBook.PartitionState
+        let entry: JobBook.Entry
+
+        static func == (left: Parked, right: Parked) -> Bool { left.entry === right.entry }
+        func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(entry)) }
     }
 
     enum Admission: Equatable {
@@ -38,23 +42,13 @@ struct KeyLimiter {
         /// is past it minus the burst's tolerance; each start moves it one interval on. At or
         /// below now, the bucket is full.
         var arrivalMs = -Double.infinity
-        var parked: [Parked] = []
-        var parkedHead = 0
+        var parked = Fifo<Parked>()
         var wakeAtMs: Int64?
         var isOpen = false
 
-        var firstParked: Parked? { parkedHead < parked.count ? parked[parkedHead] : nil }
+        var firstParked: Parked? { parked.first }
 
-        fileprivate func removeFirstParked() {
-            parkedHead += 1
-            if parkedHead == parked.count {
-                parked.removeAll(keepingCapacity: true)
-                parkedHead = 0
-            } else if parkedHead > 256, parkedHead * 2 > parked.count {
-                parked.removeFirst(parkedHead)
-                parkedHead = 0
-            }
-        }
+        fileprivate func removeFirstParked() { parked.removeFirst() }
     }
 
     let concurrencyMax: Int
@@ -64,8 +58,7 @@ struct KeyLimiter {
     let toleranceMs: Double
     private(set) var keys: [String: KeyState] = [:]
     /// Keys with parked jobs that may have room now, in the order they got it.
-    private var open: [String] = []
-    private var openHead = 0
+    private var open = Fifo<String>()
     /// Every parked job once: a job handed out again while parked (the book puts the job at the
     /// commit point back in its ready queue whenever another finishes) is not parked twice.
     private(set) var parkedJobs: Set<Parked> = []
@@ -121,13 +114,7 @@ struct KeyLimiter {
 
     /// The next key that may have room, with its state; nil when none.
     mutating func nextOpenKey() -> (String, KeyState)? {
-        while openHead < open.count {
-            let key = open[openHead]
-            openHead += 1
-            if openHead == open.count {
-                open.removeAll(keepingCapacity: true)
-                openHead = 0
-            }
+        while let key = open.popFirst() {
             guard let state = keys[key] else { continue }
             state.isOpen = false
             return (key, state)

@@ -7,24 +7,7 @@ import SpoolFormat
 /// A level's turn is spent only when a job of it starts (`started`): entries that turn out stale
 /// when they come out (a revoked partition, a job handed out twice) cost no turn.
 struct ReadyQueues<Item> {
-    private struct Queue {
-        var items: [Item] = []
-        var head = 0
-        var isEmpty: Bool { head == items.count }
-
-        mutating func popFirst() -> Item? {
-            guard head < items.count else { return nil }
-            let item = items[head]
-            head += 1
-            if head > 1024, head * 2 > items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-            return item
-        }
-    }
-
-    private var queues: [Queue]
+    private var queues: [Fifo<Item>]
     private let weights: [Int]
     /// Each level's running credit in the round robin.
     private var credit: [Int]
@@ -38,7 +21,7 @@ struct ReadyQueues<Item> {
         self.weights = weights
         self.levels = levels
         self.defaultLevel = defaultLevel
-        queues = Array(repeating: Queue(), count: weights.count)
+        queues = Array(repeating: Fifo(), count: weights.count)
         credit = Array(repeating: 0, count: weights.count)
     }
 
@@ -47,7 +30,7 @@ struct ReadyQueues<Item> {
 
     /// Adds a job at the end of its level (`level(of:)` its topic).
     mutating func append(_ item: Item, level: Int) {
-        queues[level].items.append(item)
+        queues[level].append(item)
     }
 
     /// The next entry of the level whose turn it is, with its level; nil when all are empty.
