@@ -46,8 +46,13 @@ extension Broker {
     /// Produce request carries them) to a partition. Every batch is checked before any is stored.
     /// With `acks: .all` under `fsync=always` it returns once the batches are on disk.
     public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
-        let (partition, result) = try append(topic: topic, partition: index, records: records)
-        return try await acknowledge(result, on: partition, acks: acks)
+        var progress = try startAppending(topic: topic, partition: index, records: records)
+        try append(records, &progress, mayWaitForDisk: false)
+        if progress.next < progress.batches.count {
+            // Only the bytes outlive this call's start, not the caller's pointer.
+            progress = try await appendWaitingForDisk(Array(records)[...], progress)
+        }
+        return try await acknowledge(progress, acks: acks)
     }
 
     /// Produces from an array (appended straight from its storage: no copy).
@@ -58,50 +63,82 @@ extension Broker {
     /// Produces from part of an array, such as the records of a request frame (appended straight
     /// from its storage: no copy).
     public func produce(topic: String, partition index: Int32, records: ArraySlice<UInt8>, acks: Acks) async throws(BrokerError) -> ProduceResult {
-        let appended: Result<(Partition, ProduceResult), BrokerError> = records.withUnsafeBytes { raw in
-            do throws(BrokerError) { return .success(try append(topic: topic, partition: index, records: raw)) } catch { return .failure(error) }
+        var progress = try records.withBytes { raw throws(BrokerError) in
+            var progress = try startAppending(topic: topic, partition: index, records: raw)
+            try append(raw, &progress, mayWaitForDisk: false)
+            return progress
         }
-        let (partition, result) = try appended.get()
-        return try await acknowledge(result, on: partition, acks: acks)
+        if progress.next < progress.batches.count { progress = try await appendWaitingForDisk(records, progress) }
+        return try await acknowledge(progress, acks: acks)
     }
 
-    /// The synchronous part of a produce: checks and appends every batch.
-    private func append(topic: String, partition index: Int32, records: UnsafeRawBufferPointer) throws(BrokerError) -> (Partition, ProduceResult) {
+    /// A produce's batches, and what those appended so far stored.
+    struct AppendProgress: Sendable {
+        let partition: Partition
+        let batches: [Range<Int>]
+        /// The first batch not yet appended.
+        var next = 0
+        var first: Partition.Appended?
+        var last: Partition.Appended?
+        var allDuplicates = true
+        var heldOffset: Int64?
+        var dedupeOffset: Int64?
+    }
+
+    /// Finds the partition and checks every batch, storing nothing.
+    private func startAppending(topic: String, partition index: Int32, records: UnsafeRawBufferPointer) throws(BrokerError) -> AppendProgress {
         let partition = try partition(topic, index)
         let batches = try splitBatches(records, maxBatchBytes: partition.log.batchBytesLimit)
         if partition.log.config.keysRequired {
             for range in batches { try Self.requireKeys(UnsafeRawBufferPointer(rebasing: records[range]), topic: topic, partition: index) }
         }
-        var first: Partition.Appended?
-        var last: Partition.Appended?
-        var allDuplicates = true
-        var stored = false
-        var heldOffset: Int64?
-        var dedupeOffset: Int64?
-        for range in batches {
-            let appended = try partition.append(UnsafeRawBufferPointer(rebasing: records[range]), router: headerRouter)
-            first = first ?? (appended.baseOffset >= 0 ? appended : nil)
-            if appended.baseOffset >= 0 { last = appended }
-            heldOffset = appended.delayLogOffset ?? heldOffset
-            dedupeOffset = appended.dedupeLogOffset ?? dedupeOffset
-            allDuplicates = allDuplicates && appended.duplicate
-            stored = true
+        guard !batches.isEmpty else { throw .invalidRecord("no record batch in the request") }
+        return AppendProgress(partition: partition, batches: batches)
+    }
+
+    /// Appends batches from `progress.next` on. Without `mayWaitForDisk` it stops at a batch that
+    /// holds records for later under `fsync=always`, which must reach the delay log's disk before
+    /// the batch is appended: that wait belongs on a thread that may block, not on one of Swift's
+    /// cooperative threads (`appendWaitingForDisk`).
+    private func append(_ records: UnsafeRawBufferPointer, _ progress: inout AppendProgress, mayWaitForDisk: Bool) throws(BrokerError) {
+        var router = headerRouter
+        router.mayWaitForDisk = mayWaitForDisk
+        while progress.next < progress.batches.count {
+            let batch = UnsafeRawBufferPointer(rebasing: records[progress.batches[progress.next]])
+            guard let appended = try progress.partition.append(batch, router: router) else { return }
+            if !appended.duplicate {
+                let counted = BrokerMetrics.count(batch)
+                metrics.recordsIn.add(counted.records, ordering: .relaxed)
+                metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
+            }
+            if appended.baseOffset >= 0 {
+                progress.first = progress.first ?? appended
+                progress.last = appended
+            }
+            progress.heldOffset = appended.delayLogOffset ?? progress.heldOffset
+            progress.dedupeOffset = appended.dedupeLogOffset ?? progress.dedupeOffset
+            progress.allDuplicates = progress.allDuplicates && appended.duplicate
+            progress.next += 1
         }
-        guard stored else { throw .invalidRecord("no record batch in the request") }
-        if !allDuplicates {
-            let counted = BrokerMetrics.count(records)
-            metrics.recordsIn.add(counted.records, ordering: .relaxed)
-            metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
+    }
+
+    /// Appends the rest of the batches on the queue for holds that wait for the disk.
+    private func appendWaitingForDisk(_ records: ArraySlice<UInt8>, _ progress: AppendProgress) async throws(BrokerError) -> AppendProgress {
+        try await heldRecordAppends.run { [self] () throws(BrokerError) -> AppendProgress in
+            var progress = progress
+            try records.withBytes { raw throws(BrokerError) in try append(raw, &progress, mayWaitForDisk: true) }
+            return progress
         }
-        // Every record was held for later or dropped as a duplicate: there is no offset in the
-        // topic to report (-1, as Kafka does when it has none).
-        return (partition, ProduceResult(baseOffset: first?.baseOffset ?? -1, lastOffset: last?.lastOffset ?? -1,
-                                         logStartOffset: partition.log.logStartOffset, duplicate: allDuplicates,
-                                         delayLogOffset: heldOffset, dedupeLogOffset: dedupeOffset))
     }
 
     /// With acks=all under `fsync=always`, waits for the flush that covers the last batch.
-    private func acknowledge(_ result: ProduceResult, on partition: Partition, acks: Acks) async throws(BrokerError) -> ProduceResult {
+    private func acknowledge(_ progress: AppendProgress, acks: Acks) async throws(BrokerError) -> ProduceResult {
+        let partition = progress.partition
+        // Every record was held for later or dropped as a duplicate: there is no offset in the
+        // topic to report (-1, as Kafka does when it has none).
+        let result = ProduceResult(baseOffset: progress.first?.baseOffset ?? -1, lastOffset: progress.last?.lastOffset ?? -1,
+                                   logStartOffset: partition.log.logStartOffset, duplicate: progress.allDuplicates,
+                                   delayLogOffset: progress.heldOffset, dedupeLogOffset: progress.dedupeOffset)
         if acks == .all { try await waitUntilDurable(result, on: partition) }
         return result
     }

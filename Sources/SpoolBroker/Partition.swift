@@ -93,10 +93,17 @@ final class Partition: Sendable {
         var dedupeLogOffset: Int64? = nil
     }
 
+    /// Appends one batch with no router (records with Spool's headers are stored as they are).
+    func append(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> Appended {
+        guard let appended = try append(batch, router: nil) else { preconditionFailure("only a router holds records") }
+        return appended
+    }
+
     /// Appends one batch from a producer: producer rules, idempotence, Spool's headers (through
     /// `router`), then the log (which checks size, structure and CRC). Nothing is stored when it
-    /// throws.
-    func append(_ batch: UnsafeRawBufferPointer, router: HeaderRouter? = nil) throws(BrokerError) -> Appended {
+    /// throws, or when it returns nil: the batch holds records for later and the router may not
+    /// wait for the disk (`HeaderRouter.mayWaitForDisk`).
+    func append(_ batch: UnsafeRawBufferPointer, router: HeaderRouter?) throws(BrokerError) -> Appended? {
         guard batch.count <= log.batchBytesLimit else {
             throw .messageTooLarge(bytes: batch.count, limit: log.batchBytesLimit)
         }
@@ -111,11 +118,11 @@ final class Partition: Sendable {
             throw BrokerError.from(.invalidBatch(error))
         }
         guard header.producerId >= 0 else {
-            let appended = try appendRouted(batch, header: header, router: router)
+            guard let appended = try appendRouted(batch, header: header, router: router) else { return nil }
             noteAppended(bytes: batch.count)
             return appended
         }
-        let appended = try producers.withLock { table throws(BrokerError) -> Appended in
+        let appended = try producers.withLock { table throws(BrokerError) -> Appended? in
             if case let .duplicate(base, last) = try table.check(header) {
                 var duplicate = Appended(baseOffset: base, lastOffset: last, duplicate: true)
                 if let router, HeaderRouter.mayCarryHeaders(batch, header) {
@@ -125,14 +132,14 @@ final class Partition: Sendable {
                 }
                 return duplicate
             }
-            let appended = try appendRouted(batch, header: header, router: router)
+            guard let appended = try appendRouted(batch, header: header, router: router) else { return nil }
             var stored = header
             stored.baseOffset = appended.baseOffset
             table.record(stored, appendMs: clock())
             return appended
         }
         // Outside the producers lock: a snapshot takes it.
-        if !appended.duplicate { noteAppended(bytes: batch.count) }
+        if let appended, !appended.duplicate { noteAppended(bytes: batch.count) }
         return appended
     }
 
@@ -181,13 +188,15 @@ final class Partition: Sendable {
     }
 
     /// Appends the batch, first handing it to the router when it may carry Spool's headers (the
-    /// router needs the CRC checked before it trusts the records).
-    private func appendRouted(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, router: HeaderRouter?) throws(BrokerError) -> Appended {
+    /// router needs the CRC checked before it trusts the records). Nil: see `append`.
+    private func appendRouted(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, router: HeaderRouter?) throws(BrokerError) -> Appended? {
         guard let router, HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch) }
         do { _ = try RecordBatchView.validate(batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
-        let routed = try router.route(batch, topic: topic, partition: index) { bytes throws(BrokerError) in try appendToLog(bytes) }
-        if let routed { return routed }
-        return try appendToLog(batch)
+        switch try router.route(batch, topic: topic, partition: index, append: { bytes throws(BrokerError) in try appendToLog(bytes) }) {
+        case .unchanged: return try appendToLog(batch)
+        case let .appended(appended): return appended
+        case .needsDiskWait: return nil
+        }
     }
 
     private func appendToLog(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> Appended {

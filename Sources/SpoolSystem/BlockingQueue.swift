@@ -8,9 +8,14 @@ import Dispatch
 public final class BlockingQueue: Sendable {
     private let queue: DispatchQueue
 
-    public init(label: String) { queue = DispatchQueue(label: label) }
+    /// A serial queue runs its work one after another; a concurrent one side by side, on as many
+    /// of Dispatch's threads as the work needs while it waits.
+    public init(label: String, concurrent: Bool = false) {
+        queue = DispatchQueue(label: label, attributes: concurrent ? .concurrent : [])
+    }
 
-    /// Runs `work` on the queue, after the work submitted before it, and returns what it returns.
+    /// Runs `work` on the queue (on a serial one, after the work submitted before it), and returns
+    /// what it returns.
     public func run<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
         let result: Result<T, E> = await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: Result { () throws(E) -> T in try work() }) }

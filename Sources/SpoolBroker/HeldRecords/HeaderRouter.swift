@@ -16,6 +16,20 @@ struct HeaderRouter: Sendable {
     /// The id of a topic (nil if there is none by that name).
     let topicId: @Sendable (String) -> String?
     let clock: @Sendable () -> Int64
+    /// Whether `route` may wait for the delay log's disk (see `DelayStore.hold`). A caller on one
+    /// of Swift's cooperative threads says no, and routes a batch that holds records again from a
+    /// thread that may block (`Routed.needsDiskWait`).
+    var mayWaitForDisk = true
+
+    /// What `route` did with a batch.
+    enum Routed {
+        /// No record carries a header that changes anything: the caller appends the batch as it came.
+        case unchanged
+        case appended(Partition.Appended)
+        /// The batch holds records for later, which must be on disk before it is appended, and
+        /// `mayWaitForDisk` is false. Nothing was stored or reserved.
+        case needsDiskWait
+    }
 
     /// The header names the router acts on, as they appear in a record's bytes.
     static let routedNames: [[UInt8]] = [Array(SpoolHeaders.deliverAt.utf8), Array(SpoolHeaders.idempotencyKey.utf8)]
@@ -31,10 +45,9 @@ struct HeaderRouter: Sendable {
     }
 
     /// Routes the records of a batch already checked by `RecordBatchView.validate`, appending what
-    /// stays through `append`. Returns nil when no record carries a header that changes anything
-    /// (the caller then appends the batch as it came).
+    /// stays through `append`.
     func route(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32,
-               append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended) throws(BrokerError) -> Partition.Appended? {
+               append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended) throws(BrokerError) -> Routed {
         let decoded: RecordBatch
         do { decoded = try RecordBatch(decoding: batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
         let now = clock()
@@ -57,8 +70,9 @@ struct HeaderRouter: Sendable {
         let window = windowMs(topic)
         if keys.isEmpty || window <= 0 {
             keys = []
-            if due.allSatisfy({ $0 == nil }) { return nil }
+            if due.allSatisfy({ $0 == nil }) { return .unchanged }
         }
+        if !mayWaitForDisk && delays.holdWaitsForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
         let duplicates = dedupe.reserve(topic: topic, keys: keys.map(\.key), now: now, windowMs: window)
         let reserved = zip(keys, duplicates).filter { !$0.1 }.map(\.0)
         let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index))
@@ -107,7 +121,7 @@ struct HeaderRouter: Sendable {
             if !confirmations.isEmpty {
                 appended.dedupeLogOffset = try dedupe.confirm(topic: topic, partition: partition, keys: confirmations, now: now)
             }
-            return appended
+            return .appended(appended)
         } catch {
             dedupe.release(topic: topic, keys: reserved.map(\.key))
             throw error
@@ -147,12 +161,19 @@ extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
 
-extension Array where Element == UInt8 {
+extension ArraySlice where Element == UInt8 {
     /// `withUnsafeBytes` for a body that throws `BrokerError` (the standard one rethrows `any Error`).
     func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(BrokerError) -> T) throws(BrokerError) -> T {
         let result: Result<T, BrokerError> = withUnsafeBytes { raw in
             do throws(BrokerError) { return .success(try body(raw)) } catch { return .failure(error) }
         }
         return try result.get()
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` for a body that throws `BrokerError`.
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(BrokerError) -> T) throws(BrokerError) -> T {
+        try self[...].withBytes(body)
     }
 }

@@ -1,0 +1,75 @@
+import Foundation
+@testable import SpoolBroker
+import SpoolFormat
+import SpoolSystem
+import SpoolTestSupport
+import Testing
+
+/// A produce that holds records for later under `fsync=always` waits for the delay log's disk
+/// before its batch is appended; that wait happens on the broker's queue for held-record appends,
+/// not on one of Swift's cooperative threads.
+@Suite struct HeldRecordsThreadTests {
+    private static func heldBatch(_ value: String, dueMs: Int64, alsoNow: String? = nil, producerId: Int64 = -1, sequence: Int32 = -1) -> [UInt8] {
+        var records = [ProducerRecord(key: Array("k".utf8), value: Array(value.utf8),
+                                      headers: [RecordHeader(SpoolHeaders.deliverAt, String(dueMs))], timestamp: currentTimeMs())]
+        if let alsoNow { records.append(ProducerRecord(key: Array("k".utf8), value: Array(alsoNow.utf8), timestamp: currentTimeMs())) }
+        return RecordBatch(producing: records, producerId: producerId, producerEpoch: producerId >= 0 ? 0 : -1, baseSequence: sequence).encoded()
+    }
+
+    @Test("produces holding records wait for the delay log's disk on no cooperative thread; other produces are answered meanwhile")
+    func heldProducesDoNotHoldTheCooperativePool() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let disk = FaultInjectingFileSystem()
+        let broker = try Broker.open(directory.config(fsync: .always), fileSystem: disk)
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        try broker.createTopic("ready", partitions: 1)
+        let due = currentTimeMs() + 3_600_000
+        // More waiting produces than cooperative threads: on them, they would hold every one.
+        let count = ProcessInfo.processInfo.activeProcessorCount * 2
+        var holds: [Task<ProduceResult, any Error>] = []
+        let probeAnswered = await disk.probeWhileSyncsWait(start: {
+            holds = (0..<count).map { index in
+                Task { try await broker.produce(topic: "jobs", partition: 0, records: Self.heldBatch("held-\(index)", dueMs: due), acks: .all) }
+            }
+        }, probe: {
+            (try? await broker.produce(topic: "ready", partition: 0, records: batch("probe", count: 1), acks: .leader)) != nil
+        })
+        #expect(probeAnswered, "a produce was not answered while held records waited for the disk")
+        for hold in holds { _ = try await hold.value }
+        #expect(broker.heldRecordCount == count)
+        #expect(try await values(broker, "jobs").isEmpty)
+    }
+
+    @Test("a request whose middle batch holds a record stores every batch in order, the first before the hand-off and the rest after", arguments: [false, true])
+    func handOffMidRequest(rawPointer: Bool) async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try Broker.open(directory.config(fsync: .always))
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        let due = currentTimeMs() + 3_600_000
+        let records = batch("first", count: 2, producerId: 7, epoch: 0, sequence: 0)
+            + Self.heldBatch("later", dueMs: due, alsoNow: "now", producerId: 7, sequence: 2)
+            + batch("last", count: 1, producerId: 7, epoch: 0, sequence: 4)
+        let result: ProduceResult
+        if rawPointer {
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: records.count, alignment: 1)
+            defer { copy.deallocate() }
+            records.withUnsafeBytes { copy.copyMemory(from: $0) }
+            result = try await broker.produce(topic: "jobs", partition: 0, records: UnsafeRawBufferPointer(copy), acks: .all)
+        } else {
+            result = try await broker.produce(topic: "jobs", partition: 0, records: records, acks: .all)
+        }
+        #expect(result.baseOffset == 0)
+        #expect(result.lastOffset == 4)
+        #expect(!result.duplicate)
+        #expect(try await values(broker, "jobs") == ["first-0", "first-1", "now", "last-0"])
+        #expect(broker.heldRecordCount == 1)
+        // The resent request is a duplicate batch by batch, and holds nothing twice.
+        let again = try await broker.produce(topic: "jobs", partition: 0, records: records, acks: .all)
+        #expect(again.duplicate)
+        #expect(broker.heldRecordCount == 1)
+    }
+}
