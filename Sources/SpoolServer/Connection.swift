@@ -5,7 +5,7 @@ import SpoolWire
 /// What answering one request produced.
 enum Outcome: Sendable {
     /// A whole response frame (size prefix included).
-    case response([UInt8])
+    case response(ResponseFrame)
     /// No response (a produce with acks=0).
     case silent
     /// The request was malformed, of an unknown API or an unsupported version: close the
@@ -60,9 +60,9 @@ final class Connection {
     /// Where the reservation of the frame being read ends (an index into `input`); at or below
     /// `inputStart` when the next frame has no reservation yet.
     private var reservedEnd = 0
-    private var output: [UInt8] = []
-    private var outputStart = 0
-    /// Responses queued in `output`: where each ends, for `RequestPhases.send` when it is written.
+    private var output = OutputQueue()
+    /// Responses queued in `output`: where each ends (in `OutputQueue.queuedTotal`), for
+    /// `RequestPhases.send` when it is written.
     private var queuedSends: [(end: Int, api: RequestPhases.Api, takenUpNs: UInt64)] = []
     private var slots: [Slot] = []
     private var nextSlot: UInt64 = 0
@@ -281,11 +281,11 @@ final class Connection {
         slots[index].outcome = outcome
         expectedResponseBytes -= slots[index].responseEstimate
         releaseRequest(slots[index].requestBytes)
-        if case let .response(bytes) = outcome { addResponse(bytes.count) }
+        if case let .response(frame) = outcome { addResponse(frame.count) }
         while let first = slots.first, let outcome = first.outcome {
             slots.removeFirst()
             switch outcome {
-            case let .response(bytes): send(bytes, api: first.api, takenUpNs: first.takenUpNs)
+            case let .response(frame): send(frame, api: first.api, takenUpNs: first.takenUpNs)
             case .silent: break
             case let .close(reason):
                 flush()
@@ -297,56 +297,33 @@ final class Connection {
         flush()
     }
 
-    /// Writes `bytes` at once when nothing is queued before them; queues what the socket does not take.
-    private func send(_ bytes: [UInt8], api: RequestPhases.Api, takenUpNs: UInt64) {
-        var written = 0
-        if outputStart == output.count {
-            written = bytes.withUnsafeBytes { write($0) } ?? 0
-            if isClosed { return }
-        }
-        if written < bytes.count {
-            output.append(contentsOf: bytes[written...])
-            if takenUpNs > 0 { queuedSends.append((output.count, api, takenUpNs)) }
-        } else if takenUpNs > 0 {
-            server.router.phases.recordSend(api, nanoseconds: monotonicNanoseconds() &- takenUpNs)
-        }
+    /// Queues `frame` behind the responses before it; `flush` writes them.
+    private func send(_ frame: ResponseFrame, api: RequestPhases.Api, takenUpNs: UInt64) {
+        output.append(frame)
+        if takenUpNs > 0 { queuedSends.append((output.queuedTotal, api, takenUpNs)) }
     }
 
-    /// Writes what it can of `bytes`: the count written (nil when the socket closed).
-    private func write(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        var written = 0
-        while written < bytes.count {
-            let count: Int?
-            do { count = try withSocket { try $0.write(UnsafeRawBufferPointer(rebasing: bytes[written...])) } ?? 0 } catch {
-                close(reason: nil)
-                return nil
-            }
-            guard let count, count > 0 else { break }
-            written += count
-        }
-        if written > 0 {
-            removeResponse(written)
-            lastActivity = Date()
-        }
-        return written
-    }
-
+    /// Writes what the socket takes of the queued responses.
     private func flush() {
-        if !isClosed, outputStart < output.count {
-            let start = outputStart
-            guard let written = output.withUnsafeBytes({ write(UnsafeRawBufferPointer(rebasing: $0[start...])) }) else { return }
-            outputStart += written
-            if let first = queuedSends.first, first.end <= outputStart {
+        if !isClosed, !output.isEmpty {
+            let written: Int
+            do {
+                written = try output.write { buffers in try withSocket { try $0.write(gathering: buffers) } ?? nil }
+            } catch {
+                close(reason: nil)
+                return
+            }
+            if written > 0 {
+                removeResponse(written)
+                lastActivity = Date()
+            }
+            if let first = queuedSends.first, first.end <= output.writtenTotal {
                 let now = monotonicNanoseconds()
-                while let sent = queuedSends.first, sent.end <= outputStart {
+                while let sent = queuedSends.first, sent.end <= output.writtenTotal {
                     queuedSends.removeFirst()
                     server.router.phases.recordSend(sent.api, nanoseconds: now &- sent.takenUpNs)
                 }
             }
-        }
-        if outputStart == output.count {
-            output.removeAll(keepingCapacity: output.capacity <= Self.inputKeptBytesMax)
-            outputStart = 0
         }
         updateInterest()
         resume()
@@ -396,7 +373,7 @@ final class Connection {
             budget.pauseChanged(countedAsPaused)
         }
         var events: IOEvents = pause == nil ? .readable : []
-        if outputStart < output.count { events.insert(.writable) }
+        if !output.isEmpty { events.insert(.writable) }
         guard events != interest else { return }
         interest = events
         do { try loop.change(descriptor, events: events) } catch { close(reason: "cannot watch it: \(error)") }
@@ -407,7 +384,7 @@ final class Connection {
     /// Gives the buffers back once the connection has been quiet for a while, so that many idle
     /// connections cost no memory while a busy one keeps reusing its own.
     func releaseBuffersIfQuiet(now: Date) {
-        guard now.timeIntervalSince(lastActivity) >= Self.quietSeconds, inputStart == inputEnd, outputStart == output.count else { return }
+        guard now.timeIntervalSince(lastActivity) >= Self.quietSeconds, inputStart == inputEnd, output.isEmpty else { return }
         readSize = Self.firstReadBytes
         if input.capacity > 0 {
             input = []
@@ -415,10 +392,7 @@ final class Connection {
             inputEnd = 0
             reservedEnd = 0
         }
-        if output.capacity > 0 {
-            output = []
-            outputStart = 0
-        }
+        output = OutputQueue()
     }
 
     /// Closes an idle connection (nothing in flight, no bytes for the idle timeout).

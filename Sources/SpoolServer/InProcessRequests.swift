@@ -25,7 +25,7 @@ public struct InProcessRequests: Sendable {
     /// suspends while the request is parked (a long-poll fetch, a JoinGroup in a rebalance).
     public func respond(to frame: [UInt8], client: String = "in-process") async -> Answer {
         switch await router.respond(to: frame, client: client) {
-        case let .response(bytes): .response(bytes)
+        case let .response(frame): .response(frame.bytes)
         case .silent: .silent
         case let .close(reason): .close(reason)
         }

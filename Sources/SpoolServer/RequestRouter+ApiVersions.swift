@@ -7,12 +7,12 @@ extension RequestRouter {
     /// is answered as Kafka does (KIP-511): in v0 layout with header v0, UNSUPPORTED_VERSION and the
     /// ApiVersions entry, so the client retries with a version Spool has. From v3 the client's
     /// software name and version must look like Kafka's rule allows, else INVALID_REQUEST.
-    func apiVersions(_ body: AnyRequest?, _ context: Context) -> [UInt8] {
+    func apiVersions(_ body: AnyRequest?, _ context: Context) -> ResponseFrame {
         let own = ApiKey.apiVersions.kafkaVersions
         guard own.contains(context.version), case let .apiVersions(request)? = body else {
             let response = ApiVersionsResponse(errorCode: KafkaErrorCode.unsupportedVersion.rawValue,
                                                apiKeys: [.init(apiKey: ApiKey.apiVersions.rawValue, minVersion: own.lowerBound, maxVersion: own.upperBound)])
-            return Frames.response(response, version: 0, correlationId: context.correlationId, headerVersion: 0)
+            return ResponseFrame(Frames.response(response, version: 0, correlationId: context.correlationId, headerVersion: 0))
         }
         if context.version >= 3 && !(Self.isValidSoftwareText(request.clientSoftwareName) && Self.isValidSoftwareText(request.clientSoftwareVersion)) {
             return frame(ApiVersionsResponse(errorCode: KafkaErrorCode.invalidRequest.rawValue), to: ApiVersionsRequest.self, context)

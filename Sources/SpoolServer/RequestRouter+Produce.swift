@@ -70,7 +70,7 @@ extension RequestRouter {
 
     /// Produce v0-2 (message formats 0 and 1) is advertised only so librdkafka keeps compression
     /// on; it is answered, per partition, with UNSUPPORTED_VERSION.
-    func legacyProduce(_ request: ProduceRequest, _ context: Context) -> [UInt8]? {
+    func legacyProduce(_ request: ProduceRequest, _ context: Context) -> ResponseFrame? {
         guard request.acks != 0 else { return nil }
         let response = ProduceResponse(responses: request.topicData.map { topic in
             .init(name: topic.name, partitionResponses: topic.partitionData.map {

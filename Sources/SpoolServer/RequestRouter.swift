@@ -63,13 +63,14 @@ final class RequestRouter: Sendable {
         return .response(response)
     }
 
-    /// The response frame of `Request` at the context's version, with the header that version uses.
-    func frame<Request: KafkaRequest>(_ response: Request.Response, to request: Request.Type, _ context: Context) -> [UInt8] {
-        Frames.response(response, version: context.version, correlationId: context.correlationId,
-                        headerVersion: Request.responseHeaderVersion(context.version))
+    /// The response frame of `Request` at the context's version, with the header that version uses;
+    /// large `records` fields (a fetch's) are kept by reference, not copied into it.
+    func frame<Request: KafkaRequest>(_ response: Request.Response, to request: Request.Type, _ context: Context) -> ResponseFrame {
+        Frames.responseFrame(response, version: context.version, correlationId: context.correlationId,
+                             headerVersion: Request.responseHeaderVersion(context.version))
     }
 
-    private func handle(_ body: AnyRequest, _ context: Context, turn: RequestTurn?, timing: RequestTiming?) async -> [UInt8]? {
+    private func handle(_ body: AnyRequest, _ context: Context, turn: RequestTurn?, timing: RequestTiming?) async -> ResponseFrame? {
         switch body {
         case let .produce(request):
             let started = ContinuousClock.now

@@ -31,4 +31,9 @@ public struct FileDescriptor: ~Copyable, Sendable {
     public borrowing func write(_ bytes: UnsafeRawBufferPointer) throws -> Int? {
         try system.write(rawValue, bytes)
     }
+
+    /// Writes some of `buffers`, in order, with one call (see `NetworkSystem.write(_:gathering:)`).
+    public borrowing func write(gathering buffers: [UnsafeRawBufferPointer]) throws -> Int? {
+        try system.write(rawValue, gathering: buffers)
+    }
 }

@@ -78,6 +78,22 @@ public struct LiveNetworkSystem: NetworkSystem {
         }
     }
 
+    public func write(_ fd: Int32, gathering buffers: [UnsafeRawBufferPointer]) throws -> Int? {
+        precondition(buffers.count <= gatherCountMax, "\(buffers.count) buffers for one gathering write")
+        var vectors = buffers.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        return try vectors.withUnsafeMutableBufferPointer { vectors in
+            // sendmsg with MSG_NOSIGNAL on sockets, as `write` does; writev on the rest.
+            var message = msghdr()
+            message.msg_iov = vectors.baseAddress
+            message.msg_iovlen = vectors.count
+            return try unlessWouldBlock("sendmsg") {
+                let sent = Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                if sent < 0 && Glibc.errno == ENOTSOCK { return Glibc.writev(fd, vectors.baseAddress, Int32(vectors.count)) }
+                return sent
+            }
+        }
+    }
+
     public func close(_ fd: Int32) {
         // close(2) must not be retried on EINTR on Linux: the descriptor is already released.
         _ = Glibc.close(fd)

@@ -48,6 +48,9 @@ public protocol NetworkSystem: Sendable {
     func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
     /// Writes some of `bytes`: the count written, or nil when the descriptor cannot take any now.
     func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int?
+    /// Writes some of `buffers`, in order, with one call (a gathering write, at most
+    /// `gatherCountMax` of them): the count written, or nil when the descriptor cannot take any now.
+    func write(_ fd: Int32, gathering buffers: [UnsafeRawBufferPointer]) throws -> Int?
     func close(_ fd: Int32)
 }
 
@@ -73,6 +76,9 @@ public struct ReadyDescriptors {
         return (descriptors[slot], IOEvents(rawValue: events[slot]))
     }
 }
+
+/// The most buffers one gathering write takes (Linux's IOV_MAX is 1,024).
+public let gatherCountMax = 64
 
 extension NetworkSystem {
     /// A listening socket, owned.

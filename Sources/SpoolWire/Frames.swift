@@ -15,11 +15,25 @@ public enum Frames {
     /// `KafkaRequest.responseHeaderVersion`), then `body` at `version`.
     public static func response(_ body: some KafkaMessage, version: Int16, correlationId: Int32, headerVersion: Int16) -> [UInt8] {
         var writer = WireWriter(capacity: 256)
+        encodeResponse(body, version: version, correlationId: correlationId, headerVersion: headerVersion, into: &writer)
+        return writer.bytes
+    }
+
+    /// A response frame as `response` makes it, but with each `records` field of at least
+    /// `spliceRecordsMin` bytes kept by reference (see `ResponseFrame`).
+    public static func responseFrame(_ body: some KafkaMessage, version: Int16, correlationId: Int32, headerVersion: Int16,
+                                     spliceRecordsMin: Int = ResponseFrame.spliceRecordsMin) -> ResponseFrame {
+        var writer = WireWriter(capacity: 256, spliceRecordsMin: spliceRecordsMin)
+        encodeResponse(body, version: version, correlationId: correlationId, headerVersion: headerVersion, into: &writer)
+        return ResponseFrame(writer)
+    }
+
+    private static func encodeResponse(_ body: some KafkaMessage, version: Int16, correlationId: Int32, headerVersion: Int16,
+                                       into writer: inout WireWriter) {
         writer.writeInt32(0)
         ResponseHeader(correlationId: correlationId).encode(to: &writer, version: headerVersion)
         body.encode(to: &writer, version: version)
         writer.setInt32(Int32(writer.count - 4), at: 0)
-        return writer.bytes
     }
 
     /// Reads a response frame's body (without its size prefix): skips the header and decodes the

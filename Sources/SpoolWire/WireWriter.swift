@@ -1,13 +1,22 @@
 /// Writes Kafka's protocol types, in the classic or compact encoding (see `WireReader`).
 public struct WireWriter {
+    /// The encoded bytes, less any `records` field spliced out of them (see `splices`).
     public private(set) var bytes: [UInt8]
+    /// `records` fields of at least this many bytes are kept by reference instead of copied into
+    /// `bytes` (nil: every one is copied). Set for a frame written to a socket with `writev`.
+    public var spliceRecordsMin: Int?
+    /// The `records` fields kept by reference, each with the position in `bytes` it goes at.
+    public private(set) var splices: [(at: Int, records: RecordBytes)] = []
+    private var splicedBytes = 0
 
-    public init(capacity: Int = 256) {
+    public init(capacity: Int = 256, spliceRecordsMin: Int? = nil) {
         bytes = []
         bytes.reserveCapacity(capacity)
+        self.spliceRecordsMin = spliceRecordsMin
     }
 
-    public var count: Int { bytes.count }
+    /// Bytes written, spliced fields included.
+    public var count: Int { bytes.count + splicedBytes }
 
     // MARK: Fixed-size values
 
@@ -80,10 +89,17 @@ public struct WireWriter {
 
     public mutating func writeBytes(_ value: [UInt8], compact: Bool = false) { writeNullableBytes(value, compact: compact) }
 
-    /// A `records` field, copied once from wherever its bytes live.
+    /// A `records` field: copied once from wherever its bytes live, or, from `spliceRecordsMin`
+    /// bytes, kept by reference as a splice.
     public mutating func writeRecords(_ value: RecordBytes?, compact: Bool) {
         writeLength(value?.count, compact: compact, wide: true)
-        value?.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        guard let value else { return }
+        if let spliceRecordsMin, value.count >= spliceRecordsMin {
+            splices.append((bytes.count, value))
+            splicedBytes += value.count
+        } else {
+            value.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        }
     }
 
     // MARK: Arrays
@@ -111,6 +127,7 @@ public struct WireWriter {
     public mutating func writeTaggedFields(_ fields: [(tag: UInt32, write: (inout WireWriter) -> Void)]) {
         writeUnsignedVarint(UInt32(fields.count))
         for field in fields {
+            // No splices: a tagged field's size is written before it, from its copied bytes.
             var value = WireWriter(capacity: 16)
             field.write(&value)
             writeUnsignedVarint(field.tag)

@@ -57,7 +57,7 @@ import Testing
             Issue.record("produce after fuzzing got no response")
             return
         }
-        let response = try Frames.decodeResponse(Array(produced.dropFirst(4)), to: ProduceRequest.self, version: 7)
+        let response = try Frames.decodeResponse(Array(produced.bytes.dropFirst(4)), to: ProduceRequest.self, version: 7)
         #expect(response.responses.first?.partitionResponses.first?.errorCode == 0, "produce after fuzzing succeeds")
         let metadata = await Self.respond(router, RequestFrames.metadata(["fuzz"]))
         if case .response? = metadata {} else { Issue.record("metadata after fuzzing failed: \(String(describing: metadata))") }

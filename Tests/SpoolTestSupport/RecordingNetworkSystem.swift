@@ -96,6 +96,11 @@ public final class RecordingNetworkSystem: NetworkSystem {
         return try live.write(fd, bytes)
     }
 
+    public func write(_ fd: Int32, gathering buffers: [UnsafeRawBufferPointer]) throws -> Int? {
+        try record(.write, fd)
+        return try live.write(fd, gathering: buffers)
+    }
+
     public func close(_ fd: Int32) {
         state.withLock { state in
             if state.closed.contains(fd) { state.afterClose.append("close \(fd)") }
