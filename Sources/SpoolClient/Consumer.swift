@@ -92,9 +92,10 @@ public final class Consumer: Sendable {
     /// The next offset this consumer will fetch from a partition it reads, if it reads it.
     public func position(_ partition: TopicPartition) -> Int64? { state.withLock { $0.positions[partition] } }
 
-    /// Fetches the next records (parking up to `pollWaitMs` when there are none), joining or
-    /// rejoining the group first when needed.
-    public func poll() async throws(ClientError) -> [ConsumedRecord] {
+    /// Fetches the next records (parking up to `maxWaitMs`, by default `pollWaitMs`, when there
+    /// are none), joining or rejoining the group first when needed.
+    public func poll(maxWaitMs: Int32? = nil) async throws(ClientError) -> [ConsumedRecord] {
+        let waitMs = max(0, maxWaitMs ?? options.pollWaitMs)
         if state.withLock({ $0.closed }) { throw .closed }
         if state.withLock({ $0.needsJoin }) { try await join() }
         if options.autoCommit, state.withLock({ $0.lastAutoCommit.duration(to: .now) >= .milliseconds(options.autoCommitIntervalMs) }) {
@@ -104,10 +105,10 @@ public final class Consumer: Sendable {
             state.assignment.filter { !state.paused.contains($0) }.map { ($0, state.positions[$0] ?? 0) }
         }
         guard !requests.isEmpty else {
-            try? await Task.sleep(for: .milliseconds(Int(options.pollWaitMs)))
+            try? await Task.sleep(for: .milliseconds(Int(waitMs)))
             return []
         }
-        let outcome = try await transport.fetch(requests, maxWaitMs: options.pollWaitMs, maxBytes: options.maxPollBytes)
+        let outcome = try await transport.fetch(requests, maxWaitMs: waitMs, maxBytes: options.maxPollBytes)
         var records: [ConsumedRecord] = []
         var unreadable: FetchError?
         var outOfRange: [TopicPartition] = []

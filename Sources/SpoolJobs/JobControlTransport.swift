@@ -17,7 +17,7 @@ public protocol JobControlTransport: JobTransport {
 
 /// Reads a topic from its start, then what is appended to it.
 public protocol TopicFollower: Sendable {
-    /// The next records (an empty array after a short wait when there are none).
-    func poll() async throws -> [ConsumedRecord]
+    /// The next records, or an empty array after waiting up to `maxWaitMs` for some.
+    func poll(maxWaitMs: Int32) async throws -> [ConsumedRecord]
     func close() async
 }

@@ -32,6 +32,6 @@ public struct ConsumerFollower: TopicFollower {
 
     public init(consumer: Consumer) { self.consumer = consumer }
 
-    public func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }
+    public func poll(maxWaitMs: Int32) async throws -> [ConsumedRecord] { try await consumer.poll(maxWaitMs: maxWaitMs) }
     public func close() async { await consumer.close() }
 }

@@ -63,7 +63,7 @@ extension Worker {
         var failures = 0
         while true {
             do {
-                let records = try await follower.poll()
+                let records = try await follower.poll(maxWaitMs: Self.controlCatchUpWaitMs)
                 if records.isEmpty { break }
                 applyControl(records)
             } catch {
@@ -79,21 +79,37 @@ extension Worker {
         return Task { [weak self] in
             var lastPrune = ContinuousClock.now
             while !Task.isCancelled {
+                // Parked on the control topic until a record comes or the next report or prune is due.
+                guard let waitMs = self?.controlWaitMs(sinceLastPrune: lastPrune.duration(to: .now)) else { break }
                 do {
-                    let records = try await follower.poll()
+                    let records = try await follower.poll(maxWaitMs: waitMs)
                     guard let self else { break }
                     self.applyControl(records)
                 } catch {
                     try? await Task.sleep(for: .milliseconds(200))
                 }
                 await self?.reportRunningIfDue()
-                if lastPrune.duration(to: .now) >= .seconds(10) {
+                if lastPrune.duration(to: .now) >= Self.cancellationPruneInterval {
                     lastPrune = .now
                     await self?.forgetPassedCancellations()
                 }
             }
             await follower.close()
         }
+    }
+
+    /// How long the start waits for more control records before taking the topic as read.
+    static var controlCatchUpWaitMs: Int32 { 100 }
+    /// How often passed cancellations are forgotten (`forgetPassedCancellations`).
+    static var cancellationPruneInterval: Duration { .seconds(10) }
+
+    /// How long the control task may wait for control records: until the next running report or
+    /// prune is due, and a second at most.
+    func controlWaitMs(sinceLastPrune: Duration) -> Int32 {
+        let untilReport = jobControl.state.withLock { $0.lastReportMs } + JobQueue.runningReportIntervalMs - nowMs()
+        let untilPrune = (Self.cancellationPruneInterval - sinceLastPrune).components
+        let untilPruneMs = untilPrune.seconds * 1_000 + untilPrune.attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, min(untilReport, untilPruneMs, 1_000)))
     }
 
     /// Applies control records: cancels runs of newly cancelled jobs, wakes the ones sleeping

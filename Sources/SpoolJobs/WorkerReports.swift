@@ -36,6 +36,8 @@ public final class WorkerReports: Sendable {
     let refreshIntervalMs: Int
     /// Polls per refresh, at most: a topic written faster than a refresh reads it is read in part.
     static let pollsPerRefreshMax = 1_000
+    /// How long a refresh waits for reports being written once it has read the rest.
+    static let pollWaitMs: Int32 = 100
     /// Topics followed, at most; more are left out of the metrics.
     public static let topicsMax = 1_000
     private let followed = Mutex<[String: Followed]>([:])
@@ -84,7 +86,7 @@ public final class WorkerReports: Sendable {
             guard due else { return }
             var read: [RunningReport] = []
             for _ in 0..<Self.pollsPerRefreshMax {
-                let records = try await followed.follower.poll()
+                let records = try await followed.follower.poll(maxWaitMs: Self.pollWaitMs)
                 if records.isEmpty { break }
                 read += records.compactMap { record in record.value.flatMap { try? JSONDecoder().decode(RunningReport.self, from: Data($0)) } }
             }

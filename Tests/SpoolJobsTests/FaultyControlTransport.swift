@@ -37,8 +37,8 @@ struct FaultyControlTransport: JobControlTransport {
     }
 
     struct Blind: TopicFollower {
-        func poll() async throws -> [ConsumedRecord] {
-            try? await Task.sleep(for: .milliseconds(20))
+        func poll(maxWaitMs: Int32) async throws -> [ConsumedRecord] {
+            try? await Task.sleep(for: .milliseconds(min(20, Int(maxWaitMs))))
             return []
         }
         func close() async {}

@@ -47,6 +47,20 @@ struct JobControlTests {
         return []
     }
 
+    @Test("the control task waits on the control topic until the next running report or prune is due, a second at most")
+    func controlWaitFollowsWhatIsDue() throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let worker = worker(broker.queue(partitions: 1), Runs())
+        worker.jobControl.update { $0.lastReportMs = 0 }
+        #expect(worker.controlWaitMs(sinceLastPrune: .zero) == 0, "a report is due: no wait")
+        worker.jobControl.update { $0.lastReportMs = worker.nowMs() }
+        let afterReport = worker.controlWaitMs(sinceLastPrune: .zero)
+        #expect(afterReport > 500 && afterReport <= 1_000, "the next report is a second away")
+        #expect(worker.controlWaitMs(sinceLastPrune: .milliseconds(9_950)) <= 50, "the prune is 50 ms away")
+        #expect(worker.controlWaitMs(sinceLastPrune: .seconds(11)) == 0, "the prune is overdue")
+    }
+
     @Test("a job cancelled while buffered behind a running job of its key never starts; the key's next job runs")
     func cancelBuffered() async throws {
         let broker = try JobsTestBroker()
