@@ -19,6 +19,9 @@ final class Partition: Sendable {
     let index: Int32
     let log: PartitionLog
     private let producers: Mutex<ProducerStateTable>
+    /// Appends under way that may wait for the disk while they hold `producers` (a batch holding
+    /// records for later: see `append`); counted before they take the lock.
+    private let appendsMayWait = Atomic<Int>(0)
     private let clock: @Sendable () -> Int64
     private let fileSystem: any FileSystem
     private let snapshotIntervalBytes: Int
@@ -31,6 +34,9 @@ final class Partition: Sendable {
     private let snapshotQueue = DispatchQueue(label: "spool.producer-state")
 
     static let snapshotFileName = "producer-state.json"
+    /// How often a caller that may not wait for the disk tries the producers lock before it takes
+    /// its batch where it may block.
+    static let lockAttemptsMax = 64
     /// Producers idle this long are forgotten when the state is saved (Kafka's producer.id.expiration.ms default).
     static let producerExpiryMs: Int64 = 86_400_000
 
@@ -122,24 +128,47 @@ final class Partition: Sendable {
             noteAppended(bytes: batch.count)
             return appended
         }
-        let appended = try producers.withLock { table throws(BrokerError) -> Appended? in
-            if case let .duplicate(base, last) = try table.check(header) {
-                var duplicate = Appended(baseOffset: base, lastOffset: last, duplicate: true)
-                if let router, HeaderRouter.mayCarryHeaders(batch, header) {
-                    duplicate.dedupeLogOffset = try router.reconfirmKeys(batch, topic: topic, partition: index, storedAt: base) { [log] in
-                        Self.offsetsStored(in: log, from: base, through: last)
-                    }
-                }
-                return duplicate
+        let appended: Appended?
+        if router?.mayWaitForDisk ?? true {
+            appendsMayWait.add(1, ordering: .sequentiallyConsistent)
+            defer { appendsMayWait.subtract(1, ordering: .sequentiallyConsistent) }
+            appended = try producers.withLock { table throws(BrokerError) in try appendIdempotent(batch, header, router, &table) }
+        } else {
+            // A caller that may not wait for the disk never waits for this lock behind an append
+            // that does: it takes the lock only when it is free, and goes where it may block
+            // (nil) once such an append is under way. Any other holder is brief.
+            var outcome: Appended??
+            for _ in 0..<Self.lockAttemptsMax {
+                if appendsMayWait.load(ordering: .sequentiallyConsistent) > 0 { return nil }
+                outcome = try producers.withLockIfAvailable { table throws(BrokerError) in try appendIdempotent(batch, header, router, &table) }
+                if outcome != nil { break }
+                sched_yield()
             }
-            guard let appended = try appendRouted(batch, header: header, router: router) else { return nil }
-            var stored = header
-            stored.baseOffset = appended.baseOffset
-            table.record(stored, appendMs: clock())
-            return appended
+            guard let outcome else { return nil }
+            appended = outcome
         }
         // Outside the producers lock: a snapshot takes it.
         if let appended, !appended.duplicate { noteAppended(bytes: batch.count) }
+        return appended
+    }
+
+    /// An idempotent producer's batch, under the producers lock: a retry of a stored batch is
+    /// answered with where it went; a new one is appended and recorded. Nil: see `append`.
+    private func appendIdempotent(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader, _ router: HeaderRouter?,
+                                  _ table: inout ProducerStateTable) throws(BrokerError) -> Appended? {
+        if case let .duplicate(base, last) = try table.check(header) {
+            var duplicate = Appended(baseOffset: base, lastOffset: last, duplicate: true)
+            if let router, HeaderRouter.mayCarryHeaders(batch, header) {
+                duplicate.dedupeLogOffset = try router.reconfirmKeys(batch, topic: topic, partition: index, storedAt: base) { [log] in
+                    Self.offsetsStored(in: log, from: base, through: last)
+                }
+            }
+            return duplicate
+        }
+        guard let appended = try appendRouted(batch, header: header, router: router) else { return nil }
+        var stored = header
+        stored.baseOffset = appended.baseOffset
+        table.record(stored, appendMs: clock())
         return appended
     }
 
@@ -164,10 +193,15 @@ final class Partition: Sendable {
         guard total >= snapshotIntervalBytes,
               snapshotInFlight.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        bytesSinceSnapshot.store(0, ordering: .relaxed)
         // Idempotent batches are appended and recorded under the producers lock, so the table
-        // holds every one below the log end read under it, and none above.
-        let snapshot = producers.withLock { Snapshot(offset: log.logEndOffset, table: $0) }
+        // holds every one below the log end read under it, and none above. Taken only when free:
+        // an append may hold it while it waits for the disk, and this runs on the caller's thread.
+        // When it is not, a later append tries again.
+        guard let snapshot = producers.withLockIfAvailable({ Snapshot(offset: log.logEndOffset, table: $0) }) else {
+            snapshotInFlight.store(false, ordering: .releasing)
+            return
+        }
+        bytesSinceSnapshot.store(0, ordering: .relaxed)
         // Saved once everything below its offset is on disk, so that recovery, which keeps every
         // durable batch, never leaves the log shorter than the snapshot.
         log.whenDurable(snapshot.offset - 1) { [self] result in
