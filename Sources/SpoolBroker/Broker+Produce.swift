@@ -97,9 +97,10 @@ extension Broker {
     }
 
     /// Appends batches from `progress.next` on. Without `mayWaitForDisk` it stops at a batch that
-    /// holds records for later under `fsync=always`, which must reach the delay log's disk before
-    /// the batch is appended: that wait belongs on a thread that may block, not on one of Swift's
-    /// cooperative threads (`appendWaitingForDisk`).
+    /// must wait for the disk: one that holds records for later under `fsync=always` (they reach
+    /// the delay log's disk before the batch is appended), or one whose partition needs a new
+    /// segment or more disk blocks first. Such waits belong on a thread that may block, not on one
+    /// of Swift's cooperative threads (`appendWaitingForDisk`).
     private func append(_ records: UnsafeRawBufferPointer, _ progress: inout AppendProgress, mayWaitForDisk: Bool) throws(BrokerError) {
         var router = headerRouter
         router.mayWaitForDisk = mayWaitForDisk
@@ -122,9 +123,9 @@ extension Broker {
         }
     }
 
-    /// Appends the rest of the batches on the queue for holds that wait for the disk.
+    /// Appends the rest of the batches on the queue for appends that wait for the disk.
     private func appendWaitingForDisk(_ records: ArraySlice<UInt8>, _ progress: AppendProgress) async throws(BrokerError) -> AppendProgress {
-        try await heldRecordAppends.run { [self] () throws(BrokerError) -> AppendProgress in
+        try await blockingAppends.run { [self] () throws(BrokerError) -> AppendProgress in
             var progress = progress
             try records.withBytes { raw throws(BrokerError) in try append(raw, &progress, mayWaitForDisk: true) }
             return progress

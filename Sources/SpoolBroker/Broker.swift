@@ -26,9 +26,11 @@ public final class Broker: Sendable {
     /// Where async callers run topic changes (`changingTopics`), one after another, as Kafka's
     /// controller runs its events on one thread.
     let topicChangeQueue = BlockingQueue(label: "spool.topic-changes")
-    /// Where a produce appends batches that hold records for later under `fsync=always`: each
-    /// waits there for the delay log's flush, side by side, so that one flush covers them all.
-    let heldRecordAppends = BlockingQueue(label: "spool.held-record-appends", concurrent: true)
+    /// Where a produce appends the batches that must wait for the disk: those that hold records
+    /// for later under `fsync=always` (each waits for the delay log's flush, side by side, so that
+    /// one flush covers them all) and those whose partition needs file work first (a new segment,
+    /// more disk blocks).
+    let blockingAppends = BlockingQueue(label: "spool.blocking-appends", concurrent: true)
     /// Tests: runs in `deleteTopic` just before the deletion is written to disk (a power cut then
     /// leaves the topic in place), with the topic's name.
     let beforeTopicDeletionIsWritten = Mutex<(@Sendable (String) -> Void)?>(nil)

@@ -20,7 +20,8 @@ final class Partition: Sendable {
     let log: PartitionLog
     private let producers: Mutex<ProducerStateTable>
     /// Appends under way that may wait for the disk while they hold `producers` (a batch holding
-    /// records for later: see `append`); counted before they take the lock.
+    /// records for later, or one whose log needs file work: see `append`); counted before they
+    /// take the lock.
     private let appendsMayWait = Atomic<Int>(0)
     private let clock: @Sendable () -> Int64
     private let fileSystem: any FileSystem
@@ -107,8 +108,9 @@ final class Partition: Sendable {
 
     /// Appends one batch from a producer: producer rules, idempotence, Spool's headers (through
     /// `router`), then the log (which checks size, structure and CRC). Nothing is stored when it
-    /// throws, or when it returns nil: the batch holds records for later and the router may not
-    /// wait for the disk (`HeaderRouter.mayWaitForDisk`).
+    /// throws, or when it returns nil: the router may not wait for the disk
+    /// (`HeaderRouter.mayWaitForDisk`) and the batch holds records for later or the log needs
+    /// file work first.
     func append(_ batch: UnsafeRawBufferPointer, router: HeaderRouter?) throws(BrokerError) -> Appended? {
         guard batch.count <= log.batchBytesLimit else {
             throw .messageTooLarge(bytes: batch.count, limit: log.batchBytesLimit)
@@ -224,18 +226,20 @@ final class Partition: Sendable {
     /// Appends the batch, first handing it to the router when it may carry Spool's headers (the
     /// router needs the CRC checked before it trusts the records). Nil: see `append`.
     private func appendRouted(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, router: HeaderRouter?) throws(BrokerError) -> Appended? {
-        guard let router, HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch) }
+        let mayBlock = router?.mayWaitForDisk ?? true
+        guard let router, HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch, mayBlock: mayBlock) }
         do { _ = try RecordBatchView.validate(batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
-        switch try router.route(batch, topic: topic, partition: index, append: { bytes throws(BrokerError) in try appendToLog(bytes) }) {
-        case .unchanged: return try appendToLog(batch)
+        switch try router.route(batch, topic: topic, partition: index, append: { bytes throws(BrokerError) in try appendToLog(bytes, mayBlock: mayBlock) }) {
+        case .unchanged: return try appendToLog(batch, mayBlock: mayBlock)
         case let .appended(appended): return appended
         case .needsDiskWait: return nil
         }
     }
 
-    private func appendToLog(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> Appended {
+    /// Nil: the log needs file work first and `mayBlock` is false (`PartitionLog.append(_:mayBlock:)`).
+    private func appendToLog(_ batch: UnsafeRawBufferPointer, mayBlock: Bool) throws(BrokerError) -> Appended? {
         do {
-            let result = try log.append(batch)
+            guard let result = try log.append(batch, mayBlock: mayBlock) else { return nil }
             return Appended(baseOffset: result.baseOffset, lastOffset: result.lastOffset, duplicate: false)
         } catch {
             throw BrokerError.from(error)

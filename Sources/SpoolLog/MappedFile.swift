@@ -71,6 +71,9 @@ final class MappedFile {
     /// Bytes that can be mapped at most.
     var capacity: Int { region?.length ?? 0 }
 
+    /// Whether `reserve(bytes)` would allocate disk blocks (a system call on the file).
+    func mustAllocate(_ bytes: Int) -> Bool { bytes > allocated }
+
     /// Makes sure the first `bytes` bytes have disk blocks, allocating in steps. Throws the
     /// system's error (ENOSPC on a full disk) and changes nothing when it fails.
     func reserve(_ bytes: Int) throws {

@@ -10,20 +10,31 @@ extension PartitionLog {
     /// once space is freed), `.closed`, `.failed` (after a failed flush).
     @discardableResult
     public func append(_ batch: UnsafeRawBufferPointer) throws(LogError) -> AppendResult {
+        guard let result = try append(batch, mayBlock: true) else { preconditionFailure("an append that may block always appends") }
+        return result
+    }
+
+    /// `append`, but without `mayBlock` it stores nothing and returns nil when the batch needs
+    /// work on the files first: a new segment (files created, mapped and allocated) or more disk
+    /// blocks for the active one (`fallocate`, every `preallocateBytes`). A caller on one of
+    /// Swift's cooperative threads then appends it again from a thread that may block.
+    public func append(_ batch: UnsafeRawBufferPointer, mayBlock: Bool) throws(LogError) -> AppendResult? {
         let limit = batchBytesLimit
         guard batch.count <= limit else { throw .batchTooLarge(bytes: batch.count, limit: limit) }
         let header: RecordBatchHeader
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
         let now = clock()
-        let (result, scheduleFlush, woken) = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void]) in
+        let appended = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void])? in
             if state.isClosed { throw .closed }
             if let failure = state.failure { throw failure }
             var active = state.active
             var rolled = false
             if active.shouldRoll(batchBytes: batch.count, lastOffsetDelta: header.lastOffsetDelta, maxTimestamp: header.maxTimestamp, now: now) {
+                guard mayBlock else { return nil }
                 active = try roll(&state, now: now)
                 rolled = true
             }
+            if !mayBlock && active.reserveMustAllocate(batchBytes: batch.count) { return nil }
             do { try active.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: active.logPath) }
             let offset = state.end.offset
             do { try active.append(batch, offset: offset, header: header, now: now) } catch { throw LogError.from(error, path: active.logPath) }
@@ -37,6 +48,7 @@ extension PartitionLog {
             state.flushScheduled = true
             return (result, true, woken)
         }
+        guard let (result, scheduleFlush, woken) = appended else { return nil }
         if scheduleFlush { flushQueue.async { self.flush() } }
         runVisibilityCallbacks(woken)
         return result

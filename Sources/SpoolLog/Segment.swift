@@ -136,6 +136,11 @@ extension Segment {
 
     private func needsIndexEntry() -> Bool { bytesSinceIndexEntry > config.indexIntervalBytes }
 
+    /// Whether `reserve(batchBytes:)` would allocate disk blocks for the log or its indexes.
+    func reserveMustAllocate(batchBytes bytes: Int) -> Bool {
+        log.mustAllocate(size + bytes) || (needsIndexEntry() && (offsetIndex.mustAllocateForOne || timeIndex.mustAllocateForOne))
+    }
+
     /// Allocates disk space for a batch of `bytes` and its index entries. Throws (ENOSPC on a full
     /// disk) without changing anything visible.
     func reserve(batchBytes bytes: Int) throws {

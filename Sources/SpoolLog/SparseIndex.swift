@@ -38,6 +38,9 @@ final class SparseIndex<Entry: IndexEntry> {
     var last: Entry? { count > 0 ? entry(at: count - 1) : nil }
 
     /// Allocates room for one more entry (throws ENOSPC when the disk is full).
+    /// Whether `reserveOne` would allocate disk blocks.
+    var mustAllocateForOne: Bool { file.mustAllocate((count + 1) * Entry.size) }
+
     func reserveOne() throws {
         precondition(!isFull, "append to a full index")
         try file.reserve((count + 1) * Entry.size)

@@ -57,8 +57,11 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// (and signals it again, so the next one passes too): a disk that takes its time, to show who
     /// waits for it.
     public let syncGate = Mutex<DispatchSemaphore?>(nil)
-    /// How many `dataSync` and `sync` calls are waiting at the gate.
+    /// How many `dataSync` and `sync` calls (and `allocate` calls, see `gatesAllocations`) are
+    /// waiting at the gate.
     public let syncsWaiting = Atomic(0)
+    /// Whether `allocate` (fallocate) waits at the sync gate too.
+    public let gatesAllocations = Atomic(false)
 
     /// File removals and directory syncs, in the order they happened ("remove NAME", "sync").
     public let journal = Mutex<[String]>([])
@@ -84,6 +87,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     }
     public func allocate(_ fd: Int32, offset: Int, length: Int) throws {
         try check(.allocate)
+        if gatesAllocations.load(ordering: .relaxed) { waitAtSyncGate() }
         try live.allocate(fd, offset: offset, length: length)
     }
     public func releasePages(_ address: UnsafeMutableRawPointer, length: Int) { live.releasePages(address, length: length) }

@@ -16,8 +16,9 @@ struct HeaderRouter: Sendable {
     /// The id of a topic (nil if there is none by that name).
     let topicId: @Sendable (String) -> String?
     let clock: @Sendable () -> Int64
-    /// Whether `route` may wait for the delay log's disk (see `DelayStore.hold`). A caller on one
-    /// of Swift's cooperative threads says no, and routes a batch that holds records again from a
+    /// Whether `route` may wait for the disk: for the delay log's flush (see `DelayStore.hold`),
+    /// or for the partition's file work (see `PartitionLog.append(_:mayBlock:)`). A caller on one
+    /// of Swift's cooperative threads says no, and routes a batch that needs either again from a
     /// thread that may block (`Routed.needsDiskWait`).
     var mayWaitForDisk = true
 
@@ -26,8 +27,9 @@ struct HeaderRouter: Sendable {
         /// No record carries a header that changes anything: the caller appends the batch as it came.
         case unchanged
         case appended(Partition.Appended)
-        /// The batch holds records for later, which must be on disk before it is appended, and
-        /// `mayWaitForDisk` is false. Nothing was stored or reserved.
+        /// `mayWaitForDisk` is false, and the batch holds records for later (which must be on
+        /// disk before it is appended) or its partition needs file work first. Nothing was stored
+        /// or kept reserved.
         case needsDiskWait
     }
 
@@ -47,7 +49,7 @@ struct HeaderRouter: Sendable {
     /// Routes the records of a batch already checked by `RecordBatchView.validate`, appending what
     /// stays through `append`.
     func route(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32,
-               append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended) throws(BrokerError) -> Routed {
+               append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended?) throws(BrokerError) -> Routed {
         let decoded: RecordBatch
         do { decoded = try RecordBatch(decoding: batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
         let now = clock()
@@ -91,9 +93,17 @@ struct HeaderRouter: Sendable {
         var heldOffsets: ClosedRange<Int64>?
         do throws(BrokerError) {
             if !held.isEmpty { heldOffsets = try delays.hold(held, topic: topic, topicId: topicId(topic), partition: partition) }
+            // The partition needs file work and this thread may not wait for it (the held records
+            // made it wait already otherwise): nothing stays stored or reserved.
+            func giveBack() -> Routed {
+                if let heldOffsets { delays.cancel(heldOffsets) }
+                dedupe.release(topic: topic, keys: reserved.map(\.key))
+                return .needsDiskWait
+            }
             var appended: Partition.Appended
             if kept.count == decoded.records.count {
-                appended = try append(batch)
+                guard let stored = try append(batch) else { return giveBack() }
+                appended = stored
             } else if kept.isEmpty && decoded.producerId < 0 {
                 // Nothing to store and no producer sequence to keep: answer with where the first
                 // duplicate went, or the log end for held records.
@@ -103,12 +113,15 @@ struct HeaderRouter: Sendable {
             } else {
                 var rewritten = decoded
                 rewritten.records = kept
+                let stored: Partition.Appended?
                 do throws(BrokerError) {
-                    appended = try rewritten.encoded().withBytes { raw throws(BrokerError) in try append(raw) }
+                    stored = try rewritten.encoded().withBytes { raw throws(BrokerError) in try append(raw) }
                 } catch {
                     if let heldOffsets { delays.cancel(heldOffsets) }
                     throw error
                 }
+                guard let stored else { return giveBack() }
+                appended = stored
             }
             appended.delayLogOffset = heldOffsets?.upperBound
             let stored = reserved.filter { due[$0.index] == nil }

@@ -1,0 +1,51 @@
+import Foundation
+@testable import SpoolBroker
+import SpoolSystem
+import SpoolTestSupport
+import Testing
+
+/// A produce whose partition needs file work first (more disk blocks, or a new segment) does that
+/// work on the broker's queue for blocking appends, not on one of Swift's cooperative threads.
+@Suite struct AppendFileWorkTests {
+    enum Work: String, CaseIterable { case allocation, roll }
+
+    @Test("a produce whose partition must allocate disk blocks or roll a segment does it on no cooperative thread; other produces are answered meanwhile",
+          arguments: Work.allCases)
+    func fileWorkOffThePool(work: Work) async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        var config = directory.config(fsync: .always)
+        config.log.preallocateBytes = 4096
+        config.log.segmentBytes = 16 << 10
+        let disk = FaultInjectingFileSystem()
+        let broker = try Broker.open(config, fileSystem: disk)
+        defer { try? broker.close() }
+        // One partition each, more than there are cooperative threads: waiting on them, the
+        // produces would hold every one.
+        let count = ProcessInfo.processInfo.activeProcessorCount * 2
+        for index in 0..<count {
+            try broker.createTopic("big-\(index)", partitions: 1)
+            // A first batch of 9 KiB, so that the next one of 9 KiB starts a segment.
+            if work == .roll { _ = try await broker.produce(topic: "big-\(index)", partition: 0, records: batch("first", count: 1, valueBytes: 9 << 10), acks: .all) }
+        }
+        try broker.createTopic("ready", partitions: 1)
+        disk.gatesAllocations.store(true, ordering: .relaxed)
+        var produces: [Task<ProduceResult, any Error>] = []
+        let probeAnswered = await disk.probeWhileSyncsWait(start: {
+            produces = (0..<count).map { index in
+                Task { try await broker.produce(topic: "big-\(index)", partition: 0, records: batch("big", count: 1, valueBytes: 9 << 10), acks: .leader) }
+            }
+        }, probe: {
+            (try? await broker.produce(topic: "ready", partition: 0, records: batch("probe", count: 1), acks: .leader)) != nil
+        })
+        disk.gatesAllocations.store(false, ordering: .relaxed)
+        #expect(probeAnswered, "a produce was not answered while others waited for file work")
+        for (index, produce) in produces.enumerated() {
+            let result = try await produce.value
+            #expect(result.baseOffset == (work == .roll ? 1 : 0), "big-\(index)")
+        }
+        for index in 0..<count {
+            #expect(try broker.partition("big-\(index)", 0).log.segmentBaseOffsets == (work == .roll ? [0, 1] : [0]), "big-\(index)")
+        }
+    }
+}
