@@ -1,5 +1,6 @@
 import Foundation
 @testable import SpoolBroker
+import SpoolFormat
 import SpoolSystem
 import SpoolTestSupport
 import Testing
@@ -47,5 +48,27 @@ import Testing
         for index in 0..<count {
             #expect(try broker.partition("big-\(index)", 0).log.segmentBaseOffsets == (work == .roll ? [0, 1] : [0]), "big-\(index)")
         }
+    }
+
+    @Test("a batch with an idempotency key whose partition needs file work is stored once: the key's reservation is given back before the hand-off and taken again after")
+    func idempotencyKeyAcrossTheHandOff() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        var config = directory.config(fsync: .always)
+        config.log.preallocateBytes = 4096
+        let broker = try Broker.open(config)
+        defer { try? broker.close() }
+        try broker.createTopic("keyed", partitions: 1)
+        func keyed(_ value: String) -> [UInt8] {
+            RecordBatch(producing: [ProducerRecord(key: Array("k".utf8), value: Array(value.utf8) + [UInt8](repeating: 0x2E, count: 9 << 10),
+                                                   headers: [RecordHeader(SpoolHeaders.idempotencyKey, "once")], timestamp: currentTimeMs())]).encoded()
+        }
+        // 9 KiB past the 4 KiB allocated: the append needs fallocate, so it is handed off.
+        let first = try await broker.produce(topic: "keyed", partition: 0, records: keyed("first"), acks: .all)
+        #expect(!first.duplicate)
+        #expect(first.baseOffset == 0)
+        let again = try await broker.produce(topic: "keyed", partition: 0, records: keyed("again"), acks: .all)
+        #expect(again.duplicate, "the key was confirmed by the first")
+        #expect(try await values(broker, "keyed").map { String($0.prefix(5)) } == ["first"])
     }
 }
