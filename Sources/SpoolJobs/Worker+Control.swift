@@ -107,8 +107,7 @@ extension Worker {
     /// prune is due, and a second at most.
     func controlWaitMs(sinceLastPrune: Duration) -> Int32 {
         let untilReport = jobControl.state.withLock { $0.lastReportMs } + JobQueue.runningReportIntervalMs - nowMs()
-        let untilPrune = (Self.cancellationPruneInterval - sinceLastPrune).components
-        let untilPruneMs = untilPrune.seconds * 1_000 + untilPrune.attoseconds / 1_000_000_000_000_000
+        let untilPruneMs = Int64(((Self.cancellationPruneInterval - sinceLastPrune) / .milliseconds(1)).rounded(.down))
         return Int32(clamping: max(0, min(untilReport, untilPruneMs, 1_000)))
     }
 

@@ -37,10 +37,10 @@ final class SparseIndex<Entry: IndexEntry> {
 
     var last: Entry? { count > 0 ? entry(at: count - 1) : nil }
 
-    /// Allocates room for one more entry (throws ENOSPC when the disk is full).
     /// Whether `reserveOne` would allocate disk blocks.
     var mustAllocateForOne: Bool { file.mustAllocate((count + 1) * Entry.size) }
 
+    /// Allocates room for one more entry (throws ENOSPC when the disk is full).
     func reserveOne() throws {
         precondition(!isFull, "append to a full index")
         try file.reserve((count + 1) * Entry.size)
