@@ -120,7 +120,9 @@ public final class Consumer: Sendable {
             }
             guard fetched.errorCode == 0 else { continue }
             unreadable = unreadable ?? fetched.records.unreadable
-            records += fetched.records.records
+            // The first partition's records are taken as they are (their array is shared, not
+            // copied record by record); once the fetch's outcome is gone, the caller owns them alone.
+            if records.isEmpty { records = fetched.records.records } else { records += fetched.records.records }
             advanced[partition] = fetched.records.next
         }
         if !outOfRange.isEmpty {

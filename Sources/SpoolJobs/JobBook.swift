@@ -162,7 +162,12 @@ struct JobBook {
     let attemptsMax: Int
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
-    private(set) var partitions: [TopicPartition: PartitionState] = [:]
+    private(set) var partitions: [TopicPartition: PartitionState] = [:] {
+        didSet { lastAdded = nil }
+    }
+    /// The partition the last record taken in went to: a fetch's records come a partition at a
+    /// time, so most records find theirs without hashing the topic.
+    private var lastAdded: PartitionState?
     /// Jobs ready to run, by priority level.
     private var ready: ReadyQueues<(state: PartitionState, entry: Entry)>
     private(set) var running = 0
@@ -221,17 +226,24 @@ struct JobBook {
 
     // MARK: Taking jobs in and handing them out
 
+    private mutating func partitionState(_ topic: String, _ partition: Int32) -> PartitionState? {
+        if let last = lastAdded, last.partition.partition == partition, last.partition.topic == topic { return last }
+        let state = partitions[TopicPartition(topic, partition)]
+        lastAdded = state
+        return state
+    }
+
     /// Takes a fetched record in. Returns false for a partition not owned or an offset already
     /// taken; a wake when the job must wait for its time.
-    mutating func add(_ record: ConsumedRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
-        let partition = TopicPartition(record.topic, record.partition)
-        guard let state = partitions[partition], !state.revoking, record.offset >= state.next ?? Int64.min else { return (false, nil) }
-        if state.takeStoredFinished(record.offset) {
+    mutating func add(_ record: consuming ConsumedRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
+        let offset = record.offset
+        guard let state = partitionState(record.topic, record.partition), !state.revoking, offset >= state.next ?? Int64.min else { return (false, nil) }
+        if state.takeStoredFinished(offset) {
             // Finished under the last owner, above its commit point: done, its key not held.
             state.order.append(Entry(record: record, fields: JobHeaderFields([]), attempt: 1, recordAttempt: 1, notBefore: 0, orderKey: nil,
                                      state: .done, deadLettered: false))
-            state.storedAhead.remove(record.offset)
-            state.next = record.offset + 1
+            state.storedAhead.remove(offset)
+            state.next = offset + 1
             state.dropFinishedFront()
             return (true, nil)
         }
@@ -242,12 +254,12 @@ struct JobBook {
         case .partition: ""
         case .none: nil
         }
-        let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[record.offset] ?? 0
+        let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[offset] ?? 0
         let entry = Entry(record: record, fields: fields, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
                           notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
         state.order.append(entry)
-        if !state.storedAhead.isEmpty { state.storedAhead.remove(record.offset) }
-        state.next = record.offset + 1
+        if !state.storedAhead.isEmpty { state.storedAhead.remove(offset) }
+        state.next = offset + 1
         var eligible = true
         if let orderKey {
             let line: KeyLine
@@ -447,7 +459,7 @@ struct JobBook {
         let offset = state.order.first?.offset ?? next
         var attempts: [Int64: Int] = [:]
         if state.carriedCount > 0 {
-            for entry in state.order.all {
+            for entry in state.order {
                 guard entry.carried, entry.state != .done || entry.attempt > attemptsMax, entry.attempt > entry.recordAttempt else { continue }
                 attempts[entry.offset] = entry.attempt
             }
@@ -521,7 +533,7 @@ extension JobBook.PartitionState {
     func finishedAbove(next: Int64) -> [ClosedRange<Int64>] {
         var ranges: [ClosedRange<Int64>] = []
         var run: ClosedRange<Int64>?
-        for entry in order.all {
+        for entry in order {
             let offset = entry.offset
             // A job dead-lettered here is carried with its mark in the counts instead.
             if entry.state == .done && !entry.carried {

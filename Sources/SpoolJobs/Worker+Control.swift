@@ -176,7 +176,7 @@ extension Worker {
     public var runningJobs: [JobStatus] {
         book.withLock { book in
             book.partitions.filter { $0.value.running > 0 }.flatMap { partition, state in
-                state.order.all.filter { $0.state == .running }.map { entry in
+                state.order.filter { $0.state == .running }.map { entry in
                     JobStatus(state: .running, id: entry.record.jobId, key: entry.record.keyString, topic: partition.topic,
                               partition: partition.partition, offset: entry.record.offset, attempts: entry.attempt - 1)
                 }
@@ -191,7 +191,7 @@ extension JobBook {
     var waitingCounts: (retrying: Int, scheduled: Int) {
         var counts = (retrying: 0, scheduled: 0)
         for state in partitions.values {
-            for entry in state.order.all where entry.state == .sleeping {
+            for entry in state.order where entry.state == .sleeping {
                 if entry.attempt > entry.recordAttempt { counts.retrying += 1 } else { counts.scheduled += 1 }
             }
         }
@@ -201,7 +201,7 @@ extension JobBook {
     /// Wakes for the jobs with these ids that sleep (before a retry, or until their time).
     func sleepingJobs(withIds ids: Set<String>) -> [JobWake] {
         partitions.values.flatMap { state in
-            state.order.all.compactMap { entry in
+            state.order.compactMap { entry in
                 entry.state == .sleeping && ids.contains(entry.record.jobId) ? JobWake(state: state, entry: entry, atMs: 0) : nil
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolSystem
 
 /// Held keys (`onDeadLetter: .holdKey`): parking a held key's later jobs, and replaying a hold's
 /// jobs in order when its redrive marker comes up. docs/jobs.md, "Ordered redrive", tells the
@@ -130,7 +131,7 @@ extension Worker {
                                      offset: letter.originOffset ?? marker.offset,
                                      enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000),
                                      headers: record.headers.filter { !dropped.contains($0.key) }, lease: JobLease(holder: self, key: JobLeases.Key(marker)))
-            let started = ContinuousClock.now
+            let started = monotonicNanoseconds()
             stats.recorder.started(latencySeconds: nil)
             do {
                 try await runHandler(context, JobLeases.Key(marker), runner: runner)

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolSystem
 import Synchronization
 
 /// Counts of what a worker did.
@@ -180,7 +181,7 @@ public final class Worker<Payload: Job>: Sendable {
         }
         var failures = 0
         while !isStopping && !Task.isCancelled {
-            let records: [ConsumedRecord]
+            var records: [ConsumedRecord]
             do {
                 records = try await subscription.poll()
                 if failures > 0 { stats.lastPollFailure.withLock { $0 = nil } }
@@ -193,7 +194,7 @@ public final class Worker<Payload: Job>: Sendable {
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 5)), 2_000)))
                 continue
             }
-            take(records)
+            take(&records)
             followPositions(subscription)
             adjustPauses(subscription)
             dispatch()
@@ -250,10 +251,19 @@ public final class Worker<Payload: Job>: Sendable {
 
     // MARK: Taking jobs in and running them
 
-    private func take(_ records: [ConsumedRecord]) {
+    /// Moves the records into the book, leaving `records` empty: each record's buffers change
+    /// hands without a retain and a release each.
+    private func take(_ records: inout [ConsumedRecord]) {
         guard !records.isEmpty else { return }
         let now = nowMs()
-        let wakes = book.withLock { book in records.compactMap { book.add($0, now: now).wake } }
+        records.reverse()
+        let wakes = book.withLock { book in
+            var wakes: [JobWake] = []
+            while let record = records.popLast() {
+                if let wake = book.add(record, now: now).wake { wakes.append(wake) }
+            }
+            return wakes
+        }
         for wake in wakes { scheduleWake(wake) }
     }
 
@@ -337,7 +347,7 @@ public final class Worker<Payload: Job>: Sendable {
         if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
         let payload: Payload
         do {
-            if let type = entry.fields.type, type != typeNameBytes {
+            if let type = entry.fields.type, !Self.same(type, typeNameBytes) {
                 throw JobError.wrongType(expected: typeName, found: String(decoding: type, as: UTF8.self))
             }
             payload = try decodePayload(record.value ?? [])
@@ -352,7 +362,7 @@ public final class Worker<Payload: Job>: Sendable {
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers,
                                  lease: JobLease(holder: self, key: key))
-        let started = ContinuousClock.now
+        let started = monotonicNanoseconds()
         stats.recorder.started(latencySeconds: ticket.dueMs.map { Double(nowMs() - $0) / 1000 })
         do {
             try await runHandler(context, key, runner: runner)
@@ -398,11 +408,13 @@ public final class Worker<Payload: Job>: Sendable {
         { bytes in try coding.decode(Payload.self, from: bytes) }
     }
 
-    func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    func nowMs() -> Int64 { currentTimeMs() }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = start.duration(to: .now).components
-        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    /// Seconds since `start`, a `monotonicNanoseconds()` reading.
+    static func seconds(since start: UInt64) -> Double { Double(monotonicNanoseconds() &- start) / 1e9 }
+
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
     }
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }

@@ -152,6 +152,29 @@ struct JSONTapeDecoderTests {
         #expect(Self.outcome(Number<String>.self, invalid, foundation: false) == Self.outcome(Number<String>.self, invalid, foundation: true))
     }
 
+    @Test("strings read eight bytes at a time: a quote, an escape, a control character or a non-ASCII byte at every place of a string up to 40 bytes long")
+    func stringsAcrossChunks() {
+        let specials: [[UInt8]] = [Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\u00e9"#.utf8), [0x09], [0x1F], [0x7F], Array("é".utf8),
+                                   Array("\u{1F600}".utf8), [0xC3], [0xFF], [0x80]]
+        for length in 0...40 {
+            for place in 0...length {
+                for special in specials {
+                    let contents = Array(repeating: UInt8(ascii: "a"), count: place) + special + Array(repeating: UInt8(ascii: "b"), count: length - place)
+                    let bytes = Array("{\"n\":\"".utf8) + contents + Array("\"}".utf8)
+                    let ours = Self.outcome(Number<String>.self, bytes, foundation: false)
+                    #expect(ours == Self.outcome(Number<String>.self, bytes, foundation: true), "\(bytes)")
+                    // The same bytes as a key.
+                    let keyed = Array("{\"".utf8) + contents + Array("\":\"v\"}".utf8)
+                    #expect(Self.outcome([String: String].self, keyed, foundation: false) == Self.outcome([String: String].self, keyed, foundation: true),
+                            "\(keyed)")
+                }
+            }
+            // No closing quote: the scan must stop at the end of the input.
+            let open = Array("{\"n\":\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: length)
+            #expect(Self.outcome(Number<String>.self, open, foundation: false) == .error("dataCorrupted"))
+        }
+    }
+
     @Test("documents: whitespace, a byte-order mark, trailing text, nesting, duplicate keys, missing and null members")
     func documents() {
         let texts = [" {\"n\":1} ", "\u{FEFF}{\"n\":1}", "{\"n\":1}x", "{\"n\":1,}", "{\"n\":1 \"m\":2}", "{\"n\" 1}", "{n:1}", "{\"n\":1,\"n\":2}",

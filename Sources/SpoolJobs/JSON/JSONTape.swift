@@ -6,7 +6,9 @@ import SpoolFormat
 /// nothing is allocated per value. Strict RFC 8259, as Foundation's JSONDecoder reads it: one
 /// value with optional whitespace around it, no comments, no trailing commas, strings of valid
 /// UTF-8 without raw control characters, numbers in JSON's grammar, nesting up to 512 deep.
-final class JSONTape: Sendable {
+///
+/// A value, not an object: a decoder holds it, and a document costs no allocation but its tape.
+struct JSONTape: Sendable {
     enum Kind: UInt8 { case null, `true`, `false`, number, string, array, object }
 
     struct Value {
@@ -19,6 +21,8 @@ final class JSONTape: Sendable {
         var after: Int
         /// A string with a backslash escape, which must be unescaped to be read.
         var escaped: Bool
+        /// A string of bytes below 0x80 only (then valid UTF-8 as it stands).
+        var ascii = false
     }
 
     let bytes: [UInt8]
@@ -47,14 +51,17 @@ final class JSONTape: Sendable {
     /// A tape of one escaped string's contents (without its quotes), to unescape them.
     private init(unchecked contents: [UInt8]) {
         bytes = contents
-        values = [Value(kind: .string, start: 0, end: contents.count, after: 1, escaped: true)]
+        values = [Value(kind: .string, start: 0, end: contents.count, after: 1, escaped: true, ascii: false)]
     }
 
     /// A string value's text.
     func string(_ index: Int) throws(JSONTapeError) -> String {
         let value = values[index]
         if !value.escaped {
-            let text = bytes.withUnsafeBufferPointer { validUTF8String(UnsafeBufferPointer(rebasing: $0[value.start..<value.end])) }
+            let text = bytes.withUnsafeBufferPointer { buffer in
+                let contents = UnsafeBufferPointer(rebasing: buffer[value.start..<value.end])
+                return value.ascii ? String(decoding: contents, as: UTF8.self) : String(validating: contents, as: UTF8.self)
+            }
             guard let text else {
                 throw JSONTapeError(value.start, "string is not valid UTF-8")
             }
@@ -158,14 +165,14 @@ final class JSONTape: Sendable {
             guard at + count <= buffer.count, memcmp(buffer.baseAddress! + at, word.utf8Start, count) == 0 else {
                 throw JSONTapeError(at, "invalid literal (expected \(word))")
             }
-            values.append(Value(kind: kind, start: at, end: at + count, after: values.count + 1, escaped: false))
+            values.append(Value(kind: kind, start: at, end: at + count, after: values.count + 1, escaped: false, ascii: true))
             at += count
         }
 
         private mutating func container(into values: inout [Value], depth: Int, object: Bool) throws(JSONTapeError) {
             guard depth < JSONTape.depthMax else { throw JSONTapeError(at, "nested deeper than \(JSONTape.depthMax) levels") }
             let index = values.count
-            values.append(Value(kind: object ? .object : .array, start: 0, end: 0, after: 0, escaped: false))
+            values.append(Value(kind: object ? .object : .array, start: 0, end: 0, after: 0, escaped: false, ascii: true))
             let close = object ? UInt8(ascii: "}") : UInt8(ascii: "]")
             at += 1
             skipWhitespace()
@@ -208,7 +215,7 @@ final class JSONTape: Sendable {
             if key.escaped {
                 let tape = JSONTape(unchecked: Array(raw))
                 _ = try tape.string(0)
-            } else if raw.contains(where: { $0 >= 0x80 }), String(validating: raw, as: UTF8.self) == nil {
+            } else if !key.ascii, String(validating: raw, as: UTF8.self) == nil {
                 throw JSONTapeError(key.start, "key is not valid UTF-8")
             }
         }
@@ -217,10 +224,15 @@ final class JSONTape: Sendable {
             at += 1
             let start = at
             var escaped = false
+            var ascii = true
             while true {
+                // Eight plain bytes at a time: none a quote, a backslash, a control character or
+                // part of a multi-byte character.
+                while at + 8 <= buffer.count, Self.plain(UnsafeRawPointer(buffer.baseAddress! + at).loadUnaligned(as: UInt64.self)) { at += 8 }
                 guard at < buffer.count else { throw JSONTapeError(start - 1, "unterminated string") }
                 let byte = buffer[at]
                 if byte == UInt8(ascii: "\"") { break }
+                if byte >= 0x80 { ascii = false }
                 if byte < 0x20 { throw JSONTapeError(at, "unescaped control character in a string") }
                 if byte == UInt8(ascii: "\\") {
                     escaped = true
@@ -241,8 +253,22 @@ final class JSONTape: Sendable {
                 }
                 at += 1
             }
-            values.append(Value(kind: .string, start: start, end: at, after: values.count + 1, escaped: escaped))
+            values.append(Value(kind: .string, start: start, end: at, after: values.count + 1, escaped: escaped, ascii: ascii))
             at += 1
+        }
+
+        /// Whether none of the eight bytes (in either byte order) is `"`, `\\`, below 0x20 or
+        /// above 0x7F: a byte is zero in `x ^ pattern` where it matches, and a zero byte, like one
+        /// below 0x20, borrows into its top bit when the low bits are subtracted (a bit set in
+        /// `x` itself, a byte above 0x7F, is what the last test catches).
+        @inline(__always)
+        static func plain(_ x: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
+            let quote = x ^ (ones &* 0x22)
+            let backslash = x ^ (ones &* 0x5C)
+            let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x) | x
+            return found & high == 0
         }
 
         private mutating func number(into values: inout [Value]) throws(JSONTapeError) {
@@ -266,7 +292,7 @@ final class JSONTape: Sendable {
                 guard at < buffer.count, isDigit(buffer[at]) else { throw JSONTapeError(start, "invalid number") }
                 while at < buffer.count, isDigit(buffer[at]) { at += 1 }
             }
-            values.append(Value(kind: .number, start: start, end: at, after: values.count + 1, escaped: false))
+            values.append(Value(kind: .number, start: start, end: at, after: values.count + 1, escaped: false, ascii: true))
         }
 
         private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }

@@ -42,15 +42,20 @@ final class JSONTapeDecoder: Decoder {
         return path.reversed()
     }
 
-    func path(_ key: (any CodingKey)?) -> [any CodingKey] { key.map { codingPath + [$0] } ?? codingPath }
+    /// No key: the value is this decoder's own.
+    static var noKey: JSONTapeOwnValue { JSONTapeOwnValue() }
+
+    /// Generic over the key, not an existential of it: the keyed containers pass theirs with no
+    /// box made and no optional of its type looked up, for the path that only an error needs.
+    func path<K: CodingKey>(_ key: K) -> [any CodingKey] { K.self == JSONTapeOwnValue.self ? codingPath : codingPath + [key] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard tape.values[index].kind == .object else { throw mismatch(index, nil, [String: Any].self, "a dictionary") }
+        guard tape.values[index].kind == .object else { throw mismatch(index, Self.noKey, [String: Any].self, "a dictionary") }
         return KeyedDecodingContainer(JSONTapeKeyedContainer<Key>(decoder: self))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        guard tape.values[index].kind == .array else { throw mismatch(index, nil, [Any].self, "an array") }
+        guard tape.values[index].kind == .array else { throw mismatch(index, Self.noKey, [Any].self, "an array") }
         return JSONTapeUnkeyedContainer(decoder: self)
     }
 
@@ -58,7 +63,7 @@ final class JSONTapeDecoder: Decoder {
 
     // MARK: Errors, for the value at `at`, named by `key` under this decoder (nil: this decoder's own)
 
-    func mismatch(_ at: Int, _ key: (any CodingKey)?, _ type: Any.Type, _ name: String) -> DecodingError {
+    func mismatch<K: CodingKey>(_ at: Int, _ key: K, _ type: Any.Type, _ name: String) -> DecodingError {
         let kind = tape.values[at].kind
         if kind == .null {
             return .valueNotFound(type, .init(codingPath: path(key), debugDescription: "Cannot get value of type \(type) -- found null value instead"))
@@ -74,14 +79,14 @@ final class JSONTapeDecoder: Decoder {
         return .typeMismatch(type, .init(codingPath: path(key), debugDescription: "Expected to decode \(name) but found \(found) instead."))
     }
 
-    func corrupted(_ key: (any CodingKey)?, _ description: String) -> DecodingError {
+    func corrupted<K: CodingKey>(_ key: K, _ description: String) -> DecodingError {
         .dataCorrupted(.init(codingPath: path(key), debugDescription: description))
     }
 
     // MARK: Values
 
     /// The value at `at` as `T`: primitives read in place, anything else by its own decoder.
-    func decode<T: Decodable>(_ type: T.Type, at: Int, key: (any CodingKey)?) throws -> T {
+    func decode<T: Decodable, K: CodingKey>(_ type: T.Type, at: Int, key: K) throws -> T {
         // The common types first, without the generic path.
         if T.self == String.self { return try string(at, key) as! T }
         if T.self == Int.self { return try integer(Int.self, at, key) as! T }
@@ -92,18 +97,19 @@ final class JSONTapeDecoder: Decoder {
         if T.self == Data.self { return try data(at, key) as! T }
         if T.self == URL.self { return try url(at, key) as! T }
         if T.self == Decimal.self { return try decimal(at, key) as! T }
-        let decoder = key == nil && at == index ? self : JSONTapeDecoder(tape: tape, index: at, parent: self, key: key)
+        let own = K.self == JSONTapeOwnValue.self
+        let decoder = own && at == index ? self : JSONTapeDecoder(tape: tape, index: at, parent: self, key: own ? nil : key as any CodingKey)
         return try T(from: decoder)
     }
 
-    func decodeValue<T: Decodable>(_ type: T.Type) throws -> T { try decode(type, at: index, key: nil) }
+    func decodeValue<T: Decodable>(_ type: T.Type) throws -> T { try decode(type, at: index, key: Self.noKey) }
 
-    func string(_ at: Int, _ key: (any CodingKey)?) throws -> String {
+    func string<K: CodingKey>(_ at: Int, _ key: K) throws -> String {
         guard tape.values[at].kind == .string else { throw mismatch(at, key, String.self, "String") }
         do { return try tape.string(at) } catch { throw corrupted(key, "\(error)") }
     }
 
-    func bool(_ at: Int, _ key: (any CodingKey)?) throws -> Bool {
+    func bool<K: CodingKey>(_ at: Int, _ key: K) throws -> Bool {
         switch tape.values[at].kind {
         case .true: return true
         case .false: return false
@@ -111,7 +117,7 @@ final class JSONTapeDecoder: Decoder {
         }
     }
 
-    func integer<T: FixedWidthInteger>(_ type: T.Type, _ at: Int, _ key: (any CodingKey)?) throws -> T {
+    func integer<T: FixedWidthInteger, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape.values[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
         // A fraction or an exponent (Foundation takes some, by rules of its own), or out of range.
@@ -119,7 +125,7 @@ final class JSONTapeDecoder: Decoder {
         return integer
     }
 
-    func float<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type, _ at: Int, _ key: (any CodingKey)?) throws -> T {
+    func float<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape.values[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
         // Foundation refuses what is out of range, and a zero written with an exponent (which
@@ -134,24 +140,24 @@ final class JSONTapeDecoder: Decoder {
         return number
     }
 
-    private func date(_ at: Int, _ key: (any CodingKey)?) throws -> Date {
+    private func date<K: CodingKey>(_ at: Int, _ key: K) throws -> Date {
         guard let date = try? Date.ISO8601FormatStyle().parse(try string(at, key)) else {
             throw corrupted(key, "Expected date string to be ISO8601-formatted.")
         }
         return date
     }
 
-    private func data(_ at: Int, _ key: (any CodingKey)?) throws -> Data {
+    private func data<K: CodingKey>(_ at: Int, _ key: K) throws -> Data {
         guard let data = Data(base64Encoded: try string(at, key)) else { throw corrupted(key, "Encountered Data is not valid Base64.") }
         return data
     }
 
-    private func url(_ at: Int, _ key: (any CodingKey)?) throws -> URL {
+    private func url<K: CodingKey>(_ at: Int, _ key: K) throws -> URL {
         guard let url = URL(string: try string(at, key)) else { throw corrupted(key, "Invalid URL string.") }
         return url
     }
 
-    private func decimal(_ at: Int, _ key: (any CodingKey)?) throws -> Decimal {
+    private func decimal<K: CodingKey>(_ at: Int, _ key: K) throws -> Decimal {
         guard tape.values[at].kind == .number else { throw mismatch(at, key, Decimal.self, "Decimal") }
         let text = tape.numberText(at)
         guard let decimal = Decimal(string: String(text), locale: Locale(identifier: "en_US_POSIX")) else {
@@ -163,20 +169,20 @@ final class JSONTapeDecoder: Decoder {
 
 extension JSONTapeDecoder: SingleValueDecodingContainer {
     func decodeNil() -> Bool { tape.values[index].kind == .null }
-    func decode(_ type: Bool.Type) throws -> Bool { try bool(index, nil) }
-    func decode(_ type: String.Type) throws -> String { try string(index, nil) }
-    func decode(_ type: Double.Type) throws -> Double { try float(type, index, nil) }
-    func decode(_ type: Float.Type) throws -> Float { try float(type, index, nil) }
-    func decode(_ type: Int.Type) throws -> Int { try integer(type, index, nil) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try integer(type, index, nil) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try integer(type, index, nil) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try integer(type, index, nil) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try integer(type, index, nil) }
-    func decode(_ type: UInt.Type) throws -> UInt { try integer(type, index, nil) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type, index, nil) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type, index, nil) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type, index, nil) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type, index, nil) }
+    func decode(_ type: Bool.Type) throws -> Bool { try bool(index, Self.noKey) }
+    func decode(_ type: String.Type) throws -> String { try string(index, Self.noKey) }
+    func decode(_ type: Double.Type) throws -> Double { try float(type, index, Self.noKey) }
+    func decode(_ type: Float.Type) throws -> Float { try float(type, index, Self.noKey) }
+    func decode(_ type: Int.Type) throws -> Int { try integer(type, index, Self.noKey) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try integer(type, index, Self.noKey) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try integer(type, index, Self.noKey) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try integer(type, index, Self.noKey) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try integer(type, index, Self.noKey) }
+    func decode(_ type: UInt.Type) throws -> UInt { try integer(type, index, Self.noKey) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type, index, Self.noKey) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type, index, Self.noKey) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type, index, Self.noKey) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type, index, Self.noKey) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(type) }
 }
 
@@ -341,6 +347,15 @@ struct JSONTapeKey: CodingKey {
     init(stringValue: String) { (name, intValue) = (stringValue, nil) }
     init(intValue: Int) { (name, self.intValue) = (nil, intValue) }
     init(index: Int) { self.init(intValue: index) }
+}
+
+/// The key readers are given for a decoder's own value, which its coding path already names.
+struct JSONTapeOwnValue: CodingKey {
+    var stringValue: String { "" }
+    var intValue: Int? { nil }
+    init() {}
+    init?(stringValue: String) { nil }
+    init?(intValue: Int) { nil }
 }
 
 extension JSONTape {
