@@ -22,7 +22,7 @@ struct JSONTape: Sendable {
         /// A string with a backslash escape, which must be unescaped to be read.
         var escaped: Bool
         /// A string of bytes below 0x80 only (then valid UTF-8 as it stands).
-        var ascii = false
+        var ascii: Bool
     }
 
     let bytes: [UInt8]

@@ -61,7 +61,7 @@ final class JSONTapeDecoder: Decoder {
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
 
-    // MARK: Errors, for the value at `at`, named by `key` under this decoder (nil: this decoder's own)
+    // MARK: Errors, for the value at `at`, named by `key` under this decoder (`noKey`: this decoder's own)
 
     func mismatch<K: CodingKey>(_ at: Int, _ key: K, _ type: Any.Type, _ name: String) -> DecodingError {
         let kind = tape.values[at].kind
