@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 int spool_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -49,6 +50,17 @@ int spool_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int capacity, int
 }
 
 int spool_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+int spool_wall_timer(void) { return timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK); }
+
+int spool_wall_timer_set(int fd, int64_t ms) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    if (ms <= 0) return timerfd_settime(fd, 0, &spec, NULL);
+    spec.it_value.tv_sec = (time_t)(ms / 1000);
+    spec.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec, NULL);
+}
 
 int spool_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 

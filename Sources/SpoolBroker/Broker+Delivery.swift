@@ -1,6 +1,7 @@
 import Foundation
 import SpoolFormat
 import SpoolLog
+import SpoolSystem
 
 extension Broker {
     /// The router every produce goes through for `spool-deliver-at` and `spool-idempotency-key`.
@@ -22,30 +23,28 @@ extension Broker {
     /// (due, being appended) are left out.
     public var heldRecordsByTopic: [String: HeldCounts] { delays.pendingByTopic }
 
-    /// The longest the delivery loop sleeps: held records are due by the wall clock, which can be
-    /// set forward while it sleeps.
-    static let deliverySleepMaxMs: Int64 = 1_000
-
     /// Starts the delivery loop on a thread of its own: it blocks on flushes, which must never
-    /// happen on a Swift concurrency thread. It sleeps until the earliest due time (a second at
-    /// most), and `hold` wakes it when it holds a record due sooner.
+    /// happen on a Swift concurrency thread. Between rounds it sleeps on a wall-clock alarm set to
+    /// the earliest due time: the kernel wakes it then, or when the wall clock is set (due times
+    /// are wall-clock times), and `hold` wakes it when it holds a record due sooner. With nothing
+    /// held it sleeps until woken.
     func startDelayedDelivery() {
         let loop = delivery
-        delays.onEarlierDue { loop.wake.signal() }
+        delays.onEarlierDue { loop.alarm.wake() }
         let thread = Thread { [weak self] in
             while !loop.stopping.load(ordering: .acquiring) {
                 guard let self else { break }
+                loop.looks.add(1, ordering: .relaxed)
                 let now = self.clock()
-                let next = self.delays.nextDueMs ?? Int64.max
-                if next > now {
-                    _ = loop.wake.wait(timeout: .now() + .milliseconds(Int(min(Self.deliverySleepMaxMs, next - now))))
+                guard let next = self.delays.nextDueMs, next <= now else {
+                    self.sleepUntil(dueMs: self.delays.nextDueMs, now: now)
                     continue
                 }
                 do throws(BrokerError) {
                     try self.deliverDue()
                 } catch {
                     FileHandle.standardError.write(Data("spool: delayed delivery failed, retrying in 1 s: \(error)\n".utf8))
-                    _ = loop.wake.wait(timeout: .now() + .seconds(1))
+                    self.sleepUntil(dueMs: now + 1_000, now: now)
                 }
             }
             loop.finished.signal()
@@ -54,17 +53,37 @@ extension Broker {
         thread.start()
     }
 
+    /// Sleeps the delivery thread until the broker's clock reads `dueMs` (nil: until woken). The
+    /// alarm runs on the wall clock; the broker's clock is the wall clock unless the broker was
+    /// opened with one of its own, so the wait is the gap between the two read now, which for the
+    /// wall clock is `dueMs` itself.
+    private func sleepUntil(dueMs: Int64?, now: Int64) {
+        var wallDue: Int64?
+        if let dueMs {
+            let (gap, gapOverflow) = dueMs.subtractingReportingOverflow(now)
+            let (due, dueOverflow) = currentTimeMs().addingReportingOverflow(gap)
+            wallDue = gapOverflow || dueOverflow ? nil : due
+        }
+        do {
+            _ = try delivery.alarm.wait(untilMs: wallDue)
+        } catch {
+            // Only a broken descriptor fails here; the loop goes on, looking once a second.
+            FileHandle.standardError.write(Data("spool: delayed delivery's alarm failed: \(error)\n".utf8))
+            usleep(1_000_000)
+        }
+    }
+
     /// Tells the delivery loop that the broker's clock moved on: for a clock of the caller's own
     /// (`Broker.open(_:clock:)` in simulations and tests), which the loop cannot see move while it
     /// sleeps until the earliest due time. Records due by the new time are delivered at once.
-    public func clockMoved() { delivery.wake.signal() }
+    public func clockMoved() { delivery.alarm.wake() }
 
     /// Stops the delivery loop after the round under way (a round is the target appends, then the
     /// delivered marker), so a clean shutdown never leaves a delivered record without its marker,
     /// which would deliver it again after the restart.
     func stopDelayedDelivery() {
         guard !delivery.stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        delivery.wake.signal()
+        delivery.alarm.wake()
         _ = delivery.finished.wait(timeout: .now() + .seconds(10))
     }
 

@@ -41,7 +41,7 @@ public final class Broker: Sendable {
     /// Idempotency keys accepted per topic (`spool-idempotency-key`).
     let dedupe: DedupeWindow
     /// The delayed-delivery thread's controls.
-    let delivery = DeliveryLoop()
+    let delivery: DeliveryLoop
     /// This broker's hold on the data directory, released by `close`.
     let directoryLock: DataDirectoryLock
 
@@ -102,7 +102,7 @@ public final class Broker: Sendable {
                 try fileSystem.syncDirectory(directory)
             }
             let broker = Broker(config: config, fileSystem: fileSystem, clock: clock, directoryLock: lock, store: store, topics: topics, offsets: offsets,
-                                producerIds: producerIds, delays: delays, dedupe: dedupe)
+                                producerIds: producerIds, delays: delays, dedupe: dedupe, delivery: try DeliveryLoop())
             broker.startRetention()
             broker.startDelayedDelivery()
             return broker
@@ -137,8 +137,10 @@ public final class Broker: Sendable {
     }
 
     private init(config: BrokerConfig, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64, directoryLock: DataDirectoryLock, store: TopicStore,
-                 topics: [String: Topic], offsets: OffsetStore, producerIds: ProducerIdAllocator, delays: DelayStore, dedupe: DedupeWindow) {
+                 topics: [String: Topic], offsets: OffsetStore, producerIds: ProducerIdAllocator, delays: DelayStore, dedupe: DedupeWindow,
+                 delivery: DeliveryLoop) {
         self.config = config
+        self.delivery = delivery
         self.fileSystem = fileSystem
         self.clock = clock
         self.directoryLock = directoryLock
@@ -212,10 +214,15 @@ public final class Broker: Sendable {
     }
 }
 
-/// How the broker stops its delayed-delivery thread: a wake-up for its waits, a stop flag, and a
+/// The delayed-delivery thread's controls: the alarm it sleeps on (woken at the earliest due time,
+/// by a record held due sooner, by the wall clock being set, or to stop), a stop flag, and a
 /// signal when it has ended.
 final class DeliveryLoop: Sendable {
-    let wake = DispatchSemaphore(value: 0)
+    let alarm: WallClockAlarm
     let finished = DispatchSemaphore(value: 0)
     let stopping = Atomic(false)
+    /// How many times the loop has looked at the clock (a wait ended, or it started).
+    let looks = Atomic(0)
+
+    init() throws { alarm = try WallClockAlarm() }
 }

@@ -92,6 +92,13 @@ public final class Consumer: Sendable {
     /// The next offset this consumer will fetch from a partition it reads, if it reads it.
     public func position(_ partition: TopicPartition) -> Int64? { state.withLock { $0.positions[partition] } }
 
+    /// The end of each partition of `topic` now: the offset its next record will take (the high
+    /// watermark), asked of the broker, whatever this consumer reads.
+    public func endOffsets(of topic: String) async throws(ClientError) -> [TopicPartition: Int64] {
+        let count = try await transport.partitionCount(of: topic)
+        return try await transport.listOffsets((0..<count).map { TopicPartition(topic, Int32($0)) }, timestamp: -1)
+    }
+
     /// Fetches the next records (parking up to `maxWaitMs`, by default `pollWaitMs`, when there
     /// are none), joining or rejoining the group first when needed.
     public func poll(maxWaitMs: Int32? = nil) async throws(ClientError) -> [ConsumedRecord] {

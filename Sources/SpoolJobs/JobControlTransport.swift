@@ -19,5 +19,9 @@ public protocol JobControlTransport: JobTransport {
 public protocol TopicFollower: Sendable {
     /// The next records, or an empty array after waiting up to `maxWaitMs` for some.
     func poll(maxWaitMs: Int32) async throws -> [ConsumedRecord]
+    /// The offset the follower reads next in `partition`; nil before its first read there.
+    func position(_ partition: TopicPartition) -> Int64?
+    /// Each partition's end now (the offset its next record will take).
+    func ends() async throws -> [TopicPartition: Int64]
     func close() async
 }

@@ -33,5 +33,11 @@ public struct ConsumerFollower: TopicFollower {
     public init(consumer: Consumer) { self.consumer = consumer }
 
     public func poll(maxWaitMs: Int32) async throws -> [ConsumedRecord] { try await consumer.poll(maxWaitMs: maxWaitMs) }
+    public func position(_ partition: TopicPartition) -> Int64? { consumer.position(partition) }
+    public func ends() async throws -> [TopicPartition: Int64] {
+        var ends: [TopicPartition: Int64] = [:]
+        for topic in consumer.topics { ends.merge(try await consumer.endOffsets(of: topic)) { $1 } }
+        return ends
+    }
     public func close() async { await consumer.close() }
 }

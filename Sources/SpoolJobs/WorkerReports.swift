@@ -17,7 +17,9 @@ public struct WorkerReport: Sendable, Equatable {
 /// Follows job topics' running reports (`TOPIC.running`) and keeps each worker's latest one, so
 /// that a metrics scrape reads only the reports made since the last scrape, never the whole
 /// topic: a topic is read again at most once per `refreshIntervalMs`, and the first read of a
-/// topic reads the minute of reports it keeps.
+/// topic reads the minute of reports it keeps. A read goes up to the ends the topic's partitions
+/// had when it began and does not wait for more, so a scrape of workers that report nothing new
+/// asks the broker for the ends and fetches nothing.
 ///
 /// Workers silent for `JobQueue.runningReportStaleMs` (stopped, or dead) are forgotten, as the
 /// running-jobs listing forgets them. Workers that send no counts (older ones) are left out.
@@ -36,7 +38,9 @@ public final class WorkerReports: Sendable {
     let refreshIntervalMs: Int
     /// Polls per refresh, at most: a topic written faster than a refresh reads it is read in part.
     static let pollsPerRefreshMax = 1_000
-    /// How long a refresh waits for reports being written once it has read the rest.
+    /// How long one poll of a refresh waits, at most, for records below the ends it reads to.
+    /// They are there already (an end is the high watermark), so a poll waits only when a
+    /// partition's start moved past its end meanwhile (retention) and it finds nothing.
     static let pollWaitMs: Int32 = 100
     /// Topics followed, at most; more are left out of the metrics.
     public static let topicsMax = 1_000
@@ -84,10 +88,17 @@ public final class WorkerReports: Sendable {
                 state.readAt.map { $0.duration(to: .now) >= .milliseconds(refreshIntervalMs) } ?? true
             }
             guard due else { return }
+            let follower = followed.follower
+            let ends = try await follower.ends()
             var read: [RunningReport] = []
             for _ in 0..<Self.pollsPerRefreshMax {
-                let records = try await followed.follower.poll(maxWaitMs: Self.pollWaitMs)
-                if records.isEmpty { break }
+                // Behind where an end is past the position (or no position yet, where the
+                // partition ever had a record).
+                let positions = ends.keys.map { follower.position($0) }
+                guard zip(ends.values, positions).contains(where: { end, position in end > 0 && end > (position ?? -1) }) else { break }
+                let records = try await follower.poll(maxWaitMs: Self.pollWaitMs)
+                // A poll that only moved positions (from 0 to a start that retention moved) went on.
+                if records.isEmpty && ends.keys.map({ follower.position($0) }) == positions { break }
                 read += records.compactMap { record in record.value.flatMap { try? JSONDecoder().decode(RunningReport.self, from: Data($0)) } }
             }
             followed.state.withLock { state in

@@ -65,6 +65,14 @@ public struct LiveNetworkSystem: NetworkSystem {
         try retryingOnInterrupt("eventfd") { spool_eventfd() }
     }
 
+    public func makeWallClockTimer() throws -> Int32 {
+        try retryingOnInterrupt("timerfd_create") { spool_wall_timer() }
+    }
+
+    public func setWallClockTimer(_ timer: Int32, atMs: Int64?) throws {
+        _ = try retryingOnInterrupt("timerfd_settime") { spool_wall_timer_set(timer, atMs.map { max($0, 1) } ?? 0) }
+    }
+
     public func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
         try unlessWouldBlock("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }

@@ -13,13 +13,13 @@ public struct IOEvents: OptionSet, Sendable {
     public static let error = IOEvents(rawValue: 1 << 3)
 }
 
-/// Every system call the server makes on sockets, epoll and eventfd, behind one protocol, as
+/// Every system call the server makes on sockets, epoll, eventfd and timerfd, behind one protocol, as
 /// `FileSystem` is for storage.
 ///
 /// Nothing in SpoolServer calls Glibc or CSpool for these: it goes through a `NetworkSystem`, so
 /// tests can wrap `LiveNetworkSystem` to count calls, fail them, or check that nothing touches a
 /// descriptor after it was closed. Descriptors come back as raw numbers here; the owning wrappers
-/// (`FileDescriptor`, `Poller`, `WakeSignal`) are what the server holds. EINTR is retried inside;
+/// (`FileDescriptor`, `Poller`, `WakeSignal`, `WallClockAlarm`) are what the server holds. EINTR is retried inside;
 /// EAGAIN is a result (nil), not an error; other failures throw `SystemError`.
 public protocol NetworkSystem: Sendable {
     /// A non-blocking TCP listener on `host` (IPv4 dotted quad) and `port` (0 picks a free one).
@@ -44,6 +44,12 @@ public protocol NetworkSystem: Sendable {
     func wait(_ poller: Int32, into ready: inout ReadyDescriptors, timeoutMs: Int32) throws
     /// A non-blocking eventfd.
     func makeEventDescriptor() throws -> Int32
+    /// A non-blocking timerfd on the wall clock (CLOCK_REALTIME), disarmed.
+    func makeWallClockTimer() throws -> Int32
+    /// Arms `timer` to become readable when the wall clock reads `atMs` (milliseconds since the
+    /// Unix epoch; a time passed already fires at once), or disarms it (nil). While armed, setting
+    /// the wall clock makes it readable too, and its read then fails with ECANCELED.
+    func setWallClockTimer(_ timer: Int32, atMs: Int64?) throws
     /// Reads into `buffer`: the count read (0 at end of stream), or nil when nothing is ready.
     func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
     /// Writes some of `bytes`: the count written, or nil when the descriptor cannot take any now.

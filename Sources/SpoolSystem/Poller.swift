@@ -1,6 +1,6 @@
 /// An epoll instance, owned: the descriptors it watches and what it waits for. Used by one thread
 /// (an event loop), which closes it when it stops.
-public struct Poller: ~Copyable {
+public struct Poller: ~Copyable, Sendable {
     private let descriptor: FileDescriptor
     private let system: any NetworkSystem
 

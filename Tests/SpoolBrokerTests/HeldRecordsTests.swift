@@ -15,7 +15,7 @@ private func produce(_ broker: Broker, _ topic: String, _ records: [ProducerReco
 }
 
 /// Waits (bounded) until the partition holds `count` records; returns their values.
-private func waitForValues(_ broker: Broker, _ topic: String, count: Int, timeoutMs: Int = 30_000) async throws -> [String] {
+func waitForValues(_ broker: Broker, _ topic: String, count: Int, timeoutMs: Int = 30_000) async throws -> [String] {
     let deadline = monotonicNanoseconds() + UInt64(timeoutMs) * 1_000_000
     while true {
         let current = try await values(broker, topic)
@@ -46,11 +46,13 @@ struct DelayedDeliveryTests {
         // just before "later" falls due: it arrives alone.
         _ = try await produce(broker, "jobs", [record("sentinel", headers: [(SpoolHeaders.deliverAt, String(due - 1))])])
         clock.advance(ms: 2_999)
+        broker.clockMoved()
         #expect(try await waitForValues(broker, "jobs", count: 2) == ["now", "sentinel"])
         // The sentinel counts as held until its delivery's marker is durable, just after it is visible.
         for _ in 0..<1000 where broker.heldRecordCount > 1 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(broker.heldRecordCount == 1, "not delivered before its time")
         clock.advance(ms: 1)
+        broker.clockMoved()
         #expect(try await waitForValues(broker, "jobs", count: 3) == ["now", "sentinel", "later"])
         // The count drops once the delivery's marker is durable, just after the record is visible.
         for _ in 0..<1000 where broker.heldRecordCount > 0 { try await Task.sleep(for: .milliseconds(5)) }
@@ -72,6 +74,7 @@ struct DelayedDeliveryTests {
         _ = try await produce(broker, "mail", [record("d", headers: [(SpoolHeaders.deliverAt, late), (SpoolHeaders.attempt, "3")])])
         #expect(broker.heldRecordsByTopic == ["jobs": HeldCounts(scheduled: 2, retrying: 1), "mail": HeldCounts(retrying: 1)])
         clock.advance(ms: 1_000)
+        broker.clockMoved()
         #expect(try await waitForValues(broker, "jobs", count: 1) == ["a"])
         #expect(broker.heldRecordsByTopic == ["jobs": HeldCounts(scheduled: 1, retrying: 1), "mail": HeldCounts(retrying: 1)])
         for _ in 0..<1000 where broker.heldRecordCount > 3 { try await Task.sleep(for: .milliseconds(5)) }
@@ -80,6 +83,7 @@ struct DelayedDeliveryTests {
         defer { try? broker.close() }
         #expect(broker.heldRecordsByTopic == ["jobs": HeldCounts(scheduled: 1, retrying: 1), "mail": HeldCounts(retrying: 1)])
         clock.advance(ms: 59_000)
+        broker.clockMoved()
         #expect(try await waitForValues(broker, "mail", count: 1) == ["d"])
         #expect(try await waitForValues(broker, "jobs", count: 3).count == 3)
         #expect(broker.heldRecordsByTopic.isEmpty)
@@ -111,6 +115,7 @@ struct DelayedDeliveryTests {
         #expect(broker.heldRecordCount == 3)
         #expect(try await values(broker, "jobs").isEmpty)
         clock.advance(ms: 3_000)
+        broker.clockMoved()
         #expect(try await waitForValues(broker, "jobs", count: 3) == ["held-0", "held-1", "held-2"])
         try broker.close()
         broker = try Broker.open(directory.config(), clock: { clock.nowMs })
@@ -120,6 +125,7 @@ struct DelayedDeliveryTests {
         // (due long ago) would have been delivered too, in that round or an earlier one.
         _ = try await produce(broker, "jobs", [record("sentinel", headers: [(SpoolHeaders.deliverAt, String(clock.nowMs + 1))])])
         clock.advance(ms: 1)
+        broker.clockMoved()
         #expect(try await waitForValues(broker, "jobs", count: 4) == ["held-0", "held-1", "held-2", "sentinel"])
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import SpoolEmbedded
 import SpoolFormat
 import SpoolJobs
+import Synchronization
 
 /// The embedded transport with two faults a worker must survive. A blind follower of the control
 /// topic never sees a record, as one far behind would: what the worker knows of the control topic
@@ -11,6 +12,13 @@ struct FaultyControlTransport: JobControlTransport {
     let inner: EmbeddedTransport
     var blindFollower = false
     var commitsFail = false
+    /// Counts the polls of the followers it makes (a metrics scrape's reads of running reports).
+    var followerPolls: PollCount?
+
+    final class PollCount: Sendable {
+        let polls = Atomic(0)
+        var value: Int { polls.load(ordering: .relaxed) }
+    }
 
     func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
     func ensureTopic(_ topic: String, partitions: Int, configs: [String: String]) async throws {
@@ -30,7 +38,22 @@ struct FaultyControlTransport: JobControlTransport {
     func close() async {}
     func partitionCount(of topic: String) async throws -> Int? { try await inner.partitionCount(of: topic) }
     func follow(topic: String) async throws -> any TopicFollower {
-        blindFollower ? Blind() : try await inner.follow(topic: topic)
+        if blindFollower { return Blind() }
+        let follower = try await inner.follow(topic: topic)
+        return followerPolls.map { Counting(inner: follower, count: $0) } ?? follower
+    }
+
+    struct Counting: TopicFollower {
+        let inner: any TopicFollower
+        let count: PollCount
+
+        func poll(maxWaitMs: Int32) async throws -> [ConsumedRecord] {
+            count.polls.add(1, ordering: .relaxed)
+            return try await inner.poll(maxWaitMs: maxWaitMs)
+        }
+        func position(_ partition: TopicPartition) -> Int64? { inner.position(partition) }
+        func ends() async throws -> [TopicPartition: Int64] { try await inner.ends() }
+        func close() async { await inner.close() }
     }
     func committedOffsets(group: String, topic: String) async throws -> [TopicPartition: CommittedOffset] {
         try await inner.committedOffsets(group: group, topic: topic)
@@ -41,6 +64,8 @@ struct FaultyControlTransport: JobControlTransport {
             try? await Task.sleep(for: .milliseconds(min(20, Int(maxWaitMs))))
             return []
         }
+        func position(_ partition: TopicPartition) -> Int64? { nil }
+        func ends() async throws -> [TopicPartition: Int64] { [:] }
         func close() async {}
     }
 

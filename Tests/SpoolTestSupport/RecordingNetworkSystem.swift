@@ -5,9 +5,9 @@ import Synchronization
 /// The live network calls, recorded: which descriptors this system opened and closed, and every
 /// read or write made to a descriptor after it was closed (when its number may already name a
 /// file or socket opened since). Calls can also be made to fail. The test seam for the server's
-/// sockets, epoll and eventfd, as `FaultInjectingFileSystem` is for storage.
+/// sockets, epoll, eventfd and timerfd, as `FaultInjectingFileSystem` is for storage.
 public final class RecordingNetworkSystem: NetworkSystem {
-    public enum Call: String, Sendable { case listen, accept, read, write, poller, eventDescriptor, watch }
+    public enum Call: String, Sendable { case listen, accept, read, write, poller, eventDescriptor, wallClockTimer, watch }
 
     private struct State {
         var open: Set<Int32> = []
@@ -84,6 +84,16 @@ public final class RecordingNetworkSystem: NetworkSystem {
     public func makeEventDescriptor() throws -> Int32 {
         try record(.eventDescriptor)
         return opened(try live.makeEventDescriptor())
+    }
+
+    public func makeWallClockTimer() throws -> Int32 {
+        try record(.wallClockTimer)
+        return opened(try live.makeWallClockTimer())
+    }
+
+    public func setWallClockTimer(_ timer: Int32, atMs: Int64?) throws {
+        try record(.wallClockTimer, timer)
+        try live.setWallClockTimer(timer, atMs: atMs)
     }
 
     public func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {

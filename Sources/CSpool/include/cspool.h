@@ -45,6 +45,12 @@ int spool_epoll_control(int epfd, int op, int fd, uint32_t events);
 int spool_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int capacity, int timeout_ms);
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
 int spool_eventfd(void);
+/// timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK).
+int spool_wall_timer(void);
+/// Arms a CLOCK_REALTIME timerfd to expire at `ms` milliseconds since the Unix epoch (absolute;
+/// a time already passed expires at once), cancelled (read fails with ECANCELED) when the wall
+/// clock is set discontinuously. `ms` <= 0 disarms it. Returns 0, or -1 with errno set.
+int spool_wall_timer_set(int fd, int64_t ms);
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
 int spool_accept(int fd);
 /// A non-blocking TCP listener on `host` (IPv4 dotted quad) and `port` with SO_REUSEADDR; port 0
