@@ -1,3 +1,4 @@
+import Glibc
 import SpoolFormat
 import SpoolSystem
 
@@ -14,17 +15,49 @@ extension PartitionLog {
         return result
     }
 
-    /// `append`, but without `mayBlock` it stores nothing and returns nil when the batch needs
-    /// work on the files first: a new segment (files created, mapped and allocated) or more disk
-    /// blocks for the active one (`fallocate`, every `preallocateBytes`). A caller on one of
-    /// Swift's cooperative threads then appends it again from a thread that may block.
+    /// `append`, but without `mayBlock` it stores nothing and returns nil when the batch must go
+    /// where a thread may block: it is written with pwrite (`Segment.mappedWriteBytesMax` bytes and
+    /// more), the log needs work on the files first (a new segment: files created, mapped and
+    /// allocated; more disk blocks for the active one: `fallocate`, every `preallocateBytes`), or
+    /// another append is writing (the append lock stays busy, or one that may block holds or
+    /// waits for it). A caller on one of Swift's cooperative threads then appends it again from a
+    /// thread that may block.
+    ///
+    /// Appends take the log's append lock one at a time. The state lock, which readers, the
+    /// flusher and durability waits take, is held only to place the batch and then to take it in:
+    /// the bytes are written between the two, so no reader waits for a copy or a pwrite.
     public func append(_ batch: UnsafeRawBufferPointer, mayBlock: Bool) throws(LogError) -> AppendResult? {
         let limit = batchBytesLimit
         guard batch.count <= limit else { throw .batchTooLarge(bytes: batch.count, limit: limit) }
+        if !mayBlock && batch.count >= Segment.mappedWriteBytesMax { return nil }
         let header: RecordBatchHeader
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
         let now = clock()
-        let appended = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void])? in
+        if mayBlock {
+            appendsMayBlock.add(1, ordering: .sequentiallyConsistent)
+            defer { appendsMayBlock.subtract(1, ordering: .sequentiallyConsistent) }
+            return try appendLock.withLock { _ throws(LogError) in try appendHoldingAppendLock(batch, header, now: now, mayBlock: true) }
+        }
+        for _ in 0..<Self.appendLockAttemptsMax {
+            if appendsMayBlock.load(ordering: .sequentiallyConsistent) > 0 { return nil }
+            let outcome = try appendLock.withLockIfAvailable { _ throws(LogError) in
+                try appendHoldingAppendLock(batch, header, now: now, mayBlock: false)
+            }
+            if let outcome { return outcome }
+            sched_yield()
+        }
+        return nil
+    }
+
+    /// How many times an append that may not block tries the append lock before it gives up.
+    static let appendLockAttemptsMax = 64
+
+    /// Places the batch under the state lock (rolling or allocating first when `mayBlock`), writes
+    /// it outside that lock, then takes it in. The caller holds the append lock, so nothing else
+    /// writes, rolls or closes meanwhile.
+    private func appendHoldingAppendLock(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader, now: Int64,
+                                         mayBlock: Bool) throws(LogError) -> AppendResult? {
+        let placed = try state.withLock { state throws(LogError) -> (segment: Segment, offset: Int64, position: Int, rolled: Bool)? in
             if state.isClosed { throw .closed }
             if let failure = state.failure { throw failure }
             var active = state.active
@@ -36,19 +69,25 @@ extension PartitionLog {
             }
             if !mayBlock && active.reserveMustAllocate(batchBytes: batch.count) { return nil }
             do { try active.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: active.logPath) }
-            let offset = state.end.offset
-            do { try active.append(batch, offset: offset, header: header, now: now) } catch { throw LogError.from(error, path: active.logPath) }
+            return (active, state.end.offset, active.size, rolled)
+        }
+        guard let placed else { return nil }
+        let active = placed.segment
+        do { try active.write(batch, offset: placed.offset, at: placed.position) } catch { throw LogError.from(error, path: active.logPath) }
+        let (result, scheduleFlush, woken) = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void]) in
+            // A flush that failed meanwhile fails the log: the bytes stay past the end, unread.
+            if let failure = state.failure { throw failure }
+            active.commit(batchBytes: batch.count, offset: placed.offset, header: header, now: now)
             state.end = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
             let woken = fsync != .always ? state.publishVisible(state.end) : []
             var stored = header
-            stored.baseOffset = offset
-            let result = AppendResult(baseOffset: offset, lastOffset: stored.lastOffset, header: stored)
-            let wantsFlush = fsync == .always || rolled
+            stored.baseOffset = placed.offset
+            let result = AppendResult(baseOffset: placed.offset, lastOffset: stored.lastOffset, header: stored)
+            let wantsFlush = fsync == .always || placed.rolled
             guard wantsFlush, !state.flushScheduled else { return (result, false, woken) }
             state.flushScheduled = true
             return (result, true, woken)
         }
-        guard let (result, scheduleFlush, woken) = appended else { return nil }
         if scheduleFlush { flushQueue.async { self.flush() } }
         runVisibilityCallbacks(woken)
         return result
@@ -73,13 +112,15 @@ extension PartitionLog {
 
     /// Starts a new segment now (if the active one holds anything).
     public func roll() throws(LogError) {
-        let scheduleFlush = try state.withLock { state throws(LogError) -> Bool in
-            if state.isClosed { throw .closed }
-            guard !state.active.isEmpty else { return false }
-            _ = try roll(&state, now: clock())
-            guard !state.flushScheduled else { return false }
-            state.flushScheduled = true
-            return true
+        let scheduleFlush = try appendLock.withLock { _ throws(LogError) in
+            try state.withLock { state throws(LogError) -> Bool in
+                if state.isClosed { throw .closed }
+                guard !state.active.isEmpty else { return false }
+                _ = try roll(&state, now: clock())
+                guard !state.flushScheduled else { return false }
+                state.flushScheduled = true
+                return true
+            }
         }
         if scheduleFlush { flushQueue.async { self.flush() } }
     }

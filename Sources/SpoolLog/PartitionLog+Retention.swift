@@ -16,7 +16,8 @@ extension PartitionLog {
     @discardableResult
     public func enforceRetention() throws(LogError) -> RetentionOutcome {
         let now = clock()
-        let (deleted, start, scheduleFlush) = try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool) in
+        // The append lock: rolling an expired active segment must not happen under a write.
+        let (deleted, start, scheduleFlush) = try appendLock.withLock { _ throws(LogError) in try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool) in
             if state.isClosed { throw .closed }
             let config = state.config
             var total = state.segments.reduce(0) { $0 + Int64($1.size) }
@@ -41,7 +42,7 @@ extension PartitionLog {
                 }
             }
             return (deleted, state.logStartOffset, scheduleFlush)
-        }
+        } }
         if scheduleFlush { flushQueue.async { self.flush() } }
         try deleteInOrder(deleted)
         return RetentionOutcome(deletedSegments: deleted.map(\.baseOffset), logStartOffset: start)

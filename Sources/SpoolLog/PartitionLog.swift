@@ -5,8 +5,8 @@ import Synchronization
 
 /// One partition's log: an append-only sequence of RecordBatch v2 batches in segments on disk.
 ///
-/// Thread-safe. Appends copy a validated batch into the active segment's mapping under a lock and
-/// return at once; a flusher on its own queue makes one fdatasync cover every batch appended since
+/// Thread-safe. Appends copy a validated batch into the active segment (through its mapping, or
+/// with pwrite when large) one at a time, outside the lock readers take, and return at once; a flusher on its own queue makes one fdatasync cover every batch appended since
 /// the last (group commit) and wakes those waiting for durability. Reads return slices of the
 /// mappings without copying. Opening a log recovers it: see `open(directory:config:fileSystem:clock:)`.
 public final class PartitionLog: Sendable {
@@ -19,6 +19,12 @@ public final class PartitionLog: Sendable {
     let fileSystem: any FileSystem
     let clock: @Sendable () -> Int64
     let state: Mutex<LogState>
+    /// Held by the one append writing (and by a roll, retention's roll and close, which must not
+    /// change the active segment under a write); see `append(_:mayBlock:)`.
+    let appendLock = Mutex(())
+    /// Appends that may block holding or waiting for `appendLock`: one that may not block then
+    /// does not wait behind them.
+    let appendsMayBlock = Atomic(0)
     let flushQueue: DispatchQueue
     private let timer: RepeatingTimer?
     /// `config.batchBytesLimit`, readable without the lock on the append path.
@@ -93,9 +99,12 @@ public final class PartitionLog: Sendable {
     /// checkpoint and stops the flusher. Appends and reads afterwards throw `.closed`; waiters that
     /// are still pending get the same error.
     public func close() throws(LogError) {
-        let alreadyClosed = state.withLock { state in
-            defer { state.isClosed = true }
-            return state.isClosed
+        // After the append writing now, if any: its bytes are taken in before the files are trimmed.
+        let alreadyClosed = appendLock.withLock { _ in
+            state.withLock { state in
+                defer { state.isClosed = true }
+                return state.isClosed
+            }
         }
         if alreadyClosed { return }
         timer?.stop()

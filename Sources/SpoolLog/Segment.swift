@@ -159,14 +159,17 @@ extension Segment {
     /// batches from 289 to 852-942 MB/s durable, and 1-record batches from 1.33 M to 0.33 M/s.
     static let mappedWriteBytesMax = 4096
 
-    /// Writes a validated batch at the end with `offset` as its base offset and indexes it.
-    /// `reserve` must have succeeded for it. Throws (EIO, pwrite only) without advancing: a failed
-    /// write leaves bytes past the end, which the next append overwrites and recovery never reads.
-    func append(_ batch: UnsafeRawBufferPointer, offset: Int64, header: RecordBatchHeader, now: Int64) throws {
-        precondition(offset == nextOffset, "appends must be contiguous")
+    /// Whether a batch of `bytes` is written with pwrite rather than through the mapping.
+    func writesWithSystemCall(batchBytes bytes: Int) -> Bool { bytes >= Self.mappedWriteBytesMax || log.region == nil }
+
+    /// Writes a validated batch at `position` (the end, which `reserve` made room past) with
+    /// `offset` as its base offset, changing nothing else: `commit` then takes it in. Called
+    /// outside the log's state lock (under its append lock), so readers and the flusher do not wait
+    /// for the copy; they never look past `size`. Throws (EIO, pwrite only): a failed write leaves
+    /// bytes past the end, which the next append overwrites and recovery never reads.
+    func write(_ batch: UnsafeRawBufferPointer, offset: Int64, at position: Int) throws {
         precondition(batch.count >= RecordBatchLayout.headerSize, "not a batch")
-        let position = size
-        if batch.count < Self.mappedWriteBytesMax, let region = log.region {
+        if !writesWithSystemCall(batchBytes: batch.count), let region = log.region {
             region.write(batch, at: position)
             region.withUnsafeMutableBytes(position..<(position + batch.count)) { RecordBatchView.setBaseOffset(offset, in: $0) }
         } else {
@@ -174,8 +177,13 @@ extension Segment {
             try withUnsafeBytes(of: offset.bigEndian) { try log.write($0, at: position) }
             try log.write(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.batchLength...]), at: position + RecordBatchLayout.batchLength)
         }
+    }
+
+    /// Takes in a batch of `bytes` that `write` put at the end: indexes it and moves the end past it.
+    func commit(batchBytes bytes: Int, offset: Int64, header: RecordBatchHeader, now: Int64) {
+        precondition(offset == nextOffset, "appends must be contiguous")
         if isEmpty, header.maxTimestamp >= 0 { firstBatchTimestamp = header.maxTimestamp }
-        index(batchAt: position, offset: offset, size: batch.count, maxTimestamp: header.maxTimestamp)
+        index(batchAt: size, offset: offset, size: bytes, maxTimestamp: header.maxTimestamp)
         nextOffset = offset + Int64(header.lastOffsetDelta) + 1
         lastModifiedMs = now
     }

@@ -5,19 +5,22 @@ import SpoolSystem
 import SpoolTestSupport
 import Testing
 
-/// A produce whose partition needs file work first (more disk blocks, or a new segment) does that
-/// work on the broker's queue for blocking appends, not on one of Swift's cooperative threads.
+/// A produce whose partition needs file work first (more disk blocks, or a new segment), or whose
+/// batch is written with pwrite, does that work on the broker's queue for blocking appends, not on
+/// one of Swift's cooperative threads.
 @Suite struct AppendFileWorkTests {
-    enum Work: String, CaseIterable { case allocation, roll }
+    enum Work: String, CaseIterable { case allocation, roll, write }
 
-    @Test("a produce whose partition must allocate disk blocks or roll a segment does it on no cooperative thread; other produces are answered meanwhile",
+    @Test("a produce whose partition must allocate disk blocks, roll a segment or pwrite a large batch does it on no cooperative thread; other produces are answered meanwhile",
           arguments: Work.allCases)
     func fileWorkOffThePool(work: Work) async throws {
         let directory = TestDataDirectory()
         defer { directory.remove() }
         var config = directory.config(fsync: .always)
-        config.log.preallocateBytes = 4096
-        config.log.segmentBytes = 16 << 10
+        // A write needs no file work: blocks allocated well ahead, in a segment with room.
+        config.log.preallocateBytes = work == .write ? 256 << 10 : 4096
+        config.log.segmentBytes = work == .write ? 1 << 20 : 16 << 10
+        config.log.indexIntervalBytes = work == .write ? 1 << 20 : config.log.indexIntervalBytes
         let disk = FaultInjectingFileSystem()
         let broker = try Broker.open(config, fileSystem: disk)
         defer { try? broker.close() }
@@ -28,9 +31,15 @@ import Testing
             try broker.createTopic("big-\(index)", partitions: 1)
             // A first batch of 9 KiB, so that the next one of 9 KiB starts a segment.
             if work == .roll { _ = try await broker.produce(topic: "big-\(index)", partition: 0, records: batch("first", count: 1, valueBytes: 9 << 10), acks: .all) }
+            // A first small batch, so that the segment's first blocks are allocated.
+            if work == .write { _ = try await broker.produce(topic: "big-\(index)", partition: 0, records: batch("first", count: 1), acks: .all) }
         }
         try broker.createTopic("ready", partitions: 1)
-        disk.gatesAllocations.store(true, ordering: .relaxed)
+        // The writes of 9 KiB batches are pwrites; the probe's small batch goes through the mapping.
+        func gate(_ on: Bool) {
+            if work == .write { disk.gatesWrites.store(on, ordering: .relaxed) } else { disk.gatesAllocations.store(on, ordering: .relaxed) }
+        }
+        gate(true)
         var produces: [Task<ProduceResult, any Error>] = []
         let probeAnswered = await disk.probeWhileSyncsWait(start: {
             produces = (0..<count).map { index in
@@ -39,11 +48,11 @@ import Testing
         }, probe: {
             (try? await broker.produce(topic: "ready", partition: 0, records: batch("probe", count: 1), acks: .leader)) != nil
         })
-        disk.gatesAllocations.store(false, ordering: .relaxed)
+        gate(false)
         #expect(probeAnswered, "a produce was not answered while others waited for file work")
         for (index, produce) in produces.enumerated() {
             let result = try await produce.value
-            #expect(result.baseOffset == (work == .roll ? 1 : 0), "big-\(index)")
+            #expect(result.baseOffset == (work == .allocation ? 0 : 1), "big-\(index)")
         }
         for index in 0..<count {
             #expect(try broker.partition("big-\(index)", 0).log.segmentBaseOffsets == (work == .roll ? [0, 1] : [0]), "big-\(index)")

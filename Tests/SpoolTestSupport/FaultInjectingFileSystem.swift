@@ -57,11 +57,13 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// (and signals it again, so the next one passes too): a disk that takes its time, to show who
     /// waits for it.
     public let syncGate = Mutex<DispatchSemaphore?>(nil)
-    /// How many `dataSync` and `sync` calls (and `allocate` calls, see `gatesAllocations`) are
-    /// waiting at the gate.
+    /// How many `dataSync` and `sync` calls (and `allocate` and `pwrite` calls, see
+    /// `gatesAllocations` and `gatesWrites`) are waiting at the gate.
     public let syncsWaiting = Atomic(0)
     /// Whether `allocate` (fallocate) waits at the sync gate too.
     public let gatesAllocations = Atomic(false)
+    /// Whether `pwrite` waits at the sync gate too (a disk whose writeback throttles writers).
+    public let gatesWrites = Atomic(false)
 
     /// File removals and directory syncs, in the order they happened ("remove NAME", "sync").
     public let journal = Mutex<[String]>([])
@@ -76,6 +78,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     public func close(_ fd: Int32) { live.close(fd) }
     public func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int {
         try check(.pwrite)
+        if gatesWrites.load(ordering: .relaxed) { waitAtSyncGate() }
         return try live.pwrite(fd, bytes, at: offset)
     }
     public func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int {
