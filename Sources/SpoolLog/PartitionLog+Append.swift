@@ -52,26 +52,27 @@ extension PartitionLog {
     /// How many times an append that may not block tries the append lock before it gives up.
     static let appendLockAttemptsMax = 64
 
-    /// Places the batch under the state lock (rolling or allocating first when `mayBlock`), writes
-    /// it outside that lock, then takes it in. The caller holds the append lock, so nothing else
-    /// writes, rolls or closes meanwhile.
+    /// Places the batch (rolling or allocating first when `mayBlock`), writes it outside the state
+    /// lock, then takes it in. The caller holds the append lock, so nothing else writes, rolls or
+    /// closes meanwhile, and the file work (a new segment's files, `fallocate`) is done outside
+    /// the state lock too: under it the append only looks, installs a new segment, and takes its
+    /// offset.
     private func appendHoldingAppendLock(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader, now: Int64,
                                          mayBlock: Bool) throws(LogError) -> AppendResult? {
-        let placed = try state.withLock { state throws(LogError) -> (segment: Segment, offset: Int64, position: Int, rolled: Bool)? in
+        let (current, mustRoll) = try state.withLock { state throws(LogError) -> (Segment, Bool) in
             if state.isClosed { throw .closed }
             if let failure = state.failure { throw failure }
-            var active = state.active
-            var rolled = false
-            if active.shouldRoll(batchBytes: batch.count, lastOffsetDelta: header.lastOffsetDelta, maxTimestamp: header.maxTimestamp, now: now) {
-                guard mayBlock else { return nil }
-                active = try roll(&state, now: now)
-                rolled = true
-            }
-            if !mayBlock && active.reserveMustAllocate(batchBytes: batch.count) { return nil }
-            do { try active.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: active.logPath) }
-            return (active, state.end.offset, active.size, rolled)
+            let active = state.active
+            return (active, active.shouldRoll(batchBytes: batch.count, lastOffsetDelta: header.lastOffsetDelta,
+                                              maxTimestamp: header.maxTimestamp, now: now))
         }
-        guard let placed else { return nil }
+        if !mayBlock && (mustRoll || current.reserveMustAllocate(batchBytes: batch.count)) { return nil }
+        let target = mustRoll ? try rollHoldingAppendLock(current, now: now) : current
+        do { try target.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: target.logPath) }
+        let placed = try state.withLock { state throws(LogError) -> (segment: Segment, offset: Int64, position: Int, rolled: Bool) in
+            if let failure = state.failure { throw failure }
+            return (target, state.end.offset, target.size, mustRoll)
+        }
         let active = placed.segment
         do { try active.write(batch, offset: placed.offset, at: placed.position) } catch { throw LogError.from(error, path: active.logPath) }
         let (result, scheduleFlush, woken) = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void]) in
@@ -125,8 +126,29 @@ extension PartitionLog {
         if scheduleFlush { flushQueue.async { self.flush() } }
     }
 
-    /// Seals the active segment and creates the next one. On failure (a full disk) the active
-    /// segment stays as it was.
+    /// `roll(_:now:)` for an append holding the append lock: the files are made (and the old
+    /// segment's last time index entry given room) before the state lock is taken, which then only
+    /// installs the new segment. On failure (a full disk) the active segment stays as it was.
+    private func rollHoldingAppendLock(_ old: Segment, now: Int64) throws(LogError) -> Segment {
+        let next: Segment
+        do {
+            try old.reserveForFinishAppends()
+            next = try Segment.create(directory: directory, baseOffset: old.nextOffset, config: config, fileSystem: fileSystem, now: now)
+        } catch {
+            throw LogError.from(error, path: SegmentFiles.logPath(directory, old.nextOffset))
+        }
+        return try state.withLock { state throws(LogError) -> Segment in
+            do { try old.finishAppends() } catch { throw LogError.from(error, path: old.logPath) }
+            state.segments.append(next)
+            state.pendingSeal.append(old)
+            state.directoryDirty = true
+            return next
+        }
+    }
+
+    /// Seals the active segment and creates the next one, all under the state lock (a roll by
+    /// retention or `roll()`, off the request path). On failure (a full disk) the active segment
+    /// stays as it was.
     func roll(_ state: inout LogState, now: Int64) throws(LogError) -> Segment {
         let old = state.active
         let next: Segment

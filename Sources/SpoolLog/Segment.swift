@@ -207,12 +207,21 @@ extension Segment {
     }
 
     /// Called under the log's lock when the segment stops taking appends: records its final max
-    /// timestamp in the time index so a reopened log knows it without scanning.
+    /// timestamp in the time index so a reopened log knows it without scanning. After
+    /// `reserveForFinishAppends` it does no file work.
     func finishAppends() throws {
-        guard maxTimestamp > (timeIndex.last?.timestamp ?? -1), !timeIndex.isFull else { return }
+        guard needsFinalTimeEntry else { return }
         try timeIndex.reserveOne()
         timeIndex.append(TimeEntry(timestamp: maxTimestamp, relativeOffset: UInt32(offsetOfMaxTimestamp - baseOffset)))
     }
+
+    /// Allocates the room `finishAppends` needs, so that it can run under the log's state lock
+    /// without file work (the caller holds the append lock, so nothing appends meanwhile).
+    func reserveForFinishAppends() throws {
+        if needsFinalTimeEntry { try timeIndex.reserveOne() }
+    }
+
+    private var needsFinalTimeEntry: Bool { maxTimestamp > (timeIndex.last?.timestamp ?? -1) && !timeIndex.isFull }
 
     /// Cuts the files to their valid length and makes them durable (after a roll, on close).
     func trimAndSync() throws {

@@ -15,7 +15,7 @@ import Testing
     /// Runs a fuzz target's replay build on `arguments`; returns its exit status and output.
     static func replay(_ target: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            DispatchQueue(label: "spool.test.fuzz").async {
                 continuation.resume(with: Result {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: executable("spool-fuzz-\(target)"))

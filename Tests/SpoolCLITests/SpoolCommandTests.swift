@@ -18,7 +18,7 @@ import Testing
     /// concurrency pool that other tests need.
     func run(_ arguments: [String]) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try Self.runBlocking(arguments) }) }
+            DispatchQueue(label: "spool.test.command").async { continuation.resume(with: Result { try Self.runBlocking(arguments) }) }
         }
     }
 

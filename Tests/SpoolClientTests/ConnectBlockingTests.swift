@@ -47,7 +47,7 @@ import Testing
         let count = ProcessInfo.processInfo.activeProcessorCount * 2
         let calls = (0..<count).map { _ in Task { try? await client.metadata(topics: []) } }
         let probeRan: Bool = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            DispatchQueue(label: "spool.test.blocking").async {
                 usleep(300_000)  // the connects are under way
                 let probe = DispatchSemaphore(value: 0)
                 Task { probe.signal() }

@@ -8,60 +8,87 @@ import Testing
 /// An append writes its bytes outside the lock readers take, and a caller that may not block is
 /// never the one to pwrite.
 @Suite struct AppendWriteTests {
-    @Test("while a large batch's pwrite waits for the disk, readers and the high watermark go on, and an append that may not block is handed back at once")
-    func aWriteHoldsNoReader() throws {
+    enum Wait: String, CaseIterable { case write, allocation }
+
+    @Test("while a large batch's pwrite or fallocate waits for the disk, readers and the high watermark go on, and an append that may not block is handed back at once",
+          arguments: Wait.allCases)
+    func aWriteHoldsNoReader(wait: Wait) async throws {
         let directory = TestDirectory()
         defer { directory.remove() }
         let disk = FaultInjectingFileSystem()
         let log = try PartitionLog.open(directory: directory.partition, config: testConfig(segmentBytes: 1 << 20, fsync: .never), fileSystem: disk)
         defer { try? log.close() }
         try log.append(makeBatch(tag: "first"))
-        let big = makeBatch(tag: "big", records: 2, valueBytes: 6 << 10)
+        // 20 KiB: written with pwrite, and past the 16 KiB allocated with the segment.
+        let big = makeBatch(tag: "big", records: 2, valueBytes: 10 << 10)
 
-        // 12 KiB is written with pwrite: a caller that may not block gets it back, nothing stored.
+        // A caller that may not block gets it back, nothing stored.
         #expect(try big.withUnsafeBytes { try log.append($0, mayBlock: false) } == nil)
         #expect(log.logEndOffset == 3)
 
-        let gate = DispatchSemaphore(value: 0)
-        disk.syncGate.withLock { $0 = gate }
-        disk.gatesWrites.store(true, ordering: .relaxed)
-        let appended = DispatchSemaphore(value: 0)
-        let bigOffset = Mutex<Int64?>(nil)
-        Thread.detachNewThread {
-            let result = try? log.append(big)
-            bigOffset.withLock { $0 = result?.baseOffset }
-            appended.signal()
+        let observed = await offThePool { () -> Observed in
+            let gate = DispatchSemaphore(value: 0)
+            disk.syncGate.withLock { $0 = gate }
+            func holdDisk(_ on: Bool) {
+                if wait == .write { disk.gatesWrites.store(on, ordering: .relaxed) } else { disk.gatesAllocations.store(on, ordering: .relaxed) }
+            }
+            holdDisk(true)
+            let appended = DispatchSemaphore(value: 0)
+            let bigOffset = Mutex<Int64?>(nil)
+            Thread.detachNewThread {
+                let result = try? log.append(big)
+                bigOffset.withLock { $0 = result?.baseOffset }
+                appended.signal()
+            }
+            for _ in 0..<10_000 where disk.syncsWaiting.load(ordering: .relaxed) == 0 { usleep(1_000) }
+            let waiting = disk.syncsWaiting.load(ordering: .relaxed)
+            // Watched from another thread with a deadline: a reader stuck behind the write would hang.
+            let probed = DispatchSemaphore(value: 0)
+            let seen = Mutex<(highWatermark: Int64, values: [String], small: Bool?)>((-1, [], nil))
+            DispatchQueue(label: "spool.test.probe").async {
+                let highWatermark = log.highWatermark
+                let read = (try? readAll(log)).map(values) ?? []
+                var small: Bool?
+                do { small = try makeBatch(tag: "small", records: 1).withUnsafeBytes { try log.append($0, mayBlock: false) } != nil } catch {}
+                seen.withLock { $0 = (highWatermark, read, small) }
+                probed.signal()
+            }
+            let answered = probed.wait(timeout: .now() + 10) == .success
+            holdDisk(false)
+            disk.syncGate.withLock { $0 = nil }
+            gate.signal()
+            let finished = appended.wait(timeout: .now() + 10) == .success
+            let probe = seen.withLock { $0 }
+            return Observed(waitingAtGate: waiting, answered: answered, appended: finished, highWatermark: probe.highWatermark,
+                            values: probe.values, smallStored: probe.small, bigOffset: bigOffset.withLock { $0 })
         }
-        for _ in 0..<10_000 where disk.syncsWaiting.load(ordering: .relaxed) == 0 { usleep(1_000) }
-        #expect(disk.syncsWaiting.load(ordering: .relaxed) == 1, "the big batch's pwrite waits at the gate")
-
-        // Watched from another thread with a deadline: a reader stuck behind the write would hang.
-        let probed = DispatchSemaphore(value: 0)
-        let seen = Mutex<(highWatermark: Int64, values: [String], small: Bool?)>((-1, [], nil))
-        DispatchQueue.global().async {
-            let highWatermark = log.highWatermark
-            let read = (try? readAll(log)).map(values) ?? []
-            var small: Bool?
-            do { small = try makeBatch(tag: "small", records: 1).withUnsafeBytes { try log.append($0, mayBlock: false) } != nil } catch {}
-            seen.withLock { $0 = (highWatermark, read, small) }
-            probed.signal()
-        }
-        let answered = probed.wait(timeout: .now() + 10) == .success
-        disk.gatesWrites.store(false, ordering: .relaxed)
-        disk.syncGate.withLock { $0 = nil }
-        gate.signal()
-        #expect(answered, "a reader waited for another append's write")
-        #expect(appended.wait(timeout: .now() + 10) == .success)
-
-        let probe = seen.withLock { $0 }
-        #expect(probe.highWatermark == 3, "the big batch is not visible before it is written")
-        #expect(probe.values == ["first-0", "first-1", "first-2"])
-        #expect(probe.small == false, "an append that may not block does not wait behind one that may")
-        #expect(bigOffset.withLock { $0 } == 3)
+        #expect(observed.waitingAtGate == 1, "the big batch's \(wait) waits at the gate")
+        #expect(observed.answered, "a reader waited for another append's \(wait)")
+        #expect(observed.appended)
+        #expect(observed.highWatermark == 3, "the big batch is not visible before it is written")
+        #expect(observed.values == ["first-0", "first-1", "first-2"])
+        #expect(observed.smallStored == false, "an append that may not block does not wait behind one that may")
+        #expect(observed.bigOffset == 3)
         #expect(log.logEndOffset == 5)
         #expect(values(try readAll(log)) == ["first-0", "first-1", "first-2", "big-0", "big-1"])
     }
 
+    /// What `aWriteHoldsNoReader` saw while the disk was held.
+    struct Observed: Sendable {
+        var waitingAtGate: Int
+        var answered: Bool
+        var appended: Bool
+        var highWatermark: Int64
+        var values: [String]
+        var smallStored: Bool?
+        var bigOffset: Int64?
+    }
+
+    /// Runs `body`, which blocks (semaphores, sleeps), on a Dispatch thread: on a cooperative one
+    /// it would hold a thread that the tests running beside it need.
+    private func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in DispatchQueue(label: "spool.test.probe").async { continuation.resume(returning: body()) } }
+    }
     @Test("an append that may not block stores small batches through the mapping, in order, when no other append is writing")
     func smallAppendsStayInline() throws {
         let directory = TestDirectory()

@@ -186,6 +186,6 @@ enum Clients {
 /// one of the few threads the concurrency pool has while other tests need them.
 func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: body()) }
+        DispatchQueue(label: "spool.test.blocking").async { continuation.resume(returning: body()) }
     }
 }

@@ -157,7 +157,7 @@ extension FaultInjectingFileSystem {
         syncGate.withLock { $0 = gate }
         work()
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { [self] in
+            DispatchQueue(label: "spool.test.watch").async { [self] in
                 let deadline = Date().addingTimeInterval(10)
                 while syncsWaiting.load(ordering: .relaxed) == 0 && Date() < deadline { usleep(1_000) }
                 let finished = DispatchSemaphore(value: 0)
