@@ -81,6 +81,12 @@ final class OffsetStore: Sendable {
 
     let log: PartitionLog
     private let state: Mutex<State>
+    /// Where appends and compactions that do file work (or wait for a lock that such work holds)
+    /// run, off the request's cooperative thread.
+    private let fileWork = BlockingQueue(label: "spool.offsets")
+    /// Appends on `fileWork` holding or waiting for the lock: a commit on a cooperative thread
+    /// then goes there too rather than wait.
+    private let appendsMayBlock = Atomic(0)
     private let compacting = Atomic(false)
     private let clock: @Sendable () -> Int64
     private let compactionBytesMax: Int
@@ -114,7 +120,7 @@ final class OffsetStore: Sendable {
         guard !changes.isEmpty else { return }
         let lastOffset: Int64
         do {
-            lastOffset = try append(changes)
+            lastOffset = try await append(changes)
             try await log.waitUntilDurable(lastOffset)
         } catch {
             throw .storage(error)
@@ -134,14 +140,15 @@ final class OffsetStore: Sendable {
         guard !expected.isEmpty else { return [] }
         await hooks.deletionDecided?()
         let now = clock()
-        let appended: (keys: [Key], lastOffset: Int64)?
+        let appended: Deleted?
         do {
-            appended = try state.withLock { state throws(LogError) -> (keys: [Key], lastOffset: Int64)? in
+            appended = try await appending { state, mayBlock throws(LogError) -> Deleted?? in
                 let current = state.appended()
                 let keys = expected.filter { current[$0.key] == $0.value }.map(\.key).sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
-                guard !keys.isEmpty else { return nil }
+                guard !keys.isEmpty else { return .some(nil) }
                 let changes = keys.map { ($0, CommittedOffset?.none) }
-                return (keys, try appendLocked(changes, Self.encode(changes, now: now), &state))
+                guard let lastOffset = try self.appendLocked(changes, Self.encode(changes, now: now), &state, mayBlock: mayBlock) else { return nil }
+                return Deleted(keys: keys, lastOffset: lastOffset)
             }
             if let appended { try await log.waitUntilDurable(appended.lastOffset) }
         } catch {
@@ -156,15 +163,45 @@ final class OffsetStore: Sendable {
     /// Appends `changes` as one batch and records them as pending, under the lock so that the
     /// pending list stays in log order and a compaction's snapshot sees every appended change.
     /// Returns the batch's last offset.
-    private func append(_ changes: [(Key, CommittedOffset?)]) throws(LogError) -> Int64 {
+    private func append(_ changes: [(Key, CommittedOffset?)]) async throws(LogError) -> Int64 {
         let batch = Self.encode(changes, now: clock())
-        return try state.withLock { state throws(LogError) -> Int64 in try appendLocked(changes, batch, &state) }
+        return try await appending { state, mayBlock throws(LogError) -> Int64? in try self.appendLocked(changes, batch, &state, mayBlock: mayBlock) }
+    }
+
+    /// What `delete(ifUnchanged:)` appended.
+    private struct Deleted: Sendable {
+        var keys: [Key]
+        var lastOffset: Int64
+    }
+
+    /// Runs `body` under the lock with the log's appends allowed to block or not: first on the
+    /// caller's thread, when the lock is free and no append that may block is under way, without;
+    /// then, when `body` returned nil (it appended nothing, because its append needs file work),
+    /// or the lock was busy, on `fileWork`, with. So a commit never waits for the disk or for
+    /// file work on a cooperative thread.
+    private func appending<T: Sendable>(_ body: @escaping @Sendable (inout State, Bool) throws(LogError) -> T?) async throws(LogError) -> T {
+        if appendsMayBlock.load(ordering: .sequentiallyConsistent) == 0,
+           let tried = try state.withLockIfAvailable({ state throws(LogError) -> T? in try body(&state, false) }), let done = tried {
+            return done
+        }
+        appendsMayBlock.add(1, ordering: .sequentiallyConsistent)
+        defer { appendsMayBlock.subtract(1, ordering: .sequentiallyConsistent) }
+        return try await fileWork.run { [self] () throws(LogError) -> T in
+            try state.withLock { state throws(LogError) -> T in
+                guard let done = try body(&state, true) else { preconditionFailure("an append that may block always appends") }
+                return done
+            }
+        }
     }
 
     /// Appends `batch`, the encoding of `changes`, and records them as pending; the caller holds
-    /// the lock. Returns the batch's last offset.
-    private func appendLocked(_ changes: [(Key, CommittedOffset?)], _ batch: [UInt8], _ state: inout State) throws(LogError) -> Int64 {
-        let result = try log.append(batch)
+    /// the lock. Returns the batch's last offset, or nil when the append would need file work and
+    /// `mayBlock` is false (nothing appended).
+    private func appendLocked(_ changes: [(Key, CommittedOffset?)], _ batch: [UInt8], _ state: inout State, mayBlock: Bool) throws(LogError) -> Int64? {
+        let appended: Result<AppendResult?, LogError> = batch.withUnsafeBytes { bytes in
+            do throws(LogError) { return .success(try log.append(bytes, mayBlock: mayBlock)) } catch { return .failure(error) }
+        }
+        guard let result = try appended.get() else { return nil }
         for (index, (key, committed)) in changes.enumerated() {
             state.pending.append(PendingChange(key: key, committed: committed, logOffset: result.baseOffset + Int64(index)))
             state.changedDuringCompaction?.insert(key)
@@ -226,7 +263,11 @@ final class OffsetStore: Sendable {
     private func storeBlocking(_ changes: [(Key, CommittedOffset?)]) throws(BrokerError) {
         guard !changes.isEmpty else { return }
         do {
-            let lastOffset = try append(changes)
+            // At opening, on the opener's thread: it may block.
+            let batch = Self.encode(changes, now: clock())
+            guard let lastOffset = try state.withLock({ state throws(LogError) in try appendLocked(changes, batch, &state, mayBlock: true) }) else {
+                preconditionFailure("an append that may block always appends")
+            }
             try log.waitUntilDurableBlocking(lastOffset)
             state.withLock { $0.applyPending(through: lastOffset) }
         } catch {
@@ -260,7 +301,7 @@ final class OffsetStore: Sendable {
         do {
             // The roll makes the old segments whole, so they can be deleted; where it falls does
             // not matter for correctness: `start` is taken below, under the lock.
-            try log.roll()
+            try await fileWork.run { [log] () throws(LogError) in try log.roll() }
             await hooks.compactionRolled?()
             let (start, live) = state.withLock { state in
                 state.changedDuringCompaction = []
@@ -272,10 +313,12 @@ final class OffsetStore: Sendable {
             var lastOffset: Int64?
             for chunkStart in stride(from: 0, to: snapshot.count, by: snapshotChunkRecords) {
                 let chunk = snapshot[chunkStart..<min(chunkStart + snapshotChunkRecords, snapshot.count)]
-                if let result = try appendSnapshotChunk(chunk, now: now) { lastOffset = result }
+                appendsMayBlock.add(1, ordering: .sequentiallyConsistent)
+                defer { appendsMayBlock.subtract(1, ordering: .sequentiallyConsistent) }
+                if let result = try await fileWork.run({ [self] () throws(LogError) in try appendSnapshotChunk(chunk, now: now) }) { lastOffset = result }
             }
             if let lastOffset { try await log.waitUntilDurable(lastOffset) }
-            try log.deleteSegments(before: start)
+            _ = try await fileWork.run { [log] () throws(LogError) in try log.deleteSegments(before: start) }
         } catch {
             // Compaction is an optimisation: on failure the log just stays larger until next time.
         }
