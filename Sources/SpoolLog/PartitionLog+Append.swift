@@ -69,22 +69,21 @@ extension PartitionLog {
         if !mayBlock && (mustRoll || current.reserveMustAllocate(batchBytes: batch.count)) { return nil }
         let target = mustRoll ? try rollHoldingAppendLock(current, now: now) : current
         do { try target.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: target.logPath) }
-        let placed = try state.withLock { state throws(LogError) -> (segment: Segment, offset: Int64, position: Int, rolled: Bool) in
+        let (offset, position) = try state.withLock { state throws(LogError) -> (Int64, Int) in
             if let failure = state.failure { throw failure }
-            return (target, state.end.offset, target.size, mustRoll)
+            return (state.end.offset, target.size)
         }
-        let active = placed.segment
-        do { try active.write(batch, offset: placed.offset, at: placed.position) } catch { throw LogError.from(error, path: active.logPath) }
+        do { try target.write(batch, offset: offset, at: position) } catch { throw LogError.from(error, path: target.logPath) }
         let (result, scheduleFlush, woken) = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void]) in
             // A flush that failed meanwhile fails the log: the bytes stay past the end, unread.
             if let failure = state.failure { throw failure }
-            active.commit(batchBytes: batch.count, offset: placed.offset, header: header, now: now)
-            state.end = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
+            target.commit(batchBytes: batch.count, offset: offset, header: header, now: now)
+            state.end = LogPosition(offset: target.nextOffset, segmentBase: target.baseOffset, position: target.size)
             let woken = fsync != .always ? state.publishVisible(state.end) : []
             var stored = header
-            stored.baseOffset = placed.offset
-            let result = AppendResult(baseOffset: placed.offset, lastOffset: stored.lastOffset, header: stored)
-            let wantsFlush = fsync == .always || placed.rolled
+            stored.baseOffset = offset
+            let result = AppendResult(baseOffset: offset, lastOffset: stored.lastOffset, header: stored)
+            let wantsFlush = fsync == .always || mustRoll
             guard wantsFlush, !state.flushScheduled else { return (result, false, woken) }
             state.flushScheduled = true
             return (result, true, woken)

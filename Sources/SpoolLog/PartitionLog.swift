@@ -6,8 +6,9 @@ import Synchronization
 /// One partition's log: an append-only sequence of RecordBatch v2 batches in segments on disk.
 ///
 /// Thread-safe. Appends copy a validated batch into the active segment (through its mapping, or
-/// with pwrite when large) one at a time, outside the lock readers take, and return at once; a flusher on its own queue makes one fdatasync cover every batch appended since
-/// the last (group commit) and wakes those waiting for durability. Reads return slices of the
+/// with pwrite when large) one at a time, outside the lock readers take, and return at once; a
+/// flusher on its own queue makes one fdatasync cover every batch appended since the last (group
+/// commit) and wakes those waiting for durability. Reads return slices of the
 /// mappings without copying. Opening a log recovers it: see `open(directory:config:fileSystem:clock:)`.
 public final class PartitionLog: Sendable {
     /// The partition directory (`TOPIC-N/`).

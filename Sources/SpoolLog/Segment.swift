@@ -159,9 +159,6 @@ extension Segment {
     /// batches from 289 to 852-942 MB/s durable, and 1-record batches from 1.33 M to 0.33 M/s.
     static let mappedWriteBytesMax = 4096
 
-    /// Whether a batch of `bytes` is written with pwrite rather than through the mapping.
-    func writesWithSystemCall(batchBytes bytes: Int) -> Bool { bytes >= Self.mappedWriteBytesMax || log.region == nil }
-
     /// Writes a validated batch at `position` (the end, which `reserve` made room past) with
     /// `offset` as its base offset, changing nothing else: `commit` then takes it in. Called
     /// outside the log's state lock (under its append lock), so readers and the flusher do not wait
@@ -169,7 +166,7 @@ extension Segment {
     /// bytes past the end, which the next append overwrites and recovery never reads.
     func write(_ batch: UnsafeRawBufferPointer, offset: Int64, at position: Int) throws {
         precondition(batch.count >= RecordBatchLayout.headerSize, "not a batch")
-        if !writesWithSystemCall(batchBytes: batch.count), let region = log.region {
+        if batch.count < Self.mappedWriteBytesMax, let region = log.region {
             region.write(batch, at: position)
             region.withUnsafeMutableBytes(position..<(position + batch.count)) { RecordBatchView.setBaseOffset(offset, in: $0) }
         } else {
