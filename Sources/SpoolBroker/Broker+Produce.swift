@@ -48,7 +48,7 @@ extension Broker {
     public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
         var progress = try startAppending(topic: topic, partition: index, records: records)
         try append(records, &progress, mayWaitForDisk: false)
-        if progress.next < progress.batches.count {
+        if progress.mustWaitForDisk {
             // Only the bytes outlive this call's start, not the caller's pointer.
             progress = try await appendWaitingForDisk(Array(records)[...], progress)
         }
@@ -68,7 +68,7 @@ extension Broker {
             try append(raw, &progress, mayWaitForDisk: false)
             return progress
         }
-        if progress.next < progress.batches.count { progress = try await appendWaitingForDisk(records, progress) }
+        if progress.mustWaitForDisk { progress = try await appendWaitingForDisk(records, progress) }
         return try await acknowledge(progress, acks: acks)
     }
 
@@ -83,6 +83,11 @@ extension Broker {
         var allDuplicates = true
         var heldOffset: Int64?
         var dedupeOffset: Int64?
+        /// Keys of batches appended already, for the dedupe log once a thread may wait for it.
+        var unconfirmedKeys: [DedupeWindow.Confirmation] = []
+
+        /// Whether the rest of the produce must run where a thread may wait for the disk.
+        var mustWaitForDisk: Bool { next < batches.count || !unconfirmedKeys.isEmpty }
     }
 
     /// Finds the partition and checks every batch, storing nothing.
@@ -118,15 +123,22 @@ extension Broker {
             }
             progress.heldOffset = appended.delayLogOffset ?? progress.heldOffset
             progress.dedupeOffset = appended.dedupeLogOffset ?? progress.dedupeOffset
+            if let keys = appended.unconfirmedKeys { progress.unconfirmedKeys.append(keys) }
             progress.allDuplicates = progress.allDuplicates && appended.duplicate
             progress.next += 1
         }
     }
 
-    /// Appends the rest of the batches on the queue for appends that wait for the disk.
+    /// Confirms the keys left unconfirmed, then appends the rest of the batches, on the queue for
+    /// appends that wait for the disk.
     private func appendWaitingForDisk(_ records: ArraySlice<UInt8>, _ progress: AppendProgress) async throws(BrokerError) -> AppendProgress {
         try await blockingAppends.run { [self] () throws(BrokerError) -> AppendProgress in
             var progress = progress
+            for keys in progress.unconfirmedKeys {
+                guard let offset = try dedupe.confirm(keys, mayBlock: true) else { preconditionFailure("an append that may block always appends") }
+                progress.dedupeOffset = max(offset, progress.dedupeOffset ?? offset)
+            }
+            progress.unconfirmedKeys = []
             try records.withBytes { raw throws(BrokerError) in try append(raw, &progress, mayWaitForDisk: true) }
             return progress
         }

@@ -98,6 +98,9 @@ final class Partition: Sendable {
         var delayLogOffset: Int64? = nil
         /// Where accepted idempotency keys went in the dedupe log, if any.
         var dedupeLogOffset: Int64? = nil
+        /// Accepted idempotency keys, still reserved, that the dedupe log could not take on a
+        /// thread that may not wait for the disk: the caller confirms them from one that may.
+        var unconfirmedKeys: DedupeWindow.Confirmation? = nil
     }
 
     /// Appends one batch with no router (records with Spool's headers are stored as they are).
@@ -161,7 +164,7 @@ final class Partition: Sendable {
         if case let .duplicate(base, last) = try table.check(header) {
             var duplicate = Appended(baseOffset: base, lastOffset: last, duplicate: true)
             if let router, HeaderRouter.mayCarryHeaders(batch, header) {
-                duplicate.dedupeLogOffset = try router.reconfirmKeys(batch, topic: topic, partition: index, storedAt: base) { [log] in
+                try router.reconfirmKeys(batch, topic: topic, partition: index, storedAt: base, into: &duplicate) { [log] in
                     Self.offsetsStored(in: log, from: base, through: last)
                 }
             }

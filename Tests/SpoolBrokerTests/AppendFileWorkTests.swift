@@ -1,6 +1,7 @@
 import Foundation
 @testable import SpoolBroker
 import SpoolFormat
+import SpoolLog
 import SpoolSystem
 import SpoolTestSupport
 import Testing
@@ -57,6 +58,81 @@ import Testing
         for index in 0..<count {
             #expect(try broker.partition("big-\(index)", 0).log.segmentBaseOffsets == (work == .roll ? [0, 1] : [0]), "big-\(index)")
         }
+    }
+
+    enum InternalLog: String, CaseIterable { case dedupe, delay }
+
+    @Test("a produce whose idempotency keys need the dedupe log's file work, or whose held records need the delay log's, does it on no cooperative thread; other produces are answered meanwhile",
+          arguments: InternalLog.allCases)
+    func internalLogFileWorkOffThePool(log: InternalLog) async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        // Not `always`: under it a held record waits for the delay log's flush, and so goes where
+        // a thread may block whatever its log's files need.
+        let disk = FaultInjectingFileSystem()
+        let broker = try Broker.open(directory.config(fsync: .interval(milliseconds: 20)), fileSystem: disk)
+        defer { try? broker.close() }
+        // More produces than cooperative threads, to partitions of their own (so that none waits
+        // for another's append to its partition): waiting on those threads, they would hold every one.
+        let count = ProcessInfo.processInfo.activeProcessorCount * 2
+        try broker.createTopic("jobs", partitions: count)
+        try broker.createTopic("ready", partitions: 1)
+        for index in 0..<count { _ = try await broker.produce(topic: "jobs", partition: Int32(index), records: batch("first", count: 1), acks: .all) }
+        _ = try await broker.produce(topic: "ready", partition: 0, records: batch("first", count: 1), acks: .all)
+        // The internal log so full that its next append starts a segment.
+        let internalLog = log == .dedupe ? broker.dedupe.log : broker.delays.log
+        try Self.fillUntilFull(internalLog)
+        let filled = internalLog.logEndOffset
+        let due = currentTimeMs() + 3_600_000
+        func routed(_ index: Int) -> [UInt8] {
+            let header = log == .dedupe ? RecordHeader(SpoolHeaders.idempotencyKey, "key-\(index)") : RecordHeader(SpoolHeaders.deliverAt, String(due))
+            return RecordBatch(producing: [ProducerRecord(key: Array("k".utf8), value: Array("routed-\(index)".utf8), headers: [header],
+                                                          timestamp: currentTimeMs())]).encoded()
+        }
+        disk.gatesAllocations.store(true, ordering: .relaxed)
+        var produces: [Task<ProduceResult, any Error>] = []
+        let probeAnswered = await disk.probeWhileSyncsWait(start: {
+            produces = (0..<count).map { index in
+                Task { try await broker.produce(topic: "jobs", partition: Int32(index), records: routed(index), acks: .leader) }
+            }
+        }, probe: {
+            (try? await broker.produce(topic: "ready", partition: 0, records: batch("probe", count: 1), acks: .leader)) != nil
+        })
+        disk.gatesAllocations.store(false, ordering: .relaxed)
+        #expect(probeAnswered, "a produce was not answered while others waited for the \(log) log's file work")
+        for produce in produces { #expect(try await !produce.value.duplicate) }
+        switch log {
+        case .dedupe:
+            for index in 0..<count { #expect(try await values(broker, "jobs", Int32(index)) == ["first-0", "routed-\(index)"]) }
+            // Every key was confirmed: the same key again is a duplicate, stored nowhere.
+            for index in 0..<count {
+                #expect(try await broker.produce(topic: "jobs", partition: Int32(index), records: routed(index), acks: .all).duplicate)
+            }
+            #expect(internalLog.logEndOffset == filled + Int64(count))
+            #expect(internalLog.segmentBaseOffsets == [0, filled])
+        case .delay:
+            #expect(broker.heldRecordCount == count)
+            for index in 0..<count { #expect(try await values(broker, "jobs", Int32(index)) == ["first-0"]) }
+            #expect(internalLog.segmentBaseOffsets == [0, filled])
+        }
+    }
+
+    /// Appends filler records until fewer than 48 bytes are left in the active segment: any
+    /// batch then starts a new one.
+    private static func fillUntilFull(_ log: PartitionLog) throws {
+        func filler(_ valueBytes: Int) -> [UInt8] {
+            RecordBatch(producing: [ProducerRecord(key: nil, value: [UInt8](repeating: 0x2E, count: valueBytes), timestamp: currentTimeMs())]).encoded()
+        }
+        let overhead = filler(0).count + 8
+        var left = log.config.segmentBytes - log.sizeInBytes
+        while left >= 48 {
+            var valueBytes = min(log.batchBytesLimit, left - 24) - overhead
+            // The record's length varints grow with its value: shrink until the batch fits.
+            while filler(valueBytes).count > left - 24 { valueBytes -= 1 }
+            try log.append(filler(valueBytes))
+            left = log.config.segmentBytes - log.sizeInBytes
+        }
+        #expect(log.segmentBaseOffsets.count == 1)
     }
 
     @Test("a batch with an idempotency key whose partition needs file work is stored once: the key's reservation is given back before the hand-off and taken again after")

@@ -70,17 +70,41 @@ final class DedupeWindow: Sendable {
         }
     }
 
+    /// Keys to store with where their records went (`confirm`).
+    struct Confirmation: Equatable, Sendable {
+        var topic: String
+        var partition: Int32
+        var keys: [(key: String, offset: Int64)]
+        var now: Int64
+
+        static func == (lhs: Self, rhs: Self) -> Bool {
+            (lhs.topic, lhs.partition, lhs.now) == (rhs.topic, rhs.partition, rhs.now)
+                && lhs.keys.elementsEqual(rhs.keys) { $0.key == $1.key && $0.offset == $1.offset }
+        }
+    }
+
     /// Stores the reserved keys with where their records went. Returns the internal log offset to
-    /// wait on for durability.
-    func confirm(topic: String, partition: Int32, keys: [(key: String, offset: Int64)], now: Int64) throws(BrokerError) -> Int64 {
+    /// wait on for durability, or nil when `mayBlock` is false and the append must go where a
+    /// thread may block (`PartitionLog.append(_:mayBlock:)`): nothing is stored then, and the
+    /// reservations stay, so the keys are still duplicates until the caller confirms again from
+    /// such a thread. A failed append releases them.
+    func confirm(_ confirmation: Confirmation, mayBlock: Bool) throws(BrokerError) -> Int64? {
+        let (topic, partition, keys, now) = (confirmation.topic, confirmation.partition, confirmation.keys, confirmation.now)
         let records = keys.map { entry in
             var value: [UInt8] = []
             value.appendBigEndian(partition)
             value.appendBigEndian(entry.offset)
             return ProducerRecord(key: Self.encodeKey(topic: topic, key: entry.key), value: value, timestamp: now)
         }
+        let batch = RecordBatch(producing: records).encoded()
+        let appended: Result<AppendResult?, LogError> = batch.withUnsafeBytes { bytes in
+            do throws(LogError) { return .success(try log.append(bytes, mayBlock: mayBlock)) } catch { return .failure(error) }
+        }
         let result: AppendResult
-        do { result = try log.append(RecordBatch(producing: records).encoded()) } catch {
+        do {
+            guard let stored = try appended.get() else { return nil }
+            result = stored
+        } catch {
             release(topic: topic, keys: keys.map(\.key))
             throw BrokerError.from(error)
         }

@@ -130,16 +130,13 @@ final class DelayStore: Sendable {
     /// When the next held record is due, if any.
     var nextDueMs: Int64? { queue.withLock { $0.first?.dueMs } }
 
-    /// Whether `hold` waits for the disk (under `fsync=always`): a caller on a cooperative thread
-    /// hands such a hold to a thread that may block.
-    var holdWaitsForDisk: Bool { log.fsync == .always }
-
     /// Holds records for `topic`/`partition`; each carries its `spool-deliver-at`. Returns the
     /// offsets they took in the delay log, or nil when every one is pending already (a resent
-    /// batch: see `Origin`).
+    /// batch: see `Origin`). It may block: for a thread that may wait for the disk
+    /// (`HeaderRouter.mayWaitForDisk`).
     ///
     /// Under `fsync=always` it returns once they are on disk, blocking (the delay log's flush runs
-    /// on its own queue; see `holdWaitsForDisk`), because the caller appends the rest of their batch to the partition only
+    /// on its own queue), because the caller appends the rest of their batch to the partition only
     /// after this: that batch records the producer's sequence, and a crash that kept it but lost
     /// the held records would make the client's resend a duplicate, the held records gone for good.
     func hold(_ records: [(record: Record, timestamp: Int64, dueMs: Int64, origin: Origin?)], topic: String, topicId: String?,

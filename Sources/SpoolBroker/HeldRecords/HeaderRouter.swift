@@ -16,10 +16,12 @@ struct HeaderRouter: Sendable {
     /// The id of a topic (nil if there is none by that name).
     let topicId: @Sendable (String) -> String?
     let clock: @Sendable () -> Int64
-    /// Whether `route` may wait for the disk: for the delay log's flush (see `DelayStore.hold`),
-    /// or for the partition's file work (see `PartitionLog.append(_:mayBlock:)`). A caller on one
-    /// of Swift's cooperative threads says no, and routes a batch that needs either again from a
-    /// thread that may block (`Routed.needsDiskWait`).
+    /// Whether `route` may wait for the disk: for the delay log (its flush, see `DelayStore.hold`,
+    /// or its file work), or for the file work of the partition or the dedupe log (see
+    /// `PartitionLog.append(_:mayBlock:)`). A caller on one of Swift's cooperative threads says
+    /// no. It routes a batch that holds records for later, or whose partition needs file work,
+    /// again from a thread that may block (`Routed.needsDiskWait`), and confirms there the keys
+    /// that the dedupe log could not take at once (`Partition.Appended.unconfirmedKeys`).
     var mayWaitForDisk = true
 
     /// What `route` did with a batch.
@@ -27,9 +29,9 @@ struct HeaderRouter: Sendable {
         /// No record carries a header that changes anything: the caller appends the batch as it came.
         case unchanged
         case appended(Partition.Appended)
-        /// `mayWaitForDisk` is false, and the batch holds records for later (which must be on
-        /// disk before it is appended) or its partition needs file work first. Nothing was stored
-        /// or kept reserved.
+        /// `mayWaitForDisk` is false, and the batch holds records for later (the delay log's
+        /// append, and under `fsync=always` its flush, come before the batch's) or its partition
+        /// needs file work first. Nothing was stored or kept reserved.
         case needsDiskWait
     }
 
@@ -74,7 +76,7 @@ struct HeaderRouter: Sendable {
             keys = []
             if due.allSatisfy({ $0 == nil }) { return .unchanged }
         }
-        if !mayWaitForDisk && delays.holdWaitsForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
+        if !mayWaitForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
         let duplicates = dedupe.reserve(topic: topic, keys: keys.map(\.key), now: now, windowMs: window)
         let reserved = zip(keys, duplicates).filter { !$0.1 }.map(\.0)
         let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index))
@@ -132,12 +134,23 @@ struct HeaderRouter: Sendable {
             }
             confirmations += delayedKeys.map { ($0.key, -2) }
             if !confirmations.isEmpty {
-                appended.dedupeLogOffset = try dedupe.confirm(topic: topic, partition: partition, keys: confirmations, now: now)
+                try confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &appended)
             }
             return .appended(appended)
         } catch {
             dedupe.release(topic: topic, keys: reserved.map(\.key))
             throw error
+        }
+    }
+
+    /// Confirms keys in the dedupe log, or, when this thread may not wait for the disk and the log
+    /// cannot take them at once, leaves them reserved for the caller to confirm from a thread that
+    /// may (`Partition.Appended.unconfirmedKeys`).
+    private func confirm(_ confirmation: DedupeWindow.Confirmation, into appended: inout Partition.Appended) throws(BrokerError) {
+        if let offset = try dedupe.confirm(confirmation, mayBlock: mayWaitForDisk) {
+            appended.dedupeLogOffset = offset
+        } else {
+            appended.unconfirmedKeys = confirmation
         }
     }
 }
@@ -148,11 +161,13 @@ extension HeaderRouter {
     /// partition's batch and lose the keys that were to follow it, and without this a later record
     /// with one of those keys would be stored too. A record the partition holds keeps its offset
     /// there (`base`, where the partition stored the batch, plus its delta); one it does not was
-    /// held for later delivery (-2). Returns the dedupe log offset to
-    /// wait on, or nil when every key was still known.
+    /// held for later delivery (-2). The missing keys are reserved first, so a record with one of
+    /// them that arrives meanwhile is a duplicate; then confirmed (`confirm(_:into:)`), which sets
+    /// the dedupe log offset to wait on in `duplicate`. Every key still known: nothing to do.
     func reconfirmKeys(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32, storedAt base: Int64,
-                       storedOffsets: () -> Set<Int64>) throws(BrokerError) -> Int64? {
-        guard windowMs(topic) > 0, let decoded = try? RecordBatch(decoding: batch) else { return nil }
+                       into duplicate: inout Partition.Appended, storedOffsets: () -> Set<Int64>) throws(BrokerError) {
+        let window = windowMs(topic)
+        guard window > 0, let decoded = try? RecordBatch(decoding: batch) else { return }
         var missing: [(key: String, offsetDelta: Int32)] = []
         for record in decoded.records {
             guard let raw = record.header(SpoolHeaders.idempotencyKey), !raw.isEmpty else { continue }
@@ -160,13 +175,16 @@ extension HeaderRouter {
             guard dedupe.entry(topic: topic, key: key) == nil, !missing.contains(where: { $0.key == key }) else { continue }
             missing.append((key, record.offsetDelta))
         }
-        guard !missing.isEmpty else { return nil }
+        let now = clock()
+        let seen = dedupe.reserve(topic: topic, keys: missing.map(\.key), now: now, windowMs: window)
+        missing = zip(missing, seen).filter { !$0.1 }.map(\.0)
+        guard !missing.isEmpty else { return }
         let stored = storedOffsets()
         let confirmations = missing.map { entry -> (key: String, offset: Int64) in
             let offset = base + Int64(entry.offsetDelta)
             return (entry.key, stored.contains(offset) ? offset : -2)
         }
-        return try dedupe.confirm(topic: topic, partition: partition, keys: confirmations, now: clock())
+        try confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &duplicate)
     }
 }
 
