@@ -80,13 +80,12 @@ final class OffsetStore: Sendable {
     static let snapshotChunkRecordsDefault = 1000
 
     let log: PartitionLog
-    private let state: Mutex<State>
+    /// Held by appends on `fileWork`, announced before they are queued: a commit on a cooperative
+    /// thread then goes there too rather than wait.
+    private let state: HandOffLock<State>
     /// Where appends and compactions that do file work (or wait for a lock that such work holds)
     /// run, off the request's cooperative thread.
     private let fileWork = BlockingQueue(label: "spool.offsets")
-    /// Appends on `fileWork` holding or waiting for the lock: a commit on a cooperative thread
-    /// then goes there too rather than wait.
-    private let appendsMayBlock = Atomic(0)
     private let compacting = Atomic(false)
     private let clock: @Sendable () -> Int64
     private let compactionBytesMax: Int
@@ -112,7 +111,7 @@ final class OffsetStore: Sendable {
                 loaded[key] = record.value.flatMap(Self.decodeValue)
             }
         }
-        state = Mutex(State(entries: loaded))
+        state = HandOffLock(State(entries: loaded))
     }
 
     /// Appends the commits, waits until they are on disk, then applies them. `nil` deletes.
@@ -180,16 +179,15 @@ final class OffsetStore: Sendable {
     /// or the lock was busy, on `fileWork`, with. So a commit never waits for the disk or for
     /// file work on a cooperative thread.
     private func appending<T: Sendable>(_ body: @escaping @Sendable (inout State, Bool) throws(LogError) -> T?) async throws(LogError) -> T {
-        if appendsMayBlock.load(ordering: .sequentiallyConsistent) == 0,
-           let tried = try state.withLockIfAvailable({ state throws(LogError) -> T? in try body(&state, false) }), let done = tried {
+        if let tried = try state.withLockIfFree({ state throws(LogError) -> T? in try body(&state, false) }), let done = tried {
             return done
         }
-        appendsMayBlock.add(1, ordering: .sequentiallyConsistent)
-        defer { appendsMayBlock.subtract(1, ordering: .sequentiallyConsistent) }
-        return try await fileWork.run { [self] () throws(LogError) -> T in
-            try state.withLock { state throws(LogError) -> T in
-                guard let done = try body(&state, true) else { preconditionFailure("an append that may block always appends") }
-                return done
+        return try await state.announcingMayBlock { () async throws(LogError) -> T in
+            try await fileWork.run { [self] () throws(LogError) -> T in
+                try state.withLock { state throws(LogError) -> T in
+                    guard let done = try body(&state, true) else { preconditionFailure("an append that may block always appends") }
+                    return done
+                }
             }
         }
     }
@@ -313,9 +311,10 @@ final class OffsetStore: Sendable {
             var lastOffset: Int64?
             for chunkStart in stride(from: 0, to: snapshot.count, by: snapshotChunkRecords) {
                 let chunk = snapshot[chunkStart..<min(chunkStart + snapshotChunkRecords, snapshot.count)]
-                appendsMayBlock.add(1, ordering: .sequentiallyConsistent)
-                defer { appendsMayBlock.subtract(1, ordering: .sequentiallyConsistent) }
-                if let result = try await fileWork.run({ [self] () throws(LogError) in try appendSnapshotChunk(chunk, now: now) }) { lastOffset = result }
+                let appended = try await state.announcingMayBlock { () async throws(LogError) -> Int64? in
+                    try await fileWork.run { [self] () throws(LogError) in try appendSnapshotChunk(chunk, now: now) }
+                }
+                if let appended { lastOffset = appended }
             }
             if let lastOffset { try await log.waitUntilDurable(lastOffset) }
             _ = try await fileWork.run { [log] () throws(LogError) in try log.deleteSegments(before: start) }

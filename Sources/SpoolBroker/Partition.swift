@@ -18,11 +18,9 @@ final class Partition: Sendable {
     let topic: String
     let index: Int32
     let log: PartitionLog
-    private let producers: Mutex<ProducerStateTable>
-    /// Appends under way that may wait for the disk while they hold `producers` (a batch holding
-    /// records for later, or one whose log needs file work: see `append`); counted before they
-    /// take the lock.
-    private let appendsMayWait = Atomic<Int>(0)
+    /// Held, on a thread that may wait for the disk, by an append that may wait for it (a batch
+    /// holding records for later, or one whose log needs file work: see `append`).
+    private let producers: HandOffLock<ProducerStateTable>
     private let clock: @Sendable () -> Int64
     private let fileSystem: any FileSystem
     private let snapshotIntervalBytes: Int
@@ -51,7 +49,7 @@ final class Partition: Sendable {
         self.topic = topic
         self.index = index
         self.log = log
-        self.producers = Mutex(producers)
+        self.producers = HandOffLock(producers)
         self.snapshotIntervalBytes = snapshotIntervalBytes
         self.fileSystem = fileSystem
         self.clock = clock
@@ -135,19 +133,13 @@ final class Partition: Sendable {
         }
         let appended: Appended?
         if router?.mayWaitForDisk ?? true {
-            appendsMayWait.add(1, ordering: .sequentiallyConsistent)
-            defer { appendsMayWait.subtract(1, ordering: .sequentiallyConsistent) }
-            appended = try producers.withLock { table throws(BrokerError) in try appendIdempotent(batch, header, router, &table) }
+            appended = try producers.withLockMayBlock { table throws(BrokerError) in try appendIdempotent(batch, header, router, &table) }
         } else {
             // A caller that may not wait for the disk never waits for this lock behind an append
             // that does: it takes the lock only when it is free, and goes where it may block
             // (nil) once such an append is under way. Any other holder is brief.
-            var outcome: Appended??
-            for _ in 0..<Self.lockAttemptsMax {
-                if appendsMayWait.load(ordering: .sequentiallyConsistent) > 0 { return nil }
-                outcome = try producers.withLockIfAvailable { table throws(BrokerError) in try appendIdempotent(batch, header, router, &table) }
-                if outcome != nil { break }
-                sched_yield()
+            let outcome = try producers.withLockIfFree(attempts: Self.lockAttemptsMax) { table throws(BrokerError) in
+                try appendIdempotent(batch, header, router, &table)
             }
             guard let outcome else { return nil }
             appended = outcome
@@ -202,7 +194,7 @@ final class Partition: Sendable {
         // holds every one below the log end read under it, and none above. Taken only when free:
         // an append may hold it while it waits for the disk, and this runs on the caller's thread.
         // When it is not, a later append tries again.
-        guard let snapshot = producers.withLockIfAvailable({ Snapshot(offset: log.logEndOffset, table: $0) }) else {
+        guard let snapshot = producers.withLockIfFree({ Snapshot(offset: log.logEndOffset, table: $0) }) else {
             snapshotInFlight.store(false, ordering: .releasing)
             return
         }

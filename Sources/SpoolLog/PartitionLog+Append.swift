@@ -34,19 +34,12 @@ extension PartitionLog {
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
         let now = clock()
         if mayBlock {
-            appendsMayBlock.add(1, ordering: .sequentiallyConsistent)
-            defer { appendsMayBlock.subtract(1, ordering: .sequentiallyConsistent) }
-            return try appendLock.withLock { _ throws(LogError) in try appendHoldingAppendLock(batch, header, now: now, mayBlock: true) }
+            return try appendLock.withLockMayBlock { _ throws(LogError) in try appendHoldingAppendLock(batch, header, now: now, mayBlock: true) }
         }
-        for _ in 0..<Self.appendLockAttemptsMax {
-            if appendsMayBlock.load(ordering: .sequentiallyConsistent) > 0 { return nil }
-            let outcome = try appendLock.withLockIfAvailable { _ throws(LogError) in
-                try appendHoldingAppendLock(batch, header, now: now, mayBlock: false)
-            }
-            if let outcome { return outcome }
-            sched_yield()
+        let outcome = try appendLock.withLockIfFree(attempts: Self.appendLockAttemptsMax) { _ throws(LogError) in
+            try appendHoldingAppendLock(batch, header, now: now, mayBlock: false)
         }
-        return nil
+        return outcome ?? nil
     }
 
     /// How many times an append that may not block tries the append lock before it gives up.
@@ -112,7 +105,7 @@ extension PartitionLog {
 
     /// Starts a new segment now (if the active one holds anything).
     public func roll() throws(LogError) {
-        let scheduleFlush = try appendLock.withLock { _ throws(LogError) in
+        let scheduleFlush = try appendLock.withLockMayBlock { _ throws(LogError) in
             try state.withLock { state throws(LogError) -> Bool in
                 if state.isClosed { throw .closed }
                 guard !state.active.isEmpty else { return false }

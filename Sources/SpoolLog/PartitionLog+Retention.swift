@@ -17,7 +17,7 @@ extension PartitionLog {
     public func enforceRetention() throws(LogError) -> RetentionOutcome {
         let now = clock()
         // The append lock: rolling an expired active segment must not happen under a write.
-        let (deleted, start, scheduleFlush) = try appendLock.withLock { _ throws(LogError) in try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool) in
+        let (deleted, start, scheduleFlush) = try appendLock.withLockMayBlock { _ throws(LogError) in try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool) in
             if state.isClosed { throw .closed }
             let config = state.config
             var total = state.segments.reduce(0) { $0 + Int64($1.size) }

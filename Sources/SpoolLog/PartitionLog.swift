@@ -21,11 +21,9 @@ public final class PartitionLog: Sendable {
     let clock: @Sendable () -> Int64
     let state: Mutex<LogState>
     /// Held by the one append writing (and by a roll, retention's roll and close, which must not
-    /// change the active segment under a write); see `append(_:mayBlock:)`.
-    let appendLock = Mutex(())
-    /// Appends that may block holding or waiting for `appendLock`: one that may not block then
-    /// does not wait behind them.
-    let appendsMayBlock = Atomic(0)
+    /// change the active segment under a write); see `append(_:mayBlock:)`. An append that may
+    /// not block never waits behind one that may.
+    let appendLock = HandOffLock(())
     let flushQueue: DispatchQueue
     private let timer: RepeatingTimer?
     /// `config.batchBytesLimit`, readable without the lock on the append path.
