@@ -196,10 +196,7 @@ final class OffsetStore: Sendable {
     /// the lock. Returns the batch's last offset, or nil when the append would need file work and
     /// `mayBlock` is false (nothing appended).
     private func appendLocked(_ changes: [(Key, CommittedOffset?)], _ batch: [UInt8], _ state: inout State, mayBlock: Bool) throws(LogError) -> Int64? {
-        let appended: Result<AppendResult?, LogError> = batch.withUnsafeBytes { bytes in
-            do throws(LogError) { return .success(try log.append(bytes, mayBlock: mayBlock)) } catch { return .failure(error) }
-        }
-        guard let result = try appended.get() else { return nil }
+        guard let result = try log.append(batch, mayBlock: mayBlock) else { return nil }
         for (index, (key, committed)) in changes.enumerated() {
             state.pending.append(PendingChange(key: key, committed: committed, logOffset: result.baseOffset + Int64(index)))
             state.changedDuringCompaction?.insert(key)

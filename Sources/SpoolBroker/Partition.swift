@@ -87,7 +87,7 @@ final class Partition: Sendable {
     }
 
     /// What an append did.
-    struct Appended: Equatable {
+    struct Appended {
         var baseOffset: Int64
         var lastOffset: Int64
         /// The batch had been appended before (a producer retry): nothing new was stored.

@@ -89,8 +89,14 @@ extension PartitionLog {
     /// Appends a batch held in an array.
     @discardableResult
     public func append(_ batch: [UInt8]) throws(LogError) -> AppendResult {
-        let outcome: Result<AppendResult, LogError> = batch.withUnsafeBytes { bytes in
-            do throws(LogError) { return .success(try append(bytes)) } catch { return .failure(error) }
+        guard let result = try append(batch, mayBlock: true) else { preconditionFailure("an append that may block always appends") }
+        return result
+    }
+
+    /// `append(_:mayBlock:)` for a batch held in an array.
+    public func append(_ batch: [UInt8], mayBlock: Bool) throws(LogError) -> AppendResult? {
+        let outcome: Result<AppendResult?, LogError> = batch.withUnsafeBytes { bytes in
+            do throws(LogError) { return .success(try append(bytes, mayBlock: mayBlock)) } catch { return .failure(error) }
         }
         return try outcome.get()
     }

@@ -71,16 +71,11 @@ final class DedupeWindow: Sendable {
     }
 
     /// Keys to store with where their records went (`confirm`).
-    struct Confirmation: Equatable, Sendable {
+    struct Confirmation: Sendable {
         var topic: String
         var partition: Int32
         var keys: [(key: String, offset: Int64)]
         var now: Int64
-
-        static func == (lhs: Self, rhs: Self) -> Bool {
-            (lhs.topic, lhs.partition, lhs.now) == (rhs.topic, rhs.partition, rhs.now)
-                && lhs.keys.elementsEqual(rhs.keys) { $0.key == $1.key && $0.offset == $1.offset }
-        }
     }
 
     /// Stores the reserved keys with where their records went. Returns the internal log offset to
@@ -96,13 +91,9 @@ final class DedupeWindow: Sendable {
             value.appendBigEndian(entry.offset)
             return ProducerRecord(key: Self.encodeKey(topic: topic, key: entry.key), value: value, timestamp: now)
         }
-        let batch = RecordBatch(producing: records).encoded()
-        let appended: Result<AppendResult?, LogError> = batch.withUnsafeBytes { bytes in
-            do throws(LogError) { return .success(try log.append(bytes, mayBlock: mayBlock)) } catch { return .failure(error) }
-        }
         let result: AppendResult
         do {
-            guard let stored = try appended.get() else { return nil }
+            guard let stored = try log.append(RecordBatch(producing: records).encoded(), mayBlock: mayBlock) else { return nil }
             result = stored
         } catch {
             release(topic: topic, keys: keys.map(\.key))
