@@ -142,6 +142,8 @@ struct JobBook {
         /// The offset after the last record taken in.
         var next: Int64?
         var revoking = false
+        /// Not fetched (paused at the consumer) while its buffer is full: see `JobBook.adjustPauses`.
+        var paused = false
         var running = 0
         var lastCommitted: CommittedOffset?
 
@@ -174,12 +176,19 @@ struct JobBook {
     private var generations = 0
     /// Per-key limits (jobs running, rate, jobs waiting on them); nil without any.
     private(set) var limiter: KeyLimiter?
+    /// Jobs a partition may have taken in and not dropped before it is paused; it is resumed once
+    /// it is down to `resumeAt`.
+    let bufferMax: Int
+    var resumeAt: Int { bufferMax / 2 }
+    /// The partitions paused at the consumer, owned or not: the consumer keeps a pause across
+    /// rebalances, so a partition owned again starts paused and is resumed by `adjustPauses`.
+    private(set) var pausedPartitions: Set<TopicPartition> = []
 
     /// `attemptsMax` is the retry policy's: the widest attempt count the metadata must carry.
     /// With `priorities`, jobs of `priorityTopic`'s `.high` and `.low` topics are ready at their
     /// levels beside its own (normal) ones.
     init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99, limits: JobLimits = .none,
-         priorities: JobPriorities? = nil, priorityTopic: String = "") {
+         priorities: JobPriorities? = nil, priorityTopic: String = "", bufferMax: Int = 1000) {
         precondition(limits.conflict(with: ordering) == nil, limits.conflict(with: ordering) ?? "")
         limiter = limits.limitsKeys ? KeyLimiter(limits) : nil
         ready = priorities.map { priorities in
@@ -190,6 +199,7 @@ struct JobBook {
         self.ordering = ordering
         self.concurrency = max(1, concurrency)
         self.attemptsMax = max(1, attemptsMax)
+        self.bufferMax = max(1, bufferMax)
         // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
         // count is the dead-letter mark, one past the last attempt, and one place is kept for the
         // job at the commit point.
@@ -203,8 +213,10 @@ struct JobBook {
     mutating func assign(_ partition: TopicPartition, committed: CommittedOffset?) {
         generations += 1
         partitions[partition]?.removed = true
-        partitions[partition] = PartitionState(partition: partition, generation: generations, level: ready.level(of: partition.topic),
-                                               stored: CommitMetadata(decoding: committed?.metadata ?? ""), lastCommitted: committed)
+        let state = PartitionState(partition: partition, generation: generations, level: ready.level(of: partition.topic),
+                                   stored: CommitMetadata(decoding: committed?.metadata ?? ""), lastCommitted: committed)
+        state.paused = pausedPartitions.contains(partition)
+        partitions[partition] = state
     }
 
     /// Stops handing out the partition's jobs (running ones finish).
@@ -223,6 +235,34 @@ struct JobBook {
     }
 
     var assigned: [TopicPartition] { partitions.keys.sorted() }
+
+    // MARK: Pausing fetches
+
+    /// The owned partitions to pause at the consumer (their buffers are full: `bufferMax` jobs
+    /// taken in and not dropped) and the paused ones to resume (down to `resumeAt`), marked so.
+    mutating func adjustPauses() -> (pause: [TopicPartition], resume: [TopicPartition]) {
+        var (pause, resume): ([TopicPartition], [TopicPartition]) = ([], [])
+        for (partition, state) in partitions {
+            if !state.paused && state.order.count >= bufferMax {
+                state.paused = true
+                pausedPartitions.insert(partition)
+                pause.append(partition)
+            } else if state.paused && state.order.count <= resumeAt {
+                state.paused = false
+                pausedPartitions.remove(partition)
+                resume.append(partition)
+            }
+        }
+        return (pause.sorted(), resume.sorted())
+    }
+
+    /// Every owned partition is paused and none is down to `resumeAt` yet: a poll could only wait.
+    var fetchesHeld: Bool {
+        !partitions.isEmpty && partitions.values.allSatisfy { $0.paused && $0.order.count > resumeAt }
+    }
+
+    /// Whether the partition is paused and down to `resumeAt`: its fetches may go on.
+    func drained(_ state: PartitionState) -> Bool { state.paused && state.order.count <= resumeAt }
 
     // MARK: Taking jobs in and handing them out
 
@@ -301,6 +341,9 @@ struct JobBook {
         }
         return nil
     }
+
+    /// Whether another job might start now: a slot is free and a job may be ready.
+    var mayStartMore: Bool { running < concurrency && (!ready.isEmpty || limiter != nil) }
 
     /// A job of a parked key that has room again, if any.
     private mutating func nextParked(now: Int64) -> JobTicket? {

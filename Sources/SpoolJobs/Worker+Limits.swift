@@ -10,7 +10,7 @@ extension Worker {
 
     /// One timer per millisecond that has keys due, not one per key: a thousand keys held to a
     /// rate would otherwise start tens of thousands of timers a second.
-    private func scheduleKeyWakes(_ wakes: [KeyWake]) {
+    func scheduleKeyWakes(_ wakes: [KeyWake]) {
         let newTimes = keyWakes.withLock { due -> [Int64] in
             var newTimes: [Int64] = []
             for wake in wakes {

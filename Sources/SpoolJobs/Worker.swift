@@ -105,7 +105,10 @@ public final class Worker<Payload: Job>: Sendable {
     let commitLock = AsyncLock()
     let leases = JobLeases()
     /// Wakes `waitForRunning` as jobs end.
-    let jobEnds = JobEndSignal()
+    let jobEnds = EventSignal()
+    /// Wakes the poll loop, parked while every partition is paused, when one has drained (or the
+    /// worker stops).
+    let bufferDrained = EventSignal()
     let jobControl = WorkerControl()
     /// Keys whose rate allows their next job at each time (ms), for one timer per time.
     let keyWakes = LockedValue<[Int64: [String]]>([:])
@@ -115,7 +118,6 @@ public final class Worker<Payload: Job>: Sendable {
 
     struct Control {
         var subscription: (any JobSubscription)?
-        var paused: Set<TopicPartition> = []
         var tasks: [Int: Task<Void, Never>] = [:]
         var nextTask = 0
     }
@@ -146,7 +148,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.typeNameBytes = Array(Payload.typeName.utf8)
         self.decodePayload = Self.decoder(queue.coding)
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
-                                 priorities: priorities, priorityTopic: topic))
+                                 priorities: priorities, priorityTopic: topic, bufferMax: self.bufferPerPartition))
     }
 
     /// The partitions this worker owns now.
@@ -181,6 +183,8 @@ public final class Worker<Payload: Job>: Sendable {
         }
         var failures = 0
         while !isStopping && !Task.isCancelled {
+            await waitWhileFetchesHeld()
+            adjustPauses(subscription)
             var records: [ConsumedRecord]
             do {
                 records = try await subscription.poll()
@@ -215,7 +219,10 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Stops taking jobs; `run()` then finishes the running ones (up to `shutdownTimeout`),
     /// commits and returns.
-    public func stop() { stopping.store(true, ordering: .releasing) }
+    public func stop() {
+        stopping.store(true, ordering: .releasing)
+        bufferDrained.fire()
+    }
 
     // MARK: Rebalances
 
@@ -252,20 +259,27 @@ public final class Worker<Payload: Job>: Sendable {
     // MARK: Taking jobs in and running them
 
     /// Moves the records into the book, leaving `records` empty: each record's buffers change
-    /// hands without a retain and a release each.
+    /// hands without a retain and a release each. A poll can bring tens of thousands of records:
+    /// they go in `takeChunk` at a time, so runners finishing jobs meanwhile wait for the lock
+    /// for a chunk, not for the whole poll.
     private func take(_ records: inout [ConsumedRecord]) {
         guard !records.isEmpty else { return }
         let now = nowMs()
         records.reverse()
-        let wakes = book.withLock { book in
-            var wakes: [JobWake] = []
-            while let record = records.popLast() {
-                if let wake = book.add(record, now: now).wake { wakes.append(wake) }
+        var wakes: [JobWake] = []
+        while !records.isEmpty {
+            book.withLock { book in
+                for _ in 0..<Self.takeChunk {
+                    guard let record = records.popLast() else { return }
+                    if let wake = book.add(record, now: now).wake { wakes.append(wake) }
+                }
             }
-            return wakes
         }
         for wake in wakes { scheduleWake(wake) }
     }
+
+    /// Records taken into the book per hold of its lock.
+    static var takeChunk: Int { 256 }
 
     /// Batches that hold no record (the place a duplicate enqueue keeps for the producer's
     /// sequence, a transaction marker) move the consumer's position and give the book no job: the
@@ -277,19 +291,29 @@ public final class Worker<Payload: Job>: Sendable {
         book.withLock { book in for (partition, position) in positions { book.advance(partition, to: position) } }
     }
 
+    /// Pauses the partitions whose buffers are full and resumes the ones drained to half. Only
+    /// the poll loop calls it, so the consumer sees pauses and resumes in the book's order.
     private func adjustPauses(_ subscription: any JobSubscription) {
-        let (full, drained) = book.withLock { book in
-            (book.assigned.filter { book.buffered($0) >= bufferPerPartition }, book.assigned.filter { book.buffered($0) <= bufferPerPartition / 2 })
-        }
-        let (pause, resume) = control.withLock { control in
-            let pause = full.filter { !control.paused.contains($0) }
-            let resume = drained.filter { control.paused.contains($0) }
-            control.paused.formUnion(pause)
-            control.paused.subtract(resume)
-            return (pause, resume)
-        }
+        let (pause, resume) = book.withLock { $0.adjustPauses() }
         if !pause.isEmpty { subscription.pause(pause) }
         if !resume.isEmpty { subscription.resume(resume) }
+    }
+
+    /// While every partition is paused, a poll could only wait out its time with nothing to fetch,
+    /// and a buffer that drains meanwhile would leave the worker idle until it returned: the loop
+    /// parks until a finishing job finds its partition drained (`finish`), the worker stops, or a
+    /// second passes (a poll then runs the group's rebalances, as it must now and then).
+    private func waitWhileFetchesHeld() async {
+        let deadline = ContinuousClock.now + .seconds(1)
+        while !isStopping && !Task.isCancelled && ContinuousClock.now < deadline {
+            let generation = bufferDrained.generation
+            guard book.withLock({ $0.fetchesHeld }) else { return }
+            await withTaskCancellationHandler {
+                await bufferDrained.wait(after: generation, until: deadline)
+            } onCancel: {
+                bufferDrained.fire()
+            }
+        }
     }
 
     /// Starts every job that may run now, up to the concurrency limit.
@@ -307,11 +331,12 @@ public final class Worker<Payload: Job>: Sendable {
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
-                    await execute(current, runner: runner)
-                    jobEnds.jobEnded()
-                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : takeNext()
+                    let succeeded = await execute(current, runner: runner)
+                    let next = finishAndTakeNext(succeeded, take: !(isStopping || Task.isCancelled || jobControl.holdsStarts))
+                    jobEnds.fire()
+                    ticket = next.ticket
                     // A finished job can make several others eligible: the rest get runners of their own.
-                    if ticket != nil { dispatch() }
+                    if next.moreReady { dispatch() }
                 }
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
                 // Ended early by a job's cancellation (see `runHandler`): the ready jobs get a runner.
@@ -333,18 +358,24 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    private func execute(_ ticket: JobTicket, runner: JobRunner) async {
+    /// Runs the ticket's job. A job that succeeded is returned unfinished, for the runner to
+    /// finish as it takes its next one, under one lock (`finishAndTakeNext`); every other
+    /// outcome is finished (or retried) here, and gives nil.
+    private func execute(_ ticket: JobTicket, runner: JobRunner) async -> JobTicket? {
         // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
         // before the commit point reached it: it is done.
         guard !ticket.deadLettered else {
             finish(ticket, deadLettered: true)
-            return
+            return nil
         }
         let entry = ticket.entry
         let record = entry.record
         let id = entry.fields.id ?? record.jobId
-        guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
-        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
+        guard !jobControl.isCancelled(id) else {
+            finishCancelled(ticket)
+            return nil
+        }
+        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return nil }
         let payload: Payload
         do {
             if let type = entry.fields.type, !Self.same(type, typeNameBytes) {
@@ -354,7 +385,7 @@ public final class Worker<Payload: Job>: Sendable {
         } catch {
             // A payload that cannot be decoded fails the same way on every attempt.
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
-            return
+            return nil
         }
         let key = JobLeases.Key(ticket)
         let context = JobContext(payload: payload, id: id,
@@ -367,7 +398,7 @@ public final class Worker<Payload: Job>: Sendable {
         do {
             try await runHandler(context, key, runner: runner)
             stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
-            finish(ticket)
+            return ticket
         } catch where jobControl.isCancelled(context.id) {
             stats.recorder.ended(after: Self.seconds(since: started), nil)
             finishCancelled(ticket)
@@ -380,12 +411,34 @@ public final class Worker<Payload: Job>: Sendable {
             stats.recorder.ended(after: Self.seconds(since: started), .failed)
             await failed(ticket, error: error)
         }
+        return nil
     }
 
     /// Marks a job done; the runner that ran it takes the next one.
+    /// Finishes a job that succeeded (if any) and, when `take`, hands out the next job that may
+    /// run, under one lock: a runner's two visits to the book per job become one. `moreReady`:
+    /// there is room and more may be ready, for other runners.
+    private func finishAndTakeNext(_ succeeded: JobTicket?, take: Bool) -> (ticket: JobTicket?, moreReady: Bool) {
+        let now = nowMs()
+        let limited = limits.limitsKeys
+        let (wake, drained, next, moreReady, keyWakes) = book.withLock { book in
+            let wake = succeeded.flatMap { book.finish($0, now: now) }
+            let drained = succeeded.map { book.drained($0.state) } ?? false
+            let next = take ? book.next(now: now) : nil
+            return (wake, drained, next, next != nil && book.mayStartMore, limited ? book.takeKeyWakes() : [])
+        }
+        if drained { bufferDrained.fire() }
+        if let wake { scheduleWake(wake) }
+        if !keyWakes.isEmpty { scheduleKeyWakes(keyWakes) }
+        return (next, moreReady)
+    }
+
+    /// Wakes the poll loop when the job's partition was paused and is now drained to half.
     func finish(_ ticket: JobTicket, deadLettered: Bool = false) {
         let now = nowMs()
-        if let wake = book.withLock({ $0.finish(ticket, now: now, deadLettered: deadLettered) }) { scheduleWake(wake) }
+        let (wake, drained) = book.withLock { book in (book.finish(ticket, now: now, deadLettered: deadLettered), book.drained(ticket.state)) }
+        if drained { bufferDrained.fire() }
+        if let wake { scheduleWake(wake) }
     }
 
     // MARK: Commits

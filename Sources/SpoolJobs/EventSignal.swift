@@ -1,15 +1,15 @@
 import Synchronization
 
-/// Wakes whoever waits for running jobs to end (a revoke, the worker's stop): runners call
-/// `jobEnded` after each job, and `wait(after:until:)` returns at the next one or at its
-/// deadline, whichever comes first. A generation number closes the gap between a waiter checking
-/// its condition and registering: an end in between returns at once.
+/// Wakes whoever waits for something that happens often (a job's end, a paused partition's
+/// buffer draining): the side that makes it happen calls `fire`, and `wait(after:until:)` returns
+/// at the next one or at its deadline, whichever comes first. A generation number closes the gap
+/// between a waiter checking its condition and registering: a `fire` in between returns at once.
 ///
-/// `jobEnded` runs once per job, so with nobody waiting it costs two atomic operations and no
-/// lock: a waiter counts itself in `waiting` before it looks at the generation, and an end
+/// `fire` may run once per job, so with nobody waiting it costs two atomic operations and no
+/// lock: a waiter counts itself in `waiting` before it looks at the generation, and `fire`
 /// bumps the generation before it looks at `waiting` (both sequentially consistent), so at least
 /// one of them sees the other.
-final class JobEndSignal: Sendable {
+final class EventSignal: Sendable {
     private struct Waiters {
         var next = 0
         var continuations: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -22,8 +22,8 @@ final class JobEndSignal: Sendable {
     /// The generation to pass to `wait`, read before checking what is waited for.
     var generation: Int { generationCounter.load(ordering: .sequentiallyConsistent) }
 
-    /// A job ended: every waiter returns.
-    func jobEnded() {
+    /// It happened: every waiter returns.
+    func fire() {
         generationCounter.wrappingAdd(1, ordering: .sequentiallyConsistent)
         guard waiting.load(ordering: .sequentiallyConsistent) > 0 else { return }
         let woken = waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
@@ -33,7 +33,7 @@ final class JobEndSignal: Sendable {
         for waiter in woken { waiter.resume() }
     }
 
-    /// Returns once a job ended after `generation` was read, or at `deadline`.
+    /// Returns once `fire` was called after `generation` was read, or at `deadline`.
     func wait(after generation: Int, until deadline: ContinuousClock.Instant) async {
         let id = waiters.withLock { waiters -> Int in
             defer { waiters.next += 1 }

@@ -1,0 +1,131 @@
+import Foundation
+import SpoolEmbedded
+import SpoolFormat
+import Synchronization
+import Testing
+@testable import SpoolJobs
+
+/// What a worker asked of its group membership: the partitions it owns, the ones it paused, and
+/// the polls it made while every owned partition was paused (a poll that can only wait).
+private final class PauseLog: Sendable {
+    struct State {
+        var owned: Set<TopicPartition> = []
+        var paused: Set<TopicPartition> = []
+        var pauses = 0
+        var resumes = 0
+        var pollsWithAllPaused = 0
+    }
+
+    let state = Mutex(State())
+}
+
+/// The embedded transport, with the worker's subscription watched by a `PauseLog`.
+private struct PauseWatching: JobTransport {
+    let inner: EmbeddedTransport
+    let log: PauseLog
+
+    func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
+
+    func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
+        try await inner.send(topic: topic, records: records)
+    }
+
+    func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
+        let log = self.log
+        var watched = hooks
+        watched.assigned = { owned in
+            log.state.withLock { $0.owned = Set(owned.keys) }
+            await hooks.assigned(owned)
+        }
+        return Watched(inner: try await inner.subscribe(group: group, topic: topic, hooks: watched), log: log)
+    }
+
+    func readAll(topic: String) async throws -> [ConsumedRecord] { try await inner.readAll(topic: topic) }
+    func close() async { await inner.close() }
+
+    struct Watched: JobSubscription {
+        let inner: any JobSubscription
+        let log: PauseLog
+
+        func poll() async throws -> [ConsumedRecord] {
+            log.state.withLock { state in
+                if !state.owned.isEmpty && state.owned.isSubset(of: state.paused) { state.pollsWithAllPaused += 1 }
+            }
+            return try await inner.poll()
+        }
+
+        func pause(_ partitions: [TopicPartition]) {
+            log.state.withLock { state in
+                state.paused.formUnion(partitions)
+                state.pauses += 1
+            }
+            inner.pause(partitions)
+        }
+
+        func resume(_ partitions: [TopicPartition]) {
+            log.state.withLock { state in
+                state.paused.subtract(partitions)
+                state.resumes += 1
+            }
+            inner.resume(partitions)
+        }
+
+        func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws { try await inner.commit(offsets) }
+        func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await inner.committed(partitions) }
+        func position(_ partition: TopicPartition) -> Int64? { inner.position(partition) }
+        func heartbeat() async -> Bool? { await inner.heartbeat() }
+        func close() async { await inner.close() }
+    }
+}
+
+@Suite("A worker's paused fetches", .serialized)
+struct WorkerPauseTests {
+    /// A poll while every partition is paused fetches nothing and waits out its time, and the
+    /// jobs the worker then runs out of wait with it: the worker resumes a drained partition
+    /// before it polls again.
+    @Test("a worker with every partition paused waits for one to drain, not in a poll that cannot fetch", .timeLimit(.minutes(2)))
+    func drainedPartitionResumesBeforeThePoll() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let log = PauseLog()
+        let queue = JobQueue(transport: PauseWatching(inner: EmbeddedTransport(broker.spool), log: log), partitions: 1)
+        let runs = Atomic(0)
+        let worker = Worker<Photo>(queue: queue, group: "g", ordering: .none, concurrency: 2, retry: .never, bufferPerPartition: 8) { _ in
+            runs.add(1, ordering: .relaxed)
+        }
+        // Two waves of 20, each one batch that a single fetch takes whole: more than the buffer.
+        try await queue.enqueue((0..<20).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
+        let task = Task { try await worker.run() }
+        #expect(await eventually { runs.load(ordering: .relaxed) == 20 })
+        try await queue.enqueue((20..<40).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
+        #expect(await eventually { runs.load(ordering: .relaxed) == 40 })
+        worker.stop()
+        try await task.value
+        let state = log.state.withLock { $0 }
+        #expect(state.pauses >= 1)
+        #expect(state.resumes >= 1)
+        #expect(state.pollsWithAllPaused == 0)
+        #expect(runs.load(ordering: .relaxed) == 40)
+    }
+
+    @Test("a partition owned again after a rebalance is resumed if the consumer still has it paused")
+    func pauseOutlivesTheAssignment() {
+        var book = JobBook(ordering: .none, concurrency: 1, bufferMax: 2)
+        let partition = TopicPartition("t", 0)
+        book.assign(partition, committed: nil)
+        for offset in 0..<2 { _ = book.add(record(partition, offset: Int64(offset)), now: 0) }
+        #expect(book.adjustPauses().pause == [partition])
+        #expect(book.fetchesHeld)
+        book.remove(partition)
+        // The consumer keeps the pause; owned again, the partition is resumed at once (empty buffer).
+        book.assign(partition, committed: nil)
+        #expect(!book.fetchesHeld)
+        #expect(book.adjustPauses().resume == [partition])
+        let again = book.adjustPauses()
+        #expect(again.pause.isEmpty && again.resume.isEmpty)
+    }
+
+    private func record(_ partition: TopicPartition, offset: Int64) -> ConsumedRecord {
+        ConsumedRecord(topic: partition.topic, partition: partition.partition, offset: offset, timestamp: 0, key: nil, value: Array("{}".utf8), headers: [])
+    }
+}
