@@ -16,8 +16,9 @@ struct JobsBenchmark {
         the moment the first worker owns partitions (the 4 start together and usually join as one
         generation) until every job has finished and its offset is committable. The baseline is 4
         plain group consumers reading the same records and committing every 200 ms, with no job
-        runtime. --transport picks the embedded broker, the Kafka protocol over
-        loopback to an in-process server, or both.
+        runtime; a second baseline also decodes every payload, as a worker must, which is the
+        most a worker could reach with no runtime at all. --transport picks the embedded broker,
+        the Kafka protocol over loopback to an in-process server, or both.
 
         Two more .none runs have per-key limits on, beside the unlimited .none run: one with
         limits the run never reaches (1 job of a key at once, 1,000 a second per key, bursts of
@@ -35,8 +36,8 @@ struct JobsBenchmark {
           --key-rate R       jobs a second per key in the binding-rate run (default 50)
           --long-ms MS       how long the long jobs of the 5 % run take (default 20)
           --transport T      embedded | wire | both (default both)
-          --modes M,M        only these runs, of consumer, none, none-limited, none-rate, key, key-long,
-                             partition (default all), and no latency runs unless latency is named
+          --modes M,M        only these runs, of consumer, consumer-decode, none, none-limited, none-rate,
+                             key, key-long, partition (default all), and no latency runs unless latency is named
                              (for profiling one run)
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
           --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
@@ -60,7 +61,7 @@ struct JobsBenchmark {
         var latencySeconds = 4
         var keyRate = 50
         var longMs = 20
-        static let allModes = ["consumer", "none", "none-limited", "none-rate", "key", "key-long", "partition"]
+        static let allModes = ["consumer", "consumer-decode", "none", "none-limited", "none-rate", "key", "key-long", "partition"]
         var modes = Options.allModes
         var latencyRuns = true
 
@@ -176,8 +177,8 @@ struct JobsBenchmark {
         }
         let done = Counter()
         let measured: Result
-        if mode == "consumer" {
-            measured = try await drainWithConsumers(queue: queue, done: done)
+        if mode.hasPrefix("consumer") {
+            measured = try await drainWithConsumers(queue: queue, done: done, decoding: mode == "consumer-decode")
         } else {
             let ordering: JobOrdering = mode.hasPrefix("none") ? .none : mode.hasPrefix("key") ? .key : .partition
             // Every 20th job of the long-jobs run sleeps: 5 %.
@@ -204,8 +205,10 @@ struct JobsBenchmark {
         return measured
     }
 
-    /// The baseline: plain group members read every record and commit, with no job runtime.
-    private func drainWithConsumers(queue: JobQueue, done: Counter) async throws -> Result {
+    /// The baseline: plain group members read every record and commit, with no job runtime;
+    /// `decoding`, they also decode each payload with the queue's coding, as a worker does before
+    /// its handler runs.
+    private func drainWithConsumers(queue: JobQueue, done: Counter, decoding: Bool) async throws -> Result {
         let stopped = Counter()
         let subscriptions = Counter()
         // When the first member was assigned, taken in the hook: a baseline that drains fast can be
@@ -227,6 +230,9 @@ struct JobsBenchmark {
                 while stopped.value == 0 {
                     let records = try await subscription.poll()
                     for record in records { last[TopicPartition(record.topic, record.partition)] = CommittedOffset(offset: record.offset + 1) }
+                    if decoding {
+                        for record in records { _ = try queue.coding.decode(Payload.self, from: record.value ?? []) }
+                    }
                     done.add(records.count)
                     // Commits every 200 ms, as the workers do.
                     if monotonicNanoseconds() - committedAt > 200_000_000 {
@@ -306,6 +312,7 @@ struct JobsBenchmark {
     private func label(_ mode: String) -> String {
         switch mode {
         case "consumer": "(plain group consumer)"
+        case "consumer-decode": "(plain consumer, decoding payloads)"
         case "none-limited": ".none, limits not reached (1, 1000/s)"
         case "none-rate": ".none, binding rate (\(options.keyRate)/s per key)"
         case "key-long": ".key, 5 % long jobs (\(options.longMs) ms)"
