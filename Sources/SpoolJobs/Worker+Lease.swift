@@ -51,17 +51,23 @@ extension JobContext {
     }
 }
 
-/// A runner task as its jobs see it: its number (its key in `Worker.Control.tasks`) and how to
-/// cancel it, made once per runner.
+/// A runner task as its jobs see it: its number (its key in `Worker.Control.tasks`), how to
+/// cancel it, and its place in `JobLeases`, made once per runner.
 struct JobRunner: Sendable {
     let id: Int
     let cancel: @Sendable () -> Void
+    let lease: JobLeases.Slot
 }
 
 extension Worker: JobLeaseHolder {}
 
 /// The runs in progress and how each may be stopped: by the worker's timeout, because the
 /// worker lost the job's partition, or because the job was cancelled (`JobQueue.cancel`).
+///
+/// A runner has one run at a time, in a slot of its own: opening and closing a run takes only
+/// that slot's lock, so runners on two threads do not meet on every job in one shared
+/// dictionary. The rare calls that look for runs (a cancellation, a timeout, a lost partition)
+/// go through every slot.
 final class JobLeases: Sendable {
     /// A run: its job's offset in an assignment (generations are numbered across partitions).
     struct Key: Hashable {
@@ -76,45 +82,81 @@ final class JobLeases: Sendable {
 
     enum End: Equatable { case timedOut, lost }
 
-    private struct Run {
+    fileprivate struct Run {
+        var key: Key
         var id: String
         var cancel: @Sendable () -> Void
         var end: End?
     }
 
-    private let runs = Mutex<[Key: Run]>([:])
-
-    /// A run of job `id` starts; `cancel` stops its handler.
-    func open(_ key: Key, id: String, cancel: @escaping @Sendable () -> Void) {
-        runs.withLock { $0[key] = Run(id: id, cancel: cancel) }
+    /// One runner's place: its run, if one is open.
+    final class Slot: Sendable {
+        fileprivate let run = Mutex<Run?>(nil)
     }
 
-    /// Cancels the handlers of the runs of these jobs, under the lock (see `end(_:because:)`).
-    /// The runs stay open: they end as cancelled when their handlers return.
+    /// The slots of the runners alive, by runner number.
+    private let slots = Mutex<[Int: Slot]>([:])
+
+    /// A slot for runner `id`, until `dropSlot`.
+    func makeSlot(_ id: Int) -> Slot {
+        let slot = Slot()
+        slots.withLock { $0[id] = slot }
+        return slot
+    }
+
+    func dropSlot(_ id: Int) { _ = slots.withLock { $0.removeValue(forKey: id) } }
+
+    private var allSlots: [Slot] { slots.withLock { Array($0.values) } }
+
+    /// A run of job `id` starts in the runner's slot; `cancel` stops its handler.
+    func open(_ key: Key, id: String, in slot: Slot, cancel: @escaping @Sendable () -> Void) {
+        slot.run.withLock { $0 = Run(key: key, id: id, cancel: cancel) }
+    }
+
+    /// Cancels the handlers of the runs of these jobs, under their slots' locks (see
+    /// `end(_:because:)`). The runs stay open: they end as cancelled when their handlers return.
     func cancel(ids: Set<String>) {
-        runs.withLock { runs in for run in runs.values where ids.contains(run.id) { run.cancel() } }
+        for slot in allSlots {
+            slot.run.withLock { run in if let run, ids.contains(run.id) { run.cancel() } }
+        }
     }
 
-    func close(_ key: Key) { _ = runs.withLock { $0.removeValue(forKey: key) } }
+    func close(_ slot: Slot) { slot.run.withLock { $0 = nil } }
 
-    func end(of key: Key) -> End? { runs.withLock { $0[key]?.end } }
+    /// Why the slot's run was ended from outside, if it was.
+    func end(in slot: Slot) -> End? { slot.run.withLock { $0?.end } }
+
+    /// Why the run of `key` was ended from outside, if it was and is still open.
+    func end(of key: Key) -> End? {
+        for slot in allSlots {
+            if let end = slot.run.withLock({ run in run?.key == key ? run?.end : nil }) { return end }
+        }
+        return nil
+    }
 
     /// Ends the run (the first reason given sticks) and cancels its handler. The cancel runs
-    /// under the lock, so it cannot reach a runner that has closed this run and gone on to
+    /// under its slot's lock, so it cannot reach a runner that has closed this run and gone on to
     /// another job; it only sets flags and runs cancellation handlers, none of which come back here.
     func end(_ key: Key, because reason: End) {
-        runs.withLock { runs in
-            guard runs[key] != nil, runs[key]?.end == nil else { return }
-            runs[key]?.end = reason
-            runs[key]?.cancel()
+        for slot in allSlots {
+            slot.run.withLock { run in
+                guard run?.key == key, run?.end == nil else { return }
+                run?.end = reason
+                run?.cancel()
+            }
         }
     }
 
     /// Ends as lost every run of these partitions' assignments (by generation).
     func loseAll(_ generations: [TopicPartition: Int]) {
         let lost = Set(generations.values)
-        let keys = runs.withLock { runs in runs.keys.filter { lost.contains($0.generation) } }
-        for key in keys { end(key, because: .lost) }
+        for slot in allSlots {
+            slot.run.withLock { run in
+                guard let generation = run?.key.generation, lost.contains(generation), run?.end == nil else { return }
+                run?.end = .lost
+                run?.cancel()
+            }
+        }
     }
 }
 
@@ -134,14 +176,14 @@ extension Worker {
     /// run opens before it looks for cancellations, so one of the two sees the other.
     func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
         guard let timeout else {
-            leases.open(key, id: context.id, cancel: runner.cancel)
-            defer { leases.close(key) }
+            leases.open(key, id: context.id, in: runner.lease, cancel: runner.cancel)
+            defer { leases.close(runner.lease) }
             // Cancelled between the check before decoding and now.
             if jobControl.isCancelled(context.id) { throw CancellationError() }
             do {
                 try await handler(context)
             } catch {
-                if leases.end(of: key) == .lost { throw JobLeaseError.lost }
+                if leases.end(in: runner.lease) == .lost { throw JobLeaseError.lost }
                 throw error
             }
             return
@@ -149,7 +191,7 @@ extension Worker {
         if jobControl.isCancelled(context.id) { throw CancellationError() }
         let handler = self.handler
         let run = Task { [context] in try await handler(context) }
-        leases.open(key, id: context.id) { run.cancel() }
+        leases.open(key, id: context.id, in: runner.lease) { run.cancel() }
         if jobControl.isCancelled(context.id) { run.cancel() }
         let timer = Task { [leases] in
             try await Task.sleep(for: timeout)
@@ -157,12 +199,12 @@ extension Worker {
         }
         defer {
             timer.cancel()
-            leases.close(key)
+            leases.close(runner.lease)
         }
         do {
             try await withTaskCancellationHandler { try await run.value } onCancel: { run.cancel() }
         } catch {
-            switch leases.end(of: key) {
+            switch leases.end(in: runner.lease) {
             case .timedOut?: throw JobLeaseError.timedOut(after: timeout)
             case .lost?: throw JobLeaseError.lost
             case nil: throw error

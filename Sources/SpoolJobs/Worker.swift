@@ -327,7 +327,7 @@ public final class Worker<Payload: Job>: Sendable {
         control.withLock { state in
             let id = state.nextTask
             state.nextTask += 1
-            let runner = JobRunner(id: id) { [weak self] in self?.control.withLock { $0.tasks[id] }?.cancel() }
+            let runner = JobRunner(id: id, cancel: { [weak self] in self?.control.withLock { $0.tasks[id] }?.cancel() }, lease: leases.makeSlot(id))
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
@@ -338,6 +338,7 @@ public final class Worker<Payload: Job>: Sendable {
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if next.moreReady { dispatch() }
                 }
+                leases.dropSlot(id)
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
                 // Ended early by a job's cancellation (see `runHandler`): the ready jobs get a runner.
                 if Task.isCancelled && !isStopping { dispatch() }
