@@ -25,9 +25,6 @@ struct ReadyQueues<Item> {
         credit = Array(repeating: 0, count: weights.count)
     }
 
-    /// No job is queued at any level.
-    var isEmpty: Bool { queues.allSatisfy { $0.isEmpty } }
-
     /// The level of a topic's jobs.
     func level(of topic: String) -> Int { queues.count == 1 ? 0 : levels[topic] ?? defaultLevel }
 

@@ -1,16 +1,16 @@
 extension Worker {
     /// The next job the book hands out, with the wakes its per-key rates asked for scheduled.
     func takeNext() -> JobTicket? {
-        guard limits.limitsKeys else { return book.withLock { $0.next() } }
+        guard limits.limitsKeys else { return book.withLockSpinning { $0.next() } }
         let now = nowMs()
-        let (ticket, wakes) = book.withLock { book in (book.next(now: now), book.takeKeyWakes()) }
+        let (ticket, wakes) = book.withLockSpinning { book in (book.next(now: now), book.takeKeyWakes()) }
         if !wakes.isEmpty { scheduleKeyWakes(wakes) }
         return ticket
     }
 
     /// One timer per millisecond that has keys due, not one per key: a thousand keys held to a
     /// rate would otherwise start tens of thousands of timers a second.
-    func scheduleKeyWakes(_ wakes: [KeyWake]) {
+    private func scheduleKeyWakes(_ wakes: [KeyWake]) {
         let newTimes = keyWakes.withLock { due -> [Int64] in
             var newTimes: [Int64] = []
             for wake in wakes {

@@ -268,7 +268,7 @@ public final class Worker<Payload: Job>: Sendable {
         records.reverse()
         var wakes: [JobWake] = []
         while !records.isEmpty {
-            book.withLock { book in
+            book.withLockSpinning { book in
                 for _ in 0..<Self.takeChunk {
                     guard let record = records.popLast() else { return }
                     if let wake = book.add(record, now: now).wake { wakes.append(wake) }
@@ -331,12 +331,11 @@ public final class Worker<Payload: Job>: Sendable {
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
-                    let succeeded = await execute(current, runner: runner)
-                    let next = finishAndTakeNext(succeeded, take: !(isStopping || Task.isCancelled || jobControl.holdsStarts))
+                    await execute(current, runner: runner)
                     jobEnds.fire()
-                    ticket = next.ticket
+                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : takeNext()
                     // A finished job can make several others eligible: the rest get runners of their own.
-                    if next.moreReady { dispatch() }
+                    if ticket != nil { dispatch() }
                 }
                 leases.dropSlot(id)
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
@@ -359,24 +358,18 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    /// Runs the ticket's job. A job that succeeded is returned unfinished, for the runner to
-    /// finish as it takes its next one, under one lock (`finishAndTakeNext`); every other
-    /// outcome is finished (or retried) here, and gives nil.
-    private func execute(_ ticket: JobTicket, runner: JobRunner) async -> JobTicket? {
+    private func execute(_ ticket: JobTicket, runner: JobRunner) async {
         // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
         // before the commit point reached it: it is done.
         guard !ticket.deadLettered else {
             finish(ticket, deadLettered: true)
-            return nil
+            return
         }
         let entry = ticket.entry
         let record = entry.record
         let id = entry.fields.id ?? record.jobId
-        guard !jobControl.isCancelled(id) else {
-            finishCancelled(ticket)
-            return nil
-        }
-        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return nil }
+        guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
+        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
         let payload: Payload
         do {
             if let type = entry.fields.type, !Self.same(type, typeNameBytes) {
@@ -386,7 +379,7 @@ public final class Worker<Payload: Job>: Sendable {
         } catch {
             // A payload that cannot be decoded fails the same way on every attempt.
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
-            return nil
+            return
         }
         let key = JobLeases.Key(ticket)
         let context = JobContext(payload: payload, id: id,
@@ -399,7 +392,7 @@ public final class Worker<Payload: Job>: Sendable {
         do {
             try await runHandler(context, key, runner: runner)
             stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
-            return ticket
+            finish(ticket)
         } catch where jobControl.isCancelled(context.id) {
             stats.recorder.ended(after: Self.seconds(since: started), nil)
             finishCancelled(ticket)
@@ -412,32 +405,13 @@ public final class Worker<Payload: Job>: Sendable {
             stats.recorder.ended(after: Self.seconds(since: started), .failed)
             await failed(ticket, error: error)
         }
-        return nil
     }
 
     /// Marks a job done; the runner that ran it takes the next one.
-    /// Finishes a job that succeeded (if any) and, when `take`, hands out the next job that may
-    /// run, under one lock: a runner's two visits to the book per job become one. `moreReady`:
-    /// there is room and more may be ready, for other runners.
-    private func finishAndTakeNext(_ succeeded: JobTicket?, take: Bool) -> (ticket: JobTicket?, moreReady: Bool) {
-        let now = nowMs()
-        let limited = limits.limitsKeys
-        let (wake, drained, next, moreReady, keyWakes) = book.withLock { book in
-            let wake = succeeded.flatMap { book.finish($0, now: now) }
-            let drained = succeeded.map { book.drained($0.state) } ?? false
-            let next = take ? book.next(now: now) : nil
-            return (wake, drained, next, next != nil && book.mayStartMore, limited ? book.takeKeyWakes() : [])
-        }
-        if drained { bufferDrained.fire() }
-        if let wake { scheduleWake(wake) }
-        if !keyWakes.isEmpty { scheduleKeyWakes(keyWakes) }
-        return (next, moreReady)
-    }
-
     /// Wakes the poll loop when the job's partition was paused and is now drained to half.
     func finish(_ ticket: JobTicket, deadLettered: Bool = false) {
         let now = nowMs()
-        let (wake, drained) = book.withLock { book in (book.finish(ticket, now: now, deadLettered: deadLettered), book.drained(ticket.state)) }
+        let (wake, drained) = book.withLockSpinning { book in (book.finish(ticket, now: now, deadLettered: deadLettered), book.drained(ticket.state)) }
         if drained { bufferDrained.fire() }
         if let wake { scheduleWake(wake) }
     }

@@ -18,6 +18,38 @@ private func drain(_ book: inout JobBook) -> [JobTicket] {
 
 @Suite("Job bookkeeping: ordering, commit points, attempts")
 struct JobBookTests {
+    /// A key's jobs are linked through their entries, not kept in a buffer of the key's own: a
+    /// line of one key (here the partition's, under `.partition`) longer than the ring's wrap
+    /// keeps its order, and the partition is given up with it.
+    @Test("a line of one key's jobs across the ring's end runs in order and is given up whole")
+    func longKeyLineAcrossTheRing() {
+        var book = JobBook(ordering: .partition, concurrency: 1, bufferMax: Int.max)
+        book.assign(partition, committed: nil)
+        // 2^17 jobs fill the ring exactly; finishing the first 60,000 and adding 60,000 more puts
+        // the newest at the ring's start.
+        let filled: Int64 = 1 << 17, moved: Int64 = 60_000
+        for offset in 0..<filled { _ = book.add(record(offset, key: nil), now: 0) }
+        for offset in 0..<moved {
+            guard let ticket = book.next() else { Issue.record("no job ready"); return }
+            #expect(ticket.offset == offset)
+            #expect(book.next() == nil)
+            _ = book.finish(ticket, now: 0)
+        }
+        for offset in filled..<(filled + moved) { _ = book.add(record(offset, key: nil), now: 0) }
+        #expect(book.buffered(partition) == Int(filled))
+        #expect(book.commitPoint(partition)?.offset == moved)
+        // The next 1,000 in order, across the ring's end, then the partition is given up.
+        var ran: [Int64] = []
+        for _ in 0..<1_000 {
+            guard let ticket = book.next() else { break }
+            ran.append(ticket.offset)
+            _ = book.finish(ticket, now: 0)
+        }
+        #expect(ran == Array(moved..<(moved + 1_000)))
+        book.remove(partition)
+        #expect(book.assigned.isEmpty)
+    }
+
     @Test(".key runs one job per key at a time, in order, while other keys flow; commits stop at the first unfinished job")
     func keyOrdering() {
         var book = JobBook(ordering: .key, concurrency: 10)
