@@ -137,23 +137,19 @@ final class JobLeases: Sendable {
     /// Ends the run (the first reason given sticks) and cancels its handler. The cancel runs
     /// under its slot's lock, so it cannot reach a runner that has closed this run and gone on to
     /// another job; it only sets flags and runs cancellation handlers, none of which come back here.
-    func end(_ key: Key, because reason: End) {
-        for slot in allSlots {
-            slot.run.withLock { run in
-                guard run?.key == key, run?.end == nil else { return }
-                run?.end = reason
-                run?.cancel()
-            }
-        }
-    }
+    func end(_ key: Key, because reason: End) { endRuns(because: reason) { $0 == key } }
 
     /// Ends as lost every run of these partitions' assignments (by generation).
     func loseAll(_ generations: [TopicPartition: Int]) {
         let lost = Set(generations.values)
+        endRuns(because: .lost) { lost.contains($0.generation) }
+    }
+
+    private func endRuns(because reason: End, where matches: (Key) -> Bool) {
         for slot in allSlots {
             slot.run.withLock { run in
-                guard let generation = run?.key.generation, lost.contains(generation), run?.end == nil else { return }
-                run?.end = .lost
+                guard let key = run?.key, matches(key), run?.end == nil else { return }
+                run?.end = reason
                 run?.cancel()
             }
         }
