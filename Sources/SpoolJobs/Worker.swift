@@ -183,7 +183,10 @@ public final class Worker<Payload: Job>: Sendable {
         }
         var failures = 0
         while !isStopping && !Task.isCancelled {
-            if await waitWhileFetchesHeld() { adjustPauses(subscription) }
+            // Resumes what drained since the last poll, parked for or not: a partition can drain
+            // between the pause after a poll and the check here, and must not be polled paused.
+            await waitWhileFetchesHeld()
+            adjustPauses(subscription)
             var records: [ConsumedRecord]
             do {
                 records = try await subscription.poll()
@@ -302,21 +305,17 @@ public final class Worker<Payload: Job>: Sendable {
     /// and a buffer that drains meanwhile would leave the worker idle until it returned: the loop
     /// parks until a finishing job finds its partition drained (`finish`), the worker stops, or a
     /// second passes (a poll then runs the group's rebalances, as it must now and then).
-    /// Returns whether it parked, so the drained partition is resumed before the poll.
-    private func waitWhileFetchesHeld() async -> Bool {
+    private func waitWhileFetchesHeld() async {
         let deadline = ContinuousClock.now + .seconds(1)
-        var parked = false
         while !isStopping && !Task.isCancelled && ContinuousClock.now < deadline {
             let generation = bufferDrained.generation
-            guard book.withLock({ $0.fetchesHeld }) else { break }
-            parked = true
+            guard book.withLock({ $0.fetchesHeld }) else { return }
             await withTaskCancellationHandler {
                 await bufferDrained.wait(after: generation, until: deadline)
             } onCancel: {
                 bufferDrained.fire()
             }
         }
-        return parked
     }
 
     /// Starts every job that may run now, up to the concurrency limit.
