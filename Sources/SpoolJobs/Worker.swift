@@ -261,27 +261,40 @@ public final class Worker<Payload: Job>: Sendable {
     // MARK: Taking jobs in and running them
 
     /// Moves the records into the book, leaving `records` empty: each record's buffers change
-    /// hands without a retain and a release each. A poll can bring tens of thousands of records:
-    /// they go in `takeChunk` at a time, so runners finishing jobs meanwhile wait for the lock
-    /// for a chunk, not for the whole poll.
+    /// hands without a retain and a release each (an empty record, which holds no buffer, takes
+    /// its place until the array goes). A poll can bring tens of thousands of records: they go in
+    /// `takeChunk` at a time, so runners finishing jobs meanwhile wait for the lock for a chunk,
+    /// not for the whole poll.
     private func take(_ records: inout [ConsumedRecord]) {
         guard !records.isEmpty else { return }
         let now = nowMs()
-        records.reverse()
         var wakes: [JobWake] = []
-        while !records.isEmpty {
-            book.withLockSpinning { book in
-                for _ in 0..<Self.takeChunk {
-                    guard let record = records.popLast() else { return }
-                    if let wake = book.add(record, now: now).wake { wakes.append(wake) }
+        records.withUnsafeMutableBufferPointer { buffer in
+            guard let first = buffer.baseAddress else { return }
+            var next = 0
+            while next < buffer.count {
+                let end = min(next + Self.takeChunk, buffer.count)
+                book.withLockSpinning { book in
+                    for index in next..<end {
+                        let record = (first + index).move()
+                        (first + index).initialize(to: Self.movedOut)
+                        if let wake = book.add(record, now: now).wake { wakes.append(wake) }
+                    }
                 }
+                next = end
             }
         }
+        records.removeAll()
         for wake in wakes { scheduleWake(wake) }
     }
 
     /// Records taken into the book per hold of its lock.
     static var takeChunk: Int { 256 }
+
+    /// What `take` leaves in a record's place: no buffer of its own to retain or release.
+    private static var movedOut: ConsumedRecord {
+        ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
+    }
 
     /// Batches that hold no record (the place a duplicate enqueue keeps for the producer's
     /// sequence, a transaction marker) move the consumer's position and give the book no job: the
