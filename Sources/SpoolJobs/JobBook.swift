@@ -71,6 +71,8 @@ struct JobBook {
         let record: ConsumedRecord
         /// The Spool headers of the record, read once.
         let fields: JobHeaderFields
+        /// The record's key as text, made once when the record is taken in.
+        let key: String?
         var attempt: Int
         /// The attempt the record itself carries (`spool-attempt`).
         let recordAttempt: Int
@@ -87,10 +89,11 @@ struct JobBook {
         var nextOfKey: Entry?
         var offset: Int64 { record.offset }
 
-        init(record: ConsumedRecord, fields: JobHeaderFields, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State,
-             deadLettered: Bool) {
+        init(record: ConsumedRecord, fields: JobHeaderFields, key: String?, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?,
+             state: State, deadLettered: Bool) {
             self.record = record
             self.fields = fields
+            self.key = key
             self.attempt = attempt
             self.recordAttempt = recordAttempt
             self.notBefore = notBefore
@@ -210,12 +213,15 @@ struct JobBook {
     /// The partitions paused at the consumer, owned or not: the consumer keeps a pause across
     /// rebalances, so a partition owned again starts paused and is resumed by `adjustPauses`.
     private(set) var pausedPartitions: Set<TopicPartition> = []
+    /// The UTF-8 of the type name the worker runs, which each job's `spool-job-type` is compared
+    /// with as it is taken in (`JobHeaderFields.wrongType`); nil: not compared.
+    let jobType: [UInt8]?
 
     /// `attemptsMax` is the retry policy's: the widest attempt count the metadata must carry.
     /// With `priorities`, jobs of `priorityTopic`'s `.high` and `.low` topics are ready at their
     /// levels beside its own (normal) ones.
     init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99, limits: JobLimits = .none,
-         priorities: JobPriorities? = nil, priorityTopic: String = "", bufferMax: Int = 1000) {
+         priorities: JobPriorities? = nil, priorityTopic: String = "", bufferMax: Int = 1000, jobType: [UInt8]? = nil) {
         precondition(limits.conflict(with: ordering) == nil, limits.conflict(with: ordering) ?? "")
         limiter = limits.limitsKeys ? KeyLimiter(limits) : nil
         ready = priorities.map { priorities in
@@ -227,6 +233,7 @@ struct JobBook {
         self.concurrency = max(1, concurrency)
         self.attemptsMax = max(1, attemptsMax)
         self.bufferMax = max(1, bufferMax)
+        self.jobType = jobType
         // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
         // count is the dead-letter mark, one past the last attempt, and one place is kept for the
         // job at the commit point.
@@ -307,22 +314,23 @@ struct JobBook {
         guard let state = partitionState(record.topic, record.partition), !state.revoking, offset >= state.next ?? Int64.min else { return (false, nil) }
         if state.takeStoredFinished(offset) {
             // Finished under the last owner, above its commit point: done, its key not held.
-            state.order.append(Entry(record: record, fields: JobHeaderFields([]), attempt: 1, recordAttempt: 1, notBefore: 0, orderKey: nil,
-                                     state: .done, deadLettered: false))
+            state.order.append(Entry(record: record, fields: JobHeaderFields([]), key: nil, attempt: 1, recordAttempt: 1, notBefore: 0,
+                                     orderKey: nil, state: .done, deadLettered: false))
             state.storedAhead.remove(offset)
             state.next = offset + 1
             state.dropFinishedFront()
             return (true, nil)
         }
-        let fields = JobHeaderFields(record.headers)
+        let fields = JobHeaderFields(record.headers, expectedType: jobType)
         let recordAttempt = max(1, fields.attempt ?? 1)
+        let key = record.keyString
         let orderKey: String? = switch ordering {
-        case .key: record.keyString
+        case .key: key
         case .partition: ""
         case .none: nil
         }
         let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[offset] ?? 0
-        let entry = Entry(record: record, fields: fields, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
+        let entry = Entry(record: record, fields: fields, key: key, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
                           notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
         state.order.append(entry)
         if !state.storedAhead.isEmpty { state.storedAhead.remove(offset) }
@@ -368,6 +376,10 @@ struct JobBook {
         }
         return nil
     }
+
+    /// Whether `next` might hand out another job now: a slot is free and a job may be ready (a
+    /// ready entry may turn out stale; with per-key limits a parked key may have room again).
+    var mayStartMore: Bool { running < concurrency && (limiter != nil || !ready.isEmpty) }
 
     /// A job of a parked key that has room again, if any.
     private mutating func nextParked(now: Int64) -> JobTicket? {

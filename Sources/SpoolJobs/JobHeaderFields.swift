@@ -1,8 +1,10 @@
+import Foundation
 import SpoolFormat
 
 /// The Spool headers a worker reads from every job, found in one pass over the record's headers
 /// when the job is taken in (the first header of each name counts, as `ConsumedRecord.header`
-/// reads them).
+/// reads them). The poll loop reads them there, just after the record was decoded: a runner on
+/// another core would fetch each header's buffer into its cache again.
 struct JobHeaderFields: Sendable {
     /// `spool-job-id`; nil when the record has none (a record not enqueued through `JobQueue`).
     var id: String?
@@ -13,8 +15,12 @@ struct JobHeaderFields: Sendable {
     var attempt: Int?
     /// `spool-deliver-at` in epoch ms; nil when absent or not a number.
     var deliverAtMs: Int64?
+    /// `type` is there and differs from the type the reader expects.
+    var wrongType = false
 
-    init(_ headers: [RecordHeader]) {
+    /// `expectedType`: the UTF-8 of the type name the reader runs, which `type` is compared with
+    /// (nil: not compared).
+    init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil) {
         var (idSeen, typeSeen, attemptSeen, deliverAtSeen) = (false, false, false, false)
         for header in headers {
             switch header.key {
@@ -24,6 +30,7 @@ struct JobHeaderFields: Sendable {
             case SpoolHeaders.jobType where !typeSeen:
                 typeSeen = true
                 type = header.value
+                if let expectedType, let value = header.value { wrongType = !Self.same(value, expectedType) }
             case SpoolHeaders.attempt where !attemptSeen:
                 attemptSeen = true
                 attempt = header.value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
@@ -34,5 +41,9 @@ struct JobHeaderFields: Sendable {
                 continue
             }
         }
+    }
+
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
     }
 }

@@ -28,6 +28,9 @@ struct ReadyQueues<Item> {
     /// The level of a topic's jobs.
     func level(of topic: String) -> Int { queues.count == 1 ? 0 : levels[topic] ?? defaultLevel }
 
+    /// No level holds an entry (stale ones count).
+    var isEmpty: Bool { queues.allSatisfy(\.isEmpty) }
+
     /// Adds a job at the end of its level (`level(of:)` its topic).
     mutating func append(_ item: Item, level: Int) {
         queues[level].append(item)

@@ -1,11 +1,16 @@
 extension Worker {
     /// The next job the book hands out, with the wakes its per-key rates asked for scheduled.
-    func takeNext() -> JobTicket? {
-        guard limits.limitsKeys else { return book.withLockSpinning { $0.next() } }
+    func takeNext() -> JobTicket? { takeNextSeeingMore().ticket }
+
+    /// The next job, and whether the book might hand out another one now (`JobBook.mayStartMore`),
+    /// read in the same hold of its lock: a runner that took a job asks for more runners only
+    /// then, instead of taking the lock again to find every slot busy.
+    func takeNextSeeingMore() -> (ticket: JobTicket?, more: Bool) {
+        guard limits.limitsKeys else { return book.withLockSpinning { book in (book.next(), book.mayStartMore) } }
         let now = nowMs()
-        let (ticket, wakes) = book.withLockSpinning { book in (book.next(now: now), book.takeKeyWakes()) }
+        let (ticket, more, wakes) = book.withLockSpinning { book in (book.next(now: now), book.mayStartMore, book.takeKeyWakes()) }
         if !wakes.isEmpty { scheduleKeyWakes(wakes) }
-        return ticket
+        return (ticket, more)
     }
 
     /// One timer per millisecond that has keys due, not one per key: a thousand keys held to a

@@ -148,7 +148,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.typeNameBytes = Array(Payload.typeName.utf8)
         self.decodePayload = Self.decoder(queue.coding)
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
-                                 priorities: priorities, priorityTopic: topic, bufferMax: self.bufferPerPartition))
+                                 priorities: priorities, priorityTopic: topic, bufferMax: self.bufferPerPartition, jobType: typeNameBytes))
     }
 
     /// The partitions this worker owns now.
@@ -348,9 +348,10 @@ public final class Worker<Payload: Job>: Sendable {
                 while let current = ticket {
                     await execute(current, runner: runner)
                     jobEnds.fire()
-                    ticket = isStopping || Task.isCancelled || jobControl.holdsStarts ? nil : takeNext()
+                    let (next, more) = isStopping || Task.isCancelled || jobControl.holdsStarts ? (nil, false) : takeNextSeeingMore()
+                    ticket = next
                     // A finished job can make several others eligible: the rest get runners of their own.
-                    if ticket != nil { dispatch() }
+                    if next != nil && more { dispatch() }
                 }
                 leases.dropSlot(id)
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
@@ -387,7 +388,7 @@ public final class Worker<Payload: Job>: Sendable {
         if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
         let payload: Payload
         do {
-            if let type = entry.fields.type, !Self.same(type, typeNameBytes) {
+            if entry.fields.wrongType, let type = entry.fields.type {
                 throw JobError.wrongType(expected: typeName, found: String(decoding: type, as: UTF8.self))
             }
             payload = try decodePayload(record.value ?? [])
@@ -398,7 +399,7 @@ public final class Worker<Payload: Job>: Sendable {
         }
         let key = JobLeases.Key(ticket)
         let context = JobContext(payload: payload, id: id,
-                                 key: ordering == .key ? entry.orderKey : record.keyString, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
+                                 key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers,
                                  lease: JobLease(holder: self, key: key))
@@ -455,10 +456,6 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Seconds since `start`, a `monotonicNanoseconds()` reading.
     static func seconds(since start: UInt64) -> Double { Double(monotonicNanoseconds() &- start) / 1e9 }
-
-    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.count == b.count && a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
-    }
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 }

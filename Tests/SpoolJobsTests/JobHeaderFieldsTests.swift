@@ -1,0 +1,34 @@
+import SpoolFormat
+@testable import SpoolJobs
+import Testing
+
+/// The Spool headers a worker reads when it takes a job in, and the type check made there.
+@Suite struct JobHeaderFieldsTests {
+    let expected = Array("Invoice".utf8)
+
+    @Test func aTypeOtherThanTheExpectedOneIsMarkedWrong() {
+        let fields = JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Receipt")], expectedType: expected)
+        #expect(fields.wrongType)
+        #expect(fields.type == Array("Receipt".utf8), "the type is kept for the dead letter's reason")
+    }
+
+    @Test func theExpectedTypeANullOneOrNoneIsNotWrong() {
+        #expect(!JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Invoice")], expectedType: expected).wrongType)
+        #expect(!JobHeaderFields([RecordHeader(key: SpoolHeaders.jobType, value: nil)], expectedType: expected).wrongType)
+        #expect(!JobHeaderFields([RecordHeader(SpoolHeaders.jobId, "a")], expectedType: expected).wrongType)
+        #expect(!JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Receipt")]).wrongType, "no expected type: nothing is compared")
+    }
+
+    @Test func aTypeThatOnlySharesAPrefixIsWrong() {
+        #expect(JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Invoice2")], expectedType: expected).wrongType)
+        #expect(JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Invoic")], expectedType: expected).wrongType)
+        #expect(JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "")], expectedType: expected).wrongType)
+    }
+
+    @Test func theFirstHeaderOfANameCounts() {
+        let fields = JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Invoice"), RecordHeader(SpoolHeaders.jobType, "Receipt"),
+                                      RecordHeader(SpoolHeaders.jobId, "one"), RecordHeader(SpoolHeaders.jobId, "two")], expectedType: expected)
+        #expect(!fields.wrongType)
+        #expect(fields.id == "one")
+    }
+}
