@@ -2,82 +2,134 @@ import Foundation
 import SpoolFormat
 
 /// A JSON document parsed in one pass into a flat list of values ("tape"), each naming its bytes
-/// in the input: strings and numbers are converted only when a decoder asks for them, and
-/// nothing is allocated per value. Strict RFC 8259, as Foundation's JSONDecoder reads it: one
-/// value with optional whitespace around it, no comments, no trailing commas, strings of valid
-/// UTF-8 without raw control characters, numbers in JSON's grammar, nesting up to 512 deep.
+/// in the input: strings and numbers are converted only when a decoder asks for them. Strict
+/// RFC 8259, as Foundation's JSONDecoder reads it (`JSONTapeParser`).
 ///
-/// A value, not an object: a decoder holds it, and a document costs no allocation but its tape.
-struct JSONTape: Sendable {
+/// One allocation, with nothing in it to count references to: the values are stored in the
+/// object itself, in room for as many values as the document can hold (`capacity(for:)`), so the
+/// tape never grows or copies, and after them a copy of the document's bytes, read in place. A
+/// decoder holds the tape, so a document costs that allocation and nothing per value.
+final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
     enum Kind: UInt8 { case null, `true`, `false`, number, string, array, object }
 
-    struct Value {
-        var kind: Kind
-        /// A string's contents (inside the quotes) or a number's text; for an array or object,
-        /// its number of elements (members for an object).
-        var start: Int
-        var end: Int
-        /// The index after this value and everything inside it: the next sibling.
-        var after: Int
-        /// A string with a backslash escape, which must be unescaped to be read.
-        var escaped: Bool
-        /// A string of bytes below 0x80 only (then valid UTF-8 as it stands).
-        var ascii: Bool
+    struct Header {
+        /// Values written.
+        var count: Int
+        /// Room for values: the document's bytes start after it.
+        let room: Int
+        let byteCount: Int
     }
 
-    let bytes: [UInt8]
-    let values: [Value]
+    /// Offsets fit 32 bits (larger documents are left to Foundation), which makes a value 16
+    /// bytes instead of 40: a document's tape is a quarter of the memory it would be.
+    struct Value {
+        /// A string's contents (inside the quotes) or a number's text; for an array or object,
+        /// its number of elements (members for an object) in both.
+        private var start32: UInt32
+        private var end32: UInt32
+        /// The index after this value and everything inside it: the next sibling.
+        private var after32: UInt32
+        let kind: Kind
+        /// A string with a backslash escape, which must be unescaped to be read.
+        let escaped: Bool
+        /// A string of bytes below 0x80 only (then valid UTF-8 as it stands).
+        let ascii: Bool
+
+        init(kind: Kind, start: Int, end: Int, after: Int, escaped: Bool, ascii: Bool) {
+            (start32, end32, after32) = (UInt32(truncatingIfNeeded: start), UInt32(truncatingIfNeeded: end), UInt32(truncatingIfNeeded: after))
+            (self.kind, self.escaped, self.ascii) = (kind, escaped, ascii)
+        }
+
+        var start: Int { Int(start32) }
+        var end: Int { Int(end32) }
+        var after: Int { Int(after32) }
+        /// An array's elements or an object's members.
+        var count: Int { Int(start32) }
+
+        mutating func close(count: Int, after: Int) {
+            (start32, end32, after32) = (UInt32(truncatingIfNeeded: count), UInt32(truncatingIfNeeded: count), UInt32(truncatingIfNeeded: after))
+        }
+    }
 
     static let depthMax = 512
+    /// The largest document whose offsets fit a `Value`.
+    static let bytesMax = Int(UInt32.max) - 1
 
     /// Parses `bytes`; an object's members are its key (a string value) and value, in order.
-    init(_ bytes: [UInt8]) throws(JSONTapeError) {
-        self.bytes = bytes
-        var values: [Value] = []
-        values.reserveCapacity(16)
-        var parser = Parser()
-        try bytes.withUnsafeBufferPointer { buffer throws(JSONTapeError) in
-            parser.buffer = buffer
-            // A UTF-8 byte-order mark is passed over, as Foundation does.
-            if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { parser.at = 3 }
-            parser.skipWhitespace()
-            try parser.value(into: &values, depth: 0)
-            parser.skipWhitespace()
-            if parser.at < buffer.count { throw JSONTapeError(parser.at, "unexpected character after the top-level value") }
+    static func parse(_ bytes: [UInt8]) throws(JSONTapeError) -> JSONTape {
+        guard bytes.count <= bytesMax else { throw JSONTapeError(0, "document too large for a tape") }
+        let room = bytes.withUnsafeBufferPointer { capacity(for: $0) }
+        let byteValues = (bytes.count + MemoryLayout<Value>.stride - 1) / MemoryLayout<Value>.stride
+        let tape = unsafeDowncast(create(minimumCapacity: room + byteValues) { _ in Header(count: 0, room: room, byteCount: bytes.count) }, to: JSONTape.self)
+        try tape.withUnsafeMutablePointers { header, values throws(JSONTapeError) -> Void in
+            let text = UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(values + room).bindMemory(to: UInt8.self, capacity: bytes.count), count: bytes.count)
+            _ = text.initialize(fromContentsOf: bytes)
+            var parser = JSONTapeParser(buffer: UnsafeBufferPointer(text), values: values, capacity: room)
+            try parser.document()
+            header.pointee.count = parser.count
         }
-        self.values = values
+        return tape
     }
 
-    /// A tape of one escaped string's contents (without its quotes), to unescape them.
-    private init(unchecked contents: [UInt8]) {
-        bytes = contents
-        values = [Value(kind: .string, start: 0, end: contents.count, after: 1, escaped: true, ascii: false)]
+    /// How many values the parser may write for `bytes`. A valid document of n values has at
+    /// least 2n - 1 bytes (every value but the first follows a `,` or `:` or is the first in its
+    /// container, which has a closing bracket of its own), so half its bytes are room enough for
+    /// a small document; the parser stops a document that needs more (it is not JSON). A larger
+    /// one is given exactly what it can need: each value but the first follows a `[`, `{`, `,`
+    /// or `:` of its own.
+    static func capacity(for bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        if bytes.count <= 128 { return (bytes.count + 1) / 2 + 1 }
+        var structural = 1
+        for byte in bytes where byte == UInt8(ascii: ",") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
+            structural += 1
+        }
+        return min(structural, (bytes.count + 1) / 2 + 1)
+    }
+
+    var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
+
+    subscript(index: Int) -> Value {
+        withUnsafeMutablePointers { header, values in
+            precondition(index >= 0 && index < header.pointee.count, "index outside the tape")
+            return values[index]
+        }
+    }
+
+    /// The document's bytes, for the length of `body`.
+    func withBytes<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        try withUnsafeMutablePointers { header, values throws(E) in
+            let text = UnsafeRawPointer(values + header.pointee.room).assumingMemoryBound(to: UInt8.self)
+            return try body(UnsafeBufferPointer(start: text, count: header.pointee.byteCount))
+        }
     }
 
     /// A string value's text.
     func string(_ index: Int) throws(JSONTapeError) -> String {
-        let value = values[index]
-        if !value.escaped {
-            let text = bytes.withUnsafeBufferPointer { buffer in
-                let contents = UnsafeBufferPointer(rebasing: buffer[value.start..<value.end])
-                return value.ascii ? String(decoding: contents, as: UTF8.self) : String(validating: contents, as: UTF8.self)
-            }
-            guard let text else {
-                throw JSONTapeError(value.start, "string is not valid UTF-8")
-            }
+        let value = self[index]
+        return try withBytes { buffer throws(JSONTapeError) in
+            let contents = UnsafeBufferPointer(rebasing: buffer[value.start..<value.end])
+            if value.escaped { return try Self.unescape(contents, at: value.start) }
+            // ASCII as the parser found it: no need to check it again.
+            if value.ascii { return String(copying: unsafe UTF8Span(unchecked: contents.span, isKnownASCII: true)) }
+            guard let text = String(validating: contents, as: UTF8.self) else { throw JSONTapeError(value.start, "string is not valid UTF-8") }
             return text
         }
+    }
+
+    /// The text of a string's contents with backslash escapes (checked by the parser: each is
+    /// one of JSON's, a `\u` with four hex digits); `offset` is where they start in the document.
+    static func unescape(_ contents: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONTapeError) -> String {
         var unescaped: [UInt8] = []
-        unescaped.reserveCapacity(value.end - value.start)
-        var at = value.start
-        while at < value.end {
-            let byte = bytes[at]
+        unescaped.reserveCapacity(contents.count)
+        var at = 0
+        while at < contents.count {
+            let byte = contents[at]
             guard byte == UInt8(ascii: "\\") else {
                 unescaped.append(byte)
                 at += 1
                 continue
             }
-            let escape = bytes[at + 1]
+            let escape = contents[at + 1]
             at += 2
             switch escape {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): unescaped.append(escape)
@@ -87,226 +139,77 @@ struct JSONTape: Sendable {
             case UInt8(ascii: "r"): unescaped.append(0x0D)
             case UInt8(ascii: "t"): unescaped.append(0x09)
             default:
-                // \uXXXX, checked by the parser: four hex digits.
-                var scalar = hex4(at)
+                var scalar = hex4(contents, at)
                 at += 4
                 if (0xD800...0xDBFF).contains(scalar) {
-                    guard at + 6 <= value.end, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u"),
-                          case let low = hex4(at + 2), (0xDC00...0xDFFF).contains(low) else {
-                        throw JSONTapeError(at - 6, "unpaired UTF-16 surrogate in \\u escape")
+                    guard at + 6 <= contents.count, contents[at] == UInt8(ascii: "\\"), contents[at + 1] == UInt8(ascii: "u"),
+                          case let low = hex4(contents, at + 2), (0xDC00...0xDFFF).contains(low) else {
+                        throw JSONTapeError(offset + at - 6, "unpaired UTF-16 surrogate in \\u escape")
                     }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     at += 6
                 } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw JSONTapeError(at - 6, "unpaired UTF-16 surrogate in \\u escape")
+                    throw JSONTapeError(offset + at - 6, "unpaired UTF-16 surrogate in \\u escape")
                 }
-                guard let unicode = Unicode.Scalar(scalar) else { throw JSONTapeError(at - 6, "invalid \\u escape") }
+                guard let unicode = Unicode.Scalar(scalar) else { throw JSONTapeError(offset + at - 6, "invalid \\u escape") }
                 unescaped.append(contentsOf: Array(String(Character(unicode)).utf8))
             }
         }
-        guard let text = validUTF8String(unescaped) else { throw JSONTapeError(value.start, "string is not valid UTF-8") }
+        guard let text = validUTF8String(unescaped) else { throw JSONTapeError(offset, "string is not valid UTF-8") }
         return text
     }
 
-    private func hex4(_ at: Int) -> UInt32 {
+    private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {
         var result: UInt32 = 0
-        for byte in bytes[at..<at + 4] { result = result << 4 | UInt32(Parser.hexValue(byte)) }
+        for byte in bytes[at..<at + 4] { result = result << 4 | UInt32(JSONTapeParser.hexValue(byte)) }
         return result
     }
 
-    /// Whether the string value at `index` equals `key`, without making a String of it.
-    func stringEquals(_ index: Int, _ key: String) -> Bool {
-        let value = values[index]
-        if value.escaped { return (try? string(index)) == key }
-        var key = key
-        return key.withUTF8 { keyBytes in
-            guard keyBytes.count == value.end - value.start else { return false }
-            return bytes.withUnsafeBufferPointer { buffer in
-                keyBytes.isEmpty || memcmp(buffer.baseAddress! + value.start, keyBytes.baseAddress!, keyBytes.count) == 0
+    /// The index of the value of the member of the object at `object` whose key is `name`; the
+    /// first, when a key is repeated. The name's bytes are compared in place: neither it nor a
+    /// key is copied or made a String (but an escaped key, which is unescaped to compare).
+    func member(named name: String, inObjectAt object: Int) -> Int? {
+        if let found = name.utf8.withContiguousStorageIfAvailable({ member(named: $0, name, inObjectAt: object) }) { return found }
+        var contiguous = name
+        return contiguous.withUTF8 { member(named: $0, name, inObjectAt: object) }
+    }
+
+    private func member(named key: UnsafeBufferPointer<UInt8>, _ name: String, inObjectAt object: Int) -> Int? {
+        withUnsafeMutablePointers { header, values in
+            withBytes { buffer in
+                let end = values[object].after
+                precondition(object >= 0 && end <= header.pointee.count, "object outside the tape")
+                var at = object + 1
+                while at < end {
+                    let value = values[at]
+                    if value.escaped {
+                        if (try? Self.unescape(UnsafeBufferPointer(rebasing: buffer[value.start..<value.end]), at: value.start)) == name { return at + 1 }
+                    } else if value.end - value.start == key.count && Self.equal(buffer.baseAddress! + value.start, key) {
+                        return at + 1
+                    }
+                    at = values[at + 1].after
+                }
+                return nil
             }
         }
+    }
+
+    /// Whether the bytes at `bytes` are `key`'s. A loop, not `memcmp`: keys are short, and a
+    /// call costs more than comparing them.
+    @inline(__always)
+    private static func equal(_ bytes: UnsafePointer<UInt8>, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        for offset in 0..<key.count where bytes[offset] != key[offset] { return false }
+        return true
     }
 
     /// A number value's text.
     func numberText(_ index: Int) -> Substring {
-        let value = values[index]
-        return Substring(decoding: bytes[value.start..<value.end], as: UTF8.self)
+        let value = self[index]
+        return withBytes { Substring(decoding: UnsafeBufferPointer(rebasing: $0[value.start..<value.end]), as: UTF8.self) }
     }
 
-    private struct Parser {
-        var buffer = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        var at = 0
-
-        mutating func skipWhitespace() {
-            while at < buffer.count {
-                switch buffer[at] {
-                case 0x20, 0x0A, 0x0D, 0x09: at += 1
-                default: return
-                }
-            }
-        }
-
-        mutating func value(into values: inout [Value], depth: Int) throws(JSONTapeError) {
-            guard at < buffer.count else { throw JSONTapeError(at, "unexpected end of input") }
-            switch buffer[at] {
-            case UInt8(ascii: "{"): try container(into: &values, depth: depth, object: true)
-            case UInt8(ascii: "["): try container(into: &values, depth: depth, object: false)
-            case UInt8(ascii: "\""): try string(into: &values)
-            case UInt8(ascii: "t"): try literal("true", .true, into: &values)
-            case UInt8(ascii: "f"): try literal("false", .false, into: &values)
-            case UInt8(ascii: "n"): try literal("null", .null, into: &values)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number(into: &values)
-            default: throw JSONTapeError(at, "unexpected character '\(Unicode.Scalar(buffer[at]))'")
-            }
-        }
-
-        private mutating func literal(_ word: StaticString, _ kind: Kind, into values: inout [Value]) throws(JSONTapeError) {
-            let count = word.utf8CodeUnitCount
-            guard at + count <= buffer.count, memcmp(buffer.baseAddress! + at, word.utf8Start, count) == 0 else {
-                throw JSONTapeError(at, "invalid literal (expected \(word))")
-            }
-            values.append(Value(kind: kind, start: at, end: at + count, after: values.count + 1, escaped: false, ascii: true))
-            at += count
-        }
-
-        private mutating func container(into values: inout [Value], depth: Int, object: Bool) throws(JSONTapeError) {
-            guard depth < JSONTape.depthMax else { throw JSONTapeError(at, "nested deeper than \(JSONTape.depthMax) levels") }
-            let index = values.count
-            values.append(Value(kind: object ? .object : .array, start: 0, end: 0, after: 0, escaped: false, ascii: true))
-            let close = object ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            at += 1
-            skipWhitespace()
-            var count = 0
-            if at < buffer.count && buffer[at] == close {
-                at += 1
-            } else {
-                while true {
-                    if object {
-                        guard at < buffer.count, buffer[at] == UInt8(ascii: "\"") else { throw JSONTapeError(at, "expected a string key") }
-                        try string(into: &values)
-                        try checkKey(values[values.count - 1])
-                        skipWhitespace()
-                        guard at < buffer.count, buffer[at] == UInt8(ascii: ":") else { throw JSONTapeError(at, "expected ':' after a key") }
-                        at += 1
-                        skipWhitespace()
-                    }
-                    try value(into: &values, depth: depth + 1)
-                    count += 1
-                    skipWhitespace()
-                    guard at < buffer.count else { throw JSONTapeError(at, "unexpected end of input") }
-                    if buffer[at] == UInt8(ascii: ",") {
-                        at += 1
-                        skipWhitespace()
-                        continue
-                    }
-                    guard buffer[at] == close else { throw JSONTapeError(at, object ? "expected ',' or '}'" : "expected ',' or ']'") }
-                    at += 1
-                    break
-                }
-            }
-            values[index].start = count
-            values[index].end = count
-            values[index].after = values.count
-        }
-
-        /// A key must read as a string: a container is looked up by its keys' text.
-        private func checkKey(_ key: Value) throws(JSONTapeError) {
-            let raw = UnsafeBufferPointer(rebasing: buffer[key.start..<key.end])
-            if key.escaped {
-                let tape = JSONTape(unchecked: Array(raw))
-                _ = try tape.string(0)
-            } else if !key.ascii, String(validating: raw, as: UTF8.self) == nil {
-                throw JSONTapeError(key.start, "key is not valid UTF-8")
-            }
-        }
-
-        private mutating func string(into values: inout [Value]) throws(JSONTapeError) {
-            at += 1
-            let start = at
-            var escaped = false
-            var ascii = true
-            while true {
-                // Eight plain bytes at a time: none a quote, a backslash, a control character or
-                // part of a multi-byte character.
-                while at + 8 <= buffer.count, Self.plain(UnsafeRawPointer(buffer.baseAddress! + at).loadUnaligned(as: UInt64.self)) { at += 8 }
-                guard at < buffer.count else { throw JSONTapeError(start - 1, "unterminated string") }
-                let byte = buffer[at]
-                if byte == UInt8(ascii: "\"") { break }
-                if byte >= 0x80 { ascii = false }
-                if byte < 0x20 { throw JSONTapeError(at, "unescaped control character in a string") }
-                if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                    guard at + 1 < buffer.count else { throw JSONTapeError(at, "unterminated string") }
-                    switch buffer[at + 1] {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                        at += 2
-                    case UInt8(ascii: "u"):
-                        guard at + 6 <= buffer.count, (2..<6).allSatisfy({ Self.hexValue(buffer[at + $0]) != 0xFF }) else {
-                            throw JSONTapeError(at, "invalid \\u escape")
-                        }
-                        at += 6
-                    default:
-                        throw JSONTapeError(at, "invalid escape '\\\(Unicode.Scalar(buffer[at + 1]))'")
-                    }
-                    continue
-                }
-                at += 1
-            }
-            values.append(Value(kind: .string, start: start, end: at, after: values.count + 1, escaped: escaped, ascii: ascii))
-            at += 1
-        }
-
-        /// Whether none of the eight bytes (in either byte order) is `"`, `\\`, below 0x20 or
-        /// above 0x7F: a byte is zero in `x ^ pattern` where it matches, and a zero byte, like one
-        /// below 0x20, borrows into its top bit when the low bits are subtracted (a bit set in
-        /// `x` itself, a byte above 0x7F, is what the last test catches).
-        @inline(__always)
-        static func plain(_ x: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let high: UInt64 = 0x8080_8080_8080_8080
-            let quote = x ^ (ones &* 0x22)
-            let backslash = x ^ (ones &* 0x5C)
-            let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x) | x
-            return found & high == 0
-        }
-
-        private mutating func number(into values: inout [Value]) throws(JSONTapeError) {
-            let start = at
-            if buffer[at] == UInt8(ascii: "-") { at += 1 }
-            guard at < buffer.count, isDigit(buffer[at]) else { throw JSONTapeError(start, "invalid number") }
-            if buffer[at] == UInt8(ascii: "0") {
-                at += 1
-                if at < buffer.count, isDigit(buffer[at]) { throw JSONTapeError(start, "number with a leading zero") }
-            } else {
-                while at < buffer.count, isDigit(buffer[at]) { at += 1 }
-            }
-            if at < buffer.count, buffer[at] == UInt8(ascii: ".") {
-                at += 1
-                guard at < buffer.count, isDigit(buffer[at]) else { throw JSONTapeError(start, "invalid number") }
-                while at < buffer.count, isDigit(buffer[at]) { at += 1 }
-            }
-            if at < buffer.count, buffer[at] == UInt8(ascii: "e") || buffer[at] == UInt8(ascii: "E") {
-                at += 1
-                if at < buffer.count, buffer[at] == UInt8(ascii: "+") || buffer[at] == UInt8(ascii: "-") { at += 1 }
-                guard at < buffer.count, isDigit(buffer[at]) else { throw JSONTapeError(start, "invalid number") }
-                while at < buffer.count, isDigit(buffer[at]) { at += 1 }
-            }
-            values.append(Value(kind: .number, start: start, end: at, after: values.count + 1, escaped: false, ascii: true))
-        }
-
-        private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-        /// 0–15 for a hex digit, 0xFF otherwise.
-        static func hexValue(_ byte: UInt8) -> UInt8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: 0xFF
-            }
-        }
-    }
+    /// A document that is just `null`.
+    static func null() -> JSONTape { try! parse(Array("null".utf8)) }
 }
 
 /// Why a payload is not JSON: where, and what was wrong.
