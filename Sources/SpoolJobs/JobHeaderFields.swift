@@ -1,4 +1,3 @@
-import Foundation
 import SpoolFormat
 
 /// The Spool headers a worker reads from every job, found in one pass over the record's headers
@@ -30,7 +29,7 @@ struct JobHeaderFields: Sendable {
             case SpoolHeaders.jobType where !typeSeen:
                 typeSeen = true
                 type = header.value
-                if let expectedType, let value = header.value { wrongType = !Self.same(value, expectedType) }
+                if let expectedType, let value = header.value { wrongType = value != expectedType }
             case SpoolHeaders.attempt where !attemptSeen:
                 attemptSeen = true
                 attempt = header.value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
@@ -41,9 +40,5 @@ struct JobHeaderFields: Sendable {
                 continue
             }
         }
-    }
-
-    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.count == b.count && a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
     }
 }
