@@ -200,16 +200,17 @@ echo "== librdkafka suite against spool serve on 127.0.0.1:$port (TEST_KAFKA_VER
 # ---------------------------------------------------------------------------------------------
 # One test number in its own test-runner. Sets: result (PASS FAIL TIMEOUT SKIP), seconds, ran.
 run_one() {
-    local num=$1 mode=$2 limit=$3 log=$logs/$1.log
+    local num=$1 mode=$2 limit=$3 seed=$4 log=$logs/$1.log
     local args=(-p1)
     [ "$mode" = quick ] && args+=(-Q)
     # -L leaves out the local and mock-cluster tests registered under the same number (0031_mock,
     # 0045_subscribe_update_mock, ...): they say nothing about Spool and some take minutes.
     [ "${kind_of[$num]:-}" = broker ] && args+=(-L)
     local started=$SECONDS rc=0
-    (cd "$runner_dir" && RDKAFKA_TEST_CONF="$logs/test.conf" TESTS=$num TEST_KAFKA_VERSION=$kafka_version \
+    echo "TEST_SEED=$seed" > "$log"
+    (cd "$runner_dir" && RDKAFKA_TEST_CONF="$logs/test.conf" TESTS=$num TEST_KAFKA_VERSION=$kafka_version TEST_SEED=$seed \
         CI=true LD_LIBRARY_PATH=../src:../src-cpp timeout -k 10 "$limit" ./test-runner "${args[@]}"; exit $?) \
-        > "$log" 2>&1 || rc=$?
+        >> "$log" 2>&1 || rc=$?
     seconds=$((SECONDS - started))
     # The runner's summary: "| NAME | STATE | 1.234s |" per test it selected.
     local states
@@ -241,11 +242,20 @@ done
 # runner does the same (3 at a time under CI=true); every test makes its own topics and groups.
 # Most of the suite's time is spent waiting (session timeouts, max.poll.interval.ms, linger): the
 # allow-list takes about 17 minutes one at a time, 8.5 two at a time, 5.5 three at a time.
+# Each runner gets a seed of its own (TEST_SEED, written at the top of its log to replay a run):
+# the runner draws its group ids and topic names from rand() seeded with it, and when left to
+# seed itself from the clock, two runners started together have drawn the same ids, so that
+# 0033's consumer joined 0045's group, which never rebalanced for it (its member had stopped
+# polling), and both tests failed. Seeds a prime apart from a random base never meet.
+seed_base=$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 + 1 ))
+launches=0
 launch() { # NUM ROUND: run one test in the background; it prints its line and leaves a .result file
     local n=$1 round=$2
+    local seed=$(( seed_base + launches * 7919 ))
+    launches=$((launches + 1))
     (
         trap - EXIT
-        run_one "$n" "${mode_of[$n]}" "${timeout_of[$n]}"
+        run_one "$n" "${mode_of[$n]}" "${timeout_of[$n]}" "$seed"
         mv "$logs/$n.log" "$logs/$n.r$round.log"
         printf '%-7s %s %-5s %4ss  %-6s %s\n' "$result" "$n" "${mode_of[$n]}" "$seconds" \
             "${kind_of[$n]:-unknown}" "${ran:-${skipped_why:--}}"
