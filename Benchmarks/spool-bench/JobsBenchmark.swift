@@ -8,7 +8,7 @@ import Synchronization
 /// beside a plain group consumer reading the same records in the same run.
 struct JobsBenchmark {
     static let help = """
-        usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--long-ms MS] [--transport embedded|wire|both] [--dir DIR] [--json]
+        usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--long-ms MS] [--transport embedded|wire|process|both|all] [--dir DIR] [--json]
 
         Enqueues N jobs (100-byte JSON payloads, keys spread over --keys users) to a topic of 8
         partitions, fsync=always, then runs 4 workers of one group (32 jobs in flight each) with a
@@ -18,7 +18,9 @@ struct JobsBenchmark {
         plain group consumers reading the same records and committing every 200 ms, with no job
         runtime; a second baseline also decodes every payload, as a worker must, which is the
         most a worker could reach with no runtime at all. --transport picks the embedded broker,
-        the Kafka protocol over loopback to an in-process server, or both.
+        the Kafka protocol over loopback to a server in this process (wire), the same to `spool
+        serve` in a process of its own (process: the spool binary beside spool-bench; its CPU time
+        is counted in), both of the first two, or all three.
 
         Two more .none runs have per-key limits on, beside the unlimited .none run: one with
         limits the run never reaches (1 job of a key at once, 1,000 a second per key, bursts of
@@ -35,7 +37,7 @@ struct JobsBenchmark {
           --keys N           distinct keys (default 10000)
           --key-rate R       jobs a second per key in the binding-rate run (default 50)
           --long-ms MS       how long the long jobs of the 5 % run take (default 20)
-          --transport T      embedded | wire | both (default both)
+          --transport T      embedded | wire | process | both | all (default both)
           --modes M,M        only these runs, of consumer, consumer-decode, none, none-limited, none-rate,
                              key, key-long, partition (default all), and no latency runs unless latency is named
                              (for profiling one run)
@@ -86,8 +88,10 @@ struct JobsBenchmark {
                     switch try words.value(flag) {
                     case "embedded": transports = ["embedded"]
                     case "wire": transports = ["wire"]
+                    case "process": transports = ["process"]
                     case "both": transports = ["embedded", "wire"]
-                    default: throw UsageError("--transport needs embedded, wire or both")
+                    case "all": transports = ["embedded", "wire", "process"]
+                    default: throw UsageError("--transport needs embedded, wire, process, both or all")
                     }
                 default: throw UsageError("unknown option \(flag)")
                 }
@@ -178,7 +182,8 @@ struct JobsBenchmark {
         let done = Counter()
         let measured: Result
         if mode.hasPrefix("consumer") {
-            measured = try await drainWithConsumers(queue: queue, done: done, decoding: mode == "consumer-decode")
+            measured = try await drainWithConsumers(queue: queue, done: done, decoding: mode == "consumer-decode",
+                                                    serverCPU: { bench.serverCPUNanoseconds })
         } else {
             let ordering: JobOrdering = mode.hasPrefix("none") ? .none : mode.hasPrefix("key") ? .key : .partition
             // Every 20th job of the long-jobs run sleeps: 5 %.
@@ -197,7 +202,9 @@ struct JobsBenchmark {
                 }
             }
             let tasks = workers.map { worker in Task { try await worker.run() } }
-            measured = try await timeUntil(done: done) { workers.contains { !$0.assignment.isEmpty } }
+            measured = try await timeUntil(done: done, serverCPU: { bench.serverCPUNanoseconds }) {
+                workers.contains { !$0.assignment.isEmpty }
+            }
             for worker in workers { worker.stop() }
             for task in tasks { try await task.value }
         }
@@ -208,7 +215,7 @@ struct JobsBenchmark {
     /// The baseline: plain group members read every record and commit, with no job runtime;
     /// `decoding`, they also decode each payload with the queue's coding, as a worker does before
     /// its handler runs.
-    private func drainWithConsumers(queue: JobQueue, done: Counter, decoding: Bool) async throws -> Result {
+    private func drainWithConsumers(queue: JobQueue, done: Counter, decoding: Bool, serverCPU: () -> UInt64) async throws -> Result {
         let stopped = Counter()
         let subscriptions = Counter()
         // When the first member was assigned, taken in the hook: a baseline that drains fast can be
@@ -243,7 +250,7 @@ struct JobsBenchmark {
                 await subscription.close()
             }
         }
-        let measured = try await timeUntil(done: done, since: { firstAssigned.value }) { subscriptions.value >= 1 }
+        let measured = try await timeUntil(done: done, since: { firstAssigned.value }, serverCPU: serverCPU) { subscriptions.value >= 1 }
         stopped.add(1)
         for task in tasks { try await task.value }
         return measured
@@ -251,16 +258,17 @@ struct JobsBenchmark {
 
     /// Jobs/s from when `ready()` first holds (or from `since()`, when it knows the moment) until
     /// `done` reaches the job count (at most 10 minutes), and CPU time per job from when `ready()`
-    /// was seen.
-    private func timeUntil(done: Counter, since: () -> UInt64? = { nil }, ready: () -> Bool) async throws -> Result {
+    /// was seen (this process's, and `serverCPU()`, the broker's in a process of its own).
+    private func timeUntil(done: Counter, since: () -> UInt64? = { nil }, serverCPU: () -> UInt64,
+                           ready: () -> Bool) async throws -> Result {
         let limit = Date().addingTimeInterval(600)
         while !ready() && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
-        let (cpuStarted, cpuStartCount) = (processCPUNanoseconds(), done.value)
+        let (cpuStarted, cpuStartCount) = (processCPUNanoseconds() + serverCPU(), done.value)
         let known = since()
         let startCount = known == nil ? cpuStartCount : 0
         let started = known ?? monotonicNanoseconds()
         while done.value < options.jobs && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
-        let (finished, finishedAt, cpuFinished) = (done.value, monotonicNanoseconds(), processCPUNanoseconds())
+        let (finished, finishedAt, cpuFinished) = (done.value, monotonicNanoseconds(), processCPUNanoseconds() + serverCPU())
         guard finished >= options.jobs else { throw UsageError("only \(finished) of \(options.jobs) jobs finished in 10 minutes") }
         return Result(transport: "", mode: "", jobsPerSecond: Double(finished - startCount) / (Double(finishedAt - started) / 1e9),
                       cpuMicrosecondsPerJob: Double(cpuFinished - cpuStarted) / 1e3 / Double(max(1, finished - cpuStartCount)))
