@@ -1,4 +1,5 @@
 import Foundation
+import SpoolSystem
 
 /// `spool serve` in a process of its own, on a free loopback port, as users run it: the broker's
 /// requests then run on that process's threads, not beside the clients' tasks in this one. The
@@ -53,21 +54,12 @@ final class ServeProcess {
         process.waitUntilExit()
     }
 
+    /// A port the kernel hands out for 127.0.0.1, released for the server to take.
     private static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw UsageError("socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw UsageError("no free loopback port: \(String(cString: strerror(errno)))") }
-        return UInt16(bigEndian: address.sin_port)
+        let network = LiveNetworkSystem()
+        let listener = try network.listen(host: "127.0.0.1", port: 0, backlog: 1)
+        defer { close(listener) }
+        return try network.localPort(listener)
     }
 
     private static func accepts(_ port: UInt16) -> Bool {

@@ -246,7 +246,7 @@ done
 # the runner draws its group ids and topic names from rand() seeded with it, and when left to
 # seed itself from the clock, two runners started together have drawn the same ids, so that
 # 0033's consumer joined 0045's group, which never rebalanced for it (its member had stopped
-# polling), and both tests failed. Seeds a prime apart from a random base never meet.
+# polling), and both tests failed. Seeds a prime apart from a random base are all different.
 seed_base=$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 + 1 ))
 launches=0
 launch() { # NUM ROUND: run one test in the background; it prints its line and leaves a .result file
