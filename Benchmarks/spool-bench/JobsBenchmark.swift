@@ -8,7 +8,8 @@ import Synchronization
 /// beside a plain group consumer reading the same records in the same run.
 struct JobsBenchmark {
     static let help = """
-        usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--long-ms MS] [--transport embedded|wire|process|both|all] [--dir DIR] [--json]
+        usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--long-ms MS] [--transport embedded|wire|process|both|all]
+                                [--modes M,M] [--rounds N] [--dir DIR] [--json]
 
         Enqueues N jobs (100-byte JSON payloads, keys spread over --keys users) to a topic of 8
         partitions, fsync=always, then runs 4 workers of one group (32 jobs in flight each) with a
@@ -41,6 +42,10 @@ struct JobsBenchmark {
           --modes M,M        only these runs, of consumer, consumer-decode, none, none-limited, none-rate,
                              key, key-long, partition (default all), and no latency runs unless latency is named
                              (for profiling one run)
+          --rounds N         every run N times, the runs of a round one after another (default 1): the table
+                             then gives medians, with the lowest and highest in brackets, and each run's share
+                             of the plain consumer is taken against the consumer run of its own round, so a
+                             machine whose speed drifts between rounds moves both sides of the share alike
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
           --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
           --latency-seconds S  length of each latency run (default 4)
@@ -66,6 +71,7 @@ struct JobsBenchmark {
         static let allModes = ["consumer", "consumer-decode", "none", "none-limited", "none-rate", "key", "key-long", "partition"]
         var modes = Options.allModes
         var latencyRuns = true
+        var rounds = 1
 
         init(_ words: ArraySlice<String>) throws {
             var words = BenchWords(words)
@@ -77,6 +83,7 @@ struct JobsBenchmark {
                 case "--latency-seconds": latencySeconds = try words.number(flag, 1...600)
                 case "--key-rate": keyRate = try words.number(flag, 1...1_000_000)
                 case "--long-ms": longMs = try words.number(flag, 1...60_000)
+                case "--rounds": rounds = try words.number(flag, 1...100)
                 case "--modes":
                     let named = try words.value(flag).split(separator: ",").map(String.init)
                     guard !named.isEmpty, named.allSatisfy({ Options.allModes.contains($0) || $0 == "latency" }) else {
@@ -109,6 +116,8 @@ struct JobsBenchmark {
     struct Result {
         var transport: String
         var mode: String
+        /// Which of `--rounds` the run belongs to, from 1.
+        var round = 1
         var jobsPerSecond: Double
         /// The process's CPU time (user and system) per job over the same window: steadier than
         /// jobs/s on a machine shared with other work, which takes the wall clock but not this.
@@ -123,12 +132,15 @@ struct JobsBenchmark {
         let scratch = try ScratchDirectory(parent: options.directory, prefix: "spool-bench-jobs")
         defer { scratch.remove() }
         var results: [Result] = []
-        for transport in options.transports {
-            for mode in options.modes {
-                var result = try await measure(transport: transport, mode: mode, directory: scratch.path + "/\(transport)-\(mode)")
-                (result.transport, result.mode) = (transport, mode)
-                results.append(result)
-                FileHandle.standardError.write(Data("  \(transport) \(mode): \(format(result.jobsPerSecond, 0)) jobs/s, \(format(result.cpuMicrosecondsPerJob, 2)) µs CPU per job\n".utf8))
+        for round in 1...options.rounds {
+            for transport in options.transports {
+                for mode in options.modes {
+                    var result = try await measure(transport: transport, mode: mode, directory: scratch.path + "/\(round)-\(transport)-\(mode)")
+                    (result.transport, result.mode, result.round) = (transport, mode, round)
+                    results.append(result)
+                    let name = options.rounds == 1 ? "" : "round \(round) "
+                    FileHandle.standardError.write(Data("  \(name)\(transport) \(mode): \(format(result.jobsPerSecond, 0)) jobs/s, \(format(result.cpuMicrosecondsPerJob, 2)) µs CPU per job\n".utf8))
+                }
             }
         }
         var latencies: [(transport: String, mode: String, summary: LatencySummary)] = []
@@ -280,61 +292,6 @@ struct JobsBenchmark {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func nanoseconds(_ time: timeval) -> UInt64 { UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_usec) * 1_000 }
         return nanoseconds(usage.ru_utime) + nanoseconds(usage.ru_stime)
-    }
-
-    private func report(_ results: [Result]) -> String {
-        var lines = [
-            "spool-bench jobs: \(options.jobs) jobs, \(options.keys) keys, \(Self.partitions) partitions, \(Self.workers) workers × 32 in flight, "
-                + "no-op handlers, fsync=always",
-            "",
-            "transport  ordering                                 jobs/s      vs plain consumer   CPU µs per job",
-        ]
-        for result in results {
-            let baseline = results.first { $0.transport == result.transport && $0.mode == "consumer" }?.jobsPerSecond ?? 0
-            lines.append(result.transport.padding(toLength: 10, withPad: " ", startingAt: 0) + " "
-                         + label(result.mode).padding(toLength: 40, withPad: " ", startingAt: 0) + " "
-                         + format(result.jobsPerSecond, 0).padding(toLength: 11, withPad: " ", startingAt: 0) + " "
-                         + (result.mode == "consumer" || baseline == 0 ? "" : format(result.jobsPerSecond / baseline * 100) + " %")
-                            .padding(toLength: 19, withPad: " ", startingAt: 0) + " " + format(result.cpuMicrosecondsPerJob, 2))
-        }
-        lines.append("")
-        let perKey = Double(options.jobs) / Double(min(options.keys, options.jobs))
-        let rateRun = results.first { $0.mode == "none-rate" }
-        if let rateRun, perKey > 1 {
-            // Each key starts one burst at once, then one job per 1/rate: the run lasts at least
-            // (jobs per key - 1) / rate seconds.
-            let ceiling = Double(options.jobs) / ((perKey - 1) / Double(options.keyRate))
-            lines.append("binding rate: \(options.keyRate) jobs/s per key × \(options.keys) keys, \(format(perKey, 0)) jobs per key: "
-                         + "ceiling \(format(ceiling, 0)) jobs/s, measured \(format(rateRun.jobsPerSecond, 0))")
-        }
-        if let longRun = results.first(where: { $0.mode == "key-long" }) {
-            // The long jobs' sleep over every slot of every worker, with the rest taking no time.
-            let sleeping = Double(options.jobs) / 20 * Double(options.longMs) / 1000 / Double(Self.workers * 32)
-            lines.append("5 % long jobs: \(options.jobs / 20) jobs of \(options.longMs) ms over \(Self.workers * 32) slots: ceiling "
-                         + "\(format(Double(options.jobs) / sleeping, 0)) jobs/s, measured \(format(longRun.jobsPerSecond, 0))")
-        }
-        lines.append("published figures for reference (other hardware): River 46,000 jobs/s (8 cores), Sidekiq 23,500 jobs/s")
-        return lines.joined(separator: "\n")
-    }
-
-    private func label(_ mode: String) -> String {
-        switch mode {
-        case "consumer": "(plain group consumer)"
-        case "consumer-decode": "(plain consumer, decoding payloads)"
-        case "none-limited": ".none, limits not reached (1, 1000/s)"
-        case "none-rate": ".none, binding rate (\(options.keyRate)/s per key)"
-        case "key-long": ".key, 5 % long jobs (\(options.longMs) ms)"
-        default: "." + mode
-        }
-    }
-
-    private func json(_ results: [Result], _ latencies: [(transport: String, mode: String, summary: LatencySummary)]) -> String {
-        "{\"runs\": [" + results.map {
-            "{\"transport\": \"\($0.transport)\", \"ordering\": \"\($0.mode)\", \"jobs_per_s\": \(format($0.jobsPerSecond, 0)), \"cpu_us_per_job\": \(format($0.cpuMicrosecondsPerJob, 3))}"
-        }.joined(separator: ", ") + "], \"latency\": [" + latencies.map {
-            "{\"transport\": \"\($0.transport)\", \"reader\": \"\($0.mode)\", \"rate\": \(options.rate), \"p50_ms\": \(format($0.summary.p50Ms, 3)), "
-                + "\"p99_ms\": \(format($0.summary.p99Ms, 3)), \"p999_ms\": \(format($0.summary.p999Ms, 3))}"
-        }.joined(separator: ", ") + "]}"
     }
 }
 
