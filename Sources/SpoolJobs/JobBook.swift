@@ -83,6 +83,8 @@ struct JobBook {
         let deadLettered: Bool
         /// Counted in its partition's `carriedCount` (see there).
         var carried = false
+        /// In the ready queue: a job goes in once at most, however often it is made ready there.
+        var queued = false
         /// The jobs of its order key waiting in the book, this one among them.
         var keyLine: KeyLine?
         /// The next job of its order key in the book (see `KeyLine`).
@@ -361,6 +363,7 @@ struct JobBook {
         guard running < concurrency else { return nil }
         if limiter != nil, let ticket = nextParked(now: now) { return ticket }
         while let ((state, entry), level) = ready.popFirst() {
+            entry.queued = false
             guard startable(state, entry) else { continue }
             var limitKey: String?
             if limiter != nil, let key = ordering == .key ? entry.orderKey : entry.record.keyString,
@@ -505,8 +508,16 @@ struct JobBook {
         makeReady(wake.state, wake.entry)
     }
 
-    /// Puts the job at the end of its topic's level in the ready queue.
-    private mutating func makeReady(_ state: PartitionState, _ entry: Entry) { ready.append((state, entry), level: state.level) }
+    /// Puts the job at the end of its topic's level in the ready queue, unless it is there already
+    /// (the job at the commit point is made ready again on every finish, in case it was held back).
+    private mutating func makeReady(_ state: PartitionState, _ entry: Entry) {
+        guard !entry.queued else { return }
+        entry.queued = true
+        ready.append((state, entry), level: state.level)
+    }
+
+    /// Entries in the ready queue, stale ones included (for tests).
+    var readyQueued: Int { ready.count }
 
     private mutating func makeEligible(_ state: PartitionState, _ entry: Entry, now: Int64) -> JobWake? {
         if entry.notBefore > now {

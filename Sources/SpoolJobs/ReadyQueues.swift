@@ -31,6 +31,9 @@ struct ReadyQueues<Item> {
     /// No level holds an entry (stale ones count).
     var isEmpty: Bool { queues.allSatisfy(\.isEmpty) }
 
+    /// Entries in every level, stale ones included.
+    var count: Int { queues.reduce(0) { $0 + $1.count } }
+
     /// Adds a job at the end of its level (`level(of:)` its topic).
     mutating func append(_ item: Item, level: Int) {
         queues[level].append(item)

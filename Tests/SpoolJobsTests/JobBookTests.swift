@@ -50,6 +50,36 @@ struct JobBookTests {
         #expect(book.assigned.isEmpty)
     }
 
+    /// The job at the commit point is made ready again on every finish, in case the carried bound
+    /// held it back; while it waits in the ready queue that must not queue it a second time, or
+    /// a backlog's queue fills with copies that are taken out only to be skipped.
+    @Test("a job waiting in the ready queue is queued once, however many jobs finish meanwhile")
+    func readyJobQueuedOnce() {
+        var book = JobBook(ordering: .key, concurrency: 2, bufferMax: Int.max)
+        book.assign(partition, committed: nil)
+        // 0 and 1 start; 2 waits for 0 (same key), then queues behind 3...9.
+        let keys = ["a", "b", "a", "c", "d", "e", "f", "g", "h", "i"]
+        for (offset, key) in keys.enumerated() { _ = book.add(record(Int64(offset), key: key), now: 0) }
+        var running = drain(&book)
+        #expect(running.map(\.offset) == [0, 1])
+        #expect(book.readyQueued == 7)
+        _ = book.finish(running.removeFirst(), now: 0)
+        #expect(book.readyQueued == 8)
+        // From here 2 is the commit point, ready and queued, while 3...9 start and finish before it.
+        var order: [Int64] = []
+        while !running.isEmpty || book.readyQueued > 0 {
+            if let next = book.next() { running.append(next) }
+            #expect(book.readyQueued <= 8 - order.count)
+            guard !running.isEmpty else { break }
+            let ticket = running.removeFirst()
+            order.append(ticket.offset)
+            _ = book.finish(ticket, now: 0)
+        }
+        #expect(order == [1, 3, 4, 5, 6, 7, 8, 9, 2])
+        #expect(book.readyQueued == 0)
+        #expect(book.commitPoint(partition)?.offset == 10)
+    }
+
     @Test(".key runs one job per key at a time, in order, while other keys flow; commits stop at the first unfinished job")
     func keyOrdering() {
         var book = JobBook(ordering: .key, concurrency: 10)
