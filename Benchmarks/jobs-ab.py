@@ -20,20 +20,14 @@ import sys
 
 
 def run(binary, flags):
-    """One `spool-bench jobs` invocation: its runs, each with the share of its consumer run."""
+    """One `spool-bench jobs` invocation: its runs (each but the consumer's with `vs_consumer_pct`)."""
     completed = subprocess.run([binary, "jobs", *flags, "--json"], capture_output=True, text=True)
     if completed.returncode != 0:
         sys.exit(f"{binary} jobs failed ({completed.returncode}):\n{completed.stderr[-2000:]}")
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     if not lines:
         sys.exit(f"{binary} jobs printed no JSON line:\n{completed.stdout[-2000:]}")
-    runs = json.loads(lines[-1])["runs"]
-    for entry in runs:
-        baseline = next((other for other in runs if other["transport"] == entry["transport"] and other["ordering"] == "consumer"
-                         and other["round"] == entry["round"]), None)
-        if baseline and entry["ordering"] != "consumer" and baseline["jobs_per_s"] > 0:
-            entry["share"] = entry["jobs_per_s"] / baseline["jobs_per_s"] * 100
-    return runs
+    return json.loads(lines[-1])["runs"]
 
 
 def summary(values, digits, unit=""):
@@ -76,7 +70,7 @@ def main():
         for name in builds:
             runs = [entry for entry in results[name] if entry["transport"] == transport and entry["ordering"] == ordering]
             print(f"{transport:10} {ordering:16} {name:7} {summary([e['jobs_per_s'] for e in runs], 0):28} "
-                  f"{summary([e['share'] for e in runs if 'share' in e], 1, ' %'):22} "
+                  f"{summary([e['vs_consumer_pct'] for e in runs if 'vs_consumer_pct' in e], 1, ' %'):22} "
                   f"{summary([e['cpu_us_per_job'] for e in runs], 2)}")
 
 

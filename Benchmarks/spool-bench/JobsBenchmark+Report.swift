@@ -38,17 +38,21 @@ extension JobsBenchmark {
             for mode in options.modes {
                 let runs = results.filter { $0.transport == transport && $0.mode == mode }
                 guard let rate = summary(runs.map(\.jobsPerSecond)), let cpu = summary(runs.map(\.cpuMicrosecondsPerJob)) else { continue }
-                let shares = runs.compactMap { run -> Double? in
-                    guard mode != "consumer",
-                          let baseline = results.first(where: { $0.transport == transport && $0.mode == "consumer" && $0.round == run.round }),
-                          baseline.jobsPerSecond > 0 else { return nil }
-                    return run.jobsPerSecond / baseline.jobsPerSecond * 100
-                }
+                let shares = runs.compactMap { share(of: $0, in: results) }
                 rows.append(Row(transport: transport, mode: mode, jobsPerSecond: rate.text(0),
                                 share: summary(shares)?.text(1, unit: " %") ?? "", cpu: cpu.text(2)))
             }
         }
         return rows
+    }
+
+    /// A run's jobs/s as a percentage of the plain consumer's of its transport and round; nil for
+    /// the consumer itself, or without a consumer run.
+    func share(of run: Result, in results: [Result]) -> Double? {
+        guard run.mode != "consumer",
+              let baseline = results.first(where: { $0.transport == run.transport && $0.mode == "consumer" && $0.round == run.round }),
+              baseline.jobsPerSecond > 0 else { return nil }
+        return run.jobsPerSecond / baseline.jobsPerSecond * 100
     }
 
     func report(_ results: [Result]) -> String {
@@ -99,8 +103,10 @@ extension JobsBenchmark {
     }
 
     func json(_ results: [Result], _ latencies: [(transport: String, mode: String, summary: LatencySummary)]) -> String {
-        "{\"runs\": [" + results.map {
-            "{\"transport\": \"\($0.transport)\", \"ordering\": \"\($0.mode)\", \"round\": \($0.round), \"jobs_per_s\": \(format($0.jobsPerSecond, 0)), \"cpu_us_per_job\": \(format($0.cpuMicrosecondsPerJob, 3))}"
+        "{\"runs\": [" + results.map { run in
+            "{\"transport\": \"\(run.transport)\", \"ordering\": \"\(run.mode)\", \"round\": \(run.round), \"jobs_per_s\": \(format(run.jobsPerSecond, 0)), "
+                + "\"cpu_us_per_job\": \(format(run.cpuMicrosecondsPerJob, 3))"
+                + (share(of: run, in: results).map { ", \"vs_consumer_pct\": \(format($0, 2))" } ?? "") + "}"
         }.joined(separator: ", ") + "], \"latency\": [" + latencies.map {
             "{\"transport\": \"\($0.transport)\", \"reader\": \"\($0.mode)\", \"rate\": \(options.rate), \"p50_ms\": \(format($0.summary.p50Ms, 3)), "
                 + "\"p99_ms\": \(format($0.summary.p99Ms, 3)), \"p999_ms\": \(format($0.summary.p999Ms, 3))}"
