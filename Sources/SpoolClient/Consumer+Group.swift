@@ -83,6 +83,7 @@ extension Consumer {
         state.withLock { state in
             state.assignment = owned
             state.positions = [:]
+            state.buffered = [:]
             for partition in owned { state.positions[partition] = positions[partition] ?? 0 }
             state.consumed = state.consumed.filter { owned.contains($0.key) }
             state.needsJoin = false

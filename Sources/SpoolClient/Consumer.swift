@@ -30,6 +30,9 @@ public final class Consumer: Sendable {
         /// Longest a poll parks waiting for records.
         public var pollWaitMs: Int32 = 500
         public var maxPollBytes: Int32 = 4 << 20
+        /// Most records one poll hands out (Kafka's `max.poll.records`). The rest of a fetch waits
+        /// as the bytes it came in, and is decoded as later polls hand it out.
+        public var maxPollRecords = 500
         public var clientId = "spool"
         /// Called before partitions are taken away (commit here to hand them over cleanly).
         public var onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
@@ -46,8 +49,14 @@ public final class Consumer: Sendable {
         var memberId = ""
         var generation: Int32 = -1
         var assignment: [TopicPartition] = []
-        /// Next offset to fetch, per assigned partition.
+        /// Offset after the last record handed out (and past batches that held none), per
+        /// assigned partition: where the next poll resumes.
         var positions: [TopicPartition: Int64] = [:]
+        /// Fetched and not yet handed out, per partition (paused ones keep theirs). Its `next`
+        /// is the partition's position; a partition is fetched again once its cursor is used up.
+        var buffered: [TopicPartition: RecordCursor] = [:]
+        /// The partition the next poll hands out from first, so every one gets its turn.
+        var turn = 0
         /// Offset after the last record handed out, per partition: what `commit()` stores.
         var consumed: [TopicPartition: Int64] = [:]
         /// Partitions not fetched until resumed (kept across rebalances and before the first join).
@@ -89,7 +98,8 @@ public final class Consumer: Sendable {
     public var memberId: String { state.withLock { $0.memberId } }
     public var generation: Int32 { state.withLock { $0.generation } }
 
-    /// The next offset this consumer will fetch from a partition it reads, if it reads it.
+    /// The offset after the last record handed out from a partition (and past batches that held
+    /// none), where the next poll resumes, if this consumer reads it.
     public func position(_ partition: TopicPartition) -> Int64? { state.withLock { $0.positions[partition] } }
 
     /// The end of each partition of `topic` now: the offset its next record will take (the high
@@ -99,54 +109,117 @@ public final class Consumer: Sendable {
         return try await transport.listOffsets((0..<count).map { TopicPartition(topic, Int32($0)) }, timestamp: -1)
     }
 
-    /// Fetches the next records (parking up to `maxWaitMs`, by default `pollWaitMs`, when there
-    /// are none), joining or rejoining the group first when needed.
+    /// The next records, at most `maxPollRecords`: what an earlier fetch brought and no poll has
+    /// handed out yet, or else a new fetch's (parking up to `maxWaitMs`, by default `pollWaitMs`,
+    /// when there are none). Joins or rejoins the group first when needed.
     public func poll(maxWaitMs: Int32? = nil) async throws(ClientError) -> [ConsumedRecord] {
+        try await keepMembership()
+        let buffered = try pollBuffered()
+        if !buffered.isEmpty { return buffered }
+        let backOff = try await fetch(maxWaitMs: maxWaitMs)
+        let records = try pollBuffered()
+        // A leader moved or a broker is away: give the cluster a moment before the next fetch.
+        if backOff && records.isEmpty { try? await Task.sleep(for: .milliseconds(100)) }
+        return records
+    }
+
+    /// Fetches for the unpaused partitions that have nothing buffered (parking up to `maxWaitMs`,
+    /// by default `pollWaitMs`, when there is nothing new), joining or rejoining the group first
+    /// when needed, and hands out nothing: `pollBuffered()` does. For a reader whose records are
+    /// taken on other threads than the one that fetches. True when some partitions could not be
+    /// fetched for a reason that passes (a leader moved, a broker is away).
+    @discardableResult
+    public func fetch(maxWaitMs: Int32? = nil) async throws(ClientError) -> Bool {
         let waitMs = max(0, maxWaitMs ?? options.pollWaitMs)
+        try await keepMembership()
+        let (requests, buffered) = state.withLock { state in
+            (state.assignment.filter { !state.paused.contains($0) && state.buffered[$0] == nil }.map { ($0, state.positions[$0] ?? 0) },
+             state.assignment.contains { !state.paused.contains($0) && state.buffered[$0] != nil })
+        }
+        guard !requests.isEmpty else {
+            if !buffered { try? await Task.sleep(for: .milliseconds(Int(waitMs))) }
+            return false
+        }
+        let outcome = try await transport.fetch(requests, maxWaitMs: buffered ? 0 : waitMs, maxBytes: options.maxPollBytes)
+        let starts = Dictionary(requests, uniquingKeysWith: { first, _ in first })
+        var fetched: [TopicPartition: RecordCursor] = [:]
+        var outOfRange: [TopicPartition] = []
+        for (partition, answer) in outcome.partitions {
+            if answer.errorCode == KafkaErrorCode.offsetOutOfRange.rawValue {
+                outOfRange.append(partition)
+            } else if answer.errorCode == 0 {
+                fetched[partition] = answer.records
+            }
+        }
+        let resets = outOfRange.isEmpty ? [:] : try await resetPoints(outOfRange)
+        state.withLock { state in
+            // A rebalance that took a partition away (or moved its position) while the fetch was
+            // out: what came for it is not ours.
+            for (partition, cursor) in fetched where state.assignment.contains(partition) && state.positions[partition] == starts[partition] {
+                state.buffered[partition] = cursor
+            }
+            // The offset is gone (retention) or ahead of the log: start over from the reset point.
+            for (partition, offset) in resets where state.assignment.contains(partition) && state.positions[partition] == starts[partition] {
+                state.positions[partition] = offset
+            }
+        }
+        return outcome.backOff
+    }
+
+    /// Joins or rejoins the group when it must (a rejoin drops what was fetched and not handed
+    /// out: the positions start again from the group's commits), and commits when auto-commit is due.
+    private func keepMembership() async throws(ClientError) {
         if state.withLock({ $0.closed }) { throw .closed }
         if state.withLock({ $0.needsJoin }) { try await join() }
         if options.autoCommit, state.withLock({ $0.lastAutoCommit.duration(to: .now) >= .milliseconds(options.autoCommitIntervalMs) }) {
             try? await commit()
         }
-        let requests = state.withLock { state in
-            state.assignment.filter { !state.paused.contains($0) }.map { ($0, state.positions[$0] ?? 0) }
+    }
+
+    /// Whether an unpaused partition has fetched records that no poll has handed out yet.
+    public var hasBuffered: Bool {
+        state.withLock { state in state.assignment.contains { !state.paused.contains($0) && state.buffered[$0] != nil } }
+    }
+
+    /// Up to `maxPollRecords` of what earlier fetches brought, from the unpaused partitions in
+    /// turn, each one's position moving past what it handed out; it never fetches (nothing when
+    /// nothing is buffered). A batch that cannot be read stops its partition there; it is
+    /// reported when no partition has anything else to hand out. Calls must not overlap when
+    /// their records' order matters: each hands out the records after the last call's.
+    public func pollBuffered() throws(ClientError) -> [ConsumedRecord] {
+        // The cursors are taken out to be read outside the lock, and put back if not used up.
+        let (cursors, turn) = state.withLock { state -> ([(TopicPartition, RecordCursor)], Int) in
+            let owned = state.assignment
+            guard !owned.isEmpty, !state.buffered.isEmpty else { return ([], 0) }
+            let first = state.turn % owned.count
+            var cursors: [(TopicPartition, RecordCursor)] = []
+            for index in 0..<owned.count {
+                let partition = owned[(first + index) % owned.count]
+                if !state.paused.contains(partition), let cursor = state.buffered.removeValue(forKey: partition) { cursors.append((partition, cursor)) }
+            }
+            return (cursors, first)
         }
-        guard !requests.isEmpty else {
-            try? await Task.sleep(for: .milliseconds(Int(waitMs)))
-            return []
-        }
-        let outcome = try await transport.fetch(requests, maxWaitMs: waitMs, maxBytes: options.maxPollBytes)
+        guard !cursors.isEmpty else { return [] }
         var records: [ConsumedRecord] = []
         var unreadable: FetchError?
-        var outOfRange: [TopicPartition] = []
-        var advanced: [TopicPartition: Int64] = [:]
-        for (partition, fetched) in outcome.partitions {
-            if fetched.errorCode == KafkaErrorCode.offsetOutOfRange.rawValue {
-                outOfRange.append(partition)
-                continue
+        var read: [(TopicPartition, RecordCursor, start: Int64)] = []
+        let limit = max(1, options.maxPollRecords)
+        for (partition, var cursor) in cursors {
+            let start = cursor.next
+            cursor.take(upTo: limit - records.count, into: &records)
+            if cursor.isExhausted, unreadable == nil { unreadable = cursor.unreadable }
+            read.append((partition, cursor, start))
+        }
+        state.withLock { state in
+            for (partition, cursor, start) in read where state.assignment.contains(partition) && state.positions[partition] == start {
+                state.positions[partition] = cursor.next
+                if !cursor.isExhausted { state.buffered[partition] = cursor }
             }
-            guard fetched.errorCode == 0 else { continue }
-            unreadable = unreadable ?? fetched.records.unreadable
-            // The first partition's records are taken as they are (their array is shared, not
-            // copied record by record); once the fetch's outcome is gone, the caller owns them alone.
-            if records.isEmpty { records = fetched.records.records } else { records += fetched.records.records }
-            advanced[partition] = fetched.records.next
+            // The next poll starts after the partition this one started with.
+            state.turn = turn + 1
         }
-        if !outOfRange.isEmpty {
-            // The offset is gone (retention) or ahead of the log: start over from the reset point.
-            for (partition, offset) in try await resetPoints(outOfRange) { advanced[partition] = offset }
-        }
-        // A rebalance that took partitions away while the fetch was out: their records are not ours.
-        let lost = state.withLock { state in
-            for (partition, offset) in advanced where state.assignment.contains(partition) { state.positions[partition] = offset }
-            return Set(outcome.partitions.map(\.0).filter { !state.assignment.contains($0) })
-        }
-        // A batch that cannot be read stops its partition there; it is reported once the
-        // partitions before it have nothing left to hand out.
         if records.isEmpty, let unreadable { throw .protocolError(unreadable.description) }
-        // A leader moved or a broker is away: give the cluster a moment before the next fetch.
-        if outcome.backOff && records.isEmpty { try? await Task.sleep(for: .milliseconds(100)) }
-        return lost.isEmpty ? records : records.filter { !lost.contains($0.topicPartition) }
+        return records
     }
 
     /// Marks a record as processed: `commit()` stores the offset after it.

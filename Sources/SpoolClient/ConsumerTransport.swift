@@ -94,12 +94,12 @@ public struct FetchOutcome: Sendable {
 }
 
 /// One partition of a fetch: its error code (0, or `OFFSET_OUT_OF_RANGE` and the like) and its
-/// records from the requested offset on.
+/// records from the requested offset on, still the bytes they came in until the consumer takes them.
 public struct PartitionFetch: Sendable {
     public var errorCode: Int16
-    public var records: FetchedRecords
+    public var records: RecordCursor
 
-    public init(errorCode: Int16, records: FetchedRecords) {
+    public init(errorCode: Int16, records: RecordCursor) {
         self.errorCode = errorCode
         self.records = records
     }

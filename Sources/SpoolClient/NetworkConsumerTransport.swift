@@ -112,9 +112,8 @@ public final class NetworkConsumerTransport: ConsumerTransport {
             return .success(response.responses.flatMap { topic in
                 topic.partitions.map { answer in
                     let partition = TopicPartition(topic.topic, answer.partitionIndex)
-                    let records = (answer.records ?? RecordBytes([])).withUnsafeBytes {
-                        FetchedRecords(decoding: $0, topic: partition.topic, partition: partition.partition, from: starts[partition] ?? 0)
-                    }
+                    let records = RecordCursor(answer.records ?? RecordBytes([]), topic: partition.topic, partition: partition.partition,
+                                               from: starts[partition] ?? 0)
                     return (partition, PartitionFetch(errorCode: answer.errorCode, records: records))
                 }
             })

@@ -43,8 +43,9 @@ public struct EmbeddedConsumerTransport: ConsumerTransport {
         let requests = positions.map { FetchPartitionRequest($0.0, fetchOffset: $0.1, maxBytes: Int(maxBytes)) }
         let fetched = await broker.fetch(requests, maxWaitMs: Int(maxWaitMs), minBytes: 1, maxBytes: Int(maxBytes))
         return FetchOutcome(partitions: zip(requests, fetched).map { request, result in
-            let records = result.records?.records(of: request.topicPartition, from: request.fetchOffset)
-                ?? FetchedRecords(decoding: [], topic: request.topicPartition.topic, partition: request.topicPartition.partition, from: request.fetchOffset)
+            let (topic, partition, from) = (request.topicPartition.topic, request.topicPartition.partition, request.fetchOffset)
+            let records = result.records.map { RecordCursor($0, topic: topic, partition: partition, from: from) }
+                ?? RecordCursor([UInt8](), topic: topic, partition: partition, from: from)
             return (request.topicPartition, PartitionFetch(errorCode: result.error.rawValue, records: records))
         }, backOff: false)
     }
@@ -86,12 +87,8 @@ extension ClientError {
     }
 }
 
-extension LogSlice {
-    /// The records of these stored batches from `from` on (see `FetchedRecords`).
-    func records(of partition: TopicPartition, from: Int64) -> FetchedRecords {
-        withUnsafeBytes { FetchedRecords(decoding: $0, topic: partition.topic, partition: partition.partition, from: from) }
-    }
-}
+/// A fetch's stored batches stay in the segment's mapping until the consumer takes their records.
+extension LogSlice: FetchedBytes {}
 
 extension EmbeddedBroker {
     /// Joins `group` as a consumer of `topics` (creating them if the broker auto-creates topics)

@@ -58,7 +58,7 @@ public struct EmbeddedTransport: JobTransport {
                 let fetched = await broker.fetch([FetchPartitionRequest(TopicPartition(topic, partition.partition), fetchOffset: next)],
                                                  maxWaitMs: 0, minBytes: 1, maxBytes: 4 << 20)
                 guard let slice = fetched.first?.records, !slice.isEmpty else { break }
-                let read = slice.records(of: TopicPartition(topic, partition.partition), from: next)
+                let read = slice.withUnsafeBytes { FetchedRecords(decoding: $0, topic: topic, partition: partition.partition, from: next) }
                 if let unreadable = read.unreadable, read.records.isEmpty { throw BrokerError.unreadableRecords(unreadable.description) }
                 guard read.next > next else { break }
                 records += read.records.filter { $0.offset < partition.highWatermark }

@@ -14,32 +14,10 @@ public struct FetchedRecords: Sendable {
     /// Reads the whole batches in `bytes`; a trailing partial batch (a fetch cut at its byte
     /// budget) is left for the next fetch. Transaction control batches are stepped over.
     public init(decoding bytes: UnsafeRawBufferPointer, topic: String, partition: Int32, from: Int64) {
-        next = from
-        var position = 0
-        while let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: bytes[position...])),
-              size >= RecordBatchLayout.headerSize, size <= bytes.count - position {
-            let raw = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + size)])
-            position += size
-            let header: RecordBatchHeader
-            do { header = try RecordBatchHeader(parsing: raw) } catch {
-                unreadable = FetchError(topicPartition: TopicPartition(topic, partition), offset: next, reason: error)
-                return
-            }
-            let end = header.baseOffset + Int64(header.lastOffsetDelta) + 1
-            if end <= next { continue }
-            if !header.attributes.isControl {
-                let batch: RecordBatch
-                do { batch = try RecordBatch(decoding: raw) } catch {
-                    unreadable = FetchError(topicPartition: TopicPartition(topic, partition), offset: max(next, header.baseOffset), reason: error)
-                    return
-                }
-                for record in batch.records where batch.offset(of: record) >= from {
-                    records.append(ConsumedRecord(topic: topic, partition: partition, offset: batch.offset(of: record),
-                                                  timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))
-                }
-            }
-            next = max(next, end)
-        }
+        var reader = BatchReader(topic: topic, partition: partition, from: from)
+        reader.take(upTo: .max, from: bytes, into: &records)
+        next = reader.next
+        unreadable = reader.unreadable
     }
 
     public init(decoding bytes: [UInt8], topic: String, partition: Int32, from: Int64) {

@@ -29,8 +29,8 @@ public protocol JobSubscription: Sendable {
     func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset]
     func pause(_ partitions: [TopicPartition])
     func resume(_ partitions: [TopicPartition])
-    /// Where the next fetch of the partition starts: past the last batch fetched, also one that
-    /// held no record (nil when unknown).
+    /// Where the partition's next records start: past the last record handed out, and past
+    /// batches that held no record (nil when unknown).
     func position(_ partition: TopicPartition) -> Int64?
     /// Renews the membership now: true while the member still belongs to the group's current
     /// generation, false when it must rejoin, nil when the group could not be asked.

@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// Bytes whose lifetime something else manages (a slice of a mapped log segment), readable in
 /// place, so a Fetch response copies stored batches straight into its frame.
 public protocol RecordBytesSource: Sendable {
@@ -7,7 +9,7 @@ public protocol RecordBytesSource: Sendable {
 
 /// The value of a `records` field: record batches, carried as the bytes they are (decoded from a
 /// frame, or borrowed from storage for a response). Two values are equal when their bytes are.
-public struct RecordBytes: Sendable, Equatable, RecordBytesSource {
+public struct RecordBytes: Sendable, Equatable, RecordBytesSource, FetchedBytes {
     private enum Storage: Sendable {
         case owned([UInt8])
         /// Part of a request frame, sharing its storage: a produce appends from the frame itself.

@@ -155,4 +155,59 @@ struct ConsumerBehaviourTests {
         await first.close()
         await second.close()
     }
+
+    @Test(arguments: Kind.allCases)
+    func aPollHandsOutMaxPollRecordsAndTheNextResumesWhereItStopped(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("queue", partitions: 1)
+        try await setup.send("queue", ["r0", "r1", "r2", "r3"])
+        try await setup.send("queue", ["r4", "r5", "r6"])
+        var options = Setup.options
+        options.maxPollRecords = 3
+        let consumer = try setup.consumer(group: "readers", topics: ["queue"], options: options)
+        let partition = TopicPartition("queue", 0)
+        var polls: [[String]] = []
+        var positions: [Int64?] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while polls.joined().count < 7 && ContinuousClock.now < deadline {
+            let records = try await consumer.poll()
+            guard !records.isEmpty else { continue }
+            polls.append(records.map { $0.valueString ?? "" })
+            positions.append(consumer.position(partition))
+            if let last = records.last { consumer.markConsumed(last) }
+        }
+        // Three at most a poll, across the two batches, each position just past what it handed out.
+        #expect(polls == [["r0", "r1", "r2"], ["r3", "r4", "r5"], ["r6"]])
+        #expect(positions == [3, 6, 7])
+        try await consumer.commit()
+        await consumer.close()
+        let again = try setup.consumer(group: "readers", topics: ["queue"])
+        try await setup.send("queue", ["r7"])
+        #expect(try await Self.receive(again, count: 1) == ["r7"])
+        await again.close()
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aPausedPartitionKeepsItsFetchedRecordsForWhenItIsResumed(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("work", partitions: 1)
+        try await setup.send("work", ["w0", "w1", "w2", "w3", "w4"])
+        var options = Setup.options
+        options.maxPollRecords = 2
+        let consumer = try setup.consumer(group: nil, topics: ["work"], options: options)
+        let partition = TopicPartition("work", 0)
+        #expect(try await Self.receive(consumer, count: 2) == ["w0", "w1"])
+        consumer.pause([partition])
+        #expect(try await consumer.poll().isEmpty && !consumer.hasBuffered)
+        #expect(consumer.position(partition) == 2)
+        consumer.resume([partition])
+        #expect(consumer.hasBuffered)
+        // Handed out from what was fetched before the pause, without a fetch.
+        #expect(try consumer.pollBuffered().map { $0.valueString ?? "" } == ["w2", "w3"])
+        #expect(try await Self.receive(consumer, count: 1) == ["w4"])
+        #expect(consumer.position(partition) == 5)
+        await consumer.close()
+    }
 }

@@ -45,7 +45,7 @@ import Testing
 
     private static func offsets(_ outcome: FetchOutcome) -> [TopicPartition: [Int64]] {
         var found: [TopicPartition: [Int64]] = [:]
-        for (partition, fetched) in outcome.partitions { found[partition, default: []] += fetched.records.records.map(\.offset) }
+        for (partition, fetched) in outcome.partitions { var cursor = fetched.records; found[partition, default: []] += cursor.takeAll().map(\.offset) }
         return found
     }
 
