@@ -125,11 +125,9 @@ public final class Consumer: Sendable {
 
     /// Fetches for the unpaused partitions that have nothing buffered (parking up to `maxWaitMs`,
     /// by default `pollWaitMs`, when there is nothing new), joining or rejoining the group first
-    /// when needed, and hands out nothing: `pollBuffered()` does. For a reader whose records are
-    /// taken on other threads than the one that fetches. True when some partitions could not be
-    /// fetched for a reason that passes (a leader moved, a broker is away).
-    @discardableResult
-    public func fetch(maxWaitMs: Int32? = nil) async throws(ClientError) -> Bool {
+    /// when needed, and hands out nothing: `pollBuffered()` does. True when some partitions could
+    /// not be fetched for a reason that passes (a leader moved, a broker is away).
+    private func fetch(maxWaitMs: Int32? = nil) async throws(ClientError) -> Bool {
         let waitMs = max(0, maxWaitMs ?? options.pollWaitMs)
         try await keepMembership()
         let (requests, buffered) = state.withLock { state in
@@ -210,16 +208,24 @@ public final class Consumer: Sendable {
             if cursor.isExhausted, unreadable == nil { unreadable = cursor.unreadable }
             read.append((partition, cursor, start))
         }
-        state.withLock { state in
-            for (partition, cursor, start) in read where state.assignment.contains(partition) && state.positions[partition] == start {
+        let lost = state.withLock { state -> Set<TopicPartition> in
+            var lost: Set<TopicPartition> = []
+            for (partition, cursor, start) in read {
+                // A rebalance took the partition away (or moved its position) meanwhile: what was
+                // read is not ours.
+                guard state.assignment.contains(partition) && state.positions[partition] == start else {
+                    lost.insert(partition)
+                    continue
+                }
                 state.positions[partition] = cursor.next
                 if !cursor.isExhausted { state.buffered[partition] = cursor }
             }
             // The next poll starts after the partition this one started with.
             state.turn = turn + 1
+            return lost
         }
         if records.isEmpty, let unreadable { throw .protocolError(unreadable.description) }
-        return records
+        return lost.isEmpty ? records : records.filter { !lost.contains($0.topicPartition) }
     }
 
     /// Marks a record as processed: `commit()` stores the offset after it.
