@@ -64,7 +64,7 @@ extension JobsBenchmark {
             columns.map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) + " " }.joined() + last
         }
         var lines = [
-            "spool-bench jobs: \(options.jobs) jobs, \(options.keys) keys, \(Self.partitions) partitions, \(Self.workers) workers × 32 in flight, "
+            "spool-bench jobs: \(options.jobs) jobs, \(options.keys) keys, enqueued \(options.enqueueBatch) a call, \(Self.partitions) partitions, \(Self.workers) workers × 32 in flight, "
                 + "no-op handlers, fsync=always" + (options.rounds > 1 ? "; \(options.rounds) rounds: medians (lowest-highest)" : ""),
             "",
             line([("transport", 10), ("ordering", 40), ("jobs/s", rateWidth), ("vs plain consumer", shareWidth)], "CPU µs per job"),

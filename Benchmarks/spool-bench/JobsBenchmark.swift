@@ -9,7 +9,7 @@ import Synchronization
 struct JobsBenchmark {
     static let help = """
         usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--long-ms MS] [--transport embedded|wire|process|both|all]
-                                [--modes M,M] [--rounds N] [--dir DIR] [--json]
+                                [--modes M,M] [--rounds N] [--enqueue-batch N] [--dir DIR] [--json]
 
         Enqueues N jobs (100-byte JSON payloads, keys spread over --keys users) to a topic of 8
         partitions, fsync=always, then runs 4 workers of one group (32 jobs in flight each) with a
@@ -46,6 +46,8 @@ struct JobsBenchmark {
                              then gives medians, with the lowest and highest in brackets, and each run's share
                              of the plain consumer is taken against the consumer run of its own round, so a
                              machine whose speed drifts between rounds moves both sides of the share alike
+          --enqueue-batch N  jobs per enqueue call (default 5000), so per record batch of a partition at
+                             most; 1 is a web app enqueueing a job per request, one batch per job
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
           --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
           --latency-seconds S  length of each latency run (default 4)
@@ -72,6 +74,7 @@ struct JobsBenchmark {
         var modes = Options.allModes
         var latencyRuns = true
         var rounds = 1
+        var enqueueBatch = 5_000
 
         init(_ words: ArraySlice<String>) throws {
             var words = BenchWords(words)
@@ -84,6 +87,7 @@ struct JobsBenchmark {
                 case "--key-rate": keyRate = try words.number(flag, 1...1_000_000)
                 case "--long-ms": longMs = try words.number(flag, 1...60_000)
                 case "--rounds": rounds = try words.number(flag, 1...100)
+                case "--enqueue-batch": enqueueBatch = try words.number(flag, 1...100_000)
                 case "--modes":
                     let named = try words.value(flag).split(separator: ",").map(String.init)
                     guard !named.isEmpty, named.allSatisfy({ Options.allModes.contains($0) || $0 == "latency" }) else {
@@ -185,8 +189,8 @@ struct JobsBenchmark {
         let bench = try BenchQueue(transport: transport, directory: directory, partitions: Self.partitions, initialRebalanceDelayMs: 1_000)
         let queue = bench.queue
         let body = String(repeating: "x", count: 70)
-        for chunk in stride(from: 0, to: options.jobs, by: 5_000) {
-            try await queue.enqueue((chunk..<min(chunk + 5_000, options.jobs)).map { index in
+        for chunk in stride(from: 0, to: options.jobs, by: options.enqueueBatch) {
+            try await queue.enqueue((chunk..<min(chunk + options.enqueueBatch, options.jobs)).map { index in
                 let user = "user-\(index % options.keys)"
                 return JobQueue.Enqueue(Payload(user: user, body: body), key: user)
             })

@@ -82,7 +82,9 @@ struct BatchReader: Sendable {
                     pending.removeAll()
                 } else {
                     let start = pendingIndex
-                    records.reserveCapacity(records.count + count)
+                    // Grown geometrically: a poll appends a batch at a time, and room for
+                    // exactly one more batch each time would copy the records so far at every one.
+                    if records.capacity < records.count + count { records.reserveCapacity(max(records.count + count, 2 * records.capacity)) }
                     pending.withUnsafeMutableBufferPointer { buffer in
                         guard let base = buffer.baseAddress else { return }
                         // Moved out, each record's buffers change hands without a retain and a release.
@@ -131,6 +133,7 @@ struct BatchReader: Sendable {
                 stop(at: max(next, header.baseOffset), error)
                 return
             }
+            pending.reserveCapacity(batch.records.count)
             for record in batch.records where batch.offset(of: record) >= from {
                 pending.append(ConsumedRecord(topic: topic, partition: partition, offset: batch.offset(of: record),
                                               timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))

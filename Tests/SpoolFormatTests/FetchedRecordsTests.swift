@@ -85,6 +85,18 @@ import Testing
         #expect(cursor.next == eager.next && cursor.next == 5)
     }
 
+    /// A job enqueued per request is a batch of one record: a poll gathers hundreds of them.
+    @Test func aPollGathersManyOneRecordBatchesInOrder() {
+        let bytes = (0..<1_000).flatMap { batch(base: Int64($0), values: ["v\($0)"]) }
+        var cursor = RecordCursor(bytes, topic: "t", partition: 0, from: 0)
+        var records: [ConsumedRecord] = []
+        cursor.take(upTo: 1, into: &records)
+        cursor.take(upTo: 600, into: &records)
+        #expect(records.map(\.offset) == Array(0..<601) && records.last?.valueString == "v600" && cursor.next == 601)
+        records = cursor.takeAll()
+        #expect(records.map(\.offset) == Array(601..<1_000) && cursor.isExhausted && cursor.next == 1_000)
+    }
+
     @Test func anUnreadableBatchStopsTheCursorAfterTheRecordsBeforeIt() {
         let gzip = batch(base: 2, values: ["x"], attributes: BatchAttributes(rawValue: 1))
         var cursor = RecordCursor(batch(base: 0, values: ["a", "b"]) + gzip + batch(base: 3, values: ["c"]), topic: "jobs", partition: 0, from: 0)
