@@ -40,6 +40,12 @@ final class BenchQueue {
     /// CPU time spent on the broker outside this process (0 when it runs in this one).
     var serverCPUNanoseconds: UInt64 { serveProcess?.cpuNanoseconds ?? 0 }
 
+    /// `serverCPUNanoseconds` as a function any task may call (a hook, say).
+    var serverCPU: @Sendable () -> UInt64 {
+        guard let pid = serveProcess?.pid else { return { 0 } }
+        return { ServeProcess.cpuNanoseconds(of: pid) }
+    }
+
     func close() async {
         await queue.transport.close()
         server?.stop()

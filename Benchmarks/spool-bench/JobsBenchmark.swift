@@ -198,8 +198,7 @@ struct JobsBenchmark {
         let done = Counter()
         let measured: Result
         if mode.hasPrefix("consumer") {
-            measured = try await drainWithConsumers(queue: queue, done: done, decoding: mode == "consumer-decode",
-                                                    serverCPU: { bench.serverCPUNanoseconds })
+            measured = try await drainWithConsumers(queue: queue, done: done, decoding: mode == "consumer-decode", serverCPU: bench.serverCPU)
         } else {
             let ordering: JobOrdering = mode.hasPrefix("none") ? .none : mode.hasPrefix("key") ? .key : .partition
             // Every 20th job of the long-jobs run sleeps: 5 %.
@@ -231,12 +230,13 @@ struct JobsBenchmark {
     /// The baseline: plain group members read every record and commit, with no job runtime;
     /// `decoding`, they also decode each payload with the queue's coding, as a worker does before
     /// its handler runs.
-    private func drainWithConsumers(queue: JobQueue, done: Counter, decoding: Bool, serverCPU: () -> UInt64) async throws -> Result {
+    private func drainWithConsumers(queue: JobQueue, done: Counter, decoding: Bool, serverCPU: @escaping @Sendable () -> UInt64) async throws -> Result {
         let stopped = Counter()
         let subscriptions = Counter()
-        // When the first member was assigned, taken in the hook: a baseline that drains fast can be
-        // done before a loop that polls for readiness sees it.
+        // When the first member was assigned, and the CPU time then, taken in the hook: a baseline
+        // that drains fast can be done before a loop that polls for readiness sees it.
         let firstAssigned = Moment()
+        let cpuAtFirstAssignment = Moment()
         let tasks = (0..<Self.workers).map { _ in
             Task {
                 // Ready once assigned: over the wire a consumer joins on its first poll, not when created.
@@ -244,9 +244,9 @@ struct JobsBenchmark {
                 let subscription = try await queue.transport.subscribe(group: "bench-baseline", topic: Payload.topic, hooks: SubscriptionHooks(
                     revoked: { _ in },
                     assigned: { _ in
+                        if firstAssigned.markOnce() { cpuAtFirstAssignment.mark(Self.processCPUNanoseconds() + serverCPU()) }
                         assignedOnce.add(1)
                         if assignedOnce.value == 1 { subscriptions.add(1) }
-                        firstAssigned.markOnce()
                     }))
                 var last: [TopicPartition: CommittedOffset] = [:]
                 var committedAt = monotonicNanoseconds()
@@ -266,32 +266,37 @@ struct JobsBenchmark {
                 await subscription.close()
             }
         }
-        let measured = try await timeUntil(done: done, since: { firstAssigned.value }, serverCPU: serverCPU) { subscriptions.value >= 1 }
+        // Both are marked before any member counts as subscribed, but not by every member.
+        let since = { () -> (at: UInt64, cpu: UInt64)? in
+            guard let at = firstAssigned.value, let cpu = cpuAtFirstAssignment.value else { return nil }
+            return (at, cpu)
+        }
+        let measured = try await timeUntil(done: done, since: since, serverCPU: serverCPU) { subscriptions.value >= 1 }
         stopped.add(1)
         for task in tasks { try await task.value }
         return measured
     }
 
-    /// Jobs/s from when `ready()` first holds (or from `since()`, when it knows the moment) until
-    /// `done` reaches the job count (at most 10 minutes), and CPU time per job from when `ready()`
-    /// was seen (this process's, and `serverCPU()`, the broker's in a process of its own).
-    private func timeUntil(done: Counter, since: () -> UInt64? = { nil }, serverCPU: () -> UInt64,
+    /// Jobs/s and CPU time per job (this process's, and `serverCPU()`, the broker's in a process of
+    /// its own) from when `ready()` first holds until `done` reaches the job count (at most 10
+    /// minutes); or from `since()`, the moment and the CPU time then, when it knows them (a run
+    /// that drains fast can be mostly done before `ready()` is seen, and a CPU time taken then
+    /// would be divided by the few jobs left).
+    private func timeUntil(done: Counter, since: () -> (at: UInt64, cpu: UInt64)? = { nil }, serverCPU: () -> UInt64,
                            ready: () -> Bool) async throws -> Result {
         let limit = Date().addingTimeInterval(600)
         while !ready() && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
-        let (cpuStarted, cpuStartCount) = (processCPUNanoseconds() + serverCPU(), done.value)
-        let known = since()
-        let startCount = known == nil ? cpuStartCount : 0
-        let started = known ?? monotonicNanoseconds()
+        let (seenCPU, seenCount, seenAt) = (Self.processCPUNanoseconds() + serverCPU(), done.value, monotonicNanoseconds())
+        let (started, cpuStarted, startCount) = since().map { ($0.at, $0.cpu, 0) } ?? (seenAt, seenCPU, seenCount)
         while done.value < options.jobs && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
-        let (finished, finishedAt, cpuFinished) = (done.value, monotonicNanoseconds(), processCPUNanoseconds() + serverCPU())
+        let (finished, finishedAt, cpuFinished) = (done.value, monotonicNanoseconds(), Self.processCPUNanoseconds() + serverCPU())
         guard finished >= options.jobs else { throw UsageError("only \(finished) of \(options.jobs) jobs finished in 10 minutes") }
         return Result(transport: "", mode: "", jobsPerSecond: Double(finished - startCount) / (Double(finishedAt - started) / 1e9),
-                      cpuMicrosecondsPerJob: Double(cpuFinished - cpuStarted) / 1e3 / Double(max(1, finished - cpuStartCount)))
+                      cpuMicrosecondsPerJob: Double(cpuFinished - cpuStarted) / 1e3 / Double(max(1, finished - startCount)))
     }
 
     /// User and system CPU time of this process so far.
-    private func processCPUNanoseconds() -> UInt64 {
+    private static func processCPUNanoseconds() -> UInt64 {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func nanoseconds(_ time: timeval) -> UInt64 { UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_usec) * 1_000 }
@@ -302,7 +307,11 @@ struct JobsBenchmark {
 /// The first moment something happened (monotonic nanoseconds).
 final class Moment: Sendable {
     private let atomic = Atomic<UInt64>(0)
-    func markOnce() { _ = atomic.compareExchange(expected: 0, desired: monotonicNanoseconds(), ordering: .relaxed) }
+    /// Marks now unless marked before; whether this call marked it.
+    @discardableResult
+    func markOnce() -> Bool { atomic.compareExchange(expected: 0, desired: monotonicNanoseconds(), ordering: .relaxed).exchanged }
+    /// Holds `value` (a reading other than the clock's) unless it holds one already.
+    func mark(_ value: UInt64) { _ = atomic.compareExchange(expected: 0, desired: max(1, value), ordering: .relaxed) }
     var value: UInt64? { let stamp = atomic.load(ordering: .relaxed); return stamp == 0 ? nil : stamp }
 }
 

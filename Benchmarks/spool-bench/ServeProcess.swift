@@ -35,8 +35,11 @@ final class ServeProcess {
     }
 
     /// User and system CPU time of the server process so far (from /proc), 0 once it has gone.
-    var cpuNanoseconds: UInt64 {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+    var cpuNanoseconds: UInt64 { Self.cpuNanoseconds(of: process.processIdentifier) }
+
+    /// The same for the process `pid`: callable from any task, which the process object is not.
+    static func cpuNanoseconds(of pid: Int32) -> UInt64 {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let end = stat.lastIndex(of: ")") else { return 0 }
         // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
@@ -44,6 +47,8 @@ final class ServeProcess {
         let ticks = UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
         return (user + system) * 1_000_000_000 / ticks
     }
+
+    var pid: Int32 { process.processIdentifier }
 
     func stop() {
         guard process.isRunning else { return }
