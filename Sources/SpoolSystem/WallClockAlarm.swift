@@ -44,9 +44,16 @@ public final class WallClockAlarm: Sendable {
 
     /// Blocks until the wall clock reads `dueMs` (milliseconds since the Unix epoch; a time passed
     /// already returns at once), `wake()` is called, or the wall clock is set. With `dueMs` nil
-    /// only a wake-up ends it.
+    /// only a wake-up ends it. `.clockSet` can also mean the clock was set before this wait, while
+    /// the timer was still armed for an earlier one.
     public func wait(untilMs dueMs: Int64?) throws -> Wake {
-        try system.setWallClockTimer(timer.rawValue, atMs: dueMs)
+        do {
+            try system.setWallClockTimer(timer.rawValue, atMs: dueMs)
+        } catch let error as SystemError where error.errno == ECANCELED {
+            // The clock was set while the timer was armed for an earlier wait that a wake-up
+            // ended: Linux reports it on this re-arming, once, and leaves the timer disarmed.
+            return .clockSet
+        }
         var ready = ReadyDescriptors(capacity: 2)
         var expirations: UInt64 = 0
         while true {
