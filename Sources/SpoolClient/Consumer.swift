@@ -186,27 +186,29 @@ public final class Consumer: Sendable {
     /// their records' order matters: each hands out the records after the last call's.
     public func pollBuffered() throws(ClientError) -> [ConsumedRecord] {
         // The cursors are taken out to be read outside the lock, and put back if not used up.
-        let (cursors, turn) = state.withLock { state -> ([(TopicPartition, RecordCursor)], Int) in
+        // Each is read in its place in the array: a copy taken out of it would share the records
+        // its current batch still holds with the array's, and taking them would copy the whole
+        // batch (a retain per buffer of each record), once per poll.
+        var (read, turn) = state.withLock { state -> ([(partition: TopicPartition, cursor: RecordCursor, start: Int64)], Int) in
             let owned = state.assignment
             guard !owned.isEmpty, !state.buffered.isEmpty else { return ([], 0) }
             let first = state.turn % owned.count
-            var cursors: [(TopicPartition, RecordCursor)] = []
+            var cursors: [(partition: TopicPartition, cursor: RecordCursor, start: Int64)] = []
             for index in 0..<owned.count {
                 let partition = owned[(first + index) % owned.count]
-                if !state.paused.contains(partition), let cursor = state.buffered.removeValue(forKey: partition) { cursors.append((partition, cursor)) }
+                if !state.paused.contains(partition), let cursor = state.buffered.removeValue(forKey: partition) {
+                    cursors.append((partition, cursor, cursor.next))
+                }
             }
             return (cursors, first)
         }
-        guard !cursors.isEmpty else { return [] }
+        guard !read.isEmpty else { return [] }
         var records: [ConsumedRecord] = []
         var unreadable: FetchError?
-        var read: [(TopicPartition, RecordCursor, start: Int64)] = []
         let limit = max(1, options.maxPollRecords)
-        for (partition, var cursor) in cursors {
-            let start = cursor.next
-            cursor.take(upTo: limit - records.count, into: &records)
-            if cursor.isExhausted, unreadable == nil { unreadable = cursor.unreadable }
-            read.append((partition, cursor, start))
+        for index in read.indices {
+            read[index].cursor.take(upTo: limit - records.count, into: &records)
+            if read[index].cursor.isExhausted, unreadable == nil { unreadable = read[index].cursor.unreadable }
         }
         let lost = state.withLock { state -> Set<TopicPartition> in
             var lost: Set<TopicPartition> = []

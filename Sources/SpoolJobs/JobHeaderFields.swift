@@ -7,8 +7,8 @@ import SpoolFormat
 struct JobHeaderFields: Sendable {
     /// `spool-job-id`; nil when the record has none (a record not enqueued through `JobQueue`).
     var id: String?
-    /// `spool-job-type`, as stored: compared with the worker's type name's bytes, made text only
-    /// for the error when they differ.
+    /// `spool-job-type`, as stored, when it differs from the expected type or none was given:
+    /// made text only for the error.
     var type: [UInt8]?
     /// `spool-attempt` as a number; nil when absent or not a number.
     var attempt: Int?
@@ -19,25 +19,34 @@ struct JobHeaderFields: Sendable {
 
     /// `expectedType`: the UTF-8 of the type name the reader runs, which `type` is compared with
     /// (nil: not compared).
+    ///
+    /// The headers are read in place: a header copied out of the array retained and released its
+    /// value's buffer, five times a job.
     init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil) {
         var (idSeen, typeSeen, attemptSeen, deliverAtSeen) = (false, false, false, false)
-        for header in headers {
-            switch header.key {
-            case SpoolHeaders.jobId where !idSeen:
-                idSeen = true
-                id = header.value.map { String(decoding: $0, as: UTF8.self) }
-            case SpoolHeaders.jobType where !typeSeen:
-                typeSeen = true
-                type = header.value
-                if let expectedType, let value = header.value { wrongType = value != expectedType }
-            case SpoolHeaders.attempt where !attemptSeen:
-                attemptSeen = true
-                attempt = header.value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
-            case SpoolHeaders.deliverAt where !deliverAtSeen:
-                deliverAtSeen = true
-                deliverAtMs = SpoolHeaders.parseMilliseconds(header.value)
-            default:
-                continue
+        headers.withUnsafeBufferPointer { headers in
+            for index in headers.indices {
+                switch headers[index].key {
+                case SpoolHeaders.jobId where !idSeen:
+                    idSeen = true
+                    id = headers[index].value?.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+                case SpoolHeaders.jobType where !typeSeen:
+                    typeSeen = true
+                    guard let expectedType else {
+                        type = headers[index].value
+                        continue
+                    }
+                    wrongType = headers[index].value?.withUnsafeBufferPointer { !$0.elementsEqual(expectedType) } ?? false
+                    if wrongType { type = headers[index].value }
+                case SpoolHeaders.attempt where !attemptSeen:
+                    attemptSeen = true
+                    attempt = headers[index].value?.withUnsafeBufferPointer { Int(String(decoding: $0, as: UTF8.self)) } ?? nil
+                case SpoolHeaders.deliverAt where !deliverAtSeen:
+                    deliverAtSeen = true
+                    deliverAtMs = SpoolHeaders.parseMilliseconds(headers[index].value)
+                default:
+                    continue
+                }
             }
         }
     }

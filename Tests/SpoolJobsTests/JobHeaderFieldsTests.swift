@@ -31,4 +31,23 @@ import Testing
         #expect(!fields.wrongType)
         #expect(fields.id == "one")
     }
+
+    @Test func theTypeIsKeptOnlyWhenItIsWrongOrNotCompared() {
+        #expect(JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Invoice")], expectedType: expected).type == nil)
+        #expect(JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Receipt")]).type == Array("Receipt".utf8))
+        #expect(JobHeaderFields([RecordHeader(key: SpoolHeaders.jobType, value: nil)], expectedType: expected).type == nil)
+    }
+
+    @Test func theIdAttemptAndDeliveryTimeAreRead() {
+        let fields = JobHeaderFields([RecordHeader(SpoolHeaders.jobId, "job-1"), RecordHeader(SpoolHeaders.attempt, "3"),
+                                      RecordHeader(SpoolHeaders.deliverAt, "1700000000000"), RecordHeader("other", "x")])
+        #expect(fields.id == "job-1")
+        #expect(fields.attempt == 3)
+        #expect(fields.deliverAtMs == 1_700_000_000_000)
+        let unreadable = JobHeaderFields([RecordHeader(SpoolHeaders.attempt, "three"), RecordHeader(SpoolHeaders.deliverAt, "soon"),
+                                          RecordHeader(key: SpoolHeaders.jobId, value: nil)])
+        #expect(unreadable.attempt == nil)
+        #expect(unreadable.deliverAtMs == nil)
+        #expect(unreadable.id == nil)
+    }
 }
