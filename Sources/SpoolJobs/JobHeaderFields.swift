@@ -21,7 +21,7 @@ struct JobHeaderFields: Sendable {
     /// (nil: not compared).
     ///
     /// The headers are read in place: a header copied out of the array retained and released its
-    /// value's buffer, five times a job.
+    /// value's buffer.
     init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil) {
         var (idSeen, typeSeen, attemptSeen, deliverAtSeen) = (false, false, false, false)
         headers.withUnsafeBufferPointer { headers in
