@@ -170,7 +170,7 @@ extension Worker {
     /// `context` comes with its lease set. A job cancelled (`JobQueue.cancel`) while it runs is
     /// cancelled too: a cancellation is recorded before it looks for runs (`applyControl`), and a
     /// run opens before it looks for cancellations, so one of the two sees the other.
-    func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
+    nonisolated(nonsending) func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
         guard let timeout else {
             leases.open(key, id: context.id, in: runner.lease, cancel: runner.cancel)
             defer { leases.close(runner.lease) }

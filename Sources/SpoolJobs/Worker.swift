@@ -374,7 +374,10 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    private func execute(_ ticket: JobTicket, runner: JobRunner) async {
+    /// Runs on its runner's executor (`nonisolated(nonsending)`, as `runHandler` does): a plain
+    /// nonisolated async function hops to the global executor when called and its caller hops
+    /// back when it returns, two calls into the concurrency runtime each, per job.
+    private nonisolated(nonsending) func execute(_ ticket: JobTicket, runner: JobRunner) async {
         // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
         // before the commit point reached it: it is done.
         guard !ticket.deadLettered else {
