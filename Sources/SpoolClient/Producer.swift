@@ -28,7 +28,9 @@ public final class Producer: Sendable {
         /// How long a record may take from `send` to its acknowledgement, retries included.
         public var deliveryTimeoutMs = 120_000
         /// Batches of one partition sent before the first is answered (5 at most: what an
-        /// idempotent Kafka broker keeps in order).
+        /// idempotent Kafka broker keeps in order). Without idempotence it is 1, whatever is set:
+        /// a batch retried after a failure would otherwise be stored behind the batches sent
+        /// after it, which the broker took, and a key's records would change order.
         public var maxInFlight = 5
         /// Create a missing topic on first send (if the cluster allows).
         public var createTopics = true
@@ -232,7 +234,8 @@ public final class Producer: Sendable {
             if options.idempotent && state.producerId < 0 { return [] }
             let (producerId, epoch) = options.idempotent ? (state.producerId, state.epoch) : (-1, -1)
             var batches: [Batch] = []
-            while batches.count < max(1, min(options.maxInFlight, 5)) && accumulator.start < accumulator.pending.count {
+            let inFlightMax = options.idempotent ? max(1, min(options.maxInFlight, 5)) : 1
+            while batches.count < inFlightMax && accumulator.start < accumulator.pending.count {
                 var size = 0
                 var end = accumulator.start
                 while end < accumulator.pending.count {

@@ -141,6 +141,58 @@ import Testing
         #expect(log.withLock { $0.tries } >= values.count + 2)
     }
 
+    @Test func withoutIdempotenceARetriedBatchIsStoredBeforeTheOnesAfterIt() async throws {
+        // A broker without sequence checks (a non-idempotent producer has none) refuses the first
+        // Produce with NOT_LEADER_OR_FOLLOWER and stores every other in the order it arrives.
+        // Batches sent behind the refused one would be stored before it is sent again, so the
+        // records must arrive one batch at a time, in order.
+        let log = Mutex<(refused: Bool, stored: [String], sequences: Set<Int32>)>((false, [], []))
+        let broker = try FakeBroker { broker, request in
+            switch request.body {
+            case .apiVersions?: return FakeBroker.apiVersions()
+            case .metadata?: return FakeBroker.metadata(brokers: [(1, broker.port)], topics: [("jobs", [1])])
+            case let .produce(produce)?:
+                guard let bytes = produce.topicData.first?.partitionData.first?.records?.bytes,
+                      let batch = try? bytes.withUnsafeBytes({ raw throws(FormatError) in try RecordBatch(decoding: raw) }) else { return nil }
+                let code = log.withLock { log -> KafkaErrorCode in
+                    log.sequences.insert(batch.baseSequence)
+                    if !log.refused {
+                        log.refused = true
+                        return .notLeaderOrFollower
+                    }
+                    // The record's name, without the padding that makes it a batch of its own.
+                    log.stored += batch.records.map { String(decoding: ($0.value ?? []).prefix { $0 != UInt8(ascii: "x") }, as: UTF8.self) }
+                    return .none
+                }
+                return ProduceResponse(responses: [.init(name: "jobs", partitionResponses: [
+                    .init(index: 0, errorCode: code.rawValue, baseOffset: 0),
+                ])])
+            default: return nil
+            }
+        }
+        defer { broker.stop() }
+        let client = try SpoolClient(bootstrap: broker.address, clientId: "test", requestTimeoutMs: 5_000)
+        defer { client.close() }
+        var options = Producer.Options()
+        options.idempotent = false
+        options.batchBytesMax = 1_000  // one record of 600 bytes per batch
+        let producer = Producer(client: client, options: options)
+        try await producer.prepare(topic: "jobs")
+        let values = (0..<12).map { "record-\($0)-" + String(repeating: "x", count: 600) }
+        let acknowledged = Mutex<[Int: Result<RecordMetadata, ClientError>]>([:])
+        for (index, value) in values.enumerated() {
+            producer.send(topic: "jobs", key: nil, value: Array(value.utf8), partition: 0) { result in acknowledged.withLock { $0[index] = result } }
+        }
+        await producer.flush()
+        for _ in 0..<500 where acknowledged.withLock({ $0.count }) < values.count { try await Task.sleep(for: .milliseconds(10)) }
+        let results = acknowledged.withLock { $0 }
+        #expect(results.count == values.count)
+        #expect(results.values.allSatisfy { (try? $0.get()) != nil }, "\(results.values.filter { (try? $0.get()) == nil })")
+        #expect(log.withLock { $0.stored } == (0..<12).map { "record-\($0)-" })
+        // No producer id, so no sequences: every batch went without one.
+        #expect(log.withLock { $0.sequences } == [-1])
+    }
+
     @Test func aGroupIsDescribedFromItsNewCoordinatorAfterNotCoordinatorAndWithoutDescribeGroups() async throws {
         // Broker 1 leads jobs[0] and first coordinates the group; it answers OffsetFetch with
         // NOT_COORDINATOR, after which FindCoordinator names broker 2. Neither serves DescribeGroups.
