@@ -119,22 +119,7 @@ import Testing
             }
         }
         defer { broker.stop() }
-        let client = try SpoolClient(bootstrap: broker.address, clientId: "test", requestTimeoutMs: 5_000)
-        defer { client.close() }
-        var options = Producer.Options()
-        options.batchBytesMax = 1_000  // one record of 600 bytes per batch
-        let producer = Producer(client: client, options: options)
-        try await producer.prepare(topic: "jobs")
-        let values = (0..<12).map { "record-\($0)-" + String(repeating: "x", count: 600) }
-        let acknowledged = Mutex<[Int: Result<RecordMetadata, ClientError>]>([:])
-        for (index, value) in values.enumerated() {
-            producer.send(topic: "jobs", key: nil, value: Array(value.utf8), partition: 0) { result in acknowledged.withLock { $0[index] = result } }
-        }
-        await producer.flush()
-        for _ in 0..<500 where acknowledged.withLock({ $0.count }) < values.count { try await Task.sleep(for: .milliseconds(10)) }
-        let results = acknowledged.withLock { $0 }
-        #expect(results.count == values.count)
-        #expect(results.values.allSatisfy { (try? $0.get()) != nil }, "\(results.values.filter { (try? $0.get()) == nil })")
+        let values = try await sendTwelveBatches(to: broker, idempotent: true)
         #expect(log.withLock { $0.stored } == values)
         // The first send carried at least two batches (a batch is sent once two records wait):
         // the refused one and one refused behind it as out of order, both sent again.
@@ -171,23 +156,7 @@ import Testing
             }
         }
         defer { broker.stop() }
-        let client = try SpoolClient(bootstrap: broker.address, clientId: "test", requestTimeoutMs: 5_000)
-        defer { client.close() }
-        var options = Producer.Options()
-        options.idempotent = false
-        options.batchBytesMax = 1_000  // one record of 600 bytes per batch
-        let producer = Producer(client: client, options: options)
-        try await producer.prepare(topic: "jobs")
-        let values = (0..<12).map { "record-\($0)-" + String(repeating: "x", count: 600) }
-        let acknowledged = Mutex<[Int: Result<RecordMetadata, ClientError>]>([:])
-        for (index, value) in values.enumerated() {
-            producer.send(topic: "jobs", key: nil, value: Array(value.utf8), partition: 0) { result in acknowledged.withLock { $0[index] = result } }
-        }
-        await producer.flush()
-        for _ in 0..<500 where acknowledged.withLock({ $0.count }) < values.count { try await Task.sleep(for: .milliseconds(10)) }
-        let results = acknowledged.withLock { $0 }
-        #expect(results.count == values.count)
-        #expect(results.values.allSatisfy { (try? $0.get()) != nil }, "\(results.values.filter { (try? $0.get()) == nil })")
+        _ = try await sendTwelveBatches(to: broker, idempotent: false)
         #expect(log.withLock { $0.stored } == (0..<12).map { "record-\($0)-" })
         // No producer id, so no sequences: every batch went without one.
         #expect(log.withLock { $0.sequences } == [-1])
@@ -277,5 +246,28 @@ import Testing
         #expect(error.description == "offsets of mc[0]: NOT_LEADER_OR_FOLLOWER (6)")
         #expect(error.kafkaCode == .notLeaderOrFollower && error.isRetriable)
         #expect(!ClientError.kafka(code: KafkaErrorCode.topicAlreadyExists.rawValue, context: "t").isRetriable)
+    }
+
+    /// Sends 12 records of 600 bytes to jobs[0], a batch each, with `idempotent` on or off, and
+    /// expects each to be acknowledged; returns them, in the order sent.
+    private func sendTwelveBatches(to broker: FakeBroker, idempotent: Bool) async throws -> [String] {
+        let client = try SpoolClient(bootstrap: broker.address, clientId: "test", requestTimeoutMs: 5_000)
+        defer { client.close() }
+        var options = Producer.Options()
+        options.idempotent = idempotent
+        options.batchBytesMax = 1_000  // one record of 600 bytes per batch
+        let producer = Producer(client: client, options: options)
+        try await producer.prepare(topic: "jobs")
+        let values = (0..<12).map { "record-\($0)-" + String(repeating: "x", count: 600) }
+        let acknowledged = Mutex<[Int: Result<RecordMetadata, ClientError>]>([:])
+        for (index, value) in values.enumerated() {
+            producer.send(topic: "jobs", key: nil, value: Array(value.utf8), partition: 0) { result in acknowledged.withLock { $0[index] = result } }
+        }
+        await producer.flush()
+        for _ in 0..<500 where acknowledged.withLock({ $0.count }) < values.count { try await Task.sleep(for: .milliseconds(10)) }
+        let results = acknowledged.withLock { $0 }
+        #expect(results.count == values.count)
+        #expect(results.values.allSatisfy { (try? $0.get()) != nil }, "\(results.values.filter { (try? $0.get()) == nil })")
+        return values
     }
 }
