@@ -53,7 +53,7 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
 
     static let retriableCodes: Set<KafkaErrorCode> = [
         .leaderNotAvailable, .notLeaderOrFollower, .requestTimedOut, .coordinatorLoadInProgress, .coordinatorNotAvailable,
-        .notCoordinator, .rebalanceInProgress, .kafkaStorageError, .unknownLeaderEpoch,
+        .notCoordinator, .rebalanceInProgress, .kafkaStorageError, .unknownLeaderEpoch, .notEnoughReplicas, .notEnoughReplicasAfterAppend,
     ]
 
     /// Errors after which the client must ask the cluster again where a partition's leader is.
@@ -65,14 +65,22 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Errors after which a request may or may not have taken effect on the broker (no answer, or
-    /// the broker's own timeout).
+    /// Errors after which a request may or may not have taken effect on the broker (no answer, the
+    /// broker's own timeout, or a leader that appended the batch and then lost its replicas).
     var mayHaveBeenStored: Bool {
         switch self {
         case .timeout, .connection: true
-        case .kafka: kafkaCode == .requestTimedOut
+        case .kafka: kafkaCode == .requestTimedOut || kafkaCode == .notEnoughReplicasAfterAppend
         default: false
         }
+    }
+
+    /// Errors by which a broker says it holds another idea of the producer's sequences than the
+    /// producer does (when no batch before this one failed in the same round): the producer id
+    /// must be given up, or every later batch of the partition is refused or taken for a
+    /// duplicate.
+    var producerOutOfStep: Bool {
+        [.outOfOrderSequenceNumber, .unknownProducerId, .invalidProducerEpoch].contains(kafkaCode)
     }
 
     /// Errors after which the client must find a group's coordinator again.

@@ -40,6 +40,8 @@ public final class Producer: Sendable {
     private struct Pending {
         var record: ProducerRecord
         var completion: @Sendable (Result<RecordMetadata, ClientError>) -> Void
+        /// `deliveryTimeoutMs` after `send`: no retry of the record starts after it.
+        var deadline: ContinuousClock.Instant
     }
 
     /// One partition's waiting records. A class, mutated in place under the lock: as a struct in
@@ -140,7 +142,7 @@ public final class Producer: Sendable {
                 accumulator = Accumulator()
                 state.accumulators[topic, default: [:]][target] = accumulator
             }
-            accumulator.pending.append(Pending(record: record, completion: completion))
+            accumulator.pending.append(Pending(record: record, completion: completion, deadline: .now + .milliseconds(options.deliveryTimeoutMs)))
             accumulator.bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0) + 32
             let full = accumulator.bytes >= options.batchBytesMax
             let linger = !full && !accumulator.lingerScheduled && !accumulator.inFlight
@@ -163,11 +165,27 @@ public final class Producer: Sendable {
                        headers: headers.sorted { $0.key < $1.key }.map { RecordHeader($0.key, $0.value) })
     }
 
-    /// Sends whatever is waiting now, without waiting for the linger.
+    /// Sends whatever is waiting now, without waiting for the linger, and returns once every
+    /// record sent before the call is acknowledged or has failed: batches another drain has in
+    /// flight are waited for too (they end within `deliveryTimeoutMs` and a request's timeout).
     public func flush() async {
         let all = state.withLock { state in state.accumulators.flatMap { topic, partitions in partitions.keys.map { (topic, $0) } } }
         await withTaskGroup(of: Void.self) { group in
             for (topic, partition) in all { group.addTask { await self.drain(topic, partition) } }
+        }
+        let limit = ContinuousClock.now + .milliseconds(options.deliveryTimeoutMs) + .milliseconds(client.requestTimeoutMs) + .seconds(1)
+        while ContinuousClock.now < limit && !Task.isCancelled {
+            let busy = state.withLock { state in
+                all.filter { topic, partition in
+                    guard let accumulator = state.accumulators[topic]?[partition] else { return false }
+                    return accumulator.inFlight || accumulator.start < accumulator.pending.count
+                }
+            }
+            if busy.isEmpty { return }
+            // What waited behind another drain's batches is sent by that drain once they end, or
+            // here if it ended meanwhile.
+            for (topic, partition) in busy { await drain(topic, partition) }
+            try? await Task.sleep(for: .milliseconds(2))
         }
     }
 
@@ -219,6 +237,11 @@ public final class Producer: Sendable {
         /// The producer id and epoch the batch was written with (-1 without idempotence).
         var producerId: Int64
         var epoch: Int16
+        /// A try of it went unanswered (or the broker timed out): the broker may hold it, so if it
+        /// fails for good its sequences must not be handed to the batches after it.
+        var mayBeStored = false
+        /// Its first record's `deliveryTimeoutMs` runs out then.
+        var deadline: ContinuousClock.Instant { entries.first?.deadline ?? .now }
     }
 
     /// Takes up to `maxInFlight` batches of waiting records, with consecutive sequences, and marks
@@ -293,7 +316,6 @@ public final class Producer: Sendable {
     /// batches after it fail too and the producer gets a new producer id (as Kafka's producer
     /// bumps its epoch), with sequences from 0.
     private func sendInOrder(_ topic: String, _ partition: Int32, _ batches: [Batch]) async {
-        let deadline = ContinuousClock.now + .milliseconds(options.deliveryTimeoutMs)
         var pending = batches
         var attempt = 0
         var unknownTopic = 0
@@ -301,16 +323,23 @@ public final class Producer: Sendable {
         while !pending.isEmpty {
             let outcomes = await sendRound(topic, partition, pending)
             attempt += 1
-            let canRetry = attempt <= options.retries && ContinuousClock.now + .milliseconds(backoffMs) < deadline
+            let retryStart = ContinuousClock.now + .milliseconds(backoffMs)
             var retry: [Batch] = []
             var gap: (sequence: Int32, retriedBefore: Int)?
             var unknown = false
             var givenUp: ClientError?
-            for (batch, outcome) in zip(pending, outcomes) {
+            for (sent, outcome) in zip(pending, outcomes) {
+                var batch = sent
                 guard case let .failure(error) = outcome else {
                     complete(topic, partition, batch, outcome)
                     continue
                 }
+                // An earlier try was stored after all (its answer lost): stored, where unknown.
+                if error.kafkaCode == .duplicateSequenceNumber && batch.sequence >= 0 {
+                    complete(topic, partition, batch, .success(-1))
+                    continue
+                }
+                if error.mayHaveBeenStored { batch.mayBeStored = true }
                 if let givenUp {
                     complete(topic, partition, batch, .failure(givenUp))
                     continue
@@ -322,12 +351,15 @@ public final class Producer: Sendable {
                     retriable = true
                     unknown = true
                 }
-                if error.kafkaCode == .outOfOrderSequenceNumber && (!retry.isEmpty || gap != nil) { retriable = true }
-                if retriable && canRetry {
+                // Refused because a batch before it in this round was not stored: it goes again
+                // with that one. Otherwise the broker's sequences and the producer's disagree.
+                let behindAFailure = !retry.isEmpty || gap != nil
+                if error.kafkaCode == .outOfOrderSequenceNumber && behindAFailure { retriable = true }
+                if retriable && attempt <= options.retries && retryStart < batch.deadline {
                     retry.append(batch)
                 } else {
                     complete(topic, partition, batch, .failure(error))
-                    if batch.sequence >= 0 && error.mayHaveBeenStored {
+                    if batch.sequence >= 0 && (batch.mayBeStored || (error.producerOutOfStep && !behindAFailure)) {
                         givenUp = error
                         giveUpProducerId(batch.producerId)
                     } else if gap == nil && batch.sequence >= 0 {
@@ -435,8 +467,12 @@ public final class Producer: Sendable {
 
     private func ensureProducerId() async throws(ClientError) {
         guard state.withLock({ $0.producerId < 0 }) else { return }
-        let result = try await client.callAny(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000))
-        guard result.errorCode == 0 else { throw .kafka(code: result.errorCode, context: "InitProducerId") }
+        // A broker still loading its producer ids (COORDINATOR_LOAD_IN_PROGRESS) is asked again.
+        let result = try await client.retrying { () async throws(ClientError) -> InitProducerIdResponse in
+            let answer = try await client.callAny(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000))
+            guard answer.errorCode == 0 else { throw .kafka(code: answer.errorCode, context: "InitProducerId") }
+            return answer
+        }
         state.withLock { state in
             if state.producerId < 0 {
                 state.producerId = result.producerId

@@ -17,6 +17,8 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case notCoordinator = 16
     case invalidTopicException = 17
     case recordListTooLarge = 18
+    case notEnoughReplicas = 19
+    case notEnoughReplicasAfterAppend = 20
     case invalidRequiredAcks = 21
     case illegalGeneration = 22
     case inconsistentGroupProtocol = 23
@@ -67,6 +69,8 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .notCoordinator: "NOT_COORDINATOR"
         case .invalidTopicException: "INVALID_TOPIC_EXCEPTION"
         case .recordListTooLarge: "RECORD_LIST_TOO_LARGE"
+        case .notEnoughReplicas: "NOT_ENOUGH_REPLICAS"
+        case .notEnoughReplicasAfterAppend: "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
         case .invalidRequiredAcks: "INVALID_REQUIRED_ACKS"
         case .illegalGeneration: "ILLEGAL_GENERATION"
         case .inconsistentGroupProtocol: "INCONSISTENT_GROUP_PROTOCOL"

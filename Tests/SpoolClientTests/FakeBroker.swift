@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SpoolFormat
 import SpoolWire
 import Synchronization
 
@@ -89,6 +90,27 @@ final class FakeBroker: Sendable {
         ApiVersionsResponse(errorCode: 0, apiKeys: ApiKey.allCases.filter { !missing.contains($0) }.map {
             .init(apiKey: $0.rawValue, minVersion: $0.kafkaVersions.lowerBound, maxVersion: $0.kafkaVersions.upperBound)
         })
+    }
+
+    /// A broker leading the one partition of topic `jobs`, for producers: ApiVersions, Metadata and
+    /// InitProducerId (`initProducerId`, by default producer id 1) answered, each Produce by
+    /// `produce` (nil: never answered).
+    static func producing(initProducerId: @escaping @Sendable () -> InitProducerIdResponse = { InitProducerIdResponse(errorCode: 0, producerId: 1, producerEpoch: 0) },
+                          produce: @escaping @Sendable (ProduceRequest) -> ProduceResponse?) throws -> FakeBroker {
+        try FakeBroker { broker, request in
+            switch request.body {
+            case .apiVersions?: return FakeBroker.apiVersions()
+            case .metadata?: return FakeBroker.metadata(brokers: [(1, broker.port)], topics: [("jobs", [1])])
+            case .initProducerId?: return initProducerId()
+            case let .produce(request)?: return produce(request)
+            default: return nil
+            }
+        }
+    }
+
+    /// A Produce answer for jobs[0].
+    static func produced(_ code: KafkaErrorCode = .none, baseOffset: Int64) -> ProduceResponse {
+        ProduceResponse(responses: [.init(name: "jobs", partitionResponses: [.init(index: 0, errorCode: code.rawValue, baseOffset: baseOffset)])])
     }
 
     /// Metadata of brokers (node id, port on 127.0.0.1) and topics (name, leader of each partition).
