@@ -85,7 +85,10 @@ extension Consumer {
             state.positions = [:]
             state.buffered = [:]
             for partition in owned { state.positions[partition] = positions[partition] ?? 0 }
-            state.consumed = state.consumed.filter { owned.contains($0.key) }
+            // A consumed offset at or below where the partition now starts adds nothing, and one
+            // below it (kept from before the partition was lost, while another member committed
+            // further) would take the group's offset backwards.
+            state.consumed = state.consumed.filter { partition, offset in owned.contains(partition) && offset > state.positions[partition] ?? 0 }
             state.needsJoin = false
         }
     }

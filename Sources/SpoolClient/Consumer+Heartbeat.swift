@@ -58,6 +58,8 @@ extension Consumer {
             let lost = state.assignment
             state.assignment = []
             state.positions = [:]
+            // Another member may commit past them before this one owns them again.
+            state.consumed = [:]
             state.needsJoin = true
             return (false, lost)
         }

@@ -79,6 +79,34 @@ struct ConsumerBehaviourTests {
     }
 
     @Test(arguments: Kind.allCases)
+    func aMemberThatLostAPartitionNeverCommitsItBackwardsOnceItOwnsItAgain(kind: Kind) async throws {
+        // A consumes 4 records without committing and is dropped from the group; B takes the
+        // partition, consumes to 10 and commits 10, then leaves. A owns the partition again: what
+        // it had consumed before (4) must not be committed over B's 10.
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("t", partitions: 1)
+        try await setup.send("t", (0..<4).map { "r\($0)" })
+        let a = try setup.consumer(group: "g", topics: ["t"])
+        #expect(try await Self.receive(a, count: 4).count == 4)
+        _ = setup.broker.groups.leave(groupId: "g", memberIds: [a.memberId])
+        // A's heartbeat (every 100 ms) hears it is no longer a member.
+        for _ in 0..<200 where !a.assignment.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(a.assignment.isEmpty)
+        try await setup.send("t", (4..<10).map { "r\($0)" })
+        let b = try setup.consumer(group: "g", topics: ["t"])
+        #expect(try await Self.receive(b, count: 10).count == 10)
+        try await b.commit()
+        await b.close()
+        let partition = TopicPartition("t", 0)
+        for _ in 0..<200 where a.assignment.isEmpty { _ = try await a.poll() }
+        #expect(a.assignment == [partition])
+        try await a.commit()
+        #expect(try await a.committed([partition])[partition]?.offset == 10)
+        await a.close()
+    }
+
+    @Test(arguments: Kind.allCases)
     func aCommittedGroupResumesAfterItsCommitWithItsMetadata(kind: Kind) async throws {
         let setup = try Setup(kind)
         defer { setup.stop() }
