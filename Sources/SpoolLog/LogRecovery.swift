@@ -77,7 +77,13 @@ enum LogRecovery {
             report.bytesScanned += outcome.bytes
             report.indexesRebuilt.append(base)
             segments.append(segment)
-            if let stop = outcome.stop {
+            // A segment sealed by a roll is trimmed by the flusher, after appends have gone on in
+            // the next one: a process that died in between leaves it ending in its preallocated
+            // zeros, with the next segment starting where its batches end. Nothing is torn there,
+            // and the segments after it hold good batches: it is trimmed below, and the scan goes on.
+            let untrimmedSeal = outcome.stop != nil && !isLast && bases[index + 1] == segment.nextOffset
+                && segment.nonZeroBytes(after: segment.size) == 0
+            if let stop = outcome.stop, !untrimmedSeal {
                 let garbage = segment.nonZeroBytes(after: segment.size)
                 if garbage > 0 {
                     report.truncation = RecoveryReport.Truncation(
@@ -92,7 +98,7 @@ enum LogRecovery {
             // The scan touched every page it checked: keep them out of the resident set.
             segment.releasePages(0..<segment.size)
             segment.adviseAccess(0..<segment.log.capacity, .normal)
-            if outcome.stop != nil { break }
+            if outcome.stop != nil && !untrimmedSeal { break }
             if !isLast { segment.releaseDescriptors() }
         }
         if let last = segments.last, !last.log.isWritable || !last.holdsDescriptors {

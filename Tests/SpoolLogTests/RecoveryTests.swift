@@ -143,6 +143,32 @@ import Testing
         try log.close()
     }
 
+    @Test func aSealedSegmentNotYetTrimmedKeepsTheSegmentsAfterIt() async throws {
+        // A roll leaves the old segment to the flusher to trim; a process that dies first leaves it
+        // ending in preallocated zeros while appends went on in the next segments. Recovery trims
+        // it and keeps every segment after it.
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let config = testConfig(segmentBytes: 1024)
+        _ = try await writeUnclean(directory.partition, config: config, batches: 40)
+        let opened = try PartitionLog.open(directory: directory.partition, config: config)
+        let (bases, end) = (opened.segmentBaseOffsets, opened.logEndOffset)
+        try opened.close()
+        #expect(bases.count >= 4)
+        let sealed = directory.partition + "/" + String(repeating: "0", count: 20 - String(bases[1]).count) + "\(bases[1]).log"
+        let size = directory.size(of: sealed)
+        try directory.truncate(sealed, to: size + 4096)
+        try FileManager.default.removeItem(atPath: directory.partition + "/recovery-point")
+        let log = try PartitionLog.open(directory: directory.partition, config: config)
+        #expect(log.recoveryReport.segmentsDeleted.isEmpty, "\(log.recoveryReport)")
+        #expect(log.recoveryReport.truncation == nil)
+        #expect(log.segmentBaseOffsets == bases)
+        #expect(log.logEndOffset == end)
+        #expect(values(try readAll(log)) == expectedValues(batches: 40))
+        try log.close()
+        #expect(directory.size(of: sealed) == size, "the zeros are trimmed")
+    }
+
     @Test func missingAndDamagedIndexesAreRebuilt() async throws {
         let directory = TestDirectory()
         defer { directory.remove() }
