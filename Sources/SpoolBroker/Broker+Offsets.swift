@@ -25,8 +25,8 @@ extension Broker {
             do { return try log.maxTimestamp() ?? (-1, -1) } catch { throw BrokerError.from(error) }
         default:
             do {
-                guard let offset = try log.offset(forTimestamp: timestamp) else { return (-1, -1) }
-                return (offset, timestamp)
+                // The found record's own timestamp, as Kafka answers (not the one asked for).
+                return try log.record(atOrAfter: timestamp) ?? (-1, -1)
             } catch {
                 throw BrokerError.from(error)
             }

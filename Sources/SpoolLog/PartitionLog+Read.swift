@@ -6,13 +6,15 @@ extension PartitionLog {
     /// however large it is, so a reader always makes progress (Kafka's KIP-74); without it a first
     /// batch larger than `maxBytes` gives an empty slice. At the high watermark the slice is empty.
     ///
-    /// Throws `.offsetOutOfRange` below the log start or past the high watermark.
+    /// Throws `.offsetOutOfRange` below the log start or past the log end. Between the high
+    /// watermark and the log end (appended, not yet durable) the slice is empty, as in Kafka: a
+    /// reader there waits for the records, it is not sent back to a reset point.
     public func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogError) -> LogReadResult {
         try state.withLock { state throws(LogError) -> LogReadResult in
             if state.isClosed { throw .closed }
             let start = state.logStartOffset
             let visible = state.visible
-            guard offset >= start, offset <= visible.offset else {
+            guard offset >= start, offset <= max(visible.offset, state.end.offset) else {
                 throw .offsetOutOfRange(requested: offset, logStart: start, highWatermark: visible.offset)
             }
             var result = LogReadResult(slice: .empty, highWatermark: visible.offset, logStartOffset: start)
@@ -42,6 +44,13 @@ extension PartitionLog {
     /// high watermark). When the record found lies below a log start that `deleteRecords` moved
     /// into its batch, the answer is the log start.
     public func offset(forTimestamp timestamp: Int64) throws(LogError) -> Int64? {
+        try record(atOrAfter: timestamp)?.offset
+    }
+
+    /// The offset and the timestamp of the first record whose timestamp is ≥ `timestamp`, as
+    /// `offset(forTimestamp:)` finds it (Kafka's ListOffsets answers with both). A compressed
+    /// batch answers with its first offset and its largest timestamp.
+    public func record(atOrAfter timestamp: Int64) throws(LogError) -> (offset: Int64, timestamp: Int64)? {
         var start: Int64 = 0
         let batch: [UInt8]? = try state.withLock { state throws(LogError) -> [UInt8]? in
             if state.isClosed { throw .closed }
@@ -55,14 +64,13 @@ extension PartitionLog {
             }
             return nil
         }
-        guard let batch else { return nil }
+        guard let batch, let header = batch.withUnsafeBytes({ try? RecordBatchHeader(parsing: $0) }) else { return nil }
         // The batch's max timestamp reaches `timestamp`; find the record that does. Compressed
         // batches are not decoded: their first offset is the answer, as precise as Spool can be.
-        guard let decoded = try? RecordBatch(decoding: batch) else {
-            return batch.withUnsafeBytes { try? RecordBatchHeader(parsing: $0) }.map { max($0.baseOffset, start) }
-        }
-        let record = decoded.records.first { decoded.timestamp(of: $0) >= timestamp && decoded.offset(of: $0) >= start }
-        return max(record.map { decoded.offset(of: $0) } ?? decoded.baseOffset, start)
+        guard let decoded = try? RecordBatch(decoding: batch),
+              let record = decoded.records.first(where: { decoded.timestamp(of: $0) >= timestamp && decoded.offset(of: $0) >= start })
+        else { return (max(header.baseOffset, start), header.maxTimestamp) }
+        return (max(decoded.offset(of: record), start), decoded.timestamp(of: record))
     }
 
     /// The visible record with the largest timestamp, and that timestamp (Kafka's ListOffsets

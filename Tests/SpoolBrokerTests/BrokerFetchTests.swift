@@ -58,6 +58,8 @@ import Testing
         #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: -2).offset == 0)
         #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: -1).offset == 3)
         #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: 1_764_370_000_001).offset == 1)
+        // The answer carries the found record's timestamp, not the one asked for.
+        #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: 5) == (0, 1_764_370_000_000))
         #expect(try broker.listOffset(topic: "jobs", partition: 0, timestamp: 1_964_370_000_000).offset == -1)
     }
 
