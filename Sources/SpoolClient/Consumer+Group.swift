@@ -21,8 +21,14 @@ extension Consumer {
             }
             owned = all
         }
-        try await adopt(owned.sorted())
+        let committed = try await adopt(owned.sorted())
+        let assignment = self.assignment
         if let assigned = options.onAssigned { await assigned(assignment) }
+        if let assigned = options.onAssignedCommitted {
+            var owned: [TopicPartition: CommittedOffset?] = [:]
+            for partition in assignment { owned.updateValue(committed[partition], forKey: partition) }
+            await assigned(owned)
+        }
     }
 
     private func joinGroup(_ group: String) async throws(ClientError) -> [TopicPartition] {
@@ -71,12 +77,13 @@ extension Consumer {
     }
 
     /// Positions for the owned partitions: committed offsets first, else the reset point.
-    private func adopt(_ owned: [TopicPartition]) async throws(ClientError) {
+    /// Returns what the group had committed for them.
+    private func adopt(_ owned: [TopicPartition]) async throws(ClientError) -> [TopicPartition: CommittedOffset] {
         var positions: [TopicPartition: Int64] = [:]
+        var committed: [TopicPartition: CommittedOffset] = [:]
         if let group, !owned.isEmpty {
-            for (partition, committed) in try await transport.committed(group: group, partitions: owned) where committed.offset >= 0 {
-                positions[partition] = committed.offset
-            }
+            committed = try await transport.committed(group: group, partitions: owned)
+            for (partition, stored) in committed where stored.offset >= 0 { positions[partition] = stored.offset }
         }
         let missing = owned.filter { positions[$0] == nil }
         if !missing.isEmpty { positions.merge(try await resetPoints(missing)) { committed, _ in committed } }
@@ -91,6 +98,7 @@ extension Consumer {
             state.consumed = state.consumed.filter { partition, offset in owned.contains(partition) && offset > state.positions[partition] ?? 0 }
             state.needsJoin = false
         }
+        return committed
     }
 
     /// Where `offsetReset` starts these partitions.

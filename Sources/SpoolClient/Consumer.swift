@@ -38,6 +38,10 @@ public final class Consumer: Sendable {
         public var onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
         /// Called with the partitions this member owns after each join.
         public var onAssigned: (@Sendable ([TopicPartition]) async -> Void)?
+        /// Called after `onAssigned`, with what the group had committed for each owned partition
+        /// (nil: nothing), as the join read it to set the positions: the commits' metadata with
+        /// no second request, which could fail or see another commit.
+        public var onAssignedCommitted: (@Sendable ([TopicPartition: CommittedOffset?]) async -> Void)?
         /// Called when the member finds it has already lost its partitions (the group answered
         /// that it is no longer a member, or no heartbeat got through for a session): they may
         /// be another member's now, so stop their work without committing. Unset: `onRevoked`.

@@ -7,8 +7,7 @@ public struct ConsumerSubscription: JobSubscription {
     public let consumer: Consumer
 
     /// Makes a consumer (with `make`, from options that run `hooks` on rebalances) and wraps it.
-    /// The assignment hook also hands the worker what the group stored for each partition, so
-    /// `make` must not join: the consumer joins on its first poll.
+    /// The assignment hook also hands the worker what the group stored for each partition.
     public static func subscribe(hooks: SubscriptionHooks, clientId: String, session: GroupSession = GroupSession(),
                                  make: (Consumer.Options) async throws -> Consumer) async throws -> ConsumerSubscription {
         var options = Consumer.Options()
@@ -19,16 +18,10 @@ public struct ConsumerSubscription: JobSubscription {
         options.clientId = clientId
         options.onRevoked = { partitions in await hooks.revoked(partitions) }
         if let lost = hooks.lost { options.onLost = { partitions in await lost(partitions) } }
-        let created = LockedValue<Consumer?>(nil)
-        options.onAssigned = { partitions in
-            let stored = try? await created.value?.committed(partitions)
-            var owned: [TopicPartition: CommittedOffset?] = [:]
-            for partition in partitions { owned.updateValue(stored?[partition], forKey: partition) }
-            await hooks.assigned(owned)
-        }
-        let consumer = try await make(options)
-        created.value = consumer
-        return ConsumerSubscription(consumer: consumer)
+        // The commits as the join read them: asked for again, a failed request handed the worker
+        // no attempt counts or dead-letter marks, and its next commit wrote over them.
+        options.onAssignedCommitted = { owned in await hooks.assigned(owned) }
+        return ConsumerSubscription(consumer: try await make(options))
     }
 
     public func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }

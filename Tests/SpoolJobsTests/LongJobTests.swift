@@ -270,6 +270,8 @@ struct FreezableTransport: JobTransport {
 struct FreezableConsumerTransport: ConsumerTransport {
     let inner: any ConsumerTransport
     let frozen: @Sendable () -> Bool
+    /// Whether a `committed` request fails (timed out) instead of reaching the broker.
+    var refusesCommitted: @Sendable () -> Bool = { false }
 
     private func silence() async throws(ClientError) {
         guard frozen() else { return }
@@ -307,6 +309,7 @@ struct FreezableConsumerTransport: ConsumerTransport {
     }
     func committed(group: String, partitions: [TopicPartition]) async throws(ClientError) -> [TopicPartition: CommittedOffset] {
         try await silence()
+        if refusesCommitted() { throw .timeout("OffsetFetch") }
         return try await inner.committed(group: group, partitions: partitions)
     }
     func close() async { await inner.close() }
