@@ -550,7 +550,10 @@ struct JobBook {
         var attempts: [Int64: Int] = [:]
         if state.carriedCount > 0 {
             for entry in state.order {
-                guard entry.carried, entry.state != .done || entry.attempt > attemptsMax, entry.attempt > entry.recordAttempt else { continue }
+                // A dead-letter mark always (its record may carry a count past the mark itself); a
+                // count of a job waiting to run again when it is past the record's own.
+                let marked = entry.state == .done && entry.attempt > attemptsMax
+                guard entry.carried, marked || (entry.state != .done && entry.attempt > entry.recordAttempt) else { continue }
                 attempts[entry.offset] = entry.attempt
             }
         }

@@ -129,6 +129,24 @@ struct JobBookTests {
         #expect(book.commitPoint(partition) == CommittedOffset(offset: 2, metadata: ""))
     }
 
+    @Test("a dead letter whose record carries an attempt past the last one is marked in the commit too")
+    func deadLetterMarkOfAHighAttemptRecord() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: nil)
+        _ = book.add(record(0, key: "slow"), now: 0)
+        _ = book.add(record(1, key: "k", attempt: 5), now: 0)
+        let tickets = drain(&book)
+        _ = book.finish(tickets[1], now: 0, deadLettered: true)
+        let point = book.commitPoint(partition)
+        #expect(point == CommittedOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        // The next owner takes it in as dead-lettered, not to be run again.
+        var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        next.assign(partition, committed: point)
+        _ = next.add(record(0, key: "slow"), now: 0)
+        _ = next.add(record(1, key: "k", attempt: 5), now: 0)
+        #expect(drain(&next).map(\.deadLettered) == [false, true])
+    }
+
     @Test("jobs finished above the commit point go in the commit as ranges; the next owner takes them in as done and runs the rest")
     func finishedAboveThePointAreMarked() {
         var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
