@@ -10,8 +10,13 @@ extension Consumer {
         defer { state.withLock { $0.joining -= 1 } }
         let owned: [TopicPartition]
         if let group {
-            let old = assignment
-            if let revoked = options.onRevoked, !old.isEmpty { await revoked(old) }
+            let (old, lost) = state.withLock { state in
+                defer { state.membershipLost = false }
+                // Lost: another member may commit past what this one consumed before it owns them again.
+                if state.membershipLost { state.consumed = [:] }
+                return (state.assignment, state.membershipLost)
+            }
+            if !old.isEmpty, let handOver = lost ? options.onLost ?? options.onRevoked : options.onRevoked { await handOver(old) }
             owned = try await joinGroup(group)
         } else {
             var all: [TopicPartition] = []

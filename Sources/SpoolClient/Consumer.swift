@@ -72,6 +72,10 @@ public final class Consumer: Sendable {
         var lastHeartbeat = ContinuousClock.now
         /// `join()` calls under way: a heartbeat's group error is then the join's to handle.
         var joining = 0
+        /// A commit was answered that this member is no longer in the group (UNKNOWN_MEMBER_ID,
+        /// ILLEGAL_GENERATION): its partitions may be another member's already, so the next join
+        /// hands them to `onLost`, not `onRevoked` (as Kafka's consumer does).
+        var membershipLost = false
     }
 
     let transport: any ConsumerTransport
@@ -259,7 +263,14 @@ public final class Consumer: Sendable {
         do {
             try await transport.commit(group: group, generation: generation, memberId: memberId, offsets: offsets)
         } catch {
-            if [.illegalGeneration, .unknownMemberId, .rebalanceInProgress].contains(error.kafkaCode) { state.withLock { $0.needsJoin = true } }
+            if [.illegalGeneration, .unknownMemberId].contains(error.kafkaCode) {
+                state.withLock { state in
+                    state.needsJoin = true
+                    state.membershipLost = true
+                }
+            } else if error.kafkaCode == .rebalanceInProgress {
+                state.withLock { $0.needsJoin = true }
+            }
             throw error
         }
     }

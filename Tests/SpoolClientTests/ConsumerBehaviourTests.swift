@@ -79,6 +79,31 @@ struct ConsumerBehaviourTests {
     }
 
     @Test(arguments: Kind.allCases)
+    func aCommitAnsweredThatTheMemberIsGoneHandsItsPartitionsToOnLost(kind: Kind) async throws {
+        // The group dropped the member; its commit is refused (UNKNOWN_MEMBER_ID) before any
+        // heartbeat says so. Its partitions may be another member's already: the rejoin must call
+        // onLost (stop without committing), not onRevoked (finish, then commit).
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("t", partitions: 1)
+        try await setup.send("t", ["r0"])
+        let calls = Mutex<[String]>([])
+        var options = Setup.options
+        options.heartbeatIntervalMs = 5_000
+        options.sessionTimeoutMs = 30_000
+        options.onRevoked = { partitions in calls.withLock { $0.append("revoked \(partitions.count)") } }
+        options.onLost = { partitions in calls.withLock { $0.append("lost \(partitions.count)") } }
+        options.onAssigned = { partitions in calls.withLock { $0.append("assigned \(partitions.count)") } }
+        let a = try setup.consumer(group: "g", topics: ["t"], options: options)
+        #expect(try await Self.receive(a, count: 1) == ["r0"])
+        _ = setup.broker.groups.leave(groupId: "g", memberIds: [a.memberId])
+        await #expect(throws: ClientError.self) { try await a.commit() }
+        _ = try await a.poll()
+        #expect(calls.withLock { $0 } == ["assigned 1", "lost 1", "assigned 1"])
+        await a.close()
+    }
+
+    @Test(arguments: Kind.allCases)
     func aMemberThatLostAPartitionNeverCommitsItBackwardsOnceItOwnsItAgain(kind: Kind) async throws {
         // A consumes 4 records without committing and is dropped from the group; B takes the
         // partition, consumes to 10 and commits 10, then leaves. A owns the partition again: what
