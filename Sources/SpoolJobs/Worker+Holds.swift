@@ -134,7 +134,7 @@ extension Worker {
             let started = monotonicNanoseconds()
             stats.recorder.started(latencySeconds: nil)
             do {
-                try await runHandler(context, JobLeases.Key(marker), runner: runner)
+                try await runReplayedHandler(context, JobLeases.Key(marker), runner: runner)
                 stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
                 return .succeeded
             } catch where jobControl.isCancelled(letter.id) {
@@ -158,6 +158,21 @@ extension Worker {
             }
         }
         return .lost
+    }
+
+    /// One run of a replayed job's handler, in a task of its own: a cancellation of the job
+    /// (`JobQueue.cancel`) cancels that task, not the runner, which goes on to replay the jobs
+    /// parked behind it. (A cancelled runner would have its next handlers fail at their first
+    /// cancellation check, and its backoff sleep end at once, abandoning the hold.) The runner's
+    /// own cancellation (the worker stopping) reaches the run.
+    private func runReplayedHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
+        let run = LockedValue<Task<Void, any Error>?>(nil)
+        // A cancellation before `run` is set is seen by `runHandler`'s own check after it opens
+        // the lease (a cancellation is recorded before it looks for runs).
+        let own = JobRunner(id: runner.id, cancel: { run.value?.cancel() }, lease: runner.lease)
+        let task = Task { try await self.runHandler(context, key, runner: own) }
+        run.value = task
+        try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
     /// Marks the copies of a replayed job redriven in the dead-letter topic.

@@ -17,9 +17,12 @@ struct OrderedRedriveTests {
         let gate = LockedValue<String?>(nil)
         let released = LockedValue(false)
         let waitingAtGate = LockedValue(false)
+        /// Handlers check for cancellation first, as most real ones do somewhere.
+        let checksCancellation = LockedValue(false)
 
         func handle(_ job: JobContext<Step>) async throws {
             let name = "\(job.payload.key)-\(job.payload.sequence)"
+            if checksCancellation.value { try Task.checkCancellation() }
             log.withLock { $0[job.payload.key, default: []].append(job.payload.sequence) }
             if gate.value == name {
                 waitingAtGate.value = true
@@ -204,6 +207,26 @@ struct OrderedRedriveTests {
             #expect(second.stats.replayed == 2)
             #expect(try await queue.keyHolds(of: "steps").isEmpty)
             return (second, secondTask)
+        }
+    }
+
+    @Test("a replayed job cancelled while it runs counts as done, and the jobs parked behind it are replayed as usual")
+    func replayedJobCancelled() async throws {
+        try await withHeldKey { queue, runs, worker, task in
+            runs.broken.value = []
+            runs.checksCancellation.value = true
+            runs.gate.value = "A-2"
+            try await queue.redrive("steps", key: "A")
+            #expect(await eventually { runs.waitingAtGate.value })
+            _ = try await queue.cancel(id: "A-2", topic: "steps")
+            // A-2's replay (its third run) is cancelled at the gate; 3, 4 and 5 are replayed.
+            #expect(await eventually { runs.of("A").count == 7 && worker.stats.replayed == 4 })
+            #expect(runs.of("A") == [1, 2, 2, 2, 3, 4, 5])
+            try await enqueue(queue, "A", 6...6)
+            #expect(await eventually(within: 10) { runs.of("A").last == 6 })
+            #expect(runs.of("A") == [1, 2, 2, 2, 3, 4, 5, 6])
+            #expect(try await queue.keyHolds(of: "steps").isEmpty)
+            return nil
         }
     }
 
