@@ -135,8 +135,11 @@ extension Broker {
         try await blockingAppends.run { [self] () throws(BrokerError) -> AppendProgress in
             var progress = progress
             for keys in progress.unconfirmedKeys {
-                guard let offset = try dedupe.confirm(keys, mayBlock: true) else { preconditionFailure("an append that may block always appends") }
-                progress.dedupeOffset = max(offset, progress.dedupeOffset ?? offset)
+                switch dedupe.confirmStored(keys, mayBlock: true) {
+                case let .logged(offset): progress.dedupeOffset = max(offset, progress.dedupeOffset ?? offset)
+                case .needsDiskWait: preconditionFailure("an append that may block always appends")
+                case .failed: break
+                }
             }
             progress.unconfirmedKeys = []
             try records.withBytes { raw throws(BrokerError) in try append(raw, &progress, mayWaitForDisk: true) }

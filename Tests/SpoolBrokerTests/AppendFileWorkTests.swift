@@ -156,4 +156,23 @@ import Testing
         #expect(again.duplicate, "the key was confirmed by the first")
         #expect(try await values(broker, "keyed").map { String($0.prefix(5)) } == ["first"])
     }
+
+    @Test("a batch stored whose idempotency keys the dedupe log cannot take is acknowledged, not failed: a producer sending it again gets the duplicate, not a second copy")
+    func keysTheDedupeLogCannotTake() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try Broker.open(directory.config(fsync: .interval(milliseconds: 20)))
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        let batch = RecordBatch(producing: [ProducerRecord(key: Array("k".utf8), value: Array("v".utf8),
+                                                           headers: [RecordHeader(SpoolHeaders.idempotencyKey, "key-1")], timestamp: currentTimeMs())],
+                                producerId: 7, producerEpoch: 0, baseSequence: 0).encoded()
+        // The dedupe log fails (a full disk, a failed fsync): here, closed under the broker.
+        try broker.dedupe.log.close()
+        let first = try await broker.produce(topic: "jobs", partition: 0, records: batch, acks: .all)
+        #expect(first.baseOffset == 0 && !first.duplicate)
+        let again = try await broker.produce(topic: "jobs", partition: 0, records: batch, acks: .all)
+        #expect(again.duplicate && again.baseOffset == 0)
+        #expect(try broker.partition("jobs", 0).log.logEndOffset == 1)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SpoolFormat
 import SpoolLog
 import SpoolSystem
@@ -105,6 +106,31 @@ final class DedupeWindow: Sendable {
             for entry in keys { entries[topic, default: [:]][entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now) }
         }
         return result.lastOffset
+    }
+
+    /// What became of keys whose records the partition has stored (`confirmStored`).
+    enum StoredConfirmation: Equatable {
+        /// In the dedupe log, up to this offset.
+        case logged(Int64)
+        /// Not appended: the log needs the disk and this thread may not wait (as `confirm`'s nil).
+        case needsDiskWait
+        /// The dedupe log failed: the keys were released and the failure reported.
+        case failed
+    }
+
+    /// Confirms keys whose records the partition has stored already. A dedupe log that cannot
+    /// take them does not fail the produce: its records are in the partition, and a client told
+    /// otherwise would send them again, to be stored twice. The keys are released and the failure
+    /// is reported on standard error; within the window, a copy sent again may then be stored.
+    func confirmStored(_ confirmation: Confirmation, mayBlock: Bool) -> StoredConfirmation {
+        do throws(BrokerError) {
+            guard let offset = try confirm(confirmation, mayBlock: mayBlock) else { return .needsDiskWait }
+            return .logged(offset)
+        } catch {
+            FileHandle.standardError.write(Data(("spool: the dedupe log could not record \(confirmation.keys.count) idempotency key(s) of "
+                + "\(confirmation.topic)[\(confirmation.partition)], whose records are stored: \(error)\n").utf8))
+            return .failed
+        }
     }
 
     /// Where the record first accepted with `key` on `topic` went, if it is still in memory.

@@ -134,7 +134,7 @@ struct HeaderRouter: Sendable {
             }
             confirmations += delayedKeys.map { ($0.key, -2) }
             if !confirmations.isEmpty {
-                try confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &appended)
+                confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &appended)
             }
             return .appended(appended)
         } catch {
@@ -146,11 +146,11 @@ struct HeaderRouter: Sendable {
     /// Confirms keys in the dedupe log, or, when this thread may not wait for the disk and the log
     /// cannot take them at once, leaves them reserved for the caller to confirm from a thread that
     /// may (`Partition.Appended.unconfirmedKeys`).
-    private func confirm(_ confirmation: DedupeWindow.Confirmation, into appended: inout Partition.Appended) throws(BrokerError) {
-        if let offset = try dedupe.confirm(confirmation, mayBlock: mayWaitForDisk) {
-            appended.dedupeLogOffset = offset
-        } else {
-            appended.unconfirmedKeys = confirmation
+    private func confirm(_ confirmation: DedupeWindow.Confirmation, into appended: inout Partition.Appended) {
+        switch dedupe.confirmStored(confirmation, mayBlock: mayWaitForDisk) {
+        case let .logged(offset): appended.dedupeLogOffset = offset
+        case .needsDiskWait: appended.unconfirmedKeys = confirmation
+        case .failed: break
         }
     }
 }
@@ -184,7 +184,7 @@ extension HeaderRouter {
             let offset = base + Int64(entry.offsetDelta)
             return (entry.key, stored.contains(offset) ? offset : -2)
         }
-        try confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &duplicate)
+        confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &duplicate)
     }
 }
 
