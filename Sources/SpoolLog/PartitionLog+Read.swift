@@ -79,13 +79,18 @@ extension PartitionLog {
     public func maxTimestamp() throws(LogError) -> (offset: Int64, timestamp: Int64)? {
         let batch: [UInt8]? = try state.withLock { state throws(LogError) -> [UInt8]? in
             if state.isClosed { throw .closed }
-            var best: (segment: Segment, timestamp: Int64)?
-            for segment in state.segments where segment.maxTimestamp >= 0 && segment.offsetOfMaxTimestamp < state.visible.offset {
-                if segment.maxTimestamp > best?.timestamp ?? -1 { best = (segment, segment.maxTimestamp) }
+            var best: (segment: Segment, offset: Int64, timestamp: Int64)?
+            for segment in state.segments where segment.maxTimestamp >= 0 {
+                // The segment's largest timestamp may be in a batch not visible yet (appended,
+                // not flushed): then the largest among its visible batches counts.
+                let candidate = segment.offsetOfMaxTimestamp < state.visible.offset
+                    ? (segment.offsetOfMaxTimestamp, segment.maxTimestamp)
+                    : segment.maxTimestamp(below: visibleLimit(of: segment, visible: state.visible))
+                if let (offset, timestamp) = candidate, timestamp > best?.timestamp ?? -1 { best = (segment, offset, timestamp) }
             }
-            guard let segment = best?.segment else { return nil }
+            guard let (segment, offset, _) = best else { return nil }
             let limit = visibleLimit(of: segment, visible: state.visible)
-            guard let region = segment.region, let position = segment.position(of: segment.offsetOfMaxTimestamp, limit: limit),
+            guard let region = segment.region, let position = segment.position(of: offset, limit: limit),
                   let bounds = BatchBounds.read(region, at: position, limit: limit)
             else { return nil }
             return region.withUnsafeBytes(position..<(position + bounds.size)) { Array($0) }

@@ -285,6 +285,20 @@ extension Segment {
         return nil
     }
 
+    /// The batch with the largest max timestamp below `limit` (its base offset, and that
+    /// timestamp; the first of equals), read batch by batch: for a segment whose largest
+    /// timestamp is in a batch not yet visible.
+    func maxTimestamp(below limit: Int) -> (offset: Int64, timestamp: Int64)? {
+        guard let region = log.region else { return nil }
+        var best: (offset: Int64, timestamp: Int64)?
+        var position = 0
+        while let batch = BatchBounds.read(region, at: position, limit: limit) {
+            if batch.maxTimestamp > best?.timestamp ?? -1 { best = (batch.baseOffset, batch.maxTimestamp) }
+            position += batch.size
+        }
+        return best
+    }
+
     /// Byte position of the first batch whose max timestamp is ≥ `timestamp`, below `limit`.
     func position(ofTimestamp timestamp: Int64, limit: Int) -> Int? {
         guard let region = log.region else { return nil }
