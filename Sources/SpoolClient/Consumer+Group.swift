@@ -10,6 +10,8 @@ extension Consumer {
         defer { state.withLock { $0.joining -= 1 } }
         let owned: [TopicPartition]
         if let group {
+            // A loss a heartbeat found is handed over before anything is assigned again.
+            await state.withLock({ $0.losing })?.value
             let (old, lost) = state.withLock { state in
                 defer { state.membershipLost = false }
                 // Lost: another member may commit past what this one consumed before it owns them again.

@@ -63,7 +63,14 @@ extension Consumer {
             state.needsJoin = true
             return (false, lost)
         }
-        if !lost.isEmpty, let onLost = options.onLost ?? options.onRevoked { Task { await onLost(lost) } }
+        if !lost.isEmpty, let onLost = options.onLost ?? options.onRevoked {
+            let earlier = state.withLock { $0.losing }
+            let losing = Task {
+                await earlier?.value
+                await onLost(lost)
+            }
+            state.withLock { $0.losing = losing }
+        }
         return code == nil && lost.isEmpty ? nil : member
     }
 }

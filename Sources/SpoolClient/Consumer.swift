@@ -76,6 +76,9 @@ public final class Consumer: Sendable {
         /// ILLEGAL_GENERATION): its partitions may be another member's already, so the next join
         /// hands them to `onLost`, not `onRevoked` (as Kafka's consumer does).
         var membershipLost = false
+        /// The `onLost` call a heartbeat started: the next join waits for it, so the old
+        /// partitions are given up before the new ones are assigned, never after.
+        var losing: Task<Void, Never>?
     }
 
     let transport: any ConsumerTransport

@@ -78,6 +78,28 @@ struct ConsumerBehaviourTests {
         await fromStart.close()
     }
 
+    /// Rebalance callbacks in the order they ran.
+    final class Calls: Sendable {
+        private let list = Mutex<[String]>([])
+        func add(_ call: String) { list.withLock { $0.append(call) } }
+        var all: [String] { list.withLock { $0 } }
+    }
+
+    /// A member of group "g" that has consumed the one record of topic "t", with options that
+    /// `configure` sets (its callbacks recording into the calls returned); the group then drops it.
+    private static func droppedMember(_ setup: Setup, configure: (inout Consumer.Options, Calls) -> Void) async throws -> (Consumer, Calls) {
+        try setup.broker.createTopic("t", partitions: 1)
+        try await setup.send("t", ["r0"])
+        let calls = Calls()
+        var options = Setup.options
+        options.onAssigned = { partitions in calls.add("assigned \(partitions.count)") }
+        configure(&options, calls)
+        let member = try setup.consumer(group: "g", topics: ["t"], options: options)
+        #expect(try await Self.receive(member, count: 1) == ["r0"])
+        _ = setup.broker.groups.leave(groupId: "g", memberIds: [member.memberId])
+        return (member, calls)
+    }
+
     @Test(arguments: Kind.allCases)
     func aCommitAnsweredThatTheMemberIsGoneHandsItsPartitionsToOnLost(kind: Kind) async throws {
         // The group dropped the member; its commit is refused (UNKNOWN_MEMBER_ID) before any
@@ -85,21 +107,35 @@ struct ConsumerBehaviourTests {
         // onLost (stop without committing), not onRevoked (finish, then commit).
         let setup = try Setup(kind)
         defer { setup.stop() }
-        try setup.broker.createTopic("t", partitions: 1)
-        try await setup.send("t", ["r0"])
-        let calls = Mutex<[String]>([])
-        var options = Setup.options
-        options.heartbeatIntervalMs = 5_000
-        options.sessionTimeoutMs = 30_000
-        options.onRevoked = { partitions in calls.withLock { $0.append("revoked \(partitions.count)") } }
-        options.onLost = { partitions in calls.withLock { $0.append("lost \(partitions.count)") } }
-        options.onAssigned = { partitions in calls.withLock { $0.append("assigned \(partitions.count)") } }
-        let a = try setup.consumer(group: "g", topics: ["t"], options: options)
-        #expect(try await Self.receive(a, count: 1) == ["r0"])
-        _ = setup.broker.groups.leave(groupId: "g", memberIds: [a.memberId])
+        let (a, calls) = try await Self.droppedMember(setup) { options, calls in
+            options.heartbeatIntervalMs = 5_000
+            options.sessionTimeoutMs = 30_000
+            options.onRevoked = { partitions in calls.add("revoked \(partitions.count)") }
+            options.onLost = { partitions in calls.add("lost \(partitions.count)") }
+        }
         await #expect(throws: ClientError.self) { try await a.commit() }
         _ = try await a.poll()
-        #expect(calls.withLock { $0 } == ["assigned 1", "lost 1", "assigned 1"])
+        #expect(calls.all == ["assigned 1", "lost 1", "assigned 1"])
+        await a.close()
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aLossAHeartbeatFoundIsHandedOverBeforeTheRejoinAssignsAgain(kind: Kind) async throws {
+        // The heartbeat hears the member is gone and calls onLost, which takes a while (a worker
+        // cancelling its runs); the next poll rejoins. The new assignment must come after onLost
+        // is done, or its late work would be taken for the new generation's.
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        let (a, calls) = try await Self.droppedMember(setup) { options, calls in
+            options.onLost = { _ in
+                calls.add("lost")
+                try? await Task.sleep(for: .milliseconds(300))
+                calls.add("lost done")
+            }
+        }
+        for _ in 0..<200 where !calls.all.contains("lost") { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await a.poll()
+        #expect(calls.all == ["assigned 1", "lost", "lost done", "assigned 1"])
         await a.close()
     }
 
