@@ -28,7 +28,11 @@ extension Consumer {
             }
             owned = all
         }
-        let committed = try await adopt(owned.sorted())
+        let committed: [TopicPartition: CommittedOffset]
+        do { committed = try await adopt(owned.sorted()) } catch {
+            state.withLock { $0.needsJoin = true }
+            throw error
+        }
         let assignment = self.assignment
         if let assigned = options.onAssigned { await assigned(assignment) }
         if let assigned = options.onAssignedCommitted {
@@ -75,6 +79,9 @@ extension Consumer {
             state.withLock { state in
                 state.memberId = memberId
                 state.generation = join.generation
+                // Joined; a heartbeat of this generation that asks for a rejoin from now on (the
+                // group rebalancing again while the positions are read) is kept for the next poll.
+                state.needsJoin = false
             }
             startHeartbeats(group)
             let partitions = (try? ConsumerProtocol.decodeAssignment(synced.assignment))?.partitions ?? []
@@ -103,7 +110,8 @@ extension Consumer {
             // below it (kept from before the partition was lost, while another member committed
             // further) would take the group's offset backwards.
             state.consumed = state.consumed.filter { partition, offset in owned.contains(partition) && offset > state.positions[partition] ?? 0 }
-            state.needsJoin = false
+            // Without a group there is no join to ask for again.
+            if group == nil { state.needsJoin = false }
         }
         return committed
     }

@@ -272,6 +272,12 @@ struct FreezableConsumerTransport: ConsumerTransport {
     let frozen: @Sendable () -> Bool
     /// Whether a `committed` request fails (timed out) instead of reaching the broker.
     var refusesCommitted: @Sendable () -> Bool = { false }
+    /// How long a `committed` request takes before it goes on.
+    var committedDelay: Duration = .zero
+    /// A heartbeat's answer in place of the broker's (nil: the broker answers).
+    var heartbeatAnswer: @Sendable () -> Int16? = { nil }
+    /// Called at each JoinGroup.
+    var onJoin: @Sendable () -> Void = {}
 
     private func silence() async throws(ClientError) {
         guard frozen() else { return }
@@ -281,6 +287,7 @@ struct FreezableConsumerTransport: ConsumerTransport {
 
     func partitionCount(of topic: String) async throws(ClientError) -> Int { try await inner.partitionCount(of: topic) }
     func joinGroup(_ request: GroupJoin) async throws(ClientError) -> GroupJoined {
+        onJoin()
         try await silence()
         return try await inner.joinGroup(request)
     }
@@ -290,7 +297,8 @@ struct FreezableConsumerTransport: ConsumerTransport {
     }
     func heartbeat(group: String, generation: Int32, memberId: String, timeoutMs: Int) async -> Int16? {
         if frozen() { return nil }
-        return await inner.heartbeat(group: group, generation: generation, memberId: memberId, timeoutMs: timeoutMs)
+        let answer = await inner.heartbeat(group: group, generation: generation, memberId: memberId, timeoutMs: timeoutMs)
+        return heartbeatAnswer() ?? answer
     }
     func leaveGroup(group: String, memberId: String) async {
         if !frozen() { await inner.leaveGroup(group: group, memberId: memberId) }
@@ -309,6 +317,7 @@ struct FreezableConsumerTransport: ConsumerTransport {
     }
     func committed(group: String, partitions: [TopicPartition]) async throws(ClientError) -> [TopicPartition: CommittedOffset] {
         try await silence()
+        if committedDelay > .zero { try? await Task.sleep(for: committedDelay) }
         if refusesCommitted() { throw .timeout("OffsetFetch") }
         return try await inner.committed(group: group, partitions: partitions)
     }
