@@ -23,7 +23,8 @@ public final class Producer: Sendable {
         /// The first backoff before a retry; it doubles up to `retryBackoffMaxMs`.
         public var retryBackoffMs = 50
         public var retryBackoffMaxMs = 1_000
-        /// How long the broker may take to replicate a batch (Produce's own timeout).
+        /// How long the broker may take to replicate a batch (Produce's own timeout); the producer
+        /// waits that and a second for the answer, or the client's request timeout if longer.
         public var requestTimeoutMs: Int32 = 30_000
         /// How long a record may take from `send` to its acknowledgement, retries included.
         public var deliveryTimeoutMs = 120_000
@@ -428,7 +429,9 @@ public final class Producer: Sendable {
             }
             return batches.map { _ in .success(-1) }
         }
-        let timeoutMs = client.requestTimeoutMs
+        // The broker may take the Produce's own timeout to answer: wait at least that, and a
+        // second for the answer to come back, before taking the connection for broken.
+        let timeoutMs = max(client.requestTimeoutMs, Int(options.requestTimeoutMs) + 1_000)
         let results = Mutex<(left: Int, outcomes: [Result<Int64, ClientError>])>((batches.count, batches.map { _ in .failure(.closed) }))
         return await withCheckedContinuation { continuation in
             for (index, request) in requests.enumerated() {

@@ -176,4 +176,22 @@ import Testing
             #expect(broker.requests(.produce).count <= 30, "\(broker.requests(.produce).count) Produce requests")
         }
     }
+
+    @Test func aProduceMayTakeItsOwnTimeoutThoughTheClientsIsShorter() async throws {
+        // The broker takes 700 ms to store the batch (within the Produce's 2 s); the client's
+        // request timeout is 300 ms. The producer waits for the answer instead of dropping the
+        // connection and failing a batch that is being stored.
+        let broker = try FakeBroker.producing { _ in
+            Thread.sleep(forTimeInterval: 0.7)
+            return FakeBroker.produced(baseOffset: 0)
+        }
+        var options = Producer.Options()
+        options.requestTimeoutMs = 2_000
+        try await withProducer(broker, requestTimeoutMs: 300, options: options) { producer in
+            let stored = try await producer.send(topic: "jobs", key: nil, value: "a")
+            #expect(stored.offset == 0)
+            #expect(broker.requests(.produce).count == 1)
+        }
+    }
 }
+
