@@ -18,8 +18,10 @@ extension RequestRouter {
                 .init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, .invalidRequiredAcks) })
             })
         }
-        if request.transactionalId == nil { await autoCreate(request.topicData.map(\.name)) }
+        // In its turn: a CreateTopics sent before it on the connection creates the topic first,
+        // with its own partitions, and this produce does not make it with the default count.
         await turn?.begin()
+        if request.transactionalId == nil { await autoCreate(request.topicData.map(\.name)) }
         var topics: [ProduceResponse.TopicProduceResponse] = []
         // (topic index, partition index, what was stored) for an acks=all request to see flushed.
         var durable: [(Int, Int, ProduceResult)] = []

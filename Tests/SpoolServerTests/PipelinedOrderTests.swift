@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolFuzzSupport
 import SpoolWire
 import Testing
 
@@ -87,4 +88,24 @@ import Testing
             #expect(partition.highWatermark == offset + 1, "the high watermark includes the record produced just before")
         }
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aProducePipelinedAfterCreateTopicsWritesToTheTopicItCreated() async throws {
+        // Behind a Fetch that waits half a second (holding the connection's turn), a CreateTopics
+        // of 4 partitions, then a Produce to its partition 3: the topic must be created by the
+        // CreateTopics, not auto-created by the Produce with the default single partition.
+        let (server, client, data) = try await startWithTopic("slow")
+        defer { server.kill(); try? FileManager.default.removeItem(atPath: data) }
+        let create = RequestSamples.frame(CreateTopicsRequest(topics: [.init(name: "four", numPartitions: 4, replicationFactor: 1)], timeoutMs: 1000),
+                                          version: 4, correlation: 2)
+        let batch = RecordBatch(producing: [ProducerRecord(value: Array("r".utf8), timestamp: 1)]).encoded()
+        let answers = await pipeline([RequestFrames.fetch(topic: "slow", partition: 0, offset: 0, maxWaitMs: 500, correlation: 1), create,
+                                      RequestFrames.produce(topic: "four", partition: 3, batch: batch, correlation: 3)], on: client)
+        #expect(answers.map(\.correlationId) == [1, 2, 3])
+        let created = try Frames.decodeResponse(try #require(answers.dropFirst().first), to: CreateTopicsRequest.self, version: 4)
+        #expect(created.topics.first?.errorCode == 0)
+        let produced = try Frames.decodeResponse(try #require(answers.last), to: ProduceRequest.self, version: 7)
+        #expect(produced.responses.first?.partitionResponses.first?.errorCode == 0)
+    }
 }
+
