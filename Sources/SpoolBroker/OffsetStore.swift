@@ -65,6 +65,8 @@ final class OffsetStore: Sendable {
         var compactionRolled: (@Sendable () async -> Void)?
         /// Compaction has taken its snapshot and is about to append it.
         var compactionSnapshotTaken: (@Sendable () async -> Void)?
+        /// Compaction is about to delete the segments its snapshot replaced.
+        var compactionDeleting: (@Sendable () async -> Void)?
         /// A deletion (DeleteGroups, OffsetDelete) was decided from the offsets the broker read and
         /// is about to be appended.
         var deletionDecided: (@Sendable () async -> Void)?
@@ -305,15 +307,19 @@ final class OffsetStore: Sendable {
             await hooks.compactionSnapshotTaken?()
             let now = clock()
             let snapshot = Array(live)
-            var lastOffset: Int64?
             for chunkStart in stride(from: 0, to: snapshot.count, by: snapshotChunkRecords) {
                 let chunk = snapshot[chunkStart..<min(chunkStart + snapshotChunkRecords, snapshot.count)]
-                let appended = try await state.announcingMayBlock { () async throws(LogError) -> Int64? in
+                _ = try await state.announcingMayBlock { () async throws(LogError) -> Int64? in
                     try await fileWork.run { [self] () throws(LogError) in try appendSnapshotChunk(chunk, now: now) }
                 }
-                if let appended { lastOffset = appended }
             }
-            if let lastOffset { try await log.waitUntilDurable(lastOffset) }
+            // Every record from `start` on must be on disk before the records below it go: the
+            // snapshot's, and the newer ones of the keys it left out (changed meanwhile), which a
+            // chunk left out entirely would not wait for. Appends take the lock, so the log end
+            // read under it covers every change the snapshot skipped.
+            let end = state.withLock { _ in log.logEndOffset }
+            if end > start { try await log.waitUntilDurable(end - 1) }
+            await hooks.compactionDeleting?()
             _ = try await fileWork.run { [log] () throws(LogError) in try log.deleteSegments(before: start) }
         } catch {
             // Compaction is an optimisation: on failure the log just stays larger until next time.

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 @testable import SpoolBroker
 import SpoolSystem
+import SpoolTestSupport
 import Synchronization
 import Testing
 
@@ -101,6 +102,50 @@ import Testing
             }
             try store.close()
         }
+    }
+
+    @Test func theSegmentsGoOnlyOnceTheRecordsReplacingThemAreOnDisk() async throws {
+        // Every key changes after the snapshot is taken, so no chunk of it is appended: the
+        // compaction must still wait for those changes to be on disk before it deletes the
+        // segments that held the keys' earlier values, or a power cut then loses the keys.
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let disk = FaultInjectingFileSystem()
+        let gate = DispatchSemaphore(value: 0)
+        let store = Mutex<OffsetStore?>(nil)
+        let changing = Mutex<Task<Void, any Error>?>(nil)
+        let seenAtDeletion = Mutex<(durable: Int64, end: Int64)?>(nil)
+        var hooks = OffsetStore.Hooks()
+        let key = OffsetStore.Key(group: "g", topicPartition: TopicPartition("jobs", 0))
+        hooks.compactionSnapshotTaken = {
+            guard let opened = store.withLock({ $0 }) else { return }
+            // From now on the disk holds every sync back; the key's change is appended, not synced.
+            disk.syncGate.withLock { $0 = gate }
+            let end = opened.log.logEndOffset
+            changing.withLock { $0 = Task { try await opened.commit([(key, CommittedOffset(offset: 2))]) } }
+            for _ in 0..<500 where opened.log.logEndOffset == end { try? await Task.sleep(for: .milliseconds(2)) }
+        }
+        hooks.compactionDeleting = {
+            guard let opened = store.withLock({ $0 }) else { return }
+            seenAtDeletion.withLock { $0 = (opened.log.durableOffset, opened.log.logEndOffset) }
+        }
+        let opened = try OffsetStore(dataDirectory: data.path, fileSystem: disk, clock: { 1_764_370_000_000 },
+                                     compactionBytesMax: Int.max, snapshotChunkRecords: 2, hooks: hooks)
+        store.withLock { $0 = opened }
+        try await opened.commit([(key, CommittedOffset(offset: 1))])
+        let compaction = Task { await opened.compact() }
+        // Until the disk syncs again, the deletion must not come.
+        for _ in 0..<100 where seenAtDeletion.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
+        let early = seenAtDeletion.withLock { $0 }
+        disk.syncGate.withLock { $0 = nil }
+        gate.signal()
+        await compaction.value
+        try await changing.withLock { $0 }?.value
+        #expect(early == nil, "segments deleted while the records replacing them were not on disk: \(String(describing: early))")
+        let seen = try #require(seenAtDeletion.withLock { $0 })
+        #expect(seen.durable == seen.end)
+        #expect(opened.committed(group: "g")[key.topicPartition]?.offset == 2)
+        try opened.close()
     }
 
     private static func contents(_ store: OffsetStore, _ keys: [OffsetStore.Key]) -> [OffsetStore.Key: Int64] {
