@@ -42,13 +42,29 @@ extension Broker {
             let verdict = groups.beginStandaloneCommit(groupId: group)
             guard verdict == .none else { throw .group(verdict) }
             defer { groups.endStandaloneCommit(groupId: group) }
-            try await storeOffsets(group: group, offsets)
+            try await storeCommit(group: group, offsets)
             return
         }
         let verdict = groups.validateOffsetCommit(groupId: group, generationId: generationId, memberId: memberId,
                                                   groupInstanceId: groupInstanceId)
         guard verdict == .none else { throw .group(verdict) }
-        try await storeOffsets(group: group, offsets)
+        try await storeCommit(group: group, offsets)
+    }
+
+    /// Stores a commit; a failure to store it is reported as Kafka's coordinator reports one
+    /// (NOT_COORDINATOR for a storage error, COORDINATOR_NOT_AVAILABLE while shutting down), which
+    /// clients retry after finding the coordinator again. KAFKA_STORAGE_ERROR or
+    /// NOT_LEADER_OR_FOLLOWER made Java's `commitSync` throw for good.
+    private func storeCommit(group: String, _ offsets: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
+        do {
+            try await storeOffsets(group: group, offsets)
+        } catch {
+            switch error {
+            case .closed: throw .group(.coordinatorNotAvailable)
+            case .storage, .dataDirectoryInUse: throw .group(.notCoordinator)
+            default: throw error
+            }
+        }
     }
 
     /// Every group the broker knows, from the coordinator and from committed offsets.

@@ -75,8 +75,11 @@ extension RequestRouter {
     func describeGroups(_ request: DescribeGroupsRequest, _ context: Context) -> DescribeGroupsResponse {
         DescribeGroupsResponse(groups: request.groups.map { groupId in
             let description = broker.groups.describe(groupId: groupId)
+            // A group known only by its committed offsets (after a restart, say) is Empty, as
+            // ListGroups and Kafka have it, not Dead.
+            let state = description.state == .dead && broker.groupsWithOffsets().contains(groupId) ? .empty : description.state
             return .init(
-                errorCode: groupId.isEmpty ? KafkaErrorCode.invalidGroupId.rawValue : 0, groupId: groupId, groupState: description.state.rawValue,
+                errorCode: groupId.isEmpty ? KafkaErrorCode.invalidGroupId.rawValue : 0, groupId: groupId, groupState: state.rawValue,
                 protocolType: description.protocolType, protocolData: description.protocolName,
                 members: description.members.map {
                     .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId, clientHost: $0.clientHost,

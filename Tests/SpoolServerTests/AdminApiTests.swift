@@ -6,6 +6,33 @@ import Testing
 
 /// The admin APIs over the protocol, as Kafka's admin clients use them.
 @Suite struct AdminApiTests {
+    @Test func aGroupKnownOnlyByItsOffsetsIsDescribedEmptyNotDead() async throws {
+        // After a restart the broker knows a group by its committed offsets alone: Empty, as
+        // ListGroups and Kafka have it (kafka-consumer-groups --describe would say it does not exist).
+        let setup = try Served()
+        defer { setup.remove() }
+        let committed = try await setup.call(OffsetCommitRequest(groupId: "resumed", generationIdOrMemberEpoch: -1, memberId: "", topics: [
+            .init(name: "jobs", partitions: [.init(partitionIndex: 0, committedOffset: 0)]),
+        ]), version: 8)
+        #expect(committed.topics.first?.partitions.first?.errorCode == 0)
+        try setup.broker.close()
+        let restarted = try Served(reopening: setup.directory)
+        defer { try? restarted.broker.close() }
+        let described = try await restarted.call(DescribeGroupsRequest(groups: ["resumed", "never-seen"]), version: 5)
+        #expect(described.groups.map(\.groupState) == ["Empty", "Dead"])
+    }
+
+    @Test func aCommitToABrokerShuttingDownIsAnsweredAsKafkasCoordinatorDoes() async throws {
+        // COORDINATOR_NOT_AVAILABLE, which clients retry after finding the coordinator again;
+        // NOT_LEADER_OR_FOLLOWER made Java's commitSync throw for good.
+        let setup = try Served()
+        defer { setup.remove() }
+        try setup.broker.close()
+        await #expect(throws: BrokerError.group(.coordinatorNotAvailable)) {
+            try await setup.broker.commitOffsets(group: "g", generationId: -1, memberId: "", offsets: [TopicPartition("jobs", 0): CommittedOffset(offset: 1)])
+        }
+    }
+
     @Test func createPartitionsGrowsATopicAndRefusesToShrinkIt() async throws {
         let setup = try Served()
         defer { setup.remove() }

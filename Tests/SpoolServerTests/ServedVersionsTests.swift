@@ -71,12 +71,17 @@ struct Served {
     let requests: InProcessRequests
 
     init() throws {
-        directory = NSTemporaryDirectory() + "spool-served-\(UUID().uuidString)"
+        try self.init(reopening: NSTemporaryDirectory() + "spool-served-\(UUID().uuidString)")
+        try broker.createTopic("jobs", partitions: 2)
+    }
+
+    /// A broker on `directory` as it was left (a restart).
+    init(reopening directory: String) throws {
+        self.directory = directory
         var config = BrokerConfig(dataDirectory: directory)
         config.groupLimits.initialRebalanceDelayMs = 0
         config.fetchWaitMaxMs = 0
         broker = try Broker.open(config)
-        try broker.createTopic("jobs", partitions: 2)
         requests = InProcessRequests(broker: broker)
     }
 
