@@ -29,7 +29,9 @@ extension RequestRouter {
                                                     maxBytes: Int(partition.partitionMaxBytes)))
             }
         }
-        let maxBytes = context.version >= 3 && request.maxBytes > 0 ? Int(request.maxBytes) : Int(Int32.max)
+        // From v3 the request bounds the response; 0 or less still gets the first batch (KIP-74),
+        // as in Kafka, not everything. Before v3 there is no bound.
+        let maxBytes = context.version >= 3 ? max(Int(request.maxBytes), 1) : Int(Int32.max)
         let fetchStarted = monotonicNanoseconds()
         let results = await broker.fetch(wanted, maxWaitMs: Int(request.maxWaitMs), minBytes: Int(request.minBytes), maxBytes: maxBytes)
         timing?.addWait(since: fetchStarted)

@@ -33,6 +33,23 @@ import Testing
         }
     }
 
+    @Test func aFetchWithMaxBytesZeroGetsTheFirstBatchOnly() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        var sizes: [Int] = []
+        for tag in ["a", "b", "c"] {
+            let batch = RecordBatch(producing: [ProducerRecord(value: Array(tag.utf8), timestamp: 1)]).encoded()
+            sizes.append(batch.count)
+            _ = try await setup.broker.produce(topic: "jobs", partition: 0, records: batch, acks: .all)
+        }
+        let fetched = try await setup.call(FetchRequest(replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 0, sessionEpoch: -1, topics: [
+            .init(topic: "jobs", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)]),
+        ]), version: 11)
+        let partition = try #require(fetched.responses.first?.partitions.first)
+        #expect(partition.errorCode == 0)
+        #expect(partition.records?.bytes.count == sizes[0])
+    }
+
     @Test func createPartitionsGrowsATopicAndRefusesToShrinkIt() async throws {
         let setup = try Served()
         defer { setup.remove() }
