@@ -77,6 +77,11 @@ final class Connection {
     private var expectedResponseBytes = 0
     private var lastActivity = Date()
     private var pause: Pause?
+    /// A request closes the connection (`Outcome.close`): nothing more is read, no response after
+    /// it is sent, and the connection closes, with this reason, once the responses before it
+    /// are written.
+    private var closing: Closing?
+    private struct Closing { let reason: String? }
     /// Whether `budget.pausedConnections` counts this connection.
     private var countedAsPaused = false
     private var interest: IOEvents = .readable
@@ -141,7 +146,7 @@ final class Connection {
     }
 
     private func readAvailable() {
-        while !isClosed && pause == nil {
+        while !isClosed && pause == nil && closing == nil {
             guard let allowance = readAllowance() else {
                 setPause(budget.isUsedUp && heldBytes < server.config.inFlightBytesMax ? .broker : .connection)
                 return
@@ -198,7 +203,7 @@ final class Connection {
     }
 
     private func parseFrames() {
-        while !isClosed, inputEnd - inputStart >= 4 {
+        while !isClosed, closing == nil, inputEnd - inputStart >= 4 {
             let size = Int(Int32(bigEndian: input.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: inputStart, as: Int32.self) }))
             guard size >= 8, size <= server.config.frameBytesMax else {
                 close(reason: "frame of \(size) bytes is outside 8...\(server.config.frameBytesMax)")
@@ -262,6 +267,7 @@ final class Connection {
         let timing = RequestTiming()
         Task {
             let outcome = await server.router.respond(to: frame, client: peer, turn: turn, timing: timing)
+            if case .close = outcome { turn.closesConnection() }
             await turn.release()
             loop.submit { loop.connections[connection]?.complete(slot, outcome, timing: timing) }
         }
@@ -271,7 +277,7 @@ final class Connection {
 
     /// Records a finished request and sends every response that is now next in order.
     func complete(_ slot: UInt64, _ outcome: Outcome, timing: RequestTiming? = nil) {
-        guard !isClosed, let index = slots.firstIndex(where: { $0.id == slot }) else { return }
+        guard !isClosed, closing == nil, let index = slots.firstIndex(where: { $0.id == slot }) else { return }
         if let timing {
             let now = monotonicNanoseconds()
             server.router.phases.record(timing, takenUpNs: now)
@@ -288,8 +294,9 @@ final class Connection {
             case let .response(frame): send(frame, api: first.api, takenUpNs: first.takenUpNs)
             case .silent: break
             case let .close(reason):
+                // The responses before it go out first (a large one may take several writes).
+                closing = Closing(reason: reason)
                 flush()
-                close(reason: reason)
                 return
             }
             if isClosed { return }
@@ -325,6 +332,10 @@ final class Connection {
                 }
             }
         }
+        if let closing, !isClosed, output.isEmpty {
+            close(reason: closing.reason)
+            return
+        }
         updateInterest()
         resume()
     }
@@ -357,7 +368,7 @@ final class Connection {
     /// Starts reading again if the connection was paused and its limits now allow it. Called when
     /// bytes drain and, about once a second, by the loop.
     func resume() {
-        guard !isClosed, pause != nil else { return }
+        guard !isClosed, closing == nil, pause != nil else { return }
         // Try as if unpaused: reading or reserving pauses again if the limits still say no, and
         // the interest (one epoll_ctl) changes only if the outcome differs.
         pause = nil
@@ -372,7 +383,7 @@ final class Connection {
             countedAsPaused = pause != nil
             budget.pauseChanged(countedAsPaused)
         }
-        var events: IOEvents = pause == nil ? .readable : []
+        var events: IOEvents = pause == nil && closing == nil ? .readable : []
         if !output.isEmpty { events.insert(.writable) }
         guard events != interest else { return }
         interest = events
@@ -397,7 +408,8 @@ final class Connection {
 
     /// Closes an idle connection (nothing in flight, no bytes for the idle timeout).
     func closeIfIdle(now: Date) {
-        guard slots.isEmpty, now.timeIntervalSince(lastActivity) * 1000 > Double(server.config.idleTimeoutMs) else { return }
+        // A closing connection whose client does not read the responses before the close goes too.
+        guard slots.isEmpty || closing != nil, now.timeIntervalSince(lastActivity) * 1000 > Double(server.config.idleTimeoutMs) else { return }
         close(reason: "idle for more than \(server.config.idleTimeoutMs) ms")
     }
 

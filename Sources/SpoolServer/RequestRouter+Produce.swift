@@ -20,7 +20,8 @@ extension RequestRouter {
         }
         // In its turn: a CreateTopics sent before it on the connection creates the topic first,
         // with its own partitions, and this produce does not make it with the default count.
-        await turn?.begin()
+        // A request before it closes the connection: nothing is stored, and nothing answered.
+        guard await turn?.begin() ?? true else { return nil }
         if request.transactionalId == nil { await autoCreate(request.topicData.map(\.name)) }
         var topics: [ProduceResponse.TopicProduceResponse] = []
         // (topic index, partition index, what was stored) for an acks=all request to see flushed.

@@ -58,7 +58,10 @@ final class RequestRouter: Sendable {
         }
         // A produce takes its turn itself, around its appends; the rest wait for earlier produces
         // to be answered too, and hold the turn until the connection releases it.
-        if case .produce = body {} else { await turn?.begin(afterPendingProduces: true) }
+        if case .produce = body {} else {
+            // A request before it closes the connection: it takes no effect, and is not answered.
+            guard await turn?.begin(afterPendingProduces: true) ?? true else { return .silent }
+        }
         guard let response = await handle(body, context, turn: turn, timing: timing) else { return .silent }
         return .response(response)
     }

@@ -24,6 +24,8 @@ final class RequestTurns: Sendable {
         var pending = 0
         /// The turn holder waiting for `pending` to reach zero; only the holder ever waits.
         var drainWaiter: CheckedContinuation<Void, Never>?
+        /// Turns after this one take no effect: the connection closes at that request.
+        var closedAfter: UInt64?
     }
 
     private let state = Mutex(State())
@@ -39,6 +41,14 @@ final class RequestTurns: Sendable {
 
     /// True while the turn holder waits for pending produces (for tests).
     var isWaitingForPendingProduces: Bool { state.withLock { $0.drainWaiter != nil } }
+
+    /// The request of `turn` closes the connection: the requests read after it must not take
+    /// effect (they would never be answered, and a client would send them again).
+    fileprivate func close(after turn: UInt64) {
+        state.withLock { state in state.closedAfter = min(state.closedAfter ?? turn, turn) }
+    }
+
+    fileprivate func isClosed(at turn: UInt64) -> Bool { state.withLock { state in state.closedAfter.map { turn > $0 } ?? false } }
 
     fileprivate func wait(for turn: UInt64) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -102,12 +112,21 @@ final class RequestTurn: Sendable {
 
     /// Returns once every request read before this one has taken effect; with
     /// `afterPendingProduces`, once every produce read before it has also been answered.
-    func begin(afterPendingProduces: Bool = false) async {
-        guard phase.withLock({ $0 == .waiting }) else { return }
+    ///
+    /// False: a request before this one closes the connection, and this one must take no effect
+    /// (it holds its turn all the same, for `finish` to pass on).
+    @discardableResult
+    func begin(afterPendingProduces: Bool = false) async -> Bool {
+        guard phase.withLock({ $0 == .waiting }) else { return !turns.isClosed(at: number) }
         await turns.wait(for: number)
-        if afterPendingProduces { await turns.waitUntilDrained() }
+        let open = !turns.isClosed(at: number)
+        if afterPendingProduces && open { await turns.waitUntilDrained() }
         phase.withLock { $0 = .holding }
+        return open
     }
+
+    /// This request closes the connection: the ones read after it take no effect.
+    func closesConnection() { turns.close(after: number) }
 
     /// Lets the next request take effect while this one stays pending until `finish` (a produce
     /// whose batches are appended and that now waits for their flush). Does nothing unless

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SpoolFormat
 import Testing
 
 /// What a connection whose socket fails leaves behind: nothing, and the others go on.
@@ -50,4 +51,45 @@ import Testing
         spool.network.clear()
         #expect(await blocking { client.receive() }?.correlationId == 3, "accepted once the pause is over")
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRequestThatClosesTheConnectionLetsNoLaterOneTakeEffect() async throws {
+        // Behind a Fetch that waits half a second, a request Spool closes the connection for (an
+        // unknown API key), then a Produce: the Fetch is answered, the connection closes, and the
+        // Produce, which would never be answered (and so be sent again), stores nothing.
+        let spool = try InProcessServer()
+        defer { spool.stop() }
+        let client = try await spool.client(creating: "slow")
+        let batch = RecordBatch(producing: [ProducerRecord(value: Array("r".utf8), timestamp: 1)]).encoded()
+        client.send(pipelined([RequestFrames.fetch(topic: "slow", partition: 0, offset: 0, maxWaitMs: 500, correlation: 1),
+                               RequestFrames.header(999, 0, correlation: 2).bytes,
+                               RequestFrames.produce(topic: "slow", partition: 0, batch: batch, correlation: 3)]))
+        #expect(await blocking { client.receive() }?.correlationId == 1)
+        #expect(await blocking { client.receive() } == nil, "closed after the answers before the bad request")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(spool.broker.logEndOffset(topic: "slow", partition: 0) == 0, "the produce after it stored nothing")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aResponseLargerThanOneWriteIsSentWholeBeforeTheCloseItPrecedes() async throws {
+        // A 4 MiB Fetch answer, then a request that closes the connection: a client reading slowly
+        // gets the whole answer, then the end of the stream.
+        let spool = try InProcessServer()
+        defer { spool.stop() }
+        let client = try await spool.client(creating: "big")
+        for round in 0..<5 {
+            let batch = RecordBatch(producing: [ProducerRecord(value: [UInt8](repeating: 0x5A, count: 900 << 10), timestamp: 1)]).encoded()
+            client.send(frame: RequestFrames.produce(topic: "big", partition: 0, batch: batch, correlation: Int32(round)))
+            #expect(await blocking { client.receive() } != nil)
+        }
+        let reader = try RawClient(port: spool.port, receiveBufferBytes: 16 << 10)
+        reader.send(pipelined([RequestFrames.fetch(topic: "big", partition: 0, offset: 0, maxBytes: 8 << 20, correlation: 1),
+                               RequestFrames.header(999, 0, correlation: 2).bytes]))
+        try await Task.sleep(for: .milliseconds(300))
+        let answer = await blocking { reader.receive() }
+        #expect(answer?.correlationId == 1)
+        #expect((answer?.count ?? 0) > 4 << 20, "the whole answer: \(answer?.count ?? 0) bytes")
+        #expect(await blocking { reader.receive() } == nil)
+    }
 }
+

@@ -6,8 +6,11 @@ final class RawClient: @unchecked Sendable {
     // Safe to share: each test uses a client from one task at a time; the descriptor never changes.
     let fd: Int32
 
-    init(port: Int) throws {
+    /// `receiveBufferBytes`: a small socket receive buffer (set before connecting), for a client
+    /// that reads slowly, so the server's writes fill the socket.
+    init(port: Int, receiveBufferBytes: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBufferBytes { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
