@@ -258,6 +258,48 @@ import Testing
         #expect(rejoined.first { !$0.members.isEmpty }?.members.count == 3)
     }
 
+    @Test func aLeaderThatNeverSyncsIsRemovedAfterTheRebalanceTimeoutAndItsFollowerRebalances() async throws {
+        // The leader heartbeats but never sends SyncGroup (its assignor failed, say): a rebalance
+        // timeout (5 s) after the join phase ended, it is removed and the parked follower is told
+        // to rejoin, instead of waiting for ever.
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
+        defer { coordinator.shutdown() }
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(), GroupTest.request()], clock: clock)
+        let leader = try #require(joined.first { !$0.members.isEmpty })
+        let follower = try #require(joined.first { $0.members.isEmpty })
+        let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId, groupInstanceId: nil,
+                                                   protocolType: "consumer", protocolName: "range", assignments: [:]) }
+        #expect(await GroupTest.eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) })
+        for _ in 0..<12 {
+            GroupTest.advance(coordinator, clock, ms: 500)
+            _ = coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil)
+        }
+        let answered = try await GroupTest.answer { await parked.value }
+        #expect(answered.error == .rebalanceInProgress)
+        #expect(coordinator.describe(groupId: "g").members.map(\.memberId) == [follower.memberId])
+        #expect(coordinator.heartbeat(groupId: "g", generationId: leader.generationId, memberId: leader.memberId, groupInstanceId: nil) == .unknownMemberId)
+    }
+
+    @Test func membersThatSyncInTimeAreNotRemoved() async throws {
+        let clock = ManualClock()
+        let coordinator = GroupTest.coordinator(clock: clock)
+        defer { coordinator.shutdown() }
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(), GroupTest.request()], clock: clock)
+        let leader = try #require(joined.first { !$0.members.isEmpty })
+        let follower = try #require(joined.first { $0.members.isEmpty })
+        let parked = Task { try await GroupTest.sync(coordinator, follower, assignments: [:]) }
+        #expect(await GroupTest.eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) })
+        #expect(try await GroupTest.sync(coordinator, leader, assignments: GroupTest.roundRobin(leader.members, partitions: 2)).error == .none)
+        #expect(try await parked.value.error == .none)
+        for _ in 0..<12 {
+            GroupTest.advance(coordinator, clock, ms: 500)
+            for member in joined { _ = coordinator.heartbeat(groupId: "g", generationId: member.generationId, memberId: member.memberId, groupInstanceId: nil) }
+        }
+        #expect(coordinator.describe(groupId: "g").state == .stable)
+        #expect(coordinator.describe(groupId: "g").members.count == 2)
+    }
+
     // MARK: - Leave
 
     @Test func leaveAnswersAParkedJoinAndTheLastLeaveEmptiesTheGroup() async throws {
@@ -493,8 +535,9 @@ import Testing
         let clock = ManualClock()
         let coordinator = GroupTest.coordinator(clock: clock)
         defer { coordinator.shutdown() }
-        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 3_000), GroupTest.request(session: 3_000)],
-                                                 clock: clock)
+        // A rebalance timeout of 10 s: the leader may take that long to send its SyncGroup.
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(session: 3_000, rebalance: 10_000),
+                                                               GroupTest.request(session: 3_000, rebalance: 10_000)], clock: clock)
         let leader = try #require(joined.first { !$0.members.isEmpty })
         let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId,

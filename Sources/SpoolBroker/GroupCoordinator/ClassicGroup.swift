@@ -60,6 +60,12 @@ final class ClassicGroup {
     /// Ids handed out with MEMBER_ID_REQUIRED, with the time they must rejoin by.
     var pendingMemberDeadlines: [String: UInt64] = [:]
     var rebalanceDeadlineNs: UInt64?
+    /// Members of this generation that have not sent SyncGroup yet, and when they must have
+    /// (a rebalance timeout after the join phase ended): past it they are removed and the group
+    /// rebalances, as Kafka's coordinator does (`onExpirePendingSync`), so a leader that never
+    /// assigns cannot keep its followers parked, nor a follower its partitions, for ever.
+    var pendingSyncMembers: Set<String> = []
+    var syncDeadlineNs: UInt64?
     /// The join phase of a group that was empty does not complete before this (the initial delay).
     var joinNotBeforeNs: UInt64 = 0
     /// Topics the members of a consumer group subscribe to, as of the last completed join phase;
@@ -90,6 +96,7 @@ final class ClassicGroup {
     func remove(_ memberId: String, error: KafkaErrorCode) -> [Effect] {
         guard let index = members.firstIndex(where: { $0.memberId == memberId }) else { return [] }
         let member = members.remove(at: index)
+        pendingSyncMembers.remove(memberId)
         var effects: [Effect] = []
         if let join = member.pendingJoin { effects.append { join.resume(returning: .failure(error, memberId: memberId)) } }
         if let sync = member.pendingSync { effects.append { sync.resume(returning: .failure(error)) } }
@@ -109,6 +116,8 @@ final class ClassicGroup {
                 }
             }
         }
+        pendingSyncMembers = []
+        syncDeadlineNs = nil
         if state != .preparingRebalance {
             state = .preparingRebalance
             let timeoutMs = members.map(\.rebalanceTimeoutMs).max() ?? 0
@@ -155,6 +164,8 @@ final class ClassicGroup {
         if leaderId.flatMap(member)?.pendingJoin == nil { leaderId = members.first { $0.pendingJoin != nil }?.memberId }
         subscribedTopics = computeSubscribedTopics()
         state = .completingRebalance
+        pendingSyncMembers = Set(members.map(\.memberId))
+        syncDeadlineNs = now + UInt64(members.map(\.rebalanceTimeoutMs).max() ?? 0) * 1_000_000
         let everyone = members.map { JoinedMember(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, metadata: $0.metadata(for: protocolName)) }
         for member in members {
             member.assignment = []
@@ -245,6 +256,15 @@ final class ClassicGroup {
             effects += completeJoin(now: now)
         } else {
             effects += completeJoinIfReady(now: now)
+        }
+        if state == .completingRebalance || state == .stable, let deadline = syncDeadlineNs, now >= deadline {
+            syncDeadlineNs = nil
+            let missing = pendingSyncMembers
+            pendingSyncMembers = []
+            if !missing.isEmpty {
+                for memberId in missing { effects += remove(memberId, error: .unknownMemberId) }
+                effects += membershipChanged(now: now)
+            }
         }
         return effects
     }

@@ -191,6 +191,7 @@ public final class GroupCoordinator: Sendable {
                 if let protocolType, protocolType != group.protocolType { return (.failure(.inconsistentGroupProtocol), []) }
                 if let protocolName, protocolName != group.protocolName { return (.failure(.inconsistentGroupProtocol), []) }
                 member.lastSeenNs = clock()
+                if group.state != .preparingRebalance { group.pendingSyncMembers.remove(memberId) }
                 switch group.state {
                 case .preparingRebalance: return (.failure(.rebalanceInProgress), [])
                 case .stable:

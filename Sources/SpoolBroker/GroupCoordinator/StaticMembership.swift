@@ -42,6 +42,7 @@ extension ClassicGroup {
             effects.append { sync.resume(returning: .failure(.fencedInstanceId)) }
         }
         member.memberId = newMemberId
+        if pendingSyncMembers.remove(oldMemberId) != nil { pendingSyncMembers.insert(newMemberId) }
         if leaderId == oldMemberId { leaderId = newMemberId }
         return effects
     }
