@@ -258,16 +258,21 @@ import Testing
         #expect(rejoined.first { !$0.members.isEmpty }?.members.count == 3)
     }
 
+    /// Two members joined under `clock` (a 5 s rebalance timeout), in CompletingRebalance: the
+    /// coordinator (for the caller to shut down) and the leader's and the follower's answers.
+    private func twoJoined(_ clock: ManualClock) async throws -> (GroupCoordinator, leader: JoinGroupResponse, follower: JoinGroupResponse) {
+        let coordinator = GroupTest.coordinator(clock: clock)
+        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(), GroupTest.request()], clock: clock)
+        return (coordinator, try #require(joined.first { !$0.members.isEmpty }), try #require(joined.first { $0.members.isEmpty }))
+    }
+
     @Test func aLeaderThatNeverSyncsIsRemovedAfterTheRebalanceTimeoutAndItsFollowerRebalances() async throws {
         // The leader heartbeats but never sends SyncGroup (its assignor failed, say): a rebalance
         // timeout (5 s) after the join phase ended, it is removed and the parked follower is told
         // to rejoin, instead of waiting for ever.
         let clock = ManualClock()
-        let coordinator = GroupTest.coordinator(clock: clock)
+        let (coordinator, leader, follower) = try await twoJoined(clock)
         defer { coordinator.shutdown() }
-        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(), GroupTest.request()], clock: clock)
-        let leader = try #require(joined.first { !$0.members.isEmpty })
-        let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { await coordinator.sync(groupId: "g", generationId: follower.generationId, memberId: follower.memberId, groupInstanceId: nil,
                                                    protocolType: "consumer", protocolName: "range", assignments: [:]) }
         #expect(await GroupTest.eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) })
@@ -283,18 +288,15 @@ import Testing
 
     @Test func membersThatSyncInTimeAreNotRemoved() async throws {
         let clock = ManualClock()
-        let coordinator = GroupTest.coordinator(clock: clock)
+        let (coordinator, leader, follower) = try await twoJoined(clock)
         defer { coordinator.shutdown() }
-        let joined = try await GroupTest.joinAll(coordinator, [GroupTest.request(), GroupTest.request()], clock: clock)
-        let leader = try #require(joined.first { !$0.members.isEmpty })
-        let follower = try #require(joined.first { $0.members.isEmpty })
         let parked = Task { try await GroupTest.sync(coordinator, follower, assignments: [:]) }
         #expect(await GroupTest.eventually { coordinator.isAwaitingSync(groupId: "g", memberId: follower.memberId) })
         #expect(try await GroupTest.sync(coordinator, leader, assignments: GroupTest.roundRobin(leader.members, partitions: 2)).error == .none)
         #expect(try await parked.value.error == .none)
         for _ in 0..<12 {
             GroupTest.advance(coordinator, clock, ms: 500)
-            for member in joined { _ = coordinator.heartbeat(groupId: "g", generationId: member.generationId, memberId: member.memberId, groupInstanceId: nil) }
+            for member in [leader, follower] { _ = coordinator.heartbeat(groupId: "g", generationId: member.generationId, memberId: member.memberId, groupInstanceId: nil) }
         }
         #expect(coordinator.describe(groupId: "g").state == .stable)
         #expect(coordinator.describe(groupId: "g").members.count == 2)
