@@ -105,6 +105,12 @@ public final class Server: Sendable {
             let handover = Handover(socket)
             loop.submit { [self] in
                 guard let socket = handover.take() else { return }
+                // Accepted in the same turn as the stop ran, which closed every connection then.
+                guard !isStopped.load(ordering: .acquiring) else {
+                    socket.close()
+                    connectionClosed()
+                    return
+                }
                 let connection = Connection(id: id, socket: socket, peer: peer, loop: loop, server: self)
                 loop.connections[id] = connection
                 connection.start()

@@ -46,6 +46,26 @@ import Testing
         #expect(spool.network.count(.write) > 0, "the seam saw the server's writes")
     }
 
+    /// The loop accepts a connection in the same turn as it runs the stop: the hand-over to the
+    /// connection's loop comes after the stop closed every connection, so it closes the socket.
+    @Test(.timeLimit(.minutes(1)))
+    func aConnectionAcceptedAsTheServerStopsIsClosed() async throws {
+        let spool = try InProcessServer { $0.eventLoops = 1 }
+        defer { spool.stop() }
+        let gate = spool.network.holdNextReadyWait()
+        let client = try RawClient(port: spool.port)
+        // The loop's wait has reported the listener readable and is held before it accepts.
+        #expect(await blocking { gate.held.wait(timeout: .now() + 10) == .success }, "the loop saw the connection")
+        let server = spool.server
+        let stopped = Task.detached { await blocking { server.stop() } }
+        try await Task.sleep(for: .milliseconds(200))  // the stop's task is queued on the loop
+        gate.open()
+        await stopped.value
+        #expect(spool.network.openDescriptors.isEmpty, "the accepted socket is closed with everything else")
+        #expect(await blocking { client.isClosedByPeer() })
+        #expect(server.connections == 0)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func theHTTPListenerClosesItsDescriptorsOnItsOwnThread() async throws {
         let spool = try InProcessServer()

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import SpoolSystem
 import Synchronization
@@ -19,6 +20,16 @@ public final class RecordingNetworkSystem: NetworkSystem {
 
     private let live = LiveNetworkSystem()
     private let state = Mutex(State())
+    private let gate = Mutex<WaitGate?>(nil)
+
+    /// An epoll wait held after it returned, before its caller sees what it reported.
+    public final class WaitGate: Sendable {
+        /// Signalled once a wait is held.
+        public let held = DispatchSemaphore(value: 0)
+        fileprivate let release = DispatchSemaphore(value: 0)
+        /// Lets the held wait return.
+        public func open() { release.signal() }
+    }
 
     public init() {}
 
@@ -77,8 +88,18 @@ public final class RecordingNetworkSystem: NetworkSystem {
     public func rewatch(_ poller: Int32, _ fd: Int32, for events: IOEvents) throws { try live.rewatch(poller, fd, for: events) }
     public func unwatch(_ poller: Int32, _ fd: Int32) throws { try live.unwatch(poller, fd) }
 
+    /// Holds the next epoll wait that reports a descriptor until the gate is opened.
+    public func holdNextReadyWait() -> WaitGate {
+        let held = WaitGate()
+        gate.withLock { $0 = held }
+        return held
+    }
+
     public func wait(_ poller: Int32, into ready: inout ReadyDescriptors, timeoutMs: Int32) throws {
         try live.wait(poller, into: &ready, timeoutMs: timeoutMs)
+        guard ready.count > 0, let held = gate.withLock({ $0.take() }) else { return }
+        held.held.signal()
+        held.release.wait()
     }
 
     public func makeEventDescriptor() throws -> Int32 {
