@@ -12,6 +12,11 @@ extension Consumer {
         if let group {
             // A loss a heartbeat found is handed over before anything is assigned again.
             await state.withLock({ $0.losing })?.value
+            // As Kafka's consumer does before it rejoins: with auto-commit, what was handed out is
+            // committed while this member still owns it (the broker takes commits of the current
+            // generation while the group prepares its rebalance). A commit refused because the
+            // membership is gone marks it lost below.
+            if options.autoCommit, state.withLock({ !$0.membershipLost && !$0.assignment.isEmpty }) { try? await commit() }
             let (old, lost) = state.withLock { state in
                 defer { state.membershipLost = false }
                 // Lost: another member may commit past what this one consumed before it owns them again.

@@ -22,7 +22,8 @@ public final class Consumer: Sendable {
         public var sessionTimeoutMs: Int32 = 10_000
         public var rebalanceTimeoutMs: Int32 = 30_000
         public var heartbeatIntervalMs = 1_000
-        /// Commit what was handed out every `autoCommitIntervalMs` and on close.
+        /// Commit what was marked consumed (`records` marks each record it hands out) every
+        /// `autoCommitIntervalMs`, before rejoining a rebalancing group, and on close.
         public var autoCommit = false
         public var autoCommitIntervalMs = 5_000
         /// Where to start without a committed offset, and after an offset went out of range.

@@ -157,6 +157,45 @@ import Testing
     }
 }
 
+@Suite struct AutoCommitRejoinTests {
+    /// As Kafka's consumer does before it rejoins: with auto-commit, what was handed out is
+    /// committed while this member still owns it, so the member that gets a partition next does
+    /// not run its records again, however long the auto-commit interval.
+    @Test func aRejoinCommitsWhatWasHandedOutFirst() async throws {
+        let server = try ClientTestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        defer { client.close() }
+        try await client.createTopic("events", partitions: 2)
+        let producer = Producer(client: client)
+        for index in 0..<40 { _ = try await producer.send(topic: "events", key: "k\(index)", value: "e\(index)") }
+
+        var options = Consumer.Options()
+        options.pollWaitMs = 50
+        options.heartbeatIntervalMs = 100
+        options.autoCommit = true
+        options.autoCommitIntervalMs = 600_000
+        let first = try Consumer(client: client, group: "rejoin", topics: ["events"], options: options)
+        var seen = 0
+        for try await _ in first.records {
+            seen += 1
+            if seen == 40 { break }
+        }
+        #expect(first.assignment.count == 2)
+        let second = try Consumer(client: client, group: "rejoin", topics: ["events"], options: options)
+        async let joining: [ConsumedRecord] = second.poll()
+        for _ in 0..<2_000 where first.assignment.count == 2 { _ = try await first.poll() }
+        var again = try await joining
+        for _ in 0..<5 { again += try await second.poll() }
+        #expect(first.assignment.count == 1 && second.assignment.count == 1)
+        #expect(again.isEmpty, "the partition's new owner got \(again.count) records the first member had handed out")
+        let committed = try await second.committed([TopicPartition("events", 0), TopicPartition("events", 1)])
+        #expect(committed.values.map(\.offset).reduce(0, +) == 40, "committed \(committed)")
+        await first.close()
+        await second.close()
+    }
+}
+
 /// Callback calls, recorded from whatever thread they run on.
 final class CallLog: Sendable {
     private let log = Mutex([String]())
