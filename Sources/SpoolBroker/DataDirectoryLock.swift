@@ -10,7 +10,7 @@ import Synchronization
 /// The lock belongs to the open file, so the kernel releases it when the holder exits, however it
 /// exits: a crashed broker never leaves the directory locked. The file itself stays (removing it
 /// would let a second opener lock a file that is no longer the directory's lock file).
-final class DataDirectoryLock: Sendable {
+public final class DataDirectoryLock: Sendable {
     static let fileName = ".lock"
     private let fileSystem: any FileSystem
     private let descriptor: Int32
@@ -48,8 +48,14 @@ final class DataDirectoryLock: Sendable {
         return Int32(String(decoding: bytes.prefix { $0 != 10 }, as: UTF8.self))
     }
 
+    /// Takes the lock of `directory` for a tool that must not run beside a broker on it (such as
+    /// `spool log dump`, whose recovery writes); `BrokerError.dataDirectoryInUse` while one holds it.
+    public static func acquire(_ directory: String) throws -> DataDirectoryLock {
+        try acquire(directory, fileSystem: LiveFileSystem())
+    }
+
     /// Releases the lock; later calls do nothing.
-    func release() {
+    public func release() {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         fileSystem.unlock(descriptor)
         fileSystem.close(descriptor)

@@ -1,3 +1,5 @@
+import Foundation
+import SpoolBroker
 import SpoolFormat
 import SpoolLog
 
@@ -8,7 +10,9 @@ enum LogDumpCommand {
         usage: spool log dump DIR [--from OFFSET] [--count N] [--records]
 
         Opens the partition log in DIR (recovering it if it was not closed cleanly) and prints its
-        segments, then one line per batch from OFFSET (default: the log start).
+        segments, then one line per batch from OFFSET (default: the log start). DIR must hold
+        segment files; while a broker has DIR's data directory open it is refused (recovery
+        writes to the log): stop the broker first, or dump a copy.
 
         options:
           --from OFFSET   first offset to print
@@ -44,7 +48,33 @@ enum LogDumpCommand {
         }
     }
 
+    struct DumpError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Refuses what is not a partition directory (opening one would create an empty log there)
+    /// and one whose data directory a broker has open (recovery and close write to the log: they
+    /// would cut the broker's active segment under it). Returns the data directory's lock, held
+    /// until the dump ends, when the data directory has one.
+    static func guardDirectory(_ directory: String) throws -> DataDirectoryLock? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DumpError(description: "\(directory): no such directory")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        guard names.contains(where: { $0.hasSuffix(".log") }) else {
+            throw DumpError(description: "\(directory) holds no segment files (such as 00000000000000000000.log): not a partition directory")
+        }
+        let data = URL(fileURLWithPath: directory).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: data + "/.lock") else { return nil }
+        do { return try DataDirectoryLock.acquire(data) } catch let error as BrokerError {
+            throw DumpError(description: "\(error); or dump a copy of \(directory)")
+        }
+    }
+
     private static func dump(_ directory: String, from: Int64?, count: Int, records: Bool) throws {
+        let lock = try guardDirectory(directory)
+        defer { lock?.release() }
         var config = LogConfig()
         config.segmentMs = nil
         config.retentionMs = nil

@@ -58,6 +58,42 @@ import Testing
         #expect(!dump.stdout.contains("offset 200"))
     }
 
+    /// `log dump` recovers the log it opens and closes it (cutting its active segment to its
+    /// end): it must neither make a log where there was none nor write under a running broker.
+    @Test func logDumpRefusesWhatIsNotAPartitionAndADirectoryABrokerHolds() async throws {
+        let data = NSTemporaryDirectory() + "spool-cli-dump-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let missing = try await run(["log", "dump", data + "/nope-0"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no such directory"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/nope-0"), "the dump made a log where there was none")
+
+        let demo = try await run(["demo", "storage", "--data", data, "--records", "300", "--batch-records", "100"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        try FileManager.default.createDirectory(atPath: data + "/empty-0", withIntermediateDirectories: true)
+        let empty = try await run(["log", "dump", data + "/empty-0"])
+        #expect(empty.status == 1)
+        #expect(empty.stderr.contains("not a partition directory"), "\(empty.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/empty-0").isEmpty)
+
+        // A broker holds the data directory's lock (flock on <data>/.lock) while it runs.
+        let lock = open(data + "/.lock", O_RDWR | O_CREAT, 0o644)
+        #expect(lock >= 0)
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        let segments = { try FileManager.default.contentsOfDirectory(atPath: data + "/demo-0").sorted().map { name in
+            (name, (try FileManager.default.attributesOfItem(atPath: data + "/demo-0/" + name)[.size] as? Int) ?? -1)
+        } }
+        let before = try segments()
+        let held = try await run(["log", "dump", data + "/demo-0"])
+        #expect(held.status == 1)
+        #expect(held.stderr.contains("in use by another Spool process"), "\(held.stderr)")
+        #expect(try segments().elementsEqual(before, by: ==), "the refused dump changed the partition's files")
+        close(lock)
+        let free = try await run(["log", "dump", data + "/demo-0", "--count", "1"])
+        #expect(free.status == 0, "\(free.stderr)")
+        #expect(free.stdout.contains("offset 0...99 size"))
+    }
+
     @Test func usageErrorsExitWith64AndSayWhatIsWrong() async throws {
         let cases: [([String], String)] = [
             ([], "usage: spool"),
