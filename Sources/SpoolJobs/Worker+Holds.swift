@@ -30,8 +30,10 @@ extension Worker {
             await replay(holdId, marker: ticket, runner: runner)
             return true
         }
-        guard ordering != .none, let key = record.keyString, let hold = hold(of: key), hold.partition == ticket.partition.partition,
-              ticket.offset >= hold.deadOffset else { return false }
+        // A hold's dead offset is an offset of the job topic: a priority topic's offsets are of
+        // another log, and its jobs are not held.
+        guard ordering != .none, ticket.partition.topic == topic, let key = record.keyString, let hold = hold(of: key),
+              hold.partition == ticket.partition.partition, ticket.offset >= hold.deadOffset else { return false }
         if ticket.offset == hold.deadOffset {
             // The hold is stored only after the dead letter: this job is in the dead-letter topic.
             finish(ticket, deadLettered: true)

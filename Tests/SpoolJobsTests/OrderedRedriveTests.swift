@@ -142,6 +142,29 @@ struct OrderedRedriveTests {
         }
     }
 
+    @Test("a hold's dead offset is an offset of the job topic: a priorities worker of the group runs a held key's jobs of steps.high, whatever their offsets")
+    func holdsDoNotReachPriorityTopics() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = JobQueue(transport: EmbeddedTransport(broker.spool), partitions: 1)
+        let runs = Runs()
+        let (first, firstTask) = try await holdA(queue, runs)
+        first.stop()
+        await firstTask.value
+        // A-2 died at steps[0]@3; these land at steps.high[0]@0...3.
+        for sequence in 11...14 {
+            try await queue.enqueue(Step(key: "A", sequence: sequence), key: "A", id: "A-\(sequence)", priority: .high)
+        }
+        let second = Worker<Step>(queue: queue, group: "steppers", ordering: .key, concurrency: 4, shutdownTimeout: .zero,
+                                  priorities: .standard) { job in try await runs.handle(job) }
+        let secondTask = Task { _ = try? await second.run() }
+        #expect(await eventually { runs.of("A").count == 7 })
+        #expect(runs.of("A") == [1, 2, 2, 11, 12, 13, 14])
+        #expect(second.stats.deadLettered == 0)
+        second.stop()
+        await secondTask.value
+    }
+
     @Test("a worker given a held key's partition in a rebalance knows the hold before it runs a later job of the key, though its control follower sees nothing")
     func holdKnownAfterRebalance() async throws {
         try await withHeldKey(blindFollower: true) { queue, runs, first, firstTask in
