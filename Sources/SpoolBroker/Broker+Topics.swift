@@ -1,3 +1,4 @@
+import SpoolFormat
 import Foundation
 import SpoolLog
 
@@ -220,6 +221,12 @@ extension Broker {
     /// Partition count of a topic, nil if it does not exist.
     public func partitionCount(_ topic: String) -> Int? {
         topics.withLock { $0[topic]?.partitions.count }
+    }
+
+    /// Whether the topic exists and has this partition.
+    public func hasPartition(_ topicPartition: TopicPartition) -> Bool {
+        guard let count = partitionCount(topicPartition.topic) else { return false }
+        return topicPartition.partition >= 0 && Int(topicPartition.partition) < count
     }
 
     /// The description of an open topic; `partitionCount` adds empty partitions past the open

@@ -39,6 +39,8 @@ public struct EmbeddedConsumerTransport: ConsumerTransport {
         _ = broker.groups.leave(groupId: group, memberIds: [memberId])
     }
 
+    /// A partition that cannot be read (its topic deleted, the broker closing) answers at once:
+    /// as over the network, the consumer is told to back off rather than fetch again at once.
     public func fetch(_ positions: [(TopicPartition, Int64)], maxWaitMs: Int32, maxBytes: Int32) async throws(ClientError) -> FetchOutcome {
         let requests = positions.map { FetchPartitionRequest($0.0, fetchOffset: $0.1, maxBytes: Int(maxBytes)) }
         let fetched = await broker.fetch(requests, maxWaitMs: Int(maxWaitMs), minBytes: 1, maxBytes: Int(maxBytes))
@@ -47,7 +49,7 @@ public struct EmbeddedConsumerTransport: ConsumerTransport {
             let records = result.records.map { RecordCursor($0, topic: topic, partition: partition, from: from) }
                 ?? RecordCursor([UInt8](), topic: topic, partition: partition, from: from)
             return (request.topicPartition, PartitionFetch(errorCode: result.error.rawValue, records: records))
-        }, backOff: false)
+        }, backOff: fetched.contains { $0.error != .none && $0.error != .offsetOutOfRange })
     }
 
     public func listOffsets(_ partitions: [TopicPartition], timestamp: Int64) async throws(ClientError) -> [TopicPartition: Int64] {
@@ -62,11 +64,19 @@ public struct EmbeddedConsumerTransport: ConsumerTransport {
         return offsets
     }
 
+    /// As OffsetCommit answers over the network: the partitions that exist are stored, and a
+    /// partition of a deleted or unknown topic fails the call without holding the others back.
     public func commit(group: String, generation: Int32, memberId: String, offsets: [TopicPartition: CommittedOffset]) async throws(ClientError) {
-        do {
-            try await broker.commitOffsets(group: group, generationId: generation, memberId: memberId, offsets: offsets)
-        } catch {
-            throw ClientError(error, "committing offsets of group \(group)")
+        let known = offsets.filter { broker.hasPartition($0.key) }
+        if !known.isEmpty {
+            do {
+                try await broker.commitOffsets(group: group, generationId: generation, memberId: memberId, offsets: known)
+            } catch {
+                throw ClientError(error, "committing offsets of group \(group)")
+            }
+        }
+        if known.count < offsets.count {
+            throw .kafka(code: KafkaErrorCode.unknownTopicOrPartition.rawValue, context: "committing offsets of group \(group)")
         }
     }
 

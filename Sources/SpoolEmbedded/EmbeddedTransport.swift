@@ -51,17 +51,36 @@ public struct EmbeddedTransport: JobTransport {
     public func readAll(topic: String) async throws -> [ConsumedRecord] {
         let broker = spool.broker
         let description = try broker.describeTopic(topic)
+        return try await Self.readAll(topic, description.partitions.map { ($0.partition, $0.logStartOffset, $0.highWatermark) }) { request in
+            await broker.fetch([request], maxWaitMs: 0, minBytes: 1, maxBytes: 4 << 20).first
+        }
+    }
+
+    /// Reads each partition from `start` up to `end` (its high watermark when the read began)
+    /// with `fetch`: the whole list or an error, never part of it, as the network transport's read.
+    /// A log start that moved past the read (retention, DeleteRecords) is read on from where the
+    /// log now starts, as a consumer reset to the earliest offset would.
+    static func readAll(_ topic: String, _ partitions: [(partition: Int32, start: Int64, end: Int64)],
+                        fetch: (FetchPartitionRequest) async -> FetchedPartition?) async throws -> [ConsumedRecord] {
         var records: [ConsumedRecord] = []
-        for partition in description.partitions {
-            var next = partition.logStartOffset
-            while next < partition.highWatermark {
-                let fetched = await broker.fetch([FetchPartitionRequest(TopicPartition(topic, partition.partition), fetchOffset: next)],
-                                                 maxWaitMs: 0, minBytes: 1, maxBytes: 4 << 20)
-                guard let slice = fetched.first?.records, !slice.isEmpty else { break }
-                let read = slice.withUnsafeBytes { FetchedRecords(decoding: $0, topic: topic, partition: partition.partition, from: next) }
+        for (partition, start, end) in partitions {
+            var next = start
+            while next < end {
+                guard let fetched = await fetch(FetchPartitionRequest(TopicPartition(topic, partition), fetchOffset: next)) else {
+                    throw ClientError.kafka(code: KafkaErrorCode.unknownServerError.rawValue, context: "reading \(topic)[\(partition)] at \(next): no answer")
+                }
+                if fetched.error == .offsetOutOfRange, fetched.logStartOffset > next {
+                    next = fetched.logStartOffset
+                    continue
+                }
+                guard fetched.error == .none else {
+                    throw ClientError.kafka(code: fetched.error.rawValue, context: "reading \(topic)[\(partition)] at \(next)")
+                }
+                guard let slice = fetched.records, !slice.isEmpty else { break }
+                let read = slice.withUnsafeBytes { FetchedRecords(decoding: $0, topic: topic, partition: partition, from: next) }
                 if let unreadable = read.unreadable, read.records.isEmpty { throw BrokerError.unreadableRecords(unreadable.description) }
                 guard read.next > next else { break }
-                records += read.records.filter { $0.offset < partition.highWatermark }
+                records += read.records.filter { $0.offset < end }
                 next = read.next
             }
         }

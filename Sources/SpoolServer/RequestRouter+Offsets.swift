@@ -10,10 +10,9 @@ extension RequestRouter {
         var known: [TopicPartition: CommittedOffset] = [:]
         var codes: [TopicPartition: KafkaErrorCode] = [:]
         for topic in request.topics {
-            let count = broker.partitionCount(topic.name)
             for partition in topic.partitions {
                 let key = TopicPartition(topic.name, partition.partitionIndex)
-                guard let count, partition.partitionIndex >= 0, Int(partition.partitionIndex) < count else {
+                guard broker.hasPartition(key) else {
                     codes[key] = .unknownTopicOrPartition
                     continue
                 }

@@ -185,6 +185,48 @@ struct ConsumerBehaviourTests {
         await second.close()
     }
 
+    /// A commit naming a partition of a deleted topic stores the others and fails (OffsetCommit
+    /// answers per partition): one gone partition must not hold back every later commit.
+    @Test(arguments: Kind.allCases)
+    func aCommitWithAnUnknownPartitionStoresTheOthers(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("jobs", partitions: 1)
+        try await setup.send("jobs", ["a0", "a1"])
+        let consumer = try setup.consumer(group: "workers", topics: ["jobs"])
+        #expect(try await Self.receive(consumer, count: 2) == ["a0", "a1"])
+        await #expect(throws: ClientError.self) {
+            try await consumer.commit([TopicPartition("jobs", 0): CommittedOffset(offset: 1), TopicPartition("gone", 0): CommittedOffset(offset: 0)])
+        }
+        #expect(try await consumer.committed([TopicPartition("jobs", 0)])[TopicPartition("jobs", 0)]?.offset == 1)
+        await consumer.close()
+    }
+
+    /// A partition that cannot be read answers its fetch at once; the consumer waits a moment
+    /// before it fetches again instead of spinning.
+    @Test(arguments: Kind.allCases)
+    func pollsBackOffWhileAPartitionCannotBeRead(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("brief", partitions: 1)
+        try await setup.send("brief", ["b0"])
+        let consumer = try setup.consumer(group: nil, topics: ["brief"])
+        #expect(try await Self.receive(consumer, count: 1) == ["b0"])
+        try await setup.broker.deleteTopic("brief")
+        // A poll that does not throw parks up to pollWaitMs (100 ms) for records, or backs off
+        // as long: one that returns at once with nothing would have its caller spin.
+        var quiet = 0
+        for _ in 0..<5 {
+            let start = ContinuousClock.now
+            guard let records = try? await consumer.poll() else { continue }
+            #expect(records.isEmpty)
+            #expect(ContinuousClock.now - start >= .milliseconds(90), "a poll of an unreadable partition took \(ContinuousClock.now - start)")
+            quiet += 1
+        }
+        #expect(kind == .network || quiet == 5, "the in-process broker's fetch answers the error; the consumer backs off")
+        await consumer.close()
+    }
+
     @Test(arguments: Kind.allCases)
     func aPositionBelowTheLogStartResetsToTheLogStart(kind: Kind) async throws {
         let setup = try Setup(kind)
