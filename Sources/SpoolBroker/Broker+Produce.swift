@@ -23,6 +23,10 @@ public struct ProduceResult: Equatable, Sendable {
     public var duplicate: Bool
     var delayLogOffset: Int64? = nil
     var dedupeLogOffset: Int64? = nil
+    /// For a produce of one batch: its records dropped as duplicates by their idempotency key, by
+    /// index in the batch, with the offset their key was first stored at in this partition (-1
+    /// when not known there). The rest of the batch keeps its offsets (`baseOffset` + index).
+    public var duplicateOffsets: [Int: Int64] = [:]
 
     public init(baseOffset: Int64, lastOffset: Int64, logStartOffset: Int64, duplicate: Bool) {
         self.baseOffset = baseOffset
@@ -152,9 +156,10 @@ extension Broker {
         let partition = progress.partition
         // Every record was held for later or dropped as a duplicate: there is no offset in the
         // topic to report (-1, as Kafka does when it has none).
-        let result = ProduceResult(baseOffset: progress.first?.baseOffset ?? -1, lastOffset: progress.last?.lastOffset ?? -1,
+        var result = ProduceResult(baseOffset: progress.first?.baseOffset ?? -1, lastOffset: progress.last?.lastOffset ?? -1,
                                    logStartOffset: partition.log.logStartOffset, duplicate: progress.allDuplicates,
                                    delayLogOffset: progress.heldOffset, dedupeLogOffset: progress.dedupeOffset)
+        if progress.batches.count == 1 { result.duplicateOffsets = progress.first?.duplicateOffsets ?? [:] }
         if acks == .all { try await waitUntilDurable(result, on: partition) }
         return result
     }

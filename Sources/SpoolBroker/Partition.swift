@@ -99,6 +99,9 @@ final class Partition: Sendable {
         /// Accepted idempotency keys, still reserved, that the dedupe log could not take on a
         /// thread that may not wait for the disk: the caller confirms them from one that may.
         var unconfirmedKeys: DedupeWindow.Confirmation? = nil
+        /// Records dropped as duplicates by their idempotency key, by index in the batch, with
+        /// the offset their key was first stored at in this partition (-1 when not known there).
+        var duplicateOffsets: [Int: Int64] = [:]
     }
 
     /// Appends one batch with no router (records with Spool's headers are stored as they are).

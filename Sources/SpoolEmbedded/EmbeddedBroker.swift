@@ -63,9 +63,12 @@ public final class EmbeddedBroker: Sendable {
             }).encoded()
             let stored = try await broker.produce(topic: topic, partition: partition, records: batch, acks: .all)
             for (position, index) in indexes.enumerated() {
-                // Held records get their offset when due; a batch dropped whole has none.
+                // Held records get their offset when due; a duplicate answers with where its key
+                // was first stored; the rest keep their place in the batch's offset range.
                 let held = SpoolHeaders.parseMilliseconds(records[index].headers.first { $0.key == SpoolHeaders.deliverAt }?.value).map { $0 > now } ?? false
-                let offset = stored.baseOffset < 0 || held ? -1 : stored.baseOffset + Int64(position)
+                let offset = if let original = stored.duplicateOffsets[position] { original } else {
+                    stored.baseOffset < 0 || held ? -1 : stored.baseOffset + Int64(position)
+                }
                 results[index] = RecordMetadata(topic: topic, partition: partition, offset: offset)
             }
         }

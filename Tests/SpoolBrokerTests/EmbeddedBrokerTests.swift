@@ -56,6 +56,28 @@ import Testing
         try spool.close()
     }
 
+    /// Each record's answer is where it is: a duplicate by its idempotency key answers with where
+    /// its key was first stored, and a new record beside it with its own place in the batch.
+    @Test func duplicatesInABatchAnswerWithTheirOriginalsOffsets() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let spool = try Self.open(data)
+        defer { try? spool.close() }
+        try spool.createTopic("orders", partitions: 1)
+        func record(_ value: String, id: String? = nil) -> OutgoingRecord {
+            OutgoingRecord(key: "k", value: value, headers: id.map { ["spool-idempotency-key": $0] } ?? [:])
+        }
+        let first = try await spool.send(topic: "orders", records: [record("a", id: "a"), record("c"), record("b", id: "b")])
+        #expect(first.map(\.offset) == [0, 1, 2])
+        let again = try await spool.send(topic: "orders", records: [record("a", id: "a"), record("b", id: "b")])
+        #expect(again.map(\.offset) == [0, 2], "both are duplicates: each answers with its original")
+        let mixed = try await spool.send(topic: "orders", records: [record("b", id: "b"), record("d", id: "d")])
+        #expect(mixed.map(\.offset) == [2, 4], "b's original, and d after the gap its duplicate left")
+        let fetched = await spool.broker.fetch([FetchPartitionRequest(TopicPartition("orders", 0), fetchOffset: 4)], maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20)
+        let records = try #require(fetched.first?.records).withUnsafeBytes { FetchedRecords(decoding: $0, topic: "orders", partition: 0, from: 4) }.records
+        #expect(records.first.map { ($0.offset, $0.valueString) } ?? (-1, nil) == (4, "d"))
+    }
+
     /// A compressed batch (Spool's consumers do not decompress) used to be skipped without a word:
     /// the records after it were handed out and committed past the ones never read.
     @Test func aConsumerStopsAtACompressedBatchAndSaysSo() async throws {

@@ -126,6 +126,10 @@ struct HeaderRouter: Sendable {
                 appended = stored
             }
             appended.delayLogOffset = heldOffsets?.upperBound
+            for index in dropped {
+                let original = keys.first { $0.index == index }.flatMap { dedupe.entry(topic: topic, key: $0.key) }
+                appended.duplicateOffsets[index] = original.flatMap { $0.partition == partition && $0.offset >= 0 ? $0.offset : nil } ?? -1
+            }
             let stored = reserved.filter { due[$0.index] == nil }
             let delayedKeys = reserved.filter { due[$0.index] != nil }
             var confirmations = stored.compactMap { entry -> (key: String, offset: Int64)? in
