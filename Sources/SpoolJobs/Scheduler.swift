@@ -83,9 +83,11 @@ public final class Scheduler: Sendable {
             var nextDue: Date?
             for schedule in active {
                 // Never more than the catch-up window back: a scheduler stalled for longer looks
-                // for the latest tick within it, not through every tick since.
-                let after = max(handled[schedule.name] ?? schedule.earliest(schedulerStart: started),
-                                now.addingTimeInterval(-Schedule.catchUpWindow))
+                // for the latest tick within it, not through every tick since. Never before the
+                // schedule was created either, though a tick of an earlier schedule of that name
+                // (removed, then added again) was handled.
+                let earliest = schedule.earliest(schedulerStart: started)
+                let after = max(handled[schedule.name].map { max($0, earliest) } ?? earliest, now.addingTimeInterval(-Schedule.catchUpWindow))
                 if let tick = schedule.latestTick(after: after, atOrBefore: now) {
                     guard await enqueue(schedule, tick: tick) else { continue }
                     handled[schedule.name] = tick

@@ -125,6 +125,34 @@ struct ScheduleTests {
         try await task.value
     }
 
+    @Test("a schedule removed and added again does not run, in a running scheduler, the ticks from before it was added again")
+    func noTicksBeforeReAdding() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        let clock = ManualWallClock(Self.start)
+        let schedule = try Schedule(name: "again", cron: "0 * * * *", missed: .skip, job: Chore(key: "a", long: false))
+        _ = try await queue.register([schedule], now: clock.now)
+        let scheduler = Scheduler(queue: queue, topic: Chore.topic, schedules: [], clock: clock.scheduleClock, refreshInterval: .milliseconds(20))
+        let task = Task { try await scheduler.run() }
+        #expect(await eventually { scheduler.startedAt != nil })
+        clock.advance(by: 3_600)
+        #expect(await eventually { scheduler.sent == 1 }, "\(scheduler.lastError ?? "no error")")
+
+        try await queue.removeSchedule(named: "again")
+        try await Task.sleep(for: .milliseconds(200))
+        clock.advance(by: 5_400)  // 12:30:30: the 12:00 tick had no schedule
+        try await Task.sleep(for: .milliseconds(200))
+        _ = try await queue.register([schedule], now: clock.now)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(scheduler.sent == 1, "12:00 came before the schedule was added again")
+        clock.advance(by: 1_800)
+        #expect(await eventually { scheduler.sent == 2 })
+        #expect(try await Self.scheduledIds(queue, "again") == ["again@2026-12-02T11:00:00Z", "again@2026-12-02T13:00:00Z"])
+        scheduler.stop()
+        try await task.value
+    }
+
     @Test("the store adds, replaces, lists and removes schedules; a re-registered schedule keeps its creation time")
     func store() async throws {
         let broker = try JobsTestBroker()
