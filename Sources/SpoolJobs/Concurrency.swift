@@ -55,6 +55,46 @@ final class AsyncLock: Sendable {
     }
 }
 
+/// An `AsyncLock` per id: one holder of an id at a time, the others waiting in turn. An id
+/// nobody holds takes no memory.
+final class IdLocks: Sendable {
+    /// The ids held, each with its waiters in order.
+    private let held = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
+
+    func run<T: Sendable>(_ id: String, _ body: () async throws -> T) async rethrows -> T {
+        await acquire(id)
+        defer { release(id) }
+        return try await body()
+    }
+
+    private func acquire(_ id: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let acquired = held.withLock { held in
+                if held[id] != nil {
+                    held[id]?.append(continuation)
+                    return false
+                }
+                held[id] = []
+                return true
+            }
+            if acquired { continuation.resume() }
+        }
+    }
+
+    /// Hands the id to its first waiter, or lets it go.
+    private func release(_ id: String) {
+        let next = held.withLock { held -> CheckedContinuation<Void, Never>? in
+            guard let waiters = held[id], !waiters.isEmpty else {
+                held[id] = nil
+                return nil
+            }
+            held[id] = Array(waiters.dropFirst())
+            return waiters[0]
+        }
+        next?.resume()
+    }
+}
+
 extension Mutex where Value: ~Copyable {
     /// `withLock`, after a few tries that never sleep. A contended `Mutex` waits in the kernel at
     /// once (a priority-inheriting futex), which costs microseconds; the worker's book is held for

@@ -38,6 +38,8 @@ public final class ProcessedJobs: Sendable {
     /// Where `once` records markers: the fsync blocks a thread, and Swift's cooperative threads
     /// (one per core) must not be the ones blocked.
     private let markers = BlockingQueue(label: "spool.processed-jobs")
+    /// `once` calls of one id in this process, one at a time.
+    private let running = IdLocks()
 
     private struct State {
         var done: [String: Int64] = [:]
@@ -122,14 +124,18 @@ public final class ProcessedJobs: Sendable {
     static let compactionLinesMin = 10_000
 
     /// Runs `effect` unless the job was finished before, then records it. Returns whether it ran.
-    /// Both looks at the file happen on the store's own queue: a marker being synced holds the
-    /// store's lock, and a cooperative thread must not wait for it.
+    /// Calls for one id in this process run one at a time: a copy of the job delivered twice and
+    /// run by two runners at once waits for the first, and runs only if the first failed. Both
+    /// looks at the file happen on the store's own queue: a marker being synced holds the store's
+    /// lock, and a cooperative thread must not wait for it.
     @discardableResult
     public func once(_ id: String, _ effect: () async throws -> Void) async throws -> Bool {
-        if try await markers.run({ () throws(Failure) in self.contains(id) }) { return false }
-        try await effect()
-        try await record(id)
-        return true
+        try await running.run(id) {
+            if try await markers.run({ () throws(Failure) in self.contains(id) }) { return false }
+            try await effect()
+            try await record(id)
+            return true
+        }
     }
 
     /// `markDone` on a thread of its own: the caller's task waits for the fsync, its thread does not.

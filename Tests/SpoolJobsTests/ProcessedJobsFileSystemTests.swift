@@ -29,6 +29,34 @@ struct ProcessedJobsFileSystemTests {
         #expect(store.count == count)
     }
 
+    @Test("two copies of a job running at once: once runs the effect for one of them; after a copy that failed, the other runs it")
+    func concurrentCopiesRunOnce() async throws {
+        let file = path()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let store = try ProcessedJobs(path: file)
+        let runs = LockedValue(0)
+        func copy(_ id: String, failing: Bool = false) -> Task<Bool, any Error> {
+            Task {
+                try await store.once(id) {
+                    runs.withLock { $0 += 1 }
+                    try await Task.sleep(for: .milliseconds(50))
+                    if failing { throw CancellationError() }
+                }
+            }
+        }
+        let (first, second) = (copy("x"), copy("x"))
+        let ran = [try await first.value, try await second.value]
+        #expect(runs.value == 1 && Set(ran) == [false, true], "ran \(runs.value) times: \(ran)")
+
+        runs.value = 0
+        let failing = copy("y", failing: true)
+        #expect(await eventually { runs.value == 1 }, "the failing copy is running")
+        let next = copy("y")
+        await #expect(throws: CancellationError.self) { try await failing.value }
+        #expect(try await next.value)
+        #expect(runs.value == 2)
+    }
+
     @Test("a failed write or fdatasync surfaces as an error; a failed write leaves nothing behind; the next marker is stored")
     func failuresSurface() throws {
         let file = path()
