@@ -13,11 +13,14 @@ extension PartitionLog {
     /// so the next pass can delete it. The log start offset moves to the first remaining segment
     /// (or stays where `deleteRecords` put it, if that is further); reads below it get
     /// `.offsetOutOfRange`.
+    ///
+    /// A roll that fails (a full disk) throws, but only after the pass has deleted the segments it
+    /// took out of the log: freeing their space is what a full disk needs most.
     @discardableResult
     public func enforceRetention() throws(LogError) -> RetentionOutcome {
         let now = clock()
         // The append lock: rolling an expired active segment must not happen under a write.
-        let (deleted, start, scheduleFlush) = try appendLock.withLockMayBlock { _ throws(LogError) in try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool) in
+        let (deleted, start, scheduleFlush, rollFailure) = try appendLock.withLockMayBlock { _ throws(LogError) in try state.withLock { state throws(LogError) -> ([Segment], Int64, Bool, LogError?) in
             if state.isClosed { throw .closed }
             let config = state.config
             var total = state.segments.reduce(0) { $0 + Int64($1.size) }
@@ -33,18 +36,24 @@ extension PartitionLog {
             let deleted = state.removeLeadingSegments(count)
             var scheduleFlush = false
             let active = state.active
+            var rollFailure: LogError?
             if state.segments.count == 1, !active.isEmpty, active.nextOffset <= state.visible.offset,
                Self.isExpired(active, now: now, retentionMs: config.retentionMs) {
-                _ = try roll(&state, now: now)
-                if !state.flushScheduled {
-                    state.flushScheduled = true
-                    scheduleFlush = true
+                do throws(LogError) {
+                    _ = try roll(&state, now: now)
+                    if !state.flushScheduled {
+                        state.flushScheduled = true
+                        scheduleFlush = true
+                    }
+                } catch {
+                    rollFailure = error
                 }
             }
-            return (deleted, state.logStartOffset, scheduleFlush)
+            return (deleted, state.logStartOffset, scheduleFlush, rollFailure)
         } }
         if scheduleFlush { flushQueue.async { self.flush() } }
         try deleteRemovedSegments()
+        if let rollFailure { throw rollFailure }
         return RetentionOutcome(deletedSegments: deleted.map(\.baseOffset), logStartOffset: start)
     }
 

@@ -48,4 +48,34 @@ import Testing
         #expect(values(try readAll(reopened)) == ["s3-0"])
         try reopened.close()
     }
+
+    /// A full disk is when deleting matters most: a roll of the expired active segment that fails
+    /// there must not keep the pass from deleting the segments it took out of the log.
+    @Test func retentionDeletesTheExpiredSegmentsEvenWhenTheRollOfTheActiveOneFails() async throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let fileSystem = FaultInjectingFileSystem()
+        let clock = ManualClock()
+        var config = testConfig()
+        config.retentionMs = 1000
+        let log = try await segmentedLog(directory, count: 2, config: config, fileSystem: fileSystem, clock: clock)
+        #expect(log.segmentBaseOffsets == [0, 1])
+        clock.advance(by: 5000)
+        // Both segments expired: segment 0 goes, and the active one must roll, which needs disk space.
+        fileSystem.inject(.allocate, errno: ENOSPC)
+        #expect(throws: LogError.diskFull(path: directory.partition + "/00000000000000000002.log")) { try log.enforceRetention() }
+        #expect(!segmentFileExists(directory, 0), "the expired segment's space was not freed")
+        #expect(log.logStartOffset == 1)
+        fileSystem.clear()
+        // Once there is space again the active segment rolls; the pass after that deletes it.
+        #expect(try log.enforceRetention().deletedSegments == [])
+        #expect(log.segmentBaseOffsets == [1, 2])
+        #expect(!segmentFileExists(directory, 0))
+        try log.close()
+
+        let reopened = try PartitionLog.open(directory: directory.partition, config: config, fileSystem: fileSystem, clock: clock.read)
+        #expect(reopened.logStartOffset == 1, "the log start went backwards")
+        #expect(reopened.segmentBaseOffsets == [1, 2])
+        try reopened.close()
+    }
 }
