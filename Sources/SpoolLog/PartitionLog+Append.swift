@@ -61,6 +61,14 @@ extension PartitionLog {
         }
         if !mayBlock && (mustRoll || current.reserveMustAllocate(batchBytes: batch.count)) { return nil }
         let target = mustRoll ? try rollHoldingAppendLock(current, now: now) : current
+        // Only an empty segment can be smaller than the batch (a full one rolls): see `growForBatch`.
+        if batch.count > target.log.capacity {
+            try state.withLock { state throws(LogError) in
+                do { try target.growForBatch(batchBytes: batch.count, segmentBytes: state.config.segmentBytes) } catch {
+                    throw LogError.from(error, path: target.logPath)
+                }
+            }
+        }
         do { try target.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: target.logPath) }
         let (offset, position) = try state.withLock { state throws(LogError) -> (Int64, Int) in
             if let failure = state.failure { throw failure }

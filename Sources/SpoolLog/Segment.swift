@@ -31,7 +31,8 @@ final class Segment: @unchecked Sendable {
     private(set) var lastModifiedMs: Int64
     private var bytesSinceIndexEntry = 0
     /// Roll and index spacing follow it; `PartitionLog.updateConfig` replaces the active segment's
-    /// under the log's lock. The mapping's capacity stays what it was when the segment was opened.
+    /// under the log's lock. The mapping's capacity stays what it was when the segment was opened,
+    /// unless the segment is still empty and a batch larger than it comes (`growForBatch`).
     var config: LogConfig
     /// Set by `open` when an index file had to be created: the segment cannot be trusted as is.
     var indexFileWasMissing = false
@@ -132,6 +133,18 @@ extension Segment {
         if offsetIndex.count + 1 >= offsetIndex.capacity || timeIndex.count + 1 >= timeIndex.capacity { return true }
         // Index entries hold offsets relative to the base in 32 bits.
         return nextOffset + Int64(lastOffsetDelta) - baseOffset > Int64(Int32.max)
+    }
+
+    /// Maps an empty segment again when a batch larger than its mapping comes: a `segment.bytes`
+    /// that grew after the segment was made raises the batch limit at once, yet an empty segment
+    /// never rolls, and a batch checked against a larger `segment.bytes` than the one a new
+    /// segment was made under must fit it too. Mapped at `segmentBytes` (the current config's),
+    /// or the batch's size if larger. Called under the log's lock and its append lock, so neither
+    /// a reader nor a writer holds the old mapping.
+    func growForBatch(batchBytes bytes: Int, segmentBytes: Int) throws {
+        precondition(isEmpty, "only an empty segment is mapped again")
+        guard bytes > log.capacity else { return }
+        try log.remap(capacity: max(segmentBytes, bytes))
     }
 
     private func needsIndexEntry() -> Bool { bytesSinceIndexEntry > config.indexIntervalBytes }

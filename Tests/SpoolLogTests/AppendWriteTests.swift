@@ -33,15 +33,8 @@ import Testing
                 if wait == .write { disk.gatesWrites.store(on, ordering: .relaxed) } else { disk.gatesAllocations.store(on, ordering: .relaxed) }
             }
             holdDisk(true)
-            let appended = DispatchSemaphore(value: 0)
-            let bigOffset = Mutex<Int64?>(nil)
-            Thread.detachNewThread {
-                let result = try? log.append(big)
-                bigOffset.withLock { $0 = result?.baseOffset }
-                appended.signal()
-            }
-            for _ in 0..<10_000 where disk.syncsWaiting.load(ordering: .relaxed) == 0 { usleep(1_000) }
-            let waiting = disk.syncsWaiting.load(ordering: .relaxed)
+            let append = BackgroundAppend(log, big)
+            let waiting = disk.waitForCallsAtGate()
             // Watched from another thread with a deadline: a reader stuck behind the write would hang.
             let probed = DispatchSemaphore(value: 0)
             let seen = Mutex<(highWatermark: Int64, values: [String], small: Bool?)>((-1, [], nil))
@@ -57,10 +50,10 @@ import Testing
             holdDisk(false)
             disk.syncGate.withLock { $0 = nil }
             gate.signal()
-            let finished = appended.wait(timeout: .now() + 10) == .success
+            let appended = append.wait()
             let probe = seen.withLock { $0 }
-            return Observed(waitingAtGate: waiting, answered: answered, appended: finished, highWatermark: probe.highWatermark,
-                            values: probe.values, smallStored: probe.small, bigOffset: bigOffset.withLock { $0 })
+            return Observed(waitingAtGate: waiting, answered: answered, appended: appended.finished, highWatermark: probe.highWatermark,
+                            values: probe.values, smallStored: probe.small, bigOffset: appended.baseOffset)
         }
         #expect(observed.waitingAtGate == 1, "the big batch's \(wait) waits at the gate")
         #expect(observed.answered, "a reader waited for another append's \(wait)")

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import SpoolFormat
 import SpoolLog
@@ -82,5 +83,60 @@ import Testing
         #expect(reopened.logEndOffset == 50)
         #expect(try readAll(reopened).count == 50)
         try reopened.close()
+    }
+
+    /// A larger `segment.bytes` raises the batch limit at once, so the next batch may be larger
+    /// than the empty active segment's mapping: that segment, which never rolls, is mapped again
+    /// (this trapped the broker: AlterConfigs, then one Produce).
+    @Test func aBatchLargerThanTheEmptyActiveSegmentsMappingIsTakenAfterSegmentBytesGrew() async throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let log = try PartitionLog.open(directory: directory.partition, config: testConfig(segmentBytes: 4096))
+        var config = log.config
+        config.segmentBytes = 1 << 20
+        try log.updateConfig(config)
+        let big = makeBatch(tag: "big", records: 2, valueBytes: 4 << 10)
+        #expect(big.count > 8 << 10)
+        #expect(try await log.appendDurably(big).baseOffset == 0)
+        #expect(log.segmentBaseOffsets == [0])
+        // The segment is mapped for the new size, not just for the one batch.
+        try await log.appendDurably(makeBatch(tag: "next", records: 1))
+        #expect(log.segmentBaseOffsets == [0])
+        #expect(values(try readAll(log)) == ["big-0", "big-1", "next-0"])
+        try log.close()
+        let reopened = try PartitionLog.open(directory: directory.partition, config: config)
+        #expect(values(try readAll(reopened)) == ["big-0", "big-1", "next-0"])
+        try reopened.close()
+    }
+
+    /// A batch passes the limit of the config it came under; when `segment.bytes` shrinks while it
+    /// waits to roll, the new segment, created under the smaller size, still takes it.
+    @Test func aBatchCheckedBeforeSegmentBytesShrankFitsTheSegmentItRollsTo() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let disk = FaultInjectingFileSystem()
+        let big = makeBatch(tag: "big", records: 2, valueBytes: 4 << 10)
+        let log = try PartitionLog.open(directory: directory.partition, config: testConfig(segmentBytes: big.count + 100, fsync: .never),
+                                        fileSystem: disk)
+        defer { try? log.close() }
+        try log.append(makeBatch(tag: "first", records: 1, valueBytes: 200))
+        // The roll gives the old segment's last time index entry room first (an fallocate): the
+        // disk holds it there, after the batch was checked and before the new segment is made.
+        let gate = DispatchSemaphore(value: 0)
+        disk.syncGate.withLock { $0 = gate }
+        disk.gatesAllocations.store(true, ordering: .relaxed)
+        let append = BackgroundAppend(log, big)
+        #expect(disk.waitForCallsAtGate() == 1, "the roll waits at the gate")
+        var config = log.config
+        config.segmentBytes = 4096
+        try log.updateConfig(config)
+        disk.gatesAllocations.store(false, ordering: .relaxed)
+        disk.syncGate.withLock { $0 = nil }
+        gate.signal()
+        let appended = append.wait()
+        #expect(appended.finished)
+        #expect(appended.baseOffset == 1)
+        #expect(log.segmentBaseOffsets == [0, 1])
+        #expect(values(try readAll(log)) == ["first-0", "big-0", "big-1"])
     }
 }
