@@ -139,4 +139,40 @@ import Testing
         #expect(log.segmentBaseOffsets == [0, 1])
         #expect(values(try readAll(log)) == ["first-0", "big-0", "big-1"])
     }
+
+    /// Whether a batch gets an index entry is decided once, when its room is allocated: an
+    /// `index.interval.bytes` changed while the batch is written must not make its commit write
+    /// an entry into index space never allocated (a SIGBUS through the mapping).
+    @Test func anIndexIntervalChangedWhileABatchIsWrittenLeavesThatBatchAsItsReservationDecided() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let disk = FaultInjectingFileSystem()
+        var config = testConfig(segmentBytes: 1 << 20, fsync: .never)
+        config.indexIntervalBytes = 1 << 20
+        let log = try PartitionLog.open(directory: directory.partition, config: config, fileSystem: disk)
+        defer { try? log.close() }
+        try log.append(makeBatch(tag: "first", records: 1))
+        // Large enough for pwrite, which the disk holds while the interval drops to 0.
+        let gate = DispatchSemaphore(value: 0)
+        disk.syncGate.withLock { $0 = gate }
+        disk.gatesWrites.store(true, ordering: .relaxed)
+        let append = BackgroundAppend(log, makeBatch(tag: "big", records: 2, valueBytes: 4 << 10))
+        #expect(disk.waitForCallsAtGate() == 1, "the big batch's pwrite waits at the gate")
+        config.indexIntervalBytes = 0
+        try log.updateConfig(config)
+        disk.gatesWrites.store(false, ordering: .relaxed)
+        disk.syncGate.withLock { $0 = nil }
+        gate.signal()
+        let appended = append.wait()
+        #expect(appended.finished)
+        #expect(appended.baseOffset == 1)
+        // The next batch is indexed under the new interval, with room allocated for its entry.
+        try log.append(makeBatch(tag: "after", records: 1))
+        #expect(values(try readAll(log)) == ["first-0", "big-0", "big-1", "after-0"])
+        #expect(values(try readAll(log, from: 3)) == ["after-0"])
+        try log.close()
+        let reopened = try PartitionLog.open(directory: directory.partition, config: config)
+        #expect(values(try readAll(reopened, from: 3)) == ["after-0"])
+        try reopened.close()
+    }
 }
