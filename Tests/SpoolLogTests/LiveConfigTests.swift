@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import SpoolFormat
 import SpoolLog
@@ -122,18 +121,12 @@ import Testing
         try log.append(makeBatch(tag: "first", records: 1, valueBytes: 200))
         // The roll gives the old segment's last time index entry room first (an fallocate): the
         // disk holds it there, after the batch was checked and before the new segment is made.
-        let gate = DispatchSemaphore(value: 0)
-        disk.syncGate.withLock { $0 = gate }
-        disk.gatesAllocations.store(true, ordering: .relaxed)
-        let append = BackgroundAppend(log, big)
-        #expect(disk.waitForCallsAtGate() == 1, "the roll waits at the gate")
-        var config = log.config
-        config.segmentBytes = 4096
-        try log.updateConfig(config)
-        disk.gatesAllocations.store(false, ordering: .relaxed)
-        disk.syncGate.withLock { $0 = nil }
-        gate.signal()
-        let appended = append.wait()
+        let (_, appended) = try disk.append(big, to: log, holding: .allocation) { waiting in
+            #expect(waiting == 1, "the roll waits at the gate")
+            var config = log.config
+            config.segmentBytes = 4096
+            try log.updateConfig(config)
+        }
         #expect(appended.finished)
         #expect(appended.baseOffset == 1)
         #expect(log.segmentBaseOffsets == [0, 1])
@@ -153,17 +146,12 @@ import Testing
         defer { try? log.close() }
         try log.append(makeBatch(tag: "first", records: 1))
         // Large enough for pwrite, which the disk holds while the interval drops to 0.
-        let gate = DispatchSemaphore(value: 0)
-        disk.syncGate.withLock { $0 = gate }
-        disk.gatesWrites.store(true, ordering: .relaxed)
-        let append = BackgroundAppend(log, makeBatch(tag: "big", records: 2, valueBytes: 4 << 10))
-        #expect(disk.waitForCallsAtGate() == 1, "the big batch's pwrite waits at the gate")
-        config.indexIntervalBytes = 0
-        try log.updateConfig(config)
-        disk.gatesWrites.store(false, ordering: .relaxed)
-        disk.syncGate.withLock { $0 = nil }
-        gate.signal()
-        let appended = append.wait()
+        let big = makeBatch(tag: "big", records: 2, valueBytes: 4 << 10)
+        let (_, appended) = try disk.append(big, to: log, holding: .write) { waiting in
+            #expect(waiting == 1, "the big batch's pwrite waits at the gate")
+            config.indexIntervalBytes = 0
+            try log.updateConfig(config)
+        }
         #expect(appended.finished)
         #expect(appended.baseOffset == 1)
         // The next batch is indexed under the new interval, with room allocated for its entry.
