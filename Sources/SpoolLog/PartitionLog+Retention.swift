@@ -130,6 +130,7 @@ extension LogState {
         let removed = Array(segments.prefix(count))
         segments.removeFirst(count)
         awaitingDeletion += removed
+        forgetReads(of: removed)
         logStartOffset = max(logStartOffset, segments[0].baseOffset)
         return removed
     }

@@ -78,4 +78,26 @@ import Testing
         #expect(reopened.segmentBaseOffsets == [1, 2])
         try reopened.close()
     }
+
+    /// A deleted segment's mappings go once no reader's slice holds them: until they do, the
+    /// blocks of its unlinked files stay allocated on disk.
+    @Test func aDeletedSegmentThatWasReadIsUnmappedOnceNoSliceHoldsIt() async throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        var config = testConfig()
+        config.retentionMs = nil
+        let log = try await segmentedLog(directory, count: 2, config: config, fileSystem: FaultInjectingFileSystem())
+        #expect(try bytesRead(from: log, at: 0) > 0)
+        let files = directory.partition + "/" + String(format: "%020d", 0) + "."
+        func mappings() -> [Substring] { (procFileText("/proc/self/maps") ?? "").split(separator: "\n").filter { $0.contains(files) } }
+        #expect(!mappings().isEmpty, "segment 0 is mapped while it is in the log")
+        #expect(try log.deleteSegments(before: 1) == 1)
+        #expect(mappings().isEmpty, "a deleted segment's files are still mapped")
+        try log.close()
+    }
+
+    /// Reads at `offset` and drops the slice.
+    private func bytesRead(from log: PartitionLog, at offset: Int64) throws -> Int {
+        try log.read(from: offset, maxBytes: 1 << 20).slice.count
+    }
 }
