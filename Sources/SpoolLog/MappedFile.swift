@@ -71,6 +71,14 @@ final class MappedFile {
     /// Bytes that can be mapped at most.
     var capacity: Int { region?.length ?? 0 }
 
+    /// Maps the file again, `capacity` bytes, for a writable file that must grow past its mapping.
+    /// Slices of the old mapping keep it alive; the caller makes sure nothing else still uses it.
+    func remap(capacity newCapacity: Int) throws {
+        precondition(isWritable && newCapacity > capacity, "remap to a smaller mapping")
+        let writable = region?.isWritable ?? isWritable
+        region = try MappedRegion(fd: try fd, length: newCapacity, writable: writable, fileSystem: fileSystem)
+    }
+
     /// Whether `reserve(bytes)` would allocate disk blocks (a system call on the file).
     func mustAllocate(_ bytes: Int) -> Bool { bytes > allocated }
 

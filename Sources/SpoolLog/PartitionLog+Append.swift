@@ -52,16 +52,30 @@ extension PartitionLog {
     /// offset.
     private func appendHoldingAppendLock(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader, now: Int64,
                                          mayBlock: Bool) throws(LogError) -> AppendResult? {
-        let (current, mustRoll) = try state.withLock { state throws(LogError) -> (Segment, Bool) in
+        // The index interval is read here, under the lock, and whether the batch is indexed is
+        // decided once from it (see `Segment.needsIndexEntry`).
+        let (current, mustRoll, indexIntervalBytes) = try state.withLock { state throws(LogError) -> (Segment, Bool, Int) in
             if state.isClosed { throw .closed }
             if let failure = state.failure { throw failure }
             let active = state.active
             return (active, active.shouldRoll(batchBytes: batch.count, lastOffsetDelta: header.lastOffsetDelta,
-                                              maxTimestamp: header.maxTimestamp, now: now))
+                                              maxTimestamp: header.maxTimestamp, now: now), state.config.indexIntervalBytes)
         }
-        if !mayBlock && (mustRoll || current.reserveMustAllocate(batchBytes: batch.count)) { return nil }
+        if !mayBlock && (mustRoll || current.reserveMustAllocate(batchBytes: batch.count,
+                                                                 indexed: current.needsIndexEntry(intervalBytes: indexIntervalBytes))) {
+            return nil
+        }
         let target = mustRoll ? try rollHoldingAppendLock(current, now: now) : current
-        do { try target.reserve(batchBytes: batch.count) } catch { throw LogError.from(error, path: target.logPath) }
+        let indexed = target.needsIndexEntry(intervalBytes: indexIntervalBytes)
+        // Only an empty segment can be smaller than the batch (a full one rolls): see `growForBatch`.
+        if batch.count > target.log.capacity {
+            try state.withLock { state throws(LogError) in
+                do { try target.growForBatch(batchBytes: batch.count, segmentBytes: state.config.segmentBytes) } catch {
+                    throw LogError.from(error, path: target.logPath)
+                }
+            }
+        }
+        do { try target.reserve(batchBytes: batch.count, indexed: indexed) } catch { throw LogError.from(error, path: target.logPath) }
         let (offset, position) = try state.withLock { state throws(LogError) -> (Int64, Int) in
             if let failure = state.failure { throw failure }
             return (state.end.offset, target.size)
@@ -70,7 +84,7 @@ extension PartitionLog {
         let (result, scheduleFlush, woken) = try state.withLock { state throws(LogError) -> (AppendResult, Bool, [@Sendable () -> Void]) in
             // A flush that failed meanwhile fails the log: the bytes stay past the end, unread.
             if let failure = state.failure { throw failure }
-            target.commit(batchBytes: batch.count, offset: offset, header: header, now: now)
+            target.commit(batchBytes: batch.count, offset: offset, header: header, indexed: indexed, now: now)
             state.end = LogPosition(offset: target.nextOffset, segmentBase: target.baseOffset, position: target.size)
             let woken = fsync != .always ? state.publishVisible(state.end) : []
             var stored = header

@@ -4,7 +4,8 @@ extension PartitionLog {
     /// - `retentionMs`, `retentionBytes`: the next retention pass uses them;
     /// - `segmentMs`, `indexIntervalBytes`: the next append to the active segment uses them;
     /// - `segmentBytes`: the active segment rolls once it would pass the new size (it never grows
-    ///   past the size it was mapped with; the next segment is mapped at the new size);
+    ///   past the size it was mapped with; the next segment is mapped at the new size, and so is
+    ///   an empty active segment when a batch larger than its mapping comes);
     /// - `indexBytesMax`: the next segment's indexes are sized by it;
     /// - `maxBatchBytes`: the next append is checked against it.
     ///

@@ -28,21 +28,22 @@ extension PartitionLog {
         // A start past what a crash can take back would outlive the records it counts from: under
         // `interval` and `never` the high watermark runs ahead of the disk, so flush first.
         try await waitUntilDurable(offset - 1)
-        let outcome: Result<([Segment], Int64), LogError> = await withCheckedContinuation { continuation in
+        let outcome: Result<Int64, LogError> = await withCheckedContinuation { continuation in
             flushQueue.async { continuation.resume(returning: self.moveLogStart(to: offset)) }
         }
-        let (deleted, start) = try outcome.get()
-        try deleteInOrder(deleted)
+        let start = try outcome.get()
+        try deleteRemovedSegments()
         return start
     }
 
-    /// Writes the new start and then publishes it. Runs on `flushQueue`, which serialises writes
-    /// of the file (and keeps them off the callers' threads).
-    private func moveLogStart(to offset: Int64) -> Result<([Segment], Int64), LogError> {
+    /// Writes the new start and then publishes it, taking the segments wholly below it out of the
+    /// log (they await deletion). Runs on `flushQueue`, which serialises writes of the file (and
+    /// keeps them off the callers' threads).
+    private func moveLogStart(to offset: Int64) -> Result<Int64, LogError> {
         dispatchPrecondition(condition: .onQueue(flushQueue))
         let current: Int64? = state.withLock { $0.isClosed ? nil : $0.logStartOffset }
         guard let current else { return .failure(.closed) }
-        guard offset > current else { return .success(([], current)) }
+        guard offset > current else { return .success(current) }
         do {
             try LogStartCheckpoint(offset: offset).write(directory: directory, fileSystem: fileSystem)
         } catch {
@@ -54,7 +55,8 @@ extension PartitionLog {
             for segment in state.segments.dropLast() where segment.nextOffset <= state.logStartOffset && segment.nextOffset <= state.visible.offset {
                 count += 1
             }
-            return .success((state.removeLeadingSegments(count), state.logStartOffset))
+            _ = state.removeLeadingSegments(count)
+            return .success(state.logStartOffset)
         }
     }
 }

@@ -41,6 +41,15 @@ extension LogState {
         }
     }
 
+    /// Stops tracking reads of segments taken out of the log: holding them here would keep their
+    /// mappings, and with them the blocks of their deleted files, until the next release; there is
+    /// nothing to release in a mapping that is about to go.
+    mutating func forgetReads(of removed: [Segment]) {
+        guard !removed.isEmpty else { return }
+        segmentsReadSinceRelease.removeAll { touched in removed.contains { $0 === touched } }
+        for segment in removed { segment.readSinceRelease = nil }
+    }
+
     /// After a flush: small batches are copied in through the mapping, so their pages are mapped
     /// too. Sealed segments are released whole; the active one below the flushed position, every
     /// `flushedBytesBeforeRelease` bytes (appends never write below it again).

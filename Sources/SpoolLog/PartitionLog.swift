@@ -25,6 +25,9 @@ public final class PartitionLog: Sendable {
     /// not block never waits behind one that may.
     let appendLock = HandOffLock(())
     let flushQueue: DispatchQueue
+    /// Held across the removal of segment files (`deleteRemovedSegments()`), so that they leave
+    /// the disk oldest first however many deletions run at once.
+    let deletionLock = Mutex<Void>(())
     private let timer: RepeatingTimer?
     /// `config.batchBytesLimit`, readable without the lock on the append path.
     let batchLimit: Atomic<Int>
@@ -144,6 +147,11 @@ struct LogState {
     var visible: LogPosition
     /// Rolled segments whose files the flusher has yet to trim and sync.
     var pendingSeal: [Segment] = []
+    /// Segments taken out of the log whose files may still be on disk, oldest first (all older
+    /// than `segments`): `PartitionLog.deleteRemovedSegments()` deletes them in this order before
+    /// any newer segment, so a deletion that failed (or a pass that lost the race to another) can
+    /// never leave a hole in the run of segments on disk.
+    var awaitingDeletion: [Segment] = []
     /// A segment file was created since the last flush, so the directory needs an fsync.
     var directoryDirty = false
     var flushScheduled = false

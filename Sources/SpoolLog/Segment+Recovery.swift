@@ -50,11 +50,12 @@ extension Segment {
                 outcome.stop = (position, "offset \(batch.baseOffset) where \(nextOffset) was expected")
                 break
             }
-            if needsIndexEntryForScan() {
+            let indexed = needsIndexEntryForScan()
+            if indexed {
                 try offsetIndex.reserveOne()
                 try timeIndex.reserveOne()
             }
-            indexScanned(position: position, batch: batch)
+            indexScanned(position: position, batch: batch, indexed: indexed)
             position += batch.size
             outcome.batches += 1
         }

@@ -30,8 +30,10 @@ final class Segment: @unchecked Sendable {
     /// timestamps.
     private(set) var lastModifiedMs: Int64
     private var bytesSinceIndexEntry = 0
-    /// Roll and index spacing follow it; `PartitionLog.updateConfig` replaces the active segment's
-    /// under the log's lock. The mapping's capacity stays what it was when the segment was opened.
+    /// Roll and a rebuild's index spacing follow it (an append's index spacing comes from the
+    /// log's config, read under its lock); `PartitionLog.updateConfig` replaces the active
+    /// segment's under the log's lock, so it is read only under that lock or during recovery. The mapping's capacity stays what it was when the segment was opened,
+    /// unless the segment is still empty and a batch larger than it comes (`growForBatch`).
     var config: LogConfig
     /// Set by `open` when an index file had to be created: the segment cannot be trusted as is.
     var indexFileWasMissing = false
@@ -134,18 +136,35 @@ extension Segment {
         return nextOffset + Int64(lastOffsetDelta) - baseOffset > Int64(Int32.max)
     }
 
-    private func needsIndexEntry() -> Bool { bytesSinceIndexEntry > config.indexIntervalBytes }
-
-    /// Whether `reserve(batchBytes:)` would allocate disk blocks for the log or its indexes.
-    func reserveMustAllocate(batchBytes bytes: Int) -> Bool {
-        log.mustAllocate(size + bytes) || (needsIndexEntry() && (offsetIndex.mustAllocateForOne || timeIndex.mustAllocateForOne))
+    /// Maps an empty segment again when a batch larger than its mapping comes: a `segment.bytes`
+    /// that grew after the segment was made raises the batch limit at once, yet an empty segment
+    /// never rolls, and a batch checked against a larger `segment.bytes` than the one a new
+    /// segment was made under must fit it too. Mapped at `segmentBytes` (the current config's),
+    /// or the batch's size if larger. Called under the log's lock and its append lock, so neither
+    /// a reader nor a writer holds the old mapping.
+    func growForBatch(batchBytes bytes: Int, segmentBytes: Int) throws {
+        precondition(isEmpty, "only an empty segment is mapped again")
+        guard bytes > log.capacity else { return }
+        try log.remap(capacity: max(segmentBytes, bytes))
     }
 
-    /// Allocates disk space for a batch of `bytes` and its index entries. Throws (ENOSPC on a full
-    /// disk) without changing anything visible.
-    func reserve(batchBytes bytes: Int) throws {
+    /// Whether the next batch gets index entries under an `index.interval.bytes` of
+    /// `intervalBytes`. An append decides it once, from the config it read under the log's lock,
+    /// and hands the answer to `reserve` and then to `commit`: `updateConfig` may change the
+    /// interval while the batch is written, and a commit that indexed where its reservation had
+    /// allocated no room would store through the index's mapping past the file's end (SIGBUS).
+    func needsIndexEntry(intervalBytes: Int) -> Bool { bytesSinceIndexEntry > intervalBytes }
+
+    /// Whether `reserve(batchBytes:indexed:)` would allocate disk blocks for the log or its indexes.
+    func reserveMustAllocate(batchBytes bytes: Int, indexed: Bool) -> Bool {
+        log.mustAllocate(size + bytes) || (indexed && (offsetIndex.mustAllocateForOne || timeIndex.mustAllocateForOne))
+    }
+
+    /// Allocates disk space for a batch of `bytes` and, when `indexed`, its index entries. Throws
+    /// (ENOSPC on a full disk) without changing anything visible.
+    func reserve(batchBytes bytes: Int, indexed: Bool) throws {
         try log.reserve(size + bytes)
-        if needsIndexEntry() {
+        if indexed {
             try offsetIndex.reserveOne()
             try timeIndex.reserveOne()
         }
@@ -176,23 +195,24 @@ extension Segment {
         }
     }
 
-    /// Takes in a batch of `bytes` that `write` put at the end: indexes it and moves the end past it.
-    func commit(batchBytes bytes: Int, offset: Int64, header: RecordBatchHeader, now: Int64) {
+    /// Takes in a batch of `bytes` that `write` put at the end: indexes it (with entries when
+    /// `indexed`, as `reserve` was told) and moves the end past it.
+    func commit(batchBytes bytes: Int, offset: Int64, header: RecordBatchHeader, indexed: Bool, now: Int64) {
         precondition(offset == nextOffset, "appends must be contiguous")
         if isEmpty, header.maxTimestamp >= 0 { firstBatchTimestamp = header.maxTimestamp }
-        index(batchAt: size, offset: offset, size: bytes, maxTimestamp: header.maxTimestamp)
+        index(batchAt: size, offset: offset, size: bytes, maxTimestamp: header.maxTimestamp, indexed: indexed)
         nextOffset = offset + Int64(header.lastOffsetDelta) + 1
         lastModifiedMs = now
     }
 
     /// The one place index entries are made, for appends and rebuilds alike, so a rebuilt index is
-    /// identical to the one written by appends.
-    private func index(batchAt position: Int, offset: Int64, size batchSize: Int, maxTimestamp batchMaxTimestamp: Int64) {
+    /// identical to the one written by appends. `indexed`: room for the entries was reserved.
+    private func index(batchAt position: Int, offset: Int64, size batchSize: Int, maxTimestamp batchMaxTimestamp: Int64, indexed: Bool) {
         if batchMaxTimestamp > maxTimestamp {
             maxTimestamp = batchMaxTimestamp
             offsetOfMaxTimestamp = offset
         }
-        if needsIndexEntry() {
+        if indexed {
             offsetIndex.append(OffsetEntry(relativeOffset: UInt32(offset - baseOffset), position: UInt32(position)))
             if maxTimestamp > (timeIndex.last?.timestamp ?? -1) {
                 timeIndex.append(TimeEntry(timestamp: maxTimestamp, relativeOffset: UInt32(offsetOfMaxTimestamp - baseOffset)))
@@ -327,12 +347,14 @@ extension Segment {
         bytesSinceIndexEntry = 0
     }
 
-    func needsIndexEntryForScan() -> Bool { needsIndexEntry() }
+    /// Recovery runs before the log exists, so the segment's config cannot change under it.
+    func needsIndexEntryForScan() -> Bool { needsIndexEntry(intervalBytes: config.indexIntervalBytes) }
 
-    /// Takes a batch found by a rebuild scan as if it had just been appended.
-    func indexScanned(position: Int, batch: BatchBounds) {
+    /// Takes a batch found by a rebuild scan as if it had just been appended (with index entries
+    /// when `indexed`, which `needsIndexEntryForScan` decided and room was reserved for).
+    func indexScanned(position: Int, batch: BatchBounds, indexed: Bool) {
         if position == 0, batch.maxTimestamp >= 0 { firstBatchTimestamp = batch.maxTimestamp }
-        index(batchAt: position, offset: batch.baseOffset, size: batch.size, maxTimestamp: batch.maxTimestamp)
+        index(batchAt: position, offset: batch.baseOffset, size: batch.size, maxTimestamp: batch.maxTimestamp, indexed: indexed)
         nextOffset = batch.nextOffset
     }
 

@@ -8,11 +8,9 @@ import Testing
 /// An append writes its bytes outside the lock readers take, and a caller that may not block is
 /// never the one to pwrite.
 @Suite struct AppendWriteTests {
-    enum Wait: String, CaseIterable { case write, allocation }
-
     @Test("while a large batch's pwrite or fallocate waits for the disk, readers and the high watermark go on, and an append that may not block is handed back at once",
-          arguments: Wait.allCases)
-    func aWriteHoldsNoReader(wait: Wait) async throws {
+          arguments: FaultInjectingFileSystem.HeldCall.allCases)
+    func aWriteHoldsNoReader(wait: FaultInjectingFileSystem.HeldCall) async throws {
         let directory = TestDirectory()
         defer { directory.remove() }
         let disk = FaultInjectingFileSystem()
@@ -27,40 +25,23 @@ import Testing
         #expect(log.logEndOffset == 3)
 
         let observed = await offThePool { () -> Observed in
-            let gate = DispatchSemaphore(value: 0)
-            disk.syncGate.withLock { $0 = gate }
-            func holdDisk(_ on: Bool) {
-                if wait == .write { disk.gatesWrites.store(on, ordering: .relaxed) } else { disk.gatesAllocations.store(on, ordering: .relaxed) }
+            let (probe, appended) = disk.append(big, to: log, holding: wait) { waiting in
+                // Watched from another thread with a deadline: a reader stuck behind the write would hang.
+                let probed = DispatchSemaphore(value: 0)
+                let seen = Mutex<(highWatermark: Int64, values: [String], small: Bool?)>((-1, [], nil))
+                DispatchQueue(label: "spool.test.probe").async {
+                    let highWatermark = log.highWatermark
+                    let read = (try? readAll(log)).map(values) ?? []
+                    var small: Bool?
+                    do { small = try makeBatch(tag: "small", records: 1).withUnsafeBytes { try log.append($0, mayBlock: false) } != nil } catch {}
+                    seen.withLock { $0 = (highWatermark, read, small) }
+                    probed.signal()
+                }
+                let answered = probed.wait(timeout: .now() + 10) == .success
+                return (waiting, answered, seen.withLock { $0 })
             }
-            holdDisk(true)
-            let appended = DispatchSemaphore(value: 0)
-            let bigOffset = Mutex<Int64?>(nil)
-            Thread.detachNewThread {
-                let result = try? log.append(big)
-                bigOffset.withLock { $0 = result?.baseOffset }
-                appended.signal()
-            }
-            for _ in 0..<10_000 where disk.syncsWaiting.load(ordering: .relaxed) == 0 { usleep(1_000) }
-            let waiting = disk.syncsWaiting.load(ordering: .relaxed)
-            // Watched from another thread with a deadline: a reader stuck behind the write would hang.
-            let probed = DispatchSemaphore(value: 0)
-            let seen = Mutex<(highWatermark: Int64, values: [String], small: Bool?)>((-1, [], nil))
-            DispatchQueue(label: "spool.test.probe").async {
-                let highWatermark = log.highWatermark
-                let read = (try? readAll(log)).map(values) ?? []
-                var small: Bool?
-                do { small = try makeBatch(tag: "small", records: 1).withUnsafeBytes { try log.append($0, mayBlock: false) } != nil } catch {}
-                seen.withLock { $0 = (highWatermark, read, small) }
-                probed.signal()
-            }
-            let answered = probed.wait(timeout: .now() + 10) == .success
-            holdDisk(false)
-            disk.syncGate.withLock { $0 = nil }
-            gate.signal()
-            let finished = appended.wait(timeout: .now() + 10) == .success
-            let probe = seen.withLock { $0 }
-            return Observed(waitingAtGate: waiting, answered: answered, appended: finished, highWatermark: probe.highWatermark,
-                            values: probe.values, smallStored: probe.small, bigOffset: bigOffset.withLock { $0 })
+            return Observed(waitingAtGate: probe.0, answered: probe.1, appended: appended.finished, highWatermark: probe.2.highWatermark,
+                            values: probe.2.values, smallStored: probe.2.small, bigOffset: appended.baseOffset)
         }
         #expect(observed.waitingAtGate == 1, "the big batch's \(wait) waits at the gate")
         #expect(observed.answered, "a reader waited for another append's \(wait)")

@@ -56,18 +56,9 @@ import Testing
 
     /// The Rss of the mapping that starts at `address`, from /proc/self/smaps.
     private func residentBytes(ofMappingAt address: UInt) -> Int? {
-        // /proc files report a size of 0, so read until end of file rather than trust it.
-        guard let file = fopen("/proc/self/smaps", "r") else { return nil }
-        defer { fclose(file) }
-        var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            if count <= 0 { break }
-            text += chunk[..<count]
-        }
+        guard let text = procFileText("/proc/self/smaps") else { return nil }
         var inMapping = false
-        for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+        for line in text.split(separator: "\n") {
             // A mapping's header line starts "start-end perms ..."; its fields follow as "Name: value kB".
             let range = line.prefix { $0 != " " }.split(separator: "-")
             if range.count == 2, let start = UInt(range[0], radix: 16), UInt(range[1], radix: 16) != nil {
