@@ -127,3 +127,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension BrokerError: KafkaCodedError {
+    public var kafkaErrorCode: KafkaErrorCode? { code }
+}

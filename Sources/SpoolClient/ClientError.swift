@@ -97,3 +97,7 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum KafkaErrorName {
     public static func name(_ code: Int16) -> String { ClientError.name(code) }
 }
+
+extension ClientError: KafkaCodedError {
+    public var kafkaErrorCode: KafkaErrorCode? { kafkaCode }
+}

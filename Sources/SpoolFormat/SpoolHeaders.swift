@@ -27,6 +27,10 @@ public enum SpoolHeaders {
     public static let hold = "spool-hold"
     /// On a job parked while its key is held: the id of the dead job it waits behind.
     public static let parkedBehind = "spool-parked-behind"
+    /// On a dead letter stored without its payload, because with it the record was over the
+    /// dead-letter topic's `max.message.bytes`: the payload's size in bytes. The payload stays in
+    /// the job's topic, at the origin headers' place, until retention deletes it.
+    public static let valueDropped = "spool-value-dropped"
     /// On a redrive marker in a job topic: the id of the hold whose jobs to replay in order there.
     public static let redriveHold = "spool-redrive-hold"
 

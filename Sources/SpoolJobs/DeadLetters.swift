@@ -59,7 +59,9 @@ extension JobQueue {
         let dlq = topic.hasSuffix(".dlq") ? topic : Self.deadLetterTopic(of: topic)
         let waiting = try await deadLetters(of: dlq).filter { !$0.redriven }
         let holds = try await activeHolds(of: String(dlq.dropLast(4)))
-        let chosen = waiting.filter { ids?.contains($0.id) ?? true }
+        // A dead letter stored without its payload (too large for the dead-letter topic) has no
+        // job to send back: its payload is at its origin, until retention deletes it there.
+        let chosen = waiting.filter { (ids?.contains($0.id) ?? true) && $0.record.header(SpoolHeaders.valueDropped) == nil }
         let heldIds = Set(chosen.compactMap { letter in letter.hold.flatMap { holds[$0]?.id } })
         let dropped: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.error, SpoolHeaders.originTopic, SpoolHeaders.originPartition,
                                     SpoolHeaders.originOffset, SpoolHeaders.failedAt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey,

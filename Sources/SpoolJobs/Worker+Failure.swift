@@ -45,7 +45,8 @@ extension Worker {
                                                  deadJobId: record.jobId, heldAtMs: nowMs())
         }
         guard await produceUntilStored(topic: JobQueue.deadLetterTopic(of: record.topic),
-                                       deadLetterRecord(record, attempt: ticket.attempt, error: error, hold: hold?.id), for: ticket) != nil else {
+                                       deadLetterRecord(record, attempt: ticket.attempt, error: error, hold: hold?.id), mayDropValue: true,
+                                       for: ticket) != nil else {
             return abandon(ticket)
         }
         if let hold, !(await storeHold(hold, for: ticket)) { return abandon(ticket) }
@@ -86,8 +87,23 @@ extension Worker {
     /// Produces, retrying every second while the worker still owns the job's partition (a broker
     /// restart or a full disk must not lose a retry or a dead letter). Returns where the record
     /// was stored: nil when the partition went elsewhere or the worker stopped and gave up.
-    func produceUntilStored(topic: String, _ record: OutgoingRecord, for ticket: JobTicket) async -> (partition: Int32, offset: Int64?)? {
-        await retryWhileOwned(ticket) { try await self.queue.transport.send(topic: topic, records: [record]).first }
+    ///
+    /// A record the topic refuses as too large (MESSAGE_TOO_LARGE: a payload near the limit and a
+    /// long error) would be refused for ever, holding the job's slot, its key and the partition's
+    /// commit point. It is sent again smaller (`JobRecordShrinking`): error texts cut short, then,
+    /// for a dead letter (`mayDropValue`), without its payload.
+    func produceUntilStored(topic: String, _ record: OutgoingRecord, mayDropValue: Bool = false,
+                            for ticket: JobTicket) async -> (partition: Int32, offset: Int64?)? {
+        let sending = LockedValue(record)
+        return await retryWhileOwned(ticket) {
+            do {
+                return try await self.queue.transport.send(topic: topic, records: [sending.value]).first
+            } catch let error as any KafkaCodedError where error.kafkaErrorCode == .messageTooLarge {
+                guard let smaller = JobRecordShrinking.smaller(sending.value, mayDropValue: mayDropValue) else { throw error }
+                sending.value = smaller
+                return try await self.queue.transport.send(topic: topic, records: [smaller]).first
+            }
+        }
     }
 
     /// Whether the ticket's partition is still this worker's, in the ticket's assignment.
