@@ -23,6 +23,9 @@ final class DelayStore: Sendable {
     static let deliveredHeader = SpoolHeaders.delivered
     /// "PRODUCER_ID:EPOCH:SEQUENCE" of a record held from an idempotent producer's batch.
     static let originHeader = "spool-delay-origin"
+    /// How long a due record too large for its topic's batch limit waits before it is tried again
+    /// (the limit was lowered after it was held: see `Broker.deliverDue`).
+    static let tooLargeRetryMs: Int64 = 60_000
 
     /// Which record of which idempotent producer's batch a held record is: a client that resends
     /// the batch after a crash (its answer lost) must not have the record held twice.
