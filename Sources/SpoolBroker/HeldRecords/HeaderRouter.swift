@@ -134,7 +134,8 @@ struct HeaderRouter: Sendable {
             }
             confirmations += delayedKeys.map { ($0.key, -2) }
             if !confirmations.isEmpty {
-                confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &appended)
+                confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId(topic), partition: partition, keys: confirmations, now: now),
+                        into: &appended)
             }
             return .appended(appended)
         } catch {
@@ -184,7 +185,8 @@ extension HeaderRouter {
             let offset = base + Int64(entry.offsetDelta)
             return (entry.key, stored.contains(offset) ? offset : -2)
         }
-        confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &duplicate)
+        confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId(topic), partition: partition, keys: confirmations, now: now),
+                into: &duplicate)
     }
 }
 
