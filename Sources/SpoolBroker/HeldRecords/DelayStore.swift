@@ -200,6 +200,11 @@ final class DelayStore: Sendable {
 
     /// Takes up to `limit` records due at `now` off the schedule and reads them back. They go back
     /// on with `putBack` if they cannot be delivered yet.
+    ///
+    /// Each comes back timestamped `now`, its produce timestamp in `spool-produced-at`: it becomes
+    /// readable when delivered, and its topic's retention must count from then, as for a record
+    /// produced then. With its old timestamp, one held longer than `retention.ms` was deleted by
+    /// the next retention passes after it arrived.
     func takeDue(now: Int64, limit: Int = 1000) throws(BrokerError) -> [Due] {
         let due = queue.withLock { queue in
             var taken: [Pending] = []
@@ -215,10 +220,11 @@ final class DelayStore: Sendable {
                 try slice.forEachBatch { bytes in
                     let batch = try RecordBatch(decoding: bytes)
                     for record in batch.records {
-                        let internalHeaders = [Self.targetTopicHeader, Self.targetPartitionHeader, Self.targetTopicIdHeader]
+                        let replaced = [Self.targetTopicHeader, Self.targetPartitionHeader, Self.targetTopicIdHeader, SpoolHeaders.producedAt]
+                        let producedAt = RecordHeader(SpoolHeaders.producedAt, String(batch.timestamp(of: record)))
                         records[batch.offset(of: record)] = ProducerRecord(
-                            key: record.key, value: record.value, headers: record.headers.filter { !internalHeaders.contains($0.key) },
-                            timestamp: batch.timestamp(of: record))
+                            key: record.key, value: record.value, headers: record.headers.filter { !replaced.contains($0.key) } + [producedAt],
+                            timestamp: now)
                     }
                 }
             }
