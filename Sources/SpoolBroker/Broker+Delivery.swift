@@ -96,7 +96,7 @@ extension Broker {
         guard !due.isEmpty else { return }
         var byTarget: [TopicPartition: [DelayStore.Due]] = [:]
         for item in due { byTarget[TopicPartition(item.pending.topic, item.pending.partition), default: []].append(item) }
-        var delivered: [Int64] = []
+        var delivered: [DelayStore.Pending] = []
         var failed: [DelayStore.Pending] = []
         var tooLarge: [DelayStore.Pending] = []
         var firstError: BrokerError?
@@ -106,7 +106,7 @@ extension Broker {
             let stale = items.filter { $0.pending.topicId.map { $0 != currentId } ?? false }
             if !stale.isEmpty {
                 FileHandle.standardError.write(Data("spool: dropping \(stale.count) held record(s) for \(target): its topic was deleted\n".utf8))
-                delivered += stale.map(\.pending.offset)
+                delivered += stale.map(\.pending)
             }
             let staleOffsets = Set(stale.map(\.pending.offset))
             let ordered = items.filter { !staleOffsets.contains($0.pending.offset) }.sorted { $0.pending.offset < $1.pending.offset }
@@ -126,7 +126,7 @@ extension Broker {
                     if partition.log.fsync == .always {
                         do { try partition.log.waitUntilDurableBlocking(appended.lastOffset) } catch { throw BrokerError.from(error) }
                     }
-                    delivered += ordered[run.indices].map(\.pending.offset)
+                    delivered += ordered[run.indices].map(\.pending)
                     appendedCount += run.count
                 }
             } catch {
@@ -134,7 +134,7 @@ extension Broker {
                 if case .unknownTopicOrPartition = error {
                     // The topic was deleted (or shrank) while its records waited: nowhere to go.
                     FileHandle.standardError.write(Data("spool: dropping \(rest.count) held record(s) for \(target): \(error)\n".utf8))
-                    delivered += rest.map(\.pending.offset)
+                    delivered += rest.map(\.pending)
                 } else {
                     failed += rest.map(\.pending)
                     firstError = firstError ?? error
@@ -153,7 +153,7 @@ extension Broker {
                 return later
             })
         }
-        try delays.markDelivered(delivered)
+        try delays.markDelivered(delivered, now: clock())
         if let firstError { throw firstError }
     }
 }
