@@ -87,15 +87,18 @@ extension Broker {
         _ = delivery.finished.wait(timeout: .now() + .seconds(10))
     }
 
-    /// Appends every due held record to its topic (one batch per partition, in the order they
-    /// were held), waits until they are durable, then marks them delivered.
+    /// Appends every due held record to its topic (in the order they were held, as few batches
+    /// per partition as its batch limit allows), waits until they are durable, then marks them
+    /// delivered.
     func deliverDue() throws(BrokerError) {
-        let due = try delays.takeDue(now: clock())
+        let now = clock()
+        let due = try delays.takeDue(now: now)
         guard !due.isEmpty else { return }
         var byTarget: [TopicPartition: [DelayStore.Due]] = [:]
         for item in due { byTarget[TopicPartition(item.pending.topic, item.pending.partition), default: []].append(item) }
-        var delivered: [Int64] = []
+        var delivered: [DelayStore.Pending] = []
         var failed: [DelayStore.Pending] = []
+        var tooLarge: [DelayStore.Pending] = []
         var firstError: BrokerError?
         for (target, items) in byTarget.sorted(by: { $0.key < $1.key }) {
             // Records held for a topic since deleted, even one created again under its name, go nowhere.
@@ -103,32 +106,54 @@ extension Broker {
             let stale = items.filter { $0.pending.topicId.map { $0 != currentId } ?? false }
             if !stale.isEmpty {
                 FileHandle.standardError.write(Data("spool: dropping \(stale.count) held record(s) for \(target): its topic was deleted\n".utf8))
-                delivered += stale.map(\.pending.offset)
+                delivered += stale.map(\.pending)
             }
             let staleOffsets = Set(stale.map(\.pending.offset))
             let ordered = items.filter { !staleOffsets.contains($0.pending.offset) }.sorted { $0.pending.offset < $1.pending.offset }
             if ordered.isEmpty { continue }
+            // Appended in order, a run at a time: on a failure, the runs before it are delivered.
+            var appendedCount = 0
             do throws(BrokerError) {
                 let partition = try partition(target.topic, target.partition)
-                let batch = RecordBatch(producing: ordered.map(\.record)).encoded()
-                let appended = try batch.withBytes { raw throws(BrokerError) in try partition.append(raw) }
-                if partition.log.fsync == .always {
-                    do { try partition.log.waitUntilDurableBlocking(appended.lastOffset) } catch { throw BrokerError.from(error) }
+                for run in RecordBatch.producingRuns(ordered.map(\.record), maxBytes: partition.log.batchBytesLimit) {
+                    let batch = RecordBatch(producing: Array(run)).encoded()
+                    if run.count == 1 && batch.count > partition.log.batchBytesLimit {
+                        tooLarge.append(ordered[run.startIndex].pending)
+                        appendedCount += 1
+                        continue
+                    }
+                    let appended = try batch.withBytes { raw throws(BrokerError) in try partition.append(raw) }
+                    if partition.log.fsync == .always {
+                        do { try partition.log.waitUntilDurableBlocking(appended.lastOffset) } catch { throw BrokerError.from(error) }
+                    }
+                    delivered += ordered[run.indices].map(\.pending)
+                    appendedCount += run.count
                 }
-                delivered += ordered.map(\.pending.offset)
             } catch {
+                let rest = ordered[appendedCount...]
                 if case .unknownTopicOrPartition = error {
                     // The topic was deleted (or shrank) while its records waited: nowhere to go.
-                    FileHandle.standardError.write(Data("spool: dropping \(ordered.count) held record(s) for \(target): \(error)\n".utf8))
-                    delivered += ordered.map(\.pending.offset)
+                    FileHandle.standardError.write(Data("spool: dropping \(rest.count) held record(s) for \(target): \(error)\n".utf8))
+                    delivered += rest.map(\.pending)
                 } else {
-                    failed += ordered.map(\.pending)
+                    failed += rest.map(\.pending)
                     firstError = firstError ?? error
                 }
             }
         }
         if !failed.isEmpty { delays.putBack(failed) }
-        try delays.markDelivered(delivered)
+        if !tooLarge.isEmpty {
+            // Each was accepted alone, under a larger max.message.bytes: kept, not dropped, and
+            // tried again later, so raising the limit delivers it; the records after it go on.
+            FileHandle.standardError.write(Data(("spool: \(tooLarge.count) held record(s) too large for their topic's max.message.bytes "
+                + "since it was lowered; trying again in \(DelayStore.tooLargeRetryMs / 1000) s\n").utf8))
+            delays.putBack(tooLarge.map { held in
+                var later = held
+                later.dueMs = now + DelayStore.tooLargeRetryMs
+                return later
+            })
+        }
+        try delays.markDelivered(delivered, now: clock())
         if let firstError { throw firstError }
     }
 }

@@ -90,7 +90,7 @@ public final class Broker: Sendable {
                 }
             }
             let dedupe = try DedupeWindow(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock)
-            try dedupe.forgetLost { topic, partition in
+            try dedupe.forgetLost(topicId: { topics[$0]?.metadata.id }) { topic, partition in
                 topics[topic]?.partitions.first { $0.index == partition }?.log.logEndOffset
             }
             let producerIds = try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem)

@@ -40,6 +40,10 @@ public enum SpoolHeaders {
     public static let heldPartition = "spool-delay-partition"
     /// On the delay log's markers: the comma-separated offsets of held records already delivered.
     public static let delivered = "spool-delivered"
+    /// On a record the broker held for a later `spool-deliver-at` and then delivered: the timestamp
+    /// it was produced with (ms since the Unix epoch). The delivered record's own timestamp is when
+    /// it was delivered, so that retention counts from when it became readable.
+    public static let producedAt = "spool-produced-at"
 
     /// The first bytes every Spool header key shares: a batch whose bytes lack them needs no look.
     public static let prefix: [UInt8] = Array("spool-".utf8)

@@ -65,17 +65,25 @@ extension JobQueue {
         let heldIds = Set(chosen.compactMap { letter in letter.hold.flatMap { holds[$0]?.id } })
         let dropped: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.error, SpoolHeaders.originTopic, SpoolHeaders.originPartition,
                                     SpoolHeaders.originOffset, SpoolHeaders.failedAt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey,
-                                    SpoolHeaders.hold, SpoolHeaders.parkedBehind]
+                                    SpoolHeaders.hold, SpoolHeaders.parkedBehind, SpoolHeaders.producedAt]
         for letter in chosen where !heldIds.contains(letter.hold ?? "") {
             let headers = letter.record.headers.filter { !dropped.contains($0.key) } + [
                 RecordHeader(SpoolHeaders.attempt, "1"),
-                RecordHeader(SpoolHeaders.idempotencyKey, "redrive:\(dlq):\(letter.partition):\(letter.offset)"),
+                RecordHeader(SpoolHeaders.idempotencyKey, Self.redriveKey(letter, dlq: dlq)),
             ]
             _ = try await transport.send(topic: letter.originTopic, records: [OutgoingRecord(key: letter.record.key, value: letter.record.value, headers: headers)])
             _ = try await transport.send(topic: dlq, records: [Self.redrivenMarker(letter)])
         }
         for id in heldIds.sorted() { if let hold = holds[id] { try await appendRedriveMarker(hold, topic: String(dlq.dropLast(4))) } }
         return chosen.filter { !heldIds.contains($0.hold ?? "") } + waiting.filter { heldIds.contains($0.hold ?? "") }
+    }
+
+    /// The idempotency key a redrive of `letter` is sent with: its place in the dead-letter topic,
+    /// and its job id and timestamp, because a dead-letter topic deleted and created again reuses
+    /// places, and the origin topic's window (24 h by default) would drop a new dead letter at the
+    /// place of one redriven before as its duplicate.
+    static func redriveKey(_ letter: DeadLetter, dlq: String) -> String {
+        "redrive:\(dlq):\(letter.partition):\(letter.offset):\(letter.id):\(letter.record.timestamp)"
     }
 
     /// The dead-letter topic's record saying `letter` was sent back (or replayed).

@@ -34,7 +34,8 @@ public struct JobContext<Payload: Job>: Sendable {
     public var topic: String
     public var partition: Int32
     public var offset: Int64
-    /// When the record was produced.
+    /// When the record was produced: for one the broker held for a later `spool-deliver-at`, its
+    /// `spool-produced-at` (the delivered record's own timestamp is when it was delivered).
     public var enqueuedAt: Date
     public var headers: [RecordHeader]
     /// The worker's hold on the job while it runs (`extendLease()`).

@@ -14,6 +14,9 @@ struct JobHeaderFields: Sendable {
     var attempt: Int?
     /// `spool-deliver-at` in epoch ms; nil when absent or not a number.
     var deliverAtMs: Int64?
+    /// `spool-produced-at` in epoch ms, on a record the broker held and delivered (whose own
+    /// timestamp is when it was delivered); nil when absent or not a number.
+    var producedAtMs: Int64?
     /// `type` is there and differs from the type the reader expects.
     var wrongType = false
 
@@ -23,7 +26,7 @@ struct JobHeaderFields: Sendable {
     /// The headers are read in place: a header copied out of the array retained and released its
     /// value's buffer.
     init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil) {
-        var (idSeen, typeSeen, attemptSeen, deliverAtSeen) = (false, false, false, false)
+        var (idSeen, typeSeen, attemptSeen, deliverAtSeen, producedAtSeen) = (false, false, false, false, false)
         headers.withUnsafeBufferPointer { headers in
             for index in headers.indices {
                 switch headers[index].key {
@@ -44,6 +47,9 @@ struct JobHeaderFields: Sendable {
                 case SpoolHeaders.deliverAt where !deliverAtSeen:
                     deliverAtSeen = true
                     deliverAtMs = SpoolHeaders.parseMilliseconds(headers[index].value)
+                case SpoolHeaders.producedAt where !producedAtSeen:
+                    producedAtSeen = true
+                    producedAtMs = SpoolHeaders.parseMilliseconds(headers[index].value)
                 default:
                     continue
                 }

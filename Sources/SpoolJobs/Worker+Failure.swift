@@ -14,7 +14,8 @@ extension Worker {
         switch ordering {
         case .none:
             // Enqueued again for later (held by the broker), and this offset released at once.
-            let replaced = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.lastError]
+            // `producedAt` too: the broker sets it again when it delivers the new record.
+            let replaced = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.lastError, SpoolHeaders.producedAt]
             var headers = ticket.record.headers.filter { !replaced.contains($0.key) }
             headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due)),
                         RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500)))]

@@ -404,7 +404,7 @@ public final class Worker<Payload: Job>: Sendable {
         let context = JobContext(payload: payload, id: id,
                                  key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
-                                 enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000), headers: record.headers,
+                                 enqueuedAt: Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000), headers: record.headers,
                                  lease: JobLease(holder: self, key: key))
         let started = monotonicNanoseconds()
         stats.recorder.started(latencySeconds: ticket.dueMs.map { Double(nowMs() - $0) / 1000 })

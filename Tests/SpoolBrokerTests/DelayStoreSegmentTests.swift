@@ -25,7 +25,7 @@ import Testing
         store.afterHoldAppend.withLock { hook in
             hook = {
                 try? store.log.roll()
-                try? store.markDelivered(first.map(\.pending.offset))
+                try? store.markDelivered(first.map(\.pending), now: currentTimeMs())
             }
         }
         _ = try store.hold([(record: try record("second"), timestamp: 1, dueMs: 20, origin: nil)], topic: "jobs", topicId: nil, partition: 0)

@@ -9,14 +9,10 @@ import Testing
 @Suite struct TopicDeletionHeldRecordsTests {
     @Test("a delivery round during a topic deletion not yet on disk keeps the topic's held records through a power cut")
     func heldRecordsSurviveADeletionCutShort() async throws {
-        let directory = TestDataDirectory()
-        let image = TestDataDirectory("\(#function)-image")
-        defer {
-            directory.remove()
-            image.remove()
-        }
+        let disk = PowerCutImage()
+        defer { disk.remove() }
         let clock = ManualClock()
-        let broker = try Broker.open(directory.config(), clock: { clock.nowMs })
+        let broker = try Broker.open(disk.directory.config(), clock: { clock.nowMs })
         defer { try? broker.close() }
         try broker.createTopic("jobs", partitions: 1)
         let due = clock.nowMs + 1_000
@@ -31,19 +27,17 @@ import Testing
         broker.beforeTopicDeletionIsWritten.withLock { hook in
             hook = { _ in
                 clock.advance(ms: 2_000)
-                do throws(BrokerError) { try broker.deliverDue() } catch {}
-                let deadline = Date().addingTimeInterval(10)
-                while broker.heldRecordCount > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-                try? FileManager.default.copyItem(atPath: directory.path, toPath: image.path)
+                broker.deliverAllDue()
+                disk.cutPower()
             }
         }
         try await broker.deleteTopic("jobs")
         broker.beforeTopicDeletionIsWritten.withLock { $0 = nil }
-        try #require(FileManager.default.fileExists(atPath: image.path))
+        try #require(disk.wasCut)
 
         let restartClock = ManualClock()
         restartClock.advance(ms: 10_000)
-        let restarted = try Broker.open(image.config(), clock: { restartClock.nowMs })
+        let restarted = try Broker.open(disk.image.config(), clock: { restartClock.nowMs })
         defer { try? restarted.close() }
         #expect(restarted.partitionCount("jobs") == 1, "the deletion was not on disk: the topic is still there")
         restarted.clockMoved()

@@ -9,6 +9,10 @@ import Synchronization
 ///
 /// A produce first reserves its keys (a key seen within the window is a duplicate), then appends
 /// its records, then confirms the reservations with their offsets; a failed append releases them.
+///
+/// Each stored key carries its topic's id: a topic deleted and created again under its name is
+/// another topic, whose offsets start again at 0, so an old key reloaded by a restart would drop
+/// its records as duplicates of records that are gone (`forgetLost`).
 final class DedupeWindow: Sendable {
     static let directoryName = "__spool_dedupe-0"
     /// The longest window a topic may set: the internal log keeps this much.
@@ -20,6 +24,9 @@ final class DedupeWindow: Sendable {
         /// -1 while reserved and not yet stored.
         var offset: Int64
         var acceptedMs: Int64
+        /// The id of the topic the key was stored for; nil for keys stored before ids were, and
+        /// for reservations.
+        var topicId: String? = nil
     }
 
     let log: PartitionLog
@@ -39,11 +46,13 @@ final class DedupeWindow: Sendable {
                     loaded[topic]?[key] = nil
                     continue
                 }
-                guard value.count == 12 else { continue }
+                // Partition and offset, then the topic's id (absent from keys stored before ids were).
+                guard value.count >= 12 else { continue }
                 let (partition, offset) = value.withUnsafeBytes { raw in
                     (Int32(bigEndian: raw.loadUnaligned(as: Int32.self)), Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: Int64.self)))
                 }
-                loaded[topic, default: [:]][key] = Entry(partition: partition, offset: offset, acceptedMs: batch.timestamp(of: record))
+                let topicId = value.count > 12 ? String(decoding: value[12...], as: UTF8.self) : nil
+                loaded[topic, default: [:]][key] = Entry(partition: partition, offset: offset, acceptedMs: batch.timestamp(of: record), topicId: topicId)
             }
         }
         entries = Mutex(loaded)
@@ -74,6 +83,8 @@ final class DedupeWindow: Sendable {
     /// Keys to store with where their records went (`confirm`).
     struct Confirmation: Sendable {
         var topic: String
+        /// The topic's id now (nil if it has none: deleted meanwhile).
+        var topicId: String?
         var partition: Int32
         var keys: [(key: String, offset: Int64)]
         var now: Int64
@@ -90,6 +101,7 @@ final class DedupeWindow: Sendable {
             var value: [UInt8] = []
             value.appendBigEndian(partition)
             value.appendBigEndian(entry.offset)
+            value += Array((confirmation.topicId ?? "").utf8)
             return ProducerRecord(key: Self.encodeKey(topic: topic, key: entry.key), value: value, timestamp: now)
         }
         let result: AppendResult
@@ -103,7 +115,9 @@ final class DedupeWindow: Sendable {
         entries.withLock { entries in
             // `default`: keys confirmed again after a restart (`HeaderRouter.reconfirmKeys`) were
             // not reserved first, and their topic may have no entry yet.
-            for entry in keys { entries[topic, default: [:]][entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now) }
+            for entry in keys {
+                entries[topic, default: [:]][entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now, topicId: confirmation.topicId)
+            }
         }
         return result.lastOffset
     }
@@ -148,16 +162,18 @@ final class DedupeWindow: Sendable {
     }
 
     /// Forgets, durably, the keys whose records are gone, before the broker serves: those of
-    /// topics that no longer exist (`logEnd` nil) and those naming an offset at or past their
-    /// partition's end (`logEnd`), which a crash kept while losing the record. Without this a
-    /// client's resend of that record would be dropped as a duplicate of nothing. Keys of held
-    /// records (offset -2) stay: their records are in the delay log, on disk before the key.
-    /// Blocks until the removals are on disk: for opening only.
-    func forgetLost(logEnd: (String, Int32) -> Int64?) throws {
+    /// topics that no longer exist (`logEnd` nil), those stored for a topic deleted since and
+    /// created again under its name (`topicId` differs from the key's), and those naming an offset
+    /// at or past their partition's end (`logEnd`), which a crash kept while losing the record.
+    /// Without this a client's resend of that record would be dropped as a duplicate of nothing.
+    /// Keys of held records (offset -2) stay: their records are in the delay log, on disk before
+    /// the key. Blocks until the removals are on disk: for opening only.
+    func forgetLost(topicId: (String) -> String?, logEnd: (String, Int32) -> Int64?) throws {
         let lost = entries.withLock { entries in
             entries.flatMap { topic, keys in
                 keys.compactMap { key, entry -> (String, String)? in
                     guard let end = logEnd(topic, entry.partition) else { return (topic, key) }
+                    if let id = entry.topicId, id != topicId(topic) { return (topic, key) }
                     return entry.offset >= 0 && entry.offset >= end ? (topic, key) : nil
                 }
             }

@@ -23,6 +23,14 @@ final class DelayStore: Sendable {
     static let deliveredHeader = SpoolHeaders.delivered
     /// "PRODUCER_ID:EPOCH:SEQUENCE" of a record held from an idempotent producer's batch.
     static let originHeader = "spool-delay-origin"
+    /// How long a due record too large for its topic's batch limit waits before it is tried again
+    /// (the limit was lowered after it was held: see `Broker.deliverDue`).
+    static let tooLargeRetryMs: Int64 = 60_000
+    /// How long the origins of delivered records are kept (`DeliveredOrigins`).
+    static let deliveredOriginsWindowMs: Int64 = 5 * 60_000
+    /// On a marker written by `cancel`: its records were taken back, not delivered, and their
+    /// producer sends them again (no `DeliveredOrigins` for them).
+    static let cancelledHeader = "spool-delay-cancelled"
 
     /// Which record of which idempotent producer's batch a held record is: a client that resends
     /// the batch after a crash (its answer lost) must not have the record held twice.
@@ -93,20 +101,30 @@ final class DelayStore: Sendable {
     private let holding = Mutex<(next: Int, bounds: [Int: Int64])>((0, [:]))
     /// Tests: runs in `hold` after its records are appended and durable, before they are pending.
     let afterHoldAppend = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Tests: runs at the end of `hold`, its records pending (and so deliverable), before the
+    /// caller appends the rest of their batch to the partition.
+    let afterHoldPending = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(dataDirectory: String, fsync: FsyncPolicy, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
         log = try PartitionLog.open(directory: dataDirectory + "/" + Self.directoryName, config: .internalLog(fsync: fsync), fileSystem: fileSystem, clock: clock)
         var pending: [Int64: Pending] = [:]
+        var deliveredOrigins = DeliveredOrigins()
         try log.replay { batch in
             for record in batch.records {
                 if let delivered = record.headerString(Self.deliveredHeader) {
-                    for offset in delivered.split(separator: ",").compactMap({ Int64($0) }) { pending.removeValue(forKey: offset) }
+                    let cancelled = record.header(Self.cancelledHeader) != nil
+                    for offset in delivered.split(separator: ",").compactMap({ Int64($0) }) {
+                        guard let held = pending.removeValue(forKey: offset), !cancelled, let origin = held.placedOrigin else { continue }
+                        deliveredOrigins.insert(origin, offset: held.offset, atMs: batch.timestamp(of: record))
+                    }
                 } else if let held = Self.pending(record, offset: batch.offset(of: record)) {
                     pending[held.offset] = held
                 }
             }
         }
+        deliveredOrigins.expire(before: clock() - Self.deliveredOriginsWindowMs)
         var queue = DueQueue()
+        queue.delivered = deliveredOrigins
         for held in pending.values { queue.insert(held) }
         self.queue = Mutex(queue)
     }
@@ -146,7 +164,10 @@ final class DelayStore: Sendable {
         // Looked up under the lock, not copied out of it: the set holds every pending origin.
         let fresh = queue.withLock { queue in
             records.filter { held in
-                held.origin.map { !queue.origins.contains(PlacedOrigin(topic: topic, partition: partition, topicId: topicId, origin: $0)) } ?? true
+                held.origin.map { origin in
+                    let placed = PlacedOrigin(topic: topic, partition: partition, topicId: topicId, origin: origin)
+                    return !queue.origins.contains(placed) && !queue.delivered.contains(placed)
+                } ?? true
             }
         }
         guard !fresh.isEmpty else { return nil }
@@ -178,6 +199,7 @@ final class DelayStore: Sendable {
             return (queue.first?.dueMs ?? Int64.max) < before
         }
         if earlier { earlierDue.withLock { $0 }?() }
+        afterHoldPending.withLock { $0 }?()
         return result.baseOffset...result.lastOffset
     }
 
@@ -188,7 +210,8 @@ final class DelayStore: Sendable {
         let cancelled = queue.withLock { $0.remove { offsets.contains($0.offset) } }
         guard !cancelled.isEmpty else { return }
         let marker = ProducerRecord(key: nil, value: nil,
-                                    headers: [RecordHeader(Self.deliveredHeader, cancelled.map { String($0.offset) }.joined(separator: ","))],
+                                    headers: [RecordHeader(Self.deliveredHeader, cancelled.map { String($0.offset) }.joined(separator: ",")),
+                                              RecordHeader(Self.cancelledHeader, "1")],
                                     timestamp: currentTimeMs())
         do { _ = try log.append(RecordBatch(producing: [marker]).encoded()) } catch {
             queue.withLock { queue in for held in cancelled { queue.insert(held) } }
@@ -197,6 +220,11 @@ final class DelayStore: Sendable {
 
     /// Takes up to `limit` records due at `now` off the schedule and reads them back. They go back
     /// on with `putBack` if they cannot be delivered yet.
+    ///
+    /// Each comes back timestamped `now`, its produce timestamp in `spool-produced-at`: it becomes
+    /// readable when delivered, and its topic's retention must count from then, as for a record
+    /// produced then. With its old timestamp, one held longer than `retention.ms` was deleted by
+    /// the next retention passes after it arrived.
     func takeDue(now: Int64, limit: Int = 1000) throws(BrokerError) -> [Due] {
         let due = queue.withLock { queue in
             var taken: [Pending] = []
@@ -212,10 +240,11 @@ final class DelayStore: Sendable {
                 try slice.forEachBatch { bytes in
                     let batch = try RecordBatch(decoding: bytes)
                     for record in batch.records {
-                        let internalHeaders = [Self.targetTopicHeader, Self.targetPartitionHeader, Self.targetTopicIdHeader]
+                        let replaced = [Self.targetTopicHeader, Self.targetPartitionHeader, Self.targetTopicIdHeader, SpoolHeaders.producedAt]
+                        let producedAt = RecordHeader(SpoolHeaders.producedAt, String(batch.timestamp(of: record)))
                         records[batch.offset(of: record)] = ProducerRecord(
-                            key: record.key, value: record.value, headers: record.headers.filter { !internalHeaders.contains($0.key) },
-                            timestamp: batch.timestamp(of: record))
+                            key: record.key, value: record.value, headers: record.headers.filter { !replaced.contains($0.key) } + [producedAt],
+                            timestamp: now)
                     }
                 }
             }
@@ -236,11 +265,16 @@ final class DelayStore: Sendable {
         }
     }
 
-    /// Records that the held records at `offsets` reached their topics, then deletes the segments
-    /// that hold nothing pending any more. Blocks until the marker is durable: call it from the
-    /// delivery thread only.
-    func markDelivered(_ offsets: [Int64]) throws(BrokerError) {
-        guard !offsets.isEmpty else { return }
+    /// Whether a record of this origin was delivered within `deliveredOriginsWindowMs`: a resend
+    /// of it is not stored again (`DeliveredOrigins`).
+    func wasDelivered(_ origin: PlacedOrigin) -> Bool { queue.withLock { $0.delivered.contains(origin) } }
+
+    /// Records that the `held` records reached their topics (or were dropped), then deletes the
+    /// segments that hold nothing pending, nor a recently delivered origin, any more. Blocks until
+    /// the marker is durable: call it from the delivery thread only.
+    func markDelivered(_ held: [Pending], now: Int64) throws(BrokerError) {
+        guard !held.isEmpty else { return }
+        let offsets = held.map(\.offset)
         // Marked or not, this round is over for these records: after a failure they are delivered
         // again only by the next start.
         defer { queue.withLock { $0.inDelivery -= offsets.count } }
@@ -250,12 +284,17 @@ final class DelayStore: Sendable {
         do {
             let result = try log.append(RecordBatch(producing: [marker]).encoded())
             if log.fsync == .always { try log.waitUntilDurableBlocking(result.lastOffset) }
+            let oldestDelivered = queue.withLock { queue -> Int64? in
+                for pending in held { if let origin = pending.placedOrigin { queue.delivered.insert(origin, offset: pending.offset, atMs: now) } }
+                queue.delivered.expire(before: now - Self.deliveredOriginsWindowMs)
+                return queue.delivered.oldestOffset
+            }
             // Read in this order: a hold that starts after the end was read appends above it; one
             // under way when `holding` is read is bounded there; one finished before that has its
             // records pending by then.
             let end = log.logEndOffset
             let underWay = holding.withLock { $0.bounds.values.min() } ?? end
-            let oldest = min(end, underWay, queue.withLock { $0.oldestOffset } ?? end)
+            let oldest = min(end, underWay, queue.withLock { $0.oldestOffset } ?? end, oldestDelivered ?? end)
             if log.segmentBaseOffsets.count > 1 { _ = try log.deleteSegments(before: oldest) }
         } catch {
             throw BrokerError.from(error)
@@ -274,6 +313,8 @@ struct DueQueue {
     var count: Int { heap.count }
     /// Origins of the pending records that have one (`DelayStore.Origin`).
     private(set) var origins: Set<DelayStore.PlacedOrigin> = []
+    /// Origins of the records delivered lately.
+    var delivered = DeliveredOrigins()
     /// The pending records by target topic, kept as they come and go (what `/metrics` reads).
     private(set) var byTopic: [String: HeldCounts] = [:]
 

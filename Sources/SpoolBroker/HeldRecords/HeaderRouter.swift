@@ -57,6 +57,10 @@ struct HeaderRouter: Sendable {
         let now = clock()
         var due: [Int64?] = []
         var keys: [(index: Int, key: String)] = []
+        // Records an idempotent producer sends again after the delay log delivered them: a crash
+        // lost the batch that recorded their sequence (`DeliveredOrigins`). Dropped, as duplicates.
+        var resent: Set<Int> = []
+        var currentTopicId: String?? = nil
         for (index, record) in decoded.records.enumerated() {
             var deliverAt: Int64?
             if let raw = record.header(SpoolHeaders.deliverAt) {
@@ -64,6 +68,15 @@ struct HeaderRouter: Sendable {
                     throw .invalidRecord("header \(SpoolHeaders.deliverAt) must be milliseconds since the Unix epoch in decimal digits, not '\(String(decoding: raw, as: UTF8.self))'")
                 }
                 deliverAt = parsed
+                if decoded.producerId >= 0 {
+                    let id = currentTopicId ?? topicId(topic)
+                    currentTopicId = id
+                    let origin = DelayStore.Origin(producerId: decoded.producerId, epoch: decoded.producerEpoch,
+                                                   sequence: decoded.baseSequence &+ record.offsetDelta)
+                    if delays.wasDelivered(DelayStore.PlacedOrigin(topic: topic, partition: partition, topicId: id, origin: origin)) {
+                        resent.insert(index)
+                    }
+                }
             }
             due.append(deliverAt.flatMap { $0 > now ? $0 : nil })
             if let key = record.header(SpoolHeaders.idempotencyKey) {
@@ -74,12 +87,13 @@ struct HeaderRouter: Sendable {
         let window = windowMs(topic)
         if keys.isEmpty || window <= 0 {
             keys = []
-            if due.allSatisfy({ $0 == nil }) { return .unchanged }
+            if due.allSatisfy({ $0 == nil }) && resent.isEmpty { return .unchanged }
         }
         if !mayWaitForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
+        keys.removeAll { resent.contains($0.index) }
         let duplicates = dedupe.reserve(topic: topic, keys: keys.map(\.key), now: now, windowMs: window)
         let reserved = zip(keys, duplicates).filter { !$0.1 }.map(\.0)
-        let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index))
+        let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index)).union(resent)
         var kept: [Record] = []
         var held: [(record: Record, timestamp: Int64, dueMs: Int64, origin: DelayStore.Origin?)] = []
         for (index, record) in decoded.records.enumerated() where !dropped.contains(index) {
@@ -138,7 +152,8 @@ struct HeaderRouter: Sendable {
             }
             confirmations += delayedKeys.map { ($0.key, -2) }
             if !confirmations.isEmpty {
-                confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &appended)
+                confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId(topic), partition: partition, keys: confirmations, now: now),
+                        into: &appended)
             }
             return .appended(appended)
         } catch {
@@ -188,7 +203,8 @@ extension HeaderRouter {
             let offset = base + Int64(entry.offsetDelta)
             return (entry.key, stored.contains(offset) ? offset : -2)
         }
-        confirm(DedupeWindow.Confirmation(topic: topic, partition: partition, keys: confirmations, now: now), into: &duplicate)
+        confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId(topic), partition: partition, keys: confirmations, now: now),
+                into: &duplicate)
     }
 }
 

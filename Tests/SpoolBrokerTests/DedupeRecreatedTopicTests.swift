@@ -1,0 +1,38 @@
+import Foundation
+import SpoolBroker
+import SpoolFormat
+import SpoolSystem
+import Testing
+
+/// A topic deleted and created again under the same name is another topic: the idempotency keys
+/// accepted on the deleted one must not make the new one drop records, after a restart too.
+@Suite struct DedupeRecreatedTopicTests {
+    private func produce(_ broker: Broker, _ value: String, key: String? = nil) async throws -> ProduceResult {
+        let record = ProducerRecord(key: nil, value: Array(value.utf8), headers: key.map { [RecordHeader(SpoolHeaders.idempotencyKey, $0)] } ?? [],
+                                    timestamp: currentTimeMs())
+        return try await broker.produce(topic: "orders", partition: 0, records: RecordBatch(producing: [record]).encoded(), acks: .all)
+    }
+
+    @Test("a key accepted on a deleted topic does not drop a record of the topic made again under its name, after a restart")
+    func keysOfADeletedTopicDoNotSurviveARestart() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        var broker = try Broker.open(directory.config())
+        try broker.createTopic("orders", partitions: 1)
+        _ = try await produce(broker, "old", key: "K")
+        try await broker.deleteTopic("orders")
+        try broker.createTopic("orders", partitions: 1)
+        _ = try await produce(broker, "plain-0")
+        _ = try await produce(broker, "plain-1")
+        try broker.close()
+        broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        let again = try await produce(broker, "new", key: "K")
+        #expect(!again.duplicate, "dropped as a duplicate of the deleted topic's record")
+        #expect(again.baseOffset == 2)
+        #expect(try await values(broker, "orders") == ["plain-0", "plain-1", "new"])
+        // The key is the new topic's now: within its window, a second copy is a duplicate.
+        let copy = try await produce(broker, "new-again", key: "K")
+        #expect(copy.duplicate && copy.baseOffset == 2)
+    }
+}
