@@ -40,11 +40,31 @@ public enum HTTPParser {
         public init() {}
     }
 
+    /// A valid request head (its `body` empty) and where its body lies.
+    public struct Head: Equatable, Sendable {
+        public var request: HTTPRequest
+        /// Bytes of the head, its closing blank line included: where the body starts.
+        public var headBytes: Int
+        /// Bytes of the body (its Content-Length, 0 without one).
+        public var bodyBytes: Int
+    }
+
     /// Parses the request at the start of `bytes`.
     public static func parse(_ bytes: ArraySlice<UInt8>, limits: Limits = Limits()) throws(Failure) -> Outcome {
+        guard let head = try parseHead(bytes, limits: limits) else { return .incomplete }
+        let bodyStart = bytes.startIndex + head.headBytes
+        guard bytes.endIndex - bodyStart >= head.bodyBytes else { return .needsBody(head.request) }
+        var request = head.request
+        request.body = Array(bytes[bodyStart..<(bodyStart + head.bodyBytes)])
+        return .request(request, consumed: head.headBytes + head.bodyBytes)
+    }
+
+    /// Parses the request head at the start of `bytes`; nil until it is whole. Its body is left
+    /// to the caller, which need not parse the head again while the body arrives.
+    public static func parseHead(_ bytes: ArraySlice<UInt8>, limits: Limits = Limits()) throws(Failure) -> Head? {
         guard let headEnd = headEnd(bytes, within: limits.headerBytesMax) else {
             if bytes.count > limits.headerBytesMax { throw Failure(431, "request line and headers exceed \(limits.headerBytesMax) bytes") }
-            return .incomplete
+            return nil
         }
         let head = bytes[bytes.startIndex..<headEnd]
         var lines = try splitLines(head)
@@ -66,10 +86,7 @@ public enum HTTPParser {
             guard value <= limits.bodyBytesMax else { throw Failure(413, "body of \(value) bytes exceeds \(limits.bodyBytesMax)") }
             bodyBytes = value
         }
-        let bodyStart = headEnd + 4
-        guard bytes.endIndex - bodyStart >= bodyBytes else { return .needsBody(request) }
-        request.body = Array(bytes[bodyStart..<(bodyStart + bodyBytes)])
-        return .request(request, consumed: bodyStart + bodyBytes - bytes.startIndex)
+        return Head(request: request, headBytes: headEnd + 4 - bytes.startIndex, bodyBytes: bodyBytes)
     }
 
     /// The index of the CRLFCRLF that ends the head, looked for in the first `limit` + 4 bytes.
