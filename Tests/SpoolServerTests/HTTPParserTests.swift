@@ -68,6 +68,13 @@ struct HTTPParserTests {
         ("GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n", 400),                  // bad escape
         ("GET /?a=%C3 HTTP/1.1\r\nHost: h\r\n\r\n", 400),               // not UTF-8
         ("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
+        ("GET / HTTP/2\r\nHost: h\r\n\r\n", 505),
+        ("GET / HTTP/3\r\nHost: h\r\n\r\n", 505),
+        ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),                  // the HTTP/2 connection preface
+        ("GET / HTTP/1.2x\r\nHost: h\r\n\r\n", 400),
+        ("GET / HTTP/\r\nHost: h\r\n\r\n", 400),
+        ("GET / HTTP/1\r\nHost: h\r\n\r\n", 400),
+        ("PRI * HTTP/1.1\r\nHost: h\r\n\r\n", 400),                   // `*` is no origin-form target
         ("GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400),
         ("\r\n\r\n", 400),
     ])

@@ -140,15 +140,17 @@ public enum HTTPParser {
         guard parts.count == 3 else { throw Failure(400, "the request line must be METHOD TARGET VERSION, one space apart") }
         let (method, target, version) = (parts[0], parts[1], parts[2])
         guard !method.isEmpty, method.count <= 32, method.allSatisfy(isTokenByte) else { throw Failure(400, "malformed method") }
-        guard target.first == UInt8(ascii: "/"), target.count <= 8192, target.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-            throw Failure(400, "the target must be a path starting with / in visible ASCII")
-        }
+        // The version before the target: HTTP/2's preface (`PRI * HTTP/2.0`) has a target no
+        // HTTP/1 request may, and is answered 505 like any other version not served.
         let minor: Int
         switch String(decoding: version, as: UTF8.self) {
         case "HTTP/1.1": minor = 1
         case "HTTP/1.0": minor = 0
-        case let other where other.hasPrefix("HTTP/") && other.utf8.count == 8: throw Failure(505, "only HTTP/1.0 and HTTP/1.1 are served")
+        case let other where isVersion(other): throw Failure(505, "only HTTP/1.0 and HTTP/1.1 are served")
         default: throw Failure(400, "malformed HTTP version")
+        }
+        guard target.first == UInt8(ascii: "/"), target.count <= 8192, target.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw Failure(400, "the target must be a path starting with / in visible ASCII")
         }
         let targetText = String(decoding: target, as: UTF8.self)
         let pathPart = targetText.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -166,6 +168,18 @@ public enum HTTPParser {
         }
         return HTTPRequest(method: String(decoding: method, as: UTF8.self), target: targetText, path: path, query: query,
                            minorVersion: minor, headers: [], body: [])
+    }
+
+    /// `HTTP/D.D` (RFC 9112's HTTP-version) or `HTTP/D`, as HTTP/2 and HTTP/3 name themselves.
+    static func isVersion(_ text: String) -> Bool {
+        guard text.hasPrefix("HTTP/") else { return false }
+        let digits = Array(text.utf8.dropFirst(5))
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+        switch digits.count {
+        case 1: return isDigit(digits[0]) && digits[0] >= UInt8(ascii: "2")
+        case 3: return isDigit(digits[0]) && digits[1] == UInt8(ascii: ".") && isDigit(digits[2])
+        default: return false
+        }
     }
 
     static func headerField(_ line: ArraySlice<UInt8>) throws(Failure) -> (name: String, value: String) {
