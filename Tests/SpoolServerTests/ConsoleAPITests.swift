@@ -373,6 +373,13 @@ final class ConsoleAPITests {
         }
         #expect(await call("GET", "/api/v1/dead-letters/jobs?limit=1000").errorStatus == 400)
         #expect(await call("GET", "/api/v1/dead-letters/jobs?start=-1").errorStatus == 400)
+        // `all` is true or false: anything else is refused, not read as false.
+        for value in ["yes", "1", "TRUE", ""] {
+            let reply = await call("GET", "/api/v1/dead-letters/jobs?all=\(value)")
+            #expect(reply.errorStatus == 400, "all=\(value)")
+            #expect((reply.json["error"] as? [String: Any])?["message"] as? String == "all must be true or false, not '\(value)'")
+        }
+        #expect(await call("GET", "/api/v1/dead-letters/jobs?all=false").json["total"] as? Int == 1)
         #expect(await call("GET", "/api/v1/dead-letters/jobs").json["total"] as? Int == 1)
     }
 
