@@ -36,6 +36,34 @@ struct HTTPRequestReaderTests {
         #expect(try reader.next() == .incomplete)
     }
 
+    @Test func looksAtEachByteOfAHeadTrickledAByteAtATimeOnceOnly() throws {
+        let head = bigHead(bodyBytes: 0)
+        var reader = HTTPRequestReader(limits: .init())
+        for byte in head.dropLast() {
+            reader.append([byte][...])
+            #expect(try reader.next() == .incomplete)
+        }
+        reader.append([head.last!][...])
+        guard case let .request(request) = try reader.next() else { Issue.record("the whole head is not a request"); return }
+        #expect(request.path == "/api/v1/things")
+        // Each byte once, and the three before the newest again (a CRLFCRLF may end in it).
+        #expect(reader.headBytesSearched <= 4 * head.count, "\(reader.headBytesSearched) bytes looked at for a head of \(head.count)")
+        #expect(reader.headParses == 1)
+    }
+
+    @Test func refusesAHeadOverTheLimitTrickledAByteAtATime() throws {
+        var limits = HTTPParser.Limits()
+        limits.headerBytesMax = 64
+        var reader = HTTPRequestReader(limits: limits)
+        let text = Array("GET / HTTP/1.1\r\nHost: h\r\nX-Long: \(String(repeating: "x", count: 100))".utf8)
+        var failure: HTTPParser.Failure?
+        for byte in text where failure == nil {
+            reader.append([byte][...])
+            do { _ = try reader.next() } catch { failure = error }
+        }
+        #expect(failure?.status == 431)
+    }
+
     @Test func refusesAnOversizeBodyFromItsHeadAndStartsAfreshAfterRemoveAll() throws {
         var limits = HTTPParser.Limits()
         limits.bodyBytesMax = 100

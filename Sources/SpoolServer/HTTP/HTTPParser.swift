@@ -60,9 +60,11 @@ public enum HTTPParser {
     }
 
     /// Parses the request head at the start of `bytes`; nil until it is whole. Its body is left
-    /// to the caller, which need not parse the head again while the body arrives.
-    public static func parseHead(_ bytes: ArraySlice<UInt8>, limits: Limits = Limits()) throws(Failure) -> Head? {
-        guard let headEnd = headEnd(bytes, within: limits.headerBytesMax) else {
+    /// to the caller, which need not parse the head again while the body arrives. The blank line
+    /// that ends the head is looked for from `searchFrom` bytes in: a caller that found none in
+    /// the bytes it had need not look at them again as more arrive.
+    public static func parseHead(_ bytes: ArraySlice<UInt8>, limits: Limits = Limits(), searchFrom: Int = 0) throws(Failure) -> Head? {
+        guard let headEnd = headEnd(bytes, within: limits.headerBytesMax, from: bytes.startIndex + searchFrom) else {
             if bytes.count > limits.headerBytesMax { throw Failure(431, "request line and headers exceed \(limits.headerBytesMax) bytes") }
             return nil
         }
@@ -92,9 +94,9 @@ public enum HTTPParser {
     }
 
     /// The index of the CRLFCRLF that ends the head, looked for in the first `limit` + 4 bytes.
-    static func headEnd(_ bytes: ArraySlice<UInt8>, within limit: Int) -> Int? {
+    static func headEnd(_ bytes: ArraySlice<UInt8>, within limit: Int, from start: Int? = nil) -> Int? {
         let end = min(bytes.endIndex, bytes.startIndex + limit + 4)
-        var index = bytes.startIndex
+        var index = max(bytes.startIndex, start ?? bytes.startIndex)
         while index + 3 < end {
             if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 { return index }
             index += 1

@@ -3,7 +3,9 @@
 /// A request's head is parsed once, when it is whole, and kept while its body arrives: from then
 /// on a read only counts the bytes buffered. Parsing the head again on every read let a client
 /// that trickles a large body behind 16 KiB of headers make each body byte cost a whole head
-/// parse, and a few hundred such clients starve the HTTP loop.
+/// parse, and a few hundred such clients starve the HTTP loop. Likewise a head that has not
+/// ended is not searched again from its start for the blank line that ends it, only from the
+/// bytes that came since (and the three before them).
 struct HTTPRequestReader {
     /// What the bytes read so far hold.
     enum Next: Equatable {
@@ -20,8 +22,12 @@ struct HTTPRequestReader {
     private(set) var buffered: [UInt8] = []
     /// Request heads parsed so far (tests: each head is parsed once).
     private(set) var headParses = 0
+    /// Bytes looked at for the blank line that ends a head (tests).
+    private(set) var headBytesSearched = 0
     /// The head at the start of `buffered`, once whole, while its body arrives.
     private var head: HTTPParser.Head?
+    /// Bytes at the start of `buffered` searched for the end of a head without finding it.
+    private var searched = 0
 
     init(limits: HTTPParser.Limits) {
         self.limits = limits
@@ -33,6 +39,7 @@ struct HTTPRequestReader {
     mutating func removeAll() {
         buffered.removeAll()
         head = nil
+        searched = 0
     }
 
     /// The next request, if the buffer holds it whole.
@@ -41,7 +48,13 @@ struct HTTPRequestReader {
         if let head {
             current = head
         } else {
-            guard !buffered.isEmpty, let parsed = try HTTPParser.parseHead(buffered[...], limits: limits) else { return .incomplete }
+            // A CRLFCRLF may straddle what was searched and what came since.
+            let from = max(0, searched - 3)
+            headBytesSearched += max(0, min(buffered.count, limits.headerBytesMax + 4) - from)
+            guard let parsed = try HTTPParser.parseHead(buffered[...], limits: limits, searchFrom: from) else {
+                searched = buffered.count
+                return .incomplete
+            }
             headParses += 1
             current = parsed
         }
@@ -54,6 +67,7 @@ struct HTTPRequestReader {
         request.body = Array(buffered[current.headBytes..<end])
         buffered.removeFirst(end)
         head = nil
+        searched = 0
         return .request(request)
     }
 }
