@@ -196,8 +196,20 @@ extension Broker {
                 beforeTopicDeletionIsWritten.withLock { $0 }?(name)
                 do { try topicStore.markDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
                 // Under `topicChanges`, nothing else removes or replaces the topic meanwhile.
-                let topic = topics.withLock { $0.removeValue(forKey: name) } ?? Topic(metadata: metadata, partitions: [])
-                for partition in topic.partitions { try? partition.discard() }
+                // The partitions' flushes move to the retired sum as the topic leaves `topics`
+                // (under its lock, where `flushStatistics` reads them), and the ones their logs
+                // make while closing follow.
+                let (topic, atRemoval) = topics.withLock { topics in
+                    let topic = topics.removeValue(forKey: name) ?? Topic(metadata: metadata, partitions: [])
+                    let flushes = topic.partitions.map(\.log.flushStatistics)
+                    retiredFlushes.withLock { retired in retired = flushes.reduce(retired, +) }
+                    return (topic, flushes)
+                }
+                for (partition, flushes) in zip(topic.partitions, atRemoval) {
+                    try? partition.discard()
+                    let closing = partition.log.flushStatistics - flushes
+                    retiredFlushes.withLock { $0 = $0 + closing }
+                }
                 do { try topicStore.finishDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
                 return topic
             }

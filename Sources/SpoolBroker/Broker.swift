@@ -35,6 +35,9 @@ public final class Broker: Sendable {
     /// leaves the topic in place), with the topic's name.
     let beforeTopicDeletionIsWritten = Mutex<(@Sendable (String) -> Void)?>(nil)
     let isClosed = Atomic(false)
+    /// The flush statistics of the partitions of deleted topics, summed: `flushStatistics` counts
+    /// them still.
+    let retiredFlushes = Mutex(FlushStatistics())
     let retentionTimer: RepeatingTimer
     /// Records produced with `spool-deliver-at` in the future, until due.
     let delays: DelayStore

@@ -54,6 +54,13 @@ extension Broker {
         }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 
-    /// The offsets log's flush statistics (commits are flushed there).
-    public var offsetsFlushStatistics: FlushStatistics { offsets.log.flushStatistics }
+    /// Every log's flush statistics since the broker opened: the offsets log's (commits are
+    /// flushed there), every partition's, and those of the partitions deleted since. Kept for the
+    /// deleted ones so that the sums never go down: Prometheus reads a counter that falls as a
+    /// restart, and the console's fsyncs per second went negative (wrapped) after a deletion.
+    public var flushStatistics: FlushStatistics {
+        topics.withLock { topics in
+            topics.values.flatMap(\.partitions).reduce(retiredFlushes.withLock { $0 } + offsets.log.flushStatistics) { $0 + $1.log.flushStatistics }
+        }
+    }
 }

@@ -28,4 +28,13 @@ public struct FlushStatistics: Sendable, Equatable {
         sum.buckets = zip(lhs.buckets, rhs.buckets).map(+)
         return sum
     }
+
+    /// What one log flushed between an earlier reading (`rhs`) and a later one (`lhs`).
+    public static func - (lhs: FlushStatistics, rhs: FlushStatistics) -> FlushStatistics {
+        var difference = lhs
+        difference.count = lhs.count &- rhs.count
+        difference.totalSeconds -= rhs.totalSeconds
+        difference.buckets = zip(lhs.buckets, rhs.buckets).map(&-)
+        return difference
+    }
 }

@@ -57,7 +57,7 @@ enum PrometheusText {
         metric("spool_partition_log_start_offset", "gauge", "First offset still in the partition.", partitions.map { (label($0), "\($0.logStartOffset)") })
         metric("spool_partition_size_bytes", "gauge", "Bytes of the partition's segments.", partitions.map { (label($0), "\($0.sizeBytes)") })
 
-        let flushes = partitions.reduce(broker.offsetsFlushStatistics) { $0 + $1.flushes }
+        let flushes = broker.flushStatistics
         exposition.histogram("spool_fsync_seconds", "fdatasync latency of partition logs (group commits).", [
             Exposition.Histogram(labels: "", bounds: FlushStatistics.bucketBounds, cumulativeCounts: flushes.buckets,
                                  count: flushes.count, sum: flushes.totalSeconds),

@@ -25,11 +25,13 @@ enum ClientCommands {
         usage: spool produce TOPIC [--key KEY] [--key-separator SEP] [--header KEY=VALUE]... [--broker HOST:PORT]
 
         Sends one record per line of standard input (idempotent, acks=all) and prints how many were
-        stored. Keys pick partitions with murmur2, as Kafka's Java client does.
+        stored. A line is the bytes before each LF, sent as they are (a CR before the LF stays).
+        Keys pick partitions with murmur2, as Kafka's Java client does.
 
         options:
           --key KEY              the key of every record
-          --key-separator SEP    split each line at the first SEP into key and value
+          --key-separator SEP    split each line at the first SEP into key and value (a line
+                                 without SEP is sent without a key)
           --header KEY=VALUE     a header on every record; repeatable
         \(brokerHelp)
         """
@@ -152,6 +154,11 @@ enum ClientCommands {
             printError("spool produce: --key and --key-separator cannot be used together\n\n" + produceHelp)
             return ExitCode.usage
         }
+        // An empty separator is found nowhere, so every record went keyless without a word.
+        if arguments.options["key-separator"] == "" {
+            printError("spool produce: --key-separator must not be empty\n\n" + produceHelp)
+            return ExitCode.usage
+        }
         let topic = arguments.positional[0]
         return await withClient("produce", arguments) { client in
             let producer = Producer(client: client)
@@ -163,12 +170,14 @@ enum ClientCommands {
             var sent = 0
             var inFlight = 0
             var failure: ClientError?
-            while let line = readLine(strippingNewline: true) {
+            let separator = arguments.options["key-separator"].map { Array($0.utf8) }
+            var lines = InputLines()
+            while let line = try lines.next() {
                 var key = arguments.options["key"].map { Array($0.utf8) }
-                var value = Array(line.utf8)
-                if let separator = arguments.options["key-separator"], let range = line.range(of: separator) {
-                    key = Array(line[..<range.lowerBound].utf8)
-                    value = Array(line[range.upperBound...].utf8)
+                var value = line
+                if let separator, let range = line.firstRange(of: separator) {
+                    key = Array(line[..<range.lowerBound])
+                    value = Array(line[range.upperBound...])
                 }
                 producer.send(topic: topic, key: key, value: value, headers: headers) { acknowledge.yield($0) }
                 inFlight += 1

@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import SpoolBroker
+import SpoolEmbedded
 import Testing
 
 /// The real `spool` binary's client commands against a real `spool serve`: output, exit codes,
@@ -7,6 +9,29 @@ import Testing
 @Suite(.serialized) struct CommandLineTests {
     static func spool(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String, errors: String) {
         try await run(ServerProcess.spoolPath, arguments, input: input, timeout: 60)
+    }
+
+    /// `spool produce` sends each line's bytes as they are: invalid UTF-8 and a CR before the LF
+    /// were replaced and stripped when it read text lines.
+    @Test(.timeLimit(.minutes(3)))
+    func produceSendsTheBytesOfEachLineAsTheyAre() async throws {
+        let spool = try InProcessServer()
+        defer { spool.stop() }
+        try spool.broker.createTopic("bytes", partitions: 1)
+        let input: [UInt8] = Array("k1::".utf8) + [0x76, 0xFF, 0xFE, 0x00, 0x31, 0x0D, 0x0A] + Array("k2::plain\nno separator\n\nlast::no newline".utf8)
+        let produced = try await run(ServerProcess.spoolPath, ["produce", "bytes", "--key-separator", "::", "--broker", "127.0.0.1:\(spool.port)"],
+                                     inputBytes: Data(input), timeout: 60)
+        #expect(produced.status == 0, "\(produced.errors)")
+        #expect(produced.errors == "spool produce: 5 records stored in bytes\n")
+        let records = try await EmbeddedTransport(EmbeddedBroker(broker: spool.broker)).readAll(topic: "bytes")
+        #expect(records.map(\.key) == [Array("k1".utf8), Array("k2".utf8), nil, nil, Array("last".utf8)])
+        #expect(records.map(\.value) == [[0x76, 0xFF, 0xFE, 0x00, 0x31, 0x0D], Array("plain".utf8), Array("no separator".utf8), [], Array("no newline".utf8)])
+
+        let empty = try await run(ServerProcess.spoolPath, ["produce", "bytes", "--key-separator", "", "--broker", "127.0.0.1:\(spool.port)"],
+                                  input: "k:v\n", timeout: 60)
+        #expect(empty.status == 64)
+        #expect(empty.errors.hasPrefix("spool produce: --key-separator must not be empty\n"), "\(empty.errors)")
+        #expect(try await EmbeddedTransport(EmbeddedBroker(broker: spool.broker)).readAll(topic: "bytes").count == 5, "nothing more was sent")
     }
 
     @Test(.timeLimit(.minutes(3)))

@@ -173,9 +173,24 @@ final class ConsoleAPITests {
                      #"{"to":"latest","topic":7}"#] {
             #expect(await call("POST", "/api/v1/groups/g/reset", body: body).errorStatus == 400, "\(body)")
         }
-        #expect(await call("POST", "/api/v1/groups/none/reset", body: #"{"to":"latest"}"#).errorStatus == 400)
         #expect(await call("POST", "/api/v1/groups/g/reset", body: #"{"to":"latest","topic":"missing"}"#).errorStatus == 404)
         #expect(committed() == 0)
+    }
+
+    @Test func resetRefusesAnUnknownGroupWithoutATopicAndUnknownFields() async throws {
+        try await produce("emails", 10, partitions: 2)
+        try await spool.broker.storeOffsets(group: "g", [TopicPartition("emails", 0): CommittedOffset(offset: 7), TopicPartition("emails", 1): CommittedOffset(offset: 3)])
+        // Nothing to reset, and nothing is created.
+        let unknown = await call("POST", "/api/v1/groups/none/reset", body: #"{"to":"latest"}"#)
+        #expect(unknown.errorStatus == 404)
+        #expect((unknown.json["error"] as? [String: Any])?["message"] as? String == "no group none; name a \"topic\" to start it on")
+        #expect(!spool.broker.listGroups().contains { $0.groupId == "none" })
+        #expect(spool.broker.committedOffsets(group: "none").isEmpty)
+        // A field the call does not take is refused, not ignored: this one would have reset both partitions.
+        let partition = await call("POST", "/api/v1/groups/g/reset", body: #"{"to":"earliest","topic":"emails","partition":0}"#)
+        #expect(partition.errorStatus == 400)
+        #expect((partition.json["error"] as? [String: Any])?["message"] as? String == "unknown field \"partition\": the reset takes to, topic, offset and timestamp")
+        #expect(spool.broker.committedOffsets(group: "g").mapValues(\.offset) == [TopicPartition("emails", 0): 7, TopicPartition("emails", 1): 3])
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -358,6 +373,13 @@ final class ConsoleAPITests {
         }
         #expect(await call("GET", "/api/v1/dead-letters/jobs?limit=1000").errorStatus == 400)
         #expect(await call("GET", "/api/v1/dead-letters/jobs?start=-1").errorStatus == 400)
+        // `all` is true or false: anything else is refused, not read as false.
+        for value in ["yes", "1", "TRUE", ""] {
+            let reply = await call("GET", "/api/v1/dead-letters/jobs?all=\(value)")
+            #expect(reply.errorStatus == 400, "all=\(value)")
+            #expect((reply.json["error"] as? [String: Any])?["message"] as? String == "all must be true or false, not '\(value)'")
+        }
+        #expect(await call("GET", "/api/v1/dead-letters/jobs?all=false").json["total"] as? Int == 1)
         #expect(await call("GET", "/api/v1/dead-letters/jobs").json["total"] as? Int == 1)
     }
 

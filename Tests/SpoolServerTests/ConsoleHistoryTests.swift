@@ -35,4 +35,31 @@ import Testing
         #expect(history.storedPerSecond(topic: "nothing") == nil)
         #expect(history.committedPerSecond(group: "nobody", topic: "emails") == nil)
     }
+
+    @Test("deleting a topic lowers neither the fsync count in /metrics nor the fsyncs per second in the history")
+    func fsyncFiguresSurviveATopicsDeletion() async throws {
+        let data = Clients.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let broker = try Broker.open(BrokerConfig(dataDirectory: data))
+        defer { try? broker.close() }
+        try broker.createTopic("emails", partitions: 2)
+        let batch = RecordBatch(producing: [ProducerRecord(key: nil, value: Array("hello".utf8), timestamp: 1)]).encoded()
+        for partition in [0, 1, 0, 1] as [Int32] { _ = try await broker.produce(topic: "emails", partition: partition, records: batch, acks: .all) }
+        func fsyncCount() throws -> UInt64 {
+            let text = PrometheusText.render(broker: broker, server: PrometheusText.ServerFigures())
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("spool_fsync_seconds_count ") })
+            return try #require(UInt64(line.dropFirst("spool_fsync_seconds_count ".count)))
+        }
+        let history = ConsoleHistory(broker: broker, latency: nil)
+        history.sample()
+        let before = try fsyncCount()
+        #expect(before >= 4, "the produces were flushed")
+
+        try await broker.deleteTopic("emails")
+        #expect(try fsyncCount() >= before, "a counter that went down reads as a reset")
+        try await Task.sleep(for: .milliseconds(20))
+        history.sample()
+        let perSecond = try #require(history.samples.last?.fsyncsPerSecond)
+        #expect(perSecond >= 0 && perSecond < 1_000_000, "fsyncs per second after the deletion: \(perSecond)")
+    }
 }

@@ -61,12 +61,20 @@ struct HTTPParserTests {
         ("GET / HTTP/1.1\r\n\r\n", 400),                                // HTTP/1.1 without Host
         ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),          // two Hosts
         ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
+        ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na", 400),  // two, even alike
         ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400),
         ("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x10\r\n\r\n", 400),
         ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
         ("GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n", 400),                  // bad escape
         ("GET /?a=%C3 HTTP/1.1\r\nHost: h\r\n\r\n", 400),               // not UTF-8
         ("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
+        ("GET / HTTP/2\r\nHost: h\r\n\r\n", 505),
+        ("GET / HTTP/3\r\nHost: h\r\n\r\n", 505),
+        ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),                  // the HTTP/2 connection preface
+        ("GET / HTTP/1.2x\r\nHost: h\r\n\r\n", 400),
+        ("GET / HTTP/\r\nHost: h\r\n\r\n", 400),
+        ("GET / HTTP/1\r\nHost: h\r\n\r\n", 400),
+        ("PRI * HTTP/1.1\r\nHost: h\r\n\r\n", 400),                   // `*` is no origin-form target
         ("GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400),
         ("\r\n\r\n", 400),
     ])

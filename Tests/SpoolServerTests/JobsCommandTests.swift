@@ -27,6 +27,10 @@ struct Errand: Job {
             (["jobs", "list", "errands", "--state", "sleeping"], "unknown state 'sleeping' (expected queued, scheduled, running, retrying, dead, cancelled)"),
             (["jobs", "list", "errands", "--state", "queued"], "--state queued needs --group G"),
             (["jobs", "pause", "errands", "--group", "g", "--state", "dead"], "--state is for list"),
+            // A group that does not change the listing is refused rather than ignored.
+            (["jobs", "list", "errands", "--state", "dead", "--group", "g"], "--group is for --state queued, retrying or running: dead jobs are the topic's, not a group's"),
+            (["jobs", "list", "errands", "--state", "cancelled", "--group", "g"], "--group is for --state queued, retrying or running: cancelled jobs are the topic's, not a group's"),
+            (["jobs", "list", "errands", "--state", "scheduled", "--group", "g"], "--group is for --state queued, retrying or running: scheduled jobs are the topic's, not a group's"),
         ]
         for (arguments, message) in cases {
             let outcome = try await Self.spool(arguments)

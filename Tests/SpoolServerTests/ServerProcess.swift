@@ -101,7 +101,12 @@ struct ProcessFailure: Error, CustomStringConvertible {
 /// Runs a command with a time limit, waiting without blocking a thread of the concurrency pool;
 /// returns its exit status, standard output and standard error.
 func run(_ executable: String, _ arguments: [String], input: String? = nil, timeout: TimeInterval = 180) async throws -> (status: Int32, output: String, errors: String) {
-    try await runProcess(executable, arguments, input: input, timeout: timeout) { try await Task.sleep(for: .milliseconds($0)) }
+    try await run(executable, arguments, inputBytes: input.map { Data($0.utf8) }, timeout: timeout)
+}
+
+/// The same with standard input of any bytes, not only UTF-8 text.
+func run(_ executable: String, _ arguments: [String], inputBytes: Data?, timeout: TimeInterval = 180) async throws -> (status: Int32, output: String, errors: String) {
+    try await runProcess(executable, arguments, input: inputBytes, timeout: timeout) { try await Task.sleep(for: .milliseconds($0)) }
 }
 
 /// The same, blocking: only for the quick probes the test traits make before any test runs
@@ -120,7 +125,7 @@ func runBlocking(_ executable: String, _ arguments: [String]) throws -> (status:
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
 
-private func runProcess(_ executable: String, _ arguments: [String], input: String?, timeout: TimeInterval,
+private func runProcess(_ executable: String, _ arguments: [String], input: Data?, timeout: TimeInterval,
                         pause: (Int) async throws -> Void) async throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -134,7 +139,7 @@ private func runProcess(_ executable: String, _ arguments: [String], input: Stri
     output.fileHandleForReading.readabilityHandler = { handle in out.append(handle.availableData) }
     errors.fileHandleForReading.readabilityHandler = { handle in err.append(handle.availableData) }
     try process.run()
-    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    if let input { stdin.fileHandleForWriting.write(input) }
     try stdin.fileHandleForWriting.close()
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { try await pause(50) }

@@ -67,7 +67,7 @@ extension ConsoleAPI {
     /// `all=true` includes dead letters already sent back.
     func deadLetterPage(_ topic: String) async throws -> DeadLetterPage {
         let dlq = try deadLetterTopic(topic)
-        let includeRedriven = request.query["all"] == "true"
+        let includeRedriven = try boolean("all")
         let window = try pageWindow()
         let letters = try await service().deadLetters(of: dlq).filter { includeRedriven || !$0.redriven }
         let page = window.cut(letters)

@@ -41,8 +41,11 @@ extension ConsoleAPI {
         }
     }
 
+    /// Whether the broker knows `group`: it has members or committed offsets.
+    func groupExists(_ group: String) -> Bool { broker.listGroups().contains { $0.groupId == group } }
+
     func groupDetail(_ group: String) throws -> GroupDetail {
-        guard broker.listGroups().contains(where: { $0.groupId == group }) else { throw APIError(404, "no group \(group)") }
+        guard groupExists(group) else { throw APIError(404, "no group \(group)") }
         let report = broker.describeGroup(group)
         return GroupDetail(
             group: group, state: report.state.rawValue, generation: report.generationId, protocolName: report.protocolName,
@@ -72,9 +75,15 @@ extension ConsoleAPI {
     /// Moves an empty group's committed offsets: `{"to": "earliest" | "latest" | "timestamp" |
     /// "offset", "timestamp": MS, "offset": N, "topic": NAME}`. Without `topic`, every partition
     /// the group has committed for moves. An offset outside a partition's records is clamped to
-    /// them, as Kafka's `kafka-consumer-groups --reset-offsets` does.
+    /// them, as Kafka's `kafka-consumer-groups --reset-offsets` does. A group the broker does not
+    /// know is started on a named topic (that is how a new group is given its start), and is 404
+    /// without one. Fields it does not take are refused rather than ignored: a `partition` left
+    /// unread would have reset every partition.
     func resetOffsets(group: String) async throws -> Reset {
         let body = try bodyObject()
+        if let unknown = body.keys.sorted().first(where: { !["to", "topic", "offset", "timestamp"].contains($0) }) {
+            throw APIError(400, "unknown field \"\(unknown)\": the reset takes to, topic, offset and timestamp")
+        }
         guard let to = body["to"] as? String else { throw APIError(400, "give \"to\": earliest, latest, timestamp or offset") }
         func busy() -> APIError {
             let report = broker.describeGroup(group)
@@ -88,6 +97,7 @@ extension ConsoleAPI {
             guard let name = topic as? String else { throw APIError(400, "\"topic\" must be a string") }
             partitions = try broker.describeTopic(name).partitions.map { TopicPartition(name, $0.partition) }
         } else {
+            guard !committed.isEmpty || groupExists(group) else { throw APIError(404, "no group \(group); name a \"topic\" to start it on") }
             partitions = committed.keys.sorted()
         }
         guard !partitions.isEmpty else { throw APIError(400, "group \(group) has committed no offsets; name a \"topic\" to reset it on") }

@@ -61,7 +61,7 @@ extension ConsoleAPI {
                                   members: broker.groups.describe(groupId: summary.groupId).members.count,
                                   totalLag: lags.isEmpty ? nil : lags.reduce(0, +))
         }
-        let flushes = broker.partitionMetrics().reduce(broker.offsetsFlushStatistics) { $0 + $1.flushes }
+        let flushes = broker.flushStatistics
         let recent = handler.history.samples.suffix(60)
         let perSecond = recent.isEmpty ? 0 : recent.map(\.fsyncsPerSecond).reduce(0, +) / Double(recent.count)
         let fsync = Overview.Fsync(count: flushes.count, totalSeconds: flushes.totalSeconds, perSecond: perSecond,

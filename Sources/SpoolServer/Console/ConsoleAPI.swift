@@ -93,6 +93,17 @@ struct ConsoleAPI: Sendable {
         return value
     }
 
+    /// A true-or-false query parameter; `fallback` when absent. Anything but `true` or `false` is
+    /// refused: read as false, `?all=yes` silently showed less than was asked for.
+    func boolean(_ name: String, default fallback: Bool = false) throws -> Bool {
+        switch request.query[name] {
+        case nil: return fallback
+        case "true": return true
+        case "false": return false
+        case let text?: throw APIError(400, "\(name) must be true or false, not '\(text)'")
+        }
+    }
+
     /// Which part of a list one page shows: `?start=N&limit=N`.
     struct PageWindow {
         var start: Int

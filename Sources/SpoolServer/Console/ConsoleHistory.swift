@@ -107,7 +107,7 @@ public final class ConsoleHistory: Sendable {
         let recordsIn = broker.metrics.recordsIn.load(ordering: .relaxed)
         let recordsOut = broker.metrics.recordsOut.load(ordering: .relaxed)
         let partitions = broker.partitionMetrics()
-        let flushes = partitions.reduce(broker.offsetsFlushStatistics) { $0 + $1.flushes }
+        let flushes = broker.flushStatistics
         let latencies = latency?.drain() ?? []
         var groupLags: [(String, Int64)] = []
         var progress: [Progress: Int64] = [:]
@@ -139,8 +139,10 @@ public final class ConsoleHistory: Sendable {
             guard let last = state.last else { return }
             let elapsed = Self.seconds(now - last.time)
             guard elapsed > 0 else { return }
-            let fsyncs = flushes.count &- last.flushes.count
-            let fsyncSeconds = flushes.totalSeconds - last.flushes.totalSeconds
+            // The broker's sums never go down; were one to, this second counts no fsyncs rather
+            // than a wrapped 1.8e19.
+            let fsyncs = flushes.count >= last.flushes.count ? flushes.count - last.flushes.count : 0
+            let fsyncSeconds = fsyncs > 0 ? max(0, flushes.totalSeconds - last.flushes.totalSeconds) : 0
             state.samples.append(Sample(
                 time: time,
                 recordsInPerSecond: Double(recordsIn &- last.recordsIn) / elapsed,

@@ -18,7 +18,7 @@ final class HTTPConnection {
     private let descriptor: Int32
     private var socket: FileDescriptor?
     private unowned let server: HTTPServer
-    private var input: [UInt8] = []
+    private var input: HTTPRequestReader
     private var output: [UInt8] = []
     private var outputStart = 0
     private var phase = Phase.reading
@@ -27,14 +27,13 @@ final class HTTPConnection {
     /// When the first byte of the request under way arrived.
     private var requestStartNs: UInt64?
     private var isClosed = false
-    /// The head of the request under way was checked (and answered 100 Continue if asked).
-    private var headAnswered = false
 
     init(id: UInt64, socket: consuming FileDescriptor, server: HTTPServer) {
         self.id = id
         descriptor = socket.rawValue
         self.socket = consume socket
         self.server = server
+        input = HTTPRequestReader(limits: server.config.limits)
     }
 
     func start() {
@@ -61,15 +60,15 @@ final class HTTPConnection {
     private func readAvailable() {
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         let bufferMax = server.config.limits.headerBytesMax + server.config.limits.bodyBytesMax + 4
-        while !isClosed && phase == .reading && input.count <= bufferMax {
+        while !isClosed && phase == .reading && input.buffered.count <= bufferMax {
             let result: Int?
             do { result = try chunk.withUnsafeMutableBytes { buffer in try withSocket { try $0.read(into: buffer) } } ?? 0 } catch {
                 return close()
             }
             guard let count = result else { break }  // nothing more to read now
             if count > 0 {
-                if input.isEmpty { requestStartNs = DispatchTime.now().uptimeNanoseconds }
-                input.append(contentsOf: chunk[0..<count])
+                if input.buffered.isEmpty { requestStartNs = DispatchTime.now().uptimeNanoseconds }
+                input.append(chunk[0..<count])
                 lastActivityNs = DispatchTime.now().uptimeNanoseconds
                 parse()
                 if count < chunk.count { break }
@@ -81,23 +80,21 @@ final class HTTPConnection {
 
     /// Takes the next whole request from the input, if there is one, and answers it.
     private func parse() {
-        guard phase == .reading, !input.isEmpty else { return }
+        guard phase == .reading else { return }
         let request: HTTPRequest
         do throws(HTTPParser.Failure) {
-            switch try HTTPParser.parse(input[...], limits: server.config.limits) {
+            switch try input.next() {
             case .incomplete:
                 return
-            case let .needsBody(head):
+            case let .head(head):
                 return awaitBody(head)
-            case let .request(parsed, consumed):
-                input.removeFirst(consumed)
+            case let .request(parsed):
                 request = parsed
-                headAnswered = false
             }
         } catch {
             return finish(.error(error.status, error.message), keepAlive: false, includeBody: true)
         }
-        requestStartNs = input.isEmpty ? nil : DispatchTime.now().uptimeNanoseconds
+        requestStartNs = input.buffered.isEmpty ? nil : DispatchTime.now().uptimeNanoseconds
         phase = .answering
         updateInterest()
         let keepAlive = request.keepAlive
@@ -121,8 +118,6 @@ final class HTTPConnection {
     /// need to read a body that will not be used), and answered `100 Continue` when the client
     /// waits for that before sending the body (curl does, for bodies over 1 KiB).
     private func awaitBody(_ head: HTTPRequest) {
-        guard !headAnswered else { return }
-        headAnswered = true
         if let refusal = server.config.access.refusal(head, listeningOn: server.config.host) {
             input.removeAll()
             return finish(refusal, keepAlive: false, includeBody: head.method != "HEAD")

@@ -40,11 +40,33 @@ public enum HTTPParser {
         public init() {}
     }
 
+    /// A valid request head (its `body` empty) and where its body lies.
+    public struct Head: Equatable, Sendable {
+        public var request: HTTPRequest
+        /// Bytes of the head, its closing blank line included: where the body starts.
+        public var headBytes: Int
+        /// Bytes of the body (its Content-Length, 0 without one).
+        public var bodyBytes: Int
+    }
+
     /// Parses the request at the start of `bytes`.
     public static func parse(_ bytes: ArraySlice<UInt8>, limits: Limits = Limits()) throws(Failure) -> Outcome {
-        guard let headEnd = headEnd(bytes, within: limits.headerBytesMax) else {
+        guard let head = try parseHead(bytes, limits: limits) else { return .incomplete }
+        let bodyStart = bytes.startIndex + head.headBytes
+        guard bytes.endIndex - bodyStart >= head.bodyBytes else { return .needsBody(head.request) }
+        var request = head.request
+        request.body = Array(bytes[bodyStart..<(bodyStart + head.bodyBytes)])
+        return .request(request, consumed: head.headBytes + head.bodyBytes)
+    }
+
+    /// Parses the request head at the start of `bytes`; nil until it is whole. Its body is left
+    /// to the caller, which need not parse the head again while the body arrives. The blank line
+    /// that ends the head is looked for from `searchFrom` bytes in: a caller that found none in
+    /// the bytes it had need not look at them again as more arrive.
+    public static func parseHead(_ bytes: ArraySlice<UInt8>, limits: Limits = Limits(), searchFrom: Int = 0) throws(Failure) -> Head? {
+        guard let headEnd = headEnd(bytes, within: limits.headerBytesMax, from: bytes.startIndex + searchFrom) else {
             if bytes.count > limits.headerBytesMax { throw Failure(431, "request line and headers exceed \(limits.headerBytesMax) bytes") }
-            return .incomplete
+            return nil
         }
         let head = bytes[bytes.startIndex..<headEnd]
         var lines = try splitLines(head)
@@ -56,8 +78,10 @@ public enum HTTPParser {
             throw Failure(400, "an HTTP/1.1 request needs exactly one Host header")
         }
         if request.header("transfer-encoding") != nil { throw Failure(400, "Transfer-Encoding is not accepted; send Content-Length") }
-        let lengths = Set(request.headers.filter { $0.name == "content-length" }.map(\.value))
-        guard lengths.count <= 1 else { throw Failure(400, "conflicting Content-Length headers") }
+        // Two, even alike, are refused (RFC 9112 allows merging alike ones; a proxy in front
+        // that reads the first of them while this reads a merge is what smuggling is made of).
+        let lengths = request.headers.filter { $0.name == "content-length" }.map(\.value)
+        guard lengths.count <= 1 else { throw Failure(400, "more than one Content-Length header") }
         var bodyBytes = 0
         if let length = lengths.first {
             guard !length.isEmpty, length.utf8.count <= 18, length.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(length) else {
@@ -66,16 +90,13 @@ public enum HTTPParser {
             guard value <= limits.bodyBytesMax else { throw Failure(413, "body of \(value) bytes exceeds \(limits.bodyBytesMax)") }
             bodyBytes = value
         }
-        let bodyStart = headEnd + 4
-        guard bytes.endIndex - bodyStart >= bodyBytes else { return .needsBody(request) }
-        request.body = Array(bytes[bodyStart..<(bodyStart + bodyBytes)])
-        return .request(request, consumed: bodyStart + bodyBytes - bytes.startIndex)
+        return Head(request: request, headBytes: headEnd + 4 - bytes.startIndex, bodyBytes: bodyBytes)
     }
 
     /// The index of the CRLFCRLF that ends the head, looked for in the first `limit` + 4 bytes.
-    static func headEnd(_ bytes: ArraySlice<UInt8>, within limit: Int) -> Int? {
+    static func headEnd(_ bytes: ArraySlice<UInt8>, within limit: Int, from start: Int? = nil) -> Int? {
         let end = min(bytes.endIndex, bytes.startIndex + limit + 4)
-        var index = bytes.startIndex
+        var index = max(bytes.startIndex, start ?? bytes.startIndex)
         while index + 3 < end {
             if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 { return index }
             index += 1
@@ -121,15 +142,17 @@ public enum HTTPParser {
         guard parts.count == 3 else { throw Failure(400, "the request line must be METHOD TARGET VERSION, one space apart") }
         let (method, target, version) = (parts[0], parts[1], parts[2])
         guard !method.isEmpty, method.count <= 32, method.allSatisfy(isTokenByte) else { throw Failure(400, "malformed method") }
-        guard target.first == UInt8(ascii: "/"), target.count <= 8192, target.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-            throw Failure(400, "the target must be a path starting with / in visible ASCII")
-        }
+        // The version before the target: HTTP/2's preface (`PRI * HTTP/2.0`) has a target no
+        // HTTP/1 request may, and is answered 505 like any other version not served.
         let minor: Int
         switch String(decoding: version, as: UTF8.self) {
         case "HTTP/1.1": minor = 1
         case "HTTP/1.0": minor = 0
-        case let other where other.hasPrefix("HTTP/") && other.utf8.count == 8: throw Failure(505, "only HTTP/1.0 and HTTP/1.1 are served")
+        case let other where isVersion(other): throw Failure(505, "only HTTP/1.0 and HTTP/1.1 are served")
         default: throw Failure(400, "malformed HTTP version")
+        }
+        guard target.first == UInt8(ascii: "/"), target.count <= 8192, target.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw Failure(400, "the target must be a path starting with / in visible ASCII")
         }
         let targetText = String(decoding: target, as: UTF8.self)
         let pathPart = targetText.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -147,6 +170,18 @@ public enum HTTPParser {
         }
         return HTTPRequest(method: String(decoding: method, as: UTF8.self), target: targetText, path: path, query: query,
                            minorVersion: minor, headers: [], body: [])
+    }
+
+    /// `HTTP/D.D` (RFC 9112's HTTP-version) or `HTTP/D`, as HTTP/2 and HTTP/3 name themselves.
+    static func isVersion(_ text: String) -> Bool {
+        guard text.hasPrefix("HTTP/") else { return false }
+        let digits = Array(text.utf8.dropFirst(5))
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+        switch digits.count {
+        case 1: return isDigit(digits[0]) && digits[0] >= UInt8(ascii: "2")
+        case 3: return isDigit(digits[0]) && digits[1] == UInt8(ascii: ".") && isDigit(digits[2])
+        default: return false
+        }
     }
 
     static func headerField(_ line: ArraySlice<UInt8>) throws(Failure) -> (name: String, value: String) {
