@@ -95,11 +95,19 @@ public final class JobQueue: Sendable {
             ids.append(id)
             var headers = [RecordHeader(SpoolHeaders.jobId, id), RecordHeader(SpoolHeaders.attempt, "1"), RecordHeader(SpoolHeaders.jobType, typeName)]
             if item.id != nil { headers.append(RecordHeader(SpoolHeaders.idempotencyKey, id)) }
-            if let runAt = item.runAt { headers.append(RecordHeader(SpoolHeaders.deliverAt, String(Int64((runAt.timeIntervalSince1970 * 1000).rounded(.up))))) }
+            if let runAt = item.runAt, let deliverAt = try Self.deliverAt(runAt) { headers.append(RecordHeader(SpoolHeaders.deliverAt, deliverAt)) }
             return OutgoingRecord(key: item.key.map { Array($0.utf8) }, value: try coding.encode(item.job), headers: headers)
         }
         let sent = try await transport.send(topic: topic, records: records)
         return zip(ids, sent).map { EnqueuedJob(id: $0, topic: topic, partition: $1.partition, offset: $1.offset) }
+    }
+
+    /// `spool-deliver-at` for `runAt`: nil for a time before 1970 (it is past: the job runs now,
+    /// where the header's digits could not say it); a time past what the header can say throws.
+    static func deliverAt(_ runAt: Date) throws(JobError) -> String? {
+        let ms = (runAt.timeIntervalSince1970 * 1000).rounded(.up)
+        guard ms < 1e18 else { throw .runAtOutOfRange(runAt) }
+        return ms > 0 ? String(Int64(ms)) : nil
     }
 
     /// A random-looking (version 4) UUID in its usual upper-case text form, from `JobIds`: no

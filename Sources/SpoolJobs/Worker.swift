@@ -468,11 +468,14 @@ public enum JobError: Error, CustomStringConvertible, Sendable {
     case wrongType(expected: String, found: String)
     /// Reading a whole topic (a listing) stopped moving before its end.
     case readStalled(ReadStall)
+    /// An enqueue's `runAt` past what `spool-deliver-at` can say (18 digits of milliseconds).
+    case runAtOutOfRange(Date)
 
     public var description: String {
         switch self {
         case let .wrongType(expected, found): "the job's type is \(found), this worker runs \(expected)"
         case let .readStalled(stall): stall.description
+        case let .runAtOutOfRange(date): "runAt \(date) is too far ahead (at most 10^18 ms after 1970)"
         }
     }
 }

@@ -278,6 +278,17 @@ struct WorkerTests {
         #expect(recorder.runs("slow") == 1)
     }
 
+    @Test("a runAt before 1970 is past: the job is stored at once; one past what spool-deliver-at can say is refused with a clear error")
+    func runAtOutOfRange() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        let past = try await queue.enqueue(Step(key: "a", sequence: 1), key: "a", runAt: Date(timeIntervalSince1970: -3_600))
+        #expect(past.offset == 0)
+        #expect(throws: JobError.self) { try JobQueue.deliverAt(Date(timeIntervalSince1970: 1e16)) }
+        #expect(try JobQueue.deliverAt(Date(timeIntervalSince1970: 1_700_000_000.0001)) == "1700000000001")
+    }
+
     @Test("an id enqueued twice is stored once; runAt holds a job until its time; an undecodable payload is dead-lettered at once")
     func enqueueOptions() async throws {
         let broker = try JobsTestBroker()
