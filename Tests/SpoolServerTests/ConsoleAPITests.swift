@@ -353,6 +353,11 @@ final class ConsoleAPITests {
         #expect(noGroup.0 == 400)
         #expect(noGroup.1.contains("group"))
         #expect(await message("/api/v1/jobs/jobs?state=queued&group=").0 == 400)
+        for state in ["scheduled", "dead", "cancelled"] {
+            let grouped = await message("/api/v1/jobs/jobs?state=\(state)&group=newcomers")
+            #expect(grouped.0 == 400, "state \(state) with a group")
+            #expect(grouped.1.contains("takes no group"))
+        }
         let oversize = await message("/api/v1/jobs/jobs?state=dead&limit=501")
         #expect(oversize.0 == 400)
         #expect(oversize.1.contains("1...500"))

@@ -48,6 +48,11 @@ extension ConsoleAPI {
             throw APIError(400, "unknown state '\(name)': expected one of \(ConsoleJobState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if state == .queued, group == nil { throw APIError(400, "state queued needs group=G: what is queued depends on the group's committed offsets") }
+        // Scheduled, dead and cancelled jobs are the topic's: a group would be ignored, and the
+        // page read as that group's.
+        if [.scheduled, .dead, .cancelled].contains(state), let group {
+            throw APIError(400, "state \(state.rawValue) takes no group (\(group)): those jobs are the topic's, whichever group")
+        }
         let window = try pageWindow()
         let jobs = try await service().jobs(in: topic, state: state, group: group)
         let page = window.cut(jobs)
