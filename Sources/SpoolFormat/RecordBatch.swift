@@ -53,7 +53,7 @@ public struct RecordBatch: Equatable, Sendable {
     }
 
     /// Absolute offset of a record of this batch.
-    public func offset(of record: Record) -> Int64 { baseOffset + Int64(record.offsetDelta) }
+    public func offset(of record: Record) -> Int64 { baseOffset &+ Int64(record.offsetDelta) }
 
     /// Timestamp of a record of this batch: the batch's maxTimestamp under LogAppendTime, the
     /// producer's otherwise.

@@ -128,7 +128,9 @@ extension Segment {
         // A segment mapped before `segment.bytes` grew cannot pass its mapping.
         if size + batchBytes > min(config.segmentBytes, log.capacity) { return true }
         if let segmentMs = config.segmentMs {
-            let age = firstBatchTimestamp.map { maxTimestamp - $0 } ?? (now - createdMs)
+            // Producers' timestamps: one before the first (as far as Int64.min) is no age, not
+            // an overflow (the first is never negative, so the difference fits otherwise).
+            let age = firstBatchTimestamp.map { maxTimestamp >= $0 ? maxTimestamp - $0 : 0 } ?? (now - createdMs)
             if age >= segmentMs { return true }
         }
         if offsetIndex.count + 1 >= offsetIndex.capacity || timeIndex.count + 1 >= timeIndex.capacity { return true }

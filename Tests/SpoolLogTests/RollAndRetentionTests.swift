@@ -20,6 +20,22 @@ import Testing
         try log.close()
     }
 
+    /// Timestamps are the producer's: one far before the segment's first (Int64.min) is taken
+    /// as it is, not an overflow that stops the broker.
+    @Test func aBatchTimestampFarBeforeTheFirstDoesNotTrap() async throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        var config = testConfig()
+        config.segmentMs = 60_000
+        let log = try PartitionLog.open(directory: directory.partition, config: config)
+        try await log.appendDurably(makeBatch(tag: "a", records: 1, timestamp: 1_000))
+        try await log.appendDurably(makeBatch(tag: "b", records: 1, timestamp: Int64.min))
+        try await log.appendDurably(makeBatch(tag: "c", records: 1, timestamp: Int64.max))
+        #expect(log.logEndOffset == 3)
+        #expect(try readAll(log).count == 3)
+        try log.close()
+    }
+
     @Test func rollsByAge() async throws {
         let directory = TestDirectory()
         defer { directory.remove() }
