@@ -41,8 +41,10 @@ extension RequestRouter {
             var partitions: [FetchResponse.PartitionData] = []
             for partition in topic.partitions {
                 guard name != nil, let result = next.next() else {
+                    // Empty records, not null: librdkafka refuses a whole response with a null
+                    // record set (MessageSetSize -1), as Kafka never sends one.
                     partitions.append(.init(partitionIndex: partition.partition, errorCode: KafkaErrorCode.unknownTopicId.rawValue,
-                                            highWatermark: -1, lastStableOffset: -1, logStartOffset: -1))
+                                            highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: RecordBytes([])))
                     continue
                 }
                 partitions.append(.init(

@@ -68,18 +68,29 @@ extension RequestRouter {
                 topics[topicIndex].partitionResponses[partitionIndex] = failed(index, error.code, error.description)
             }
         }
-        return acks == .none ? nil : ProduceResponse(responses: topics)
+        return ProduceResponse(responses: topics)
+    }
+
+    /// What a produce with acks=0 gets: no answer, unless a partition failed. Then, as Kafka's
+    /// broker does, the connection is closed, so the producer learns that something went wrong
+    /// and refreshes its metadata (an answer it does not read would tell it nothing).
+    static func unacknowledged(_ response: ProduceResponse) -> Outcome {
+        let failures = response.responses.flatMap { topic in
+            topic.partitionResponses.filter { $0.errorCode != 0 }.map { "\(topic.name)[\($0.index)]: \(KafkaErrorCode(rawValue: $0.errorCode).map(String.init(describing:)) ?? "error \($0.errorCode)")" }
+        }
+        return failures.isEmpty ? .silent : .close("produce with acks=0 failed for \(failures.joined(separator: ", "))")
     }
 
     /// Produce v0-2 (message formats 0 and 1) is advertised only so librdkafka keeps compression
     /// on; it is answered, per partition, with UNSUPPORTED_VERSION.
-    func legacyProduce(_ request: ProduceRequest, _ context: Context) -> ResponseFrame? {
-        guard request.acks != 0 else { return nil }
+    func legacyProduce(_ request: ProduceRequest, _ context: Context) -> Outcome {
+        // Unanswered, nothing stored would say so: the connection is closed instead.
+        guard request.acks != 0 else { return .close("produce v\(context.version) with acks=0: message formats 0 and 1 are not stored") }
         let response = ProduceResponse(responses: request.topicData.map { topic in
             .init(name: topic.name, partitionResponses: topic.partitionData.map {
                 .init(index: $0.index, errorCode: KafkaErrorCode.unsupportedVersion.rawValue, baseOffset: -1, logStartOffset: -1)
             })
         })
-        return frame(response, to: ProduceRequest.self, context)
+        return .response(frame(response, to: ProduceRequest.self, context))
     }
 }

@@ -51,7 +51,7 @@ final class RequestRouter: Sendable {
         if request.apiKey == .apiVersions { return .response(apiVersions(request.body, context)) }
         guard let body = request.body, ServedApis.served(request.apiKey)?.contains(context.version) == true else {
             if case let .produce(produce)? = request.body, ServedApis.advertised(.produce)?.contains(context.version) == true {
-                return legacyProduce(produce, context).map(Outcome.response) ?? .silent
+                return legacyProduce(produce, context)
             }
             let served = ServedApis.served(request.apiKey).map { "\($0)" } ?? "none"
             return .close("unsupported version \(context.version) of \(request.apiKey.name) (served: \(served))")
@@ -61,6 +61,12 @@ final class RequestRouter: Sendable {
         if case .produce = body {} else {
             // A request before it closes the connection: it takes no effect, and is not answered.
             guard await turn?.begin(afterPendingProduces: true) ?? true else { return .silent }
+        }
+        if case let .produce(request) = body, request.acks == 0 {
+            let started = ContinuousClock.now
+            let answer = await produce(request, turn: turn, timing: timing)
+            produceLatency.record(ContinuousClock.now - started)
+            return answer.map(Self.unacknowledged) ?? .silent
         }
         guard let response = await handle(body, context, turn: turn, timing: timing) else { return .silent }
         return .response(response)

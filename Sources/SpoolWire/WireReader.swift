@@ -91,10 +91,13 @@ public struct WireReader {
             throw Self.null("string")
         }
         defer { position += length }
-        guard let text = bytes.withUnsafeBufferPointer({ validUTF8String(UnsafeBufferPointer(rebasing: $0[position..<(position + length)])) }) else {
-            throw .invalid("string is not UTF-8")
+        // As Kafka reads them (Java's `new String(bytes, UTF_8)`): bytes that are not UTF-8 become
+        // U+FFFD, not a refusal. A client id in Latin-1 must not keep a client from connecting;
+        // a topic or group name with such bytes is then refused as that name.
+        return bytes.withUnsafeBufferPointer { buffer in
+            let slice = UnsafeBufferPointer(rebasing: buffer[position..<(position + length)])
+            return validUTF8String(slice) ?? String(decoding: slice, as: UTF8.self)
         }
-        return text
     }
 
     public mutating func readString(compact: Bool = false) throws(WireError) -> String {

@@ -51,6 +51,42 @@ import SpoolFormat
         }
     }
 
+    /// Produce with acks=0 is not answered; when a partition failed, the connection is closed
+    /// (as Kafka does), so the producer learns of it and refreshes its metadata.
+    @Test func anUnacknowledgedProduceThatFailsClosesTheConnection() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        let batch = RecordBatch(producing: [ProducerRecord(value: Array("v".utf8), timestamp: 1)]).encoded()
+        func produce(_ topic: String, partition: Int32, version: Int16) async -> InProcessRequests.Answer {
+            let request = ProduceRequest(acks: 0, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: partition, records: RecordBytes(batch))])])
+            return await setup.requests.respond(to: RequestSamples.frame(request, version: version))
+        }
+        #expect(await produce("jobs", partition: 0, version: 9) == .silent, "a stored acks=0 produce is not answered")
+        let failed = await produce("jobs", partition: 7, version: 9)
+        #expect(failed == .close("produce with acks=0 failed for jobs[7]: UNKNOWN_TOPIC_OR_PARTITION"), "\(failed)")
+        // Produce v0-2 is advertised but its message formats are not stored.
+        let legacy = await produce("jobs", partition: 0, version: 2)
+        #expect(legacy == .close("produce v2 with acks=0: message formats 0 and 1 are not stored"), "\(legacy)")
+        #expect(setup.broker.partitionCount("jobs") == 2)
+        // Stored (visible once flushed: acks=0 does not wait for it), and only that one.
+        #expect(await eventually { (try? setup.broker.describeTopic("jobs").partitions.first?.highWatermark) == 1 })
+    }
+
+    /// Strings are read as Kafka reads them: bytes that are not UTF-8 become U+FFFD. A client id
+    /// in Latin-1 closed the connection at the first request, so the client could never connect.
+    @Test func aClientIdThatIsNotUTF8IsReadAsKafkaReadsIt() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        // Metadata v1 (request header v1): correlation 7, client id "caf\u{E9}" in Latin-1, all topics.
+        let frame: [UInt8] = [0, 3, 0, 1, 0, 0, 0, 7, 0, 4, 0x63, 0x61, 0x66, 0xE9, 0xFF, 0xFF, 0xFF, 0xFF]
+        guard case let .response(answer) = await setup.requests.respond(to: frame) else {
+            Issue.record("a request whose client id is not UTF-8 was not answered")
+            return
+        }
+        let metadata = try Frames.decodeResponse(Array(answer.dropFirst(4)), to: MetadataRequest.self, version: 1)
+        #expect(metadata.topics.map(\.name) == ["jobs"])
+    }
+
     @Test func aVersionKafkaDoesNotDefineClosesTheConnection() async throws {
         let setup = try Served()
         defer { setup.remove() }
