@@ -24,7 +24,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts the server on `data` and waits (at most 30 s, without blocking a thread of the
-    /// concurrency pool) for its "listening on" line.
+    /// concurrency pool) for its "listening on" and "console on" lines.
     /// With `descriptorsMax`, the server runs under `ulimit -n` of that many open files.
     static func start(data: String, arguments: [String] = [], descriptorsMax: Int? = nil) async throws -> ServerProcess {
         let process = Process()
@@ -44,12 +44,16 @@ final class ServerProcess: @unchecked Sendable {
         errors.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
         try process.run()
         var port: Int?
-        for _ in 0..<300 where port == nil {
+        // The console's line comes after the Kafka listener's: a loaded machine can print it
+        // well after, so `metricsPort` read at once would find none.
+        var consoleUp = false
+        for _ in 0..<300 where port == nil || !consoleUp {
             try await Task.sleep(for: .milliseconds(100))
             let text = log.text
             if let range = text.range(of: "listening on 127.0.0.1:") {
                 port = Int(text[range.upperBound...].prefix { $0.isNumber })
             }
+            consoleUp = text.contains("console on http://")
             guard process.isRunning else { break }
         }
         guard let port else {
