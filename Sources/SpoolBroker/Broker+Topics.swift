@@ -66,6 +66,11 @@ extension Broker {
             try checkPartitionBudget(holding: partitionCount, adding: count)
             let metadata = TopicMetadata(name: name, id: UUID().uuidString, config: config, createdMs: clock())
             if validateOnly { return describe(Topic(metadata: metadata, partitions: []), partitionCount: count) }
+            // A deletion of a topic of this name that did not finish goes first (or the creation
+            // fails, retriably): the next start would finish it, taking this topic's directories.
+            if topicStore.hasPendingDeletion(name) {
+                do { try topicStore.finishPendingDeletion(name) } catch { throw .storageFailure(error, path: topicStore.deletingPath(name)) }
+            }
             var opened: [Partition] = []
             do {
                 for index in 0..<config.partitions {
@@ -74,7 +79,7 @@ extension Broker {
                 try topicStore.save(metadata)
             } catch {
                 for partition in opened { try? partition.log.close() }
-                try? topicStore.delete(metadata)
+                try? topicStore.discard(metadata)
                 throw .storageFailure(error, path: topicStore.path(name))
             }
             topics.withLock { $0[name] = Topic(metadata: metadata, partitions: opened) }

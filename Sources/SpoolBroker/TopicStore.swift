@@ -13,7 +13,8 @@ public struct TopicMetadata: Equatable, Sendable, Codable {
 /// directory), so a crash leaves a topic either fully described or absent.
 ///
 /// Deleting renames the file to `NAME.deleting` first, then removes the partition directories,
-/// then the file; `open` finishes any deletion a crash interrupted.
+/// then the file; `open` finishes any deletion a crash interrupted, and `createTopic` one that
+/// failed part way under the name it creates (`finishPendingDeletion`).
 struct TopicStore {
     let dataDirectory: String
     let fileSystem: any FileSystem
@@ -28,18 +29,24 @@ struct TopicStore {
     }
 
     /// Loads every topic, finishing interrupted deletions first.
+    ///
+    /// A deletion marker beside a stored topic of its name (which `createTopic` no longer leaves,
+    /// see `finishPendingDeletion`) removes only the directories past that topic's partitions:
+    /// the others are the stored topic's.
     func load() throws -> [TopicMetadata] {
         try fileSystem.makeDirectories(directory)
+        let names = try fileSystem.contents(ofDirectory: directory).sorted()
         var topics: [TopicMetadata] = []
-        for name in try fileSystem.contents(ofDirectory: directory).sorted() {
-            let full = directory + "/" + name
+        for name in names where name.hasSuffix(".topic") {
+            topics.append(try decode(directory + "/" + name))
+        }
+        let stored = Dictionary(topics.map { ($0.name, $0.config.partitions) }, uniquingKeysWith: max)
+        for name in names {
             if name.hasSuffix(".deleting") {
-                if let metadata = try? decode(full) { try removePartitions(of: metadata) }
-                try fileSystem.remove(full)
-            } else if name.hasSuffix(".topic") {
-                topics.append(try decode(full))
+                let topic = String(name.dropLast(".deleting".count))
+                try finishPendingDeletion(topic, keepingPartitions: stored[topic] ?? 0)
             } else if name.hasSuffix(".tmp") {
-                try? fileSystem.remove(full)
+                try? fileSystem.remove(directory + "/" + name)
             }
         }
         return topics
@@ -65,9 +72,36 @@ struct TopicStore {
 
     /// The second half of `delete`: removes the partition directories, then the `.deleting` file.
     func finishDeleting(_ metadata: TopicMetadata) throws {
-        try removePartitions(of: metadata)
-        try fileSystem.remove(deletingPath(metadata.name))
+        try finishPendingDeletion(metadata.name)
+    }
+
+    /// Whether a deletion of topic `name` began and did not finish (its `.deleting` file is there):
+    /// a deletion whose last steps failed, or a creation whose undoing did.
+    func hasPendingDeletion(_ name: String) -> Bool {
+        fileSystem.exists(deletingPath(name))
+    }
+
+    /// Finishes a deletion of topic `name`: removes its partition directories (found by name, so
+    /// an unreadable `.deleting` file loses none), durably, then the `.deleting` file. A topic
+    /// created under the name must come after this: were the marker left, the next start would
+    /// finish the deletion and take the new topic's directories with it.
+    ///
+    /// - Parameter keepingPartitions: partitions of a stored topic of that name, whose directories stay.
+    func finishPendingDeletion(_ name: String, keepingPartitions: Int = 0) throws {
+        try removePartitions(of: name, from: keepingPartitions)
+        try fileSystem.remove(deletingPath(name))
         try fileSystem.syncDirectory(directory)
+    }
+
+    /// Undoes a creation that failed part way: the metadata file, if it was written, goes the way
+    /// of a deletion (a crash meanwhile leaves the marker for `load`); otherwise only the
+    /// partition directories opened so far.
+    func discard(_ metadata: TopicMetadata) throws {
+        if fileSystem.exists(path(metadata.name)) {
+            try delete(metadata)
+        } else {
+            try removePartitions(of: metadata.name)
+        }
     }
 
     private func decode(_ path: String) throws -> TopicMetadata {
@@ -79,13 +113,19 @@ struct TopicStore {
         }
     }
 
-    /// Removes the partition directories and makes their removal durable before the caller
-    /// removes the `.deleting` file that asks for it: otherwise a power cut could leave the
-    /// directories without their topic, and a topic created later under the same name would open
-    /// them and serve the deleted topic's records.
-    private func removePartitions(of metadata: TopicMetadata) throws {
-        for partition in 0..<metadata.config.partitions {
-            removeTree(Self.partitionDirectory(dataDirectory, topic: metadata.name, partition: partition))
+    /// Removes the partition directories of topic `name` (every `NAME-N` in the data directory,
+    /// whatever the metadata said, from partition `first` on) and makes their removal durable
+    /// before the caller removes the `.deleting` file that asks for it: otherwise a power cut could
+    /// leave the directories without their topic, and a topic created later under the same name
+    /// would open them and serve the deleted topic's records.
+    private func removePartitions(of name: String, from first: Int = 0) throws {
+        let prefix = name + "-"
+        for entry in try fileSystem.contents(ofDirectory: dataDirectory) where entry.hasPrefix(prefix) {
+            // The partition is what follows the last '-', so `NAME-N` names no other topic's partition.
+            let suffix = entry.dropFirst(prefix.count)
+            guard !suffix.isEmpty, suffix.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  let index = Int(suffix), index >= first else { continue }
+            removeTree(dataDirectory + "/" + entry)
         }
         try fileSystem.syncDirectory(dataDirectory)
     }
