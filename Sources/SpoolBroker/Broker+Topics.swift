@@ -74,7 +74,7 @@ extension Broker {
             var opened: [Partition] = []
             do {
                 for index in 0..<config.partitions {
-                    opened.append(try openPartition(topic: name, index: index, config: logConfig))
+                    opened.append(try openPartition(topic: name, topicId: metadata.id, index: index, config: logConfig))
                 }
                 try topicStore.save(metadata)
             } catch {
@@ -103,10 +103,10 @@ extension Broker {
     }
 
     /// Opens (creating it) one partition of a topic.
-    func openPartition(topic: String, index: Int, config logConfig: LogConfig) throws -> Partition {
+    func openPartition(topic: String, topicId: String, index: Int, config logConfig: LogConfig) throws -> Partition {
         try Partition.open(
             directory: TopicStore.partitionDirectory(config.dataDirectory, topic: topic, partition: index),
-            topic: topic, index: Int32(index), config: logConfig,
+            topic: topic, topicId: topicId, index: Int32(index), config: logConfig,
             snapshotIntervalBytes: config.producerStateSnapshotBytes, fileSystem: fileSystem, clock: clock)
     }
 
