@@ -134,6 +134,16 @@ import Testing
         #expect(past.topics.first?.partitions.first?.errorCode == KafkaErrorCode.offsetOutOfRange.rawValue)
     }
 
+    @Test func deleteRecordsOnACompactedTopicIsAPolicyViolation() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        _ = try setup.broker.createTopic("users", configs: ["cleanup.policy": "compact"])
+        let deleted = try await setup.call(DeleteRecordsRequest(topics: [.init(name: "users", partitions: [.init(partitionIndex: 0, offset: -1)])], timeoutMs: 1000),
+                                           version: 2)
+        #expect(deleted.topics.first?.partitions.first?.errorCode == KafkaErrorCode.policyViolation.rawValue)
+        #expect(deleted.topics.first?.partitions.first?.lowWatermark == -1)
+    }
+
     @Test func emptyGroupsAndTheirOffsetsAreDeleted() async throws {
         let setup = try Served()
         defer { setup.remove() }
