@@ -12,7 +12,7 @@ public struct TopicMetadata: Equatable, Sendable, Codable {
 /// The topic metadata files. Each is written atomically (temporary file, fsync, rename, fsync
 /// directory), so a crash leaves a topic either fully described or absent.
 ///
-/// Deleting renames the file to `NAME.deleting` first, then removes the partition directories,
+/// Deleting renames the file to `NAME.del` first, then removes the partition directories,
 /// then the file; `open` finishes any deletion a crash interrupted, and `createTopic` one that
 /// failed part way under the name it creates (`finishPendingDeletion`).
 struct TopicStore {
@@ -22,7 +22,14 @@ struct TopicStore {
     var directory: String { dataDirectory + "/topics" }
 
     func path(_ name: String) -> String { directory + "/" + name + ".topic" }
-    func deletingPath(_ name: String) -> String { directory + "/" + name + ".deleting" }
+    /// The deletion marker. Every file name here must fit Linux's 255 bytes for a name of
+    /// `TopicName.lengthMax` (249) characters: `NAME.topic` is 255, `NAME.del` 253, and the
+    /// temporary file `save` writes has a name of its own (`NAME.topic.tmp` would be 259).
+    func deletingPath(_ name: String) -> String { directory + "/" + name + Self.deletingSuffix }
+    static let deletingSuffix = ".del"
+    /// The marker earlier versions wrote (too long for names of 247-249 characters), still
+    /// finished if found.
+    static let earlierDeletingSuffix = ".deleting"
 
     static func partitionDirectory(_ dataDirectory: String, topic: String, partition: Int) -> String {
         dataDirectory + "/" + topic + "-" + String(partition)
@@ -42,8 +49,8 @@ struct TopicStore {
         }
         let stored = Dictionary(topics.map { ($0.name, $0.config.partitions) }, uniquingKeysWith: max)
         for name in names {
-            if name.hasSuffix(".deleting") {
-                let topic = String(name.dropLast(".deleting".count))
+            if let suffix = [Self.deletingSuffix, Self.earlierDeletingSuffix].first(where: { name.hasSuffix($0) }) {
+                let topic = String(name.dropLast(suffix.count))
                 try finishPendingDeletion(topic, keepingPartitions: stored[topic] ?? 0)
             } else if name.hasSuffix(".tmp") {
                 try? fileSystem.remove(directory + "/" + name)
@@ -55,7 +62,10 @@ struct TopicStore {
     func save(_ metadata: TopicMetadata) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try fileSystem.writeAtomically(path(metadata.name), Array(try encoder.encode(metadata)))
+        // A temporary name that fits whatever the topic's name (see `deletingPath`); one left by a
+        // crash is removed by `load`.
+        try fileSystem.writeAtomically(path(metadata.name), Array(try encoder.encode(metadata)),
+                                       temporary: directory + "/" + UUID().uuidString + ".tmp")
     }
 
     func delete(_ metadata: TopicMetadata) throws {
@@ -63,33 +73,38 @@ struct TopicStore {
         try finishDeleting(metadata)
     }
 
-    /// The first half of `delete`: renames the file to `NAME.deleting` and makes that durable.
+    /// The first half of `delete`: renames the file to `NAME.del` and makes that durable.
     /// From then on the topic is gone for good: a crash leaves `open` to finish the deletion.
     func markDeleting(_ metadata: TopicMetadata) throws {
         try fileSystem.rename(path(metadata.name), to: deletingPath(metadata.name))
         try fileSystem.syncDirectory(directory)
     }
 
-    /// The second half of `delete`: removes the partition directories, then the `.deleting` file.
+    /// The second half of `delete`: removes the partition directories, then the `.del` file.
     func finishDeleting(_ metadata: TopicMetadata) throws {
         try finishPendingDeletion(metadata.name)
     }
 
-    /// Whether a deletion of topic `name` began and did not finish (its `.deleting` file is there):
+    /// Whether a deletion of topic `name` began and did not finish (its `.del` file is there):
     /// a deletion whose last steps failed, or a creation whose undoing did.
     func hasPendingDeletion(_ name: String) -> Bool {
-        fileSystem.exists(deletingPath(name))
+        markerPaths(name).contains { fileSystem.exists($0) }
+    }
+
+    /// The deletion markers a topic may have, this version's and the earlier one.
+    private func markerPaths(_ name: String) -> [String] {
+        [deletingPath(name), directory + "/" + name + Self.earlierDeletingSuffix]
     }
 
     /// Finishes a deletion of topic `name`: removes its partition directories (found by name, so
-    /// an unreadable `.deleting` file loses none), durably, then the `.deleting` file. A topic
+    /// an unreadable marker loses none), durably, then the marker (`.del`, or `.deleting`). A topic
     /// created under the name must come after this: were the marker left, the next start would
     /// finish the deletion and take the new topic's directories with it.
     ///
     /// - Parameter keepingPartitions: partitions of a stored topic of that name, whose directories stay.
     func finishPendingDeletion(_ name: String, keepingPartitions: Int = 0) throws {
         try removePartitions(of: name, from: keepingPartitions)
-        try fileSystem.remove(deletingPath(name))
+        for marker in markerPaths(name) where fileSystem.exists(marker) { try fileSystem.remove(marker) }
         try fileSystem.syncDirectory(directory)
     }
 
@@ -115,7 +130,7 @@ struct TopicStore {
 
     /// Removes the partition directories of topic `name` (every `NAME-N` in the data directory,
     /// whatever the metadata said, from partition `first` on) and makes their removal durable
-    /// before the caller removes the `.deleting` file that asks for it: otherwise a power cut could
+    /// before the caller removes the marker that asks for it: otherwise a power cut could
     /// leave the directories without their topic, and a topic created later under the same name
     /// would open them and serve the deleted topic's records.
     private func removePartitions(of name: String, from first: Int = 0) throws {

@@ -31,6 +31,30 @@ import Testing
         try broker.close()
     }
 
+    @Test("a topic of the longest legal name, 249 characters, is created, survives a restart and is deleted")
+    func theLongestLegalNameWorksOnDisk() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let name = String(repeating: "a", count: TopicName.lengthMax)
+        var broker = try Broker.open(data.config())
+        try broker.createTopic(name, partitions: 12)
+        _ = try await broker.produce(topic: name, partition: 11, records: batch("long"), acks: .all)
+        try broker.close()
+
+        broker = try Broker.open(data.config())
+        #expect(broker.partitionCount(name) == 12)
+        #expect(try await values(broker, name, 11) == ["long-0", "long-1"])
+        try await broker.deleteTopic(name)
+        try broker.close()
+
+        broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        #expect(broker.listTopics().isEmpty)
+        let left = try FileManager.default.contentsOfDirectory(atPath: data.path).filter { $0.hasPrefix("aaaa") }
+        #expect(left.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data.path + "/topics").isEmpty)
+    }
+
     @Test func badTopicRequestsAreRefusedAndChangeNothing() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }

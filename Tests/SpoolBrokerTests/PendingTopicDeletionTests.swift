@@ -70,11 +70,11 @@ import Testing
         _ = try await broker.produce(topic: "other", partition: 1, records: batch("old"), acks: .all)
         try broker.close()
         // `gone` was being deleted when a crash came, and its marker is unreadable; `jobs` has a
-        // marker beside its metadata (an earlier version's deletion) and a directory past its
+        // marker beside its metadata (an earlier version's, `.deleting`) and a directory past its
         // partitions holding records of before.
         let files = FileManager.default
-        try files.moveItem(atPath: data.path + "/topics/gone.topic", toPath: data.path + "/topics/gone.deleting")
-        try Data("{".utf8).write(to: URL(fileURLWithPath: data.path + "/topics/gone.deleting"))
+        try files.moveItem(atPath: data.path + "/topics/gone.topic", toPath: data.path + "/topics/gone.del")
+        try Data("{".utf8).write(to: URL(fileURLWithPath: data.path + "/topics/gone.del"))
         try files.moveItem(atPath: data.path + "/other-1", toPath: data.path + "/jobs-1")
         try Data("{".utf8).write(to: URL(fileURLWithPath: data.path + "/topics/jobs.deleting"))
 
