@@ -45,7 +45,8 @@ extension Broker {
     ///   - nodeId: this broker's node id, as the server advertises it.
     ///   - validateOnly: check everything, create nothing (the description then shows empty
     ///     partitions).
-    /// - Throws: `.invalidTopic`, `.topicAlreadyExists`, `.invalidPartitions`, `.invalidConfig`,
+    /// - Throws: `.invalidTopic`, `.topicAlreadyExists`, `.topicCollision` (a name that differs from
+    ///   an existing topic's only in '.' against '_'), `.invalidPartitions`, `.invalidConfig`,
     ///   `.invalidReplicationFactor`, `.invalidReplicaAssignment`, `.invalidRequest` (both a count
     ///   and an assignment; too many topics), `.invalidPartitions` also when the broker would hold
     ///   more than `BrokerConfig.partitionsMax` partitions, `.storage`.
@@ -62,6 +63,7 @@ extension Broker {
         return try topicChanges.withLock { _ throws(BrokerError) -> TopicDescription in
             let (exists, topicCount, partitionCount) = topics.withLock { ($0[name] != nil, $0.count, Self.partitionCount(of: $0)) }
             if exists { throw .topicAlreadyExists(name) }
+            if let existing = collidingTopic(name) { throw .topicCollision(name: name, existing: existing) }
             guard topicCount < self.config.topicsMax else { throw .invalidRequest("the broker holds its maximum of \(self.config.topicsMax) topics") }
             try checkPartitionBudget(holding: partitionCount, adding: count)
             let metadata = TopicMetadata(name: name, id: UUID().uuidString, config: config, createdMs: clock())
@@ -85,6 +87,13 @@ extension Broker {
             topics.withLock { $0[name] = Topic(metadata: metadata, partitions: opened) }
             return describe(Topic(metadata: metadata, partitions: opened))
         }
+    }
+
+    /// An existing topic whose name differs from `name` only in '.' against '_' (Kafka refuses
+    /// `a_b` beside `a.b`: their metric names would be the same).
+    func collidingTopic(_ name: String) -> String? {
+        let key = TopicName.collisionKey(name)
+        return topics.withLock { topics in topics.keys.filter { $0 != name && TopicName.collisionKey($0) == key }.min() }
     }
 
     /// Partitions of every topic together.

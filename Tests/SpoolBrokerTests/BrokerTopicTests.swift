@@ -74,6 +74,29 @@ import Testing
         await #expect(throws: BrokerError.unknownTopicOrPartition(topic: "nope", partition: nil)) { try await broker.deleteTopic("nope") }
     }
 
+    @Test("a name that differs from an existing topic's only in '.' against '_' collides with it, as in Kafka")
+    func namesCollidingOverDotAndUnderscoreAreRefused() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("a.b_c", partitions: 1)
+        func collides(_ name: String) -> (any Error) -> Bool {
+            { error in
+                guard let error = error as? BrokerError else { return false }
+                return error.code == .invalidTopicException && error.message == "Topic '\(name)' collides with existing topic: a.b_c"
+            }
+        }
+        for name in ["a_b_c", "a.b.c", "a_b.c"] {
+            #expect(performing: { try broker.createTopic(name) }, throws: collides(name))
+            #expect(performing: { try broker.ensureTopic(name) }, throws: collides(name))
+        }
+        #expect(throws: BrokerError.topicAlreadyExists("a.b_c")) { try broker.createTopic("a.b_c") }
+        #expect(broker.listTopics().map(\.name) == ["a.b_c"])
+        try await broker.deleteTopic("a.b_c")
+        try broker.createTopic("a_b_c", partitions: 1)
+    }
+
     @Test func unknownTopicsArePartitionsOutOfRangeAreErrors() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }

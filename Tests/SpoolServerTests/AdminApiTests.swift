@@ -117,6 +117,20 @@ import Testing
         #expect(assigned.configs?.first { $0.name == "compression.type" }?.value == "zstd")
     }
 
+    @Test func createTopicsNamingATopicTwiceCreatesNeitherAndAnswersOnceAsKafka() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        let created = try await setup.call(CreateTopicsRequest(topics: [
+            .init(name: "twice", numPartitions: 1, replicationFactor: 1),
+            .init(name: "once", numPartitions: 1, replicationFactor: 1),
+            .init(name: "twice", numPartitions: 2, replicationFactor: 1),
+        ], timeoutMs: 1000), version: 7)
+        #expect(created.topics.map(\.name) == ["once", "twice"])
+        #expect(created.topics.map(\.errorCode) == [0, KafkaErrorCode.invalidRequest.rawValue])
+        #expect(created.topics.last?.errorMessage == "Duplicate topic name.")
+        #expect(setup.broker.partitionCount("twice") == nil && setup.broker.partitionCount("once") == 1)
+    }
+
     @Test func deleteRecordsMovesTheLogStart() async throws {
         let setup = try Served()
         defer { setup.remove() }
