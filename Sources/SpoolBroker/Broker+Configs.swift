@@ -12,7 +12,7 @@ extension Broker {
     ///   Spool has none, so it is described with no entries. Another name is `INVALID_REQUEST`.
     ///
     /// `configNames` keeps only the configs named (names Spool does not know are left out, as
-    /// Kafka does); nil keeps all. Synonyms and documentation are left empty unless asked for.
+    /// Kafka does); nil or empty keeps all, as Kafka reads a null or empty `ConfigurationKeys`. Synonyms and documentation are left empty unless asked for.
     public func describeConfigs(_ type: ConfigResourceType, name: String, configNames: [String]? = nil, nodeId: Int32 = 0,
                                 includeSynonyms: Bool = true, includeDocumentation: Bool = true) -> DescribedConfigs {
         var described = DescribedConfigs(resourceType: type, resourceName: name, outcome: .success, entries: [])
@@ -32,7 +32,7 @@ extension Broker {
             described.outcome = AdminOutcome(error)
             return described
         }
-        if let configNames {
+        if let configNames, !configNames.isEmpty {
             let wanted = Set(configNames)
             described.entries.removeAll { !wanted.contains($0.name) }
         }

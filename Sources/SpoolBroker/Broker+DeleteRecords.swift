@@ -21,11 +21,16 @@ extension Broker {
     /// current start changes nothing.
     ///
     /// - Returns: the log start offset afterwards (the low watermark).
-    /// - Throws: `.unknownTopicOrPartition`; `.offsetOutOfRange` for an offset past the high
-    ///   watermark or below -1; `.storage` when the start cannot be written (nothing changed).
+    /// - Throws: `.unknownTopicOrPartition`; `.policyViolation` when the topic's `cleanup.policy`
+    ///   lacks `delete` (Kafka's rule: a compacted topic's records go by compaction alone);
+    ///   `.offsetOutOfRange` for an offset past the high watermark or below -1; `.storage` when the
+    ///   start cannot be written (nothing changed).
     @discardableResult
     public func deleteRecords(topic: String, partition index: Int32, before offset: Int64) async throws(BrokerError) -> Int64 {
         let log = try partition(topic, index).log
+        if topics.withLock({ $0[topic]?.metadata.config.allowsRecordDeletion }) == false {
+            throw .policyViolation("Records of partition \(topic)-\(index) can not be deleted due to the configured policy")
+        }
         let target = offset == Self.deleteRecordsToHighWatermark ? log.highWatermark : offset
         do {
             return try await log.deleteRecords(before: target)

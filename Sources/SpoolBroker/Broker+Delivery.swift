@@ -6,8 +6,7 @@ import SpoolSystem
 extension Broker {
     /// The router every produce goes through for `spool-deliver-at` and `spool-idempotency-key`.
     var headerRouter: HeaderRouter {
-        HeaderRouter(delays: delays, dedupe: dedupe, windowMs: { [weak self] topic in self?.dedupeWindowMs(topic) ?? 0 },
-                     topicId: { [weak self] topic in self?.topics.withLock { $0[topic]?.metadata.id } }, clock: clock)
+        HeaderRouter(delays: delays, dedupe: dedupe, windowMs: { [weak self] topic in self?.dedupeWindowMs(topic) ?? 0 }, clock: clock)
     }
 
     /// The topic's `dedupe.window.ms` (24 h unless set).
@@ -101,9 +100,11 @@ extension Broker {
         var tooLarge: [DelayStore.Pending] = []
         var firstError: BrokerError?
         for (target, items) in byTarget.sorted(by: { $0.key < $1.key }) {
-            // Records held for a topic since deleted, even one created again under its name, go nowhere.
+            // Records held for a topic since deleted, even one created again under its name, go
+            // nowhere; so do records that name no topic id (every hold gives one, from the
+            // partition the produce took): they cannot be told from a deleted topic's.
             let currentId = topics.withLock { $0[target.topic]?.metadata.id }
-            let stale = items.filter { $0.pending.topicId.map { $0 != currentId } ?? false }
+            let stale = items.filter { $0.pending.topicId == nil || $0.pending.topicId != currentId }
             if !stale.isEmpty {
                 FileHandle.standardError.write(Data("spool: dropping \(stale.count) held record(s) for \(target): its topic was deleted\n".utf8))
                 delivered += stale.map(\.pending)
@@ -115,6 +116,8 @@ extension Broker {
             var appendedCount = 0
             do throws(BrokerError) {
                 let partition = try partition(target.topic, target.partition)
+                // Deleted and created again since `currentId` was read: the records are the old topic's.
+                guard partition.topicId == currentId else { throw .unknownTopicOrPartition(topic: target.topic, partition: nil) }
                 for run in RecordBatch.producingRuns(ordered.map(\.record), maxBytes: partition.log.batchBytesLimit) {
                     let batch = RecordBatch(producing: Array(run)).encoded()
                     if run.count == 1 && batch.count > partition.log.batchBytesLimit {

@@ -44,7 +44,7 @@ extension Broker {
             if validateOnly { return }
             var opened: [Partition] = []
             do {
-                for index in current..<count { opened.append(try openPartition(topic: name, index: index, config: logConfig)) }
+                for index in current..<count { opened.append(try openPartition(topic: name, topicId: metadata.id, index: index, config: logConfig)) }
                 try topicStore.save(metadata)
             } catch {
                 for partition in opened { try? partition.log.close() }

@@ -45,7 +45,8 @@ extension Broker {
     ///   - nodeId: this broker's node id, as the server advertises it.
     ///   - validateOnly: check everything, create nothing (the description then shows empty
     ///     partitions).
-    /// - Throws: `.invalidTopic`, `.topicAlreadyExists`, `.invalidPartitions`, `.invalidConfig`,
+    /// - Throws: `.invalidTopic`, `.topicAlreadyExists`, `.topicCollision` (a name that differs from
+    ///   an existing topic's only in '.' against '_'), `.invalidPartitions`, `.invalidConfig`,
     ///   `.invalidReplicationFactor`, `.invalidReplicaAssignment`, `.invalidRequest` (both a count
     ///   and an assignment; too many topics), `.invalidPartitions` also when the broker would hold
     ///   more than `BrokerConfig.partitionsMax` partitions, `.storage`.
@@ -62,24 +63,37 @@ extension Broker {
         return try topicChanges.withLock { _ throws(BrokerError) -> TopicDescription in
             let (exists, topicCount, partitionCount) = topics.withLock { ($0[name] != nil, $0.count, Self.partitionCount(of: $0)) }
             if exists { throw .topicAlreadyExists(name) }
+            if let existing = collidingTopic(name) { throw .topicCollision(name: name, existing: existing) }
             guard topicCount < self.config.topicsMax else { throw .invalidRequest("the broker holds its maximum of \(self.config.topicsMax) topics") }
             try checkPartitionBudget(holding: partitionCount, adding: count)
             let metadata = TopicMetadata(name: name, id: UUID().uuidString, config: config, createdMs: clock())
             if validateOnly { return describe(Topic(metadata: metadata, partitions: []), partitionCount: count) }
+            // A deletion of a topic of this name that did not finish goes first (or the creation
+            // fails, retriably): the next start would finish it, taking this topic's directories.
+            if topicStore.hasPendingDeletion(name) {
+                do { try topicStore.finishPendingDeletion(name) } catch { throw .storageFailure(error, path: topicStore.deletingPath(name)) }
+            }
             var opened: [Partition] = []
             do {
                 for index in 0..<config.partitions {
-                    opened.append(try openPartition(topic: name, index: index, config: logConfig))
+                    opened.append(try openPartition(topic: name, topicId: metadata.id, index: index, config: logConfig))
                 }
                 try topicStore.save(metadata)
             } catch {
                 for partition in opened { try? partition.log.close() }
-                try? topicStore.delete(metadata)
+                try? topicStore.discard(metadata)
                 throw .storageFailure(error, path: topicStore.path(name))
             }
             topics.withLock { $0[name] = Topic(metadata: metadata, partitions: opened) }
             return describe(Topic(metadata: metadata, partitions: opened))
         }
+    }
+
+    /// An existing topic whose name differs from `name` only in '.' against '_' (Kafka refuses
+    /// `a_b` beside `a.b`: their metric names would be the same).
+    func collidingTopic(_ name: String) -> String? {
+        let key = TopicName.collisionKey(name)
+        return topics.withLock { topics in topics.keys.filter { $0 != name && TopicName.collisionKey($0) == key }.min() }
     }
 
     /// Partitions of every topic together.
@@ -98,10 +112,10 @@ extension Broker {
     }
 
     /// Opens (creating it) one partition of a topic.
-    func openPartition(topic: String, index: Int, config logConfig: LogConfig) throws -> Partition {
+    func openPartition(topic: String, topicId: String, index: Int, config logConfig: LogConfig) throws -> Partition {
         try Partition.open(
             directory: TopicStore.partitionDirectory(config.dataDirectory, topic: topic, partition: index),
-            topic: topic, index: Int32(index), config: logConfig,
+            topic: topic, topicId: topicId, index: Int32(index), config: logConfig,
             snapshotIntervalBytes: config.producerStateSnapshotBytes, fileSystem: fileSystem, clock: clock)
     }
 

@@ -79,7 +79,7 @@ public final class Broker: Sendable {
                 let logConfig = try metadata.config.logConfig(defaults: config.log)
                 let partitions = try (0..<metadata.config.partitions).map { index in
                     try Partition.open(directory: TopicStore.partitionDirectory(config.dataDirectory, topic: metadata.name, partition: index),
-                                       topic: metadata.name, index: Int32(index), config: logConfig,
+                                       topic: metadata.name, topicId: metadata.id, index: Int32(index), config: logConfig,
                                        snapshotIntervalBytes: config.producerStateSnapshotBytes, fileSystem: fileSystem, clock: clock)
                 }
                 topics[metadata.name] = Topic(metadata: metadata, partitions: partitions)

@@ -7,6 +7,9 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownTopicOrPartition(topic: String, partition: Int32?)
     case invalidTopic(name: String, reason: String)
     case topicAlreadyExists(String)
+    /// `name` differs from the existing topic `existing` only in '.' against '_', which Kafka's
+    /// metric names do not tell apart: Kafka refuses it as an invalid topic.
+    case topicCollision(name: String, existing: String)
     case invalidPartitions(String)
     case invalidConfig(String)
     case messageTooLarge(bytes: Int, limit: Int)
@@ -38,7 +41,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: KafkaErrorCode {
         switch self {
         case .unknownTopicOrPartition: .unknownTopicOrPartition
-        case .invalidTopic: .invalidTopicException
+        case .invalidTopic, .topicCollision: .invalidTopicException
         case .topicAlreadyExists: .topicAlreadyExists
         case .invalidPartitions: .invalidPartitions
         case .invalidConfig: .invalidConfig
@@ -65,6 +68,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unknownTopicOrPartition(topic, nil): "unknown topic: \(topic)"
         case let .invalidTopic(name, reason): "invalid topic name '\(name)': \(reason)"
         case let .topicAlreadyExists(name): "topic '\(name)' already exists"
+        case let .topicCollision(name, existing): "Topic '\(name)' collides with existing topic: \(existing)"
         case let .invalidPartitions(reason): "invalid partition count: \(reason)"
         case let .invalidConfig(reason): "invalid config: \(reason)"
         case let .messageTooLarge(bytes, limit): "record batch of \(bytes) bytes exceeds max.message.bytes (\(limit))"

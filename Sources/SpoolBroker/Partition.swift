@@ -16,6 +16,10 @@ import Synchronization
 /// batch headers after the last snapshot rather than the whole log.
 final class Partition: Sendable {
     let topic: String
+    /// The id of the topic this partition was opened for. Records held through the partition
+    /// carry it, so that they go nowhere once the topic is deleted, even when a produce that took
+    /// the partition before the deletion holds them after a topic of the same name was created.
+    let topicId: String
     let index: Int32
     let log: PartitionLog
     /// Held, on a thread that may wait for the disk, by an append that may wait for it (a batch
@@ -44,9 +48,10 @@ final class Partition: Sendable {
         var table: ProducerStateTable
     }
 
-    private init(topic: String, index: Int32, log: PartitionLog, producers: ProducerStateTable, snapshotIntervalBytes: Int,
+    private init(topic: String, topicId: String, index: Int32, log: PartitionLog, producers: ProducerStateTable, snapshotIntervalBytes: Int,
                  fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) {
         self.topic = topic
+        self.topicId = topicId
         self.index = index
         self.log = log
         self.producers = HandOffLock(producers)
@@ -57,7 +62,7 @@ final class Partition: Sendable {
 
     /// Opens the partition's log (recovering it) and rebuilds producer state: from the last
     /// snapshot, then from the headers of every batch after it.
-    static func open(directory: String, topic: String, index: Int32, config: LogConfig, snapshotIntervalBytes: Int = 64 << 20,
+    static func open(directory: String, topic: String, topicId: String, index: Int32, config: LogConfig, snapshotIntervalBytes: Int = 64 << 20,
                      fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws -> Partition {
         let log = try PartitionLog.open(directory: directory, config: config, fileSystem: fileSystem, clock: clock)
         var table = ProducerStateTable()
@@ -82,7 +87,7 @@ final class Partition: Sendable {
                 next = header.nextOffset
             }
         }
-        return Partition(topic: topic, index: index, log: log, producers: table, snapshotIntervalBytes: snapshotIntervalBytes,
+        return Partition(topic: topic, topicId: topicId, index: index, log: log, producers: table, snapshotIntervalBytes: snapshotIntervalBytes,
                          fileSystem: fileSystem, clock: clock)
     }
 
@@ -159,7 +164,7 @@ final class Partition: Sendable {
         if case let .duplicate(base, last) = try table.check(header) {
             var duplicate = Appended(baseOffset: base, lastOffset: last, duplicate: true)
             if let router, HeaderRouter.mayCarryHeaders(batch, header) {
-                try router.reconfirmKeys(batch, topic: topic, partition: index, storedAt: base, into: &duplicate) { [log] in
+                try router.reconfirmKeys(batch, topic: topic, topicId: topicId, partition: index, storedAt: base, into: &duplicate) { [log] in
                     Self.offsetsStored(in: log, from: base, through: last)
                 }
             }
@@ -227,7 +232,7 @@ final class Partition: Sendable {
         let mayBlock = router?.mayWaitForDisk ?? true
         guard let router, HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch, mayBlock: mayBlock) }
         do { _ = try RecordBatchView.validate(batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
-        switch try router.route(batch, topic: topic, partition: index, append: { bytes throws(BrokerError) in try appendToLog(bytes, mayBlock: mayBlock) }) {
+        switch try router.route(batch, topic: topic, topicId: topicId, partition: index, append: { bytes throws(BrokerError) in try appendToLog(bytes, mayBlock: mayBlock) }) {
         case .unchanged: return try appendToLog(batch, mayBlock: mayBlock)
         case let .appended(appended): return appended
         case .needsDiskWait: return nil

@@ -53,8 +53,7 @@ public struct TopicConfig: Equatable, Sendable, Codable {
         if let value = long("segment.index.bytes") { config.indexBytesMax = Int(value) }
         // cleanup.policy=compact alone: nothing is deleted by time or size (compaction keeps the
         // latest value of every key, and Spool keeps them all); with delete too, retention applies.
-        if let policy = checked["cleanup.policy"] {
-            let policies = Set(policy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if let policies = Self.policies(checked["cleanup.policy"]) {
             config.keysRequired = policies.contains("compact")
             if !policies.contains("delete") {
                 config.retentionMs = nil
@@ -63,6 +62,17 @@ public struct TopicConfig: Equatable, Sendable, Codable {
         }
         do { try config.validate() } catch { throw .invalidConfig(String(describing: error)) }
         return config
+    }
+
+    /// Whether `cleanup.policy` includes `delete` (it does unless set): Kafka lets DeleteRecords
+    /// move the log start only then, and refuses it on a topic that is compacted alone.
+    public var allowsRecordDeletion: Bool {
+        Self.policies(overrides["cleanup.policy"])?.contains("delete") ?? true
+    }
+
+    /// The policies a `cleanup.policy` value lists (nil when it is not set).
+    private static func policies(_ value: String?) -> Set<String>? {
+        value.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
     }
 
     /// How long a `spool-idempotency-key` is remembered on this topic (0 turns dedupe off).

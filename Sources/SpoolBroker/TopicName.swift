@@ -3,6 +3,12 @@
 public enum TopicName {
     public static let lengthMax = 249
 
+    /// The name with '.' and '_' made one: two topics whose names give the same key collide, as
+    /// Kafka's `Topic.unifyCollisionChars` has it.
+    static func collisionKey(_ name: String) -> String {
+        String(name.map { $0 == "." ? "_" : $0 })
+    }
+
     public static func validate(_ name: String) throws(BrokerError) {
         guard !name.isEmpty else { throw .invalidTopic(name: name, reason: "the name is empty") }
         guard name.utf8.count <= lengthMax else {

@@ -12,8 +12,9 @@ public struct TopicMetadata: Equatable, Sendable, Codable {
 /// The topic metadata files. Each is written atomically (temporary file, fsync, rename, fsync
 /// directory), so a crash leaves a topic either fully described or absent.
 ///
-/// Deleting renames the file to `NAME.deleting` first, then removes the partition directories,
-/// then the file; `open` finishes any deletion a crash interrupted.
+/// Deleting renames the file to `NAME.del` first, then removes the partition directories,
+/// then the file; `open` finishes any deletion a crash interrupted, and `createTopic` one that
+/// failed part way under the name it creates (`finishPendingDeletion`).
 struct TopicStore {
     let dataDirectory: String
     let fileSystem: any FileSystem
@@ -21,25 +22,38 @@ struct TopicStore {
     var directory: String { dataDirectory + "/topics" }
 
     func path(_ name: String) -> String { directory + "/" + name + ".topic" }
-    func deletingPath(_ name: String) -> String { directory + "/" + name + ".deleting" }
+    /// The deletion marker. Every file name here must fit Linux's 255 bytes for a name of
+    /// `TopicName.lengthMax` (249) characters: `NAME.topic` is 255, `NAME.del` 253, and the
+    /// temporary file `save` writes has a name of its own (`NAME.topic.tmp` would be 259).
+    func deletingPath(_ name: String) -> String { directory + "/" + name + Self.deletingSuffix }
+    static let deletingSuffix = ".del"
+    /// The marker earlier versions wrote (too long for names of 247-249 characters), still
+    /// finished if found.
+    static let earlierDeletingSuffix = ".deleting"
 
     static func partitionDirectory(_ dataDirectory: String, topic: String, partition: Int) -> String {
         dataDirectory + "/" + topic + "-" + String(partition)
     }
 
     /// Loads every topic, finishing interrupted deletions first.
+    ///
+    /// A deletion marker beside a stored topic of its name (which `createTopic` no longer leaves,
+    /// see `finishPendingDeletion`) removes only the directories past that topic's partitions:
+    /// the others are the stored topic's.
     func load() throws -> [TopicMetadata] {
         try fileSystem.makeDirectories(directory)
+        let names = try fileSystem.contents(ofDirectory: directory).sorted()
         var topics: [TopicMetadata] = []
-        for name in try fileSystem.contents(ofDirectory: directory).sorted() {
-            let full = directory + "/" + name
-            if name.hasSuffix(".deleting") {
-                if let metadata = try? decode(full) { try removePartitions(of: metadata) }
-                try fileSystem.remove(full)
-            } else if name.hasSuffix(".topic") {
-                topics.append(try decode(full))
+        for name in names where name.hasSuffix(".topic") {
+            topics.append(try decode(directory + "/" + name))
+        }
+        let stored = Dictionary(topics.map { ($0.name, $0.config.partitions) }, uniquingKeysWith: max)
+        for name in names {
+            if let suffix = [Self.deletingSuffix, Self.earlierDeletingSuffix].first(where: { name.hasSuffix($0) }) {
+                let topic = String(name.dropLast(suffix.count))
+                try finishPendingDeletion(topic, keepingPartitions: stored[topic] ?? 0)
             } else if name.hasSuffix(".tmp") {
-                try? fileSystem.remove(full)
+                try? fileSystem.remove(directory + "/" + name)
             }
         }
         return topics
@@ -48,7 +62,10 @@ struct TopicStore {
     func save(_ metadata: TopicMetadata) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try fileSystem.writeAtomically(path(metadata.name), Array(try encoder.encode(metadata)))
+        // A temporary name that fits whatever the topic's name (see `deletingPath`); one left by a
+        // crash is removed by `load`.
+        try fileSystem.writeAtomically(path(metadata.name), Array(try encoder.encode(metadata)),
+                                       temporary: directory + "/" + UUID().uuidString + ".tmp")
     }
 
     func delete(_ metadata: TopicMetadata) throws {
@@ -56,18 +73,50 @@ struct TopicStore {
         try finishDeleting(metadata)
     }
 
-    /// The first half of `delete`: renames the file to `NAME.deleting` and makes that durable.
+    /// The first half of `delete`: renames the file to `NAME.del` and makes that durable.
     /// From then on the topic is gone for good: a crash leaves `open` to finish the deletion.
     func markDeleting(_ metadata: TopicMetadata) throws {
         try fileSystem.rename(path(metadata.name), to: deletingPath(metadata.name))
         try fileSystem.syncDirectory(directory)
     }
 
-    /// The second half of `delete`: removes the partition directories, then the `.deleting` file.
+    /// The second half of `delete`: removes the partition directories, then the `.del` file.
     func finishDeleting(_ metadata: TopicMetadata) throws {
-        try removePartitions(of: metadata)
-        try fileSystem.remove(deletingPath(metadata.name))
+        try finishPendingDeletion(metadata.name)
+    }
+
+    /// Whether a deletion of topic `name` began and did not finish (its `.del` file is there):
+    /// a deletion whose last steps failed, or a creation whose undoing did.
+    func hasPendingDeletion(_ name: String) -> Bool {
+        markerPaths(name).contains { fileSystem.exists($0) }
+    }
+
+    /// The deletion markers a topic may have, this version's and the earlier one.
+    private func markerPaths(_ name: String) -> [String] {
+        [deletingPath(name), directory + "/" + name + Self.earlierDeletingSuffix]
+    }
+
+    /// Finishes a deletion of topic `name`: removes its partition directories (found by name, so
+    /// an unreadable marker loses none), durably, then the marker (`.del`, or `.deleting`). A topic
+    /// created under the name must come after this: were the marker left, the next start would
+    /// finish the deletion and take the new topic's directories with it.
+    ///
+    /// - Parameter keepingPartitions: partitions of a stored topic of that name, whose directories stay.
+    func finishPendingDeletion(_ name: String, keepingPartitions: Int = 0) throws {
+        try removePartitions(of: name, from: keepingPartitions)
+        for marker in markerPaths(name) where fileSystem.exists(marker) { try fileSystem.remove(marker) }
         try fileSystem.syncDirectory(directory)
+    }
+
+    /// Undoes a creation that failed part way: the metadata file, if it was written, goes the way
+    /// of a deletion (a crash meanwhile leaves the marker for `load`); otherwise only the
+    /// partition directories opened so far.
+    func discard(_ metadata: TopicMetadata) throws {
+        if fileSystem.exists(path(metadata.name)) {
+            try delete(metadata)
+        } else {
+            try removePartitions(of: metadata.name)
+        }
     }
 
     private func decode(_ path: String) throws -> TopicMetadata {
@@ -79,13 +128,19 @@ struct TopicStore {
         }
     }
 
-    /// Removes the partition directories and makes their removal durable before the caller
-    /// removes the `.deleting` file that asks for it: otherwise a power cut could leave the
-    /// directories without their topic, and a topic created later under the same name would open
-    /// them and serve the deleted topic's records.
-    private func removePartitions(of metadata: TopicMetadata) throws {
-        for partition in 0..<metadata.config.partitions {
-            removeTree(Self.partitionDirectory(dataDirectory, topic: metadata.name, partition: partition))
+    /// Removes the partition directories of topic `name` (every `NAME-N` in the data directory,
+    /// whatever the metadata said, from partition `first` on) and makes their removal durable
+    /// before the caller removes the marker that asks for it: otherwise a power cut could
+    /// leave the directories without their topic, and a topic created later under the same name
+    /// would open them and serve the deleted topic's records.
+    private func removePartitions(of name: String, from first: Int = 0) throws {
+        let prefix = name + "-"
+        for entry in try fileSystem.contents(ofDirectory: dataDirectory) where entry.hasPrefix(prefix) {
+            // The partition is what follows the last '-', so `NAME-N` names no other topic's partition.
+            let suffix = entry.dropFirst(prefix.count)
+            guard !suffix.isEmpty, suffix.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  let index = Int(suffix), index >= first else { continue }
+            removeTree(dataDirectory + "/" + entry)
         }
         try fileSystem.syncDirectory(dataDirectory)
     }

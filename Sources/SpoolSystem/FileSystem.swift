@@ -107,8 +107,11 @@ extension FileSystem {
 
     /// Replaces `path` with `bytes` atomically and durably: write a temporary file, fsync it, rename
     /// it over `path`, fsync the directory. A crash leaves either the old or the new contents.
-    public func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
-        let temporary = path + ".tmp"
+    ///
+    /// - Parameter temporary: the temporary file, in `path`'s directory; `path` + `.tmp` unless
+    ///   given (a caller whose names may be near the 255-byte limit gives a shorter one).
+    public func writeAtomically(_ path: String, _ bytes: [UInt8], temporary: String? = nil) throws {
+        let temporary = temporary ?? path + ".tmp"
         let fd = try open(temporary, [.readWrite, .create, .truncate], permissions: 0o644)
         do {
             try bytes.withUnsafeBytes { try writeAll(fd, $0, at: 0) }
@@ -119,7 +122,10 @@ extension FileSystem {
             try? remove(temporary)
             throw error
         }
-        try rename(temporary, to: path)
+        do { try rename(temporary, to: path) } catch {
+            try? remove(temporary)
+            throw error
+        }
         try syncDirectory(parentDirectory(of: path))
     }
 

@@ -47,6 +47,21 @@ import SpoolFormat
         #expect(missing.entries.isEmpty)
     }
 
+    @Test("an empty list of config names describes every config, as Kafka reads it")
+    func anEmptyNameListDescribesEveryConfig() throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", configs: ["retention.ms": "60000"])
+        let all = broker.describeConfigs(.topic, name: "jobs")
+        let unnamed = broker.describeConfigs(.topic, name: "jobs", configNames: [])
+        #expect(!all.entries.isEmpty)
+        #expect(unnamed.entries.map(\.name) == all.entries.map(\.name))
+        let brokerConfigs = broker.describeConfigs(.broker, name: "0").entries
+        #expect(!brokerConfigs.isEmpty && broker.describeConfigs(.broker, name: "0", configNames: []).entries == brokerConfigs)
+    }
+
     @Test func theBrokerIsDescribedReadOnlyAndCannotBeAltered() throws {
         let data = TestDataDirectory()
         defer { data.remove() }

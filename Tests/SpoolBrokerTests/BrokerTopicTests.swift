@@ -31,6 +31,30 @@ import Testing
         try broker.close()
     }
 
+    @Test("a topic of the longest legal name, 249 characters, is created, survives a restart and is deleted")
+    func theLongestLegalNameWorksOnDisk() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let name = String(repeating: "a", count: TopicName.lengthMax)
+        var broker = try Broker.open(data.config())
+        try broker.createTopic(name, partitions: 12)
+        _ = try await broker.produce(topic: name, partition: 11, records: batch("long"), acks: .all)
+        try broker.close()
+
+        broker = try Broker.open(data.config())
+        #expect(broker.partitionCount(name) == 12)
+        #expect(try await values(broker, name, 11) == ["long-0", "long-1"])
+        try await broker.deleteTopic(name)
+        try broker.close()
+
+        broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        #expect(broker.listTopics().isEmpty)
+        let left = try FileManager.default.contentsOfDirectory(atPath: data.path).filter { $0.hasPrefix("aaaa") }
+        #expect(left.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data.path + "/topics").isEmpty)
+    }
+
     @Test func badTopicRequestsAreRefusedAndChangeNothing() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
@@ -48,6 +72,29 @@ import Testing
         #expect(broker.listTopics().map(\.name) == ["jobs"])
         #expect(!FileManager.default.fileExists(atPath: data.path + "/cfg-0"))
         await #expect(throws: BrokerError.unknownTopicOrPartition(topic: "nope", partition: nil)) { try await broker.deleteTopic("nope") }
+    }
+
+    @Test("a name that differs from an existing topic's only in '.' against '_' collides with it, as in Kafka")
+    func namesCollidingOverDotAndUnderscoreAreRefused() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("a.b_c", partitions: 1)
+        func collides(_ name: String) -> (any Error) -> Bool {
+            { error in
+                guard let error = error as? BrokerError else { return false }
+                return error.code == .invalidTopicException && error.message == "Topic '\(name)' collides with existing topic: a.b_c"
+            }
+        }
+        for name in ["a_b_c", "a.b.c", "a_b.c"] {
+            #expect(performing: { try broker.createTopic(name) }, throws: collides(name))
+            #expect(performing: { try broker.ensureTopic(name) }, throws: collides(name))
+        }
+        #expect(throws: BrokerError.topicAlreadyExists("a.b_c")) { try broker.createTopic("a.b_c") }
+        #expect(broker.listTopics().map(\.name) == ["a.b_c"])
+        try await broker.deleteTopic("a.b_c")
+        try broker.createTopic("a_b_c", partitions: 1)
     }
 
     @Test func unknownTopicsArePartitionsOutOfRangeAreErrors() async throws {

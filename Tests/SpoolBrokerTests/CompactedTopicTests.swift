@@ -43,4 +43,24 @@ import Testing
         let delete = try TopicConfig(partitions: 1, overrides: [:]).logConfig(defaults: defaults)
         #expect(!delete.keysRequired && delete.retentionMs == defaults.retentionMs)
     }
+
+    @Test("DeleteRecords on a topic whose cleanup.policy lacks delete is a policy violation, as in Kafka")
+    func deleteRecordsNeedsTheDeletePolicy() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("users", configs: ["cleanup.policy": "compact"])
+        try broker.createTopic("both", configs: ["cleanup.policy": "compact,delete"])
+        for topic in ["users", "both"] {
+            _ = try await broker.produce(topic: topic, partition: 0, records: batch(["a", "b"]), acks: .all)
+        }
+        await #expect(throws: BrokerError.policyViolation("Records of partition users-0 can not be deleted due to the configured policy")) {
+            try await broker.deleteRecords(topic: "users", partition: 0, before: Broker.deleteRecordsToHighWatermark)
+        }
+        #expect(try broker.describeTopic("users").partitions[0].logStartOffset == 0)
+        let results = await broker.deleteRecords([(TopicPartition("users", 0), 1)])
+        #expect(results.map(\.outcome.error) == [.policyViolation])
+        #expect(try await broker.deleteRecords(topic: "both", partition: 0, before: Broker.deleteRecordsToHighWatermark) == 2)
+    }
 }

@@ -18,7 +18,7 @@ import Testing
         config.fsync = .interval(milliseconds: 3_600_000)
         let path = directory.path + "/t-0"
         let disk = FaultInjectingFileSystem()
-        let partition = try Partition.open(directory: path, topic: "t", index: 0, config: config, snapshotIntervalBytes: 1,
+        let partition = try Partition.open(directory: path, topic: "t", topicId: "T", index: 0, config: config, snapshotIntervalBytes: 1,
                                            fileSystem: disk, clock: { currentTimeMs() })
         let snapshotPath = path + "/" + Partition.snapshotFileName
         let before = FileManager.default.contents(atPath: snapshotPath)

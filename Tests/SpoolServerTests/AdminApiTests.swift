@@ -117,6 +117,20 @@ import Testing
         #expect(assigned.configs?.first { $0.name == "compression.type" }?.value == "zstd")
     }
 
+    @Test func createTopicsNamingATopicTwiceCreatesNeitherAndAnswersOnceAsKafka() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        let created = try await setup.call(CreateTopicsRequest(topics: [
+            .init(name: "twice", numPartitions: 1, replicationFactor: 1),
+            .init(name: "once", numPartitions: 1, replicationFactor: 1),
+            .init(name: "twice", numPartitions: 2, replicationFactor: 1),
+        ], timeoutMs: 1000), version: 7)
+        #expect(created.topics.map(\.name) == ["once", "twice"])
+        #expect(created.topics.map(\.errorCode) == [0, KafkaErrorCode.invalidRequest.rawValue])
+        #expect(created.topics.last?.errorMessage == "Duplicate topic name.")
+        #expect(setup.broker.partitionCount("twice") == nil && setup.broker.partitionCount("once") == 1)
+    }
+
     @Test func deleteRecordsMovesTheLogStart() async throws {
         let setup = try Served()
         defer { setup.remove() }
@@ -132,6 +146,16 @@ import Testing
         let past = try await setup.call(DeleteRecordsRequest(topics: [.init(name: "jobs", partitions: [.init(partitionIndex: 0, offset: 9)])], timeoutMs: 1000),
                                         version: 0)
         #expect(past.topics.first?.partitions.first?.errorCode == KafkaErrorCode.offsetOutOfRange.rawValue)
+    }
+
+    @Test func deleteRecordsOnACompactedTopicIsAPolicyViolation() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        _ = try setup.broker.createTopic("users", configs: ["cleanup.policy": "compact"])
+        let deleted = try await setup.call(DeleteRecordsRequest(topics: [.init(name: "users", partitions: [.init(partitionIndex: 0, offset: -1)])], timeoutMs: 1000),
+                                           version: 2)
+        #expect(deleted.topics.first?.partitions.first?.errorCode == KafkaErrorCode.policyViolation.rawValue)
+        #expect(deleted.topics.first?.partitions.first?.lowWatermark == -1)
     }
 
     @Test func emptyGroupsAndTheirOffsetsAreDeleted() async throws {

@@ -18,15 +18,19 @@ public final class FaultInjectingFileSystem: FileSystem {
         var skip: Int
         /// Failures left (nil: until cleared).
         var remaining: Int?
+        /// The one path it fails for (nil: any); calls on file descriptors have no path.
+        var path: String?
     }
 
     private let live = LiveFileSystem()
     private let faults = Mutex<[Fault]>([])
     private let counts = Mutex<[String: Int]>([:])
 
-    /// Fails `call` with `errno` after letting `skip` calls through, `times` times (nil: until cleared).
-    public func inject(_ call: Call, errno: Int32, skip: Int = 0, times: Int? = nil) {
-        faults.withLock { $0.append(Fault(call: call, errno: errno, skip: skip, remaining: times)) }
+    /// Fails `call` with `errno` after letting `skip` calls through, `times` times (nil: until
+    /// cleared); with `path`, only calls naming that path count (opening a directory to sync it
+    /// names it: `.open` with a path fails one `syncDirectory` and nothing around it).
+    public func inject(_ call: Call, errno: Int32, skip: Int = 0, times: Int? = nil, path: String? = nil) {
+        faults.withLock { $0.append(Fault(call: call, errno: errno, skip: skip, remaining: times, path: path)) }
     }
 
     public func clear() { faults.withLock { $0.removeAll() } }
@@ -36,7 +40,7 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     private func check(_ call: Call, path: String? = nil) throws {
         let errno: Int32? = faults.withLock { faults in
-            guard let index = faults.firstIndex(where: { $0.call == call }) else { return nil }
+            guard let index = faults.firstIndex(where: { $0.call == call && ($0.path == nil || $0.path == path) }) else { return nil }
             if faults[index].skip > 0 {
                 faults[index].skip -= 1
                 return nil

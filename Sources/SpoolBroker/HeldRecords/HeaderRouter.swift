@@ -13,8 +13,6 @@ struct HeaderRouter: Sendable {
     let delays: DelayStore
     let dedupe: DedupeWindow
     let windowMs: @Sendable (String) -> Int64
-    /// The id of a topic (nil if there is none by that name).
-    let topicId: @Sendable (String) -> String?
     let clock: @Sendable () -> Int64
     /// Whether `route` may wait for the disk: for the delay log (its flush, see `DelayStore.hold`,
     /// or its file work), or for the file work of the partition or the dedupe log (see
@@ -49,8 +47,10 @@ struct HeaderRouter: Sendable {
     }
 
     /// Routes the records of a batch already checked by `RecordBatchView.validate`, appending what
-    /// stays through `append`.
-    func route(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32,
+    /// stays through `append`. `topicId` is the id of the topic whose partition the caller took
+    /// (`Partition.topicId`), not that of the topic now under the name: the topic may have been
+    /// deleted, and another created under its name, since.
+    func route(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32,
                append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended?) throws(BrokerError) -> Routed {
         let decoded: RecordBatch
         do { decoded = try RecordBatch(decoding: batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
@@ -60,7 +60,6 @@ struct HeaderRouter: Sendable {
         // Records an idempotent producer sends again after the delay log delivered them: a crash
         // lost the batch that recorded their sequence (`DeliveredOrigins`). Dropped, as duplicates.
         var resent: Set<Int> = []
-        var currentTopicId: String?? = nil
         for (index, record) in decoded.records.enumerated() {
             var deliverAt: Int64?
             if let raw = record.header(SpoolHeaders.deliverAt) {
@@ -69,11 +68,9 @@ struct HeaderRouter: Sendable {
                 }
                 deliverAt = parsed
                 if decoded.producerId >= 0 {
-                    let id = currentTopicId ?? topicId(topic)
-                    currentTopicId = id
                     let origin = DelayStore.Origin(producerId: decoded.producerId, epoch: decoded.producerEpoch,
                                                    sequence: decoded.baseSequence &+ record.offsetDelta)
-                    if delays.wasDelivered(DelayStore.PlacedOrigin(topic: topic, partition: partition, topicId: id, origin: origin)) {
+                    if delays.wasDelivered(DelayStore.PlacedOrigin(topic: topic, partition: partition, topicId: topicId, origin: origin)) {
                         resent.insert(index)
                     }
                 }
@@ -108,7 +105,7 @@ struct HeaderRouter: Sendable {
         // Held records first, on disk before the partition's batch is appended (`DelayStore.hold`).
         var heldOffsets: ClosedRange<Int64>?
         do throws(BrokerError) {
-            if !held.isEmpty { heldOffsets = try delays.hold(held, topic: topic, topicId: topicId(topic), partition: partition) }
+            if !held.isEmpty { heldOffsets = try delays.hold(held, topic: topic, topicId: topicId, partition: partition) }
             // The partition needs file work and this thread may not wait for it (the held records
             // made it wait already otherwise): nothing stays stored or reserved.
             func giveBack() -> Routed {
@@ -152,7 +149,7 @@ struct HeaderRouter: Sendable {
             }
             confirmations += delayedKeys.map { ($0.key, -2) }
             if !confirmations.isEmpty {
-                confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId(topic), partition: partition, keys: confirmations, now: now),
+                confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId, partition: partition, keys: confirmations, now: now),
                         into: &appended)
             }
             return .appended(appended)
@@ -183,7 +180,7 @@ extension HeaderRouter {
     /// held for later delivery (-2). The missing keys are reserved first, so a record with one of
     /// them that arrives meanwhile is a duplicate; then confirmed (`confirm(_:into:)`), which sets
     /// the dedupe log offset to wait on in `duplicate`. Every key still known: nothing to do.
-    func reconfirmKeys(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32, storedAt base: Int64,
+    func reconfirmKeys(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32, storedAt base: Int64,
                        into duplicate: inout Partition.Appended, storedOffsets: () -> Set<Int64>) throws(BrokerError) {
         let window = windowMs(topic)
         guard window > 0, let decoded = try? RecordBatch(decoding: batch) else { return }
@@ -203,7 +200,7 @@ extension HeaderRouter {
             let offset = base + Int64(entry.offsetDelta)
             return (entry.key, stored.contains(offset) ? offset : -2)
         }
-        confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId(topic), partition: partition, keys: confirmations, now: now),
+        confirm(DedupeWindow.Confirmation(topic: topic, topicId: topicId, partition: partition, keys: confirmations, now: now),
                 into: &duplicate)
     }
 }
