@@ -101,10 +101,11 @@ extension Broker {
         var firstError: BrokerError?
         for (target, items) in byTarget.sorted(by: { $0.key < $1.key }) {
             // Records held for a topic since deleted, even one created again under its name, go
-            // nowhere; so do records that name no topic id (every hold gives one, from the
-            // partition the produce took): they cannot be told from a deleted topic's.
+            // nowhere. Every hold names its topic's id (from the partition the produce took); a
+            // record without one was held by a version that did not, and goes to the topic of its
+            // name, as it did then.
             let currentId = topics.withLock { $0[target.topic]?.metadata.id }
-            let stale = items.filter { $0.pending.topicId == nil || $0.pending.topicId != currentId }
+            let stale = items.filter { $0.pending.topicId.map { $0 != currentId } ?? false }
             if !stale.isEmpty {
                 FileHandle.standardError.write(Data("spool: dropping \(stale.count) held record(s) for \(target): its topic was deleted\n".utf8))
                 delivered += stale.map(\.pending)
