@@ -109,15 +109,15 @@ extension SpoolClient {
     }
 
     /// Offsets for a timestamp (-2 earliest, -1 latest): one request per partition leader;
-    /// partitions whose leader moved are asked again of the new one.
+    /// partitions whose leader moved are asked again of the new one, and those without a leader
+    /// until they have one (within the request timeout) while the others are answered.
     public func listOffsets(_ partitions: [TopicPartition], timestamp: Int64) async throws(ClientError) -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
         var left = partitions
         try await retrying(briefly: [.unknownTopicOrPartition]) { () async throws(ClientError) in
-            var byLeader: [Int32: [TopicPartition]] = [:]
-            for entry in left { byLeader[try await leaderNode(entry.topic, entry.partition), default: []].append(entry) }
-            var failed: [TopicPartition] = []
-            var failure: ClientError?
+            let (byLeader, leaderless) = try await byLeader(left) { $0 }
+            var failed = leaderless
+            var failure = leaderless.first.map { ClientError.kafka(.leaderNotAvailable, "\($0.topic)[\($0.partition)]") }
             for (node, entries) in byLeader.sorted(by: { $0.key < $1.key }) {
                 let byTopic = Dictionary(grouping: entries, by: \.topic).sorted { $0.key < $1.key }
                 let request = ListOffsetsRequest(replicaId: -1, topics: byTopic.map { topic, entries in

@@ -69,12 +69,14 @@ public final class NetworkConsumerTransport: ConsumerTransport {
     /// up to the wait, the poll returns with the first leaders' answers while the others stay out,
     /// and a leader that moved or a broker that is down costs only its partitions.
     public func fetch(_ positions: [(TopicPartition, Int64)], maxWaitMs: Int32, maxBytes: Int32) async throws(ClientError) -> FetchOutcome {
-        var byLeader: [Int32: [(TopicPartition, Int64)]] = [:]
-        for position in positions { byLeader[try await client.leaderNode(position.0.topic, position.0.partition), default: []].append(position) }
+        // A partition without a leader (its broker is down) is skipped this time, not the poll.
+        let (byLeader, leaderless) = try await client.byLeader(positions) { $0.0 }
+        var outcome = FetchOutcome(partitions: [], backOff: !leaderless.isEmpty)
+        // With no fetch to start, `next` would wait for one that is not there.
+        guard !byLeader.isEmpty else { return outcome }
         let answers = await fetches.next(byLeader) { node, partitions in
             await self.fetch(from: node, partitions, maxWaitMs: maxWaitMs, maxBytes: maxBytes)
         }
-        var outcome = FetchOutcome(partitions: [], backOff: false)
         for answer in answers {
             switch answer {
             case let .success(partitions):

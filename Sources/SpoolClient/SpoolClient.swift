@@ -211,16 +211,18 @@ public final class SpoolClient: Sendable {
 
     /// The partitions of `topic` (from the cache when it has them), creating the topic (if the
     /// cluster allows) when `create` is set. Waits (within the request timeout) while the
-    /// cluster reports a partition without a leader, as it does while a topic is being created.
+    /// cluster reports no partitions. A partition without a leader (its brokers are down, or the
+    /// topic is still being created) is kept, with leader -1: the count never depends on leaders,
+    /// and calls for the other partitions go on while `leaderNode` fails that one's, retriably —
+    /// as Kafka's clients do. Failing the whole topic instead stopped every produce, fetch and
+    /// assignment of it while one broker was down.
     public func partitions(of topic: String, create: Bool = false) async throws(ClientError) -> [ClientResponse.PartitionMetadata] {
         if let cached = topicCache.withLock({ $0[topic] }) { return cached }
         return try await retrying(briefly: create ? [.unknownTopicOrPartition] : []) { () async throws(ClientError) -> [ClientResponse.PartitionMetadata] in
             let metadata = try await metadata(topics: [topic], allowAutoCreation: create)
             guard let entry = metadata.topics.first(where: { $0.name == topic }) else { throw .protocolError("Metadata left out \(topic)") }
             guard entry.errorCode == 0 else { throw .kafka(code: entry.errorCode, context: "topic \(topic)") }
-            guard !entry.partitions.isEmpty, entry.partitions.allSatisfy({ $0.leader >= 0 }) else {
-                throw .kafka(.leaderNotAvailable, "topic \(topic)")
-            }
+            guard !entry.partitions.isEmpty else { throw .kafka(.leaderNotAvailable, "topic \(topic)") }
             topicCache.withLock { $0[topic] = entry.partitions }
             return entry.partitions
         }
@@ -230,12 +232,32 @@ public final class SpoolClient: Sendable {
     /// broken connection), so the next call asks the cluster again.
     public func invalidate(_ topic: String) { _ = topicCache.withLock { $0.removeValue(forKey: topic) } }
 
-    /// The leader's node id of a partition.
+    /// The leader's node id of a partition. A partition without a leader fails with
+    /// LEADER_NOT_AVAILABLE (retriable), and its topic is asked again on the next call.
     func leaderNode(_ topic: String, _ partition: Int32, create: Bool = false) async throws(ClientError) -> Int32 {
         guard let entry = try await partitions(of: topic, create: create).first(where: { $0.partition == partition }) else {
             throw .kafka(.unknownTopicOrPartition, "\(topic)[\(partition)]")
         }
+        guard entry.leader >= 0 else {
+            invalidate(topic)
+            throw .kafka(.leaderNotAvailable, "\(topic)[\(partition)]")
+        }
         return entry.leader
+    }
+
+    /// `entries` by their partition's leader, and those whose partition has no leader now: they
+    /// wait for a later try while the others go ahead.
+    func byLeader<Entry>(_ entries: [Entry], _ partition: (Entry) -> TopicPartition) async throws(ClientError) -> (led: [Int32: [Entry]], leaderless: [Entry]) {
+        var led: [Int32: [Entry]] = [:]
+        var leaderless: [Entry] = []
+        for entry in entries {
+            let place = partition(entry)
+            do { led[try await leaderNode(place.topic, place.partition), default: []].append(entry) } catch {
+                guard error.kafkaCode == .leaderNotAvailable else { throw error }
+                leaderless.append(entry)
+            }
+        }
+        return (led, leaderless)
     }
 
     /// The connection to the leader of a partition.
