@@ -63,8 +63,8 @@ extension Consumer {
             }
             memberId = join.memberId
             var assignments: [String: [UInt8]] = [:]
+            var counts: [String: Int] = [:]
             if join.leaderId == join.memberId {
-                var counts: [String: Int] = [:]
                 for member in join.members {
                     for topic in (try? ConsumerProtocol.decodeSubscription(member.metadata))?.topics ?? [] where counts[topic] == nil {
                         counts[topic] = (try? await transport.partitionCount(of: topic)) ?? 0
@@ -84,6 +84,7 @@ extension Consumer {
             state.withLock { state in
                 state.memberId = memberId
                 state.generation = join.generation
+                state.assignedCounts = counts
                 // Joined; a heartbeat of this generation that asks for a rejoin from now on (the
                 // group rebalancing again while the positions are read) is kept for the next poll.
                 state.needsJoin = false
@@ -93,6 +94,17 @@ extension Consumer {
             return partitions.flatMap { topic, indexes in indexes.map { TopicPartition(topic, $0) } }
         }
         throw .kafka(.rebalanceInProgress, "joining group \(group): the group kept rebalancing")
+    }
+
+    /// Whether a topic this member assigned as the group's leader has another partition count
+    /// now (the transport's metadata, asked again once `metadataMaxAgeMs` old): the leader then
+    /// rejoins, and the group assigns the partitions added, as Kafka's consumer does. Without it
+    /// they were never assigned, and their records never read.
+    func assignedCountsChanged() async -> Bool {
+        for (topic, count) in state.withLock({ $0.assignedCounts }) {
+            if let now = try? await transport.partitionCount(of: topic), now != count { return true }
+        }
+        return false
     }
 
     /// Positions for the owned partitions: committed offsets first, else the reset point.

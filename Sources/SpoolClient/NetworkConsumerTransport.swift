@@ -13,9 +13,10 @@ public final class NetworkConsumerTransport: ConsumerTransport {
     let groupClient: SpoolClient
     private let fetches = LeaderFetches()
 
-    /// New connections with `client`'s bootstrap, client id and request timeout.
+    /// New connections with `client`'s bootstrap, client id, request timeout and metadata max age.
     public init(settingsOf client: SpoolClient) throws(ClientError) {
-        self.client = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs)
+        self.client = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs,
+                                      metadataMaxAgeMs: client.metadataMaxAgeMs)
         self.groupClient = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs)
     }
 
