@@ -43,6 +43,9 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case nonEmptyGroup = 68
     case groupIdNotFound = 69
     case unknownLeaderEpoch = 75
+    /// ListOffsets v5+: a new leader does not know the offset yet (its high watermark is not
+    /// caught up); retriable.
+    case offsetNotAvailable = 78
     case memberIdRequired = 79
     case groupMaxSizeReached = 81
     case fencedInstanceId = 82
@@ -95,6 +98,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .nonEmptyGroup: "NON_EMPTY_GROUP"
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
         case .unknownLeaderEpoch: "UNKNOWN_LEADER_EPOCH"
+        case .offsetNotAvailable: "OFFSET_NOT_AVAILABLE"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .groupMaxSizeReached: "GROUP_MAX_SIZE_REACHED"
         case .fencedInstanceId: "FENCED_INSTANCE_ID"
