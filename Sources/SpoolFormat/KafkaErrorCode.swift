@@ -33,6 +33,8 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case invalidReplicationFactor = 38
     case invalidReplicaAssignment = 39
     case invalidConfig = 40
+    /// CreateTopics/DeleteTopics sent to a broker that is not (or no longer) the controller.
+    case notController = 41
     case invalidRequest = 42
     case policyViolation = 44
     case outOfOrderSequenceNumber = 45
@@ -88,6 +90,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .invalidReplicationFactor: "INVALID_REPLICATION_FACTOR"
         case .invalidReplicaAssignment: "INVALID_REPLICA_ASSIGNMENT"
         case .invalidConfig: "INVALID_CONFIG"
+        case .notController: "NOT_CONTROLLER"
         case .invalidRequest: "INVALID_REQUEST"
         case .policyViolation: "POLICY_VIOLATION"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
