@@ -51,9 +51,9 @@ extension Consumer {
         var memberId = state.withLock { $0.memberId }
         for _ in 0..<20 {
             if state.withLock({ $0.closed }) { throw .closed }
-            let join = try await transport.joinGroup(GroupJoin(
-                group: group, memberId: memberId, clientId: options.clientId, sessionTimeoutMs: options.sessionTimeoutMs,
-                rebalanceTimeoutMs: options.rebalanceTimeoutMs, subscription: ConsumerProtocol.encode(.init(topics: topics))))
+            let request = GroupJoin(group: group, memberId: memberId, clientId: options.clientId, sessionTimeoutMs: options.sessionTimeoutMs,
+                                    rebalanceTimeoutMs: options.rebalanceTimeoutMs, subscription: ConsumerProtocol.encode(.init(topics: topics)))
+            let join = try await withoutHeartbeats { () async throws(ClientError) in try await transport.joinGroup(request) }
             switch KafkaErrorCode(rawValue: join.errorCode) {
             case .none?: break
             case .memberIdRequired?: memberId = join.memberId; continue  // join again with the id
@@ -72,9 +72,9 @@ extension Consumer {
                 }
                 assignments = RangeAssignor.assign(members: join.members.map { ($0.memberId, $0.metadata) }, partitionCount: { counts[$0] ?? 0 })
             }
-            let synced = try await transport.syncGroup(GroupSync(group: group, generation: join.generation, memberId: memberId,
-                                                                 protocolName: join.protocolName, assignments: assignments,
-                                                                 rebalanceTimeoutMs: options.rebalanceTimeoutMs))
+            let sync = GroupSync(group: group, generation: join.generation, memberId: memberId, protocolName: join.protocolName,
+                                 assignments: assignments, rebalanceTimeoutMs: options.rebalanceTimeoutMs)
+            let synced = try await withoutHeartbeats { () async throws(ClientError) in try await transport.syncGroup(sync) }
             switch KafkaErrorCode(rawValue: synced.errorCode) {
             case .rebalanceInProgress?, .illegalGeneration?: continue
             case .unknownMemberId?: memberId = ""; continue
@@ -94,6 +94,19 @@ extension Consumer {
             return partitions.flatMap { topic, indexes in indexes.map { TopicPartition(topic, $0) } }
         }
         throw .kafka(.rebalanceInProgress, "joining group \(group): the group kept rebalancing")
+    }
+
+    /// Runs a JoinGroup or SyncGroup with no heartbeat sent meanwhile, as Kafka's consumer has it:
+    /// the pending request keeps the member alive on the broker, and a heartbeat queued behind
+    /// it (the broker answers a connection's requests in turn, and may hold a JoinGroup up to the
+    /// rebalance timeout) timed out and dropped the connection, the JoinGroup with it. An answer
+    /// starts the member's session afresh on the broker.
+    private func withoutHeartbeats<T>(_ call: () async throws(ClientError) -> T) async throws(ClientError) -> T {
+        state.withLock { $0.groupCallsOut += 1 }
+        defer { state.withLock { $0.groupCallsOut -= 1 } }
+        let answer = try await call()
+        state.withLock { $0.lastHeartbeat = max($0.lastHeartbeat, .now) }
+        return answer
     }
 
     /// Whether a topic this member assigned as the group's leader has another partition count

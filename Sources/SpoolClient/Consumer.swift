@@ -80,6 +80,8 @@ public final class Consumer: Sendable {
         /// The partition count of each topic the group's assignment covered, when this member
         /// made it (empty when another member leads): see `assignedCountsChanged`.
         var assignedCounts: [String: Int] = [:]
+        /// This member's JoinGroup and SyncGroup requests out: no heartbeat is sent meanwhile.
+        var groupCallsOut = 0
         /// The `onLost` call a heartbeat started: the next join waits for it, so the old
         /// partitions are given up before the new ones are assigned, never after.
         var losing: Task<Void, Never>?
