@@ -63,14 +63,33 @@ extension SpoolClient {
         }
         let request = CreateTopicsRequest(topics: [.init(name: name, numPartitions: partitions, replicationFactor: -1, configs: configs.sorted { $0.key < $1.key }
             .map { .init(name: $0.key, value: $0.value) })], timeoutMs: Int32(clamping: requestTimeoutMs))
-        let response = try await retrying { () async throws(ClientError) -> CreateTopicsResponse in
-            try await call(try await controllerConnection(), request)
-        }
-        if let failed = response.topics.first(where: { $0.errorCode != 0 }) {
-            throw .kafka(code: failed.errorCode, context: failed.errorMessage ?? "creating topic \(name)")
+        try await onController(request, context: "creating topic \(name)", doneAlready: .topicAlreadyExists) { response in
+            response.topics.first { $0.errorCode != 0 }.map { ($0.errorCode, $0.errorMessage) }
         }
         invalidate(name)
         return partitions
+    }
+
+    /// Sends a CreateTopics or DeleteTopics to the controller until it is answered, and throws
+    /// the error `failure` finds in the answer. NOT_CONTROLLER (the controller moved) finds the
+    /// controller again and retries, as other retriable errors do. `doneAlready` (the topic
+    /// exists, or is gone) answering a retry after a try that may have taken effect (no answer, a
+    /// broken connection) is that try's success: failing then reported an error for a call that
+    /// had done its work.
+    private func onController<Request: KafkaRequest>(_ request: Request, context: String, doneAlready: KafkaErrorCode,
+                                                     failure: (Request.Response) -> (code: Int16, message: String?)?) async throws(ClientError) {
+        var mayHaveTakenEffect = false
+        try await retrying(retriable: { $0.isRetriable || $0.kafkaCode == .notController }) { () async throws(ClientError) in
+            let controller = try await controllerConnection()
+            let response: Request.Response
+            do throws(ClientError) { response = try await call(controller, request) } catch {
+                if error.mayHaveBeenStored { mayHaveTakenEffect = true }
+                throw error
+            }
+            guard let (code, message) = failure(response), !(code == doneAlready.rawValue && mayHaveTakenEffect) else { return }
+            if code == KafkaErrorCode.requestTimedOut.rawValue { mayHaveTakenEffect = true }
+            throw .kafka(code: code, context: message.flatMap { $0.isEmpty ? nil : $0 } ?? context)
+        }
     }
 
     /// Creates a topic through Metadata with auto-creation on, failing if it exists already.
@@ -82,12 +101,10 @@ extension SpoolClient {
     }
 
     public func deleteTopic(_ name: String) async throws(ClientError) {
-        let response = try await retrying { () async throws(ClientError) -> DeleteTopicsResponse in
-            try await call(try await controllerConnection(), DeleteTopicsRequest(topicNames: [name], timeoutMs: Int32(clamping: requestTimeoutMs)))
-        }
-        invalidate(name)
-        if let failed = response.responses.first(where: { $0.errorCode != 0 }) {
-            throw .kafka(code: failed.errorCode, context: failed.errorMessage ?? "deleting topic \(name)")
+        defer { invalidate(name) }
+        let request = DeleteTopicsRequest(topicNames: [name], timeoutMs: Int32(clamping: requestTimeoutMs))
+        try await onController(request, context: "deleting topic \(name)", doneAlready: .unknownTopicOrPartition) { response in
+            response.responses.first { $0.errorCode != 0 }.map { ($0.errorCode, $0.errorMessage) }
         }
     }
 
@@ -109,15 +126,15 @@ extension SpoolClient {
     }
 
     /// Offsets for a timestamp (-2 earliest, -1 latest): one request per partition leader;
-    /// partitions whose leader moved are asked again of the new one.
+    /// partitions whose leader moved are asked again of the new one, and those without a leader
+    /// until they have one (within the request timeout) while the others are answered.
     public func listOffsets(_ partitions: [TopicPartition], timestamp: Int64) async throws(ClientError) -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
         var left = partitions
         try await retrying(briefly: [.unknownTopicOrPartition]) { () async throws(ClientError) in
-            var byLeader: [Int32: [TopicPartition]] = [:]
-            for entry in left { byLeader[try await leaderNode(entry.topic, entry.partition), default: []].append(entry) }
-            var failed: [TopicPartition] = []
-            var failure: ClientError?
+            let (byLeader, leaderless) = try await byLeader(left) { $0 }
+            var failed = leaderless
+            var failure = leaderless.first.map { ClientError.kafka(.leaderNotAvailable, "\($0.topic)[\($0.partition)]") }
             for (node, entries) in byLeader.sorted(by: { $0.key < $1.key }) {
                 let byTopic = Dictionary(grouping: entries, by: \.topic).sorted { $0.key < $1.key }
                 let request = ListOffsetsRequest(replicaId: -1, topics: byTopic.map { topic, entries in

@@ -51,9 +51,12 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// OFFSET_NOT_AVAILABLE (a ListOffsets to a leader not caught up yet) among them, as Kafka's
+    /// Java client has it: failing at once made a consumer's offset reset fail after a leader moved.
     static let retriableCodes: Set<KafkaErrorCode> = [
         .leaderNotAvailable, .notLeaderOrFollower, .requestTimedOut, .coordinatorLoadInProgress, .coordinatorNotAvailable,
         .notCoordinator, .rebalanceInProgress, .kafkaStorageError, .unknownLeaderEpoch, .notEnoughReplicas, .notEnoughReplicasAfterAppend,
+        .offsetNotAvailable,
     ]
 
     /// Errors after which the client must ask the cluster again where a partition's leader is.

@@ -51,9 +51,9 @@ extension Consumer {
         var memberId = state.withLock { $0.memberId }
         for _ in 0..<20 {
             if state.withLock({ $0.closed }) { throw .closed }
-            let join = try await transport.joinGroup(GroupJoin(
-                group: group, memberId: memberId, clientId: options.clientId, sessionTimeoutMs: options.sessionTimeoutMs,
-                rebalanceTimeoutMs: options.rebalanceTimeoutMs, subscription: ConsumerProtocol.encode(.init(topics: topics))))
+            let request = GroupJoin(group: group, memberId: memberId, clientId: options.clientId, sessionTimeoutMs: options.sessionTimeoutMs,
+                                    rebalanceTimeoutMs: options.rebalanceTimeoutMs, subscription: ConsumerProtocol.encode(.init(topics: topics)))
+            let join = try await withoutHeartbeats { () async throws(ClientError) in try await transport.joinGroup(request) }
             switch KafkaErrorCode(rawValue: join.errorCode) {
             case .none?: break
             case .memberIdRequired?: memberId = join.memberId; continue  // join again with the id
@@ -63,8 +63,8 @@ extension Consumer {
             }
             memberId = join.memberId
             var assignments: [String: [UInt8]] = [:]
+            var counts: [String: Int] = [:]
             if join.leaderId == join.memberId {
-                var counts: [String: Int] = [:]
                 for member in join.members {
                     for topic in (try? ConsumerProtocol.decodeSubscription(member.metadata))?.topics ?? [] where counts[topic] == nil {
                         counts[topic] = (try? await transport.partitionCount(of: topic)) ?? 0
@@ -72,9 +72,9 @@ extension Consumer {
                 }
                 assignments = RangeAssignor.assign(members: join.members.map { ($0.memberId, $0.metadata) }, partitionCount: { counts[$0] ?? 0 })
             }
-            let synced = try await transport.syncGroup(GroupSync(group: group, generation: join.generation, memberId: memberId,
-                                                                 protocolName: join.protocolName, assignments: assignments,
-                                                                 rebalanceTimeoutMs: options.rebalanceTimeoutMs))
+            let sync = GroupSync(group: group, generation: join.generation, memberId: memberId, protocolName: join.protocolName,
+                                 assignments: assignments, rebalanceTimeoutMs: options.rebalanceTimeoutMs)
+            let synced = try await withoutHeartbeats { () async throws(ClientError) in try await transport.syncGroup(sync) }
             switch KafkaErrorCode(rawValue: synced.errorCode) {
             case .rebalanceInProgress?, .illegalGeneration?: continue
             case .unknownMemberId?: memberId = ""; continue
@@ -84,6 +84,7 @@ extension Consumer {
             state.withLock { state in
                 state.memberId = memberId
                 state.generation = join.generation
+                state.assignedCounts = counts
                 // Joined; a heartbeat of this generation that asks for a rejoin from now on (the
                 // group rebalancing again while the positions are read) is kept for the next poll.
                 state.needsJoin = false
@@ -93,6 +94,30 @@ extension Consumer {
             return partitions.flatMap { topic, indexes in indexes.map { TopicPartition(topic, $0) } }
         }
         throw .kafka(.rebalanceInProgress, "joining group \(group): the group kept rebalancing")
+    }
+
+    /// Runs a JoinGroup or SyncGroup with no heartbeat sent meanwhile, as Kafka's consumer has it:
+    /// the pending request keeps the member alive on the broker, and a heartbeat queued behind
+    /// it (the broker answers a connection's requests in turn, and may hold a JoinGroup up to the
+    /// rebalance timeout) timed out and dropped the connection, the JoinGroup with it. An answer
+    /// starts the member's session afresh on the broker.
+    private func withoutHeartbeats<T>(_ call: () async throws(ClientError) -> T) async throws(ClientError) -> T {
+        state.withLock { $0.groupCallsOut += 1 }
+        defer { state.withLock { $0.groupCallsOut -= 1 } }
+        let answer = try await call()
+        state.withLock { $0.lastHeartbeat = max($0.lastHeartbeat, .now) }
+        return answer
+    }
+
+    /// Whether a topic this member assigned as the group's leader has another partition count
+    /// now (the transport's metadata, asked again once `metadataMaxAgeMs` old): the leader then
+    /// rejoins, and the group assigns the partitions added, as Kafka's consumer does. Without it
+    /// they were never assigned, and their records never read.
+    func assignedCountsChanged() async -> Bool {
+        for (topic, count) in state.withLock({ $0.assignedCounts }) {
+            if let now = try? await transport.partitionCount(of: topic), now != count { return true }
+        }
+        return false
     }
 
     /// Positions for the owned partitions: committed offsets first, else the reset point.

@@ -11,7 +11,7 @@ extension Consumer {
             while !Task.isCancelled {
                 await HeartbeatExecutor.shared.sleep(milliseconds: interval)
                 guard let self, !Task.isCancelled, !self.state.withLock({ $0.closed }) else { return }
-                _ = await self.heartbeatOnce(group, timeoutMs: max(interval, 1_000))
+                _ = await self.heartbeatOnce(group)
             }
         }
         heartbeat.withLock { old in
@@ -27,18 +27,23 @@ extension Consumer {
     public func heartbeatNow() async -> Bool? {
         guard let group else { return false }
         return await Task(executorPreference: HeartbeatExecutor.shared) {
-            await self.heartbeatOnce(group, timeoutMs: max(self.options.heartbeatIntervalMs, 1_000))
+            await self.heartbeatOnce(group)
         }.value
     }
 
     /// One heartbeat. A group error marks the consumer for rejoining; an answer that it is no
     /// longer a member, or a session's worth of heartbeats that did not get through, loses its
-    /// partitions (`onLost`).
-    private func heartbeatOnce(_ group: String, timeoutMs: Int) async -> Bool? {
+    /// partitions (`onLost`). None is sent while this member's JoinGroup or SyncGroup is out
+    /// (false: it is rejoining). It waits at most until the member would take its session for
+    /// gone (an interval at least), not the client's request timeout, which let a member whose
+    /// coordinator went silent hand out records of partitions the group had already given away.
+    private func heartbeatOnce(_ group: String) async -> Bool? {
         let sent = ContinuousClock.now
-        let (memberId, generation, closed) = state.withLock { ($0.memberId, $0.generation, $0.closed) }
-        if closed || memberId.isEmpty { return false }
-        let code = await transport.heartbeat(group: group, generation: generation, memberId: memberId, timeoutMs: timeoutMs)
+        let (memberId, generation, closed, rejoining, last) = state.withLock { ($0.memberId, $0.generation, $0.closed, $0.groupCallsOut > 0, $0.lastHeartbeat) }
+        if closed || memberId.isEmpty || rejoining { return false }
+        let sessionLeft = Int(options.sessionTimeoutMs) - options.heartbeatIntervalMs - last.duration(to: sent).wholeMilliseconds
+        let code = await transport.heartbeat(group: group, generation: generation, memberId: memberId,
+                                             timeoutMs: max(sessionLeft, options.heartbeatIntervalMs))
         let gone = [KafkaErrorCode.unknownMemberId.rawValue, KafkaErrorCode.illegalGeneration.rawValue]
         // The group counts a heartbeat answered REBALANCE_IN_PROGRESS towards the session too.
         let alive = [0, KafkaErrorCode.rebalanceInProgress.rawValue]

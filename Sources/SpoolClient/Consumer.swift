@@ -77,6 +77,11 @@ public final class Consumer: Sendable {
         /// ILLEGAL_GENERATION): its partitions may be another member's already, so the next join
         /// hands them to `onLost`, not `onRevoked` (as Kafka's consumer does).
         var membershipLost = false
+        /// The partition count of each topic the group's assignment covered, when this member
+        /// made it (empty when another member leads): see `assignedCountsChanged`.
+        var assignedCounts: [String: Int] = [:]
+        /// This member's JoinGroup and SyncGroup requests out: no heartbeat is sent meanwhile.
+        var groupCallsOut = 0
         /// The `onLost` call a heartbeat started: the next join waits for it, so the old
         /// partitions are given up before the new ones are assigned, never after.
         var losing: Task<Void, Never>?
@@ -177,9 +182,11 @@ public final class Consumer: Sendable {
     }
 
     /// Joins or rejoins the group when it must (a rejoin drops what was fetched and not handed
-    /// out: the positions start again from the group's commits), and commits when auto-commit is due.
+    /// out: the positions start again from the group's commits; the leader rejoins when a topic
+    /// it assigned has another partition count), and commits when auto-commit is due.
     private func keepMembership() async throws(ClientError) {
         if state.withLock({ $0.closed }) { throw .closed }
+        if state.withLock({ !$0.needsJoin }), await assignedCountsChanged() { state.withLock { $0.needsJoin = true } }
         if state.withLock({ $0.needsJoin }) { try await join() }
         if options.autoCommit, state.withLock({ $0.lastAutoCommit.duration(to: .now) >= .milliseconds(options.autoCommitIntervalMs) }) {
             try? await commit()

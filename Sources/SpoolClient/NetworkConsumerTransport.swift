@@ -13,9 +13,10 @@ public final class NetworkConsumerTransport: ConsumerTransport {
     let groupClient: SpoolClient
     private let fetches = LeaderFetches()
 
-    /// New connections with `client`'s bootstrap, client id and request timeout.
+    /// New connections with `client`'s bootstrap, client id, request timeout and metadata max age.
     public init(settingsOf client: SpoolClient) throws(ClientError) {
-        self.client = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs)
+        self.client = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs,
+                                      metadataMaxAgeMs: client.metadataMaxAgeMs)
         self.groupClient = try SpoolClient(bootstrap: client.bootstrap, clientId: client.clientId, requestTimeoutMs: client.requestTimeoutMs)
     }
 
@@ -49,32 +50,46 @@ public final class NetworkConsumerTransport: ConsumerTransport {
         return GroupSynced(errorCode: synced.errorCode, assignment: synced.assignment)
     }
 
+    /// Each request waits only what is left of `timeoutMs`, not the client's request timeout: a
+    /// heartbeat the coordinator does not answer must end in time for the member to see its
+    /// session end before the group hands its partitions to another.
     public func heartbeat(group: String, generation: Int32, memberId: String, timeoutMs: Int) async -> Int16? {
         let request = HeartbeatRequest(groupId: group, generationId: generation, memberId: memberId)
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
         return try? await groupClient.withCoordinator(group, timeoutMs: timeoutMs) { coordinator async throws(ClientError) -> Int16 in
-            let code = try await groupClient.call(coordinator, request).errorCode
+            let code = try await groupClient.call(coordinator, request, timeoutMs: Self.left(until: deadline)).errorCode
             try SpoolClient.checkCoordinator(code, "heartbeat of group \(group)")
             return code
         }
     }
 
+    /// At most 5 s (or the request timeout), each request included: a close does not wait longer
+    /// for a coordinator that does not answer.
     public func leaveGroup(group: String, memberId: String) async {
         let leave = LeaveGroupRequest(groupId: group, memberId: memberId, members: [.init(memberId: memberId)])
-        _ = try? await groupClient.withCoordinator(group, timeoutMs: min(groupClient.requestTimeoutMs, 5_000)) { coordinator async throws(ClientError) in
-            try SpoolClient.checkCoordinator(try await groupClient.call(coordinator, leave).errorCode, "leaving group \(group)")
+        let timeoutMs = min(groupClient.requestTimeoutMs, 5_000)
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        _ = try? await groupClient.withCoordinator(group, timeoutMs: timeoutMs) { coordinator async throws(ClientError) in
+            let code = try await groupClient.call(coordinator, leave, timeoutMs: Self.left(until: deadline)).errorCode
+            try SpoolClient.checkCoordinator(code, "leaving group \(group)")
         }
     }
+
+    /// Milliseconds left until `deadline` (1 at least: a request needs a positive timeout).
+    private static func left(until deadline: ContinuousClock.Instant) -> Int { max(1, ContinuousClock.now.duration(to: deadline).wholeMilliseconds) }
 
     /// One Fetch per partition leader, all at once (`LeaderFetches`): each broker parks its fetch
     /// up to the wait, the poll returns with the first leaders' answers while the others stay out,
     /// and a leader that moved or a broker that is down costs only its partitions.
     public func fetch(_ positions: [(TopicPartition, Int64)], maxWaitMs: Int32, maxBytes: Int32) async throws(ClientError) -> FetchOutcome {
-        var byLeader: [Int32: [(TopicPartition, Int64)]] = [:]
-        for position in positions { byLeader[try await client.leaderNode(position.0.topic, position.0.partition), default: []].append(position) }
+        // A partition without a leader (its broker is down) is skipped this time, not the poll.
+        let (byLeader, leaderless) = try await client.byLeader(positions) { $0.0 }
+        var outcome = FetchOutcome(partitions: [], backOff: !leaderless.isEmpty)
+        // With no fetch to start, `next` would wait for one that is not there.
+        guard !byLeader.isEmpty else { return outcome }
         let answers = await fetches.next(byLeader) { node, partitions in
             await self.fetch(from: node, partitions, maxWaitMs: maxWaitMs, maxBytes: maxBytes)
         }
-        var outcome = FetchOutcome(partitions: [], backOff: false)
         for answer in answers {
             switch answer {
             case let .success(partitions):

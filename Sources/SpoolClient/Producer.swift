@@ -60,6 +60,8 @@ public final class Producer: Sendable {
     private struct State {
         var accumulators: [String: [Int32: Accumulator]] = [:]
         var partitionCounts: [String: Int] = [:]
+        /// Topics whose count a callback send is asking again in the background.
+        var refreshing: Set<String> = []
         var roundRobin: [String: Int] = [:]
         var producerId: Int64 = -1
         var epoch: Int16 = -1
@@ -95,6 +97,8 @@ public final class Producer: Sendable {
             completion(.failure(state.withLock { $0.closed } ? .closed : .invalidArgument("call prepare(topic:) before sending to \(topic) with a callback")))
             return
         }
+        // The count these sends use follows the topic's metadata, asked again once old.
+        if !client.hasFreshPartitions(of: topic) { refreshCount(topic) }
         let placed = partition ?? choose(topic: topic, key: key, count: count)
         guard placed >= 0 && Int(placed) < count else {
             completion(.failure(.kafka(.unknownTopicOrPartition, "\(topic)[\(placed)]")))
@@ -461,11 +465,21 @@ public final class Producer: Sendable {
         return .success(result.baseOffset)
     }
 
+    /// The topic's partition count from the client's metadata (the cache, asked again once
+    /// `metadataMaxAgeMs` old: partitions added to the topic are used), kept for callback sends.
     private func partitionCount(_ topic: String) async throws(ClientError) -> Int {
-        if let count = state.withLock({ $0.partitionCounts[topic] }) { return count }
         let count = try await client.partitions(of: topic, create: options.createTopics).count
         state.withLock { $0.partitionCounts[topic] = count }
         return count
+    }
+
+    /// Asks a topic's count again in the background, once at a time, for callback sends.
+    private func refreshCount(_ topic: String) {
+        guard state.withLock({ $0.refreshing.insert(topic).inserted }) else { return }
+        Task {
+            _ = try? await partitionCount(topic)
+            state.withLock { _ = $0.refreshing.remove(topic) }
+        }
     }
 
     private func ensureProducerId() async throws(ClientError) {

@@ -18,6 +18,9 @@ public final class SpoolClient: Sendable {
     /// How long a request waits for its answer (long-poll fetches and joins wait this much longer
     /// than their own wait), and how long a call keeps retrying.
     public let requestTimeoutMs: Int
+    /// How long a topic's partitions are taken from the cache before the cluster is asked again
+    /// (Kafka's metadata.max.age.ms): partitions added to a topic are seen within it.
+    public let metadataMaxAgeMs: Int
     /// The bootstrap brokers, HOST:PORT each.
     let bootstrapAddresses: [String]
     private let connections = Mutex<[String: BrokerConnection]>([:])
@@ -25,8 +28,9 @@ public final class SpoolClient: Sendable {
     private let controller = Mutex<Int32>(-1)
     /// Coordinator addresses by group, until an error says they moved.
     private let coordinators = Mutex<[String: String]>([:])
-    /// Partition metadata by topic, until an error says it is stale.
-    private let topicCache = Mutex<[String: [ClientResponse.PartitionMetadata]]>([:])
+    /// Partition metadata by topic, and when it was asked: until an error says it is stale, or it
+    /// is `metadataMaxAgeMs` old.
+    private let topicCache = Mutex<[String: (partitions: [ClientResponse.PartitionMetadata], asked: ContinuousClock.Instant)]>([:])
     /// Turns the choice of a broker for requests any broker can answer.
     private let rotation = Atomic(0)
     private let isClosed = Atomic(false)
@@ -35,12 +39,15 @@ public final class SpoolClient: Sendable {
     private let reachedCluster = Atomic(false)
 
     /// `bootstrap` is HOST:PORT of one or more brokers, separated by commas.
-    public init(bootstrap: String = "127.0.0.1:9092", clientId: String = "spool", requestTimeoutMs: Int = 30_000) throws(ClientError) {
+    public init(bootstrap: String = "127.0.0.1:9092", clientId: String = "spool", requestTimeoutMs: Int = 30_000,
+                metadataMaxAgeMs: Int = 300_000) throws(ClientError) {
         let addresses = bootstrap.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !addresses.isEmpty, addresses.allSatisfy({ Self.split($0) != nil }) else {
             throw .invalidArgument("--broker must be HOST:PORT (or a comma-separated list of them), not '\(bootstrap)'")
         }
         guard requestTimeoutMs > 0 else { throw .invalidArgument("the request timeout must be positive") }
+        guard metadataMaxAgeMs >= 0 else { throw .invalidArgument("the metadata max age must not be negative") }
+        self.metadataMaxAgeMs = metadataMaxAgeMs
         self.bootstrap = bootstrap
         self.bootstrapAddresses = addresses
         self.clientId = clientId
@@ -211,31 +218,62 @@ public final class SpoolClient: Sendable {
 
     /// The partitions of `topic` (from the cache when it has them), creating the topic (if the
     /// cluster allows) when `create` is set. Waits (within the request timeout) while the
-    /// cluster reports a partition without a leader, as it does while a topic is being created.
+    /// cluster reports no partitions. A partition without a leader (its brokers are down, or the
+    /// topic is still being created) is kept, with leader -1: the count never depends on leaders,
+    /// and calls for the other partitions go on while `leaderNode` fails that one's, retriably —
+    /// as Kafka's clients do. Failing the whole topic instead stopped every produce, fetch and
+    /// assignment of it while one broker was down.
     public func partitions(of topic: String, create: Bool = false) async throws(ClientError) -> [ClientResponse.PartitionMetadata] {
-        if let cached = topicCache.withLock({ $0[topic] }) { return cached }
+        if let cached = topicCache.withLock({ $0[topic] }), isFresh(cached.asked) { return cached.partitions }
+        let asked = ContinuousClock.now
         return try await retrying(briefly: create ? [.unknownTopicOrPartition] : []) { () async throws(ClientError) -> [ClientResponse.PartitionMetadata] in
             let metadata = try await metadata(topics: [topic], allowAutoCreation: create)
             guard let entry = metadata.topics.first(where: { $0.name == topic }) else { throw .protocolError("Metadata left out \(topic)") }
             guard entry.errorCode == 0 else { throw .kafka(code: entry.errorCode, context: "topic \(topic)") }
-            guard !entry.partitions.isEmpty, entry.partitions.allSatisfy({ $0.leader >= 0 }) else {
-                throw .kafka(.leaderNotAvailable, "topic \(topic)")
-            }
-            topicCache.withLock { $0[topic] = entry.partitions }
+            guard !entry.partitions.isEmpty else { throw .kafka(.leaderNotAvailable, "topic \(topic)") }
+            topicCache.withLock { $0[topic] = (entry.partitions, asked) }
             return entry.partitions
         }
     }
+
+    /// Whether the cache holds `topic`'s partitions and they are not yet `metadataMaxAgeMs` old
+    /// (else the next `partitions(of:)` asks the cluster).
+    public func hasFreshPartitions(of topic: String) -> Bool {
+        topicCache.withLock { $0[topic] }.map { isFresh($0.asked) } ?? false
+    }
+
+    private func isFresh(_ asked: ContinuousClock.Instant) -> Bool { asked.duration(to: .now) < .milliseconds(metadataMaxAgeMs) }
 
     /// Forgets what the client knows of `topic` (after NOT_LEADER, UNKNOWN_TOPIC_OR_PARTITION, a
     /// broken connection), so the next call asks the cluster again.
     public func invalidate(_ topic: String) { _ = topicCache.withLock { $0.removeValue(forKey: topic) } }
 
-    /// The leader's node id of a partition.
+    /// The leader's node id of a partition. A partition without a leader fails with
+    /// LEADER_NOT_AVAILABLE (retriable), and its topic is asked again on the next call.
     func leaderNode(_ topic: String, _ partition: Int32, create: Bool = false) async throws(ClientError) -> Int32 {
         guard let entry = try await partitions(of: topic, create: create).first(where: { $0.partition == partition }) else {
             throw .kafka(.unknownTopicOrPartition, "\(topic)[\(partition)]")
         }
+        guard entry.leader >= 0 else {
+            invalidate(topic)
+            throw .kafka(.leaderNotAvailable, "\(topic)[\(partition)]")
+        }
         return entry.leader
+    }
+
+    /// `entries` by their partition's leader, and those whose partition has no leader now: they
+    /// wait for a later try while the others go ahead.
+    func byLeader<Entry>(_ entries: [Entry], _ partition: (Entry) -> TopicPartition) async throws(ClientError) -> (led: [Int32: [Entry]], leaderless: [Entry]) {
+        var led: [Int32: [Entry]] = [:]
+        var leaderless: [Entry] = []
+        for entry in entries {
+            let place = partition(entry)
+            do { led[try await leaderNode(place.topic, place.partition), default: []].append(entry) } catch {
+                guard error.kafkaCode == .leaderNotAvailable else { throw error }
+                leaderless.append(entry)
+            }
+        }
+        return (led, leaderless)
     }
 
     /// The connection to the leader of a partition.

@@ -33,6 +33,8 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case invalidReplicationFactor = 38
     case invalidReplicaAssignment = 39
     case invalidConfig = 40
+    /// CreateTopics/DeleteTopics sent to a broker that is not (or no longer) the controller.
+    case notController = 41
     case invalidRequest = 42
     case policyViolation = 44
     case outOfOrderSequenceNumber = 45
@@ -43,6 +45,9 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case nonEmptyGroup = 68
     case groupIdNotFound = 69
     case unknownLeaderEpoch = 75
+    /// ListOffsets v5+: a new leader does not know the offset yet (its high watermark is not
+    /// caught up); retriable.
+    case offsetNotAvailable = 78
     case memberIdRequired = 79
     case groupMaxSizeReached = 81
     case fencedInstanceId = 82
@@ -85,6 +90,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .invalidReplicationFactor: "INVALID_REPLICATION_FACTOR"
         case .invalidReplicaAssignment: "INVALID_REPLICA_ASSIGNMENT"
         case .invalidConfig: "INVALID_CONFIG"
+        case .notController: "NOT_CONTROLLER"
         case .invalidRequest: "INVALID_REQUEST"
         case .policyViolation: "POLICY_VIOLATION"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
@@ -95,6 +101,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .nonEmptyGroup: "NON_EMPTY_GROUP"
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
         case .unknownLeaderEpoch: "UNKNOWN_LEADER_EPOCH"
+        case .offsetNotAvailable: "OFFSET_NOT_AVAILABLE"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .groupMaxSizeReached: "GROUP_MAX_SIZE_REACHED"
         case .fencedInstanceId: "FENCED_INSTANCE_ID"

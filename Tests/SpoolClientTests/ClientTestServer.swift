@@ -21,7 +21,9 @@ final class ClientTestServer: Sendable {
 
     var bootstrap: String { "127.0.0.1:\(server.port)" }
 
-    func client() throws -> SpoolClient { try SpoolClient(bootstrap: bootstrap, clientId: "test") }
+    func client(metadataMaxAgeMs: Int = 300_000) throws -> SpoolClient {
+        try SpoolClient(bootstrap: bootstrap, clientId: "test", metadataMaxAgeMs: metadataMaxAgeMs)
+    }
 
     func stop() {
         server.stop()

@@ -26,9 +26,9 @@ struct ConsumerBehaviourTests {
 
         var broker: Broker { server.broker }
 
-        func consumer(group: String?, topics: [String], options: Consumer.Options = Setup.options) throws -> Consumer {
+        func consumer(group: String?, topics: [String], options: Consumer.Options = Setup.options, metadataMaxAgeMs: Int = 300_000) throws -> Consumer {
             switch kind {
-            case .network: try Consumer(client: try server.client(), group: group, topics: topics, options: options)
+            case .network: try Consumer(client: try server.client(metadataMaxAgeMs: metadataMaxAgeMs), group: group, topics: topics, options: options)
             case .embedded: try Consumer(transport: EmbeddedConsumerTransport(broker: broker), group: group, topics: topics, options: options)
             }
         }
@@ -76,6 +76,23 @@ struct ConsumerBehaviourTests {
         #expect(try await Self.receive(fromStart, count: 3) == ["old-1", "old-2", "new-1"])
         await fromEnd.close()
         await fromStart.close()
+    }
+
+    @Test(arguments: Kind.allCases)
+    func partitionsAddedToASubscribedTopicAreAssignedAndRead(kind: Kind) async throws {
+        // The group's leader sees the topic's new count once its metadata is old (at once in
+        // process) and rejoins, as Kafka's consumer does: the new partition is assigned and read.
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        try setup.broker.createTopic("grow", partitions: 1)
+        let member = try setup.consumer(group: "g", topics: ["grow"], metadataMaxAgeMs: 200)
+        try await member.join()
+        #expect(member.assignment == [TopicPartition("grow", 0)])
+        try setup.broker.createPartitions(topic: "grow", count: 2)
+        try await setup.send("grow", ["new"], partition: 1)
+        #expect(try await Self.receive(member, count: 1) == ["new"])
+        #expect(member.assignment.sorted() == [TopicPartition("grow", 0), TopicPartition("grow", 1)])
+        await member.close()
     }
 
     /// Rebalance callbacks in the order they ran.

@@ -47,6 +47,11 @@ final class FakeBroker: Sendable {
         for fd in sockets.withLock({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
+    /// Breaks every connection open now (the client sees them drop); new ones are still accepted.
+    func dropConnections() {
+        for fd in sockets.withLock({ sockets in defer { sockets = [] }; return sockets }) { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
     deinit { close(listener) }
 
     private func acceptLoop() {
