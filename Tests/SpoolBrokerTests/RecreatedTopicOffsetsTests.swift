@@ -1,6 +1,7 @@
 import Foundation
 @testable import SpoolBroker
 import SpoolFormat
+import SpoolLog
 import SpoolSystem
 import Synchronization
 import Testing
@@ -110,5 +111,34 @@ import Testing
         #expect(restarted.partitionCount("t") == 1, "the topic auto-created again is there")
         #expect(restarted.committedOffsets(group: "g") == [:], "the new topic would be resumed at the deleted one's offset")
         #expect(restarted.groupsWithOffsets().isEmpty)
+    }
+
+    @Test("an offset stored before offsets named their topic is read for the topic of its name, and goes with its deletion")
+    func anOffsetWithoutATopicIdCountsForTheTopicOfItsName() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var broker = try Broker.open(data.config())
+        try broker.createTopic("t", partitions: 1)
+        try broker.close()
+        // A commit as the previous version wrote it: version 1, offset, leader epoch, commit time,
+        // metadata, and nothing after.
+        var value: [UInt8] = [1]
+        value.appendBigEndian(Int64(7))
+        value.appendBigEndian(Int32(-1))
+        value.appendBigEndian(Int64(1_764_370_000_000))
+        value.appendBigEndian(UInt16(1))
+        value += Array("m".utf8)
+        let key = OffsetStore.encodeKey(OffsetStore.Key(group: "g", topicPartition: tp))
+        let log = try PartitionLog.open(directory: data.path + "/" + OffsetStore.directoryName, config: LogConfig.internalLog(fsync: .always),
+                                        fileSystem: LiveFileSystem(), clock: currentTimeMs)
+        _ = try log.append(RecordBatch(producing: [ProducerRecord(key: key, value: value, timestamp: 1_764_370_000_000)]).encoded())
+        try log.close()
+
+        broker = try Broker.open(data.config())
+        #expect(broker.committedOffsets(group: "g") == [tp: CommittedOffset(offset: 7, metadata: "m", commitTimestampMs: 1_764_370_000_000)])
+        try await broker.deleteTopic("t")
+        try broker.createTopic("t", partitions: 1)
+        #expect(broker.committedOffsets(group: "g") == [:])
+        #expect(try Self.afterARestart(broker, data) == [:])
     }
 }
