@@ -40,7 +40,7 @@ extension Broker {
     /// so a member that joins the group anew in between keeps what it commits.
     public func deleteGroup(_ groupId: String) async -> KafkaErrorCode {
         if let error = adminGroupError(groupId) { return error }
-        let committed = offsets.committed(group: groupId)
+        let committed = committedOffsets(group: groupId)
         switch groups.forgetIfEmpty(groupId: groupId) {
         case .hasMembers: return .nonEmptyGroup
         case .unknown where committed.isEmpty: return .groupIdNotFound
@@ -61,7 +61,7 @@ extension Broker {
     public func deleteOffsets(group: String, partitions: [TopicPartition]) async -> OffsetDeleteResult {
         if let error = adminGroupError(group) { return OffsetDeleteResult(error: error) }
         let activity = groups.activity(groupId: group)
-        let committed = offsets.committed(group: group)
+        let committed = committedOffsets(group: group)
         switch activity {
         case .unknown where committed.isEmpty: return OffsetDeleteResult(error: .groupIdNotFound)
         case .activeOther: return OffsetDeleteResult(error: .nonEmptyGroup)

@@ -39,37 +39,42 @@ extension Broker {
     }
 
     /// Stores offsets for a group, durably, before returning. Every partition must exist and every
-    /// metadata string fit the limit; otherwise nothing is stored. Generation and member checks
+    /// metadata string fit the limit; otherwise nothing is stored. Each offset is stored for the
+    /// topic found here: one deleted before the offsets are stored gets them refused
+    /// (`.unknownTopicOrPartition`), even if created again meanwhile. Generation and member checks
     /// against the group coordinator are the caller's (see `commitOffsets(group:generation:member:)`).
     public func storeOffsets(group: String, _ commits: [TopicPartition: CommittedOffset]) async throws(BrokerError) {
         try ensureOpen()
         guard !group.isEmpty, group.utf8.count <= OffsetStore.groupIdBytesMax else { throw .group(.invalidGroupId) }
+        var topicIds: [TopicPartition: String] = [:]
         for (topicPartition, commit) in commits {
-            _ = try partition(topicPartition.topic, topicPartition.partition)
+            topicIds[topicPartition] = try partition(topicPartition.topic, topicPartition.partition).topicId
             guard commit.metadata.utf8.count <= OffsetStore.metadataBytesMax else { throw .group(.offsetMetadataTooLarge) }
             guard commit.offset >= -1 else { throw .offsetOutOfRange(requested: commit.offset, logStart: 0, highWatermark: 0) }
         }
         let now = clock()
-        try await offsets.commit(commits.sorted { $0.key < $1.key }.map { topicPartition, commit in
+        let changes = commits.sorted { $0.key < $1.key }.map { topicPartition, commit in
             var stamped = commit
             if stamped.commitTimestampMs <= 0 { stamped.commitTimestampMs = now }
-            return (OffsetStore.Key(group: group, topicPartition: topicPartition), stamped)
-        })
+            return (OffsetStore.Key(group: group, topicPartition: topicPartition), OffsetStore.Stored(committed: stamped, topicId: topicIds[topicPartition]))
+        }
+        try await offsets.commit(changes) { [self] in topicId($0) }
     }
 
-    /// What a group has committed (all its partitions, or the ones asked for).
+    /// What a group has committed (all its partitions, or the ones asked for), for the topics
+    /// that have the names now: not what it committed for a deleted topic of the same name.
     public func committedOffsets(group: String, partitions: [TopicPartition]? = nil) -> [TopicPartition: CommittedOffset] {
-        let all = offsets.committed(group: group)
+        let all = offsets.committed(group: group, topicId: topicId)
         guard let partitions else { return all }
         return all.filter { partitions.contains($0.key) }
     }
 
     /// Groups that have committed offsets.
-    public func groupsWithOffsets() -> Set<String> { offsets.groups() }
+    public func groupsWithOffsets() -> Set<String> { offsets.groups(topicId: topicId) }
 
     /// Lag of `group` on every partition it committed for, and on `partitions` besides.
     public func lag(group: String, partitions extra: [TopicPartition] = []) -> [PartitionLag] {
-        let committed = offsets.committed(group: group)
+        let committed = committedOffsets(group: group)
         let keys = Set(committed.keys).union(extra)
         return keys.sorted().compactMap { topicPartition in
             guard let log = try? partition(topicPartition.topic, topicPartition.partition).log else { return nil }

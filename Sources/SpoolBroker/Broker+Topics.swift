@@ -194,7 +194,13 @@ extension Broker {
         try await topicChangeQueue.run(work)
     }
 
-    /// Deletes a topic, its partitions' data and the offsets groups committed for it.
+    /// Deletes a topic, its partitions' data, its idempotency keys and the offsets groups committed
+    /// for it.
+    ///
+    /// The keys and offsets are forgotten after the topic is gone, by its id: a topic created again
+    /// under the name meanwhile keeps its own, and the old ones are no longer read for the name
+    /// (a commit for the deleted topic not yet stored is refused or forgotten with the others,
+    /// see `OffsetStore.commit`; what a crash kept is dropped when the broker opens).
     ///
     /// The topic leaves `topics` only once its deletion is on disk (`TopicStore.markDeleting`):
     /// the delayed-delivery loop drops the held records of a topic it does not find there, and
@@ -228,9 +234,9 @@ extension Broker {
                 return topic
             }
         }
-        dedupe.forget(topic: name)
-        let keys = offsets.keys(topic: removed.metadata.name)
-        try await offsets.commit(keys.map { ($0, nil) })
+        await afterTopicDeletionIsWritten.withLock { $0 }?(name)
+        dedupe.forget(topic: name, id: removed.metadata.id)
+        try await offsets.forget(topic: name, id: removed.metadata.id)
     }
 
     /// Every topic, by name.

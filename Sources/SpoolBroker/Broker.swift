@@ -34,6 +34,9 @@ public final class Broker: Sendable {
     /// Tests: runs in `deleteTopic` just before the deletion is written to disk (a power cut then
     /// leaves the topic in place), with the topic's name.
     let beforeTopicDeletionIsWritten = Mutex<(@Sendable (String) -> Void)?>(nil)
+    /// Tests: runs in `deleteTopic` once the deletion is on disk and the topic gone from `topics`,
+    /// before its idempotency keys and committed offsets are forgotten, with the topic's name.
+    let afterTopicDeletionIsWritten = Mutex<(@Sendable (String) async -> Void)?>(nil)
     let isClosed = Atomic(false)
     /// The flush statistics of the partitions of deleted topics, summed: `flushStatistics` counts
     /// them still.
@@ -86,7 +89,7 @@ public final class Broker: Sendable {
             }
             let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock,
                                           compactionBytesMax: config.offsetsCompactionBytes, hooks: offsetHooks)
-            _ = try offsets.forget(topicsOtherThan: Set(topics.keys))
+            _ = try offsets.forgetStale(topicIds: topics.mapValues(\.metadata.id))
             for topic in topics.values {
                 for partition in topic.partitions where mayHaveLostVisibleRecords(partition.log) {
                     _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)

@@ -17,23 +17,40 @@ import Synchronization
 /// out keys that a commit changed after the snapshot was taken (their newer record is already
 /// below it). Old segments are deleted only after the snapshot is durable, front first. A commit
 /// waits at most for one chunk to be copied into the log, never for compaction's fsyncs.
+///
+/// Each offset is stored with the id of the topic it was committed for (`Stored.topicId`): a
+/// topic deleted and created again under its name is another topic, and its groups start
+/// afresh. Readers see only the offsets of the topic that has the name now, so offsets of a
+/// deleted topic that its deletion has not forgotten yet, or that a crash kept, are never where a
+/// group resumes the new one; `forgetStale` drops those a crash kept when the broker opens.
 final class OffsetStore: Sendable {
     struct Key: Hashable {
         var group: String
         var topicPartition: TopicPartition
     }
 
+    /// A committed offset as stored: with the topic it was committed for.
+    struct Stored: Equatable, Sendable {
+        var committed: CommittedOffset
+        /// The id of the topic (`TopicMetadata.id`) the offset was committed for; nil for offsets
+        /// stored before ids were, which count as the offsets of whatever topic has the name.
+        var topicId: String?
+
+        /// Whether this is an offset of the topic whose id is `current` (nil: no topic has the name).
+        func isOf(_ current: String?) -> Bool { topicId == nil || topicId == current }
+    }
+
     /// A change appended to the log but not yet applied: its flush has not been seen to finish.
     private struct PendingChange {
         var key: Key
         /// nil deletes the key.
-        var committed: CommittedOffset?
+        var stored: Stored?
         var logOffset: Int64
     }
 
     private struct State {
         /// The committed offsets readers see: the state of the log up to some durable offset.
-        var entries: [Key: CommittedOffset]
+        var entries: [Key: Stored]
         /// Changes appended after what `entries` covers, in log order.
         var pending: [PendingChange] = []
         /// Keys appended to since the running compaction took its snapshot; nil when none runs.
@@ -43,15 +60,15 @@ final class OffsetStore: Sendable {
         mutating func applyPending(through logOffset: Int64) {
             let count = pending.prefix { $0.logOffset <= logOffset }.count
             for change in pending.prefix(count) {
-                entries[change.key] = change.committed
+                entries[change.key] = change.stored
             }
             pending.removeFirst(count)
         }
 
         /// Every change appended so far, pending ones included: what replaying the log would give.
-        func appended() -> [Key: CommittedOffset] {
+        func appended() -> [Key: Stored] {
             var all = entries
-            for change in pending { all[change.key] = change.committed }
+            for change in pending { all[change.key] = change.stored }
             return all
         }
     }
@@ -59,6 +76,8 @@ final class OffsetStore: Sendable {
     /// Points where a test stops a commit or a compaction to force an interleaving. None are set
     /// outside tests.
     struct Hooks: Sendable {
+        /// A commit the broker checked is about to be appended.
+        var commitAppending: (@Sendable ([Key]) async -> Void)?
         /// A commit's records are durable and about to be applied.
         var commitDurable: (@Sendable ([Key]) async -> Void)?
         /// Compaction has rolled the log and is about to take its snapshot.
@@ -106,7 +125,7 @@ final class OffsetStore: Sendable {
         self.compactionBytesMax = compactionBytesMax
         self.snapshotChunkRecords = snapshotChunkRecords
         self.hooks = hooks
-        var loaded: [Key: CommittedOffset] = [:]
+        var loaded: [Key: Stored] = [:]
         try log.replay { batch in
             for record in batch.records {
                 guard let key = record.key.flatMap(Self.decodeKey) else { continue }
@@ -116,19 +135,47 @@ final class OffsetStore: Sendable {
         state = HandOffLock(State(entries: loaded))
     }
 
-    /// Appends the commits, waits until they are on disk, then applies them. `nil` deletes.
-    func commit(_ changes: [(Key, CommittedOffset?)]) async throws(BrokerError) {
+    /// Appends the commits, waits until they are on disk, then applies them; `nil` deletes. Each
+    /// names the topic it is for (`Stored.topicId`, which must be set); `topicId` answers the id
+    /// of the topic that has a name now. A commit any of whose topics is no longer the one it
+    /// names when it is appended (deleted since the caller looked, perhaps created again) is
+    /// refused with `.unknownTopicOrPartition`, and nothing is stored. The check is made under the lock a
+    /// topic's deletion takes to forget its offsets (`forget(topic:id:)`), after the topic left
+    /// the broker's topics: so each commit is either in the log before the deletion's tombstones,
+    /// which then cover it, or refused.
+    func commit(_ changes: [(Key, Stored?)], topicId: @escaping @Sendable (String) -> String?) async throws(BrokerError) {
         guard !changes.isEmpty else { return }
-        let lastOffset: Int64
+        precondition(changes.allSatisfy { $0.1 == nil || $0.1?.topicId != nil }, "a commit names the topic it is for")
+        await hooks.commitAppending?(changes.map(\.0))
+        let batch = Self.encode(changes, now: clock())
+        let appended: CommitAppend
         do {
-            lastOffset = try await append(changes)
-            try await log.waitUntilDurable(lastOffset)
+            appended = try await appending { state, mayBlock throws(LogError) -> CommitAppend? in
+                if let gone = changes.first(where: { key, stored in stored.map { $0.topicId != topicId(key.topicPartition.topic) } ?? false }) {
+                    return .topicGone(gone.0.topicPartition)
+                }
+                return try self.appendLocked(changes, batch, &state, mayBlock: mayBlock).map(CommitAppend.appended)
+            }
         } catch {
             throw .storage(error)
         }
+        let lastOffset: Int64
+        switch appended {
+        case let .topicGone(topicPartition): throw .unknownTopicOrPartition(topic: topicPartition.topic, partition: topicPartition.partition)
+        case let .appended(offset): lastOffset = offset
+        }
+        do { try await log.waitUntilDurable(lastOffset) } catch { throw .storage(error) }
         await hooks.commitDurable?(changes.map(\.0))
         state.withLock { $0.applyPending(through: lastOffset) }
         await compactIfLarge()
+    }
+
+    /// What `commit` did under the lock.
+    private enum CommitAppend: Sendable {
+        /// Appended, up to this offset.
+        case appended(Int64)
+        /// Nothing appended: this partition's topic is not the one the commit was for.
+        case topicGone(TopicPartition)
     }
 
     /// Deletes each key of `expected` whose committed offset is still the one given (pending
@@ -140,14 +187,30 @@ final class OffsetStore: Sendable {
     func delete(ifUnchanged expected: [Key: CommittedOffset]) async throws(BrokerError) -> [Key] {
         guard !expected.isEmpty else { return [] }
         await hooks.deletionDecided?()
+        return try await delete { key, stored in expected[key] == stored.committed }
+    }
+
+    /// Deletes the committed offsets of topic `name` whose topic was the one with id `topicId`
+    /// (and those stored before ids were: theirs or an earlier topic's of the name), pending
+    /// commits included, and waits until the deletion is on disk. For a deleted topic: offsets of
+    /// a topic created again under the name since stay. Returns the keys deleted.
+    @discardableResult
+    func forget(topic name: String, id topicId: String) async throws(BrokerError) -> [Key] {
+        try await delete { key, stored in key.topicPartition.topic == name && stored.isOf(topicId) }
+    }
+
+    /// Deletes every key for which `doomed` holds, judged on every change appended so far
+    /// (pending ones included), as one batch appended under the lock, and waits until the
+    /// deletion is on disk. Returns the keys deleted.
+    private func delete(where doomed: @escaping @Sendable (Key, Stored) -> Bool) async throws(BrokerError) -> [Key] {
         let now = clock()
         let appended: Deleted?
         do {
             appended = try await appending { state, mayBlock throws(LogError) -> Deleted?? in
-                let current = state.appended()
-                let keys = expected.filter { current[$0.key] == $0.value }.map(\.key).sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
+                let keys = state.appended().filter { doomed($0.key, $0.value) }.map(\.key)
+                    .sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
                 guard !keys.isEmpty else { return .some(nil) }
-                let changes = keys.map { ($0, CommittedOffset?.none) }
+                let changes = keys.map { ($0, Stored?.none) }
                 guard let lastOffset = try self.appendLocked(changes, Self.encode(changes, now: now), &state, mayBlock: mayBlock) else { return nil }
                 return Deleted(keys: keys, lastOffset: lastOffset)
             }
@@ -159,14 +222,6 @@ final class OffsetStore: Sendable {
         state.withLock { $0.applyPending(through: appended.lastOffset) }
         await compactIfLarge()
         return appended.keys
-    }
-
-    /// Appends `changes` as one batch and records them as pending, under the lock so that the
-    /// pending list stays in log order and a compaction's snapshot sees every appended change.
-    /// Returns the batch's last offset.
-    private func append(_ changes: [(Key, CommittedOffset?)]) async throws(LogError) -> Int64 {
-        let batch = Self.encode(changes, now: clock())
-        return try await appending { state, mayBlock throws(LogError) -> Int64? in try self.appendLocked(changes, batch, &state, mayBlock: mayBlock) }
     }
 
     /// What `delete(ifUnchanged:)` appended.
@@ -197,34 +252,38 @@ final class OffsetStore: Sendable {
     /// Appends `batch`, the encoding of `changes`, and records them as pending; the caller holds
     /// the lock. Returns the batch's last offset, or nil when the append would need file work and
     /// `mayBlock` is false (nothing appended).
-    private func appendLocked(_ changes: [(Key, CommittedOffset?)], _ batch: [UInt8], _ state: inout State, mayBlock: Bool) throws(LogError) -> Int64? {
+    private func appendLocked(_ changes: [(Key, Stored?)], _ batch: [UInt8], _ state: inout State, mayBlock: Bool) throws(LogError) -> Int64? {
         guard let result = try log.append(batch, mayBlock: mayBlock) else { return nil }
-        for (index, (key, committed)) in changes.enumerated() {
-            state.pending.append(PendingChange(key: key, committed: committed, logOffset: result.baseOffset + Int64(index)))
+        for (index, (key, stored)) in changes.enumerated() {
+            state.pending.append(PendingChange(key: key, stored: stored, logOffset: result.baseOffset + Int64(index)))
             state.changedDuringCompaction?.insert(key)
         }
         return result.lastOffset
     }
 
-    private static func encode(_ changes: [(Key, CommittedOffset?)], now: Int64) -> [UInt8] {
-        RecordBatch(producing: changes.map { key, committed in
-            ProducerRecord(key: encodeKey(key), value: committed.map(encodeValue), timestamp: now)
+    private static func encode(_ changes: [(Key, Stored?)], now: Int64) -> [UInt8] {
+        RecordBatch(producing: changes.map { key, stored in
+            ProducerRecord(key: encodeKey(key), value: stored.map(encodeValue), timestamp: now)
         }).encoded()
     }
 
-    func committed(group: String) -> [TopicPartition: CommittedOffset] {
+    /// What `group` committed for the topics that have the names now (`topicId` answers a name's id).
+    func committed(group: String, topicId: (String) -> String?) -> [TopicPartition: CommittedOffset] {
         state.withLock { state in
             var result: [TopicPartition: CommittedOffset] = [:]
-            for (key, committed) in state.entries where key.group == group { result[key.topicPartition] = committed }
+            for (key, stored) in state.entries where key.group == group && stored.isOf(topicId(key.topicPartition.topic)) {
+                result[key.topicPartition] = stored.committed
+            }
             return result
         }
     }
 
-    func groups() -> Set<String> { state.withLock { Set($0.entries.keys.map(\.group)) } }
-
-    func keys(group: String) -> [Key] { state.withLock { $0.entries.keys.filter { $0.group == group } } }
-
-    func keys(topic: String) -> [Key] { state.withLock { $0.entries.keys.filter { $0.topicPartition.topic == topic } } }
+    /// The groups with an offset committed for a topic that has its name now.
+    func groups(topicId: (String) -> String?) -> Set<String> {
+        state.withLock { state in
+            Set(state.entries.filter { $0.value.isOf(topicId($0.key.topicPartition.topic)) }.keys.map(\.group))
+        }
+    }
 
     /// Brings every committed offset of `topicPartition` above `end` down to `end`, durably, and
     /// returns the keys changed. For a partition that may have lost records a group had read
@@ -234,10 +293,10 @@ final class OffsetStore: Sendable {
     /// Blocks until they are on disk: for opening, not for a Swift concurrency thread's hot path.
     func clamp(_ topicPartition: TopicPartition, to end: Int64) throws(BrokerError) -> [Key] {
         let changes = state.withLock { state in
-            state.entries.compactMap { key, committed -> (Key, CommittedOffset?)? in
-                guard key.topicPartition == topicPartition, committed.offset > end else { return nil }
-                var clamped = committed
-                clamped.offset = end
+            state.entries.compactMap { key, stored -> (Key, Stored?)? in
+                guard key.topicPartition == topicPartition, stored.committed.offset > end else { return nil }
+                var clamped = stored
+                clamped.committed.offset = end
                 return (key, clamped)
             }
         }.sorted { $0.0.group < $1.0.group }
@@ -245,19 +304,24 @@ final class OffsetStore: Sendable {
         return changes.map(\.0)
     }
 
-    /// Deletes, durably, every committed offset of a topic that is not in `topics`, and returns
-    /// the keys deleted. A topic's deletion removes the topic, then its offsets: a crash between
-    /// the two leaves the offsets behind, and a topic created later under the same name would
-    /// start from them. Blocks until the deletions are on disk: for opening.
-    func forget(topicsOtherThan topics: Set<String>) throws(BrokerError) -> [Key] {
-        let stale = state.withLock { $0.entries.keys.filter { !topics.contains($0.topicPartition.topic) } }
-            .sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
+    /// Deletes, durably, every committed offset of a topic that is not in `topicIds` (name → id),
+    /// or of a topic that had the name before (another id), and returns the keys deleted. A
+    /// topic's deletion removes the topic, then its offsets: a crash between the two leaves the
+    /// offsets behind, and the topic may have been created again under the name meanwhile.
+    /// Blocks until the deletions are on disk: for opening.
+    func forgetStale(topicIds: [String: String]) throws(BrokerError) -> [Key] {
+        let stale = state.withLock { state in
+            state.entries.filter { key, stored in
+                guard let current = topicIds[key.topicPartition.topic] else { return true }
+                return !stored.isOf(current)
+            }.keys
+        }.sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
         try storeBlocking(stale.map { ($0, nil) })
         return stale
     }
 
     /// Appends `changes`, waits until they are durable, then applies them.
-    private func storeBlocking(_ changes: [(Key, CommittedOffset?)]) throws(BrokerError) {
+    private func storeBlocking(_ changes: [(Key, Stored?)]) throws(BrokerError) {
         guard !changes.isEmpty else { return }
         do {
             // At opening, on the opener's thread: it may block.
@@ -330,8 +394,8 @@ final class OffsetStore: Sendable {
     /// was taken (their newer records are already in the log, after `start`). The batch is encoded
     /// before the lock is taken, and again under it only when a key must be left out. Returns the
     /// last offset appended, or nil when every key of the chunk had changed.
-    private func appendSnapshotChunk(_ chunk: ArraySlice<(key: Key, value: CommittedOffset)>, now: Int64) throws(LogError) -> Int64? {
-        func encode(_ entries: some Sequence<(key: Key, value: CommittedOffset)>) -> [UInt8] {
+    private func appendSnapshotChunk(_ chunk: ArraySlice<(key: Key, value: Stored)>, now: Int64) throws(LogError) -> Int64? {
+        func encode(_ entries: some Sequence<(key: Key, value: Stored)>) -> [UInt8] {
             RecordBatch(producing: entries.map {
                 ProducerRecord(key: Self.encodeKey($0.key), value: Self.encodeValue($0.value), timestamp: now)
             }).encoded()
@@ -350,7 +414,9 @@ final class OffsetStore: Sendable {
 
     // MARK: - Record format
     // Key: version u8 (1), group (u16 length + UTF-8), topic (u16 length + UTF-8), partition i32.
-    // Value: version u8 (1), offset i64, leader epoch i32, commit time i64, metadata (u16 + UTF-8).
+    // Value: version u8 (1), offset i64, leader epoch i32, commit time i64, metadata (u16 + UTF-8),
+    // then the id of the topic committed for (u16 + UTF-8), absent from values stored before ids
+    // were (readers of that version stop after the metadata, so they read these values too).
     // A null value deletes the key.
 
     static func encodeKey(_ key: Key) -> [UInt8] {
@@ -361,12 +427,14 @@ final class OffsetStore: Sendable {
         return bytes
     }
 
-    static func encodeValue(_ committed: CommittedOffset) -> [UInt8] {
+    static func encodeValue(_ stored: Stored) -> [UInt8] {
+        let committed = stored.committed
         var bytes: [UInt8] = [1]
         bytes.appendBigEndian(committed.offset)
         bytes.appendBigEndian(committed.leaderEpoch)
         bytes.appendBigEndian(committed.commitTimestampMs)
         appendString(committed.metadata, to: &bytes)
+        if let topicId = stored.topicId { appendString(topicId, to: &bytes) }
         return bytes
     }
 
@@ -379,12 +447,14 @@ final class OffsetStore: Sendable {
         }
     }
 
-    static func decodeValue(_ bytes: [UInt8]) -> CommittedOffset? {
+    static func decodeValue(_ bytes: [UInt8]) -> Stored? {
         bytes.withUnsafeBytes { raw in
             var reader = ByteReader(raw)
             guard (try? reader.readInt8()) == 1, let offset = try? reader.readInt64(), let epoch = try? reader.readInt32(),
                   let time = try? reader.readInt64(), let metadata = readString(&reader) else { return nil }
-            return CommittedOffset(offset: offset, leaderEpoch: epoch, metadata: metadata, commitTimestampMs: time)
+            let topicId = reader.remaining > 0 ? readString(&reader) : nil
+            return Stored(committed: CommittedOffset(offset: offset, leaderEpoch: epoch, metadata: metadata, commitTimestampMs: time),
+                          topicId: topicId)
         }
     }
 

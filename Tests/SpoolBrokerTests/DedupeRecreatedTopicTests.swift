@@ -1,7 +1,8 @@
 import Foundation
-import SpoolBroker
+@testable import SpoolBroker
 import SpoolFormat
 import SpoolSystem
+import Synchronization
 import Testing
 
 /// A topic deleted and created again under the same name is another topic: the idempotency keys
@@ -34,5 +35,32 @@ import Testing
         // The key is the new topic's now: within its window, a second copy is a duplicate.
         let copy = try await produce(broker, "new-again", key: "K")
         #expect(copy.duplicate && copy.baseOffset == 2)
+    }
+
+    @Test("while a deleted topic's keys are being forgotten, the topic made again under its name keeps the keys it accepts and is not judged by the old ones")
+    func forgettingTheDeletedTopicsKeysLeavesTheNewTopicsKeys() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try Broker.open(directory.config())
+        defer { try? broker.close() }
+        try broker.createTopic("orders", partitions: 1)
+        _ = try await produce(broker, "old", key: "K")
+        let accepted = Mutex<ProduceResult?>(nil)
+        broker.afterTopicDeletionIsWritten.withLock { hook in
+            hook = { [self] _ in
+                do {
+                    try broker.createTopic("orders", partitions: 1)
+                    let result = try await produce(broker, "new", key: "K")
+                    accepted.withLock { $0 = result }
+                } catch { Issue.record("meanwhile: \(error)") }
+            }
+        }
+        try await broker.deleteTopic("orders")
+        let first = try #require(accepted.withLock { $0 })
+        #expect(!first.duplicate, "dropped as a duplicate of the deleted topic's record")
+        #expect(first.baseOffset == 0)
+        let copy = try await produce(broker, "new-again", key: "K")
+        #expect(copy.duplicate && copy.baseOffset == 0, "the deletion forgot the key the new topic accepted")
+        #expect(try await values(broker, "orders") == ["new"])
     }
 }

@@ -113,12 +113,22 @@ struct Served {
 
     /// A broker on `directory` as it was left (a restart).
     init(reopening directory: String) throws {
+        try self.init(directory: directory, broker: Broker.open(Self.config(directory)))
+    }
+
+    /// The requests `broker`, open on `directory`, would answer.
+    init(directory: String, broker: Broker) {
         self.directory = directory
+        self.broker = broker
+        requests = InProcessRequests(broker: broker)
+    }
+
+    /// The broker config these use for `directory`.
+    static func config(_ directory: String) -> BrokerConfig {
         var config = BrokerConfig(dataDirectory: directory)
         config.groupLimits.initialRebalanceDelayMs = 0
         config.fetchWaitMaxMs = 0
-        broker = try Broker.open(config)
-        requests = InProcessRequests(broker: broker)
+        return config
     }
 
     func remove() {

@@ -10,9 +10,11 @@ import Synchronization
 /// A produce first reserves its keys (a key seen within the window is a duplicate), then appends
 /// its records, then confirms the reservations with their offsets; a failed append releases them.
 ///
-/// Each stored key carries its topic's id: a topic deleted and created again under its name is
-/// another topic, whose offsets start again at 0, so an old key reloaded by a restart would drop
-/// its records as duplicates of records that are gone (`forgetLost`).
+/// Each key carries its topic's id, reserved ones too: a topic deleted and created again under its
+/// name is another topic, whose offsets start again at 0. A key of the deleted topic is no
+/// duplicate for the new one (`reserve`), the deletion forgets only the deleted topic's keys
+/// (`forget(topic:id:)`), however the two interleave, and an old key reloaded by a restart is
+/// dropped (`forgetLost`).
 final class DedupeWindow: Sendable {
     static let directoryName = "__spool_dedupe-0"
     /// The longest window a topic may set: the internal log keeps this much.
@@ -24,9 +26,12 @@ final class DedupeWindow: Sendable {
         /// -1 while reserved and not yet stored.
         var offset: Int64
         var acceptedMs: Int64
-        /// The id of the topic the key was stored for; nil for keys stored before ids were, and
-        /// for reservations.
+        /// The id of the topic the key was reserved or stored for; nil for keys stored before ids
+        /// were, which count as keys of whatever topic has the name.
         var topicId: String? = nil
+
+        /// Whether this is a key of the topic whose id is `topicId`.
+        func isOf(_ topicId: String?) -> Bool { self.topicId == nil || self.topicId == topicId }
     }
 
     let log: PartitionLog
@@ -58,14 +63,14 @@ final class DedupeWindow: Sendable {
         entries = Mutex(loaded)
     }
 
-    /// For each key in order: true when it was accepted on `topic` within `windowMs` of `now` (or
-    /// earlier in `keys`); the others are reserved.
-    func reserve(topic: String, keys: [String], now: Int64, windowMs: Int64) -> [Bool] {
+    /// For each key in order: true when it was accepted on `topic`, the one with id `topicId`,
+    /// within `windowMs` of `now` (or earlier in `keys`); the others are reserved for that topic.
+    func reserve(topic: String, topicId: String, keys: [String], now: Int64, windowMs: Int64) -> [Bool] {
         entries.withLock { entries in
             var byKey = entries[topic] ?? [:]
             let duplicates = keys.map { key in
-                if let seen = byKey[key], seen.acceptedMs > now - windowMs { return true }
-                byKey[key] = Entry(partition: -1, offset: -1, acceptedMs: now)
+                if let seen = byKey[key], seen.isOf(topicId), seen.acceptedMs > now - windowMs { return true }
+                byKey[key] = Entry(partition: -1, offset: -1, acceptedMs: now, topicId: topicId)
                 return false
             }
             entries[topic] = byKey
@@ -73,10 +78,13 @@ final class DedupeWindow: Sendable {
         }
     }
 
-    /// Forgets reservations whose records were not stored.
-    func release(topic: String, keys: [String]) {
+    /// Forgets reservations for topic `topic`, the one with id `topicId`, whose records were not stored.
+    func release(topic: String, topicId: String?, keys: [String]) {
         entries.withLock { entries in
-            for key in keys where entries[topic]?[key]?.offset == -1 { entries[topic]?[key] = nil }
+            for key in keys {
+                guard let entry = entries[topic]?[key], entry.offset == -1, entry.topicId == topicId else { continue }
+                entries[topic]?[key] = nil
+            }
         }
     }
 
@@ -109,13 +117,14 @@ final class DedupeWindow: Sendable {
             guard let stored = try log.append(RecordBatch(producing: records).encoded(), mayBlock: mayBlock) else { return nil }
             result = stored
         } catch {
-            release(topic: topic, keys: keys.map(\.key))
+            release(topic: topic, topicId: confirmation.topicId, keys: keys.map(\.key))
             throw BrokerError.from(error)
         }
         entries.withLock { entries in
             // `default`: keys confirmed again after a restart (`HeaderRouter.reconfirmKeys`) were
-            // not reserved first, and their topic may have no entry yet.
-            for entry in keys {
+            // not reserved first, and their topic may have no entry yet. A key that a topic
+            // created again under the name reserved meanwhile is that topic's now.
+            for entry in keys where entries[topic]?[entry.key]?.isOf(confirmation.topicId) ?? true {
                 entries[topic, default: [:]][entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now, topicId: confirmation.topicId)
             }
         }
@@ -147,8 +156,11 @@ final class DedupeWindow: Sendable {
         }
     }
 
-    /// Where the record first accepted with `key` on `topic` went, if it is still in memory.
-    func entry(topic: String, key: String) -> Entry? { entries.withLock { $0[topic]?[key] } }
+    /// Where the record first accepted with `key` on `topic`, the one with id `topicId`, went, if
+    /// it is still in memory.
+    func entry(topic: String, topicId: String, key: String) -> Entry? {
+        entries.withLock { entries in entries[topic]?[key].flatMap { $0.isOf(topicId) ? $0 : nil } }
+    }
 
     /// Drops keys older than each topic's window (memory only; the log ages out on its own).
     func expire(now: Int64, windowMs: (String) -> Int64) {
@@ -187,8 +199,15 @@ final class DedupeWindow: Sendable {
         }
     }
 
-    /// Forgets a deleted topic's keys.
-    func forget(topic: String) { _ = entries.withLock { $0.removeValue(forKey: topic) } }
+    /// Forgets the keys of a deleted topic, the one with id `topicId` (and those stored before ids
+    /// were: its or an earlier topic's of the name). Keys of a topic created again under the name
+    /// since stay.
+    func forget(topic: String, id topicId: String) {
+        entries.withLock { entries in
+            entries[topic] = entries[topic]?.filter { !$0.value.isOf(topicId) }
+            if entries[topic]?.isEmpty == true { entries[topic] = nil }
+        }
+    }
 
     private static func encodeKey(topic: String, key: String) -> [UInt8] { Array(topic.utf8) + [0] + Array(key.utf8) }
 

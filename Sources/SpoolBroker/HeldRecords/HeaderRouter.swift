@@ -88,7 +88,7 @@ struct HeaderRouter: Sendable {
         }
         if !mayWaitForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
         keys.removeAll { resent.contains($0.index) }
-        let duplicates = dedupe.reserve(topic: topic, keys: keys.map(\.key), now: now, windowMs: window)
+        let duplicates = dedupe.reserve(topic: topic, topicId: topicId, keys: keys.map(\.key), now: now, windowMs: window)
         let reserved = zip(keys, duplicates).filter { !$0.1 }.map(\.0)
         let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index)).union(resent)
         var kept: [Record] = []
@@ -110,7 +110,7 @@ struct HeaderRouter: Sendable {
             // made it wait already otherwise): nothing stays stored or reserved.
             func giveBack() -> Routed {
                 if let heldOffsets { delays.cancel(heldOffsets) }
-                dedupe.release(topic: topic, keys: reserved.map(\.key))
+                dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
                 return .needsDiskWait
             }
             var appended: Partition.Appended
@@ -120,7 +120,7 @@ struct HeaderRouter: Sendable {
             } else if kept.isEmpty && decoded.producerId < 0 {
                 // Nothing to store and no producer sequence to keep: answer with where the first
                 // duplicate went, or the log end for held records.
-                let original = keys.first.flatMap { dedupe.entry(topic: topic, key: $0.key) }
+                let original = keys.first.flatMap { dedupe.entry(topic: topic, topicId: topicId, key: $0.key) }
                 let offset = original.flatMap { $0.partition == partition && $0.offset >= 0 ? $0.offset : nil } ?? -1
                 appended = Partition.Appended(baseOffset: offset, lastOffset: offset, duplicate: held.isEmpty)
             } else {
@@ -138,7 +138,7 @@ struct HeaderRouter: Sendable {
             }
             appended.delayLogOffset = heldOffsets?.upperBound
             for index in dropped {
-                let original = keys.first { $0.index == index }.flatMap { dedupe.entry(topic: topic, key: $0.key) }
+                let original = keys.first { $0.index == index }.flatMap { dedupe.entry(topic: topic, topicId: topicId, key: $0.key) }
                 appended.duplicateOffsets[index] = original.flatMap { $0.partition == partition && $0.offset >= 0 ? $0.offset : nil } ?? -1
             }
             let stored = reserved.filter { due[$0.index] == nil }
@@ -154,7 +154,7 @@ struct HeaderRouter: Sendable {
             }
             return .appended(appended)
         } catch {
-            dedupe.release(topic: topic, keys: reserved.map(\.key))
+            dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
             throw error
         }
     }
@@ -188,11 +188,11 @@ extension HeaderRouter {
         for record in decoded.records {
             guard let raw = record.header(SpoolHeaders.idempotencyKey), !raw.isEmpty else { continue }
             let key = String(decoding: raw, as: UTF8.self)
-            guard dedupe.entry(topic: topic, key: key) == nil, !missing.contains(where: { $0.key == key }) else { continue }
+            guard dedupe.entry(topic: topic, topicId: topicId, key: key) == nil, !missing.contains(where: { $0.key == key }) else { continue }
             missing.append((key, record.offsetDelta))
         }
         let now = clock()
-        let seen = dedupe.reserve(topic: topic, keys: missing.map(\.key), now: now, windowMs: window)
+        let seen = dedupe.reserve(topic: topic, topicId: topicId, keys: missing.map(\.key), now: now, windowMs: window)
         missing = zip(missing, seen).filter { !$0.1 }.map(\.0)
         guard !missing.isEmpty else { return }
         let stored = storedOffsets()
