@@ -261,19 +261,25 @@ public final class SpoolClient: Sendable {
         return entry.leader
     }
 
-    /// `entries` by their partition's leader, and those whose partition has no leader now: they
-    /// wait for a later try while the others go ahead.
-    func byLeader<Entry>(_ entries: [Entry], _ partition: (Entry) -> TopicPartition) async throws(ClientError) -> (led: [Int32: [Entry]], leaderless: [Entry]) {
+    /// `entries` by their partition's leader, those whose partition has no leader now (they wait
+    /// for a later try while the others go ahead) and those whose partition the cluster does not
+    /// know (its topic deleted, or not created yet).
+    func byLeader<Entry>(_ entries: [Entry], _ partition: (Entry) -> TopicPartition) async throws(ClientError)
+        -> (led: [Int32: [Entry]], leaderless: [Entry], unknown: [Entry]) {
         var led: [Int32: [Entry]] = [:]
         var leaderless: [Entry] = []
+        var unknown: [Entry] = []
         for entry in entries {
             let place = partition(entry)
             do { led[try await leaderNode(place.topic, place.partition), default: []].append(entry) } catch {
-                guard error.kafkaCode == .leaderNotAvailable else { throw error }
-                leaderless.append(entry)
+                switch error.kafkaCode {
+                case .leaderNotAvailable?: leaderless.append(entry)
+                case .unknownTopicOrPartition?: unknown.append(entry)
+                default: throw error
+                }
             }
         }
-        return (led, leaderless)
+        return (led, leaderless, unknown)
     }
 
     /// The connection to the leader of a partition.
