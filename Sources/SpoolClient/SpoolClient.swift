@@ -60,7 +60,8 @@ public final class SpoolClient: Sendable {
         return host.isEmpty ? nil : (host, port)
     }
 
-    /// Closes every connection; pending requests fail.
+    /// Closes every connection; pending requests fail. A connection being made meanwhile is
+    /// closed as soon as it is, and its call fails with `.closed`.
     public func close() {
         isClosed.store(true, ordering: .releasing)
         let all = connections.withLock { connections in defer { connections = [:] }; return Array(connections.values) }
@@ -88,12 +89,17 @@ public final class SpoolClient: Sendable {
             thread.start()
         }
         let fresh = try connected.get()
-        let kept = connections.withLock { connections in
+        // `close()` sets `isClosed` before it empties `connections` under the same lock, so a
+        // connection made while it ran is either found and closed there or refused here: kept
+        // after it, it stayed open for good.
+        let kept = connections.withLock { connections -> BrokerConnection? in
+            if isClosed.load(ordering: .acquiring) { return nil }
             if let raced = connections[address], !raced.isBroken { return raced }
             connections[address] = fresh
             return fresh
         }
         if kept !== fresh { fresh.fail(.closed) }
+        guard let kept else { throw .closed }
         return kept
     }
 
