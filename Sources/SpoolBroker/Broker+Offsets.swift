@@ -33,6 +33,13 @@ extension Broker {
         }
     }
 
+    /// ListOffsets v0: up to `maxCount` offsets, newest first, where reading can start from by
+    /// `timestamp` (-1: latest, -2: earliest), as `PartitionLog.offsetsBefore` finds them.
+    public func offsetsBefore(topic: String, partition index: Int32, timestamp: Int64, maxCount: Int) throws(BrokerError) -> [Int64] {
+        let log = try readableLog(topic, index)
+        do { return try log.offsetsBefore(timestamp, maxCount: maxCount) } catch { throw BrokerError.from(error) }
+    }
+
     /// The log end offset of a partition; nil if there is no such partition.
     public func logEndOffset(topic: String, partition index: Int32) -> Int64? {
         (try? partition(topic, index))?.log.logEndOffset

@@ -132,7 +132,8 @@ extension SpoolClient {
         var offsets: [TopicPartition: Int64] = [:]
         var left = partitions
         try await retrying(briefly: [.unknownTopicOrPartition]) { () async throws(ClientError) in
-            let (byLeader, leaderless) = try await byLeader(left) { $0 }
+            let (byLeader, leaderless, unknown) = try await byLeader(left) { $0 }
+            if let gone = unknown.first { throw ClientError.kafka(.unknownTopicOrPartition, "\(gone.topic)[\(gone.partition)]") }
             var failed = leaderless
             var failure = leaderless.first.map { ClientError.kafka(.leaderNotAvailable, "\($0.topic)[\($0.partition)]") }
             for (node, entries) in byLeader.sorted(by: { $0.key < $1.key }) {

@@ -67,7 +67,7 @@ extension Consumer {
             if join.leaderId == join.memberId {
                 for member in join.members {
                     for topic in (try? ConsumerProtocol.decodeSubscription(member.metadata))?.topics ?? [] where counts[topic] == nil {
-                        counts[topic] = (try? await transport.partitionCount(of: topic)) ?? 0
+                        counts[topic] = await currentCount(of: topic) ?? 0
                     }
                 }
                 assignments = RangeAssignor.assign(members: join.members.map { ($0.memberId, $0.metadata) }, partitionCount: { counts[$0] ?? 0 })
@@ -112,12 +112,23 @@ extension Consumer {
     /// Whether a topic this member assigned as the group's leader has another partition count
     /// now (the transport's metadata, asked again once `metadataMaxAgeMs` old): the leader then
     /// rejoins, and the group assigns the partitions added, as Kafka's consumer does. Without it
-    /// they were never assigned, and their records never read.
+    /// they were never assigned, and their records never read. A topic the cluster does not know
+    /// counts none: deleted, its partitions are taken out of the assignment (their positions
+    /// with them), and created again, they are assigned afresh and read from the group's
+    /// commits or the reset point, not from where the deleted topic's were.
     func assignedCountsChanged() async -> Bool {
         for (topic, count) in state.withLock({ $0.assignedCounts }) {
-            if let now = try? await transport.partitionCount(of: topic), now != count { return true }
+            if let now = await currentCount(of: topic), now != count { return true }
         }
         return false
+    }
+
+    /// The partition count of `topic` (0 when the cluster does not know it), nil when it could
+    /// not be asked.
+    func currentCount(of topic: String) async -> Int? {
+        do { return try await transport.partitionCount(of: topic) } catch {
+            return error.kafkaCode == .unknownTopicOrPartition ? 0 : nil
+        }
     }
 
     /// Positions for the owned partitions: committed offsets first, else the reset point.

@@ -81,10 +81,18 @@ public final class NetworkConsumerTransport: ConsumerTransport {
     /// One Fetch per partition leader, all at once (`LeaderFetches`): each broker parks its fetch
     /// up to the wait, the poll returns with the first leaders' answers while the others stay out,
     /// and a leader that moved or a broker that is down costs only its partitions.
+    ///
+    /// A partition the cluster's metadata does not know (its topic deleted) answers
+    /// UNKNOWN_TOPIC_OR_PARTITION, as the broker's own fetch does, and the consumer backs off:
+    /// the metadata is asked again on the next poll, and the partition read once it is back, as
+    /// Kafka's consumer waits for a subscribed topic that is gone rather than failing its poll.
     public func fetch(_ positions: [(TopicPartition, Int64)], maxWaitMs: Int32, maxBytes: Int32) async throws(ClientError) -> FetchOutcome {
         // A partition without a leader (its broker is down) is skipped this time, not the poll.
-        let (byLeader, leaderless) = try await client.byLeader(positions) { $0.0 }
-        var outcome = FetchOutcome(partitions: [], backOff: !leaderless.isEmpty)
+        let (byLeader, leaderless, unknown) = try await client.byLeader(positions) { $0.0 }
+        var outcome = FetchOutcome(partitions: unknown.map { partition, offset in
+            (partition, PartitionFetch(errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue,
+                                       records: RecordCursor(RecordBytes([]), topic: partition.topic, partition: partition.partition, from: offset)))
+        }, backOff: !leaderless.isEmpty || !unknown.isEmpty)
         // With no fetch to start, `next` would wait for one that is not there.
         guard !byLeader.isEmpty else { return outcome }
         let answers = await fetches.next(byLeader) { node, partitions in

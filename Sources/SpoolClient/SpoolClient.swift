@@ -60,7 +60,8 @@ public final class SpoolClient: Sendable {
         return host.isEmpty ? nil : (host, port)
     }
 
-    /// Closes every connection; pending requests fail.
+    /// Closes every connection; pending requests fail. A connection being made meanwhile is
+    /// closed as soon as it is, and its call fails with `.closed`.
     public func close() {
         isClosed.store(true, ordering: .releasing)
         let all = connections.withLock { connections in defer { connections = [:] }; return Array(connections.values) }
@@ -88,12 +89,17 @@ public final class SpoolClient: Sendable {
             thread.start()
         }
         let fresh = try connected.get()
-        let kept = connections.withLock { connections in
+        // `close()` sets `isClosed` before it empties `connections` under the same lock, so a
+        // connection made while it ran is either found and closed there or refused here: kept
+        // after it, it stayed open for good.
+        let kept = connections.withLock { connections -> BrokerConnection? in
+            if isClosed.load(ordering: .acquiring) { return nil }
             if let raced = connections[address], !raced.isBroken { return raced }
             connections[address] = fresh
             return fresh
         }
         if kept !== fresh { fresh.fail(.closed) }
+        guard let kept else { throw .closed }
         return kept
     }
 
@@ -261,19 +267,25 @@ public final class SpoolClient: Sendable {
         return entry.leader
     }
 
-    /// `entries` by their partition's leader, and those whose partition has no leader now: they
-    /// wait for a later try while the others go ahead.
-    func byLeader<Entry>(_ entries: [Entry], _ partition: (Entry) -> TopicPartition) async throws(ClientError) -> (led: [Int32: [Entry]], leaderless: [Entry]) {
+    /// `entries` by their partition's leader, those whose partition has no leader now (they wait
+    /// for a later try while the others go ahead) and those whose partition the cluster does not
+    /// know (its topic deleted, or not created yet).
+    func byLeader<Entry>(_ entries: [Entry], _ partition: (Entry) -> TopicPartition) async throws(ClientError)
+        -> (led: [Int32: [Entry]], leaderless: [Entry], unknown: [Entry]) {
         var led: [Int32: [Entry]] = [:]
         var leaderless: [Entry] = []
+        var unknown: [Entry] = []
         for entry in entries {
             let place = partition(entry)
             do { led[try await leaderNode(place.topic, place.partition), default: []].append(entry) } catch {
-                guard error.kafkaCode == .leaderNotAvailable else { throw error }
-                leaderless.append(entry)
+                switch error.kafkaCode {
+                case .leaderNotAvailable?: leaderless.append(entry)
+                case .unknownTopicOrPartition?: unknown.append(entry)
+                default: throw error
+                }
             }
         }
-        return (led, leaderless)
+        return (led, leaderless, unknown)
     }
 
     /// The connection to the leader of a partition.

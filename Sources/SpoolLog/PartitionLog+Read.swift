@@ -73,6 +73,38 @@ extension PartitionLog {
         return (max(decoded.offset(of: record), start), decoded.timestamp(of: record))
     }
 
+    /// ListOffsets v0 (Kafka's `legacyFetchOffsetsBefore`): up to `maxCount` offsets, newest
+    /// first, where reading can start from by `timestamp`: the base offset (the log start, for a
+    /// segment it cut into) of every segment written to by then, and the log end when the last
+    /// segment holds records, written to now. -1 (latest) counts from the end, -2 (earliest)
+    /// answers the log start alone. An offset past the high watermark is not told: the high
+    /// watermark stands in for those, as Kafka answers a consumer.
+    ///
+    /// A segment was written to when its newest record was, by the record's timestamp (or the
+    /// time of its last append, when its records carry none), the time retention goes by too.
+    /// Kafka takes the segment file's modification time, which a restart or a copy of the files
+    /// can move.
+    public func offsetsBefore(_ timestamp: Int64, maxCount: Int) throws(LogError) -> [Int64] {
+        let now = clock()
+        return try state.withLock { state throws(LogError) -> [Int64] in
+            if state.isClosed { throw .closed }
+            var entries = state.segments.map { segment in
+                (offset: max(segment.baseOffset, state.logStartOffset), time: segment.maxTimestamp >= 0 ? segment.maxTimestamp : segment.lastModifiedMs)
+            }
+            if !state.active.isEmpty { entries.append((state.end.offset, now)) }
+            let newest: Int? = switch timestamp {
+            case -1: entries.indices.last
+            case -2: entries.indices.first
+            default: entries.lastIndex { $0.time <= timestamp }
+            }
+            guard let newest else { return [] }
+            let offsets = Array(entries[...newest].reversed().prefix(max(0, maxCount)).map(\.offset))
+            let visible = state.visible.offset
+            guard offsets.contains(where: { $0 > visible }) else { return offsets }
+            return [visible] + offsets.drop { $0 > visible }
+        }
+    }
+
     /// The visible record with the largest timestamp, and that timestamp (Kafka's ListOffsets
     /// with timestamp -3, KIP-734); nil when no visible record carries one. Of equal timestamps
     /// the first wins, as in Kafka. A compressed batch answers with its first offset.

@@ -59,15 +59,21 @@ extension RequestRouter {
 
     /// ListOffsets: -2 earliest, -1 latest, -3 the largest timestamp, -4 the earliest local offset
     /// (all of the log is local), -5 the latest tiered offset (none: -1), or the first offset at or
-    /// after a timestamp. v0 answers in the old style, a list of offsets.
+    /// after a timestamp. v0 answers in the old style: up to `max_num_offsets` offsets, newest
+    /// first, of the segments written to by the time asked (`PartitionLog.offsetsBefore`), as
+    /// Kafka's `legacyFetchOffsetsBefore` does.
     func listOffsets(_ request: ListOffsetsRequest, _ context: Context) -> ListOffsetsResponse {
         ListOffsetsResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { partition in
                 do throws(BrokerError) {
+                    if context.version == 0 {
+                        let offsets = try broker.offsetsBefore(topic: topic.name, partition: partition.partitionIndex, timestamp: partition.timestamp,
+                                                               maxCount: Int(partition.maxNumOffsets))
+                        return .init(partitionIndex: partition.partitionIndex, errorCode: 0, oldStyleOffsets: offsets)
+                    }
                     let (offset, timestamp) = try listOffset(topic: topic.name, partition: partition.partitionIndex, timestamp: partition.timestamp)
-                    return .init(partitionIndex: partition.partitionIndex, errorCode: 0,
-                                 oldStyleOffsets: offset >= 0 && partition.maxNumOffsets > 0 ? [offset] : [],
-                                 timestamp: timestamp, offset: offset, leaderEpoch: offset >= 0 ? 0 : -1)
+                    return .init(partitionIndex: partition.partitionIndex, errorCode: 0, timestamp: timestamp, offset: offset,
+                                 leaderEpoch: offset >= 0 ? 0 : -1)
                 } catch {
                     return .init(partitionIndex: partition.partitionIndex, errorCode: error.code.rawValue, timestamp: -1, offset: -1)
                 }

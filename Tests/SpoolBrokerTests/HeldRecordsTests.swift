@@ -227,14 +227,18 @@ struct DedupeWindowTests {
 /// Resends of an idempotent producer's held records are recognised by producer id, epoch and
 /// sequence, but only on the same partition of the same topic: sequences are per partition.
 @Suite struct HeldRecordOriginTests {
-    @Test func theSameSequenceOnTwoPartitionsIsTwoRecords() async throws {
-        let directory = TestDataDirectory()
-        defer { directory.remove() }
-        let clock = ManualClock()
+    /// A broker on a clock the test moves, with topic "jobs", and an idempotent producer's id.
+    private static func opened(_ directory: TestDataDirectory, _ clock: ManualClock, partitions: Int) throws -> (Broker, Int64) {
         let broker = try Broker.open(directory.config(), clock: { clock.nowMs })
+        try broker.createTopic("jobs", partitions: partitions)
+        return (broker, try broker.initProducerId().producerId)
+    }
+
+    @Test func theSameSequenceOnTwoPartitionsIsTwoRecords() async throws {
+        let (directory, clock) = (TestDataDirectory(), ManualClock())
+        defer { directory.remove() }
+        let (broker, producer) = try Self.opened(directory, clock, partitions: 2)
         defer { try? broker.close() }
-        try broker.createTopic("jobs", partitions: 2)
-        let producer = try broker.initProducerId().producerId
         let due = String(clock.nowMs + 1_000)
         for partition in Int32(0)...1 {
             let batch = RecordBatch(producing: [record("p\(partition)", headers: [(SpoolHeaders.deliverAt, due)])],
@@ -257,5 +261,25 @@ struct DedupeWindowTests {
             }
             #expect(delivered == ["p\(partition)"])
         }
+    }
+
+    /// The origin is the delay log's business (a restart reads it there, from the held record):
+    /// a delivered record carries what its producer sent, and when it was produced, nothing else.
+    @Test func aDeliveredRecordCarriesNoOriginHeader() async throws {
+        let (directory, clock) = (TestDataDirectory(), ManualClock())
+        defer { directory.remove() }
+        let (broker, producer) = try Self.opened(directory, clock, partitions: 1)
+        defer { try? broker.close() }
+        let due = String(clock.nowMs + 1_000)
+        let batch = RecordBatch(producing: [record("later", headers: [(SpoolHeaders.deliverAt, due), ("trace", "t-1")])],
+                                producerId: producer, producerEpoch: 0, baseSequence: 0).encoded()
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch, acks: .all)
+        clock.advance(ms: 1_000)
+        broker.clockMoved()
+        #expect(try await waitForValues(broker, "jobs", count: 1) == ["later"])
+        let fetched = await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)], maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20)
+        var keys: [String] = []
+        try fetched.first?.records?.forEachBatch { bytes in keys += try RecordBatch(decoding: bytes).records.flatMap { $0.headers.map(\.key) } }
+        #expect(keys == [SpoolHeaders.deliverAt, "trace", SpoolHeaders.producedAt])
     }
 }

@@ -44,6 +44,15 @@ struct ConsumerBehaviourTests {
             return options
         }
 
+        /// A member of group "workers" that read `values` from topic "jobs" (one partition).
+        func workerThatRead(_ values: [String]) async throws -> Consumer {
+            try broker.createTopic("jobs", partitions: 1)
+            try await send("jobs", values)
+            let consumer = try consumer(group: "workers", topics: ["jobs"])
+            #expect(try await ConsumerBehaviourTests.receive(consumer, count: values.count) == values)
+            return consumer
+        }
+
         func stop() { server.stop() }
     }
 
@@ -208,10 +217,7 @@ struct ConsumerBehaviourTests {
     func aCommitWithAnUnknownPartitionStoresTheOthers(kind: Kind) async throws {
         let setup = try Setup(kind)
         defer { setup.stop() }
-        try setup.broker.createTopic("jobs", partitions: 1)
-        try await setup.send("jobs", ["a0", "a1"])
-        let consumer = try setup.consumer(group: "workers", topics: ["jobs"])
-        #expect(try await Self.receive(consumer, count: 2) == ["a0", "a1"])
+        let consumer = try await setup.workerThatRead(["a0", "a1"])
         await #expect(throws: ClientError.self) {
             try await consumer.commit([TopicPartition("jobs", 0): CommittedOffset(offset: 1), TopicPartition("gone", 0): CommittedOffset(offset: 0)])
         }
@@ -240,7 +246,29 @@ struct ConsumerBehaviourTests {
             #expect(ContinuousClock.now - start >= .milliseconds(90), "a poll of an unreadable partition took \(ContinuousClock.now - start)")
             quiet += 1
         }
-        #expect(kind == .network || quiet == 5, "the in-process broker's fetch answers the error; the consumer backs off")
+        #expect(quiet == 5, "a partition of a deleted topic is waited for, not thrown for")
+        await consumer.close()
+    }
+
+    /// A subscribed topic that is deleted is waited for, as Kafka's consumer does: polls return
+    /// nothing and throw nothing, the group's assignment drops the topic's partitions, and once
+    /// the topic is created again they are assigned again and read from the reset point (the
+    /// offsets committed for the old topic went with it).
+    @Test(arguments: Kind.allCases)
+    func aDeletedTopicIsWaitedForAndReadFromItsStartOnceCreatedAgain(kind: Kind) async throws {
+        let setup = try Setup(kind)
+        defer { setup.stop() }
+        let consumer = try await setup.workerThatRead(["a0", "a1"])
+        try await consumer.commit()
+        try await setup.broker.deleteTopic("jobs")
+        for _ in 0..<5 {
+            let records = try await consumer.poll()
+            #expect(records.isEmpty)
+        }
+        #expect(consumer.assignment.isEmpty, "the deleted topic's partition is no longer assigned")
+        try setup.broker.createTopic("jobs", partitions: 1)
+        try await setup.send("jobs", ["b0", "b1", "b2"])
+        #expect(try await Self.receive(consumer, count: 3) == ["b0", "b1", "b2"])
         await consumer.close()
     }
 

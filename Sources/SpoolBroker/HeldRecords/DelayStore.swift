@@ -221,7 +221,8 @@ final class DelayStore: Sendable {
     /// Takes up to `limit` records due at `now` off the schedule and reads them back. They go back
     /// on with `putBack` if they cannot be delivered yet.
     ///
-    /// Each comes back timestamped `now`, its produce timestamp in `spool-produced-at`: it becomes
+    /// Each comes back without the headers the delay log adds (its target, its origin) and
+    /// timestamped `now`, its produce timestamp in `spool-produced-at`: it becomes
     /// readable when delivered, and its topic's retention must count from then, as for a record
     /// produced then. With its old timestamp, one held longer than `retention.ms` was deleted by
     /// the next retention passes after it arrived.
@@ -240,7 +241,10 @@ final class DelayStore: Sendable {
                 try slice.forEachBatch { bytes in
                     let batch = try RecordBatch(decoding: bytes)
                     for record in batch.records {
-                        let replaced = [Self.targetTopicHeader, Self.targetPartitionHeader, Self.targetTopicIdHeader, SpoolHeaders.producedAt]
+                        // The origin stays in the delay log, where a restart reads it (`init`):
+                        // the delivered record is not read for it, and its consumers have no use for it.
+                        let replaced = [Self.targetTopicHeader, Self.targetPartitionHeader, Self.targetTopicIdHeader, Self.originHeader,
+                                        SpoolHeaders.producedAt]
                         let producedAt = RecordHeader(SpoolHeaders.producedAt, String(batch.timestamp(of: record)))
                         records[batch.offset(of: record)] = ProducerRecord(
                             key: record.key, value: record.value, headers: record.headers.filter { !replaced.contains($0.key) } + [producedAt],
