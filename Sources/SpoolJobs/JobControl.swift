@@ -17,8 +17,13 @@ public struct JobControlState: Sendable, Equatable {
     public var pausedGroups: [String: Date] = [:]
     /// The held keys, by their control record's key (`KeyHold.recordKey`).
     public var holds: [String: KeyHold] = [:]
-    /// The control offset each hold record key was last changed at (see `applyHold`).
+    /// The control offset each hold record key was last changed at, where that is at or past
+    /// `holdsReadBelow` (a change this worker stored and applied before reading it back; see
+    /// `applyHold`). Entries below it are dropped as it moves, so only those few are kept.
     var holdVersions: [String: Int64] = [:]
+    /// The control records below this offset have been applied in order: a hold record below it
+    /// is nothing new.
+    var holdsReadBelow: Int64 = 0
 
     public init() {}
 
@@ -34,6 +39,8 @@ public struct JobControlState: Sendable, Equatable {
     /// Applies a control record (records of other shapes are ignored: a newer writer's).
     @discardableResult
     mutating func apply(_ record: ConsumedRecord) -> Change {
+        // Records come in the control topic's order: the hold records up to this one are applied.
+        defer { holdsRead(below: record.offset + 1) }
         guard let key = record.keyString else { return Change() }
         if key.hasPrefix(Self.cancelPrefix) {
             let id = String(key.dropFirst(Self.cancelPrefix.count))
