@@ -17,8 +17,13 @@ public struct JobControlState: Sendable, Equatable {
     public var pausedGroups: [String: Date] = [:]
     /// The held keys, by their control record's key (`KeyHold.recordKey`).
     public var holds: [String: KeyHold] = [:]
-    /// The control offset each hold record key was last changed at (see `applyHold`).
+    /// The control offset each hold record key was last changed at, where that is at or past
+    /// `holdsReadBelow` (a change this worker stored and applied before reading it back; see
+    /// `applyHold`). Entries below it are dropped as it moves, so only those few are kept.
     var holdVersions: [String: Int64] = [:]
+    /// The control records below this offset have been applied in order: a hold record below it
+    /// is nothing new.
+    var holdsReadBelow: Int64 = 0
 
     public init() {}
 
@@ -34,6 +39,8 @@ public struct JobControlState: Sendable, Equatable {
     /// Applies a control record (records of other shapes are ignored: a newer writer's).
     @discardableResult
     mutating func apply(_ record: ConsumedRecord) -> Change {
+        // Records come in the control topic's order: the hold records up to this one are applied.
+        defer { holdsRead(below: record.offset + 1) }
         guard let key = record.keyString else { return Change() }
         if key.hasPrefix(Self.cancelPrefix) {
             let id = String(key.dropFirst(Self.cancelPrefix.count))
@@ -42,9 +49,14 @@ public struct JobControlState: Sendable, Equatable {
                 return Change()
             }
             guard let cancellation = try? JSONDecoder().decode(JobCancellation.self, from: Data(value)), cancellation.id == id else { return Change() }
-            let isNew = cancellations[id] == nil
-            cancellations[id] = cancellation
-            return Change(cancelled: isNew ? [id] : [])
+            guard let known = cancellations[id] else {
+                cancellations[id] = cancellation
+                return Change(cancelled: [id])
+            }
+            // Workers update the record from what they knew when they wrote: one may not have read
+            // another's update yet, which is kept rather than lost.
+            cancellations[id] = known.merged(with: cancellation)
+            return Change()
         }
         if key.hasPrefix(KeyHold.recordPrefix) {
             applyHold(key: key, value: record.value, version: record.offset)
@@ -86,19 +98,34 @@ public struct JobCancellation: Codable, Sendable, Equatable {
     public var cancelledAtMs: Int64
     /// The job's key, when it was known.
     public var key: String?
-    /// Where the job was last seen, by group ("*": by `cancel`, for every group): a group whose
-    /// committed offset has passed that place has finished with the job, and its workers forget
-    /// the cancellation (see `WorkerControl`).
+    /// Where the job was last seen, by group ("*": by `cancel`, for every group). A job seen
+    /// somewhere is in the job topic, not only held by the broker for later, so its copies can be
+    /// bounded by `ends` (see `WorkerControl`).
     public var seen: [String: JobPosition]
+    /// The end of each partition of the job topic (the offset its next record takes), read by a
+    /// worker once the grace after the cancellation had passed and the broker held no copy of the
+    /// job: every copy of the job (a retry enqueued while the cancellation was on its way
+    /// included) is below them, so a group whose committed offsets have reached them all has
+    /// finished with the job, and its workers forget the cancellation. Nil until then.
+    public var ends: [JobPosition]?
 
-    public init(id: String, cancelledAtMs: Int64, key: String? = nil, seen: [String: JobPosition] = [:]) {
+    public init(id: String, cancelledAtMs: Int64, key: String? = nil, seen: [String: JobPosition] = [:], ends: [JobPosition]? = nil) {
         self.id = id
         self.cancelledAtMs = cancelledAtMs
         self.key = key
         self.seen = seen
+        self.ends = ends
     }
 
     public var cancelledAt: Date { Date(timeIntervalSince1970: Double(cancelledAtMs) / 1000) }
+
+    /// This cancellation with what a later record of it says, keeping what that one leaves out
+    /// (a place or the ends another worker stored meanwhile). Any ends recorded are as good as
+    /// any other: all were read after the grace, with nothing held.
+    func merged(with later: JobCancellation) -> JobCancellation {
+        JobCancellation(id: id, cancelledAtMs: min(cancelledAtMs, later.cancelledAtMs), key: later.key ?? key,
+                        seen: seen.merging(later.seen) { $1 }, ends: later.ends ?? ends)
+    }
 }
 
 /// A record's place in a topic.

@@ -57,16 +57,30 @@ public struct KeyHold: Codable, Sendable, Equatable {
 extension JobControlState {
     /// Applies a hold record (or its tombstone) stored at control offset `version`. A record older
     /// than the last one applied for its key changes nothing: a worker applies its own holds and
-    /// releases as soon as they are stored, and reads the same records again later.
-    mutating func applyHold(key: String, value: [UInt8]?, version: Int64) {
-        if let known = holdVersions[key], known >= version { return }
-        holdVersions[key] = version
+    /// releases as soon as they are stored, and reads the same records again later. Nil
+    /// `version`: stored at an offset not known, applied now under the version known for its key
+    /// (which the record read back passes).
+    mutating func applyHold(key: String, value: [UInt8]?, version: Int64?) {
+        if let version {
+            // Below `holdsReadBelow` every record was applied in order: the state is as new as this.
+            if version < holdsReadBelow { return }
+            if let known = holdVersions[key], known >= version { return }
+            holdVersions[key] = version
+        }
         guard let value else {
             holds[key] = nil
             return
         }
         guard let hold = try? JSONDecoder().decode(KeyHold.self, from: Data(value)), hold.recordKey == key else { return }
         holds[key] = hold
+    }
+
+    /// Notes that the control records below `offset` have been applied in order, and drops the
+    /// versions that only kept older records of their keys out: `applyHold` ignores those anyway.
+    mutating func holdsRead(below offset: Int64) {
+        guard offset > holdsReadBelow else { return }
+        holdsReadBelow = offset
+        if !holdVersions.isEmpty { holdVersions = holdVersions.filter { $0.value >= offset } }
     }
 
     /// Applies the hold records among `records` (read again from the control topic's start).

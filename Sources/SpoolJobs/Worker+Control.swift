@@ -5,18 +5,23 @@ import Synchronization
 /// A worker's view of its topic's control topic (`JobControlState`): which jobs are cancelled,
 /// and whether its group is paused.
 ///
-/// Memory is bounded by the cancellations that may still matter to the group: a cancellation is
-/// forgotten once the group's committed offset has passed the place its job was last seen (by
-/// `cancel`, or by a worker of the group that met the job and recorded where), and it is older
-/// than the retry policy's longest delay plus a minute, so that a retry enqueued again through the
-/// broker just before the cancellation reached the worker is still caught. A cancellation whose
-/// job has not been seen yet (held for later) stays until a worker meets the job.
+/// Memory is bounded by the cancellations that may still matter to the group. A run that fails
+/// before its worker learns of the cancellation enqueues a retry, which the broker holds for up to
+/// the retry policy's longest delay and then appends to the job topic, past the place the job was
+/// seen at. So once a cancellation is older than that delay plus a minute (`cancellationGraceMs`),
+/// a worker that finds the broker holding no copy of the job records the job topic's ends in it
+/// (`JobCancellation.ends`): every copy of the job is below them. The cancellation is forgotten
+/// once the group's committed offsets have reached them all. A cancellation whose job has not been
+/// seen yet (held for later) stays until a worker meets the job.
 final class WorkerControl: Sendable {
     struct State {
         var control = JobControlState()
         var paused = false
         /// When the running set was last reported (`RunningReport`).
         var lastReportMs: Int64 = 0
+        /// Cancelled jobs the broker held a copy of at the last look, with when that copy is due:
+        /// their ends are not read before then (`recordEnds`).
+        var heldUntilMs: [String: Int64] = [:]
     }
 
     let state = Mutex(State())
@@ -152,24 +157,59 @@ extension Worker {
         Task { _ = try? await queue.transport.send(topic: control, records: [record]) }
     }
 
-    /// Forgets cancellations of jobs the group has committed past (see `WorkerControl`).
+    /// Forgets cancellations of jobs the group has committed past, recording the ends they are
+    /// forgotten by first where they have none (see `WorkerControl`).
     func forgetPassedCancellations() async {
         guard let subscription = control.withLock({ $0.subscription }) else { return }
         let now = nowMs()
-        let candidates = jobControl.state.withLock { state in
-            state.control.cancellations.values.compactMap { cancellation -> (String, JobPosition)? in
-                guard now - cancellation.cancelledAtMs > cancellationGraceMs, let place = cancellation.seen[group] ?? cancellation.seen["*"] else { return nil }
-                return (cancellation.id, place)
-            }
+        let passed = jobControl.state.withLock { state in
+            state.control.cancellations.values.filter { now - $0.cancelledAtMs > cancellationGraceMs }
         }
-        guard !candidates.isEmpty else { return }
-        let partitions = Set(candidates.map { TopicPartition(topic, $0.1.partition) })
+        let unbounded = jobControl.state.withLock { state in
+            passed.filter { $0.ends == nil && !$0.seen.isEmpty && state.heldUntilMs[$0.id].map { $0 <= now } ?? true }
+        }
+        let bounded = passed.filter { $0.ends != nil } + (await recordEnds(unbounded))
+        guard !bounded.isEmpty else { return }
+        let partitions = Set(bounded.flatMap { $0.ends ?? [] }.map { TopicPartition(topic, $0.partition) })
         guard let committed = try? await subscription.committed(Array(partitions)) else { return }
         jobControl.update { state in
-            for (id, place) in candidates where (committed[TopicPartition(topic, place.partition)]?.offset ?? -1) > place.offset {
-                state.control.cancellations[id] = nil
+            for cancellation in bounded where (cancellation.ends ?? []).allSatisfy({ end in
+                end.offset == 0 || (committed[TopicPartition(topic, end.partition)]?.offset ?? -1) >= end.offset
+            }) {
+                state.control.cancellations[cancellation.id] = nil
+            }
+            state.heldUntilMs = state.heldUntilMs.filter { state.control.cancellations[$0.key] != nil }
+        }
+    }
+
+    /// Gives the cancellations the job topic's ends now, here and in the control topic, except
+    /// those whose job the broker still holds a copy of (looked at again once it is due).
+    /// Returns the cancellations given ends.
+    private func recordEnds(_ cancellations: [JobCancellation]) async -> [JobCancellation] {
+        guard !cancellations.isEmpty, let transport = queue.transport as? any JobControlTransport,
+              let held = try? await queue.heldJobs(of: topic) else { return [] }
+        let now = nowMs()
+        let ids = Set(cancellations.map(\.id))
+        let heldDue = Dictionary(held.filter { ids.contains($0.record.jobId) }.map { ($0.record.jobId, $0.dueMs ?? now) }, uniquingKeysWith: max)
+        jobControl.update { state in state.heldUntilMs.merge(heldDue) { $1 } }
+        guard heldDue.count < ids.count, let follower = try? await transport.follow(topic: topic) else { return [] }
+        let read = try? await follower.ends()
+        await follower.close()
+        guard let read else { return [] }
+        let ends = read.filter { $0.key.topic == topic }.map { JobPosition(partition: $0.key.partition, offset: $0.value) }
+            .sorted { $0.partition < $1.partition }
+        let updated = jobControl.update { state in
+            ids.subtracting(heldDue.keys).compactMap { id -> JobCancellation? in
+                guard var cancellation = state.control.cancellations[id], cancellation.ends == nil else { return nil }
+                cancellation.ends = ends
+                state.control.cancellations[id] = cancellation
+                state.heldUntilMs[id] = nil
+                return cancellation
             }
         }
+        let records = updated.compactMap { try? JobControlState.cancelRecord($0) }
+        if !records.isEmpty { _ = try? await queue.transport.send(topic: JobQueue.controlTopic(of: topic), records: records) }
+        return updated
     }
 
     /// The jobs this worker is running now, as the job-state listing shows them.

@@ -65,13 +65,8 @@ extension Worker {
         guard let stored = await produceUntilStored(topic: control, record, for: ticket), let key = record.key else { return false }
         let recordKey = String(decoding: key, as: UTF8.self)
         jobControl.update { state in
-            guard let version = stored.offset else {
-                // No offset given: applied under the version known, which the record read back passes.
-                let known = state.control.holdVersions.removeValue(forKey: recordKey) ?? -1
-                state.control.applyHold(key: recordKey, value: record.value, version: known)
-                return
-            }
-            state.control.applyHold(key: recordKey, value: record.value, version: version)
+            // No offset given: applied under the version known, which the record read back passes.
+            state.control.applyHold(key: recordKey, value: record.value, version: stored.offset)
         }
         return true
     }

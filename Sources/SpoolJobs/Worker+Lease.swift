@@ -75,8 +75,12 @@ final class JobLeases: Sendable {
         var offset: Int64
 
         init(_ ticket: JobTicket) {
-            generation = ticket.generation
-            offset = ticket.offset
+            self.init(generation: ticket.generation, offset: ticket.offset)
+        }
+
+        init(generation: Int, offset: Int64) {
+            self.generation = generation
+            self.offset = offset
         }
     }
 
@@ -169,11 +173,15 @@ extension Worker {
     ///
     /// `context` comes with its lease set. A job cancelled (`JobQueue.cancel`) while it runs is
     /// cancelled too: a cancellation is recorded before it looks for runs (`applyControl`), and a
-    /// run opens before it looks for cancellations, so one of the two sees the other.
+    /// run opens before it looks for cancellations, so one of the two sees the other. Likewise a
+    /// partition taken away is marked in the book before its runs are ended (`lose`, `revoke`),
+    /// and a run opens before it looks at the book: a run that opens after its partition went
+    /// throws `JobLeaseError.lost` without starting the handler, leaving the job to the new owner.
     nonisolated(nonsending) func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
         guard let timeout else {
             leases.open(key, id: context.id, in: runner.lease, cancel: runner.cancel)
             defer { leases.close(runner.lease) }
+            guard holdsLease(key) else { throw JobLeaseError.lost }
             // Cancelled between the check before decoding and now.
             if jobControl.isCancelled(context.id) { throw CancellationError() }
             do {
@@ -184,11 +192,22 @@ extension Worker {
             }
             return
         }
-        if jobControl.isCancelled(context.id) { throw CancellationError() }
+        // Opened before the handler starts, so it never runs for a partition gone: what ends the
+        // run meanwhile finds no task to cancel, and is looked for once there is one.
+        let run = LockedValue<Task<Void, any Error>?>(nil)
+        leases.open(key, id: context.id, in: runner.lease) { run.value?.cancel() }
+        guard holdsLease(key) else {
+            leases.close(runner.lease)
+            throw JobLeaseError.lost
+        }
+        if jobControl.isCancelled(context.id) {
+            leases.close(runner.lease)
+            throw CancellationError()
+        }
         let handler = self.handler
-        let run = Task { [context] in try await handler(context) }
-        leases.open(key, id: context.id, in: runner.lease) { run.cancel() }
-        if jobControl.isCancelled(context.id) { run.cancel() }
+        let task = Task { [context] in try await handler(context) }
+        run.value = task
+        if leases.end(in: runner.lease) != nil || jobControl.isCancelled(context.id) { task.cancel() }
         let timer = Task { [leases] in
             try await Task.sleep(for: timeout)
             leases.end(key, because: .timedOut)
@@ -198,7 +217,7 @@ extension Worker {
             leases.close(runner.lease)
         }
         do {
-            try await withTaskCancellationHandler { try await run.value } onCancel: { run.cancel() }
+            try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
         } catch {
             switch leases.end(in: runner.lease) {
             case .timedOut?: throw JobLeaseError.timedOut(after: timeout)
@@ -211,8 +230,13 @@ extension Worker {
     /// A heartbeat now; throws `.lost` once the partition is being taken away or gone.
     func renewLease(_ key: JobLeases.Key) async throws {
         if let subscription = control.withLock({ $0.subscription }) { _ = await subscription.heartbeat() }
-        let held = book.withLock { book in book.partitions.values.contains { $0.generation == key.generation && !$0.revoking } }
-        if !held || leases.end(of: key) == .lost { throw JobLeaseError.lost }
+        if !holdsLease(key) || leases.end(of: key) == .lost { throw JobLeaseError.lost }
+    }
+
+    /// Whether the run's partition is still this worker's in the run's assignment, and not being
+    /// taken away.
+    func holdsLease(_ key: JobLeases.Key) -> Bool {
+        book.withLock { book in book.partitions.values.contains { $0.generation == key.generation && !$0.revoking } }
     }
 
     /// Partitions are being taken away and their jobs did not finish in time: cancel them and

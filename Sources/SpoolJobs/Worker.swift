@@ -420,6 +420,11 @@ public final class Worker<Payload: Job>: Sendable {
             // job's, so no attempt is used. It stays below the commit point for the next owner.
             stats.recorder.ended(after: Self.seconds(since: started), nil)
             lost(ticket)
+        } catch JobLeaseError.lost {
+            // The partition went (before the handler started, or while it ran): not a failure of
+            // the job's; it stays below the commit point for the new owner.
+            stats.recorder.ended(after: Self.seconds(since: started), nil)
+            lost(ticket)
         } catch {
             stats.recorder.ended(after: Self.seconds(since: started), .failed)
             await failed(ticket, error: error)

@@ -30,8 +30,19 @@ import Testing
         #expect(state.apply(controlRecord(OutgoingRecord(key: nil, value: Array("{}".utf8)), offset: 8)) == JobControlState.Change())
         #expect(Set(state.cancellations.keys) == ["job-1"])
 
+        // A worker that had not read the ends another stored writes the place its group met the
+        // job: both are kept.
+        var bounded = seen
+        bounded.ends = [JobPosition(partition: 0, offset: 9), JobPosition(partition: 2, offset: 12)]
+        #expect(state.apply(controlRecord(try JobControlState.cancelRecord(bounded), offset: 9)).cancelled.isEmpty)
+        var unaware = cancellation
+        unaware.seen["cooks"] = JobPosition(partition: 1, offset: 3)
+        state.apply(controlRecord(try JobControlState.cancelRecord(unaware), offset: 10))
+        #expect(state.cancellations["job-1"]?.ends == bounded.ends)
+        #expect(state.cancellations["job-1"]?.seen == ["mailers": JobPosition(partition: 2, offset: 7), "cooks": JobPosition(partition: 1, offset: 3)])
+
         // A tombstone forgets a cancellation.
-        #expect(state.apply(controlRecord(OutgoingRecord(key: Array("cancel/job-1".utf8), value: nil), offset: 9)).cancelled.isEmpty)
+        #expect(state.apply(controlRecord(OutgoingRecord(key: Array("cancel/job-1".utf8), value: nil), offset: 11)).cancelled.isEmpty)
         #expect(state.cancellations.isEmpty)
     }
 }

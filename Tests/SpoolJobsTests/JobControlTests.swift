@@ -47,6 +47,25 @@ struct JobControlTests {
         return []
     }
 
+    /// Stores a cancellation made an hour ago, past any grace, as `cancel` would have.
+    private func cancelLongAgo(_ queue: JobQueue, _ cancellations: [(id: String, seen: [String: JobPosition])]) async throws {
+        try await queue.prepareControl(topic: Errand.topic)
+        let longAgo = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+        _ = try await queue.transport.send(topic: JobQueue.controlTopic(of: Errand.topic), records: try cancellations.map {
+            try JobControlState.cancelRecord(JobCancellation(id: $0.id, cancelledAtMs: longAgo, seen: $0.seen))
+        })
+    }
+
+    /// Enqueues the job at offset 0 again as a worker enqueues its retry under `.none`: its next
+    /// attempt, delivered at `deliverAtMs` (nil: now). Returns where it was stored.
+    private func enqueueRetryOfFirst(_ queue: JobQueue, deliverAtMs: Int64? = nil) async throws -> Int64? {
+        let first = try #require(try await queue.transport.readAll(topic: Errand.topic).first)
+        let replaced = [SpoolHeaders.attempt, SpoolHeaders.idempotencyKey]
+        let headers = first.headers.filter { !replaced.contains($0.key) } + [RecordHeader(SpoolHeaders.attempt, "2")]
+            + (deliverAtMs.map { [RecordHeader(SpoolHeaders.deliverAt, String($0))] } ?? [])
+        return try await queue.transport.send(topic: Errand.topic, records: [OutgoingRecord(key: first.key, value: first.value, headers: headers)]).first?.offset
+    }
+
     @Test("the control task waits on the control topic until the next running report or prune is due, a second at most")
     func controlWaitFollowsWhatIsDue() throws {
         let broker = try JobsTestBroker()
@@ -170,6 +189,42 @@ struct JobControlTests {
         #expect(worker.stats.failedAttempts == 1)
     }
 
+    @Test("under .none a retry enqueued before its worker learnt of the cancellation is skipped by a group that reaches it after the grace")
+    func cancelledRetryReachedAfterTheGrace() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Errand(name: "flaky"), key: "k", id: "flaky")
+        try await queue.enqueue(Errand(name: "slow"), key: "s", id: "slow")
+        // The first attempt failed before its worker learnt of the cancellation: its retry, held by
+        // the broker until due, came into the topic after the place `cancel` gave the job.
+        #expect(try await enqueueRetryOfFirst(queue) == 2)
+        try await cancelLongAgo(queue, [("flaky", ["*": JobPosition(partition: 0, offset: 0)])])
+        let runs = Runs()
+        // One job at a time: the group lags behind "slow" while it runs.
+        let worker = Worker<Errand>(queue: queue, group: "choreographers", ordering: .none, concurrency: 1) { job in
+            try await runs.run(job, holding: ["slow"])
+        }
+        let task = Task { try? await worker.run() }
+        #expect(await eventually { worker.stats.cancelled == 1 && runs.started.value == ["slow"] })
+        // Committed past the place, long after the grace: the retry is still ahead.
+        await worker.commit()
+        await worker.forgetPassedCancellations()
+        #expect(worker.jobControl.isCancelled("flaky"))
+        // Kept until the group reaches the topic's end as read after the grace, stored for every worker.
+        #expect(try await queue.controlState(of: Errand.topic).cancellations["flaky"]?.ends == [JobPosition(partition: 0, offset: 3)])
+        runs.release.withLock { _ = $0.insert("slow") }
+        #expect(await eventually { worker.stats.succeeded + worker.stats.cancelled == 3 })
+        #expect(runs.started.value == ["slow"])
+        #expect(worker.stats.cancelled == 2)
+        // Passed every copy: forgotten.
+        await worker.commit()
+        await worker.forgetPassedCancellations()
+        #expect(!worker.jobControl.isCancelled("flaky"))
+        worker.stop()
+        await task.value
+    }
+
     @Test("cancel fails clearly for an unknown topic, an unknown id and a dead-lettered job")
     func cancelFailures() async throws {
         let broker = try JobsTestBroker()
@@ -266,13 +321,8 @@ struct JobControlTests {
         let queue = broker.queue(partitions: 1)
         try await queue.enqueue(Errand(name: "old"), key: "k", id: "old")
         try await queue.enqueue(Errand(name: "tail"), key: "k", id: "tail")
-        try await queue.prepareControl(topic: Errand.topic)
         // A cancellation made long ago of the job at offset 0, and one of a job not seen yet.
-        let longAgo = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
-        _ = try await queue.transport.send(topic: JobQueue.controlTopic(of: Errand.topic), records: [
-            try JobControlState.cancelRecord(JobCancellation(id: "old", cancelledAtMs: longAgo, seen: ["*": JobPosition(partition: 0, offset: 0)])),
-            try JobControlState.cancelRecord(JobCancellation(id: "unseen", cancelledAtMs: longAgo)),
-        ])
+        try await cancelLongAgo(queue, [("old", ["*": JobPosition(partition: 0, offset: 0)]), ("unseen", [:])])
         let runs = Runs()
         let worker = worker(queue, runs)
         let task = Task { try? await worker.run() }
@@ -284,7 +334,32 @@ struct JobControlTests {
         worker.stop()
         await task.value
         #expect(runs.started.value == ["tail"])
-        // The worker recorded where its group met the job.
-        #expect(try await queue.controlState(of: Errand.topic).cancellations["old"]?.seen["choreographers"] == JobPosition(partition: 0, offset: 0))
+        // The worker recorded where its group met the job, and the topic's end it was forgotten by.
+        let stored = try await queue.controlState(of: Errand.topic).cancellations["old"]
+        #expect(stored?.seen["choreographers"] == JobPosition(partition: 0, offset: 0))
+        #expect(stored?.ends == [JobPosition(partition: 0, offset: 2)])
+    }
+
+    @Test("a cancellation is kept past the grace while the broker holds a copy of its job")
+    func keepsCancellationWhileACopyIsHeld() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Errand(name: "twice"), key: "k", id: "twice")
+        // A second copy of the job, due in an hour.
+        _ = try await enqueueRetryOfFirst(queue, deliverAtMs: Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000)
+        #expect(try await queue.heldJobs(of: Errand.topic).map(\.record.jobId) == ["twice"])
+        try await cancelLongAgo(queue, [("twice", ["*": JobPosition(partition: 0, offset: 0)])])
+        let runs = Runs()
+        let worker = worker(queue, runs, ordering: .none)
+        let task = Task { try? await worker.run() }
+        #expect(await eventually { worker.stats.cancelled == 1 })
+        await worker.commit()
+        await worker.forgetPassedCancellations()
+        #expect(worker.jobControl.isCancelled("twice"))
+        #expect(worker.jobControl.state.withLock { $0.control.cancellations["twice"]?.ends == nil && $0.heldUntilMs["twice"] != nil })
+        worker.stop()
+        await task.value
+        #expect(runs.started.value.isEmpty)
     }
 }

@@ -30,6 +30,31 @@ import Testing
         #expect(KeyHold.recordKey(group: "a/b", key: "c") != KeyHold.recordKey(group: "a", key: "b/c"))
     }
 
+    @Test("released holds leave no version behind; a worker's own hold and release, applied before it reads them back, stay released")
+    func versionsPruned() throws {
+        var state = JobControlState()
+        for index in 0..<100 {
+            let hold = KeyHold(group: "g", key: "k\(index)", partition: 0, deadOffset: Int64(index), deadJobId: "j\(index)", heldAtMs: 5)
+            state.apply(controlRecord(try hold.record(), offset: Int64(2 * index)))
+            state.apply(controlRecord(hold.releaseRecord(), offset: Int64(2 * index + 1)))
+        }
+        #expect(state.holds.isEmpty)
+        #expect(state.holdVersions.isEmpty)
+        // Stored and released by this worker, ahead of what it has read of the control topic.
+        let hold = KeyHold(group: "g", key: "A", partition: 0, deadOffset: 1, deadJobId: "A-2", heldAtMs: 5)
+        state.applyHold(key: hold.recordKey, value: try hold.record().value, version: 300)
+        state.applyHold(key: hold.recordKey, value: nil, version: 301)
+        #expect(state.holdVersions.count == 1)
+        // Read back in order, and by a read of the whole topic that ended before the release.
+        state.apply(controlRecord(try hold.record(), offset: 300))
+        #expect(state.holds.isEmpty)
+        state.applyHolds([controlRecord(try hold.record(), offset: 300)])
+        #expect(state.holds.isEmpty)
+        state.apply(controlRecord(hold.releaseRecord(), offset: 301))
+        #expect(state.holds.isEmpty)
+        #expect(state.holdVersions.isEmpty)
+    }
+
     @Test("a hold's letters replay once per origin offset, by origin offset, without the ones replayed already or of other holds")
     func replayOrder() {
         func letter(_ id: String, origin: Int64, at offset: Int64, hold: String? = "g/0:1", redriven: Bool = false) -> DeadLetter {

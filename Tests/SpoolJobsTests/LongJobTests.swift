@@ -229,6 +229,39 @@ struct LongJobTests {
         await secondTask.value
         await firstTask.value
     }
+
+    @Test("a run that opens after its partition was taken away does not start its handler: it throws lost, with and without a timeout",
+          arguments: [nil, Duration.seconds(5)])
+    func runOpenedAfterThePartitionWent(timeout: Duration?) async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let started = LockedValue(0)
+        let worker = Worker<Chore>(queue: broker.queue(partitions: 1), group: "late", timeout: timeout) { _ in started.withLock { $0 += 1 } }
+        let partition = TopicPartition(Chore.topic, 0)
+        worker.assign([partition: nil])
+        let generation = try #require(worker.book.withLock { $0.partitions[partition]?.generation })
+        let context = JobContext(payload: Chore(key: "k", long: false), id: "j", key: "k", attempt: 1, maxAttempts: 3, topic: Chore.topic,
+                                 partition: 0, offset: 0, enqueuedAt: Date(), headers: [], lease: nil)
+        let key = JobLeases.Key(generation: generation, offset: 0)
+        func run() async -> (any Error)? {
+            let runner = JobRunner(id: 0, cancel: {}, lease: worker.leases.makeSlot(0))
+            defer { worker.leases.dropSlot(0) }
+            do {
+                try await worker.runHandler(context, key, runner: runner)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        // Owned: the handler runs.
+        #expect(await run() == nil && started.value == 1)
+        // Being taken away, then gone, after the runner took its ticket: the handler does not run.
+        worker.book.withLock { $0.revoke(partition) }
+        #expect(await run() as? JobLeaseError == .lost)
+        worker.book.withLock { $0.remove(partition) }
+        #expect(await run() as? JobLeaseError == .lost)
+        #expect(started.value == 1)
+    }
 }
 
 /// A transport (embedded or network) whose group consumer a switch makes go silent, as a process
