@@ -21,6 +21,10 @@ public enum SpoolHeaders {
     public static let failedAt = "spool-failed-at"
     /// On a job enqueued again for its next attempt (`.none` ordering): why the last run failed.
     public static let lastError = "spool-last-error"
+    /// On a job enqueued again for its next attempt (`.none` ordering), and on dead letters: the
+    /// group whose worker ran it. Workers of other groups of the topic skip such a retry: each
+    /// group ran the job's first delivery itself and retries it on its own. A redrive drops it.
+    public static let group = "spool-group"
     /// On a dead-letter topic's redrive markers: "partition:offset" of the dead letter sent back.
     public static let redriven = "spool-redriven"
     /// On dead letters of a held key (`onDeadLetter: .holdKey`): the hold's id, GROUP/PARTITION:OFFSET.

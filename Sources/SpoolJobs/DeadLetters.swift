@@ -65,7 +65,7 @@ extension JobQueue {
         let heldIds = Set(chosen.compactMap { letter in letter.hold.flatMap { holds[$0]?.id } })
         let dropped: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.error, SpoolHeaders.originTopic, SpoolHeaders.originPartition,
                                     SpoolHeaders.originOffset, SpoolHeaders.failedAt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey,
-                                    SpoolHeaders.hold, SpoolHeaders.parkedBehind, SpoolHeaders.producedAt]
+                                    SpoolHeaders.hold, SpoolHeaders.parkedBehind, SpoolHeaders.producedAt, SpoolHeaders.group]
         for letter in chosen where !heldIds.contains(letter.hold ?? "") {
             let headers = letter.record.headers.filter { !dropped.contains($0.key) } + [
                 RecordHeader(SpoolHeaders.attempt, "1"),

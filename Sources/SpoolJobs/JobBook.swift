@@ -218,12 +218,16 @@ struct JobBook {
     /// The UTF-8 of the type name the worker runs, which each job's `spool-job-type` is compared
     /// with as it is taken in (`JobHeaderFields.wrongType`); nil: not compared.
     let jobType: [UInt8]?
+    /// The UTF-8 of the worker's group, which a `.none` retry's `spool-group` is compared with
+    /// (`JobHeaderFields.otherGroup`); nil: not compared.
+    let group: [UInt8]?
 
     /// `attemptsMax` is the retry policy's: the widest attempt count the metadata must carry.
     /// With `priorities`, jobs of `priorityTopic`'s `.high` and `.low` topics are ready at their
     /// levels beside its own (normal) ones.
     init(ordering: JobOrdering, concurrency: Int, attemptsMax: Int = 99, limits: JobLimits = .none,
-         priorities: JobPriorities? = nil, priorityTopic: String = "", bufferMax: Int = 1000, jobType: [UInt8]? = nil) {
+         priorities: JobPriorities? = nil, priorityTopic: String = "", bufferMax: Int = 1000, jobType: [UInt8]? = nil,
+         group: [UInt8]? = nil) {
         precondition(limits.conflict(with: ordering) == nil, limits.conflict(with: ordering) ?? "")
         limiter = limits.limitsKeys ? KeyLimiter(limits) : nil
         ready = priorities.map { priorities in
@@ -236,6 +240,7 @@ struct JobBook {
         self.attemptsMax = max(1, attemptsMax)
         self.bufferMax = max(1, bufferMax)
         self.jobType = jobType
+        self.group = group
         // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
         // count is the dead-letter mark, one past the last attempt, and one place is kept for the
         // job at the commit point.
@@ -323,7 +328,7 @@ struct JobBook {
             state.dropFinishedFront()
             return (true, nil)
         }
-        let fields = JobHeaderFields(record.headers, expectedType: jobType)
+        let fields = JobHeaderFields(record.headers, expectedType: jobType, group: group)
         let recordAttempt = max(1, fields.attempt ?? 1)
         let key = record.keyString
         let orderKey: String? = switch ordering {

@@ -19,14 +19,18 @@ struct JobHeaderFields: Sendable {
     var producedAtMs: Int64?
     /// `type` is there and differs from the type the reader expects.
     var wrongType = false
+    /// `spool-group` is there and names another group than the reader's: a `.none` retry of that
+    /// group's, which this reader ran (or runs) from the job's own first delivery.
+    var otherGroup = false
 
     /// `expectedType`: the UTF-8 of the type name the reader runs, which `type` is compared with
-    /// (nil: not compared).
+    /// (nil: not compared); `group`: the UTF-8 of the reader's group, which `spool-group` is
+    /// compared with (nil: not compared).
     ///
     /// The headers are read in place: a header copied out of the array retained and released its
     /// value's buffer.
-    init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil) {
-        var (idSeen, typeSeen, attemptSeen, deliverAtSeen, producedAtSeen) = (false, false, false, false, false)
+    init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil, group: [UInt8]? = nil) {
+        var (idSeen, typeSeen, attemptSeen, deliverAtSeen, producedAtSeen, groupSeen) = (false, false, false, false, false, false)
         headers.withUnsafeBufferPointer { headers in
             for index in headers.indices {
                 switch headers[index].key {
@@ -50,6 +54,10 @@ struct JobHeaderFields: Sendable {
                 case SpoolHeaders.producedAt where !producedAtSeen:
                     producedAtSeen = true
                     producedAtMs = SpoolHeaders.parseMilliseconds(headers[index].value)
+                case SpoolHeaders.group where !groupSeen:
+                    groupSeen = true
+                    guard let group, let value = headers[index].value else { continue }
+                    otherGroup = !value.elementsEqual(group)
                 default:
                     continue
                 }

@@ -111,6 +111,8 @@ extension JobQueue {
             let held = try await heldJobs(of: topic).filter { cancelled[$0.record.jobId] == nil }.compactMap { held -> JobStatus? in
                 let attempt = max(1, held.record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
                 guard (attempt > 1) == (state == .retrying) else { return nil }
+                // Another group's retry (`spool-group`): not `group`'s to run.
+                if let group, let owner = held.record.header(SpoolHeaders.group), owner != group { return nil }
                 return JobStatus(state: state, id: held.record.jobId, key: held.record.keyString, topic: topic, partition: held.partition,
                                  attempts: attempt - 1, nextRunAt: held.dueMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
                                  lastError: held.record.header(SpoolHeaders.lastError))
@@ -144,8 +146,10 @@ extension JobQueue {
             let point = committed[record.topicPartition]
             let metadata = stored[record.topicPartition]
             // Finished above the commit point (a job of another key in front of it was not); a
-            // redrive marker is no job (see `JobQueue.redrive(_:key:group:)`).
+            // redrive marker is no job (see `JobQueue.redrive(_:key:group:)`), nor is another
+            // group's retry (`spool-group`) for this one.
             guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil, record.header(SpoolHeaders.redriveHold) == nil,
+                  record.header(SpoolHeaders.group).map({ $0 == group }) ?? true,
                   !dead.contains(JobPosition(partition: record.partition, offset: record.offset)),
                   !(metadata?.finished.contains { $0.contains(record.offset) } ?? false) else { continue }
             let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)

@@ -15,13 +15,22 @@ extension Worker {
         case .none:
             // Enqueued again for later (held by the broker), and this offset released at once.
             // `producedAt` too: the broker sets it again when it delivers the new record.
-            let replaced = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.lastError, SpoolHeaders.producedAt]
+            let replaced = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.lastError, SpoolHeaders.producedAt,
+                            SpoolHeaders.group]
             var headers = ticket.record.headers.filter { !replaced.contains($0.key) }
             headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due)),
                         RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500)))]
+            // Every group of the topic reads it: it names this one, whose retry it is.
+            headers.append(RecordHeader(SpoolHeaders.group, group))
             // To the job's own topic, so it keeps its priority.
+            let refused = LockedValue(false)
             guard await produceUntilStored(topic: ticket.record.topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
-                                           for: ticket) != nil else { return abandon(ticket) }
+                                           for: ticket, refusedForGood: refused) != nil else {
+                // Too large for its own topic even with the error cut short (a payload at the
+                // topic's limit, and the retry's headers): it could never run again.
+                if refused.value { return await deadLetter(ticket, error: "its retry is too large for \(ticket.record.topic): \(error)") }
+                return abandon(ticket)
+            }
             stats.recorder.retried()
             finish(ticket)
         case .key, .partition:
@@ -64,7 +73,7 @@ extension Worker {
         func origin(_ header: String, _ own: String) -> String { again ? record.header(header) ?? own : own }
         let replaced: Set<String> = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.error,
                                      SpoolHeaders.originTopic, SpoolHeaders.originPartition, SpoolHeaders.originOffset, SpoolHeaders.failedAt,
-                                     SpoolHeaders.hold, SpoolHeaders.parkedBehind, SpoolHeaders.redriven]
+                                     SpoolHeaders.hold, SpoolHeaders.parkedBehind, SpoolHeaders.redriven, SpoolHeaders.group]
         var headers = record.headers.filter { !replaced.contains($0.key) } + [
             RecordHeader(SpoolHeaders.attempt, String(attempt)),
             RecordHeader(SpoolHeaders.error, String(error.prefix(2000))),
@@ -72,6 +81,7 @@ extension Worker {
             RecordHeader(SpoolHeaders.originPartition, origin(SpoolHeaders.originPartition, String(record.partition))),
             RecordHeader(SpoolHeaders.originOffset, origin(SpoolHeaders.originOffset, String(record.offset))),
             RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
+            RecordHeader(SpoolHeaders.group, group),
         ]
         if let hold { headers.append(RecordHeader(SpoolHeaders.hold, hold)) }
         if let parkedBehind { headers.append(RecordHeader(SpoolHeaders.parkedBehind, parkedBehind)) }
@@ -93,14 +103,20 @@ extension Worker {
     /// long error) would be refused for ever, holding the job's slot, its key and the partition's
     /// commit point. It is sent again smaller (`JobRecordShrinking`): error texts cut short, then,
     /// for a dead letter (`mayDropValue`), without its payload.
+    ///
+    /// With `refusedForGood`, a record refused as too large with nothing left to take out is given
+    /// up on at once (nil, and `refusedForGood` set) rather than sent again every second.
     func produceUntilStored(topic: String, _ record: OutgoingRecord, mayDropValue: Bool = false,
-                            for ticket: JobTicket) async -> (partition: Int32, offset: Int64?)? {
+                            for ticket: JobTicket, refusedForGood: LockedValue<Bool>? = nil) async -> (partition: Int32, offset: Int64?)? {
         let sending = LockedValue(record)
-        return await retryWhileOwned(ticket) {
+        return await retryWhileOwned(ticket, givingUp: { refusedForGood?.value ?? false }) {
             do {
                 return try await self.queue.transport.send(topic: topic, records: [sending.value]).first
             } catch let error as any KafkaCodedError where error.kafkaErrorCode == .messageTooLarge {
-                guard let smaller = JobRecordShrinking.smaller(sending.value, mayDropValue: mayDropValue) else { throw error }
+                guard let smaller = JobRecordShrinking.smaller(sending.value, mayDropValue: mayDropValue) else {
+                    refusedForGood?.value = true
+                    throw error
+                }
                 sending.value = smaller
                 return try await self.queue.transport.send(topic: topic, records: [smaller]).first
             }
@@ -113,13 +129,14 @@ extension Worker {
     }
 
     /// Runs `body` until it succeeds, every second, while the worker still owns the ticket's
-    /// partition; nil once it does not, or the worker stopped and gave up.
-    func retryWhileOwned<T: Sendable>(_ ticket: JobTicket, _ body: @Sendable () async throws -> T?) async -> T? {
+    /// partition; nil once it does not, the worker stopped and gave up, or `givingUp` says so.
+    func retryWhileOwned<T: Sendable>(_ ticket: JobTicket, givingUp: @Sendable () -> Bool = { false },
+                                      _ body: @Sendable () async throws -> T?) async -> T? {
         while true {
             do {
                 if let result = try await body() { return result }
             } catch {}
-            if !owns(ticket) || (isStopping && Task.isCancelled) { return nil }
+            if givingUp() || !owns(ticket) || (isStopping && Task.isCancelled) { return nil }
             try? await Task.sleep(for: .seconds(1))
         }
     }

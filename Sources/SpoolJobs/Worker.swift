@@ -148,7 +148,8 @@ public final class Worker<Payload: Job>: Sendable {
         self.typeNameBytes = Array(Payload.typeName.utf8)
         self.decodePayload = Self.decoder(queue.coding)
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
-                                 priorities: priorities, priorityTopic: topic, bufferMax: self.bufferPerPartition, jobType: typeNameBytes))
+                                 priorities: priorities, priorityTopic: topic, bufferMax: self.bufferPerPartition, jobType: typeNameBytes,
+                                 group: Array(group.utf8)))
     }
 
     /// The partitions this worker owns now.
@@ -385,6 +386,8 @@ public final class Worker<Payload: Job>: Sendable {
             return
         }
         let entry = ticket.entry
+        // Another group's retry of a job this group ran from its own delivery: not this group's to run.
+        guard !entry.fields.otherGroup else { return finish(ticket) }
         let record = entry.record
         let id = entry.fields.id ?? record.jobId
         guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }

@@ -19,6 +19,15 @@ import Testing
         #expect(!JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Receipt")]).wrongType, "no expected type: nothing is compared")
     }
 
+    @Test func aRetryOfAnotherGroupIsMarked() {
+        let readers = Array("mailers".utf8)
+        #expect(JobHeaderFields([RecordHeader(SpoolHeaders.group, "auditors")], group: readers).otherGroup)
+        #expect(JobHeaderFields([RecordHeader(SpoolHeaders.group, "mailer")], group: readers).otherGroup, "a prefix is another group")
+        #expect(!JobHeaderFields([RecordHeader(SpoolHeaders.group, "mailers")], group: readers).otherGroup)
+        #expect(!JobHeaderFields([RecordHeader(SpoolHeaders.jobId, "a")], group: readers).otherGroup, "no group header: every group's")
+        #expect(!JobHeaderFields([RecordHeader(SpoolHeaders.group, "auditors")]).otherGroup, "no reader's group: nothing is compared")
+    }
+
     @Test func aTypeThatOnlySharesAPrefixIsWrong() {
         #expect(JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Invoice2")], expectedType: expected).wrongType)
         #expect(JobHeaderFields([RecordHeader(SpoolHeaders.jobType, "Invoic")], expectedType: expected).wrongType)

@@ -37,7 +37,8 @@ struct OversizedDeadLetterTests {
 
     @Test("a dead letter over the limit with its long error is stored with the error cut short, payload and all")
     func errorCutShort() async throws {
-        let (letters, committed, redriven) = try await deadLetter(dlqLimit: 20_000)
+        // Room for the job and the dead letter's headers with its error cut short, not with all of it.
+        let (letters, committed, redriven) = try await deadLetter(dlqLimit: 20_100)
         #expect(redriven.count == 1)
         let letter = try #require(letters.first)
         #expect(letters.count == 1 && committed == 1)
@@ -55,5 +56,29 @@ struct OversizedDeadLetterTests {
         #expect(letter.record.value == nil)
         #expect(Int(letter.record.header(SpoolHeaders.valueDropped) ?? "").map { $0 > 19_500 } == true)
         #expect(letter.originTopic == "blobs" && letter.originOffset == 0)
+    }
+
+    @Test("a .none retry too large for its own topic even with its error cut short is dead-lettered, not sent again for ever")
+    func retryTooLargeIsDeadLettered() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        _ = try broker.spool.createTopic("blobs", partitions: 1, configs: ["max.message.bytes": "20000"])
+        let queue = broker.queue(partitions: 1)
+        // Fits as enqueued; with a retry's headers (its time, its error cut to 200 characters, its
+        // group) it does not.
+        try await queue.enqueue(Blob(data: String(repeating: "b", count: 19_750)), key: "k", id: "big")
+        let runs = LockedValue(0)
+        let worker = Worker<Blob>(queue: queue, group: "blobbers", ordering: .none, retry: .exponential(maxAttempts: 3), shutdownTimeout: .zero) { _ in
+            runs.withLock { $0 += 1 }
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: String(repeating: "e", count: 300)])
+        }
+        let task = Task { _ = try? await worker.run() }
+        #expect(await eventually(within: 15) { worker.stats.deadLettered == 1 }, "the retry was sent again and again")
+        worker.stop()
+        await task.value
+        let letter = try #require(try await queue.deadLetters(of: "blobs").first)
+        #expect(letter.id == "big" && letter.error.contains("too large"))
+        #expect(runs.value == 1)
+        #expect(broker.spool.broker.committedOffsets(group: "blobbers")[TopicPartition("blobs", 0)]?.offset == 1)
     }
 }

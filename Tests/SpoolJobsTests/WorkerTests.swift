@@ -246,6 +246,34 @@ struct WorkerTests {
         #expect(committed.values.map(\.offset).reduce(0, +) == 2, "both records are committed: \(committed)")
     }
 
+    @Test("a .none retry is run by the group whose run failed, not again by the topic's other groups")
+    func noneRetryStaysWithItsGroup() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Step(key: "a", sequence: 0), key: "a", id: "flaky")
+        let runs = LockedValue<[String]>([])
+        func worker(_ group: String, failingFirst: Bool) -> Worker<Step> {
+            Worker<Step>(queue: queue, group: group, ordering: .none, concurrency: 2,
+                         retry: .exponential(maxAttempts: 3, base: .milliseconds(100), max: .milliseconds(100), jitter: false)) { job in
+                runs.withLock { $0.append("\(group):\(job.attempt)") }
+                if failingFirst && job.attempt == 1 { throw PhotoError.corrupt }
+            }
+        }
+        let mailers = worker("mailers", failingFirst: true), auditors = worker("auditors", failingFirst: false)
+        let tasks = [start(mailers), start(auditors)]
+        #expect(await eventually { mailers.stats.succeeded == 1 && auditors.stats.succeeded == 1 })
+        // The retry is the topic's second record: the auditors' commit passes it once they took it.
+        #expect(await eventually { broker.spool.broker.committedOffsets(group: "auditors").values.map(\.offset).reduce(0, +) == 2 })
+        #expect(try await queue.jobs(in: Step.topic, state: .queued, group: "auditors").isEmpty)
+        mailers.stop()
+        auditors.stop()
+        for task in tasks { await task.value }
+        #expect(runs.value.filter { $0.hasPrefix("auditors:") } == ["auditors:1"], "\(runs.value)")
+        #expect(runs.value.filter { $0.hasPrefix("mailers:") } == ["mailers:1", "mailers:2"])
+        #expect(auditors.stats.succeeded == 1)
+    }
+
     @Test("stop() finishes the running job, commits it, and a new worker does not run it again")
     func gracefulShutdown() async throws {
         let broker = try JobsTestBroker()
