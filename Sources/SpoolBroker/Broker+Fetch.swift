@@ -40,7 +40,9 @@ extension Broker {
         let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
         while true {
             let (results, bytes, hasError) = readOnce(requests, maxBytes: maxBytes)
-            if bytes >= max(minBytes, 1) || hasError || DispatchTime.now() >= deadline || requests.isEmpty {
+            // As Kafka: enough once the bytes read reach MinBytes, so a MinBytes of 0 (or less)
+            // is answered at once even with nothing to read.
+            if bytes >= minBytes || hasError || DispatchTime.now() >= deadline || requests.isEmpty {
                 for result in results {
                     guard let counted = result.records?.withUnsafeBytes({ BrokerMetrics.count($0) }) else { continue }
                     metrics.recordsOut.add(counted.records, ordering: .relaxed)

@@ -88,6 +88,27 @@ import Testing
         #expect(broker.metrics.fetchDeadlinesArmed.load(ordering: .relaxed) == 0)
     }
 
+    @Test(arguments: [0, -1])
+    func aFetchWithMinBytesOfNothingAnswersAtOnce(minBytes: Int) async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a"), acks: .all)
+        // At the high watermark there is nothing to read, and nothing is what MinBytes asks for:
+        // Kafka answers at once (0 bytes readable >= MinBytes 0), not at the 5 s deadline.
+        let started = monotonicNanoseconds()
+        let results = await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 2)],
+                                         maxWaitMs: 5_000, minBytes: minBytes, maxBytes: 1 << 20)
+        let waitedMs = (monotonicNanoseconds() - started) / 1_000_000
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) == 0, "it never parked")
+        #expect(waitedMs < 2_000, "answered after \(waitedMs) ms")
+        #expect(results.first?.error == KafkaErrorCode.none)
+        #expect(results.first?.records?.isEmpty ?? true)
+        #expect(results.first?.highWatermark == 2)
+    }
+
     @Test func fetchOutOfRangeAndListOffsets() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
