@@ -30,8 +30,9 @@ public struct FetchedPartition: Sendable {
 
 extension Broker {
     /// Reads every requested partition. When fewer than `minBytes` are available it parks until a
-    /// flush makes more visible or `maxWaitMs` passes (a long poll: no polling, no spinning), then
-    /// answers for every requested partition. `maxBytes` bounds the whole answer and each request's
+    /// flush makes more visible or `maxWaitMs` passes (a long poll: no polling, no spinning), reads
+    /// again, and parks again while still short; at the deadline it answers for every requested
+    /// partition with what there is. `maxBytes` bounds the whole answer and each request's
     /// `maxBytes` its partition, as in Kafka: only the first partition that returns anything may
     /// exceed them, by its first batch, so a consumer always makes progress; every later partition
     /// gets only whole batches that fit in what is left.
@@ -39,7 +40,9 @@ extension Broker {
         let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
         while true {
             let (results, bytes, hasError) = readOnce(requests, maxBytes: maxBytes)
-            if bytes >= max(minBytes, 1) || hasError || DispatchTime.now() >= deadline || requests.isEmpty {
+            // As Kafka: enough once the bytes read reach MinBytes, so a MinBytes of 0 (or less)
+            // is answered at once even with nothing to read.
+            if bytes >= minBytes || hasError || DispatchTime.now() >= deadline || requests.isEmpty {
                 for result in results {
                     guard let counted = result.records?.withUnsafeBytes({ BrokerMetrics.count($0) }) else { continue }
                     metrics.recordsOut.add(counted.records, ordering: .relaxed)
@@ -47,7 +50,7 @@ extension Broker {
                 }
                 return results
             }
-            await waitForData(requests, until: deadline)
+            await waitForData(requests, readAt: results, until: deadline)
         }
     }
 
@@ -86,11 +89,16 @@ extension Broker {
         return (results, total, hasError)
     }
 
-    /// Parks until any requested partition's high watermark passes its fetch offset, or the deadline.
-    private func waitForData(_ requests: [FetchPartitionRequest], until deadline: DispatchTime) async {
-        let logs = requests.compactMap { request -> (PartitionLog, Int64)? in
+    /// Parks until a record that was not visible when `results` were read becomes visible in any
+    /// requested partition (its high watermark passes both its fetch offset and the high watermark
+    /// it was read at), or the deadline. Records already read do not wake it: a fetch short of
+    /// MinBytes would otherwise be woken at once and read the same records again until its
+    /// deadline. Kafka's DelayedFetch likewise completes on new appends, not on what it has seen.
+    private func waitForData(_ requests: [FetchPartitionRequest], readAt results: [FetchedPartition], until deadline: DispatchTime) async {
+        precondition(results.count == requests.count, "one result a requested partition")
+        let logs = zip(requests, results).compactMap { request, result -> (PartitionLog, Int64)? in
             guard let log = try? readableLog(request.topicPartition.topic, request.topicPartition.partition) else { return nil }
-            return (log, request.fetchOffset)
+            return (log, max(request.fetchOffset, result.highWatermark))
         }
         let wake = OneShot()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -109,6 +117,7 @@ extension Broker {
                 for (log, wait) in registered { log.cancelVisibilityWait(wait) }
             }
             metrics.fetchesParked.add(1, ordering: .relaxed)
+            metrics.fetchParks.add(1, ordering: .relaxed)
         }
         metrics.fetchesParked.subtract(1, ordering: .relaxed)
     }

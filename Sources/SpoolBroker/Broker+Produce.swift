@@ -80,6 +80,9 @@ extension Broker {
     struct AppendProgress: Sendable {
         let partition: Partition
         let batches: [Range<Int>]
+        /// Several batches, one or more from an idempotent producer: appended in one piece
+        /// (`Partition.appendTogether`), where the disk may be waited for.
+        let appendsTogether: Bool
         /// The first batch not yet appended.
         var next = 0
         var first: Partition.Appended?
@@ -102,7 +105,13 @@ extension Broker {
             for range in batches { try Self.requireKeys(UnsafeRawBufferPointer(rebasing: records[range]), topic: topic, partition: index) }
         }
         guard !batches.isEmpty else { throw .invalidRecord("no record batch in the request") }
-        return AppendProgress(partition: partition, batches: batches)
+        // A batch out of sequence must store none of the others (Kafka checks them all first), so
+        // such a produce is not appended a batch at a time. Neither Kafka's Java client nor
+        // librdkafka sends one: they send one batch a partition.
+        let together = batches.count > 1 && batches.contains { range in
+            ((try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: records[range])))?.producerId ?? -1) >= 0
+        }
+        return AppendProgress(partition: partition, batches: batches, appendsTogether: together)
     }
 
     /// Appends batches from `progress.next` on. Without `mayWaitForDisk` it stops at a batch that
@@ -113,24 +122,38 @@ extension Broker {
     private func append(_ records: UnsafeRawBufferPointer, _ progress: inout AppendProgress, mayWaitForDisk: Bool) throws(BrokerError) {
         var router = headerRouter
         router.mayWaitForDisk = mayWaitForDisk
+        if progress.appendsTogether {
+            // All of them where the disk may be waited for, or none yet.
+            guard mayWaitForDisk, progress.next == 0 else { return }
+            let batches = progress.batches.map { UnsafeRawBufferPointer(rebasing: records[$0]) }
+            for (batch, appended) in zip(batches, try progress.partition.appendTogether(batches, router: router)) {
+                note(appended, of: batch, in: &progress)
+            }
+            return
+        }
         while progress.next < progress.batches.count {
             let batch = UnsafeRawBufferPointer(rebasing: records[progress.batches[progress.next]])
             guard let appended = try progress.partition.append(batch, router: router) else { return }
-            if !appended.duplicate {
-                let counted = BrokerMetrics.count(batch)
-                metrics.recordsIn.add(counted.records, ordering: .relaxed)
-                metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
-            }
-            if appended.baseOffset >= 0 {
-                progress.first = progress.first ?? appended
-                progress.last = appended
-            }
-            progress.heldOffset = appended.delayLogOffset ?? progress.heldOffset
-            progress.dedupeOffset = appended.dedupeLogOffset ?? progress.dedupeOffset
-            if let keys = appended.unconfirmedKeys { progress.unconfirmedKeys.append(keys) }
-            progress.allDuplicates = progress.allDuplicates && appended.duplicate
-            progress.next += 1
+            note(appended, of: batch, in: &progress)
         }
+    }
+
+    /// Counts an appended batch and adds what it stored to `progress`.
+    private func note(_ appended: Partition.Appended, of batch: UnsafeRawBufferPointer, in progress: inout AppendProgress) {
+        if !appended.duplicate {
+            let counted = BrokerMetrics.count(batch)
+            metrics.recordsIn.add(counted.records, ordering: .relaxed)
+            metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
+        }
+        if appended.baseOffset >= 0 {
+            progress.first = progress.first ?? appended
+            progress.last = appended
+        }
+        progress.heldOffset = appended.delayLogOffset ?? progress.heldOffset
+        progress.dedupeOffset = appended.dedupeLogOffset ?? progress.dedupeOffset
+        if let keys = appended.unconfirmedKeys { progress.unconfirmedKeys.append(keys) }
+        progress.allDuplicates = progress.allDuplicates && appended.duplicate
+        progress.next += 1
     }
 
     /// Confirms the keys left unconfirmed, then appends the rest of the batches, on the queue for

@@ -15,6 +15,9 @@ public final class BrokerMetrics: Sendable {
     /// Deadline timers of parked fetches still armed. A fetch woken by data cancels its timer, so
     /// this falls back with `fetchesParked`: no timer outlives the fetch it bounds.
     public let fetchDeadlinesArmed = Atomic<Int>(0)
+    /// Times a fetch parked, ever. A fetch parks once, and again only after new data woke it
+    /// still short of its MinBytes, so this grows with produces, never with time waited.
+    public let fetchParks = Atomic<UInt64>(0)
 
     init() {}
 

@@ -8,9 +8,7 @@ import Testing
     @Test func aParkedFetchIsWokenByNewDataWellBeforeItsDeadline() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
-        var config = data.config()
-        config.fetchWaitMaxMs = 600_000
-        let broker = try Broker.open(config)
+        let broker = try openWithTenMinuteFetchWaits(data)
         defer { try? broker.close() }
         try broker.createTopic("jobs", partitions: 2)
         // The deadline is ten minutes away: a fetch that answers at all was woken by the data.
@@ -44,6 +42,71 @@ import Testing
         #expect(broker.metrics.fetchDeadlinesArmed.load(ordering: .relaxed) == 0, "a timer that fired is settled too")
         #expect(results.first?.error == KafkaErrorCode.none)
         #expect(results.first?.records?.isEmpty ?? true)
+    }
+
+    @Test func aFetchShortOfMinBytesParksOnceRatherThanRereadingUntilItsDeadline() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("early"), acks: .all)
+        // Visible data, but far less than MinBytes: the fetch waits out its deadline. The data
+        // already read must not wake it, or it re-reads in a loop for the whole wait.
+        let results = await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)],
+                                         maxWaitMs: 300, minBytes: 65_536, maxBytes: 1 << 20)
+        let parks = broker.metrics.fetchParks.load(ordering: .relaxed)
+        // Once; twice at most should the deadline timer fire a hair before the clock reads the deadline.
+        #expect((1...2).contains(parks), "parked \(parks) times")
+        #expect(results.first?.records?.count == batch("early").count, "what there is comes at the deadline")
+        #expect(broker.metrics.fetchesParked.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func aFetchShortOfMinBytesIsCompletedByTheProduceThatMakesThemUp() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try openWithTenMinuteFetchWaits(data)
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        let batchBytes = batch("a").count
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a"), acks: .all)
+        // The deadline is ten minutes away: a fetch that answers at all was completed by the data.
+        let fetched = Task {
+            await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)],
+                               maxWaitMs: 600_000, minBytes: 2 * batchBytes + 1, maxBytes: 1 << 20)
+        }
+        try #require(await GroupTest.eventually { broker.metrics.fetchesParked.load(ordering: .relaxed) == 1 }, "the fetch parks")
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("b"), acks: .all)
+        let reparked = await GroupTest.eventually {
+            broker.metrics.fetchParks.load(ordering: .relaxed) == 2 && broker.metrics.fetchesParked.load(ordering: .relaxed) == 1
+        }
+        try #require(reparked, "woken by a produce that leaves it short of MinBytes, it parks again (parks: \(broker.metrics.fetchParks.load(ordering: .relaxed)))")
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("c"), acks: .all)
+        let results = try #require(await GroupTest.within(60_000) { await fetched.value }, "the produce that made up MinBytes completed the fetch")
+        #expect(results.first?.records?.count == 3 * batchBytes)
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) == 2)
+        #expect(broker.metrics.fetchDeadlinesArmed.load(ordering: .relaxed) == 0)
+    }
+
+    @Test(arguments: [0, -1])
+    func aFetchWithMinBytesOfNothingAnswersAtOnce(minBytes: Int) async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a"), acks: .all)
+        // At the high watermark there is nothing to read, and nothing is what MinBytes asks for:
+        // Kafka answers at once (0 bytes readable >= MinBytes 0), not at the 5 s deadline.
+        let started = monotonicNanoseconds()
+        let results = await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 2)],
+                                         maxWaitMs: 5_000, minBytes: minBytes, maxBytes: 1 << 20)
+        let waitedMs = (monotonicNanoseconds() - started) / 1_000_000
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) == 0, "it never parked")
+        #expect(waitedMs < 2_000, "answered after \(waitedMs) ms")
+        #expect(results.first?.error == KafkaErrorCode.none)
+        #expect(results.first?.records?.isEmpty ?? true)
+        #expect(results.first?.highWatermark == 2)
     }
 
     @Test func fetchOutOfRangeAndListOffsets() async throws {
@@ -90,5 +153,13 @@ import Testing
                                             FetchPartitionRequest(TopicPartition("big", 2), fetchOffset: 0, maxBytes: 1000)],
                                            maxWaitMs: 0, minBytes: 1, maxBytes: 1000)
         #expect(skipFirst.map { $0.records?.count ?? 0 }[1] > 600_000)
+    }
+
+    /// A broker that lets a fetch park ten minutes: a parked fetch that answers within a test was
+    /// answered by data, never by its deadline, however slow the machine.
+    private func openWithTenMinuteFetchWaits(_ data: TestDataDirectory) throws -> Broker {
+        var config = data.config()
+        config.fetchWaitMaxMs = 600_000
+        return try Broker.open(config)
     }
 }

@@ -127,6 +127,31 @@ import Testing
         #expect(try broker.describeTopic("small").partitions[0].logEndOffset == 2)
     }
 
+    @Test func aProduceWithOneBatchOutOfSequenceStoresNoneOfItsBatches() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        let id = try broker.initProducerId().producerId
+        let inOrder = batch("a", count: 5, producerId: id, epoch: 0, sequence: 0)
+        let gap = batch("gap", count: 1, producerId: id, epoch: 0, sequence: 9)
+        // Kafka checks every batch of a partition's records before it appends any.
+        await #expect(throws: BrokerError.outOfOrderSequence(producerId: id, expected: 5, received: 9)) {
+            _ = try await broker.produce(topic: "jobs", partition: 0, records: inOrder + gap, acks: .all)
+        }
+        #expect(try await values(broker, "jobs") == [])
+        #expect(try broker.describeTopic("jobs").partitions[0].logEndOffset == 0)
+        // Nothing of the refused request was recorded either: its first batch goes in as new.
+        let alone = try await broker.produce(topic: "jobs", partition: 0, records: inOrder, acks: .all)
+        #expect(alone.baseOffset == 0 && alone.lastOffset == 4 && !alone.duplicate)
+        // Each batch is checked against those before it in the same request.
+        let two = batch("b", count: 2, producerId: id, epoch: 0, sequence: 5) + batch("c", count: 1, producerId: id, epoch: 0, sequence: 7)
+        let stored = try await broker.produce(topic: "jobs", partition: 0, records: two, acks: .all)
+        #expect(stored.baseOffset == 5 && stored.lastOffset == 7 && !stored.duplicate)
+        #expect(try await values(broker, "jobs") == ["a-0", "a-1", "a-2", "a-3", "a-4", "b-0", "b-1", "c-0"])
+    }
+
     @Test func multipleBatchesInOneRequestAreAllStored() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }

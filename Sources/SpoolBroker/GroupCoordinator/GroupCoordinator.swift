@@ -21,9 +21,12 @@ public final class GroupCoordinator: Sendable {
         public var maxGroups = 100_000
         /// Largest member metadata (subscription) or assignment, in bytes.
         public var metadataBytesMax = 1 << 20
-        /// Longest rebalance a member may ask for (its JoinGroup rebalance timeout is capped here),
-        /// so one member cannot hold a group's join phase open for days.
-        public var rebalanceTimeoutMaxMs = 300_000
+        /// Longest rebalance timeout taken from a JoinGroup; a longer one is taken as this. Kafka
+        /// has no such bound (a Java consumer's rebalance timeout is its max.poll.interval.ms, and
+        /// one dropped before it has run out has its partitions processed twice), so by default
+        /// neither has Spool beyond what the wire's Int32 holds. Tests and fuzzing lower it so
+        /// that no request parks for long.
+        public var rebalanceTimeoutMaxMs = Int(Int32.max)
         /// How often deadlines are checked.
         public var tickMs = 100
         /// Kafka's `group.initial.rebalance.delay.ms`: when an empty group gets its first member,
