@@ -39,10 +39,13 @@ extension Broker {
     public func fetch(_ requests: [FetchPartitionRequest], maxWaitMs: Int, minBytes: Int, maxBytes: Int) async -> [FetchedPartition] {
         let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
         while true {
-            let (results, bytes, hasError) = readOnce(requests, maxBytes: maxBytes)
+            let (results, bytes, hasError, olderSegment) = readOnce(requests, maxBytes: maxBytes)
             // As Kafka: enough once the bytes read reach MinBytes, so a MinBytes of 0 (or less)
-            // is answered at once even with nothing to read.
-            if bytes >= minBytes || hasError || DispatchTime.now() >= deadline || requests.isEmpty {
+            // is answered at once even with nothing to read; and at once when a partition was
+            // read from an older segment than its high watermark's (Kafka's DelayedFetch
+            // completes then), as the records past that segment's end, visible already, would
+            // not wake a wait and the fetch would sit out its deadline short of them.
+            if bytes >= minBytes || hasError || olderSegment || DispatchTime.now() >= deadline || requests.isEmpty {
                 for result in results {
                     guard let counted = result.records?.withUnsafeBytes({ BrokerMetrics.count($0) }) else { continue }
                     metrics.recordsOut.add(counted.records, ordering: .relaxed)
@@ -54,10 +57,11 @@ extension Broker {
         }
     }
 
-    private func readOnce(_ requests: [FetchPartitionRequest], maxBytes: Int) -> ([FetchedPartition], Int, Bool) {
+    private func readOnce(_ requests: [FetchPartitionRequest], maxBytes: Int) -> ([FetchedPartition], Int, Bool, Bool) {
         var remaining = max(maxBytes, 1)
         var total = 0
         var hasError = false
+        var olderSegment = false
         var results: [FetchedPartition] = []
         for request in requests {
             var result = FetchedPartition(topicPartition: request.topicPartition, error: .none, highWatermark: -1, logStartOffset: -1, records: nil)
@@ -71,6 +75,7 @@ extension Broker {
                     result.highWatermark = read.highWatermark
                     result.logStartOffset = read.logStartOffset
                     result.records = read.slice
+                    olderSegment = olderSegment || read.olderSegmentThanHighWatermark
                     remaining -= read.slice.count
                     total += read.slice.count
                 }
@@ -86,7 +91,7 @@ extension Broker {
             }
             results.append(result)
         }
-        return (results, total, hasError)
+        return (results, total, hasError, olderSegment)
     }
 
     /// Parks until a record that was not visible when `results` were read becomes visible in any

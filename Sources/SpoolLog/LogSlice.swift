@@ -43,6 +43,9 @@ public struct LogReadResult: Sendable {
     /// What readers may see: the offset after the last visible record.
     public var highWatermark: Int64
     public var logStartOffset: Int64
+    /// The slice is from an older segment than the one the high watermark is in: records past it
+    /// are visible already, in a later segment (a read returns batches of one segment only).
+    public var olderSegmentThanHighWatermark = false
 }
 
 /// What an append stored.

@@ -30,6 +30,7 @@ extension PartitionLog {
                         end += batch.size
                     }
                     result.slice = LogSlice(region: region, range: position..<end)
+                    result.olderSegmentThanHighWatermark = index < state.segmentIndex(containing: visible.offset)
                     state.recordRead(position..<end, of: segment)
                     return result
                 }

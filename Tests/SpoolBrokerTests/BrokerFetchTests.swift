@@ -62,6 +62,29 @@ import Testing
         #expect(broker.metrics.fetchesParked.load(ordering: .relaxed) == 0)
     }
 
+    @Test func aFetchReadFromAnOlderSegmentThanTheHighWatermarksIsAnsweredAtOnce() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try openWithTenMinuteFetchWaits(data)
+        defer { try? broker.close() }
+        // Segments of one batch each (128 bytes, under two): a read returns batches of one segment only.
+        try broker.createTopic("jobs", configs: ["segment.bytes": "128"])
+        for value in ["a", "b", "c"] { _ = try await broker.produce(topic: "jobs", partition: 0, records: batch(value), acks: .all) }
+        // Short of MinBytes, but the records past the first segment are visible already: nothing
+        // new will come to wake it, so it answers at once (as Kafka's DelayedFetch), not after ten minutes.
+        let results = try #require(await GroupTest.within(60_000) {
+            await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)],
+                               maxWaitMs: 600_000, minBytes: 1 << 20, maxBytes: 1 << 20)
+        }, "the fetch waited for its deadline")
+        #expect(results.first?.records?.count == batch("a").count)
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) == 0)
+        // At the high watermark it waits as before.
+        let end = try #require(results.first?.highWatermark)
+        let last = await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: end)], maxWaitMs: 300, minBytes: 1 << 20, maxBytes: 1 << 20)
+        #expect(last.first?.records?.isEmpty ?? true)
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) >= 1)
+    }
+
     @Test func aFetchShortOfMinBytesIsCompletedByTheProduceThatMakesThemUp() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
