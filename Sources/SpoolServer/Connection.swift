@@ -81,7 +81,12 @@ final class Connection {
     /// it is sent, and the connection closes, with this reason, once the responses before it
     /// are written.
     private var closing: Closing?
-    private struct Closing { let reason: String? }
+    private struct Closing {
+        let reason: String?
+        /// Set once every response is written and the sending side shut: the peer's bytes are
+        /// read and dropped until it closes (`lingerSeconds` at most), then the socket is closed.
+        var lingeringSince: Date?
+    }
     /// Whether `budget.pausedConnections` counts this connection.
     private var countedAsPaused = false
     private var interest: IOEvents = .readable
@@ -128,6 +133,10 @@ final class Connection {
     var isWaitingForBudget: Bool { pause == .broker }
 
     private func handle(_ events: IOEvents) {
+        if closing?.lingeringSince != nil {
+            if events.contains(.readable) || !events.isDisjoint(with: [.error, .hangup]) { dropUnreadInput() }
+            return
+        }
         if events.contains(.readable) { readAvailable() }
         if !isClosed, events.contains(.writable) { flush() }
         if !isClosed, events.contains(.error) { close(reason: nil) }
@@ -333,11 +342,49 @@ final class Connection {
             }
         }
         if let closing, !isClosed, output.isEmpty {
-            close(reason: closing.reason)
+            linger(closing)
             return
         }
         updateInterest()
         resume()
+    }
+
+    /// The responses before a closing request are written: closing the socket now, with the
+    /// peer's pipelined requests unread, would make the kernel reset the connection, dropping what
+    /// it still holds of those responses and making the peer's reads fail before it got them. So
+    /// the sending side is shut (the responses go out, then a FIN), and the peer's bytes are read
+    /// and dropped until it closes too, or `lingerSeconds` pass (`closeIfIdle`).
+    private func linger(_ closing: Closing) {
+        guard closing.lingeringSince == nil else { return }
+        self.closing?.lingeringSince = Date()
+        guard withSocket({ $0.shutdownWrite() }) != nil else { return close(reason: closing.reason) }
+        interest = []
+        updateInterest()
+        dropUnreadInput()
+    }
+
+    /// Reads and drops what the peer sent, closing at its end of stream or on an error.
+    private func dropUnreadInput() {
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while !isClosed {
+            let result: Int?
+            do {
+                result = try scratch.withUnsafeMutableBytes { buffer in try withSocket { try $0.read(into: buffer) } ?? 0 }
+            } catch {
+                return close(reason: closing?.reason)
+            }
+            guard let count = result else { return }  // nothing more now
+            if count == 0 { return close(reason: closing?.reason) }
+        }
+    }
+
+    /// Longest a closing connection reads and drops its peer's bytes before it is closed anyway.
+    static var lingerSeconds: TimeInterval { 2 }
+
+    /// Closes a connection that has lingered (`linger`) for `lingerSeconds`.
+    func closeIfLingeredOut(now: Date) {
+        guard let since = closing?.lingeringSince, now.timeIntervalSince(since) >= Self.lingerSeconds else { return }
+        close(reason: closing?.reason)
     }
 
     // MARK: Limits
@@ -383,7 +430,7 @@ final class Connection {
             countedAsPaused = pause != nil
             budget.pauseChanged(countedAsPaused)
         }
-        var events: IOEvents = pause == nil && closing == nil ? .readable : []
+        var events: IOEvents = (pause == nil && closing == nil) || closing?.lingeringSince != nil ? .readable : []
         if !output.isEmpty { events.insert(.writable) }
         guard events != interest else { return }
         interest = events

@@ -60,6 +60,7 @@ public final class Server: Sendable {
                 let now = Date()
                 for connection in Array(loop?.connections.values ?? [:].values) {
                     if config.idleTimeoutMs > 0 { connection.closeIfIdle(now: now) }
+                    connection.closeIfLingeredOut(now: now)
                     connection.releaseBuffersIfQuiet(now: now)
                     // A safety net under the wake-ups `budgetFreed` sends.
                     connection.resume()

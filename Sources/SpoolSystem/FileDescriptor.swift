@@ -27,6 +27,11 @@ public struct FileDescriptor: ~Copyable, Sendable {
         try system.read(rawValue, into: buffer)
     }
 
+    /// Shuts the sending side (see `NetworkSystem.shutdownWrite`).
+    public borrowing func shutdownWrite() {
+        system.shutdownWrite(rawValue)
+    }
+
     /// Writes some of `bytes`: the count written, or nil when the descriptor cannot take any now.
     public borrowing func write(_ bytes: UnsafeRawBufferPointer) throws -> Int? {
         try system.write(rawValue, bytes)

@@ -102,6 +102,10 @@ public struct LiveNetworkSystem: NetworkSystem {
         }
     }
 
+    public func shutdownWrite(_ fd: Int32) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
     public func close(_ fd: Int32) {
         // close(2) must not be retried on EINTR on Linux: the descriptor is already released.
         _ = Glibc.close(fd)

@@ -57,6 +57,9 @@ public protocol NetworkSystem: Sendable {
     /// Writes some of `buffers`, in order, with one call (a gathering write, at most
     /// `gatherCountMax` of them): the count written, or nil when the descriptor cannot take any now.
     func write(_ fd: Int32, gathering buffers: [UnsafeRawBufferPointer]) throws -> Int?
+    /// Shuts the sending side of a connected socket: what is queued goes out, then a FIN; the
+    /// socket can still be read. Failures (the peer gone already) are not reported.
+    func shutdownWrite(_ fd: Int32)
     func close(_ fd: Int32)
 }
 

@@ -74,14 +74,8 @@ import Testing
     func aResponseLargerThanOneWriteIsSentWholeBeforeTheCloseItPrecedes() async throws {
         // A 4 MiB Fetch answer, then a request that closes the connection: a client reading slowly
         // gets the whole answer, then the end of the stream.
-        let spool = try InProcessServer()
+        let spool = try await serverWithABigTopic()
         defer { spool.stop() }
-        let client = try await spool.client(creating: "big")
-        for round in 0..<5 {
-            let batch = RecordBatch(producing: [ProducerRecord(value: [UInt8](repeating: 0x5A, count: 900 << 10), timestamp: 1)]).encoded()
-            client.send(frame: RequestFrames.produce(topic: "big", partition: 0, batch: batch, correlation: Int32(round)))
-            #expect(await blocking { client.receive() } != nil)
-        }
         let reader = try RawClient(port: spool.port, receiveBufferBytes: 16 << 10)
         reader.send(pipelined([RequestFrames.fetch(topic: "big", partition: 0, offset: 0, maxBytes: 8 << 20, correlation: 1),
                                RequestFrames.header(999, 0, correlation: 2).bytes]))
@@ -91,5 +85,36 @@ import Testing
         #expect((answer?.count ?? 0) > 4 << 20, "the whole answer: \(answer?.count ?? 0) bytes")
         #expect(await blocking { reader.receive() } == nil)
     }
-}
 
+    @Test(.timeLimit(.minutes(1)))
+    func requestsPipelinedBehindTheCloseDoNotResetTheConnectionBeforeTheAnswersGetThere() async throws {
+        // As above, with 256 KiB of requests sent behind the one that closes the connection, which
+        // the server never reads: closed with them unread, the socket was reset, the kernel dropped
+        // what it still held of the 4 MiB answer, and the client's read failed part way.
+        let spool = try await serverWithABigTopic()
+        defer { spool.stop() }
+        let reader = try RawClient(port: spool.port, receiveBufferBytes: 16 << 10)
+        let behind = RecordBatch(producing: [ProducerRecord(value: [UInt8](repeating: 0x41, count: 64 << 10), timestamp: 1)]).encoded()
+        reader.send(pipelined([RequestFrames.fetch(topic: "big", partition: 0, offset: 0, maxBytes: 8 << 20, correlation: 1),
+                               RequestFrames.header(999, 0, correlation: 2).bytes]
+                              + (3..<7).map { RequestFrames.produce(topic: "big", partition: 0, batch: behind, correlation: Int32($0)) }))
+        try await Task.sleep(for: .milliseconds(300))
+        let answer = await blocking { reader.receive() }
+        #expect(answer?.correlationId == 1)
+        #expect((answer?.count ?? 0) > 4 << 20, "the whole answer: \(answer?.count ?? 0) bytes")
+        #expect(await blocking { reader.receive() } == nil)
+        #expect(spool.broker.logEndOffset(topic: "big", partition: 0) == 5, "nothing behind the close was stored")
+    }
+
+    /// A server whose topic "big" holds five records of 900 KiB: a Fetch of it answers 4.5 MiB.
+    private func serverWithABigTopic() async throws -> InProcessServer {
+        let spool = try InProcessServer()
+        let client = try await spool.client(creating: "big")
+        for round in 0..<5 {
+            let batch = RecordBatch(producing: [ProducerRecord(value: [UInt8](repeating: 0x5A, count: 900 << 10), timestamp: 1)]).encoded()
+            client.send(frame: RequestFrames.produce(topic: "big", partition: 0, batch: batch, correlation: Int32(round)))
+            #expect(await blocking { client.receive() } != nil)
+        }
+        return spool
+    }
+}

@@ -132,6 +132,11 @@ public final class RecordingNetworkSystem: NetworkSystem {
         return try live.write(fd, gathering: buffers)
     }
 
+    public func shutdownWrite(_ fd: Int32) {
+        state.withLock { state in if state.closed.contains(fd) { state.afterClose.append("shutdown \(fd)") } }
+        live.shutdownWrite(fd)
+    }
+
     public func close(_ fd: Int32) {
         state.withLock { state in
             if state.closed.contains(fd) { state.afterClose.append("close \(fd)") }
