@@ -170,6 +170,8 @@ struct JobBook {
         var revoking = false
         /// Not fetched (paused at the consumer) while its buffer is full: see `JobBook.adjustPauses`.
         var paused = false
+        /// Jobs taken in and not finished (in `order`, not done): what the pause counts.
+        var unfinished = 0
         var running = 0
         var lastCommitted: CommittedOffset?
 
@@ -208,10 +210,16 @@ struct JobBook {
     private var generations = 0
     /// Per-key limits (jobs running, rate, jobs waiting on them); nil without any.
     private(set) var limiter: KeyLimiter?
-    /// Jobs a partition may have taken in and not dropped before it is paused; it is resumed once
+    /// Jobs a partition may have taken in and not finished before it is paused; it is resumed once
     /// it is down to `resumeAt`.
     let bufferMax: Int
     var resumeAt: Int { bufferMax / 2 }
+    /// Jobs a partition may hold, finished ones included, before it is paused: finished jobs stay
+    /// in `order` until every job below them has finished, so one job failing and waiting to run
+    /// again keeps the ones of other keys behind it. The pause counts unfinished jobs (a slow job
+    /// must not stall the other keys), and this wider bound keeps memory bounded all the same; it
+    /// is resumed once down to half.
+    let entriesMax: Int
     /// The partitions paused at the consumer, owned or not: the consumer keeps a pause across
     /// rebalances, so a partition owned again starts paused and is resumed by `adjustPauses`.
     private(set) var pausedPartitions: Set<TopicPartition> = []
@@ -235,6 +243,7 @@ struct JobBook {
         self.concurrency = max(1, concurrency)
         self.attemptsMax = max(1, attemptsMax)
         self.bufferMax = max(1, bufferMax)
+        self.entriesMax = self.bufferMax > Int.max / 4 ? Int.max : self.bufferMax * 4
         self.jobType = jobType
         // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
         // count is the dead-letter mark, one past the last attempt, and one place is kept for the
@@ -267,7 +276,7 @@ struct JobBook {
 
     /// Jobs taken in and not yet done.
     func buffered(_ partition: TopicPartition) -> Int {
-        partitions[partition]?.order.count ?? 0
+        partitions[partition]?.unfinished ?? 0
     }
 
     var assigned: [TopicPartition] { partitions.keys.sorted() }
@@ -275,15 +284,16 @@ struct JobBook {
     // MARK: Pausing fetches
 
     /// The owned partitions to pause at the consumer (their buffers are full: `bufferMax` jobs
-    /// taken in and not dropped) and the paused ones to resume (down to `resumeAt`), marked so.
+    /// taken in and not finished, or `entriesMax` not dropped) and the paused ones to resume (down
+    /// to half of both), marked so.
     mutating func adjustPauses() -> (pause: [TopicPartition], resume: [TopicPartition]) {
         var (pause, resume): ([TopicPartition], [TopicPartition]) = ([], [])
         for (partition, state) in partitions {
-            if !state.paused && state.order.count >= bufferMax {
+            if !state.paused && (state.unfinished >= bufferMax || state.order.count >= entriesMax) {
                 state.paused = true
                 pausedPartitions.insert(partition)
                 pause.append(partition)
-            } else if state.paused && state.order.count <= resumeAt {
+            } else if state.paused && downToResume(state) {
                 state.paused = false
                 pausedPartitions.remove(partition)
                 resume.append(partition)
@@ -292,13 +302,18 @@ struct JobBook {
         return (pause.sorted(), resume.sorted())
     }
 
-    /// Every owned partition is paused and none is down to `resumeAt` yet: a poll could only wait.
+    /// Every owned partition is paused and none is down to resume yet: a poll could only wait.
     var fetchesHeld: Bool {
-        !partitions.isEmpty && partitions.values.allSatisfy { $0.paused && $0.order.count > resumeAt }
+        !partitions.isEmpty && partitions.values.allSatisfy { $0.paused && !downToResume($0) }
     }
 
-    /// Whether the partition is paused and down to `resumeAt`: its fetches may go on.
-    func drained(_ state: PartitionState) -> Bool { state.paused && state.order.count <= resumeAt }
+    /// Whether the partition is paused and down to resume: its fetches may go on.
+    func drained(_ state: PartitionState) -> Bool { state.paused && downToResume(state) }
+
+    /// Down to `resumeAt` unfinished jobs and half of `entriesMax` held.
+    private func downToResume(_ state: PartitionState) -> Bool {
+        state.unfinished <= resumeAt && state.order.count <= entriesMax / 2
+    }
 
     // MARK: Taking jobs in and handing them out
 
@@ -335,6 +350,7 @@ struct JobBook {
         let entry = Entry(record: record, fields: fields, key: key, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
                           notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
         state.order.append(entry)
+        state.unfinished += 1
         if !state.storedAhead.isEmpty { state.storedAhead.remove(offset) }
         state.next = offset + 1
         var eligible = true
@@ -446,6 +462,7 @@ struct JobBook {
         guard !state.removed else { return nil }
         state.running -= 1
         entry.state = .done
+        state.unfinished -= 1
         if !state.storedAttempts.isEmpty { state.storedAttempts[entry.offset] = nil }
         if deadLettered && ordering != .none {
             entry.attempt = attemptsMax + 1
