@@ -51,9 +51,9 @@ struct JobWake: @unchecked Sendable {
 /// Under `.key` and `.partition` a partition has at most `carriedMax` jobs started and not
 /// finished: each may fail and wait to run again, and its attempt count must then fit in the
 /// commit's metadata beside the others (`AttemptMetadata`). Jobs past the bound wait, ready, until
-/// a started one finishes. A job dead-lettered above the commit point stays carried, with the count
-/// `attemptsMax + 1`, until the commit point passes it: the next owner of the partition then knows
-/// it was dead-lettered and does not run its attempts again. Because such marks free their place
+/// a started one finishes. A job dead-lettered above the commit point stays carried, as a mark
+/// (`DeadLetterMarks`), until the commit point passes it: the next owner of the partition then
+/// knows it was dead-lettered and does not run its attempts again. Because such marks free their place
 /// only when the point moves, the job at the commit point may always start, one past the bound
 /// (which leaves room for it), so a partition full of marks never stalls.
 ///
@@ -79,8 +79,9 @@ struct JobBook {
         var notBefore: Int64
         let orderKey: String?
         var state: State
-        /// Resumed with the dead-letter mark (a stored count past `attemptsMax`).
-        let deadLettered: Bool
+        /// Dead-lettered: here, or by an earlier owner whose commit marked it (then it is done
+        /// without running). Marked in the commit while carried.
+        var deadLettered: Bool
         /// Counted in its partition's `carriedCount` (see there).
         var carried = false
         /// In the ready queue: a job goes in once at most, however often it is made ready there.
@@ -152,6 +153,8 @@ struct JobBook {
         var emptyKeyLines = 0
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
+        /// Jobs the last commit marked dead-lettered, by offset.
+        var storedDead: Set<Int64>
         /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
         /// carrying their counts, and they take places under the bound, until they arrive.
         var storedAhead: Set<Int64>
@@ -180,7 +183,8 @@ struct JobBook {
             self.generation = generation
             self.level = level
             storedAttempts = stored.attempts
-            storedAhead = Set(stored.attempts.keys)
+            storedDead = stored.dead
+            storedAhead = Set(stored.attempts.keys).union(stored.dead)
             storedFinished = stored.finished
             self.lastCommitted = lastCommitted
         }
@@ -194,7 +198,7 @@ struct JobBook {
 
     let ordering: JobOrdering
     let concurrency: Int
-    /// The retry policy's attempts; a count above it in the metadata marks a dead-lettered job.
+    /// The retry policy's attempts.
     let attemptsMax: Int
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
@@ -246,9 +250,8 @@ struct JobBook {
         self.entriesMax = self.bufferMax > Int.max / 4 ? Int.max : self.bufferMax * 4
         self.jobType = jobType
         // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
-        // count is the dead-letter mark, one past the last attempt, and one place is kept for the
-        // job at the commit point.
-        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: self.attemptsMax + 1) - 1
+        // count is the last attempt, and one place is kept for the job at the commit point.
+        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: self.attemptsMax) - 1
     }
 
     // MARK: Assignment
@@ -348,7 +351,8 @@ struct JobBook {
         }
         let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[offset] ?? 0
         let entry = Entry(record: record, fields: fields, key: key, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
-                          notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
+                          notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked,
+                          deadLettered: !state.storedDead.isEmpty && state.storedDead.contains(offset))
         state.order.append(entry)
         state.unfinished += 1
         if !state.storedAhead.isEmpty { state.storedAhead.remove(offset) }
@@ -465,7 +469,7 @@ struct JobBook {
         state.unfinished -= 1
         if !state.storedAttempts.isEmpty { state.storedAttempts[entry.offset] = nil }
         if deadLettered && ordering != .none {
-            entry.attempt = attemptsMax + 1
+            entry.deadLettered = true
         } else {
             state.uncarry(entry)
         }
@@ -565,21 +569,25 @@ struct JobBook {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first?.offset ?? next
         var attempts: [Int64: Int] = [:]
+        var dead: Set<Int64> = []
         if state.carriedCount > 0 {
-            for entry in state.order {
-                // A dead-letter mark always (its record may carry a count past the mark itself); a
-                // count of a job waiting to run again when it is past the record's own.
-                let marked = entry.state == .done && entry.attempt > attemptsMax
-                guard entry.carried, marked || (entry.state != .done && entry.attempt > entry.recordAttempt) else { continue }
-                attempts[entry.offset] = entry.attempt
+            for entry in state.order where entry.carried {
+                // A dead-letter mark always (its record may carry any attempt); a count of a job
+                // waiting to run again when it is past the record's own.
+                if entry.deadLettered {
+                    dead.insert(entry.offset)
+                } else if entry.state != .done && entry.attempt > entry.recordAttempt {
+                    attempts[entry.offset] = entry.attempt
+                }
             }
         }
-        // Counts the last owner committed for jobs not fetched yet: dropping them here would
-        // commit them away, and a crash would run those jobs from their first attempt again.
+        // Counts and marks the last owner committed for jobs not fetched yet: dropping them here
+        // would commit them away, and a crash would run those jobs from their first attempt again.
         for at in state.storedAhead where at >= offset {
-            if let attempt = state.storedAttempts[at] { attempts[at] = attempt }
+            if let attempt = state.storedAttempts[at] { attempts[at] = attempt } else if state.storedDead.contains(at) { dead.insert(at) }
         }
-        return CommittedOffset(offset: offset, metadata: CommitMetadata(attempts: attempts, finished: state.finishedAbove(next: next)).encoded)
+        let metadata = CommitMetadata(attempts: attempts, dead: dead, finished: state.finishedAbove(next: next))
+        return CommittedOffset(offset: offset, metadata: metadata.encoded)
     }
 
     /// The commit points that changed since they were last committed.
@@ -645,7 +653,7 @@ extension JobBook.PartitionState {
         var run: ClosedRange<Int64>?
         for entry in order {
             let offset = entry.offset
-            // A job dead-lettered here is carried with its mark in the counts instead.
+            // A job dead-lettered here is carried with its mark (`DeadLetterMarks`) instead.
             if entry.state == .done && !entry.carried {
                 run = run.map { $0.lowerBound...offset } ?? offset...offset
             } else if let finished = run {

@@ -106,14 +106,14 @@ struct JobBookTests {
         #expect(book.buffered(partition) == 0)
     }
 
-    @Test("a job dead-lettered above the commit point is carried as maxAttempts + 1 until the point passes it; the next owner resumes it marked")
+    @Test("a job dead-lettered above the commit point is carried as a mark until the point passes it; the next owner resumes it marked")
     func deadLetterMarkIsCarried() {
         var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         book.assign(partition, committed: nil)
         for (offset, key) in [(0, "slow"), (1, "poison")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
         let tickets = drain(&book)
         _ = book.finish(tickets[1], now: 0, deadLettered: true)
-        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
         // A new owner resumes from that commit: the job comes out marked, past the last attempt.
         var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         next.assign(partition, committed: book.commitPoint(partition))
@@ -138,13 +138,31 @@ struct JobBookTests {
         let tickets = drain(&book)
         _ = book.finish(tickets[1], now: 0, deadLettered: true)
         let point = book.commitPoint(partition)
-        #expect(point == CommittedOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        #expect(point == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
         // The next owner takes it in as dead-lettered, not to be run again.
         var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         next.assign(partition, committed: point)
         _ = next.add(record(0, key: "slow"), now: 0)
         _ = next.add(record(1, key: "k", attempt: 5), now: 0)
         #expect(drain(&next).map(\.deadLettered) == [false, true])
+    }
+
+    /// A mark is no count: a worker with another `maxAttempts` tells them apart.
+    @Test("a dead-letter mark stays a mark, and a count a count, whatever the next owner's maxAttempts")
+    func deadLetterMarkIsNoCount() {
+        // A mark under a higher maxAttempts: still dead-lettered, not run again.
+        var raised = JobBook(ordering: .key, concurrency: 10, attemptsMax: 10)
+        raised.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        for (offset, key) in [(0, "slow"), (1, "poison")] { _ = raised.add(record(Int64(offset), key: key), now: 0) }
+        #expect(drain(&raised).map(\.deadLettered) == [false, true])
+        // A count under a lower maxAttempts: handed out with its count (past the last attempt,
+        // which the worker dead-letters), not taken for a mark and dropped.
+        var lowered = JobBook(ordering: .key, concurrency: 10, attemptsMax: 5)
+        lowered.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-attempts:1=7"))
+        for (offset, key) in [(0, "slow"), (1, "k")] { _ = lowered.add(record(Int64(offset), key: key), now: 0) }
+        let tickets = drain(&lowered)
+        #expect(tickets.map(\.deadLettered) == [false, false])
+        #expect(tickets.map(\.attempt) == [1, 7])
     }
 
     @Test("jobs finished above the commit point go in the commit as ranges; the next owner takes them in as done and runs the rest")
@@ -318,6 +336,10 @@ struct JobBookTests {
         #expect(CommitMetadata().encoded == "")
         // Written before finished marks existed.
         #expect(CommitMetadata(decoding: "spool-attempts:1=4") == CommitMetadata(attempts: [1: 4]))
+        let marked = CommitMetadata(attempts: [5: 2], dead: [9, 7], finished: [10...12])
+        #expect(marked.encoded == "spool-attempts:5=2 spool-dead:7,9 spool-done:10-12")
+        #expect(CommitMetadata(decoding: marked.encoded) == marked)
+        #expect(CommitMetadata(decoding: "spool-dead:x,3,-1,4").dead == [3, 4])
         #expect(AttemptMetadata.decode(both.encoded) == [5: 2])
         // Not numbers, backwards, overlapping or out of order: left out.
         #expect(CommitMetadata(decoding: "spool-done:x,5-3,7,9-12,8,-1,13-,20-21").finished == [7...7, 9...12, 20...21])
