@@ -371,7 +371,8 @@ struct JobBook {
             line.append(entry)
             entry.keyLine = line
         }
-        if entry.attempt > entry.recordAttempt { state.carry(entry) }
+        // A resumed mark stays carried whatever attempt the record carries.
+        if entry.attempt > entry.recordAttempt || entry.deadLettered { state.carry(entry) }
         guard eligible else { return (true, nil) }
         return (true, makeEligible(state, entry, now: now))
     }

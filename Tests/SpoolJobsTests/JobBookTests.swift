@@ -165,6 +165,24 @@ struct JobBookTests {
         #expect(tickets.map(\.attempt) == [1, 7])
     }
 
+    /// The record may carry an attempt at or past anything a count would say (a job enqueued
+    /// again under `.none`, then read under `.key`): the mark is carried all the same, until the
+    /// job is finished and the commit point passes it.
+    @Test("a resumed mark stays in the commit whatever attempt its record carries")
+    func resumedMarkOfAHighAttemptRecordStays() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        _ = book.add(record(0, key: "slow"), now: 0)
+        _ = book.add(record(1, key: "k", attempt: 5), now: 0)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        let tickets = drain(&book)
+        #expect(tickets.map(\.deadLettered) == [false, true])
+        _ = book.finish(tickets[1], now: 0, deadLettered: true)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        _ = book.finish(tickets[0], now: 0)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 2, metadata: ""))
+    }
+
     @Test("jobs finished above the commit point go in the commit as ranges; the next owner takes them in as done and runs the rest")
     func finishedAboveThePointAreMarked() {
         var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
