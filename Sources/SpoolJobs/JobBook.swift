@@ -155,9 +155,11 @@ struct JobBook {
         var storedAttempts: [Int64: Int]
         /// Jobs the last commit marked dead-lettered, by offset.
         var storedDead: Set<Int64>
-        /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
-        /// carrying their counts, and they take places under the bound, until they arrive.
-        var storedAhead: Set<Int64>
+        /// Offsets with a stored count or mark whose records have not been taken in yet, ascending:
+        /// the commit keeps carrying them, and they take places under the bound, until they
+        /// arrive or the partition's records move past them (deleted by retention, or the
+        /// consumer reset beyond them: they never will).
+        var storedAhead: ArraySlice<Int64>
         /// Jobs the last commit marked finished above its offset, not taken in yet: skipped when
         /// they arrive, carried by the commit until then.
         var storedFinished: [ClosedRange<Int64>]
@@ -184,7 +186,7 @@ struct JobBook {
             self.level = level
             storedAttempts = stored.attempts
             storedDead = stored.dead
-            storedAhead = Set(stored.attempts.keys).union(stored.dead)
+            storedAhead = ArraySlice(Set(stored.attempts.keys).union(stored.dead).sorted())
             storedFinished = stored.finished
             self.lastCommitted = lastCommitted
         }
@@ -336,7 +338,7 @@ struct JobBook {
             // Finished under the last owner, above its commit point: done, its key not held.
             state.order.append(Entry(record: record, fields: JobHeaderFields([]), key: nil, attempt: 1, recordAttempt: 1, notBefore: 0,
                                      orderKey: nil, state: .done, deadLettered: false))
-            state.storedAhead.remove(offset)
+            if !state.storedAhead.isEmpty { takeStoredAhead(state, offset) }
             state.next = offset + 1
             state.dropFinishedFront()
             return (true, nil)
@@ -355,7 +357,7 @@ struct JobBook {
                           deadLettered: !state.storedDead.isEmpty && state.storedDead.contains(offset))
         state.order.append(entry)
         state.unfinished += 1
-        if !state.storedAhead.isEmpty { state.storedAhead.remove(offset) }
+        if !state.storedAhead.isEmpty { takeStoredAhead(state, offset) }
         state.next = offset + 1
         var eligible = true
         if let orderKey {
@@ -558,6 +560,22 @@ struct JobBook {
         guard let state = partitions[partition], !state.revoking,
               position > (state.next ?? state.lastCommitted?.offset ?? Int64.max) else { return }
         state.next = position
+        if !state.storedAhead.isEmpty { dropStoredAhead(state, below: position) }
+    }
+
+    /// Records come in offset order: stored counts and marks below `offset` will never be taken
+    /// in. Their places under the bound go to held-back jobs.
+    private mutating func dropStoredAhead(_ state: PartitionState, below offset: Int64) {
+        guard let first = state.storedAhead.first, first < offset else { return }
+        while let first = state.storedAhead.first, first < offset { state.storedAhead.removeFirst() }
+        releaseHeld(state)
+    }
+
+    /// The record at `offset` is taken in: its own stored count or mark leaves `storedAhead` (its
+    /// place goes to the job itself), and the ones below it are dropped.
+    private mutating func takeStoredAhead(_ state: PartitionState, _ offset: Int64) {
+        dropStoredAhead(state, below: offset)
+        if state.storedAhead.first == offset { state.storedAhead.removeFirst() }
     }
 
     // MARK: Commits

@@ -215,6 +215,42 @@ struct JobBookTests {
         #expect(next.buffered(partition) == 0)
     }
 
+    /// Counts for offsets the partition's records moved past (deleted by retention, or the
+    /// consumer reset beyond them) took places under the carried bound for the whole assignment:
+    /// with the bound full of them, `.key` ran one job at a time.
+    @Test("stored counts for offsets that will never arrive are dropped when later records come, or the position passes them")
+    func storedCountsBelowTheRecordsAreDropped() {
+        var book = JobBook(ordering: .key, concurrency: 20)
+        let counts = Dictionary(uniqueKeysWithValues: (0..<Int64(book.carriedMax)).map { ($0, 2) })
+        let committed = CommittedOffset(offset: 0, metadata: CommitMetadata(attempts: counts).encoded)
+        book.assign(partition, committed: committed)
+        for offset in 1000..<1010 { _ = book.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(drain(&book).count == 10)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 1000, metadata: ""))
+
+        // Before any record: the consumer's position alone moves past them.
+        var advanced = JobBook(ordering: .key, concurrency: 20)
+        advanced.assign(partition, committed: committed)
+        advanced.advance(partition, to: 1000)
+        #expect(advanced.commitPoint(partition) == CommittedOffset(offset: 1000, metadata: ""))
+        for offset in 1000..<1010 { _ = advanced.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(drain(&advanced).count == 10)
+    }
+
+    /// Jobs held back by stored counts start once later records show those will not come.
+    @Test("jobs held back by counts of offsets that will never arrive start when a later record comes")
+    func heldJobsStartWhenStoredCountsAreDropped() {
+        var book = JobBook(ordering: .key, concurrency: 20)
+        let counts = Dictionary(uniqueKeysWithValues: (0..<Int64(book.carriedMax)).map { (100 + $0, 2) })
+        book.assign(partition, committed: CommittedOffset(offset: 0, metadata: CommitMetadata(attempts: counts).encoded))
+        // Records below the stored offsets: 0 may start (at the commit point), 1 is held back.
+        for offset in [0, 1] { _ = book.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(drain(&book).map(\.offset) == [0])
+        // Record 1,000 shows that every stored offset below it is gone: 1 and 1,000 start.
+        _ = book.add(record(1000, key: "k1000"), now: 0)
+        #expect(Set(drain(&book).map(\.offset)) == [1, 1000])
+    }
+
     @Test("finished marks for offsets not fetched yet stay in the commit until their records arrive")
     func storedFinishedAheadAreCarried() {
         var book = JobBook(ordering: .none, concurrency: 10)
