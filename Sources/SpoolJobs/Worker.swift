@@ -57,7 +57,9 @@ public final class Worker<Payload: Job>: Sendable {
     public let ordering: JobOrdering
     public let concurrency: Int
     public let retry: RetryPolicy
-    /// Jobs a partition may have taken in and not finished before it is paused.
+    /// Jobs a partition may have taken in and not finished before it is paused. Finished jobs
+    /// kept behind an unfinished one (the commit point cannot pass it yet) are held too, up to
+    /// four times this, past which the partition is paused as well.
     public let bufferPerPartition: Int
     /// How long `stop()` waits for running jobs before cancelling them.
     public let shutdownTimeout: Duration
