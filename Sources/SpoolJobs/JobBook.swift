@@ -53,9 +53,9 @@ struct JobWake: @unchecked Sendable {
 /// commit's metadata beside the others (`AttemptMetadata`). Jobs past the bound wait, ready, until
 /// a started one finishes. A job dead-lettered above the commit point stays carried, as a mark
 /// (`DeadLetterMarks`), until the commit point passes it: the next owner of the partition then
-/// knows it was dead-lettered and does not run its attempts again. Because such marks free their place
-/// only when the point moves, the job at the commit point may always start, one past the bound
-/// (which leaves room for it), so a partition full of marks never stalls.
+/// knows it was dead-lettered and does not run its attempts again. Because such marks free their
+/// place only when the point moves, the job at the commit point may always start, one past the
+/// bound (which leaves room for it), so a partition full of marks never stalls.
 ///
 /// Jobs that finished above the commit point go in the commit as offset ranges (`FinishedMarks`),
 /// in the room the counts leave: the next owner takes them in as done instead of running them
