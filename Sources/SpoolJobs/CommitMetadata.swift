@@ -1,22 +1,25 @@
 /// What a worker's commit carries beside the offset, in its metadata: the attempt counts of jobs
-/// waiting to run again (`AttemptMetadata`) and the jobs already finished above the commit point
-/// (`FinishedMarks`), as space-separated sections:
-/// "spool-attempts:OFFSET=ATTEMPT,… spool-done:FIRST-LAST,OFFSET,…".
+/// waiting to run again (`AttemptMetadata`), the jobs dead-lettered above the commit point
+/// (`DeadLetterMarks`) and the jobs already finished above it (`FinishedMarks`), as
+/// space-separated sections: "spool-attempts:OFFSET=ATTEMPT,… spool-dead:OFFSET,… spool-done:FIRST-LAST,OFFSET,…".
 ///
 /// Kafka limits metadata to 4096 bytes (offset.metadata.max.bytes) and refuses the whole commit
-/// past it (OFFSET_METADATA_TOO_LARGE), as Spool's broker does. Counts come first and always fit
-/// (see `AttemptMetadata.countsMax`); finished marks take the room left, lowest offsets first, and
+/// past it (OFFSET_METADATA_TOO_LARGE), as Spool's broker does. Counts and dead-letter marks come
+/// first and always fit (see `AttemptMetadata.countsMax`); finished marks take the room left, lowest offsets first, and
 /// the ones that do not fit are left out: those jobs run again under the next owner (at least
 /// once), as every finished job above the commit point did before marks existed.
 struct CommitMetadata: Equatable {
     static let bytesMax = 4000
 
     var attempts: [Int64: Int] = [:]
+    /// Offsets of jobs dead-lettered above the commit point.
+    var dead: Set<Int64> = []
     /// Offset ranges whose jobs have all finished, ascending and disjoint.
     var finished: [ClosedRange<Int64>] = []
 
-    init(attempts: [Int64: Int] = [:], finished: [ClosedRange<Int64>] = []) {
+    init(attempts: [Int64: Int] = [:], dead: Set<Int64> = [], finished: [ClosedRange<Int64>] = []) {
         self.attempts = attempts
+        self.dead = dead
         self.finished = finished
     }
 
@@ -24,6 +27,8 @@ struct CommitMetadata: Equatable {
         for section in text.split(separator: " ") {
             if section.hasPrefix(AttemptMetadata.prefix) {
                 attempts = AttemptMetadata.decode(String(section))
+            } else if section.hasPrefix(DeadLetterMarks.prefix) {
+                dead = DeadLetterMarks.decode(section.dropFirst(DeadLetterMarks.prefix.count))
             } else if section.hasPrefix(FinishedMarks.prefix) {
                 finished = FinishedMarks.decode(section.dropFirst(FinishedMarks.prefix.count))
             }
@@ -31,10 +36,10 @@ struct CommitMetadata: Equatable {
     }
 
     var encoded: String {
-        let counts = AttemptMetadata.encode(attempts)
-        let room = Self.bytesMax - counts.utf8.count - (counts.isEmpty ? 0 : 1)
+        let carried = [AttemptMetadata.encode(attempts), DeadLetterMarks.encode(dead)].filter { !$0.isEmpty }.joined(separator: " ")
+        let room = Self.bytesMax - carried.utf8.count - (carried.isEmpty ? 0 : 1)
         let marks = FinishedMarks.encode(finished, within: room)
-        return counts.isEmpty || marks.isEmpty ? counts + marks : counts + " " + marks
+        return carried.isEmpty || marks.isEmpty ? carried + marks : carried + " " + marks
     }
 }
 
@@ -42,18 +47,21 @@ struct CommitMetadata: Equatable {
 /// so a crash neither loses nor grants attempts.
 ///
 /// `countsMax` counts with the widest offsets, so a book that keeps each partition within it always
-/// fits; should more arrive (counts stored under a larger `maxAttempts`), the oldest jobs are kept.
+/// fits, dead-letter marks among them; should more arrive (counts stored under a larger
+/// `maxAttempts`), the oldest jobs are kept.
 enum AttemptMetadata {
     static let prefix = "spool-attempts:"
     static let bytesMax = CommitMetadata.bytesMax
     /// Digits of the largest offset (Int64.max).
     static let offsetDigitsMax = 19
 
-    /// How many counts always fit: each takes the widest offset, "=", the count and ",".
+    /// How many counts and dead-letter marks together always fit: a count takes the widest
+    /// offset, "=", the count and ","; a mark less (the offset and ","); the marks' section takes
+    /// its prefix and a space.
     static func countsMax(attemptsMax: Int) -> Int {
         let entryBytes = offsetDigitsMax + 1 + String(max(1, attemptsMax)).utf8.count + 1
         // The last entry has no comma.
-        return (bytesMax - prefix.utf8.count + 1) / entryBytes
+        return (bytesMax - prefix.utf8.count - DeadLetterMarks.prefix.utf8.count - 1 + 1) / entryBytes
     }
 
     static func encode(_ attempts: [Int64: Int]) -> String {
@@ -76,6 +84,27 @@ enum AttemptMetadata {
             if parts.count == 2, let offset = Int64(parts[0]), let attempt = Int(parts[1]), attempt >= 1 { attempts[offset] = attempt }
         }
         return attempts
+    }
+}
+
+/// Jobs dead-lettered above the commit point ("spool-dead:OFFSET,…"): a job of another key below
+/// them was unfinished when the commit was made. The next owner of the partition finishes them
+/// without running them again. Apart from the counts, so that a count stays a count whatever
+/// `maxAttempts` the next owner has. Earlier versions wrote a mark as the count `maxAttempts + 1`,
+/// so a worker with a lower `maxAttempts` took a count for a mark (and dropped the job), and one
+/// with a higher took a mark for a count (and ran a dead job again). Such a count past the last
+/// attempt is dead-lettered now, perhaps a second time (`Worker.execute`).
+enum DeadLetterMarks {
+    static let prefix = "spool-dead:"
+
+    /// The offsets, lowest first; "" for none.
+    static func encode(_ offsets: Set<Int64>) -> String {
+        guard !offsets.isEmpty else { return "" }
+        return prefix + offsets.sorted().map { String($0) }.joined(separator: ",")
+    }
+
+    static func decode(_ text: Substring) -> Set<Int64> {
+        Set(text.split(separator: ",").compactMap { Int64($0) }.filter { $0 >= 0 })
     }
 }
 

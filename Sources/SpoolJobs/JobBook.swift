@@ -51,11 +51,11 @@ struct JobWake: @unchecked Sendable {
 /// Under `.key` and `.partition` a partition has at most `carriedMax` jobs started and not
 /// finished: each may fail and wait to run again, and its attempt count must then fit in the
 /// commit's metadata beside the others (`AttemptMetadata`). Jobs past the bound wait, ready, until
-/// a started one finishes. A job dead-lettered above the commit point stays carried, with the count
-/// `attemptsMax + 1`, until the commit point passes it: the next owner of the partition then knows
-/// it was dead-lettered and does not run its attempts again. Because such marks free their place
-/// only when the point moves, the job at the commit point may always start, one past the bound
-/// (which leaves room for it), so a partition full of marks never stalls.
+/// a started one finishes. A job dead-lettered above the commit point stays carried, as a mark
+/// (`DeadLetterMarks`), until the commit point passes it: the next owner of the partition then
+/// knows it was dead-lettered and does not run its attempts again. Because such marks free their
+/// place only when the point moves, the job at the commit point may always start, one past the
+/// bound (which leaves room for it), so a partition full of marks never stalls.
 ///
 /// Jobs that finished above the commit point go in the commit as offset ranges (`FinishedMarks`),
 /// in the room the counts leave: the next owner takes them in as done instead of running them
@@ -79,8 +79,9 @@ struct JobBook {
         var notBefore: Int64
         let orderKey: String?
         var state: State
-        /// Resumed with the dead-letter mark (a stored count past `attemptsMax`).
-        let deadLettered: Bool
+        /// Dead-lettered: here, or by an earlier owner whose commit marked it (then it is done
+        /// without running). Marked in the commit while carried.
+        var deadLettered: Bool
         /// Counted in its partition's `carriedCount` (see there).
         var carried = false
         /// In the ready queue: a job goes in once at most, however often it is made ready there.
@@ -152,9 +153,13 @@ struct JobBook {
         var emptyKeyLines = 0
         /// Attempts to resume at, by offset, from the last commit's metadata.
         var storedAttempts: [Int64: Int]
-        /// Offsets with a stored count whose records have not been taken in yet: the commit keeps
-        /// carrying their counts, and they take places under the bound, until they arrive.
-        var storedAhead: Set<Int64>
+        /// Jobs the last commit marked dead-lettered, by offset.
+        var storedDead: Set<Int64>
+        /// Offsets with a stored count or mark whose records have not been taken in yet, ascending:
+        /// the commit keeps carrying them, and they take places under the bound, until they
+        /// arrive or the partition's records move past them (deleted by retention, or the
+        /// consumer reset beyond them: they never will).
+        var storedAhead: ArraySlice<Int64>
         /// Jobs the last commit marked finished above its offset, not taken in yet: skipped when
         /// they arrive, carried by the commit until then.
         var storedFinished: [ClosedRange<Int64>]
@@ -170,6 +175,8 @@ struct JobBook {
         var revoking = false
         /// Not fetched (paused at the consumer) while its buffer is full: see `JobBook.adjustPauses`.
         var paused = false
+        /// Jobs taken in and not finished (in `order`, not done): what the pause counts.
+        var unfinished = 0
         var running = 0
         var lastCommitted: CommittedOffset?
 
@@ -178,7 +185,8 @@ struct JobBook {
             self.generation = generation
             self.level = level
             storedAttempts = stored.attempts
-            storedAhead = Set(stored.attempts.keys)
+            storedDead = stored.dead
+            storedAhead = ArraySlice(Set(stored.attempts.keys).union(stored.dead).sorted())
             storedFinished = stored.finished
             self.lastCommitted = lastCommitted
         }
@@ -192,7 +200,7 @@ struct JobBook {
 
     let ordering: JobOrdering
     let concurrency: Int
-    /// The retry policy's attempts; a count above it in the metadata marks a dead-lettered job.
+    /// The retry policy's attempts.
     let attemptsMax: Int
     /// Jobs of one partition started and not finished, at most (see the type's comment).
     let carriedMax: Int
@@ -208,10 +216,16 @@ struct JobBook {
     private var generations = 0
     /// Per-key limits (jobs running, rate, jobs waiting on them); nil without any.
     private(set) var limiter: KeyLimiter?
-    /// Jobs a partition may have taken in and not dropped before it is paused; it is resumed once
+    /// Jobs a partition may have taken in and not finished before it is paused; it is resumed once
     /// it is down to `resumeAt`.
     let bufferMax: Int
     var resumeAt: Int { bufferMax / 2 }
+    /// Jobs a partition may hold, finished ones included, before it is paused: finished jobs stay
+    /// in `order` until every job below them has finished, so one job failing and waiting to run
+    /// again keeps the ones of other keys behind it. The pause counts unfinished jobs (a slow job
+    /// must not stall the other keys), and this wider bound keeps memory bounded all the same; it
+    /// is resumed once down to half.
+    let entriesMax: Int
     /// The partitions paused at the consumer, owned or not: the consumer keeps a pause across
     /// rebalances, so a partition owned again starts paused and is resumed by `adjustPauses`.
     private(set) var pausedPartitions: Set<TopicPartition> = []
@@ -239,12 +253,12 @@ struct JobBook {
         self.concurrency = max(1, concurrency)
         self.attemptsMax = max(1, attemptsMax)
         self.bufferMax = max(1, bufferMax)
+        self.entriesMax = self.bufferMax > Int.max / 4 ? Int.max : self.bufferMax * 4
         self.jobType = jobType
         self.group = group
         // Under `.none` a retry is enqueued again, so no count is carried. Otherwise the widest
-        // count is the dead-letter mark, one past the last attempt, and one place is kept for the
-        // job at the commit point.
-        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: self.attemptsMax + 1) - 1
+        // count is the last attempt, and one place is kept for the job at the commit point.
+        self.carriedMax = ordering == .none ? Int.max : AttemptMetadata.countsMax(attemptsMax: self.attemptsMax) - 1
     }
 
     // MARK: Assignment
@@ -272,7 +286,7 @@ struct JobBook {
 
     /// Jobs taken in and not yet done.
     func buffered(_ partition: TopicPartition) -> Int {
-        partitions[partition]?.order.count ?? 0
+        partitions[partition]?.unfinished ?? 0
     }
 
     var assigned: [TopicPartition] { partitions.keys.sorted() }
@@ -280,15 +294,16 @@ struct JobBook {
     // MARK: Pausing fetches
 
     /// The owned partitions to pause at the consumer (their buffers are full: `bufferMax` jobs
-    /// taken in and not dropped) and the paused ones to resume (down to `resumeAt`), marked so.
+    /// taken in and not finished, or `entriesMax` not dropped) and the paused ones to resume (down
+    /// to half of both), marked so.
     mutating func adjustPauses() -> (pause: [TopicPartition], resume: [TopicPartition]) {
         var (pause, resume): ([TopicPartition], [TopicPartition]) = ([], [])
         for (partition, state) in partitions {
-            if !state.paused && state.order.count >= bufferMax {
+            if !state.paused && (state.unfinished >= bufferMax || state.order.count >= entriesMax) {
                 state.paused = true
                 pausedPartitions.insert(partition)
                 pause.append(partition)
-            } else if state.paused && state.order.count <= resumeAt {
+            } else if state.paused && downToResume(state) {
                 state.paused = false
                 pausedPartitions.remove(partition)
                 resume.append(partition)
@@ -297,13 +312,18 @@ struct JobBook {
         return (pause.sorted(), resume.sorted())
     }
 
-    /// Every owned partition is paused and none is down to `resumeAt` yet: a poll could only wait.
+    /// Every owned partition is paused and none is down to resume yet: a poll could only wait.
     var fetchesHeld: Bool {
-        !partitions.isEmpty && partitions.values.allSatisfy { $0.paused && $0.order.count > resumeAt }
+        !partitions.isEmpty && partitions.values.allSatisfy { $0.paused && !downToResume($0) }
     }
 
-    /// Whether the partition is paused and down to `resumeAt`: its fetches may go on.
-    func drained(_ state: PartitionState) -> Bool { state.paused && state.order.count <= resumeAt }
+    /// Whether the partition is paused and down to resume: its fetches may go on.
+    func drained(_ state: PartitionState) -> Bool { state.paused && downToResume(state) }
+
+    /// Down to `resumeAt` unfinished jobs and half of `entriesMax` held.
+    private func downToResume(_ state: PartitionState) -> Bool {
+        state.unfinished <= resumeAt && state.order.count <= entriesMax / 2
+    }
 
     // MARK: Taking jobs in and handing them out
 
@@ -323,7 +343,7 @@ struct JobBook {
             // Finished under the last owner, above its commit point: done, its key not held.
             state.order.append(Entry(record: record, fields: JobHeaderFields([]), key: nil, attempt: 1, recordAttempt: 1, notBefore: 0,
                                      orderKey: nil, state: .done, deadLettered: false))
-            state.storedAhead.remove(offset)
+            if !state.storedAhead.isEmpty { takeStoredAhead(state, offset) }
             state.next = offset + 1
             state.dropFinishedFront()
             return (true, nil)
@@ -338,9 +358,11 @@ struct JobBook {
         }
         let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[offset] ?? 0
         let entry = Entry(record: record, fields: fields, key: key, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
-                          notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked, deadLettered: stored > attemptsMax)
+                          notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked,
+                          deadLettered: !state.storedDead.isEmpty && state.storedDead.contains(offset))
         state.order.append(entry)
-        if !state.storedAhead.isEmpty { state.storedAhead.remove(offset) }
+        state.unfinished += 1
+        if !state.storedAhead.isEmpty { takeStoredAhead(state, offset) }
         state.next = offset + 1
         var eligible = true
         if let orderKey {
@@ -356,7 +378,8 @@ struct JobBook {
             line.append(entry)
             entry.keyLine = line
         }
-        if entry.attempt > entry.recordAttempt { state.carry(entry) }
+        // A resumed mark stays carried whatever attempt the record carries.
+        if entry.attempt > entry.recordAttempt || entry.deadLettered { state.carry(entry) }
         guard eligible else { return (true, nil) }
         return (true, makeEligible(state, entry, now: now))
     }
@@ -451,9 +474,10 @@ struct JobBook {
         guard !state.removed else { return nil }
         state.running -= 1
         entry.state = .done
+        state.unfinished -= 1
         if !state.storedAttempts.isEmpty { state.storedAttempts[entry.offset] = nil }
         if deadLettered && ordering != .none {
-            entry.attempt = attemptsMax + 1
+            entry.deadLettered = true
         } else {
             state.uncarry(entry)
         }
@@ -541,6 +565,22 @@ struct JobBook {
         guard let state = partitions[partition], !state.revoking,
               position > (state.next ?? state.lastCommitted?.offset ?? Int64.max) else { return }
         state.next = position
+        if !state.storedAhead.isEmpty { dropStoredAhead(state, below: position) }
+    }
+
+    /// Records come in offset order: stored counts and marks below `offset` will never be taken
+    /// in. Their places under the bound go to held-back jobs.
+    private mutating func dropStoredAhead(_ state: PartitionState, below offset: Int64) {
+        guard let first = state.storedAhead.first, first < offset else { return }
+        while let first = state.storedAhead.first, first < offset { state.storedAhead.removeFirst() }
+        releaseHeld(state)
+    }
+
+    /// The record at `offset` is taken in: its own stored count or mark leaves `storedAhead` (its
+    /// place goes to the job itself), and the ones below it are dropped.
+    private mutating func takeStoredAhead(_ state: PartitionState, _ offset: Int64) {
+        dropStoredAhead(state, below: offset)
+        if state.storedAhead.first == offset { state.storedAhead.removeFirst() }
     }
 
     // MARK: Commits
@@ -553,21 +593,25 @@ struct JobBook {
         guard let state = partitions[partition], let next = state.next else { return nil }
         let offset = state.order.first?.offset ?? next
         var attempts: [Int64: Int] = [:]
+        var dead: Set<Int64> = []
         if state.carriedCount > 0 {
-            for entry in state.order {
-                // A dead-letter mark always (its record may carry a count past the mark itself); a
-                // count of a job waiting to run again when it is past the record's own.
-                let marked = entry.state == .done && entry.attempt > attemptsMax
-                guard entry.carried, marked || (entry.state != .done && entry.attempt > entry.recordAttempt) else { continue }
-                attempts[entry.offset] = entry.attempt
+            for entry in state.order where entry.carried {
+                // A dead-letter mark always (its record may carry any attempt); a count of a job
+                // waiting to run again when it is past the record's own.
+                if entry.deadLettered {
+                    dead.insert(entry.offset)
+                } else if entry.state != .done && entry.attempt > entry.recordAttempt {
+                    attempts[entry.offset] = entry.attempt
+                }
             }
         }
-        // Counts the last owner committed for jobs not fetched yet: dropping them here would
-        // commit them away, and a crash would run those jobs from their first attempt again.
+        // Counts and marks the last owner committed for jobs not fetched yet: dropping them here
+        // would commit them away, and a crash would run those jobs from their first attempt again.
         for at in state.storedAhead where at >= offset {
-            if let attempt = state.storedAttempts[at] { attempts[at] = attempt }
+            if let attempt = state.storedAttempts[at] { attempts[at] = attempt } else if state.storedDead.contains(at) { dead.insert(at) }
         }
-        return CommittedOffset(offset: offset, metadata: CommitMetadata(attempts: attempts, finished: state.finishedAbove(next: next)).encoded)
+        let metadata = CommitMetadata(attempts: attempts, dead: dead, finished: state.finishedAbove(next: next))
+        return CommittedOffset(offset: offset, metadata: metadata.encoded)
     }
 
     /// The commit points that changed since they were last committed.
@@ -633,7 +677,7 @@ extension JobBook.PartitionState {
         var run: ClosedRange<Int64>?
         for entry in order {
             let offset = entry.offset
-            // A job dead-lettered here is carried with its mark in the counts instead.
+            // A job dead-lettered here is carried with its mark (`DeadLetterMarks`) instead.
             if entry.state == .done && !entry.carried {
                 run = run.map { $0.lowerBound...offset } ?? offset...offset
             } else if let finished = run {

@@ -14,21 +14,26 @@ extension Worker {
         switch ordering {
         case .none:
             // Enqueued again for later (held by the broker), and this offset released at once.
-            // `producedAt` too: the broker sets it again when it delivers the new record.
+            // `producedAt` too: the broker sets it again when it delivers the new record. The
+            // idempotency key names this group, the record and the attempt, so a send stored but
+            // reported failed, sent again, or sent again by the next owner after a crash before
+            // the commit, is dropped by the broker instead of splitting the job in two.
+            let record = ticket.record
             let replaced = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.lastError, SpoolHeaders.producedAt,
                             SpoolHeaders.group]
-            var headers = ticket.record.headers.filter { !replaced.contains($0.key) }
+            var headers = record.headers.filter { !replaced.contains($0.key) }
             headers += [RecordHeader(SpoolHeaders.attempt, String(ticket.attempt + 1)), RecordHeader(SpoolHeaders.deliverAt, String(due)),
-                        RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500)))]
-            // Every group of the topic reads it: it names this one, whose retry it is.
-            headers.append(RecordHeader(SpoolHeaders.group, group))
+                        RecordHeader(SpoolHeaders.lastError, String(String(describing: error).prefix(500))),
+                        RecordHeader(SpoolHeaders.idempotencyKey, "retry:\(place(of: record)):\(ticket.attempt + 1)"),
+                        // Every group of the topic reads it: it names this one, whose retry it is.
+                        RecordHeader(SpoolHeaders.group, group)]
             // To the job's own topic, so it keeps its priority.
             let refused = LockedValue(false)
-            guard await produceUntilStored(topic: ticket.record.topic, OutgoingRecord(key: ticket.record.key, value: ticket.record.value, headers: headers),
+            guard await produceUntilStored(topic: record.topic, OutgoingRecord(key: record.key, value: record.value, headers: headers),
                                            for: ticket, refusedForGood: refused) != nil else {
                 // Too large for its own topic even with the error cut short (a payload at the
                 // topic's limit, and the retry's headers): it could never run again.
-                if refused.value { return await deadLetter(ticket, error: "its retry is too large for \(ticket.record.topic): \(error)") }
+                if refused.value { return await deadLetter(ticket, error: "its retry is too large for \(record.topic): \(error)") }
                 return abandon(ticket)
             }
             stats.recorder.retried()
@@ -68,6 +73,8 @@ extension Worker {
     /// A job's dead-letter record: its key, payload and headers, with why, where and when it
     /// failed, and the hold it belongs to and the dead job it is parked behind, if any. `record`
     /// is the job's record, or with `again` a dead letter of it, whose origin the new one keeps.
+    /// Its idempotency key names `record`, so the broker drops a second dead letter of it (a send
+    /// stored but reported failed and sent again, or one sent again after a crash before the commit).
     func deadLetterRecord(_ record: ConsumedRecord, attempt: Int, error: String, hold: String? = nil, parkedBehind: String? = nil,
                           again: Bool = false) -> OutgoingRecord {
         func origin(_ header: String, _ own: String) -> String { again ? record.header(header) ?? own : own }
@@ -82,10 +89,20 @@ extension Worker {
             RecordHeader(SpoolHeaders.originOffset, origin(SpoolHeaders.originOffset, String(record.offset))),
             RecordHeader(SpoolHeaders.failedAt, String(nowMs())),
             RecordHeader(SpoolHeaders.group, group),
+            RecordHeader(SpoolHeaders.idempotencyKey, "dead:\(place(of: record))"),
         ]
         if let hold { headers.append(RecordHeader(SpoolHeaders.hold, hold)) }
         if let parkedBehind { headers.append(RecordHeader(SpoolHeaders.parkedBehind, parkedBehind)) }
         return OutgoingRecord(key: record.key, value: record.value, headers: headers)
+    }
+
+    /// Where a record is, and for which group, for the idempotency keys of what a worker sends
+    /// in its stead: "GROUP:TOPIC:PARTITION:OFFSET:TIMESTAMP" (the group, as every group of the
+    /// topic retries and dead-letters the job for itself, and one group's copy must not be dropped
+    /// as another's; the timestamp, so that a record at the same place in a topic deleted and
+    /// created again within the dedupe window is not taken for it).
+    func place(of record: ConsumedRecord) -> String {
+        "\(group):\(record.topic):\(record.partition):\(record.offset):\(record.timestamp)"
     }
 
     /// A job whose retry or dead letter could not be stored before the worker gave up on it (it

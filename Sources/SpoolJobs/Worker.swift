@@ -57,7 +57,9 @@ public final class Worker<Payload: Job>: Sendable {
     public let ordering: JobOrdering
     public let concurrency: Int
     public let retry: RetryPolicy
-    /// Jobs a partition may have taken in and not finished before it is paused.
+    /// Jobs a partition may have taken in and not finished before it is paused. Finished jobs
+    /// kept behind an unfinished one (the commit point cannot pass it yet) are held too, up to
+    /// four times this, past which the partition is paused as well.
     public let bufferPerPartition: Int
     /// How long `stop()` waits for running jobs before cancelling them.
     public let shutdownTimeout: Duration
@@ -89,7 +91,7 @@ public final class Worker<Payload: Job>: Sendable {
     /// or failed and waiting to run again) or dead-lettered above the commit point, at most; the
     /// job at the commit point may start beyond it. The attempt counts of that many jobs and one
     /// more always fit in the commit's metadata, which Kafka caps at 4 KB, so a crash never loses
-    /// a count. 180 with `maxAttempts` below 9, 172 below 99. Unbounded under `.none`.
+    /// a count. 179 with `maxAttempts` up to 9, 171 up to 99. Unbounded under `.none`.
     public var unfinishedPerPartitionMax: Int { book.withLock { $0.carriedMax } }
     public let stats = WorkerStats()
     let handler: @Sendable (JobContext<Payload>) async throws -> Void
@@ -379,8 +381,8 @@ public final class Worker<Payload: Job>: Sendable {
     /// nonisolated async function hops to the global executor when called and its caller hops
     /// back when it returns, two calls into the concurrency runtime each, per job.
     private nonisolated(nonsending) func execute(_ ticket: JobTicket, runner: JobRunner) async {
-        // An earlier owner dead-lettered it and committed the mark (a count past the last attempt)
-        // before the commit point reached it: it is done.
+        // An earlier owner dead-lettered it and committed the mark (`DeadLetterMarks`) before the
+        // commit point reached it: it is done.
         guard !ticket.deadLettered else {
             finish(ticket, deadLettered: true)
             return
@@ -392,6 +394,13 @@ public final class Worker<Payload: Job>: Sendable {
         let id = entry.fields.id ?? record.jobId
         guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
         if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
+        // Resumed at an attempt past the last one: `maxAttempts` was lowered since its count was
+        // committed, or an earlier version committed its dead-letter mark as the count
+        // `maxAttempts + 1`, which cannot be told from a count. A second dead letter beats a lost job.
+        guard ticket.attempt <= retry.maxAttempts else {
+            await deadLetter(ticket, error: "attempt \(ticket.attempt) is past maxAttempts (\(retry.maxAttempts)): its attempts are used up")
+            return
+        }
         let payload: Payload
         do {
             if entry.fields.wrongType, let type = entry.fields.type {

@@ -106,14 +106,14 @@ struct JobBookTests {
         #expect(book.buffered(partition) == 0)
     }
 
-    @Test("a job dead-lettered above the commit point is carried as maxAttempts + 1 until the point passes it; the next owner resumes it marked")
+    @Test("a job dead-lettered above the commit point is carried as a mark until the point passes it; the next owner resumes it marked")
     func deadLetterMarkIsCarried() {
         var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         book.assign(partition, committed: nil)
         for (offset, key) in [(0, "slow"), (1, "poison")] { _ = book.add(record(Int64(offset), key: key), now: 0) }
         let tickets = drain(&book)
         _ = book.finish(tickets[1], now: 0, deadLettered: true)
-        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
         // A new owner resumes from that commit: the job comes out marked, past the last attempt.
         var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         next.assign(partition, committed: book.commitPoint(partition))
@@ -138,13 +138,49 @@ struct JobBookTests {
         let tickets = drain(&book)
         _ = book.finish(tickets[1], now: 0, deadLettered: true)
         let point = book.commitPoint(partition)
-        #expect(point == CommittedOffset(offset: 0, metadata: "spool-attempts:1=4"))
+        #expect(point == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
         // The next owner takes it in as dead-lettered, not to be run again.
         var next = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
         next.assign(partition, committed: point)
         _ = next.add(record(0, key: "slow"), now: 0)
         _ = next.add(record(1, key: "k", attempt: 5), now: 0)
         #expect(drain(&next).map(\.deadLettered) == [false, true])
+    }
+
+    /// A mark is no count: a worker with another `maxAttempts` tells them apart.
+    @Test("a dead-letter mark stays a mark, and a count a count, whatever the next owner's maxAttempts")
+    func deadLetterMarkIsNoCount() {
+        // A mark under a higher maxAttempts: still dead-lettered, not run again.
+        var raised = JobBook(ordering: .key, concurrency: 10, attemptsMax: 10)
+        raised.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        for (offset, key) in [(0, "slow"), (1, "poison")] { _ = raised.add(record(Int64(offset), key: key), now: 0) }
+        #expect(drain(&raised).map(\.deadLettered) == [false, true])
+        // A count under a lower maxAttempts: handed out with its count (past the last attempt,
+        // which the worker dead-letters), not taken for a mark and dropped.
+        var lowered = JobBook(ordering: .key, concurrency: 10, attemptsMax: 5)
+        lowered.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-attempts:1=7"))
+        for (offset, key) in [(0, "slow"), (1, "k")] { _ = lowered.add(record(Int64(offset), key: key), now: 0) }
+        let tickets = drain(&lowered)
+        #expect(tickets.map(\.deadLettered) == [false, false])
+        #expect(tickets.map(\.attempt) == [1, 7])
+    }
+
+    /// The record may carry an attempt at or past anything a count would say (a job enqueued
+    /// again under `.none`, then read under `.key`): the mark is carried all the same, until the
+    /// job is finished and the commit point passes it.
+    @Test("a resumed mark stays in the commit whatever attempt its record carries")
+    func resumedMarkOfAHighAttemptRecordStays() {
+        var book = JobBook(ordering: .key, concurrency: 10, attemptsMax: 3)
+        book.assign(partition, committed: CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        _ = book.add(record(0, key: "slow"), now: 0)
+        _ = book.add(record(1, key: "k", attempt: 5), now: 0)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        let tickets = drain(&book)
+        #expect(tickets.map(\.deadLettered) == [false, true])
+        _ = book.finish(tickets[1], now: 0, deadLettered: true)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 0, metadata: "spool-dead:1"))
+        _ = book.finish(tickets[0], now: 0)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 2, metadata: ""))
     }
 
     @Test("jobs finished above the commit point go in the commit as ranges; the next owner takes them in as done and runs the rest")
@@ -177,6 +213,42 @@ struct JobBookTests {
         _ = next.finish(resumed[1], now: 0)
         #expect(next.commitPoint(partition) == CommittedOffset(offset: 6, metadata: ""))
         #expect(next.buffered(partition) == 0)
+    }
+
+    /// Counts for offsets the partition's records moved past (deleted by retention, or the
+    /// consumer reset beyond them) took places under the carried bound for the whole assignment:
+    /// with the bound full of them, `.key` ran one job at a time.
+    @Test("stored counts for offsets that will never arrive are dropped when later records come, or the position passes them")
+    func storedCountsBelowTheRecordsAreDropped() {
+        var book = JobBook(ordering: .key, concurrency: 20)
+        let counts = Dictionary(uniqueKeysWithValues: (0..<Int64(book.carriedMax)).map { ($0, 2) })
+        let committed = CommittedOffset(offset: 0, metadata: CommitMetadata(attempts: counts).encoded)
+        book.assign(partition, committed: committed)
+        for offset in 1000..<1010 { _ = book.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(drain(&book).count == 10)
+        #expect(book.commitPoint(partition) == CommittedOffset(offset: 1000, metadata: ""))
+
+        // Before any record: the consumer's position alone moves past them.
+        var advanced = JobBook(ordering: .key, concurrency: 20)
+        advanced.assign(partition, committed: committed)
+        advanced.advance(partition, to: 1000)
+        #expect(advanced.commitPoint(partition) == CommittedOffset(offset: 1000, metadata: ""))
+        for offset in 1000..<1010 { _ = advanced.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(drain(&advanced).count == 10)
+    }
+
+    /// Jobs held back by stored counts start once later records show those will not come.
+    @Test("jobs held back by counts of offsets that will never arrive start when a later record comes")
+    func heldJobsStartWhenStoredCountsAreDropped() {
+        var book = JobBook(ordering: .key, concurrency: 20)
+        let counts = Dictionary(uniqueKeysWithValues: (0..<Int64(book.carriedMax)).map { (100 + $0, 2) })
+        book.assign(partition, committed: CommittedOffset(offset: 0, metadata: CommitMetadata(attempts: counts).encoded))
+        // Records below the stored offsets: 0 may start (at the commit point), 1 is held back.
+        for offset in [0, 1] { _ = book.add(record(Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(drain(&book).map(\.offset) == [0])
+        // Record 1,000 shows that every stored offset below it is gone: 1 and 1,000 start.
+        _ = book.add(record(1000, key: "k1000"), now: 0)
+        #expect(Set(drain(&book).map(\.offset)) == [1, 1000])
     }
 
     @Test("finished marks for offsets not fetched yet stay in the commit until their records arrive")
@@ -318,6 +390,10 @@ struct JobBookTests {
         #expect(CommitMetadata().encoded == "")
         // Written before finished marks existed.
         #expect(CommitMetadata(decoding: "spool-attempts:1=4") == CommitMetadata(attempts: [1: 4]))
+        let marked = CommitMetadata(attempts: [5: 2], dead: [9, 7], finished: [10...12])
+        #expect(marked.encoded == "spool-attempts:5=2 spool-dead:7,9 spool-done:10-12")
+        #expect(CommitMetadata(decoding: marked.encoded) == marked)
+        #expect(CommitMetadata(decoding: "spool-dead:x,3,-1,4").dead == [3, 4])
         #expect(AttemptMetadata.decode(both.encoded) == [5: 2])
         // Not numbers, backwards, overlapping or out of order: left out.
         #expect(CommitMetadata(decoding: "spool-done:x,5-3,7,9-12,8,-1,13-,20-21").finished == [7...7, 9...12, 20...21])

@@ -197,7 +197,9 @@ struct OrderedRedriveTests {
             #expect(await eventually { second.stats.parked == 3 && runs.of("B").count == 10 && runs.of("C").count == 10 })
             #expect(runs.of("A") == [1, 2, 2, 1])
             #expect(second.stats.deadLettered == 0 && second.stats.failedAttempts == 0)
-            #expect(try await queue.deadLetters(of: "steps").map(\.id) == ["A-2", "A-3", "A-4", "A-5", "A-3", "A-4", "A-5"])
+            // Parked again, each is dropped by the dead-letter topic's dedupe window: its first
+            // copy, under the same hold, is there.
+            #expect(try await queue.deadLetters(of: "steps").map(\.id) == ["A-2", "A-3", "A-4", "A-5"])
 
             runs.broken.value = []
             try await queue.redrive("steps", key: "A")

@@ -125,7 +125,81 @@ struct WorkerPauseTests {
         #expect(again.pause.isEmpty && again.resume.isEmpty)
     }
 
-    private func record(_ partition: TopicPartition, offset: Int64) -> ConsumedRecord {
-        ConsumedRecord(topic: partition.topic, partition: partition.partition, offset: offset, timestamp: 0, key: nil, value: Array("{}".utf8), headers: [])
+    /// Finished jobs stay in the book behind an unfinished one below them (the commit point cannot
+    /// pass it); the pause counts the unfinished ones, so one job waiting to run again does not
+    /// stall its partition's other keys until it is done.
+    @Test("a partition is resumed once its unfinished jobs are down to half, whatever waits below the finished ones")
+    func pauseCountsUnfinishedJobs() {
+        var book = JobBook(ordering: .key, concurrency: 10, bufferMax: 4)
+        let partition = TopicPartition("t", 0)
+        book.assign(partition, committed: nil)
+        for offset in 0..<4 { _ = book.add(record(partition, offset: Int64(offset), key: "k\(offset)"), now: 0) }
+        #expect(book.adjustPauses().pause == [partition])
+        var tickets: [JobTicket] = []
+        while let ticket = book.next() { tickets.append(ticket) }
+        #expect(tickets.count == 4)
+        // The job at the commit point fails and waits out its backoff; the other keys' jobs finish.
+        _ = book.retry(tickets[0], attempt: 2, atMs: 600_000)
+        for ticket in tickets.dropFirst() { _ = book.finish(ticket, now: 0) }
+        #expect(book.buffered(partition) == 1)
+        #expect(book.commitPoint(partition)?.offset == 0)
+        #expect(book.adjustPauses().resume == [partition])
+    }
+
+    /// Memory stays bounded all the same: finished jobs held behind one unfinished job pause the
+    /// partition at `entriesMax`, and it resumes once the point passes them.
+    @Test("finished jobs held behind an unfinished one pause the partition at four times the buffer")
+    func finishedJobsBehindOneUnfinishedAreBounded() {
+        var book = JobBook(ordering: .key, concurrency: 10, bufferMax: 4)
+        let partition = TopicPartition("t", 0)
+        book.assign(partition, committed: nil)
+        _ = book.add(record(partition, offset: 0, key: "slow"), now: 0)
+        guard let slow = book.next() else { Issue.record("no job ready"); return }
+        for offset in 1..<15 {
+            _ = book.add(record(partition, offset: Int64(offset), key: "k\(offset)"), now: 0)
+            guard let ticket = book.next() else { Issue.record("no job ready"); return }
+            _ = book.finish(ticket, now: 0)
+            #expect(book.adjustPauses().pause.isEmpty)
+        }
+        _ = book.add(record(partition, offset: 15, key: "k15"), now: 0)
+        #expect(book.adjustPauses().pause == [partition])
+        guard let last = book.next() else { Issue.record("no job ready"); return }
+        _ = book.finish(last, now: 0)
+        #expect(book.adjustPauses().resume.isEmpty)
+        #expect(book.fetchesHeld)
+        _ = book.finish(slow, now: 0)
+        #expect(book.drained(book.partitions[partition]!))
+        #expect(book.adjustPauses().resume == [partition])
+    }
+
+    /// A worker-level check of the above: a job failing with a long backoff at the commit point
+    /// must not stop the partition's other keys from being fetched and run.
+    @Test("a job waiting a long backoff at the front of a partition does not stop its other keys", .timeLimit(.minutes(2)))
+    func retryingJobDoesNotStallOtherKeys() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = JobQueue(transport: EmbeddedTransport(broker.spool), partitions: 1)
+        let runs = Atomic(0)
+        let worker = Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 4,
+                                   retry: .exponential(maxAttempts: 3, base: .seconds(600), jitter: false), bufferPerPartition: 4) { job in
+            if job.payload.poison { throw Failing() }
+            runs.add(1, ordering: .relaxed)
+        }
+        // A first fetch fills the buffer; the later jobs come only once the partition is resumed.
+        try await queue.enqueue([JobQueue.Enqueue(Photo(user: "slow", poison: true), key: "slow")]
+                                + (0..<3).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
+        let task = Task { try await worker.run() }
+        #expect(await eventually { runs.load(ordering: .relaxed) == 3 })
+        try await queue.enqueue((3..<20).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
+        #expect(await eventually(within: 20) { runs.load(ordering: .relaxed) == 20 })
+        worker.stop()
+        try await task.value
+    }
+
+    private struct Failing: Error {}
+
+    private func record(_ partition: TopicPartition, offset: Int64, key: String? = nil) -> ConsumedRecord {
+        ConsumedRecord(topic: partition.topic, partition: partition.partition, offset: offset, timestamp: 0, key: key.map { Array($0.utf8) },
+                       value: Array("{}".utf8), headers: [])
     }
 }

@@ -5,17 +5,24 @@ import SpoolFormat
 import Testing
 @testable import SpoolJobs
 
-/// The embedded transport with every send to a dead-letter topic failing, as on a full disk.
-private struct DeadLettersFail: JobTransport {
+/// The embedded transport with sends failing: every send to a dead-letter topic refused, as on a
+/// full disk (`refuseDeadLetters`), or the next send to each topic of `storeThenFail` stored and
+/// then reported failed, as when a connection drops before the answer.
+private struct FailingSends: JobTransport {
     struct Refused: Error {}
 
     let inner: EmbeddedTransport
+    var refuseDeadLetters = false
+    /// Topics whose next send is stored and then fails; each is taken out as it fails.
+    let storeThenFail = LockedValue<Set<String>>([])
 
     func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
 
     func send(topic: String, records: [OutgoingRecord]) async throws -> [(partition: Int32, offset: Int64?)] {
-        if topic.hasSuffix(".dlq") { throw Refused() }
-        return try await inner.send(topic: topic, records: records)
+        if refuseDeadLetters && topic.hasSuffix(".dlq") { throw Refused() }
+        let stored = try await inner.send(topic: topic, records: records)
+        if storeThenFail.withLock({ $0.remove(topic) }) != nil { throw Refused() }
+        return stored
     }
 
     func subscribe(group: String, topic: String, hooks: SubscriptionHooks) async throws -> any JobSubscription {
@@ -32,7 +39,7 @@ struct WorkerShutdownTests {
     func unstoredDeadLetterIsNotCommittedPast() async throws {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
-        let queue = JobQueue(transport: DeadLettersFail(inner: EmbeddedTransport(broker.spool)), partitions: 1)
+        let queue = JobQueue(transport: FailingSends(inner: EmbeddedTransport(broker.spool), refuseDeadLetters: true), partitions: 1)
         try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "poison")
         let runs = LockedValue(0)
         let worker = Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 1, retry: .never, shutdownTimeout: .zero) { _ in
@@ -48,6 +55,37 @@ struct WorkerShutdownTests {
         #expect(try await queue.deadLetters(of: Photo.topic).isEmpty)
         // Nothing was committed past the job: the next worker gets it.
         #expect(broker.spool.broker.committedOffsets(group: "g").values.allSatisfy { $0.offset == 0 })
+    }
+
+    /// A send the broker stored but whose answer was lost is sent again: the broker's dedupe window
+    /// drops the second copy by its idempotency key, or every later attempt of the job ran twice
+    /// (two retry chains) and it reached the dead-letter topic twice.
+    @Test("a retry or dead letter stored but reported failed, and sent again, is stored once")
+    func ambiguousSendsAreStoredOnce() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let transport = FailingSends(inner: EmbeddedTransport(broker.spool))
+        let queue = JobQueue(transport: transport, partitions: 1)
+        try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "poison")
+        transport.storeThenFail.withLock { $0 = [Photo.topic, JobQueue.deadLetterTopic(of: Photo.topic)] }
+        let attempts = LockedValue<[Int]>([])
+        let worker = Worker<Photo>(queue: queue, group: "g", ordering: .none, concurrency: 2,
+                                   retry: .exponential(maxAttempts: 2, base: .milliseconds(1), max: .milliseconds(2), jitter: false),
+                                   shutdownTimeout: .zero) { job in
+            attempts.withLock { $0.append(job.attempt) }
+            throw PhotoError.corrupt
+        }
+        let task = Task { try? await worker.run() }
+        // Each send is tried again after a second; done once every record of the topic is
+        // committed past (a second copy of the retry among them).
+        #expect(await eventually {
+            worker.stats.deadLettered >= 1 && transport.storeThenFail.value.isEmpty
+                && broker.spool.broker.committedOffsets(group: "g").values.map(\.offset) == [broker.spool.broker.logEndOffset(topic: Photo.topic, partition: 0)]
+        })
+        worker.stop()
+        await task.value
+        #expect(attempts.value == [1, 2])
+        #expect(try await queue.deadLetters(of: Photo.topic).map(\.id) == ["poison"])
     }
 
     @Test("a run cut short by the worker's stop uses no attempt: it is neither retried nor dead-lettered, and the next worker runs it")

@@ -16,6 +16,18 @@ struct Photo: Job {
     var poison: Bool
 }
 
+/// A `.key` worker of group "g" whose handler always throws, recording each attempt under key
+/// "u"; the attempt `blockingAt` sleeps instead (a worker killed during it).
+private func alwaysFailing(_ queue: JobQueue, _ recorder: Recorder, maxAttempts: Int, base: Duration, blockingAt: Int? = nil) -> Worker<Photo> {
+    Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 1,
+                  retry: .exponential(maxAttempts: maxAttempts, base: base, max: base * 2, jitter: false), shutdownTimeout: .zero) { job in
+        recorder.begin(key: "u", id: job.id, attempt: job.attempt)
+        defer { recorder.end(key: "u") }
+        if job.attempt == blockingAt { try await Task.sleep(for: .seconds(600)) }
+        throw PhotoError.corrupt
+    }
+}
+
 /// Runs a worker in a task; `kill` stops it without waiting for running jobs.
 private func start<P: Job>(_ worker: Worker<P>) -> Task<Void, Never> {
     Task { try? await worker.run() }
@@ -122,14 +134,7 @@ struct WorkerTests {
         let queue = broker.queue(partitions: 1)
         try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "always-fails")
         let recorder = Recorder()
-        func makeWorker() -> Worker<Photo> {
-            Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 1,
-                          retry: .exponential(maxAttempts: 3, base: .milliseconds(500), max: .seconds(1), jitter: false), shutdownTimeout: .zero) { job in
-                recorder.begin(key: "u", id: job.id, attempt: job.attempt)
-                defer { recorder.end(key: "u") }
-                throw PhotoError.corrupt
-            }
-        }
+        func makeWorker() -> Worker<Photo> { alwaysFailing(queue, recorder, maxAttempts: 3, base: .milliseconds(500)) }
         let first = makeWorker()
         let firstTask = start(first)
         #expect(await eventually { recorder.runs("always-fails") == 1 })
@@ -146,17 +151,21 @@ struct WorkerTests {
         #expect(try await queue.deadLetters(of: "photos").first?.attempts == 3)
     }
 
-    @Test("a job dead-lettered behind an unfinished one does not run again after a crash: its count stays in the commit")
-    func deadLetterBehindUnfinishedJobSurvivesCrash() async throws {
+    /// The next worker may have another `maxAttempts` (a deploy between the two): a higher one
+    /// took the mark, once written as the count `maxAttempts + 1`, for a count and ran the job again.
+    @Test("a job dead-lettered behind an unfinished one does not run again after a crash: its mark stays in the commit",
+          arguments: [3, 5])
+    func deadLetterBehindUnfinishedJobSurvivesCrash(nextMaxAttempts: Int) async throws {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
         let queue = broker.queue(partitions: 1)
         try await queue.enqueue(Photo(user: "slow", poison: false), key: "slow", id: "slow")
         try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "poison")
         let recorder = Recorder()
-        func makeWorker(blockSlow: Bool) -> Worker<Photo> {
+        func makeWorker(blockSlow: Bool, maxAttempts: Int = 3) -> Worker<Photo> {
             Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 2,
-                          retry: .exponential(maxAttempts: 3, base: .milliseconds(1), max: .milliseconds(2), jitter: false), shutdownTimeout: .zero) { job in
+                          retry: .exponential(maxAttempts: maxAttempts, base: .milliseconds(1), max: .milliseconds(2), jitter: false),
+                          shutdownTimeout: .zero) { job in
                 recorder.begin(key: job.payload.user, id: job.id, attempt: job.attempt)
                 defer { recorder.end(key: job.payload.user) }
                 // The first worker never finishes the job in front, so the commit stays below the poison job.
@@ -172,13 +181,39 @@ struct WorkerTests {
         firstTask.cancel()
         await firstTask.value
         #expect(broker.spool.broker.committedOffsets(group: "g").values.map(\.offset) == [0])
-        let second = makeWorker(blockSlow: false)
+        let second = makeWorker(blockSlow: false, maxAttempts: nextMaxAttempts)
         let secondTask = start(second)
         #expect(await eventually { broker.spool.broker.committedOffsets(group: "g").values.map(\.offset) == [2] })
         second.stop()
         await secondTask.value
         #expect(recorder.succeededCount == 1)
         #expect(recorder.attempts("poison") == [1, 2, 3])
+        #expect(try await queue.deadLetters(of: "photos").map(\.id) == ["poison"])
+    }
+
+    /// A count committed under a higher `maxAttempts` than the next worker's is past its last
+    /// attempt: the job goes to the dead-letter topic, where it was once taken for a dead-letter
+    /// mark and finished without a run or a dead letter.
+    @Test("a count past a lowered maxAttempts dead-letters the job rather than dropping it")
+    func countPastLoweredMaxAttemptsIsDeadLettered() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Photo(user: "u", poison: true), key: "u", id: "poison")
+        let recorder = Recorder()
+        // The first worker is killed during the 7th attempt, with 7 committed.
+        let first = alwaysFailing(queue, recorder, maxAttempts: 10, base: .milliseconds(1), blockingAt: 7)
+        let firstTask = start(first)
+        #expect(await eventually { recorder.attempts("poison") == [1, 2, 3, 4, 5, 6, 7] })
+        firstTask.cancel()
+        await firstTask.value
+        #expect(broker.spool.broker.committedOffsets(group: "g").values.map(\.metadata) == ["spool-attempts:0=7"])
+        let second = alwaysFailing(queue, recorder, maxAttempts: 5, base: .milliseconds(1))
+        let secondTask = start(second)
+        #expect(await eventually { broker.spool.broker.committedOffsets(group: "g").values.map(\.offset) == [1] })
+        second.stop()
+        await secondTask.value
+        #expect(recorder.attempts("poison") == [1, 2, 3, 4, 5, 6, 7])
         #expect(try await queue.deadLetters(of: "photos").map(\.id) == ["poison"])
     }
 
@@ -272,6 +307,29 @@ struct WorkerTests {
         #expect(runs.value.filter { $0.hasPrefix("auditors:") } == ["auditors:1"], "\(runs.value)")
         #expect(runs.value.filter { $0.hasPrefix("mailers:") } == ["mailers:1", "mailers:2"])
         #expect(auditors.stats.succeeded == 1)
+    }
+
+    @Test("two groups whose runs of a .none job both fail each retry it: neither's retry is dropped as the other's duplicate")
+    func noneRetriesOfTwoGroupsAreBothStored() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Step(key: "a", sequence: 0), key: "a", id: "flaky")
+        let runs = LockedValue<[String]>([])
+        let workers = ["mailers", "auditors"].map { group in
+            Worker<Step>(queue: queue, group: group, ordering: .none, concurrency: 2,
+                         retry: .exponential(maxAttempts: 3, base: .milliseconds(100), max: .milliseconds(100), jitter: false)) { job in
+                runs.withLock { $0.append("\(group):\(job.attempt)") }
+                if job.attempt == 1 { throw PhotoError.corrupt }
+            }
+        }
+        let tasks = workers.map(start)
+        #expect(await eventually { workers.allSatisfy { $0.stats.succeeded == 1 } }, "\(runs.value)")
+        for worker in workers { worker.stop() }
+        for task in tasks { await task.value }
+        for group in ["mailers", "auditors"] {
+            #expect(runs.value.filter { $0.hasPrefix("\(group):") } == ["\(group):1", "\(group):2"], "\(runs.value)")
+        }
     }
 
     @Test("stop() finishes the running job, commits it, and a new worker does not run it again")
