@@ -1,0 +1,136 @@
+import SpoolFormat
+
+extension JobBook {
+    /// A class, so the book changes a partition's entries in place (a struct taken out of the
+    /// dictionary and written back would copy them on every change).
+    final class PartitionState {
+        let partition: TopicPartition
+        let generation: Int
+        /// The priority level of the partition's topic (`ReadyQueues.level(of:)`).
+        let level: Int
+        /// No longer the book's (revoked and forgotten, or given back as a new generation):
+        /// tickets and wakes that still point here are stale.
+        var removed = false
+        /// The jobs taken in and not dropped, in offset order: the first is the commit point.
+        var order = Fifo<Entry>()
+        /// Each order key's line. A line that empties stays (a key's next job usually comes soon,
+        /// and dropping it cost an allocation and two hashes per job) until `emptyKeyLinesMax`
+        /// empty ones are swept.
+        var keys: [String: KeyLine] = [:]
+        var emptyKeyLines = 0
+        /// Attempts to resume at, by offset, from the last commit's metadata.
+        var storedAttempts: [Int64: Int]
+        /// Jobs the last commit marked dead-lettered, by offset.
+        var storedDead: Set<Int64>
+        /// Offsets with a stored count or mark whose records have not been taken in yet, ascending:
+        /// the commit keeps carrying them, and they take places under the bound, until they
+        /// arrive or the partition's records move past them (deleted by retention, or the
+        /// consumer reset beyond them: they never will).
+        var storedAhead: ArraySlice<Int64>
+        /// Jobs the last commit marked finished above its offset, not taken in yet: skipped when
+        /// they arrive, carried by the commit until then.
+        var storedFinished: [ClosedRange<Int64>]
+        /// Jobs started (or resumed with a stored count) and not finished, and jobs dead-lettered
+        /// above the commit point: the ones whose attempt counts the commit may have to carry
+        /// (each marked `Entry.carried`). At most `carriedMax`, except right after an assignment
+        /// whose metadata held more (written under another bound).
+        var carriedCount = 0
+        /// Ready jobs held back while `carriedCount` is at the bound, in the order they became ready.
+        var held = Fifo<Entry>()
+        /// The offset after the last record taken in.
+        var next: Int64?
+        var revoking = false
+        /// Not fetched (paused at the consumer) while its buffer is full: see `JobBook.adjustPauses`.
+        var paused = false
+        /// Jobs taken in and not finished (in `order`, not done): what the pause counts.
+        var unfinished = 0
+        var running = 0
+        var lastCommitted: CommittedOffset?
+
+        init(partition: TopicPartition, generation: Int, level: Int, stored: CommitMetadata, lastCommitted: CommittedOffset?) {
+            self.partition = partition
+            self.generation = generation
+            self.level = level
+            storedAttempts = stored.attempts
+            storedDead = stored.dead
+            storedAhead = ArraySlice(Set(stored.attempts.keys).union(stored.dead).sorted())
+            storedFinished = stored.finished
+            self.lastCommitted = lastCommitted
+        }
+
+        /// Unlinks the key lines first, so that no entry is freed from inside another's deinit,
+        /// however long its line.
+        deinit {
+            for entry in order { entry.nextOfKey = nil }
+        }
+    }
+}
+
+extension JobBook.PartitionState {
+    /// Forgets the finished jobs at the front: the commit point moves past them.
+    func dropFinishedFront() {
+        while let entry = order.first, entry.state == .done {
+            uncarry(entry)
+            order.removeFirst()
+        }
+    }
+
+    /// The key's last waiting job finished: its line stays, empty, until the empty ones are too
+    /// many.
+    func lineEmptied() {
+        emptyKeyLines += 1
+        guard emptyKeyLines > JobBook.emptyKeyLinesMax else { return }
+        keys = keys.filter { !$0.value.isEmpty }
+        emptyKeyLines = 0
+    }
+
+    /// Counts the job among those whose attempt counts the commit may have to carry.
+    func carry(_ entry: JobBook.Entry) {
+        guard !entry.carried else { return }
+        entry.carried = true
+        carriedCount += 1
+    }
+
+    func uncarry(_ entry: JobBook.Entry) {
+        guard entry.carried else { return }
+        entry.carried = false
+        carriedCount -= 1
+    }
+
+    /// Whether the last commit marked `offset` finished; drops the marks below it (records come
+    /// in offset order, so those will not come).
+    func takeStoredFinished(_ offset: Int64) -> Bool {
+        guard !storedFinished.isEmpty else { return false }
+        let below = storedFinished.prefix { $0.upperBound < offset }.count
+        if below > 0 { storedFinished.removeFirst(below) }
+        return storedFinished.first?.contains(offset) ?? false
+    }
+
+    /// The jobs that succeeded (or were cancelled, or resumed finished) above the commit point, as
+    /// ranges of the offsets taken in (offsets in between hold no job), then the marks resumed
+    /// for offsets not taken in yet.
+    func finishedAbove(next: Int64) -> [ClosedRange<Int64>] {
+        var ranges: [ClosedRange<Int64>] = []
+        var run: ClosedRange<Int64>?
+        for entry in order {
+            let offset = entry.offset
+            // A job dead-lettered here is carried with its mark (`DeadLetterMarks`) instead.
+            if entry.state == .done && !entry.carried {
+                run = run.map { $0.lowerBound...offset } ?? offset...offset
+            } else if let finished = run {
+                ranges.append(finished)
+                run = nil
+            }
+        }
+        if let run { ranges.append(run) }
+        for stored in storedFinished where stored.upperBound >= next {
+            let lower = max(stored.lowerBound, next)
+            if let last = ranges.last, last.upperBound + 1 >= lower {
+                ranges[ranges.count - 1] = last.lowerBound...stored.upperBound
+            } else {
+                ranges.append(lower...stored.upperBound)
+            }
+        }
+        return ranges
+    }
+}
