@@ -29,7 +29,7 @@ enum LogRecovery {
             report.isNew = true
             report.logStartOffset = base
             report.logEndOffset = base
-            try writeCheckpoint(segment, config: config, directory: directory, fileSystem: fileSystem)
+            try writeCheckpoint(segment, config: config, directory: directory, fileSystem: fileSystem, crashedRelaxed: report.crashedRelaxed)
             return Result(segments: [segment], logStartOffset: base, report: report)
         }
 
@@ -117,7 +117,7 @@ enum LogRecovery {
         let start = min(max(segments[0].baseOffset, recordedStart), active.nextOffset)
         report.logStartOffset = start
         report.logEndOffset = active.nextOffset
-        try writeCheckpoint(active, config: config, directory: directory, fileSystem: fileSystem)
+        try writeCheckpoint(active, config: config, directory: directory, fileSystem: fileSystem, crashedRelaxed: report.crashedRelaxed)
         return Result(segments: segments, logStartOffset: start, report: report)
     }
 
@@ -177,10 +177,14 @@ enum LogRecovery {
     }
 
     /// Everything kept is durable now; a new checkpoint at the end, marked unclean until `close`,
-    /// and with the fsync policy this run of the log uses, which stays fixed until it closes.
-    private static func writeCheckpoint(_ active: Segment, config: LogConfig, directory: String, fileSystem: any FileSystem) throws {
+    /// and with the fsync policy this run of the log uses, which stays fixed until it closes, or
+    /// relaxed still when the run before crashed under a relaxed one (`crashedRelaxed`): until
+    /// this run's first flush writes its own checkpoint, whoever acts on that crash (the broker's
+    /// clamp of committed offsets) must still see it if this run dies first, or fails to open.
+    private static func writeCheckpoint(_ active: Segment, config: LogConfig, directory: String, fileSystem: any FileSystem,
+                                        crashedRelaxed: Bool) throws {
         let point = LogPosition(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
-        try RecoveryCheckpoint(point: point, cleanShutdown: false, relaxedFsync: config.fsync != .always)
+        try RecoveryCheckpoint(point: point, cleanShutdown: false, relaxedFsync: config.fsync != .always || crashedRelaxed)
             .write(directory: directory, fileSystem: fileSystem)
     }
 }

@@ -22,6 +22,8 @@ public struct RecoveryReport: Equatable, Sendable, CustomStringConvertible {
     /// they saw may be gone, whatever policy the log is opened with now. False when no checkpoint
     /// says so.
     public var previousRunRelaxedFsync = false
+    /// The run that left the log crashed (an unclean shutdown) under a relaxed fsync policy.
+    var crashedRelaxed: Bool { previousRunRelaxedFsync && !cleanShutdown }
     /// Where scanning started (nil: no usable checkpoint, everything was scanned).
     public var recoveryPoint: LogPosition?
     public var segmentsScanned = 0

@@ -106,21 +106,45 @@ import Testing
     @Test func aCrashUnderARelaxedPolicyIsDetectedWhenTheRestartIsUnderAlways() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
-        var broker = try Broker.open(data.config(fsync: .never))
+        try await Self.crashUnderNeverAfterACommitPastWhatSurvives(data)
+
+        let broker = try Broker.open(data.config(fsync: .always))
+        #expect(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)]?.offset == 0,
+                "the records the group read were visible before they were on disk, and are gone")
+        try broker.close()
+    }
+
+    @Test func aCrashUnderARelaxedPolicyIsStillDetectedAfterARestartThatFailedToOpen() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        try await Self.crashUnderNeverAfterACommitPastWhatSurvives(data, alsoCreating: "zz")
+        // The restart under `always` recovers jobs-0 (writing its recovery point anew), then fails
+        // on a damaged file of a later partition, before committed offsets are clamped.
+        let damaged = data.path + "/zz-0/log-start-offset"
+        try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: damaged))
+        #expect(throws: (any Error).self) { try Broker.open(data.config(fsync: .always)) }
+        try FileManager.default.removeItem(atPath: damaged)
+
+        let broker = try Broker.open(data.config(fsync: .always))
+        #expect(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)]?.offset == 0,
+                "the crash under `never` still counts: the failed restart flushed nothing of its own")
+        try broker.close()
+    }
+
+    /// A run under `never` that produced 4 records to jobs-0 and had group "g" commit 4, then
+    /// crashed and lost them: jobs-0 is left empty with the recovery point its run wrote when it
+    /// opened the partition.
+    private static func crashUnderNeverAfterACommitPastWhatSurvives(_ data: TestDataDirectory, alsoCreating other: String? = nil) async throws {
+        let broker = try Broker.open(data.config(fsync: .never))
         try broker.createTopic("jobs")
-        // The recovery point this run wrote when it opened the partition: what a crash leaves.
+        if let other { try broker.createTopic(other) }
         let checkpoint = data.path + "/jobs-0/recovery-point"
         let leftByTheCrash = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
         _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a", count: 4), acks: .all)
         try await broker.storeOffsets(group: "g", [TopicPartition("jobs", 0): CommittedOffset(offset: 4)])
         try broker.close()
-        try Self.loseTail(of: "jobs-0", in: data)
+        try loseTail(of: "jobs-0", in: data)
         try leftByTheCrash.write(to: URL(fileURLWithPath: checkpoint))
-
-        broker = try Broker.open(data.config(fsync: .always))
-        #expect(broker.committedOffsets(group: "g")[TopicPartition("jobs", 0)]?.offset == 0,
-                "the records the group read were visible before they were on disk, and are gone")
-        try broker.close()
     }
 
     /// Simulates a crash that lost a partition's unflushed tail: empties its first segment and
