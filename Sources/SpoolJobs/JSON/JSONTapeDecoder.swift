@@ -116,9 +116,10 @@ struct JSONTapeDecoder: Decoder {
     func float<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
-        // Foundation refuses what is out of range, and a zero written with an exponent (which
-        // is how an underflow shows).
-        guard let number = T(String(text)), number.isFinite, !(number.isZero && text.contains { $0 == "e" || $0 == "E" }) else {
+        // Foundation refuses what is out of range, and a zero read from digits that are not all
+        // zeros (an underflow, with an exponent or without: 1e-400, 0.000…0001); a zero written
+        // with an exponent is left to it too (it refuses 0e5).
+        guard let number = T(String(text)), number.isFinite, !(number.isZero && (!Self.isTrueZero(text) || text.contains { $0 == "e" || $0 == "E" })) else {
             throw corrupted(key, "Number \(text) is not representable in Swift.")
         }
         // A Float read directly and through a Double may round differently; then Foundation decides.
@@ -127,6 +128,9 @@ struct JSONTapeDecoder: Decoder {
         }
         return number
     }
+
+    /// Whether a number's digits are all zeros.
+    static func isTrueZero(_ text: Substring) -> Bool { !text.utf8.contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") } }
 
     private func date<K: CodingKey>(_ at: Int, _ key: K) throws -> Date {
         guard let date = try? Date.ISO8601FormatStyle().parse(try string(at, key)) else {
