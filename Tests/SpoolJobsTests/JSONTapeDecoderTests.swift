@@ -167,6 +167,29 @@ struct JSONTapeDecoderTests {
         #expect(try JSONTapeDecoding.decode(Accented.self, from: Array("{\"\u{212A}\":1,\"cafe\u{301}\":2}".utf8)) == Accented(K: 1, café: 2))
     }
 
+    /// A number read as an integer where it can be, else as a Double.
+    enum IntegerFirst: Codable, Equatable {
+        case integer(Int8), double(Double)
+
+        init(from decoder: any Decoder) throws {
+            let single = try decoder.singleValueContainer()
+            if let integer = try? single.decode(Int8.self) { self = .integer(integer) } else { self = .double(try single.decode(Double.self)) }
+        }
+
+        func encode(to encoder: any Encoder) throws {}
+    }
+
+    @Test("a whole number written with a fraction or an exponent is an integer, as to Foundation, to a type that tries an integer first")
+    func wholeNumbersWithFractions() throws {
+        for text in ["1", "1.0", "1e2", "1E+2", "100.000", "-0.0", "0e0", "1.5", "1e-2", "127.0", "128.0", "-128e0", "-1.28e2", "3e2", "1e400", "12.5e1"] {
+            Self.expectSame(IntegerFirst.self, text)
+            Self.expectSame(Number<Int>.self, "{\"n\":\(text)}")
+            Self.expectSame(Number<UInt8>.self, "{\"n\":\(text)}")
+        }
+        #expect(try JSONTapeDecoding.decode(IntegerFirst.self, from: Array("1e2".utf8)) == .integer(100))
+        #expect(try JSONTapeDecoding.decode([UInt64].self, from: Array("[1.0,9007199254740991.0]".utf8)) == [1, 9_007_199_254_740_991])
+    }
+
     @Test("strings: escapes, surrogate pairs, control characters and bad UTF-8")
     func strings() {
         let texts = [#""plain""#, #""\"\\\/\b\f\n\r\t""#, #""\u00e9\u0000""#, #""\ud83d\ude00""#, #""\ud83d""#, #""\ude00""#, #""\ud83dx""#,

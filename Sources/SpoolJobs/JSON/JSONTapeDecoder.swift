@@ -108,9 +108,20 @@ struct JSONTapeDecoder: Decoder {
     func integer<T: FixedWidthInteger, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
-        // A fraction or an exponent (Foundation takes some, by rules of its own), or out of range.
-        guard let integer = T(text, radix: 10) else { throw corrupted(key, "Parsed JSON number <\(text)> does not fit in \(T.self).") }
+        // Out of range, or a fraction or an exponent that is not a whole number Foundation takes.
+        guard let integer = T(text, radix: 10) ?? Self.wholeNumber(T.self, text) else {
+            throw corrupted(key, "Parsed JSON number <\(text)> does not fit in \(T.self).")
+        }
         return integer
+    }
+
+    /// A number written with a fraction or an exponent that Foundation takes as an integer: one
+    /// read as a Double that is whole and below 2^53 (1.0, 1e2, -0.0). Larger ones Foundation reads
+    /// as a Decimal; they are left to it. Taken here too, not only by the fallback, so that a type
+    /// that tries an integer first (`try? decode(Int.self)`) gets what it gets from Foundation.
+    static func wholeNumber<T: FixedWidthInteger>(_ type: T.Type, _ text: Substring) -> T? {
+        guard let double = Double(String(text)), double.magnitude < 9_007_199_254_740_992 else { return nil }
+        return T(exactly: double)
     }
 
     func float<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
