@@ -213,6 +213,24 @@ struct JSONDifferentialTests {
         #expect(taken > 600)
     }
 
+    @Test("2,000 objects of random keys, some the same String in other bytes, written and read by both sides alike")
+    func randomKeys() throws {
+        var generator = Generator(random: SplitMix64(seed: 0x4E75))
+        let pieces = ["e", "\u{301}", "\u{E9}", "K", "\u{212A}", "caf", "\u{3000}", "a", "Z"]
+        for _ in 0..<2_000 {
+            let keys = (0..<generator.int(0...5)).map { _ in (0..<generator.int(1...3)).map { _ in pieces.randomElement(using: &generator.random)! }.joined() }
+            let object = JSONBytesEncoderTests.Custom { encoder in
+                var container = encoder.container(keyedBy: JSONBytesEncoderTests.Key.self)
+                for (value, key) in keys.enumerated() { try container.encode(value, forKey: JSONBytesEncoderTests.Key(key)) }
+            }
+            let theirs = Array(try JSONBytesEncoderTests.foundation.encode(object))
+            #expect(try JSONJobCoding().encode(object) == theirs, "\(keys.map { Array($0.unicodeScalars) })")
+            // Read back with each key as written, duplicates and all.
+            let text = "{" + keys.enumerated().map { "\"\($1)\":\($0)" }.joined(separator: ",") + "}"
+            _ = Self.expectTakenAlike([String: Int].self, Array(text.utf8))
+        }
+    }
+
     @Test("integers: out of range and fractions are refused, the widest are exact")
     func integerLimits() throws {
         #expect(throws: (any Error).self) { try JSONJobCoding().decode(Int8.self, from: Array("300".utf8)) }
