@@ -301,6 +301,19 @@ struct JSONBytesEncoderTests {
         })
     }
 
+    @Test("keys that are the same String but not the same bytes (canonically equivalent) are one key to Foundation, wherever they sort")
+    func canonicallyEquivalentKeys() {
+        for keys in [["cafe\u{301}", "cafe\u{3000}", "caf\u{E9}"], ["caf\u{E9}", "cafe\u{3000}", "cafe\u{301}"], ["K", "L", "\u{212A}"],
+                     ["K", "\u{212A}"], ["cafe\u{301}", "caf\u{E9}"]] {
+            Self.expectFallback(Custom { encoder in
+                var container = encoder.container(keyedBy: Key.self)
+                for (value, key) in keys.enumerated() { try container.encode(value, forKey: Key(key)) }
+            })
+        }
+        // Different Strings, not ASCII, are written as ever.
+        Self.expectSame(["caf\u{E9}": 1, "cafe": 2, "cafe\u{3000}": 3, "\u{212A}": 4, "L": 5])
+    }
+
     struct ThrowingValue: Encodable {
         struct Refused: Error {}
         func encode(to encoder: any Encoder) throws { throw Refused() }

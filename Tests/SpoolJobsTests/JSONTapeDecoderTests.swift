@@ -137,6 +137,59 @@ struct JSONTapeDecoderTests {
         }
     }
 
+    @Test("a number too small for the type written without an exponent is refused, as with one; zeros are taken")
+    func underflowWithoutExponent() {
+        let tiny = "0." + String(repeating: "0", count: 400) + "1"
+        for text in [tiny, "-" + tiny, "0." + String(repeating: "0", count: 46) + "1", "0." + String(repeating: "0", count: 400), "-0.000", "0e-999"] {
+            let json = "{\"n\":\(text)}"
+            Self.expectSame(Number<Double>.self, json)
+            Self.expectSame(Number<Float>.self, json)
+            #expect(Self.outcome(Number<Double>.self, Array(json.utf8), foundation: true) == Self.outcome(Number<Double>.self, Array(json.utf8), foundation: false))
+        }
+        // Foundation refuses these; the fast decoder took them as zero.
+        #expect(throws: (any Error).self) { try JSONTapeDecoding.decode(Double.self, from: Array(tiny.utf8)) }
+        #expect(throws: (any Error).self) { try JSONTapeDecoding.decode(Float.self, from: Array(("0." + String(repeating: "0", count: 46) + "1").utf8)) }
+    }
+
+    struct Accented: Codable, Equatable {
+        var K: Int?
+        var café: Int?
+        var plain: Int?
+    }
+
+    @Test("keys are found as Foundation finds them, as Strings: canonically equivalent keys are the same key, the first of them wins")
+    func canonicallyEquivalentKeys() throws {
+        for text in ["{\"\u{212A}\":1}", "{\"cafe\u{301}\":1}", "{\"caf\u{E9}\":1}", "{\"cafe\u{301}\":1,\"caf\u{E9}\":2}",
+                     "{\"caf\u{E9}\":1,\"cafe\u{301}\":2}", #"{"cafe\u0301":1,"café":2}"#, "{\"K\":1,\"\u{212A}\":2}", #"{"plain":1,"pla\u0069n":2}"#] {
+            Self.expectSame(Accented.self, text)
+            Self.expectSame([String: Int].self, text)
+        }
+        #expect(try JSONTapeDecoding.decode(Accented.self, from: Array("{\"\u{212A}\":1,\"cafe\u{301}\":2}".utf8)) == Accented(K: 1, café: 2))
+    }
+
+    /// A number read as an integer where it can be, else as a Double.
+    enum IntegerFirst: Codable, Equatable {
+        case integer(Int8), double(Double)
+
+        init(from decoder: any Decoder) throws {
+            let single = try decoder.singleValueContainer()
+            if let integer = try? single.decode(Int8.self) { self = .integer(integer) } else { self = .double(try single.decode(Double.self)) }
+        }
+
+        func encode(to encoder: any Encoder) throws {}
+    }
+
+    @Test("a whole number written with a fraction or an exponent is an integer, as to Foundation, to a type that tries an integer first")
+    func wholeNumbersWithFractions() throws {
+        for text in ["1", "1.0", "1e2", "1E+2", "100.000", "-0.0", "0e0", "1.5", "1e-2", "127.0", "128.0", "-128e0", "-1.28e2", "3e2", "1e400", "12.5e1"] {
+            Self.expectSame(IntegerFirst.self, text)
+            Self.expectSame(Number<Int>.self, "{\"n\":\(text)}")
+            Self.expectSame(Number<UInt8>.self, "{\"n\":\(text)}")
+        }
+        #expect(try JSONTapeDecoding.decode(IntegerFirst.self, from: Array("1e2".utf8)) == .integer(100))
+        #expect(try JSONTapeDecoding.decode([UInt64].self, from: Array("[1.0,9007199254740991.0]".utf8)) == [1, 9_007_199_254_740_991])
+    }
+
     @Test("strings: escapes, surrogate pairs, control characters and bad UTF-8")
     func strings() {
         let texts = [#""plain""#, #""\"\\\/\b\f\n\r\t""#, #""\u00e9\u0000""#, #""\ud83d\ude00""#, #""\ud83d""#, #""\ude00""#, #""\ud83dx""#,

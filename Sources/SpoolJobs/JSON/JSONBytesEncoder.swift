@@ -215,7 +215,14 @@ final class JSONBytesEncoder: Encoder {
         let own = frame.memberBase..<members.count
         members[own].sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         // A key written twice: Foundation keeps the last value (and merges nested containers).
+        // Keys are the same to it when equal as Strings, canonically equivalent ("e\u{301}" and
+        // "\u{E9}", the Kelvin sign and "K"), which byte order need not put side by side when one
+        // is not ASCII: then every key is checked against every other.
         for at in own.dropFirst() where members[at - 1].key == members[at].key { throw notHandled() }
+        if members[own].contains(where: { $0.key.utf8.contains { $0 >= 0x80 } }) {
+            var seen = Set<String>()
+            for at in own where !seen.insert(members[at].key).inserted { throw notHandled() }
+        }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: out[frame.start...])
         out.removeSubrange(frame.start...)

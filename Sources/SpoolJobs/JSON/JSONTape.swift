@@ -166,8 +166,10 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
     }
 
     /// The index of the value of the member of the object at `object` whose key is `name`; the
-    /// first, when a key is repeated. The name's bytes are compared in place: neither it nor a
-    /// key is copied or made a String (but an escaped key, which is unescaped to compare).
+    /// first, when a key is repeated. Keys are Strings to Foundation, equal when canonically
+    /// equivalent ("e\u{301}" is "\u{E9}", the Kelvin sign is "K"), so only two ASCII keys are
+    /// compared byte for byte, in place; an escaped key, or one where either is not ASCII, is
+    /// made a String to compare.
     func member(named name: String, inObjectAt object: Int) -> Int? {
         if let found = name.utf8.withContiguousStorageIfAvailable({ member(named: $0, name, inObjectAt: object) }) { return found }
         var contiguous = name
@@ -180,11 +182,15 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
                 let end = values[object].after
                 precondition(object >= 0 && end <= header.pointee.count, "object outside the tape")
                 var at = object + 1
+                let nameASCII = key.allSatisfy { $0 < 0x80 }
                 while at < end {
                     let value = values[at]
                     if value.escaped {
                         if (try? Self.unescape(UnsafeBufferPointer(rebasing: buffer[value.start..<value.end]), at: value.start)) == name { return at + 1 }
-                    } else if value.end - value.start == key.count && Self.equal(buffer.baseAddress! + value.start, key) {
+                    } else if value.ascii && nameASCII {
+                        if value.end - value.start == key.count && Self.equal(buffer.baseAddress! + value.start, key) { return at + 1 }
+                    } else if String(decoding: UnsafeBufferPointer(rebasing: buffer[value.start..<value.end]), as: UTF8.self) == name {
+                        // Valid UTF-8: the parser checked every key.
                         return at + 1
                     }
                     at = values[at + 1].after

@@ -108,17 +108,29 @@ struct JSONTapeDecoder: Decoder {
     func integer<T: FixedWidthInteger, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
-        // A fraction or an exponent (Foundation takes some, by rules of its own), or out of range.
-        guard let integer = T(text, radix: 10) else { throw corrupted(key, "Parsed JSON number <\(text)> does not fit in \(T.self).") }
+        // Out of range, or a fraction or an exponent that is not a whole number Foundation takes.
+        guard let integer = T(text, radix: 10) ?? Self.wholeNumber(T.self, text) else {
+            throw corrupted(key, "Parsed JSON number <\(text)> does not fit in \(T.self).")
+        }
         return integer
+    }
+
+    /// A number written with a fraction or an exponent that Foundation takes as an integer: one
+    /// read as a Double that is whole and below 2^53 (1.0, 1e2, -0.0). Larger ones Foundation reads
+    /// as a Decimal; they are left to it. Taken here too, not only by the fallback, so that a type
+    /// that tries an integer first (`try? decode(Int.self)`) gets what it gets from Foundation.
+    static func wholeNumber<T: FixedWidthInteger>(_ type: T.Type, _ text: Substring) -> T? {
+        guard let double = Double(String(text)), double.magnitude < 9_007_199_254_740_992 else { return nil }
+        return T(exactly: double)
     }
 
     func float<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
-        // Foundation refuses what is out of range, and a zero written with an exponent (which
-        // is how an underflow shows).
-        guard let number = T(String(text)), number.isFinite, !(number.isZero && text.contains { $0 == "e" || $0 == "E" }) else {
+        // Foundation refuses what is out of range, and a zero read from digits that are not all
+        // zeros (an underflow, with an exponent or without: 1e-400, 0.000…0001); a zero written
+        // with an exponent is left to it too (it refuses 0e5).
+        guard let number = T(String(text)), number.isFinite, !(number.isZero && (!Self.isTrueZero(text) || text.contains { $0 == "e" || $0 == "E" })) else {
             throw corrupted(key, "Number \(text) is not representable in Swift.")
         }
         // A Float read directly and through a Double may round differently; then Foundation decides.
@@ -127,6 +139,9 @@ struct JSONTapeDecoder: Decoder {
         }
         return number
     }
+
+    /// Whether a number's digits are all zeros.
+    static func isTrueZero(_ text: Substring) -> Bool { !text.utf8.contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") } }
 
     private func date<K: CodingKey>(_ at: Int, _ key: K) throws -> Date {
         guard let date = try? Date.ISO8601FormatStyle().parse(try string(at, key)) else {
