@@ -27,6 +27,9 @@ public struct ProduceResult: Equatable, Sendable {
     /// index in the batch, with the offset their key was first stored at in this partition (-1
     /// when not known there). The rest of the batch keeps its offsets (`baseOffset` + index).
     public var duplicateOffsets: [Int: Int64] = [:]
+    /// For acks=all: the offsets, per partition of the topic, of the stored records that records
+    /// dropped as duplicates by their idempotency key copy (`waitUntilDurable` waits for them too).
+    var originalOffsets: [Int32: Int64] = [:]
 
     public init(baseOffset: Int64, lastOffset: Int64, logStartOffset: Int64, duplicate: Bool) {
         self.baseOffset = baseOffset
@@ -50,7 +53,7 @@ extension Broker {
     /// Produce request carries them) to a partition. Every batch is checked before any is stored.
     /// With `acks: .all` under `fsync=always` it returns once the batches are on disk.
     public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
-        var progress = try startAppending(topic: topic, partition: index, records: records)
+        var progress = try startAppending(topic: topic, partition: index, records: records, acks: acks)
         try append(records, &progress, mayWaitForDisk: false)
         if progress.mustWaitForDisk {
             // Only the bytes outlive this call's start, not the caller's pointer.
@@ -66,9 +69,13 @@ extension Broker {
 
     /// Produces from part of an array, such as the records of a request frame (appended straight
     /// from its storage: no copy).
-    public func produce(topic: String, partition index: Int32, records: ArraySlice<UInt8>, acks: Acks) async throws(BrokerError) -> ProduceResult {
+    /// `willWaitUntilDurable`: a produce with `acks: .leader` whose caller waits for its flush
+    /// afterwards (`waitUntilDurable`), an acks=all produce in two halves; its records that are
+    /// duplicates by idempotency key are treated as under acks=all (`HeaderRouter.waitsForOriginals`).
+    public func produce(topic: String, partition index: Int32, records: ArraySlice<UInt8>, acks: Acks,
+                        willWaitUntilDurable: Bool = false) async throws(BrokerError) -> ProduceResult {
         var progress = try records.withBytes { raw throws(BrokerError) in
-            var progress = try startAppending(topic: topic, partition: index, records: raw)
+            var progress = try startAppending(topic: topic, partition: index, records: raw, acks: willWaitUntilDurable ? .all : acks)
             try append(raw, &progress, mayWaitForDisk: false)
             return progress
         }
@@ -83,6 +90,8 @@ extension Broker {
         /// Several batches, one or more from an idempotent producer: appended in one piece
         /// (`Partition.appendTogether`), where the disk may be waited for.
         let appendsTogether: Bool
+        /// acks=all: a duplicate by idempotency key waits for its original (`HeaderRouter.waitsForOriginals`).
+        let waitsForOriginals: Bool
         /// The first batch not yet appended.
         var next = 0
         var first: Partition.Appended?
@@ -90,6 +99,7 @@ extension Broker {
         var allDuplicates = true
         var heldOffset: Int64?
         var dedupeOffset: Int64?
+        var originalOffsets: [Int32: Int64] = [:]
         /// Keys of batches appended already, for the dedupe log once a thread may wait for it.
         var unconfirmedKeys: [DedupeWindow.Confirmation] = []
 
@@ -98,7 +108,7 @@ extension Broker {
     }
 
     /// Finds the partition and checks every batch, storing nothing.
-    private func startAppending(topic: String, partition index: Int32, records: UnsafeRawBufferPointer) throws(BrokerError) -> AppendProgress {
+    private func startAppending(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) throws(BrokerError) -> AppendProgress {
         let partition = try partition(topic, index)
         let batches = try splitBatches(records, maxBatchBytes: partition.log.batchBytesLimit)
         if partition.log.config.keysRequired {
@@ -111,7 +121,7 @@ extension Broker {
         let together = batches.count > 1 && batches.contains { range in
             ((try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: records[range])))?.producerId ?? -1) >= 0
         }
-        return AppendProgress(partition: partition, batches: batches, appendsTogether: together)
+        return AppendProgress(partition: partition, batches: batches, appendsTogether: together, waitsForOriginals: acks == .all)
     }
 
     /// Appends batches from `progress.next` on. Without `mayWaitForDisk` it stops at a batch that
@@ -122,6 +132,7 @@ extension Broker {
     private func append(_ records: UnsafeRawBufferPointer, _ progress: inout AppendProgress, mayWaitForDisk: Bool) throws(BrokerError) {
         var router = headerRouter
         router.mayWaitForDisk = mayWaitForDisk
+        router.waitsForOriginals = progress.waitsForOriginals
         if progress.appendsTogether {
             // All of them where the disk may be waited for, or none yet.
             guard mayWaitForDisk, progress.next == 0 else { return }
@@ -149,7 +160,8 @@ extension Broker {
             progress.first = progress.first ?? appended
             progress.last = appended
         }
-        progress.heldOffset = appended.delayLogOffset ?? progress.heldOffset
+        if let held = appended.delayLogOffset { progress.heldOffset = max(held, progress.heldOffset ?? held) }
+        progress.originalOffsets.merge(appended.originalOffsets, uniquingKeysWith: max)
         progress.dedupeOffset = appended.dedupeLogOffset ?? progress.dedupeOffset
         if let keys = appended.unconfirmedKeys { progress.unconfirmedKeys.append(keys) }
         progress.allDuplicates = progress.allDuplicates && appended.duplicate
@@ -182,6 +194,7 @@ extension Broker {
         var result = ProduceResult(baseOffset: progress.first?.baseOffset ?? -1, lastOffset: progress.last?.lastOffset ?? -1,
                                    logStartOffset: partition.log.logStartOffset, duplicate: progress.allDuplicates,
                                    delayLogOffset: progress.heldOffset, dedupeLogOffset: progress.dedupeOffset)
+        result.originalOffsets = progress.originalOffsets
         if progress.batches.count == 1 { result.duplicateOffsets = progress.first?.duplicateOffsets ?? [:] }
         if acks == .all { try await waitUntilDurable(result, on: partition) }
         return result

@@ -19,6 +19,10 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadableRecords(String)
     /// Records without a key sent to a compacted topic: their indexes within their batch.
     case recordsWithoutKey(topic: String, partition: Int32, batchIndexes: [Int32])
+    /// A record's idempotency key is reserved by another produce whose record is not stored yet,
+    /// and this produce waits for the disk (acks=all): it may not be answered as a duplicate
+    /// before the original is stored. NOT_ENOUGH_REPLICAS, which clients retry.
+    case idempotencyKeyPending(topic: String, key: String)
     case outOfOrderSequence(producerId: Int64, expected: Int32, received: Int32)
     case invalidProducerEpoch(producerId: Int64, current: Int16, received: Int16)
     case offsetOutOfRange(requested: Int64, logStart: Int64, highWatermark: Int64)
@@ -48,6 +52,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .messageTooLarge: .messageTooLarge
         case .corruptMessage, .unreadableRecords: .corruptMessage
         case .invalidRecord, .recordsWithoutKey: .invalidRecord
+        case .idempotencyKeyPending: .notEnoughReplicas
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
         case .offsetOutOfRange: .offsetOutOfRange
@@ -78,6 +83,8 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .recordsWithoutKey(topic, partition, indexes):
             "One or more records have been rejected due to \(indexes.count) record errors in total: "
                 + "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition)."
+        case let .idempotencyKeyPending(topic, key):
+            "idempotency key '\(key)' of topic \(topic) is being stored by another produce; retry"
         case let .outOfOrderSequence(id, expected, received):
             "producer \(id): sequence \(received) out of order (expected \(expected))"
         case let .invalidProducerEpoch(id, current, received):

@@ -107,6 +107,9 @@ final class Partition: Sendable {
         /// Records dropped as duplicates by their idempotency key, by index in the batch, with
         /// the offset their key was first stored at in this partition (-1 when not known there).
         var duplicateOffsets: [Int: Int64] = [:]
+        /// For an acks=all produce, the records its dropped duplicates are copies of, stored
+        /// already: the highest offset per partition of the topic, for the produce to wait for.
+        var originalOffsets: [Int32: Int64] = [:]
     }
 
     /// Appends one batch with no router (records with Spool's headers are stored as they are).

@@ -39,7 +39,7 @@ extension RequestRouter {
                     guard let records = partition.records, records.count > 0 else { throw BrokerError.invalidRecord("no records") }
                     // Appended only: the wait for the flush comes after every append of this request.
                     let result = try await broker.produce(topic: topic.name, partition: partition.index, records: records.slice,
-                                                          acks: acks == .all ? .leader : acks)
+                                                          acks: acks == .all ? .leader : acks, willWaitUntilDurable: acks == .all)
                     if acks == .all { durable.append((topics.count, partitions.count, result)) }
                     partitions.append(Partition(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
                 } catch {

@@ -63,18 +63,34 @@ final class DedupeWindow: Sendable {
         entries = Mutex(loaded)
     }
 
-    /// For each key in order: true when it was accepted on `topic`, the one with id `topicId`,
-    /// within `windowMs` of `now` (or earlier in `keys`); the others are reserved for that topic.
-    func reserve(topic: String, topicId: String, keys: [String], now: Int64, windowMs: Int64) -> [Bool] {
+    /// What `reserve` found for a key.
+    enum Reservation: Equatable {
+        /// Not seen within the window: reserved now for this produce.
+        case reserved
+        /// Accepted within the window, stored (or held for later), or earlier in the same `keys`.
+        case duplicate
+        /// Reserved by another produce whose record is not stored yet: its append may still
+        /// fail and release the key.
+        case pending
+    }
+
+    /// For each key in order: whether it was accepted on `topic`, the one with id `topicId`,
+    /// within `windowMs` of `now` (or earlier in `keys`), or is reserved by another produce not yet
+    /// stored; the others are reserved for that topic.
+    func reserve(topic: String, topicId: String, keys: [String], now: Int64, windowMs: Int64) -> [Reservation] {
         entries.withLock { entries in
             var byKey = entries[topic] ?? [:]
-            let duplicates = keys.map { key in
-                if let seen = byKey[key], seen.isOf(topicId), seen.acceptedMs > now - windowMs { return true }
+            var reservedHere: Set<String> = []
+            let found = keys.map { key -> Reservation in
+                if let seen = byKey[key], seen.isOf(topicId), seen.acceptedMs > now - windowMs {
+                    return seen.offset == -1 && !reservedHere.contains(key) ? .pending : .duplicate
+                }
                 byKey[key] = Entry(partition: -1, offset: -1, acceptedMs: now, topicId: topicId)
-                return false
+                reservedHere.insert(key)
+                return .reserved
             }
             entries[topic] = byKey
-            return duplicates
+            return found
         }
     }
 

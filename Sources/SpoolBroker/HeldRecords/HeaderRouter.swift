@@ -21,6 +21,12 @@ struct HeaderRouter: Sendable {
     /// again from a thread that may block (`Routed.needsDiskWait`), and confirms there the keys
     /// that the dedupe log could not take at once (`Partition.Appended.unconfirmedKeys`).
     var mayWaitForDisk = true
+    /// Whether the produce waits for the disk (acks=all): a record whose key another produce has
+    /// only reserved (its record not yet stored, and its append able to fail) is then not dropped
+    /// as a duplicate, but the batch refused with a retriable error (`idempotencyKeyPending`), and
+    /// a record dropped as a duplicate of one stored makes the produce wait for that record's log
+    /// (`Partition.Appended.originalOffsets`, `delayLogOffset`).
+    var waitsForOriginals = false
 
     /// What `route` did with a batch.
     enum Routed {
@@ -88,9 +94,13 @@ struct HeaderRouter: Sendable {
         }
         if !mayWaitForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
         keys.removeAll { resent.contains($0.index) }
-        let duplicates = dedupe.reserve(topic: topic, topicId: topicId, keys: keys.map(\.key), now: now, windowMs: window)
-        let reserved = zip(keys, duplicates).filter { !$0.1 }.map(\.0)
-        let dropped = Set(zip(keys, duplicates).filter { $0.1 }.map(\.0.index)).union(resent)
+        let found = dedupe.reserve(topic: topic, topicId: topicId, keys: keys.map(\.key), now: now, windowMs: window)
+        let reserved = zip(keys, found).filter { $0.1 == .reserved }.map(\.0)
+        if waitsForOriginals, let pending = zip(keys, found).first(where: { $0.1 == .pending }) {
+            dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
+            throw .idempotencyKeyPending(topic: topic, key: pending.0.key)
+        }
+        let dropped = Set(zip(keys, found).filter { $0.1 != .reserved }.map(\.0.index)).union(resent)
         var kept: [Record] = []
         var held: [(record: Record, timestamp: Int64, dueMs: Int64, origin: DelayStore.Origin?)] = []
         for (index, record) in decoded.records.enumerated() where !dropped.contains(index) {
@@ -140,6 +150,7 @@ struct HeaderRouter: Sendable {
             for index in dropped {
                 let original = keys.first { $0.index == index }.flatMap { dedupe.entry(topic: topic, topicId: topicId, key: $0.key) }
                 appended.duplicateOffsets[index] = original.flatMap { $0.partition == partition && $0.offset >= 0 ? $0.offset : nil } ?? -1
+                if waitsForOriginals, let original { awaitOriginal(original, in: &appended) }
             }
             let stored = reserved.filter { due[$0.index] == nil }
             let delayedKeys = reserved.filter { due[$0.index] != nil }
@@ -156,6 +167,19 @@ struct HeaderRouter: Sendable {
         } catch {
             dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
             throw error
+        }
+    }
+
+    /// Makes an acks=all produce that dropped a record as a duplicate of `original` wait for the
+    /// log that holds the original too: its partition up to its offset, or, for a record held for
+    /// later (-2), the delay log up to its end now (the original was held before its key was
+    /// confirmed). A key only reserved (-1) is one of the same batch, stored with it.
+    private func awaitOriginal(_ original: DedupeWindow.Entry, in appended: inout Partition.Appended) {
+        if original.offset >= 0 {
+            appended.originalOffsets[original.partition] = max(original.offset, appended.originalOffsets[original.partition] ?? original.offset)
+        } else if original.offset == -2 {
+            let end = delays.log.logEndOffset - 1
+            if end >= 0 { appended.delayLogOffset = max(end, appended.delayLogOffset ?? end) }
         }
     }
 
@@ -193,7 +217,7 @@ extension HeaderRouter {
         }
         let now = clock()
         let seen = dedupe.reserve(topic: topic, topicId: topicId, keys: missing.map(\.key), now: now, windowMs: window)
-        missing = zip(missing, seen).filter { !$0.1 }.map(\.0)
+        missing = zip(missing, seen).filter { $0.1 == .reserved }.map(\.0)
         guard !missing.isEmpty else { return }
         let stored = storedOffsets()
         let confirmations = missing.map { entry -> (key: String, offset: Int64) in
