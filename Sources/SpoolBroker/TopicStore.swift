@@ -132,7 +132,8 @@ struct TopicStore {
     /// whatever the metadata said, from partition `first` on) and makes their removal durable
     /// before the caller removes the marker that asks for it: otherwise a power cut could
     /// leave the directories without their topic, and a topic created later under the same name
-    /// would open them and serve the deleted topic's records.
+    /// would open them and serve the deleted topic's records. For the same reason a file or
+    /// directory it cannot remove throws, and the marker stays.
     private func removePartitions(of name: String, from first: Int = 0) throws {
         let prefix = name + "-"
         for entry in try fileSystem.contents(ofDirectory: dataDirectory) where entry.hasPrefix(prefix) {
@@ -140,21 +141,28 @@ struct TopicStore {
             let suffix = entry.dropFirst(prefix.count)
             guard !suffix.isEmpty, suffix.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
                   let index = Int(suffix), index >= first else { continue }
-            removeTree(dataDirectory + "/" + entry)
+            try removeTree(dataDirectory + "/" + entry)
         }
         try fileSystem.syncDirectory(dataDirectory)
     }
 
     /// Removes one partition's directory (a partition opened for a topic's growth whose metadata
-    /// could not be saved).
+    /// could not be saved: it holds no records, and what cannot be removed stays).
     func removePartition(topic: String, index: Int) {
-        removeTree(Self.partitionDirectory(dataDirectory, topic: topic, partition: index))
+        try? removeTree(Self.partitionDirectory(dataDirectory, topic: topic, partition: index))
     }
 
-    /// Removes a partition directory and the files in it (partition directories hold no subdirectories).
-    private func removeTree(_ path: String) {
-        guard let names = try? fileSystem.contents(ofDirectory: path) else { return }
-        for name in names { try? fileSystem.remove(path + "/" + name) }
-        try? fileSystem.removeDirectory(path)
+    /// Removes a partition directory and what is in it (partition directories hold no
+    /// subdirectories, but one put there is removed too). Throws what stops it, so that the
+    /// deletion's marker stays for a later attempt; what is gone already counts as removed.
+    private func removeTree(_ path: String) throws {
+        let names: [String]
+        do { names = try fileSystem.contents(ofDirectory: path) } catch let error as SystemError where error.isNotFound { return }
+        for name in names {
+            do { try fileSystem.remove(path + "/" + name) } catch let error as SystemError where error.errno == EISDIR {
+                try removeTree(path + "/" + name)
+            } catch let error as SystemError where error.isNotFound {}
+        }
+        do { try fileSystem.removeDirectory(path) } catch let error as SystemError where error.isNotFound {}
     }
 }

@@ -11,17 +11,34 @@ import Testing
 @Suite struct PendingTopicDeletionTests {
     private func isStorageError(_ error: any Error) -> Bool { (error as? BrokerError)?.code == .kafkaStorageError }
 
+    /// A broker over a fault-injecting disk holding topic `jobs` (records "old-N" in its last
+    /// partition, and a group's offset for them), whose deletion meets the faults `inject` sets,
+    /// fails with a storage error and leaves its marker.
+    private func failedDeletion(_ data: TestDataDirectory, partitions: Int,
+                                inject: (FaultInjectingFileSystem) throws -> Void) async throws -> (Broker, FaultInjectingFileSystem) {
+        let disk = FaultInjectingFileSystem()
+        let broker = try Broker.open(data.config(), fileSystem: disk)
+        try broker.createTopic("jobs", partitions: partitions)
+        let last = Int32(partitions - 1)
+        _ = try await broker.produce(topic: "jobs", partition: last, records: batch("old"), acks: .all)
+        try await broker.storeOffsets(group: "g", [TopicPartition("jobs", last): CommittedOffset(offset: 2)])
+        try inject(disk)
+        await #expect { try await broker.deleteTopic("jobs") } throws: { isStorageError($0) }
+        #expect(FileManager.default.fileExists(atPath: data.path + "/topics/jobs.del"), "the deletion's marker was removed")
+        // The topic is gone all the same (its deletion is on disk): nothing shows it or reads it.
+        #expect(broker.partitionCount("jobs") == nil)
+        #expect(!broker.listTopics().map(\.name).contains("jobs"))
+        #expect(broker.committedOffsets(group: "g") == [:])
+        #expect(broker.groupsWithOffsets().isEmpty, "the deleted topic's offsets still show")
+        return (broker, disk)
+    }
+
     @Test("a topic created under the name of one whose deletion failed part way keeps its records through a restart")
     func recreatedTopicSurvivesAnUnfinishedDeletion() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
-        let disk = FaultInjectingFileSystem()
-        let broker = try Broker.open(data.config(), fileSystem: disk)
-        try broker.createTopic("jobs", partitions: 2)
-        _ = try await broker.produce(topic: "jobs", partition: 1, records: batch("old"), acks: .all)
         // The removal of the partitions never reaches the disk: the data directory's sync fails.
-        disk.inject(.open, errno: EIO, times: 1, path: data.path)
-        await #expect { try await broker.deleteTopic("jobs") } throws: { isStorageError($0) }
+        let (broker, disk) = try await failedDeletion(data, partitions: 2) { $0.inject(.open, errno: EIO, times: 1, path: data.path) }
         #expect(disk.failures(of: .open) == 1)
 
         try broker.createTopic("jobs", partitions: 1)
@@ -33,6 +50,58 @@ import Testing
         #expect(restarted.partitionCount("jobs") == 1)
         #expect(try await values(restarted, "jobs") == ["new-0", "new-1"], "the restart removed the new topic's records")
         #expect(!FileManager.default.fileExists(atPath: data.path + "/jobs-1"))
+    }
+
+    @Test("a deletion that cannot remove a partition's file fails and keeps its marker; the topic created again serves none of the deleted records")
+    func deletionThatCannotRemoveAFileKeepsItsMarker() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let (broker, disk) = try await failedDeletion(data, partitions: 1) { disk in
+            let log = try #require(try FileManager.default.contentsOfDirectory(atPath: data.path + "/jobs-0").first { $0.hasSuffix(".log") })
+            disk.inject(.remove, errno: EIO, path: data.path + "/jobs-0/" + log)
+        }
+        defer { try? broker.close() }
+        #expect(disk.failures(of: .remove) == 1)
+        // While the file cannot be removed, the name cannot be taken again.
+        #expect { try broker.createTopic("jobs", partitions: 1) } throws: { isStorageError($0) }
+        #expect(broker.partitionCount("jobs") == nil)
+
+        disk.clear()
+        try broker.createTopic("jobs", partitions: 1)
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/topics/jobs.del"))
+        #expect(try await values(broker, "jobs").isEmpty, "the new topic serves the deleted one's records")
+    }
+
+    @Test("a deletion that cannot list a partition's directory fails and keeps its marker; the next start finishes it")
+    func deletionThatCannotListADirectoryIsFinishedAtTheNextStart() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let (broker, disk) = try await failedDeletion(data, partitions: 2) { $0.inject(.list, errno: EMFILE, path: data.path + "/jobs-1") }
+        #expect(disk.failures(of: .list) == 1)
+        try broker.close()
+
+        disk.clear()
+        let restarted = try Broker.open(data.config(), fileSystem: disk)
+        defer { try? restarted.close() }
+        #expect(restarted.partitionCount("jobs") == nil)
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/topics/jobs.del"))
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/jobs-1"))
+        try restarted.createTopic("jobs", partitions: 2)
+        #expect(try await values(restarted, "jobs", 1).isEmpty, "the new topic serves the deleted one's records")
+    }
+
+    @Test("a deletion removes a directory put inside a partition's directory too")
+    func deletionRemovesASubdirectory() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        try FileManager.default.createDirectory(atPath: data.path + "/jobs-0/stray", withIntermediateDirectories: false)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: data.path + "/jobs-0/stray/file"))
+        try await broker.deleteTopic("jobs")
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/jobs-0"))
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/topics/jobs.del"))
     }
 
     @Test("a creation that fails and whose undoing fails too leaves nothing that takes a later topic's records")

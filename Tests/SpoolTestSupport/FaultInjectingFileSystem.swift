@@ -5,9 +5,10 @@ import SpoolSystem
 import Synchronization
 
 /// The live file system with errors injected into chosen calls: the test seam for ENOSPC, EIO
-/// and EINTR-free failure paths. Shared by the test targets (`write` counts as `.pwrite`).
+/// and EINTR-free failure paths. Shared by the test targets (`write` counts as `.pwrite`,
+/// `contents(ofDirectory:)` as `.list`).
 public final class FaultInjectingFileSystem: FileSystem {
-    public enum Call: String, Sendable { case open, pwrite, allocate, truncate, dataSync, sync, rename, map }
+    public enum Call: String, Sendable { case open, pwrite, allocate, truncate, dataSync, sync, rename, map, remove, list }
 
     public init() {}
 
@@ -135,12 +136,16 @@ public final class FaultInjectingFileSystem: FileSystem {
         try live.rename(from, to: to)
     }
     public func remove(_ path: String) throws {
+        try check(.remove, path: path)
         try live.remove(path)
         journal.withLock { $0.append("remove " + (path.split(separator: "/").last.map(String.init) ?? path)) }
     }
     public func makeDirectory(_ path: String) throws { try live.makeDirectory(path) }
     public func removeDirectory(_ path: String) throws { try live.removeDirectory(path) }
-    public func contents(ofDirectory path: String) throws -> [String] { try live.contents(ofDirectory: path) }
+    public func contents(ofDirectory path: String) throws -> [String] {
+        try check(.list, path: path)
+        return try live.contents(ofDirectory: path)
+    }
     public func exists(_ path: String) -> Bool { live.exists(path) }
     public func lock(_ fd: Int32, wait: Bool) throws -> Bool { try live.lock(fd, wait: wait) }
     public func unlock(_ fd: Int32) { live.unlock(fd) }
