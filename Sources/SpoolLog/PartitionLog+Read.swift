@@ -30,7 +30,8 @@ extension PartitionLog {
                         end += batch.size
                     }
                     result.slice = LogSlice(region: region, range: position..<end)
-                    result.olderSegmentThanHighWatermark = index < state.segmentIndex(containing: visible.offset)
+                    // The segment after this one starts at or below the high watermark (no second search).
+                    result.olderSegmentThanHighWatermark = index + 1 < state.segments.count && state.segments[index + 1].baseOffset <= visible.offset
                     state.recordRead(position..<end, of: segment)
                     return result
                 }

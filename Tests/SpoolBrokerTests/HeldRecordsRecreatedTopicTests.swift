@@ -11,6 +11,17 @@ import Testing
                                                headers: [RecordHeader(SpoolHeaders.deliverAt, String(dueMs))], timestamp: now)]).encoded()
     }
 
+    /// Runs `body` on a broker with a topic "jobs" of one partition and a clock moved by hand.
+    private func withJobsTopic(_ body: (Broker, ManualClock) async throws -> Void) async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let clock = ManualClock()
+        let broker = try Broker.open(data.config(), clock: { clock.nowMs })
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 1)
+        try await body(broker, clock)
+    }
+
     /// Lets the one held record fall due and checks that it went nowhere.
     private func expectDroppedWhenDue(_ broker: Broker, _ clock: ManualClock, _ comment: Comment) async throws {
         #expect(broker.heldRecordCount == 1)
@@ -22,35 +33,27 @@ import Testing
 
     @Test("records held through the partition of a topic deleted meanwhile are not delivered into the topic created again")
     func heldThroughADeletedTopicsPartitionGoNowhere() async throws {
-        let data = TestDataDirectory()
-        defer { data.remove() }
-        let clock = ManualClock()
-        let broker = try Broker.open(data.config(), clock: { clock.nowMs })
-        defer { try? broker.close() }
-        try broker.createTopic("jobs", partitions: 1)
-        // A produce looked the partition up, then the topic was deleted and created again before
-        // the produce held its records.
-        let looked = try broker.partition("jobs", 0)
-        try await broker.deleteTopic("jobs")
-        try broker.createTopic("jobs", partitions: 1)
-        let batch = heldBatch(dueMs: clock.nowMs + 1_000, now: clock.nowMs)
-        _ = try batch.withBytes { raw throws(BrokerError) in try looked.append(raw, router: broker.headerRouter) }
-        try await expectDroppedWhenDue(broker, clock, "the held record went into the new topic")
+        try await withJobsTopic { broker, clock in
+            // A produce looked the partition up, then the topic was deleted and created again before
+            // the produce held its records.
+            let looked = try broker.partition("jobs", 0)
+            try await broker.deleteTopic("jobs")
+            try broker.createTopic("jobs", partitions: 1)
+            let batch = heldBatch(dueMs: clock.nowMs + 1_000, now: clock.nowMs)
+            _ = try batch.withBytes { raw throws(BrokerError) in try looked.append(raw, router: broker.headerRouter) }
+            try await expectDroppedWhenDue(broker, clock, "the held record went into the new topic")
+        }
     }
 
     @Test("a record held by a version that named no topic id is delivered to the topic of its name, as then")
     func heldWithoutATopicIdGoToTheTopicOfItsName() async throws {
-        let data = TestDataDirectory()
-        defer { data.remove() }
-        let clock = ManualClock()
-        let broker = try Broker.open(data.config(), clock: { clock.nowMs })
-        defer { try? broker.close() }
-        try broker.createTopic("jobs", partitions: 1)
-        let record = try RecordBatch(decoding: heldBatch(dueMs: clock.nowMs + 1_000, now: clock.nowMs)).records[0]
-        _ = try broker.delays.hold([(record, clock.nowMs, clock.nowMs + 1_000, nil)], topic: "jobs", topicId: nil, partition: 0)
-        clock.advance(ms: 2_000)
-        broker.deliverAllDue()
-        #expect(broker.heldRecordCount == 0)
-        #expect(try await values(broker, "jobs") == ["late"])
+        try await withJobsTopic { broker, clock in
+            let record = try RecordBatch(decoding: heldBatch(dueMs: clock.nowMs + 1_000, now: clock.nowMs)).records[0]
+            _ = try broker.delays.hold([(record, clock.nowMs, clock.nowMs + 1_000, nil)], topic: "jobs", topicId: nil, partition: 0)
+            clock.advance(ms: 2_000)
+            broker.deliverAllDue()
+            #expect(broker.heldRecordCount == 0)
+            #expect(try await values(broker, "jobs") == ["late"])
+        }
     }
 }
