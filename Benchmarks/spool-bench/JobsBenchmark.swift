@@ -9,7 +9,7 @@ import Synchronization
 struct JobsBenchmark {
     static let help = """
         usage: spool-bench jobs [--jobs N] [--keys N] [--key-rate R] [--long-ms MS] [--transport embedded|wire|process|both|all]
-                                [--modes M,M] [--rounds N] [--enqueue-batch N] [--dir DIR] [--json]
+                                [--modes M,M] [--rounds N] [--enqueue-batch N] [--perf-control FIFO] [--dir DIR] [--json]
 
         Enqueues N jobs (100-byte JSON payloads, keys spread over --keys users) to a topic of 8
         partitions, fsync=always, then runs 4 workers of one group (32 jobs in flight each) with a
@@ -48,6 +48,8 @@ struct JobsBenchmark {
                              machine whose speed drifts between rounds moves both sides of the share alike
           --enqueue-batch N  jobs per enqueue call (default 5000), so per record batch of a partition at
                              most; 1 is a web app enqueueing a job per request, one batch per job
+          --perf-control FIFO  the control FIFO of `perf record --control=fifo:FIFO -D -1`: profiling is
+                             enabled while each run drains and disabled while it enqueues
           --dir DIR          where to put the data (default ./.bench-tmp); removed afterwards
           --rate N           enqueue rate of the latency runs, jobs/s (default 5000)
           --latency-seconds S  length of each latency run (default 4)
@@ -75,6 +77,9 @@ struct JobsBenchmark {
         var latencyRuns = true
         var rounds = 1
         var enqueueBatch = 5_000
+        /// A `perf record --control=fifo:PATH` control FIFO: sent `enable` when a drain starts
+        /// and `disable` when it ends, so a profile holds the drains and not the enqueueing.
+        var perfControl: String?
 
         init(_ words: ArraySlice<String>) throws {
             var words = BenchWords(words)
@@ -88,6 +93,7 @@ struct JobsBenchmark {
                 case "--long-ms": longMs = try words.number(flag, 1...60_000)
                 case "--rounds": rounds = try words.number(flag, 1...100)
                 case "--enqueue-batch": enqueueBatch = try words.number(flag, 1...100_000)
+                case "--perf-control": perfControl = try words.value(flag)
                 case "--modes":
                     let named = try words.value(flag).split(separator: ",").map(String.init)
                     guard !named.isEmpty, named.allSatisfy({ Options.allModes.contains($0) || $0 == "latency" }) else {
@@ -286,6 +292,8 @@ struct JobsBenchmark {
                            ready: () -> Bool) async throws -> Result {
         let limit = Date().addingTimeInterval(600)
         while !ready() && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
+        try tellPerf("enable")
+        defer { try? tellPerf("disable") }
         let (seenCPU, seenCount, seenAt) = (Self.processCPUNanoseconds() + serverCPU(), done.value, monotonicNanoseconds())
         let (started, cpuStarted, startCount) = since().map { ($0.at, $0.cpu, 0) } ?? (seenAt, seenCPU, seenCount)
         while done.value < options.jobs && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
@@ -293,6 +301,14 @@ struct JobsBenchmark {
         guard finished >= options.jobs else { throw UsageError("only \(finished) of \(options.jobs) jobs finished in 10 minutes") }
         return Result(transport: "", mode: "", jobsPerSecond: Double(finished - startCount) / (Double(finishedAt - started) / 1e9),
                       cpuMicrosecondsPerJob: Double(cpuFinished - cpuStarted) / 1e3 / Double(max(1, finished - startCount)))
+    }
+
+    /// Writes a command to `--perf-control`'s FIFO, if given.
+    private func tellPerf(_ command: String) throws {
+        guard let path = options.perfControl else { return }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw UsageError("--perf-control: cannot open \(path) for writing") }
+        defer { try? handle.close() }
+        try handle.write(contentsOf: Data((command + "\n").utf8))
     }
 
     /// User and system CPU time of this process so far.
