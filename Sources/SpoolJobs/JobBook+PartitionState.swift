@@ -13,6 +13,11 @@ extension JobBook {
         var removed = false
         /// The jobs taken in and not dropped, in offset order: the first is the commit point.
         var order = Fifo<Entry>()
+        /// Jobs finished above the commit point whose entries were let go (`compactFinished`),
+        /// as ranges of the offsets taken in (offsets in between hold no job), ascending and
+        /// disjoint: a job waiting at the commit point then holds ranges, not every finished
+        /// job's entry and record behind it.
+        var finishedLetGo: [ClosedRange<Int64>] = []
         /// Each order key's line. A line that empties stays (a key's next job usually comes soon,
         /// and dropping it cost an allocation and two hashes per job) until `emptyKeyLinesMax`
         /// empty ones are swept.
@@ -67,12 +72,55 @@ extension JobBook {
 }
 
 extension JobBook.PartitionState {
-    /// Forgets the finished jobs at the front: the commit point moves past them.
+    /// Forgets the finished jobs at the front: the commit point moves past them, and past the
+    /// ranges let go below it.
     func dropFinishedFront() {
         while let entry = order.first, entry.state == .done {
             uncarry(entry)
             order.removeFirst()
         }
+        guard !finishedLetGo.isEmpty else { return }
+        let point = order.first?.offset ?? next ?? Int64.max
+        let below = finishedLetGo.prefix { $0.upperBound < point }.count
+        if below > 0 { finishedLetGo.removeFirst(below) }
+    }
+
+    /// Lets go of the entries of jobs finished above the commit point (not carried: a
+    /// dead-letter mark stays an entry), keeping them as offset ranges in `finishedLetGo`. The
+    /// entries left are the unfinished jobs and the marks, which the pause and the attempt
+    /// bound keep few.
+    func compactFinished() {
+        var kept = Fifo<JobBook.Entry>()
+        var runs: [ClosedRange<Int64>] = []
+        var run: ClosedRange<Int64>?
+        for entry in order {
+            if entry.state == .done && !entry.carried {
+                run = run.map { $0.lowerBound...entry.offset } ?? entry.offset...entry.offset
+                continue
+            }
+            if let finished = run { runs.append(finished) }
+            run = nil
+            kept.append(entry)
+        }
+        if let run { runs.append(run) }
+        order = kept
+        finishedLetGo = Self.union(finishedLetGo, runs)
+    }
+
+    /// The union of two ascending lists of disjoint ranges, ascending, touching ranges joined.
+    static func union(_ first: [ClosedRange<Int64>], _ second: [ClosedRange<Int64>]) -> [ClosedRange<Int64>] {
+        guard !first.isEmpty else { return second }
+        guard !second.isEmpty else { return first }
+        var merged: [ClosedRange<Int64>] = []
+        merged.reserveCapacity(first.count + second.count)
+        for range in (first + second).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, range.lowerBound <= last.upperBound || range.lowerBound == last.upperBound + 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
     }
 
     /// The key's last waiting job finished: its line stays, empty, until the empty ones are too
@@ -107,8 +155,8 @@ extension JobBook.PartitionState {
     }
 
     /// The jobs that succeeded (or were cancelled, or resumed finished) above the commit point, as
-    /// ranges of the offsets taken in (offsets in between hold no job), then the marks resumed
-    /// for offsets not taken in yet.
+    /// ranges of the offsets taken in (offsets in between hold no job), with the ranges let go,
+    /// then the marks resumed for offsets not taken in yet.
     func finishedAbove(next: Int64) -> [ClosedRange<Int64>] {
         var ranges: [ClosedRange<Int64>] = []
         var run: ClosedRange<Int64>?
@@ -123,6 +171,7 @@ extension JobBook.PartitionState {
             }
         }
         if let run { ranges.append(run) }
+        ranges = Self.union(ranges, finishedLetGo)
         for stored in storedFinished where stored.upperBound >= next {
             let lower = max(stored.lowerBound, next)
             if let last = ranges.last, last.upperBound + 1 >= lower {

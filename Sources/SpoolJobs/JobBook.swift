@@ -156,11 +156,12 @@ struct JobBook {
     /// it is down to `resumeAt`.
     let bufferMax: Int
     var resumeAt: Int { bufferMax / 2 }
-    /// Jobs a partition may hold, finished ones included, before it is paused: finished jobs stay
-    /// in `order` until every job below them has finished, so one job failing and waiting to run
-    /// again keeps the ones of other keys behind it. The pause counts unfinished jobs (a slow job
-    /// must not stall the other keys), and this wider bound keeps memory bounded all the same; it
-    /// is resumed once down to half.
+    /// Entries a partition may hold, finished ones included: finished jobs stay in `order` until
+    /// every job below them has finished, so one job failing and waiting to run again keeps the
+    /// ones of other keys behind it. The pause counts unfinished jobs (a slow job must not stall
+    /// the other keys); at this many entries the finished ones are let go and kept as offset
+    /// ranges (`PartitionState.compactFinished`), so memory stays bounded. Only a partition still
+    /// this full after that (marks and unfinished jobs) is paused, until down to half.
     let entriesMax: Int
     /// The partitions paused at the consumer, owned or not: the consumer keeps a pause across
     /// rebalances, so a partition owned again starts paused and is resumed by `adjustPauses`.
@@ -230,11 +231,12 @@ struct JobBook {
     // MARK: Pausing fetches
 
     /// The owned partitions to pause at the consumer (their buffers are full: `bufferMax` jobs
-    /// taken in and not finished, or `entriesMax` not dropped) and the paused ones to resume (down
-    /// to half of both), marked so.
+    /// taken in and not finished, or `entriesMax` entries once the finished ones are let go) and
+    /// the paused ones to resume (down to half of both), marked so.
     mutating func adjustPauses() -> (pause: [TopicPartition], resume: [TopicPartition]) {
         var (pause, resume): ([TopicPartition], [TopicPartition]) = ([], [])
         for (partition, state) in partitions {
+            if state.order.count >= entriesMax { state.compactFinished() }
             if !state.paused && (state.unfinished >= bufferMax || state.order.count >= entriesMax) {
                 state.paused = true
                 pausedPartitions.insert(partition)
@@ -256,9 +258,12 @@ struct JobBook {
     /// Whether the partition is paused and down to resume: its fetches may go on.
     func drained(_ state: PartitionState) -> Bool { state.paused && downToResume(state) }
 
-    /// Down to `resumeAt` unfinished jobs and half of `entriesMax` held.
+    /// Down to `resumeAt` unfinished jobs and half of `entriesMax` held, once the finished ones
+    /// are let go (they were held behind a job that has not finished: see `entriesMax`).
     private func downToResume(_ state: PartitionState) -> Bool {
-        state.unfinished <= resumeAt && state.order.count <= entriesMax / 2
+        guard state.unfinished <= resumeAt else { return false }
+        if state.order.count > entriesMax / 2 { state.compactFinished() }
+        return state.order.count <= entriesMax / 2
     }
 
     // MARK: Taking jobs in and handing them out

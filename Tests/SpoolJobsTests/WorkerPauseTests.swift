@@ -146,30 +146,46 @@ struct WorkerPauseTests {
         #expect(book.adjustPauses().resume == [partition])
     }
 
-    /// Memory stays bounded all the same: finished jobs held behind one unfinished job pause the
-    /// partition at `entriesMax`, and it resumes once the point passes them.
-    @Test("finished jobs held behind an unfinished one pause the partition at four times the buffer")
+    /// Memory stays bounded without a pause: at `entriesMax` entries, the finished jobs held
+    /// behind one unfinished job are let go and kept as offset ranges, which the commit carries
+    /// as finished marks; the commit point passes them once the job below them finishes.
+    @Test("finished jobs held behind an unfinished one are let go as ranges at four times the buffer, without a pause")
     func finishedJobsBehindOneUnfinishedAreBounded() {
-        var book = JobBook(ordering: .key, concurrency: 10, bufferMax: 4)
+        var book = JobBook(ordering: .key, concurrency: 10, bufferMax: 5)
         let partition = TopicPartition("t", 0)
         book.assign(partition, committed: nil)
         _ = book.add(record(partition, offset: 0, key: "slow"), now: 0)
         guard let slow = book.next() else { Issue.record("no job ready"); return }
-        for offset in 1..<15 {
-            _ = book.add(record(partition, offset: Int64(offset), key: "k\(offset)"), now: 0)
-            guard let ticket = book.next() else { Issue.record("no job ready"); return }
-            _ = book.finish(ticket, now: 0)
-            #expect(book.adjustPauses().pause.isEmpty)
+        // Offsets 1-39 finish, but 20 (a job of "waits", held behind 19 of the same key, which
+        // never finishes) and 30 (which stays running).
+        var unfinished: [JobTicket] = []
+        for offset in 1..<40 {
+            let key = offset == 19 || offset == 20 ? "waits" : "k\(offset)"
+            _ = book.add(record(partition, offset: Int64(offset), key: key), now: 0)
+            guard offset != 20, let ticket = book.next() else { continue }
+            if offset == 19 || offset == 30 { unfinished.append(ticket) } else { _ = book.finish(ticket, now: 0) }
+            #expect(book.adjustPauses().pause.isEmpty, "paused at offset \(offset)")
         }
-        _ = book.add(record(partition, offset: 15, key: "k15"), now: 0)
-        #expect(book.adjustPauses().pause == [partition])
-        guard let last = book.next() else { Issue.record("no job ready"); return }
-        _ = book.finish(last, now: 0)
-        #expect(book.adjustPauses().resume.isEmpty)
-        #expect(book.fetchesHeld)
+        #expect(!book.fetchesHeld)
+        let state = book.partitions[partition]!
+        #expect(state.order.count < book.entriesMax)
+        // The commit point stays at the slow job; everything finished above it is marked.
+        let point = book.commitPoint(partition)
+        #expect(point?.offset == 0)
+        #expect(CommitMetadata(decoding: point?.metadata ?? "").finished == [1...18, 21...29, 31...39])
         _ = book.finish(slow, now: 0)
-        #expect(book.drained(book.partitions[partition]!))
-        #expect(book.adjustPauses().resume == [partition])
+        #expect(book.commitPoint(partition)?.offset == 19)
+        #expect(CommitMetadata(decoding: book.commitPoint(partition)?.metadata ?? "").finished == [21...29, 31...39])
+        _ = book.finish(unfinished[0], now: 0)
+        guard let waiting = book.next() else { Issue.record("the job behind 19 is not ready"); return }
+        #expect(waiting.offset == 20)
+        _ = book.finish(waiting, now: 0)
+        #expect(book.commitPoint(partition)?.offset == 30)
+        _ = book.finish(unfinished[1], now: 0)
+        #expect(book.commitPoint(partition)?.offset == 40)
+        let marksAtTheEnd = CommitMetadata(decoding: book.commitPoint(partition)?.metadata ?? "").finished
+        #expect(marksAtTheEnd.isEmpty)
+        #expect(state.finishedLetGo.isEmpty)
     }
 
     /// A worker-level check of the above: a job failing with a long backoff at the commit point
@@ -178,6 +194,43 @@ struct WorkerPauseTests {
     func retryingJobDoesNotStallOtherKeys() async throws {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
+        let (queue, runs, worker) = workerWithLongBackoffs(broker)
+        // A first fetch fills the buffer; the later jobs come only once the partition is resumed.
+        try await queue.enqueue([JobQueue.Enqueue(Photo(user: "slow", poison: true), key: "slow")]
+                                + (0..<3).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
+        let task = Task { try await worker.run() }
+        #expect(await eventually { runs() == 3 })
+        try await queue.enqueue((3..<20).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
+        #expect(await eventually(within: 20) { runs() == 20 })
+        worker.stop()
+        try await task.value
+    }
+
+    /// The same, past `entriesMax`: jobs enqueued a few at a time behind the waiting one, each
+    /// batch fetched only once the last has run, finish far more than four buffers' worth.
+    @Test("finished jobs past four buffers behind a job waiting a long backoff do not pause its partition", .timeLimit(.minutes(2)))
+    func manyFinishedJobsBehindARetryingJob() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let (queue, runs, worker) = workerWithLongBackoffs(broker)
+        try await queue.enqueue([JobQueue.Enqueue(Photo(user: "slow", poison: true), key: "slow")])
+        let task = Task { try await worker.run() }
+        for round in 0..<12 {
+            try await queue.enqueue((0..<3).map { JobQueue.Enqueue(Photo(user: "u\(round)-\($0)", poison: false), key: "u\(round)-\($0)") })
+            guard await eventually(within: 20, { runs() == 3 * (round + 1) }) else {
+                Issue.record("round \(round): \(runs()) of \(3 * (round + 1)) jobs ran")
+                break
+            }
+        }
+        worker.stop()
+        try await task.value
+    }
+
+    private struct Failing: Error {}
+
+    /// A `.key` worker of one partition whose poison jobs fail and wait 10 minutes to run again,
+    /// with a buffer of 4; the closure counts the other jobs it ran.
+    private func workerWithLongBackoffs(_ broker: JobsTestBroker) -> (JobQueue, @Sendable () -> Int, Worker<Photo>) {
         let queue = JobQueue(transport: EmbeddedTransport(broker.spool), partitions: 1)
         let runs = Atomic(0)
         let worker = Worker<Photo>(queue: queue, group: "g", ordering: .key, concurrency: 4,
@@ -185,18 +238,8 @@ struct WorkerPauseTests {
             if job.payload.poison { throw Failing() }
             runs.add(1, ordering: .relaxed)
         }
-        // A first fetch fills the buffer; the later jobs come only once the partition is resumed.
-        try await queue.enqueue([JobQueue.Enqueue(Photo(user: "slow", poison: true), key: "slow")]
-                                + (0..<3).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
-        let task = Task { try await worker.run() }
-        #expect(await eventually { runs.load(ordering: .relaxed) == 3 })
-        try await queue.enqueue((3..<20).map { JobQueue.Enqueue(Photo(user: "u\($0)", poison: false), key: "u\($0)") })
-        #expect(await eventually(within: 20) { runs.load(ordering: .relaxed) == 20 })
-        worker.stop()
-        try await task.value
+        return (queue, { runs.load(ordering: .relaxed) }, worker)
     }
-
-    private struct Failing: Error {}
 
     private func record(_ partition: TopicPartition, offset: Int64, key: String? = nil) -> ConsumedRecord {
         ConsumedRecord(topic: partition.topic, partition: partition.partition, offset: offset, timestamp: 0, key: key.map { Array($0.utf8) },
