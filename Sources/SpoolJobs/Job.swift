@@ -24,7 +24,12 @@ extension Job {
 public struct JobContext<Payload: Job>: Sendable {
     public var payload: Payload
     /// The job's id: the same on every attempt, in the dead-letter topic and after redrive.
-    public var id: String
+    public var id: String {
+        get { idText.string }
+        set { idText = .text(newValue) }
+    }
+    /// The id as the worker has it: made text when read.
+    var idText: JobIdText
     /// The ordering key the job was enqueued with (e.g. a user id).
     public var key: String?
     /// This run's attempt, 1 for the first.
@@ -42,6 +47,41 @@ public struct JobContext<Payload: Job>: Sendable {
     var lease: JobLease?
 
     public var isLastAttempt: Bool { attempt >= maxAttempts }
+
+    init(payload: Payload, id: JobIdText, key: String?, attempt: Int, maxAttempts: Int, topic: String, partition: Int32, offset: Int64,
+         enqueuedAt: Date, headers: [RecordHeader], lease: JobLease?) {
+        self.payload = payload
+        self.idText = id
+        self.key = key
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.enqueuedAt = enqueuedAt
+        self.headers = headers
+        self.lease = lease
+    }
+
+    init(payload: Payload, id: String, key: String?, attempt: Int, maxAttempts: Int, topic: String, partition: Int32, offset: Int64,
+         enqueuedAt: Date, headers: [RecordHeader], lease: JobLease?) {
+        self.init(payload: payload, id: JobIdText.text(id), key: key, attempt: attempt, maxAttempts: maxAttempts, topic: topic,
+                  partition: partition, offset: offset, enqueuedAt: enqueuedAt, headers: headers, lease: lease)
+    }
+}
+
+/// A job's id, as text or as the UTF-8 its record's header holds (made text when read: a
+/// string of a UUID's length is an allocation, and most runs never read their id).
+enum JobIdText: Sendable {
+    case text(String)
+    case utf8([UInt8])
+
+    var string: String {
+        switch self {
+        case let .text(text): text
+        case let .utf8(bytes): String(decoding: bytes, as: UTF8.self)
+        }
+    }
 }
 
 /// Where an enqueued job went.

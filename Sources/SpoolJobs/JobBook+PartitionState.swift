@@ -1,4 +1,5 @@
 import SpoolFormat
+import Synchronization
 
 extension JobBook {
     /// A class, so the book changes a partition's entries in place (a struct taken out of the
@@ -10,7 +11,10 @@ extension JobBook {
         let level: Int
         /// No longer the book's (revoked and forgotten, or given back as a new generation):
         /// tickets and wakes that still point here are stale.
-        var removed = false
+        var removed = false { didSet { if removed { owned.store(false, ordering: .releasing) } } }
+        /// Neither revoking nor removed: set under the book's lock, read without it by a runner
+        /// that has just opened a job's lease (`Worker.holdsLease(_:of:)`).
+        let owned = Atomic(true)
         /// The jobs taken in and not dropped, in offset order: the first is the commit point.
         var order = Fifo<Entry>()
         /// Jobs finished above the commit point whose entries were let go (`compactFinished`),
@@ -44,7 +48,7 @@ extension JobBook {
         var held = Fifo<Entry>()
         /// The offset after the last record taken in.
         var next: Int64?
-        var revoking = false
+        var revoking = false { didSet { if revoking { owned.store(false, ordering: .releasing) } } }
         /// Not fetched (paused at the consumer) while its buffer is full: see `JobBook.adjustPauses`.
         var paused = false
         /// Jobs taken in and not finished (in `order`, not done): what the pause counts.

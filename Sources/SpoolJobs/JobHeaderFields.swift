@@ -5,8 +5,10 @@ import SpoolFormat
 /// reads them). The poll loop reads them there, just after the record was decoded: a runner on
 /// another core would fetch each header's buffer into its cache again.
 struct JobHeaderFields: Sendable {
-    /// `spool-job-id`; nil when the record has none (a record not enqueued through `JobQueue`).
-    var id: String?
+    /// `spool-job-id`, as stored; nil when the record has none (a record not enqueued through
+    /// `JobQueue`). Made text only when read (`id`): most jobs' ids never are.
+    var idBytes: [UInt8]?
+    var id: String? { idBytes.map { String(decoding: $0, as: UTF8.self) } }
     /// `spool-job-type`, as stored, when it differs from the expected type or none was given:
     /// made text only for the error.
     var type: [UInt8]?
@@ -36,7 +38,7 @@ struct JobHeaderFields: Sendable {
                 switch headers[index].key {
                 case SpoolHeaders.jobId where !idSeen:
                     idSeen = true
-                    id = headers[index].value?.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+                    idBytes = headers[index].value
                 case SpoolHeaders.jobType where !typeSeen:
                     typeSeen = true
                     guard let expectedType else {

@@ -78,46 +78,106 @@ public struct JobMetrics: Codable, Sendable, Equatable {
 /// A worker's cumulative counts, updated once when a run starts and once when it ends: one
 /// uncontended lock each time, and no allocation but one after each `snapshot` (the histograms'
 /// arrays are changed in place; a snapshot shares them, so the next change copies them once).
+///
+/// Each runner counts its runs in a shard of its own (`makeShard`), so runners on different
+/// cores do not pass one lock's line between them on every job; a snapshot adds the shards up,
+/// and a runner that ends folds its shard into the recorder's own counts (`drop`).
 final class JobMetricsRecorder: Sendable {
+    /// One runner's counts: the same updates as the recorder's.
+    final class Shard: Sendable {
+        fileprivate let metrics = Mutex(JobMetrics())
+
+        func started(latencySeconds: Double?) { metrics.withLock { $0.started(latencySeconds: latencySeconds) } }
+
+        func ended(after seconds: Double, _ outcome: Outcome?) { metrics.withLock { $0.ended(after: seconds, outcome) } }
+    }
+
+    private let shards = Mutex<[ObjectIdentifier: Shard]>([:])
+
+    func makeShard() -> Shard {
+        let shard = Shard()
+        shards.withLock { $0[ObjectIdentifier(shard)] = shard }
+        return shard
+    }
+
+    /// The runner is done with the shard: its counts move to the recorder's own, under the lock
+    /// snapshots take, so no snapshot counts them twice or misses them.
+    func drop(_ shard: Shard) {
+        shards.withLock { shards in
+            guard shards.removeValue(forKey: ObjectIdentifier(shard)) != nil else { return }
+            let counted = shard.metrics.withLock { $0 }
+            metrics.withLock { $0.add(counted) }
+        }
+    }
+
     /// How a run or a job ended, for the counter it adds to.
     enum Outcome { case succeeded, failed, cancelled }
 
     private let metrics = Mutex(JobMetrics())
 
-    var snapshot: JobMetrics { metrics.withLock { $0 } }
-
-    /// One value read under the lock, without a snapshot.
-    func read<T>(_ body: (JobMetrics) -> T) -> T { metrics.withLock { body($0) } }
-
-    /// A run starts; `latencySeconds` is the job's wait since it was due (nil: not measured).
-    func started(latencySeconds: Double?) {
-        metrics.withLock { metrics in
-            metrics.started += 1
-            if let latencySeconds { metrics.enqueueToStartSeconds.observe(latencySeconds) }
+    var snapshot: JobMetrics {
+        shards.withLock { shards in
+            var total = metrics.withLock { $0 }
+            for shard in shards.values { total.add(shard.metrics.withLock { $0 }) }
+            return total
         }
     }
+
+    /// One value read under the lock, without a snapshot.
+    func read<T>(_ body: (JobMetrics) -> T) -> T { body(snapshot) }
+
+    /// A run starts; `latencySeconds` is the job's wait since it was due (nil: not measured).
+    func started(latencySeconds: Double?) { metrics.withLock { $0.started(latencySeconds: latencySeconds) } }
 
     /// A run ended after `seconds`, with `outcome` (nil: counted apart, as a cancellation is by
     /// `count`, which also counts the jobs cancelled before they start).
-    func ended(after seconds: Double, _ outcome: Outcome?) {
-        metrics.withLock { metrics in
-            metrics.handlerSeconds.observe(seconds)
-            if let outcome { count(outcome, in: &metrics) }
-        }
-    }
+    func ended(after seconds: Double, _ outcome: Outcome?) { metrics.withLock { $0.ended(after: seconds, outcome) } }
 
     /// A job ended that way outside a run's end (a cancellation).
-    func count(_ outcome: Outcome) { metrics.withLock { count(outcome, in: &$0) } }
+    func count(_ outcome: Outcome) { metrics.withLock { $0.count(outcome) } }
 
     func retried() { metrics.withLock { $0.retried += 1 } }
 
     func deadLettered() { metrics.withLock { $0.deadLettered += 1 } }
+}
 
-    private func count(_ outcome: Outcome, in metrics: inout JobMetrics) {
+extension JobMetrics {
+    mutating func started(latencySeconds: Double?) {
+        started += 1
+        if let latencySeconds { enqueueToStartSeconds.observe(latencySeconds) }
+    }
+
+    mutating func ended(after seconds: Double, _ outcome: JobMetricsRecorder.Outcome?) {
+        handlerSeconds.observe(seconds)
+        if let outcome { count(outcome) }
+    }
+
+    mutating func count(_ outcome: JobMetricsRecorder.Outcome) {
         switch outcome {
-        case .succeeded: metrics.succeeded += 1
-        case .failed: metrics.failed += 1
-        case .cancelled: metrics.cancelled += 1
+        case .succeeded: succeeded += 1
+        case .failed: failed += 1
+        case .cancelled: cancelled += 1
         }
+    }
+
+    /// Adds another's counts (a runner's shard) to these: every field.
+    mutating func add(_ other: JobMetrics) {
+        started += other.started
+        succeeded += other.succeeded
+        failed += other.failed
+        retried += other.retried
+        deadLettered += other.deadLettered
+        cancelled += other.cancelled
+        handlerSeconds.add(other.handlerSeconds)
+        enqueueToStartSeconds.add(other.enqueueToStartSeconds)
+        retryingInPlace += other.retryingInPlace
+        scheduledInWorker += other.scheduledInWorker
+    }
+}
+
+extension JobHistogram {
+    mutating func add(_ other: JobHistogram) {
+        for bucket in counts.indices { counts[bucket] += other.counts[bucket] }
+        sum += other.sum
     }
 }

@@ -37,8 +37,16 @@ final class WorkerControl: Sendable {
     /// Whether the group is paused: no job starts.
     var holdsStarts: Bool { paused.load(ordering: .acquiring) }
 
+    /// Read on every job: a guard, not `&&`, whose autoclosure retained the id each time.
     func isCancelled(_ id: String) -> Bool {
-        anyCancelled.load(ordering: .acquiring) && state.withLock { $0.control.cancellations[id] != nil }
+        guard anyCancelled.load(ordering: .acquiring) else { return false }
+        return state.withLock { $0.control.cancellations[id] != nil }
+    }
+
+    /// The same, making the id text only when some job is cancelled.
+    func isCancelled(_ id: JobIdText) -> Bool {
+        guard anyCancelled.load(ordering: .acquiring) else { return false }
+        return isCancelled(id.string)
     }
 
     /// Changes the state under the lock and republishes the flags read without it.

@@ -166,7 +166,7 @@ extension Worker {
         let run = LockedValue<Task<Void, any Error>?>(nil)
         // A cancellation before `run` is set is seen by `runHandler`'s own check after it opens
         // the lease (a cancellation is recorded before it looks for runs).
-        let own = JobRunner(id: runner.id, cancel: { run.value?.cancel() }, lease: runner.lease)
+        let own = JobRunner(id: runner.id, cancel: { run.value?.cancel() }, lease: runner.lease, metrics: runner.metrics)
         let task = Task { try await self.runHandler(context, key, runner: own) }
         run.value = task
         try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }

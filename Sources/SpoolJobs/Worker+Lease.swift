@@ -57,6 +57,8 @@ struct JobRunner: Sendable {
     let id: Int
     let cancel: @Sendable () -> Void
     let lease: JobLeases.Slot
+    /// Where its runs are counted (`JobMetricsRecorder.Shard`).
+    let metrics: JobMetricsRecorder.Shard
 }
 
 extension Worker: JobLeaseHolder {}
@@ -88,7 +90,7 @@ final class JobLeases: Sendable {
 
     fileprivate struct Run {
         var key: Key
-        var id: String
+        var id: JobIdText
         var cancel: @Sendable () -> Void
         var end: End?
     }
@@ -113,7 +115,7 @@ final class JobLeases: Sendable {
     private var allSlots: [Slot] { slots.withLock { Array($0.values) } }
 
     /// A run of job `id` starts in the runner's slot; `cancel` stops its handler.
-    func open(_ key: Key, id: String, in slot: Slot, cancel: @escaping @Sendable () -> Void) {
+    func open(_ key: Key, id: JobIdText, in slot: Slot, cancel: @escaping @Sendable () -> Void) {
         slot.run.withLock { $0 = Run(key: key, id: id, cancel: cancel) }
     }
 
@@ -121,7 +123,7 @@ final class JobLeases: Sendable {
     /// `end(_:because:)`). The runs stay open: they end as cancelled when their handlers return.
     func cancel(ids: Set<String>) {
         for slot in allSlots {
-            slot.run.withLock { run in if let run, ids.contains(run.id) { run.cancel() } }
+            slot.run.withLock { run in if let run, ids.contains(run.id.string) { run.cancel() } }
         }
     }
 
@@ -177,13 +179,14 @@ extension Worker {
     /// partition taken away is marked in the book before its runs are ended (`lose`, `revoke`),
     /// and a run opens before it looks at the book: a run that opens after its partition went
     /// throws `JobLeaseError.lost` without starting the handler, leaving the job to the new owner.
-    nonisolated(nonsending) func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner) async throws {
+    nonisolated(nonsending) func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner,
+                                            partition: JobBook.PartitionState? = nil) async throws {
         guard let timeout else {
-            leases.open(key, id: context.id, in: runner.lease, cancel: runner.cancel)
+            leases.open(key, id: context.idText, in: runner.lease, cancel: runner.cancel)
             defer { leases.close(runner.lease) }
-            guard holdsLease(key) else { throw JobLeaseError.lost }
+            guard holdsLease(key, of: partition) else { throw JobLeaseError.lost }
             // Cancelled between the check before decoding and now.
-            if jobControl.isCancelled(context.id) { throw CancellationError() }
+            if jobControl.isCancelled(context.idText) { throw CancellationError() }
             do {
                 try await handler(context)
             } catch {
@@ -195,19 +198,19 @@ extension Worker {
         // Opened before the handler starts, so it never runs for a partition gone: what ends the
         // run meanwhile finds no task to cancel, and is looked for once there is one.
         let run = LockedValue<Task<Void, any Error>?>(nil)
-        leases.open(key, id: context.id, in: runner.lease) { run.value?.cancel() }
-        guard holdsLease(key) else {
+        leases.open(key, id: context.idText, in: runner.lease) { run.value?.cancel() }
+        guard holdsLease(key, of: partition) else {
             leases.close(runner.lease)
             throw JobLeaseError.lost
         }
-        if jobControl.isCancelled(context.id) {
+        if jobControl.isCancelled(context.idText) {
             leases.close(runner.lease)
             throw CancellationError()
         }
         let handler = self.handler
         let task = Task { [context] in try await handler(context) }
         run.value = task
-        if leases.end(in: runner.lease) != nil || jobControl.isCancelled(context.id) { task.cancel() }
+        if leases.end(in: runner.lease) != nil || jobControl.isCancelled(context.idText) { task.cancel() }
         let timer = Task { [leases] in
             try await Task.sleep(for: timeout)
             leases.end(key, because: .timedOut)
@@ -237,6 +240,15 @@ extension Worker {
     /// taken away.
     func holdsLease(_ key: JobLeases.Key) -> Bool {
         book.withLock { book in book.partitions.values.contains { $0.generation == key.generation && !$0.revoking } }
+    }
+
+    /// The same, read from the run's partition when the caller has it, without the book's lock:
+    /// its `owned` flag is cleared under that lock before revocations look for open leases, and
+    /// the lease was opened under its slot's lock, so either the revocation sees the lease or
+    /// this sees the flag.
+    func holdsLease(_ key: JobLeases.Key, of partition: JobBook.PartitionState?) -> Bool {
+        guard let partition else { return holdsLease(key) }
+        return partition.generation == key.generation && partition.owned.load(ordering: .acquiring)
     }
 
     /// Partitions are being taken away and their jobs did not finish in time: cancel them and

@@ -106,7 +106,8 @@ public final class Worker<Payload: Job>: Sendable {
     let control = Mutex(Control())
     let commitLock = AsyncLock()
     let leases = JobLeases()
-    /// Wakes `waitForRunning` as jobs end.
+    /// Wakes `waitForRunning` as jobs end: only jobs of partitions being revoked (or gone), or
+    /// any once the worker stops, which are all that it waits for.
     let jobEnds = EventSignal()
     /// Wakes the poll loop, parked while every partition is paused, when one has drained (or the
     /// worker stops).
@@ -295,9 +296,9 @@ public final class Worker<Payload: Job>: Sendable {
     static var takeChunk: Int { 256 }
 
     /// What `take` leaves in a record's place: no buffer of its own to retain or release.
-    private static var movedOut: ConsumedRecord {
-        ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
-    }
+    /// Made once (a generic type has no stored static properties): made per record, it was 1 %
+    /// of a `.none` worker's CPU.
+    private static var movedOut: ConsumedRecord { movedOutRecord }
 
     /// Batches that hold no record (the place a duplicate enqueue keeps for the producer's
     /// sequence, a transaction marker) move the consumer's position and give the book no job: the
@@ -345,18 +346,28 @@ public final class Worker<Payload: Job>: Sendable {
         control.withLock { state in
             let id = state.nextTask
             state.nextTask += 1
-            let runner = JobRunner(id: id, cancel: { [weak self] in self?.control.withLock { $0.tasks[id] }?.cancel() }, lease: leases.makeSlot(id))
+            let runner = JobRunner(id: id, cancel: { [weak self] in self?.control.withLock { $0.tasks[id] }?.cancel() }, lease: leases.makeSlot(id),
+                                   metrics: stats.recorder.makeShard())
             state.tasks[id] = Task { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
-                    await execute(current, runner: runner)
-                    jobEnds.fire()
-                    let (next, more) = isStopping || Task.isCancelled || jobControl.holdsStarts ? (nil, false) : takeNextSeeingMore()
+                    let succeededAtMs = await execute(current, runner: runner)
+                    let taking = !(isStopping || Task.isCancelled || jobControl.holdsStarts)
+                    let (next, more) = if let succeededAtMs {
+                        finishTakingNext(current, now: succeededAtMs, taking: taking)
+                    } else {
+                        taking ? takeNextSeeingMore() : (nil, false)
+                    }
+                    // Only revocations and the worker's stop wait for runs to end, and they mark the
+                    // partition or the worker first: firing on every job passed a line between
+                    // the cores on every job.
+                    if isStopping || !current.state.owned.load(ordering: .acquiring) { jobEnds.fire() }
                     ticket = next
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if next != nil && more { dispatch() }
                 }
                 leases.dropSlot(id)
+                stats.recorder.drop(runner.metrics)
                 _ = control.withLock { $0.tasks.removeValue(forKey: id) }
                 // Ended early by a job's cancellation (see `runHandler`): the ready jobs get a runner.
                 if Task.isCancelled && !isStopping { dispatch() }
@@ -380,26 +391,36 @@ public final class Worker<Payload: Job>: Sendable {
     /// Runs on its runner's executor (`nonisolated(nonsending)`, as `runHandler` does): a plain
     /// nonisolated async function hops to the global executor when called and its caller hops
     /// back when it returns, two calls into the concurrency runtime each, per job.
-    private nonisolated(nonsending) func execute(_ ticket: JobTicket, runner: JobRunner) async {
+    ///
+    /// Returns, for a job that succeeded, when it ended (epoch ms), for the runner to finish it
+    /// in the same hold of the book's lock as it takes its next job (`finishTakingNext`); any
+    /// other outcome is finished here, and nil returned.
+    private nonisolated(nonsending) func execute(_ ticket: JobTicket, runner: JobRunner) async -> Int64? {
         // An earlier owner dead-lettered it and committed the mark (`DeadLetterMarks`) before the
         // commit point reached it: it is done.
         guard !ticket.deadLettered else {
             finish(ticket, deadLettered: true)
-            return
+            return nil
         }
         let entry = ticket.entry
         // Another group's retry of a job this group ran from its own delivery: not this group's to run.
-        guard !entry.fields.otherGroup else { return finish(ticket) }
+        guard !entry.fields.otherGroup else {
+            finish(ticket)
+            return nil
+        }
         let record = entry.record
-        let id = entry.fields.id ?? record.jobId
-        guard !jobControl.isCancelled(id) else { return finishCancelled(ticket) }
-        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return }
+        let id = entry.fields.idBytes.map(JobIdText.utf8) ?? .text(record.jobId)
+        guard !jobControl.isCancelled(id) else {
+            finishCancelled(ticket)
+            return nil
+        }
+        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return nil }
         // Resumed at an attempt past the last one: `maxAttempts` was lowered since its count was
         // committed, or an earlier version committed its dead-letter mark as the count
         // `maxAttempts + 1`, which cannot be told from a count. A second dead letter beats a lost job.
         guard ticket.attempt <= retry.maxAttempts else {
             await deadLetter(ticket, error: "attempt \(ticket.attempt) is past maxAttempts (\(retry.maxAttempts)): its attempts are used up")
-            return
+            return nil
         }
         let payload: Payload
         do {
@@ -410,7 +431,7 @@ public final class Worker<Payload: Job>: Sendable {
         } catch {
             // A payload that cannot be decoded fails the same way on every attempt.
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
-            return
+            return nil
         }
         let key = JobLeases.Key(ticket)
         let context = JobContext(payload: payload, id: id,
@@ -418,29 +439,33 @@ public final class Worker<Payload: Job>: Sendable {
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000), headers: record.headers,
                                  lease: JobLease(holder: self, key: key))
+        // Three clock reads a job: the end's wall-clock time is the start's plus the run's length.
+        let startedMs = nowMs()
         let started = monotonicNanoseconds()
-        stats.recorder.started(latencySeconds: ticket.dueMs.map { Double(nowMs() - $0) / 1000 })
+        runner.metrics.started(latencySeconds: ticket.dueMs.map { Double(startedMs - $0) / 1000 })
         do {
-            try await runHandler(context, key, runner: runner)
-            stats.recorder.ended(after: Self.seconds(since: started), .succeeded)
-            finish(ticket)
-        } catch where jobControl.isCancelled(context.id) {
-            stats.recorder.ended(after: Self.seconds(since: started), nil)
+            try await runHandler(context, key, runner: runner, partition: ticket.state)
+            let elapsed = monotonicNanoseconds() &- started
+            runner.metrics.ended(after: Double(elapsed) / 1e9, .succeeded)
+            return startedMs + Int64(elapsed / 1_000_000)
+        } catch where jobControl.isCancelled(context.idText) {
+            runner.metrics.ended(after: Self.seconds(since: started), nil)
             finishCancelled(ticket)
         } catch where isStopping && Task.isCancelled {
             // Cut short because the worker stops (`shutdownTimeout` passed): not a failure of the
             // job's, so no attempt is used. It stays below the commit point for the next owner.
-            stats.recorder.ended(after: Self.seconds(since: started), nil)
+            runner.metrics.ended(after: Self.seconds(since: started), nil)
             lost(ticket)
         } catch JobLeaseError.lost {
             // The partition went (before the handler started, or while it ran): not a failure of
             // the job's; it stays below the commit point for the new owner.
-            stats.recorder.ended(after: Self.seconds(since: started), nil)
+            runner.metrics.ended(after: Self.seconds(since: started), nil)
             lost(ticket)
         } catch {
-            stats.recorder.ended(after: Self.seconds(since: started), .failed)
+            runner.metrics.ended(after: Self.seconds(since: started), .failed)
             await failed(ticket, error: error)
         }
+        return nil
     }
 
     /// Marks a job done; the runner that ran it takes the next one.
@@ -481,6 +506,9 @@ public final class Worker<Payload: Job>: Sendable {
 }
 
 /// Why the runtime could not run a job, or list a topic's jobs.
+/// What `Worker.take` leaves in a fetched array's place of a record it moved into the book.
+private let movedOutRecord = ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
+
 public enum JobError: Error, CustomStringConvertible, Sendable {
     case wrongType(expected: String, found: String)
     /// Reading a whole topic (a listing) stopped moving before its end.

@@ -48,4 +48,30 @@ struct JobMetricsTests {
         #expect(metrics.enqueueToStartSeconds.count == 1)
         #expect(metrics.enqueueToStartSeconds.sum == 0.5)
     }
+
+    @Test("runners' shards add up in every snapshot, before and after each is dropped, and a shard dropped twice counts once")
+    func shards() {
+        let recorder = JobMetricsRecorder()
+        recorder.started(latencySeconds: nil)
+        recorder.ended(after: 0.5, .failed)
+        let (first, second) = (recorder.makeShard(), recorder.makeShard())
+        first.started(latencySeconds: 0.25)
+        first.ended(after: 0.25, .succeeded)
+        second.started(latencySeconds: 1)
+        second.ended(after: 0.125, .succeeded)
+        second.started(latencySeconds: nil)
+        let expect = { (context: String) in
+            let metrics = recorder.snapshot
+            #expect((metrics.started, metrics.succeeded, metrics.failed) == (4, 2, 1), "\(context)")
+            #expect(metrics.handlerSeconds.count == 3 && metrics.handlerSeconds.sum == 0.875, "\(context)")
+            #expect(metrics.enqueueToStartSeconds.count == 2 && metrics.enqueueToStartSeconds.sum == 1.25, "\(context)")
+            #expect(recorder.read(\.succeeded) == 2, "\(context)")
+        }
+        expect("live")
+        recorder.drop(first)
+        expect("one dropped")
+        recorder.drop(second)
+        recorder.drop(second)
+        expect("both dropped")
+    }
 }

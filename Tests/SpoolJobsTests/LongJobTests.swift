@@ -244,7 +244,7 @@ struct LongJobTests {
                                  partition: 0, offset: 0, enqueuedAt: Date(), headers: [], lease: nil)
         let key = JobLeases.Key(generation: generation, offset: 0)
         func run() async -> (any Error)? {
-            let runner = JobRunner(id: 0, cancel: {}, lease: worker.leases.makeSlot(0))
+            let runner = JobRunner(id: 0, cancel: {}, lease: worker.leases.makeSlot(0), metrics: worker.stats.recorder.makeShard())
             defer { worker.leases.dropSlot(0) }
             do {
                 try await worker.runHandler(context, key, runner: runner)
