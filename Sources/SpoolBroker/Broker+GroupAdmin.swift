@@ -36,11 +36,13 @@ extension Broker {
 
     /// Deletes one group; answers as `deleteGroups` does.
     ///
-    /// The offsets are read before the group is forgotten and deleted only where unchanged since,
-    /// so a member that joins the group anew in between keeps what it commits.
+    /// The offsets are read before the group is forgotten and deleted only where unchanged since
+    /// (the topic they were committed for included), so a member that joins the group anew in
+    /// between keeps what it commits, and so does a commit for a topic deleted and created again
+    /// under its name meanwhile, whatever its offset.
     public func deleteGroup(_ groupId: String) async -> KafkaErrorCode {
         if let error = adminGroupError(groupId) { return error }
-        let committed = committedOffsets(group: groupId)
+        let committed = offsets.stored(group: groupId, topicId: topicId)
         switch groups.forgetIfEmpty(groupId: groupId) {
         case .hasMembers: return .nonEmptyGroup
         case .unknown where committed.isEmpty: return .groupIdNotFound
@@ -61,14 +63,14 @@ extension Broker {
     public func deleteOffsets(group: String, partitions: [TopicPartition]) async -> OffsetDeleteResult {
         if let error = adminGroupError(group) { return OffsetDeleteResult(error: error) }
         let activity = groups.activity(groupId: group)
-        let committed = committedOffsets(group: group)
+        let committed = offsets.stored(group: group, topicId: topicId)
         switch activity {
         case .unknown where committed.isEmpty: return OffsetDeleteResult(error: .groupIdNotFound)
         case .activeOther: return OffsetDeleteResult(error: .nonEmptyGroup)
         case .unknown, .empty, .consuming: break
         }
         var answers: [TopicPartition: KafkaErrorCode] = [:]
-        var deleted: [TopicPartition: CommittedOffset] = [:]
+        var deleted: [TopicPartition: OffsetStore.Stored] = [:]
         for topicPartition in partitions where answers[topicPartition] == nil {
             if (try? partition(topicPartition.topic, topicPartition.partition)) == nil {
                 answers[topicPartition] = .unknownTopicOrPartition
@@ -80,8 +82,9 @@ extension Broker {
             }
         }
         do {
-            // Only offsets unchanged since `committed` was read: a member that joined in between
-            // and subscribed to the topic keeps what it committed.
+            // Only offsets unchanged since `committed` was read, topic id included: a member that
+            // joined in between and subscribed to the topic keeps what it committed, and so does a
+            // group that committed for the topic made again under the name meanwhile.
             try await offsets.delete(ifUnchanged: Self.keyed(deleted, group: group))
         } catch {
             return OffsetDeleteResult(error: Self.coordinatorCode(error))
@@ -89,7 +92,7 @@ extension Broker {
         return OffsetDeleteResult(error: .none, partitions: answers)
     }
 
-    private static func keyed(_ offsets: [TopicPartition: CommittedOffset], group: String) -> [OffsetStore.Key: CommittedOffset] {
+    private static func keyed(_ offsets: [TopicPartition: OffsetStore.Stored], group: String) -> [OffsetStore.Key: OffsetStore.Stored] {
         Dictionary(uniqueKeysWithValues: offsets.map { (OffsetStore.Key(group: group, topicPartition: $0.key), $0.value) })
     }
 

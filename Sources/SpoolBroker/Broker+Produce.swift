@@ -171,13 +171,14 @@ extension Broker {
     /// Confirms the keys left unconfirmed, then appends the rest of the batches, on the queue for
     /// appends that wait for the disk.
     private func appendWaitingForDisk(_ records: ArraySlice<UInt8>, _ progress: AppendProgress) async throws(BrokerError) -> AppendProgress {
-        try await blockingAppends.run { [self] () throws(BrokerError) -> AppendProgress in
+        if !progress.unconfirmedKeys.isEmpty { await beforeLateKeysAreConfirmed.withLock { $0 }?() }
+        return try await blockingAppends.run { [self] () throws(BrokerError) -> AppendProgress in
             var progress = progress
             for keys in progress.unconfirmedKeys {
                 switch dedupe.confirmStored(keys, mayBlock: true) {
                 case let .logged(offset): progress.dedupeOffset = max(offset, progress.dedupeOffset ?? offset)
                 case .needsDiskWait: preconditionFailure("an append that may block always appends")
-                case .failed: break
+                case .nothingToLog, .failed: break
                 }
             }
             progress.unconfirmedKeys = []

@@ -37,6 +37,9 @@ public final class Broker: Sendable {
     /// Tests: runs in `deleteTopic` once the deletion is on disk and the topic gone from `topics`,
     /// before its idempotency keys and committed offsets are forgotten, with the topic's name.
     let afterTopicDeletionIsWritten = Mutex<(@Sendable (String) async -> Void)?>(nil)
+    /// Tests: runs in a produce whose partition stored its records but whose idempotency keys the
+    /// dedupe log could not take at once, before they are confirmed where a thread may block.
+    let beforeLateKeysAreConfirmed = Mutex<(@Sendable () async -> Void)?>(nil)
     let isClosed = Atomic(false)
     /// The flush statistics of the partitions of deleted topics, summed: `flushStatistics` counts
     /// them still.

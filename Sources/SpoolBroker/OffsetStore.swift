@@ -178,16 +178,18 @@ final class OffsetStore: Sendable {
         case topicGone(TopicPartition)
     }
 
-    /// Deletes each key of `expected` whose committed offset is still the one given (pending
-    /// commits included), as one batch appended under the lock, and waits until the deletion is on
-    /// disk. A commit that changed a key after the caller read it survives: a DeleteGroups or
-    /// OffsetDelete takes effect as of the moment it looked at the group, never over a commit
-    /// made since, such as one by a member that joined in between. Returns the keys deleted.
+    /// Deletes each key of `expected` whose stored offset is still the one given, topic id
+    /// included (pending commits included), as one batch appended under the lock, and waits until
+    /// the deletion is on disk. A commit that changed a key after the caller read it survives: a
+    /// DeleteGroups or OffsetDelete takes effect as of the moment it looked at the group, never
+    /// over a commit made since, such as one by a member that joined in between, or one for a
+    /// topic created again under the name meanwhile that happens to have the same offset.
+    /// Returns the keys deleted.
     @discardableResult
-    func delete(ifUnchanged expected: [Key: CommittedOffset]) async throws(BrokerError) -> [Key] {
+    func delete(ifUnchanged expected: [Key: Stored]) async throws(BrokerError) -> [Key] {
         guard !expected.isEmpty else { return [] }
         await hooks.deletionDecided?()
-        return try await delete { key, stored in expected[key] == stored.committed }
+        return try await delete { key, stored in expected[key] == stored }
     }
 
     /// Deletes the committed offsets of topic `name` whose topic was the one with id `topicId`
@@ -269,10 +271,16 @@ final class OffsetStore: Sendable {
 
     /// What `group` committed for the topics that have the names now (`topicId` answers a name's id).
     func committed(group: String, topicId: (String) -> String?) -> [TopicPartition: CommittedOffset] {
+        stored(group: group, topicId: topicId).mapValues(\.committed)
+    }
+
+    /// What `group` committed for the topics that have the names now, as stored: with the topic id
+    /// each was committed for, what `delete(ifUnchanged:)` compares.
+    func stored(group: String, topicId: (String) -> String?) -> [TopicPartition: Stored] {
         state.withLock { state in
-            var result: [TopicPartition: CommittedOffset] = [:]
+            var result: [TopicPartition: Stored] = [:]
             for (key, stored) in state.entries where key.group == group && stored.isOf(topicId(key.topicPartition.topic)) {
-                result[key.topicPartition] = stored.committed
+                result[key.topicPartition] = stored
             }
             return result
         }

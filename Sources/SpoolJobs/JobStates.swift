@@ -11,7 +11,8 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     case running
     /// Failed and waiting for its next attempt.
     case retrying
-    /// In the dead-letter topic, not sent back.
+    /// In the dead-letter topic, not sent back; or, for a group, dead-lettered by it above its
+    /// commit point (`DeadLetterMarks`) with its dead letter gone from that topic.
     case dead
     /// Cancelled by id.
     case cancelled
@@ -60,14 +61,19 @@ extension JobQueue {
 
     /// The jobs of `topic` in `state`, oldest first, derived from what the broker stores:
     /// - queued (needs `group`): records at or after the group's committed offset, less those
-    ///   cancelled, dead-lettered, retrying in place (their counts are in the commit's metadata),
-    ///   or reported running by the group's workers.
+    ///   cancelled, dead-lettered (in the dead-letter topic, or marked dead in the commit's
+    ///   metadata), retrying in place (their counts are in the commit's metadata), or reported
+    ///   running by the group's workers.
     ///   A job that finished above an unfinished one stays listed until the commit point passes it.
     /// - scheduled: records the broker holds for later whose `spool-attempt` is 1.
     /// - retrying: records held for a later attempt (`.none` ordering), and with `group`, jobs
     ///   retried in place (`.key`, `.partition`): those have no next run time or error here, as
     ///   only the worker holding them knows them.
-    /// - dead: the dead-letter topic's jobs not sent back.
+    /// - dead: the dead-letter topic's jobs not sent back, and with `group`, the jobs the group
+    ///   dead-lettered above its commit point whose dead letter is no longer in that topic
+    ///   (deleted, or past its retention): the group's workers will not run them, and their
+    ///   attempts and error went with the dead letter, so they are listed with the record's
+    ///   attempts (the runs before it) and no error.
     /// - cancelled: the control topic's cancellations.
     /// - running (of `group`, or of every group): what the workers reported last, at most a
     ///   second ago; a worker silent for 3 s (stopped, dead) is left out.
@@ -96,10 +102,12 @@ extension JobQueue {
         case .running:
             return try await runningJobs(of: base, group: group).filter { $0.topic == topic }
         case .dead:
-            return try await deadLettersIfAny(of: topic).filter { !$0.redriven }.map {
+            let letters = try await deadLettersIfAny(of: topic).filter { !$0.redriven }.map {
                 JobStatus(state: .dead, id: $0.id, key: $0.key, topic: topic, partition: $0.originPartition, offset: $0.originOffset,
                           attempts: $0.attempts, lastError: $0.error)
             }
+            guard let group else { return letters }
+            return letters + (try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: base).cancellations).dead)
         case .cancelled:
             return try await controlState(of: topic).cancellations.values.sorted { ($0.cancelledAtMs, $0.id) < ($1.cancelledAtMs, $1.id) }.map {
                 let place = $0.seen["*"] ?? $0.seen.values.first
@@ -131,9 +139,10 @@ extension JobQueue {
         }
     }
 
-    /// The records of `topic` at or after `group`'s committed offsets, split into queued jobs and
-    /// jobs retried in place.
-    private func inPlace(topic: String, group: String, cancelled: [String: JobCancellation]) async throws -> (queued: [JobStatus], retrying: [JobStatus]) {
+    /// The records of `topic` at or after `group`'s committed offsets, split into queued jobs,
+    /// jobs retried in place, and jobs the group marked dead whose dead letter is gone.
+    private func inPlace(topic: String, group: String, cancelled: [String: JobCancellation]) async throws
+        -> (queued: [JobStatus], retrying: [JobStatus], dead: [JobStatus]) {
         let committed = try await controlTransport.committedOffsets(group: group, topic: topic)
         let dead = Set(try await deadLettersIfAny(of: topic).compactMap { letter -> JobPosition? in
             guard letter.originTopic == topic, let partition = letter.originPartition, let offset = letter.originOffset else { return nil }
@@ -142,6 +151,7 @@ extension JobQueue {
         let stored = committed.mapValues { CommitMetadata(decoding: $0.metadata) }
         var queued: [JobStatus] = []
         var retrying: [JobStatus] = []
+        var marked: [JobStatus] = []
         for record in try await transport.readAll(topic: topic) {
             let point = committed[record.topicPartition]
             let metadata = stored[record.topicPartition]
@@ -153,12 +163,19 @@ extension JobQueue {
                   !dead.contains(JobPosition(partition: record.partition, offset: record.offset)),
                   !(metadata?.finished.contains { $0.contains(record.offset) } ?? false) else { continue }
             let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
+            // Dead-lettered above the commit point, its dead letter gone: the group's next owner
+            // finishes it without running it (`DeadLetterMarks`), whatever count it also carries.
+            if metadata?.dead.contains(record.offset) ?? false {
+                marked.append(JobStatus(state: .dead, id: record.jobId, key: record.keyString, topic: topic, partition: record.partition,
+                                        offset: record.offset, attempts: recordAttempt - 1))
+                continue
+            }
             let nextAttempt = metadata?.attempts[record.offset] ?? recordAttempt
             let status = JobStatus(state: nextAttempt > recordAttempt ? .retrying : .queued, id: record.jobId, key: record.keyString, topic: topic,
                                    partition: record.partition, offset: record.offset, attempts: nextAttempt - 1,
                                    lastError: record.header(SpoolHeaders.lastError))
             if nextAttempt > recordAttempt { retrying.append(status) } else { queued.append(status) }
         }
-        return (queued, retrying)
+        return (queued, retrying, marked)
     }
 }

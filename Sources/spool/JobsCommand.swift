@@ -17,8 +17,9 @@ enum JobsCommand {
         resume   lets group G's workers start jobs again.
         list     the jobs in STATE: queued (needs --group), scheduled, retrying (--group adds
                  jobs retried in place), running (as workers last reported it; --group keeps
-                 to its workers), dead, cancelled. Scheduled, dead and cancelled jobs are the
-                 topic's: those take no --group.
+                 to its workers), dead (--group adds jobs the group dead-lettered whose dead
+                 letter is gone), cancelled. Scheduled and cancelled jobs are the topic's:
+                 those take no --group.
 
         options:
           --group G              the worker group
@@ -111,10 +112,10 @@ enum JobsCommand {
         if state == .queued, arguments.options["group"] == nil {
             throw Arguments.UsageError(description: "--state queued needs --group G: what is queued depends on the group's committed offsets")
         }
-        // Scheduled, dead and cancelled jobs are the topic's: a group would be ignored, and the
+        // Scheduled and cancelled jobs are the topic's: a group would be ignored, and the
         // listing read as that group's.
-        if [.scheduled, .dead, .cancelled].contains(state), arguments.options["group"] != nil {
-            throw Arguments.UsageError(description: "--group is for --state queued, retrying or running: \(state.rawValue) jobs are the topic's, not a group's")
+        if [.scheduled, .cancelled].contains(state), arguments.options["group"] != nil {
+            throw Arguments.UsageError(description: "--group is for --state queued, retrying, running or dead: \(state.rawValue) jobs are the topic's, not a group's")
         }
         return state
     }

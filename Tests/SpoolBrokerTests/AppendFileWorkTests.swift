@@ -81,7 +81,7 @@ import Testing
         _ = try await broker.produce(topic: "ready", partition: 0, records: batch("first", count: 1), acks: .all)
         // The internal log so full that its next append starts a segment.
         let internalLog = log == .dedupe ? broker.dedupe.log : broker.delays.log
-        try Self.fillUntilFull(internalLog)
+        try internalLog.fillActiveSegment()
         let filled = internalLog.logEndOffset
         let due = currentTimeMs() + 3_600_000
         func routed(_ index: Int) -> [UInt8] {
@@ -115,24 +115,6 @@ import Testing
             for index in 0..<count { #expect(try await values(broker, "jobs", Int32(index)) == ["first-0"]) }
             #expect(internalLog.segmentBaseOffsets == [0, filled])
         }
-    }
-
-    /// Appends filler records until fewer than 48 bytes are left in the active segment: any
-    /// batch then starts a new one.
-    private static func fillUntilFull(_ log: PartitionLog) throws {
-        func filler(_ valueBytes: Int) -> [UInt8] {
-            RecordBatch(producing: [ProducerRecord(key: nil, value: [UInt8](repeating: 0x2E, count: valueBytes), timestamp: currentTimeMs())]).encoded()
-        }
-        let overhead = filler(0).count + 8
-        var left = log.config.segmentBytes - log.sizeInBytes
-        while left >= 48 {
-            var valueBytes = min(log.batchBytesLimit, left - 24) - overhead
-            // The record's length varints grow with its value: shrink until the batch fits.
-            while filler(valueBytes).count > left - 24 { valueBytes -= 1 }
-            try log.append(filler(valueBytes))
-            left = log.config.segmentBytes - log.sizeInBytes
-        }
-        #expect(log.segmentBaseOffsets.count == 1)
     }
 
     @Test("a batch with an idempotency key whose partition needs file work is stored once: the key's reservation is given back before the hand-off and taken again after")

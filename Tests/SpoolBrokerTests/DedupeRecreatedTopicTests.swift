@@ -8,18 +8,24 @@ import Testing
 /// A topic deleted and created again under the same name is another topic: the idempotency keys
 /// accepted on the deleted one must not make the new one drop records, after a restart too.
 @Suite struct DedupeRecreatedTopicTests {
-    private func produce(_ broker: Broker, _ value: String, key: String? = nil) async throws -> ProduceResult {
+    private func produce(_ broker: Broker, _ value: String, key: String? = nil, acks: Acks = .all) async throws -> ProduceResult {
         let record = ProducerRecord(key: nil, value: Array(value.utf8), headers: key.map { [RecordHeader(SpoolHeaders.idempotencyKey, $0)] } ?? [],
                                     timestamp: currentTimeMs())
-        return try await broker.produce(topic: "orders", partition: 0, records: RecordBatch(producing: [record]).encoded(), acks: .all)
+        return try await broker.produce(topic: "orders", partition: 0, records: RecordBatch(producing: [record]).encoded(), acks: acks)
+    }
+
+    /// A broker on `directory` with topic "orders" of one partition.
+    private func openWithOrders(_ directory: TestDataDirectory) throws -> Broker {
+        let broker = try Broker.open(directory.config())
+        try broker.createTopic("orders", partitions: 1)
+        return broker
     }
 
     @Test("a key accepted on a deleted topic does not drop a record of the topic made again under its name, after a restart")
     func keysOfADeletedTopicDoNotSurviveARestart() async throws {
         let directory = TestDataDirectory()
         defer { directory.remove() }
-        var broker = try Broker.open(directory.config())
-        try broker.createTopic("orders", partitions: 1)
+        var broker = try openWithOrders(directory)
         _ = try await produce(broker, "old", key: "K")
         try await broker.deleteTopic("orders")
         try broker.createTopic("orders", partitions: 1)
@@ -41,9 +47,8 @@ import Testing
     func forgettingTheDeletedTopicsKeysLeavesTheNewTopicsKeys() async throws {
         let directory = TestDataDirectory()
         defer { directory.remove() }
-        let broker = try Broker.open(directory.config())
+        let broker = try openWithOrders(directory)
         defer { try? broker.close() }
-        try broker.createTopic("orders", partitions: 1)
         _ = try await produce(broker, "old", key: "K")
         let accepted = Mutex<ProduceResult?>(nil)
         broker.afterTopicDeletionIsWritten.withLock { hook in
@@ -62,5 +67,38 @@ import Testing
         let copy = try await produce(broker, "new-again", key: "K")
         #expect(copy.duplicate && copy.baseOffset == 0, "the deletion forgot the key the new topic accepted")
         #expect(try await values(broker, "orders") == ["new"])
+    }
+
+    @Test("a key of the deleted topic confirmed late, after the topic made again under its name accepted the key, leaves the key the new topic's after a restart")
+    func aLateConfirmationForTheDeletedTopicLogsNothing() async throws {
+        let directory = TestDataDirectory()
+        defer { directory.remove() }
+        let broker = try openWithOrders(directory)
+        // The dedupe log so full that its next append starts a segment: a produce's keys are
+        // confirmed late, where a thread may block, after the produce stored its records.
+        try broker.dedupe.log.fillActiveSegment()
+        let ran = Mutex(false)
+        broker.beforeLateKeysAreConfirmed.withLock { hook in
+            hook = { [self] in
+                guard !ran.withLock({ ran in defer { ran = true }; return ran }) else { return }
+                do {
+                    try await broker.deleteTopic("orders")
+                    try broker.createTopic("orders", partitions: 1)
+                    let accepted = try await produce(broker, "new", key: "K")
+                    #expect(!accepted.duplicate && accepted.baseOffset == 0)
+                } catch { Issue.record("meanwhile: \(error)") }
+            }
+        }
+        // Stored in the topic about to be deleted; its key is confirmed after the new topic's.
+        _ = try await produce(broker, "old", key: "K", acks: .leader)
+        #expect(ran.withLock { $0 }, "the key was confirmed at once")
+        #expect(try await produce(broker, "new-again", key: "K").duplicate)
+        try broker.close()
+
+        let restarted = try Broker.open(directory.config())
+        defer { try? restarted.close() }
+        let copy = try await produce(restarted, "new-after-restart", key: "K")
+        #expect(copy.duplicate && copy.baseOffset == 0, "the deleted topic's key, logged last, made the restart forget the new topic's")
+        #expect(try await values(restarted, "orders") == ["new"])
     }
 }

@@ -14,7 +14,9 @@ import Synchronization
 /// name is another topic, whose offsets start again at 0. A key of the deleted topic is no
 /// duplicate for the new one (`reserve`), the deletion forgets only the deleted topic's keys
 /// (`forget(topic:id:)`), however the two interleave, and an old key reloaded by a restart is
-/// dropped (`forgetLost`).
+/// dropped (`forgetLost`). A confirmation logs only the keys still reserved for its topic
+/// (`confirm`): the deleted topic's come after none of the new one's in the log, where a restart
+/// would read them last, and drop the key.
 final class DedupeWindow: Sendable {
     static let directoryName = "__spool_dedupe-0"
     /// The longest window a topic may set: the internal log keeps this much.
@@ -36,6 +38,12 @@ final class DedupeWindow: Sendable {
 
     let log: PartitionLog
     private let entries: Mutex<[String: [String: Entry]]>
+    /// Held by a confirmation from when it picks the keys it logs until they are in the log, so
+    /// that a key reserved by another confirmation meanwhile is logged after (`confirm`). Taken
+    /// before `entries`, and by appends that may block: a caller that may not waits for none.
+    private let confirming = HandOffLock(())
+    /// How many times a confirmation that may not block tries `confirming` before it gives up.
+    private static let confirmingAttemptsMax = 64
 
     init(dataDirectory: String, fsync: FsyncPolicy, fileSystem: any FileSystem, clock: @escaping @Sendable () -> Int64) throws {
         var config = LogConfig.internalLog(fsync: fsync)
@@ -107,54 +115,74 @@ final class DedupeWindow: Sendable {
     /// Keys to store with where their records went (`confirm`).
     struct Confirmation: Sendable {
         var topic: String
-        /// The topic's id now (nil if it has none: deleted meanwhile).
-        var topicId: String?
+        /// The id of the topic the keys were reserved for: that of the partition the records went to.
+        var topicId: String
         var partition: Int32
         var keys: [(key: String, offset: Int64)]
         var now: Int64
     }
 
-    /// Stores the reserved keys with where their records went. Returns the internal log offset to
-    /// wait on for durability, or nil when `mayBlock` is false and the append must go where a
-    /// thread may block (`PartitionLog.append(_:mayBlock:)`): nothing is stored then, and the
-    /// reservations stay, so the keys are still duplicates until the caller confirms again from
-    /// such a thread. A failed append releases them.
-    func confirm(_ confirmation: Confirmation, mayBlock: Bool) throws(BrokerError) -> Int64? {
-        let (topic, partition, keys, now) = (confirmation.topic, confirmation.partition, confirmation.keys, confirmation.now)
+    /// What became of keys whose records the partition has stored (`confirm`, `confirmStored`).
+    enum StoredConfirmation: Equatable {
+        /// In the dedupe log, up to this offset.
+        case logged(Int64)
+        /// None of the keys is reserved for the confirmation's topic any more: its topic was
+        /// deleted (`forget(topic:id:)`), perhaps created again under the name and the key
+        /// reserved for the new one. Nothing was appended.
+        case nothingToLog
+        /// Not appended: the log needs the disk (or another confirmation holds it) and this
+        /// thread may not wait. The reservations stay, so the keys are still duplicates until the
+        /// caller confirms again from a thread that may block.
+        case needsDiskWait
+        /// The dedupe log failed: the keys were released and the failure reported.
+        case failed
+    }
+
+    /// Stores the keys still reserved for the confirmation's topic with where their records went,
+    /// and answers the internal log offset to wait on for durability (`.logged`); with `mayBlock`
+    /// false it may answer `.needsDiskWait` (`PartitionLog.append(_:mayBlock:)`). A failed append
+    /// releases the keys and throws.
+    ///
+    /// A key that is not reserved for the topic any more is not logged: the topic was deleted,
+    /// which forgot the reservation, and perhaps created again under the name, which reserved
+    /// the key for itself. Logged after the new topic's record of the key, the deleted topic's
+    /// would be the one a restart reads, and drops (`forgetLost`), so the new topic would accept
+    /// the key once more. The keys are picked and appended under `confirming`, so the new topic's
+    /// record of a key reserved meanwhile is appended after.
+    func confirm(_ confirmation: Confirmation, mayBlock: Bool) throws(BrokerError) -> StoredConfirmation {
+        let pickAndAppend = { (_: inout ()) throws(BrokerError) -> StoredConfirmation in try self.appendReserved(confirmation, mayBlock: mayBlock) }
+        if mayBlock { return try confirming.withLockMayBlock(pickAndAppend) }
+        return try confirming.withLockIfFree(attempts: Self.confirmingAttemptsMax, pickAndAppend) ?? .needsDiskWait
+    }
+
+    /// `confirm`'s work, under `confirming`.
+    private func appendReserved(_ confirmation: Confirmation, mayBlock: Bool) throws(BrokerError) -> StoredConfirmation {
+        let (topic, partition, now, topicId) = (confirmation.topic, confirmation.partition, confirmation.now, confirmation.topicId)
+        let keys = entries.withLock { entries in confirmation.keys.filter { entries[topic]?[$0.key]?.topicId == topicId } }
+        guard !keys.isEmpty else { return .nothingToLog }
         let records = keys.map { entry in
             var value: [UInt8] = []
             value.appendBigEndian(partition)
             value.appendBigEndian(entry.offset)
-            value += Array((confirmation.topicId ?? "").utf8)
+            value += Array(topicId.utf8)
             return ProducerRecord(key: Self.encodeKey(topic: topic, key: entry.key), value: value, timestamp: now)
         }
         let result: AppendResult
         do {
-            guard let stored = try log.append(RecordBatch(producing: records).encoded(), mayBlock: mayBlock) else { return nil }
+            guard let stored = try log.append(RecordBatch(producing: records).encoded(), mayBlock: mayBlock) else { return .needsDiskWait }
             result = stored
         } catch {
-            release(topic: topic, topicId: confirmation.topicId, keys: keys.map(\.key))
+            release(topic: topic, topicId: topicId, keys: keys.map(\.key))
             throw BrokerError.from(error)
         }
         entries.withLock { entries in
-            // `default`: keys confirmed again after a restart (`HeaderRouter.reconfirmKeys`) were
-            // not reserved first, and their topic may have no entry yet. A key that a topic
-            // created again under the name reserved meanwhile is that topic's now.
-            for entry in keys where entries[topic]?[entry.key]?.isOf(confirmation.topicId) ?? true {
-                entries[topic, default: [:]][entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now, topicId: confirmation.topicId)
+            // A key whose reservation the topic's deletion forgot meanwhile, or that a topic
+            // created again under the name reserved since, is not this topic's any more.
+            for entry in keys where entries[topic]?[entry.key]?.topicId == topicId {
+                entries[topic]?[entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now, topicId: topicId)
             }
         }
-        return result.lastOffset
-    }
-
-    /// What became of keys whose records the partition has stored (`confirmStored`).
-    enum StoredConfirmation: Equatable {
-        /// In the dedupe log, up to this offset.
-        case logged(Int64)
-        /// Not appended: the log needs the disk and this thread may not wait (as `confirm`'s nil).
-        case needsDiskWait
-        /// The dedupe log failed: the keys were released and the failure reported.
-        case failed
+        return .logged(result.lastOffset)
     }
 
     /// Confirms keys whose records the partition has stored already. A dedupe log that cannot
@@ -163,8 +191,7 @@ final class DedupeWindow: Sendable {
     /// is reported on standard error; within the window, a copy sent again may then be stored.
     func confirmStored(_ confirmation: Confirmation, mayBlock: Bool) -> StoredConfirmation {
         do throws(BrokerError) {
-            guard let offset = try confirm(confirmation, mayBlock: mayBlock) else { return .needsDiskWait }
-            return .logged(offset)
+            return try confirm(confirmation, mayBlock: mayBlock)
         } catch {
             FileHandle.standardError.write(Data(("spool: the dedupe log could not record \(confirmation.keys.count) idempotency key(s) of "
                 + "\(confirmation.topic)[\(confirmation.partition)], whose records are stored: \(error)\n").utf8))

@@ -190,7 +190,7 @@ struct HeaderRouter: Sendable {
         switch dedupe.confirmStored(confirmation, mayBlock: mayWaitForDisk) {
         case let .logged(offset): appended.dedupeLogOffset = offset
         case .needsDiskWait: appended.unconfirmedKeys = confirmation
-        case .failed: break
+        case .nothingToLog, .failed: break
         }
     }
 }
