@@ -231,13 +231,14 @@ struct JobBook {
     // MARK: Pausing fetches
 
     /// The owned partitions to pause at the consumer (their buffers are full: `bufferMax` jobs
-    /// taken in and not finished, or `entriesMax` entries once the finished ones are let go) and
-    /// the paused ones to resume (down to half of both), marked so.
+    /// taken in and not finished, `entriesMax` entries once the finished ones are let go, or
+    /// `entriesMax` finished jobs the commit has no room to mark) and the paused ones to resume
+    /// (down to half of each), marked so.
     mutating func adjustPauses() -> (pause: [TopicPartition], resume: [TopicPartition]) {
         var (pause, resume): ([TopicPartition], [TopicPartition]) = ([], [])
         for (partition, state) in partitions {
             if state.order.count >= entriesMax { state.compactFinished() }
-            if !state.paused && (state.unfinished >= bufferMax || state.order.count >= entriesMax) {
+            if !state.paused && (state.unfinished >= bufferMax || state.order.count >= entriesMax || finishedLeftOut(state) >= entriesMax) {
                 state.paused = true
                 pausedPartitions.insert(partition)
                 pause.append(partition)
@@ -259,11 +260,26 @@ struct JobBook {
     func drained(_ state: PartitionState) -> Bool { state.paused && downToResume(state) }
 
     /// Down to `resumeAt` unfinished jobs and half of `entriesMax` held, once the finished ones
-    /// are let go (they were held behind a job that has not finished: see `entriesMax`).
+    /// are let go (they were held behind a job that has not finished: see `entriesMax`), and to
+    /// half of `entriesMax` finished jobs the commit cannot mark.
     private func downToResume(_ state: PartitionState) -> Bool {
         guard state.unfinished <= resumeAt else { return false }
         if state.order.count > entriesMax / 2 { state.compactFinished() }
-        return state.order.count <= entriesMax / 2
+        return state.order.count <= entriesMax / 2 && finishedLeftOut(state) <= entriesMax / 2
+    }
+
+    /// Finished jobs above the commit point whose marks the commit's metadata has no room for
+    /// (counted as the offsets their ranges span): a next owner of the partition would run them
+    /// again. Room runs out when many unfinished jobs split the finished ones into many ranges;
+    /// the highest range is the one left out, and it grows with every job that finishes. So a
+    /// partition is paused at `entriesMax` of them, which bounds the jobs a rebalance or a crash
+    /// runs twice as the pause at `entriesMax` entries did before the finished ones were let go.
+    /// Only a partition that let go of finished jobs can have that many, so only its commit is
+    /// worked out here.
+    private func finishedLeftOut(_ state: PartitionState) -> Int {
+        guard !state.finishedLetGo.isEmpty, let next = state.next, let point = commitPoint(state.partition) else { return 0 }
+        let marked = CommitMetadata(decoding: point.metadata).finished.count
+        return state.finishedAbove(next: next).dropFirst(marked).reduce(0) { $0 + $1.count }
     }
 
     // MARK: Taking jobs in and handing them out

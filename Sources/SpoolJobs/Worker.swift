@@ -505,10 +505,10 @@ public final class Worker<Payload: Job>: Sendable {
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 }
 
-/// Why the runtime could not run a job, or list a topic's jobs.
 /// What `Worker.take` leaves in a fetched array's place of a record it moved into the book.
 private let movedOutRecord = ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
 
+/// Why the runtime could not run a job, or list a topic's jobs.
 public enum JobError: Error, CustomStringConvertible, Sendable {
     case wrongType(expected: String, found: String)
     /// Reading a whole topic (a listing) stopped moving before its end.

@@ -188,6 +188,56 @@ struct WorkerPauseTests {
         #expect(state.finishedLetGo.isEmpty)
     }
 
+    /// Letting go keeps memory bounded, not the jobs a rebalance or a crash runs again: when many
+    /// unfinished jobs split the finished ones into more ranges than the commit's metadata has
+    /// room for, the highest range is left out and grows with every job that finishes. The
+    /// partition pauses once `entriesMax` finished jobs are left out, as it did at `entriesMax`
+    /// entries before they were let go, and resumes once the commit point passes them.
+    @Test("a partition pauses once four buffers' worth of finished jobs do not fit in the commit's marks, and resumes when the point passes them")
+    func finishedJobsTheCommitCannotMarkPause() {
+        var book = JobBook(ordering: .key, concurrency: 10, bufferMax: 1000)
+        let partition = TopicPartition("t", 0)
+        book.assign(partition, committed: nil)
+        // Offsets of seven digits: a range of one job takes eight bytes of the metadata.
+        var next: Int64 = 1_000_000
+        func add(_ key: String) {
+            _ = book.add(record(partition, offset: next, key: key), now: 0)
+            next += 1
+        }
+        add("slow")
+        guard let slow = book.next() else { Issue.record("no job ready"); return }
+        // 900 jobs of "slow" wait behind it, each followed by a job of another key that finishes:
+        // 900 single-job ranges, more than the metadata's 4,000 bytes hold.
+        for _ in 0..<900 {
+            add("slow")
+            add("k\(next)")
+            guard let ticket = book.next() else { Issue.record("no job ready at \(next)"); return }
+            _ = book.finish(ticket, now: 0)
+            #expect(book.adjustPauses().pause.isEmpty, "paused at \(next)")
+        }
+        // Jobs of other keys that finish now extend the highest range, which does not fit.
+        var extra = 0
+        while extra <= 5_000 {
+            add("k\(next)")
+            guard let ticket = book.next() else { Issue.record("no job ready at \(next)"); return }
+            _ = book.finish(ticket, now: 0)
+            extra += 1
+            if book.adjustPauses().pause == [partition] { break }
+        }
+        #expect(extra > 3_000 && extra <= book.entriesMax, "paused after \(extra) more finished jobs")
+        #expect((book.commitPoint(partition)?.metadata.utf8.count ?? 0) <= CommitMetadata.bytesMax)
+        #expect(book.partitions[partition]!.order.count < book.entriesMax)
+        _ = book.finish(slow, now: 0)
+        var finished = 0
+        while let ticket = book.next() {
+            _ = book.finish(ticket, now: 0)
+            finished += 1
+        }
+        #expect(finished == 900)
+        #expect(book.commitPoint(partition)?.offset == next)
+        #expect(book.adjustPauses().resume == [partition])
+    }
+
     /// A worker-level check of the above: a job failing with a long backoff at the commit point
     /// must not stop the partition's other keys from being fetched and run.
     @Test("a job waiting a long backoff at the front of a partition does not stop its other keys", .timeLimit(.minutes(2)))
