@@ -35,63 +35,78 @@ extension Broker {
     /// partition with what there is. `maxBytes` bounds the whole answer and each request's
     /// `maxBytes` its partition, as in Kafka: only the first partition that returns anything may
     /// exceed them, by its first batch, so a consumer always makes progress; every later partition
-    /// gets only whole batches that fit in what is left.
+    /// gets only whole batches that fit in what is left (none, once nothing is left, but it is
+    /// read all the same, for its errors and for what it holds).
     public func fetch(_ requests: [FetchPartitionRequest], maxWaitMs: Int, minBytes: Int, maxBytes: Int) async -> [FetchedPartition] {
         let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
         while true {
-            let (results, bytes, hasError, olderSegment) = readOnce(requests, maxBytes: maxBytes)
+            let read = readOnce(requests, maxBytes: maxBytes)
             // As Kafka: enough once the bytes read reach MinBytes, so a MinBytes of 0 (or less)
-            // is answered at once even with nothing to read; and at once when a partition was
+            // is answered at once even with nothing to read, or once the bytes visible to the
+            // reads do (each partition's from its fetch offset to its high watermark, up to its
+            // MaxBytes: DelayedFetch.tryComplete), so a MinBytes above MaxBytes is answered with
+            // what MaxBytes lets in when the data is there; and at once when a partition was
             // read from an older segment than its high watermark's (Kafka's DelayedFetch
             // completes then), as the records past that segment's end, visible already, would
             // not wake a wait and the fetch would sit out its deadline short of them.
-            if bytes >= minBytes || hasError || olderSegment || DispatchTime.now() >= deadline || requests.isEmpty {
-                for result in results {
+            if read.bytes >= minBytes || read.available >= minBytes || read.hasError || read.olderSegment
+                || DispatchTime.now() >= deadline || requests.isEmpty {
+                for result in read.results {
                     guard let counted = result.records?.withUnsafeBytes({ BrokerMetrics.count($0) }) else { continue }
                     metrics.recordsOut.add(counted.records, ordering: .relaxed)
                     metrics.bytesOut.add(counted.bytes, ordering: .relaxed)
                 }
-                return results
+                return read.results
             }
-            await waitForData(requests, readAt: results, until: deadline)
+            await waitForData(requests, readAt: read.results, until: deadline)
         }
     }
 
-    private func readOnce(_ requests: [FetchPartitionRequest], maxBytes: Int) -> ([FetchedPartition], Int, Bool, Bool) {
-        var remaining = max(maxBytes, 1)
-        var total = 0
-        var hasError = false
-        var olderSegment = false
+    /// One read of every requested partition, and what tells whether it answers the fetch.
+    private struct FetchRead {
         var results: [FetchedPartition] = []
+        /// Bytes read: what the answer carries.
+        var bytes = 0
+        /// Bytes visible from each partition's fetch offset to its high watermark, each counted
+        /// up to the partition's MaxBytes (Kafka's DelayedFetch `accumulatedSize`).
+        var available = 0
+        var hasError = false
+        /// A partition was read from an older segment than the one its high watermark is in.
+        var olderSegment = false
+    }
+
+    private func readOnce(_ requests: [FetchPartitionRequest], maxBytes: Int) -> FetchRead {
+        var remaining = max(maxBytes, 1)
+        var read = FetchRead()
         for request in requests {
             var result = FetchedPartition(topicPartition: request.topicPartition, error: .none, highWatermark: -1, logStartOffset: -1, records: nil)
             do {
                 let log = try readableLog(request.topicPartition.topic, request.topicPartition.partition)
                 result.highWatermark = log.highWatermark
                 result.logStartOffset = log.logStartOffset
-                if remaining > 0 || total == 0 {
-                    let read = try log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), remaining),
-                                                      minOneBatch: total == 0)
-                    result.highWatermark = read.highWatermark
-                    result.logStartOffset = read.logStartOffset
-                    result.records = read.slice
-                    olderSegment = olderSegment || read.olderSegmentThanHighWatermark
-                    remaining -= read.slice.count
-                    total += read.slice.count
-                }
+                // Once MaxBytes is used up, with 0 bytes (Kafka reads such a partition too).
+                let partitionRead = try log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), max(remaining, 0)),
+                                                 minOneBatch: read.bytes == 0)
+                result.highWatermark = partitionRead.highWatermark
+                result.logStartOffset = partitionRead.logStartOffset
+                result.records = partitionRead.slice
+                read.olderSegment = read.olderSegment || partitionRead.olderSegmentThanHighWatermark
+                read.available += min(partitionRead.bytesToHighWatermark, max(request.maxBytes, 0))
+                remaining -= partitionRead.slice.count
+                read.bytes += partitionRead.slice.count
             } catch let error as BrokerError {
                 result.error = error.code
-                hasError = true
+                read.hasError = true
             } catch let error as LogError {
                 result.error = BrokerError.from(error).code
-                hasError = true
+                read.hasError = true
             } catch {
                 result.error = .unknownServerError
-                hasError = true
+                read.hasError = true
             }
-            results.append(result)
+            read.results.append(result)
         }
-        return (results, total, hasError, olderSegment)
+        return read
     }
 
     /// Parks until a record that was not visible when `results` were read becomes visible in any

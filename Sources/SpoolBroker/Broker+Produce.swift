@@ -13,19 +13,19 @@ public enum Acks: Int16, Sendable {
 
 /// What a produce stored.
 public struct ProduceResult: Equatable, Sendable {
-    /// Offset of the first record of the first batch.
+    /// Offset of the batch's first record.
     public var baseOffset: Int64
-    /// Offset of the last record of the last batch.
+    /// Offset of the batch's last record.
     public var lastOffset: Int64
     public var logStartOffset: Int64
-    /// Every batch was a retry of one already stored (or every record a duplicate by its
+    /// The batch was a retry of one already stored (or every record a duplicate by its
     /// idempotency key): nothing new was appended.
     public var duplicate: Bool
     var delayLogOffset: Int64? = nil
     var dedupeLogOffset: Int64? = nil
-    /// For a produce of one batch: its records dropped as duplicates by their idempotency key, by
-    /// index in the batch, with the offset their key was first stored at in this partition (-1
-    /// when not known there). The rest of the batch keeps its offsets (`baseOffset` + index).
+    /// The batch's records dropped as duplicates by their idempotency key, by index in the batch,
+    /// with the offset their key was first stored at in this partition (-1 when not known there).
+    /// The rest of the batch keeps its offsets (`baseOffset` + index).
     public var duplicateOffsets: [Int: Int64] = [:]
     /// For acks=all: the offsets, per partition of the topic, of the stored records that records
     /// dropped as duplicates by their idempotency key copy (`waitUntilDurable` waits for them too).
@@ -46,12 +46,9 @@ public struct ProduceResult: Equatable, Sendable {
 }
 
 extension Broker {
-    /// Batches a single produce request may carry for one partition.
-    static let batchesPerProduceMax = 1024
-
-    /// Appends the record batches in `records` (one or more RecordBatch v2, back to back, as a
-    /// Produce request carries them) to a partition. Every batch is checked before any is stored.
-    /// With `acks: .all` under `fsync=always` it returns once the batches are on disk.
+    /// Appends the record batch in `records` (exactly one RecordBatch v2, as a Produce request
+    /// carries it for a partition from v3 on) to a partition. With `acks: .all` under
+    /// `fsync=always` it returns once the batch is on disk.
     public func produce(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) async throws(BrokerError) -> ProduceResult {
         var progress = try startAppending(topic: topic, partition: index, records: records, acks: acks)
         try append(records, &progress, mayWaitForDisk: false)
@@ -83,120 +80,86 @@ extension Broker {
         return try await acknowledge(progress, acks: acks)
     }
 
-    /// A produce's batches, and what those appended so far stored.
+    /// A produce's batch, and what its append did once it ran.
     struct AppendProgress: Sendable {
         let partition: Partition
-        let batches: [Range<Int>]
-        /// Several batches, one or more from an idempotent producer: appended in one piece
-        /// (`Partition.appendTogether`), where the disk may be waited for.
-        let appendsTogether: Bool
+        /// Where the batch is in the records.
+        let batch: Range<Int>
         /// acks=all: a duplicate by idempotency key waits for its original (`HeaderRouter.waitsForOriginals`).
         let waitsForOriginals: Bool
-        /// The first batch not yet appended.
-        var next = 0
-        var first: Partition.Appended?
-        var last: Partition.Appended?
-        var allDuplicates = true
-        var heldOffset: Int64?
+        /// Nil until the batch is appended.
+        var appended: Partition.Appended?
         var dedupeOffset: Int64?
-        var originalOffsets: [Int32: Int64] = [:]
-        /// Keys of batches appended already, for the dedupe log once a thread may wait for it.
-        var unconfirmedKeys: [DedupeWindow.Confirmation] = []
+        /// The batch's keys, for the dedupe log once a thread may wait for it.
+        var unconfirmedKeys: DedupeWindow.Confirmation?
 
         /// Whether the rest of the produce must run where a thread may wait for the disk.
-        var mustWaitForDisk: Bool { next < batches.count || !unconfirmedKeys.isEmpty }
+        var mustWaitForDisk: Bool { appended == nil || unconfirmedKeys != nil }
     }
 
-    /// Finds the partition and checks every batch, storing nothing.
+    /// Finds the partition and checks that the records are one batch, storing nothing.
     private func startAppending(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) throws(BrokerError) -> AppendProgress {
         let partition = try partition(topic, index)
-        let batches = try splitBatches(records, maxBatchBytes: partition.log.batchBytesLimit)
+        let batch = try Self.onlyBatch(in: records)
         if partition.log.config.keysRequired {
-            for range in batches { try Self.requireKeys(UnsafeRawBufferPointer(rebasing: records[range]), topic: topic, partition: index) }
+            try Self.requireKeys(UnsafeRawBufferPointer(rebasing: records[batch]), topic: topic, partition: index)
         }
-        guard !batches.isEmpty else { throw .invalidRecord("no record batch in the request") }
-        // A batch out of sequence must store none of the others (Kafka checks them all first), so
-        // such a produce is not appended a batch at a time. Neither Kafka's Java client nor
-        // librdkafka sends one: they send one batch a partition.
-        let together = batches.count > 1 && batches.contains { range in
-            ((try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: records[range])))?.producerId ?? -1) >= 0
-        }
-        return AppendProgress(partition: partition, batches: batches, appendsTogether: together, waitsForOriginals: acks == .all)
+        return AppendProgress(partition: partition, batch: batch, waitsForOriginals: acks == .all)
     }
 
-    /// Appends batches from `progress.next` on. Without `mayWaitForDisk` it stops at a batch that
-    /// must wait for the disk: one that holds records for later under `fsync=always` (they reach
-    /// the delay log's disk before the batch is appended), or one whose partition needs a new
-    /// segment or more disk blocks first. Such waits belong on a thread that may block, not on one
-    /// of Swift's cooperative threads (`appendWaitingForDisk`).
+    /// Appends the batch unless it is appended already. Without `mayWaitForDisk` it leaves a batch
+    /// that must wait for the disk: one that holds records for later under `fsync=always` (they
+    /// reach the delay log's disk before the batch is appended), or one whose partition needs a
+    /// new segment or more disk blocks first. Such waits belong on a thread that may block, not on
+    /// one of Swift's cooperative threads (`appendWaitingForDisk`).
     private func append(_ records: UnsafeRawBufferPointer, _ progress: inout AppendProgress, mayWaitForDisk: Bool) throws(BrokerError) {
+        guard progress.appended == nil else { return }
         var router = headerRouter
         router.mayWaitForDisk = mayWaitForDisk
         router.waitsForOriginals = progress.waitsForOriginals
-        if progress.appendsTogether {
-            // All of them where the disk may be waited for, or none yet.
-            guard mayWaitForDisk, progress.next == 0 else { return }
-            let batches = progress.batches.map { UnsafeRawBufferPointer(rebasing: records[$0]) }
-            for (batch, appended) in zip(batches, try progress.partition.appendTogether(batches, router: router)) {
-                note(appended, of: batch, in: &progress)
-            }
-            return
-        }
-        while progress.next < progress.batches.count {
-            let batch = UnsafeRawBufferPointer(rebasing: records[progress.batches[progress.next]])
-            guard let appended = try progress.partition.append(batch, router: router) else { return }
-            note(appended, of: batch, in: &progress)
-        }
-    }
-
-    /// Counts an appended batch and adds what it stored to `progress`.
-    private func note(_ appended: Partition.Appended, of batch: UnsafeRawBufferPointer, in progress: inout AppendProgress) {
+        let batch = UnsafeRawBufferPointer(rebasing: records[progress.batch])
+        guard let appended = try progress.partition.append(batch, router: router) else { return }
         if !appended.duplicate {
             let counted = BrokerMetrics.count(batch)
             metrics.recordsIn.add(counted.records, ordering: .relaxed)
             metrics.bytesIn.add(counted.bytes, ordering: .relaxed)
         }
-        if appended.baseOffset >= 0 {
-            progress.first = progress.first ?? appended
-            progress.last = appended
-        }
-        if let held = appended.delayLogOffset { progress.heldOffset = max(held, progress.heldOffset ?? held) }
-        progress.originalOffsets.merge(appended.originalOffsets, uniquingKeysWith: max)
-        progress.dedupeOffset = appended.dedupeLogOffset ?? progress.dedupeOffset
-        if let keys = appended.unconfirmedKeys { progress.unconfirmedKeys.append(keys) }
-        progress.allDuplicates = progress.allDuplicates && appended.duplicate
-        progress.next += 1
+        progress.appended = appended
+        progress.dedupeOffset = appended.dedupeLogOffset
+        progress.unconfirmedKeys = appended.unconfirmedKeys
     }
 
-    /// Confirms the keys left unconfirmed, then appends the rest of the batches, on the queue for
-    /// appends that wait for the disk.
+    /// Confirms the keys left unconfirmed, or appends the batch, on the queue for appends that
+    /// wait for the disk.
     private func appendWaitingForDisk(_ records: ArraySlice<UInt8>, _ progress: AppendProgress) async throws(BrokerError) -> AppendProgress {
         if !progress.unconfirmedKeys.isEmpty { await beforeLateKeysAreConfirmed.withLock { $0 }?() }
         return try await blockingAppends.run { [self] () throws(BrokerError) -> AppendProgress in
             var progress = progress
-            for keys in progress.unconfirmedKeys {
+            if let keys = progress.unconfirmedKeys {
                 switch dedupe.confirmStored(keys, mayBlock: true) {
                 case let .logged(offset): progress.dedupeOffset = max(offset, progress.dedupeOffset ?? offset)
                 case .needsDiskWait: preconditionFailure("an append that may block always appends")
                 case .nothingToLog, .failed: break
                 }
+                progress.unconfirmedKeys = nil
             }
-            progress.unconfirmedKeys = []
             try records.withBytes { raw throws(BrokerError) in try append(raw, &progress, mayWaitForDisk: true) }
             return progress
         }
     }
 
-    /// With acks=all under `fsync=always`, waits for the flush that covers the last batch.
+    /// With acks=all under `fsync=always`, waits for the flush that covers the batch.
     private func acknowledge(_ progress: AppendProgress, acks: Acks) async throws(BrokerError) -> ProduceResult {
+        guard let appended = progress.appended else { preconditionFailure("an append that may wait for the disk always appends") }
         let partition = progress.partition
         // Every record was held for later or dropped as a duplicate: there is no offset in the
         // topic to report (-1, as Kafka does when it has none).
-        var result = ProduceResult(baseOffset: progress.first?.baseOffset ?? -1, lastOffset: progress.last?.lastOffset ?? -1,
-                                   logStartOffset: partition.log.logStartOffset, duplicate: progress.allDuplicates,
-                                   delayLogOffset: progress.heldOffset, dedupeLogOffset: progress.dedupeOffset)
-        result.originalOffsets = progress.originalOffsets
-        if progress.batches.count == 1 { result.duplicateOffsets = progress.first?.duplicateOffsets ?? [:] }
+        let stored = appended.baseOffset >= 0
+        var result = ProduceResult(baseOffset: stored ? appended.baseOffset : -1, lastOffset: stored ? appended.lastOffset : -1,
+                                   logStartOffset: partition.log.logStartOffset, duplicate: appended.duplicate,
+                                   delayLogOffset: appended.delayLogOffset, dedupeLogOffset: progress.dedupeOffset)
+        result.originalOffsets = appended.originalOffsets
+        if stored { result.duplicateOffsets = appended.duplicateOffsets }
         if acks == .all { try await waitUntilDurable(result, on: partition) }
         return result
     }
@@ -210,32 +173,23 @@ extension Broker {
         if !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
     }
 
-    /// The byte ranges of the batches in `records`. With more than one, each is fully validated
-    /// (CRC included) first, so a bad batch late in the request stores nothing; a single batch is
-    /// validated once, by the log.
-    private func splitBatches(_ records: UnsafeRawBufferPointer, maxBatchBytes: Int) throws(BrokerError) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var position = 0
-        while position < records.count {
-            guard let size = RecordBatchView.declaredSize(UnsafeRawBufferPointer(rebasing: records[position...])),
-                  size >= RecordBatchLayout.headerSize, size <= records.count - position else {
-                throw .corruptMessage("record batch at byte \(position) is truncated or has a bad length")
-            }
-            ranges.append(position..<(position + size))
-            guard ranges.count <= Self.batchesPerProduceMax else {
-                throw .invalidRecord("more than \(Self.batchesPerProduceMax) batches for one partition")
-            }
-            position += size
+    /// Where the one record batch in `records` is; the log validates the batch itself. Several
+    /// are refused, as Kafka refuses them from Produce v3 on (`ProduceRequest.validateRecords`):
+    /// a produce is one batch, checked and appended whole, so no part of it can be stored while
+    /// another part is refused (as a duplicate, out of sequence, or for a disk error).
+    private static func onlyBatch(in records: UnsafeRawBufferPointer) throws(BrokerError) -> Range<Int> {
+        guard !records.isEmpty else { throw .invalidRecord("no record batch in the request") }
+        func wholeBatchSize(at position: Int) -> Int? {
+            let rest = UnsafeRawBufferPointer(rebasing: records[position...])
+            guard let size = RecordBatchView.declaredSize(rest), size >= RecordBatchLayout.headerSize, size <= rest.count else { return nil }
+            return size
         }
-        if ranges.count > 1 {
-            for range in ranges {
-                if range.count > maxBatchBytes { throw .messageTooLarge(bytes: range.count, limit: maxBatchBytes) }
-                do { _ = try RecordBatchView.validateFromProducer(UnsafeRawBufferPointer(rebasing: records[range])) } catch {
-                    throw BrokerError.from(.invalidBatch(error))
-                }
-            }
+        guard let size = wholeBatchSize(at: 0) else { throw .corruptMessage("record batch at byte 0 is truncated or has a bad length") }
+        guard size == records.count else {
+            guard wholeBatchSize(at: size) == nil else { throw .invalidRecord("a produce carries exactly one record batch per partition") }
+            throw .corruptMessage("record batch at byte \(size) is truncated or has a bad length")
         }
-        return ranges
+        return 0..<size
     }
 
     /// A fresh producer id (epoch 0) for an idempotent producer (InitProducerId).

@@ -206,13 +206,16 @@ extension Broker {
     /// the delayed-delivery loop drops the held records of a topic it does not find there, and
     /// marks them delivered, durably. Were the topic gone from `topics` first, a power cut before
     /// the deletion reached the disk would bring the topic back without those records.
+    ///
+    /// A deletion whose last steps fail (removing the partitions' files) throws `.storage` and
+    /// leaves its marker, the topic gone all the same; deleting the name again finishes it
+    /// (`finishDeletionLeftPending`), so a client retrying its DeleteTopics succeeds once the
+    /// disk lets it, rather than being told the topic is unknown.
     public func deleteTopic(_ name: String) async throws(BrokerError) {
         try ensureOpen()
-        let removed = try await changingTopics { [self] () throws(BrokerError) -> Topic in
-            try topicChanges.withLock { _ throws(BrokerError) -> Topic in
-                guard let metadata = topics.withLock({ $0[name]?.metadata }) else {
-                    throw .unknownTopicOrPartition(topic: name, partition: nil)
-                }
+        let removed = try await changingTopics { [self] () throws(BrokerError) -> TopicMetadata? in
+            try topicChanges.withLock { _ throws(BrokerError) -> TopicMetadata? in
+                guard let metadata = topics.withLock({ $0[name]?.metadata }) else { return try finishDeletionLeftPending(name) }
                 beforeTopicDeletionIsWritten.withLock { $0 }?(name)
                 do { try topicStore.markDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
                 // Under `topicChanges`, nothing else removes or replaces the topic meanwhile.
@@ -231,12 +234,24 @@ extension Broker {
                     retiredFlushes.withLock { $0 = $0 + closing }
                 }
                 do { try topicStore.finishDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
-                return topic
+                return metadata
             }
         }
         await afterTopicDeletionIsWritten.withLock { $0 }?(name)
-        dedupe.forget(topic: name, id: removed.metadata.id)
-        try await offsets.forget(topic: name, id: removed.metadata.id)
+        guard let removed else { return }
+        dedupe.forget(topic: name, id: removed.id)
+        try await offsets.forget(topic: name, id: removed.id)
+    }
+
+    /// Finishes a deletion of `name` that failed part way (its marker is there, the topic is not):
+    /// throws `.storage` again if it still fails, `.unknownTopicOrPartition` when there is none.
+    /// Returns the deleted topic's metadata, which the marker holds (nil if it cannot be read:
+    /// then its keys and offsets, hidden already, are dropped at the next start).
+    private func finishDeletionLeftPending(_ name: String) throws(BrokerError) -> TopicMetadata? {
+        guard topicStore.hasPendingDeletion(name) else { throw .unknownTopicOrPartition(topic: name, partition: nil) }
+        let metadata = topicStore.pendingDeletion(name)
+        do { try topicStore.finishPendingDeletion(name) } catch { throw .storageFailure(error, path: topicStore.deletingPath(name)) }
+        return metadata
     }
 
     /// Every topic, by name.

@@ -148,31 +148,6 @@ final class Partition: Sendable {
         return appended
     }
 
-    /// Appends a produce's batches (several, back to back in one request) under one hold of the
-    /// producers lock, every idempotent batch's sequence checked before any batch is appended,
-    /// each against what the batches before it leave (`ProducerStateTable.checkInOrder`): one out
-    /// of sequence, or of a fenced epoch, stores none of them, as in Kafka. Only where the disk may
-    /// be waited for (`router.mayWaitForDisk`), so that no batch stops halfway for it.
-    func appendTogether(_ batches: [UnsafeRawBufferPointer], router: HeaderRouter) throws(BrokerError) -> [Appended] {
-        precondition(router.mayWaitForDisk, "batches appended together never stop to wait for the disk elsewhere")
-        var headers: [RecordBatchHeader] = []
-        for batch in batches { headers.append(try checkedHeader(batch)) }
-        let appended = try producers.withLockMayBlock { table throws(BrokerError) -> [Appended] in
-            try table.checkInOrder(headers)
-            var appended: [Appended] = []
-            for (batch, header) in zip(batches, headers) {
-                let one = header.producerId >= 0 ? try appendIdempotent(batch, header, router, &table)
-                                                 : try appendRouted(batch, header: header, router: router)
-                guard let one else { preconditionFailure("an append that may wait for the disk always appends") }
-                appended.append(one)
-            }
-            return appended
-        }
-        // Outside the producers lock: a snapshot takes it.
-        for (batch, one) in zip(batches, appended) where !one.duplicate { noteAppended(bytes: batch.count) }
-        return appended
-    }
-
     /// The batch's header, once its size, length and producer fields pass.
     private func checkedHeader(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> RecordBatchHeader {
         guard batch.count <= log.batchBytesLimit else {

@@ -56,20 +56,6 @@ struct ProducerStateTable: Equatable, Codable {
         return .append
     }
 
-    /// Checks a produce's batches for one partition in order, each against the table as the
-    /// batches before it would leave it, and changes nothing: Kafka checks every batch of a
-    /// request (`UnifiedLog.analyzeAndValidateProducerState`) before it appends any. Throws the
-    /// first batch's error, as `check` would when that batch came to be appended.
-    func checkInOrder(_ headers: [RecordBatchHeader]) throws(BrokerError) {
-        // Staged on a table of just these producers: copying every entry (up to `producersMax`)
-        // for each produce would cost more than the check.
-        var staged = ProducerStateTable()
-        for header in headers where header.producerId >= 0 { staged.entries[header.producerId] = entries[header.producerId] }
-        for header in headers where header.producerId >= 0 {
-            if try staged.check(header) == .append { staged.record(header, appendMs: 0) }
-        }
-    }
-
     /// Records an appended batch (with its assigned base offset).
     mutating func record(_ header: RecordBatchHeader, appendMs: Int64) {
         guard header.producerId >= 0 else { return }

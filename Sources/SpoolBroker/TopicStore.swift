@@ -91,6 +91,12 @@ struct TopicStore {
         markerPaths(name).contains { fileSystem.exists($0) }
     }
 
+    /// The metadata of a topic whose deletion is pending, as its marker holds it (the renamed
+    /// `NAME.topic`); nil when there is no marker or it cannot be read.
+    func pendingDeletion(_ name: String) -> TopicMetadata? {
+        markerPaths(name).lazy.compactMap { try? decode($0) }.first
+    }
+
     /// The deletion markers a topic may have, this version's and the earlier one.
     private func markerPaths(_ name: String) -> [String] {
         [deletingPath(name), directory + "/" + name + Self.earlierDeletingSuffix]

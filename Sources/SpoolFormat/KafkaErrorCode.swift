@@ -45,6 +45,8 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
     case nonEmptyGroup = 68
     case groupIdNotFound = 69
     case unknownLeaderEpoch = 75
+    /// Produce before v7 with a zstd-compressed batch.
+    case unsupportedCompressionType = 76
     /// ListOffsets v5+: a new leader does not know the offset yet (its high watermark is not
     /// caught up); retriable.
     case offsetNotAvailable = 78
@@ -101,6 +103,7 @@ public enum KafkaErrorCode: Int16, Sendable, CustomStringConvertible {
         case .nonEmptyGroup: "NON_EMPTY_GROUP"
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
         case .unknownLeaderEpoch: "UNKNOWN_LEADER_EPOCH"
+        case .unsupportedCompressionType: "UNSUPPORTED_COMPRESSION_TYPE"
         case .offsetNotAvailable: "OFFSET_NOT_AVAILABLE"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .groupMaxSizeReached: "GROUP_MAX_SIZE_REACHED"

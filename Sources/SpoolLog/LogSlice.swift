@@ -46,6 +46,11 @@ public struct LogReadResult: Sendable {
     /// The slice is from an older segment than the one the high watermark is in: records past it
     /// are visible already, in a later segment (a read returns batches of one segment only).
     public var olderSegmentThanHighWatermark = false
+    /// Bytes from the start of the slice to the high watermark in the slice's segment (to the
+    /// segment's end, when the high watermark is in a later one), however few of them `maxBytes`
+    /// let the slice take: what Kafka's DelayedFetch counts towards a fetch's MinBytes (the high
+    /// watermark's position less the fetch offset's).
+    public var bytesToHighWatermark = 0
 }
 
 /// What an append stored.

@@ -30,6 +30,7 @@ extension PartitionLog {
                         end += batch.size
                     }
                     result.slice = LogSlice(region: region, range: position..<end)
+                    result.bytesToHighWatermark = limit - position
                     // The segment after this one starts at or below the high watermark (no second search).
                     result.olderSegmentThanHighWatermark = index + 1 < state.segments.count && state.segments[index + 1].baseOffset <= visible.offset
                     state.recordRead(position..<end, of: segment)

@@ -8,7 +8,9 @@ extension RequestRouter {
     /// Produce: each partition's records go to the broker (auto-creating the topic when allowed);
     /// acks=0 gets no response at all. Every partition is appended first, in the connection's
     /// order of requests (`turn`), and only then does an acks=all request wait for the flushes.
-    func produce(_ request: ProduceRequest, turn: RequestTurn? = nil, timing: RequestTiming? = nil) async -> ProduceResponse? {
+    /// Each partition's records are checked first as Kafka checks them (`ProduceRecordsCheck`): one
+    /// that fails is answered with the error and none of its bytes are stored, while the others go on.
+    func produce(_ request: ProduceRequest, version: Int16, turn: RequestTurn? = nil, timing: RequestTiming? = nil) async -> ProduceResponse? {
         typealias Partition = ProduceResponse.PartitionProduceResponse
         func failed(_ index: Int32, _ code: KafkaErrorCode, _ message: String? = nil) -> Partition {
             Partition(index: index, errorCode: code.rawValue, baseOffset: -1, logStartOffset: -1, errorMessage: message)
@@ -35,6 +37,12 @@ extension RequestRouter {
             }
             var partitions: [Partition] = []
             for partition in topic.partitionData {
+                if broker.hasPartition(TopicPartition(topic.name, partition.index)),
+                   let refusal = partition.records?.withUnsafeBytes({ ProduceRecordsCheck.refusal(of: $0, version: version) }) {
+                    broker.metrics.produceErrors.add(1, ordering: .relaxed)
+                    partitions.append(failed(partition.index, refusal))
+                    continue
+                }
                 do throws(BrokerError) {
                     guard let records = partition.records, records.count > 0 else { throw BrokerError.invalidRecord("no records") }
                     // Appended only: the wait for the flush comes after every append of this request.

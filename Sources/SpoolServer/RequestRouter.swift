@@ -64,7 +64,7 @@ final class RequestRouter: Sendable {
         }
         if case let .produce(request) = body, request.acks == 0 {
             let started = ContinuousClock.now
-            let answer = await produce(request, turn: turn, timing: timing)
+            let answer = await produce(request, version: context.version, turn: turn, timing: timing)
             produceLatency.record(ContinuousClock.now - started)
             return answer.map(Self.unacknowledged) ?? .silent
         }
@@ -83,7 +83,7 @@ final class RequestRouter: Sendable {
         switch body {
         case let .produce(request):
             let started = ContinuousClock.now
-            let answer = await produce(request, turn: turn, timing: timing)
+            let answer = await produce(request, version: context.version, turn: turn, timing: timing)
             produceLatency.record(ContinuousClock.now - started)
             guard let response = answer else { return nil }
             return frame(response, to: ProduceRequest.self, context)

@@ -111,6 +111,49 @@ import Testing
         #expect(broker.metrics.fetchDeadlinesArmed.load(ordering: .relaxed) == 0)
     }
 
+    /// Kafka answers a fetch once the bytes it read reach MinBytes or, when they do not, once
+    /// the bytes visible to each partition's read (from its fetch offset to its high watermark,
+    /// up to the partition's MaxBytes) add up to MinBytes (`DelayedFetch.tryComplete`), whatever
+    /// the fetch's MaxBytes let the answer carry. Counting only the bytes read, a fetch whose
+    /// MinBytes exceeds its MaxBytes sat out its deadline however much data there was.
+    @Test func aFetchWhoseMinBytesExceedsItsMaxBytesIsAnsweredAtOnceWhenThePartitionsHoldMinBytes() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try await jobs(data, holding: [["a", "b", "c"], ["d"]])
+        defer { try? broker.close() }
+        let batchBytes = batch("a").count
+        // MaxBytes takes one batch, so partition 1 is skipped; the four batches make up MinBytes.
+        let requests = [FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0), FetchPartitionRequest(TopicPartition("jobs", 1), fetchOffset: 0)]
+        let results = try #require(await GroupTest.within(60_000) {
+            await broker.fetch(requests, maxWaitMs: 600_000, minBytes: 4 * batchBytes, maxBytes: batchBytes)
+        }, "the fetch waited for its deadline")
+        #expect(results.map { $0.records?.count ?? 0 } == [batchBytes, 0], "the answer stays within MaxBytes")
+        #expect(results.allSatisfy { $0.error == KafkaErrorCode.none })
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) == 0)
+
+        // Each partition counts no more than its own MaxBytes: one batch each is short of MinBytes.
+        let capped = requests.map { FetchPartitionRequest($0.topicPartition, fetchOffset: 0, maxBytes: batchBytes) }
+        let waited = await broker.fetch(capped, maxWaitMs: 300, minBytes: 3 * batchBytes, maxBytes: 1 << 20)
+        #expect(waited.map { $0.records?.count ?? 0 } == [batchBytes, batchBytes])
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) >= 1, "a fetch short of MinBytes answered without waiting")
+    }
+
+    /// Kafka reads every requested partition, those that MaxBytes leaves no room for with 0 bytes,
+    /// so their errors are answered too (and answer the fetch at once).
+    @Test func aPartitionMaxBytesLeavesNoRoomForIsStillReadForItsErrors() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try await jobs(data, holding: [["a"], ["b"]])
+        defer { try? broker.close() }
+        let results = try #require(await GroupTest.within(60_000) {
+            await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0),
+                                FetchPartitionRequest(TopicPartition("jobs", 1), fetchOffset: 9)],
+                               maxWaitMs: 600_000, minBytes: 1 << 20, maxBytes: 1)
+        }, "the fetch waited for its deadline")
+        #expect(results.map(\.error) == [KafkaErrorCode.none, .offsetOutOfRange])
+        #expect(results.first?.records?.count == batch("a").count)
+    }
+
     @Test(arguments: [0, -1])
     func aFetchWithMinBytesOfNothingAnswersAtOnce(minBytes: Int) async throws {
         let data = TestDataDirectory()
@@ -176,6 +219,22 @@ import Testing
                                             FetchPartitionRequest(TopicPartition("big", 2), fetchOffset: 0, maxBytes: 1000)],
                                            maxWaitMs: 0, minBytes: 1, maxBytes: 1000)
         #expect(skipFirst.map { $0.records?.count ?? 0 }[1] > 600_000)
+    }
+
+    /// A broker as `openWithTenMinuteFetchWaits` opens it, with topic "jobs" whose partition N
+    /// holds a batch for each value of `values[N]`.
+    private func jobs(_ data: TestDataDirectory, holding values: [[String]]) async throws -> Broker {
+        let broker = try openWithTenMinuteFetchWaits(data)
+        do {
+            try broker.createTopic("jobs", partitions: values.count)
+            for (partition, batches) in values.enumerated() {
+                for value in batches { _ = try await broker.produce(topic: "jobs", partition: Int32(partition), records: batch(value), acks: .all) }
+            }
+            return broker
+        } catch {
+            try? broker.close()
+            throw error
+        }
     }
 
     /// A broker that lets a fetch park ten minutes: a parked fetch that answers within a test was

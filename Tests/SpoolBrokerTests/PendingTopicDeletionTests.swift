@@ -52,8 +52,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: data.path + "/jobs-1"))
     }
 
-    @Test("a deletion that cannot remove a partition's file fails and keeps its marker; the topic created again serves none of the deleted records")
-    func deletionThatCannotRemoveAFileKeepsItsMarker() async throws {
+    @Test("a deletion that cannot remove a partition's file fails and keeps its marker; retried, it fails while the fault lasts and then finishes; the topic created again serves none of the deleted records")
+    func deletionThatCannotRemoveAFileKeepsItsMarkerUntilARetryFinishesIt() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
         let (broker, disk) = try await failedDeletion(data, partitions: 1) { disk in
@@ -65,11 +65,21 @@ import Testing
         // While the file cannot be removed, the name cannot be taken again.
         #expect { try broker.createTopic("jobs", partitions: 1) } throws: { isStorageError($0) }
         #expect(broker.partitionCount("jobs") == nil)
+        // The client retries its DeleteTopics (answered KAFKA_STORAGE_ERROR): the deletion is tried
+        // again, not answered UNKNOWN_TOPIC_OR_PARTITION, and fails again while the fault lasts.
+        await #expect { try await broker.deleteTopic("jobs") } throws: { isStorageError($0) }
+        #expect(disk.failures(of: .remove) == 3, "the retried deletion did not try to remove the file again")
+        #expect(FileManager.default.fileExists(atPath: data.path + "/topics/jobs.del"))
 
         disk.clear()
-        try broker.createTopic("jobs", partitions: 1)
+        try await broker.deleteTopic("jobs")
         #expect(!FileManager.default.fileExists(atPath: data.path + "/topics/jobs.del"))
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/jobs-0"))
+        // Finished: a deletion of the name now finds no topic.
+        await #expect(throws: BrokerError.unknownTopicOrPartition(topic: "jobs", partition: nil)) { try await broker.deleteTopic("jobs") }
+        try broker.createTopic("jobs", partitions: 1)
         #expect(try await values(broker, "jobs").isEmpty, "the new topic serves the deleted one's records")
+        #expect(broker.committedOffsets(group: "g") == [:])
     }
 
     @Test("a deletion that cannot list a partition's directory fails and keeps its marker; the next start finishes it")
