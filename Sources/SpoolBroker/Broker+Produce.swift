@@ -132,7 +132,7 @@ extension Broker {
     /// Confirms the keys left unconfirmed, or appends the batch, on the queue for appends that
     /// wait for the disk.
     private func appendWaitingForDisk(_ records: ArraySlice<UInt8>, _ progress: AppendProgress) async throws(BrokerError) -> AppendProgress {
-        if !progress.unconfirmedKeys.isEmpty { await beforeLateKeysAreConfirmed.withLock { $0 }?() }
+        if progress.unconfirmedKeys != nil { await beforeLateKeysAreConfirmed.withLock { $0 }?() }
         return try await blockingAppends.run { [self] () throws(BrokerError) -> AppendProgress in
             var progress = progress
             if let keys = progress.unconfirmedKeys {
