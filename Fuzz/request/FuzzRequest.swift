@@ -34,8 +34,9 @@ func decodeRequest(_ frame: [UInt8]) {
     }
 }
 
-/// Splits a partition's records into batches by their declared sizes and validates each, as the
-/// broker does before appending.
+/// Splits a partition's records into batches by their declared sizes and validates each (the
+/// broker takes one batch per partition and validates it before appending; the rest are walked
+/// here so a malformed tail is fuzzed too).
 func checkBatches(_ records: [UInt8]) {
     records.withUnsafeBytes { raw in
         var position = 0

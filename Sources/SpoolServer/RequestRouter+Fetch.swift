@@ -47,9 +47,12 @@ extension RequestRouter {
                                             highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: RecordBytes([])))
                     continue
                 }
+                // A partition answered with an error carries no offsets (-1), as Kafka's
+                // `createLogReadResult` for a failed read gives it.
+                let failed = result.error != .none
                 partitions.append(.init(
-                    partitionIndex: partition.partition, errorCode: result.error.rawValue, highWatermark: result.highWatermark,
-                    lastStableOffset: result.highWatermark, logStartOffset: result.logStartOffset, abortedTransactions: [],
+                    partitionIndex: partition.partition, errorCode: result.error.rawValue, highWatermark: failed ? -1 : result.highWatermark,
+                    lastStableOffset: failed ? -1 : result.highWatermark, logStartOffset: failed ? -1 : result.logStartOffset, abortedTransactions: [],
                     preferredReadReplica: -1, records: result.records.map { RecordBytes(borrowing: StoredRecords(slice: $0)) } ?? RecordBytes([])))
             }
             responses.append(.init(topic: topic.topic, topicId: topic.topicId, partitions: partitions))
