@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Each key carries its topic's id, reserved ones too: a topic deleted and created again under its
 /// name is another topic, whose offsets start again at 0. A key of the deleted topic is no
-/// duplicate for the new one (`reserve`), the deletion forgets only the deleted topic's keys
+/// duplicate for the new one, a produce that took the deleted topic's partition reserves none
+/// (`reserve`), the deletion forgets only the deleted topic's keys
 /// (`forget(topic:id:)`), however the two interleave, and an old key reloaded by a restart is
 /// dropped (`forgetLost`). A confirmation logs only the keys still reserved for its topic
 /// (`confirm`): the deleted topic's come after none of the new one's in the log, where a restart
@@ -85,8 +86,21 @@ final class DedupeWindow: Sendable {
     /// For each key in order: whether it was accepted on `topic`, the one with id `topicId`,
     /// within `windowMs` of `now` (or earlier in `keys`), or is reserved by another produce not yet
     /// stored; the others are reserved for that topic.
-    func reserve(topic: String, topicId: String, keys: [String], now: Int64, windowMs: Int64) -> [Reservation] {
-        entries.withLock { entries in
+    ///
+    /// Nil, with nothing reserved, when `topicId` is not the id of the topic named `topic` now
+    /// (`currentTopicId`): a produce that took the partition of a topic deleted since. A key of
+    /// another topic id counts for nothing here, so its reservation would take over the key that a
+    /// topic created again under the name accepted, and its append, failing on the closed
+    /// partition, would release it: the new topic would accept the key once more. `currentTopicId`
+    /// is asked under the lock, so a topic created again under the name, which is there before any
+    /// produce to it reserves a key, never has a key taken over by a reservation made after it. It
+    /// may take the broker's `topics` lock, as `expire`'s `windowMs` does: that lock is never held
+    /// while this one is taken.
+    func reserve(topic: String, topicId: String, keys: [String], now: Int64, windowMs: Int64,
+                 currentTopicId: (String) -> String?) -> [Reservation]? {
+        guard !keys.isEmpty else { return [] }
+        return entries.withLock { entries -> [Reservation]? in
+            guard currentTopicId(topic) == topicId else { return nil }
             var byKey = entries[topic] ?? [:]
             var reservedHere: Set<String> = []
             let found = keys.map { key -> Reservation in
