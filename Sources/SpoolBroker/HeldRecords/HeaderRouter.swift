@@ -105,7 +105,7 @@ struct HeaderRouter: Sendable {
         }
         let reserved = zip(keys, found).filter { $0.1 == .reserved }.map(\.0)
         if waitsForOriginals, let pending = zip(keys, found).first(where: { $0.1 == .pending }) {
-            dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
+            dedupe.release(topic: topic, topicId: topicId, reservedAt: now, keys: reserved.map(\.key))
             throw .idempotencyKeyPending(topic: topic, key: pending.0.key)
         }
         let dropped = Set(zip(keys, found).filter { $0.1 != .reserved }.map(\.0.index)).union(resent)
@@ -128,7 +128,7 @@ struct HeaderRouter: Sendable {
             // made it wait already otherwise): nothing stays stored or reserved.
             func giveBack() -> Routed {
                 if let heldOffsets { delays.cancel(heldOffsets) }
-                dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
+                dedupe.release(topic: topic, topicId: topicId, reservedAt: now, keys: reserved.map(\.key))
                 return .needsDiskWait
             }
             var appended: Partition.Appended
@@ -173,7 +173,7 @@ struct HeaderRouter: Sendable {
             }
             return .appended(appended)
         } catch {
-            dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
+            dedupe.release(topic: topic, topicId: topicId, reservedAt: now, keys: reserved.map(\.key))
             throw error
         }
     }
