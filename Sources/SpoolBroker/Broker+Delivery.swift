@@ -6,7 +6,8 @@ import SpoolSystem
 extension Broker {
     /// The router every produce goes through for `spool-deliver-at` and `spool-idempotency-key`.
     var headerRouter: HeaderRouter {
-        HeaderRouter(delays: delays, dedupe: dedupe, windowMs: { [weak self] topic in self?.dedupeWindowMs(topic) ?? 0 }, clock: clock)
+        HeaderRouter(delays: delays, dedupe: dedupe, windowMs: { [weak self] topic in self?.dedupeWindowMs(topic) ?? 0 },
+                     currentTopicId: { [weak self] topic in self?.topics.withLock { $0[topic]?.metadata.id } }, clock: clock)
     }
 
     /// The topic's `dedupe.window.ms` (24 h unless set).

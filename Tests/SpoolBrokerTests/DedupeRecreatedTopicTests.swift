@@ -9,9 +9,16 @@ import Testing
 /// accepted on the deleted one must not make the new one drop records, after a restart too.
 @Suite struct DedupeRecreatedTopicTests {
     private func produce(_ broker: Broker, _ value: String, key: String? = nil, acks: Acks = .all) async throws -> ProduceResult {
+        try await broker.produce(topic: "orders", partition: 0, records: batch(value, key: key), acks: acks)
+    }
+
+    /// A batch of one record `value`, with idempotency key `key` if any, from idempotent producer
+    /// `producerId` (sequence 0) if one is given.
+    private func batch(_ value: String, key: String?, producerId: Int64 = -1) -> [UInt8] {
         let record = ProducerRecord(key: nil, value: Array(value.utf8), headers: key.map { [RecordHeader(SpoolHeaders.idempotencyKey, $0)] } ?? [],
                                     timestamp: currentTimeMs())
-        return try await broker.produce(topic: "orders", partition: 0, records: RecordBatch(producing: [record]).encoded(), acks: acks)
+        return RecordBatch(producing: [record], producerId: producerId, producerEpoch: producerId < 0 ? -1 : 0,
+                           baseSequence: producerId < 0 ? -1 : 0).encoded()
     }
 
     /// A broker on `directory` with topic "orders" of one partition.
@@ -100,5 +107,36 @@ import Testing
         let copy = try await produce(restarted, "new-after-restart", key: "K")
         #expect(copy.duplicate && copy.baseOffset == 0, "the deleted topic's key, logged last, made the restart forget the new topic's")
         #expect(try await values(restarted, "orders") == ["new"])
+    }
+
+    @Test("a produce that took the deleted topic's partition, and reserves its key once the topic made again under its name accepted the key, is refused as a produce to a deleted topic and leaves the key the new topic's",
+          arguments: [false, true])
+    func aStaleReservationLeavesTheNewTopicsKey(resent: Bool) async throws {
+        let directory = TestDataDirectory("\(#function)-\(resent)")
+        defer { directory.remove() }
+        let broker = try openWithOrders(directory)
+        defer { try? broker.close() }
+        // Resent: an idempotent producer's retry of a batch the deleted topic stored, whose key the
+        // deletion forgot (confirmed again, `HeaderRouter.reconfirmKeys`).
+        let stale = batch("old", key: "K", producerId: resent ? try broker.initProducerId().producerId : -1)
+        if resent { _ = try await broker.produce(topic: "orders", partition: 0, records: stale, acks: .all) }
+        // A produce looked the partition up; then the topic was deleted and created again, and the
+        // new topic accepted the key, before the produce reserved it.
+        let looked = try broker.partition("orders", 0)
+        try await broker.deleteTopic("orders")
+        try broker.createTopic("orders", partitions: 1)
+        let accepted = try await produce(broker, "new", key: "K")
+        #expect(!accepted.duplicate && accepted.baseOffset == 0)
+        for acks in [Acks.leader, .all] {
+            var router = broker.headerRouter
+            router.mayWaitForDisk = false
+            router.waitsForOriginals = acks == .all
+            #expect(throws: BrokerError.unknownTopicOrPartition(topic: "orders", partition: 0), "acks=\(acks)") {
+                try stale.withBytes { raw throws(BrokerError) in try looked.append(raw, router: router) }
+            }
+        }
+        let copy = try await produce(broker, "new-again", key: "K")
+        #expect(copy.duplicate && copy.baseOffset == 0, "the stale produce took the key over")
+        #expect(try await values(broker, "orders") == ["new"])
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import SpoolBroker
 import SpoolEmbedded
 import SpoolFormat
-import SpoolJobs
+@testable import SpoolJobs
 import Testing
 @testable import SpoolServer
 @testable import spool
@@ -340,6 +340,32 @@ final class ConsoleAPITests {
         #expect(await call("GET", "/api/v1/jobs/jobs?state=queued&group=newcomers").json["total"] as? Int == 3)
     }
 
+    @Test func deadJobsOfAGroupAddTheOnesItMarkedDeadWhoseDeadLetterIsGone() async throws {
+        try await jobsInEveryState()
+        // mailers dead-lettered q3 (offset 2) above its commit point, and its dead letter is gone
+        // from jobs.dlq: the mark in its commit's metadata is all that is left.
+        try await spool.broker.storeOffsets(group: "mailers", [TopicPartition("jobs", 0): CommittedOffset(offset: 1, metadata: CommitMetadata(dead: [2]).encoded)])
+        let page = await call("GET", "/api/v1/jobs/jobs?state=dead&group=mailers")
+        #expect(page.status == 200)
+        #expect(page.json["group"] as? String == "mailers")
+        #expect(page.json["total"] as? Int == 3)
+        let jobs = try #require(page.json["jobs"] as? [[String: Any]])
+        #expect(jobs.map { $0["id"] as? String } == ["d1", "d2", "q3"])
+        let marked = try #require(jobs.last)
+        #expect(marked["state"] as? String == "dead" && marked["key"] as? String == "user-q3")
+        #expect(marked["partition"] as? Int == 0 && marked["offset"] as? Int == 2)
+        #expect(marked["attempts"] as? Int == 0 && marked["lastError"] == nil, "its attempts and error went with its dead letter")
+        // Paged like any listing; the topic's dead letters alone without the group, and a group
+        // that marked nothing (refused before) has those only.
+        let last = await call("GET", "/api/v1/jobs/jobs?state=dead&group=mailers&start=2&limit=1")
+        #expect((last.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["q3"] && last.json["next"] == nil)
+        #expect(await call("GET", "/api/v1/jobs/jobs?state=dead").json["total"] as? Int == 2)
+        let other = await call("GET", "/api/v1/jobs/jobs?state=dead&group=newcomers")
+        #expect(other.status == 200)
+        #expect((other.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["d1", "d2"])
+        #expect((await call("GET", "/api/v1/jobs/jobs?state=queued&group=mailers").json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["q2"])
+    }
+
     @Test func jobCallsRefuseBadInput() async throws {
         try await jobsInEveryState()
         func message(_ path: String) async -> (Int?, String) {
@@ -353,11 +379,14 @@ final class ConsoleAPITests {
         #expect(noGroup.0 == 400)
         #expect(noGroup.1.contains("group"))
         #expect(await message("/api/v1/jobs/jobs?state=queued&group=").0 == 400)
-        for state in ["scheduled", "dead", "cancelled"] {
+        for state in ["scheduled", "cancelled"] {
             let grouped = await message("/api/v1/jobs/jobs?state=\(state)&group=newcomers")
             #expect(grouped.0 == 400, "state \(state) with a group")
-            #expect(grouped.1.contains("takes no group"))
+            #expect(grouped.1.contains("takes no group") && grouped.1.contains("queued, retrying, running or dead"), "\(grouped.1)")
         }
+        #expect(await message("/api/v1/jobs/jobs?state=dead&group=newcomers&limit=0").0 == 400)
+        #expect(await message("/api/v1/jobs/jobs?state=dead&group=newcomers&start=-1").0 == 400)
+        #expect(await message("/api/v1/jobs/nothing?state=dead&group=newcomers").0 == 404)
         let oversize = await message("/api/v1/jobs/jobs?state=dead&limit=501")
         #expect(oversize.0 == 400)
         #expect(oversize.1.contains("1...500"))

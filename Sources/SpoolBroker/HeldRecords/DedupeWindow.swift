@@ -9,10 +9,13 @@ import Synchronization
 ///
 /// A produce first reserves its keys (a key seen within the window is a duplicate), then appends
 /// its records, then confirms the reservations with their offsets; a failed append releases them.
+/// A reservation older than the window is taken over by the next produce of its key, and then is
+/// that produce's to confirm or release (`Entry.isReservation`).
 ///
 /// Each key carries its topic's id, reserved ones too: a topic deleted and created again under its
 /// name is another topic, whose offsets start again at 0. A key of the deleted topic is no
-/// duplicate for the new one (`reserve`), the deletion forgets only the deleted topic's keys
+/// duplicate for the new one, a produce that took the deleted topic's partition reserves none
+/// (`reserve`), the deletion forgets only the deleted topic's keys
 /// (`forget(topic:id:)`), however the two interleave, and an old key reloaded by a restart is
 /// dropped (`forgetLost`). A confirmation logs only the keys still reserved for its topic
 /// (`confirm`): the deleted topic's come after none of the new one's in the log, where a restart
@@ -34,6 +37,11 @@ final class DedupeWindow: Sendable {
 
         /// Whether this is a key of the topic whose id is `topicId`.
         func isOf(_ topicId: String?) -> Bool { self.topicId == nil || self.topicId == topicId }
+
+        /// Whether this is the reservation that a produce at `now` made for the topic with id
+        /// `topicId`. A reservation is taken over only for another topic, or once older than the
+        /// window by a produce of a later `now` (`reserve`), so its id and time tell it apart.
+        func isReservation(of topicId: String, at now: Int64) -> Bool { offset == -1 && self.topicId == topicId && acceptedMs == now }
     }
 
     let log: PartitionLog
@@ -85,8 +93,21 @@ final class DedupeWindow: Sendable {
     /// For each key in order: whether it was accepted on `topic`, the one with id `topicId`,
     /// within `windowMs` of `now` (or earlier in `keys`), or is reserved by another produce not yet
     /// stored; the others are reserved for that topic.
-    func reserve(topic: String, topicId: String, keys: [String], now: Int64, windowMs: Int64) -> [Reservation] {
-        entries.withLock { entries in
+    ///
+    /// Nil, with nothing reserved, when `topicId` is not the id of the topic named `topic` now
+    /// (`currentTopicId`): a produce that took the partition of a topic deleted since. A key of
+    /// another topic id counts for nothing here, so its reservation would take over the key that a
+    /// topic created again under the name accepted, and its append, failing on the closed
+    /// partition, would release it: the new topic would accept the key once more. `currentTopicId`
+    /// is asked under the lock, so a topic created again under the name, which is there before any
+    /// produce to it reserves a key, never has a key taken over by a reservation made after it. It
+    /// may take the broker's `topics` lock, as `expire`'s `windowMs` does: that lock is never held
+    /// while this one is taken.
+    func reserve(topic: String, topicId: String, keys: [String], now: Int64, windowMs: Int64,
+                 currentTopicId: (String) -> String?) -> [Reservation]? {
+        guard !keys.isEmpty else { return [] }
+        return entries.withLock { entries -> [Reservation]? in
+            guard currentTopicId(topic) == topicId else { return nil }
             var byKey = entries[topic] ?? [:]
             var reservedHere: Set<String> = []
             let found = keys.map { key -> Reservation in
@@ -102,11 +123,13 @@ final class DedupeWindow: Sendable {
         }
     }
 
-    /// Forgets reservations for topic `topic`, the one with id `topicId`, whose records were not stored.
-    func release(topic: String, topicId: String?, keys: [String]) {
+    /// Forgets the reservations that a produce at `now` (`reserve`'s) made for topic `topic`, the
+    /// one with id `topicId`, whose records were not stored. A key whose reservation another
+    /// produce took over since, once it was older than the window, is that produce's, and stays.
+    func release(topic: String, topicId: String, reservedAt now: Int64, keys: [String]) {
         entries.withLock { entries in
             for key in keys {
-                guard let entry = entries[topic]?[key], entry.offset == -1, entry.topicId == topicId else { continue }
+                guard entries[topic]?[key]?.isReservation(of: topicId, at: now) == true else { continue }
                 entries[topic]?[key] = nil
             }
         }
@@ -119,6 +142,8 @@ final class DedupeWindow: Sendable {
         var topicId: String
         var partition: Int32
         var keys: [(key: String, offset: Int64)]
+        /// When the keys were reserved (`reserve`'s `now`): it tells the reservations of this
+        /// produce from those of a later one that took them over (`Entry.isReservation`).
         var now: Int64
     }
 
@@ -126,9 +151,10 @@ final class DedupeWindow: Sendable {
     enum StoredConfirmation: Equatable {
         /// In the dedupe log, up to this offset.
         case logged(Int64)
-        /// None of the keys is reserved for the confirmation's topic any more: its topic was
-        /// deleted (`forget(topic:id:)`), perhaps created again under the name and the key
-        /// reserved for the new one. Nothing was appended.
+        /// None of the keys is reserved for the confirmation any more: its topic was deleted
+        /// (`forget(topic:id:)`), perhaps created again under the name and the key reserved for
+        /// the new one, or a later produce took the reservation over once it was older than the
+        /// window (`reserve`). Nothing was appended.
         case nothingToLog
         /// Not appended: the log needs the disk (or another confirmation holds it) and this
         /// thread may not wait. The reservations stay, so the keys are still duplicates until the
@@ -138,7 +164,7 @@ final class DedupeWindow: Sendable {
         case failed
     }
 
-    /// Stores the keys still reserved for the confirmation's topic with where their records went,
+    /// Stores the keys still reserved for the confirmation (its topic, its time) with where their records went,
     /// and answers the internal log offset to wait on for durability (`.logged`); with `mayBlock`
     /// false it may answer `.needsDiskWait` (`PartitionLog.append(_:mayBlock:)`). A failed append
     /// releases the keys and throws.
@@ -148,7 +174,9 @@ final class DedupeWindow: Sendable {
     /// the key for itself. Logged after the new topic's record of the key, the deleted topic's
     /// would be the one a restart reads, and drops (`forgetLost`), so the new topic would accept
     /// the key once more. The keys are picked and appended under `confirming`, so the new topic's
-    /// record of a key reserved meanwhile is appended after.
+    /// record of a key reserved meanwhile is appended after. Neither is a key whose reservation a
+    /// later produce took over, once it was older than the window: logged after that produce's,
+    /// with this one's older time, it would end the key's window early.
     func confirm(_ confirmation: Confirmation, mayBlock: Bool) throws(BrokerError) -> StoredConfirmation {
         let pickAndAppend = { (_: inout ()) throws(BrokerError) -> StoredConfirmation in try self.appendReserved(confirmation, mayBlock: mayBlock) }
         if mayBlock { return try confirming.withLockMayBlock(pickAndAppend) }
@@ -158,7 +186,7 @@ final class DedupeWindow: Sendable {
     /// `confirm`'s work, under `confirming`.
     private func appendReserved(_ confirmation: Confirmation, mayBlock: Bool) throws(BrokerError) -> StoredConfirmation {
         let (topic, partition, now, topicId) = (confirmation.topic, confirmation.partition, confirmation.now, confirmation.topicId)
-        let keys = entries.withLock { entries in confirmation.keys.filter { entries[topic]?[$0.key]?.topicId == topicId } }
+        let keys = entries.withLock { entries in confirmation.keys.filter { entries[topic]?[$0.key]?.isReservation(of: topicId, at: now) == true } }
         guard !keys.isEmpty else { return .nothingToLog }
         let records = keys.map { entry in
             var value: [UInt8] = []
@@ -172,13 +200,14 @@ final class DedupeWindow: Sendable {
             guard let stored = try log.append(RecordBatch(producing: records).encoded(), mayBlock: mayBlock) else { return .needsDiskWait }
             result = stored
         } catch {
-            release(topic: topic, topicId: topicId, keys: keys.map(\.key))
+            release(topic: topic, topicId: topicId, reservedAt: now, keys: keys.map(\.key))
             throw BrokerError.from(error)
         }
         entries.withLock { entries in
             // A key whose reservation the topic's deletion forgot meanwhile, or that a topic
-            // created again under the name reserved since, is not this topic's any more.
-            for entry in keys where entries[topic]?[entry.key]?.topicId == topicId {
+            // created again under the name (or a later produce) reserved since, is not this
+            // produce's any more.
+            for entry in keys where entries[topic]?[entry.key]?.isReservation(of: topicId, at: now) == true {
                 entries[topic]?[entry.key] = Entry(partition: partition, offset: entry.offset, acceptedMs: now, topicId: topicId)
             }
         }

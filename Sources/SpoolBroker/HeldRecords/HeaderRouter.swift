@@ -13,6 +13,9 @@ struct HeaderRouter: Sendable {
     let delays: DelayStore
     let dedupe: DedupeWindow
     let windowMs: @Sendable (String) -> Int64
+    /// The id of the topic of this name now, nil if there is none: a produce that took the
+    /// partition of a topic deleted since reserves no key (`DedupeWindow.reserve`).
+    let currentTopicId: @Sendable (String) -> String?
     let clock: @Sendable () -> Int64
     /// Whether `route` may wait for the disk: for the delay log (its flush, see `DelayStore.hold`,
     /// or its file work), or for the file work of the partition or the dedupe log (see
@@ -55,7 +58,9 @@ struct HeaderRouter: Sendable {
     /// Routes the records of a batch already checked by `RecordBatchView.validate`, appending what
     /// stays through `append`. `topicId` is the id of the topic whose partition the caller took
     /// (`Partition.topicId`), not that of the topic now under the name: the topic may have been
-    /// deleted, and another created under its name, since.
+    /// deleted, and another created under its name, since. A batch with idempotency keys is then
+    /// refused with `unknownTopicOrPartition`, as a produce to the deleted topic is, before
+    /// anything is stored (`DedupeWindow.reserve`).
     func route(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32,
                append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended?) throws(BrokerError) -> Routed {
         let decoded: RecordBatch
@@ -94,10 +99,13 @@ struct HeaderRouter: Sendable {
         }
         if !mayWaitForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
         keys.removeAll { resent.contains($0.index) }
-        let found = dedupe.reserve(topic: topic, topicId: topicId, keys: keys.map(\.key), now: now, windowMs: window)
+        guard let found = dedupe.reserve(topic: topic, topicId: topicId, keys: keys.map(\.key), now: now, windowMs: window,
+                                         currentTopicId: currentTopicId) else {
+            throw .unknownTopicOrPartition(topic: topic, partition: partition)
+        }
         let reserved = zip(keys, found).filter { $0.1 == .reserved }.map(\.0)
         if waitsForOriginals, let pending = zip(keys, found).first(where: { $0.1 == .pending }) {
-            dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
+            dedupe.release(topic: topic, topicId: topicId, reservedAt: now, keys: reserved.map(\.key))
             throw .idempotencyKeyPending(topic: topic, key: pending.0.key)
         }
         let dropped = Set(zip(keys, found).filter { $0.1 != .reserved }.map(\.0.index)).union(resent)
@@ -120,7 +128,7 @@ struct HeaderRouter: Sendable {
             // made it wait already otherwise): nothing stays stored or reserved.
             func giveBack() -> Routed {
                 if let heldOffsets { delays.cancel(heldOffsets) }
-                dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
+                dedupe.release(topic: topic, topicId: topicId, reservedAt: now, keys: reserved.map(\.key))
                 return .needsDiskWait
             }
             var appended: Partition.Appended
@@ -165,7 +173,7 @@ struct HeaderRouter: Sendable {
             }
             return .appended(appended)
         } catch {
-            dedupe.release(topic: topic, topicId: topicId, keys: reserved.map(\.key))
+            dedupe.release(topic: topic, topicId: topicId, reservedAt: now, keys: reserved.map(\.key))
             throw error
         }
     }
@@ -203,7 +211,10 @@ extension HeaderRouter {
     /// there (`base`, where the partition stored the batch, plus its delta); one it does not was
     /// held for later delivery (-2). The missing keys are reserved first, so a record with one of
     /// them that arrives meanwhile is a duplicate; then confirmed (`confirm(_:into:)`), which sets
-    /// the dedupe log offset to wait on in `duplicate`. Every key still known: nothing to do.
+    /// the dedupe log offset to wait on in `duplicate`. Every key still known: nothing to do. A
+    /// batch resent through the partition of a topic deleted since, whose keys the deletion forgot,
+    /// is refused as a produce to a deleted topic (`DedupeWindow.reserve`), rather than taking
+    /// over keys that a topic created again under the name accepted.
     func reconfirmKeys(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32, storedAt base: Int64,
                        into duplicate: inout Partition.Appended, storedOffsets: () -> Set<Int64>) throws(BrokerError) {
         let window = windowMs(topic)
@@ -216,7 +227,10 @@ extension HeaderRouter {
             missing.append((key, record.offsetDelta))
         }
         let now = clock()
-        let seen = dedupe.reserve(topic: topic, topicId: topicId, keys: missing.map(\.key), now: now, windowMs: window)
+        guard let seen = dedupe.reserve(topic: topic, topicId: topicId, keys: missing.map(\.key), now: now, windowMs: window,
+                                        currentTopicId: currentTopicId) else {
+            throw .unknownTopicOrPartition(topic: topic, partition: partition)
+        }
         missing = zip(missing, seen).filter { $0.1 == .reserved }.map(\.0)
         guard !missing.isEmpty else { return }
         let stored = storedOffsets()

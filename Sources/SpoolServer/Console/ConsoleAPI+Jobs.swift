@@ -39,7 +39,9 @@ extension ConsoleAPI {
     }
 
     /// The counts without `state`; with it, `?state=S[&group=G][&start=N][&limit=N]` (limit
-    /// 1...500, default 50) pages through the jobs in `S`, oldest first.
+    /// 1...500, default 50) pages through the jobs in `S`, oldest first. `group` is required for
+    /// queued, refused for scheduled and cancelled, and means what `spool jobs list --group`
+    /// does for the others (`ConsoleJobs.jobs(in:state:group:)`).
     func jobsOfTopic(_ topic: String) async throws -> HTTPResponse {
         guard broker.partitionCount(topic) != nil else { throw APIError(404, "no topic \(topic)") }
         let group = request.query["group"].flatMap { $0.isEmpty ? nil : $0 }
@@ -48,10 +50,12 @@ extension ConsoleAPI {
             throw APIError(400, "unknown state '\(name)': expected one of \(ConsoleJobState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if state == .queued, group == nil { throw APIError(400, "state queued needs group=G: what is queued depends on the group's committed offsets") }
-        // Scheduled, dead and cancelled jobs are the topic's: a group would be ignored, and the
-        // page read as that group's.
-        if [.scheduled, .dead, .cancelled].contains(state), let group {
-            throw APIError(400, "state \(state.rawValue) takes no group (\(group)): those jobs are the topic's, whichever group")
+        // Scheduled and cancelled jobs are the topic's: a group would be ignored, and the page
+        // read as that group's. Dead ones with a group add those it marked dead whose dead letter
+        // is gone (as `spool jobs list --state dead --group G`).
+        if [.scheduled, .cancelled].contains(state), let group {
+            throw APIError(400, "state \(state.rawValue) takes no group (\(group)): those jobs are the topic's, whichever group; "
+                + "group is for queued, retrying, running or dead")
         }
         let window = try pageWindow()
         let jobs = try await service().jobs(in: topic, state: state, group: group)

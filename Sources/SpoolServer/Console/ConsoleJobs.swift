@@ -101,7 +101,9 @@ public protocol ConsoleJobs: Sendable {
     /// The keys held in a job topic (every group's), oldest first.
     func holds(of topic: String) async throws -> [ConsoleKeyHold]
     /// The jobs of `topic` in `state`, oldest first; `queued` needs `group` (what is queued
-    /// depends on its committed offsets), `retrying` with `group` adds the jobs it retries in place.
+    /// depends on its committed offsets), `retrying` with `group` adds the jobs it retries in place,
+    /// `running` with `group` keeps to its workers, and `dead` with `group` adds the jobs it
+    /// dead-lettered above its commit point whose dead letter is gone from the dead-letter topic.
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob]
     /// The live workers of job topic `topic` with their counts, as their last running reports
     /// (at most about a second old) tell them; none when no worker reports on the topic.
