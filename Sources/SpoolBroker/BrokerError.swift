@@ -36,6 +36,8 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case group(KafkaErrorCode)
     /// The disk is full or failed; nothing was stored.
     case storage(LogError)
+    /// The broker is closed, or a partition's log was (its topic deleted while the request held
+    /// it): NOT_LEADER_OR_FOLLOWER, which clients retry after refreshing their metadata.
     case closed
     /// Another broker holds the data directory's lock (`<data>/.lock`): its process id when the
     /// lock file names it.
@@ -96,7 +98,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .policyViolation(reason): "policy violation: \(reason)"
         case let .group(code): "group coordinator: \(code)"
         case let .storage(error): "storage: \(error)"
-        case .closed: "the broker is closed"
+        case .closed: "the broker is closed, or the partition's topic was deleted meanwhile"
         case let .dataDirectoryInUse(directory, pid):
             "data directory \(directory) is in use by another Spool process\(pid.map { " (pid \($0))" } ?? ""); "
                 + "stop it first, or give this one another data directory"
