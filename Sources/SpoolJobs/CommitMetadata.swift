@@ -36,11 +36,24 @@ struct CommitMetadata: Equatable {
     }
 
     var encoded: String {
-        let carried = [AttemptMetadata.encode(attempts), DeadLetterMarks.encode(dead)].filter { !$0.isEmpty }.joined(separator: " ")
-        let room = Self.bytesMax - carried.utf8.count - (carried.isEmpty ? 0 : 1)
-        let marks = FinishedMarks.encode(finished, within: room)
+        let carried = carried
+        let marks = FinishedMarks.encode(finished, within: Self.room(after: carried))
         return carried.isEmpty || marks.isEmpty ? carried + marks : carried + " " + marks
     }
+
+    /// Jobs of the finished ranges `encoded` has no room for, counted as the offsets the ranges
+    /// span: a next owner runs them again.
+    var finishedLeftOut: Int {
+        finished.dropFirst(FinishedMarks.fitting(finished, within: Self.room(after: carried))).reduce(0) { $0 + $1.count }
+    }
+
+    /// The counts and the dead-letter marks, which always go in.
+    private var carried: String {
+        [AttemptMetadata.encode(attempts), DeadLetterMarks.encode(dead)].filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    /// What the finished marks may take beside `carried` (and the space between).
+    private static func room(after carried: String) -> Int { bytesMax - carried.utf8.count - (carried.isEmpty ? 0 : 1) }
 }
 
 /// Attempt counts of jobs that failed and wait to run again ("spool-attempts:OFFSET=ATTEMPT,…"),
@@ -117,13 +130,22 @@ enum FinishedMarks {
 
     /// The ranges, lowest first, as many as fit in `bytes`; "" for none.
     static func encode(_ ranges: [ClosedRange<Int64>], within bytes: Int) -> String {
-        var text = prefix
-        for range in ranges {
-            let item = (text == prefix ? "" : ",") + (range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)")
-            if text.utf8.count + item.utf8.count > bytes { break }
-            text += item
+        let fit = fitting(ranges, within: bytes)
+        return fit == 0 ? "" : prefix + ranges.prefix(fit).map(item).joined(separator: ",")
+    }
+
+    /// How many of the ranges, lowest first, fit in `bytes` (with the prefix and the commas).
+    static func fitting(_ ranges: [ClosedRange<Int64>], within bytes: Int) -> Int {
+        var used = prefix.utf8.count
+        for (index, range) in ranges.enumerated() {
+            used += (index == 0 ? 0 : 1) + item(range).utf8.count
+            if used > bytes { return index }
         }
-        return text == prefix ? "" : text
+        return ranges.count
+    }
+
+    private static func item(_ range: ClosedRange<Int64>) -> String {
+        range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"
     }
 
     static func decode(_ text: Substring) -> [ClosedRange<Int64>] {

@@ -277,9 +277,8 @@ struct JobBook {
     /// Only a partition that let go of finished jobs can have that many, so only its commit is
     /// worked out here.
     private func finishedLeftOut(_ state: PartitionState) -> Int {
-        guard !state.finishedLetGo.isEmpty, let next = state.next, let point = commitPoint(state.partition) else { return 0 }
-        let marked = CommitMetadata(decoding: point.metadata).finished.count
-        return state.finishedAbove(next: next).dropFirst(marked).reduce(0) { $0 + $1.count }
+        guard !state.finishedLetGo.isEmpty, let point = commitPoint(state) else { return 0 }
+        return point.metadata.finishedLeftOut
     }
 
     // MARK: Taking jobs in and handing them out
@@ -547,7 +546,13 @@ struct JobBook {
     /// dead-lettered above it, the counts resumed for jobs not taken in yet, and the jobs finished
     /// above it (taken in, or resumed finished and not taken in yet). Nil before any record.
     func commitPoint(_ partition: TopicPartition) -> CommittedOffset? {
-        guard let state = partitions[partition], let next = state.next else { return nil }
+        guard let state = partitions[partition], let (offset, metadata) = commitPoint(state) else { return nil }
+        return CommittedOffset(offset: offset, metadata: metadata.encoded)
+    }
+
+    /// `commitPoint`'s offset and metadata, before the metadata is written out.
+    private func commitPoint(_ state: PartitionState) -> (offset: Int64, metadata: CommitMetadata)? {
+        guard let next = state.next else { return nil }
         let offset = state.order.first?.offset ?? next
         var attempts: [Int64: Int] = [:]
         var dead: Set<Int64> = []
@@ -567,8 +572,7 @@ struct JobBook {
         for at in state.storedAhead where at >= offset {
             if let attempt = state.storedAttempts[at] { attempts[at] = attempt } else if state.storedDead.contains(at) { dead.insert(at) }
         }
-        let metadata = CommitMetadata(attempts: attempts, dead: dead, finished: state.finishedAbove(next: next))
-        return CommittedOffset(offset: offset, metadata: metadata.encoded)
+        return (offset, CommitMetadata(attempts: attempts, dead: dead, finished: state.finishedAbove(next: next)))
     }
 
     /// The commit points that changed since they were last committed.

@@ -13,13 +13,13 @@ extension Worker {
         return (ticket, more)
     }
 
-    /// Finishes a job that succeeded (`finish`) and, `taking`, takes the next one
-    /// (`takeNextSeeingMore`), in one hold of the book's lock: a runner's two holds per job were
-    /// two trips of the lock's line between the cores.
-    func finishTakingNext(_ done: JobTicket, now: Int64, taking: Bool) -> (ticket: JobTicket?, more: Bool) {
+    /// Finishes a job (`finish`) and, `taking`, takes the next one (`takeNextSeeingMore`), in one
+    /// hold of the book's lock: a runner's two holds per job were two trips of the lock's line
+    /// between the cores.
+    func finishTakingNext(_ done: JobTicket, now: Int64, taking: Bool, deadLettered: Bool = false) -> (ticket: JobTicket?, more: Bool) {
         let limited = limits.limitsKeys
         let (wake, drained, ticket, more, wakes) = book.withLockSpinning { book -> (JobWake?, Bool, JobTicket?, Bool, [KeyWake]) in
-            let wake = book.finish(done, now: now)
+            let wake = book.finish(done, now: now, deadLettered: deadLettered)
             let drained = book.drained(done.state)
             guard taking else { return (wake, drained, nil, false, []) }
             return (wake, drained, book.next(now: now), book.mayStartMore, limited ? book.takeKeyWakes() : [])

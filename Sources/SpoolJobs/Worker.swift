@@ -281,7 +281,7 @@ public final class Worker<Payload: Job>: Sendable {
                 book.withLockSpinning { book in
                     for index in next..<end {
                         let record = (first + index).move()
-                        (first + index).initialize(to: Self.movedOut)
+                        (first + index).initialize(to: movedOutRecord)
                         if let wake = book.add(record, now: now).wake { wakes.append(wake) }
                     }
                 }
@@ -295,10 +295,6 @@ public final class Worker<Payload: Job>: Sendable {
     /// Records taken into the book per hold of its lock.
     static var takeChunk: Int { 256 }
 
-    /// What `take` leaves in a record's place: no buffer of its own to retain or release.
-    /// Made once (a generic type has no stored static properties): made per record, it was 1 %
-    /// of a `.none` worker's CPU.
-    private static var movedOut: ConsumedRecord { movedOutRecord }
 
     /// Batches that hold no record (the place a duplicate enqueue keeps for the producer's
     /// sequence, a transaction marker) move the consumer's position and give the book no job: the
@@ -471,10 +467,7 @@ public final class Worker<Payload: Job>: Sendable {
     /// Marks a job done; the runner that ran it takes the next one.
     /// Wakes the poll loop when the job's partition was paused and is now drained to half.
     func finish(_ ticket: JobTicket, deadLettered: Bool = false) {
-        let now = nowMs()
-        let (wake, drained) = book.withLockSpinning { book in (book.finish(ticket, now: now, deadLettered: deadLettered), book.drained(ticket.state)) }
-        if drained { bufferDrained.fire() }
-        if let wake { scheduleWake(wake) }
+        _ = finishTakingNext(ticket, now: nowMs(), taking: false, deadLettered: deadLettered)
     }
 
     // MARK: Commits
@@ -505,7 +498,9 @@ public final class Worker<Payload: Job>: Sendable {
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 }
 
-/// What `Worker.take` leaves in a fetched array's place of a record it moved into the book.
+/// What `Worker.take` leaves in a fetched array's place of a record it moved into the book: no
+/// buffer of its own to retain or release, and made once (a generic type has no stored static
+/// properties; made per record, it was 1 % of a `.none` worker's CPU).
 private let movedOutRecord = ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
 
 /// Why the runtime could not run a job, or list a topic's jobs.
