@@ -111,14 +111,18 @@ public struct LiveFileSystem: FileSystem {
         _ = try retryingOnInterrupt("rmdir", path: path) { rmdir(path) }
     }
 
+    /// Where a `dirent`'s name starts.
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
     public func contents(ofDirectory path: String) throws -> [String] {
         guard let directory = opendir(path) else { throw SystemError(errno: Glibc.errno, operation: "opendir", path: path) }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
+            // Read in place: `entry.pointee.d_name` copies the whole 256-byte field, and a
+            // record is only as long as its name, so the copy read past the end of the last one
+            // in readdir's buffer (found by the router fuzzer under AddressSanitizer).
+            let name = String(cString: (UnsafeRawPointer(entry) + Self.nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names
