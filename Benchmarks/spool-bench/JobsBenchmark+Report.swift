@@ -98,6 +98,7 @@ extension JobsBenchmark {
         case "none-limited": ".none, limits not reached (1, 1000/s)"
         case "none-rate": ".none, binding rate (\(options.keyRate)/s per key)"
         case "key-long": ".key, 5 % long jobs (\(options.longMs) ms)"
+        case "none-own", "key-own", "partition-own": "." + mode.dropLast(4) + ", own thread"
         default: "." + mode
         }
     }

@@ -33,6 +33,9 @@ struct JobsBenchmark {
         the .key run of no-op handlers, printed with its ceiling: the long jobs' sleep spread over
         the 128 slots.
 
+        The -own runs repeat .none, .key and .partition with each worker on a thread of its own
+        (`execution: .ownThread`) instead of Swift's global executor.
+
         options:
           --jobs N           jobs per run (default 200000)
           --keys N           distinct keys (default 10000)
@@ -40,7 +43,8 @@ struct JobsBenchmark {
           --long-ms MS       how long the long jobs of the 5 % run take (default 20)
           --transport T      embedded | wire | process | both | all (default both)
           --modes M,M        only these runs, of consumer, consumer-decode, none, none-limited, none-rate,
-                             key, key-long, partition (default all), and no latency runs unless latency is named
+                             key, key-long, partition, none-own,
+                             key-own, partition-own (default all), and no latency runs unless latency is named
                              (for profiling one run)
           --rounds N         every run N times, the runs of a round one after another (default 1): the table
                              then gives medians, with the lowest and highest in brackets, and each run's share
@@ -72,7 +76,8 @@ struct JobsBenchmark {
         var latencySeconds = 4
         var keyRate = 50
         var longMs = 20
-        static let allModes = ["consumer", "consumer-decode", "none", "none-limited", "none-rate", "key", "key-long", "partition"]
+        static let allModes = ["consumer", "consumer-decode", "none", "none-limited", "none-rate", "key", "key-long", "partition",
+                               "none-own", "key-own", "partition-own"]
         var modes = Options.allModes
         var latencyRuns = true
         var rounds = 1
@@ -217,7 +222,7 @@ struct JobsBenchmark {
             }
             let workers = (0..<Self.workers).map { _ in
                 Worker<Payload>(queue: queue, group: "bench", ordering: ordering, concurrency: 32, retry: .never, bufferPerPartition: 5_000,
-                                limits: limits) { job in
+                                limits: limits, execution: mode.hasSuffix("-own") ? .ownThread : .shared) { job in
                     if let longEvery, job.offset % longEvery == 0 { try await Task.sleep(for: .milliseconds(longMs)) }
                     done.add(1)
                 }

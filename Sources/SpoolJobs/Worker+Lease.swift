@@ -208,7 +208,7 @@ extension Worker {
             throw CancellationError()
         }
         let handler = self.handler
-        let task = Task { [context] in try await handler(context) }
+        let task = Task(executorPreference: jobExecutor) { [context] in try await handler(context) }
         run.value = task
         if leases.end(in: runner.lease) != nil || jobControl.isCancelled(context.idText) { task.cancel() }
         let timer = Task { [leases] in

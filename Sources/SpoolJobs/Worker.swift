@@ -81,6 +81,9 @@ public final class Worker<Payload: Job>: Sendable {
     /// With weights, the worker also runs the jobs of `TOPIC.high` and `TOPIC.low` and shares its
     /// slots among the three by them (see `JobPriorities`); nil: `topic` alone.
     public let priorities: JobPriorities?
+    /// Where the poll loop and the jobs run: Swift's global executor (`.shared`, the default) or a
+    /// thread of the worker's own (`.ownThread`; see `WorkerExecution`).
+    public let execution: WorkerExecution
     /// The topics the worker reads: `topic`, and its priority topics with `priorities`.
     public var topics: [String] { priorities == nil ? [topic] : JobPriority.allCases.map { $0.topic(of: topic) } }
     /// The scheduler's clock (tests move it by hand).
@@ -123,13 +126,15 @@ public final class Worker<Payload: Job>: Sendable {
         var subscription: (any JobSubscription)?
         var tasks: [Int: Task<Void, Never>] = [:]
         var nextTask = 0
+        /// The worker's own thread while `run()` runs with `.ownThread`: runners and timers prefer it.
+        var executor: OwnThreadExecutor?
     }
 
     public init(queue: JobQueue, group: String, topic: String = Payload.topic, ordering: JobOrdering = .key, concurrency: Int = 8,
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
                 session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil,
                 onDeadLetter: DeadLetterPolicy = .releaseKey, limits: JobLimits = .none, priorities: JobPriorities? = nil,
-                handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
+                execution: WorkerExecution = .shared, handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
         // Holds name a key's partition in the job topic, not in its priority topics.
         precondition(priorities == nil || onDeadLetter == .releaseKey, "onDeadLetter: .holdKey does not go with priorities yet")
         self.queue = queue
@@ -146,6 +151,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.onDeadLetter = onDeadLetter
         self.limits = limits
         self.priorities = priorities
+        self.execution = execution
         self.handler = handler
         self.typeName = Payload.typeName
         self.typeNameBytes = Array(Payload.typeName.utf8)
@@ -161,6 +167,17 @@ public final class Worker<Payload: Job>: Sendable {
     /// Joins the group and runs jobs until `stop()` is called or the task is cancelled; then stops
     /// taking jobs, waits up to `shutdownTimeout` for running ones, commits and leaves the group.
     public func run() async throws {
+        guard execution == .ownThread else { return try await runLoop() }
+        let executor = OwnThreadExecutor(name: "spool:" + group)
+        control.withLock { $0.executor = executor }
+        defer { executor.stop() }
+        try await withTaskExecutorPreference(executor) { try await runLoop() }
+    }
+
+    /// The executor the worker's tasks prefer: its own thread's, with `.ownThread`, while it runs.
+    var jobExecutor: (any TaskExecutor)? { control.withLock { $0.executor } }
+
+    private func runLoop() async throws {
         // Holds live in the control topic: without one a dead letter could not hold its key.
         if onDeadLetter == .holdKey && ordering != .none && !(queue.transport is any JobControlTransport) {
             throw JobControlError.unsupportedTransport
@@ -344,7 +361,7 @@ public final class Worker<Payload: Job>: Sendable {
             state.nextTask += 1
             let runner = JobRunner(id: id, cancel: { [weak self] in self?.control.withLock { $0.tasks[id] }?.cancel() }, lease: leases.makeSlot(id),
                                    metrics: stats.recorder.makeShard())
-            state.tasks[id] = Task { [self] in
+            state.tasks[id] = Task(executorPreference: state.executor) { [self] in
                 var ticket: JobTicket? = first
                 while let current = ticket {
                     let succeededAtMs = await execute(current, runner: runner)
@@ -376,7 +393,7 @@ public final class Worker<Payload: Job>: Sendable {
     /// At `atMs` (epoch ms), changes the book with `body` and starts what may run then.
     func at(_ atMs: Int64, _ body: @escaping @Sendable (inout JobBook) -> Void) {
         let delay = atMs - nowMs()
-        Task { [weak self] in
+        Task(executorPreference: jobExecutor) { [weak self] in
             if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
             guard let self else { return }
             self.book.withLock { body(&$0) }

@@ -35,8 +35,9 @@ private func start<P: Job>(_ worker: Worker<P>) -> Task<Void, Never> {
 
 @Suite("Workers over the embedded broker", .serialized)
 struct WorkerTests {
-    @Test("under .key with random failures and a worker killed mid-run, no job is lost and no two runs of a key overlap")
-    func keyOrderUnderFailures() async throws {
+    @Test("under .key with random failures and a worker killed mid-run, no job is lost and no two runs of a key overlap",
+          arguments: [WorkerExecution.shared, .ownThread])
+    func keyOrderUnderFailures(execution: WorkerExecution) async throws {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
         let queue = broker.queue(partitions: 8)
@@ -49,7 +50,7 @@ struct WorkerTests {
         func makeWorker() -> Worker<Step> {
             Worker<Step>(queue: queue, group: "steppers", ordering: .key, concurrency: 8,
                          retry: .exponential(maxAttempts: 100, base: .milliseconds(2), max: .milliseconds(20)),
-                         shutdownTimeout: .zero) { job in
+                         shutdownTimeout: .zero, execution: execution) { job in
                 recorder.begin(key: job.payload.key, id: job.id, attempt: job.attempt)
                 defer { recorder.end(key: job.payload.key) }
                 try await Task.sleep(for: .microseconds(Int.random(in: 0...300)))

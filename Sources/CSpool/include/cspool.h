@@ -26,6 +26,9 @@ const void *spool_memmem(const void *haystack, size_t haystack_length, const voi
 /// fallocate(2) with mode 0 (allocate and extend the file size). Returns 0, or -1 with errno set.
 int spool_fallocate(int fd, int64_t offset, int64_t length);
 
+/// pthread_setname_np(3) for the calling thread: `name` is at most 15 bytes. Returns 0 or an errno.
+int spool_set_thread_name(const char *name);
+
 #endif
 
 // ---- Event loop support: epoll with its packed struct kept on the C side ----
