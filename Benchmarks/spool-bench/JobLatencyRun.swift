@@ -48,7 +48,8 @@ struct JobLatencyRun {
                 await subscription.close()
             }
         } else {
-            let worker = Worker<Stamped>(queue: queue, group: "latency", ordering: .key, concurrency: 32, retry: .never) { job in
+            let worker = Worker<Stamped>(queue: queue, group: "latency", ordering: .key, concurrency: 32, retry: .never,
+                                         execution: mode == "key-own" ? .ownThread : .shared) { job in
                 let now = monotonicNanoseconds()
                 latencies.withLock { $0.append(now - min(now, job.payload.scheduledAt)) }
             }

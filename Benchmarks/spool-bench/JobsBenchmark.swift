@@ -62,7 +62,7 @@ struct JobsBenchmark {
         Then, per transport, enqueue-to-start latency: jobs enqueued one at a time at --rate (from
         32 enqueuers, on a schedule; latency counts from the scheduled time) and started by a .key
         worker, beside a plain group consumer's end-to-end latency for the same records (from the
-        scheduled send to the decoded record).
+        scheduled send to the decoded record), and the same .key worker on a thread of its own.
         """
 
     struct Options {
@@ -160,7 +160,7 @@ struct JobsBenchmark {
         }
         var latencies: [(transport: String, mode: String, summary: LatencySummary)] = []
         for transport in options.transports where options.latencyRuns {
-            for mode in ["consumer", "key"] {
+            for mode in ["consumer", "key", "key-own"] {
                 let run = JobLatencyRun(transport: transport, mode: mode, rate: options.rate, seconds: Double(options.latencySeconds),
                                         directory: scratch.path + "/latency-\(transport)-\(mode)")
                 let summary = try await run.measure()
@@ -183,7 +183,11 @@ struct JobsBenchmark {
             "transport  reader                   p50 ms   p99 ms   p99.9 ms",
         ]
         for run in runs {
-            let label = run.mode == "consumer" ? "plain group consumer" : "worker, .key"
+            let label = switch run.mode {
+            case "consumer": "plain group consumer"
+            case "key-own": "worker, .key, own thread"
+            default: "worker, .key"
+            }
             lines.append(run.transport.padding(toLength: 10, withPad: " ", startingAt: 0) + " "
                          + label.padding(toLength: 24, withPad: " ", startingAt: 0) + " "
                          + format(run.summary.p50Ms, 2).padding(toLength: 8, withPad: " ", startingAt: 0) + " "
