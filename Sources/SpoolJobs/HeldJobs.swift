@@ -18,12 +18,18 @@ extension JobQueue {
     /// held records name their target in headers, and markers list the offsets delivered. A
     /// broker that holds nothing this way (Kafka) has no such topic: then there are none.
     func heldJobs(of topic: String) async throws -> [HeldJob] {
+        try await heldJobs(ofAny: [topic])
+    }
+
+    /// The records held for any of `topics` (a job topic and its priority topics), read in one
+    /// pass over the delay log.
+    func heldJobs(ofAny topics: Set<String>) async throws -> [HeldJob] {
         guard try await controlTransport.partitionCount(of: Self.heldRecordsTopic) != nil else { return [] }
         var pending: [Int64: HeldJob] = [:]
         for record in try await transport.readAll(topic: Self.heldRecordsTopic) {
             if let delivered = record.header(SpoolHeaders.delivered) {
                 for offset in delivered.split(separator: ",").compactMap({ Int64($0) }) { pending[offset] = nil }
-            } else if record.header(SpoolHeaders.heldTopic) == topic, let partition = record.header(SpoolHeaders.heldPartition).flatMap({ Int32($0) }) {
+            } else if let target = record.header(SpoolHeaders.heldTopic), topics.contains(target), let partition = record.header(SpoolHeaders.heldPartition).flatMap({ Int32($0) }) {
                 pending[record.offset] = HeldJob(record: record, partition: partition,
                                                  dueMs: SpoolHeaders.parseMilliseconds(record.header(SpoolHeaders.deliverAt).map { Array($0.utf8) }))
             }

@@ -102,11 +102,14 @@ public struct JobCancellation: Codable, Sendable, Equatable {
     /// somewhere is in the job topic, not only held by the broker for later, so its copies can be
     /// bounded by `ends` (see `WorkerControl`).
     public var seen: [String: JobPosition]
-    /// The end of each partition of the job topic (the offset its next record takes), read by a
-    /// worker once the grace after the cancellation had passed and the broker held no copy of the
-    /// job: every copy of the job (a retry enqueued while the cancellation was on its way
-    /// included) is below them, so a group whose committed offsets have reached them all has
-    /// finished with the job, and its workers forget the cancellation. Nil until then.
+    /// The end of each partition of the job topic and of its priority topics (the offset its next
+    /// record takes), read by a worker once the grace after the cancellation had passed and the
+    /// broker held no copy of the job: every copy of the job (a retry enqueued while the
+    /// cancellation was on its way included) is below them, so a group whose committed offsets
+    /// have reached those of the topics it reads has finished with the job, and its workers forget
+    /// the cancellation. Nil until then. Ends written before priority topics had places name the
+    /// job topic's partitions only: a worker that reads a priority topic they leave out reads the
+    /// ends again (`endsCover`).
     public var ends: [JobPosition]?
 
     public init(id: String, cancelledAtMs: Int64, key: String? = nil, seen: [String: JobPosition] = [:], ends: [JobPosition]? = nil) {
@@ -119,6 +122,14 @@ public struct JobCancellation: Codable, Sendable, Equatable {
 
     public var cancelledAt: Date { Date(timeIntervalSince1970: Double(cancelledAtMs) / 1000) }
 
+    /// Whether `ends` name a partition of each of `topics` (of the job topic `jobTopic`): every
+    /// topic that exists has one partition at least, so ends read while it existed name it.
+    func endsCover(_ topics: [String], jobTopic: String) -> Bool {
+        guard let ends else { return false }
+        let named = Set(ends.map { $0.topicPartition(jobTopic: jobTopic).topic })
+        return topics.allSatisfy(named.contains)
+    }
+
     /// This cancellation with what a later record of it says, keeping what that one leaves out
     /// (a place or the ends another worker stored meanwhile). Any ends recorded are as good as
     /// any other: all were read after the grace, with nothing held.
@@ -128,15 +139,29 @@ public struct JobCancellation: Codable, Sendable, Equatable {
     }
 }
 
-/// A record's place in a topic.
+/// A record's place in a job topic or one of its priority topics.
 public struct JobPosition: Codable, Sendable, Equatable, Hashable {
     public var partition: Int32
     public var offset: Int64
+    /// The priority topic (`TOPIC.high`, `TOPIC.low`) the place is in; nil for the job topic
+    /// itself, so that a place there is written as before priority topics had places, and one
+    /// written then reads as one of the job topic.
+    public var topic: String?
 
-    public init(partition: Int32, offset: Int64) {
+    public init(partition: Int32, offset: Int64, topic: String? = nil) {
         self.partition = partition
         self.offset = offset
+        self.topic = topic
     }
+
+    /// The place `offset` in `partition`, a partition of the job topic `jobTopic` or of one of its
+    /// priority topics.
+    init(_ partition: TopicPartition, offset: Int64, jobTopic: String) {
+        self.init(partition: partition.partition, offset: offset, topic: partition.topic == jobTopic ? nil : partition.topic)
+    }
+
+    /// The partition the place is in, for the job topic `jobTopic`.
+    func topicPartition(jobTopic: String) -> TopicPartition { TopicPartition(topic ?? jobTopic, partition) }
 }
 
 /// Why a cancellation, pause or job-state query failed.

@@ -68,10 +68,9 @@ extension JobQueue {
         }
         // A job also held for later (a retry, or a second delivery) may come again after its last
         // stored place: only a job with nothing held gets a place every group can forget it by.
-        // Places are in the job topic: one in a priority topic is not given, and the
-        // cancellation is kept.
+        // A place in a priority topic names it.
         let last = stored.max { ($0.offset, $0.partition) < ($1.offset, $1.partition) }
-        let seen = held.isEmpty && last?.topic == topic ? last.map { ["*": JobPosition(partition: $0.partition, offset: $0.offset)] } ?? [:] : [:]
+        let seen = held.isEmpty ? last.map { ["*": JobPosition(TopicPartition($0.topic, $0.partition), offset: $0.offset, jobTopic: topic)] } ?? [:] : [:]
         let cancellation = JobCancellation(id: id, cancelledAtMs: Int64(Date().timeIntervalSince1970 * 1000),
                                            key: (held.first?.record ?? last)?.keyString, seen: seen)
         _ = try await transport.send(topic: Self.controlTopic(of: topic), records: [try JobControlState.cancelRecord(cancellation)])

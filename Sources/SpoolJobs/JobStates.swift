@@ -111,7 +111,7 @@ extension JobQueue {
         case .cancelled:
             return try await controlState(of: topic).cancellations.values.sorted { ($0.cancelledAtMs, $0.id) < ($1.cancelledAtMs, $1.id) }.map {
                 let place = $0.seen["*"] ?? $0.seen.values.first
-                return JobStatus(state: .cancelled, id: $0.id, key: $0.key, topic: topic, partition: place?.partition, offset: place?.offset,
+                return JobStatus(state: .cancelled, id: $0.id, key: $0.key, topic: place?.topic ?? topic, partition: place?.partition, offset: place?.offset,
                                  attempts: 0, cancelledAt: $0.cancelledAt)
             }
         case .scheduled, .retrying:

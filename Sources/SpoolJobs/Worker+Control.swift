@@ -7,12 +7,13 @@ import Synchronization
 ///
 /// Memory is bounded by the cancellations that may still matter to the group. A run that fails
 /// before its worker learns of the cancellation enqueues a retry, which the broker holds for up to
-/// the retry policy's longest delay and then appends to the job topic, past the place the job was
-/// seen at. So once a cancellation is older than that delay plus a minute (`cancellationGraceMs`),
-/// a worker that finds the broker holding no copy of the job records the job topic's ends in it
-/// (`JobCancellation.ends`): every copy of the job is below them. The cancellation is forgotten
-/// once the group's committed offsets have reached them all. A cancellation whose job has not been
-/// seen yet (held for later) stays until a worker meets the job.
+/// the retry policy's longest delay and then appends to the job's topic, past the place the job
+/// was seen at. So once a cancellation is older than that delay plus a minute
+/// (`cancellationGraceMs`), a worker that finds the broker holding no copy of the job records the
+/// ends of the job topic and of its priority topics in it (`JobCancellation.ends`): every copy of
+/// the job is below them. The cancellation is forgotten once the group's committed offsets have
+/// reached those of the topics the worker reads. A cancellation whose job has not been seen yet
+/// (held for later) stays until a worker meets the job.
 final class WorkerControl: Sendable {
     struct State {
         var control = JobControlState()
@@ -150,10 +151,9 @@ extension Worker {
     func finishCancelled(_ ticket: JobTicket) {
         stats.recorder.count(.cancelled)
         finish(ticket)
-        // Places are kept in the job topic's partitions (see `forgetPassedCancellations`): a job of
-        // a priority topic leaves none, and its cancellation is kept.
-        guard ticket.partition.topic == topic else { return }
-        let place = JobPosition(partition: ticket.partition.partition, offset: ticket.offset)
+        // A job of a priority topic leaves its place there, which lets its cancellation be
+        // forgotten too (`forgetPassedCancellations`).
+        let place = JobPosition(ticket.partition, offset: ticket.offset, jobTopic: topic)
         let updated = jobControl.update { state -> JobCancellation? in
             guard var cancellation = state.control.cancellations[ticket.record.jobId], cancellation.seen[group] != place else { return nil }
             cancellation.seen[group] = place
@@ -173,16 +173,22 @@ extension Worker {
         let passed = jobControl.state.withLock { state in
             state.control.cancellations.values.filter { now - $0.cancelledAtMs > cancellationGraceMs }
         }
+        // Ends that leave out a topic this worker reads (read before it existed, or by a worker
+        // that knew the job topic only) are read again.
+        let (topic, reads) = (topic, topics)
         let unbounded = jobControl.state.withLock { state in
-            passed.filter { $0.ends == nil && !$0.seen.isEmpty && state.heldUntilMs[$0.id].map { $0 <= now } ?? true }
+            passed.filter { !$0.endsCover(reads, jobTopic: topic) && !$0.seen.isEmpty && state.heldUntilMs[$0.id].map { $0 <= now } ?? true }
         }
-        let bounded = passed.filter { $0.ends != nil } + (await recordEnds(unbounded))
+        let bounded = passed.filter { $0.endsCover(reads, jobTopic: topic) } + (await recordEnds(unbounded))
         guard !bounded.isEmpty else { return }
-        let partitions = Set(bounded.flatMap { $0.ends ?? [] }.map { TopicPartition(topic, $0.partition) })
+        // The ends in topics the worker does not read bound copies its group never meets.
+        let read = Set(reads)
+        let partitions = Set(bounded.flatMap { $0.ends ?? [] }.map { $0.topicPartition(jobTopic: topic) }.filter { read.contains($0.topic) })
         guard let committed = try? await subscription.committed(Array(partitions)) else { return }
         jobControl.update { state in
             for cancellation in bounded where (cancellation.ends ?? []).allSatisfy({ end in
-                end.offset == 0 || (committed[TopicPartition(topic, end.partition)]?.offset ?? -1) >= end.offset
+                let partition = end.topicPartition(jobTopic: topic)
+                return !read.contains(partition.topic) || end.offset == 0 || (committed[partition]?.offset ?? -1) >= end.offset
             }) {
                 state.control.cancellations[cancellation.id] = nil
             }
@@ -190,25 +196,21 @@ extension Worker {
         }
     }
 
-    /// Gives the cancellations the job topic's ends now, here and in the control topic, except
-    /// those whose job the broker still holds a copy of (looked at again once it is due).
-    /// Returns the cancellations given ends.
+    /// Gives the cancellations the ends now of the job topic and of its priority topics that
+    /// exist, here and in the control topic, except those whose job the broker still holds a copy
+    /// of (looked at again once it is due). Returns the cancellations given ends.
     private func recordEnds(_ cancellations: [JobCancellation]) async -> [JobCancellation] {
-        guard !cancellations.isEmpty, let transport = queue.transport as? any JobControlTransport,
-              let held = try? await queue.heldJobs(of: topic) else { return [] }
+        guard !cancellations.isEmpty, let members = try? await queue.priorityTopics(of: topic),
+              let held = try? await queue.heldJobs(ofAny: Set(members)) else { return [] }
         let now = nowMs()
         let ids = Set(cancellations.map(\.id))
         let heldDue = Dictionary(held.filter { ids.contains($0.record.jobId) }.map { ($0.record.jobId, $0.dueMs ?? now) }, uniquingKeysWith: max)
         jobControl.update { state in state.heldUntilMs.merge(heldDue) { $1 } }
-        guard heldDue.count < ids.count, let follower = try? await transport.follow(topic: topic) else { return [] }
-        let read = try? await follower.ends()
-        await follower.close()
-        guard let read else { return [] }
-        let ends = read.filter { $0.key.topic == topic }.map { JobPosition(partition: $0.key.partition, offset: $0.value) }
-            .sorted { $0.partition < $1.partition }
+        guard heldDue.count < ids.count, let ends = await ends(of: members) else { return [] }
+        let (topic, reads) = (topic, topics)
         let updated = jobControl.update { state in
             ids.subtracting(heldDue.keys).compactMap { id -> JobCancellation? in
-                guard var cancellation = state.control.cancellations[id], cancellation.ends == nil else { return nil }
+                guard var cancellation = state.control.cancellations[id], !cancellation.endsCover(reads, jobTopic: topic) else { return nil }
                 cancellation.ends = ends
                 state.control.cancellations[id] = cancellation
                 state.heldUntilMs[id] = nil
@@ -218,6 +220,22 @@ extension Worker {
         let records = updated.compactMap { try? JobControlState.cancelRecord($0) }
         if !records.isEmpty { _ = try? await queue.transport.send(topic: JobQueue.controlTopic(of: topic), records: records) }
         return updated
+    }
+
+    /// The end of each partition of `members` (the job topic and priority topics of it) now, by
+    /// topic (the job topic's first) and partition; nil when one cannot be read.
+    private func ends(of members: [String]) async -> [JobPosition]? {
+        guard let transport = queue.transport as? any JobControlTransport else { return nil }
+        var ends: [JobPosition] = []
+        for member in [topic] + members.filter({ $0 != topic }) {
+            guard let follower = try? await transport.follow(topic: member) else { return nil }
+            let read = try? await follower.ends()
+            await follower.close()
+            guard let read else { return nil }
+            ends += read.filter { $0.key.topic == member }.map { JobPosition($0.key, offset: $0.value, jobTopic: topic) }
+                .sorted { $0.partition < $1.partition }
+        }
+        return ends
     }
 
     /// The jobs this worker is running now, as the job-state listing shows them.

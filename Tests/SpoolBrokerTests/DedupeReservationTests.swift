@@ -92,4 +92,40 @@ import Testing
             #expect(try await values(broker, "orders") == ["later", "first"])
         }
     }
+    @Test("a reservation that no produce confirms or releases holds its key for one window, then is taken over or forgotten")
+    func aStuckReservationLastsOneWindow() async throws {
+        try await withOrders(#function) { broker, clock, partition in
+            // Reserved as a produce reserves, and then neither confirmed nor released: stuck.
+            let reserve = { (now: Int64) in
+                broker.dedupe.reserve(topic: "orders", topicId: partition.topicId, keys: ["K"], now: now, windowMs: Int64(Self.windowMs),
+                                      currentTopicId: { _ in partition.topicId })
+            }
+            #expect(reserve(clock.nowMs) == [.reserved])
+            // Within the window the original may still be stored: an acks=all copy is refused
+            // (retriable), an acks=1 copy is dropped as a duplicate.
+            clock.advance(ms: Self.windowMs - 1)
+            await #expect(throws: BrokerError.idempotencyKeyPending(topic: "orders", key: "K")) {
+                try await broker.produce(topic: "orders", partition: 0, records: keyed("copy"), acks: .all)
+            }
+            let dropped = try await broker.produce(topic: "orders", partition: 0, records: keyed("copy"), acks: .leader)
+            #expect(dropped.duplicate && dropped.baseOffset == -1)
+            // Past the window, the next produce of the key takes it over and stores its record.
+            clock.advance(ms: 2)
+            let stored = try await broker.produce(topic: "orders", partition: 0, records: keyed("later"), acks: .leader)
+            #expect(!stored.duplicate && stored.baseOffset == 0)
+
+            // A stuck reservation of a key that is not produced again is forgotten past the
+            // window, as its confirmed keys are, rather than kept until the broker restarts.
+            let other = { (now: Int64) in
+                broker.dedupe.reserve(topic: "orders", topicId: partition.topicId, keys: ["other"], now: now, windowMs: Int64(Self.windowMs),
+                                      currentTopicId: { _ in partition.topicId })
+            }
+            #expect(other(clock.nowMs) == [.reserved])
+            broker.enforceRetention()
+            #expect(broker.dedupe.entry(topic: "orders", topicId: partition.topicId, key: "other")?.offset == -1, "forgotten within its window")
+            clock.advance(ms: Self.windowMs + 1)
+            broker.enforceRetention()
+            #expect(broker.dedupe.entry(topic: "orders", topicId: partition.topicId, key: "other") == nil, "a stuck reservation was kept past its window")
+        }
+    }
 }

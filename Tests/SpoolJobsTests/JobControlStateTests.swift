@@ -45,6 +45,25 @@ import Testing
         #expect(state.apply(controlRecord(OutgoingRecord(key: Array("cancel/job-1".utf8), value: nil), offset: 11)).cancelled.isEmpty)
         #expect(state.cancellations.isEmpty)
     }
+
+    @Test("a place in the job topic is written as before priority topics had places; ends cover the topics they name a partition of")
+    func placesInPriorityTopics() throws {
+        #expect(String(decoding: try JSONEncoder.sorted.encode(JobPosition(partition: 1, offset: 7)), as: UTF8.self) == #"{"offset":7,"partition":1}"#)
+        let high = JobPosition(TopicPartition("chores.high", 0), offset: 4, jobTopic: "chores")
+        #expect(high == JobPosition(partition: 0, offset: 4, topic: "chores.high"))
+        #expect(try JSONDecoder().decode(JobPosition.self, from: JSONEncoder().encode(high)) == high)
+        #expect(JobPosition(TopicPartition("chores", 2), offset: 1, jobTopic: "chores").topic == nil)
+
+        let all = ["chores.high", "chores", "chores.low"]
+        var cancellation = JobCancellation(id: "job-1", cancelledAtMs: 1_000)
+        #expect(!cancellation.endsCover(["chores"], jobTopic: "chores"), "no ends cover nothing")
+        // Ends written by a worker that knew the job topic only.
+        cancellation.ends = [JobPosition(partition: 0, offset: 3), JobPosition(partition: 1, offset: 0)]
+        #expect(cancellation.endsCover(["chores"], jobTopic: "chores"))
+        #expect(!cancellation.endsCover(all, jobTopic: "chores"))
+        cancellation.ends? += [high, JobPosition(partition: 0, offset: 0, topic: "chores.low")]
+        #expect(cancellation.endsCover(all, jobTopic: "chores"))
+    }
 }
 
 /// A control record as a worker reads it back, at `offset` of the control topic.

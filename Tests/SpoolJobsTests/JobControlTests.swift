@@ -340,6 +340,77 @@ struct JobControlTests {
         #expect(stored?.ends == [JobPosition(partition: 0, offset: 2)])
     }
 
+    @Test("a priorities worker forgets the cancellation of a job of a priority topic once its group committed past that topic's end")
+    func forgetsPassedCancellationsOfPriorityJobs() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Errand(name: "urgent"), key: "u", id: "urgent", priority: .high)
+        try await queue.enqueue(Errand(name: "slow"), key: "s", id: "slow", priority: .high)
+        // Cancelled long ago, before any worker met the job (a job of a priority topic got no place from `cancel`).
+        try await cancelLongAgo(queue, [("urgent", [:])])
+        let runs = Runs()
+        // One job at a time: "slow" holds the slot, so the group stays behind chores.high's end,
+        // and behind chores' once a job is enqueued there.
+        let worker = Worker<Errand>(queue: queue, group: "choreographers", ordering: .none, concurrency: 1, priorities: .standard) { job in
+            try await runs.run(job, holding: ["slow"])
+        }
+        let task = Task { try? await worker.run() }
+        #expect(await eventually { worker.stats.cancelled == 1 && runs.started.value == ["slow"] })
+        try await queue.enqueue(Errand(name: "normal"), key: "n", id: "normal")
+        await worker.commit()
+        await worker.forgetPassedCancellations()
+        #expect(worker.jobControl.isCancelled("urgent"), "forgotten before the group passed the job topics' ends")
+        runs.release.withLock { _ = $0.insert("slow") }
+        #expect(await eventually { worker.stats.succeeded == 2 })
+        await worker.commit()
+        await worker.forgetPassedCancellations()
+        #expect(!worker.jobControl.isCancelled("urgent"), "a cancelled job of chores.high was never forgotten")
+        worker.stop()
+        await task.value
+        #expect(runs.started.value == ["slow", "normal"])
+        // The ends it was forgotten by, one per partition of the job topic and of each priority topic.
+        let stored = try await queue.controlState(of: Errand.topic).cancellations["urgent"]
+        #expect(stored?.ends?.count == 3)
+        #expect(stored?.ends == [JobPosition(partition: 0, offset: 1), JobPosition(partition: 0, offset: 2, topic: "chores.high"),
+                                 JobPosition(partition: 0, offset: 0, topic: "chores.low")])
+        #expect(stored?.seen["choreographers"] == JobPosition(partition: 0, offset: 0, topic: "chores.high"))
+        // `cancel` gives a job found in a priority topic its place there.
+        try await queue.enqueue(Errand(name: "later"), key: "l", id: "later", priority: .low)
+        #expect(try await queue.cancel(id: "later", topic: Errand.topic).seen["*"] == JobPosition(partition: 0, offset: 0, topic: "chores.low"))
+    }
+
+    @Test("a priorities worker reads again ends that name the job topic only, rather than forget a cancellation whose job may wait in a priority topic")
+    func readsAgainEndsOfTheJobTopicOnly() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        try await queue.enqueue(Errand(name: "urgent"), key: "u", id: "urgent", priority: .high)
+        try await queue.enqueue(Errand(name: "slow"), key: "s", id: "slow", priority: .high)
+        // Ends as a worker that knew the job topic only wrote them: chores is empty.
+        try await queue.prepareControl(topic: Errand.topic)
+        let longAgo = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+        let old = JobCancellation(id: "urgent", cancelledAtMs: longAgo, seen: ["*": JobPosition(partition: 0, offset: 0)], ends: [JobPosition(partition: 0, offset: 0)])
+        _ = try await queue.transport.send(topic: JobQueue.controlTopic(of: Errand.topic), records: [try JobControlState.cancelRecord(old)])
+        let runs = Runs()
+        let worker = Worker<Errand>(queue: queue, group: "choreographers", ordering: .none, concurrency: 1, priorities: .standard) { job in
+            try await runs.run(job, holding: ["slow"])
+        }
+        let task = Task { try? await worker.run() }
+        #expect(await eventually { worker.stats.cancelled == 1 && runs.started.value == ["slow"] })
+        await worker.commit()
+        await worker.forgetPassedCancellations()
+        #expect(worker.jobControl.isCancelled("urgent"), "forgotten by ends that leave chores.high out")
+        #expect(worker.jobControl.state.withLock { $0.control.cancellations["urgent"]?.ends?.contains(JobPosition(partition: 0, offset: 2, topic: "chores.high")) } == true)
+        runs.release.withLock { _ = $0.insert("slow") }
+        #expect(await eventually { worker.stats.succeeded == 1 })
+        await worker.commit()
+        await worker.forgetPassedCancellations()
+        #expect(!worker.jobControl.isCancelled("urgent"))
+        worker.stop()
+        await task.value
+    }
+
     @Test("a cancellation is kept past the grace while the broker holds a copy of its job")
     func keepsCancellationWhileACopyIsHeld() async throws {
         let broker = try JobsTestBroker()

@@ -10,7 +10,7 @@ import Synchronization
 /// A produce first reserves its keys (a key seen within the window is a duplicate), then appends
 /// its records, then confirms the reservations with their offsets; a failed append releases them.
 /// A reservation older than the window is taken over by the next produce of its key, and then is
-/// that produce's to confirm or release (`Entry.isReservation`).
+/// that produce's to confirm or release (`Entry.isReservation`), or forgotten (`expire`).
 ///
 /// Each key carries its topic's id, reserved ones too: a topic deleted and created again under its
 /// name is another topic, whose offsets start again at 0. A key of the deleted topic is no
@@ -234,12 +234,17 @@ final class DedupeWindow: Sendable {
         entries.withLock { entries in entries[topic]?[key].flatMap { $0.isOf(topicId) ? $0 : nil } }
     }
 
-    /// Drops keys older than each topic's window (memory only; the log ages out on its own).
+    /// Drops keys older than each topic's window (memory only; the log ages out on its own),
+    /// reserved ones too. A reservation older than the window is one the next produce of its key
+    /// takes over (`reserve`): should its record still be stored, it is no duplicate of a later
+    /// one, and its produce's confirmation or release finds nothing of its own and does nothing
+    /// (`Entry.isReservation`), as after a takeover. Each produce confirms or releases what it
+    /// reserves; one that did not would otherwise leave its key in memory until a restart.
     func expire(now: Int64, windowMs: (String) -> Int64) {
         entries.withLock { entries in
             for topic in Array(entries.keys) {
                 let cutoff = now - windowMs(topic)
-                entries[topic] = entries[topic]?.filter { $0.value.acceptedMs > cutoff || $0.value.offset == -1 }
+                entries[topic] = entries[topic]?.filter { $0.value.acceptedMs > cutoff }
                 if entries[topic]?.isEmpty == true { entries[topic] = nil }
             }
         }
