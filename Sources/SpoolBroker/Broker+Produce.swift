@@ -85,6 +85,8 @@ extension Broker {
         let partition: Partition
         /// Where the batch is in the records.
         let batch: Range<Int>
+        /// acks=1 or all: a duplicate by idempotency key of a record not yet stored is refused (`HeaderRouter.refusesPendingKeys`).
+        let refusesPendingKeys: Bool
         /// acks=all: a duplicate by idempotency key waits for its original (`HeaderRouter.waitsForOriginals`).
         let waitsForOriginals: Bool
         /// Nil until the batch is appended.
@@ -104,7 +106,7 @@ extension Broker {
         if partition.log.config.keysRequired {
             try Self.requireKeys(UnsafeRawBufferPointer(rebasing: records[batch]), topic: topic, partition: index)
         }
-        return AppendProgress(partition: partition, batch: batch, waitsForOriginals: acks == .all)
+        return AppendProgress(partition: partition, batch: batch, refusesPendingKeys: acks != .none, waitsForOriginals: acks == .all)
     }
 
     /// Appends the batch unless it is appended already. Without `mayWaitForDisk` it leaves a batch
@@ -116,6 +118,7 @@ extension Broker {
         guard progress.appended == nil else { return }
         var router = headerRouter
         router.mayWaitForDisk = mayWaitForDisk
+        router.refusesPendingKeys = progress.refusesPendingKeys
         router.waitsForOriginals = progress.waitsForOriginals
         let batch = UnsafeRawBufferPointer(rebasing: records[progress.batch])
         guard let appended = try progress.partition.append(batch, router: router) else { return }

@@ -8,7 +8,8 @@ import Testing
 
 /// A produce with acks=all whose record is dropped as a duplicate by its idempotency key is not
 /// acknowledged before the original record is on disk: while the original's key is only reserved
-/// (its append still running, and able to fail) the duplicate gets a retriable error, and once the
+/// (its append still running, and able to fail) the duplicate gets a retriable error (under acks=1
+/// too: the original is not in the log yet), and once the
 /// original is stored in another partition the duplicate waits for that partition's flush.
 @Suite struct DedupePendingOriginalTests {
     private func record(_ value: Int, key: String = "K") -> [UInt8] {
@@ -40,9 +41,10 @@ import Testing
         return condition()
     }
 
-    @Test("a duplicate with acks=all of a key whose original is still being appended is not acknowledged as stored", arguments: [Int32(0), 1])
-    func duplicateOfAReservedKeyIsNotAcknowledged(partition: Int32) async throws {
-        try await withBroker("\(#function)-\(partition)") { broker, disk in
+    @Test("a duplicate with acks=all or acks=1 of a key whose original is still being appended is not acknowledged as stored",
+          arguments: [Int32(0), 1], [Acks.all, .leader])
+    func duplicateOfAReservedKeyIsNotAcknowledged(partition: Int32, acks: Acks) async throws {
+        try await withBroker("\(#function)-\(partition)-\(acks.rawValue)") { broker, disk in
             let gate = DispatchSemaphore(value: 0)
             disk.gatesWrites.store(true, ordering: .relaxed)
             disk.syncGate.withLock { $0 = gate }
@@ -50,7 +52,7 @@ import Testing
             #expect(waitUntil { disk.syncsWaiting.load(ordering: .relaxed) > 0 }, "the original's write never reached the disk")
             var answered: Result<ProduceResult, BrokerError>
             do throws(BrokerError) {
-                answered = .success(try await broker.produce(topic: "orders", partition: partition, records: record(10), acks: .all))
+                answered = .success(try await broker.produce(topic: "orders", partition: partition, records: record(10), acks: acks))
             } catch {
                 answered = .failure(error)
             }
@@ -66,7 +68,7 @@ import Testing
             let stored = try await original.value
             #expect(stored.baseOffset == 1 && !stored.duplicate)
             // The original is on disk now: the retry is a duplicate, acknowledged.
-            let retried = try await broker.produce(topic: "orders", partition: partition, records: record(10), acks: .all)
+            let retried = try await broker.produce(topic: "orders", partition: partition, records: record(10), acks: acks)
             #expect(retried.duplicate)
         }
     }

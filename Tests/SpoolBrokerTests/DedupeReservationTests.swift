@@ -101,13 +101,15 @@ import Testing
                                       currentTopicId: { _ in partition.topicId })
             }
             #expect(reserve(clock.nowMs) == [.reserved])
-            // Within the window the original may still be stored: an acks=all copy is refused
-            // (retriable), an acks=1 copy is dropped as a duplicate.
+            // Within the window the original may still be stored: an acks=all or acks=1 copy is
+            // refused (retriable), an acks=0 copy is dropped as a duplicate.
             clock.advance(ms: Self.windowMs - 1)
-            await #expect(throws: BrokerError.idempotencyKeyPending(topic: "orders", key: "K")) {
-                try await broker.produce(topic: "orders", partition: 0, records: keyed("copy"), acks: .all)
+            for acks in [Acks.all, .leader] {
+                await #expect(throws: BrokerError.idempotencyKeyPending(topic: "orders", key: "K")) {
+                    try await broker.produce(topic: "orders", partition: 0, records: keyed("copy"), acks: acks)
+                }
             }
-            let dropped = try await broker.produce(topic: "orders", partition: 0, records: keyed("copy"), acks: .leader)
+            let dropped = try await broker.produce(topic: "orders", partition: 0, records: keyed("copy"), acks: .none)
             #expect(dropped.duplicate && dropped.baseOffset == -1)
             // Past the window, the next produce of the key takes it over and stores its record.
             clock.advance(ms: 2)

@@ -24,11 +24,16 @@ struct HeaderRouter: Sendable {
     /// again from a thread that may block (`Routed.needsDiskWait`), and confirms there the keys
     /// that the dedupe log could not take at once (`Partition.Appended.unconfirmedKeys`).
     var mayWaitForDisk = true
-    /// Whether the produce waits for the disk (acks=all): a record whose key another produce has
+    /// Whether the produce is answered (acks=1 or all): a record whose key another produce has
     /// only reserved (its record not yet stored, and its append able to fail) is then not dropped
-    /// as a duplicate, but the batch refused with a retriable error (`idempotencyKeyPending`), and
-    /// a record dropped as a duplicate of one stored makes the produce wait for that record's log
-    /// (`Partition.Appended.originalOffsets`, `delayLogOffset`).
+    /// as a duplicate, but the batch refused with a retriable error (`idempotencyKeyPending`). An
+    /// answer that said "stored" for it would be wrong if that append then failed: acks=1 promises
+    /// the record is in the log, as acks=all promises it is on disk. Under acks=0 nobody hears
+    /// either answer, and the record is dropped.
+    var refusesPendingKeys = false
+    /// Whether the produce waits for the disk (acks=all): a record dropped as a duplicate of one
+    /// stored makes the produce wait for that record's log (`Partition.Appended.originalOffsets`,
+    /// `delayLogOffset`).
     var waitsForOriginals = false
 
     /// What `route` did with a batch.
@@ -104,7 +109,7 @@ struct HeaderRouter: Sendable {
             throw .unknownTopicOrPartition(topic: topic, partition: partition)
         }
         let reserved = zip(keys, found).filter { $0.1 == .reserved }.map(\.0)
-        if waitsForOriginals, let pending = zip(keys, found).first(where: { $0.1 == .pending }) {
+        if refusesPendingKeys, let pending = zip(keys, found).first(where: { $0.1 == .pending }) {
             dedupe.release(topic: topic, topicId: topicId, reservedAt: now, keys: reserved.map(\.key))
             throw .idempotencyKeyPending(topic: topic, key: pending.0.key)
         }
