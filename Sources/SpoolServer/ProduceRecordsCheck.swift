@@ -7,12 +7,10 @@ import SpoolFormat
 /// no message, as Kafka's `PartitionResponse(error)`), and the request's other partitions go on.
 ///
 /// Batches are walked as Kafka's `ByteBufferLogInputStream` walks them: a batch cut short by the
-/// end of the records is not one (so a lone one counts as no batch), a length below any batch's
-/// or a magic above 2 is CORRUPT_MESSAGE. Only the headers are read; the log validates the batch.
+/// end of the records is not one (so a lone one counts as no batch, and one after a whole batch
+/// passes: the broker stores the whole batch alone), a length below any batch's or a magic above
+/// 2 is CORRUPT_MESSAGE. Only the headers are read; the log validates the batch.
 enum ProduceRecordsCheck {
-    /// Kafka's `LegacyRecord.RECORD_OVERHEAD_V0`: the smallest batchLength Kafka reads at all.
-    static let batchLengthMin = 14
-
     /// The error Kafka answers the partition with, nil when its records pass.
     static func refusal(of records: UnsafeRawBufferPointer, version: Int16) -> KafkaErrorCode? {
         guard version >= 3 else { return nil }
@@ -54,13 +52,13 @@ enum ProduceRecordsCheck {
     private static func nextBatch(_ records: UnsafeRawBufferPointer, at position: Int) -> Next {
         let rest = UnsafeRawBufferPointer(rebasing: records[position...])
         guard let size = RecordBatchView.declaredSize(rest) else { return .none }
-        guard size - RecordBatchLayout.logOverhead >= batchLengthMin else { return .corrupt }
+        guard size - RecordBatchLayout.logOverhead >= RecordBatchLayout.batchLengthMin else { return .corrupt }
         guard rest.count > RecordBatchLayout.magic else { return .none }
         let magic = Int8(bitPattern: rest[RecordBatchLayout.magic])
         guard magic >= 0 && magic <= RecordBatchLayout.currentMagic else { return .corrupt }
         guard rest.count >= size else { return .none }
         // Magic 0 and 1 keep their compression elsewhere (the check stops at their magic). A batch
-        // is at least 26 bytes (`batchLengthMin`), so its attributes are there.
+        // is at least 26 bytes (`RecordBatchLayout.batchLengthMin`), so its attributes are there.
         let compression = magic == RecordBatchLayout.currentMagic ? Int(rest[RecordBatchLayout.attributes + 1] & 0x7) : 0
         return .batch(Batch(size: size, magic: magic, compressionCode: compression))
     }

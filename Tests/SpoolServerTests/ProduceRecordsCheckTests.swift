@@ -97,6 +97,30 @@ import Testing
         #expect(try logEnds(setup) == [0, Int64(cases.count)])
     }
 
+    /// Kafka's log input stream (`ByteBufferLogInputStream.nextBatch`) stops at a batch cut short by
+    /// the end of the records, and the log keeps only the whole batches before it
+    /// (`UnifiedLog.trimInvalidBytes`): a batch followed by the start of another is stored alone.
+    @Test func aBatchFollowedByPartOfAnotherIsStoredWithoutThePart() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        let whole = one("a")
+        let next = one("b")
+        // Too short for a length, a length without a magic, and a header cut before its end.
+        let cuts = [1, 11, 12, 16, 17, 40, next.count - 1]
+        for cut in cuts {
+            let answers = try await produce(setup, version: 9, [(0, whole + next.prefix(cut))])
+            #expect(answers.map(\.errorCode) == [0], "cut at \(cut)")
+        }
+        #expect(try logEnds(setup) == [Int64(cuts.count), 0])
+        // Only the whole batches are in the log: each is `whole`, with its offset written in.
+        let stored = try #require(await setup.broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)],
+                                                           maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20).first?.records)
+        #expect(stored.count == whole.count * cuts.count, "bytes of the cut batches were stored")
+        var batches: [[UInt8]] = []
+        stored.forEachBatch { batches.append(Array($0)) }
+        #expect(batches.map { Array($0.dropFirst(8)) } == Array(repeating: Array(whole.dropFirst(8)), count: cuts.count))
+    }
+
     @Test func zstdIsRefusedBeforeProduceV7() async throws {
         let setup = try Served()
         defer { setup.remove() }
