@@ -132,6 +132,44 @@ import Testing
         #expect(try await produce(setup, version: 7, [(0, zstd)]).map(\.errorCode) == [0])
     }
 
+    /// Before v7 Kafka reads the first batch's compression in `ProduceRequest.validateRecords`, and
+    /// `CompressionType.forId` throws IllegalArgumentException for codes 5-7. That is no ApiException,
+    /// so `KafkaApis.handleProduceRequest` does not answer it per partition: `KafkaApis.handle` answers
+    /// the whole request with `ProduceRequest.getErrorResponse`, every partition UNKNOWN_SERVER_ERROR
+    /// with no message, and nothing of the request is stored.
+    @Test(arguments: [3, 5, 6] as [Int16])
+    func anInvalidCompressionCodeBeforeV7FailsTheWholeRequest(version: Int16) async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        for code: Int16 in [5, 6, 7] {
+            let invalid = one("x", attributes: BatchAttributes(rawValue: code))
+            let answers = try await produce(setup, version: version, [(0, one("a")), (1, invalid)])
+            #expect(answers.map(\.index) == [0, 1], "code \(code)")
+            #expect(answers.map(\.errorCode) == [KafkaErrorCode.unknownServerError.rawValue, KafkaErrorCode.unknownServerError.rawValue], "code \(code)")
+            #expect(answers.allSatisfy { $0.baseOffset == -1 && $0.logStartOffset == -1 && $0.errorMessage == nil }, "code \(code)")
+            #expect(try logEnds(setup) == [0, 0], "code \(code): a partition of the failed request stored its batch")
+        }
+        // With acks=0 there is no answer to carry the error: the connection is closed.
+        let unacknowledged = request(acks: 0, [(0, one("a")), (1, one("x", attributes: BatchAttributes(rawValue: 5)))])
+        let answer = await setup.requests.respond(to: RequestSamples.frame(unacknowledged, version: version))
+        guard case .close = answer else {
+            Issue.record("acks=0: \(answer)")
+            return
+        }
+        #expect(try logEnds(setup) == [0, 0])
+    }
+
+    /// From v7 the check does not read the compression, and the log refuses the batch alone
+    /// (the request's other partitions are stored).
+    @Test func anInvalidCompressionCodeFromV7FailsItsPartitionOnly() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        let answers = try await produce(setup, version: 7, [(0, one("a")), (1, one("x", attributes: BatchAttributes(rawValue: 6)))])
+        #expect(answers.map(\.errorCode).first == 0)
+        #expect(answers.map(\.errorCode).last != 0)
+        #expect(try logEnds(setup) == [1, 0])
+    }
+
     /// The Produce requests recorded from kcat, confluent-kafka, kafka-python and aiokafka
     /// (`Tests/SpoolWireTests/Fixtures`) pass the check: none sends two batches for a partition.
     @Test func theRecordedClientsProducesPassTheCheck() throws {
