@@ -180,18 +180,27 @@ extension Broker {
     /// are refused, as Kafka refuses them from Produce v3 on (`ProduceRequest.validateRecords`):
     /// a produce is one batch, checked and appended whole, so no part of it can be stored while
     /// another part is refused (as a duplicate, out of sequence, or for a disk error).
+    ///
+    /// Bytes after the batch that are only the start of another (cut short by the end of the
+    /// records) are left out, as Kafka's `ByteBufferLogInputStream.nextBatch` stops at them and
+    /// its log keeps the whole batches before them (`UnifiedLog.trimInvalidBytes`): the range
+    /// returned is the whole batch alone, and nothing of the cut one is stored. A length there
+    /// that no batch has is corrupt, as Kafka finds it corrupt.
     private static func onlyBatch(in records: UnsafeRawBufferPointer) throws(BrokerError) -> Range<Int> {
         guard !records.isEmpty else { throw .invalidRecord("no record batch in the request") }
-        func wholeBatchSize(at position: Int) -> Int? {
-            let rest = UnsafeRawBufferPointer(rebasing: records[position...])
-            guard let size = RecordBatchView.declaredSize(rest), size >= RecordBatchLayout.headerSize, size <= rest.count else { return nil }
-            return size
+        guard let size = RecordBatchView.declaredSize(records), size >= RecordBatchLayout.headerSize, size <= records.count else {
+            throw .corruptMessage("record batch at byte 0 is truncated or has a bad length")
         }
-        guard let size = wholeBatchSize(at: 0) else { throw .corruptMessage("record batch at byte 0 is truncated or has a bad length") }
-        guard size == records.count else {
-            guard wholeBatchSize(at: size) == nil else { throw .invalidRecord("a produce carries exactly one record batch per partition") }
-            throw .corruptMessage("record batch at byte \(size) is truncated or has a bad length")
+        let rest = UnsafeRawBufferPointer(rebasing: records[size...])
+        // Fewer bytes than a length needs, or a length whose batch is cut short: not a batch.
+        guard let next = RecordBatchView.declaredSize(rest) else { return 0..<size }
+        guard next - RecordBatchLayout.logOverhead >= RecordBatchLayout.batchLengthMin else {
+            throw .corruptMessage("record batch at byte \(size) has a bad length")
         }
+        if rest.count > RecordBatchLayout.magic, !(0...RecordBatchLayout.currentMagic).contains(Int8(bitPattern: rest[RecordBatchLayout.magic])) {
+            throw .corruptMessage("record batch at byte \(size) has a bad magic")
+        }
+        guard next > rest.count else { throw .invalidRecord("a produce carries exactly one record batch per partition") }
         return 0..<size
     }
 

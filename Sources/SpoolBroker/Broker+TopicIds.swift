@@ -10,4 +10,16 @@ extension Broker {
     public func topicId(_ name: String) -> String? {
         topics.withLock { $0[name]?.metadata.id }
     }
+
+    /// The id of topic `name` whose deletion is pending (left by a storage error), as its marker
+    /// holds it; nil if there is none or it cannot be read.
+    public func pendingDeletionId(_ name: String) -> String? {
+        topicStore.pendingDeletion(name)?.id
+    }
+
+    /// The name of the topic of id `id` whose deletion is pending, as its marker holds it; nil if
+    /// there is none or it cannot be read.
+    public func pendingDeletionName(id: String) -> String? {
+        topicStore.pendingDeletion(id: id.uppercased())?.name
+    }
 }

@@ -211,47 +211,101 @@ extension Broker {
     /// leaves its marker, the topic gone all the same; deleting the name again finishes it
     /// (`finishDeletionLeftPending`), so a client retrying its DeleteTopics succeeds once the
     /// disk lets it, rather than being told the topic is unknown.
-    public func deleteTopic(_ name: String) async throws(BrokerError) {
+    ///
+    /// Returns the deleted topic's id (a UUID string), which DeleteTopics answers with; nil when
+    /// the deletion finished was one left pending whose marker cannot be read.
+    @discardableResult
+    public func deleteTopic(_ name: String) async throws(BrokerError) -> String? {
+        try await deleteTopic { [self] () throws(BrokerError) -> TopicToDelete in
+            if let metadata = topics.withLock({ $0[name]?.metadata }) { return .stored(metadata) }
+            guard topicStore.hasPendingDeletion(name) else { throw .unknownTopicOrPartition(topic: name, partition: nil) }
+            return .pending(name: name, topicStore.pendingDeletion(name))
+        }.removed?.id
+    }
+
+    /// Deletes the topic whose id (`TopicDescription.id`, a UUID string) is `id`, as `deleteTopic`
+    /// does by name, and returns its name. A deletion of that topic left pending (its marker
+    /// holds the id) is finished, as by name: Kafka finds a topic by id until its deletion is
+    /// done. The id is looked up under `topicChanges`, so a topic created under the same name
+    /// meanwhile is never the one deleted.
+    public func deleteTopic(id: String) async throws(BrokerError) -> String {
+        let wanted = id.uppercased()
+        return try await deleteTopic { [self] () throws(BrokerError) -> TopicToDelete in
+            if let metadata = topics.withLock({ topics in topics.values.first { $0.metadata.id == wanted }?.metadata }) {
+                return .stored(metadata)
+            }
+            // A marker beside a stored topic of its name (which `createTopic` no longer leaves) is
+            // not finished here: that would remove the stored topic's partitions.
+            guard let pending = topicStore.pendingDeletion(id: wanted), topics.withLock({ $0[pending.name] }) == nil else {
+                throw .unknownTopicId(id)
+            }
+            return .pending(name: pending.name, pending)
+        }.name
+    }
+
+    /// What a deletion found to delete, under `topicChanges`.
+    private enum TopicToDelete {
+        /// A stored topic, deleted from the start.
+        case stored(TopicMetadata)
+        /// A deletion left pending, to finish; the metadata its marker holds (nil if unreadable).
+        case pending(name: String, TopicMetadata?)
+    }
+
+    /// Deletes what `find` finds, under `topicChanges` (so nothing else changes the topics
+    /// meanwhile), then forgets its idempotency keys and committed offsets by its id. Returns the
+    /// topic's name, and its metadata when known.
+    private func deleteTopic(finding find: @escaping @Sendable () throws(BrokerError) -> TopicToDelete)
+        async throws(BrokerError) -> (name: String, removed: TopicMetadata?) {
         try ensureOpen()
-        let removed = try await changingTopics { [self] () throws(BrokerError) -> TopicMetadata? in
-            try topicChanges.withLock { _ throws(BrokerError) -> TopicMetadata? in
-                guard let metadata = topics.withLock({ $0[name]?.metadata }) else { return try finishDeletionLeftPending(name) }
-                beforeTopicDeletionIsWritten.withLock { $0 }?(name)
-                do { try topicStore.markDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
-                // Under `topicChanges`, nothing else removes or replaces the topic meanwhile.
-                // The partitions' flushes move to the retired sum as the topic leaves `topics`
-                // (under its lock, where `flushStatistics` reads them), and the ones their logs
-                // make while closing follow.
-                let (topic, atRemoval) = topics.withLock { topics in
-                    let topic = topics.removeValue(forKey: name) ?? Topic(metadata: metadata, partitions: [])
-                    let flushes = topic.partitions.map(\.log.flushStatistics)
-                    retiredFlushes.withLock { retired in retired = flushes.reduce(retired, +) }
-                    return (topic, flushes)
+        let deleted = try await changingTopics { [self] () throws(BrokerError) -> (name: String, removed: TopicMetadata?) in
+            try topicChanges.withLock { _ throws(BrokerError) -> (name: String, removed: TopicMetadata?) in
+                switch try find() {
+                case let .stored(metadata):
+                    try deleteStored(metadata)
+                    return (metadata.name, metadata)
+                case let .pending(name, metadata):
+                    try finishDeletionLeftPending(name)
+                    return (name, metadata)
                 }
-                for (partition, flushes) in zip(topic.partitions, atRemoval) {
-                    try? partition.discard()
-                    let closing = partition.log.flushStatistics - flushes
-                    retiredFlushes.withLock { $0 = $0 + closing }
-                }
-                do { try topicStore.finishDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
-                return metadata
             }
         }
-        await afterTopicDeletionIsWritten.withLock { $0 }?(name)
-        guard let removed else { return }
-        dedupe.forget(topic: name, id: removed.id)
-        try await offsets.forget(topic: name, id: removed.id)
+        await afterTopicDeletionIsWritten.withLock { $0 }?(deleted.name)
+        if let removed = deleted.removed {
+            dedupe.forget(topic: removed.name, id: removed.id)
+            try await offsets.forget(topic: removed.name, id: removed.id)
+        }
+        return deleted
+    }
+
+    /// Deletes a stored topic, under `topicChanges`: marks it deleted on disk, takes it out of
+    /// `topics`, discards its partitions and removes their files.
+    private func deleteStored(_ metadata: TopicMetadata) throws(BrokerError) {
+        let name = metadata.name
+        beforeTopicDeletionIsWritten.withLock { $0 }?(name)
+        do { try topicStore.markDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
+        // Under `topicChanges`, nothing else removes or replaces the topic meanwhile.
+        // The partitions' flushes move to the retired sum as the topic leaves `topics`
+        // (under its lock, where `flushStatistics` reads them), and the ones their logs
+        // make while closing follow.
+        let (topic, atRemoval) = topics.withLock { topics in
+            let topic = topics.removeValue(forKey: name) ?? Topic(metadata: metadata, partitions: [])
+            let flushes = topic.partitions.map(\.log.flushStatistics)
+            retiredFlushes.withLock { retired in retired = flushes.reduce(retired, +) }
+            return (topic, flushes)
+        }
+        for (partition, flushes) in zip(topic.partitions, atRemoval) {
+            try? partition.discard()
+            let closing = partition.log.flushStatistics - flushes
+            retiredFlushes.withLock { $0 = $0 + closing }
+        }
+        do { try topicStore.finishDeleting(metadata) } catch { throw .storage(.failed(String(describing: error))) }
     }
 
     /// Finishes a deletion of `name` that failed part way (its marker is there, the topic is not):
-    /// throws `.storage` again if it still fails, `.unknownTopicOrPartition` when there is none.
-    /// Returns the deleted topic's metadata, which the marker holds (nil if it cannot be read:
-    /// then its keys and offsets, hidden already, are dropped at the next start).
-    private func finishDeletionLeftPending(_ name: String) throws(BrokerError) -> TopicMetadata? {
-        guard topicStore.hasPendingDeletion(name) else { throw .unknownTopicOrPartition(topic: name, partition: nil) }
-        let metadata = topicStore.pendingDeletion(name)
+    /// throws `.storage` again if it still fails. Its keys and offsets, hidden already, are
+    /// forgotten by the caller when the marker can be read, else at the next start.
+    private func finishDeletionLeftPending(_ name: String) throws(BrokerError) {
         do { try topicStore.finishPendingDeletion(name) } catch { throw .storageFailure(error, path: topicStore.deletingPath(name)) }
-        return metadata
     }
 
     /// Every topic, by name.

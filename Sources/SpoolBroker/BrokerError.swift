@@ -5,6 +5,8 @@ import SpoolSystem
 /// What the broker refuses, and why. Each maps to the Kafka error code a client would get for it.
 public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownTopicOrPartition(topic: String, partition: Int32?)
+    /// No topic, nor deletion left pending, has this id (a UUID string).
+    case unknownTopicId(String)
     case invalidTopic(name: String, reason: String)
     case topicAlreadyExists(String)
     /// `name` differs from the existing topic `existing` only in '.' against '_', which Kafka's
@@ -47,6 +49,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: KafkaErrorCode {
         switch self {
         case .unknownTopicOrPartition: .unknownTopicOrPartition
+        case .unknownTopicId: .unknownTopicId
         case .invalidTopic, .topicCollision: .invalidTopicException
         case .topicAlreadyExists: .topicAlreadyExists
         case .invalidPartitions: .invalidPartitions
@@ -73,6 +76,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .unknownTopicOrPartition(topic, partition?): "unknown topic or partition: \(topic)[\(partition)]"
         case let .unknownTopicOrPartition(topic, nil): "unknown topic: \(topic)"
+        case let .unknownTopicId(id): "no topic has id \(id)"
         case let .invalidTopic(name, reason): "invalid topic name '\(name)': \(reason)"
         case let .topicAlreadyExists(name): "topic '\(name)' already exists"
         case let .topicCollision(name, existing): "Topic '\(name)' collides with existing topic: \(existing)"

@@ -97,6 +97,14 @@ struct TopicStore {
         markerPaths(name).lazy.compactMap { try? decode($0) }.first
     }
 
+    /// The metadata of the topic of id `id` (a UUID string, as stored) whose deletion is pending;
+    /// nil when no readable marker holds that id.
+    func pendingDeletion(id: String) -> TopicMetadata? {
+        guard let names = try? fileSystem.contents(ofDirectory: directory) else { return nil }
+        let markers = names.filter { name in [Self.deletingSuffix, Self.earlierDeletingSuffix].contains { name.hasSuffix($0) } }
+        return markers.sorted().lazy.compactMap { try? decode(directory + "/" + $0) }.first { $0.id == id }
+    }
+
     /// The deletion markers a topic may have, this version's and the earlier one.
     private func markerPaths(_ name: String) -> [String] {
         [deletingPath(name), directory + "/" + name + Self.earlierDeletingSuffix]

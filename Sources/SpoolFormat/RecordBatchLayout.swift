@@ -37,6 +37,10 @@ public enum RecordBatchLayout {
     public static let logOverhead = 12
     /// The CRC covers from here to the end of the batch.
     public static let crcStart = attributes
+    /// Kafka's `LegacyRecord.RECORD_OVERHEAD_V0`: the smallest batchLength Kafka's log input stream
+    /// reads at all, whatever the magic (`ByteBufferLogInputStream.nextBatchSize`); a smaller one
+    /// is corrupt.
+    public static let batchLengthMin = 14
     /// The only supported magic value.
     public static let currentMagic: Int8 = 2
 }

@@ -9,7 +9,8 @@ extension RequestRouter {
     /// acks=0 gets no response at all. Every partition is appended first, in the connection's
     /// order of requests (`turn`), and only then does an acks=all request wait for the flushes.
     /// Each partition's records are checked first as Kafka checks them (`ProduceRecordsCheck`): one
-    /// that fails is answered with the error and none of its bytes are stored, while the others go on.
+    /// that fails is answered with the error and none of its bytes are stored, while the others go
+    /// on; one whose failure is the whole request's fails every partition (`wholeRequestFailure`).
     func produce(_ request: ProduceRequest, version: Int16, turn: RequestTurn? = nil, timing: RequestTiming? = nil) async -> ProduceResponse? {
         typealias Partition = ProduceResponse.PartitionProduceResponse
         func failed(_ index: Int32, _ code: KafkaErrorCode, _ message: String? = nil) -> Partition {
@@ -25,6 +26,10 @@ extension RequestRouter {
         // A request before it closes the connection: nothing is stored, and nothing answered.
         guard await turn?.begin() ?? true else { return nil }
         if request.transactionalId == nil { await autoCreate(request.topicData.map(\.name)) }
+        if let failure = wholeRequestFailure(request, version: version) {
+            turn?.end()
+            return failure
+        }
         var topics: [ProduceResponse.TopicProduceResponse] = []
         // (topic index, partition index, what was stored) for an acks=all request to see flushed.
         var durable: [(Int, Int, ProduceResult)] = []
@@ -77,6 +82,27 @@ extension RequestRouter {
             }
         }
         return ProduceResponse(responses: topics)
+    }
+
+    /// The answer to a request that a partition's records fail as a whole
+    /// (`ProduceRecordsCheck.failsRequest`, an invalid compression code before v7), nil when none
+    /// does. As Kafka only checks the records of partitions it has, so does this. Kafka answers
+    /// with `ProduceRequest.getErrorResponse`: every partition UNKNOWN_SERVER_ERROR, no offsets and
+    /// no message, and nothing of the request is stored.
+    private func wholeRequestFailure(_ request: ProduceRequest, version: Int16) -> ProduceResponse? {
+        let fails = request.topicData.contains { topic in
+            topic.partitionData.contains { partition in
+                broker.hasPartition(TopicPartition(topic.name, partition.index))
+                    && partition.records?.withUnsafeBytes { ProduceRecordsCheck.failsRequest($0, version: version) } == true
+            }
+        }
+        guard fails else { return nil }
+        broker.metrics.produceErrors.add(UInt64(request.topicData.reduce(0) { $0 + $1.partitionData.count }), ordering: .relaxed)
+        return ProduceResponse(responses: request.topicData.map { topic in
+            .init(name: topic.name, partitionResponses: topic.partitionData.map {
+                .init(index: $0.index, errorCode: KafkaErrorCode.unknownServerError.rawValue, baseOffset: -1, logStartOffset: -1)
+            })
+        })
     }
 
     /// What a produce with acks=0 gets: no answer, unless a partition failed. Then, as Kafka's

@@ -112,8 +112,10 @@ import Testing
         await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: corrupt, acks: .all) } throws: {
             ($0 as? BrokerError)?.code == .corruptMessage
         }
-        // A batch followed by bytes that are not a whole batch: nothing is stored.
-        await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: batch("first") + corrupt.prefix(20), acks: .all) } throws: {
+        // A batch followed by the start of one whose length no batch has: nothing is stored.
+        var badLength = batch("bad")
+        badLength.replaceSubrange(8..<12, with: [0, 0, 0, 13])
+        await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: batch("first") + badLength.prefix(20), acks: .all) } throws: {
             ($0 as? BrokerError)?.code == .corruptMessage
         }
         let control = RecordBatch(producing: [ProducerRecord(value: [1], timestamp: 1)], attributes: BatchAttributes(control: true)).encoded()
@@ -125,6 +127,25 @@ import Testing
         }
         #expect(try await values(broker, "small") == ["ok-0", "ok-1"])
         #expect(try broker.describeTopic("small").partitions[0].logEndOffset == 2)
+    }
+
+    /// Kafka reads a produce's records batch by batch and stops at one cut short by their end
+    /// (`ByteBufferLogInputStream.nextBatch`); the log keeps the whole batch before it and drops
+    /// the rest (`UnifiedLog.trimInvalidBytes`). No byte of the cut batch is stored.
+    @Test func aBatchFollowedByPartOfAnotherIsStoredAlone() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try Broker.open(data.config())
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        let first = batch("first")
+        let stored = try await broker.produce(topic: "jobs", partition: 0, records: first + batch("cut").prefix(20), acks: .all)
+        #expect(stored.baseOffset == 0 && stored.lastOffset == 1 && !stored.duplicate)
+        let next = try await broker.produce(topic: "jobs", partition: 0, records: batch("next") + batch("cut").prefix(5), acks: .all)
+        #expect(next.baseOffset == 2)
+        #expect(try await values(broker, "jobs") == ["first-0", "first-1", "next-0", "next-1"])
+        let fetched = await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)], maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20)
+        #expect(fetched.first?.records?.count == first.count + batch("next").count, "bytes of a cut batch were stored")
     }
 
     /// Kafka refuses several batches for one partition from Produce v3 on

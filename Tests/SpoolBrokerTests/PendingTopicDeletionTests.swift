@@ -82,6 +82,41 @@ import Testing
         #expect(broker.committedOffsets(group: "g") == [:])
     }
 
+    @Test("a deletion by id finishes the topic's deletion left pending, as by name; it never finishes a marker whose name a stored topic has")
+    func deletionByIdFinishesADeletionLeftPending() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let (broker, disk) = try await failedDeletion(data, partitions: 1) { disk in
+            let log = try #require(try FileManager.default.contentsOfDirectory(atPath: data.path + "/jobs-0").first { $0.hasSuffix(".log") })
+            disk.inject(.remove, errno: EIO, path: data.path + "/jobs-0/" + log)
+        }
+        defer { try? broker.close() }
+        let id = try #require(broker.pendingDeletionId("jobs"))
+        #expect(broker.topicName(id: id) == nil)
+        #expect(broker.pendingDeletionName(id: id.lowercased()) == "jobs")
+        await #expect { try await broker.deleteTopic(id: id) } throws: { isStorageError($0) }
+        #expect(disk.failures(of: .remove) == 2, "the deletion by id did not try to remove the file again")
+        disk.clear()
+        #expect(try await broker.deleteTopic(id: id.lowercased()) == "jobs")
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/topics/jobs.del"))
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/jobs-0"))
+        await #expect(throws: BrokerError.unknownTopicId(id)) { try await broker.deleteTopic(id: id) }
+
+        // A marker beside a stored topic of its name (as earlier versions could leave): finishing
+        // it would remove the stored topic's partitions, so its id is unknown.
+        try broker.createTopic("jobs", partitions: 1)
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("new"), acks: .all)
+        var marker = try JSONDecoder().decode(TopicMetadata.self, from: Data(contentsOf: URL(fileURLWithPath: data.path + "/topics/jobs.topic")))
+        marker.id = UUID().uuidString
+        try JSONEncoder().encode(marker).write(to: URL(fileURLWithPath: data.path + "/topics/jobs.del"))
+        await #expect(throws: BrokerError.unknownTopicId(marker.id)) { try await broker.deleteTopic(id: marker.id) }
+        #expect(try await values(broker, "jobs") == ["new-0", "new-1"])
+        // By the stored topic's id, the stored topic is deleted.
+        #expect(try await broker.deleteTopic(id: try #require(broker.topicId("jobs"))) == "jobs")
+        #expect(broker.partitionCount("jobs") == nil)
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/jobs-0"))
+    }
+
     @Test("a deletion that cannot list a partition's directory fails and keeps its marker; the next start finishes it")
     func deletionThatCannotListADirectoryIsFinishedAtTheNextStart() async throws {
         let data = TestDataDirectory()

@@ -97,6 +97,30 @@ import Testing
         #expect(try logEnds(setup) == [0, Int64(cases.count)])
     }
 
+    /// Kafka's log input stream (`ByteBufferLogInputStream.nextBatch`) stops at a batch cut short by
+    /// the end of the records, and the log keeps only the whole batches before it
+    /// (`UnifiedLog.trimInvalidBytes`): a batch followed by the start of another is stored alone.
+    @Test func aBatchFollowedByPartOfAnotherIsStoredWithoutThePart() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        let whole = one("a")
+        let next = one("b")
+        // Too short for a length, a length without a magic, and a header cut before its end.
+        let cuts = [1, 11, 12, 16, 17, 40, next.count - 1]
+        for cut in cuts {
+            let answers = try await produce(setup, version: 9, [(0, whole + next.prefix(cut))])
+            #expect(answers.map(\.errorCode) == [0], "cut at \(cut)")
+        }
+        #expect(try logEnds(setup) == [Int64(cuts.count), 0])
+        // Only the whole batches are in the log: each is `whole`, with its offset written in.
+        let stored = try #require(await setup.broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)],
+                                                           maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20).first?.records)
+        #expect(stored.count == whole.count * cuts.count, "bytes of the cut batches were stored")
+        var batches: [[UInt8]] = []
+        stored.forEachBatch { batches.append(Array($0)) }
+        #expect(batches.map { Array($0.dropFirst(8)) } == Array(repeating: Array(whole.dropFirst(8)), count: cuts.count))
+    }
+
     @Test func zstdIsRefusedBeforeProduceV7() async throws {
         let setup = try Served()
         defer { setup.remove() }
@@ -106,6 +130,44 @@ import Testing
         #expect(try logEnds(setup) == [0, 0])
         // Spool stores a batch as the producer sent it, compressed or not.
         #expect(try await produce(setup, version: 7, [(0, zstd)]).map(\.errorCode) == [0])
+    }
+
+    /// Before v7 Kafka reads the first batch's compression in `ProduceRequest.validateRecords`, and
+    /// `CompressionType.forId` throws IllegalArgumentException for codes 5-7. That is no ApiException,
+    /// so `KafkaApis.handleProduceRequest` does not answer it per partition: `KafkaApis.handle` answers
+    /// the whole request with `ProduceRequest.getErrorResponse`, every partition UNKNOWN_SERVER_ERROR
+    /// with no message, and nothing of the request is stored.
+    @Test(arguments: [3, 5, 6] as [Int16])
+    func anInvalidCompressionCodeBeforeV7FailsTheWholeRequest(version: Int16) async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        for code: Int16 in [5, 6, 7] {
+            let invalid = one("x", attributes: BatchAttributes(rawValue: code))
+            let answers = try await produce(setup, version: version, [(0, one("a")), (1, invalid)])
+            #expect(answers.map(\.index) == [0, 1], "code \(code)")
+            #expect(answers.map(\.errorCode) == [KafkaErrorCode.unknownServerError.rawValue, KafkaErrorCode.unknownServerError.rawValue], "code \(code)")
+            #expect(answers.allSatisfy { $0.baseOffset == -1 && $0.logStartOffset == -1 && $0.errorMessage == nil }, "code \(code)")
+            #expect(try logEnds(setup) == [0, 0], "code \(code): a partition of the failed request stored its batch")
+        }
+        // With acks=0 there is no answer to carry the error: the connection is closed.
+        let unacknowledged = request(acks: 0, [(0, one("a")), (1, one("x", attributes: BatchAttributes(rawValue: 5)))])
+        let answer = await setup.requests.respond(to: RequestSamples.frame(unacknowledged, version: version))
+        guard case .close = answer else {
+            Issue.record("acks=0: \(answer)")
+            return
+        }
+        #expect(try logEnds(setup) == [0, 0])
+    }
+
+    /// From v7 the check does not read the compression, and the log refuses the batch alone
+    /// (the request's other partitions are stored).
+    @Test func anInvalidCompressionCodeFromV7FailsItsPartitionOnly() async throws {
+        let setup = try Served()
+        defer { setup.remove() }
+        let answers = try await produce(setup, version: 7, [(0, one("a")), (1, one("x", attributes: BatchAttributes(rawValue: 6)))])
+        #expect(answers.map(\.errorCode).first == 0)
+        #expect(answers.map(\.errorCode).last != 0)
+        #expect(try logEnds(setup) == [1, 0])
     }
 
     /// The Produce requests recorded from kcat, confluent-kafka, kafka-python and aiokafka
