@@ -169,7 +169,10 @@ public enum JobControlError: Error, Equatable, CustomStringConvertible, Sendable
     case unknownTopic(String)
     case unknownJob(id: String, topic: String)
     case notCancellable(id: String, reason: String)
+    /// A listing of this state needs a group (`JobState.listingGroup(_:)`).
     case needsGroup(JobState)
+    /// A listing of this state takes no group, and was given this one (`JobState.listingGroup(_:)`).
+    case takesNoGroup(JobState, group: String)
     case unsupportedTransport
 
     public var description: String {
@@ -177,7 +180,9 @@ public enum JobControlError: Error, Equatable, CustomStringConvertible, Sendable
         case let .unknownTopic(topic): "there is no topic \(topic)"
         case let .unknownJob(id, topic): "no job with id \(id) is queued, scheduled or retrying in \(topic)"
         case let .notCancellable(id, reason): "job \(id) cannot be cancelled: \(reason)"
-        case let .needsGroup(state): "listing \(state.rawValue) jobs needs a group (--group G): what is queued depends on the group's committed offsets"
+        case let .needsGroup(state): "state \(state.rawValue) needs a group: what is \(state.rawValue) depends on the group's committed offsets"
+        case let .takesNoGroup(state, group):
+            "state \(state.rawValue) takes no group (\(group)): \(state.rawValue) jobs are the topic's, whichever group; a group is for \(JobState.grouped)"
         case .unsupportedTransport: "this transport has no control topic (use EmbeddedTransport or NetworkTransport)"
         }
     }

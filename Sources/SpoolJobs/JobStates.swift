@@ -18,6 +18,46 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     case cancelled
 }
 
+extension JobState {
+    /// What a listing of the state makes of a worker group.
+    public enum GroupUse: Sendable {
+        /// Needs one: what is queued depends on the group's committed offsets.
+        case required
+        /// Lists more (retrying, dead) or less (running) with one.
+        case optional
+        /// Takes none: the jobs are the topic's, whichever group, and a group would be ignored
+        /// while the listing read as that group's.
+        case refused
+    }
+
+    public var groupUse: GroupUse {
+        switch self {
+        case .queued: .required
+        case .retrying, .running, .dead: .optional
+        case .scheduled, .cancelled: .refused
+        }
+    }
+
+    /// The group a listing of the state uses, from the one asked for (an empty name is none):
+    /// the one rule of `jobs(in:state:group:)`, `spool jobs list` and the console's
+    /// `/api/v1/jobs/TOPIC?state=S&group=G`, so that all three answer alike.
+    public func listingGroup(_ group: String?) throws(JobControlError) -> String? {
+        let group = group.flatMap { $0.isEmpty ? nil : $0 }
+        switch (groupUse, group) {
+        case (.required, nil): throw .needsGroup(self)
+        case let (.refused, group?): throw .takesNoGroup(self, group: group)
+        default: return group
+        }
+    }
+
+    /// The states that take a group, as text: "queued, retrying, running or dead" (in the order
+    /// the docs and `spool jobs --help` name them).
+    static var grouped: String {
+        let names = [JobState.queued, .retrying, .running, .dead, .scheduled, .cancelled].filter { $0.groupUse != .refused }.map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + (names.count > 1 ? " or " : "") + (names.last ?? "")
+    }
+}
+
 /// One job as a listing shows it: a plain value, Codable for a JSON API.
 public struct JobStatus: Codable, Sendable, Equatable {
     public var state: JobState
@@ -81,7 +121,10 @@ extension JobQueue {
     /// Jobs of the topic's priority topics (`TOPIC.high`, `TOPIC.low`) are listed too, high
     /// first, each with its own topic. It reads the topics it needs from their start: a listing
     /// costs a read of the topic.
+    /// `group` follows `JobState.listingGroup(_:)`: needed for queued, refused for scheduled and
+    /// cancelled (`JobControlError`).
     public func jobs(in topic: String, state: JobState, group: String? = nil) async throws -> [JobStatus] {
+        let group = try state.listingGroup(group)
         try await requireTopic(topic)
         switch state {
         case .running:
@@ -128,7 +171,8 @@ extension JobQueue {
             guard state == .retrying, let group else { return held }
             return try await inPlace(topic: topic, group: group, cancelled: cancelled).retrying + held
         case .queued:
-            guard let group else { throw JobControlError.needsGroup(.queued) }
+            // `listingGroup` let no queued listing through without a group.
+            guard let group else { preconditionFailure("a queued listing without a group") }
             let running = Set(try await runningJobs(of: base, group: group).filter { $0.topic == topic }.compactMap { job in
                 job.partition.flatMap { partition in job.offset.map { JobPosition(partition: partition, offset: $0) } }
             })

@@ -109,14 +109,8 @@ enum JobsCommand {
         guard let state = JobState(rawValue: name) else {
             throw Arguments.UsageError(description: "unknown state '\(name)' (expected \(JobState.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        if state == .queued, arguments.options["group"] == nil {
-            throw Arguments.UsageError(description: "--state queued needs --group G: what is queued depends on the group's committed offsets")
-        }
-        // Scheduled and cancelled jobs are the topic's: a group would be ignored, and the
-        // listing read as that group's.
-        if [.scheduled, .cancelled].contains(state), arguments.options["group"] != nil {
-            throw Arguments.UsageError(description: "--group is for --state queued, retrying, running or dead: \(state.rawValue) jobs are the topic's, not a group's")
-        }
+        // The listing's own rule (the console's API uses it too): the error is a usage error here.
+        _ = try state.listingGroup(arguments.options["group"])
         return state
     }
 

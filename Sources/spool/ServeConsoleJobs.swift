@@ -50,13 +50,21 @@ struct ServeConsoleJobs: ConsoleJobs {
         try await queue.redrive(topic, ids: ids).map(\.id)
     }
 
+    func listingGroup(for state: ConsoleJobState, _ group: String?) throws(ConsoleRefusal) -> String? {
+        do { return try Self.jobState(state).listingGroup(group) } catch { throw ConsoleRefusal(error.description) }
+    }
+
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob] {
-        // The two enums name the same states; a state missing from either is a bug.
-        guard let jobState = JobState(rawValue: state.rawValue) else { preconditionFailure("no job state \(state.rawValue)") }
-        return try await queue.jobs(in: topic, state: jobState, group: group).map { job in
+        try await queue.jobs(in: topic, state: Self.jobState(state), group: group).map { job in
             ConsoleJob(state: state, id: job.id, key: job.key, partition: job.partition, offset: job.offset, attempts: job.attempts,
                        nextRunAtMs: job.nextRunAt.map(Self.milliseconds), lastError: job.lastError, cancelledAtMs: job.cancelledAt.map(Self.milliseconds))
         }
+    }
+
+    private static func jobState(_ state: ConsoleJobState) -> JobState {
+        // The two enums name the same states; a state missing from either is a bug.
+        guard let jobState = JobState(rawValue: state.rawValue) else { preconditionFailure("no job state \(state.rawValue)") }
+        return jobState
     }
 
     private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

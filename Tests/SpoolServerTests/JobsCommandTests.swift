@@ -25,11 +25,11 @@ struct Errand: Job {
             (["jobs", "resume", "errands", "--group", ""], "resume needs --group G"),
             (["jobs", "list", "errands"], "list needs --state STATE"),
             (["jobs", "list", "errands", "--state", "sleeping"], "unknown state 'sleeping' (expected queued, scheduled, running, retrying, dead, cancelled)"),
-            (["jobs", "list", "errands", "--state", "queued"], "--state queued needs --group G"),
+            (["jobs", "list", "errands", "--state", "queued"], "state queued needs a group: what is queued depends on the group's committed offsets"),
             (["jobs", "pause", "errands", "--group", "g", "--state", "dead"], "--state is for list"),
             // A group that does not change the listing is refused rather than ignored.
-            (["jobs", "list", "errands", "--state", "cancelled", "--group", "g"], "--group is for --state queued, retrying, running or dead: cancelled jobs are the topic's, not a group's"),
-            (["jobs", "list", "errands", "--state", "scheduled", "--group", "g"], "--group is for --state queued, retrying, running or dead: scheduled jobs are the topic's, not a group's"),
+            (["jobs", "list", "errands", "--state", "cancelled", "--group", "g"], "state cancelled takes no group (g): cancelled jobs are the topic's, whichever group; a group is for queued, retrying, running or dead"),
+            (["jobs", "list", "errands", "--state", "scheduled", "--group", "g"], "state scheduled takes no group (g): scheduled jobs are the topic's, whichever group; a group is for queued, retrying, running or dead"),
         ]
         for (arguments, message) in cases {
             let outcome = try await Self.spool(arguments)

@@ -40,23 +40,17 @@ extension ConsoleAPI {
 
     /// The counts without `state`; with it, `?state=S[&group=G][&start=N][&limit=N]` (limit
     /// 1...500, default 50) pages through the jobs in `S`, oldest first. `group` is required for
-    /// queued, refused for scheduled and cancelled, and means what `spool jobs list --group`
-    /// does for the others (`ConsoleJobs.jobs(in:state:group:)`).
+    /// queued, refused for scheduled and cancelled (`ConsoleJobs.listingGroup(for:_:)`, the rule of
+    /// `spool jobs list --group`), and means what that does for the others.
     func jobsOfTopic(_ topic: String) async throws -> HTTPResponse {
         guard broker.partitionCount(topic) != nil else { throw APIError(404, "no topic \(topic)") }
-        let group = request.query["group"].flatMap { $0.isEmpty ? nil : $0 }
         guard let name = request.query["state"] else { return .json(try await jobCounts(topic)) }
         guard let state = ConsoleJobState(rawValue: name) else {
             throw APIError(400, "unknown state '\(name)': expected one of \(ConsoleJobState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if state == .queued, group == nil { throw APIError(400, "state queued needs group=G: what is queued depends on the group's committed offsets") }
-        // Scheduled and cancelled jobs are the topic's: a group would be ignored, and the page
-        // read as that group's. Dead ones with a group add those it marked dead whose dead letter
-        // is gone (as `spool jobs list --state dead --group G`).
-        if [.scheduled, .cancelled].contains(state), let group {
-            throw APIError(400, "state \(state.rawValue) takes no group (\(group)): those jobs are the topic's, whichever group; "
-                + "group is for queued, retrying, running or dead")
-        }
+        // The job runtime's rule, as `spool jobs list` applies it: checked before any list is read.
+        let group: String?
+        do { group = try service().listingGroup(for: state, request.query["group"]) } catch let refusal as ConsoleRefusal { throw APIError(400, refusal.message) }
         let window = try pageWindow()
         let jobs = try await service().jobs(in: topic, state: state, group: group)
         let page = window.cut(jobs)

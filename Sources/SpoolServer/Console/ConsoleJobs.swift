@@ -87,6 +87,13 @@ public struct ConsoleJob: Sendable, Encodable, Equatable {
     }
 }
 
+/// Input the job runtime refuses, and why: the API answers it with 400.
+public struct ConsoleRefusal: Error, Sendable, Equatable {
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+}
+
 /// The job runtime as the console sees it (its Jobs pages and `/api/v1/jobs`, `/dead-letters`):
 /// `spool serve` implements it with SpoolJobs' `JobQueue` over the broker it serves (in process),
 /// so the console lists and redrives exactly as `spool dlq list` and `spool dlq redrive` do. What
@@ -105,6 +112,10 @@ public protocol ConsoleJobs: Sendable {
     /// `running` with `group` keeps to its workers, and `dead` with `group` adds the jobs it
     /// dead-lettered above its commit point whose dead letter is gone from the dead-letter topic.
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob]
+    /// The group a listing of `state` uses, from the one asked for (an empty name is none), or why
+    /// that group (or its absence) is refused: the job runtime's rule (SpoolJobs'
+    /// `JobState.listingGroup`), so that the API refuses what `spool jobs list` refuses, in its words.
+    func listingGroup(for state: ConsoleJobState, _ group: String?) throws(ConsoleRefusal) -> String?
     /// The live workers of job topic `topic` with their counts, as their last running reports
     /// (at most about a second old) tell them; none when no worker reports on the topic.
     func workers(of topic: String) async throws -> [ConsoleWorker]
