@@ -2,7 +2,8 @@
 """The web console in a real browser (headless Chromium through selenium) against a real
 `spool serve` running the demo's jobs: the overview shows the topics and its charts move; a
 group's lag falls as a consumer runs; a group's offsets are reset; the Jobs page of the demo's
-photos counts its jobs by state and lists a retrying job with its attempts and last error; a dead letter redriven leaves
+photos counts its jobs by state and lists a retrying job with its attempts and last error; a job's page shows its state
+for each group, dead for a group that dead-lettered it though its dead letter is gone; a dead letter redriven leaves
 the list and its job is back in its topic, and (with --worker) a redriven job runs to the end; a
 topic config is changed from its page; a record value holding <script> is shown as text and
 never run. Screenshots of each page go to --screenshots. Every wait is bounded."""
@@ -185,6 +186,10 @@ def main():
         print(f"ok: the Jobs page of demo-photos counts {text(driver, '#count-dead .value')} dead, 1 retrying, 1 scheduled and lists "
               "resize-retry with 2 attempts and its last error as text")
 
+        # -- a job's state for each group, dead for the group that dead-lettered it above its commit point
+        # though its dead letter is gone
+        job_states_by_group(driver, server, screenshot)
+
         # -- dead letters: redrive one, see it leave the list and its job back in its topic
         driver.get(base + "/#/jobs")
         wait_for("the jobs table", lambda: "demo-photos" in text(driver, "#jobs-table"))
@@ -289,6 +294,48 @@ def finish_a_redriven_job(driver, server, worker_path, screenshot):
     finally:
         stop(healthy)
     print("ok: job-5, dead-lettered by its worker, was redriven from the console and then ran to the end")
+
+
+def job_states_by_group(driver, server, screenshot):
+    """Three jobs in console-marks: group console-markers committed offset 1 with a mark that it
+    dead-lettered mark-2 (offset 2), and no dead letter of it is in any dead-letter topic (as when
+    it was deleted or aged out); console-finishers committed past all three. The job page shows
+    mark-2 dead for the markers and done for the finishers, and mark-1 queued for the markers.
+    The commits are standalone commits with metadata, as a worker's, made with kafka-python:
+    confluent-kafka's Python binding sends the metadata with a trailing NUL byte, which no
+    worker writes and the mark's offsets do not parse through."""
+    from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+    server.run("topic", "create", "console-marks", "--partitions", "1")
+    for i in range(3):
+        server.run("produce", "console-marks", "--header", f"spool-job-id=mark-{i}", input="{}\n")
+    for group, offset, metadata in (("console-markers", 1, "spool-dead:2"), ("console-finishers", 3, "")):
+        consumer = KafkaConsumer(bootstrap_servers=server.bootstrap, group_id=group, enable_auto_commit=False)
+        try:
+            consumer.commit({TopicPartition("console-marks", 0): OffsetAndMetadata(offset, metadata, -1)})
+        finally:
+            consumer.close()
+
+    def states():
+        rows = driver.find_elements(By.CSS_SELECTOR, "#job-detail-groups tbody tr[data-group]")
+        return {row.get_attribute("data-group"): row.find_elements(By.TAG_NAME, "td")[1].text for row in rows}
+
+    # From the topic's page: the job id typed into its form opens the job's page.
+    driver.get(server.url + "/#/jobs/console-marks")
+    wait_for("the groups of console-marks", lambda: "console-markers" in text(driver, "#job-groups"))
+    driver.find_element(By.CSS_SELECTOR, "#job-id").send_keys("mark-2")
+    driver.find_element(By.CSS_SELECTOR, "#job-open button[type=submit]").click()
+    wait_for("the page of mark-2", lambda: text(driver, "#job-detail-id") == "mark-2")
+    wait_for("mark-2 dead for console-markers, done for console-finishers",
+             lambda: states() == {"console-markers": "dead", "console-finishers": "done"})
+    place = text(driver, '#job-detail-groups tr[data-group="console-markers"]')
+    assert "[0]@2" in place, place
+    assert "none of the topic's" in text(driver, "#job-detail-states"), text(driver, "#job-detail-states")
+    screenshot(driver, "job-by-group")
+    driver.get(server.url + "/#/jobs/console-marks/mark-1")
+    wait_for("mark-1 queued for console-markers", lambda: text(driver, "#job-detail-id") == "mark-1"
+             and states() == {"console-markers": "queued", "console-finishers": "done"})
+    print("ok: the job page shows mark-2 dead for console-markers (its dead letter gone) and done for console-finishers, "
+          "and mark-1 queued for console-markers")
 
 
 def records_of(server, topic):

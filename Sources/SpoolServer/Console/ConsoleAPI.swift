@@ -54,6 +54,7 @@ struct ConsoleAPI: Sendable {
         case ("POST", 3, "groups") where path[2] == "reset": return .json(try await resetOffsets(group: path[1]))
         case ("GET", 1, "jobs"): return .json(try await jobTopics())
         case ("GET", 2, "jobs"): return try await jobsOfTopic(path[1])
+        case ("GET", 3, "jobs"): return .json(try await jobOfTopic(path[1], id: path[2]))
         case ("GET", 1, "dead-letters"): return .json(try await jobTopics())
         case ("GET", 2, "dead-letters"): return .json(try await deadLetterPage(path[1]))
         case ("POST", 3, "dead-letters") where path[2] == "redrive": return .json(try await redrive(path[1]))
@@ -67,7 +68,8 @@ struct ConsoleAPI: Sendable {
     /// Whether some method is served on `path` (a wrong method there is 405, not 404).
     private static func knownRoute(_ path: [String]) -> Bool {
         switch (path.count, path.first ?? "") {
-        case (1, "overview"), (1, "history"), (1, "topics"), (2, "topics"), (1, "groups"), (2, "groups"), (1, "jobs"), (2, "jobs"), (1, "dead-letters"), (2, "dead-letters"):
+        case (1, "overview"), (1, "history"), (1, "topics"), (2, "topics"), (1, "groups"), (2, "groups"), (1, "jobs"), (2, "jobs"), (3, "jobs"), (1, "dead-letters"),
+             (2, "dead-letters"):
             true
         case (3, "topics"): path[2] == "records" || path[2] == "configs"
         case (3, "groups"): path[2] == "reset"

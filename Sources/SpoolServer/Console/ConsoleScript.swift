@@ -327,6 +327,12 @@ enum ConsoleScript {
     const [retrying, scheduled, running, cancelled] = lists;
     const shownOf = page => page.next !== undefined ? ` (first ${JOB_LIST_LIMIT} of ${number(page.total)} shown)` : "";
     const jobRows = (page, cells) => page.jobs.map(j => el("tr", { "data-id": j.id }, cells(j)));
+    const jobLink = j => td(link("#/jobs/" + path(name, j.id), j.id));
+    const idInput = el("input", { id: "job-id", placeholder: "job id", size: 24 });
+    const openJob = el("form", { class: "inline", id: "job-open", onsubmit: e => {
+      e.preventDefault();
+      if (idInput.value.trim()) location.hash = "#/jobs/" + path(name, idInput.value.trim());
+    } }, idInput, el("button", { type: "submit", text: "Show the job by group" }));
     const place = j => j.partition === undefined || j.partition === null ? "held" : `[${j.partition}]@${j.offset ?? "?"}`;
     const error = j => el("td", { class: "error" }, j.lastError ? el("pre", { class: "data", text: j.lastError }) : "–");
     replace(view,
@@ -340,18 +346,38 @@ enum ConsoleScript {
       table("job-groups", ["group", { label: "queued", num: 1 }, { label: "retrying in place", num: 1 }, { label: "finished/s (last minute)", num: 1 }],
         counts.groups.map(g => el("tr", { "data-group": g.group }, td(link("#/groups/" + path(g.group), g.group)), td(number(g.queued), 1),
           td(number(g.retryingInPlace), 1), td(fixed(g.finishedPerSecond, 1), 1)))),
+      el("p", { class: "muted", text: "A job's state for each group (done, queued, running, retrying or dead for that group):" }), openJob,
       el("h2", { text: "Retrying" + shownOf(retrying) }),
       table("jobs-retrying", ["job id", "key", { label: "attempts", num: 1 }, "next run", "last error"],
-        jobRows(retrying, j => [td(j.id), td(j.key), td(j.attempts, 1), td(time(j.nextRunAtMs)), error(j)])),
+        jobRows(retrying, j => [jobLink(j), td(j.key), td(j.attempts, 1), td(time(j.nextRunAtMs)), error(j)])),
       el("h2", { text: "Scheduled" + shownOf(scheduled) }),
       table("jobs-scheduled", ["job id", "key", { label: "attempts", num: 1 }, "next run", "last error"],
-        jobRows(scheduled, j => [td(j.id), td(j.key), td(j.attempts, 1), td(time(j.nextRunAtMs)), error(j)])),
+        jobRows(scheduled, j => [jobLink(j), td(j.key), td(j.attempts, 1), td(time(j.nextRunAtMs)), error(j)])),
       el("h2", { text: "Running" + shownOf(running) }),
       table("jobs-running", ["job id", "key", { label: "attempts", num: 1 }, "place"],
-        jobRows(running, j => [td(j.id), td(j.key), td(j.attempts, 1), td(place(j))])),
+        jobRows(running, j => [jobLink(j), td(j.key), td(j.attempts, 1), td(place(j))])),
       el("h2", { text: "Cancelled" + shownOf(cancelled) }),
       table("jobs-cancelled", ["job id", "key", "place", "cancelled at"],
-        jobRows(cancelled, j => [td(j.id), td(j.key), td(place(j)), td(time(j.cancelledAtMs))])));
+        jobRows(cancelled, j => [jobLink(j), td(j.key), td(place(j)), td(time(j.cancelledAtMs))])));
+  }
+
+  // One job: per group with committed offsets on its topic, what the job is for that group (done,
+  // queued, running, retrying, dead: a group can have dead-lettered it above its commit point with
+  // its dead letter gone since), from the same listings as the topic's page.
+  async function jobDetail(view, topicName, id) {
+    const job = await get("/jobs/" + path(topicName, id));
+    const place = j => !j || j.partition === undefined || j.partition === null ? "–" : `[${j.partition}]@${j.offset ?? "?"}`;
+    replace(view,
+      el("h1", {}, "Job ", el("span", { id: "job-detail-id", text: job.id }), " of ", link("#/jobs/" + path(topicName), job.topic)),
+      el("p", { id: "job-detail-states" }, job.states.length ? "In the topic's listings: " + job.states.join(", ") :
+        "In none of the topic's group-less listings (scheduled, retrying in the broker, running, dead letters, cancelled)."),
+      el("h2", { text: "By worker group" }),
+      table("job-detail-groups", ["group", "state for the group", { label: "attempts", num: 1 }, "place", "last error"],
+        job.groups.map(g => el("tr", { "data-group": g.group, "data-state": g.state }, td(link("#/groups/" + path(g.group), g.group)),
+          el("td", { class: "job-" + g.state, text: g.state }), td(g.job ? g.job.attempts : null, 1), td(place(g.job)),
+          el("td", { class: "error" }, g.job && g.job.lastError ? el("pre", { class: "data", text: g.job.lastError }) : "–")))),
+      el("p", { class: "muted", text: "done: behind the group's committed offset, or finished above it. dead: in the dead-letter topic, or " +
+        "dead-lettered by the group above its commit point (its attempts and error went with the dead letter). Groups with committed offsets on the topic, at most 20." }));
   }
 
   const letters = { selected: new Set(), message: null, error: false, all: false };
@@ -407,7 +433,9 @@ enum ConsoleScript {
     switch (parts[0]) {
       case "topics": return parts[1] !== undefined ? { nav: "overview", render: (v, fresh) => topic(v, parts[1], fresh) } : null;
       case "groups": return parts[1] !== undefined ? { nav: "overview", render: v => group(v, parts[1]) } : null;
-      case "jobs": return parts[1] !== undefined ? { nav: "jobs", slow: true, render: v => jobTopic(v, parts[1]) } : { nav: "jobs", render: jobs };
+      case "jobs":
+        if (parts[2] !== undefined) return { nav: "jobs", slow: true, render: v => jobDetail(v, parts[1], parts[2]) };
+        return parts[1] !== undefined ? { nav: "jobs", slow: true, render: v => jobTopic(v, parts[1]) } : { nav: "jobs", render: jobs };
       case "dead-letters": return parts[1] !== undefined ? { nav: "jobs", render: v => deadLetters(v, parts[1]) } : null;
       default: return { nav: "overview", render: overview };
     }

@@ -46,5 +46,6 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .message { margin: 8px 0; }
 .message.error { color: var(--bad); }
 .state-Stable { color: var(--ok); } .state-Empty { color: var(--muted); } .state-PreparingRebalance, .state-CompletingRebalance { color: var(--warn); }
+.job-done { color: var(--ok); } .job-dead { color: var(--bad); font-weight: 600; } .job-retrying, .job-cancelled { color: var(--warn); }
 """#
 }
