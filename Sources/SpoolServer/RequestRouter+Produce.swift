@@ -11,21 +11,20 @@ extension RequestRouter {
     /// Each partition's records are checked first as Kafka checks them (`ProduceRecordsCheck`): one
     /// that fails is answered with the error and none of its bytes are stored, while the others go
     /// on; one whose failure is the whole request's fails every partition (`wholeRequestFailure`).
+    /// Invalid acks are found after these checks, as Kafka finds them only when it appends
+    /// (`ReplicaManager.appendRecords`): the partitions that pass get INVALID_REQUIRED_ACKS, and
+    /// no topic is created.
     func produce(_ request: ProduceRequest, version: Int16, turn: RequestTurn? = nil, timing: RequestTiming? = nil) async -> ProduceResponse? {
         typealias Partition = ProduceResponse.PartitionProduceResponse
         func failed(_ index: Int32, _ code: KafkaErrorCode, _ message: String? = nil) -> Partition {
             Partition(index: index, errorCode: code.rawValue, baseOffset: -1, logStartOffset: -1, errorMessage: message)
         }
-        guard let acks = Acks(rawValue: request.acks) else {
-            return ProduceResponse(responses: request.topicData.map { topic in
-                .init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, .invalidRequiredAcks) })
-            })
-        }
+        let acks = Acks(rawValue: request.acks)
         // In its turn: a CreateTopics sent before it on the connection creates the topic first,
         // with its own partitions, and this produce does not make it with the default count.
         // A request before it closes the connection: nothing is stored, and nothing answered.
         guard await turn?.begin() ?? true else { return nil }
-        if request.transactionalId == nil { await autoCreate(request.topicData.map(\.name)) }
+        if request.transactionalId == nil && acks != nil { await autoCreate(request.topicData.map(\.name)) }
         if let failure = wholeRequestFailure(request, version: version) {
             turn?.end()
             return failure
@@ -46,6 +45,10 @@ extension RequestRouter {
                    let refusal = partition.records?.withUnsafeBytes({ ProduceRecordsCheck.refusal(of: $0, version: version) }) {
                     broker.metrics.produceErrors.add(1, ordering: .relaxed)
                     partitions.append(failed(partition.index, refusal))
+                    continue
+                }
+                guard let acks else {
+                    partitions.append(failed(partition.index, .invalidRequiredAcks))
                     continue
                 }
                 do throws(BrokerError) {
