@@ -42,12 +42,12 @@ import Testing
         let setup = try Served()
         defer { setup.remove() }
         let response = try await setup.call(request(acks: 2, [
-            ("jobs", [(0, one("a") + one("b")), (1, one("x", compression: 6))]),
+            ("jobs", [(0, one("a") + one("b")), (1, one("x", compression: 6)), (5, one("d"))]),
             ("missing", [(0, one("c"))]),
         ]), version: version)
         #expect(response.responses.map(\.name) == ["jobs", "missing"])
         #expect(response.responses.map { $0.partitionResponses.map(\.errorCode) } == [
-            [KafkaErrorCode.invalidRecord.rawValue, KafkaErrorCode.invalidRequiredAcks.rawValue],
+            [KafkaErrorCode.invalidRecord.rawValue, KafkaErrorCode.invalidRequiredAcks.rawValue, KafkaErrorCode.unknownTopicOrPartition.rawValue],
             [KafkaErrorCode.unknownTopicOrPartition.rawValue],
         ])
         #expect(try logEnds(setup) == [0, 0])
