@@ -32,7 +32,8 @@ extension RequestRouter {
                 guard answeredNames.insert(name).inserted else { continue }
                 if names[name, default: 0] > 1 {
                     results.append(refused(name, .zero, "Duplicate topic name."))
-                } else if let id = (broker.topicId(name) ?? broker.pendingDeletionId(name)).map({ KafkaUUID(topicId: $0) }), ids[id] != nil {
+                } else if !ids.isEmpty, let id = (broker.topicId(name) ?? broker.pendingDeletionId(name)).map({ KafkaUUID(topicId: $0) }),
+                          ids[id] != nil {
                     results.append(refused(name, id, "The provided topic name maps to an ID that was already supplied."))
                 } else {
                     results.append(await deleteTopic(name: name))
