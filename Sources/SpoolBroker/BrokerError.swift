@@ -17,6 +17,10 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case messageTooLarge(bytes: Int, limit: Int)
     case corruptMessage(String)
     case invalidRecord(String)
+    /// A batch whose compression code (5-7) no codec has. Kafka's log reads the code once the
+    /// batch's CRC passes (`UnifiedLog.analyzeAndValidateRecords`), and `CompressionType.forId`
+    /// throws IllegalArgumentException, no Kafka error: the partition gets UNKNOWN_SERVER_ERROR.
+    case invalidCompression(Int)
     /// A consumer fetched a batch it cannot read (a compressed one): `FetchError`'s description.
     case unreadableRecords(String)
     /// Records without a key sent to a compacted topic: their indexes within their batch.
@@ -57,6 +61,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .messageTooLarge: .messageTooLarge
         case .corruptMessage, .unreadableRecords: .corruptMessage
         case .invalidRecord, .recordsWithoutKey: .invalidRecord
+        case .invalidCompression: .unknownServerError
         case .idempotencyKeyPending: .notEnoughReplicas
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
@@ -86,6 +91,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .corruptMessage(reason): "corrupt record batch: \(reason)"
         case let .unreadableRecords(reason): reason
         case let .invalidRecord(reason): "invalid record batch: \(reason)"
+        case let .invalidCompression(code): "invalid record batch: compression code \(code) names no codec"
         case let .recordsWithoutKey(topic, partition, indexes):
             "One or more records have been rejected due to \(indexes.count) record errors in total: "
                 + "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition)."
@@ -135,6 +141,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidBatch(format):
             switch format {
             case .crcMismatch, .lengthMismatch, .truncated, .unsupportedMagic: .corruptMessage(String(describing: format))
+            case let .invalidCompression(code): .invalidCompression(code)
             default: .invalidRecord(String(describing: format))
             }
         case let .batchTooLarge(bytes, limit): .messageTooLarge(bytes: bytes, limit: limit)

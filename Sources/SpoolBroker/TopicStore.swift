@@ -93,8 +93,13 @@ struct TopicStore {
 
     /// The metadata of a topic whose deletion is pending, as its marker holds it (the renamed
     /// `NAME.topic`); nil when there is no marker or it cannot be read.
+    /// Each marker is read once: `lazy.compactMap(...).first` read the first one twice, and
+    /// crashed when a deletion finishing meanwhile removed it between the two reads.
     func pendingDeletion(_ name: String) -> TopicMetadata? {
-        markerPaths(name).lazy.compactMap { try? decode($0) }.first
+        for path in markerPaths(name) {
+            if let metadata = try? decode(path) { return metadata }
+        }
+        return nil
     }
 
     /// The metadata of the topic of id `id` (a UUID string, as stored) whose deletion is pending;

@@ -11,41 +11,61 @@ extension RequestRouter {
     /// Each partition's records are checked first as Kafka checks them (`ProduceRecordsCheck`): one
     /// that fails is answered with the error and none of its bytes are stored, while the others go
     /// on; one whose failure is the whole request's fails every partition (`wholeRequestFailure`).
+    /// Invalid acks are found after these checks, as Kafka finds them only when it appends
+    /// (`ReplicaManager.appendRecords`): the partitions that pass get INVALID_REQUIRED_ACKS, and
+    /// no topic is created.
     func produce(_ request: ProduceRequest, version: Int16, turn: RequestTurn? = nil, timing: RequestTiming? = nil) async -> ProduceResponse? {
         typealias Partition = ProduceResponse.PartitionProduceResponse
         func failed(_ index: Int32, _ code: KafkaErrorCode, _ message: String? = nil) -> Partition {
             Partition(index: index, errorCode: code.rawValue, baseOffset: -1, logStartOffset: -1, errorMessage: message)
         }
-        guard let acks = Acks(rawValue: request.acks) else {
-            return ProduceResponse(responses: request.topicData.map { topic in
-                .init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, .invalidRequiredAcks) })
-            })
-        }
+        let acks = Acks(rawValue: request.acks)
         // In its turn: a CreateTopics sent before it on the connection creates the topic first,
         // with its own partitions, and this produce does not make it with the default count.
         // A request before it closes the connection: nothing is stored, and nothing answered.
         guard await turn?.begin() ?? true else { return nil }
-        if request.transactionalId == nil { await autoCreate(request.topicData.map(\.name)) }
+        if request.transactionalId == nil && acks != nil { await autoCreate(request.topicData.map(\.name)) }
         if let failure = wholeRequestFailure(request, version: version) {
             turn?.end()
             return failure
         }
+        // Kafka keys the partitions by topic-partition, and answers from that map: one answer per
+        // topic, one per partition (`ProduceRequest.getErrorResponse` too). Of a partition named
+        // more than once it keeps the last records and drops the others unanswered; here none of
+        // them is stored, and the answer is INVALID_RECORD, as for two batches in one entry.
+        let named = Dictionary(request.topicData.flatMap { topic in topic.partitionData.map { (TopicPartition(topic.name, $0.index), 1) } },
+                               uniquingKeysWith: +)
+        var answered: Set<TopicPartition> = []
         var topics: [ProduceResponse.TopicProduceResponse] = []
+        var topicIndexes: [String: Int] = [:]
         // (topic index, partition index, what was stored) for an acks=all request to see flushed.
         var durable: [(Int, Int, ProduceResult)] = []
         for topic in request.topicData {
-            if request.transactionalId != nil || broker.partitionCount(topic.name) == nil {
-                let code: KafkaErrorCode = request.transactionalId != nil ? .invalidRequest : .unknownTopicOrPartition
-                let message = request.transactionalId != nil ? "transactions are not supported" : nil
-                topics.append(.init(name: topic.name, partitionResponses: topic.partitionData.map { failed($0.index, code, message) }))
-                continue
-            }
-            var partitions: [Partition] = []
+            let topicIndex = Self.answerIndex(of: topic.name, in: &topics, &topicIndexes)
+            func answer(_ response: Partition) { topics[topicIndex].partitionResponses.append(response) }
             for partition in topic.partitionData {
-                if broker.hasPartition(TopicPartition(topic.name, partition.index)),
-                   let refusal = partition.records?.withUnsafeBytes({ ProduceRecordsCheck.refusal(of: $0, version: version) }) {
+                let place = TopicPartition(topic.name, partition.index)
+                guard answered.insert(place).inserted else { continue }
+                if request.transactionalId != nil {
+                    answer(failed(partition.index, .invalidRequest, "transactions are not supported"))
+                    continue
+                }
+                // Kafka answers a partition it does not have before it checks records or acks.
+                guard broker.hasPartition(place) else {
+                    let known = broker.partitionCount(topic.name) != nil
+                    answer(failed(partition.index, .unknownTopicOrPartition,
+                                  known ? BrokerError.unknownTopicOrPartition(topic: topic.name, partition: partition.index).description : nil))
+                    continue
+                }
+                let refusal: KafkaErrorCode? = named[place, default: 0] > 1 ? .invalidRecord
+                    : partition.records?.withUnsafeBytes { ProduceRecordsCheck.refusal(of: $0, version: version) }
+                if let refusal {
                     broker.metrics.produceErrors.add(1, ordering: .relaxed)
-                    partitions.append(failed(partition.index, refusal))
+                    answer(failed(partition.index, refusal))
+                    continue
+                }
+                guard let acks else {
+                    answer(failed(partition.index, .invalidRequiredAcks))
                     continue
                 }
                 do throws(BrokerError) {
@@ -53,8 +73,8 @@ extension RequestRouter {
                     // Appended only: the wait for the flush comes after every append of this request.
                     let result = try await broker.produce(topic: topic.name, partition: partition.index, records: records.slice,
                                                           acks: acks == .all ? .leader : acks, willWaitUntilDurable: acks == .all)
-                    if acks == .all { durable.append((topics.count, partitions.count, result)) }
-                    partitions.append(Partition(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
+                    if acks == .all { durable.append((topicIndex, topics[topicIndex].partitionResponses.count, result)) }
+                    answer(Partition(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
                 } catch {
                     broker.metrics.produceErrors.add(1, ordering: .relaxed)
                     var response = failed(partition.index, error.code, error.description)
@@ -63,10 +83,9 @@ extension RequestRouter {
                             .init(batchIndex: $0, batchIndexErrorMessage: "Compacted topic cannot accept message without key in topic partition \(topic)-\(index).")
                         }
                     }
-                    partitions.append(response)
+                    answer(response)
                 }
             }
-            topics.append(.init(name: topic.name, partitionResponses: partitions))
         }
         turn?.end()
         let waitStarted = durable.isEmpty ? 0 : monotonicNanoseconds()
@@ -88,7 +107,7 @@ extension RequestRouter {
     /// (`ProduceRecordsCheck.failsRequest`, an invalid compression code before v7), nil when none
     /// does. As Kafka only checks the records of partitions it has, so does this. Kafka answers
     /// with `ProduceRequest.getErrorResponse`: every partition UNKNOWN_SERVER_ERROR, no offsets and
-    /// no message, and nothing of the request is stored.
+    /// no message, once per partition, and nothing of the request is stored.
     private func wholeRequestFailure(_ request: ProduceRequest, version: Int16) -> ProduceResponse? {
         let fails = request.topicData.contains { topic in
             topic.partitionData.contains { partition in
@@ -97,12 +116,28 @@ extension RequestRouter {
             }
         }
         guard fails else { return nil }
-        broker.metrics.produceErrors.add(UInt64(request.topicData.reduce(0) { $0 + $1.partitionData.count }), ordering: .relaxed)
-        return ProduceResponse(responses: request.topicData.map { topic in
-            .init(name: topic.name, partitionResponses: topic.partitionData.map {
-                .init(index: $0.index, errorCode: KafkaErrorCode.unknownServerError.rawValue, baseOffset: -1, logStartOffset: -1)
-            })
-        })
+        var topics: [ProduceResponse.TopicProduceResponse] = []
+        var topicIndexes: [String: Int] = [:]
+        var answered: Set<TopicPartition> = []
+        for topic in request.topicData {
+            let topicIndex = Self.answerIndex(of: topic.name, in: &topics, &topicIndexes)
+            for partition in topic.partitionData where answered.insert(TopicPartition(topic.name, partition.index)).inserted {
+                topics[topicIndex].partitionResponses.append(
+                    .init(index: partition.index, errorCode: KafkaErrorCode.unknownServerError.rawValue, baseOffset: -1, logStartOffset: -1))
+            }
+        }
+        broker.metrics.produceErrors.add(UInt64(answered.count), ordering: .relaxed)
+        return ProduceResponse(responses: topics)
+    }
+
+    /// Where the answer for topic `name` is in `topics` (its place kept in `indexes`), added at the
+    /// end if it is not there yet: a topic the request names more than once gets one answer, as in Kafka's.
+    private static func answerIndex(of name: String, in topics: inout [ProduceResponse.TopicProduceResponse],
+                                    _ indexes: inout [String: Int]) -> Int {
+        if let index = indexes[name] { return index }
+        topics.append(.init(name: name, partitionResponses: []))
+        indexes[name] = topics.count - 1
+        return topics.count - 1
     }
 
     /// What a produce with acks=0 gets: no answer, unless a partition failed. Then, as Kafka's

@@ -67,38 +67,4 @@ extension RequestRouter {
         guard !missing.isEmpty, broker.config.autoCreateTopics else { return }
         for name in missing { _ = try? await broker.ensuringTopic(name) }
     }
-
-    /// DeleteTopics: by name, or from v6 by name or id. Each answer carries the topic's name and
-    /// id, as Kafka's do (the zero id for a name that is unknown, no name for an unknown id); a
-    /// deletion left pending by a storage error is finished by the retry, by name or by id.
-    func deleteTopics(_ request: DeleteTopicsRequest) async -> DeleteTopicsResponse {
-        let wanted: [(name: String?, id: KafkaUUID)] = request.topicNames.map { ($0, .zero) } + request.topics.map { ($0.name, $0.topicId) }
-        var results: [DeleteTopicsResponse.DeletableTopicResult] = []
-        for topic in wanted {
-            if let name = topic.name {
-                // The id a storage error leaves the answer with.
-                let id = broker.topicId(name)
-                do {
-                    let deleted = try await broker.deleteTopic(name)
-                    results.append(.init(name: name, topicId: (deleted ?? id).map { KafkaUUID(topicId: $0) } ?? topic.id, errorCode: 0))
-                } catch {
-                    results.append(.init(name: name, topicId: (id ?? broker.pendingDeletionId(name)).map { KafkaUUID(topicId: $0) } ?? topic.id,
-                                         errorCode: error.code.rawValue, errorMessage: error.description))
-                }
-            } else {
-                let id = topic.id.topicIdString
-                // The name a storage error leaves the answer with.
-                let name = broker.topicName(id: id)
-                do {
-                    results.append(.init(name: try await broker.deleteTopic(id: id), topicId: topic.id, errorCode: 0))
-                } catch .unknownTopicId {
-                    results.append(.init(name: nil, topicId: topic.id, errorCode: KafkaErrorCode.unknownTopicId.rawValue, errorMessage: "no topic has this id"))
-                } catch {
-                    results.append(.init(name: name ?? broker.pendingDeletionName(id: id), topicId: topic.id,
-                                         errorCode: error.code.rawValue, errorMessage: error.description))
-                }
-            }
-        }
-        return DeleteTopicsResponse(responses: results)
-    }
 }

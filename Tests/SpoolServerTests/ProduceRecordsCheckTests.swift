@@ -159,15 +159,20 @@ import Testing
         #expect(try logEnds(setup) == [0, 0])
     }
 
-    /// From v7 the check does not read the compression, and the log refuses the batch alone
-    /// (the request's other partitions are stored).
-    @Test func anInvalidCompressionCodeFromV7FailsItsPartitionOnly() async throws {
+    /// From v7 the check does not read the compression: the log does, once the batch's CRC
+    /// passes (`UnifiedLog.analyzeAndValidateRecords`), and `CompressionType.forId` throws
+    /// IllegalArgumentException there, which `ReplicaManager.appendToLocalLog` answers for the
+    /// partition alone: UNKNOWN_SERVER_ERROR (the request's other partitions are stored).
+    @Test(arguments: [7, 9, 11] as [Int16])
+    func anInvalidCompressionCodeFromV7FailsItsPartitionOnly(version: Int16) async throws {
         let setup = try Served()
         defer { setup.remove() }
-        let answers = try await produce(setup, version: 7, [(0, one("a")), (1, one("x", attributes: BatchAttributes(rawValue: 6)))])
-        #expect(answers.map(\.errorCode).first == 0)
-        #expect(answers.map(\.errorCode).last != 0)
-        #expect(try logEnds(setup) == [1, 0])
+        for code: Int16 in [5, 6, 7] {
+            let answers = try await produce(setup, version: version, [(0, one("a")), (1, one("x", attributes: BatchAttributes(rawValue: code)))])
+            #expect(answers.map(\.errorCode) == [0, KafkaErrorCode.unknownServerError.rawValue], "code \(code)")
+            #expect(answers.last?.baseOffset == -1, "code \(code)")
+        }
+        #expect(try logEnds(setup) == [3, 0])
     }
 
     /// The Produce requests recorded from kcat, confluent-kafka, kafka-python and aiokafka
