@@ -23,8 +23,11 @@ struct CommitMetadata: Equatable {
         self.finished = finished
     }
 
+    /// Reads what a commit's metadata carries; sections it does not know are left out. A NUL
+    /// ends a section as a space does: confluent-kafka's Python client sends the metadata with the
+    /// C string's NUL at its end, which made the last section unreadable (its marks were lost).
     init(decoding text: String) {
-        for section in text.split(separator: " ") {
+        for section in text.split(whereSeparator: { $0 == " " || $0 == "\0" }) {
             if section.hasPrefix(AttemptMetadata.prefix) {
                 attempts = AttemptMetadata.decode(String(section))
             } else if section.hasPrefix(DeadLetterMarks.prefix) {

@@ -398,6 +398,10 @@ struct JobBookTests {
         // Not numbers, backwards, overlapping or out of order: left out.
         #expect(CommitMetadata(decoding: "spool-done:x,5-3,7,9-12,8,-1,13-,20-21").finished == [7...7, 9...12, 20...21])
         #expect(CommitMetadata(decoding: "something else") == CommitMetadata())
+        // confluent-kafka (Python) sends a commit's metadata with the C string's NUL at its end.
+        #expect(CommitMetadata(decoding: "spool-dead:2\0").dead == [2])
+        #expect(CommitMetadata(decoding: "spool-attempts:5=2 spool-dead:7,9 spool-done:10-12\0") == marked)
+        #expect(CommitMetadata(decoding: "spool-attempts:5=2\0") == CommitMetadata(attempts: [5: 2]))
 
         var counts: [Int64: Int] = [:]
         for index in 0..<150 { counts[1_000_000_000_000 + Int64(index) * 2] = 3 }
