@@ -99,6 +99,15 @@ extension JobQueue {
         return try await deadLetters(of: topic)
     }
 
+    /// The dead letters of `topic` that `group` sent (`spool-group`; a letter without one counts
+    /// for every group), or all of them without a group. Each group runs every job of the topic,
+    /// so a job another group dead-lettered is still queued, done or anything else for this one.
+    func deadLettersIfAny(of topic: String, group: String?) async throws -> [DeadLetter] {
+        let letters = try await deadLettersIfAny(of: topic)
+        guard let group else { return letters }
+        return letters.filter { $0.record.header(SpoolHeaders.group).map { $0 == group } ?? true }
+    }
+
     /// The jobs of `topic` in `state`, oldest first, derived from what the broker stores:
     /// - queued (needs `group`): records at or after the group's committed offset, less those
     ///   cancelled, dead-lettered (in the dead-letter topic, or marked dead in the commit's
@@ -109,7 +118,8 @@ extension JobQueue {
     /// - retrying: records held for a later attempt (`.none` ordering), and with `group`, jobs
     ///   retried in place (`.key`, `.partition`): those have no next run time or error here, as
     ///   only the worker holding them knows them.
-    /// - dead: the dead-letter topic's jobs not sent back, and with `group`, the jobs the group
+    /// - dead: the dead-letter topic's jobs not sent back (with `group`, the ones that group sent:
+    ///   `deadLettersIfAny(of:group:)`), and with `group`, the jobs the group
     ///   dead-lettered above its commit point whose dead letter is no longer in that topic
     ///   (deleted, or past its retention): the group's workers will not run them, and their
     ///   attempts and error went with the dead letter, so they are listed with the record's
@@ -145,7 +155,7 @@ extension JobQueue {
         case .running:
             return try await runningJobs(of: base, group: group).filter { $0.topic == topic }
         case .dead:
-            let letters = try await deadLettersIfAny(of: topic).filter { !$0.redriven }.map {
+            let letters = try await deadLettersIfAny(of: topic, group: group).filter { !$0.redriven }.map {
                 JobStatus(state: .dead, id: $0.id, key: $0.key, topic: topic, partition: $0.originPartition, offset: $0.originOffset,
                           attempts: $0.attempts, lastError: $0.error)
             }
@@ -188,7 +198,7 @@ extension JobQueue {
     private func inPlace(topic: String, group: String, cancelled: [String: JobCancellation]) async throws
         -> (queued: [JobStatus], retrying: [JobStatus], dead: [JobStatus]) {
         let committed = try await controlTransport.committedOffsets(group: group, topic: topic)
-        let dead = Set(try await deadLettersIfAny(of: topic).compactMap { letter -> JobPosition? in
+        let dead = Set(try await deadLettersIfAny(of: topic, group: group).compactMap { letter -> JobPosition? in
             guard letter.originTopic == topic, let partition = letter.originPartition, let offset = letter.originOffset else { return nil }
             return JobPosition(partition: partition, offset: offset)
         })

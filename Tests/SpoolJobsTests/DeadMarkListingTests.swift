@@ -34,6 +34,27 @@ import Testing
         #expect(try await queue.jobs(in: Errand.topic, state: .queued, group: "other").map(\.id) == ["j0", "j1", "j2"])
     }
 
+    @Test("a job one group dead-lettered is dead for that group only: for another group it is still queued")
+    func aDeadLetterIsItsGroups() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let queue = broker.queue(partitions: 1)
+        for id in ["j0", "j1", "j2"] { try await queue.enqueue(Errand(name: id), key: id, id: id) }
+        struct Refused: Error {}
+        let worker = Worker<Errand>(queue: queue, group: "a", ordering: .key, retry: .never) { job in
+            if job.payload.name == "j1" { throw Refused() }
+        }
+        let task = Task { try await worker.run() }
+        #expect(await eventually { worker.stats.deadLettered == 1 && worker.stats.succeeded == 2 })
+        worker.stop()
+        try await task.value
+        #expect(try await queue.jobs(in: Errand.topic, state: .dead).map(\.id) == ["j1"])
+        #expect(try await queue.jobs(in: Errand.topic, state: .dead, group: "a").map(\.id) == ["j1"])
+        #expect(try await queue.jobs(in: Errand.topic, state: .queued, group: "a").isEmpty)
+        #expect(try await queue.jobs(in: Errand.topic, state: .dead, group: "b").isEmpty, "another group's dead letter is listed dead for b")
+        #expect(try await queue.jobs(in: Errand.topic, state: .queued, group: "b").map(\.id) == ["j0", "j1", "j2"])
+    }
+
     @Test("a mark beside an attempt count (which no worker writes, but a reader may meet) wins, as in the worker: the job is dead, not retrying")
     func aMarkBesideACountIsDead() async throws {
         let (broker, queue) = try await enqueued(committing: CommitMetadata(attempts: [1: 2], dead: [1]), at: 0, group: "g")
