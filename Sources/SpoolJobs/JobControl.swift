@@ -173,6 +173,8 @@ public enum JobControlError: Error, Equatable, CustomStringConvertible, Sendable
     case needsGroup(JobState)
     /// A listing of this state takes no group, and was given this one (`JobState.listingGroup(_:)`).
     case takesNoGroup(JobState, group: String)
+    /// A pause or resume named no group (an empty name): a pause holds one group's workers.
+    case pauseNeedsGroup
     case unsupportedTransport
 
     public var description: String {
@@ -183,6 +185,7 @@ public enum JobControlError: Error, Equatable, CustomStringConvertible, Sendable
         case let .needsGroup(state): "state \(state.rawValue) needs a group: what is \(state.rawValue) depends on the group's committed offsets"
         case let .takesNoGroup(state, group):
             "state \(state.rawValue) takes no group (\(group)): \(state.rawValue) jobs are the topic's, whichever group; a group is for \(JobState.grouped)"
+        case .pauseNeedsGroup: "pausing or resuming a topic needs a group: a pause holds the workers of one group"
         case .unsupportedTransport: "this transport has no control topic (use EmbeddedTransport or NetworkTransport)"
         }
     }

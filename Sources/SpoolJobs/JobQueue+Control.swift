@@ -89,7 +89,7 @@ extension JobQueue {
     }
 
     private func setPaused(_ paused: Bool, topic: String, group: String) async throws {
-        guard !group.isEmpty else { throw JobControlError.needsGroup(.queued) }
+        guard !group.isEmpty else { throw JobControlError.pauseNeedsGroup }
         try await requireTopic(topic)
         try await prepareControl(topic: topic)
         let record = try JobControlState.pauseRecord(group: group, pausedAtMs: paused ? Int64(Date().timeIntervalSince1970 * 1000) : nil)

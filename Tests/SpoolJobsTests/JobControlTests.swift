@@ -245,6 +245,8 @@ struct JobControlTests {
         await #expect(throws: JobControlError.self) { try await queue.jobs(in: Errand.topic, state: .queued) }
         await #expect(throws: JobControlError.unknownTopic("nowhere")) { try await queue.jobs(in: "nowhere", state: .dead) }
         await #expect(throws: JobControlError.unknownTopic("nowhere")) { try await queue.pause(topic: "nowhere", group: "g") }
+        await #expect(throws: JobControlError.pauseNeedsGroup) { try await queue.pause(topic: Errand.topic, group: "") }
+        await #expect(throws: JobControlError.pauseNeedsGroup) { try await queue.resume(topic: Errand.topic, group: "") }
     }
 
     @Test("a paused group fetches but starts nothing, running jobs finish, and resume starts the rest")
