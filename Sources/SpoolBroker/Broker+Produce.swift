@@ -191,6 +191,12 @@ extension Broker {
         guard let size = RecordBatchView.declaredSize(records), size >= RecordBatchLayout.headerSize, size <= records.count else {
             throw .corruptMessage("record batch at byte 0 is truncated or has a bad length")
         }
+        // Kafka's log refuses a client's batch of magic 2 that does not start at offset 0
+        // (`UnifiedLog.analyzeAndValidateRecords`); the broker gives the offsets.
+        if Int8(bitPattern: records[RecordBatchLayout.magic]) >= RecordBatchLayout.currentMagic {
+            let baseOffset = records.loadUnaligned(fromByteOffset: RecordBatchLayout.baseOffset, as: Int64.self).bigEndian
+            guard baseOffset == 0 else { throw .invalidRecord("the baseOffset of the record batch should be 0, but it is \(baseOffset)") }
+        }
         let rest = UnsafeRawBufferPointer(rebasing: records[size...])
         // Fewer bytes than a length needs, or a length whose batch is cut short: not a batch.
         guard let next = RecordBatchView.declaredSize(rest) else { return 0..<size }

@@ -125,6 +125,13 @@ import Testing
         await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: [1, 2, 3], acks: .all) } throws: {
             ($0 as? BrokerError)?.code == .corruptMessage
         }
+        // A client's batch starts at offset 0, as Kafka's log requires (`UnifiedLog.analyzeAndValidateRecords`);
+        // the base offset is outside the CRC, so the batch is otherwise whole.
+        var offsetFive = batch("five")
+        offsetFive.replaceSubrange(0..<8, with: [0, 0, 0, 0, 0, 0, 0, 5])
+        await #expect { _ = try await broker.produce(topic: "small", partition: 0, records: offsetFive, acks: .all) } throws: {
+            ($0 as? BrokerError)?.code == .invalidRecord && "\($0)".contains("should be 0, but it is 5")
+        }
         #expect(try await values(broker, "small") == ["ok-0", "ok-1"])
         #expect(try broker.describeTopic("small").partitions[0].logEndOffset == 2)
     }
