@@ -109,6 +109,9 @@ extension RequestRouter {
     /// with `ProduceRequest.getErrorResponse`: every partition UNKNOWN_SERVER_ERROR, no offsets and
     /// no message, once per partition, and nothing of the request is stored.
     private func wholeRequestFailure(_ request: ProduceRequest, version: Int16) -> ProduceResponse? {
+        // From v7 no records fail the whole request: today's clients skip this walk of every
+        // partition (its lookup and its check), which the append loop makes again.
+        guard version < 7 else { return nil }
         let fails = request.topicData.contains { topic in
             topic.partitionData.contains { partition in
                 broker.hasPartition(TopicPartition(topic.name, partition.index))
