@@ -15,8 +15,8 @@ extension Worker {
 
     /// Finishes a job (`finish`) and, `taking`, takes the next one (`takeNextSeeingMore`), in one
     /// hold of the book's lock: a runner's two holds per job were two trips of the lock's line
-    /// between the cores.
-    func finishTakingNext(_ done: JobTicket, now: Int64, taking: Bool, deadLettered: Bool = false) -> (ticket: JobTicket?, more: Bool) {
+    /// between the cores. `drained`: the job's partition was paused and is down to where it resumes.
+    func finishTakingNext(_ done: JobTicket, now: Int64, taking: Bool, deadLettered: Bool = false) -> (ticket: JobTicket?, more: Bool, drained: Bool) {
         let limited = limits.limitsKeys
         let (wake, drained, ticket, more, wakes) = book.withLockSpinning { book -> (JobWake?, Bool, JobTicket?, Bool, [KeyWake]) in
             let wake = book.finish(done, now: now, deadLettered: deadLettered)
@@ -27,7 +27,7 @@ extension Worker {
         if drained { bufferDrained.fire() }
         if let wake { scheduleWake(wake) }
         if !wakes.isEmpty { scheduleKeyWakes(wakes) }
-        return (ticket, more)
+        return (ticket, more, drained)
     }
 
     /// One timer per millisecond that has keys due, not one per key: a thousand keys held to a

@@ -366,10 +366,11 @@ public final class Worker<Payload: Job>: Sendable {
                 while let current = ticket {
                     let succeededAtMs = await execute(current, runner: runner)
                     let taking = !(isStopping || Task.isCancelled || jobControl.holdsStarts)
-                    let (next, more) = if let succeededAtMs {
-                        finishTakingNext(current, now: succeededAtMs, taking: taking)
+                    let (next, more, drained): (JobTicket?, Bool, Bool)
+                    if let succeededAtMs {
+                        (next, more, drained) = finishTakingNext(current, now: succeededAtMs, taking: taking)
                     } else {
-                        taking ? takeNextSeeingMore() : (nil, false)
+                        ((next, more), drained) = (taking ? takeNextSeeingMore() : (nil, false), false)
                     }
                     // Only revocations and the worker's stop wait for runs to end, and they mark the
                     // partition or the worker first: firing on every job passed a line between
@@ -378,6 +379,11 @@ public final class Worker<Payload: Job>: Sendable {
                     ticket = next
                     // A finished job can make several others eligible: the rest get runners of their own.
                     if next != nil && more { dispatch() }
+                    // Its partition drained to where fetches resume: the poll loop, woken for it, gets
+                    // its turn now. A runner whose handlers never suspend keeps its thread (with
+                    // `.ownThread`, the poll loop's too) until no job is left, so the next fetch went
+                    // out only once there was nothing to run, and the worker idled for its round trip.
+                    if drained && next != nil { await Task.yield() }
                 }
                 leases.dropSlot(id)
                 stats.recorder.drop(runner.metrics)

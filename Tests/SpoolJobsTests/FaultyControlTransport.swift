@@ -14,10 +14,20 @@ struct FaultyControlTransport: JobControlTransport {
     var commitsFail = false
     /// Counts the polls of the followers it makes (a metrics scrape's reads of running reports).
     var followerPolls: PollCount?
+    /// Logs what each poll of a group membership it makes returned.
+    var memberPolls: PollLog?
 
     final class PollCount: Sendable {
         let polls = Atomic(0)
         var value: Int { polls.load(ordering: .relaxed) }
+    }
+
+    /// Each poll's record count, beside what `handled` (a test's handler counts there) was when
+    /// the poll returned.
+    final class PollLog: Sendable {
+        let handled = Atomic(0)
+        let polls = Mutex<[(records: Int, handled: Int)]>([])
+        var value: [(records: Int, handled: Int)] { polls.withLock { $0 } }
     }
 
     func ensureTopic(_ topic: String, partitions: Int) async throws { try await inner.ensureTopic(topic, partitions: partitions) }
@@ -32,7 +42,7 @@ struct FaultyControlTransport: JobControlTransport {
     }
     func subscribe(group: String, topic: String, session: GroupSession, hooks: SubscriptionHooks) async throws -> any JobSubscription {
         let subscription = try await inner.subscribe(group: group, topic: topic, session: session, hooks: hooks)
-        return commitsFail ? Uncommitting(inner: subscription) : subscription
+        return commitsFail || memberPolls != nil ? Member(inner: subscription, commitsFail: commitsFail, log: memberPolls) : subscription
     }
     func readAll(topic: String) async throws -> [ConsumedRecord] { try await inner.readAll(topic: topic) }
     func close() async {}
@@ -71,12 +81,24 @@ struct FaultyControlTransport: JobControlTransport {
 
     struct CommitRefused: Error {}
 
-    /// A group membership whose commits all fail.
-    struct Uncommitting: JobSubscription {
+    /// A group membership whose commits all fail (`commitsFail`), or whose polls are logged.
+    struct Member: JobSubscription {
         let inner: any JobSubscription
+        let commitsFail: Bool
+        let log: PollLog?
 
-        func poll() async throws -> [ConsumedRecord] { try await inner.poll() }
-        func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws { throw CommitRefused() }
+        func poll() async throws -> [ConsumedRecord] {
+            let records = try await inner.poll()
+            if let log {
+                let handled = log.handled.load(ordering: .acquiring)
+                log.polls.withLock { $0.append((records.count, handled)) }
+            }
+            return records
+        }
+        func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws {
+            if commitsFail { throw CommitRefused() }
+            try await inner.commit(offsets)
+        }
         func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await inner.committed(partitions) }
         func pause(_ partitions: [TopicPartition]) { inner.pause(partitions) }
         func resume(_ partitions: [TopicPartition]) { inner.resume(partitions) }

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolEmbedded
 import Testing
 @testable import SpoolJobs
 
@@ -91,6 +92,36 @@ struct WorkerOwnThreadTests {
         #expect(attempts.value.map(\.0) == [1, 2])
         #expect(attempts.value.allSatisfy { $0.1 == "spool:own2" })
         #expect(worker.stats.failedAttempts == 1)
+    }
+
+    @Test("with .ownThread and handlers that never wait, the poll loop takes its turn once a paused partition has drained to half, not once nothing is left to run")
+    func pollLoopRunsWhenBufferDrains() async throws {
+        let broker = try JobsTestBroker()
+        defer { broker.stop() }
+        let log = FaultyControlTransport.PollLog()
+        let queue = JobQueue(transport: FaultyControlTransport(inner: EmbeddedTransport(broker.spool), memberPolls: log), partitions: 1)
+        let count = 1_000
+        let threads = LockedValue<Set<String>>([])
+        try await queue.enqueue((0..<count).map { JobQueue.Enqueue(Step(key: "k", sequence: $0), key: "k") })
+        // One runner, jobs in order, a buffer of 100: a poll takes up to 500 records in and pauses
+        // the partition, which resumes once 50 are left unfinished.
+        let worker = Worker<Step>(queue: queue, group: "own-drain", ordering: .partition, concurrency: 1, bufferPerPartition: 100,
+                                  execution: .ownThread) { _ in
+            threads.withLock { _ = $0.insert(currentThreadName()) }
+            log.handled.add(1, ordering: .releasing)
+        }
+        let task = Task { try await worker.run() }
+        #expect(await eventually { worker.stats.succeeded == count })
+        worker.stop()
+        try await task.value
+
+        let taking = log.value.filter { $0.records > 0 }
+        try #require(taking.count >= 2, "polls: \(log.value)")
+        // The poll after the first that brought records ran while jobs it brought were still to run.
+        #expect(taking[1].handled < taking[0].records, "polls: \(taking)")
+        #expect(taking[1].handled >= taking[0].records - 100, "polls: \(taking)")
+        // Its runner stepped aside for the poll loop and came back to the worker's thread.
+        #expect(threads.value == ["spool:own-drain"], "handlers ran on \(threads.value)")
     }
 
     @Test("the executor runs what is enqueued on its named thread, and after stop() on Dispatch's threads, never stranding a task")
