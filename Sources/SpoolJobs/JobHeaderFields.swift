@@ -76,18 +76,26 @@ struct JobHeaderFields: Sendable {
 
         var bit: UInt8 { 1 << rawValue }
 
-        private static let names: [(bytes: [UInt8], name: Name)] = [
-            (Array(SpoolHeaders.jobId.utf8), .jobId), (Array(SpoolHeaders.jobType.utf8), .jobType),
-            (Array(SpoolHeaders.attempt.utf8), .attempt), (Array(SpoolHeaders.deliverAt.utf8), .deliverAt),
-            (Array(SpoolHeaders.producedAt.utf8), .producedAt), (Array(SpoolHeaders.group.utf8), .group),
-        ]
+        /// Each name's UTF-8; the six have six lengths, so a name's length picks the one it can be.
+        private static let jobIdBytes = Array(SpoolHeaders.jobId.utf8), jobTypeBytes = Array(SpoolHeaders.jobType.utf8),
+                           attemptBytes = Array(SpoolHeaders.attempt.utf8), deliverAtBytes = Array(SpoolHeaders.deliverAt.utf8),
+                           producedAtBytes = Array(SpoolHeaders.producedAt.utf8), groupBytes = Array(SpoolHeaders.group.utf8)
 
         /// The header a raw name names, if one read here: compared byte for byte (each is ASCII,
         /// which no other text equals as a `String`).
         init?(_ raw: UnsafeRawBufferPointer) {
-            guard raw.count > SpoolHeaders.prefix.count, raw.starts(with: SpoolHeaders.prefix) else { return nil }
-            guard let match = Self.names.first(where: { $0.bytes.count == raw.count && raw.elementsEqual($0.bytes) }) else { return nil }
-            self = match.name
+            let name: Name, bytes: [UInt8]
+            switch raw.count {
+            case Self.jobIdBytes.count: (name, bytes) = (.jobId, Self.jobIdBytes)
+            case Self.jobTypeBytes.count: (name, bytes) = (.jobType, Self.jobTypeBytes)
+            case Self.attemptBytes.count: (name, bytes) = (.attempt, Self.attemptBytes)
+            case Self.deliverAtBytes.count: (name, bytes) = (.deliverAt, Self.deliverAtBytes)
+            case Self.producedAtBytes.count: (name, bytes) = (.producedAt, Self.producedAtBytes)
+            case Self.groupBytes.count: (name, bytes) = (.group, Self.groupBytes)
+            default: return nil
+            }
+            guard raw.elementsEqual(bytes) else { return nil }
+            self = name
         }
     }
 }
