@@ -78,13 +78,17 @@ public struct BatchRecord: Sendable {
     /// The headers, copied out.
     public var headers: [RecordHeader] { batch.bytes.withUnsafeBytes { layout.headers(in: $0) } }
 
-    /// The value of the first header named `name`, as UTF-8 text (as `ConsumedRecord.header`).
+    /// The value of the first header named `name`, as UTF-8 text (as `ConsumedRecord.header`,
+    /// which compares names as `String`s: a name that is not ASCII is compared so too, as a
+    /// canonically equivalent spelling of `name` matches).
     public func header(_ name: String) -> String? {
         var name = name
         return name.withUTF8 { name in
             withHeaders { headers in
                 while let (key, value) = headers.next() {
-                    if key.elementsEqual(name) { return value.map { String(decoding: $0, as: UTF8.self) } }
+                    if key.elementsEqual(name) || (!key.allSatisfy { $0 < 0x80 } && String(decoding: key, as: UTF8.self) == String(decoding: name, as: UTF8.self)) {
+                        return value.map { String(decoding: $0, as: UTF8.self) }
+                    }
                 }
                 return nil
             }

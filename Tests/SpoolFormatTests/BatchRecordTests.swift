@@ -89,6 +89,19 @@ import Testing
         #expect(none.isEmpty && past.next == 5)
     }
 
+    @Test func headerNamesCompareAsConsumedRecordComparesThem() {
+        // U+212A KELVIN SIGN is canonically equivalent to "K"; "é" precomposed and decomposed.
+        let headers = [RecordHeader("\u{212A}ey", "kelvin"), RecordHeader("Key", "ascii"), RecordHeader("cafe\u{301}", "decomposed")]
+        let record = ConsumedRecord(topic: "t", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: headers)
+        let (views, _) = views(batch(base: 0, [ProducerRecord(value: nil, headers: headers, timestamp: 0)]))
+        for view in [BatchRecord(record), views[0]] {
+            for name in ["Key", "\u{212A}ey", "caf\u{E9}", "cafe\u{301}", "key", "cafe"] {
+                #expect(view.header(name) == record.header(name), "\(name)")
+            }
+        }
+        #expect(record.header("Key") == "kelvin" && record.header("caf\u{E9}") == "decomposed")
+    }
+
     @Test func aBatchRecordMadeFromARecordGivesItBack() {
         for record in expected(Self.mixed, base: 7, topic: "other", partition: 9) {
             let view = BatchRecord(record)
