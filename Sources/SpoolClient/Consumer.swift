@@ -130,11 +130,22 @@ public final class Consumer: Sendable {
     /// handed out yet, or else a new fetch's (parking up to `maxWaitMs`, by default `pollWaitMs`,
     /// when there are none). Joins or rejoins the group first when needed.
     public func poll(maxWaitMs: Int32? = nil) async throws(ClientError) -> [ConsumedRecord] {
+        try await poll(maxWaitMs: maxWaitMs, pollBuffered)
+    }
+
+    /// `poll`'s records read in place (`BatchRecord`): nothing is copied out of a batch but the
+    /// batch itself, once, for a reader that needs few of each record's fields (a job worker).
+    /// The same records, positions and errors as `poll`'s.
+    public func pollBatchRecords(maxWaitMs: Int32? = nil) async throws(ClientError) -> [BatchRecord] {
+        try await poll(maxWaitMs: maxWaitMs, pollBufferedBatchRecords)
+    }
+
+    private func poll<Element>(maxWaitMs: Int32?, _ buffered: () throws(ClientError) -> [Element]) async throws(ClientError) -> [Element] {
         try await keepMembership()
-        let buffered = try pollBuffered()
-        if !buffered.isEmpty { return buffered }
+        let earlier = try buffered()
+        if !earlier.isEmpty { return earlier }
         let backOff = try await fetch(maxWaitMs: maxWaitMs)
-        let records = try pollBuffered()
+        let records = try buffered()
         // A leader moved or a broker is away: give the cluster a moment before the next fetch.
         if backOff && records.isEmpty { try? await Task.sleep(for: .milliseconds(100)) }
         return records
@@ -204,6 +215,17 @@ public final class Consumer: Sendable {
     /// reported when no partition has anything else to hand out. Calls must not overlap when
     /// their records' order matters: each hands out the records after the last call's.
     public func pollBuffered() throws(ClientError) -> [ConsumedRecord] {
+        try takeBuffered({ $0.take(upTo: $1, into: &$2) }, partition: \.topicPartition)
+    }
+
+    /// `pollBuffered`'s records read in place (see `pollBatchRecords`).
+    public func pollBufferedBatchRecords() throws(ClientError) -> [BatchRecord] {
+        try takeBuffered({ $0.take(upTo: $1, into: &$2) }, partition: \.topicPartition)
+    }
+
+    /// `pollBuffered` for records of either kind, `take` taking them from a cursor.
+    private func takeBuffered<Element>(_ take: (inout RecordCursor, Int, inout [Element]) -> Void,
+                                       partition: (Element) -> TopicPartition) throws(ClientError) -> [Element] {
         // The cursors are taken out to be read outside the lock, and put back if not used up.
         // Each is read in its place in the array: a copy taken out of it would share the records
         // its current batch still holds with the array's, and taking them would copy the whole
@@ -222,11 +244,11 @@ public final class Consumer: Sendable {
             return (cursors, first)
         }
         guard !read.isEmpty else { return [] }
-        var records: [ConsumedRecord] = []
+        var records: [Element] = []
         var unreadable: FetchError?
         let limit = max(1, options.maxPollRecords)
         for index in read.indices {
-            read[index].cursor.take(upTo: limit - records.count, into: &records)
+            take(&read[index].cursor, limit - records.count, &records)
             if read[index].cursor.isExhausted, unreadable == nil { unreadable = read[index].cursor.unreadable }
         }
         let lost = state.withLock { state -> Set<TopicPartition> in
@@ -246,7 +268,7 @@ public final class Consumer: Sendable {
             return lost
         }
         if records.isEmpty, let unreadable { throw .protocolError(unreadable.description) }
-        return lost.isEmpty ? records : records.filter { !lost.contains($0.topicPartition) }
+        return lost.isEmpty ? records : records.filter { !lost.contains(partition($0)) }
     }
 
     /// Marks a record as processed: `commit()` stores the offset after it.

@@ -14,7 +14,7 @@ public struct FetchedRecords: Sendable {
     /// Reads the whole batches in `bytes`; a trailing partial batch (a fetch cut at its byte
     /// budget) is left for the next fetch. Transaction control batches are stepped over.
     public init(decoding bytes: UnsafeRawBufferPointer, topic: String, partition: Int32, from: Int64) {
-        var reader = BatchReader(topic: topic, partition: partition, from: from)
+        var reader = BatchReader<ConsumedRecord>(topic: topic, partition: partition, from: from)
         reader.take(upTo: .max, from: bytes, into: &records)
         next = reader.next
         unreadable = reader.unreadable

@@ -12,29 +12,48 @@ extension ArraySlice: FetchedBytes where Element == UInt8 {}
 /// are made just before they are used, not all at once to wait (as Kafka's consumer keeps a
 /// completed fetch and hands out `max.poll.records` at a time).
 public struct RecordCursor: Sendable {
-    public var topic: String { reader.topic }
-    public var partition: Int32 { reader.partition }
+    public let topic: String
+    public let partition: Int32
     private let bytes: any FetchedBytes
-    private var reader: BatchReader
+    /// The reading state, with its untaken records of the kind last taken: exactly one is set.
+    /// Taking the other kind converts the records the current batch still holds.
+    private var records: BatchReader<ConsumedRecord>?
+    private var views: BatchReader<BatchRecord>?
 
     public init(_ bytes: some FetchedBytes, topic: String, partition: Int32, from: Int64) {
         self.bytes = bytes
-        reader = BatchReader(topic: topic, partition: partition, from: from)
+        self.topic = topic
+        self.partition = partition
+        records = BatchReader(topic: topic, partition: partition, from: from)
     }
 
     /// The offset after what has been taken, batches that held no record included: where a
     /// consumer resumes. Before anything is taken, `from`.
-    public var next: Int64 { reader.next }
+    public var next: Int64 { records?.next ?? views?.next ?? 0 }
     /// The batch reading stopped at, when one could not be read (see `FetchedRecords.unreadable`).
-    public var unreadable: FetchError? { reader.unreadable }
+    public var unreadable: FetchError? { records?.unreadable ?? views?.unreadable }
     /// Nothing is left to take: every whole batch was read (a trailing partial one is the next
     /// fetch's), or an unreadable one stopped the reading.
-    public var isExhausted: Bool { reader.isExhausted }
+    public var isExhausted: Bool { records?.isExhausted ?? views?.isExhausted ?? true }
 
     /// Up to `limit` records, in offset order, appended to `records`.
-    public mutating func take(upTo limit: Int, into records: inout [ConsumedRecord]) {
-        guard limit > 0, !reader.isExhausted else { return }
-        bytes.withUnsafeBytes { reader.take(upTo: limit, from: $0, into: &records) }
+    public mutating func take(upTo limit: Int, into taken: inout [ConsumedRecord]) {
+        guard limit > 0, !isExhausted else { return }
+        // Moved out of `self` first, so the reader (and its records) is not shared while it is read.
+        var reader = records ?? views.map { $0.converted { $0.consumedRecord } }
+        (records, views) = (nil, nil)
+        bytes.withUnsafeBytes { reader?.take(upTo: limit, from: $0, into: &taken) }
+        records = reader
+    }
+
+    /// Up to `limit` records, read in place (see `BatchRecord`), in offset order, appended to
+    /// `views`: the same records, positions and errors as the other `take`.
+    public mutating func take(upTo limit: Int, into taken: inout [BatchRecord]) {
+        guard limit > 0, !isExhausted else { return }
+        var reader = views ?? records.map { $0.converted { BatchRecord($0) } }
+        (records, views) = (nil, nil)
+        bytes.withUnsafeBytes { reader?.take(upTo: limit, from: $0, into: &taken) }
+        views = reader
     }
 
     /// Every record left.
@@ -45,9 +64,71 @@ public struct RecordCursor: Sendable {
     }
 }
 
+/// What a batch's records are read as: each kind makes its records from a whole batch, and
+/// `BatchReader` walks the batches the same way for all.
+protocol BatchElement: Sendable {
+    var offset: Int64 { get }
+    /// The records of the whole batch `raw` (its header already parsed as `header`) at or above
+    /// `from`, in order, appended to `records` (empty when called). Throws when the batch cannot
+    /// be read (`RecordLayout.scanBatch`); what was appended is then thrown away.
+    static func read(batch raw: UnsafeRawBufferPointer, header: RecordBatchHeader, topic: String, partition: Int32, from: Int64,
+                     into records: inout [Self]) throws(FormatError)
+    /// What a taken record leaves in its place: no buffer of its own to retain or release.
+    static var movedOut: Self { get }
+}
+
+extension RecordBatchHeader {
+    /// Timestamp of a record of this batch (see `RecordBatch.timestamp(of:)`).
+    func timestamp(ofDelta delta: Int64) -> Int64 {
+        attributes.isLogAppendTime ? maxTimestamp : baseTimestamp &+ delta
+    }
+}
+
+extension ConsumedRecord: BatchElement {
+    static func read(batch raw: UnsafeRawBufferPointer, header: RecordBatchHeader, topic: String, partition: Int32, from: Int64,
+                     into records: inout [ConsumedRecord]) throws(FormatError) {
+        _ = try RecordLayout.scanBatch(raw) { count in
+            records.reserveCapacity(count)
+        } each: { layout in
+            let offset = header.baseOffset &+ Int64(layout.offsetDelta)
+            guard offset >= from else { return }
+            records.append(ConsumedRecord(topic: topic, partition: partition, offset: offset, timestamp: header.timestamp(ofDelta: layout.timestampDelta),
+                                          key: RecordLayout.bytes(raw, layout.keyStart, layout.keyLength),
+                                          value: RecordLayout.bytes(raw, layout.valueStart, layout.valueLength), headers: layout.headers(in: raw)))
+        }
+    }
+
+    static var movedOut: ConsumedRecord {
+        ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
+    }
+}
+
+extension BatchRecord: BatchElement {
+    /// The batch's bytes are copied once, into storage its records share, when it has a record
+    /// to hand out.
+    static func read(batch raw: UnsafeRawBufferPointer, header: RecordBatchHeader, topic: String, partition: Int32, from: Int64,
+                     into records: inout [BatchRecord]) throws(FormatError) {
+        var storage: BatchBytes?
+        _ = try RecordLayout.scanBatch(raw) { count in
+            records.reserveCapacity(count)
+        } each: { layout in
+            let offset = header.baseOffset &+ Int64(layout.offsetDelta)
+            guard offset >= from else { return }
+            let batch = storage ?? BatchBytes(topic: topic, partition: partition, copying: raw)
+            storage = batch
+            records.append(BatchRecord(batch: batch, offset: offset, timestamp: header.timestamp(ofDelta: layout.timestampDelta), layout: layout))
+        }
+    }
+
+    static var movedOut: BatchRecord {
+        BatchRecord(batch: .empty, offset: 0, timestamp: 0, layout: RecordLayout(timestampDelta: 0, offsetDelta: 0, attributes: 0, keyStart: 0,
+                    keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headersEnd: 0, headerCount: 0))
+    }
+}
+
 /// The reading state of a run of batches: where the next batch starts, and the records of the
-/// last batch read that are not taken yet.
-struct BatchReader: Sendable {
+/// last batch read that are not taken yet. The one walk over batches, whatever they are read as.
+struct BatchReader<Element: BatchElement>: Sendable {
     let topic: String
     let partition: Int32
     /// Records below it (the start of the first batch, before the fetched offset) are skipped.
@@ -57,7 +138,7 @@ struct BatchReader: Sendable {
     /// Byte offset of the next batch to read.
     private var position = 0
     private var batchesDone = false
-    private var pending: [ConsumedRecord] = []
+    private var pending: [Element] = []
     private var pendingIndex = 0
     /// The offset after the batch `pending` came from.
     private var pendingEnd: Int64 = 0
@@ -71,7 +152,19 @@ struct BatchReader: Sendable {
 
     var isExhausted: Bool { batchesDone && pendingIndex == pending.count }
 
-    mutating func take(upTo limit: Int, from bytes: UnsafeRawBufferPointer, into records: inout [ConsumedRecord]) {
+    /// The same reading state, its records not taken yet made into another kind.
+    func converted<Other>(_ convert: (Element) -> Other) -> BatchReader<Other> {
+        var other = BatchReader<Other>(topic: topic, partition: partition, from: from)
+        other.next = next
+        other.unreadable = unreadable
+        other.position = position
+        other.batchesDone = batchesDone
+        other.pending = pending[pendingIndex...].map(convert)
+        other.pendingEnd = pendingEnd
+        return other
+    }
+
+    mutating func take(upTo limit: Int, from bytes: UnsafeRawBufferPointer, into records: inout [Element]) {
         var taken = 0
         while taken < limit {
             if pendingIndex < pending.count {
@@ -85,12 +178,13 @@ struct BatchReader: Sendable {
                     // Grown geometrically: a poll appends a batch at a time, and room for
                     // exactly one more batch each time would copy the records so far at every one.
                     if records.capacity < records.count + count { records.reserveCapacity(max(records.count + count, 2 * records.capacity)) }
+                    let movedOut = Element.movedOut
                     pending.withUnsafeMutableBufferPointer { buffer in
                         guard let base = buffer.baseAddress else { return }
                         // Moved out, each record's buffers change hands without a retain and a release.
                         for index in start..<(start + count) {
                             records.append((base + index).move())
-                            (base + index).initialize(to: Self.movedOut)
+                            (base + index).initialize(to: movedOut)
                         }
                     }
                     pendingIndex += count
@@ -128,15 +222,10 @@ struct BatchReader: Sendable {
         let end = header.baseOffset + Int64(header.lastOffsetDelta) + 1
         if end <= next { return }
         if !header.attributes.isControl {
-            let batch: RecordBatch
-            do { batch = try RecordBatch(decoding: raw) } catch {
+            do { try Element.read(batch: raw, header: header, topic: topic, partition: partition, from: from, into: &pending) } catch {
+                pending.removeAll()
                 stop(at: max(next, header.baseOffset), error)
                 return
-            }
-            pending.reserveCapacity(batch.records.count)
-            for record in batch.records where batch.offset(of: record) >= from {
-                pending.append(ConsumedRecord(topic: topic, partition: partition, offset: batch.offset(of: record),
-                                              timestamp: batch.timestamp(of: record), key: record.key, value: record.value, headers: record.headers))
             }
         }
         if pending.isEmpty {
@@ -149,10 +238,5 @@ struct BatchReader: Sendable {
     private mutating func stop(at offset: Int64, _ reason: FormatError) {
         unreadable = FetchError(topicPartition: TopicPartition(topic, partition), offset: offset, reason: reason)
         batchesDone = true
-    }
-
-    /// What a taken record leaves in its place: no buffer of its own to retain or release.
-    private static var movedOut: ConsumedRecord {
-        ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
     }
 }

@@ -54,6 +54,11 @@ public enum SpoolHeaders {
 
     /// Parses a `spool-deliver-at` value: 1 to 18 decimal digits, nothing else.
     public static func parseMilliseconds(_ value: [UInt8]?) -> Int64? {
+        value?.withUnsafeBytes { parseMilliseconds($0) } ?? nil
+    }
+
+    /// `parseMilliseconds` of a header value read in place.
+    public static func parseMilliseconds(_ value: UnsafeRawBufferPointer?) -> Int64? {
         guard let value, !value.isEmpty, value.count <= 18 else { return nil }
         var result: Int64 = 0
         for byte in value {

@@ -25,6 +25,7 @@ public struct ConsumerSubscription: JobSubscription {
     }
 
     public func poll() async throws -> [ConsumedRecord] { try await consumer.poll() }
+    public func pollBatchRecords() async throws -> [BatchRecord] { try await consumer.pollBatchRecords() }
     public func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws { try await consumer.commit(offsets) }
     public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: CommittedOffset] { try await consumer.committed(partitions) }
     public func pause(_ partitions: [TopicPartition]) { consumer.pause(partitions) }

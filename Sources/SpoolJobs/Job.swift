@@ -42,14 +42,20 @@ public struct JobContext<Payload: Job>: Sendable {
     /// When the record was produced: for one the broker held for a later `spool-deliver-at`, its
     /// `spool-produced-at` (the delivered record's own timestamp is when it was delivered).
     public var enqueuedAt: Date
-    public var headers: [RecordHeader]
+    /// The record's headers, made when first read (most handlers never read them); set, they
+    /// are what was set.
+    public var headers: [RecordHeader] {
+        get { headerSource.headers }
+        set { headerSource = .list(newValue) }
+    }
+    var headerSource: JobContextHeaders
     /// The worker's hold on the job while it runs (`extendLease()`).
     var lease: JobLease?
 
     public var isLastAttempt: Bool { attempt >= maxAttempts }
 
     init(payload: Payload, id: JobIdText, key: String?, attempt: Int, maxAttempts: Int, topic: String, partition: Int32, offset: Int64,
-         enqueuedAt: Date, headers: [RecordHeader], lease: JobLease?) {
+         enqueuedAt: Date, headers: JobContextHeaders, lease: JobLease?) {
         self.payload = payload
         self.idText = id
         self.key = key
@@ -59,14 +65,28 @@ public struct JobContext<Payload: Job>: Sendable {
         self.partition = partition
         self.offset = offset
         self.enqueuedAt = enqueuedAt
-        self.headers = headers
+        self.headerSource = headers
         self.lease = lease
     }
 
     init(payload: Payload, id: String, key: String?, attempt: Int, maxAttempts: Int, topic: String, partition: Int32, offset: Int64,
          enqueuedAt: Date, headers: [RecordHeader], lease: JobLease?) {
         self.init(payload: payload, id: JobIdText.text(id), key: key, attempt: attempt, maxAttempts: maxAttempts, topic: topic,
-                  partition: partition, offset: offset, enqueuedAt: enqueuedAt, headers: headers, lease: lease)
+                  partition: partition, offset: offset, enqueuedAt: enqueuedAt, headers: .list(headers), lease: lease)
+    }
+}
+
+/// Where a `JobContext`'s headers come from: the job's record, read in place until they are
+/// asked for, or a list made (or set) already.
+enum JobContextHeaders: Sendable {
+    case record(BatchRecord)
+    case list([RecordHeader])
+
+    var headers: [RecordHeader] {
+        switch self {
+        case let .record(record): record.headers
+        case let .list(headers): headers
+        }
     }
 }
 
@@ -98,6 +118,15 @@ public struct EnqueuedJob: Sendable, Equatable {
 public protocol JobCoding: Sendable {
     func encode<T: Encodable>(_ value: T) throws -> [UInt8]
     func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T
+    /// Decodes from bytes read in place (a record's value in its batch). By default, from a copy
+    /// of them as an array.
+    func decode<T: Decodable>(_ type: T.Type, fromBytesAt bytes: UnsafeRawBufferPointer) throws -> T
+}
+
+extension JobCoding {
+    public func decode<T: Decodable>(_ type: T.Type, fromBytesAt bytes: UnsafeRawBufferPointer) throws -> T {
+        try decode(type, from: Array(bytes))
+    }
 }
 
 /// JSON (the default): readable from any language's Kafka client. One encoder and one decoder
@@ -129,5 +158,11 @@ public struct JSONJobCoding: JobCoding {
 
     public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         do { return try JSONTapeDecoding.decode(type, from: bytes) } catch { return try decoder.decode(type, from: Data(bytes)) }
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type, fromBytesAt bytes: UnsafeRawBufferPointer) throws -> T {
+        do { return try JSONTapeDecoding.decode(type, from: bytes.assumingMemoryBound(to: UInt8.self)) } catch {
+            return try decoder.decode(type, from: Data(bytes))
+        }
     }
 }

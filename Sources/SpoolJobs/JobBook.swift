@@ -15,7 +15,7 @@ struct JobTicket: @unchecked Sendable {
     var partition: TopicPartition { state.partition }
     var offset: Int64 { entry.offset }
     var attempt: Int
-    var record: ConsumedRecord { entry.record }
+    var record: BatchRecord { entry.record }
     /// The partition's assignment this ticket belongs to: a ticket from before a rebalance is stale.
     var generation: Int { state.generation }
     /// The book's own records of the job and its partition's assignment, so that finishing it
@@ -68,7 +68,9 @@ struct JobBook {
     /// A class, so the book changes a job in place: copying a struct holding the record in and
     /// out of the dictionary retained and released each of its buffers every time.
     final class Entry {
-        let record: ConsumedRecord
+        /// The record, read in place: most jobs need little of it (`consumedRecord` makes the
+        /// whole record for those that do).
+        let record: BatchRecord
         /// The Spool headers of the record, read once.
         let fields: JobHeaderFields
         /// The record's key as text, made once when the record is taken in.
@@ -92,7 +94,7 @@ struct JobBook {
         var nextOfKey: Entry?
         var offset: Int64 { record.offset }
 
-        init(record: ConsumedRecord, fields: JobHeaderFields, key: String?, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?,
+        init(record: BatchRecord, fields: JobHeaderFields, key: String?, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?,
              state: State, deadLettered: Bool) {
             self.record = record
             self.fields = fields
@@ -292,19 +294,19 @@ struct JobBook {
 
     /// Takes a fetched record in. Returns false for a partition not owned or an offset already
     /// taken; a wake when the job must wait for its time.
-    mutating func add(_ record: consuming ConsumedRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
+    mutating func add(_ record: BatchRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
         let offset = record.offset
         guard let state = partitionState(record.topic, record.partition), !state.revoking, offset >= state.next ?? Int64.min else { return (false, nil) }
         if state.takeStoredFinished(offset) {
             // Finished under the last owner, above its commit point: done, its key not held.
-            state.order.append(Entry(record: record, fields: JobHeaderFields([]), key: nil, attempt: 1, recordAttempt: 1, notBefore: 0,
+            state.order.append(Entry(record: record, fields: JobHeaderFields(), key: nil, attempt: 1, recordAttempt: 1, notBefore: 0,
                                      orderKey: nil, state: .done, deadLettered: false))
             if !state.storedAhead.isEmpty { takeStoredAhead(state, offset) }
             state.next = offset + 1
             state.dropFinishedFront()
             return (true, nil)
         }
-        let fields = JobHeaderFields(record.headers, expectedType: jobType, group: group)
+        let fields = JobHeaderFields(record, expectedType: jobType, group: group)
         let recordAttempt = max(1, fields.attempt ?? 1)
         let key = record.keyString
         let orderKey: String? = switch ordering {

@@ -204,3 +204,8 @@ extension ConsumedRecord {
     /// The job's id: its `spool-job-id`, or TOPIC/PARTITION/OFFSET for a record without one.
     var jobId: String { header(SpoolHeaders.jobId) ?? "\(topic)/\(partition)/\(offset)" }
 }
+
+extension BatchRecord {
+    /// The job's id (as `ConsumedRecord.jobId`).
+    var jobId: String { header(SpoolHeaders.jobId) ?? "\(topic)/\(partition)/\(offset)" }
+}

@@ -25,45 +25,77 @@ struct JobHeaderFields: Sendable {
     /// group's, which this reader ran (or runs) from the job's own first delivery.
     var otherGroup = false
 
+    /// No header read: a record not taken in as a job.
+    init() {}
+
     /// `expectedType`: the UTF-8 of the type name the reader runs, which `type` is compared with
     /// (nil: not compared); `group`: the UTF-8 of the reader's group, which `spool-group` is
     /// compared with (nil: not compared).
     ///
-    /// The headers are read in place: a header copied out of the array retained and released its
-    /// value's buffer.
-    init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil, group: [UInt8]? = nil) {
-        var (idSeen, typeSeen, attemptSeen, deliverAtSeen, producedAtSeen, groupSeen) = (false, false, false, false, false, false)
-        headers.withUnsafeBufferPointer { headers in
-            for index in headers.indices {
-                switch headers[index].key {
-                case SpoolHeaders.jobId where !idSeen:
-                    idSeen = true
-                    idBytes = headers[index].value
-                case SpoolHeaders.jobType where !typeSeen:
-                    typeSeen = true
+    /// The headers are read in place, in the record's batch: only the values kept are copied out.
+    init(_ record: BatchRecord, expectedType: [UInt8]? = nil, group: [UInt8]? = nil) {
+        // A bit per name: the first header of each name counts.
+        var seen: UInt8 = 0
+        record.withHeaders { headers in
+            while let (rawName, value) = headers.next() {
+                guard let name = Name(rawName), seen & name.bit == 0 else { continue }
+                seen |= name.bit
+                switch name {
+                case .jobId:
+                    idBytes = value.map { Array($0) }
+                case .jobType:
                     guard let expectedType else {
-                        type = headers[index].value
+                        type = value.map { Array($0) }
                         continue
                     }
-                    wrongType = headers[index].value?.withUnsafeBufferPointer { !$0.elementsEqual(expectedType) } ?? false
-                    if wrongType { type = headers[index].value }
-                case SpoolHeaders.attempt where !attemptSeen:
-                    attemptSeen = true
-                    attempt = headers[index].value?.withUnsafeBufferPointer { Int(String(decoding: $0, as: UTF8.self)) } ?? nil
-                case SpoolHeaders.deliverAt where !deliverAtSeen:
-                    deliverAtSeen = true
-                    deliverAtMs = SpoolHeaders.parseMilliseconds(headers[index].value)
-                case SpoolHeaders.producedAt where !producedAtSeen:
-                    producedAtSeen = true
-                    producedAtMs = SpoolHeaders.parseMilliseconds(headers[index].value)
-                case SpoolHeaders.group where !groupSeen:
-                    groupSeen = true
-                    guard let group, let value = headers[index].value else { continue }
+                    wrongType = value.map { !$0.elementsEqual(expectedType) } ?? false
+                    if wrongType { type = value.map { Array($0) } }
+                case .attempt:
+                    attempt = value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+                case .deliverAt:
+                    deliverAtMs = SpoolHeaders.parseMilliseconds(value)
+                case .producedAt:
+                    producedAtMs = SpoolHeaders.parseMilliseconds(value)
+                case .group:
+                    guard let group, let value else { continue }
                     otherGroup = !value.elementsEqual(group)
-                default:
-                    continue
                 }
             }
+        }
+    }
+
+    /// The same fields from headers already materialized.
+    init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil, group: [UInt8]? = nil) {
+        let record = ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: headers)
+        self.init(BatchRecord(record), expectedType: expectedType, group: group)
+    }
+
+    /// The headers read here.
+    private enum Name: UInt8 {
+        case jobId, jobType, attempt, deliverAt, producedAt, group
+
+        var bit: UInt8 { 1 << rawValue }
+
+        /// Each name's UTF-8; the six have six lengths, so a name's length picks the one it can be.
+        private static let jobIdBytes = Array(SpoolHeaders.jobId.utf8), jobTypeBytes = Array(SpoolHeaders.jobType.utf8),
+                           attemptBytes = Array(SpoolHeaders.attempt.utf8), deliverAtBytes = Array(SpoolHeaders.deliverAt.utf8),
+                           producedAtBytes = Array(SpoolHeaders.producedAt.utf8), groupBytes = Array(SpoolHeaders.group.utf8)
+
+        /// The header a raw name names, if one read here: compared byte for byte (each is ASCII,
+        /// which no other text equals as a `String`).
+        init?(_ raw: UnsafeRawBufferPointer) {
+            let name: Name, bytes: [UInt8]
+            switch raw.count {
+            case Self.jobIdBytes.count: (name, bytes) = (.jobId, Self.jobIdBytes)
+            case Self.jobTypeBytes.count: (name, bytes) = (.jobType, Self.jobTypeBytes)
+            case Self.attemptBytes.count: (name, bytes) = (.attempt, Self.attemptBytes)
+            case Self.deliverAtBytes.count: (name, bytes) = (.deliverAt, Self.deliverAtBytes)
+            case Self.producedAtBytes.count: (name, bytes) = (.producedAt, Self.producedAtBytes)
+            case Self.groupBytes.count: (name, bytes) = (.group, Self.groupBytes)
+            default: return nil
+            }
+            guard raw.elementsEqual(bytes) else { return nil }
+            self = name
         }
     }
 }

@@ -23,6 +23,9 @@ public protocol JobSubscription: Sendable {
     /// The next records (an empty array after a short wait when there are none). Rebalances run
     /// the hooks from inside this call.
     func poll() async throws -> [ConsumedRecord]
+    /// `poll`'s records read in place (`BatchRecord`), for a worker, which needs few of each
+    /// record's fields. By default `poll`'s records, each laid out as a `BatchRecord`.
+    func pollBatchRecords() async throws -> [BatchRecord]
     /// Stores offsets durably; fails when the member no longer owns a partition.
     func commit(_ offsets: [TopicPartition: CommittedOffset]) async throws
     /// What the group has stored for these partitions.
@@ -37,6 +40,10 @@ public protocol JobSubscription: Sendable {
     func heartbeat() async -> Bool?
     /// Leaves the group (without committing).
     func close() async
+}
+
+extension JobSubscription {
+    public func pollBatchRecords() async throws -> [BatchRecord] { try await poll().map(BatchRecord.init) }
 }
 
 /// A transport could not do what the job runtime asked of it.

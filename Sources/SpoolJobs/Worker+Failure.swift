@@ -18,7 +18,7 @@ extension Worker {
             // idempotency key names this group, the record and the attempt, so a send stored but
             // reported failed, sent again, or sent again by the next owner after a crash before
             // the commit, is dropped by the broker instead of splitting the job in two.
-            let record = ticket.record
+            let record = ticket.record.consumedRecord
             let replaced = [SpoolHeaders.attempt, SpoolHeaders.deliverAt, SpoolHeaders.idempotencyKey, SpoolHeaders.lastError, SpoolHeaders.producedAt,
                             SpoolHeaders.group]
             var headers = record.headers.filter { !replaced.contains($0.key) }
@@ -53,7 +53,7 @@ extension Worker {
     /// `.holdKey` its key is held first (stored before the job finishes, so the key's next job
     /// sees the hold); a key held already keeps its hold, which the dead letter joins.
     func deadLetter(_ ticket: JobTicket, error: String) async {
-        let record = ticket.record
+        let record = ticket.record.consumedRecord
         var hold: KeyHold?
         if onDeadLetter == .holdKey, ordering != .none, let key = record.keyString {
             hold = self.hold(of: key) ?? KeyHold(group: group, key: key, partition: ticket.partition.partition, deadOffset: ticket.offset,

@@ -15,17 +15,17 @@ extension Worker {
 
     /// Whether the record may be a held key's job or a redrive marker. Checked on every job, so
     /// it reads headers only of a record without a value, as markers are (a job has a payload).
-    func mayBeHeld(_ record: ConsumedRecord) -> Bool {
-        guard record.key != nil else { return false }
+    func mayBeHeld(_ record: BatchRecord) -> Bool {
+        guard record.hasKey else { return false }
         return (ordering != .none && jobControl.anyHeld.load(ordering: .acquiring))
-            || (record.value == nil && record.header(SpoolHeaders.redriveHold) != nil)
+            || (!record.hasValue && record.header(SpoolHeaders.redriveHold) != nil)
     }
 
     /// Takes a redrive marker, or a job of a key this group holds: replays, parks or (the dead job
     /// itself, met again after a crash before its commit) finishes it. Returns false for a job to
     /// run as usual.
     func takeHeld(_ ticket: JobTicket, runner: JobRunner) async -> Bool {
-        let record = ticket.record
+        let record = ticket.record.consumedRecord
         if record.value == nil, let holdId = record.header(SpoolHeaders.redriveHold) {
             await replay(holdId, marker: ticket, runner: runner)
             return true
@@ -112,7 +112,7 @@ extension Worker {
         let payload: Payload
         do {
             if let type = record.header(SpoolHeaders.jobType), type != typeName { throw JobError.wrongType(expected: typeName, found: type) }
-            payload = try decodePayload(record.value ?? [])
+            payload = try (record.value ?? []).withUnsafeBytes { try decodePayload($0) }
         } catch {
             return .failed("cannot decode the payload as \(typeName): \(error)")
         }

@@ -103,8 +103,8 @@ public final class Worker<Payload: Job>: Sendable {
     /// `typeName`'s UTF-8, to compare with a job's `spool-job-type` without making text of it.
     let typeNameBytes: [UInt8]
     /// The queue's coding opened once for `Payload`: called through the existential, every job
-    /// copied the coding.
-    let decodePayload: @Sendable ([UInt8]) throws -> Payload
+    /// copied the coding. It decodes a record's value where it lies, in its batch.
+    let decodePayload: @Sendable (UnsafeRawBufferPointer) throws -> Payload
     let book: Mutex<JobBook>
     let control = Mutex(Control())
     let commitLock = AsyncLock()
@@ -208,9 +208,9 @@ public final class Worker<Payload: Job>: Sendable {
             // between the pause after a poll and the check here, and must not be polled paused.
             await waitWhileFetchesHeld()
             adjustPauses(subscription)
-            var records: [ConsumedRecord]
+            var records: [BatchRecord]
             do {
-                records = try await subscription.poll()
+                records = try await subscription.pollBatchRecords()
                 if failures > 0 { stats.lastPollFailure.withLock { $0 = nil } }
                 failures = 0
             } catch {
@@ -286,7 +286,7 @@ public final class Worker<Payload: Job>: Sendable {
     /// its place until the array goes). A poll can bring tens of thousands of records: they go in
     /// `takeChunk` at a time, so runners finishing jobs meanwhile wait for the lock for a chunk,
     /// not for the whole poll.
-    private func take(_ records: inout [ConsumedRecord]) {
+    private func take(_ records: inout [BatchRecord]) {
         guard !records.isEmpty else { return }
         let now = nowMs()
         var wakes: [JobWake] = []
@@ -446,7 +446,7 @@ public final class Worker<Payload: Job>: Sendable {
             if entry.fields.wrongType, let type = entry.fields.type {
                 throw JobError.wrongType(expected: typeName, found: String(decoding: type, as: UTF8.self))
             }
-            payload = try decodePayload(record.value ?? [])
+            payload = try record.withValue { try decodePayload($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
         } catch {
             // A payload that cannot be decoded fails the same way on every attempt.
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
@@ -456,7 +456,7 @@ public final class Worker<Payload: Job>: Sendable {
         let context = JobContext(payload: payload, id: id,
                                  key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
-                                 enqueuedAt: Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000), headers: record.headers,
+                                 enqueuedAt: Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000), headers: .record(record),
                                  lease: JobLease(holder: self, key: key))
         // Three clock reads a job: the end's wall-clock time is the start's plus the run's length.
         let startedMs = nowMs()
@@ -509,8 +509,8 @@ public final class Worker<Payload: Job>: Sendable {
         }
     }
 
-    private static func decoder<Coding: JobCoding>(_ coding: Coding) -> @Sendable ([UInt8]) throws -> Payload {
-        { bytes in try coding.decode(Payload.self, from: bytes) }
+    private static func decoder<Coding: JobCoding>(_ coding: Coding) -> @Sendable (UnsafeRawBufferPointer) throws -> Payload {
+        { bytes in try coding.decode(Payload.self, fromBytesAt: bytes) }
     }
 
     func nowMs() -> Int64 { currentTimeMs() }
@@ -524,7 +524,7 @@ public final class Worker<Payload: Job>: Sendable {
 /// What `Worker.take` leaves in a fetched array's place of a record it moved into the book: no
 /// buffer of its own to retain or release, and made once (a generic type has no stored static
 /// properties; made per record, it was 1 % of a `.none` worker's CPU).
-private let movedOutRecord = ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: [])
+private let movedOutRecord = BatchRecord(ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: []))
 
 /// Why the runtime could not run a job, or list a topic's jobs.
 public enum JobError: Error, CustomStringConvertible, Sendable {

@@ -57,8 +57,16 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
 
     /// Parses `bytes`; an object's members are its key (a string value) and value, in order.
     static func parse(_ bytes: [UInt8]) throws(JSONTapeError) -> JSONTape {
+        let result: Result<JSONTape, JSONTapeError> = bytes.withUnsafeBufferPointer { bytes in
+            do throws(JSONTapeError) { return .success(try parse(bytes)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Parses `bytes` where they lie (a record's value in its batch): the tape copies them.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONTapeError) -> JSONTape {
         guard bytes.count <= bytesMax else { throw JSONTapeError(0, "document too large for a tape") }
-        let room = bytes.withUnsafeBufferPointer { capacity(for: $0) }
+        let room = capacity(for: bytes)
         let byteValues = (bytes.count + MemoryLayout<Value>.stride - 1) / MemoryLayout<Value>.stride
         let tape = unsafeDowncast(create(minimumCapacity: room + byteValues) { _ in Header(count: 0, room: room, byteCount: bytes.count) }, to: JSONTape.self)
         try tape.withUnsafeMutablePointers { header, values throws(JSONTapeError) -> Void in

@@ -8,6 +8,10 @@ import Foundation
 /// invalid JSON, and words its errors its own way), so `JSONJobCoding` then asks `JSONDecoder`.
 enum JSONTapeDecoding {
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try bytes.withUnsafeBufferPointer { try decode(type, from: $0) }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeBufferPointer<UInt8>) throws -> T {
         let tape: JSONTape
         do { tape = try JSONTape.parse(bytes) } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)", underlyingError: error))
