@@ -8,10 +8,11 @@ import Foundation
 /// invalid JSON, and words its errors its own way), so `JSONJobCoding` then asks `JSONDecoder`.
 enum JSONTapeDecoding {
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        let tape: JSONTape
+        var tape: JSONTape
         do { tape = try JSONTape.parse(bytes) } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)", underlyingError: error))
         }
+        defer { JSONTape.recycle(&tape) }
         return try JSONTapeDecoder(tape: tape, index: 0, path: nil).decodeValue(type)
     }
 }
@@ -105,7 +106,17 @@ struct JSONTapeDecoder: Decoder {
         }
     }
 
+    /// Inlined where it is called, so that `T` is known there and the common case (`plainInteger`)
+    /// is compiled for it: not specialized, generic code looks up `T`'s optional and parses the text
+    /// through protocol witnesses, costing several times the rest of a member's decoding.
+    @inline(__always)
     func integer<T: FixedWidthInteger, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
+        if let integer = tape.plainInteger(T.self, at) { return integer }
+        return try anyInteger(T.self, at, key)
+    }
+
+    /// An integer written in any way, or the error for a value that is not one.
+    private func anyInteger<T: FixedWidthInteger, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
         // Out of range, or a fraction or an exponent that is not a whole number Foundation takes.
@@ -124,7 +135,26 @@ struct JSONTapeDecoder: Decoder {
         return T(exactly: double)
     }
 
+    /// Inlined where it is called, as `integer` is: a number read as `T` known, or else the error.
+    @inline(__always)
     func float<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
+        if let number = floatValue(T.self, at) { return number }
+        return try anyFloat(T.self, at, key)
+    }
+
+    /// The number at `at` as `T`, when it is one Foundation reads as `anyFloat` does; nil otherwise.
+    func floatValue<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type, _ at: Int) -> T? {
+        guard tape[at].kind == .number else { return nil }
+        let text = tape.numberText(at)
+        guard let number = T(String(text)), number.isFinite, !(number.isZero && (!Self.isTrueZero(text) || text.contains { $0 == "e" || $0 == "E" })) else {
+            return nil
+        }
+        if T.self == Float.self, let double = Double(String(text)), Float(double) != number as? Float { return nil }
+        return number
+    }
+
+    /// The number at `at` as `T`, or the error for a value that is not one (`floatValue`'s tests, the same).
+    private func anyFloat<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
         // Foundation refuses what is out of range, and a zero read from digits that are not all
@@ -144,6 +174,7 @@ struct JSONTapeDecoder: Decoder {
     static func isTrueZero(_ text: Substring) -> Bool { !text.utf8.contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") } }
 
     private func date<K: CodingKey>(_ at: Int, _ key: K) throws -> Date {
+        if let date = tape.plainDate(at) { return date }
         guard let date = try? Date.ISO8601FormatStyle().parse(try string(at, key)) else {
             throw corrupted(key, "Expected date string to be ISO8601-formatted.")
         }
