@@ -159,6 +159,35 @@ struct JSONTapeFastPathTests {
         #expect(try JSONTapeDecoding.decode(Kelvin.self, from: Array(#"{"a":0,"K":1,"cafe\u0301":2}"#.utf8)) == Kelvin(kelvin: 1, other: 2))
     }
 
+    struct Labels: Codable, Equatable {
+        var labels: [String: String]
+        var more: [String: String]?
+    }
+
+    @Test("string dictionaries built directly: repeated and equivalent keys (the first), escapes, members that are not strings, errors")
+    func stringDictionaries() throws {
+        let taken = ["{}", #"{"a":"1","b":"2"}"#, #"{"a":"1","a":"2"}"#, #"{"b\u0061":"\u00e9","ba":"x"}"#, "{\"caf\u{E9}\":\"1\",\"cafe\u{301}\":\"2\"}",
+                     "{\"\u{212A}\":\"kelvin\",\"K\":\"k\"}", #"{"":"","k":"a\"b\\c\/d\n"}"#, #"{"😀":"\ud83d\ude00"}"#]
+        for text in taken {
+            Self.expectAgrees([String: String].self, text, taken: true)
+            Self.expectAgrees(Labels.self, "{\"labels\":\(text),\"more\":\(text)}", taken: true)
+            Self.expectAgrees([[String: String]].self, "[\(text),\(text)]", taken: true)
+        }
+        // The first of equal keys is kept, with the first's value: the key's own bytes too.
+        let equivalent = try JSONTapeDecoding.decode([String: String].self, from: Array("{\"cafe\u{301}\":\"1\",\"caf\u{E9}\":\"2\"}".utf8))
+        #expect(equivalent.count == 1 && equivalent.keys.first.map { Array($0.utf8) } == Array("cafe\u{301}".utf8) && equivalent.values.first == "1")
+        // A later repeat that is not a string is never read, as through a keyed container.
+        #expect(try JSONTapeDecoding.decode([String: String].self, from: Array(#"{"a":"1","a":2}"#.utf8)) == ["a": "1"])
+        for text in [#"{"a":1}"#, #"{"a":"1","b":null}"#, #"{"a":"1","b":{}}"#, #"{"a":"\ud800"}"#, "[]", "\"x\"", "null"] {
+            Self.expectAgrees([String: String].self, text, taken: false)
+            Self.expectAgrees(Labels.self, "{\"labels\":\(text)}", taken: false)
+        }
+        #expect(Self.error(Labels.self, #"{"labels":{"a":"1","b":2}}"#) == "typeMismatch [\"labels\", \"b\"] Expected to decode String but found number instead.")
+        #expect(Self.error(Labels.self, #"{"labels":[]}"#) == "typeMismatch [\"labels\"] Expected to decode a dictionary but found an array instead.")
+        #expect(Self.error([String: String].self, #"{"a":null}"#) == "valueNotFound [\"a\"] Cannot get value of type String -- found null value instead")
+        #expect(try JSONTapeDecoding.decode(Labels.self, from: Array(#"{"labels":{"x":"y"},"more":null}"#.utf8)) == Labels(labels: ["x": "y"], more: nil))
+    }
+
     struct Outer: Decodable, Equatable {
         var name: String
         var inner: Keys

@@ -82,10 +82,11 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
         return tape
     }
 
-    /// A tape of this many values' storage (64 KiB: a document of up to about 8 KiB) is kept by its
+    /// A tape of this many values' storage (16 KiB: a document of up to 1.8 KiB at least, more
+    /// when its values are not all one-byte numbers and empty containers) is kept by its
     /// thread when its document is decoded and nothing holds it any more, for the thread's next
     /// document: most documents then allocate no tape. Larger ones get a tape of their own size.
-    static let reusableStorage = 4096
+    static let reusableStorage = 1024
 
     /// Gives `tape` to its thread for its next document, when it is of the reusable size and
     /// nothing else holds it (a decoder kept by the decoded value holds it, and then it is not).

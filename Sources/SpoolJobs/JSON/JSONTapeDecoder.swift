@@ -78,17 +78,38 @@ struct JSONTapeDecoder: Decoder {
 
     /// The value at `at` as `T`: primitives read in place, anything else by its own decoder.
     func decode<T: Decodable, K: CodingKey>(_ type: T.Type, at: Int, key: K) throws -> T {
-        // The common types first, without the generic path.
-        if T.self == String.self { return try string(at, key) as! T }
-        if T.self == Int.self { return try integer(Int.self, at, key) as! T }
-        if T.self == Bool.self { return try bool(at, key) as! T }
-        if T.self == Double.self { return try float(Double.self, at, key) as! T }
-        if T.self == Int64.self { return try integer(Int64.self, at, key) as! T }
-        if T.self == Date.self { return try date(at, key) as! T }
-        if T.self == Data.self { return try data(at, key) as! T }
-        if T.self == URL.self { return try url(at, key) as! T }
-        if T.self == Decimal.self { return try decimal(at, key) as! T }
+        // The common types first, without the generic path; each value is of type T, checked
+        // just before (so reinterpreted, not cast at run time).
+        if T.self == String.self { return unsafeBitCast(try string(at, key), to: T.self) }
+        if T.self == Int.self { return unsafeBitCast(try integer(Int.self, at, key), to: T.self) }
+        if T.self == Bool.self { return unsafeBitCast(try bool(at, key), to: T.self) }
+        if T.self == Double.self { return unsafeBitCast(try float(Double.self, at, key), to: T.self) }
+        if T.self == Int64.self { return unsafeBitCast(try integer(Int64.self, at, key), to: T.self) }
+        if T.self == Date.self { return unsafeBitCast(try date(at, key), to: T.self) }
+        if T.self == Data.self { return unsafeBitCast(try data(at, key), to: T.self) }
+        if T.self == URL.self { return unsafeBitCast(try url(at, key), to: T.self) }
+        if T.self == Decimal.self { return unsafeBitCast(try decimal(at, key), to: T.self) }
+        if T.self == [String: String].self, let dictionary = stringDictionary(at) { return unsafeBitCast(dictionary, to: T.self) }
         return try T(from: K.self == JSONTapeOwnValue.self ? self : nested(at, key))
+    }
+
+    /// An object of string members as `[String: String]`, built as `Dictionary.init(from:)` builds
+    /// it through a keyed container: from empty, each key in turn given the value of the first
+    /// member with that key (keys equal as Strings, as they are looked up), the first key of equal
+    /// ones kept. Nil for anything else (not an object, a member that is not a string, one whose
+    /// text cannot be read): the generic path then gives the value or the error it gives.
+    func stringDictionary(_ at: Int) -> [String: String]? {
+        let object = tape[at]
+        guard object.kind == .object else { return nil }
+        var dictionary: [String: String] = [:]
+        var member = at + 1
+        while member < object.after {
+            let value = tape[member + 1]
+            guard value.kind == .string, let name = try? tape.string(member), let text = try? tape.string(member + 1) else { return nil }
+            if dictionary[name] == nil { dictionary[name] = text }
+            member = value.after
+        }
+        return dictionary
     }
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T { try decode(type, at: index, key: Self.noKey) }
