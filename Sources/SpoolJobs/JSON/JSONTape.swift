@@ -16,8 +16,11 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
         /// Values written.
         var count: Int
         /// Room for values: the document's bytes start after it.
-        let room: Int
-        let byteCount: Int
+        var room: Int
+        var byteCount: Int
+        /// The values' worth of storage asked for when the tape was made (`ManagedBuffer.capacity`
+        /// asks the allocator, which costs more than a small document's decoding).
+        let storage: Int
     }
 
     /// Offsets fit 32 bits (larger documents are left to Foundation), which makes a value 16
@@ -68,8 +71,16 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
         guard bytes.count <= bytesMax else { throw JSONTapeError(0, "document too large for a tape") }
         let room = capacity(for: bytes)
         let byteValues = (bytes.count + MemoryLayout<Value>.stride - 1) / MemoryLayout<Value>.stride
-        let tape = unsafeDowncast(create(minimumCapacity: room + byteValues) { _ in Header(count: 0, room: room, byteCount: bytes.count) }, to: JSONTape.self)
+        let needed = room + byteValues
+        let tape: JSONTape
+        if needed <= reusableStorage, let spare = JSONTapeThreadState.takeSpareTape() {
+            tape = spare
+        } else {
+            let storage = needed <= reusableStorage ? reusableStorage : needed
+            tape = unsafeDowncast(create(minimumCapacity: storage) { _ in Header(count: 0, room: 0, byteCount: 0, storage: storage) }, to: JSONTape.self)
+        }
         try tape.withUnsafeMutablePointers { header, values throws(JSONTapeError) -> Void in
+            (header.pointee.count, header.pointee.room, header.pointee.byteCount) = (0, room, bytes.count)
             let text = UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(values + room).bindMemory(to: UInt8.self, capacity: bytes.count), count: bytes.count)
             _ = text.initialize(fromContentsOf: bytes)
             var parser = JSONTapeParser(buffer: UnsafeBufferPointer(text), values: values, capacity: room)
@@ -77,6 +88,19 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
             header.pointee.count = parser.count
         }
         return tape
+    }
+
+    /// A tape of this many values' storage (16 KiB: a document of up to 1.8 KiB at least, more
+    /// when its values are not all one-byte numbers and empty containers) is kept by its
+    /// thread when its document is decoded and nothing holds it any more, for the thread's next
+    /// document: most documents then allocate no tape. Larger ones get a tape of their own size.
+    static let reusableStorage = 1024
+
+    /// Gives `tape` to its thread for its next document, when it is of the reusable size and
+    /// nothing else holds it (a decoder kept by the decoded value holds it, and then it is not).
+    static func recycle(_ tape: inout JSONTape) {
+        guard isKnownUniquelyReferenced(&tape), tape.withUnsafeMutablePointerToHeader({ $0.pointee.storage }) == reusableStorage else { return }
+        JSONTapeThreadState.putSpareTape(tape)
     }
 
     /// How many values the parser may write for `bytes`. A valid document of n values has at
@@ -87,11 +111,38 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
     /// or `:` of its own.
     static func capacity(for bytes: UnsafeBufferPointer<UInt8>) -> Int {
         if bytes.count <= 128 { return (bytes.count + 1) / 2 + 1 }
+        // Eight bytes at a time: the top bit of each byte that is one of the four, counted.
+        let base = bytes.baseAddress!
         var structural = 1
-        for byte in bytes where byte == UInt8(ascii: ",") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
-            structural += 1
+        var at = 0
+        while at + 8 <= bytes.count {
+            structural += structuralBytes(UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self)).nonzeroBitCount
+            at += 8
+        }
+        while at < bytes.count {
+            let byte = base[at]
+            if byte == UInt8(ascii: ",") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") { structural += 1 }
+            at += 1
         }
         return min(structural, (bytes.count + 1) / 2 + 1)
+    }
+
+    /// Of eight bytes, the top bit of each that is `,`, `:`, `[` or `{`, and of no other: exact,
+    /// unlike `JSONTapeParser.special`, as each byte's test is kept inside its byte (no borrow
+    /// runs into the next).
+    @inline(__always)
+    static func structuralBytes(_ loaded: UInt64) -> UInt64 {
+        let x = UInt64(littleEndian: loaded)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let high: UInt64 = 0x8080_8080_8080_8080
+        /// The top bit of each byte of x equal to `byte`: a byte is zero in `x ^ pattern` where it
+        /// matches, and adding 0x7F to its low seven bits sets its top bit unless they are zero.
+        func equal(_ byte: UInt8) -> UInt64 {
+            let y = x ^ (ones &* UInt64(byte))
+            return ~(((y & low7) &+ low7) | y) & high
+        }
+        return equal(UInt8(ascii: ",")) | equal(UInt8(ascii: ":")) | equal(UInt8(ascii: "[")) | equal(UInt8(ascii: "{"))
     }
 
     var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
@@ -186,25 +237,30 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
 
     private func member(named key: UnsafeBufferPointer<UInt8>, _ name: String, inObjectAt object: Int) -> Int? {
         withUnsafeMutablePointers { header, values in
-            withBytes { buffer in
-                let end = values[object].after
-                precondition(object >= 0 && end <= header.pointee.count, "object outside the tape")
-                var at = object + 1
-                let nameASCII = key.allSatisfy { $0 < 0x80 }
-                while at < end {
-                    let value = values[at]
-                    if value.escaped {
-                        if (try? Self.unescape(UnsafeBufferPointer(rebasing: buffer[value.start..<value.end]), at: value.start)) == name { return at + 1 }
-                    } else if value.ascii && nameASCII {
-                        if value.end - value.start == key.count && Self.equal(buffer.baseAddress! + value.start, key) { return at + 1 }
-                    } else if String(decoding: UnsafeBufferPointer(rebasing: buffer[value.start..<value.end]), as: UTF8.self) == name {
-                        // Valid UTF-8: the parser checked every key.
+            let end = values[object].after
+            precondition(object >= 0 && end <= header.pointee.count, "object outside the tape")
+            let text = UnsafeRawPointer(values + header.pointee.room).assumingMemoryBound(to: UInt8.self)
+            // Whether the name is ASCII is asked only once a key is not plain ASCII (an ASCII key
+            // whose bytes are not the name's is another String only when the name is ASCII too).
+            var nameASCII: Bool?
+            var at = object + 1
+            while at < end {
+                let value = values[at]
+                if value.ascii && !value.escaped {
+                    if value.end - value.start == key.count && Self.equal(text + value.start, key) { return at + 1 }
+                    if nameASCII == nil { nameASCII = key.allSatisfy { $0 < 0x80 } }
+                    if nameASCII == false && String(decoding: UnsafeBufferPointer(start: text + value.start, count: value.end - value.start), as: UTF8.self) == name {
                         return at + 1
                     }
-                    at = values[at + 1].after
+                } else if value.escaped {
+                    if (try? Self.unescape(UnsafeBufferPointer(start: text + value.start, count: value.end - value.start), at: value.start)) == name { return at + 1 }
+                } else if String(decoding: UnsafeBufferPointer(start: text + value.start, count: value.end - value.start), as: UTF8.self) == name {
+                    // Valid UTF-8: the parser checked every key.
+                    return at + 1
                 }
-                return nil
+                at = values[at + 1].after
             }
+            return nil
         }
     }
 
@@ -214,6 +270,85 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
     private static func equal(_ bytes: UnsafePointer<UInt8>, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         for offset in 0..<key.count where bytes[offset] != key[offset] { return false }
         return true
+    }
+
+    /// The number at `index` as `T` when it is written as a whole number of at most 18 digits
+    /// (after a minus, for a signed type) in `T`'s range, read from its bytes; nil for any other
+    /// value, which is then read from its text as before. The same value: such a number is read
+    /// by `T(text, radix: 10)` exactly, and one out of `T`'s range is refused by it and by the
+    /// reading as a Double that follows.
+    func plainInteger<T: FixedWidthInteger>(_ type: T.Type, _ index: Int) -> T? {
+        withUnsafeMutablePointers { header, values in
+            precondition(index >= 0 && index < header.pointee.count, "index outside the tape")
+            let value = values[index]
+            guard value.kind == .number else { return nil }
+            let text = UnsafeRawPointer(values + header.pointee.room).assumingMemoryBound(to: UInt8.self)
+            var at = value.start
+            let negative = text[at] == UInt8(ascii: "-")
+            if negative {
+                guard T.isSigned else { return nil }
+                at += 1
+            }
+            guard value.end - at <= 18 else { return nil }
+            var magnitude: Int64 = 0
+            while at < value.end {
+                let digit = text[at] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                magnitude = magnitude &* 10 &+ Int64(digit)
+                at += 1
+            }
+            return T(exactly: negative ? -magnitude : magnitude)
+        }
+    }
+
+    /// The string at `index` as a Date when it is written "YYYY-MM-DDTHH:MM:SSZ" (the form
+    /// `JSONBytesEncoder` and Foundation write) of a real day and time of the years 1970 to 9999:
+    /// what Foundation's ISO 8601 parsing gives for it, a whole number of seconds, computed here.
+    /// Nil for any other value or form, which Foundation's parsing then reads.
+    func plainDate(_ index: Int) -> Date? {
+        withUnsafeMutablePointers { header, values in
+            precondition(index >= 0 && index < header.pointee.count, "index outside the tape")
+            let value = values[index]
+            guard value.kind == .string, !value.escaped, value.end - value.start == 20 else { return nil }
+            let text = UnsafeRawPointer(values + header.pointee.room).assumingMemoryBound(to: UInt8.self) + value.start
+            guard text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"), text[13] == UInt8(ascii: ":"),
+                  text[16] == UInt8(ascii: ":"), text[19] == UInt8(ascii: "Z") else { return nil }
+            func digits(_ at: Int, _ count: Int) -> Int? {
+                var result = 0
+                for offset in at..<at + count {
+                    let digit = text[offset] &- UInt8(ascii: "0")
+                    guard digit < 10 else { return nil }
+                    result = result * 10 + Int(digit)
+                }
+                return result
+            }
+            guard let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2), let hour = digits(11, 2),
+                  let minute = digits(14, 2), let second = digits(17, 2),
+                  year >= 1970, (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year),
+                  hour < 24, minute < 60, second < 60 else { return nil }
+            let days = Self.daysSince1970(year: year, month: month, day: day)
+            return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3600 + minute * 60 + second))
+        }
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days from 1970-01-01 to a Gregorian date (not before it): the inverse of
+    /// `JSONBytesEncoder.civilDate(daysSince1970:)`.
+    static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
+        // Years from March, in 400-year eras, so that February's leap day ends a year.
+        let marchYear = month <= 2 ? year - 1 : year
+        let era = marchYear / 400
+        let yearOfEra = marchYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     /// A number value's text.

@@ -12,10 +12,11 @@ enum JSONTapeDecoding {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeBufferPointer<UInt8>) throws -> T {
-        let tape: JSONTape
+        var tape: JSONTape
         do { tape = try JSONTape.parse(bytes) } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)", underlyingError: error))
         }
+        defer { JSONTape.recycle(&tape) }
         return try JSONTapeDecoder(tape: tape, index: 0, path: nil).decodeValue(type)
     }
 }
@@ -81,17 +82,38 @@ struct JSONTapeDecoder: Decoder {
 
     /// The value at `at` as `T`: primitives read in place, anything else by its own decoder.
     func decode<T: Decodable, K: CodingKey>(_ type: T.Type, at: Int, key: K) throws -> T {
-        // The common types first, without the generic path.
-        if T.self == String.self { return try string(at, key) as! T }
-        if T.self == Int.self { return try integer(Int.self, at, key) as! T }
-        if T.self == Bool.self { return try bool(at, key) as! T }
-        if T.self == Double.self { return try float(Double.self, at, key) as! T }
-        if T.self == Int64.self { return try integer(Int64.self, at, key) as! T }
-        if T.self == Date.self { return try date(at, key) as! T }
-        if T.self == Data.self { return try data(at, key) as! T }
-        if T.self == URL.self { return try url(at, key) as! T }
-        if T.self == Decimal.self { return try decimal(at, key) as! T }
+        // The common types first, without the generic path; each value is of type T, checked
+        // just before (so reinterpreted, not cast at run time).
+        if T.self == String.self { return unsafeBitCast(try string(at, key), to: T.self) }
+        if T.self == Int.self { return unsafeBitCast(try integer(Int.self, at, key), to: T.self) }
+        if T.self == Bool.self { return unsafeBitCast(try bool(at, key), to: T.self) }
+        if T.self == Double.self { return unsafeBitCast(try float(Double.self, at, key), to: T.self) }
+        if T.self == Int64.self { return unsafeBitCast(try integer(Int64.self, at, key), to: T.self) }
+        if T.self == Date.self { return unsafeBitCast(try date(at, key), to: T.self) }
+        if T.self == Data.self { return unsafeBitCast(try data(at, key), to: T.self) }
+        if T.self == URL.self { return unsafeBitCast(try url(at, key), to: T.self) }
+        if T.self == Decimal.self { return unsafeBitCast(try decimal(at, key), to: T.self) }
+        if T.self == [String: String].self, let dictionary = stringDictionary(at) { return unsafeBitCast(dictionary, to: T.self) }
         return try T(from: K.self == JSONTapeOwnValue.self ? self : nested(at, key))
+    }
+
+    /// An object of string members as `[String: String]`, built as `Dictionary.init(from:)` builds
+    /// it through a keyed container: from empty, each key in turn given the value of the first
+    /// member with that key (keys equal as Strings, as they are looked up), the first key of equal
+    /// ones kept. Nil for anything else (not an object, a member that is not a string, one whose
+    /// text cannot be read): the generic path then gives the value or the error it gives.
+    func stringDictionary(_ at: Int) -> [String: String]? {
+        let object = tape[at]
+        guard object.kind == .object else { return nil }
+        var dictionary: [String: String] = [:]
+        var member = at + 1
+        while member < object.after {
+            let value = tape[member + 1]
+            guard value.kind == .string, let name = try? tape.string(member), let text = try? tape.string(member + 1) else { return nil }
+            if dictionary[name] == nil { dictionary[name] = text }
+            member = value.after
+        }
+        return dictionary
     }
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T { try decode(type, at: index, key: Self.noKey) }
@@ -109,7 +131,17 @@ struct JSONTapeDecoder: Decoder {
         }
     }
 
+    /// Inlined where it is called, so that `T` is known there and the common case (`plainInteger`)
+    /// is compiled for it: not specialized, generic code looks up `T`'s optional and parses the text
+    /// through protocol witnesses, costing several times the rest of a member's decoding.
+    @inline(__always)
     func integer<T: FixedWidthInteger, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
+        if let integer = tape.plainInteger(T.self, at) { return integer }
+        return try anyInteger(T.self, at, key)
+    }
+
+    /// An integer written in any way, or the error for a value that is not one.
+    private func anyInteger<T: FixedWidthInteger, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
         // Out of range, or a fraction or an exponent that is not a whole number Foundation takes.
@@ -128,7 +160,26 @@ struct JSONTapeDecoder: Decoder {
         return T(exactly: double)
     }
 
+    /// Inlined where it is called, as `integer` is: a number read as `T` known, or else the error.
+    @inline(__always)
     func float<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
+        if let number = floatValue(T.self, at) { return number }
+        return try anyFloat(T.self, at, key)
+    }
+
+    /// The number at `at` as `T`, when it is one Foundation reads as `anyFloat` does; nil otherwise.
+    func floatValue<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type, _ at: Int) -> T? {
+        guard tape[at].kind == .number else { return nil }
+        let text = tape.numberText(at)
+        guard let number = T(String(text)), number.isFinite, !(number.isZero && (!Self.isTrueZero(text) || text.contains { $0 == "e" || $0 == "E" })) else {
+            return nil
+        }
+        if T.self == Float.self, let double = Double(String(text)), Float(double) != number as? Float { return nil }
+        return number
+    }
+
+    /// The number at `at` as `T`, or the error for a value that is not one (`floatValue`'s tests, the same).
+    private func anyFloat<T: BinaryFloatingPoint & LosslessStringConvertible, K: CodingKey>(_ type: T.Type, _ at: Int, _ key: K) throws -> T {
         guard tape[at].kind == .number else { throw mismatch(at, key, T.self, "\(T.self)") }
         let text = tape.numberText(at)
         // Foundation refuses what is out of range, and a zero read from digits that are not all
@@ -148,6 +199,7 @@ struct JSONTapeDecoder: Decoder {
     static func isTrueZero(_ text: Substring) -> Bool { !text.utf8.contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") } }
 
     private func date<K: CodingKey>(_ at: Int, _ key: K) throws -> Date {
+        if let date = tape.plainDate(at) { return date }
         guard let date = try? Date.ISO8601FormatStyle().parse(try string(at, key)) else {
             throw corrupted(key, "Expected date string to be ISO8601-formatted.")
         }

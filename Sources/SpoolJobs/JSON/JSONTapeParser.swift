@@ -11,6 +11,10 @@ struct JSONTapeParser {
     typealias Value = JSONTape.Value
 
     private let buffer: UnsafeBufferPointer<UInt8>
+    /// The document's first byte and its length: read through the pointer where `at` is known
+    /// to be inside, without the buffer's bounds check.
+    private let base: UnsafePointer<UInt8>
+    private let length: Int
     private let values: UnsafeMutablePointer<Value>
     private let capacity: Int
     private(set) var count = 0
@@ -18,6 +22,8 @@ struct JSONTapeParser {
 
     init(buffer: UnsafeBufferPointer<UInt8>, values: UnsafeMutablePointer<Value>, capacity: Int) {
         (self.buffer, self.values, self.capacity) = (buffer, values, capacity)
+        // The tape's bytes: an address even for an empty document.
+        (base, length) = (buffer.baseAddress!, buffer.count)
     }
 
     /// The whole document: one value, with whitespace around it.
@@ -38,9 +44,10 @@ struct JSONTapeParser {
         count += 1
     }
 
+    @inline(__always)
     private mutating func skipWhitespace() {
-        while at < buffer.count {
-            switch buffer[at] {
+        while at < length {
+            switch base[at] {
             case 0x20, 0x0A, 0x0D, 0x09: at += 1
             default: return
             }
@@ -48,8 +55,8 @@ struct JSONTapeParser {
     }
 
     private mutating func value(depth: Int) throws(JSONTapeError) {
-        guard at < buffer.count else { throw JSONTapeError(at, "unexpected end of input") }
-        switch buffer[at] {
+        guard at < length else { throw JSONTapeError(at, "unexpected end of input") }
+        switch base[at] {
         case UInt8(ascii: "{"): try container(depth: depth, object: true)
         case UInt8(ascii: "["): try container(depth: depth, object: false)
         case UInt8(ascii: "\""): try string()
@@ -78,29 +85,29 @@ struct JSONTapeParser {
         at += 1
         skipWhitespace()
         var elements = 0
-        if at < buffer.count && buffer[at] == close {
+        if at < length && base[at] == close {
             at += 1
         } else {
             while true {
                 if object {
-                    guard at < buffer.count, buffer[at] == UInt8(ascii: "\"") else { throw JSONTapeError(at, "expected a string key") }
+                    guard at < length, base[at] == UInt8(ascii: "\"") else { throw JSONTapeError(at, "expected a string key") }
                     try string()
-                    try checkKey(values[count - 1])
+                    if !(values[count - 1].ascii && !values[count - 1].escaped) { try checkKey(values[count - 1]) }
                     skipWhitespace()
-                    guard at < buffer.count, buffer[at] == UInt8(ascii: ":") else { throw JSONTapeError(at, "expected ':' after a key") }
+                    guard at < length, base[at] == UInt8(ascii: ":") else { throw JSONTapeError(at, "expected ':' after a key") }
                     at += 1
                     skipWhitespace()
                 }
                 try value(depth: depth + 1)
                 elements += 1
                 skipWhitespace()
-                guard at < buffer.count else { throw JSONTapeError(at, "unexpected end of input") }
-                if buffer[at] == UInt8(ascii: ",") {
+                guard at < length else { throw JSONTapeError(at, "unexpected end of input") }
+                if base[at] == UInt8(ascii: ",") {
                     at += 1
                     skipWhitespace()
                     continue
                 }
-                guard buffer[at] == close else { throw JSONTapeError(at, object ? "expected ',' or '}'" : "expected ',' or ']'") }
+                guard base[at] == close else { throw JSONTapeError(at, object ? "expected ',' or '}'" : "expected ',' or ']'") }
                 at += 1
                 break
             }
@@ -126,23 +133,23 @@ struct JSONTapeParser {
         var ascii = true
         while true {
             // Eight bytes at a time up to the first that is not plain (`special`), then that byte.
-            while at + 8 <= buffer.count {
-                let special = Self.special(UnsafeRawPointer(buffer.baseAddress! + at).loadUnaligned(as: UInt64.self))
+            while at + 8 <= length {
+                let special = Self.special(UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self))
                 if special != 0 {
                     at += special.trailingZeroBitCount / 8
                     break
                 }
                 at += 8
             }
-            guard at < buffer.count else { throw JSONTapeError(start - 1, "unterminated string") }
-            let byte = buffer[at]
+            guard at < length else { throw JSONTapeError(start - 1, "unterminated string") }
+            let byte = base[at]
             if byte == UInt8(ascii: "\"") { break }
             if byte >= 0x80 { ascii = false }
             if byte < 0x20 { throw JSONTapeError(at, "unescaped control character in a string") }
             if byte == UInt8(ascii: "\\") {
                 escaped = true
                 guard at + 1 < buffer.count else { throw JSONTapeError(at, "unterminated string") }
-                switch buffer[at + 1] {
+                switch base[at + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     at += 2
@@ -181,24 +188,24 @@ struct JSONTapeParser {
 
     private mutating func number() throws(JSONTapeError) {
         let start = at
-        if buffer[at] == UInt8(ascii: "-") { at += 1 }
-        guard at < buffer.count, isDigit(buffer[at]) else { throw JSONTapeError(start, "invalid number") }
-        if buffer[at] == UInt8(ascii: "0") {
+        if base[at] == UInt8(ascii: "-") { at += 1 }
+        guard at < length, isDigit(base[at]) else { throw JSONTapeError(start, "invalid number") }
+        if base[at] == UInt8(ascii: "0") {
             at += 1
-            if at < buffer.count, isDigit(buffer[at]) { throw JSONTapeError(start, "number with a leading zero") }
+            if at < length, isDigit(base[at]) { throw JSONTapeError(start, "number with a leading zero") }
         } else {
-            while at < buffer.count, isDigit(buffer[at]) { at += 1 }
+            while at < length, isDigit(base[at]) { at += 1 }
         }
-        if at < buffer.count, buffer[at] == UInt8(ascii: ".") {
+        if at < length, base[at] == UInt8(ascii: ".") {
             at += 1
-            guard at < buffer.count, isDigit(buffer[at]) else { throw JSONTapeError(start, "invalid number") }
-            while at < buffer.count, isDigit(buffer[at]) { at += 1 }
+            guard at < length, isDigit(base[at]) else { throw JSONTapeError(start, "invalid number") }
+            while at < length, isDigit(base[at]) { at += 1 }
         }
-        if at < buffer.count, buffer[at] == UInt8(ascii: "e") || buffer[at] == UInt8(ascii: "E") {
+        if at < length, base[at] == UInt8(ascii: "e") || base[at] == UInt8(ascii: "E") {
             at += 1
-            if at < buffer.count, buffer[at] == UInt8(ascii: "+") || buffer[at] == UInt8(ascii: "-") { at += 1 }
-            guard at < buffer.count, isDigit(buffer[at]) else { throw JSONTapeError(start, "invalid number") }
-            while at < buffer.count, isDigit(buffer[at]) { at += 1 }
+            if at < length, base[at] == UInt8(ascii: "+") || base[at] == UInt8(ascii: "-") { at += 1 }
+            guard at < length, isDigit(base[at]) else { throw JSONTapeError(start, "invalid number") }
+            while at < length, isDigit(base[at]) { at += 1 }
         }
         try append(Value(kind: .number, start: start, end: at, after: count + 1, escaped: false, ascii: true))
     }
