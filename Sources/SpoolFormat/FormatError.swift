@@ -12,6 +12,8 @@ public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidCompression(Int)
     /// A batch whose offset range does not match its record count.
     case inconsistentOffsetRange(lastOffsetDelta: Int32, recordsCount: Int32)
+    /// A fetched batch whose baseOffset is negative, or so large that its last offset passes Int64.max.
+    case invalidBaseOffset(Int64)
     /// A control batch (transaction marker) sent by a producer.
     case controlBatchFromProducer
     /// An idempotent batch (producerId ≥ 0) without a sequence number.
@@ -34,6 +36,7 @@ public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidCompression(code): "invalid compression code \(code)"
         case let .inconsistentOffsetRange(delta, count):
             "inconsistent offset range: lastOffsetDelta \(delta) with \(count) records"
+        case let .invalidBaseOffset(offset): "invalid baseOffset \(offset): offsets run from 0 to Int64.max"
         case .controlBatchFromProducer: "producers may not send control batches"
         case .missingSequence: "idempotent batch without a base sequence"
         case let .malformedRecord(index, reason): "record \(index) is malformed: \(reason)"

@@ -17,10 +17,11 @@ public struct RecordBatchHeader: Equatable, Sendable {
 
     /// Whole batch size in bytes.
     public var totalSize: Int { Int(batchLength) + RecordBatchLayout.logOverhead }
-    /// Offset of the last record in the batch.
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+    /// Offset of the last record in the batch. Wrapping, not trapping: the fields come from
+    /// outside (a fetch, a file), and those that read them check the range where it matters.
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
     /// Offset after the batch.
-    public var nextOffset: Int64 { lastOffset + 1 }
+    public var nextOffset: Int64 { lastOffset &+ 1 }
     /// Sequence of the last record (wrapping from Int32.max to 0, as Kafka does).
     public var lastSequence: Int32 {
         baseSequence < 0 ? -1 : Int32(truncatingIfNeeded: (Int64(baseSequence) + Int64(lastOffsetDelta)) % (Int64(Int32.max) + 1))

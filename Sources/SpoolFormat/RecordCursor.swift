@@ -219,6 +219,16 @@ struct BatchReader<Element: BatchElement>: Sendable {
             stop(at: next, error)
             return
         }
+        // Neither is covered by the CRC as a range: a baseOffset near Int64.max trapped here, and
+        // a negative delta made the batch look read already, skipped without a word.
+        guard header.lastOffsetDelta >= 0 else {
+            stop(at: next, .inconsistentOffsetRange(lastOffsetDelta: header.lastOffsetDelta, recordsCount: header.recordsCount))
+            return
+        }
+        guard header.baseOffset >= 0, header.baseOffset < Int64.max - Int64(header.lastOffsetDelta) else {
+            stop(at: next, .invalidBaseOffset(header.baseOffset))
+            return
+        }
         let end = header.baseOffset + Int64(header.lastOffsetDelta) + 1
         if end <= next { return }
         if !header.attributes.isControl {
