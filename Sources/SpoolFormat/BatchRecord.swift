@@ -16,8 +16,6 @@ public final class BatchBytes: Sendable {
         self.init(topic: topic, partition: partition, bytes: Array(raw))
     }
 
-    /// What a record moved out of an array leaves in its place (see `BatchReader`).
-    static let empty = BatchBytes(topic: "", partition: 0, bytes: [])
 }
 
 /// A fetched record read in place: its batch's bytes (`BatchBytes`, shared by the batch's
@@ -26,14 +24,18 @@ public final class BatchBytes: Sendable {
 /// for the key, the value, each header's value, the headers and each header name's string.
 /// `consumedRecord` makes that record when one is needed.
 public struct BatchRecord: Sendable {
-    let batch: BatchBytes
+    /// Nil only in what a record moved out of an array leaves in its place (`movedOut`), which is
+    /// never read: a shared empty batch there was retained and released by every thread for every
+    /// record taken.
+    private let storage: BatchBytes?
+    var batch: BatchBytes { storage! }
     public let offset: Int64
     /// Milliseconds since the Unix epoch.
     public let timestamp: Int64
     let layout: RecordLayout
 
-    init(batch: BatchBytes, offset: Int64, timestamp: Int64, layout: RecordLayout) {
-        self.batch = batch
+    init(batch: BatchBytes?, offset: Int64, timestamp: Int64, layout: RecordLayout) {
+        self.storage = batch
         self.offset = offset
         self.timestamp = timestamp
         self.layout = layout

@@ -120,8 +120,10 @@ extension BatchRecord: BatchElement {
         }
     }
 
-    static var movedOut: BatchRecord {
-        BatchRecord(batch: .empty, offset: 0, timestamp: 0, layout: RecordLayout(timestampDelta: 0, offsetDelta: 0, attributes: 0, keyStart: 0,
+    /// What a record moved out of an array leaves in its place: no batch, so nothing to retain
+    /// or release; never read.
+    public static var movedOut: BatchRecord {
+        BatchRecord(batch: nil, offset: 0, timestamp: 0, layout: RecordLayout(timestampDelta: 0, offsetDelta: 0, attributes: 0, keyStart: 0,
                     keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headersEnd: 0, headerCount: 0))
     }
 }

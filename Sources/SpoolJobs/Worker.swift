@@ -290,6 +290,7 @@ public final class Worker<Payload: Job>: Sendable {
         guard !records.isEmpty else { return }
         let now = nowMs()
         var wakes: [JobWake] = []
+        let movedOut = BatchRecord.movedOut
         records.withUnsafeMutableBufferPointer { buffer in
             guard let first = buffer.baseAddress else { return }
             var next = 0
@@ -298,7 +299,7 @@ public final class Worker<Payload: Job>: Sendable {
                 book.withLockSpinning { book in
                     for index in next..<end {
                         let record = (first + index).move()
-                        (first + index).initialize(to: movedOutRecord)
+                        (first + index).initialize(to: movedOut)
                         if let wake = book.add(record, now: now).wake { wakes.append(wake) }
                     }
                 }
@@ -363,7 +364,8 @@ public final class Worker<Payload: Job>: Sendable {
                                    metrics: stats.recorder.makeShard())
             state.tasks[id] = Task(executorPreference: state.executor) { [self] in
                 var ticket: JobTicket? = first
-                while let current = ticket {
+                // Moved out, not copied: a copy retained and released the ticket's three references per job.
+                while let current = ticket.take() {
                     let succeededAtMs = await execute(current, runner: runner)
                     let taking = !(isStopping || Task.isCancelled || jobControl.holdsStarts)
                     let (next, more, drained): (JobTicket?, Bool, Bool)
@@ -521,10 +523,6 @@ public final class Worker<Payload: Job>: Sendable {
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 }
 
-/// What `Worker.take` leaves in a fetched array's place of a record it moved into the book: no
-/// buffer of its own to retain or release, and made once (a generic type has no stored static
-/// properties; made per record, it was 1 % of a `.none` worker's CPU).
-private let movedOutRecord = BatchRecord(ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: []))
 
 /// Why the runtime could not run a job, or list a topic's jobs.
 public enum JobError: Error, CustomStringConvertible, Sendable {
