@@ -294,7 +294,7 @@ struct JobBook {
 
     /// Takes a fetched record in. Returns false for a partition not owned or an offset already
     /// taken; a wake when the job must wait for its time.
-    mutating func add(_ record: BatchRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
+    mutating func add(_ record: consuming BatchRecord, now: Int64) -> (accepted: Bool, wake: JobWake?) {
         let offset = record.offset
         guard let state = partitionState(record.topic, record.partition), !state.revoking, offset >= state.next ?? Int64.min else { return (false, nil) }
         if state.takeStoredFinished(offset) {
@@ -315,6 +315,7 @@ struct JobBook {
         case .none: nil
         }
         let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[offset] ?? 0
+        // Moved into the entry: the poll handed it over, so it is not copied (a retain of its batch).
         let entry = Entry(record: record, fields: fields, key: key, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
                           notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked,
                           deadLettered: !state.storedDead.isEmpty && state.storedDead.contains(offset))

@@ -33,34 +33,37 @@ struct JobHeaderFields: Sendable {
     /// compared with (nil: not compared).
     ///
     /// The headers are read in place, in the record's batch: only the values kept are copied out.
-    init(_ record: BatchRecord, expectedType: [UInt8]? = nil, group: [UInt8]? = nil) {
-        // A bit per name: the first header of each name counts.
-        var seen: UInt8 = 0
-        record.withHeaders { headers in
+    init(_ record: borrowing BatchRecord, expectedType: [UInt8]? = nil, group: [UInt8]? = nil) {
+        // Made in the closure and handed back: `self` changed from inside it was copied once more.
+        self = record.withHeaders { headers in
+            var fields = JobHeaderFields()
+            // A bit per name: the first header of each name counts.
+            var seen: UInt8 = 0
             while let (rawName, value) = headers.next() {
                 guard let name = Name(rawName), seen & name.bit == 0 else { continue }
                 seen |= name.bit
                 switch name {
                 case .jobId:
-                    idBytes = value.map { Array($0) }
+                    fields.idBytes = value.map { Array($0) }
                 case .jobType:
                     guard let expectedType else {
-                        type = value.map { Array($0) }
+                        fields.type = value.map { Array($0) }
                         continue
                     }
-                    wrongType = value.map { !$0.elementsEqual(expectedType) } ?? false
-                    if wrongType { type = value.map { Array($0) } }
+                    fields.wrongType = value.map { !$0.elementsEqual(expectedType) } ?? false
+                    if fields.wrongType { fields.type = value.map { Array($0) } }
                 case .attempt:
-                    attempt = value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+                    fields.attempt = value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
                 case .deliverAt:
-                    deliverAtMs = SpoolHeaders.parseMilliseconds(value)
+                    fields.deliverAtMs = SpoolHeaders.parseMilliseconds(value)
                 case .producedAt:
-                    producedAtMs = SpoolHeaders.parseMilliseconds(value)
+                    fields.producedAtMs = SpoolHeaders.parseMilliseconds(value)
                 case .group:
                     guard let group, let value else { continue }
-                    otherGroup = !value.elementsEqual(group)
+                    fields.otherGroup = !value.elementsEqual(group)
                 }
             }
+            return fields
         }
     }
 

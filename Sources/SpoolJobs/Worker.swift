@@ -378,14 +378,15 @@ public final class Worker<Payload: Job>: Sendable {
                     // partition or the worker first: firing on every job passed a line between
                     // the cores on every job.
                     if isStopping || !current.state.owned.load(ordering: .acquiring) { jobEnds.fire() }
-                    ticket = next
+                    let hasNext = next != nil
+                    ticket = consume next
                     // A finished job can make several others eligible: the rest get runners of their own.
-                    if next != nil && more { dispatch() }
+                    if hasNext && more { dispatch() }
                     // Its partition drained to where fetches resume: the poll loop, woken for it, gets
                     // its turn now. A runner whose handlers never suspend keeps its thread (with
                     // `.ownThread`, the poll loop's too) until no job is left, so the next fetch went
                     // out only once there was nothing to run, and the worker idled for its round trip.
-                    if drained && next != nil { await Task.yield() }
+                    if drained && hasNext { await Task.yield() }
                 }
                 leases.dropSlot(id)
                 stats.recorder.drop(runner.metrics)
