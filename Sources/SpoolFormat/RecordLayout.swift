@@ -67,12 +67,6 @@ func skipNullable(_ reader: inout ByteReader, index: Int, field: String) throws(
     return (start, length)
 }
 
-/// Whether `bytes` are UTF-8, as `validUTF8String` would find them, without making a string.
-func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-    if bytes.allSatisfy({ $0 < 0x80 }) { return true }
-    return String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil
-}
-
 extension RecordLayout {
     /// The record as `Record` holds it, its bytes copied out of `batch` (the batch it was scanned in).
     func record(in batch: UnsafeRawBufferPointer) -> Record {

@@ -10,3 +10,9 @@ public func validUTF8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
     if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
     return String(validating: bytes, as: UTF8.self)
 }
+
+/// Whether `bytes` are UTF-8, as `validUTF8String` finds them, without making a string.
+func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+    return String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil
+}

@@ -67,12 +67,6 @@ struct JobHeaderFields: Sendable {
         }
     }
 
-    /// The same fields from headers already materialized.
-    init(_ headers: [RecordHeader], expectedType: [UInt8]? = nil, group: [UInt8]? = nil) {
-        let record = ConsumedRecord(topic: "", partition: 0, offset: 0, timestamp: 0, key: nil, value: nil, headers: headers)
-        self.init(BatchRecord(record), expectedType: expectedType, group: group)
-    }
-
     /// The headers read here.
     private enum Name: UInt8 {
         case jobId, jobType, attempt, deliverAt, producedAt, group

@@ -524,7 +524,6 @@ public final class Worker<Payload: Job>: Sendable {
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 }
 
-
 /// Why the runtime could not run a job, or list a topic's jobs.
 public enum JobError: Error, CustomStringConvertible, Sendable {
     case wrongType(expected: String, found: String)

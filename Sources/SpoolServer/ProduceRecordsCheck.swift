@@ -45,7 +45,7 @@ enum ProduceRecordsCheck {
     /// `ProduceRequest.getErrorResponse`: every partition UNKNOWN_SERVER_ERROR, nothing stored.
     /// From v7 the check does not read the compression, and the log refuses the batch alone.
     static func failsRequest(_ records: UnsafeRawBufferPointer, version: Int16) -> Bool {
-        version < 7 && refusal(of: records, version: version) == .unknownServerError
+        refusal(of: records, version: version) == .unknownServerError
     }
 
     /// The header fields the check reads of a batch that is all there.

@@ -99,7 +99,7 @@ struct JSONTapeFastPathTests {
     func dates() {
         let format = Date.ISO8601FormatStyle()
         for year in [1970, 1971, 1999, 2000, 2023, 2024, 2026, 2038, 2100, 2400, 9999] {
-            let start = Date(timeIntervalSince1970: Double(JSONTape.daysSince1970(year: year, month: 1, day: 1)) * 86_400)
+            let start = Date(timeIntervalSince1970: Double(CivilDate.daysSince1970(year: year, month: 1, day: 1)) * 86_400)
             #expect(format.format(start) == String(format: "%04d-01-01T00:00:00Z", year))
             let days = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 366 : 365
             for day in 0..<days {

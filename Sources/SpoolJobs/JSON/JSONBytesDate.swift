@@ -15,7 +15,7 @@ extension JSONBytesEncoder {
             return
         }
         let total = Int(seconds)
-        let (year, month, day) = Self.civilDate(daysSince1970: total / 86_400)
+        let (year, month, day) = CivilDate.date(daysSince1970: total / 86_400)
         let time = total % 86_400
         out.append(UInt8(ascii: "\""))
         writeDigits(year, 4)
@@ -30,20 +30,6 @@ extension JSONBytesEncoder {
         out.append(UInt8(ascii: ":"))
         writeDigits(time % 60, 2)
         out.append(contentsOf: "Z\"".utf8)
-    }
-
-    /// The Gregorian year, month and day of a day counted from 1970-01-01 (not before it).
-    static func civilDate(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
-        // Days from 0000-03-01, in 400-year eras; March first, so that February's leap day ends a year.
-        let fromMarch = days + 719_468
-        let era = fromMarch / 146_097
-        let dayOfEra = fromMarch - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthFromMarch = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// `value` (not negative) in `count` decimal digits, zero-padded.

@@ -324,31 +324,11 @@ final class JSONTape: ManagedBuffer<JSONTape.Header, JSONTape.Value> {
             }
             guard let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2), let hour = digits(11, 2),
                   let minute = digits(14, 2), let second = digits(17, 2),
-                  year >= 1970, (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year),
+                  year >= 1970, (1...12).contains(month), day >= 1, day <= CivilDate.days(inMonth: month, year: year),
                   hour < 24, minute < 60, second < 60 else { return nil }
-            let days = Self.daysSince1970(year: year, month: month, day: day)
+            let days = CivilDate.daysSince1970(year: year, month: month, day: day)
             return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3600 + minute * 60 + second))
         }
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days from 1970-01-01 to a Gregorian date (not before it): the inverse of
-    /// `JSONBytesEncoder.civilDate(daysSince1970:)`.
-    static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
-        // Years from March, in 400-year eras, so that February's leap day ends a year.
-        let marchYear = month <= 2 ? year - 1 : year
-        let era = marchYear / 400
-        let yearOfEra = marchYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 
     /// A number value's text.
