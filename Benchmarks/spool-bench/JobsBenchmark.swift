@@ -210,7 +210,7 @@ struct JobsBenchmark {
                 return JobQueue.Enqueue(Payload(user: user, body: body), key: user)
             })
         }
-        let done = Counter()
+        let done = DoneCount(shards: Self.workers)
         let measured: Result
         if mode.hasPrefix("consumer") {
             measured = try await drainWithConsumers(queue: queue, done: done, decoding: mode == "consumer-decode", serverCPU: bench.serverCPU)
@@ -224,8 +224,9 @@ struct JobsBenchmark {
             case "none-rate": .perKey(ratePerSecond: Double(options.keyRate), burst: 1)
             default: .none
             }
-            let workers = (0..<Self.workers).map { _ in
-                Worker<Payload>(queue: queue, group: "bench", ordering: ordering, concurrency: 32, retry: .never, bufferPerPartition: 5_000,
+            let workers = (0..<Self.workers).map { index in
+                let done = done.shards[index]
+                return Worker<Payload>(queue: queue, group: "bench", ordering: ordering, concurrency: 32, retry: .never, bufferPerPartition: 5_000,
                                 limits: limits, execution: mode.hasSuffix("-own") ? .ownThread : .shared) { job in
                     if let longEvery, job.offset % longEvery == 0 { try await Task.sleep(for: .milliseconds(longMs)) }
                     done.add(1)
@@ -245,15 +246,16 @@ struct JobsBenchmark {
     /// The baseline: plain group members read every record and commit, with no job runtime;
     /// `decoding`, they also decode each payload with the queue's coding, as a worker does before
     /// its handler runs.
-    private func drainWithConsumers(queue: JobQueue, done: Counter, decoding: Bool, serverCPU: @escaping @Sendable () -> UInt64) async throws -> Result {
+    private func drainWithConsumers(queue: JobQueue, done: DoneCount, decoding: Bool, serverCPU: @escaping @Sendable () -> UInt64) async throws -> Result {
         let stopped = Counter()
         let subscriptions = Counter()
         // When the first member was assigned, and the CPU time then, taken in the hook: a baseline
         // that drains fast can be done before a loop that polls for readiness sees it.
         let firstAssigned = Moment()
         let cpuAtFirstAssignment = Moment()
-        let tasks = (0..<Self.workers).map { _ in
-            Task {
+        let tasks = (0..<Self.workers).map { index in
+            let done = done.shards[index]
+            return Task {
                 // Ready once assigned: over the wire a consumer joins on its first poll, not when created.
                 let assignedOnce = Counter()
                 let subscription = try await queue.transport.subscribe(group: "bench-baseline", topic: Payload.topic, hooks: SubscriptionHooks(
@@ -297,7 +299,7 @@ struct JobsBenchmark {
     /// minutes); or from `since()`, the moment and the CPU time then, when it knows them (a run
     /// that drains fast can be mostly done before `ready()` is seen, and a CPU time taken then
     /// would be divided by the few jobs left).
-    private func timeUntil(done: Counter, since: () -> (at: UInt64, cpu: UInt64)? = { nil }, serverCPU: () -> UInt64,
+    private func timeUntil(done: DoneCount, since: () -> (at: UInt64, cpu: UInt64)? = { nil }, serverCPU: () -> UInt64,
                            ready: () -> Bool) async throws -> Result {
         let limit = Date().addingTimeInterval(600)
         while !ready() && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
@@ -341,6 +343,26 @@ final class Moment: Sendable {
 }
 
 /// A count shared by tasks.
+/// Jobs done, counted by each worker (or baseline consumer) in a counter of its own, so the count
+/// costs the runs under test no cache line shared between cores: a shared one, added to on every
+/// job by four threads, was 2-3 % of a worker's CPU time, which no real handler pays.
+private final class DoneCount: Sendable {
+    let shards: [Shard]
+
+    init(shards: Int) { self.shards = (0..<shards).map { _ in Shard() } }
+
+    var value: Int { shards.reduce(0) { $0 + $1.value } }
+
+    /// One counter, with room after it so that two are never on one cache line.
+    final class Shard: Sendable {
+        private let atomic = Atomic(0)
+        private let padding: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        func add(_ amount: Int) { atomic.add(amount, ordering: .relaxed) }
+        var value: Int { atomic.load(ordering: .relaxed) }
+    }
+}
+
 private final class Counter: Sendable {
     private let atomic = Atomic(0)
     func add(_ amount: Int) { atomic.add(amount, ordering: .relaxed) }
