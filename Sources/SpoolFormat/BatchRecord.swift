@@ -18,6 +18,13 @@ public final class BatchBytes: Sendable {
 
 }
 
+/// Where some bytes of a `BatchRecord` lie in its batch (a header's value), to be read later
+/// (`BatchRecord.withBytes`) without a copy made meanwhile.
+public struct RecordBytesSpan: Sendable, Equatable {
+    public let start: Int32
+    public let count: Int32
+}
+
 /// A fetched record read in place: its batch's bytes (`BatchBytes`, shared by the batch's
 /// records) and where its fields lie in them. For readers that need few of a record's fields,
 /// as a job worker: nothing is copied out until asked for, where `ConsumedRecord` makes an array
@@ -104,6 +111,11 @@ public struct BatchRecord: Sendable {
                            key: RecordLayout.bytes(bytes, layout.keyStart, layout.keyLength),
                            value: RecordLayout.bytes(bytes, layout.valueStart, layout.valueLength), headers: layout.headers(in: bytes))
         }
+    }
+
+    /// Reads bytes of the record where they lie (a header's value, found by `RawHeaderIterator.span(of:)`).
+    public func withBytes<R>(_ span: RecordBytesSpan, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try batch.bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Int(span.start)..<(Int(span.start) + Int(span.count))])) }
     }
 
     private static func slice(_ bytes: UnsafeRawBufferPointer, _ start: Int32, _ length: Int32) -> UnsafeRawBufferPointer? {

@@ -118,6 +118,11 @@ public struct RawHeaderIterator: IteratorProtocol {
         return (name, value)
     }
 
+    /// Where `slice`, a name or value `next()` returned, lies in the record's batch.
+    public func span(of slice: UnsafeRawBufferPointer) -> RecordBytesSpan {
+        RecordBytesSpan(start: Int32(slice.baseAddress.map { $0 - bytes.baseAddress! } ?? 0), count: Int32(slice.count))
+    }
+
     /// A zig-zag varint the scan read already.
     private mutating func readLength() -> Int {
         var result: UInt64 = 0

@@ -94,12 +94,13 @@ enum JobContextHeaders: Sendable {
 /// string of a UUID's length is an allocation, and most runs never read their id).
 enum JobIdText: Sendable {
     case text(String)
-    case utf8([UInt8])
+    /// The UTF-8 where it lies in the job's record.
+    case inRecord(BatchRecord, RecordBytesSpan)
 
     var string: String {
         switch self {
         case let .text(text): text
-        case let .utf8(bytes): String(decoding: bytes, as: UTF8.self)
+        case let .inRecord(record, span): record.withBytes(span) { String(decoding: $0, as: UTF8.self) }
         }
     }
 }

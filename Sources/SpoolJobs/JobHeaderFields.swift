@@ -1,3 +1,4 @@
+import Glibc
 import SpoolFormat
 
 /// The Spool headers a worker reads from every job, found in one pass over the record's headers
@@ -5,10 +6,13 @@ import SpoolFormat
 /// reads them). The poll loop reads them there, just after the record was decoded: a runner on
 /// another core would fetch each header's buffer into its cache again.
 struct JobHeaderFields: Sendable {
-    /// `spool-job-id`, as stored; nil when the record has none (a record not enqueued through
-    /// `JobQueue`). Made text only when read (`id`): most jobs' ids never are.
-    var idBytes: [UInt8]?
-    var id: String? { idBytes.map { String(decoding: $0, as: UTF8.self) } }
+    /// Where `spool-job-id` lies in the record; nil when the record has none (a record not
+    /// enqueued through `JobQueue`). Left there, and made text only when read (`id(in:)`): most
+    /// jobs' ids never are, and a copy of each was an allocation per job.
+    var idSpan: RecordBytesSpan?
+    func id(in record: borrowing BatchRecord) -> String? {
+        idSpan.map { record.withBytes($0) { String(decoding: $0, as: UTF8.self) } }
+    }
     /// `spool-job-type`, as stored, when it differs from the expected type or none was given:
     /// made text only for the error.
     var type: [UInt8]?
@@ -44,27 +48,45 @@ struct JobHeaderFields: Sendable {
                 seen |= name.bit
                 switch name {
                 case .jobId:
-                    fields.idBytes = value.map { Array($0) }
+                    fields.idSpan = value.map { headers.span(of: $0) }
                 case .jobType:
                     guard let expectedType else {
                         fields.type = value.map { Array($0) }
                         continue
                     }
-                    fields.wrongType = value.map { !$0.elementsEqual(expectedType) } ?? false
+                    fields.wrongType = value.map { !Self.equal($0, expectedType) } ?? false
                     if fields.wrongType { fields.type = value.map { Array($0) } }
                 case .attempt:
-                    fields.attempt = value.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+                    fields.attempt = value.flatMap(Self.attempt)
                 case .deliverAt:
                     fields.deliverAtMs = SpoolHeaders.parseMilliseconds(value)
                 case .producedAt:
                     fields.producedAtMs = SpoolHeaders.parseMilliseconds(value)
                 case .group:
                     guard let group, let value else { continue }
-                    fields.otherGroup = !value.elementsEqual(group)
+                    fields.otherGroup = !Self.equal(value, group)
                 }
             }
             return fields
         }
+    }
+
+    /// Whether `raw` holds exactly `bytes`.
+    private static func equal(_ raw: UnsafeRawBufferPointer, _ bytes: [UInt8]) -> Bool {
+        raw.count == bytes.count && bytes.withUnsafeBytes { Self.equal(raw, $0) }
+    }
+
+    /// Whether two buffers of one length hold the same bytes (an empty one has no address).
+    fileprivate static func equal(_ raw: UnsafeRawBufferPointer, _ other: UnsafeRawBufferPointer) -> Bool {
+        guard let left = raw.baseAddress, let right = other.baseAddress else { return raw.count == other.count }
+        return memcmp(left, right, raw.count) == 0
+    }
+
+    /// `spool-attempt`'s value as `Int(String(decoding: value, as: UTF8.self))` reads it: a plain
+    /// run of up to 18 digits without making text, anything else (a sign, more digits) as text.
+    static func attempt(_ value: UnsafeRawBufferPointer) -> Int? {
+        if let plain = SpoolHeaders.parseMilliseconds(value) { return Int(plain) }
+        return Int(String(decoding: value, as: UTF8.self))
     }
 
     /// The headers read here.
@@ -73,26 +95,34 @@ struct JobHeaderFields: Sendable {
 
         var bit: UInt8 { 1 << rawValue }
 
-        /// Each name's UTF-8; the six have six lengths, so a name's length picks the one it can be.
-        private static let jobIdBytes = Array(SpoolHeaders.jobId.utf8), jobTypeBytes = Array(SpoolHeaders.jobType.utf8),
-                           attemptBytes = Array(SpoolHeaders.attempt.utf8), deliverAtBytes = Array(SpoolHeaders.deliverAt.utf8),
-                           producedAtBytes = Array(SpoolHeaders.producedAt.utf8), groupBytes = Array(SpoolHeaders.group.utf8)
-
         /// The header a raw name names, if one read here: compared byte for byte (each is ASCII,
-        /// which no other text equals as a `String`).
+        /// which no other text equals as a `String`). The six names have six lengths, so a name's
+        /// length picks the one it can be; each is a literal, read where the binary holds it.
         init?(_ raw: UnsafeRawBufferPointer) {
-            let name: Name, bytes: [UInt8]
+            let name: Name, text: StaticString
             switch raw.count {
-            case Self.jobIdBytes.count: (name, bytes) = (.jobId, Self.jobIdBytes)
-            case Self.jobTypeBytes.count: (name, bytes) = (.jobType, Self.jobTypeBytes)
-            case Self.attemptBytes.count: (name, bytes) = (.attempt, Self.attemptBytes)
-            case Self.deliverAtBytes.count: (name, bytes) = (.deliverAt, Self.deliverAtBytes)
-            case Self.producedAtBytes.count: (name, bytes) = (.producedAt, Self.producedAtBytes)
-            case Self.groupBytes.count: (name, bytes) = (.group, Self.groupBytes)
+            case 12: (name, text) = (.jobId, "spool-job-id")
+            case 14: (name, text) = (.jobType, "spool-job-type")
+            case 13: (name, text) = (.attempt, "spool-attempt")
+            case 16: (name, text) = (.deliverAt, "spool-deliver-at")
+            case 17: (name, text) = (.producedAt, "spool-produced-at")
+            case 11: (name, text) = (.group, "spool-group")
             default: return nil
             }
-            guard raw.elementsEqual(bytes) else { return nil }
+            guard JobHeaderFields.equal(raw, UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) else { return nil }
             self = name
+        }
+
+        /// Each name's literal is the header's name, and their lengths differ (checked by a test).
+        static let all: [(Name, String)] = [(.jobId, SpoolHeaders.jobId), (.jobType, SpoolHeaders.jobType), (.attempt, SpoolHeaders.attempt),
+                                            (.deliverAt, SpoolHeaders.deliverAt), (.producedAt, SpoolHeaders.producedAt), (.group, SpoolHeaders.group)]
+    }
+
+    /// Whether every header read here is recognized by its name as `SpoolHeaders` spells it (for the tests).
+    static var namesMatchSpoolHeaders: Bool {
+        Name.all.allSatisfy { name, text in
+            var text = text
+            return text.withUTF8 { Name(UnsafeRawBufferPointer($0)) == name }
         }
     }
 }

@@ -127,7 +127,7 @@ extension Worker {
                                      topic: topic, partition: letter.originPartition ?? marker.partition.partition,
                                      offset: letter.originOffset ?? marker.offset,
                                      enqueuedAt: Date(timeIntervalSince1970: Double(record.timestamp) / 1000),
-                                     headers: record.headers.filter { !dropped.contains($0.key) }, lease: JobLease(holder: self, key: JobLeases.Key(marker)))
+                                     headers: record.headers.filter { !dropped.contains($0.key) }, lease: JobLease(holder: leaseDesk, key: JobLeases.Key(marker)))
             let started = monotonicNanoseconds()
             stats.recorder.started(latencySeconds: nil)
             do {

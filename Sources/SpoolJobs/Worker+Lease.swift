@@ -63,6 +63,22 @@ struct JobRunner: Sendable {
 
 extension Worker: JobLeaseHolder {}
 
+/// The worker as its runs' leases hold it: weakly, through this small object. A lease is made
+/// for every run, and the worker's reference count, which weak references to it keep in a side
+/// table, takes the slow path on every retain and release.
+final class JobLeaseDesk: JobLeaseHolder {
+    private struct Reference { weak var holder: (any JobLeaseHolder)? }
+    private let worker = Mutex(Reference())
+
+    /// Set once the worker is made, before any lease is given out.
+    func attach(_ holder: any JobLeaseHolder) { worker.withLock { $0.holder = holder } }
+
+    func renewLease(_ key: JobLeases.Key) async throws {
+        guard let holder = worker.withLock({ $0.holder }) else { throw JobLeaseError.lost }
+        try await holder.renewLease(key)
+    }
+}
+
 /// The runs in progress and how each may be stopped: by the worker's timeout, because the
 /// worker lost the job's partition, or because the job was cancelled (`JobQueue.cancel`).
 ///

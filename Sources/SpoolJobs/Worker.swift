@@ -97,7 +97,10 @@ public final class Worker<Payload: Job>: Sendable {
     /// a count. 179 with `maxAttempts` up to 9, 171 up to 99. Unbounded under `.none`.
     public var unfinishedPerPartitionMax: Int { book.withLock { $0.carriedMax } }
     public let stats = WorkerStats()
-    let handler: @Sendable (JobContext<Payload>) async throws -> Void
+    /// Runs on its caller's executor (`nonisolated(nonsending)`): the runner's, which is where a
+    /// plain nonisolated async closure would hop to anyway (the global executor, or the worker's
+    /// own thread, which the runner prefers), at the cost of a hop there and one back per job.
+    let handler: nonisolated(nonsending) @Sendable (JobContext<Payload>) async throws -> Void
     /// `Payload.typeName`, read once: the default is worked out from the type on every call.
     let typeName: String
     /// `typeName`'s UTF-8, to compare with a job's `spool-job-type` without making text of it.
@@ -109,6 +112,8 @@ public final class Worker<Payload: Job>: Sendable {
     let control = Mutex(Control())
     let commitLock = AsyncLock()
     let leases = JobLeases()
+    /// What runs' leases hold instead of the worker (`JobLeaseDesk`).
+    let leaseDesk = JobLeaseDesk()
     /// Wakes `waitForRunning` as jobs end: only jobs of partitions being revoked (or gone), or
     /// any once the worker stops, which are all that it waits for.
     let jobEnds = EventSignal()
@@ -134,7 +139,7 @@ public final class Worker<Payload: Job>: Sendable {
                 retry: RetryPolicy = .exponential(), bufferPerPartition: Int = 1000, shutdownTimeout: Duration = .seconds(30),
                 session: GroupSession = GroupSession(), timeout: Duration? = nil, schedules: [Schedule]? = nil,
                 onDeadLetter: DeadLetterPolicy = .releaseKey, limits: JobLimits = .none, priorities: JobPriorities? = nil,
-                execution: WorkerExecution = .shared, handler: @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
+                execution: WorkerExecution = .shared, handler: nonisolated(nonsending) @escaping @Sendable (JobContext<Payload>) async throws -> Void) {
         // Holds name a key's partition in the job topic, not in its priority topics.
         precondition(priorities == nil || onDeadLetter == .releaseKey, "onDeadLetter: .holdKey does not go with priorities yet")
         self.queue = queue
@@ -159,6 +164,7 @@ public final class Worker<Payload: Job>: Sendable {
         self.book = Mutex(JobBook(ordering: ordering, concurrency: concurrency, attemptsMax: retry.maxAttempts, limits: limits,
                                  priorities: priorities, priorityTopic: topic, bufferMax: self.bufferPerPartition, jobType: typeNameBytes,
                                  group: Array(group.utf8)))
+        leaseDesk.attach(self)
     }
 
     /// The partitions this worker owns now.
@@ -431,7 +437,7 @@ public final class Worker<Payload: Job>: Sendable {
             return nil
         }
         let record = entry.record
-        let id = entry.fields.idBytes.map(JobIdText.utf8) ?? .text(record.jobId)
+        let id = entry.fields.idSpan.map { JobIdText.inRecord(record, $0) } ?? .text(record.jobId)
         guard !jobControl.isCancelled(id) else {
             finishCancelled(ticket)
             return nil
@@ -460,7 +466,7 @@ public final class Worker<Payload: Job>: Sendable {
                                  key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
                                  partition: record.partition, offset: record.offset,
                                  enqueuedAt: Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000), headers: .record(record),
-                                 lease: JobLease(holder: self, key: key))
+                                 lease: JobLease(holder: leaseDesk, key: key))
         // Three clock reads a job: the end's wall-clock time is the start's plus the run's length.
         let startedMs = nowMs()
         let started = monotonicNanoseconds()
