@@ -34,16 +34,21 @@ import Testing
         return try await broker.produce(topic: "jobs", partition: 0, records: RecordBatch(producing: [record]).encoded(), acks: .all)
     }
 
-    /// Deletes "jobs"; `failing`: the deletion fails part way (the data directory's sync after
-    /// the partitions' removal fails), leaving its marker.
-    private func deleteJobs(_ broker: Broker, _ disk: FaultInjectingFileSystem, _ data: TestDataDirectory, failing: Bool) async throws {
+    /// A broker over a fault-injecting disk on `upgradedJobs`, "jobs" deleted; `failing`: the
+    /// deletion fails part way (the data directory's sync after the partitions' removal fails),
+    /// leaving its marker.
+    private func deletedUpgradedJobs(_ data: TestDataDirectory, failing: Bool) async throws -> (Broker, FaultInjectingFileSystem) {
+        try await upgradedJobs(data)
+        let disk = FaultInjectingFileSystem()
+        let broker = try Broker.open(data.config(), fileSystem: disk)
         guard failing else {
             try await broker.deleteTopic("jobs")
-            return
+            return (broker, disk)
         }
         disk.inject(.open, errno: EIO, times: 1, path: data.path)
         await #expect { try await broker.deleteTopic("jobs") } throws: { isStorageError($0) }
         #expect(broker.pendingDeletionId("jobs") != nil, "the deletion's marker was removed")
+        return (broker, disk)
     }
 
     @Test("an upgraded topic reads the offsets and keys stored without an id, after its metadata is written again and a restart too")
@@ -71,10 +76,7 @@ import Testing
     func aTopicCreatedOverAFailedDeletionReadsNoEntryWithoutId() async throws {
         let data = TestDataDirectory()
         defer { data.remove() }
-        try await upgradedJobs(data)
-        let disk = FaultInjectingFileSystem()
-        let broker = try Broker.open(data.config(), fileSystem: disk)
-        try await deleteJobs(broker, disk, data, failing: true)
+        let (broker, _) = try await deletedUpgradedJobs(data, failing: true)
         // The topic is gone, its deletion pending: nothing reads its offsets.
         #expect(broker.committedOffsets(group: "g") == [:], "the deleted topic's offset still shows")
         #expect(broker.groupsWithOffsets().isEmpty)
@@ -101,10 +103,7 @@ import Testing
     func aTopicCreatedAgainReadsNoEntryWithoutIdAfterARestart(deletionFails: Bool) async throws {
         let data = TestDataDirectory("\(#function)-\(deletionFails)")
         defer { data.remove() }
-        try await upgradedJobs(data)
-        let disk = FaultInjectingFileSystem()
-        let broker = try Broker.open(data.config(), fileSystem: disk)
-        try await deleteJobs(broker, disk, data, failing: deletionFails)
+        let (broker, _) = try await deletedUpgradedJobs(data, failing: deletionFails)
         try broker.createTopic("jobs", partitions: 1)
         _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("plain"), acks: .all)
         try broker.close()
@@ -116,6 +115,29 @@ import Testing
         let first = try await produce(restarted, "new", key: "K")
         #expect(!first.duplicate && first.baseOffset == 2, "dropped as a duplicate of the deleted topic's record")
         #expect(try await values(restarted, "jobs") == ["plain-0", "plain-1", "new"])
+    }
+
+    @Test("a creation whose forgetting of the earlier topic's offsets without an id fails creates nothing, and the next open drops them")
+    func aCreationThatCannotForgetTheOffsetsCreatesNothing() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let (broker, disk) = try await deletedUpgradedJobs(data, failing: true)
+        // The offsets log's fsync of the forgetting fails.
+        disk.inject(.dataSync, errno: EIO, times: 1)
+        #expect { try broker.createTopic("jobs", partitions: 1) } throws: { isStorageError($0) }
+        #expect(disk.failures(of: .dataSync) == 1)
+        #expect(broker.partitionCount("jobs") == nil)
+        #expect(broker.committedOffsets(group: "g") == [:])
+        // Closing reports the offsets log, offline since its failed flush.
+        #expect(throws: BrokerError.self) { try broker.close() }
+
+        let restarted = try Broker.open(data.config())
+        defer { try? restarted.close() }
+        #expect(restarted.partitionCount("jobs") == nil, "the failed creation left its topic")
+        try restarted.createTopic("jobs", partitions: 1)
+        #expect(restarted.committedOffsets(group: "g") == [:], "the new topic would be resumed at the deleted one's offset")
+        let first = try await produce(restarted, "new", key: "K")
+        #expect(!first.duplicate && first.baseOffset == 0, "dropped as a duplicate of the deleted topic's record")
     }
 
     @Test("an offset or key stored without an id for the name of a topic created since ids were is dropped when the broker opens")
