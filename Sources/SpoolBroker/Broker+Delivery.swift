@@ -104,9 +104,11 @@ extension Broker {
             // Records held for a topic since deleted, even one created again under its name, go
             // nowhere. Every hold names its topic's id (from the partition the produce took); a
             // record without one was held by a version that did not, and goes to the topic of its
-            // name, as it did then.
-            let currentId = topics.withLock { $0[target.topic]?.metadata.id }
-            let stale = items.filter { $0.pending.topicId.map { $0 != currentId } ?? false }
+            // name, as it did then, if that topic is the one it was held for: one created by that
+            // version too, upgraded in place (`TopicMetadata.ownsEntriesWithoutId`).
+            let current = topics.withLock { $0[target.topic]?.metadata }
+            let currentId = current?.id
+            let stale = items.filter { current?.owns(entryOf: $0.pending.topicId) != true }
             if !stale.isEmpty {
                 FileHandle.standardError.write(Data("spool: dropping \(stale.count) held record(s) for \(target): its topic was deleted\n".utf8))
                 delivered += stale.map(\.pending)

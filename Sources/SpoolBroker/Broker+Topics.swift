@@ -66,13 +66,14 @@ extension Broker {
             if let existing = collidingTopic(name) { throw .topicCollision(name: name, existing: existing) }
             guard topicCount < self.config.topicsMax else { throw .invalidRequest("the broker holds its maximum of \(self.config.topicsMax) topics") }
             try checkPartitionBudget(holding: partitionCount, adding: count)
-            let metadata = TopicMetadata(name: name, id: UUID().uuidString, config: config, createdMs: clock())
+            let metadata = TopicMetadata(name: name, id: UUID().uuidString, config: config, createdMs: clock(), createdWithEntryIds: true)
             if validateOnly { return describe(Topic(metadata: metadata, partitions: []), partitionCount: count) }
             // A deletion of a topic of this name that did not finish goes first (or the creation
             // fails, retriably): the next start would finish it, taking this topic's directories.
             if topicStore.hasPendingDeletion(name) {
                 do { try topicStore.finishPendingDeletion(name) } catch { throw .storageFailure(error, path: topicStore.deletingPath(name)) }
             }
+            try forgetEntriesWithoutId(of: name)
             var opened: [Partition] = []
             do {
                 for index in 0..<config.partitions {
@@ -87,6 +88,22 @@ extension Broker {
             topics.withLock { $0[name] = Topic(metadata: metadata, partitions: opened) }
             return describe(Topic(metadata: metadata, partitions: opened))
         }
+    }
+
+    /// Forgets the committed offsets (durably) and idempotency keys of topic `name` stored without
+    /// a topic id, before a topic is created under the name, under `topicChanges`: they are an
+    /// earlier topic's (`TopicMetadata.ownsEntriesWithoutId`), and no topic has the name now.
+    /// That topic's deletion forgets them, but one left pending forgot nothing yet, and the
+    /// dedupe log keeps the keys a deletion forgot from memory: without this a group of the new
+    /// topic would resume at the old topic's offset, skipping the records below it, and the new
+    /// topic would drop records as duplicates of the old topic's keys. The offsets go before the
+    /// topic is stored, so no crash leaves the topic with them; keys the dedupe log brings back
+    /// are dropped by the next open (`DedupeWindow.forgetLost`), the new topic owning none.
+    /// Nothing is appended when there are none, as in every data directory made since ids were
+    /// stored.
+    private func forgetEntriesWithoutId(of name: String) throws(BrokerError) {
+        dedupe.forgetWithoutId(topic: name)
+        _ = try offsets.forgetWithoutId(topic: name)
     }
 
     /// An existing topic whose name differs from `name` only in '.' against '_' (Kafka refuses
@@ -200,7 +217,9 @@ extension Broker {
     /// The keys and offsets are forgotten after the topic is gone, by its id: a topic created again
     /// under the name meanwhile keeps its own, and the old ones are no longer read for the name
     /// (a commit for the deleted topic not yet stored is refused or forgotten with the others,
-    /// see `OffsetStore.commit`; what a crash kept is dropped when the broker opens).
+    /// see `OffsetStore.commit`; what a crash kept is dropped when the broker opens). Those
+    /// stored without an id, before ids were, are forgotten too; a topic created under the name
+    /// reads none of them, even before that (`forgetEntriesWithoutId`).
     ///
     /// The topic leaves `topics` only once its deletion is on disk (`TopicStore.markDeleting`):
     /// the delayed-delivery loop drops the held records of a topic it does not find there, and
@@ -210,7 +229,9 @@ extension Broker {
     /// A deletion whose last steps fail (removing the partitions' files) throws `.storage` and
     /// leaves its marker, the topic gone all the same; deleting the name again finishes it
     /// (`finishDeletionLeftPending`), so a client retrying its DeleteTopics succeeds once the
-    /// disk lets it, rather than being told the topic is unknown.
+    /// disk lets it, rather than being told the topic is unknown. Its keys and offsets are
+    /// forgotten then; meanwhile they are read for no topic, and a topic created under the name
+    /// (which finishes the deletion first) reads none of them.
     ///
     /// Returns the deleted topic's id (a UUID string), which DeleteTopics answers with; nil when
     /// the deletion finished was one left pending whose marker cannot be read.
@@ -303,7 +324,8 @@ extension Broker {
 
     /// Finishes a deletion of `name` that failed part way (its marker is there, the topic is not):
     /// throws `.storage` again if it still fails. Its keys and offsets, hidden already, are
-    /// forgotten by the caller when the marker can be read, else at the next start.
+    /// forgotten by the caller when the marker can be read, else at the next start; those stored
+    /// without an id also by a topic's creation under the name (`forgetEntriesWithoutId`).
     private func finishDeletionLeftPending(_ name: String) throws(BrokerError) {
         do { try topicStore.finishPendingDeletion(name) } catch { throw .storageFailure(error, path: topicStore.deletingPath(name)) }
     }

@@ -92,14 +92,14 @@ public final class Broker: Sendable {
             }
             let offsets = try OffsetStore(dataDirectory: config.dataDirectory, fileSystem: fileSystem, clock: clock,
                                           compactionBytesMax: config.offsetsCompactionBytes, hooks: offsetHooks)
-            _ = try offsets.forgetStale(topicIds: topics.mapValues(\.metadata.id))
+            _ = try offsets.forgetStale(topics: topics.mapValues(\.metadata))
             for topic in topics.values {
                 for partition in topic.partitions where mayHaveLostVisibleRecords(partition.log) {
                     _ = try offsets.clamp(TopicPartition(topic.metadata.name, partition.index), to: partition.log.logEndOffset)
                 }
             }
             let dedupe = try DedupeWindow(dataDirectory: config.dataDirectory, fsync: config.log.fsync, fileSystem: fileSystem, clock: clock)
-            try dedupe.forgetLost(topicId: { topics[$0]?.metadata.id }) { topic, partition in
+            try dedupe.forgetLost(topic: { topics[$0]?.metadata }) { topic, partition in
                 topics[topic]?.partitions.first { $0.index == partition }?.log.logEndOffset
             }
             let producerIds = try ProducerIdAllocator(dataDirectory: config.dataDirectory, fileSystem: fileSystem)

@@ -23,6 +23,10 @@ import Synchronization
 /// afresh. Readers see only the offsets of the topic that has the name now, so offsets of a
 /// deleted topic that its deletion has not forgotten yet, or that a crash kept, are never where a
 /// group resumes the new one; `forgetStale` drops those a crash kept when the broker opens.
+/// Offsets stored before ids were carry none: they are the offsets of the topic of their name,
+/// which holds because only a topic upgraded in place keeps them (`TopicMetadata.ownsEntriesWithoutId`):
+/// a topic's creation forgets those of its name first (`forgetWithoutId`), and opening drops
+/// those of a topic that does not own them (`forgetStale`).
 final class OffsetStore: Sendable {
     struct Key: Hashable {
         var group: String
@@ -33,11 +37,17 @@ final class OffsetStore: Sendable {
     struct Stored: Equatable, Sendable {
         var committed: CommittedOffset
         /// The id of the topic (`TopicMetadata.id`) the offset was committed for; nil for offsets
-        /// stored before ids were, which count as the offsets of whatever topic has the name.
+        /// stored before ids were, which count as the offsets of the topic that has the name: a
+        /// topic upgraded in place, the only one that keeps them (see the type's comment).
         var topicId: String?
 
-        /// Whether this is an offset of the topic whose id is `current` (nil: no topic has the name).
-        func isOf(_ current: String?) -> Bool { topicId == nil || topicId == current }
+        /// Whether this is an offset of the topic whose id is `current` (nil: no topic has the
+        /// name, and the offset is no topic's, whether or not it carries an id: a deletion left
+        /// pending forgets none until it is finished, and they must not show meanwhile).
+        func isOf(_ current: String?) -> Bool {
+            guard let current else { return false }
+            return topicId == nil || topicId == current
+        }
     }
 
     /// A change appended to the log but not yet applied: its flush has not been seen to finish.
@@ -300,45 +310,62 @@ final class OffsetStore: Sendable {
     /// restart, when the partition may have grown past them, does not bring back the old ones.
     /// Blocks until they are on disk: for opening, not for a Swift concurrency thread's hot path.
     func clamp(_ topicPartition: TopicPartition, to end: Int64) throws(BrokerError) -> [Key] {
-        let changes = state.withLock { state in
-            state.entries.compactMap { key, stored -> (Key, Stored?)? in
+        try storeBlocking { state in
+            state.appended().compactMap { key, stored -> (Key, Stored?)? in
                 guard key.topicPartition == topicPartition, stored.committed.offset > end else { return nil }
                 var clamped = stored
                 clamped.committed.offset = end
                 return (key, clamped)
-            }
-        }.sorted { $0.0.group < $1.0.group }
-        try storeBlocking(changes)
-        return changes.map(\.0)
+            }.sorted { $0.0.group < $1.0.group }
+        }
     }
 
-    /// Deletes, durably, every committed offset of a topic that is not in `topicIds` (name → id),
-    /// or of a topic that had the name before (another id), and returns the keys deleted. A
-    /// topic's deletion removes the topic, then its offsets: a crash between the two leaves the
-    /// offsets behind, and the topic may have been created again under the name meanwhile.
+    /// Deletes, durably, every committed offset that is not of a topic in `topics` (by name):
+    /// those of a topic no longer there, of a topic that had the name before (another id), and
+    /// those stored without an id for a topic that does not own them
+    /// (`TopicMetadata.ownsEntriesWithoutId`). Returns the keys deleted. A topic's deletion
+    /// removes the topic, then its offsets: a crash between the two leaves the offsets behind, and
+    /// the topic may have been created again under the name meanwhile.
     /// Blocks until the deletions are on disk: for opening.
-    func forgetStale(topicIds: [String: String]) throws(BrokerError) -> [Key] {
-        let stale = state.withLock { state in
-            state.entries.filter { key, stored in
-                guard let current = topicIds[key.topicPartition.topic] else { return true }
-                return !stored.isOf(current)
-            }.keys
-        }.sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }
-        try storeBlocking(stale.map { ($0, nil) })
-        return stale
+    func forgetStale(topics: [String: TopicMetadata]) throws(BrokerError) -> [Key] {
+        try deleteBlocking { key, stored in topics[key.topicPartition.topic]?.owns(entryOf: stored.topicId) != true }
     }
 
-    /// Appends `changes`, waits until they are durable, then applies them.
-    private func storeBlocking(_ changes: [(Key, Stored?)]) throws(BrokerError) {
-        guard !changes.isEmpty else { return }
+    /// Deletes, durably, the committed offsets of topic `name` stored without a topic id, pending
+    /// commits included, and returns the keys deleted. For a topic about to be created under the
+    /// name: they are an earlier topic's (`TopicMetadata.ownsEntriesWithoutId`). No commit for the
+    /// name is stored meanwhile, since none carries an id that a topic of the name has.
+    /// Blocks until the deletions are on disk, holding the lock as a holder that may block: not
+    /// for a Swift concurrency thread's hot path.
+    func forgetWithoutId(topic name: String) throws(BrokerError) -> [Key] {
+        try deleteBlocking { key, stored in key.topicPartition.topic == name && stored.topicId == nil }
+    }
+
+    /// `delete(where:)` on the caller's thread, which may block.
+    private func deleteBlocking(where doomed: (Key, Stored) -> Bool) throws(BrokerError) -> [Key] {
+        try storeBlocking { state in
+            state.appended().filter { doomed($0.key, $0.value) }.keys
+                .sorted { ($0.group, $0.topicPartition) < ($1.group, $1.topicPartition) }.map { ($0, nil) }
+        }
+    }
+
+    /// Appends the changes that `select` picks from the state, under the lock as a holder that
+    /// may block, waits until they are durable, then applies them; returns their keys.
+    private func storeBlocking(_ select: (State) -> [(Key, Stored?)]) throws(BrokerError) -> [Key] {
+        let now = clock()
         do {
-            // At opening, on the opener's thread: it may block.
-            let batch = Self.encode(changes, now: clock())
-            guard let lastOffset = try state.withLock({ state throws(LogError) in try appendLocked(changes, batch, &state, mayBlock: true) }) else {
-                preconditionFailure("an append that may block always appends")
+            let picked = try state.withLockMayBlock { state throws(LogError) -> (changes: [(Key, Stored?)], lastOffset: Int64)? in
+                let changes = select(state)
+                guard !changes.isEmpty else { return nil }
+                guard let lastOffset = try appendLocked(changes, Self.encode(changes, now: now), &state, mayBlock: true) else {
+                    preconditionFailure("an append that may block always appends")
+                }
+                return (changes, lastOffset)
             }
-            try log.waitUntilDurableBlocking(lastOffset)
-            state.withLock { $0.applyPending(through: lastOffset) }
+            guard let picked else { return [] }
+            try log.waitUntilDurableBlocking(picked.lastOffset)
+            state.withLock { $0.applyPending(through: picked.lastOffset) }
+            return picked.changes.map(\.0)
         } catch {
             throw .storage(error)
         }

@@ -7,6 +7,34 @@ public struct TopicMetadata: Equatable, Sendable, Codable {
     public var id: String
     public var config: TopicConfig
     public var createdMs: Int64
+    /// True for a topic created by a version that stores the topic's id with every committed
+    /// offset, idempotency key and held record; absent (nil) from the metadata of topics created
+    /// before, which later writes of the metadata (a config change, new partitions) keep absent.
+    /// An earlier version that writes the metadata again drops it: the topic then counts as one
+    /// created before. What it decides: `ownsEntriesWithoutId`.
+    public var createdWithEntryIds: Bool?
+
+    /// Whether the committed offsets, idempotency keys and held records of the topic's name stored
+    /// without a topic id, by versions from before ids were stored with them, are this topic's.
+    ///
+    /// Only for a topic created before, upgraded in place: those entries were made for it (an
+    /// earlier topic's that such a version failed to forget cannot be told from them, and stay
+    /// its). Every entry made since carries its topic's id, so for a topic created since, an entry
+    /// without one is an earlier topic's of the name whose deletion did not forget it (it failed
+    /// part way, or a crash came first), and stale. The topic's creation forgets such offsets and
+    /// keys (`Broker.forgetEntriesWithoutId`), opening drops those that come back
+    /// (`OffsetStore.forgetStale`, `DedupeWindow.forgetLost`), and delivery drops such held records.
+    /// Ids and creation times cannot tell the two topics apart: every version stored both in the
+    /// metadata, an offset's commit time is the client's to set (OffsetCommit v1), and a key's is
+    /// the broker's clock, which may have been stepped back since the topic was created.
+    public var ownsEntriesWithoutId: Bool { createdWithEntryIds != true }
+
+    /// Whether an offset or key stored for the topic with id `entryTopicId` (nil: stored without an
+    /// id) is this topic's.
+    func owns(entryOf entryTopicId: String?) -> Bool {
+        guard let entryTopicId else { return ownsEntriesWithoutId }
+        return entryTopicId == id
+    }
 }
 
 /// The topic metadata files. Each is written atomically (temporary file, fsync, rename, fsync

@@ -1,7 +1,6 @@
 import Foundation
 @testable import SpoolBroker
 import SpoolFormat
-import SpoolLog
 import SpoolSystem
 import Synchronization
 import Testing
@@ -120,19 +119,10 @@ import Testing
         var broker = try Broker.open(data.config())
         try broker.createTopic("t", partitions: 1)
         try broker.close()
-        // A commit as the previous version wrote it: version 1, offset, leader epoch, commit time,
-        // metadata, and nothing after.
-        var value: [UInt8] = [1]
-        value.appendBigEndian(Int64(7))
-        value.appendBigEndian(Int32(-1))
-        value.appendBigEndian(Int64(1_764_370_000_000))
-        value.appendBigEndian(UInt16(1))
-        value += Array("m".utf8)
-        let key = OffsetStore.encodeKey(OffsetStore.Key(group: "g", topicPartition: tp))
-        let log = try PartitionLog.open(directory: data.path + "/" + OffsetStore.directoryName, config: LogConfig.internalLog(fsync: .always),
-                                        fileSystem: LiveFileSystem(), clock: currentTimeMs)
-        _ = try log.append(RecordBatch(producing: [ProducerRecord(key: key, value: value, timestamp: 1_764_370_000_000)]).encoded())
-        try log.close()
+        // The topic and a commit as the previous version wrote them (a topic created since does
+        // not own offsets without an id: `EntriesWithoutIdTests`).
+        try EntriesWithoutId.rewriteTopicAsBeforeIds(data, topic: "t")
+        try EntriesWithoutId.appendOffset(data, group: "g", tp, offset: 7)
 
         broker = try Broker.open(data.config())
         #expect(broker.committedOffsets(group: "g") == [tp: CommittedOffset(offset: 7, metadata: "m", commitTimestampMs: 1_764_370_000_000)])

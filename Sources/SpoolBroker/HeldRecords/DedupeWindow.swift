@@ -20,6 +20,11 @@ import Synchronization
 /// dropped (`forgetLost`). A confirmation logs only the keys still reserved for its topic
 /// (`confirm`): the deleted topic's come after none of the new one's in the log, where a restart
 /// would read them last, and drop the key.
+///
+/// Keys stored before ids were carry none: they are keys of the topic of their name, which holds
+/// because only a topic upgraded in place keeps them (`TopicMetadata.ownsEntriesWithoutId`): a
+/// topic's creation forgets those of its name first (`forgetWithoutId`), and opening drops those
+/// that the log brings back for a topic that does not own them (`forgetLost`).
 final class DedupeWindow: Sendable {
     static let directoryName = "__spool_dedupe-0"
     /// The longest window a topic may set: the internal log keeps this much.
@@ -32,7 +37,8 @@ final class DedupeWindow: Sendable {
         var offset: Int64
         var acceptedMs: Int64
         /// The id of the topic the key was reserved or stored for; nil for keys stored before ids
-        /// were, which count as keys of whatever topic has the name.
+        /// were, which count as keys of the topic that has the name: a topic upgraded in place,
+        /// the only one that keeps them (see the type's comment).
         var topicId: String? = nil
 
         /// Whether this is a key of the topic whose id is `topicId`.
@@ -251,18 +257,21 @@ final class DedupeWindow: Sendable {
     }
 
     /// Forgets, durably, the keys whose records are gone, before the broker serves: those of
-    /// topics that no longer exist (`logEnd` nil), those stored for a topic deleted since and
-    /// created again under its name (`topicId` differs from the key's), and those naming an offset
-    /// at or past their partition's end (`logEnd`), which a crash kept while losing the record.
-    /// Without this a client's resend of that record would be dropped as a duplicate of nothing.
+    /// topics that no longer exist (`topic` or `logEnd` nil), those that are not the key of the
+    /// topic that has the name now (`TopicMetadata.owns(entryOf:)`: stored for a topic deleted
+    /// since and created again under its name, or stored without an id, which the deletion
+    /// forgot from memory only, for a topic created since), and those naming an offset at or past
+    /// their partition's end (`logEnd`), which a crash kept while losing the record. Without this
+    /// a client's resend of that record would be dropped as a duplicate of nothing.
     /// Keys of held records (offset -2) stay: their records are in the delay log, on disk before
     /// the key. Blocks until the removals are on disk: for opening only.
-    func forgetLost(topicId: (String) -> String?, logEnd: (String, Int32) -> Int64?) throws {
+    func forgetLost(topic current: (String) -> TopicMetadata?, logEnd: (String, Int32) -> Int64?) throws {
         let lost = entries.withLock { entries in
             entries.flatMap { topic, keys in
                 keys.compactMap { key, entry -> (String, String)? in
-                    guard let end = logEnd(topic, entry.partition) else { return (topic, key) }
-                    if let id = entry.topicId, id != topicId(topic) { return (topic, key) }
+                    guard current(topic)?.owns(entryOf: entry.topicId) == true, let end = logEnd(topic, entry.partition) else {
+                        return (topic, key)
+                    }
                     return entry.offset >= 0 && entry.offset >= end ? (topic, key) : nil
                 }
             }
@@ -278,10 +287,23 @@ final class DedupeWindow: Sendable {
 
     /// Forgets the keys of a deleted topic, the one with id `topicId` (and those stored before ids
     /// were: its or an earlier topic's of the name). Keys of a topic created again under the name
-    /// since stay.
+    /// since stay. Memory only: the log keeps the keys until they age out, and opening drops them
+    /// (`forgetLost`).
     func forget(topic: String, id topicId: String) {
+        forget(topic: topic) { $0.isOf(topicId) }
+    }
+
+    /// Forgets the keys of `topic` stored before ids were: for a topic about to be created under
+    /// the name, whose keys they are not (`TopicMetadata.ownsEntriesWithoutId`). Memory only, as
+    /// `forget(topic:id:)`. No key without an id is added after it: every key reserved now carries
+    /// its topic's id.
+    func forgetWithoutId(topic: String) {
+        forget(topic: topic) { $0.topicId == nil }
+    }
+
+    private func forget(topic: String, where doomed: (Entry) -> Bool) {
         entries.withLock { entries in
-            entries[topic] = entries[topic]?.filter { !$0.value.isOf(topicId) }
+            entries[topic] = entries[topic]?.filter { !doomed($0.value) }
             if entries[topic]?.isEmpty == true { entries[topic] = nil }
         }
     }

@@ -70,7 +70,8 @@ final class DelayStore: Sendable {
         var offset: Int64
         var topic: String
         var partition: Int32
-        /// nil for records held before topic ids were stored with them.
+        /// nil for records held before topic ids were stored with them: delivered to the topic of
+        /// their name if it owns such entries (`TopicMetadata.ownsEntriesWithoutId`).
         var topicId: String? = nil
         /// nil for a record of a batch without a producer id.
         var origin: Origin? = nil
