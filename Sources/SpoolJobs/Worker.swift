@@ -437,7 +437,7 @@ public final class Worker<Payload: Job>: Sendable {
             return nil
         }
         let record = entry.record
-        let id = entry.fields.idSpan.map { JobIdText.inRecord(record, $0) } ?? .text(record.jobId)
+        let id: JobIdText = if let span = entry.fields.idSpan { .inRecord(record, span) } else { .text(record.jobId) }
         guard !jobControl.isCancelled(id) else {
             finishCancelled(ticket)
             return nil
@@ -462,10 +462,11 @@ public final class Worker<Payload: Job>: Sendable {
             return nil
         }
         let key = JobLeases.Key(ticket)
-        let context = JobContext(payload: payload, id: id,
-                                 key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts, topic: record.topic,
-                                 partition: record.partition, offset: record.offset,
-                                 enqueuedAt: Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000), headers: .record(record),
+        let enqueuedAt = Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000)
+        let (topic, partition, offset) = (record.topic, record.partition, record.offset)
+        // Moved in, not copied: each copy retained and released the payload's and the record's buffers.
+        let context = JobContext(payload: consume payload, id: consume id, key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts,
+                                 topic: topic, partition: partition, offset: offset, enqueuedAt: enqueuedAt, headers: .record(consume record),
                                  lease: JobLease(holder: leaseDesk, key: key))
         // Three clock reads a job: the end's wall-clock time is the start's plus the run's length.
         let startedMs = nowMs()
