@@ -43,8 +43,6 @@ public struct LogReadResult: Sendable {
     /// What readers may see: the offset after the last visible record.
     public var highWatermark: Int64
     public var logStartOffset: Int64
-    /// The high watermark's place when the log was read: offset, segment and byte position.
-    public var highWatermarkPosition = LogPosition(offset: 0, segmentBase: 0, position: 0)
     /// Where the read found the requested offset (Kafka's `fetchOffsetMetadata`): the segment and
     /// byte position of the batch that holds it or, at the high watermark, the high watermark's
     /// place. Nil past the high watermark (records appended, not yet durable). A parked fetch

@@ -18,7 +18,6 @@ extension PartitionLog {
                 throw .offsetOutOfRange(requested: offset, logStart: start, highWatermark: visible.offset)
             }
             var result = LogReadResult(slice: .empty, highWatermark: visible.offset, logStartOffset: start)
-            result.highWatermarkPosition = visible
             result.failure = state.failure
             guard offset < visible.offset else {
                 if offset == visible.offset { result.start = visible }
