@@ -30,36 +30,45 @@ public struct FetchedPartition: Sendable {
 
 extension Broker {
     /// Reads every requested partition. When fewer than `minBytes` are available it parks until a
-    /// flush makes more visible or `maxWaitMs` passes (a long poll: no polling, no spinning), reads
-    /// again, and parks again while still short; at the deadline it answers for every requested
-    /// partition with what there is. `maxBytes` bounds the whole answer and each request's
-    /// `maxBytes` its partition, as in Kafka: only the first partition that returns anything may
-    /// exceed them, by its first batch, so a consumer always makes progress; every later partition
-    /// gets only whole batches that fit in what is left (none, once nothing is left, but it is
-    /// read all the same, for its errors and for what it holds).
+    /// flush makes more visible or `maxWaitMs` passes (a long poll: no polling, no spinning),
+    /// looks again, and parks again while still short; once complete, or at the deadline, it
+    /// reads again and answers for every requested partition with what there is. `maxBytes`
+    /// bounds the whole answer and each request's `maxBytes` its partition, as in Kafka: only the
+    /// first partition that returns anything may exceed them, by its first batch, so a consumer
+    /// always makes progress; every later partition gets only whole batches that fit in what is
+    /// left (none, once nothing is left, but it is read all the same, for its errors and for
+    /// what it holds).
     public func fetch(_ requests: [FetchPartitionRequest], maxWaitMs: Int, minBytes: Int, maxBytes: Int) async -> [FetchedPartition] {
         let deadline = DispatchTime.now() + .milliseconds(min(max(maxWaitMs, 0), config.fetchWaitMaxMs))
-        while true {
-            let read = readOnce(requests, maxBytes: maxBytes)
-            // As Kafka: enough once the bytes read reach MinBytes, so a MinBytes of 0 (or less)
-            // is answered at once even with nothing to read, or once the bytes visible to the
-            // reads do (each partition's from its fetch offset to its high watermark, up to its
-            // MaxBytes: DelayedFetch.tryComplete), so a MinBytes above MaxBytes is answered with
-            // what MaxBytes lets in when the data is there; and at once when a partition was
-            // read from an older segment than its high watermark's (Kafka's DelayedFetch
-            // completes then), as the records past that segment's end, visible already, would
-            // not wake a wait and the fetch would sit out its deadline short of them.
-            if read.bytes >= minBytes || read.available >= minBytes || read.hasError || read.olderSegment
-                || DispatchTime.now() >= deadline || requests.isEmpty {
-                for result in read.results {
-                    guard let counted = result.records?.withUnsafeBytes({ BrokerMetrics.count($0) }) else { continue }
-                    metrics.recordsOut.add(counted.records, ordering: .relaxed)
-                    metrics.bytesOut.add(counted.bytes, ordering: .relaxed)
-                }
-                return read.results
-            }
-            await waitForData(requests, readAt: read.results, until: deadline)
+        let first = readOnce(requests, maxBytes: maxBytes)
+        // As Kafka's `ReplicaManager.fetchMessages`: answered at once when it may not wait, asks
+        // for nothing, read MinBytes (so a MinBytes of 0 or less is answered even with nothing to
+        // read), or met an error.
+        if maxWaitMs <= 0 || requests.isEmpty || first.bytes >= minBytes || first.hasError {
+            return answered(first.results)
         }
+        // Then parked as Kafka's DelayedFetch, which looks at once too: the bytes visible from the
+        // fetch offsets may make up MinBytes where the bytes read, bounded by MaxBytes, do not.
+        let parked = ParkedFetch(partitions: first.parked)
+        var parks = 0
+        while DispatchTime.now() < deadline {
+            guard case let .wait(waits) = parked.check(minBytes: minBytes, ends: { log throws(LogError) in try log.highWatermarkPosition() }) else { break }
+            await waitForData(waits, until: deadline)
+            parks += 1
+        }
+        // The first read stands for the one Kafka makes on completing (`DelayedFetch.onComplete`)
+        // when nothing was waited for: it was made a moment ago.
+        return answered(parks == 0 ? first.results : readOnce(requests, maxBytes: maxBytes).results)
+    }
+
+    /// `results`, counted in the metrics as sent.
+    private func answered(_ results: [FetchedPartition]) -> [FetchedPartition] {
+        for result in results {
+            guard let counted = result.records?.withUnsafeBytes({ BrokerMetrics.count($0) }) else { continue }
+            metrics.recordsOut.add(counted.records, ordering: .relaxed)
+            metrics.bytesOut.add(counted.bytes, ordering: .relaxed)
+        }
+        return results
     }
 
     /// One read of every requested partition, and what tells whether it answers the fetch.
@@ -67,12 +76,9 @@ extension Broker {
         var results: [FetchedPartition] = []
         /// Bytes read: what the answer carries.
         var bytes = 0
-        /// Bytes visible from each partition's fetch offset to its high watermark, each counted
-        /// up to the partition's MaxBytes (Kafka's DelayedFetch `accumulatedSize`).
-        var available = 0
         var hasError = false
-        /// A partition was read from an older segment than the one its high watermark is in.
-        var olderSegment = false
+        /// Each partition read without an error, for the fetch to park on.
+        var parked: [ParkedFetch.Partition] = []
     }
 
     private func readOnce(_ requests: [FetchPartitionRequest], maxBytes: Int) -> FetchRead {
@@ -87,11 +93,12 @@ extension Broker {
                 // Once MaxBytes is used up, with 0 bytes (Kafka reads such a partition too).
                 let partitionRead = try log.read(from: request.fetchOffset, maxBytes: min(max(request.maxBytes, 1), max(remaining, 0)),
                                                  minOneBatch: read.bytes == 0)
+                // A failed log is offline: Kafka answers KAFKA_STORAGE_ERROR for its partitions.
+                if let failure = partitionRead.failure { throw BrokerError.from(failure) }
                 result.highWatermark = partitionRead.highWatermark
                 result.logStartOffset = partitionRead.logStartOffset
                 result.records = partitionRead.slice
-                read.olderSegment = read.olderSegment || partitionRead.olderSegmentThanHighWatermark
-                read.available += min(partitionRead.bytesToHighWatermark, max(request.maxBytes, 0))
+                read.parked.append(.init(log: log, fetchOffset: request.fetchOffset, maxBytes: request.maxBytes, start: partitionRead.start))
                 remaining -= partitionRead.slice.count
                 read.bytes += partitionRead.slice.count
             } catch let error as BrokerError {
@@ -109,32 +116,27 @@ extension Broker {
         return read
     }
 
-    /// Parks until a record that was not visible when `results` were read becomes visible in any
-    /// requested partition (its high watermark passes both its fetch offset and the high watermark
-    /// it was read at), or the deadline. Records already read do not wake it: a fetch short of
-    /// MinBytes would otherwise be woken at once and read the same records again until its
-    /// deadline. Kafka's DelayedFetch likewise completes on new appends, not on what it has seen.
-    private func waitForData(_ requests: [FetchPartitionRequest], readAt results: [FetchedPartition], until deadline: DispatchTime) async {
-        precondition(results.count == requests.count, "one result a requested partition")
-        let logs = zip(requests, results).compactMap { request, result -> (PartitionLog, Int64)? in
-            guard let log = try? readableLog(request.topicPartition.topic, request.topicPartition.partition) else { return nil }
-            return (log, max(request.fetchOffset, result.highWatermark))
-        }
+    /// Parks until a record beyond one of `waits`' offsets becomes visible in its log (each the
+    /// high watermark the fetch last looked at, or its fetch offset when past it), or the
+    /// deadline. Records already counted do not wake it: a fetch short of MinBytes would
+    /// otherwise be woken at once and look at the same records again until its deadline. Kafka's
+    /// DelayedFetch likewise looks again on new appends, not on what it has seen.
+    private func waitForData(_ waits: [(log: PartitionLog, beyond: Int64)], until deadline: DispatchTime) async {
         let wake = OneShot()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             wake.arm(continuation)
-            var waits: [(PartitionLog, VisibilityWait)] = []
-            for (log, offset) in logs {
-                if let wait = log.whenVisible(beyond: offset, { wake.fire() }) { waits.append((log, wait)) }
+            var registered: [(PartitionLog, VisibilityWait)] = []
+            for (log, offset) in waits {
+                if let wait = log.whenVisible(beyond: offset, { wake.fire() }) { registered.append((log, wait)) }
             }
-            let registered = waits
+            let all = registered
             metrics.fetchDeadlinesArmed.add(1, ordering: .relaxed)
             let timer = DeadlineTimer(deadline: deadline, settled: { [metrics] in metrics.fetchDeadlinesArmed.subtract(1, ordering: .relaxed) }) {
                 wake.fire()
             }
             wake.onFire {
                 timer.cancel()
-                for (log, wait) in registered { log.cancelVisibilityWait(wait) }
+                for (log, wait) in all { log.cancelVisibilityWait(wait) }
             }
             metrics.fetchesParked.add(1, ordering: .relaxed)
             metrics.fetchParks.add(1, ordering: .relaxed)

@@ -45,6 +45,12 @@ extension Broker {
         (try? partition(topic, index))?.log.logEndOffset
     }
 
+    /// The log start offset of a partition; nil if there is no such partition. Kafka's produce
+    /// answers carry it beside most errors (`ReplicaManager.appendToLocalLog`).
+    public func logStartOffset(topic: String, partition index: Int32) -> Int64? {
+        (try? partition(topic, index))?.log.logStartOffset
+    }
+
     /// Stores offsets for a group, durably, before returning. Every partition must exist and every
     /// metadata string fit the limit; otherwise nothing is stored. Each offset is stored for the
     /// topic found here: one deleted before the offsets are stored gets them refused

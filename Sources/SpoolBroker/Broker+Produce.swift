@@ -85,6 +85,8 @@ extension Broker {
         let partition: Partition
         /// Where the batch is in the records.
         let batch: Range<Int>
+        /// What `Partition.validated` read of the batch.
+        let header: RecordBatchHeader
         /// acks=1 or all: a duplicate by idempotency key of a record not yet stored is refused (`HeaderRouter.refusesPendingKeys`).
         let refusesPendingKeys: Bool
         /// acks=all: a duplicate by idempotency key waits for its original (`HeaderRouter.waitsForOriginals`).
@@ -99,14 +101,19 @@ extension Broker {
         var mustWaitForDisk: Bool { appended == nil || unconfirmedKeys != nil }
     }
 
-    /// Finds the partition and checks that the records are one batch, storing nothing.
+    /// Finds the partition and checks the records, storing nothing: that they are one batch, then
+    /// the batch as Kafka's log checks it before it looks at the producer's state, in Kafka's
+    /// order (`Partition.validated`, then a compacted topic's keys, which Kafka's LogValidator
+    /// checks after the CRC). The producer's sequence and epoch are checked when it is appended.
     private func startAppending(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) throws(BrokerError) -> AppendProgress {
         let partition = try partition(topic, index)
         let batch = try Self.onlyBatch(in: records)
+        let bytes = UnsafeRawBufferPointer(rebasing: records[batch])
+        let header = try partition.validated(bytes)
         if partition.log.config.keysRequired {
-            try Self.requireKeys(UnsafeRawBufferPointer(rebasing: records[batch]), topic: topic, partition: index)
+            try Self.requireKeys(bytes, topic: topic, partition: index)
         }
-        return AppendProgress(partition: partition, batch: batch, refusesPendingKeys: acks != .none, waitsForOriginals: acks == .all)
+        return AppendProgress(partition: partition, batch: batch, header: header, refusesPendingKeys: acks != .none, waitsForOriginals: acks == .all)
     }
 
     /// Appends the batch unless it is appended already. Without `mayWaitForDisk` it leaves a batch
@@ -121,7 +128,7 @@ extension Broker {
         router.refusesPendingKeys = progress.refusesPendingKeys
         router.waitsForOriginals = progress.waitsForOriginals
         let batch = UnsafeRawBufferPointer(rebasing: records[progress.batch])
-        guard let appended = try progress.partition.append(batch, router: router) else { return }
+        guard let appended = try progress.partition.append(batch, validated: progress.header, router: router) else { return }
         if !appended.duplicate {
             let counted = BrokerMetrics.count(batch)
             metrics.recordsIn.add(counted.records, ordering: .relaxed)

@@ -118,13 +118,18 @@ final class Partition: Sendable {
         return appended
     }
 
-    /// Appends one batch from a producer: producer rules, idempotence, Spool's headers (through
-    /// `router`), then the log (which checks size, structure and CRC). Nothing is stored when it
+    /// Appends one batch from a producer once `validated` passes it. Nothing is stored when it
+    /// throws, or when it returns nil: see `append(_:validated:router:)`.
+    func append(_ batch: UnsafeRawBufferPointer, router: HeaderRouter?) throws(BrokerError) -> Appended? {
+        try append(batch, validated: validated(batch), router: router)
+    }
+
+    /// Appends one batch from a producer that passed `validated` (`header` is what it returned):
+    /// idempotence, Spool's headers (through `router`), then the log. Nothing is stored when it
     /// throws, or when it returns nil: the router may not wait for the disk
     /// (`HeaderRouter.mayWaitForDisk`) and the batch holds records for later or the log needs
     /// file work first.
-    func append(_ batch: UnsafeRawBufferPointer, router: HeaderRouter?) throws(BrokerError) -> Appended? {
-        let header = try checkedHeader(batch)
+    func append(_ batch: UnsafeRawBufferPointer, validated header: RecordBatchHeader, router: HeaderRouter?) throws(BrokerError) -> Appended? {
         guard header.producerId >= 0 else {
             guard let appended = try appendRouted(batch, header: header, router: router) else { return nil }
             noteAppended(bytes: batch.count)
@@ -148,18 +153,17 @@ final class Partition: Sendable {
         return appended
     }
 
-    /// The batch's header, once its size, length and producer fields pass.
-    private func checkedHeader(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> RecordBatchHeader {
+    /// The batch's header, once the batch passes the checks Kafka's log makes before it looks at
+    /// the producer's state, in Kafka's order: its size (MESSAGE_TOO_LARGE), its CRC
+    /// (CORRUPT_MESSAGE) and its compression codec (`UnifiedLog.analyzeAndValidateRecords`),
+    /// then the producer rules (INVALID_RECORD: `LogValidator.validateBatch`). A batch with a
+    /// second fault in its sequence or epoch gets the error of the first.
+    func validated(_ batch: UnsafeRawBufferPointer) throws(BrokerError) -> RecordBatchHeader {
         guard batch.count <= log.batchBytesLimit else {
             throw .messageTooLarge(bytes: batch.count, limit: log.batchBytesLimit)
         }
         do throws(FormatError) {
-            let header = try RecordBatchHeader(parsing: batch)
-            guard header.totalSize == batch.count else {
-                throw FormatError.lengthMismatch(declared: header.totalSize, available: batch.count)
-            }
-            try RecordBatchView.checkProducerRules(header)
-            return header
+            return try RecordBatchView.validateFromProducer(batch)
         } catch {
             throw BrokerError.from(.invalidBatch(error))
         }
@@ -234,23 +238,25 @@ final class Partition: Sendable {
         }
     }
 
-    /// Appends the batch, first handing it to the router when it may carry Spool's headers (the
-    /// router needs the CRC checked before it trusts the records). Nil: see `append`.
+    /// Appends the validated batch, first handing it to the router when it may carry Spool's
+    /// headers (the router trusts its records: their CRC was checked). Nil: see `append`.
     private func appendRouted(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, router: HeaderRouter?) throws(BrokerError) -> Appended? {
         let mayBlock = router?.mayWaitForDisk ?? true
-        guard let router, HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch, mayBlock: mayBlock) }
-        do { _ = try RecordBatchView.validate(batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
+        guard let router, HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch, validated: header, mayBlock: mayBlock) }
+        // A batch the router rewrote is validated again by the log: it has a new CRC.
         switch try router.route(batch, topic: topic, topicId: topicId, partition: index, append: { bytes throws(BrokerError) in try appendToLog(bytes, mayBlock: mayBlock) }) {
-        case .unchanged: return try appendToLog(batch, mayBlock: mayBlock)
+        case .unchanged: return try appendToLog(batch, validated: header, mayBlock: mayBlock)
         case let .appended(appended): return appended
         case .needsDiskWait: return nil
         }
     }
 
     /// Nil: the log needs file work first and `mayBlock` is false (`PartitionLog.append(_:mayBlock:)`).
-    private func appendToLog(_ batch: UnsafeRawBufferPointer, mayBlock: Bool) throws(BrokerError) -> Appended? {
+    /// With `header`, the batch was validated already and its CRC is not computed again.
+    private func appendToLog(_ batch: UnsafeRawBufferPointer, validated header: RecordBatchHeader? = nil, mayBlock: Bool) throws(BrokerError) -> Appended? {
         do {
-            guard let result = try log.append(batch, mayBlock: mayBlock) else { return nil }
+            let appended = if let header { try log.append(batch, validated: header, mayBlock: mayBlock) } else { try log.append(batch, mayBlock: mayBlock) }
+            guard let result = appended else { return nil }
             return Appended(baseOffset: result.baseOffset, lastOffset: result.lastOffset, duplicate: false)
         } catch {
             throw BrokerError.from(error)

@@ -44,8 +44,7 @@ public enum RecordBatchView {
         return header
     }
 
-    /// The producer rules of `validateFromProducer` alone, on an already parsed header (so a
-    /// broker can check them before the log validates the CRC, without computing it twice).
+    /// The producer rules of `validateFromProducer` alone, on an already parsed header.
     public static func checkProducerRules(_ header: RecordBatchHeader) throws(FormatError) {
         guard header.recordsCount >= 1, Int64(header.lastOffsetDelta) + 1 == Int64(header.recordsCount) else {
             throw .inconsistentOffsetRange(lastOffsetDelta: header.lastOffsetDelta, recordsCount: header.recordsCount)

@@ -43,14 +43,14 @@ public struct LogReadResult: Sendable {
     /// What readers may see: the offset after the last visible record.
     public var highWatermark: Int64
     public var logStartOffset: Int64
-    /// The slice is from an older segment than the one the high watermark is in: records past it
-    /// are visible already, in a later segment (a read returns batches of one segment only).
-    public var olderSegmentThanHighWatermark = false
-    /// Bytes from the start of the slice to the high watermark in the slice's segment (to the
-    /// segment's end, when the high watermark is in a later one), however few of them `maxBytes`
-    /// let the slice take: what Kafka's DelayedFetch counts towards a fetch's MinBytes (the high
-    /// watermark's position less the fetch offset's).
-    public var bytesToHighWatermark = 0
+    /// Where the read found the requested offset (Kafka's `fetchOffsetMetadata`): the segment and
+    /// byte position of the batch that holds it or, at the high watermark, the high watermark's
+    /// place. Nil past the high watermark (records appended, not yet durable). A parked fetch
+    /// counts the bytes from here to the high watermark towards its MinBytes.
+    public var start: LogPosition?
+    /// The log failed (a flush did): what it holds is readable, but nothing is appended to it
+    /// any more. Kafka answers a fetch from a log in an offline directory with KAFKA_STORAGE_ERROR.
+    public var failure: LogError?
 }
 
 /// What an append stored.

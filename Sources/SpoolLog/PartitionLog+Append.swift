@@ -29,9 +29,22 @@ extension PartitionLog {
     public func append(_ batch: UnsafeRawBufferPointer, mayBlock: Bool) throws(LogError) -> AppendResult? {
         let limit = batchBytesLimit
         guard batch.count <= limit else { throw .batchTooLarge(bytes: batch.count, limit: limit) }
+        // Before the CRC, so that a batch left for a thread that may block is checked once.
         if !mayBlock && batch.count >= Segment.mappedWriteBytesMax { return nil }
         let header: RecordBatchHeader
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
+        return try append(batch, validated: header, mayBlock: mayBlock)
+    }
+
+    /// `append(_:mayBlock:)` for a batch its caller validated already: `header` is what
+    /// `RecordBatchView.validate` returned for `batch`. A broker checks a producer's batch whole,
+    /// CRC included, before it looks at the producer's state, as Kafka's log does; this spares it
+    /// computing the CRC a second time.
+    public func append(_ batch: UnsafeRawBufferPointer, validated header: RecordBatchHeader, mayBlock: Bool) throws(LogError) -> AppendResult? {
+        precondition(header.totalSize == batch.count, "the header is not the batch's")
+        let limit = batchBytesLimit
+        guard batch.count <= limit else { throw .batchTooLarge(bytes: batch.count, limit: limit) }
+        if !mayBlock && batch.count >= Segment.mappedWriteBytesMax { return nil }
         let now = clock()
         if mayBlock {
             return try appendLock.withLockMayBlock { _ throws(LogError) in try appendHoldingAppendLock(batch, header, now: now, mayBlock: true) }

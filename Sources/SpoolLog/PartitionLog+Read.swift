@@ -18,7 +18,11 @@ extension PartitionLog {
                 throw .offsetOutOfRange(requested: offset, logStart: start, highWatermark: visible.offset)
             }
             var result = LogReadResult(slice: .empty, highWatermark: visible.offset, logStartOffset: start)
-            guard offset < visible.offset else { return result }
+            result.failure = state.failure
+            guard offset < visible.offset else {
+                if offset == visible.offset { result.start = visible }
+                return result
+            }
             var index = state.segmentIndex(containing: offset)
             while index < state.segments.count {
                 let segment = state.segments[index]
@@ -30,9 +34,7 @@ extension PartitionLog {
                         end += batch.size
                     }
                     result.slice = LogSlice(region: region, range: position..<end)
-                    result.bytesToHighWatermark = limit - position
-                    // The segment after this one starts at or below the high watermark (no second search).
-                    result.olderSegmentThanHighWatermark = index + 1 < state.segments.count && state.segments[index + 1].baseOffset <= visible.offset
+                    result.start = LogPosition(offset: offset, segmentBase: segment.baseOffset, position: position)
                     state.recordRead(position..<end, of: segment)
                     return result
                 }

@@ -19,6 +19,17 @@ extension PartitionLog {
         return token
     }
 
+    /// The high watermark's place (offset, segment, byte position), which a parked fetch measures
+    /// against where its read started (Kafka's `Partition.fetchOffsetSnapshot`). Throws once the
+    /// log is closed or has failed: a fetch parked on it is answered then.
+    public func highWatermarkPosition() throws(LogError) -> LogPosition {
+        try state.withLock { state throws(LogError) -> LogPosition in
+            if state.isClosed { throw .closed }
+            if let failure = state.failure { throw failure }
+            return state.visible
+        }
+    }
+
     /// Forgets a wait registered with `whenVisible`; its callback will not run (if it has not yet).
     public func cancelVisibilityWait(_ wait: VisibilityWait) {
         _ = state.withLock { $0.visibilityWaiters.removeValue(forKey: wait.id) }

@@ -77,13 +77,7 @@ extension RequestRouter {
                     answer(Partition(index: partition.index, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset))
                 } catch {
                     broker.metrics.produceErrors.add(1, ordering: .relaxed)
-                    var response = failed(partition.index, error.code, error.description)
-                    if case let .recordsWithoutKey(topic, index, indexes) = error {
-                        response.recordErrors = indexes.map {
-                            .init(batchIndex: $0, batchIndexErrorMessage: "Compacted topic cannot accept message without key in topic partition \(topic)-\(index).")
-                        }
-                    }
-                    answer(response)
+                    answer(ProduceFailureAnswer.partition(partition.index, error) { broker.logStartOffset(topic: topic.name, partition: partition.index) ?? -1 })
                 }
             }
         }
@@ -97,7 +91,9 @@ extension RequestRouter {
                 try await broker.waitUntilDurable(result, topic: name, partition: index)
             } catch {
                 broker.metrics.produceErrors.add(1, ordering: .relaxed)
-                topics[topicIndex].partitionResponses[partitionIndex] = failed(index, error.code, error.description)
+                topics[topicIndex].partitionResponses[partitionIndex] = ProduceFailureAnswer.partition(index, error) {
+                    broker.logStartOffset(topic: name, partition: index) ?? -1
+                }
             }
         }
         return ProduceResponse(responses: topics)

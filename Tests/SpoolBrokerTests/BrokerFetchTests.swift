@@ -1,7 +1,9 @@
 import Dispatch
+import Foundation
 import SpoolBroker
 import SpoolFormat
 import SpoolSystem
+import SpoolTestSupport
 import Testing
 
 @Suite struct BrokerFetchTests {
@@ -138,6 +140,72 @@ import Testing
         #expect(broker.metrics.fetchParks.load(ordering: .relaxed) >= 1, "a fetch short of MinBytes answered without waiting")
     }
 
+    /// Kafka's DelayedFetch keeps where its first read placed the fetch offset
+    /// (`FetchPartitionStatus.startOffsetMetadata`; at the high watermark, the high watermark's
+    /// place) and completes once the high watermark is in a later segment than that
+    /// (`DelayedFetch.tryComplete`, Case F), whatever MinBytes asks: a fetch parked at the end of
+    /// a segment is answered by the first records appended to the next one.
+    @Test func aFetchParkedAtTheEndOfASegmentIsAnsweredByRecordsInTheNext() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try openWithTenMinuteFetchWaits(data)
+        defer { try? broker.close() }
+        // Segments of one batch each (128 bytes, under two): the next append rolls.
+        try broker.createTopic("jobs", configs: ["segment.bytes": "128"])
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("a"), acks: .all)
+        let fetched = try await parked(broker, [FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 2)], minBytes: 1 << 20)
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: batch("b"), acks: .all)
+        let results = try #require(await GroupTest.within(20_000) { await fetched.value }, "the records in the new segment did not answer the fetch")
+        #expect(results.first?.records?.count == batch("b").count)
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) == 1)
+    }
+
+    /// Once parked, Kafka counts towards MinBytes at most each partition's MaxBytes of the bytes
+    /// from its fetch offset to its high watermark (`DelayedFetch.tryComplete`), not the bytes a
+    /// read returns: a first batch larger than the partition's MaxBytes, which a read returns
+    /// whole, counts as MaxBytes. Only the first read answers with the bytes it read
+    /// (`ReplicaManager.fetchMessages`).
+    @Test func aParkedFetchCountsNoMoreThanEachPartitionsMaxBytes() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        let broker = try openWithTenMinuteFetchWaits(data)
+        defer { try? broker.close() }
+        try broker.createTopic("jobs", partitions: 2)
+        let fetched = try await parked(broker, [FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0, maxBytes: 100),
+                                                FetchPartitionRequest(TopicPartition("jobs", 1), fetchOffset: 0, maxBytes: 100)], minBytes: 150)
+        let big = batch("big", count: 1, valueBytes: 300)
+        _ = try await broker.produce(topic: "jobs", partition: 0, records: big, acks: .all)
+        let reparked = await GroupTest.eventually {
+            broker.metrics.fetchParks.load(ordering: .relaxed) == 2 && broker.metrics.fetchesParked.load(ordering: .relaxed) == 1
+        }
+        #expect(reparked, "a batch of \(big.count) bytes counted for more than the partition's MaxBytes of 100")
+        // 100 bytes of each partition make up MinBytes.
+        _ = try await broker.produce(topic: "jobs", partition: 1, records: big, acks: .all)
+        let results = try #require(await GroupTest.within(20_000) { await fetched.value }, "two partitions' MaxBytes did not make up MinBytes")
+        #expect(results.first?.records?.count == big.count, "the read returns the first batch whole")
+    }
+
+    /// A log that failed (a flush did) answers a parked fetch at once, as Kafka's DelayedFetch
+    /// completes for a partition in an offline log directory (`DelayedFetch.tryComplete`, Case
+    /// D), with KAFKA_STORAGE_ERROR for it (`ReplicaManager.readFromLog`). It woke the fetch,
+    /// and a fetch that parked again would be woken again at once until its deadline.
+    @Test func aParkedFetchIsAnsweredOnceWhenItsLogFails() async throws {
+        let data = TestDataDirectory()
+        defer { data.remove() }
+        var config = data.config()
+        config.fetchWaitMaxMs = 600_000
+        let disk = FaultInjectingFileSystem()
+        let broker = try Broker.open(config, fileSystem: disk)
+        defer { try? broker.close() }
+        try broker.createTopic("jobs")
+        let fetched = try await parked(broker, [FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)], minBytes: 1)
+        disk.inject(.dataSync, errno: EIO)
+        await #expect(throws: BrokerError.self) { try await broker.produce(topic: "jobs", partition: 0, records: batch("lost"), acks: .all) }
+        let results = try #require(await GroupTest.within(20_000) { await fetched.value }, "the failed log did not answer the fetch")
+        #expect(results.first?.error == .kafkaStorageError)
+        #expect(broker.metrics.fetchParks.load(ordering: .relaxed) == 1)
+    }
+
     /// Kafka reads every requested partition, those that MaxBytes leaves no room for with 0 bytes,
     /// so their errors are answered too (and answer the fetch at once).
     @Test func aPartitionMaxBytesLeavesNoRoomForIsStillReadForItsErrors() async throws {
@@ -219,6 +287,14 @@ import Testing
                                             FetchPartitionRequest(TopicPartition("big", 2), fetchOffset: 0, maxBytes: 1000)],
                                            maxWaitMs: 0, minBytes: 1, maxBytes: 1000)
         #expect(skipFirst.map { $0.records?.count ?? 0 }[1] > 600_000)
+    }
+
+    /// `requests` fetched with a ten-minute wait, once the fetch is parked: one that answers
+    /// within a test was answered by what happened to its partitions, not by its deadline.
+    private func parked(_ broker: Broker, _ requests: [FetchPartitionRequest], minBytes: Int) async throws -> Task<[FetchedPartition], Never> {
+        let fetched = Task { await broker.fetch(requests, maxWaitMs: 600_000, minBytes: minBytes, maxBytes: 1 << 20) }
+        try #require(await GroupTest.eventually { broker.metrics.fetchesParked.load(ordering: .relaxed) == 1 }, "the fetch parks")
+        return fetched
     }
 
     /// A broker as `openWithTenMinuteFetchWaits` opens it, with topic "jobs" whose partition N
