@@ -17,6 +17,10 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     case messageTooLarge(bytes: Int, limit: Int)
     case corruptMessage(String)
     case invalidRecord(String)
+    /// A record whose Spool header (`spool-deliver-at`, `spool-idempotency-key`) cannot be read:
+    /// INVALID_RECORD, refused as Kafka's `LogValidator` refuses a record
+    /// (`RecordValidationException`), whose answer carries the reason.
+    case invalidSpoolHeader(String)
     /// A batch whose compression code (5-7) no codec has. Kafka's log reads the code once the
     /// batch's CRC passes (`UnifiedLog.analyzeAndValidateRecords`), and `CompressionType.forId`
     /// throws IllegalArgumentException, no Kafka error: the partition gets UNKNOWN_SERVER_ERROR.
@@ -60,7 +64,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidConfig: .invalidConfig
         case .messageTooLarge: .messageTooLarge
         case .corruptMessage, .unreadableRecords: .corruptMessage
-        case .invalidRecord, .recordsWithoutKey: .invalidRecord
+        case .invalidRecord, .invalidSpoolHeader, .recordsWithoutKey: .invalidRecord
         case .invalidCompression: .unknownServerError
         case .idempotencyKeyPending: .notEnoughReplicas
         case .outOfOrderSequence: .outOfOrderSequenceNumber
@@ -91,6 +95,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .corruptMessage(reason): "corrupt record batch: \(reason)"
         case let .unreadableRecords(reason): reason
         case let .invalidRecord(reason): "invalid record batch: \(reason)"
+        case let .invalidSpoolHeader(reason): "invalid record: \(reason)"
         case let .invalidCompression(code): "invalid record batch: compression code \(code) names no codec"
         case let .recordsWithoutKey(topic, partition, indexes):
             "One or more records have been rejected due to \(indexes.count) record errors in total: "

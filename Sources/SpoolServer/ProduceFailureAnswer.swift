@@ -9,6 +9,9 @@ import SpoolWire
 /// - a refusal of records by `LogValidator` (`RecordValidationException`: here, records without a
 ///   key in a compacted topic) carries the partition's log start offset, its message and the
 ///   records' errors;
+/// - Spool's own refusals of a record (an unreadable Spool header, an idempotency key whose
+///   original is not stored yet) are answered as such a refusal, without record errors: the
+///   reason is all a client can go by;
 /// - any other exception (an invalid batch, a compression codec that does not exist, a producer's
 ///   sequence or epoch) carries the log start offset and no message.
 ///
@@ -20,6 +23,11 @@ enum ProduceFailureAnswer {
         switch error {
         case .unknownTopicOrPartition, .closed, .messageTooLarge, .corruptMessage, .storage:
             break
+        case .invalidSpoolHeader, .idempotencyKeyPending:
+            // Spool's own refusals of a record, which no Kafka exception names: the reason goes
+            // with them, as with a record `LogValidator` refuses, for the client's log.
+            answer.logStartOffset = logStartOffset()
+            answer.errorMessage = error.description
         case let .recordsWithoutKey(topic, partition, indexes):
             answer.logStartOffset = logStartOffset()
             answer.errorMessage = error.description

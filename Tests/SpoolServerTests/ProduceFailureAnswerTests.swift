@@ -9,7 +9,8 @@ import Testing
 /// storage error, no log start offset (-1); a record-level refusal of `LogValidator`
 /// (`RecordValidationException`), the log start offset, its message and the records' errors; any
 /// other exception (an invalid batch, an unknown compression codec, a producer's sequence or
-/// epoch), the log start offset alone. Only a `RecordValidationException` carries a message.
+/// epoch), the log start offset alone. Only a `RecordValidationException` carries a message, and
+/// Spool's own refusals of a record, which Kafka has no exception for.
 @Suite struct ProduceFailureAnswerTests {
     /// Partition 1 of "jobs" holds 2 records, the first deleted: its log starts at 1.
     private func served() async throws -> Served {
@@ -68,5 +69,18 @@ import Testing
         #expect(refused.errorCode == KafkaErrorCode.corruptMessage.rawValue)
         #expect(refused.baseOffset == -1 && refused.logStartOffset == -1)
         #expect(refused.errorMessage == nil)
+    }
+
+    /// Spool's own refusal of a record (an empty `spool-idempotency-key`) has no Kafka exception to
+    /// follow: it is answered as `LogValidator`'s refusal of a record is, its reason included.
+    @Test(arguments: [9, 11] as [Int16])
+    func anUnreadableSpoolHeaderIsAnsweredWithItsReason(version: Int16) async throws {
+        let setup = try await served()
+        defer { setup.remove() }
+        let keyless = RecordBatch(producing: [ProducerRecord(value: Array("x".utf8), headers: [RecordHeader(SpoolHeaders.idempotencyKey, "")], timestamp: 1)]).encoded()
+        let refused = try await answer(setup, version: version, keyless)
+        #expect(refused.errorCode == KafkaErrorCode.invalidRecord.rawValue)
+        #expect(refused.baseOffset == -1 && refused.logStartOffset == 1)
+        #expect(refused.errorMessage?.contains("spool-idempotency-key is empty") == true)
     }
 }

@@ -80,7 +80,7 @@ struct HeaderRouter: Sendable {
             var deliverAt: Int64?
             if let raw = record.header(SpoolHeaders.deliverAt) {
                 guard let parsed = SpoolHeaders.parseMilliseconds(raw) else {
-                    throw .invalidRecord("header \(SpoolHeaders.deliverAt) must be milliseconds since the Unix epoch in decimal digits, not '\(String(decoding: raw, as: UTF8.self))'")
+                    throw .invalidSpoolHeader("header \(SpoolHeaders.deliverAt) must be milliseconds since the Unix epoch in decimal digits, not '\(String(decoding: raw, as: UTF8.self))'")
                 }
                 deliverAt = parsed
                 if decoded.producerId >= 0 {
@@ -93,7 +93,7 @@ struct HeaderRouter: Sendable {
             }
             due.append(deliverAt.flatMap { $0 > now ? $0 : nil })
             if let key = record.header(SpoolHeaders.idempotencyKey) {
-                guard !key.isEmpty else { throw .invalidRecord("header \(SpoolHeaders.idempotencyKey) is empty") }
+                guard !key.isEmpty else { throw .invalidSpoolHeader("header \(SpoolHeaders.idempotencyKey) is empty") }
                 keys.append((index, String(decoding: key, as: UTF8.self)))
             }
         }
