@@ -21,8 +21,8 @@ public struct JobLookup: Sendable {
     public var listed: [JobStatus]
     /// Per group asked for, in that order.
     public var groups: [GroupJob]
-    /// The records with the job's id in the topic and its priority topics (high first; each
-    /// attempt sent back through the topic and each copy redriven is one), oldest first in each.
+    /// The records with the job's id in the topic and its priority topics (high first, then by
+    /// partition and offset; each attempt sent back through the topic and each copy redriven is one).
     public var records: [ConsumedRecord]
     /// The topics searched: the job topic and its priority topics that exist, high first.
     public var topics: [String]

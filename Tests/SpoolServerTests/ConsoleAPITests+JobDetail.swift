@@ -131,4 +131,17 @@ extension ConsoleAPITests {
         }
         #expect(await recordsRead("q2") == oneGroup)
     }
+
+    @Test func aJobsRecordsAreBoundedToTheLastOnes() async throws {
+        try await jobsInEveryState()
+        // The same id stored 25 times more (as a job retried through the topic would be).
+        _ = try await spool.send(topic: "jobs", records: (2...26).map { attempt in
+            OutgoingRecord(key: Array("user-q1".utf8), value: Array("{}".utf8), headers: [
+                RecordHeader(SpoolHeaders.jobId, "q1"), RecordHeader(SpoolHeaders.attempt, "\(attempt)")], partition: 0)
+        })
+        let reply = await call("GET", "/api/v1/jobs/jobs/q1")
+        let records = try #require(reply.json["records"] as? [[String: Any]])
+        #expect(records.map { $0["attempt"] as? Int } == (7...26).map { $0 })
+        #expect(reply.json["recordsOmitted"] as? Int == 6)
+    }
 }

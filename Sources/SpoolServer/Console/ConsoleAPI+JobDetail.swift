@@ -5,7 +5,8 @@ import SpoolFormat
 /// `?state=S&group=G` have it.
 extension ConsoleAPI {
     /// The job's records a detail shows at most, the latest: each attempt sent back through the
-    /// topic and each redriven copy is one.
+    /// topic and each redriven copy is one. They are bounded in bytes as a record page is
+    /// (`pageBytesMax`, at least one record).
     static let jobRecordsShownMax = 20
     /// Partitions whose removed records a not-found message names at most.
     static let removedPartitionsNamedMax = 5
@@ -41,8 +42,9 @@ extension ConsoleAPI {
         var states: [ConsoleJobState]
         /// Per group with committed offsets on the topic, by name (at most 20).
         var groups: [GroupState]
-        /// The job's records in the topic and its priority topics (the latest `jobRecordsShownMax`);
-        /// none once retention or DeleteRecords removed them.
+        /// The job's records in the topic and its priority topics, by topic, partition and offset
+        /// (the last `jobRecordsShownMax`, and about `pageBytesMax` bytes); none once retention or
+        /// DeleteRecords removed them.
         var records: [Record]
         /// How many earlier records of the job are left out.
         var recordsOmitted: Int?
@@ -54,7 +56,13 @@ extension ConsoleAPI {
         guard broker.partitionCount(topic) != nil else { throw APIError(404, "no topic \(topic)") }
         let found = try await service().job(id, in: topic, groups: groupsReading(topic))
         guard !found.isUnknown else { throw APIError(404, notFound(id, in: topic, searched: found.topics)) }
-        let records = found.records.suffix(Self.jobRecordsShownMax).map { record in
+        var shown: [ConsumedRecord] = []
+        var shownBytes = 0
+        for record in found.records.reversed() where shown.count < Self.jobRecordsShownMax && (shown.isEmpty || shownBytes < Self.pageBytesMax) {
+            shownBytes += Self.shownBytes(record)
+            shown.append(record)
+        }
+        let records = shown.reversed().map { record in
             JobDetail.Record(topic: record.topic, partition: record.partition, offset: record.offset, enqueuedAtMs: record.timestamp,
                              attempt: record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1, key: record.key.map(EncodedBytes.init),
                              value: record.value.map(EncodedBytes.init), headers: record.headers.map(EncodedHeader.init))
