@@ -99,15 +99,6 @@ extension JobQueue {
         return try await deadLetters(of: topic)
     }
 
-    /// The dead letters of `topic` that `group` sent (`spool-group`; a letter without one counts
-    /// for every group), or all of them without a group. Each group runs every job of the topic,
-    /// so a job another group dead-lettered is still queued, done or anything else for this one.
-    func deadLettersIfAny(of topic: String, group: String?) async throws -> [DeadLetter] {
-        let letters = try await deadLettersIfAny(of: topic)
-        guard let group else { return letters }
-        return letters.filter { $0.record.header(SpoolHeaders.group).map { $0 == group } ?? true }
-    }
-
     /// The jobs of `topic` in `state`, oldest first, derived from what the broker stores:
     /// - queued (needs `group`): records at or after the group's committed offset, less those
     ///   cancelled, dead-lettered (in the dead-letter topic, or marked dead in the commit's
@@ -119,7 +110,7 @@ extension JobQueue {
     ///   retried in place (`.key`, `.partition`): those have no next run time or error here, as
     ///   only the worker holding them knows them.
     /// - dead: the dead-letter topic's jobs not sent back (with `group`, the ones that group sent:
-    ///   `deadLettersIfAny(of:group:)`), and with `group`, the jobs the group
+    ///   `JobSources.letters(of:sentBy:)`), and with `group`, the jobs the group
     ///   dead-lettered above its commit point whose dead letter is no longer in that topic
     ///   (deleted, or past its retention): the group's workers will not run them, and their
     ///   attempts and error went with the dead letter, so they are listed with the record's
@@ -129,107 +120,36 @@ extension JobQueue {
     ///   second ago; a worker silent for 3 s (stopped, dead) is left out.
     ///
     /// Jobs of the topic's priority topics (`TOPIC.high`, `TOPIC.low`) are listed too, high
-    /// first, each with its own topic. It reads the topics it needs from their start: a listing
-    /// costs a read of the topic.
+    /// first, each with its own topic. It reads the topics it needs from their start
+    /// (`JobSources.Reads.of(_:group:)`): a listing costs a read of the topic.
     /// `group` follows `JobState.listingGroup(_:)`: needed for queued, refused for scheduled and
     /// cancelled (`JobControlError`).
     public func jobs(in topic: String, state: JobState, group: String? = nil) async throws -> [JobStatus] {
         let group = try state.listingGroup(group)
         try await requireTopic(topic)
-        switch state {
-        case .running:
-            return try await runningJobs(of: topic, group: group)
-        case .cancelled:
-            return try await jobs(inOne: topic, of: topic, state: state, group: group)
-        default:
-            var jobs: [JobStatus] = []
-            for member in try await priorityTopics(of: topic) { jobs += try await self.jobs(inOne: member, of: topic, state: state, group: group) }
-            return jobs
-        }
+        let sources = try await sources(of: topic, reading: .of(state, group: group), group: group)
+        return sources.jobs(in: state, group: group)
     }
 
-    /// The jobs of one topic of the job topic `base` (itself or a priority topic) in `state`;
-    /// cancellations and running reports are the job topic's.
-    private func jobs(inOne topic: String, of base: String, state: JobState, group: String?) async throws -> [JobStatus] {
-        switch state {
-        case .running:
-            return try await runningJobs(of: base, group: group).filter { $0.topic == topic }
-        case .dead:
-            let letters = try await deadLettersIfAny(of: topic, group: group).filter { !$0.redriven }.map {
-                JobStatus(state: .dead, id: $0.id, key: $0.key, topic: topic, partition: $0.originPartition, offset: $0.originOffset,
-                          attempts: $0.attempts, lastError: $0.error)
-            }
-            guard let group else { return letters }
-            return letters + (try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: base).cancellations).dead)
-        case .cancelled:
-            return try await controlState(of: topic).cancellations.values.sorted { ($0.cancelledAtMs, $0.id) < ($1.cancelledAtMs, $1.id) }.map {
-                let place = $0.seen["*"] ?? $0.seen.values.first
-                return JobStatus(state: .cancelled, id: $0.id, key: $0.key, topic: place?.topic ?? topic, partition: place?.partition, offset: place?.offset,
-                                 attempts: 0, cancelledAt: $0.cancelledAt)
-            }
-        case .scheduled, .retrying:
-            let cancelled = try await controlState(of: base).cancellations
-            let held = try await heldJobs(of: topic).filter { cancelled[$0.record.jobId] == nil }.compactMap { held -> JobStatus? in
-                let attempt = max(1, held.record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
-                guard (attempt > 1) == (state == .retrying) else { return nil }
-                // Another group's retry (`spool-group`): not `group`'s to run.
-                if let group, let owner = held.record.header(SpoolHeaders.group), owner != group { return nil }
-                return JobStatus(state: state, id: held.record.jobId, key: held.record.keyString, topic: topic, partition: held.partition,
-                                 attempts: attempt - 1, nextRunAt: held.dueMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-                                 lastError: held.record.header(SpoolHeaders.lastError))
-            }
-            guard state == .retrying, let group else { return held }
-            return try await inPlace(topic: topic, group: group, cancelled: cancelled).retrying + held
-        case .queued:
-            // `listingGroup` let no queued listing through without a group.
-            guard let group else { preconditionFailure("a queued listing without a group") }
-            let running = Set(try await runningJobs(of: base, group: group).filter { $0.topic == topic }.compactMap { job in
-                job.partition.flatMap { partition in job.offset.map { JobPosition(partition: partition, offset: $0) } }
-            })
-            return try await inPlace(topic: topic, group: group, cancelled: try await controlState(of: base).cancellations).queued.filter { job in
-                guard let partition = job.partition, let offset = job.offset else { return true }
-                return !running.contains(JobPosition(partition: partition, offset: offset))
-            }
+    /// Reads what the listings of job topic `base` derive from, as much as `reads` asks for,
+    /// each topic once; with `group`, that group's committed offsets too.
+    func sources(of base: String, reading reads: JobSources.Reads, group: String?) async throws -> JobSources {
+        var sources = JobSources(base: base, members: try await priorityTopics(of: base))
+        if reads.contains(.cancellations) { sources.cancellations = try await controlState(of: base).cancellations }
+        if reads.contains(.reports) { sources.reports = try await runningReports(of: base) }
+        if reads.contains(.held) { sources.held = try await heldJobs(ofAny: Set(sources.members)) }
+        for member in sources.members {
+            if reads.contains(.records) { sources.records[member] = try await transport.readAll(topic: member) }
+            if reads.contains(.letters) { sources.letters[member] = try await deadLettersIfAny(of: member) }
         }
+        if let group { sources.committed = try await committedOffsets(group: group, of: sources.members) }
+        return sources
     }
 
-    /// The records of `topic` at or after `group`'s committed offsets, split into queued jobs,
-    /// jobs retried in place, and jobs the group marked dead whose dead letter is gone.
-    private func inPlace(topic: String, group: String, cancelled: [String: JobCancellation]) async throws
-        -> (queued: [JobStatus], retrying: [JobStatus], dead: [JobStatus]) {
-        let committed = try await controlTransport.committedOffsets(group: group, topic: topic)
-        let dead = Set(try await deadLettersIfAny(of: topic, group: group).compactMap { letter -> JobPosition? in
-            guard letter.originTopic == topic, let partition = letter.originPartition, let offset = letter.originOffset else { return nil }
-            return JobPosition(partition: partition, offset: offset)
-        })
-        let stored = committed.mapValues { CommitMetadata(decoding: $0.metadata) }
-        var queued: [JobStatus] = []
-        var retrying: [JobStatus] = []
-        var marked: [JobStatus] = []
-        for record in try await transport.readAll(topic: topic) {
-            let point = committed[record.topicPartition]
-            let metadata = stored[record.topicPartition]
-            // Finished above the commit point (a job of another key in front of it was not); a
-            // redrive marker is no job (see `JobQueue.redrive(_:key:group:)`), nor is another
-            // group's retry (`spool-group`) for this one.
-            guard record.offset >= point?.offset ?? 0, cancelled[record.jobId] == nil, record.header(SpoolHeaders.redriveHold) == nil,
-                  record.header(SpoolHeaders.group).map({ $0 == group }) ?? true,
-                  !dead.contains(JobPosition(partition: record.partition, offset: record.offset)),
-                  !(metadata?.finished.contains { $0.contains(record.offset) } ?? false) else { continue }
-            let recordAttempt = max(1, record.header(SpoolHeaders.attempt).flatMap { Int($0) } ?? 1)
-            // Dead-lettered above the commit point, its dead letter gone: the group's next owner
-            // finishes it without running it (`DeadLetterMarks`), whatever count it also carries.
-            if metadata?.dead.contains(record.offset) ?? false {
-                marked.append(JobStatus(state: .dead, id: record.jobId, key: record.keyString, topic: topic, partition: record.partition,
-                                        offset: record.offset, attempts: recordAttempt - 1))
-                continue
-            }
-            let nextAttempt = metadata?.attempts[record.offset] ?? recordAttempt
-            let status = JobStatus(state: nextAttempt > recordAttempt ? .retrying : .queued, id: record.jobId, key: record.keyString, topic: topic,
-                                   partition: record.partition, offset: record.offset, attempts: nextAttempt - 1,
-                                   lastError: record.header(SpoolHeaders.lastError))
-            if nextAttempt > recordAttempt { retrying.append(status) } else { queued.append(status) }
-        }
-        return (queued, retrying, marked)
+    /// `group`'s committed offsets on each of `topics` (no read of the topics themselves).
+    func committedOffsets(group: String, of topics: [String]) async throws -> [String: [TopicPartition: CommittedOffset]] {
+        var committed: [String: [TopicPartition: CommittedOffset]] = [:]
+        for topic in topics { committed[topic] = try await controlTransport.committedOffsets(group: group, topic: topic) }
+        return committed
     }
 }

@@ -32,9 +32,9 @@ extension JobQueue {
     /// Jobs per report, at most.
     static let runningReportJobsMax = 500
 
-    /// The running jobs of `topic` (of `group`'s workers, or all groups'), as their workers last
-    /// reported them (at most a second old).
-    func runningJobs(of topic: String, group: String?) async throws -> [JobStatus] {
+    /// The live workers' latest running reports on `topic`: each worker's last one, less those of
+    /// workers silent for `runningReportStaleMs` (stopped, or dead).
+    func runningReports(of topic: String) async throws -> [RunningReport] {
         let reports = Self.runningTopic(of: topic)
         guard try await controlTransport.partitionCount(of: reports) != nil else { return [] }
         var latest: [String: RunningReport] = [:]
@@ -43,8 +43,12 @@ extension JobQueue {
             if report.atMs >= latest[report.worker]?.atMs ?? Int64.min { latest[report.worker] = report }
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        return latest.values.filter { now - $0.atMs <= Self.runningReportStaleMs && (group == nil || $0.group == group) }
-            .flatMap(\.jobs).sorted { ($0.partition ?? 0, $0.offset ?? 0) < ($1.partition ?? 0, $1.offset ?? 0) }
+        return latest.values.filter { now - $0.atMs <= Self.runningReportStaleMs }
+    }
+
+    /// The running jobs in `reports` (of `group`'s workers, or all groups'), by place.
+    static func runningJobs(_ reports: [RunningReport], group: String?) -> [JobStatus] {
+        reports.filter { group == nil || $0.group == group }.flatMap(\.jobs).sorted { ($0.partition ?? 0, $0.offset ?? 0) < ($1.partition ?? 0, $1.offset ?? 0) }
     }
 }
 

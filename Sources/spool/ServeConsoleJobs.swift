@@ -55,16 +55,29 @@ struct ServeConsoleJobs: ConsoleJobs {
     }
 
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob] {
-        try await queue.jobs(in: topic, state: Self.jobState(state), group: group).map { job in
-            ConsoleJob(state: state, id: job.id, key: job.key, partition: job.partition, offset: job.offset, attempts: job.attempts,
-                       nextRunAtMs: job.nextRunAt.map(Self.milliseconds), lastError: job.lastError, cancelledAtMs: job.cancelledAt.map(Self.milliseconds))
-        }
+        try await queue.jobs(in: topic, state: Self.jobState(state), group: group).map(Self.job)
     }
 
+    func job(_ id: String, in topic: String, groups: [String]) async throws -> ConsoleJobLookup {
+        let found = try await queue.job(id: id, in: topic, groups: groups)
+        return ConsoleJobLookup(listed: found.listed.map(Self.job), groups: found.groups.map { .init(group: $0.group, job: $0.job.map(Self.job)) },
+                                records: found.records, topics: found.topics)
+    }
+
+    private static func job(_ job: JobStatus) -> ConsoleJob {
+        ConsoleJob(state: consoleState(job.state), id: job.id, key: job.key, partition: job.partition, offset: job.offset, attempts: job.attempts,
+                   nextRunAtMs: job.nextRunAt.map(milliseconds), lastError: job.lastError, cancelledAtMs: job.cancelledAt.map(milliseconds))
+    }
+
+    // The two enums name the same states; a state missing from either is a bug.
     private static func jobState(_ state: ConsoleJobState) -> JobState {
-        // The two enums name the same states; a state missing from either is a bug.
         guard let jobState = JobState(rawValue: state.rawValue) else { preconditionFailure("no job state \(state.rawValue)") }
         return jobState
+    }
+
+    private static func consoleState(_ state: JobState) -> ConsoleJobState {
+        guard let consoleState = ConsoleJobState(rawValue: state.rawValue) else { preconditionFailure("no console job state \(state.rawValue)") }
+        return consoleState
     }
 
     private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

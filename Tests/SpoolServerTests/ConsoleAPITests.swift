@@ -31,7 +31,7 @@ final class ConsoleAPITests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func call(_ method: String, _ path: String, body: String? = nil) async -> HTTPReply {
+    func call(_ method: String, _ path: String, body: String? = nil) async -> HTTPReply {
         let port = http.port
         return await blocking { httpRequest(port: port, method, path, body: body) } ?? HTTPReply(status: 0, headers: [:], body: [])
     }
@@ -236,7 +236,7 @@ final class ConsoleAPITests {
     }
 
     /// Stores `ids` as dead letters of `jobs`, as a worker writes them.
-    private func deadLetter(_ ids: [String], originOffsetBase: Int = 0) async throws {
+    func deadLetter(_ ids: [String], originOffsetBase: Int = 0) async throws {
         if spool.broker.partitionCount("jobs") == nil { _ = try spool.createTopic("jobs", partitions: 1) }
         if spool.broker.partitionCount("jobs.dlq") == nil { _ = try spool.createTopic("jobs.dlq", partitions: 1) }
         _ = try await spool.send(topic: "jobs.dlq", records: ids.enumerated().map { index, id in
@@ -289,7 +289,7 @@ final class ConsoleAPITests {
     /// Stores jobs of `jobs` as a producer and workers leave them: `q1`…`q3` in the topic (group
     /// `mailers` has finished `q1`), `later` scheduled and `again` held for its third attempt,
     /// `gone` cancelled, and dead letters `d1`, `d2`.
-    private func jobsInEveryState() async throws {
+    func jobsInEveryState() async throws {
         // Their origins are past the jobs stored here, so that none of those is taken as dead.
         try await deadLetter(["d1", "d2"], originOffsetBase: 100)
         let dueMs = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
@@ -364,34 +364,6 @@ final class ConsoleAPITests {
         #expect(other.status == 200)
         #expect((other.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["d1", "d2"])
         #expect((await call("GET", "/api/v1/jobs/jobs?state=queued&group=mailers").json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == ["q2"])
-    }
-
-    @Test func aJobShowsEachGroupsStateOfItDeadWhereTheGroupMarkedIt() async throws {
-        try await jobsInEveryState()
-        // mailers dead-lettered q3 (offset 2) above its commit point and its dead letter is gone;
-        // finishers committed past every job stored.
-        try await spool.broker.storeOffsets(group: "mailers", [TopicPartition("jobs", 0): CommittedOffset(offset: 1, metadata: CommitMetadata(dead: [2]).encoded)])
-        try await spool.broker.storeOffsets(group: "finishers", [TopicPartition("jobs", 0): CommittedOffset(offset: 4)])
-        func states(_ id: String) async -> [String: String] {
-            let groups = await call("GET", "/api/v1/jobs/jobs/\(id)").json["groups"] as? [[String: Any]] ?? []
-            return Dictionary(uniqueKeysWithValues: groups.compactMap { group in (group["group"] as? String).map { ($0, group["state"] as? String ?? "?") } })
-        }
-        let q3 = await call("GET", "/api/v1/jobs/jobs/q3")
-        #expect(q3.status == 200 && q3.json["id"] as? String == "q3" && q3.json["states"] as? [String] == [])
-        #expect(await states("q3") == ["finishers": "done", "mailers": "dead"])
-        let marked = try #require((q3.json["groups"] as? [[String: Any]])?.first { $0["group"] as? String == "mailers" }?["job"] as? [String: Any])
-        #expect(marked["offset"] as? Int == 2 && marked["attempts"] as? Int == 0 && marked["lastError"] == nil)
-        #expect(await states("q2") == ["finishers": "done", "mailers": "queued"])
-        // The topic's states are every group's: a dead letter, a scheduled and a cancelled job.
-        #expect(await call("GET", "/api/v1/jobs/jobs/d1").json["states"] as? [String] == ["dead"])
-        #expect(await states("d1") == ["finishers": "dead", "mailers": "dead"])
-        #expect(await states("later") == ["finishers": "scheduled", "mailers": "scheduled"])
-        #expect(await states("gone") == ["finishers": "cancelled", "mailers": "cancelled"])
-        // No listing has q1 (every group is past it) nor an id never enqueued; an id is one segment.
-        #expect(await call("GET", "/api/v1/jobs/jobs/q1").errorStatus == 404)
-        #expect(await call("GET", "/api/v1/jobs/jobs/ghost").errorStatus == 404)
-        #expect(await call("GET", "/api/v1/jobs/nothing/q1").errorStatus == 404)
-        #expect(await call("POST", "/api/v1/jobs/jobs/q3").errorStatus == 405)
     }
 
     @Test func jobCallsRefuseBadInput() async throws {

@@ -119,7 +119,7 @@ extension ConsoleAPI {
             let read = slice.withUnsafeBytes { FetchedRecords(decoding: $0, topic: topic, partition: index, from: next) }
             for record in read.records where record.offset >= next && record.offset < partition.highWatermark && page.records.count < limit
                 && (page.records.isEmpty || pageBytes < Self.pageBytesMax) {
-                pageBytes += (record.key?.count ?? 0) + (record.value?.count ?? 0) + record.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+                pageBytes += Self.shownBytes(record)
                 page.records.append(.init(offset: record.offset, timestamp: record.timestamp, key: record.key.map(EncodedBytes.init),
                                           value: record.value.map(EncodedBytes.init), headers: record.headers.map(EncodedHeader.init)))
             }
@@ -130,5 +130,11 @@ extension ConsoleAPI {
         if let last = page.records.last { next = last.offset + 1 }
         page.next = next < partition.highWatermark ? next : nil
         return page
+    }
+
+    /// The bytes of a record a page shows (key, value, header names and values), counted against
+    /// `pageBytesMax`.
+    static func shownBytes(_ record: ConsumedRecord) -> Int {
+        (record.key?.count ?? 0) + (record.value?.count ?? 0) + record.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
     }
 }

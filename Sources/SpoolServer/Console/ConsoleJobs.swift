@@ -112,6 +112,10 @@ public protocol ConsoleJobs: Sendable {
     /// `running` with `group` keeps to its workers, and `dead` with `group` adds the jobs it
     /// dead-lettered above its commit point whose dead letter is gone from the dead-letter topic.
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob]
+    /// The job with this id in `topic` (SpoolJobs' `JobQueue.job(id:in:groups:)`): what each
+    /// group-less listing and each of `groups`' listings of `jobs(in:state:group:)` say of it, and
+    /// its records in the topic, from one read of each topic those listings read.
+    func job(_ id: String, in topic: String, groups: [String]) async throws -> ConsoleJobLookup
     /// The group a listing of `state` uses, from the one asked for (an empty name is none), or why
     /// that group (or its absence) is refused: the job runtime's rule (SpoolJobs'
     /// `JobState.listingGroup`), so that the API refuses what `spool jobs list` refuses, in its words.

@@ -361,9 +361,10 @@ enum ConsoleScript {
         jobRows(cancelled, j => [jobLink(j), td(j.key), td(place(j)), td(time(j.cancelledAtMs))])));
   }
 
-  // One job: per group with committed offsets on its topic, what the job is for that group (done,
-  // queued, running, retrying, dead: a group can have dead-lettered it above its commit point with
-  // its dead letter gone since), from the same listings as the topic's page.
+  // One job: its records in the topic, and per group with committed offsets on its topic, what
+  // the job is for that group (done, queued, running, retrying, dead: a group can have
+  // dead-lettered it above its commit point with its dead letter gone since), from the same
+  // listings as the topic's page.
   async function jobDetail(view, topicName, id) {
     const job = await get("/jobs/" + path(topicName, id));
     const place = j => !j || j.partition === undefined || j.partition === null ? "–" : `[${j.partition}]@${j.offset ?? "?"}`;
@@ -371,6 +372,11 @@ enum ConsoleScript {
       el("h1", {}, "Job ", el("span", { id: "job-detail-id", text: job.id }), " of ", link("#/jobs/" + path(topicName), job.topic)),
       el("p", { id: "job-detail-states" }, job.states.length ? "In the topic's listings: " + job.states.join(", ") :
         "In none of the topic's group-less listings (scheduled, retrying in the broker, running, dead letters, cancelled)."),
+      el("h2", { text: "Records in the topic" }),
+      table("job-detail-records", ["place", "enqueued at", { label: "attempt", num: 1 }, "key", "value"],
+        job.records.map(r => el("tr", { "data-offset": r.offset }, td(`${r.topic}[${r.partition}]@${r.offset}`), td(time(r.enqueuedAtMs)),
+          td(r.attempt, 1), el("td", { class: "key" }, shown(r.key, "text")), el("td", { class: "value" }, shown(r.value, "text"))))),
+      job.recordsOmitted ? el("p", { class: "muted", text: `${job.recordsOmitted} earlier record(s) of the job not shown.` }) : null,
       el("h2", { text: "By worker group" }),
       table("job-detail-groups", ["group", "state for the group", { label: "attempts", num: 1 }, "place", "last error"],
         job.groups.map(g => el("tr", { "data-group": g.group, "data-state": g.state }, td(link("#/groups/" + path(g.group), g.group)),
