@@ -27,13 +27,11 @@ extension PartitionLog {
     /// flusher and durability waits take, is held only to place the batch and then to take it in:
     /// the bytes are written between the two, so no reader waits for a copy or a pwrite.
     public func append(_ batch: UnsafeRawBufferPointer, mayBlock: Bool) throws(LogError) -> AppendResult? {
-        let limit = batchBytesLimit
-        guard batch.count <= limit else { throw .batchTooLarge(bytes: batch.count, limit: limit) }
         // Before the CRC, so that a batch left for a thread that may block is checked once.
-        if !mayBlock && batch.count >= Segment.mappedWriteBytesMax { return nil }
+        guard try mayAppendNow(batch, mayBlock: mayBlock) else { return nil }
         let header: RecordBatchHeader
         do { header = try RecordBatchView.validate(batch) } catch { throw .invalidBatch(error) }
-        return try append(batch, validated: header, mayBlock: mayBlock)
+        return try appendChecked(batch, header, mayBlock: mayBlock)
     }
 
     /// `append(_:mayBlock:)` for a batch its caller validated already: `header` is what
@@ -42,9 +40,20 @@ extension PartitionLog {
     /// computing the CRC a second time.
     public func append(_ batch: UnsafeRawBufferPointer, validated header: RecordBatchHeader, mayBlock: Bool) throws(LogError) -> AppendResult? {
         precondition(header.totalSize == batch.count, "the header is not the batch's")
+        guard try mayAppendNow(batch, mayBlock: mayBlock) else { return nil }
+        return try appendChecked(batch, header, mayBlock: mayBlock)
+    }
+
+    /// Throws for a batch over the size limit; false for one too large to write without blocking
+    /// (`Segment.mappedWriteBytesMax`) when the caller may not block.
+    private func mayAppendNow(_ batch: UnsafeRawBufferPointer, mayBlock: Bool) throws(LogError) -> Bool {
         let limit = batchBytesLimit
         guard batch.count <= limit else { throw .batchTooLarge(bytes: batch.count, limit: limit) }
-        if !mayBlock && batch.count >= Segment.mappedWriteBytesMax { return nil }
+        return mayBlock || batch.count < Segment.mappedWriteBytesMax
+    }
+
+    /// Appends a batch whose size and contents passed, under the append lock.
+    private func appendChecked(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader, mayBlock: Bool) throws(LogError) -> AppendResult? {
         let now = clock()
         if mayBlock {
             return try appendLock.withLockMayBlock { _ throws(LogError) in try appendHoldingAppendLock(batch, header, now: now, mayBlock: true) }
