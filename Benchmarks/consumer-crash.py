@@ -77,6 +77,12 @@ try:
         with open(runs) as lines:
             return {line.split()[0] for line in lines if line.endswith("\n")}
 
+    def effect_ids():
+        if not os.path.exists(store):
+            return set()
+        with open(store) as lines:
+            return {line.split("\t")[0] for line in lines if line.endswith("\n")}
+
     kills = 0
     # Each kill waits for fresh progress first, so it lands while jobs run rather than while the
     # group is still rebalancing after the previous one.
@@ -95,7 +101,10 @@ try:
         if time.time() > deadline:
             break
 
-    while len(completed_ids()) < args.jobs and time.time() < deadline:
+    # A job's runs line is written before its effect: a worker killed between the two leaves a job
+    # that shows as run but must run again once its partition moves (after the dead member's
+    # session times out). So the wait ends when every job has both, not at the last runs line.
+    while (len(completed_ids()) < args.jobs or len(effect_ids()) < args.jobs) and time.time() < deadline:
         time.sleep(0.2)
     for process in workers:
         process.send_signal(signal.SIGTERM)
