@@ -91,6 +91,12 @@ struct JobSources: Sendable {
         }
     }
 
+    /// The jobs `group`'s workers retry in place (`.key`, `.partition`): its retrying listing
+    /// without the records the broker holds.
+    func retryingInPlace(group: String) -> [JobStatus] {
+        members.flatMap { inPlace(topic: $0, group: group).retrying }
+    }
+
     /// The dead letters `group` sent (`spool-group`; a letter without one counts for every
     /// group), or all of them without a group. Each group runs every job of the topic, so a job
     /// another group dead-lettered is still queued, done or anything else for this one.

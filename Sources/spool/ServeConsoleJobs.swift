@@ -58,6 +58,14 @@ struct ServeConsoleJobs: ConsoleJobs {
         try await queue.jobs(in: topic, state: Self.jobState(state), group: group).map(Self.job)
     }
 
+    func counts(of topic: String, groups: [String]) async throws -> ConsoleJobCounts {
+        let counts = try await queue.jobCounts(in: topic, groups: groups)
+        return ConsoleJobCounts(counts: Dictionary(uniqueKeysWithValues: counts.counts.map { (Self.consoleState($0.key), $0.value) }),
+                                groups: counts.groups.map { .init(group: $0.group, queued: $0.queued, retryingInPlace: $0.retryingInPlace) })
+    }
+
+    func jobTopics(of topic: String) -> [String] { JobPriority.allCases.map { $0.topic(of: topic) } }
+
     func job(_ id: String, in topic: String, groups: [String]) async throws -> ConsoleJobLookup {
         let found = try await queue.job(id: id, in: topic, groups: groups)
         return ConsoleJobLookup(listed: found.listed.map(Self.job), groups: found.groups.map { .init(group: $0.group, job: $0.job.map(Self.job)) },

@@ -1,7 +1,7 @@
 import SpoolFormat
 
 /// `GET /api/v1/jobs/TOPIC/ID`: one job, its records in the topic and, per group that has
-/// committed offsets on the topic, what that job is for the group, as the listings of
+/// committed offsets on the topic or one of its priority topics, what that job is for the group, as the listings of
 /// `?state=S&group=G` have it.
 extension ConsoleAPI {
     /// The job's records a detail shows at most, the latest: each attempt sent back through the
@@ -40,7 +40,7 @@ extension ConsoleAPI {
         /// The states whose group-less listings have the job: `scheduled`, `retrying` (held by the
         /// broker), `running` (in any group's workers), `dead` (in the dead-letter topic), `cancelled`.
         var states: [ConsoleJobState]
-        /// Per group with committed offsets on the topic, by name (at most 20).
+        /// Per group with committed offsets on the topic or one of its priority topics, by name (at most 20).
         var groups: [GroupState]
         /// The job's records in the topic and its priority topics, by topic, partition and offset
         /// (the last `jobRecordsShownMax`, and about `pageBytesMax` bytes); none once retention or
@@ -54,7 +54,7 @@ extension ConsoleAPI {
     /// whose records are gone (retention, DeleteRecords) and that no listing holds.
     func jobOfTopic(_ topic: String, id: String) async throws -> JobDetail {
         guard broker.partitionCount(topic) != nil else { throw APIError(404, "no topic \(topic)") }
-        let found = try await service().job(id, in: topic, groups: groupsReading(topic))
+        let found = try await service().job(id, in: topic, groups: try groupsReading(topic))
         guard !found.isUnknown else { throw APIError(404, notFound(id, in: topic, searched: found.topics)) }
         var shown: [ConsumedRecord] = []
         var shownBytes = 0

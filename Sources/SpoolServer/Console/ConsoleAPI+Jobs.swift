@@ -14,16 +14,19 @@ extension ConsoleAPI {
             var queued: Int
             /// Jobs the group's workers retry in place (`.key` and `.partition` ordering).
             var retryingInPlace: Int
-            /// Jobs the group finished per second over the last minute (its commits moving on).
+            /// Jobs the group finished per second over the last minute (its commits moving on, on
+            /// the topic and its priority topics).
             var finishedPerSecond: Double?
         }
         var topic: String
-        /// Jobs enqueued per second over the last minute (records stored in the topic).
+        /// Jobs enqueued per second over the last minute (records stored in the topic and its
+        /// priority topics).
         var enqueuedPerSecond: Double?
         /// Jobs in each state that does not depend on a group: scheduled, retrying (held by the
         /// broker for a later attempt), running (every group), dead, cancelled.
         var counts: [String: Int]
-        /// Per group that has committed offsets on the topic, by name (at most 20).
+        /// Per group that has committed offsets on the topic or one of its priority topics, by
+        /// name (at most 20).
         var groups: [GroupCounts]
     }
 
@@ -59,24 +62,28 @@ extension ConsoleAPI {
 
     func jobCounts(_ topic: String) async throws -> JobCounts {
         let jobs = try service()
-        var counts: [String: Int] = [:]
-        for state in ConsoleJobState.allCases where state != .queued {
-            counts[state.rawValue] = try await jobs.jobs(in: topic, state: state, group: nil).count
-        }
-        let held = counts[ConsoleJobState.retrying.rawValue] ?? 0
-        var groups: [JobCounts.GroupCounts] = []
-        for group in groupsReading(topic) {
-            let queued = try await jobs.jobs(in: topic, state: .queued, group: group).count
-            let retrying = try await jobs.jobs(in: topic, state: .retrying, group: group).count
-            groups.append(.init(group: group, queued: queued, retryingInPlace: max(0, retrying - held),
-                                finishedPerSecond: handler.history.committedPerSecond(group: group, topic: topic)))
-        }
-        return JobCounts(topic: topic, enqueuedPerSecond: handler.history.storedPerSecond(topic: topic), counts: counts, groups: groups)
+        let members = jobs.jobTopics(of: topic)
+        let found = try await jobs.counts(of: topic, groups: try groupsReading(topic))
+        let history = handler.history
+        return JobCounts(topic: topic, enqueuedPerSecond: Self.sum(members.map { history.storedPerSecond(topic: $0) }),
+                         counts: Dictionary(uniqueKeysWithValues: found.counts.map { ($0.key.rawValue, $0.value) }),
+                         groups: found.groups.map { counted in
+                             .init(group: counted.group, queued: counted.queued, retryingInPlace: counted.retryingInPlace,
+                                   finishedPerSecond: Self.sum(members.map { history.committedPerSecond(group: counted.group, topic: $0) }))
+                         })
     }
 
-    /// The groups with committed offsets on `topic`, by name, at most `countedGroupsMax`.
-    func groupsReading(_ topic: String) -> [String] {
+    /// The rates of a job topic's topics added up; nil when none has one yet.
+    private static func sum(_ rates: [Double?]) -> Double? {
+        let known = rates.compactMap { $0 }
+        return known.isEmpty ? nil : known.reduce(0, +)
+    }
+
+    /// The groups with committed offsets on `topic` or one of its priority topics, by name, at
+    /// most `countedGroupsMax`.
+    func groupsReading(_ topic: String) throws -> [String] {
+        let topics = Set(try service().jobTopics(of: topic))
         let names = broker.listGroups().map(\.groupId).sorted()
-        return Array(names.lazy.filter { broker.committedOffsets(group: $0).keys.contains { $0.topic == topic } }.prefix(Self.countedGroupsMax))
+        return Array(names.lazy.filter { broker.committedOffsets(group: $0).keys.contains { topics.contains($0.topic) } }.prefix(Self.countedGroupsMax))
     }
 }

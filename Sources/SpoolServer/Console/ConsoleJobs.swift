@@ -112,6 +112,13 @@ public protocol ConsoleJobs: Sendable {
     /// `running` with `group` keeps to its workers, and `dead` with `group` adds the jobs it
     /// dead-lettered above its commit point whose dead letter is gone from the dead-letter topic.
     func jobs(in topic: String, state: ConsoleJobState, group: String?) async throws -> [ConsoleJob]
+    /// How many jobs of `topic` each listing of `jobs(in:state:group:)` has, without a group and
+    /// for each of `groups` (SpoolJobs' `JobQueue.jobCounts(in:groups:)`), from one read of each
+    /// topic those listings read.
+    func counts(of topic: String, groups: [String]) async throws -> ConsoleJobCounts
+    /// The topics a job of job topic `topic` may wait in: the topic and its priority topics
+    /// (`TOPIC.high`, `TOPIC.low`), whether they exist or not. A group reading any of them reads the job topic.
+    func jobTopics(of topic: String) -> [String]
     /// The job with this id in `topic` (SpoolJobs' `JobQueue.job(id:in:groups:)`): what each
     /// group-less listing and each of `groups`' listings of `jobs(in:state:group:)` say of it, and
     /// its records in the topic, from one read of each topic those listings read.

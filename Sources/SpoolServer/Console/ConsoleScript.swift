@@ -383,7 +383,7 @@ enum ConsoleScript {
           el("td", { class: "job-" + g.state, text: g.state }), td(g.job ? g.job.attempts : null, 1), td(place(g.job)),
           el("td", { class: "error" }, g.job && g.job.lastError ? el("pre", { class: "data", text: g.job.lastError }) : "–")))),
       el("p", { class: "muted", text: "done: behind the group's committed offset, or finished above it. dead: in the dead-letter topic, or " +
-        "dead-lettered by the group above its commit point (its attempts and error went with the dead letter). Groups with committed offsets on the topic, at most 20." }));
+        "dead-lettered by the group above its commit point (its attempts and error went with the dead letter). Groups with committed offsets on the topic or its priority topics, at most 20." }));
   }
 
   const letters = { selected: new Set(), message: null, error: false, all: false };
