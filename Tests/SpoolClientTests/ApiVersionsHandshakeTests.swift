@@ -71,6 +71,27 @@ import Testing
         #expect(broker.requests(.produce).map(\.version) == [5])
     }
 
+    @Test func aRefusalWhoseListDisagreesIsAskedAgainBelowTheRefusedVersion() async throws {
+        // It refuses v2 (in v2's layout, not v0's) yet lists ApiVersions up to v4: asking at the
+        // listed v4, capped at the client's v2, would ask what it just refused.
+        let broker = try FakeBroker { broker, request in
+            switch (request.body, request.version) {
+            case (.apiVersions?, 2...):
+                ApiVersionsResponse(errorCode: KafkaErrorCode.unsupportedVersion.rawValue,
+                                    apiKeys: [.init(apiKey: ApiKey.apiVersions.rawValue, minVersion: 0, maxVersion: 4)])
+            case (.apiVersions?, _): FakeBroker.apiVersions(Self.kafka11)
+            case (.metadata?, _): FakeBroker.metadata(brokers: [(1, broker.port)], topics: [])
+            default: nil
+            }
+        }
+        defer { broker.stop() }
+        let client = try client(of: broker)
+        defer { client.close() }
+        #expect(try await client.metadata(topics: []).brokers.map(\.nodeId) == [1])
+        #expect(broker.requests(.apiVersions).map(\.version) == [2, 1])
+        #expect(broker.requests(.metadata).map(\.version) == [5])
+    }
+
     @Test func aRetryAnsweredWithAnErrorGivesAnErrorNamingTheBrokerAndItsApiVersionsRange() async throws {
         // The broker lists v0-1 and then refuses v1 too, in v1's layout.
         let broker = try FakeBroker(oldApiVersions: .init(max: 1, listsRange: true)) { _, request in
@@ -86,7 +107,8 @@ import Testing
         do { _ = try await client.metadata(topics: []) } catch { failure = error }
         #expect(failure?.kafkaCode == .unsupportedVersion)
         let message = failure.map(String.init(describing:)) ?? ""
-        #expect(message.contains(broker.address) && message.contains("ApiVersions v0-1") && message.contains("UNSUPPORTED_VERSION"), "\(message)")
+        #expect(message.contains(broker.address) && message.contains("v2, then v1") && message.contains("ApiVersions v0-1")
+            && message.contains("UNSUPPORTED_VERSION"), "\(message)")
         // Asked once more, not again and again.
         #expect(broker.requests(.apiVersions).map(\.version) == [ClientVersions.apiVersions, 1])
         #expect(broker.requests(.metadata).isEmpty)
