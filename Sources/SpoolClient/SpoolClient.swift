@@ -7,7 +7,8 @@ import Synchronization
 /// connection per broker, made on demand and remade when it breaks. Requests go where the cluster
 /// says they belong: partition requests to the partition's leader, group requests to the group's
 /// coordinator, topic creation to the controller. Each connection asks the broker once which API
-/// versions it serves, and requests use the highest version both sides support. Every request has
+/// versions it serves (again at a lower ApiVersions version if the broker is older than the
+/// client), and requests use the highest version both sides support. Every request has
 /// a timeout; leader and coordinator moves, brokers still loading and broken connections are
 /// retried with backoff (50 ms doubling to 1 s, within the request timeout).
 ///
@@ -125,18 +126,11 @@ public final class SpoolClient: Sendable {
         throw failure
     }
 
-    /// The versions a broker serves, by API key (asked once per connection).
+    /// The versions a broker serves, by API key (asked once per connection; see
+    /// `ApiVersionsHandshake` for a broker older than the client's ApiVersions).
     func servedVersions(_ connection: BrokerConnection) async throws(ClientError) -> [Int16: ClosedRange<Int16>] {
         if let known = connection.served.withLock({ $0 }) { return known }
-        let version = ClientVersions.apiVersions
-        let frame = try await connection.request(ApiVersionsRequest(), version: version, timeoutMs: requestTimeoutMs)
-        let response: ApiVersionsResponse
-        do { response = try Frames.decodeResponse(frame, to: ApiVersionsRequest.self, version: version) } catch {
-            throw .protocolError("ApiVersions v\(version) response from \(connection.address): \(error)")
-        }
-        guard response.errorCode == 0 else { throw .kafka(code: response.errorCode, context: "ApiVersions from \(connection.address)") }
-        var served: [Int16: ClosedRange<Int16>] = [:]
-        for entry in response.apiKeys where entry.minVersion <= entry.maxVersion { served[entry.apiKey] = entry.minVersion...entry.maxVersion }
+        let served = try await ApiVersionsHandshake.served(on: connection, timeoutMs: requestTimeoutMs)
         connection.served.withLock { $0 = served }
         reachedCluster.store(true, ordering: .releasing)
         return served

@@ -6,20 +6,38 @@ import Synchronization
 
 /// A scripted Kafka-protocol broker on a free loopback port, for the client's failure paths: each
 /// request goes to `handler`, whose answer is sent back (nil: the request is never answered).
+/// With `apiVersionsMax`, it answers an ApiVersions request above that version itself, as an older
+/// Kafka broker does.
 final class FakeBroker: Sendable {
     typealias Handler = @Sendable (FakeBroker, DecodedRequest) -> (any KafkaMessage)?
+
+    /// The highest ApiVersions version an old broker serves, and how it refuses a higher one: as
+    /// Kafka does (`RequestContext.apiVersion`), in the v0 layout with header v0 and
+    /// UNSUPPORTED_VERSION, listing its own ApiVersions range from Kafka 2.4 on (KIP-511) and
+    /// nothing before (`listsRange` false).
+    struct OldApiVersions: Sendable {
+        var max: Int16
+        var listsRange: Bool
+
+        var refusal: ApiVersionsResponse {
+            ApiVersionsResponse(errorCode: KafkaErrorCode.unsupportedVersion.rawValue,
+                                apiKeys: listsRange ? [.init(apiKey: ApiKey.apiVersions.rawValue, minVersion: 0, maxVersion: max)] : [])
+        }
+    }
 
     let port: Int32
     private let listener: Int32
     private let handler: Handler
+    private let oldApiVersions: OldApiVersions?
     /// Connections accepted so far.
     let accepted = Atomic(0)
     /// Every request received, in order.
     let received = Mutex<[DecodedRequest]>([])
     private let sockets = Mutex<[Int32]>([])
 
-    init(_ handler: @escaping Handler) throws {
+    init(oldApiVersions: OldApiVersions? = nil, _ handler: @escaping Handler) throws {
         self.handler = handler
+        self.oldApiVersions = oldApiVersions
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -70,11 +88,17 @@ final class FakeBroker: Sendable {
             let size = Int(sizeBytes.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) })
             guard let frame = read(fd, size), case let .success(request) = DecodedRequest.decode(frame) else { return }
             received.withLock { $0.append(request) }
-            guard let answer = handler(self, request) else { continue }
+            guard let (answer, version) = answer(request) else { continue }
             // The client sends non-flexible versions (and ApiVersions answers with header v0).
-            let bytes = Frames.response(answer, version: request.version, correlationId: request.header.correlationId, headerVersion: 0)
+            let bytes = Frames.response(answer, version: version, correlationId: request.header.correlationId, headerVersion: 0)
             guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else { return }
         }
+    }
+
+    /// The answer to `request` and the version its body is encoded at.
+    private func answer(_ request: DecodedRequest) -> (any KafkaMessage, Int16)? {
+        if request.apiKey == .apiVersions, let old = oldApiVersions, request.version > old.max { return (old.refusal, 0) }
+        return handler(self, request).map { ($0, request.version) }
     }
 
     private func read(_ fd: Int32, _ count: Int) -> [UInt8]? {
@@ -97,14 +121,23 @@ final class FakeBroker: Sendable {
         })
     }
 
-    /// A broker leading the one partition of topic `jobs`, for producers: ApiVersions, Metadata and
-    /// InitProducerId (`initProducerId`, by default producer id 1) answered, each Produce by
-    /// `produce` (nil: never answered).
-    static func producing(initProducerId: @escaping @Sendable () -> InitProducerIdResponse = { InitProducerIdResponse(errorCode: 0, producerId: 1, producerEpoch: 0) },
+    /// ApiVersions listing `served` only.
+    static func apiVersions(_ served: [ApiKey: ClosedRange<Int16>]) -> ApiVersionsResponse {
+        ApiVersionsResponse(errorCode: 0, apiKeys: served.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { api in
+            served[api].map { .init(apiKey: api.rawValue, minVersion: $0.lowerBound, maxVersion: $0.upperBound) }
+        })
+    }
+
+    /// A broker leading the one partition of topic `jobs`, for producers: ApiVersions (`apiVersions`,
+    /// by default every API Kafka 3.9 defines; an old broker refuses versions above
+    /// `oldApiVersions`), Metadata and InitProducerId (`initProducerId`, by default producer id 1)
+    /// answered, each Produce by `produce` (nil: never answered).
+    static func producing(apiVersions: ApiVersionsResponse = FakeBroker.apiVersions(), oldApiVersions: OldApiVersions? = nil,
+                          initProducerId: @escaping @Sendable () -> InitProducerIdResponse = { InitProducerIdResponse(errorCode: 0, producerId: 1, producerEpoch: 0) },
                           produce: @escaping @Sendable (ProduceRequest) -> ProduceResponse?) throws -> FakeBroker {
-        try FakeBroker { broker, request in
+        try FakeBroker(oldApiVersions: oldApiVersions) { broker, request in
             switch request.body {
-            case .apiVersions?: return FakeBroker.apiVersions()
+            case .apiVersions?: return apiVersions
             case .metadata?: return FakeBroker.metadata(brokers: [(1, broker.port)], topics: [("jobs", [1])])
             case .initProducerId?: return initProducerId()
             case let .produce(request)?: return produce(request)
