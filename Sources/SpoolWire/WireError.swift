@@ -1,5 +1,6 @@
-/// Why a request could not be decoded. The server answers a frame it cannot decode by closing the
-/// connection (as Kafka does), and never crashes on one.
+/// Why a message (a request, or a response the client reads) could not be decoded; the context
+/// (which request, which broker) is the caller's to add. The server answers a frame it cannot
+/// decode by closing the connection (as Kafka does), and never crashes on one.
 public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncated(needed: Int, available: Int)
     case invalid(String)
@@ -8,8 +9,8 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .truncated(needed, available): "request truncated: needs \(needed) bytes, \(available) available"
-        case let .invalid(reason): "invalid request: \(reason)"
+        case let .truncated(needed, available): "truncated: needs \(needed) bytes, \(available) available"
+        case let .invalid(reason): "invalid: \(reason)"
         case let .unsupportedVersion(key, version): "unsupported version \(version) of API \(key)"
         case let .unknownApi(key): "unknown API key \(key)"
         }
