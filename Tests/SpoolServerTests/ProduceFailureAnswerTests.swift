@@ -26,9 +26,10 @@ import Testing
                     attributes: BatchAttributes(rawValue: codec)).encoded()
     }
 
-    private func answer(_ setup: Served, version: Int16, _ records: [UInt8]) async throws -> ProduceResponse.PartitionProduceResponse {
+    private func answer(_ setup: Served, version: Int16, _ records: [UInt8], topic: String = "jobs", partition: Int32 = 1) async throws
+        -> ProduceResponse.PartitionProduceResponse {
         let request = ProduceRequest(acks: -1, timeoutMs: 1000, topicData: [
-            .init(name: "jobs", partitionData: [.init(index: 1, records: RecordBytes(records))]),
+            .init(name: topic, partitionData: [.init(index: partition, records: RecordBytes(records))]),
         ])
         return try #require(try await setup.call(request, version: version).responses.first?.partitionResponses.first)
     }
@@ -69,6 +70,19 @@ import Testing
         #expect(refused.errorCode == KafkaErrorCode.corruptMessage.rawValue)
         #expect(refused.baseOffset == -1 && refused.logStartOffset == -1)
         #expect(refused.errorMessage == nil)
+    }
+
+    /// Kafka answers a partition its metadata does not have before it appends
+    /// (`KafkaApis.handleProduceRequest`: `new PartitionResponse(Errors.UNKNOWN_TOPIC_OR_PARTITION)`),
+    /// with no log start offset and no message, whether or not the topic exists.
+    @Test(arguments: [9, 11] as [Int16])
+    func anUnknownPartitionOfAKnownTopicIsAnsweredWithNoMessage(version: Int16) async throws {
+        let setup = try await served()
+        defer { setup.remove() }
+        let refused = try await answer(setup, version: version, batch("x"), partition: 5)
+        #expect(refused.errorCode == KafkaErrorCode.unknownTopicOrPartition.rawValue)
+        #expect(refused.baseOffset == -1 && refused.logStartOffset == -1)
+        #expect(refused.errorMessage == nil && refused.recordErrors.isEmpty)
     }
 
     /// Spool's own refusal of a record (an empty `spool-idempotency-key`) has no Kafka exception to
