@@ -85,6 +85,30 @@ import Testing
         #expect(refused.errorMessage == nil && refused.recordErrors.isEmpty)
     }
 
+    /// Keyless records in a compacted topic: `LogValidator.validateKey` gives each an error
+    /// "Compacted topic cannot accept message without key in topic partition users-0" (no full
+    /// stop), and `processRecordErrors` throws a `RecordValidationException` whose message counts
+    /// them all and lists the first three as `RecordError.toString` prints them;
+    /// `ReplicaManager.appendToLocalLog` sends that message (`hasCustomErrorMessage`), the log
+    /// start offset and every record's error.
+    @Test(arguments: [9, 11] as [Int16])
+    func keylessRecordsInACompactedTopicAreAnsweredWithKafkasMessages(version: Int16) async throws {
+        let setup = try await served()
+        defer { setup.remove() }
+        try setup.broker.createTopic("users", configs: ["cleanup.policy": "compact"])
+        let keys: [String?] = [nil, "a", nil, nil, nil]
+        let records = RecordBatch(producing: keys.map { ProducerRecord(key: $0.map { Array($0.utf8) }, value: Array("v".utf8), timestamp: 1) }).encoded()
+        let refused = try await answer(setup, version: version, records, topic: "users", partition: 0)
+        let reason = "Compacted topic cannot accept message without key in topic partition users-0"
+        #expect(refused.errorCode == KafkaErrorCode.invalidRecord.rawValue)
+        #expect(refused.baseOffset == -1 && refused.logStartOffset == 0)
+        #expect(refused.errorMessage == "One or more records have been rejected due to 4 record errors in total, and only showing the first three "
+            + "errors at most: [RecordError(batchIndex=0, message='\(reason)'), RecordError(batchIndex=2, message='\(reason)'), "
+            + "RecordError(batchIndex=3, message='\(reason)')]")
+        #expect(refused.recordErrors.map(\.batchIndex) == [0, 2, 3, 4])
+        #expect(refused.recordErrors.allSatisfy { $0.batchIndexErrorMessage == reason })
+    }
+
     /// Spool's own refusal of a record (an empty `spool-idempotency-key`) has no Kafka exception to
     /// follow: it is answered as `LogValidator`'s refusal of a record is, its reason included.
     @Test(arguments: [9, 11] as [Int16])
