@@ -15,9 +15,9 @@ public struct PartitionLag: Equatable, Sendable {
 extension Broker {
     /// The offset for `timestamp` (Kafka ListOffsets): -2 is the log start, -1 the high
     /// watermark, -3 the record with the largest timestamp; otherwise the first record at or after
-    /// the time, or (-1, -1) if there is none.
+    /// the time, or (-1, -1) if there is none. A failed log throws `.storage` (see `onlineLog`).
     public func listOffset(topic: String, partition index: Int32, timestamp: Int64) throws(BrokerError) -> (offset: Int64, timestamp: Int64) {
-        let log = try readableLog(topic, index)
+        let log = try onlineLog(topic, index)
         switch timestamp {
         case -2: return (log.logStartOffset, -1)
         case -1: return (log.highWatermark, -1)
@@ -34,10 +34,22 @@ extension Broker {
     }
 
     /// ListOffsets v0: up to `maxCount` offsets, newest first, where reading can start from by
-    /// `timestamp` (-1: latest, -2: earliest), as `PartitionLog.offsetsBefore` finds them.
+    /// `timestamp` (-1: latest, -2: earliest), as `PartitionLog.offsetsBefore` finds them. A
+    /// failed log throws `.storage` (see `onlineLog`).
     public func offsetsBefore(topic: String, partition index: Int32, timestamp: Int64, maxCount: Int) throws(BrokerError) -> [Int64] {
-        let log = try readableLog(topic, index)
+        let log = try onlineLog(topic, index)
         do { return try log.offsetsBefore(timestamp, maxCount: maxCount) } catch { throw BrokerError.from(error) }
+    }
+
+    /// The log a ListOffsets reads, unless it failed: a failed log is offline, and Kafka answers
+    /// for a partition in an offline log directory with KAFKA_STORAGE_ERROR at every ListOffsets
+    /// version (`ReplicaManager.fetchOffsetForTimestamp` and `legacyFetchOffsetsForTimestamp` call
+    /// `getPartitionOrException`, which throws `KafkaStorageException`). Fetch answers it too
+    /// (`LogReadResult.failure`).
+    private func onlineLog(_ topic: String, _ index: Int32) throws(BrokerError) -> PartitionLog {
+        let log = try readableLog(topic, index)
+        if let failure = log.failure { throw BrokerError.from(failure) }
+        return log
     }
 
     /// The log end offset of a partition; nil if there is no such partition.

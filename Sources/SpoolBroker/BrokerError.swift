@@ -98,8 +98,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidSpoolHeader(reason): "invalid record: \(reason)"
         case let .invalidCompression(code): "invalid record batch: compression code \(code) names no codec"
         case let .recordsWithoutKey(topic, partition, indexes):
-            "One or more records have been rejected due to \(indexes.count) record errors in total: "
-                + "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition)."
+            RecordValidationMessage.rejected(indexes.map { ($0, RecordValidationMessage.keyless(topic: topic, partition: partition)) })
         case let .idempotencyKeyPending(topic, key):
             "idempotency key '\(key)' of topic \(topic) is being stored by another produce; retry"
         case let .outOfOrderSequence(id, expected, received):

@@ -96,6 +96,10 @@ public final class PartitionLog: Sendable {
     public var checkpointFailures: Int { state.withLock { $0.checkpointFailures } }
     /// The fdatasyncs this log has made.
     public var flushStatistics: FlushStatistics { state.withLock { $0.flushStatistics } }
+    /// Why the log is offline (`.failed`, after a flush failed), nil while it takes appends. Reads
+    /// still see what it holds; a reader that answers as Kafka does for a partition in an offline
+    /// log directory goes by this.
+    public var failure: LogError? { state.withLock { $0.failure } }
 
     /// Flushes everything, trims the active segment's files to their real length, writes a clean
     /// checkpoint and stops the flusher. Appends and reads afterwards throw `.closed`; waiters that

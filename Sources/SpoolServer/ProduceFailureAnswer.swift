@@ -8,7 +8,7 @@ import SpoolWire
 ///   batch, a storage error) leave no log start offset (-1) and no message;
 /// - a refusal of records by `LogValidator` (`RecordValidationException`: here, records without a
 ///   key in a compacted topic) carries the partition's log start offset, its message and the
-///   records' errors;
+///   records' errors, in Kafka's words (`RecordValidationMessage`);
 /// - Spool's own refusals of a record (an unreadable Spool header, an idempotency key whose
 ///   original is not stored yet) are answered as such a refusal, without record errors: the
 ///   reason is all a client can go by;
@@ -31,9 +31,8 @@ enum ProduceFailureAnswer {
         case let .recordsWithoutKey(topic, partition, indexes):
             answer.logStartOffset = logStartOffset()
             answer.errorMessage = error.description
-            answer.recordErrors = indexes.map {
-                .init(batchIndex: $0, batchIndexErrorMessage: "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition).")
-            }
+            let reason = RecordValidationMessage.keyless(topic: topic, partition: partition)
+            answer.recordErrors = indexes.map { .init(batchIndex: $0, batchIndexErrorMessage: reason) }
         default:
             answer.logStartOffset = logStartOffset()
         }

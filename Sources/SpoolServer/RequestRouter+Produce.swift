@@ -50,11 +50,11 @@ extension RequestRouter {
                     answer(failed(partition.index, .invalidRequest, "transactions are not supported"))
                     continue
                 }
-                // Kafka answers a partition it does not have before it checks records or acks.
+                // Kafka answers a partition it does not have before it checks records or acks, with
+                // no log start offset and no message, whether or not its topic exists
+                // (`KafkaApis.handleProduceRequest`: `new PartitionResponse(Errors.UNKNOWN_TOPIC_OR_PARTITION)`).
                 guard broker.hasPartition(place) else {
-                    let known = broker.partitionCount(topic.name) != nil
-                    answer(failed(partition.index, .unknownTopicOrPartition,
-                                  known ? BrokerError.unknownTopicOrPartition(topic: topic.name, partition: partition.index).description : nil))
+                    answer(failed(partition.index, .unknownTopicOrPartition))
                     continue
                 }
                 let refusal: KafkaErrorCode? = named[place, default: 0] > 1 ? .invalidRecord

@@ -26,9 +26,10 @@ import Testing
                     attributes: BatchAttributes(rawValue: codec)).encoded()
     }
 
-    private func answer(_ setup: Served, version: Int16, _ records: [UInt8]) async throws -> ProduceResponse.PartitionProduceResponse {
+    private func answer(_ setup: Served, version: Int16, _ records: [UInt8], topic: String = "jobs", partition: Int32 = 1) async throws
+        -> ProduceResponse.PartitionProduceResponse {
         let request = ProduceRequest(acks: -1, timeoutMs: 1000, topicData: [
-            .init(name: "jobs", partitionData: [.init(index: 1, records: RecordBytes(records))]),
+            .init(name: topic, partitionData: [.init(index: partition, records: RecordBytes(records))]),
         ])
         return try #require(try await setup.call(request, version: version).responses.first?.partitionResponses.first)
     }
@@ -69,6 +70,43 @@ import Testing
         #expect(refused.errorCode == KafkaErrorCode.corruptMessage.rawValue)
         #expect(refused.baseOffset == -1 && refused.logStartOffset == -1)
         #expect(refused.errorMessage == nil)
+    }
+
+    /// Kafka answers a partition its metadata does not have before it appends
+    /// (`KafkaApis.handleProduceRequest`: `new PartitionResponse(Errors.UNKNOWN_TOPIC_OR_PARTITION)`),
+    /// with no log start offset and no message, whether or not the topic exists.
+    @Test(arguments: [9, 11] as [Int16])
+    func anUnknownPartitionOfAKnownTopicIsAnsweredWithNoMessage(version: Int16) async throws {
+        let setup = try await served()
+        defer { setup.remove() }
+        let refused = try await answer(setup, version: version, batch("x"), partition: 5)
+        #expect(refused.errorCode == KafkaErrorCode.unknownTopicOrPartition.rawValue)
+        #expect(refused.baseOffset == -1 && refused.logStartOffset == -1)
+        #expect(refused.errorMessage == nil && refused.recordErrors.isEmpty)
+    }
+
+    /// Keyless records in a compacted topic: `LogValidator.validateKey` gives each an error
+    /// "Compacted topic cannot accept message without key in topic partition users-0" (no full
+    /// stop), and `processRecordErrors` throws a `RecordValidationException` whose message counts
+    /// them all and lists the first three as `RecordError.toString` prints them;
+    /// `ReplicaManager.appendToLocalLog` sends that message (`hasCustomErrorMessage`), the log
+    /// start offset and every record's error.
+    @Test(arguments: [9, 11] as [Int16])
+    func keylessRecordsInACompactedTopicAreAnsweredWithKafkasMessages(version: Int16) async throws {
+        let setup = try await served()
+        defer { setup.remove() }
+        try setup.broker.createTopic("users", configs: ["cleanup.policy": "compact"])
+        let keys: [String?] = [nil, "a", nil, nil, nil]
+        let records = RecordBatch(producing: keys.map { ProducerRecord(key: $0.map { Array($0.utf8) }, value: Array("v".utf8), timestamp: 1) }).encoded()
+        let refused = try await answer(setup, version: version, records, topic: "users", partition: 0)
+        let reason = "Compacted topic cannot accept message without key in topic partition users-0"
+        #expect(refused.errorCode == KafkaErrorCode.invalidRecord.rawValue)
+        #expect(refused.baseOffset == -1 && refused.logStartOffset == 0)
+        #expect(refused.errorMessage == "One or more records have been rejected due to 4 record errors in total, and only showing the first three "
+            + "errors at most: [RecordError(batchIndex=0, message='\(reason)'), RecordError(batchIndex=2, message='\(reason)'), "
+            + "RecordError(batchIndex=3, message='\(reason)')]")
+        #expect(refused.recordErrors.map(\.batchIndex) == [0, 2, 3, 4])
+        #expect(refused.recordErrors.allSatisfy { $0.batchIndexErrorMessage == reason })
     }
 
     /// Spool's own refusal of a record (an empty `spool-idempotency-key`) has no Kafka exception to
