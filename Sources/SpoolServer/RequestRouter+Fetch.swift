@@ -64,11 +64,18 @@ extension RequestRouter {
     /// (all of the log is local), -5 the latest tiered offset (none: -1), or the first offset at or
     /// after a timestamp. v0 answers in the old style: up to `max_num_offsets` offsets, newest
     /// first, of the segments written to by the time asked (`PartitionLog.offsetsBefore`), as
-    /// Kafka's `legacyFetchOffsetsBefore` does.
+    /// Kafka's `legacyFetchOffsetsBefore` does. Before a partition is looked up, as Kafka's
+    /// `KafkaApis` checks them: from v1 a partition named twice is INVALID_REQUEST wherever it is
+    /// named, then a special timestamp the version is too old for is UNSUPPORTED_VERSION
+    /// (`ListOffsetsRequestCheck`).
     func listOffsets(_ request: ListOffsetsRequest, _ context: Context) -> ListOffsetsResponse {
-        ListOffsetsResponse(topics: request.topics.map { topic in
+        let check = ListOffsetsRequestCheck(request, version: context.version)
+        return ListOffsetsResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { partition in
                 do throws(BrokerError) {
+                    if let refusal = check.refusal(topic: topic.name, partition) {
+                        return .init(partitionIndex: partition.partitionIndex, errorCode: refusal.rawValue, timestamp: -1, offset: -1)
+                    }
                     if context.version == 0 {
                         let offsets = try broker.offsetsBefore(topic: topic.name, partition: partition.partitionIndex, timestamp: partition.timestamp,
                                                                maxCount: Int(partition.maxNumOffsets))
