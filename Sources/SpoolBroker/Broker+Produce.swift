@@ -111,7 +111,7 @@ extension Broker {
         let bytes = UnsafeRawBufferPointer(rebasing: records[batch])
         let header = try partition.validated(bytes)
         if partition.log.config.keysRequired {
-            try Self.requireKeys(bytes, topic: topic, partition: index)
+            try Self.requireKeys(bytes, header: header, topic: topic, partition: index)
         }
         return AppendProgress(partition: partition, batch: batch, header: header, refusesPendingKeys: acks != .none, waitsForOriginals: acks == .all)
     }
@@ -175,11 +175,19 @@ extension Broker {
     }
 
     /// A compacted topic takes only records with keys (Kafka's LogValidator): the batch is refused
-    /// with INVALID_RECORD naming the keyless records. A compressed batch is not decompressed here,
-    /// so its keys are not checked (as for Spool's other per-record features).
-    static func requireKeys(_ batch: UnsafeRawBufferPointer, topic: String, partition: Int32) throws(BrokerError) {
-        guard let decoded = try? RecordBatch(decoding: batch), !decoded.attributes.isControl else { return }
-        let keyless = decoded.records.indices.filter { decoded.records[$0].key == nil }.map { Int32($0) }
+    /// with INVALID_RECORD naming the keyless records. A gzip batch is inflated to read its keys,
+    /// as Kafka inflates every compressed batch; one that does not inflate is refused as Kafka's
+    /// `KafkaException` ("Failed to decompress record stream") is, with UNKNOWN_SERVER_ERROR.
+    /// Batches of the codecs Spool cannot inflate (snappy, lz4, zstd) are stored unchecked.
+    static func requireKeys(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, topic: String, partition: Int32) throws(BrokerError) {
+        let keyless: [Int32]
+        do {
+            keyless = try KeylessRecords.indexes(in: batch, header: header) ?? []
+        } catch let .undecompressable(codec, reason) {
+            throw .undecompressableRecords("records compressed with \(codec) do not inflate: \(reason)")
+        } catch {
+            throw .invalidRecord(String(describing: error))
+        }
         if !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
     }
 

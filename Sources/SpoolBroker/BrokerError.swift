@@ -25,6 +25,10 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// batch's CRC passes (`UnifiedLog.analyzeAndValidateRecords`), and `CompressionType.forId`
     /// throws IllegalArgumentException, no Kafka error: the partition gets UNKNOWN_SERVER_ERROR.
     case invalidCompression(Int)
+    /// A compressed batch whose records do not inflate, found when a compacted topic's keys are
+    /// read: Kafka's reader throws `KafkaException` ("Failed to decompress record stream"), no
+    /// Kafka error, so the partition gets UNKNOWN_SERVER_ERROR.
+    case undecompressableRecords(String)
     /// A consumer fetched a batch it cannot read (a compressed one): `FetchError`'s description.
     case unreadableRecords(String)
     /// Records without a key sent to a compacted topic: their indexes within their batch.
@@ -65,7 +69,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .messageTooLarge: .messageTooLarge
         case .corruptMessage, .unreadableRecords: .corruptMessage
         case .invalidRecord, .invalidSpoolHeader, .recordsWithoutKey: .invalidRecord
-        case .invalidCompression: .unknownServerError
+        case .invalidCompression, .undecompressableRecords: .unknownServerError
         case .idempotencyKeyPending: .notEnoughReplicas
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
@@ -94,6 +98,7 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .messageTooLarge(bytes, limit): "record batch of \(bytes) bytes exceeds max.message.bytes (\(limit))"
         case let .corruptMessage(reason): "corrupt record batch: \(reason)"
         case let .unreadableRecords(reason): reason
+        case let .undecompressableRecords(reason): "invalid record batch: \(reason)"
         case let .invalidRecord(reason): "invalid record batch: \(reason)"
         case let .invalidSpoolHeader(reason): "invalid record: \(reason)"
         case let .invalidCompression(code): "invalid record batch: compression code \(code) names no codec"

@@ -24,6 +24,9 @@ public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
     case compressedRecords(Compression)
     /// A varint longer than its type allows.
     case varintTooLong
+    /// Compressed records that do not inflate (a corrupt stream, or more than
+    /// `KeylessRecords.inflatedBytesMax` bytes).
+    case undecompressable(Compression, reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +45,7 @@ public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .malformedRecord(index, reason): "record \(index) is malformed: \(reason)"
         case let .compressedRecords(codec): "records are compressed with \(codec), which Spool does not decode"
         case .varintTooLong: "varint longer than its type allows"
+        case let .undecompressable(codec, reason): "records compressed with \(codec) do not inflate: \(reason)"
         }
     }
 }

@@ -1,0 +1,45 @@
+/// The records of a batch that have no key, which a compacted topic refuses (Kafka's
+/// `LogValidator.validateKey`). Kafka reads every record of a batch to check it, compressed or
+/// not (`validateMessagesAndAssignOffsetsCompressed` inflates the records), so a compressed batch
+/// is inflated here too; only a compacted topic asks, so only it pays for that.
+public enum KeylessRecords {
+    /// The most bytes a compressed batch's records may inflate to for the check: a few KiB can
+    /// inflate to gigabytes, and the whole batch is held inflated while its records are read.
+    /// A batch past it is refused (`FormatError.undecompressable`) rather than stored unchecked.
+    public static let inflatedBytesMax = 64 << 20
+
+    /// The indexes in the batch of the records without a key; nil when the records are not read:
+    /// a control batch, or records compressed with a codec Spool cannot inflate (snappy, lz4,
+    /// zstd: only gzip's is written). `header` is the batch's, already validated
+    /// (`RecordBatchView.validate`). Throws for records that cannot be inflated or read.
+    public static func indexes(in batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [Int32]? {
+        guard !header.attributes.isControl else { return nil }
+        let records = UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...])
+        switch header.attributes.compression {
+        case .none?:
+            return try indexes(inRecords: records, count: header.recordsCount)
+        case .gzip?:
+            let inflated: [UInt8]
+            do { inflated = try Gzip.decompress(records, outputLimit: inflatedBytesMax) } catch { throw .undecompressable(.gzip, reason: error.reason) }
+            let keyless: Result<[Int32], FormatError> = inflated.withUnsafeBytes { raw in
+                do throws(FormatError) { return .success(try indexes(inRecords: raw, count: header.recordsCount)) } catch { return .failure(error) }
+            }
+            return try keyless.get()
+        case .snappy?, .lz4?, .zstd?, nil:
+            return nil
+        }
+    }
+
+    /// Reads `count` records that fill `records` exactly, as `RecordLayout.scanBatch` does.
+    private static func indexes(inRecords records: UnsafeRawBufferPointer, count: Int32) throws(FormatError) -> [Int32] {
+        var reader = ByteReader(records)
+        var keyless: [Int32] = []
+        for index in 0..<Int(max(count, 0)) where try RecordLayout.scan(from: &reader, index: index).keyLength < 0 {
+            keyless.append(Int32(index))
+        }
+        guard reader.remaining == 0 else {
+            throw .malformedRecord(index: Int(count), reason: "\(reader.remaining) bytes left after the last record")
+        }
+        return keyless
+    }
+}
