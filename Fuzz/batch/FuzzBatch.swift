@@ -2,7 +2,8 @@ import SpoolFormat
 import SpoolFuzzSupport
 
 /// libFuzzer's entry point: bytes as one record batch through every check the broker and the log
-/// apply (declared size, header parse, validate, the producer rules) and through record decoding;
+/// apply (declared size, header parse, validate, the producer rules, a compacted topic's key check,
+/// gzip inflated) and through record decoding;
 /// then the same bytes with batchLength and CRC-32C made right, so that mutations reach the
 /// record decoder instead of stopping at the checksum.
 #if FUZZING
@@ -41,6 +42,8 @@ func checkBatch(_ bytes: [UInt8]) {
             // What the broker and the log derive from a validated header.
             _ = (header.totalSize, header.lastSequence)
             if (0...storedOffsetMax).contains(header.baseOffset) { _ = header.nextOffset }
+            // A compacted topic's key check: it reads every record, inflating gzip ones.
+            _ = try? KeylessRecords.indexes(in: raw, header: header)
         }
         _ = try? RecordBatchView.validateFromProducer(raw)
     }
