@@ -403,13 +403,16 @@ struct JobBook {
         return true
     }
 
-    private mutating func start(_ state: PartitionState, _ entry: Entry, limitKey: String?) -> JobTicket {
+    /// Takes `state` and `entry` over (`consuming`), and moves them into the ticket: borrowed,
+    /// they were retained for the ticket here and the caller's released after the call.
+    private mutating func start(_ state: consuming PartitionState, _ entry: consuming Entry, limitKey: String?) -> JobTicket {
         state.carry(entry)
         entry.state = .running
         state.running += 1
         running += 1
-        return JobTicket(attempt: entry.attempt, state: state, entry: entry, deadLettered: entry.deadLettered,
-                         dueMs: entry.attempt == entry.recordAttempt ? max(entry.record.timestamp, entry.notBefore) : nil, limitKey: limitKey)
+        let (attempt, deadLettered) = (entry.attempt, entry.deadLettered)
+        let dueMs = attempt == entry.recordAttempt ? max(entry.record.timestamp, entry.notBefore) : nil
+        return JobTicket(attempt: attempt, state: state, entry: entry, deadLettered: deadLettered, dueMs: dueMs, limitKey: limitKey)
     }
 
     /// A run ended one way or another: its key may start another job.
@@ -498,19 +501,24 @@ struct JobBook {
 
     /// Puts the job at the end of its topic's level in the ready queue, unless it is there already
     /// (the job at the commit point is made ready again on every finish, in case it was held back).
-    private mutating func makeReady(_ state: PartitionState, _ entry: Entry) {
+    private mutating func makeReady(_ state: consuming PartitionState, _ entry: consuming Entry) {
         guard !entry.queued else { return }
         entry.queued = true
-        ready.append((state, entry), level: state.level)
+        let level = state.level
+        ready.append((state, entry), level: level)
     }
 
     /// Entries in the ready queue, stale ones included (for tests).
     var readyQueued: Int { ready.count }
 
-    private mutating func makeEligible(_ state: PartitionState, _ entry: Entry, now: Int64) -> JobWake? {
-        if entry.notBefore > now {
+    /// `state` and `entry` are taken over (`consuming`) and moved into the ready queue or the
+    /// wake: a record taken in, or a key's next job, is passed here last, and borrowed, both
+    /// were retained for the queue here and released by the caller after the call.
+    private mutating func makeEligible(_ state: consuming PartitionState, _ entry: consuming Entry, now: Int64) -> JobWake? {
+        let notBefore = entry.notBefore
+        if notBefore > now {
             entry.state = .sleeping
-            return JobWake(state: state, entry: entry, atMs: entry.notBefore)
+            return JobWake(state: state, entry: entry, atMs: notBefore)
         }
         entry.state = .ready
         makeReady(state, entry)

@@ -41,7 +41,12 @@ struct ReadyQueues<Item> {
 
     /// The next entry of the level whose turn it is, with its level; nil when all are empty.
     mutating func popFirst() -> (item: Item, level: Int)? {
-        guard queues.count > 1 else { return queues[0].popFirst().map { ($0, 0) } }
+        // Bound, not mapped: `map`'s closure copied the item out of the optional and the optional
+        // was then destroyed, a retain and a release of each reference in it.
+        guard queues.count > 1 else {
+            guard let item = queues[0].popFirst() else { return nil }
+            return (item, 0)
+        }
         var chosen: Int?
         for level in queues.indices where !queues[level].isEmpty {
             if chosen.map({ credit[level] + weights[level] > credit[$0] + weights[$0] }) ?? true { chosen = level }

@@ -59,6 +59,9 @@ struct JobRunner: Sendable {
     let lease: JobLeases.Slot
     /// Where its runs are counted (`JobMetricsRecorder.Shard`).
     let metrics: JobMetricsRecorder.Shard
+
+    /// `cancel` was called: the runner's task is cancelled, or is being cancelled.
+    var isCancelled: Bool { lease.runnerCancelled.load(ordering: .acquiring) }
 }
 
 extension Worker: JobLeaseHolder {}
@@ -114,6 +117,10 @@ final class JobLeases: Sendable {
     /// One runner's place: its run, if one is open.
     final class Slot: Sendable {
         fileprivate let run = Mutex<Run?>(nil)
+        /// The runner's task was cancelled through its `JobRunner.cancel` (a lost partition, a
+        /// cancelled job), which is the only way a runner is cancelled while the worker runs: the
+        /// worker's stop cancels runners too, and it is read beside `isStopping`.
+        let runnerCancelled = Atomic(false)
     }
 
     /// The slots of the runners alive, by runner number.

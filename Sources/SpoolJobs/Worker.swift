@@ -304,9 +304,10 @@ public final class Worker<Payload: Job>: Sendable {
                 let end = min(next + Self.takeChunk, buffer.count)
                 book.withLockSpinning { book in
                     for index in next..<end {
-                        let record = (first + index).move()
+                        // Moved straight into `add`: through a local, the record was copied into
+                        // the call and the local destroyed after it, a retain and a release each.
+                        if let wake = book.add((first + index).move(), now: now).wake { wakes.append(wake) }
                         (first + index).initialize(to: movedOut)
-                        if let wake = book.add(record, now: now).wake { wakes.append(wake) }
                     }
                 }
                 next = end
@@ -366,14 +367,19 @@ public final class Worker<Payload: Job>: Sendable {
         control.withLock { state in
             let id = state.nextTask
             state.nextTask += 1
-            let runner = JobRunner(id: id, cancel: { [weak self] in self?.control.withLock { $0.tasks[id] }?.cancel() }, lease: leases.makeSlot(id),
-                                   metrics: stats.recorder.makeShard())
+            let slot = leases.makeSlot(id)
+            // The flag is set before the task is cancelled: the runner reads it after each job
+            // instead of `Task.isCancelled`, which looked up the current task and retained it.
+            let runner = JobRunner(id: id, cancel: { [weak self] in
+                slot.runnerCancelled.store(true, ordering: .releasing)
+                self?.control.withLock { $0.tasks[id] }?.cancel()
+            }, lease: slot, metrics: stats.recorder.makeShard())
             state.tasks[id] = Task(executorPreference: state.executor) { [self] in
                 var ticket: JobTicket? = first
                 // Moved out, not copied: a copy retained and released the ticket's three references per job.
                 while let current = ticket.take() {
                     let succeededAtMs = await execute(current, runner: runner)
-                    let taking = !(isStopping || Task.isCancelled || jobControl.holdsStarts)
+                    let taking = !(isStopping || runner.isCancelled || jobControl.holdsStarts)
                     let (next, more, drained): (JobTicket?, Bool, Bool)
                     if let succeededAtMs {
                         (next, more, drained) = finishTakingNext(current, now: succeededAtMs, taking: taking)
