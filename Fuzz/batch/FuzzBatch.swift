@@ -20,11 +20,7 @@ func fuzzBatch(_ bytes: [UInt8]) {
     checkBatch(bytes)
     guard bytes.count >= RecordBatchLayout.headerSize else { return }
     var fixed = bytes
-    fixed.withUnsafeMutableBytes { raw in
-        raw.storeBytes(of: Int32(raw.count - RecordBatchLayout.logOverhead).bigEndian, toByteOffset: RecordBatchLayout.batchLength, as: Int32.self)
-        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[RecordBatchLayout.crcStart...]))
-        raw.storeBytes(of: crc.bigEndian, toByteOffset: RecordBatchLayout.crc, as: UInt32.self)
-    }
+    RecordBatchLayout.seal(&fixed)
     checkBatch(fixed)
 }
 
@@ -46,6 +42,8 @@ func checkBatch(_ bytes: [UInt8]) {
             _ = try? KeylessRecords.indexes(in: raw, header: header)
         }
         _ = try? RecordBatchView.validateFromProducer(raw)
+        // As a consumer reads it (a gzip batch inflated).
+        _ = FetchedRecords(decoding: raw, topic: "t", partition: 0, from: 0)
     }
     guard let batch = try? RecordBatch(decoding: bytes) else { return }
     // What readers derive from a decoded batch: ListOffsets looks for a timestamp, consumers and

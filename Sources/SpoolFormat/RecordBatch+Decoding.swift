@@ -1,7 +1,7 @@
 extension RecordBatch {
     /// Decodes one whole batch that fills `bytes`, after `RecordBatchView.validate` (size, magic,
     /// CRC). Compressed batches throw `FormatError.compressedRecords`: Spool stores and serves them
-    /// unchanged but does not decompress them.
+    /// unchanged, and only its consumers' reader inflates gzip ones (`InflatedBatch`).
     public init(decoding bytes: UnsafeRawBufferPointer) throws(FormatError) {
         var records: [Record] = []
         let header = try RecordLayout.scanBatch(bytes) { count in

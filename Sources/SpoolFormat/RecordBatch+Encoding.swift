@@ -20,12 +20,18 @@ extension RecordBatch {
         bytes.appendBigEndian(Int32(records.count))
         for record in records { record.encode(into: &bytes) }
 
-        bytes.storeBigEndian(Int32(bytes.count - RecordBatchLayout.logOverhead), at: RecordBatchLayout.batchLength)
-        let crc = bytes.withUnsafeBytes {
-            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[RecordBatchLayout.crcStart...]))
-        }
-        bytes.storeBigEndian(crc, at: RecordBatchLayout.crc)
+        RecordBatchLayout.seal(&bytes)
         return bytes
+    }
+}
+
+extension RecordBatchLayout {
+    /// Writes the batchLength and the CRC-32C of the one whole batch `bytes` holds, for the bytes
+    /// as they are: after a batch is built, or its header or records changed.
+    public static func seal(_ bytes: inout [UInt8]) {
+        bytes.storeBigEndian(Int32(truncatingIfNeeded: bytes.count - logOverhead), at: batchLength)
+        let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[crcStart...])) }
+        bytes.storeBigEndian(crc, at: Self.crc)
     }
 }
 

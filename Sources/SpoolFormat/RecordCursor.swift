@@ -234,7 +234,7 @@ struct BatchReader<Element: BatchElement>: Sendable {
         let end = header.baseOffset + Int64(header.lastOffsetDelta) + 1
         if end <= next { return }
         if !header.attributes.isControl {
-            do { try Element.read(batch: raw, header: header, topic: topic, partition: partition, from: from, into: &pending) } catch {
+            do { try readRecords(raw, header) } catch {
                 pending.removeAll()
                 stop(at: max(next, header.baseOffset), error)
                 return
@@ -245,6 +245,25 @@ struct BatchReader<Element: BatchElement>: Sendable {
         } else {
             pendingEnd = max(next, end)
         }
+    }
+
+    /// The records of a batch into `pending`: a gzip batch's inflated first (`InflatedBatch`).
+    private mutating func readRecords(_ raw: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(FormatError) {
+        guard header.attributes.compression == .gzip else {
+            try Element.read(batch: raw, header: header, topic: topic, partition: partition, from: from, into: &pending)
+            return
+        }
+        let plain = try InflatedBatch.of(raw, header: header)
+        let (topic, partition, from) = (topic, partition, from)
+        let read: Result<Void, FormatError> = plain.withUnsafeBytes { bytes in
+            do throws(FormatError) {
+                try Element.read(batch: bytes, header: header, topic: topic, partition: partition, from: from, into: &pending)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try read.get()
     }
 
     private mutating func stop(at offset: Int64, _ reason: FormatError) {

@@ -19,12 +19,7 @@ import Testing
         member += [UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)] + records
         member += littleEndian(CRC32.checksum(records)) + littleEndian(UInt32(records.count))
         var batch = Array(plain[..<RecordBatchLayout.headerSize]) + member
-        let batchLength = Int32(batch.count - RecordBatchLayout.logOverhead)
-        batch.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: batchLength.bigEndian, toByteOffset: RecordBatchLayout.batchLength, as: Int32.self)
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[RecordBatchLayout.crcStart...]))
-            raw.storeBytes(of: crc.bigEndian, toByteOffset: RecordBatchLayout.crc, as: UInt32.self)
-        }
+        RecordBatchLayout.seal(&batch)
         return batch
     }
 

@@ -186,7 +186,7 @@ import Testing
 
     @Test func stopsWhereDecodedRecordsStopAtCompressedAndCorruptBatches() {
         let good = batch(base: 0, Self.mixed)
-        let gzip = batch(base: 4, Self.mixed, attributes: BatchAttributes(rawValue: 1))
+        let gzip = batch(base: 4, Self.mixed, attributes: BatchAttributes(compression: .zstd))
         // A header name that is not UTF-8 under a valid CRC.
         var badName = batch(base: 4, [ProducerRecord(value: [1], headers: [RecordHeader("QQ", "v")], timestamp: 1)])
         let at = badName.indices.first { badName[$0] == UInt8(ascii: "Q") && badName[$0 + 1] == UInt8(ascii: "Q") }!

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func stopsAtACompressedBatchInsteadOfSkippingIt() {
-        let gzip = batch(base: 2, values: ["x", "y"], attributes: BatchAttributes(rawValue: 1))
+        let gzip = batch(base: 2, values: ["x", "y"], attributes: BatchAttributes(compression: .zstd))
         let fetched = FetchedRecords(decoding: batch(base: 0, values: ["a", "b"]) + gzip + batch(base: 4, values: ["c"]), topic: "jobs", partition: 1, from: 0)
         // The records before it are handed out; the next fetch starts at the batch, so nothing
         // after it is handed out (and committed) past records never read.
@@ -35,8 +35,8 @@ import Testing
         #expect(fetched.next == 2)
         let unreadable = fetched.unreadable
         #expect(unreadable?.offset == 2)
-        #expect(unreadable?.reason == .compressedRecords(.gzip))
-        #expect(unreadable?.description.contains("offset 2 of jobs[1] is compressed (gzip)") == true)
+        #expect(unreadable?.reason == .compressedRecords(.zstd))
+        #expect(unreadable?.description.contains("offset 2 of jobs[1] is compressed with zstd") == true)
     }
 
     @Test func emptyBytesReadNothing() {
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func anUnreadableBatchStopsTheCursorAfterTheRecordsBeforeIt() {
-        let gzip = batch(base: 2, values: ["x"], attributes: BatchAttributes(rawValue: 1))
+        let gzip = batch(base: 2, values: ["x"], attributes: BatchAttributes(compression: .zstd))
         var cursor = RecordCursor(batch(base: 0, values: ["a", "b"]) + gzip + batch(base: 3, values: ["c"]), topic: "jobs", partition: 0, from: 0)
         var records: [ConsumedRecord] = []
         cursor.take(upTo: 1, into: &records)

@@ -12,7 +12,7 @@ import Testing
         defer { broker.stop() }
         let queue = broker.queue(partitions: 1)
         try await queue.enqueue(Step(key: "a", sequence: 0), key: "a")
-        let gzip = RecordBatch(producing: [ProducerRecord(value: Array("{}".utf8), timestamp: 1_000)], attributes: BatchAttributes(rawValue: 1)).encoded()
+        let gzip = RecordBatch(producing: [ProducerRecord(value: Array("{}".utf8), timestamp: 1_000)], attributes: BatchAttributes(compression: .zstd)).encoded()
         _ = try await broker.spool.broker.produce(topic: Step.topic, partition: 0, records: gzip, acks: .all)
         try await queue.enqueue(Step(key: "a", sequence: 2), key: "a")
 
@@ -22,7 +22,7 @@ import Testing
         }
         let running = Task { try? await worker.run() }
         #expect(await eventually { worker.stats.lastPollError != nil && ran.succeededCount == 1 })
-        #expect(worker.stats.lastPollError?.contains("the batch at offset 1 of steps[0] is compressed (gzip)") == true)
+        #expect(worker.stats.lastPollError?.contains("the batch at offset 1 of steps[0] is compressed with zstd") == true)
         #expect(worker.stats.pollFailures >= 1)
         #expect(ran.state.withLock { $0.firstSuccesses["a"] } == [0], "the job after the unreadable batch does not run")
         worker.stop()

@@ -87,6 +87,12 @@ final class ServerProcess: @unchecked Sendable {
     /// Sends SIGKILL without waiting (for `defer`, after a failed expectation).
     func kill() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 
+    /// Kills the server and waits until it is gone (its data directory's lock with it).
+    func killAndWait() {
+        kill()
+        process.waitUntilExit()
+    }
+
     deinit { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 }
 
