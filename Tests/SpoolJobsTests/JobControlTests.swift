@@ -329,10 +329,7 @@ struct JobControlTests {
         let worker = worker(queue, runs)
         let task = Task { try? await worker.run() }
         #expect(await eventually { worker.stats.succeeded == 1 && worker.stats.cancelled == 1 })
-        await worker.commit()
-        await worker.forgetPassedCancellations()
-        #expect(!worker.jobControl.isCancelled("old"))
-        #expect(worker.jobControl.isCancelled("unseen"))
+        #expect(try await forgetsInRounds(worker, "old", keeping: ["unseen"]))
         worker.stop()
         await task.value
         #expect(runs.started.value == ["tail"])
@@ -365,9 +362,7 @@ struct JobControlTests {
         #expect(worker.jobControl.isCancelled("urgent"), "forgotten before the group passed the job topics' ends")
         runs.release.withLock { _ = $0.insert("slow") }
         #expect(await eventually { worker.stats.succeeded == 2 })
-        await worker.commit()
-        await worker.forgetPassedCancellations()
-        #expect(!worker.jobControl.isCancelled("urgent"), "a cancelled job of chores.high was never forgotten")
+        #expect(try await forgetsInRounds(worker, "urgent"), "a cancelled job of chores.high was never forgotten")
         worker.stop()
         await task.value
         #expect(runs.started.value == ["slow", "normal"])
@@ -415,9 +410,7 @@ struct JobControlTests {
         #expect(readAgain)
         runs.release.withLock { _ = $0.insert("slow") }
         #expect(await eventually { worker.stats.succeeded == 1 })
-        await worker.commit()
-        await worker.forgetPassedCancellations()
-        #expect(!worker.jobControl.isCancelled("urgent"))
+        #expect(try await forgetsInRounds(worker, "urgent"))
         worker.stop()
         await task.value
     }
@@ -443,5 +436,21 @@ struct JobControlTests {
         worker.stop()
         await task.value
         #expect(runs.started.value.isEmpty)
+    }
+
+    /// Commits and forgets passed cancellations in rounds, as the worker's own rounds do, until
+    /// `id` is forgotten (at most 50 rounds): a job's success is counted just before the book
+    /// finishes it, so the first commit after the count can still be behind it, and commits and
+    /// reads are best effort (a rebalance refuses one, a busy machine stalls one). Each round
+    /// checks that the cancellations of `kept` stay.
+    func forgetsInRounds(_ worker: Worker<Errand>, _ id: String, keeping kept: [String] = []) async throws -> Bool {
+        for _ in 0..<50 {
+            await worker.commit()
+            await worker.forgetPassedCancellations()
+            for other in kept { #expect(worker.jobControl.isCancelled(other), "\(other) was forgotten") }
+            if !worker.jobControl.isCancelled(id) { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 }
