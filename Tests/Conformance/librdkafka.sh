@@ -280,6 +280,28 @@ for round in $(seq 1 "$repeat"); do
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     pids=()
 done
+# A test that aborts in librdkafka's own assignment teardown hit a race in the client, not a broker
+# answer: two FETCH_STOPs for one partition, the second asserting in
+# rd_kafka_assignment_partition_stopped (librdkafka issue #5573, fixed upstream by #5574, after the
+# v2.15 this suite is; 0051 met it once in many runs). Such a test runs once more and the second
+# run's result counts; the first run's log stays beside it, and the summary names it.
+client_race="rd_kafka_assignment_partition_stopped: Assertion"
+retried=()
+for round in $(seq 1 "$repeat"); do
+    for n in "${selection[@]}"; do
+        [ -f "$logs/$n.r$round.result" ] || continue
+        read -r _ _ _ result _ _ < "$logs/$n.r$round.result"
+        if [ "$result" = FAIL ] && grep -qF "$client_race" "$logs/$n.r$round.log"; then
+            mv "$logs/$n.r$round.log" "$logs/$n.r$round.client-race.log"
+            mv "$logs/$n.r$round.result" "$logs/$n.r$round.client-race.result"
+            echo "$n aborted in librdkafka's assignment teardown (a client race, librdkafka #5573): run once more"
+            retried+=("$n.r$round")
+            launch "$n" "$round"
+        fi
+    done
+done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+pids=()
 if ! kill -0 "$serve" 2>/dev/null; then
     echo "spool serve died; its log ends:"; tail -20 "$logs/spool-serve.log"; exit 1
 fi
@@ -317,6 +339,7 @@ done
 [ "${#failures[@]}" -gt 0 ] && { echo; echo "---- spool serve log ends:"; tail -15 "$logs/spool-serve.log"; }
 
 echo
+[ "${#retried[@]}" -gt 0 ] && echo "run again after librdkafka's assignment race (#5573): ${retried[*]}"
 echo "librdkafka suite: $((SECONDS - total_started)) s, logs in $logs"
 echo "librdkafka: $passed passed, $failed failed, $skipped skipped"
 if [ "$discover" -eq 1 ]; then exit 0; fi
