@@ -8,16 +8,22 @@ enum InflatedBatch {
     /// to at most `KeylessRecords.inflatedBytesMax` bytes.
     static func of(_ raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [UInt8] {
         _ = try RecordBatchView.validate(raw)
-        let records = UnsafeRawBufferPointer(rebasing: raw[RecordBatchLayout.headerSize...])
-        let inflated: [UInt8]
-        do { inflated = try Gzip.decompress(records, outputLimit: KeylessRecords.inflatedBytesMax) } catch {
-            throw .undecompressable(.gzip, reason: error.reason)
-        }
+        let inflated = try records(of: raw)
         var batch = Array(raw[..<RecordBatchLayout.headerSize])
         batch.reserveCapacity(batch.count + inflated.count)
         batch.append(contentsOf: inflated)
         batch.storeBigEndian(header.attributes.rawValue & ~0x7, at: RecordBatchLayout.attributes)
         RecordBatchLayout.seal(&batch)
         return batch
+    }
+
+    /// The records of the gzip batch `raw` (its header already checked), inflated to at most
+    /// `KeylessRecords.inflatedBytesMax` bytes: for a consumer's read and a compacted topic's key check.
+    static func records(of raw: UnsafeRawBufferPointer) throws(FormatError) -> [UInt8] {
+        do {
+            return try Gzip.decompress(UnsafeRawBufferPointer(rebasing: raw[RecordBatchLayout.headerSize...]), outputLimit: KeylessRecords.inflatedBytesMax)
+        } catch {
+            throw .undecompressable(.gzip, reason: error.reason)
+        }
     }
 }

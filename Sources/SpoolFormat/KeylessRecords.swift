@@ -19,8 +19,7 @@ public enum KeylessRecords {
         case .none?:
             return try indexes(inRecords: records, count: header.recordsCount)
         case .gzip?:
-            let inflated: [UInt8]
-            do { inflated = try Gzip.decompress(records, outputLimit: inflatedBytesMax) } catch { throw .undecompressable(.gzip, reason: error.reason) }
+            let inflated = try InflatedBatch.records(of: batch)
             let keyless: Result<[Int32], FormatError> = inflated.withUnsafeBytes { raw in
                 do throws(FormatError) { return .success(try indexes(inRecords: raw, count: header.recordsCount)) } catch { return .failure(error) }
             }
