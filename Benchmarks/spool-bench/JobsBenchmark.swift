@@ -224,18 +224,19 @@ struct JobsBenchmark {
             case "none-rate": .perKey(ratePerSecond: Double(options.keyRate), burst: 1)
             default: .none
             }
+            let firstJob = FirstWork()
+            let serverCPU = bench.serverCPU
             let workers = (0..<Self.workers).map { index in
                 let done = done.shards[index]
                 return Worker<Payload>(queue: queue, group: "bench", ordering: ordering, concurrency: 32, retry: .never, bufferPerPartition: 5_000,
                                 limits: limits, execution: mode.hasSuffix("-own") ? .ownThread : .shared) { job in
+                    firstJob.mark(cpu: { Self.processCPUNanoseconds() + serverCPU() })
                     if let longEvery, job.offset % longEvery == 0 { try await Task.sleep(for: .milliseconds(longMs)) }
                     done.add(1)
                 }
             }
             let tasks = workers.map { worker in Task { try await worker.run() } }
-            measured = try await timeUntil(done: done, serverCPU: { bench.serverCPUNanoseconds }) {
-                workers.contains { !$0.assignment.isEmpty }
-            }
+            measured = try await timeUntil(done: done, start: firstJob, serverCPU: serverCPU)
             for worker in workers { worker.stop() }
             for task in tasks { try await task.value }
         }
@@ -248,27 +249,18 @@ struct JobsBenchmark {
     /// its handler runs.
     private func drainWithConsumers(queue: JobQueue, done: DoneCount, decoding: Bool, serverCPU: @escaping @Sendable () -> UInt64) async throws -> Result {
         let stopped = Counter()
-        let subscriptions = Counter()
-        // When the first member was assigned, and the CPU time then, taken in the hook: a baseline
-        // that drains fast can be done before a loop that polls for readiness sees it.
-        let firstAssigned = Moment()
-        let cpuAtFirstAssignment = Moment()
+        // Timed from the first record read, as the workers are timed from their first job: a
+        // run that drains fast can be done before a loop that polls for readiness sees it.
+        let firstRecord = FirstWork()
         let tasks = (0..<Self.workers).map { index in
             let done = done.shards[index]
             return Task {
-                // Ready once assigned: over the wire a consumer joins on its first poll, not when created.
-                let assignedOnce = Counter()
-                let subscription = try await queue.transport.subscribe(group: "bench-baseline", topic: Payload.topic, hooks: SubscriptionHooks(
-                    revoked: { _ in },
-                    assigned: { _ in
-                        if firstAssigned.markOnce() { cpuAtFirstAssignment.mark(Self.processCPUNanoseconds() + serverCPU()) }
-                        assignedOnce.add(1)
-                        if assignedOnce.value == 1 { subscriptions.add(1) }
-                    }))
+                let subscription = try await queue.transport.subscribe(group: "bench-baseline", topic: Payload.topic, hooks: SubscriptionHooks(revoked: { _ in }, assigned: { _ in }))
                 var last: [TopicPartition: CommittedOffset] = [:]
                 var committedAt = monotonicNanoseconds()
                 while stopped.value == 0 {
                     let records = try await subscription.poll()
+                    if !records.isEmpty { firstRecord.mark(cpu: { Self.processCPUNanoseconds() + serverCPU() }) }
                     for record in records { last[TopicPartition(record.topic, record.partition)] = CommittedOffset(offset: record.offset + 1) }
                     if decoding {
                         for record in records { _ = try queue.coding.decode(Payload.self, from: record.value ?? []) }
@@ -283,35 +275,25 @@ struct JobsBenchmark {
                 await subscription.close()
             }
         }
-        // Both are marked before any member counts as subscribed, but not by every member.
-        let since = { () -> (at: UInt64, cpu: UInt64)? in
-            guard let at = firstAssigned.value, let cpu = cpuAtFirstAssignment.value else { return nil }
-            return (at, cpu)
-        }
-        let measured = try await timeUntil(done: done, since: since, serverCPU: serverCPU) { subscriptions.value >= 1 }
+        let measured = try await timeUntil(done: done, start: firstRecord, serverCPU: serverCPU)
         stopped.add(1)
         for task in tasks { try await task.value }
         return measured
     }
 
     /// Jobs/s and CPU time per job (this process's, and `serverCPU()`, the broker's in a process of
-    /// its own) from when `ready()` first holds until `done` reaches the job count (at most 10
-    /// minutes); or from `since()`, the moment and the CPU time then, when it knows them (a run
-    /// that drains fast can be mostly done before `ready()` is seen, and a CPU time taken then
-    /// would be divided by the few jobs left).
-    private func timeUntil(done: DoneCount, since: () -> (at: UInt64, cpu: UInt64)? = { nil }, serverCPU: () -> UInt64,
-                           ready: () -> Bool) async throws -> Result {
+    /// its own) from `start`'s first job until `done` reaches the job count (at most 10 minutes).
+    private func timeUntil(done: DoneCount, start: FirstWork, serverCPU: () -> UInt64) async throws -> Result {
         let limit = Date().addingTimeInterval(600)
-        while !ready() && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
+        while start.since() == nil && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
         try tellPerf("enable")
         defer { try? tellPerf("disable") }
-        let (seenCPU, seenCount, seenAt) = (Self.processCPUNanoseconds() + serverCPU(), done.value, monotonicNanoseconds())
-        let (started, cpuStarted, startCount) = since().map { ($0.at, $0.cpu, 0) } ?? (seenAt, seenCPU, seenCount)
+        guard let (started, cpuStarted) = start.since() else { throw UsageError("no job ran in 10 minutes") }
         while done.value < options.jobs && Date() < limit { try await Task.sleep(for: .milliseconds(1)) }
         let (finished, finishedAt, cpuFinished) = (done.value, monotonicNanoseconds(), Self.processCPUNanoseconds() + serverCPU())
         guard finished >= options.jobs else { throw UsageError("only \(finished) of \(options.jobs) jobs finished in 10 minutes") }
-        return Result(transport: "", mode: "", jobsPerSecond: Double(finished - startCount) / (Double(finishedAt - started) / 1e9),
-                      cpuMicrosecondsPerJob: Double(cpuFinished - cpuStarted) / 1e3 / Double(max(1, finished - startCount)))
+        return Result(transport: "", mode: "", jobsPerSecond: Double(finished) / (Double(finishedAt - started) / 1e9),
+                      cpuMicrosecondsPerJob: Double(cpuFinished - cpuStarted) / 1e3 / Double(finished))
     }
 
     /// Writes a command to `--perf-control`'s FIFO, if given.
@@ -340,6 +322,25 @@ final class Moment: Sendable {
     /// Holds `value` (a reading other than the clock's) unless it holds one already.
     func mark(_ value: UInt64) { _ = atomic.compareExchange(expected: 0, desired: max(1, value), ordering: .relaxed) }
     var value: UInt64? { let stamp = atomic.load(ordering: .relaxed); return stamp == 0 ? nil : stamp }
+}
+
+/// When the first job (or record) was run, and the CPU time then: the start of a measurement that
+/// leaves out the group's join, which a run of a few thousand jobs would otherwise mostly be.
+final class FirstWork: Sendable {
+    private let at = Moment()
+    private let cpu = Moment()
+
+    /// Marks now and `cpu()` unless marked before; after the first call, one relaxed load.
+    func mark(cpu reading: () -> UInt64) {
+        guard at.value == nil, at.markOnce() else { return }
+        cpu.mark(reading())
+    }
+
+    /// The moment and the CPU time then, once both are marked.
+    func since() -> (at: UInt64, cpu: UInt64)? {
+        guard let at = at.value, let cpu = cpu.value else { return nil }
+        return (at, cpu)
+    }
 }
 
 /// A count shared by tasks.

@@ -4,17 +4,17 @@
 /// bytes after a member that do not start another are left alone.
 enum Gzip {
     /// The bytes `compressed` inflates to, at most `outputLimit` of them.
-    static func decompress(_ compressed: UnsafeRawBufferPointer, outputLimit: Int) throws(Inflater.Failure) -> [UInt8] {
+    static func decompress(_ compressed: UnsafeRawBufferPointer, outputLimit: Int) throws(DecompressionFailure) -> [UInt8] {
         var output: [UInt8] = []
         var position = try memberStart(compressed, at: 0)
         while true {
             var inflater = Inflater(compressed, from: position, outputLimit: outputLimit - output.count)
             try inflater.run()
             position = inflater.position
-            guard compressed.count - position >= 8 else { throw Inflater.Failure(reason: "the gzip trailer is cut short") }
+            guard compressed.count - position >= 8 else { throw DecompressionFailure(reason: "the gzip trailer is cut short") }
             let crc = littleEndian32(compressed, at: position), size = littleEndian32(compressed, at: position + 4)
             guard crc == CRC32.checksum(inflater.output), size == UInt32(truncatingIfNeeded: inflater.output.count) else {
-                throw Inflater.Failure(reason: "corrupt gzip trailer")
+                throw DecompressionFailure(reason: "corrupt gzip trailer")
             }
             output.append(contentsOf: inflater.output)
             position += 8
@@ -24,14 +24,14 @@ enum Gzip {
     }
 
     /// Where the DEFLATE stream of the member whose header starts at `start` begins.
-    private static func memberStart(_ bytes: UnsafeRawBufferPointer, at start: Int) throws(Inflater.Failure) -> Int {
+    private static func memberStart(_ bytes: UnsafeRawBufferPointer, at start: Int) throws(DecompressionFailure) -> Int {
         let fixedHeaderSize = 10
-        guard bytes.count - start >= fixedHeaderSize, bytes[start] == 0x1F, bytes[start + 1] == 0x8B else { throw Inflater.Failure(reason: "not in gzip format") }
-        guard bytes[start + 2] == 8 else { throw Inflater.Failure(reason: "unsupported compression method \(bytes[start + 2])") }
+        guard bytes.count - start >= fixedHeaderSize, bytes[start] == 0x1F, bytes[start + 1] == 0x8B else { throw DecompressionFailure(reason: "not in gzip format") }
+        guard bytes[start + 2] == 8 else { throw DecompressionFailure(reason: "unsupported compression method \(bytes[start + 2])") }
         let flags = bytes[start + 3]
         var position = start + fixedHeaderSize
         if flags & 0x04 != 0 {  // FEXTRA: a little-endian length, then that many bytes.
-            guard bytes.count - position >= 2 else { throw Inflater.Failure(reason: "the gzip header is cut short") }
+            guard bytes.count - position >= 2 else { throw DecompressionFailure(reason: "the gzip header is cut short") }
             position += 2 + (Int(bytes[position]) | Int(bytes[position + 1]) << 8)
         }
         for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {  // FNAME, FCOMMENT: zero-terminated.
@@ -39,7 +39,7 @@ enum Gzip {
             position += 1
         }
         if flags & 0x02 != 0 { position += 2 }  // FHCRC
-        guard position <= bytes.count else { throw Inflater.Failure(reason: "the gzip header is cut short") }
+        guard position <= bytes.count else { throw DecompressionFailure(reason: "the gzip header is cut short") }
         return position
     }
 

@@ -50,19 +50,19 @@ import Testing
 
     @Test func aCutOrCorruptStreamIsRefusedAtEveryLength() throws {
         for length in 0..<Self.dynamic.count {
-            #expect(throws: Inflater.Failure.self, "cut at \(length)") { try text(Array(Self.dynamic[..<length])) }
+            #expect(throws: DecompressionFailure.self, "cut at \(length)") { try text(Array(Self.dynamic[..<length])) }
         }
         var badCRC = Self.dynamic
         badCRC[badCRC.count - 8] ^= 1
-        #expect(throws: Inflater.Failure(reason: "corrupt gzip trailer")) { try text(badCRC) }
+        #expect(throws: DecompressionFailure(reason: "corrupt gzip trailer")) { try text(badCRC) }
         var badBlock = Self.fixed
         badBlock[10] |= 0x06  // block type 3
-        #expect(throws: Inflater.Failure(reason: "invalid block type")) { try text(badBlock) }
+        #expect(throws: DecompressionFailure(reason: "invalid block type")) { try text(badBlock) }
     }
 
     @Test func theOutputStopsAtItsLimit() throws {
         #expect(try text(Self.dynamic, limit: Self.dynamicText.utf8.count) == Self.dynamicText)
-        #expect(throws: Inflater.Failure(reason: "inflates to more than 100 bytes")) { try text(Self.dynamic, limit: 100) }
-        #expect(throws: Inflater.Failure(reason: "inflates to more than 5 bytes")) { try text(Self.stored, limit: 5) }
+        #expect(throws: DecompressionFailure(reason: "inflates to more than 100 bytes")) { try text(Self.dynamic, limit: 100) }
+        #expect(throws: DecompressionFailure(reason: "inflates to more than 5 bytes")) { try text(Self.stored, limit: 5) }
     }
 }
