@@ -175,19 +175,13 @@ extension Broker {
     }
 
     /// A compacted topic takes only records with keys (Kafka's LogValidator): the batch is refused
-    /// with INVALID_RECORD naming the keyless records. A gzip batch is inflated to read its keys,
-    /// as Kafka inflates every compressed batch; one that does not inflate is refused as Kafka's
-    /// `KafkaException` ("Failed to decompress record stream") is, with UNKNOWN_SERVER_ERROR.
-    /// Batches of the codecs Spool cannot inflate (snappy, lz4, zstd) are stored unchecked.
+    /// with INVALID_RECORD naming the keyless records. A compressed batch is decompressed to read
+    /// its keys, as Kafka decompresses every compressed batch; one that does not decompress is
+    /// refused as Kafka's `KafkaException` ("Failed to decompress record stream") is, with
+    /// UNKNOWN_SERVER_ERROR. Batches of a codec Spool cannot read are stored unchecked.
     static func requireKeys(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, topic: String, partition: Int32) throws(BrokerError) {
         let keyless: [Int32]
-        do {
-            keyless = try KeylessRecords.indexes(in: batch, header: header) ?? []
-        } catch let .undecompressable(codec, reason) {
-            throw .undecompressableRecords("records compressed with \(codec) do not inflate: \(reason)")
-        } catch {
-            throw .invalidRecord(String(describing: error))
-        }
+        do { keyless = try KeylessRecords.indexes(in: batch, header: header) ?? [] } catch { throw .fromCompressedRecords(error) }
         if !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
     }
 

@@ -25,8 +25,8 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// batch's CRC passes (`UnifiedLog.analyzeAndValidateRecords`), and `CompressionType.forId`
     /// throws IllegalArgumentException, no Kafka error: the partition gets UNKNOWN_SERVER_ERROR.
     case invalidCompression(Int)
-    /// A compressed batch whose records do not inflate, found when a compacted topic's keys are
-    /// read: Kafka's reader throws `KafkaException` ("Failed to decompress record stream"), no
+    /// A compressed batch whose records do not inflate, found when the broker reads them (Spool's
+    /// headers, a compacted topic's keys): Kafka's reader throws `KafkaException` ("Failed to decompress record stream"), no
     /// Kafka error, so the partition gets UNKNOWN_SERVER_ERROR.
     case undecompressableRecords(String)
     /// A consumer fetched a batch it cannot read (a compressed one): `FetchError`'s description.
@@ -145,12 +145,25 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A log error seen by the broker, as a client should see it.
+    /// The error for a compressed batch whose records, read after decompressing them, are wrong:
+    /// Kafka's reader throws `KafkaException` for a stream that does not decompress
+    /// (UNKNOWN_SERVER_ERROR) and `InvalidRecordException` for the records in it, a record cut
+    /// short too (INVALID_RECORD).
+    static func fromCompressedRecords(_ error: FormatError) -> BrokerError {
+        switch error {
+        case .undecompressable: .undecompressableRecords(String(describing: error))
+        case let .invalidCompression(code): .invalidCompression(code)
+        default: .invalidRecord(String(describing: error))
+        }
+    }
+
     static func from(_ error: LogError) -> BrokerError {
         switch error {
         case let .invalidBatch(format):
             switch format {
             case .crcMismatch, .lengthMismatch, .truncated, .unsupportedMagic: .corruptMessage(String(describing: format))
             case let .invalidCompression(code): .invalidCompression(code)
+            case .undecompressable: .undecompressableRecords(String(describing: format))
             default: .invalidRecord(String(describing: format))
             }
         case let .batchTooLarge(bytes, limit): .messageTooLarge(bytes: bytes, limit: limit)

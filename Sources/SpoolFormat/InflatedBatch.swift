@@ -1,14 +1,14 @@
-/// A gzip batch as a consumer reads it: its header with the codec cleared, and its records
-/// inflated after it, a batch of the uncompressed kind that every reader of records reads
-/// (`BatchReader`). Kafka's consumers inflate what producers compressed; Spool's inflate gzip,
-/// the one codec Spool has (`Gzip`). Snappy, lz4 and zstd stay unread (`FormatError.compressedRecords`).
-enum InflatedBatch {
-    /// The uncompressed batch the gzip batch `raw` (whole, its `header` parsed) holds. The
+/// A compressed batch as a reader of records sees it: its header with the codec cleared, and its
+/// records decompressed after it, a batch of the uncompressed kind that every reader of records
+/// reads (`BatchReader`, `RecordBatch(decoding:)`). Kafka's consumers decompress what producers
+/// compressed, and its broker decompresses every batch it validates; Spool does both.
+public enum InflatedBatch {
+    /// The uncompressed batch the compressed batch `raw` (whole, its `header` parsed) holds. The
     /// batch is checked first (size, magic, CRC-32C) as any read batch is; the records inflate
     /// to at most `KeylessRecords.inflatedBytesMax` bytes.
     static func of(_ raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [UInt8] {
         _ = try RecordBatchView.validate(raw)
-        let inflated = try records(of: raw)
+        let inflated = try records(of: raw, header: header)
         var batch = Array(raw[..<RecordBatchLayout.headerSize])
         batch.reserveCapacity(batch.count + inflated.count)
         batch.append(contentsOf: inflated)
@@ -17,13 +17,40 @@ enum InflatedBatch {
         return batch
     }
 
-    /// The records of the gzip batch `raw` (its header already checked), inflated to at most
-    /// `KeylessRecords.inflatedBytesMax` bytes: for a consumer's read and a compacted topic's key check.
-    static func records(of raw: UnsafeRawBufferPointer) throws(FormatError) -> [UInt8] {
-        do {
-            return try Gzip.decompress(UnsafeRawBufferPointer(rebasing: raw[RecordBatchLayout.headerSize...]), outputLimit: KeylessRecords.inflatedBytesMax)
+    /// The records of the batch `raw` (its header already checked), decompressed to at most
+    /// `KeylessRecords.inflatedBytesMax` bytes: for a consumer's read, the broker's check of a
+    /// produced batch and a compacted topic's key check.
+    public static func records(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [UInt8] {
+        let body = UnsafeRawBufferPointer(rebasing: raw[RecordBatchLayout.headerSize...])
+        guard let codec = header.attributes.compression else { throw .invalidCompression(header.attributes.compressionCode) }
+        guard reads(codec) else { throw .compressedRecords(codec) }
+        do throws(DecompressionFailure) {
+            switch codec {
+            case .gzip: return try Gzip.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
+            case .none, .snappy, .lz4, .zstd: return Array(body)
+            }
         } catch {
-            throw .undecompressable(.gzip, reason: error.reason)
+            throw .undecompressable(codec, reason: error.reason)
         }
     }
+
+    /// The records of the compressed batch `raw`, decompressed as `records(of:header:)` does, once
+    /// each is read and they fill the bytes exactly: Kafka's broker reads every record of a
+    /// compressed batch it is sent, and refuses the batch for one it cannot read.
+    public static func checkedRecords(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [UInt8] {
+        let inflated = try records(of: raw, header: header)
+        let checked: Result<Void, FormatError> = inflated.withUnsafeBytes { bytes in
+            do throws(FormatError) {
+                _ = try KeylessRecords.indexes(inRecords: bytes, count: header.recordsCount)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try checked.get()
+        return inflated
+    }
+
+    /// Whether Spool decompresses `codec`.
+    public static func reads(_ codec: Compression) -> Bool { codec == .none || codec == .gzip }
 }

@@ -9,28 +9,23 @@ public enum KeylessRecords {
     public static let inflatedBytesMax = 64 << 20
 
     /// The indexes in the batch of the records without a key; nil when the records are not read:
-    /// a control batch, or records compressed with a codec Spool cannot inflate (snappy, lz4,
-    /// zstd: only gzip's is written). `header` is the batch's, already validated
+    /// a control batch, or records compressed with a codec Spool cannot decompress
+    /// (`InflatedBatch.reads`). `header` is the batch's, already validated
     /// (`RecordBatchView.validate`). Throws for records that cannot be inflated or read.
     public static func indexes(in batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [Int32]? {
-        guard !header.attributes.isControl else { return nil }
-        let records = UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...])
-        switch header.attributes.compression {
-        case .none?:
-            return try indexes(inRecords: records, count: header.recordsCount)
-        case .gzip?:
-            let inflated = try InflatedBatch.records(of: batch)
-            let keyless: Result<[Int32], FormatError> = inflated.withUnsafeBytes { raw in
-                do throws(FormatError) { return .success(try indexes(inRecords: raw, count: header.recordsCount)) } catch { return .failure(error) }
-            }
-            return try keyless.get()
-        case .snappy?, .lz4?, .zstd?, nil:
-            return nil
+        guard !header.attributes.isControl, let codec = header.attributes.compression, InflatedBatch.reads(codec) else { return nil }
+        guard codec != .none else {
+            return try indexes(inRecords: UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]), count: header.recordsCount)
         }
+        let inflated = try InflatedBatch.records(of: batch, header: header)
+        let keyless: Result<[Int32], FormatError> = inflated.withUnsafeBytes { raw in
+            do throws(FormatError) { return .success(try indexes(inRecords: raw, count: header.recordsCount)) } catch { return .failure(error) }
+        }
+        return try keyless.get()
     }
 
     /// Reads `count` records that fill `records` exactly, as `RecordLayout.scanBatch` does.
-    private static func indexes(inRecords records: UnsafeRawBufferPointer, count: Int32) throws(FormatError) -> [Int32] {
+    static func indexes(inRecords records: UnsafeRawBufferPointer, count: Int32) throws(FormatError) -> [Int32] {
         var reader = ByteReader(records)
         var keyless: [Int32] = []
         for index in 0..<Int(max(count, 0)) where try RecordLayout.scan(from: &reader, index: index).keyLength < 0 {

@@ -1,7 +1,7 @@
 extension RecordBatch {
     /// Decodes one whole batch that fills `bytes`, after `RecordBatchView.validate` (size, magic,
     /// CRC). Compressed batches throw `FormatError.compressedRecords`: Spool stores and serves them
-    /// unchanged, and only its consumers' reader inflates gzip ones (`InflatedBatch`).
+    /// unchanged; `init(inflating:)` reads their records.
     public init(decoding bytes: UnsafeRawBufferPointer) throws(FormatError) {
         var records: [Record] = []
         let header = try RecordLayout.scanBatch(bytes) { count in
@@ -17,10 +17,31 @@ extension RecordBatch {
             baseSequence: header.baseSequence, records: records)
     }
 
+    /// Decodes one whole batch that fills `bytes` as `init(decoding:)` does, decompressing the
+    /// records of a compressed one first (`InflatedBatch`): the batch then says it is uncompressed,
+    /// as its records are, so that encoding it again writes what it holds. For what the broker
+    /// reads inside batches (Spool's headers, a record's timestamp) and `spool log dump`.
+    public init(inflating bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        let header = try RecordBatchView.validate(bytes)
+        guard header.attributes.compression != Compression.none else {
+            try self.init(decoding: bytes)
+            return
+        }
+        try self.init(decoding: try InflatedBatch.of(bytes, header: header))
+    }
+
     /// Decodes one whole batch held in an array.
     public init(decoding bytes: [UInt8]) throws(FormatError) {
         let result: Result<RecordBatch, FormatError> = bytes.withUnsafeBytes { raw in
             do throws(FormatError) { return .success(try RecordBatch(decoding: raw)) } catch { return .failure(error) }
+        }
+        self = try result.get()
+    }
+
+    /// `init(inflating:)` of a batch held in an array.
+    public init(inflating bytes: [UInt8]) throws(FormatError) {
+        let result: Result<RecordBatch, FormatError> = bytes.withUnsafeBytes { raw in
+            do throws(FormatError) { return .success(try RecordBatch(inflating: raw)) } catch { return .failure(error) }
         }
         self = try result.get()
     }

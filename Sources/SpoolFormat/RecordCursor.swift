@@ -247,9 +247,9 @@ struct BatchReader<Element: BatchElement>: Sendable {
         }
     }
 
-    /// The records of a batch into `pending`: a gzip batch's inflated first (`InflatedBatch`).
+    /// The records of a batch into `pending`: a compressed batch's decompressed first (`InflatedBatch`).
     private mutating func readRecords(_ raw: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(FormatError) {
-        guard header.attributes.compression == .gzip else {
+        guard let codec = header.attributes.compression, codec != .none, InflatedBatch.reads(codec) else {
             try Element.read(batch: raw, header: header, topic: topic, partition: partition, from: from, into: &pending)
             return
         }

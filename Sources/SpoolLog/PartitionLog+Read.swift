@@ -70,9 +70,9 @@ extension PartitionLog {
             return nil
         }
         guard let batch, let header = batch.withUnsafeBytes({ try? RecordBatchHeader(parsing: $0) }) else { return nil }
-        // The batch's max timestamp reaches `timestamp`; find the record that does. Compressed
-        // batches are not decoded: their first offset is the answer, as precise as Spool can be.
-        guard let decoded = try? RecordBatch(decoding: batch),
+        // The batch's max timestamp reaches `timestamp`; find the record that does. A batch of a
+        // codec Spool cannot read answers with its first offset, as precise as Spool can be.
+        guard let decoded = try? RecordBatch(inflating: batch),
               let record = decoded.records.first(where: { decoded.timestamp(of: $0) >= timestamp && decoded.offset(of: $0) >= start })
         else { return (max(header.baseOffset, start), header.maxTimestamp) }
         return (max(decoded.offset(of: record), start), decoded.timestamp(of: record))
@@ -133,7 +133,7 @@ extension PartitionLog {
             return region.withUnsafeBytes(position..<(position + bounds.size)) { Array($0) }
         }
         guard let batch, let header = batch.withUnsafeBytes({ try? RecordBatchHeader(parsing: $0) }) else { return nil }
-        guard let decoded = try? RecordBatch(decoding: batch) else { return (header.baseOffset, header.maxTimestamp) }
+        guard let decoded = try? RecordBatch(inflating: batch) else { return (header.baseOffset, header.maxTimestamp) }
         var best: (offset: Int64, timestamp: Int64)?
         for record in decoded.records where decoded.timestamp(of: record) > best?.timestamp ?? Int64.min {
             best = (decoded.offset(of: record), decoded.timestamp(of: record))

@@ -93,7 +93,14 @@ enum LogDumpCommand {
                 print("offset \(header.baseOffset)...\(header.lastOffset) size \(header.totalSize) records \(header.recordsCount) "
                       + "maxTimestamp \(header.maxTimestamp) compression \(header.attributes.compression.map(String.init(describing:)) ?? "?") "
                       + "producer \(header.producerId)/\(header.producerEpoch) sequence \(header.baseSequence) crc \(header.crc)")
-                if records, let batch = try? RecordBatch(decoding: bytes) {
+                if records {
+                    let batch: RecordBatch
+                    do { batch = try RecordBatch(inflating: bytes) } catch {
+                        print("  | records not read: \(error)")
+                        printed += 1
+                        next = header.nextOffset
+                        return
+                    }
                     for record in batch.records {
                         let headers = record.headers.map { "\($0.key)=\(text($0.value))" }.joined(separator: ",")
                         print("  | offset \(batch.offset(of: record)) timestamp \(batch.timestamp(of: record)) "

@@ -32,7 +32,7 @@ func batch(_ tag: String, count: Int = 2, producerId: Int64 = -1, epoch: Int16 =
     }, producerId: producerId, producerEpoch: epoch, baseSequence: sequence).encoded()
 }
 
-/// Values of every visible record of a partition, in order.
+/// Values of every visible record of a partition, in order (compressed batches decompressed).
 func values(_ broker: Broker, _ topic: String, _ partition: Int32 = 0) async throws -> [String] {
     var next: Int64 = 0
     var values: [String] = []
@@ -41,7 +41,7 @@ func values(_ broker: Broker, _ topic: String, _ partition: Int32 = 0) async thr
                                          maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20)
         guard let slice = fetched.first?.records, !slice.isEmpty else { return values }
         try slice.forEachBatch { bytes in
-            let decoded = try RecordBatch(decoding: bytes)
+            let decoded = try RecordBatch(inflating: bytes)
             values += decoded.records.map { String(decoding: $0.value ?? [], as: UTF8.self) }
             next = decoded.baseOffset + Int64(decoded.lastOffsetDelta) + 1
         }

@@ -1,29 +1,17 @@
 import SpoolBroker
-@testable import SpoolFormat
+import SpoolFormat
 import Testing
 
 /// A compacted topic checks the keys of a gzip batch too: Kafka's `LogValidator` inflates every
 /// compressed batch and gives each keyless record its error (`validateMessagesAndAssignOffsetsCompressed`,
 /// then `validateKey`), so the batch is refused whole and nothing of it is stored.
 @Suite struct CompactedTopicCompressedTests {
-    /// A gzip batch of records with `keys`: the records as an uncompressed batch holds them, in
-    /// one stored DEFLATE block of a gzip member (what level 0 writes).
+    /// A gzip batch of records with `keys` (`gzipped`).
     static func gzipBatch(_ keys: [String?]) -> [UInt8] {
-        let plain = RecordBatch(producing: keys.enumerated().map { index, key in
+        gzipped(RecordBatch(producing: keys.enumerated().map { index, key in
             ProducerRecord(key: key.map { Array($0.utf8) }, value: Array("v\(index)".utf8), timestamp: 1_000)
-        }, attributes: BatchAttributes(compression: .gzip)).encoded()
-        let records = Array(plain[RecordBatchLayout.headerSize...])
-        precondition(records.count <= 0xFFFF, "one stored block")
-        let length = UInt16(records.count)
-        var member: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 0x01]
-        member += [UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)] + records
-        member += littleEndian(CRC32.checksum(records)) + littleEndian(UInt32(records.count))
-        var batch = Array(plain[..<RecordBatchLayout.headerSize]) + member
-        RecordBatchLayout.seal(&batch)
-        return batch
+        }).encoded())
     }
-
-    private static func littleEndian(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
 
     /// A broker with the compacted topic "users" and the topic "events", which is not.
     private static func withTopics(_ body: (Broker) async throws -> Void) async throws {
@@ -54,8 +42,10 @@ import Testing
             let refused = await #expect(throws: BrokerError.self) { try await broker.produce(topic: "users", partition: 0, records: notGzip, acks: .all) }
             #expect(refused?.code == .unknownServerError, "Kafka's KafkaException: Failed to decompress record stream")
             #expect(try broker.describeTopic("users").partitions[0].logEndOffset == 0)
-            // A topic that is not compacted stores compressed batches as they came, unread.
-            #expect(try await broker.produce(topic: "events", partition: 0, records: notGzip, acks: .all).baseOffset == 0)
+            // Any topic refuses it: Kafka's broker inflates every compressed batch it is sent.
+            let elsewhere = await #expect(throws: BrokerError.self) { try await broker.produce(topic: "events", partition: 0, records: notGzip, acks: .all) }
+            #expect(elsewhere?.code == .unknownServerError)
+            #expect(try broker.describeTopic("events").partitions[0].logEndOffset == 0)
         }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct HeaderRouterScanTests {
     static func mayCarry(_ headers: [RecordHeader], value: String = "{}") throws -> Bool {
         let batch = RecordBatch(producing: [ProducerRecord(key: [1], value: Array(value.utf8), headers: headers, timestamp: 1)]).encoded()
-        return try batch.withUnsafeBytes { raw in HeaderRouter.mayCarryHeaders(raw, try RecordBatchHeader(parsing: raw)) }
+        return try batch.withUnsafeBytes { raw in try HeaderRouter.mayCarryHeaders(raw, try RecordBatchHeader(parsing: raw)) }
     }
 
     @Test func onlyTheRoutedHeadersMakeABatchDecoded() throws {

@@ -50,14 +50,24 @@ struct HeaderRouter: Sendable {
     /// The header names the router acts on, as they appear in a record's bytes.
     static let routedNames: [[UInt8]] = [Array(SpoolHeaders.deliverAt.utf8), Array(SpoolHeaders.idempotencyKey.utf8)]
 
-    /// Whether the batch may carry a header the router acts on: uncompressed, and its bytes
-    /// contain `spool-deliver-at` or `spool-idempotency-key` (a value that holds the text is a
-    /// false alarm, which decoding settles). A job's other headers (`spool-job-id`, …) do not
-    /// make its batch decoded here.
-    static func mayCarryHeaders(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) -> Bool {
-        guard header.attributes.compressionCode == 0, batch.count > RecordBatchLayout.headerSize else { return false }
-        let records = UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...])
-        return routedNames.contains { ByteSearch.contains(records, $0) }
+    /// Whether the batch may carry a header the router acts on: its records' bytes contain
+    /// `spool-deliver-at` or `spool-idempotency-key` (a value that holds the text is a false
+    /// alarm, which decoding settles). A job's other headers (`spool-job-id`, …) do not make its
+    /// batch decoded here. A compressed batch's records are decompressed to look and each is
+    /// read, as Kafka's broker reads every record of a compressed batch it validates: one that
+    /// does not decompress is refused with UNKNOWN_SERVER_ERROR (Kafka's `KafkaException`), a
+    /// record that cannot be read with INVALID_RECORD. Only a codec Spool cannot read
+    /// (`InflatedBatch.reads`) leaves the batch unlooked at.
+    static func mayCarryHeaders(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(BrokerError) -> Bool {
+        guard batch.count > RecordBatchLayout.headerSize, let codec = header.attributes.compression, InflatedBatch.reads(codec) else { return false }
+        guard codec != .none else { return carriesRoutedName(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...])) }
+        let records: [UInt8]
+        do { records = try InflatedBatch.checkedRecords(of: batch, header: header) } catch { throw .fromCompressedRecords(error) }
+        return records.withUnsafeBytes { carriesRoutedName($0) }
+    }
+
+    private static func carriesRoutedName(_ records: UnsafeRawBufferPointer) -> Bool {
+        routedNames.contains { ByteSearch.contains(records, $0) }
     }
 
     /// Routes the records of a batch already checked by `RecordBatchView.validate`, appending what
@@ -69,7 +79,7 @@ struct HeaderRouter: Sendable {
     func route(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32,
                append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended?) throws(BrokerError) -> Routed {
         let decoded: RecordBatch
-        do { decoded = try RecordBatch(decoding: batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
+        do { decoded = try RecordBatch(inflating: batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
         let now = clock()
         var due: [Int64?] = []
         var keys: [(index: Int, key: String)] = []
@@ -223,7 +233,7 @@ extension HeaderRouter {
     func reconfirmKeys(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32, storedAt base: Int64,
                        into duplicate: inout Partition.Appended, storedOffsets: () -> Set<Int64>) throws(BrokerError) {
         let window = windowMs(topic)
-        guard window > 0, let decoded = try? RecordBatch(decoding: batch) else { return }
+        guard window > 0, let decoded = try? RecordBatch(inflating: batch) else { return }
         var missing: [(key: String, offsetDelta: Int32)] = []
         for record in decoded.records {
             guard let raw = record.header(SpoolHeaders.idempotencyKey), !raw.isEmpty else { continue }
