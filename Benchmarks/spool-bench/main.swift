@@ -15,6 +15,7 @@ let usage = """
       jobs     jobs/s through workers with no-op handlers per ordering, beside a plain group consumer
       delay    lateness of records held with spool-deliver-at, beside produce-to-visible of plain ones
       codec    decoding a job's payload with JSONJobCoding, beside Foundation's JSONDecoder
+      decompress  decompressing batches' records per codec, beside the codec's reference tool
 
     Run spool-bench <benchmark> --help for its options.
     """
@@ -78,6 +79,13 @@ case "codec":
         exit(0)
     }
     do { try CodecBenchmark(options: options).run() } catch { fail("spool-bench codec: \(error)", status: 1) }
+case "decompress":
+    let options = parse("decompress", words, DecompressBenchmark.Options.init)
+    if options.help {
+        print(DecompressBenchmark.help)
+        exit(0)
+    }
+    do { try DecompressBenchmark(options: options).run() } catch { fail("spool-bench decompress: \(error)", status: 1) }
 case "--help", "-h", "help":
     print(usage)
 case nil:
