@@ -127,10 +127,16 @@ public final class SpoolClient: Sendable {
     }
 
     /// The versions a broker serves, by API key (asked once per connection; see
-    /// `ApiVersionsHandshake` for a broker older than the client's ApiVersions).
+    /// `ApiVersionsHandshake` for a broker older than the client's ApiVersions). A failed
+    /// exchange closes the connection, as Kafka's `NetworkClient` closes one whose ApiVersions
+    /// fails: the next call connects again rather than send on a connection nothing was agreed on.
     func servedVersions(_ connection: BrokerConnection) async throws(ClientError) -> [Int16: ClosedRange<Int16>] {
         if let known = connection.served.withLock({ $0 }) { return known }
-        let served = try await ApiVersionsHandshake.served(on: connection, timeoutMs: requestTimeoutMs)
+        let served: [Int16: ClosedRange<Int16>]
+        do { served = try await ApiVersionsHandshake.served(on: connection, timeoutMs: requestTimeoutMs) } catch {
+            connection.fail(error)
+            throw error
+        }
         connection.served.withLock { $0 = served }
         reachedCluster.store(true, ordering: .releasing)
         return served

@@ -2,6 +2,7 @@ import Foundation
 import SpoolClient
 import SpoolFormat
 import SpoolWire
+import Synchronization
 import Testing
 
 /// The ApiVersions exchange against brokers older than the version the client asks first: Kafka
@@ -112,6 +113,10 @@ import Testing
         // Asked once more, not again and again.
         #expect(broker.requests(.apiVersions).map(\.version) == [ClientVersions.apiVersions, 1])
         #expect(broker.requests(.metadata).isEmpty)
+        // The failed connection is closed: the next call connects again, as Java's client does.
+        await #expect(throws: ClientError.self) { _ = try await client.metadata(topics: []) }
+        #expect(broker.accepted.load(ordering: .relaxed) == 2)
+        #expect(broker.requests(.apiVersions).map(\.version) == [ClientVersions.apiVersions, 1, ClientVersions.apiVersions, 1])
     }
 
     @Test func aBrokerTooOldForAnApiTheClientNeedsGivesAnErrorNamingIt() async throws {
