@@ -3,8 +3,9 @@
 /// checksum (`KafkaLZ4BlockOutputStream`), librdkafka writes one with liblz4's frame API, which
 /// may add the content size and checksum. Every flag is read and every checksum present is
 /// checked. The header checksum must be the format's, not the one Kafka 0.8 wrote over the magic
-/// too, which only batches of message format 0 carry. Frames may follow one another, and
-/// skippable frames are stepped over; the input must end where a frame ends.
+/// too, which only batches of message format 0 carry. Frames may follow one another, as the lz4
+/// tool reads them (Kafka's own readers take the first frame alone), and skippable frames are
+/// stepped over; the input must end where a frame ends.
 enum LZ4Frame {
     /// The bytes `compressed` decompresses to, at most `outputLimit` of them.
     static func decompress(_ compressed: UnsafeRawBufferPointer, outputLimit: Int) throws(DecompressionFailure) -> [UInt8] {
