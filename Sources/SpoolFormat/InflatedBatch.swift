@@ -27,7 +27,9 @@ public enum InflatedBatch {
         do throws(DecompressionFailure) {
             switch codec {
             case .gzip: return try Gzip.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
-            case .none, .snappy, .lz4, .zstd: return Array(body)
+            case .snappy: return try Snappy.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
+            case .lz4: return try LZ4Frame.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
+            case .none, .zstd: return Array(body)
             }
         } catch {
             throw .undecompressable(codec, reason: error.reason)
@@ -52,5 +54,5 @@ public enum InflatedBatch {
     }
 
     /// Whether Spool decompresses `codec`.
-    public static func reads(_ codec: Compression) -> Bool { codec == .none || codec == .gzip }
+    public static func reads(_ codec: Compression) -> Bool { codec != .zstd }
 }
