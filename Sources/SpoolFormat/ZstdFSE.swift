@@ -110,7 +110,7 @@ struct ZstdFSETable {
             }
         }
         let size = (bits.position + 7) / 8
-        guard size <= bytes.count else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+        guard size <= bytes.count else { throw DecompressionFailure(reason: "corrupt fse table") }
         guard let table = ZstdFSETable(counts: counts, accuracyLog: accuracyLog) else { throw DecompressionFailure(reason: "corrupt fse table") }
         return (table, size)
     }

@@ -14,17 +14,17 @@ struct ZstdHuffmanTable {
     /// the symbols' weights, FSE-coded or 4 bits each. Returns the table and how many bytes the
     /// description took.
     static func read(_ bytes: UnsafeRawBufferPointer) throws(DecompressionFailure) -> (table: ZstdHuffmanTable, size: Int) {
-        guard let header = bytes.first else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+        guard let header = bytes.first else { throw DecompressionFailure(reason: "corrupt huffman table") }
         var weights: [UInt8] = []
         let size: Int
         if header < 128 {
             size = 1 + Int(header)
-            guard bytes.count >= size else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+            guard bytes.count >= size else { throw DecompressionFailure(reason: "corrupt huffman table") }
             weights = try fseCodedWeights(UnsafeRawBufferPointer(rebasing: bytes[1..<size]))
         } else {
             let count = Int(header) - 127
             size = 1 + (count + 1) / 2
-            guard bytes.count >= size else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+            guard bytes.count >= size else { throw DecompressionFailure(reason: "corrupt huffman table") }
             weights.reserveCapacity(count + 1)
             for index in 0..<count {
                 let byte = bytes[1 + index / 2]

@@ -4,34 +4,34 @@
 extension ZstdBlockDecoder {
     /// Decodes the literals section at the start of `block` into `literals`; returns its size.
     mutating func decodeLiterals(_ block: UnsafeRawBufferPointer, blockSizeMax: Int) throws(DecompressionFailure) -> Int {
-        guard let first = block.first else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+        guard let first = block.first else { throw DecompressionFailure(reason: "corrupt zstd literals") }
         let type = first & 3, sizeFormat = Int(first >> 2) & 3
         literals.removeAll(keepingCapacity: true)
         if type < 2 {
             // Raw or RLE: a 5-, 12- or 20-bit regenerated size in 1, 2 or 3 bytes.
             let headerSize = sizeFormat & 1 == 0 ? 1 : sizeFormat == 1 ? 2 : 3
-            guard block.count >= headerSize else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+            guard block.count >= headerSize else { throw DecompressionFailure(reason: "corrupt zstd literals") }
             let header = littleEndian(block, count: headerSize)
             let size = sizeFormat & 1 == 0 ? header >> 3 : header >> 4
             guard size <= blockSizeMax else { throw DecompressionFailure(reason: "corrupt zstd literals") }
             if type == 0 {
-                guard block.count - headerSize >= size else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+                guard block.count - headerSize >= size else { throw DecompressionFailure(reason: "corrupt zstd literals") }
                 literals.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[headerSize..<(headerSize + size)]))
                 return headerSize + size
             }
-            guard block.count > headerSize else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+            guard block.count > headerSize else { throw DecompressionFailure(reason: "corrupt zstd literals") }
             literals.append(contentsOf: repeatElement(block[headerSize], count: size))
             return headerSize + 1
         }
         // Huffman coded: regenerated and compressed sizes of 10, 10, 14 or 18 bits each.
         let headerSize = [3, 3, 4, 5][sizeFormat], sizeBits = [10, 10, 14, 18][sizeFormat]
         let streamCount = sizeFormat == 0 ? 1 : 4
-        guard block.count >= headerSize else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+        guard block.count >= headerSize else { throw DecompressionFailure(reason: "corrupt zstd literals") }
         let header = littleEndian(block, count: headerSize)
         let regeneratedSize = (header >> 4) & ((1 << sizeBits) - 1)
         let compressedSize = header >> (4 + sizeBits)
         guard regeneratedSize <= blockSizeMax else { throw DecompressionFailure(reason: "corrupt zstd literals") }
-        guard block.count - headerSize >= compressedSize else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+        guard block.count - headerSize >= compressedSize else { throw DecompressionFailure(reason: "corrupt zstd literals") }
         var streams = UnsafeRawBufferPointer(rebasing: block[headerSize..<(headerSize + compressedSize)])
         if type == 2 {
             let (table, size) = try ZstdHuffmanTable.read(streams)

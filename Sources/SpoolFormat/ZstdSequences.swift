@@ -97,7 +97,7 @@ extension ZstdBlockDecoder {
     /// Decodes the sequences section `section` into `sequences`, their offsets resolved.
     mutating func decodeSequences(_ section: UnsafeRawBufferPointer) throws(DecompressionFailure) {
         sequences.removeAll(keepingCapacity: true)
-        guard let first = section.first else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+        guard let first = section.first else { throw DecompressionFailure(reason: "corrupt zstd sequences") }
         let count: Int
         var position: Int
         switch first {
@@ -108,15 +108,15 @@ extension ZstdBlockDecoder {
             count = Int(first)
             position = 1
         case 128..<255:
-            guard section.count >= 2 else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+            guard section.count >= 2 else { throw DecompressionFailure(reason: "corrupt zstd sequences") }
             count = (Int(first) - 128) << 8 + Int(section[1])
             position = 2
         default:
-            guard section.count >= 3 else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+            guard section.count >= 3 else { throw DecompressionFailure(reason: "corrupt zstd sequences") }
             count = Int(section[1]) + Int(section[2]) << 8 + 0x7F00
             position = 3
         }
-        guard section.count > position else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+        guard section.count > position else { throw DecompressionFailure(reason: "corrupt zstd sequences") }
         let modes = Int(section[position])
         position += 1
         guard modes & 3 == 0 else { throw DecompressionFailure(reason: "corrupt zstd sequences") }
@@ -186,7 +186,7 @@ extension ZstdBlockDecoder {
         case 0:
             return field.predefined
         case 1:
-            guard position < section.count else { throw DecompressionFailure(reason: "the zstd frame is cut short") }
+            guard position < section.count else { throw DecompressionFailure(reason: "corrupt zstd sequences") }
             let symbol = section[position]
             position += 1
             guard symbol <= field.maxSymbol else { throw DecompressionFailure(reason: "corrupt zstd sequences") }
