@@ -35,7 +35,7 @@ enum Zstd {
     private static func decodeFrame(_ input: UnsafeRawBufferPointer, at start: Int, into output: inout [UInt8], blocks: inout ZstdBlockDecoder,
                                     outputLimit: Int) throws(DecompressionFailure) -> Int {
         let header = try ZstdFrameHeader(input, at: start)
-        if let contentSize = header.contentSize, contentSize > UInt64(outputLimit - output.count) {
+        if let contentSize = header.contentSize, contentSize > UInt64(max(0, outputLimit - output.count)) {
             throw DecompressionFailure(reason: "decompresses to more than \(outputLimit) bytes")
         }
         let frameStart = output.count

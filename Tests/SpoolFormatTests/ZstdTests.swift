@@ -102,6 +102,7 @@ import Testing
             }
         }
         #expect(throws: DecompressionFailure(reason: "decompresses to more than 4 bytes")) { try decompress(helloFrame(dictionaryID: 0), limit: 4) }
+        #expect(throws: DecompressionFailure.self, "a limit below 0 is refused, not trapped on") { try decompress(helloFrame(dictionaryID: 0), limit: -1) }
     }
 
     @Test func badMagicReservedBitsAndBlockTypesAreRefused() {
