@@ -87,10 +87,10 @@ struct WireBenchmark {
             spool-bench wire: \(records) records of 100 bytes (\(options.batchRecords) per batch, \(Self.partitions) partitions), fsync=always, loopback
             server and load generator share this process and its cores
 
-            workload                                   records/s    MB/s
-            produce, acks=all, \(options.connections) connections x \(Self.inFlight) in flight \(pad(produceRate, 12)) \(format(produceRate * recordBytes / 1_048_576))
-            consume, 1 connection, Fetch v11              \(pad(consumeRate, 12)) \(format(consumeRate * recordBytes / 1_048_576))
-            baseline: same produce into the broker, no network \(pad(directRate, 7)) \(format(directRate * recordBytes / 1_048_576))
+            \(row("workload", "records/s", "MB/s"))
+            \(row("produce, acks=all, \(options.connections) connections x \(Self.inFlight) in flight", format(produceRate, 0), format(produceRate * recordBytes / 1_048_576)))
+            \(row("consume, 1 connection, Fetch v11", format(consumeRate, 0), format(consumeRate * recordBytes / 1_048_576)))
+            \(row("baseline: same produce into the broker, no network", format(directRate, 0), format(directRate * recordBytes / 1_048_576)))
 
             wire produce vs in-process: \(format(produceRate / directRate * 100)) %
             """)
@@ -100,8 +100,11 @@ struct WireBenchmark {
         }
     }
 
-    private func pad(_ value: Double, _ width: Int) -> String {
-        format(value, 0).padding(toLength: width, withPad: " ", startingAt: 0)
+    /// One line of the table: the label padded to its column, the figures right-aligned in theirs
+    /// (never cut: a wider figure widens its line).
+    private func row(_ label: String, _ records: String, _ megabytes: String) -> String {
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+        return label.padding(toLength: max(label.count, 52), withPad: " ", startingAt: 0) + right(records, 12) + right(megabytes, 10)
     }
 
     /// Produce v7 with acks=-1 over `connections` sockets, each with `inFlight` requests outstanding.

@@ -103,13 +103,18 @@ extension Broker {
 
     /// Finds the partition and checks the records, storing nothing: that they are one batch, then
     /// the batch as Kafka's log checks it before it looks at the producer's state, in Kafka's
-    /// order (`Partition.validated`, then a compacted topic's keys, which Kafka's LogValidator
-    /// checks after the CRC). The producer's sequence and epoch are checked when it is appended.
+    /// order (`Partition.validated`, then each record, INVALID_RECORD as Kafka's
+    /// `InvalidRecordException`, then a compacted topic's keys, which Kafka's LogValidator checks
+    /// after the CRC). The producer's sequence and epoch are checked when it is appended.
     private func startAppending(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) throws(BrokerError) -> AppendProgress {
         let partition = try partition(topic, index)
         let batch = try Self.onlyBatch(in: records)
         let bytes = UnsafeRawBufferPointer(rebasing: records[batch])
         let header = try partition.validated(bytes)
+        // A compressed batch's records are read as its headers are looked for (`HeaderRouter.mayCarryHeaders`).
+        if header.attributes.compression == Compression.none {
+            do { try KeylessRecords.checkUncompressed(bytes, header: header) } catch { throw .invalidRecord(String(describing: error)) }
+        }
         if partition.log.config.keysRequired {
             try Self.requireKeys(bytes, header: header, topic: topic, partition: index)
         }

@@ -7,8 +7,7 @@ public struct FetchedRecords: Sendable {
     public var next: Int64
     /// The batch reading stopped at, when one could not be read. A consumer hands out `records`
     /// and then reports this, rather than skip the batch: skipping it would commit past records
-    /// it never handed out. Batches compressed with snappy, lz4 or zstd stop here (Spool stores
-    /// them but inflates only gzip).
+    /// it never handed out. A compressed batch that does not decompress stops here too.
     public var unreadable: FetchError?
 
     /// Reads the whole batches in `bytes`; a trailing partial batch (a fetch cut at its byte
@@ -32,13 +31,5 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int64
     public var reason: FormatError
 
-    public var description: String {
-        switch reason {
-        case let .compressedRecords(codec):
-            "the batch at offset \(offset) of \(topicPartition) is compressed with \(codec), and Spool's consumers inflate only gzip: "
-                + "produce to this topic without compression or with gzip"
-        default:
-            "the batch at offset \(offset) of \(topicPartition) cannot be read: \(reason)"
-        }
-    }
+    public var description: String { "the batch at offset \(offset) of \(topicPartition) cannot be read: \(reason)" }
 }

@@ -1,7 +1,8 @@
 /// A compressed batch as a reader of records sees it: its header with the codec cleared, and its
 /// records decompressed after it, a batch of the uncompressed kind that every reader of records
 /// reads (`BatchReader`, `RecordBatch(decoding:)`). Kafka's consumers decompress what producers
-/// compressed, and its broker decompresses every batch it validates; Spool does both.
+/// compressed, and its broker decompresses every batch it validates; Spool does both, for every
+/// codec Kafka has: gzip (`Gzip`), snappy (`Snappy`), lz4 (`LZ4Frame`) and zstd (`Zstd`).
 public enum InflatedBatch {
     /// The uncompressed batch the compressed batch `raw` (whole, its `header` parsed) holds. The
     /// batch is checked first (size, magic, CRC-32C) as any read batch is; the records inflate
@@ -23,13 +24,13 @@ public enum InflatedBatch {
     public static func records(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [UInt8] {
         let body = UnsafeRawBufferPointer(rebasing: raw[RecordBatchLayout.headerSize...])
         guard let codec = header.attributes.compression else { throw .invalidCompression(header.attributes.compressionCode) }
-        guard reads(codec) else { throw .compressedRecords(codec) }
         do throws(DecompressionFailure) {
             switch codec {
             case .gzip: return try Gzip.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
             case .snappy: return try Snappy.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
             case .lz4: return try LZ4Frame.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
-            case .none, .zstd: return Array(body)
+            case .zstd: return try Zstd.decompress(body, outputLimit: KeylessRecords.inflatedBytesMax)
+            case .none: return Array(body)
             }
         } catch {
             throw .undecompressable(codec, reason: error.reason)
@@ -52,7 +53,4 @@ public enum InflatedBatch {
         try checked.get()
         return inflated
     }
-
-    /// Whether Spool decompresses `codec`.
-    public static func reads(_ codec: Compression) -> Bool { codec != .zstd }
 }

@@ -8,13 +8,12 @@ public enum KeylessRecords {
     /// A batch past it is refused (`FormatError.undecompressable`) rather than stored unchecked.
     public static let inflatedBytesMax = 64 << 20
 
-    /// The indexes in the batch of the records without a key; nil when the records are not read:
-    /// a control batch, or records compressed with a codec Spool cannot decompress
-    /// (`InflatedBatch.reads`). `header` is the batch's, already validated
-    /// (`RecordBatchView.validate`). Throws for records that cannot be inflated or read.
+    /// The indexes in the batch of the records without a key; nil for a control batch, whose
+    /// records are not read. `header` is the batch's, already validated
+    /// (`RecordBatchView.validate`). Throws for records that cannot be decompressed or read.
     public static func indexes(in batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [Int32]? {
-        guard !header.attributes.isControl, let codec = header.attributes.compression, InflatedBatch.reads(codec) else { return nil }
-        guard codec != .none else {
+        guard !header.attributes.isControl else { return nil }
+        guard header.attributes.compression != Compression.none else {
             return try indexes(inRecords: UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]), count: header.recordsCount)
         }
         let inflated = try InflatedBatch.records(of: batch, header: header)
@@ -22,6 +21,18 @@ public enum KeylessRecords {
             do throws(FormatError) { return .success(try indexes(inRecords: raw, count: header.recordsCount)) } catch { return .failure(error) }
         }
         return try keyless.get()
+    }
+
+    /// Reads each record of the uncompressed batch `batch` (its `header` validated): they must
+    /// be `header.recordsCount` records that fill the batch exactly, as `RecordLayout.scanBatch`
+    /// reads them. Kafka's broker reads every record of a batch it is sent (`LogValidator`), so
+    /// a producer's malformed record is refused rather than stored where consumers would stop at it.
+    public static func checkUncompressed(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) {
+        var reader = ByteReader(batch, position: RecordBatchLayout.headerSize)
+        for index in 0..<Int(max(header.recordsCount, 0)) { _ = try RecordLayout.scan(from: &reader, index: index) }
+        guard reader.remaining == 0 else {
+            throw .malformedRecord(index: Int(header.recordsCount), reason: "\(reader.remaining) bytes left after the last record")
+        }
     }
 
     /// Reads `count` records that fill `records` exactly, as `RecordLayout.scanBatch` does.

@@ -249,7 +249,7 @@ struct BatchReader<Element: BatchElement>: Sendable {
 
     /// The records of a batch into `pending`: a compressed batch's decompressed first (`InflatedBatch`).
     private mutating func readRecords(_ raw: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(FormatError) {
-        guard let codec = header.attributes.compression, codec != .none, InflatedBatch.reads(codec) else {
+        guard header.attributes.compression != Compression.none else {
             try Element.read(batch: raw, header: header, topic: topic, partition: partition, from: from, into: &pending)
             return
         }

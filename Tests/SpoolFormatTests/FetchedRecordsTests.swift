@@ -26,7 +26,7 @@ import Testing
         #expect(fetched.next == 5)
     }
 
-    @Test func stopsAtACompressedBatchInsteadOfSkippingIt() {
+    @Test func stopsAtABatchThatDoesNotDecompressInsteadOfSkippingIt() {
         let gzip = batch(base: 2, values: ["x", "y"], attributes: BatchAttributes(compression: .zstd))
         let fetched = FetchedRecords(decoding: batch(base: 0, values: ["a", "b"]) + gzip + batch(base: 4, values: ["c"]), topic: "jobs", partition: 1, from: 0)
         // The records before it are handed out; the next fetch starts at the batch, so nothing
@@ -35,8 +35,8 @@ import Testing
         #expect(fetched.next == 2)
         let unreadable = fetched.unreadable
         #expect(unreadable?.offset == 2)
-        #expect(unreadable?.reason == .compressedRecords(.zstd))
-        #expect(unreadable?.description.contains("offset 2 of jobs[1] is compressed with zstd") == true)
+        #expect(unreadable?.reason == .undecompressable(.zstd, reason: "not in zstd format"))
+        #expect(unreadable?.description == "the batch at offset 2 of jobs[1] cannot be read: records compressed with zstd do not inflate: not in zstd format")
     }
 
     @Test func emptyBytesReadNothing() {

@@ -1,19 +1,22 @@
 import Foundation
-import SpoolBroker
+@testable import SpoolBroker
 import SpoolFormat
 import SpoolJobs
 import Testing
 
-/// A job topic can hold batches Spool's consumers cannot read (a producer that compresses). A
-/// worker used to skip them without a word and commit past the jobs inside.
+/// A job topic can hold a batch Spool's consumers cannot read: a compressed one that does not
+/// decompress, stored by a Spool from before the broker read the records of the batches it is
+/// sent, or one the disk corrupted. A worker used to skip such batches without a word and commit
+/// past the jobs inside.
 @Suite struct UnreadableBatchTests {
-    @Test func aWorkerStopsAtACompressedBatchReportsItAndCommitsNothingPastIt() async throws {
+    @Test func aWorkerStopsAtAnUnreadableBatchReportsItAndCommitsNothingPastIt() async throws {
         let broker = try JobsTestBroker()
         defer { broker.stop() }
         let queue = broker.queue(partitions: 1)
         try await queue.enqueue(Step(key: "a", sequence: 0), key: "a")
-        let gzip = RecordBatch(producing: [ProducerRecord(value: Array("{}".utf8), timestamp: 1_000)], attributes: BatchAttributes(compression: .zstd)).encoded()
-        _ = try await broker.spool.broker.produce(topic: Step.topic, partition: 0, records: gzip, acks: .all)
+        // Plain records under the zstd flag, appended past the produce path's checks.
+        let unreadable = RecordBatch(producing: [ProducerRecord(value: Array("{}".utf8), timestamp: 1_000)], attributes: BatchAttributes(compression: .zstd)).encoded()
+        _ = try unreadable.withUnsafeBytes { raw in try broker.spool.broker.partition(Step.topic, 0).append(raw) }
         try await queue.enqueue(Step(key: "a", sequence: 2), key: "a")
 
         let ran = Recorder()
@@ -22,7 +25,7 @@ import Testing
         }
         let running = Task { try? await worker.run() }
         #expect(await eventually { worker.stats.lastPollError != nil && ran.succeededCount == 1 })
-        #expect(worker.stats.lastPollError?.contains("the batch at offset 1 of steps[0] is compressed with zstd") == true)
+        #expect(worker.stats.lastPollError?.contains("the batch at offset 1 of steps[0] cannot be read: records compressed with zstd do not inflate") == true)
         #expect(worker.stats.pollFailures >= 1)
         #expect(ran.state.withLock { $0.firstSuccesses["a"] } == [0], "the job after the unreadable batch does not run")
         worker.stop()

@@ -124,12 +124,26 @@ import Testing
     @Test func zstdIsRefusedBeforeProduceV7() async throws {
         let setup = try Served()
         defer { setup.remove() }
-        let zstd = one("z", attributes: BatchAttributes(compression: .zstd))
+        let zstd = Self.zstdBatch(one("z"))
         let v6 = try await produce(setup, version: 6, [(0, zstd)])
         #expect(v6.map(\.errorCode) == [KafkaErrorCode.unsupportedCompressionType.rawValue])
         #expect(try logEnds(setup) == [0, 0])
         // Spool stores a batch as the producer sent it, compressed or not.
         #expect(try await produce(setup, version: 7, [(0, zstd)]).map(\.errorCode) == [0])
+    }
+
+    /// The uncompressed batch `plain` as a zstd batch of the same records: one zstd frame holding
+    /// them in a single raw block (its content size in one byte, so at most 255 bytes of records).
+    static func zstdBatch(_ plain: [UInt8]) -> [UInt8] {
+        let records = Array(plain[RecordBatchLayout.headerSize...])
+        precondition(records.count <= 255, "a one-byte content size")
+        let blockHeader = records.count << 3 | 1  // the last block, raw
+        let frame: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0x20, UInt8(records.count),
+                              UInt8(blockHeader & 0xFF), UInt8(blockHeader >> 8 & 0xFF), UInt8(blockHeader >> 16)] + records
+        var batch = Array(plain[..<RecordBatchLayout.headerSize]) + frame
+        batch.storeBigEndian(Int16(Compression.zstd.rawValue), at: RecordBatchLayout.attributes)
+        RecordBatchLayout.seal(&batch)
+        return batch
     }
 
     /// Before v7 Kafka reads the first batch's compression in `ProduceRequest.validateRecords`, and

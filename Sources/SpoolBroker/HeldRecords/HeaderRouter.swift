@@ -56,11 +56,11 @@ struct HeaderRouter: Sendable {
     /// batch decoded here. A compressed batch's records are decompressed to look and each is
     /// read, as Kafka's broker reads every record of a compressed batch it validates: one that
     /// does not decompress is refused with UNKNOWN_SERVER_ERROR (Kafka's `KafkaException`), a
-    /// record that cannot be read with INVALID_RECORD. Only a codec Spool cannot read
-    /// (`InflatedBatch.reads`) leaves the batch unlooked at.
+    /// record that cannot be read with INVALID_RECORD.
     static func mayCarryHeaders(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(BrokerError) -> Bool {
-        guard batch.count > RecordBatchLayout.headerSize, let codec = header.attributes.compression, InflatedBatch.reads(codec) else { return false }
-        guard codec != .none else { return carriesRoutedName(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...])) }
+        guard header.attributes.compression != Compression.none else {
+            return carriesRoutedName(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]))
+        }
         let records: [UInt8]
         do { records = try InflatedBatch.checkedRecords(of: batch, header: header) } catch { throw .fromCompressedRecords(error) }
         return records.withUnsafeBytes { carriesRoutedName($0) }
