@@ -2,8 +2,8 @@ import SpoolFormat
 import SpoolFuzzSupport
 
 /// libFuzzer's entry point: bytes as one record batch through every check the broker and the log
-/// apply (declared size, header parse, validate, the producer rules, a compacted topic's key check,
-/// gzip inflated) and through record decoding;
+/// apply (declared size, header parse, validate, the producer rules, each record read, a compacted
+/// topic's key check, compressed records decompressed with every codec) and through record decoding;
 /// then the same bytes with batchLength and CRC-32C made right, so that mutations reach the
 /// record decoder instead of stopping at the checksum.
 #if FUZZING
@@ -38,11 +38,19 @@ func checkBatch(_ bytes: [UInt8]) {
             // What the broker and the log derive from a validated header.
             _ = (header.totalSize, header.lastSequence)
             if (0...storedOffsetMax).contains(header.baseOffset) { _ = header.nextOffset }
-            // A compacted topic's key check: it reads every record, inflating gzip ones.
+            // The broker's checks of a produced batch's records: each read, a compressed batch's
+            // decompressed first; and a compacted topic's key check.
+            if header.attributes.compression == Compression.none {
+                _ = try? KeylessRecords.checkUncompressed(raw, header: header)
+            } else {
+                _ = try? InflatedBatch.checkedRecords(of: raw, header: header)
+            }
             _ = try? KeylessRecords.indexes(in: raw, header: header)
+            // What the header router, ListOffsets and `spool log dump` read.
+            _ = try? RecordBatch(inflating: raw)
         }
         _ = try? RecordBatchView.validateFromProducer(raw)
-        // As a consumer reads it (a gzip batch inflated).
+        // As a consumer reads it (a compressed batch decompressed).
         _ = FetchedRecords(decoding: raw, topic: "t", partition: 0, from: 0)
     }
     guard let batch = try? RecordBatch(decoding: bytes) else { return }

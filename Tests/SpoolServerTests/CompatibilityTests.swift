@@ -40,7 +40,7 @@ import Testing
     /// librdkafka compresses whole batches with `compression.codec`; Spool's consumers decompress
     /// them, and its broker reads Spool's headers inside them: a record kcat sends with
     /// `spool-deliver-at` an hour ahead is held, not stored in the partition with the others.
-    @Test(.enabled(if: Clients.kcat != nil || Clients.inCI), .timeLimit(.minutes(5)), arguments: ["gzip", "snappy", "lz4"])
+    @Test(.enabled(if: Clients.kcat != nil || Clients.inCI), .timeLimit(.minutes(5)), arguments: ["gzip", "snappy", "lz4", "zstd"])
     func compressedBatchesFromKcatAreReadBySpool(codec: String) async throws {
         let kcat = try #require(Clients.kcat, "kcat is not installed")
         let data = Clients.temporaryDirectory()
