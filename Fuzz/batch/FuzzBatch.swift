@@ -38,14 +38,10 @@ func checkBatch(_ bytes: [UInt8]) {
             // What the broker and the log derive from a validated header.
             _ = (header.totalSize, header.lastSequence)
             if (0...storedOffsetMax).contains(header.baseOffset) { _ = header.nextOffset }
-            // The broker's checks of a produced batch's records: each read, a compressed batch's
-            // decompressed first; and a compacted topic's key check.
-            if header.attributes.compression == Compression.none {
-                _ = try? KeylessRecords.checkUncompressed(raw, header: header)
-            } else {
-                _ = try? InflatedBatch.checkedRecords(of: raw, header: header)
-            }
+            // The broker's reads of a produced batch's records (each read, keys found), a
+            // compressed batch's decompressed first.
             _ = try? KeylessRecords.indexes(in: raw, header: header)
+            if header.attributes.compression != Compression.none { _ = try? InflatedBatch.checkedRecords(of: raw, header: header) }
             // What the header router, ListOffsets and `spool log dump` read.
             _ = try? RecordBatch(inflating: raw)
         }

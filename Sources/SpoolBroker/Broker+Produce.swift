@@ -103,21 +103,14 @@ extension Broker {
 
     /// Finds the partition and checks the records, storing nothing: that they are one batch, then
     /// the batch as Kafka's log checks it before it looks at the producer's state, in Kafka's
-    /// order (`Partition.validated`, then each record, INVALID_RECORD as Kafka's
-    /// `InvalidRecordException`, then a compacted topic's keys, which Kafka's LogValidator checks
-    /// after the CRC). The producer's sequence and epoch are checked when it is appended.
+    /// order (`Partition.validated`, then the records, `readRecords`). The producer's sequence and
+    /// epoch are checked when it is appended.
     private func startAppending(topic: String, partition index: Int32, records: UnsafeRawBufferPointer, acks: Acks) throws(BrokerError) -> AppendProgress {
         let partition = try partition(topic, index)
         let batch = try Self.onlyBatch(in: records)
         let bytes = UnsafeRawBufferPointer(rebasing: records[batch])
         let header = try partition.validated(bytes)
-        // A compressed batch's records are read as its headers are looked for (`HeaderRouter.mayCarryHeaders`).
-        if header.attributes.compression == Compression.none {
-            do { try KeylessRecords.checkUncompressed(bytes, header: header) } catch { throw .invalidRecord(String(describing: error)) }
-        }
-        if partition.log.config.keysRequired {
-            try Self.requireKeys(bytes, header: header, topic: topic, partition: index)
-        }
+        try Self.readRecords(bytes, header: header, keysRequired: partition.log.config.keysRequired, topic: topic, partition: index)
         return AppendProgress(partition: partition, batch: batch, header: header, refusesPendingKeys: acks != .none, waitsForOriginals: acks == .all)
     }
 
@@ -179,15 +172,19 @@ extension Broker {
         return result
     }
 
-    /// A compacted topic takes only records with keys (Kafka's LogValidator): the batch is refused
-    /// with INVALID_RECORD naming the keyless records. A compressed batch is decompressed to read
-    /// its keys, as Kafka decompresses every compressed batch; one that does not decompress is
-    /// refused as Kafka's `KafkaException` ("Failed to decompress record stream") is, with
-    /// UNKNOWN_SERVER_ERROR. Batches of a codec Spool cannot read are stored unchecked.
-    static func requireKeys(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, topic: String, partition: Int32) throws(BrokerError) {
+    /// Reads every record of the batch, as Kafka's `LogValidator` does after the CRC: one that
+    /// cannot be read refuses the batch with INVALID_RECORD (a malformed record stored would stop
+    /// every consumer of the partition at it). A compacted topic takes only records with keys:
+    /// the batch is refused with INVALID_RECORD naming the keyless ones. An uncompressed batch is
+    /// read here; a compressed one is decompressed and read where its Spool headers are looked
+    /// for (`HeaderRouter.mayCarryHeaders`), and here too only for a compacted topic's keys. One
+    /// that does not decompress is refused as Kafka's `KafkaException` ("Failed to decompress
+    /// record stream") is, with UNKNOWN_SERVER_ERROR.
+    static func readRecords(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, keysRequired: Bool, topic: String, partition: Int32) throws(BrokerError) {
+        guard keysRequired || header.attributes.compression == Compression.none else { return }
         let keyless: [Int32]
-        do { keyless = try KeylessRecords.indexes(in: batch, header: header) ?? [] } catch { throw .fromCompressedRecords(error) }
-        if !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
+        do { keyless = try KeylessRecords.indexes(in: batch, header: header) ?? [] } catch { throw .fromRecordsRead(error) }
+        if keysRequired && !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
     }
 
     /// Where the one record batch in `records` is; the log validates the batch itself. Several

@@ -25,9 +25,9 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// batch's CRC passes (`UnifiedLog.analyzeAndValidateRecords`), and `CompressionType.forId`
     /// throws IllegalArgumentException, no Kafka error: the partition gets UNKNOWN_SERVER_ERROR.
     case invalidCompression(Int)
-    /// A compressed batch whose records do not inflate, found when the broker reads them (Spool's
-    /// headers, a compacted topic's keys): Kafka's reader throws `KafkaException` ("Failed to decompress record stream"), no
-    /// Kafka error, so the partition gets UNKNOWN_SERVER_ERROR.
+    /// A compressed batch whose records do not decompress, found when the broker reads them:
+    /// Kafka's reader throws `KafkaException` ("Failed to decompress record stream"), no Kafka
+    /// error, so the partition gets UNKNOWN_SERVER_ERROR.
     case undecompressableRecords(String)
     /// A consumer fetched a batch it cannot read (a compressed one): `FetchError`'s description.
     case unreadableRecords(String)
@@ -144,12 +144,11 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         return .storage(.failed(String(describing: error)))
     }
 
-    /// A log error seen by the broker, as a client should see it.
-    /// The error for a compressed batch whose records, read after decompressing them, are wrong:
-    /// Kafka's reader throws `KafkaException` for a stream that does not decompress
-    /// (UNKNOWN_SERVER_ERROR) and `InvalidRecordException` for the records in it, a record cut
-    /// short too (INVALID_RECORD).
-    static func fromCompressedRecords(_ error: FormatError) -> BrokerError {
+    /// The error for a produced batch whose records, read (after decompressing them, if
+    /// compressed), are wrong: Kafka's reader throws `KafkaException` for a stream that does not
+    /// decompress (UNKNOWN_SERVER_ERROR) and `InvalidRecordException` for a record that cannot be
+    /// read, one cut short too (INVALID_RECORD).
+    static func fromRecordsRead(_ error: FormatError) -> BrokerError {
         switch error {
         case .undecompressable: .undecompressableRecords(String(describing: error))
         case let .invalidCompression(code): .invalidCompression(code)
@@ -157,13 +156,13 @@ public enum BrokerError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A log error seen by the broker, as a client should see it.
     static func from(_ error: LogError) -> BrokerError {
         switch error {
         case let .invalidBatch(format):
             switch format {
             case .crcMismatch, .lengthMismatch, .truncated, .unsupportedMagic: .corruptMessage(String(describing: format))
             case let .invalidCompression(code): .invalidCompression(code)
-            case .undecompressable: .undecompressableRecords(String(describing: format))
             default: .invalidRecord(String(describing: format))
             }
         case let .batchTooLarge(bytes, limit): .messageTooLarge(bytes: bytes, limit: limit)

@@ -1,11 +1,12 @@
-/// The records of a batch that have no key, which a compacted topic refuses (Kafka's
-/// `LogValidator.validateKey`). Kafka reads every record of a batch to check it, compressed or
-/// not (`validateMessagesAndAssignOffsetsCompressed` inflates the records), so a compressed batch
-/// is inflated here too; only a compacted topic asks, so only it pays for that.
+/// The records of a batch that have no key, found by reading every record: the broker reads each
+/// batch it is sent this way, as Kafka's `LogValidator` does (a record that cannot be read refuses
+/// the batch), and a compacted topic refuses keyless records (`LogValidator.validateKey`). Kafka
+/// reads compressed batches' records too (`validateMessagesAndAssignOffsetsCompressed`), so a
+/// compressed batch is decompressed here (`InflatedBatch`).
 public enum KeylessRecords {
-    /// The most bytes a compressed batch's records may inflate to for the check: a few KiB can
-    /// inflate to gigabytes, and the whole batch is held inflated while its records are read.
-    /// A batch past it is refused (`FormatError.undecompressable`) rather than stored unchecked.
+    /// The most bytes a compressed batch's records may decompress to, wherever they are read: a
+    /// few KiB can decompress to gigabytes, and the whole batch is held decompressed while its
+    /// records are read. A batch past it is refused (`FormatError.undecompressable`).
     public static let inflatedBytesMax = 64 << 20
 
     /// The indexes in the batch of the records without a key; nil for a control batch, whose
@@ -21,18 +22,6 @@ public enum KeylessRecords {
             do throws(FormatError) { return .success(try indexes(inRecords: raw, count: header.recordsCount)) } catch { return .failure(error) }
         }
         return try keyless.get()
-    }
-
-    /// Reads each record of the uncompressed batch `batch` (its `header` validated): they must
-    /// be `header.recordsCount` records that fill the batch exactly, as `RecordLayout.scanBatch`
-    /// reads them. Kafka's broker reads every record of a batch it is sent (`LogValidator`), so
-    /// a producer's malformed record is refused rather than stored where consumers would stop at it.
-    public static func checkUncompressed(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) {
-        var reader = ByteReader(batch, position: RecordBatchLayout.headerSize)
-        for index in 0..<Int(max(header.recordsCount, 0)) { _ = try RecordLayout.scan(from: &reader, index: index) }
-        guard reader.remaining == 0 else {
-            throw .malformedRecord(index: Int(header.recordsCount), reason: "\(reader.remaining) bytes left after the last record")
-        }
     }
 
     /// Reads `count` records that fill `records` exactly, as `RecordLayout.scanBatch` does.

@@ -62,7 +62,7 @@ struct HeaderRouter: Sendable {
             return carriesRoutedName(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]))
         }
         let records: [UInt8]
-        do { records = try InflatedBatch.checkedRecords(of: batch, header: header) } catch { throw .fromCompressedRecords(error) }
+        do { records = try InflatedBatch.checkedRecords(of: batch, header: header) } catch { throw .fromRecordsRead(error) }
         return records.withUnsafeBytes { carriesRoutedName($0) }
     }
 
@@ -79,7 +79,7 @@ struct HeaderRouter: Sendable {
     func route(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32,
                append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended?) throws(BrokerError) -> Routed {
         let decoded: RecordBatch
-        do { decoded = try RecordBatch(inflating: batch) } catch { throw BrokerError.from(.invalidBatch(error)) }
+        do { decoded = try RecordBatch(inflating: batch) } catch { throw .fromRecordsRead(error) }
         let now = clock()
         var due: [Int64?] = []
         var keys: [(index: Int, key: String)] = []
