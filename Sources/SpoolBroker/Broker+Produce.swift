@@ -91,6 +91,8 @@ extension Broker {
         let refusesPendingKeys: Bool
         /// acks=all: a duplicate by idempotency key waits for its original (`HeaderRouter.waitsForOriginals`).
         let waitsForOriginals: Bool
+        /// The records' offset deltas are out of order: the batch is stored renumbered (`HeaderRouter.renumbers`).
+        let renumbers: Bool
         /// Nil until the batch is appended.
         var appended: Partition.Appended?
         var dedupeOffset: Int64?
@@ -110,8 +112,9 @@ extension Broker {
         let batch = try Self.onlyBatch(in: records)
         let bytes = UnsafeRawBufferPointer(rebasing: records[batch])
         let header = try partition.validated(bytes)
-        try Self.readRecords(bytes, header: header, keysRequired: partition.log.config.keysRequired, topic: topic, partition: index)
-        return AppendProgress(partition: partition, batch: batch, header: header, refusesPendingKeys: acks != .none, waitsForOriginals: acks == .all)
+        let inOrder = try Self.readRecords(bytes, header: header, keysRequired: partition.log.config.keysRequired, topic: topic, partition: index)
+        return AppendProgress(partition: partition, batch: batch, header: header, refusesPendingKeys: acks != .none, waitsForOriginals: acks == .all,
+                              renumbers: !inOrder)
     }
 
     /// Appends the batch unless it is appended already. Without `mayWaitForDisk` it leaves a batch
@@ -125,6 +128,7 @@ extension Broker {
         router.mayWaitForDisk = mayWaitForDisk
         router.refusesPendingKeys = progress.refusesPendingKeys
         router.waitsForOriginals = progress.waitsForOriginals
+        router.renumbers = progress.renumbers
         let batch = UnsafeRawBufferPointer(rebasing: records[progress.batch])
         guard let appended = try progress.partition.append(batch, validated: progress.header, router: router) else { return }
         if !appended.duplicate {
@@ -180,11 +184,21 @@ extension Broker {
     /// for (`HeaderRouter.mayCarryHeaders`), and here too only for a compacted topic's keys. One
     /// that does not decompress is refused as Kafka's `KafkaException` ("Failed to decompress
     /// record stream") is, with UNKNOWN_SERVER_ERROR.
-    static func readRecords(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, keysRequired: Bool, topic: String, partition: Int32) throws(BrokerError) {
-        guard keysRequired || header.attributes.compression == Compression.none else { return }
+    ///
+    /// Returns whether the records' offset deltas are 0, 1, 2, … in order, where it read them
+    /// (true where it did not: the router looks at a compressed batch's).
+    static func readRecords(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, keysRequired: Bool, topic: String,
+                            partition: Int32) throws(BrokerError) -> Bool {
+        guard keysRequired || header.attributes.compression == Compression.none else { return true }
         let keyless: [Int32]
-        do { keyless = try KeylessRecords.indexes(in: batch, header: header) ?? [] } catch { throw .fromRecordsRead(error) }
+        var offsetDeltasInOrder = true
+        do {
+            keyless = try KeylessRecords.indexes(in: batch, header: header, offsetDeltasInOrder: &offsetDeltasInOrder) ?? []
+        } catch {
+            throw .fromRecordsRead(error)
+        }
         if keysRequired && !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
+        return offsetDeltasInOrder
     }
 
     /// Where the one record batch in `records` is; the log validates the batch itself. Several

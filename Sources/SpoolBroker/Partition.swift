@@ -175,7 +175,7 @@ final class Partition: Sendable {
                                   _ table: inout ProducerStateTable) throws(BrokerError) -> Appended? {
         if case let .duplicate(base, last) = try table.check(header) {
             var duplicate = Appended(baseOffset: base, lastOffset: last, duplicate: true)
-            if let router, try HeaderRouter.mayCarryHeaders(batch, header) {
+            if let router, try router.mayChange(batch, header) {
                 try router.reconfirmKeys(batch, topic: topic, topicId: topicId, partition: index, storedAt: base, into: &duplicate) { [log] in
                     Self.offsetsStored(in: log, from: base, through: last)
                 }
@@ -242,7 +242,9 @@ final class Partition: Sendable {
     /// headers (the router trusts its records: their CRC was checked). Nil: see `append`.
     private func appendRouted(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, router: HeaderRouter?) throws(BrokerError) -> Appended? {
         let mayBlock = router?.mayWaitForDisk ?? true
-        guard let router, try HeaderRouter.mayCarryHeaders(batch, header) else { return try appendToLog(batch, validated: header, mayBlock: mayBlock) }
+        guard let router, try router.mayChange(batch, header) else {
+            return try appendToLog(batch, validated: header, mayBlock: mayBlock)
+        }
         // A batch the router rewrote is validated again by the log: it has a new CRC.
         switch try router.route(batch, topic: topic, topicId: topicId, partition: index, append: { bytes throws(BrokerError) in try appendToLog(bytes, mayBlock: mayBlock) }) {
         case .unchanged: return try appendToLog(batch, validated: header, mayBlock: mayBlock)

@@ -41,16 +41,26 @@ public enum InflatedBatch {
     /// each is read and they fill the bytes exactly: Kafka's broker reads every record of a
     /// compressed batch it is sent, and refuses the batch for one it cannot read.
     public static func checkedRecords(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [UInt8] {
+        var offsetDeltasInOrder = true
+        return try checkedRecords(of: raw, header: header, offsetDeltasInOrder: &offsetDeltasInOrder)
+    }
+
+    /// The same, and whether the records' offset deltas are 0, 1, 2, … in order: a producer's
+    /// compressed batch whose records say other offsets is stored with its records renumbered, as
+    /// Kafka's broker rebuilds it (`LogValidator`'s `expectedInnerOffset`).
+    public static func checkedRecords(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader,
+                                      offsetDeltasInOrder: inout Bool) throws(FormatError) -> [UInt8] {
         let inflated = try records(of: raw, header: header)
-        let checked: Result<Void, FormatError> = inflated.withUnsafeBytes { bytes in
+        let checked: Result<Bool, FormatError> = inflated.withUnsafeBytes { bytes in
             do throws(FormatError) {
-                _ = try KeylessRecords.indexes(inRecords: bytes, count: header.recordsCount)
-                return .success(())
+                var inOrder = true
+                _ = try KeylessRecords.indexes(inRecords: bytes, count: header.recordsCount, offsetDeltasInOrder: &inOrder)
+                return .success(inOrder)
             } catch {
                 return .failure(error)
             }
         }
-        try checked.get()
+        offsetDeltasInOrder = try checked.get()
         return inflated
     }
 }

@@ -21,6 +21,18 @@ import Testing
         try await body(broker)
     }
 
+    /// Every record of partition 0 of "jobs", with the offset its batch gives it.
+    private static func offsetsAndValues(_ broker: Broker) async throws -> [(offset: Int64, value: String)] {
+        let fetched = await broker.fetch([FetchPartitionRequest(TopicPartition("jobs", 0), fetchOffset: 0)], maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20)
+        let stored = try #require(fetched.first?.records)
+        var read: [(offset: Int64, value: String)] = []
+        try stored.forEachBatch { bytes in
+            let batch = try RecordBatch(inflating: bytes)
+            for record in batch.records { read.append((batch.baseOffset + Int64(record.offsetDelta), String(decoding: record.value ?? [], as: UTF8.self))) }
+        }
+        return read
+    }
+
     @Test func aRecordDueLaterInAGzipBatchIsHeldAndTheRestStoredAtOnce() async throws {
         let clock = ManualClock()
         try await Self.withBroker(clock: clock) { broker async throws in
@@ -60,6 +72,31 @@ import Testing
             try stored.forEachBatch { bytes in codecs.append(try RecordBatchHeader(parsing: bytes).attributes.compression) }
             #expect(codecs == [.gzip], "not rewritten")
             #expect(try await values(broker, "jobs") == ["a", "b"])
+        }
+    }
+
+    @Test func aGzipBatchWhoseRecordsSayOtherOffsetsIsStoredRenumbered() async throws {
+        try await Self.withBroker { broker async throws in
+            // Three records whose offset deltas say 2, 1, 0: read as they came, "a" would be at
+            // offset 2 and "c" at 0, the offsets going backwards.
+            var plain = RecordBatch(producing: [Self.record("a"), Self.record("b"), Self.record("c")])
+            for index in plain.records.indices { plain.records[index].offsetDelta = Int32(2 - index) }
+            let result = try await broker.produce(topic: "jobs", partition: 0, records: gzipped(plain.encoded()), acks: .all)
+            #expect(result.baseOffset == 0 && result.lastOffset == 2)
+            _ = try await broker.produce(topic: "jobs", partition: 0, records: gzipped(RecordBatch(producing: [Self.record("d")]).encoded()), acks: .all)
+            let read = try await Self.offsetsAndValues(broker)
+            #expect(read.map(\.offset) == [0, 1, 2, 3])
+            #expect(read.map(\.value) == ["a", "b", "c", "d"])
+        }
+    }
+
+    @Test func anUncompressedBatchWhoseRecordsSayOtherOffsetsIsStoredRenumbered() async throws {
+        try await Self.withBroker { broker async throws in
+            var plain = RecordBatch(producing: [Self.record("a"), Self.record("b"), Self.record("c")])
+            for index in plain.records.indices { plain.records[index].offsetDelta = 0 }
+            _ = try await broker.produce(topic: "jobs", partition: 0, records: plain.encoded(), acks: .all)
+            _ = try await broker.produce(topic: "jobs", partition: 0, records: RecordBatch(producing: [Self.record("d")]).encoded(), acks: .all)
+            #expect(try await Self.offsetsAndValues(broker).map(\.offset) == [0, 1, 2, 3], "not three records at offset 0")
         }
     }
 

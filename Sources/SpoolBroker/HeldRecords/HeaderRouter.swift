@@ -8,7 +8,9 @@ import SpoolLog
 /// A batch that carries neither is stored as it came (`memmem` over its bytes decides). A batch
 /// that does is rewritten without the held and dropped records, keeping its producer id, sequence
 /// and offset range, so an idempotent producer's next sequence still follows; the dropped offsets
-/// are gaps, as after Kafka's compaction. Compressed batches are stored as they came.
+/// are gaps, as after Kafka's compaction. A batch whose records' offset deltas are not 0, 1, 2, …
+/// is rewritten with its records renumbered (`renumber`). A rewritten batch is stored
+/// uncompressed; a compressed one the router leaves whole is stored as it came.
 struct HeaderRouter: Sendable {
     let delays: DelayStore
     let dedupe: DedupeWindow
@@ -35,6 +37,10 @@ struct HeaderRouter: Sendable {
     /// stored makes the produce wait for that record's log (`Partition.Appended.originalOffsets`,
     /// `delayLogOffset`).
     var waitsForOriginals = false
+    /// Whether the batch's records' offset deltas are out of order, as `Broker.readRecords` found
+    /// them in an uncompressed batch (a compressed one's are looked at in `mayCarryHeaders`): the
+    /// batch is routed, and stored with its records renumbered (`renumber`).
+    var renumbers = false
 
     /// What `route` did with a batch.
     enum Routed {
@@ -56,14 +62,38 @@ struct HeaderRouter: Sendable {
     /// batch decoded here. A compressed batch's records are decompressed to look and each is
     /// read, as Kafka's broker reads every record of a compressed batch it validates: one that
     /// does not decompress is refused with UNKNOWN_SERVER_ERROR (Kafka's `KafkaException`), a
-    /// record that cannot be read with INVALID_RECORD.
+    /// record that cannot be read with INVALID_RECORD. A compressed batch whose records' offset
+    /// deltas are out of order is routed too, to be renumbered.
     static func mayCarryHeaders(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(BrokerError) -> Bool {
         guard header.attributes.compression != Compression.none else {
             return carriesRoutedName(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]))
         }
         let records: [UInt8]
-        do { records = try InflatedBatch.checkedRecords(of: batch, header: header) } catch { throw .fromRecordsRead(error) }
-        return records.withUnsafeBytes { carriesRoutedName($0) }
+        var offsetDeltasInOrder = true
+        do {
+            records = try InflatedBatch.checkedRecords(of: batch, header: header, offsetDeltasInOrder: &offsetDeltasInOrder)
+        } catch {
+            throw .fromRecordsRead(error)
+        }
+        return !offsetDeltasInOrder || records.withUnsafeBytes { carriesRoutedName($0) }
+    }
+
+    /// Whether `route` may change the batch: it is to be renumbered (`renumbers`), or it may
+    /// carry Spool's headers (`mayCarryHeaders`).
+    func mayChange(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(BrokerError) -> Bool {
+        if renumbers { return true }
+        return try Self.mayCarryHeaders(batch, header)
+    }
+
+    /// Gives the batch's records the offset deltas 0, 1, 2, … where they say others; whether it
+    /// did. Stored as they came, a reader would give two records one offset, or go backwards.
+    /// Kafka's broker renumbers a compressed batch's records so (`LogValidator`'s
+    /// `expectedInnerOffset`); Spool does it for uncompressed ones too, which Kafka stores as sent.
+    @discardableResult
+    static func renumber(_ batch: inout RecordBatch) -> Bool {
+        guard batch.records.indices.contains(where: { batch.records[$0].offsetDelta != Int32($0) }) else { return false }
+        for index in batch.records.indices { batch.records[index].offsetDelta = Int32(index) }
+        return true
     }
 
     private static func carriesRoutedName(_ records: UnsafeRawBufferPointer) -> Bool {
@@ -78,8 +108,9 @@ struct HeaderRouter: Sendable {
     /// anything is stored (`DedupeWindow.reserve`).
     func route(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32,
                append: (UnsafeRawBufferPointer) throws(BrokerError) -> Partition.Appended?) throws(BrokerError) -> Routed {
-        let decoded: RecordBatch
+        var decoded: RecordBatch
         do { decoded = try RecordBatch(inflating: batch) } catch { throw .fromRecordsRead(error) }
+        let renumbered = Self.renumber(&decoded)
         let now = clock()
         var due: [Int64?] = []
         var keys: [(index: Int, key: String)] = []
@@ -110,7 +141,7 @@ struct HeaderRouter: Sendable {
         let window = windowMs(topic)
         if keys.isEmpty || window <= 0 {
             keys = []
-            if due.allSatisfy({ $0 == nil }) && resent.isEmpty { return .unchanged }
+            if due.allSatisfy({ $0 == nil }) && resent.isEmpty && !renumbered { return .unchanged }
         }
         if !mayWaitForDisk && due.contains(where: { $0 != nil }) { return .needsDiskWait }
         keys.removeAll { resent.contains($0.index) }
@@ -147,7 +178,7 @@ struct HeaderRouter: Sendable {
                 return .needsDiskWait
             }
             var appended: Partition.Appended
-            if kept.count == decoded.records.count {
+            if kept.count == decoded.records.count && !renumbered {
                 guard let stored = try append(batch) else { return giveBack() }
                 appended = stored
             } else if kept.isEmpty && decoded.producerId < 0 {
@@ -233,7 +264,9 @@ extension HeaderRouter {
     func reconfirmKeys(_ batch: UnsafeRawBufferPointer, topic: String, topicId: String, partition: Int32, storedAt base: Int64,
                        into duplicate: inout Partition.Appended, storedOffsets: () -> Set<Int64>) throws(BrokerError) {
         let window = windowMs(topic)
-        guard window > 0, let decoded = try? RecordBatch(inflating: batch) else { return }
+        guard window > 0, var decoded = try? RecordBatch(inflating: batch) else { return }
+        // Renumbered as the partition stored it.
+        Self.renumber(&decoded)
         var missing: [(key: String, offsetDelta: Int32)] = []
         for record in decoded.records {
             guard let raw = record.header(SpoolHeaders.idempotencyKey), !raw.isEmpty else { continue }
