@@ -151,6 +151,8 @@ struct JobBook {
     /// Jobs ready to run, by priority level.
     private var ready: ReadyQueues<(state: PartitionState, entry: Entry)>
     private(set) var running = 0
+    /// How many runners take jobs from the book (`RunnerPace`).
+    var pace = RunnerPace()
     private var generations = 0
     /// Per-key limits (jobs running, rate, jobs waiting on them); nil without any.
     private(set) var limiter: KeyLimiter?

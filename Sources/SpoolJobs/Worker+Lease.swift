@@ -121,6 +121,9 @@ final class JobLeases: Sendable {
         /// cancelled job), which is the only way a runner is cancelled while the worker runs: the
         /// worker's stop cancels runners too, and it is read beside `isStopping`.
         let runnerCancelled = Atomic(false)
+        /// Counts up as the runner starts a job and as it ends one, so it is odd inside a job: the
+        /// runners' watch (`Worker.watchRunners`) reads it to see whether the runner moved on.
+        let jobMark = Atomic(0)
     }
 
     /// The slots of the runners alive, by runner number.
@@ -136,6 +139,9 @@ final class JobLeases: Sendable {
     func dropSlot(_ id: Int) { _ = slots.withLock { $0.removeValue(forKey: id) } }
 
     private var allSlots: [Slot] { slots.withLock { Array($0.values) } }
+
+    /// Each runner's `Slot.jobMark`, by runner number.
+    var jobMarks: [Int: Int] { slots.withLock { $0.mapValues { $0.jobMark.load(ordering: .relaxed) } } }
 
     /// A run of job `id` starts in the runner's slot; `cancel` stops its handler.
     func open(_ key: Key, id: JobIdText, in slot: Slot, cancel: @escaping @Sendable () -> Void) {

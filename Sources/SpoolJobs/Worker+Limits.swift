@@ -1,29 +1,63 @@
 extension Worker {
-    /// The next job the book hands out, with the wakes its per-key rates asked for scheduled.
-    func takeNext() -> JobTicket? { takeNextSeeingMore().ticket }
+    /// The first job of a new runner (`dispatch`), if one may start (`RunnerPace`), with the wakes
+    /// its per-key rates asked for scheduled.
+    func takeForNewRunner() -> JobTicket? {
+        let limited = limits.limitsKeys
+        let now = limited ? nowMs() : 0
+        let (ticket, watch, wakes) = book.withLockSpinning { book -> (JobTicket?, Bool, [KeyWake]) in
+            let (ticket, watch) = book.nextForNewRunner(now: now)
+            return (ticket, watch, limited ? book.takeKeyWakes() : [])
+        }
+        if watch { runnersPaced.fire() }
+        if !wakes.isEmpty { scheduleKeyWakes(wakes) }
+        return ticket
+    }
 
-    /// The next job, and whether the book might hand out another one now (`JobBook.mayStartMore`),
-    /// read in the same hold of its lock: a runner that took a job asks for more runners only
-    /// then, instead of taking the lock again to find every slot busy.
-    func takeNextSeeingMore() -> (ticket: JobTicket?, more: Bool) {
-        guard limits.limitsKeys else { return book.withLockSpinning { book in (book.next(), book.mayStartMore) } }
-        let now = nowMs()
-        let (ticket, more, wakes) = book.withLockSpinning { book in (book.next(now: now), book.mayStartMore, book.takeKeyWakes()) }
+    /// A runner's next job after one that did not succeed (which its own path finished), and
+    /// whether the book might hand out another one now (`JobBook.mayStartMoreRunners`), read in
+    /// the same hold of its lock: a runner that took a job asks for more runners only then,
+    /// instead of taking the lock again to find every slot busy. Not `taking`, or no job: the
+    /// runner ends, and is counted out.
+    func takeNextAsRunner(taking: Bool) -> (ticket: JobTicket?, more: Bool) {
+        let limited = limits.limitsKeys
+        let now = limited ? nowMs() : 0
+        let (ticket, more, wakes) = book.withLockSpinning { book -> (JobTicket?, Bool, [KeyWake]) in
+            guard taking else {
+                book.pace.runnerEnded()
+                return (nil, false, [])
+            }
+            return (book.nextForRunner(now: now), book.mayStartMoreRunners, limited ? book.takeKeyWakes() : [])
+        }
         if !wakes.isEmpty { scheduleKeyWakes(wakes) }
         return (ticket, more)
     }
 
-    /// Finishes a job (`finish`) and, `taking`, takes the next one (`takeNextSeeingMore`), in one
-    /// hold of the book's lock: a runner's two holds per job were two trips of the lock's line
-    /// between the cores. `drained`: the job's partition was paused and is down to where it resumes.
-    func finishTakingNext(_ done: JobTicket, now: Int64, taking: Bool, deadLettered: Bool = false) -> (ticket: JobTicket?, more: Bool, drained: Bool) {
+    /// A runner's part in `finishTakingNext`: whether it takes its next job, and how long the
+    /// finished one's handler ran (`RunnerPace.ran`).
+    struct RunnerTurn {
+        var taking: Bool
+        var nanoseconds: UInt64
+    }
+
+    /// Finishes a job (`finish`) and, for a runner that is `taking`, takes its next one
+    /// (`takeNextAsRunner`), in one hold of the book's lock: a runner's two holds per job were two
+    /// trips of the lock's line between the cores. `drained`: the job's partition was paused and
+    /// is down to where it resumes.
+    func finishTakingNext(_ done: JobTicket, now: Int64, deadLettered: Bool = false, runner turn: RunnerTurn? = nil)
+        -> (ticket: JobTicket?, more: Bool, drained: Bool) {
         let limited = limits.limitsKeys
-        let (wake, drained, ticket, more, wakes) = book.withLockSpinning { book -> (JobWake?, Bool, JobTicket?, Bool, [KeyWake]) in
+        let (wake, drained, ticket, more, wakes, single) = book.withLockSpinning { book -> (JobWake?, Bool, JobTicket?, Bool, [KeyWake], Bool) in
             let wake = book.finish(done, now: now, deadLettered: deadLettered)
             let drained = book.drained(done.state)
-            guard taking else { return (wake, drained, nil, false, []) }
-            return (wake, drained, book.next(now: now), book.mayStartMore, limited ? book.takeKeyWakes() : [])
+            guard let turn else { return (wake, drained, nil, false, [], false) }
+            let single = book.pace.ran(nanoseconds: turn.nanoseconds)
+            guard turn.taking else {
+                book.pace.runnerEnded()
+                return (wake, drained, nil, false, [], single)
+            }
+            return (wake, drained, book.nextForRunner(now: now), book.mayStartMoreRunners, limited ? book.takeKeyWakes() : [], single)
         }
+        if single { runnersPaced.fire() }
         if drained { bufferDrained.fire() }
         if let wake { scheduleWake(wake) }
         if !wakes.isEmpty { scheduleKeyWakes(wakes) }

@@ -120,6 +120,8 @@ public final class Worker<Payload: Job>: Sendable {
     /// Wakes the poll loop, parked while every partition is paused, when one has drained (or the
     /// worker stops).
     let bufferDrained = EventSignal()
+    /// Wakes the runners' watch (`watchRunners`) when it has a runner to look after.
+    let runnersPaced = EventSignal()
     let jobControl = WorkerControl()
     /// Keys whose rate allows their next job at each time (ms), for one timer per time.
     let keyWakes = LockedValue<[Int64: [String]]>([:])
@@ -203,6 +205,8 @@ public final class Worker<Payload: Job>: Sendable {
             }
         }
         defer { committer.cancel() }
+        let watch = Task(executorPreference: jobExecutor) { [self] in await watchRunners() }
+        defer { watch.cancel() }
         let scheduler = startScheduler()
         defer {
             scheduler?.0.stop()
@@ -358,7 +362,7 @@ public final class Worker<Payload: Job>: Sendable {
 
     /// Starts every job that may run now, up to the concurrency limit.
     func dispatch() {
-        while !isStopping, !jobControl.holdsStarts, let ticket = takeNext() { startRunner(ticket) }
+        while !isStopping, !jobControl.holdsStarts, let ticket = takeForNewRunner() { startRunner(ticket) }
     }
 
     /// A task that runs `first`, then keeps taking the next job that may run until there is none:
@@ -376,15 +380,21 @@ public final class Worker<Payload: Job>: Sendable {
             }, lease: slot, metrics: stats.recorder.makeShard())
             state.tasks[id] = Task(executorPreference: state.executor) { [self] in
                 var ticket: JobTicket? = first
+                var jobMark = 0
                 // Moved out, not copied: a copy retained and released the ticket's three references per job.
                 while let current = ticket.take() {
-                    let succeededAtMs = await execute(current, runner: runner)
+                    jobMark &+= 1
+                    runner.lease.jobMark.store(jobMark, ordering: .relaxed)
+                    let succeeded = await execute(current, runner: runner)
+                    jobMark &+= 1
+                    runner.lease.jobMark.store(jobMark, ordering: .relaxed)
                     let taking = !(isStopping || runner.isCancelled || jobControl.holdsStarts)
                     let (next, more, drained): (JobTicket?, Bool, Bool)
-                    if let succeededAtMs {
-                        (next, more, drained) = finishTakingNext(current, now: succeededAtMs, taking: taking)
+                    if let succeeded {
+                        (next, more, drained) = finishTakingNext(current, now: succeeded.atMs,
+                                                                 runner: RunnerTurn(taking: taking, nanoseconds: succeeded.nanoseconds))
                     } else {
-                        ((next, more), drained) = (taking ? takeNextSeeingMore() : (nil, false), false)
+                        ((next, more), drained) = (takeNextAsRunner(taking: taking), false)
                     }
                     // Only revocations and the worker's stop wait for runs to end, and they mark the
                     // partition or the worker first: firing on every job passed a line between
@@ -426,10 +436,10 @@ public final class Worker<Payload: Job>: Sendable {
     /// nonisolated async function hops to the global executor when called and its caller hops
     /// back when it returns, two calls into the concurrency runtime each, per job.
     ///
-    /// Returns, for a job that succeeded, when it ended (epoch ms), for the runner to finish it
-    /// in the same hold of the book's lock as it takes its next job (`finishTakingNext`); any
-    /// other outcome is finished here, and nil returned.
-    private nonisolated(nonsending) func execute(_ ticket: JobTicket, runner: JobRunner) async -> Int64? {
+    /// Returns, for a job that succeeded, when it ended (epoch ms) and how long its handler ran,
+    /// for the runner to finish it in the same hold of the book's lock as it takes its next job
+    /// (`finishTakingNext`); any other outcome is finished here, and nil returned.
+    private nonisolated(nonsending) func execute(_ ticket: JobTicket, runner: JobRunner) async -> (atMs: Int64, nanoseconds: UInt64)? {
         // An earlier owner dead-lettered it and committed the mark (`DeadLetterMarks`) before the
         // commit point reached it: it is done.
         guard !ticket.deadLettered else {
@@ -482,7 +492,7 @@ public final class Worker<Payload: Job>: Sendable {
             try await runHandler(context, key, runner: runner, partition: ticket.state)
             let elapsed = monotonicNanoseconds() &- started
             runner.metrics.ended(after: Double(elapsed) / 1e9, .succeeded)
-            return startedMs + Int64(elapsed / 1_000_000)
+            return (startedMs + Int64(elapsed / 1_000_000), elapsed)
         } catch where jobControl.isCancelled(context.idText) {
             runner.metrics.ended(after: Self.seconds(since: started), nil)
             finishCancelled(ticket)
@@ -506,7 +516,7 @@ public final class Worker<Payload: Job>: Sendable {
     /// Marks a job done; the runner that ran it takes the next one.
     /// Wakes the poll loop when the job's partition was paused and is now drained to half.
     func finish(_ ticket: JobTicket, deadLettered: Bool = false) {
-        _ = finishTakingNext(ticket, now: nowMs(), taking: false, deadLettered: deadLettered)
+        _ = finishTakingNext(ticket, now: nowMs(), deadLettered: deadLettered)
     }
 
     // MARK: Commits
