@@ -27,6 +27,9 @@ struct RunnerPace {
 
     /// A job that returns within this long counts as quick (tests of a debug build raise it).
     var quickNanoseconds = RunnerPace.quickNanosecondsDefault
+    /// How long the runners' watch lets a single runner stay inside one job (tests on a loaded
+    /// machine lengthen it, so a runner descheduled for a while is not taken for a waiting one).
+    var watchInterval = Duration.milliseconds(1)
     static let quickNanosecondsDefault: UInt64 = 10_000
     static let windowFirst = 1_024
     static let windowMost = 1 << 16
@@ -107,7 +110,8 @@ extension Worker {
     func watchRunners() async {
         while !isStopping && !Task.isCancelled {
             let generation = runnersPaced.generation
-            guard book.withLock({ $0.pace.watched }) else {
+            let (watched, interval) = book.withLock { ($0.pace.watched, $0.pace.watchInterval) }
+            guard watched else {
                 await withTaskCancellationHandler {
                     await runnersPaced.wait(after: generation, until: .now + .seconds(1))
                 } onCancel: {
@@ -116,7 +120,7 @@ extension Worker {
                 continue
             }
             let before = leases.jobMarks
-            try? await Task.sleep(for: Self.runnerWatchInterval)
+            try? await Task.sleep(for: interval)
             let after = leases.jobMarks
             // Odd: inside a job. Between jobs (waiting for a thread after `Task.yield`) is no stall.
             guard before.contains(where: { $0.value & 1 == 1 && after[$0.key] == $0.value }) else { continue }
@@ -128,7 +132,4 @@ extension Worker {
             if stalled { dispatch() }
         }
     }
-
-    /// How long the runners' watch lets a single runner stay on one job.
-    static var runnerWatchInterval: Duration { .milliseconds(1) }
 }
