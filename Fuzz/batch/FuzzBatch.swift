@@ -40,7 +40,7 @@ func checkBatch(_ bytes: [UInt8]) {
             if (0...storedOffsetMax).contains(header.baseOffset) { _ = header.nextOffset }
             // The broker's reads of a produced batch's records (each read, keys found), a
             // compressed batch's decompressed first.
-            _ = try? KeylessRecords.indexes(in: raw, header: header)
+            _ = try? KeylessRecords.read(raw, header: header)
             if header.attributes.compression != Compression.none { _ = try? InflatedBatch.checkedRecords(of: raw, header: header) }
             // What the header router, ListOffsets and `spool log dump` read.
             _ = try? RecordBatch(inflating: raw)

@@ -190,15 +190,10 @@ extension Broker {
     static func readRecords(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader, keysRequired: Bool, topic: String,
                             partition: Int32) throws(BrokerError) -> Bool {
         guard keysRequired || header.attributes.compression == Compression.none else { return true }
-        let keyless: [Int32]
-        var offsetDeltasInOrder = true
-        do {
-            keyless = try KeylessRecords.indexes(in: batch, header: header, offsetDeltasInOrder: &offsetDeltasInOrder) ?? []
-        } catch {
-            throw .fromRecordsRead(error)
-        }
-        if keysRequired && !keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: keyless) }
-        return offsetDeltasInOrder
+        let read: KeylessRecords.Read
+        do { read = try KeylessRecords.read(batch, header: header) ?? KeylessRecords.Read() } catch { throw .fromRecordsRead(error) }
+        if keysRequired && !read.keyless.isEmpty { throw .recordsWithoutKey(topic: topic, partition: partition, batchIndexes: read.keyless) }
+        return read.offsetDeltasInOrder
     }
 
     /// Where the one record batch in `records` is; the log validates the batch itself. Several

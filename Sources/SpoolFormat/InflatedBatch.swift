@@ -39,28 +39,20 @@ public enum InflatedBatch {
 
     /// The records of the compressed batch `raw`, decompressed as `records(of:header:)` does, once
     /// each is read and they fill the bytes exactly: Kafka's broker reads every record of a
-    /// compressed batch it is sent, and refuses the batch for one it cannot read.
-    public static func checkedRecords(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [UInt8] {
-        var offsetDeltasInOrder = true
-        return try checkedRecords(of: raw, header: header, offsetDeltasInOrder: &offsetDeltasInOrder)
-    }
-
-    /// The same, and whether the records' offset deltas are 0, 1, 2, … in order: a producer's
-    /// compressed batch whose records say other offsets is stored with its records renumbered, as
-    /// Kafka's broker rebuilds it (`LogValidator`'s `expectedInnerOffset`).
-    public static func checkedRecords(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader,
-                                      offsetDeltasInOrder: inout Bool) throws(FormatError) -> [UInt8] {
+    /// compressed batch it is sent, and refuses the batch for one it cannot read. With them,
+    /// whether the records' offset deltas are 0, 1, 2, … in order: a producer's compressed batch
+    /// whose records say other offsets is stored with its records renumbered, as Kafka's broker
+    /// rebuilds it (`LogValidator`'s `expectedInnerOffset`).
+    public static func checkedRecords(of raw: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError)
+        -> (records: [UInt8], offsetDeltasInOrder: Bool) {
         let inflated = try records(of: raw, header: header)
-        let checked: Result<Bool, FormatError> = inflated.withUnsafeBytes { bytes in
+        let checked: Result<KeylessRecords.Read, FormatError> = inflated.withUnsafeBytes { bytes in
             do throws(FormatError) {
-                var inOrder = true
-                _ = try KeylessRecords.indexes(inRecords: bytes, count: header.recordsCount, offsetDeltasInOrder: &inOrder)
-                return .success(inOrder)
+                return .success(try KeylessRecords.read(records: bytes, count: header.recordsCount))
             } catch {
                 return .failure(error)
             }
         }
-        offsetDeltasInOrder = try checked.get()
-        return inflated
+        return (inflated, try checked.get().offsetDeltasInOrder)
     }
 }

@@ -9,57 +9,44 @@ public enum KeylessRecords {
     /// records are read. A batch past it is refused (`FormatError.undecompressable`).
     public static let inflatedBytesMax = 64 << 20
 
-    /// The indexes in the batch of the records without a key; nil for a control batch, whose
-    /// records are not read. `header` is the batch's, already validated
-    /// (`RecordBatchView.validate`). Throws for records that cannot be decompressed or read.
-    public static func indexes(in batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> [Int32]? {
-        var offsetDeltasInOrder = true
-        return try indexes(in: batch, header: header, offsetDeltasInOrder: &offsetDeltasInOrder)
+    /// What reading a batch's records found.
+    public struct Read: Sendable, Equatable {
+        /// The indexes in the batch of the records without a key.
+        public var keyless: [Int32] = []
+        /// Whether the records' offset deltas are 0, 1, 2, … in order.
+        public var offsetDeltasInOrder = true
+
+        /// Nothing keyless, offsets in order: what a control batch, whose records are not read, counts as.
+        public init() {}
     }
 
-    /// The same, and whether the records' offset deltas are 0, 1, 2, … in order (left as it is for
-    /// a control batch).
-    public static func indexes(in batch: UnsafeRawBufferPointer, header: RecordBatchHeader, offsetDeltasInOrder: inout Bool) throws(FormatError) -> [Int32]? {
+    /// Reads the batch's records; nil for a control batch, whose records are not read. `header`
+    /// is the batch's, already validated (`RecordBatchView.validate`). Throws for records that
+    /// cannot be decompressed or read.
+    public static func read(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(FormatError) -> Read? {
         guard !header.attributes.isControl else { return nil }
         guard header.attributes.compression != Compression.none else {
-            return try indexes(inRecords: UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]), count: header.recordsCount,
-                               offsetDeltasInOrder: &offsetDeltasInOrder)
+            return try read(records: UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]), count: header.recordsCount)
         }
         let inflated = try InflatedBatch.records(of: batch, header: header)
-        let keyless: Result<([Int32], Bool), FormatError> = inflated.withUnsafeBytes { raw in
-            do throws(FormatError) {
-                var inOrder = true
-                let found = try indexes(inRecords: raw, count: header.recordsCount, offsetDeltasInOrder: &inOrder)
-                return .success((found, inOrder))
-            } catch {
-                return .failure(error)
-            }
+        let read: Result<Read, FormatError> = inflated.withUnsafeBytes { raw in
+            do throws(FormatError) { return .success(try Self.read(records: raw, count: header.recordsCount)) } catch { return .failure(error) }
         }
-        let (found, inOrder) = try keyless.get()
-        offsetDeltasInOrder = inOrder
-        return found
+        return try read.get()
     }
 
     /// Reads `count` records that fill `records` exactly, as `RecordLayout.scanBatch` does.
-    static func indexes(inRecords records: UnsafeRawBufferPointer, count: Int32) throws(FormatError) -> [Int32] {
-        var offsetDeltasInOrder = true
-        return try indexes(inRecords: records, count: count, offsetDeltasInOrder: &offsetDeltasInOrder)
-    }
-
-    /// The same, and whether the records' offset deltas are 0, 1, 2, … in order.
-    static func indexes(inRecords records: UnsafeRawBufferPointer, count: Int32, offsetDeltasInOrder: inout Bool) throws(FormatError) -> [Int32] {
+    static func read(records: UnsafeRawBufferPointer, count: Int32) throws(FormatError) -> Read {
         var reader = ByteReader(records)
-        var keyless: [Int32] = []
-        var inOrder = true
+        var read = Read()
         for index in 0..<Int(max(count, 0)) {
             let layout = try RecordLayout.scan(from: &reader, index: index)
-            if layout.keyLength < 0 { keyless.append(Int32(index)) }
-            if Int(layout.offsetDelta) != index { inOrder = false }
+            if layout.keyLength < 0 { read.keyless.append(Int32(index)) }
+            if Int(layout.offsetDelta) != index { read.offsetDeltasInOrder = false }
         }
         guard reader.remaining == 0 else {
             throw .malformedRecord(index: Int(count), reason: "\(reader.remaining) bytes left after the last record")
         }
-        offsetDeltasInOrder = inOrder
-        return keyless
+        return read
     }
 }

@@ -68,14 +68,9 @@ struct HeaderRouter: Sendable {
         guard header.attributes.compression != Compression.none else {
             return carriesRoutedName(UnsafeRawBufferPointer(rebasing: batch[RecordBatchLayout.headerSize...]))
         }
-        let records: [UInt8]
-        var offsetDeltasInOrder = true
-        do {
-            records = try InflatedBatch.checkedRecords(of: batch, header: header, offsetDeltasInOrder: &offsetDeltasInOrder)
-        } catch {
-            throw .fromRecordsRead(error)
-        }
-        return !offsetDeltasInOrder || records.withUnsafeBytes { carriesRoutedName($0) }
+        let checked: (records: [UInt8], offsetDeltasInOrder: Bool)
+        do { checked = try InflatedBatch.checkedRecords(of: batch, header: header) } catch { throw .fromRecordsRead(error) }
+        return !checked.offsetDeltasInOrder || checked.records.withUnsafeBytes { carriesRoutedName($0) }
     }
 
     /// Whether `route` may change the batch: it is to be renumbered (`renumbers`), or it may
