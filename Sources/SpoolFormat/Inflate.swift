@@ -1,20 +1,25 @@
-/// A DEFLATE (RFC 1951) decoder, for gzip batches (`Gzip`). It follows zlib's reference
-/// decoder, `contrib/puff/puff.c`: canonical Huffman codes decoded a bit at a time, which is
-/// slow but short and easy to check; every read of input or output is bounds-checked, and the
-/// output stops at `outputLimit` bytes, so a small hostile stream cannot make a huge one.
-struct Inflater {
+/// A DEFLATE (RFC 1951) decoder, for gzip batches (`Gzip`). Codes are checked as zlib's
+/// reference decoder, `contrib/puff/puff.c`, checks them (an over-subscribed or incomplete code
+/// is refused, but for a single code of one bit), and decoded as zlib decodes them: through a
+/// table of the codes up to `HuffmanCode.tableBits` long, looked up with bits taken from a
+/// 64-bit buffer refilled eight bytes at a time, and puff's canonical walk for the longer (rare)
+/// ones. Every read of input or output is bounds-checked, and the output stops at `outputLimit`
+/// bytes, so a small hostile stream cannot make a huge one.
+struct Inflater: ~Copyable {
     private let input: UnsafeRawBufferPointer
     /// The next input byte not yet taken into `bitBuffer`.
     private(set) var position: Int
+    /// Input bits not yet used, the next one lowest; `bitCount` of them.
     private var bitBuffer: UInt64 = 0
     private var bitCount = 0
-    private(set) var output: [UInt8] = []
-    private let outputLimit: Int
+    private var out: InflateOutput
+    /// The bytes inflated so far.
+    var output: [UInt8] { out.bytes }
 
     init(_ input: UnsafeRawBufferPointer, from position: Int, outputLimit: Int) {
         self.input = input
         self.position = position
-        self.outputLimit = outputLimit
+        out = InflateOutput(limit: outputLimit)
     }
 
     /// Inflates every block up to the last one; `position` is then the first byte after the stream.
@@ -29,54 +34,82 @@ struct Inflater {
             default: throw DecompressionFailure(reason: "invalid block type")
             }
         }
-        // The stream ends at a byte boundary: the unused bits of its last byte are dropped.
-        bitBuffer = 0
-        bitCount = 0
+        // The stream ends at a byte boundary: the unused bits of its last byte are dropped, and
+        // the whole bytes taken into the buffer ahead of need are given back.
+        returnWholeBytes()
     }
 
-    private mutating func bits(_ need: Int) throws(DecompressionFailure) -> Int {
-        var value = bitBuffer
-        while bitCount < need {
-            guard position < input.count else { throw DecompressionFailure(reason: "the stream ends early") }
-            value |= UInt64(input[position]) << bitCount
+    // MARK: Bits
+
+    /// Fills the buffer to at least 56 bits, or with all the input there is.
+    @inline(__always)
+    private mutating func refill() {
+        if input.count - position >= 8 {
+            bitBuffer |= UInt64(littleEndian: input.loadUnaligned(fromByteOffset: position, as: UInt64.self)) << bitCount
+            position += (63 - bitCount) >> 3
+            bitCount |= 56
+            return
+        }
+        while bitCount <= 56, position < input.count {
+            bitBuffer |= UInt64(input[position]) << bitCount
             position += 1
             bitCount += 8
         }
-        bitBuffer = value >> need
-        bitCount -= need
-        return Int(value & ((1 << need) - 1))
     }
 
-    private mutating func emit(_ byte: UInt8) throws(DecompressionFailure) {
-        guard output.count < outputLimit else { throw DecompressionFailure(reason: "inflates to more than \(outputLimit) bytes") }
-        output.append(byte)
-    }
-
-    private mutating func stored() throws(DecompressionFailure) {
+    /// Drops the bits of a partly used byte and gives back the whole bytes in the buffer.
+    private mutating func returnWholeBytes() {
+        position -= bitCount >> 3
         bitBuffer = 0
         bitCount = 0
+    }
+
+    /// The next `need` bits (at most 32), taken.
+    @inline(__always)
+    private mutating func bits(_ need: Int) throws(DecompressionFailure) -> Int {
+        if bitCount < need {
+            refill()
+            guard bitCount >= need else { throw DecompressionFailure(reason: "the stream ends early") }
+        }
+        let value = Int(truncatingIfNeeded: bitBuffer & ((1 << UInt64(need)) &- 1))
+        bitBuffer >>= UInt64(need)
+        bitCount -= need
+        return value
+    }
+
+    /// The next symbol of `code`, taken.
+    @inline(__always)
+    private mutating func decode(_ code: HuffmanCode) throws(DecompressionFailure) -> Int {
+        if bitCount < HuffmanCode.bitsMax { refill() }
+        // Bits past the end of the input read as zeros here; a code that needs them fails below.
+        let entry = code.table[Int(truncatingIfNeeded: bitBuffer) & (HuffmanCode.tableSize - 1)]
+        let length: Int, symbol: Int
+        if entry != 0 {
+            (length, symbol) = (Int(entry & 0xF), Int(entry >> 4))
+        } else {
+            guard let (slowLength, slowSymbol) = code.decodeLong(bitBuffer) else {
+                throw DecompressionFailure(reason: bitCount < HuffmanCode.bitsMax ? "the stream ends early" : "a code that the block's codes do not have")
+            }
+            (length, symbol) = (slowLength, slowSymbol)
+        }
+        guard length <= bitCount else { throw DecompressionFailure(reason: "the stream ends early") }
+        bitBuffer >>= UInt64(length)
+        bitCount -= length
+        return symbol
+    }
+
+    // MARK: Blocks
+
+    private mutating func stored() throws(DecompressionFailure) {
+        returnWholeBytes()
         guard input.count - position >= 4 else { throw DecompressionFailure(reason: "the stream ends early") }
         let length = Int(input[position]) | Int(input[position + 1]) << 8
         let complement = Int(input[position + 2]) | Int(input[position + 3]) << 8
         guard length == ~complement & 0xFFFF else { throw DecompressionFailure(reason: "a stored block's length does not match its complement") }
         position += 4
         guard input.count - position >= length else { throw DecompressionFailure(reason: "the stream ends early") }
-        guard output.count + length <= outputLimit else { throw DecompressionFailure(reason: "inflates to more than \(outputLimit) bytes") }
-        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]))
+        try out.append(UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]))
         position += length
-    }
-
-    private mutating func decode(_ code: HuffmanCode) throws(DecompressionFailure) -> Int {
-        var value = 0, first = 0, index = 0
-        for length in 1...HuffmanCode.bitsMax {
-            value |= try bits(1)
-            let count = code.counts[length]
-            if value - count < first { return code.symbols[index + value - first] }
-            index += count
-            first = (first + count) << 1
-            value <<= 1
-        }
-        throw DecompressionFailure(reason: "a code that the block's codes do not have")
     }
 
     private static let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
@@ -86,23 +119,21 @@ struct Inflater {
     private static let distanceExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
 
     private mutating func codes(_ lengths: HuffmanCode, _ distances: HuffmanCode) throws(DecompressionFailure) {
+        let (lengthBase, lengthExtra, distanceBase, distanceExtra) = (Self.lengthBase, Self.lengthExtra, Self.distanceBase, Self.distanceExtra)
         while true {
             let symbol = try decode(lengths)
             if symbol < 256 {
-                try emit(UInt8(symbol))
+                try out.append(UInt8(truncatingIfNeeded: symbol))
                 continue
             }
             if symbol == 256 { return }
             let lengthSymbol = symbol - 257
-            guard lengthSymbol < Self.lengthBase.count else { throw DecompressionFailure(reason: "an invalid length code") }
-            let length = Self.lengthBase[lengthSymbol] + (try bits(Self.lengthExtra[lengthSymbol]))
+            guard lengthSymbol < lengthBase.count else { throw DecompressionFailure(reason: "an invalid length code") }
+            let length = lengthBase[lengthSymbol] + (try bits(lengthExtra[lengthSymbol]))
             let distanceSymbol = try decode(distances)
-            guard distanceSymbol < Self.distanceBase.count else { throw DecompressionFailure(reason: "an invalid distance code") }
-            let distance = Self.distanceBase[distanceSymbol] + (try bits(Self.distanceExtra[distanceSymbol]))
-            guard distance <= output.count else { throw DecompressionFailure(reason: "a distance back past the start of the output") }
-            guard output.count + length <= outputLimit else { throw DecompressionFailure(reason: "inflates to more than \(outputLimit) bytes") }
-            // Byte by byte: a copy may overlap the bytes it writes (distance < length).
-            for _ in 0..<length { output.append(output[output.count - distance]) }
+            guard distanceSymbol < distanceBase.count else { throw DecompressionFailure(reason: "an invalid distance code") }
+            let distance = distanceBase[distanceSymbol] + (try bits(distanceExtra[distanceSymbol]))
+            try out.copy(distance: distance, length: length)
         }
     }
 
@@ -155,15 +186,22 @@ struct Inflater {
     }
 }
 
-/// A canonical Huffman code as puff.c's `construct` builds it: how many codes each length has,
-/// and the symbols in code order.
+/// A canonical Huffman code: as puff.c's `construct` builds it (how many codes each length has,
+/// and the symbols in code order), and a table of the codes up to `tableBits` long, indexed by
+/// the next `tableBits` input bits.
 struct HuffmanCode {
     static let bitsMax = 15
+    static let tableBits = 10
+    static var tableSize: Int { 1 << tableBits }
     private(set) var counts = [Int](repeating: 0, count: bitsMax + 1)
     private(set) var symbols: [Int]
     /// How many codes the lengths leave unused: 0 for a complete code, more for an incomplete
-    /// one, below 0 for an over-subscribed one (whose `symbols` are not built).
+    /// one, below 0 for an over-subscribed one (whose `symbols` and `table` are not built).
     private(set) var left = 1
+    /// For each value of the next `tableBits` input bits, the symbol whose code they start with
+    /// (shifted left 4) and the code's length (the low 4 bits); 0 where the code is longer than
+    /// `tableBits`, or where no code starts (an incomplete code).
+    private(set) var table = [UInt16](repeating: 0, count: HuffmanCode.tableSize)
 
     /// The code of `lengths`: one a symbol, 0 for a symbol without a code. Every length is at
     /// most 15, as a block's 3- and 4-bit fields and 0-15 code-length symbols make them.
@@ -181,10 +219,98 @@ struct HuffmanCode {
             symbols[offsets[length]] = symbol
             offsets[length] += 1
         }
+        // Canonical codes (RFC 1951 section 3.2.2), sent first bit first: reversed for the table.
+        var next = [Int](repeating: 0, count: Self.bitsMax + 2)
+        for length in 1...Self.bitsMax { next[length + 1] = (next[length] + counts[length]) << 1 }
+        for (symbol, length) in lengths.enumerated() where length != 0 {
+            let code = next[length]
+            next[length] += 1
+            guard length <= Self.tableBits else { continue }
+            var reversed = 0
+            for bit in 0..<length where code & (1 << bit) != 0 { reversed |= 1 << (length - 1 - bit) }
+            let entry = UInt16(symbol << 4 | length)
+            var index = reversed
+            while index < Self.tableSize {
+                table[index] = entry
+                index += 1 << length
+            }
+        }
+    }
+
+    /// The length and symbol of a code longer than `tableBits` that `bits` (next bit lowest)
+    /// start with, found as puff.c's `decode` finds it; nil when they start no code.
+    func decodeLong(_ bits: UInt64) -> (length: Int, symbol: Int)? {
+        var value = 0, first = 0, index = 0
+        var rest = bits
+        for length in 1...Self.bitsMax {
+            value |= Int(truncatingIfNeeded: rest & 1)
+            rest >>= 1
+            let count = counts[length]
+            if value - count < first { return (length, symbols[index + value - first]) }
+            index += count
+            first = (first + count) << 1
+            value <<= 1
+        }
+        return nil
     }
 
     /// Whether a dynamic block may use the code: complete, or a single code of one bit.
     func isUsable(symbolCount: Int) -> Bool {
         left == 0 || (left > 0 && symbolCount - counts[0] == 1)
+    }
+}
+
+/// The bytes a stream inflates to, in memory of its own grown by doubling up to `limit`: written
+/// through a pointer, a byte or a copy at a time, with one check of the limit each.
+struct InflateOutput: ~Copyable {
+    private var start: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = max(0, limit)
+        capacity = min(self.limit, 4_096)
+        start = .allocate(capacity: max(1, capacity))
+    }
+
+    deinit { start.deallocate() }
+
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: start, count: count)) }
+
+    private func tooMuch() -> DecompressionFailure { DecompressionFailure(reason: "inflates to more than \(limit) bytes") }
+
+    /// Room for `more` bytes after the ones written, within the limit.
+    @inline(__always)
+    private mutating func reserve(_ more: Int) throws(DecompressionFailure) {
+        guard more > capacity - count else { return }
+        guard more <= limit - count else { throw tooMuch() }
+        let grown = min(limit, max(capacity * 2, count + more))
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        moved.update(from: start, count: count)
+        start.deallocate()
+        (start, capacity) = (moved, grown)
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) throws(DecompressionFailure) {
+        if count == capacity { try reserve(1) }
+        start[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) throws(DecompressionFailure) {
+        try reserve(bytes.count)
+        if let base = bytes.baseAddress { UnsafeMutableRawPointer(start + count).copyMemory(from: base, byteCount: bytes.count) }
+        count += bytes.count
+    }
+
+    /// Copies `length` bytes from `distance` back (`BackReference.copy`).
+    @inline(__always)
+    mutating func copy(distance: Int, length: Int) throws(DecompressionFailure) {
+        guard distance <= count else { throw DecompressionFailure(reason: "a distance back past the start of the output") }
+        try reserve(length)
+        BackReference.copy(to: start + count, distance: distance, length: length)
+        count += length
     }
 }

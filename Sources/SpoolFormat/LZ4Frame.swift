@@ -127,8 +127,7 @@ enum LZ4Frame {
             guard offset <= output.count - window.start else { throw DecompressionFailure(reason: window.reason) }
             let matchLength = try length(Int(token & 0x0F), block, &position) + 4
             guard matchLength <= end - output.count else { throw overflow }
-            // Byte by byte: a match may overlap the bytes it writes (offset < length).
-            for _ in 0..<matchLength { output.append(output[output.count - offset]) }
+            output.appendBackReference(distance: offset, length: matchLength)
         }
     }
 

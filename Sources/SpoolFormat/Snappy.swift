@@ -80,8 +80,7 @@ enum Snappy {
             guard offset != 0 else { throw DecompressionFailure(reason: "a snappy copy with offset 0") }
             guard offset <= output.count - start else { throw DecompressionFailure(reason: "a snappy copy back past the start of its block") }
             guard length <= end - output.count else { throw DecompressionFailure(reason: "the snappy block runs past its declared length") }
-            // Byte by byte: a copy may overlap the bytes it writes (offset < length).
-            for _ in 0..<length { output.append(output[output.count - offset]) }
+            output.appendBackReference(distance: offset, length: length)
         }
         guard output.count == end else { throw DecompressionFailure(reason: "the snappy block ends before its declared length") }
     }
