@@ -12,14 +12,15 @@ struct Inflater: ~Copyable {
     /// Input bits not yet used, the next one lowest; `bitCount` of them.
     private var bitBuffer: UInt64 = 0
     private var bitCount = 0
-    private var out: InflateOutput
+    private var out = DecodedBytes()
+    private let outputLimit: Int
     /// The bytes inflated so far.
-    var output: [UInt8] { out.bytes }
+    var output: [UInt8] { out.array() }
 
     init(_ input: UnsafeRawBufferPointer, from position: Int, outputLimit: Int) {
         self.input = input
         self.position = position
-        out = InflateOutput(limit: outputLimit)
+        self.outputLimit = max(0, outputLimit)
     }
 
     /// Inflates every block up to the last one; `position` is then the first byte after the stream.
@@ -98,6 +99,8 @@ struct Inflater: ~Copyable {
         return symbol
     }
 
+    private func tooMuch() -> DecompressionFailure { DecompressionFailure(reason: "inflates to more than \(outputLimit) bytes") }
+
     // MARK: Blocks
 
     private mutating func stored() throws(DecompressionFailure) {
@@ -108,7 +111,8 @@ struct Inflater: ~Copyable {
         guard length == ~complement & 0xFFFF else { throw DecompressionFailure(reason: "a stored block's length does not match its complement") }
         position += 4
         guard input.count - position >= length else { throw DecompressionFailure(reason: "the stream ends early") }
-        try out.append(UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]))
+        guard length <= outputLimit - out.count else { throw tooMuch() }
+        out.append(UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]))
         position += length
     }
 
@@ -123,7 +127,8 @@ struct Inflater: ~Copyable {
         while true {
             let symbol = try decode(lengths)
             if symbol < 256 {
-                try out.append(UInt8(truncatingIfNeeded: symbol))
+                guard out.count < outputLimit else { throw tooMuch() }
+                out.append(UInt8(truncatingIfNeeded: symbol))
                 continue
             }
             if symbol == 256 { return }
@@ -133,7 +138,9 @@ struct Inflater: ~Copyable {
             let distanceSymbol = try decode(distances)
             guard distanceSymbol < distanceBase.count else { throw DecompressionFailure(reason: "an invalid distance code") }
             let distance = distanceBase[distanceSymbol] + (try bits(distanceExtra[distanceSymbol]))
-            try out.copy(distance: distance, length: length)
+            guard distance <= out.count else { throw DecompressionFailure(reason: "a distance back past the start of the output") }
+            guard length <= outputLimit - out.count else { throw tooMuch() }
+            out.copy(distance: distance, length: length)
         }
     }
 
@@ -260,57 +267,3 @@ struct HuffmanCode {
     }
 }
 
-/// The bytes a stream inflates to, in memory of its own grown by doubling up to `limit`: written
-/// through a pointer, a byte or a copy at a time, with one check of the limit each.
-struct InflateOutput: ~Copyable {
-    private var start: UnsafeMutablePointer<UInt8>
-    private var count = 0
-    private var capacity: Int
-    private let limit: Int
-
-    init(limit: Int) {
-        self.limit = max(0, limit)
-        capacity = min(self.limit, 4_096)
-        start = .allocate(capacity: max(1, capacity))
-    }
-
-    deinit { start.deallocate() }
-
-    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: start, count: count)) }
-
-    private func tooMuch() -> DecompressionFailure { DecompressionFailure(reason: "inflates to more than \(limit) bytes") }
-
-    /// Room for `more` bytes after the ones written, within the limit.
-    @inline(__always)
-    private mutating func reserve(_ more: Int) throws(DecompressionFailure) {
-        guard more > capacity - count else { return }
-        guard more <= limit - count else { throw tooMuch() }
-        let grown = min(limit, max(capacity * 2, count + more))
-        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-        moved.update(from: start, count: count)
-        start.deallocate()
-        (start, capacity) = (moved, grown)
-    }
-
-    @inline(__always)
-    mutating func append(_ byte: UInt8) throws(DecompressionFailure) {
-        if count == capacity { try reserve(1) }
-        start[count] = byte
-        count += 1
-    }
-
-    mutating func append(_ bytes: UnsafeRawBufferPointer) throws(DecompressionFailure) {
-        try reserve(bytes.count)
-        if let base = bytes.baseAddress { UnsafeMutableRawPointer(start + count).copyMemory(from: base, byteCount: bytes.count) }
-        count += bytes.count
-    }
-
-    /// Copies `length` bytes from `distance` back (`BackReference.copy`).
-    @inline(__always)
-    mutating func copy(distance: Int, length: Int) throws(DecompressionFailure) {
-        guard distance <= count else { throw DecompressionFailure(reason: "a distance back past the start of the output") }
-        try reserve(length)
-        BackReference.copy(to: start + count, distance: distance, length: length)
-        count += length
-    }
-}

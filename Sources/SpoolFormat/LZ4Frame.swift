@@ -9,7 +9,7 @@
 enum LZ4Frame {
     /// The bytes `compressed` decompresses to, at most `outputLimit` of them.
     static func decompress(_ compressed: UnsafeRawBufferPointer, outputLimit: Int) throws(DecompressionFailure) -> [UInt8] {
-        var output: [UInt8] = []
+        var output = DecodedBytes()
         var position = 0
         repeat {
             guard compressed.count - position >= 4 else { throw cutShort }
@@ -26,7 +26,7 @@ enum LZ4Frame {
             guard magic == 0x184D_2204 else { throw DecompressionFailure(reason: "not in lz4 frame format") }
             position = try frame(compressed, at: position, into: &output, outputLimit: outputLimit)
         } while position < compressed.count
-        return output
+        return output.array()
     }
 
     private static let cutShort = DecompressionFailure(reason: "the lz4 frame is cut short")
@@ -37,7 +37,7 @@ enum LZ4Frame {
 
     /// The frame whose descriptor starts at `start` (after its magic), appended to `output`;
     /// returns where the frame ends.
-    private static func frame(_ input: UnsafeRawBufferPointer, at start: Int, into output: inout [UInt8], outputLimit: Int) throws(DecompressionFailure) -> Int {
+    private static func frame(_ input: UnsafeRawBufferPointer, at start: Int, into output: inout DecodedBytes, outputLimit: Int) throws(DecompressionFailure) -> Int {
         guard input.count - start >= 2 else { throw cutShort }
         let flags = input[start], descriptor = input[start + 1]
         guard flags >> 6 == 1 else { throw DecompressionFailure(reason: "an unsupported lz4 frame version") }
@@ -80,7 +80,7 @@ enum LZ4Frame {
             let overflow = end == outputLimit ? tooLarge(outputLimit) : DecompressionFailure(reason: "an lz4 block larger than its frame's maximum")
             if blockHeader & 0x8000_0000 != 0 {
                 guard size <= end - blockStart else { throw overflow }
-                output.append(contentsOf: block)
+                output.append(block)
             } else {
                 // Independent blocks' matches stay in the block; linked ones may reach back into
                 // the frame's earlier blocks, which are before it in `output`.
@@ -106,7 +106,7 @@ enum LZ4Frame {
     /// a token, literals, and a match of earlier output; the last sequence is literals alone.
     /// Matches reach back no further than `window.start`, and the output stops at `end`.
     private static func decodeBlock(
-        _ block: UnsafeRawBufferPointer, into output: inout [UInt8], window: (start: Int, reason: String), end: Int, overflow: DecompressionFailure
+        _ block: UnsafeRawBufferPointer, into output: inout DecodedBytes, window: (start: Int, reason: String), end: Int, overflow: DecompressionFailure
     ) throws(DecompressionFailure) {
         var position = 0
         while true {
@@ -116,7 +116,7 @@ enum LZ4Frame {
             let literals = try length(Int(token >> 4), block, &position)
             guard literals <= block.count - position else { throw DecompressionFailure(reason: "an lz4 block is cut short") }
             guard literals <= end - output.count else { throw overflow }
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[position..<(position + literals)]))
+            output.append(UnsafeRawBufferPointer(rebasing: block[position..<(position + literals)]))
             position += literals
             if position == block.count { return }
 
@@ -127,7 +127,7 @@ enum LZ4Frame {
             guard offset <= output.count - window.start else { throw DecompressionFailure(reason: window.reason) }
             let matchLength = try length(Int(token & 0x0F), block, &position) + 4
             guard matchLength <= end - output.count else { throw overflow }
-            output.appendBackReference(distance: offset, length: matchLength)
+            output.copy(distance: offset, length: matchLength)
         }
     }
 

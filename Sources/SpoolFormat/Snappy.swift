@@ -6,13 +6,13 @@
 enum Snappy {
     /// The bytes `compressed` decompresses to, at most `outputLimit` of them.
     static func decompress(_ compressed: UnsafeRawBufferPointer, outputLimit: Int) throws(DecompressionFailure) -> [UInt8] {
-        var output: [UInt8] = []
+        var output = DecodedBytes()
         if startsWithMagic(compressed, at: 0) {
             try unframe(compressed, into: &output, outputLimit: outputLimit)
         } else {
             try decodeBlock(compressed, into: &output, outputLimit: outputLimit)
         }
-        return output
+        return output.array()
     }
 
     /// snappy-java's stream header: this magic, then a big-endian version and compatible
@@ -28,7 +28,7 @@ enum Snappy {
     /// header starts a concatenated stream, as `SnappyInputStream` reads it. The framing has no
     /// end mark: it ends with the input, which must not end inside a length or a block, and it
     /// must hold a block (librdkafka refuses an empty one).
-    private static func unframe(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], outputLimit: Int) throws(DecompressionFailure) {
+    private static func unframe(_ input: UnsafeRawBufferPointer, into output: inout DecodedBytes, outputLimit: Int) throws(DecompressionFailure) {
         var position = 0
         var blocks = 0
         while position < input.count {
@@ -52,7 +52,7 @@ enum Snappy {
     /// to `output`: its uncompressed length as a varint, then elements, each a literal or a copy
     /// of earlier bytes of the same block. The declared length is held to `outputLimit` before
     /// anything is decoded, and the elements must write exactly that many bytes.
-    private static func decodeBlock(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], outputLimit: Int) throws(DecompressionFailure) {
+    private static func decodeBlock(_ input: UnsafeRawBufferPointer, into output: inout DecodedBytes, outputLimit: Int) throws(DecompressionFailure) {
         var position = 0
         let declared = try uncompressedLength(input, &position)
         let start = output.count
@@ -80,7 +80,7 @@ enum Snappy {
             guard offset != 0 else { throw DecompressionFailure(reason: "a snappy copy with offset 0") }
             guard offset <= output.count - start else { throw DecompressionFailure(reason: "a snappy copy back past the start of its block") }
             guard length <= end - output.count else { throw DecompressionFailure(reason: "the snappy block runs past its declared length") }
-            output.appendBackReference(distance: offset, length: length)
+            output.copy(distance: offset, length: length)
         }
         guard output.count == end else { throw DecompressionFailure(reason: "the snappy block ends before its declared length") }
     }
@@ -103,13 +103,13 @@ enum Snappy {
 
     /// A literal element: its length - 1 in the tag's upper 6 bits, or, for 60 to 63, in the
     /// 1 to 4 little-endian bytes after it; then the bytes themselves.
-    private static func literal(_ tag: UInt8, _ input: UnsafeRawBufferPointer, _ position: inout Int, into output: inout [UInt8], end: Int) throws(DecompressionFailure) {
+    private static func literal(_ tag: UInt8, _ input: UnsafeRawBufferPointer, _ position: inout Int, into output: inout DecodedBytes, end: Int) throws(DecompressionFailure) {
         var length = Int(tag >> 2)
         if length >= 60 { length = try take(length - 59, input, &position) }
         length += 1
         guard length <= input.count - position else { throw DecompressionFailure(reason: "the snappy block is cut short") }
         guard length <= end - output.count else { throw DecompressionFailure(reason: "the snappy block runs past its declared length") }
-        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]))
+        output.append(UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]))
         position += length
     }
 
