@@ -5,22 +5,20 @@
 enum Gzip {
     /// The bytes `compressed` inflates to, at most `outputLimit` of them.
     static func decompress(_ compressed: UnsafeRawBufferPointer, outputLimit: Int) throws(DecompressionFailure) -> [UInt8] {
-        var output: [UInt8] = []
-        var position = try memberStart(compressed, at: 0)
+        // One inflater for every member: they inflate into one output, each member's trailer
+        // checked against its part of it.
+        var inflater = Inflater(compressed, from: try memberStart(compressed, at: 0), outputLimit: outputLimit)
         while true {
-            var inflater = Inflater(compressed, from: position, outputLimit: outputLimit - output.count)
+            let memberStart = inflater.count
             try inflater.run()
-            position = inflater.position
+            let position = inflater.position
             guard compressed.count - position >= 8 else { throw DecompressionFailure(reason: "the gzip trailer is cut short") }
             let crc = littleEndian32(compressed, at: position), size = littleEndian32(compressed, at: position + 4)
-            let member = inflater.output
-            guard crc == CRC32.checksum(member), size == UInt32(truncatingIfNeeded: member.count) else {
+            guard crc == inflater.checksum(from: memberStart), size == UInt32(truncatingIfNeeded: inflater.count - memberStart) else {
                 throw DecompressionFailure(reason: "corrupt gzip trailer")
             }
-            if output.isEmpty { output = member } else { output.append(contentsOf: member) }
-            position += 8
-            guard let next = try? memberStart(compressed, at: position) else { return output }
-            position = next
+            guard let next = try? Self.memberStart(compressed, at: position + 8) else { return inflater.output }
+            inflater.move(to: next)
         }
     }
 

@@ -14,14 +14,24 @@ struct Inflater: ~Copyable {
     private var bitCount = 0
     private var out = DecodedBytes()
     private let outputLimit: Int
-    /// The bytes inflated so far.
+    /// The bytes inflated so far, and how many.
     var output: [UInt8] { out.array() }
+    var count: Int { out.count }
 
     init(_ input: UnsafeRawBufferPointer, from position: Int, outputLimit: Int) {
         self.input = input
         self.position = position
         self.outputLimit = max(0, outputLimit)
     }
+
+    /// The CRC-32 of the bytes inflated from `start` on: a gzip member's, to check against its trailer.
+    func checksum(from start: Int) -> UInt32 {
+        out.withUnsafeBytes { bytes in CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[start...])) }
+    }
+
+    /// Goes on at `position` (another gzip member's stream), after the stream `run` inflated;
+    /// what that stream inflated to stays, and the next one's bytes follow it.
+    mutating func move(to position: Int) { self.position = position }
 
     /// Inflates every block up to the last one; `position` is then the first byte after the stream.
     mutating func run() throws(DecompressionFailure) {
