@@ -59,6 +59,8 @@ struct JobRunner: Sendable {
     let lease: JobLeases.Slot
     /// Where its runs are counted (`JobMetricsRecorder.Shard`).
     let metrics: JobMetricsRecorder.Shard
+    /// The wall-clock time of its runs' starts.
+    let clock = RunnerClock()
 
     /// `cancel` was called: the runner's task is cancelled, or is being cancelled.
     var isCancelled: Bool { lease.runnerCancelled.load(ordering: .acquiring) }
@@ -211,17 +213,9 @@ extension Worker {
     nonisolated(nonsending) func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner,
                                             partition: JobBook.PartitionState? = nil) async throws {
         guard let timeout else {
-            leases.open(key, id: context.idText, in: runner.lease, cancel: runner.cancel)
+            try openUntimedRun(context, key, runner: runner, partition: partition)
             defer { leases.close(runner.lease) }
-            guard holdsLease(key, of: partition) else { throw JobLeaseError.lost }
-            // Cancelled between the check before decoding and now.
-            if jobControl.isCancelled(context.idText) { throw CancellationError() }
-            do {
-                try await handler(context)
-            } catch {
-                if leases.end(in: runner.lease) == .lost { throw JobLeaseError.lost }
-                throw error
-            }
+            do { try await handler(context) } catch { throw untimedRunFailure(error, runner: runner) }
             return
         }
         // Opened before the handler starts, so it never runs for a partition gone: what ends the
@@ -257,6 +251,28 @@ extension Worker {
             case nil: throw error
             }
         }
+    }
+
+    /// Opens the lease of a run whose handler runs in the runner's own task (no timeout; see
+    /// `runHandler`), or throws without opening it: `.lost` when the partition went, a
+    /// cancellation when the job was cancelled between the check before decoding and now. The
+    /// caller closes it once the handler returns.
+    func openUntimedRun(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner, partition: JobBook.PartitionState?) throws {
+        leases.open(key, id: context.idText, in: runner.lease, cancel: runner.cancel)
+        guard holdsLease(key, of: partition) else {
+            leases.close(runner.lease)
+            throw JobLeaseError.lost
+        }
+        if jobControl.isCancelled(context.idText) {
+            leases.close(runner.lease)
+            throw CancellationError()
+        }
+    }
+
+    /// What an untimed run's handler threw, as the run ends with it: `.lost` when the partition
+    /// went while it ran (which cancelled the runner).
+    func untimedRunFailure(_ error: any Error, runner: JobRunner) -> any Error {
+        leases.end(in: runner.lease) == .lost ? JobLeaseError.lost : error
     }
 
     /// A heartbeat now; throws `.lost` once the partition is being taken away or gone.

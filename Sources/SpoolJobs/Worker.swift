@@ -490,12 +490,20 @@ public final class Worker<Payload: Job>: Sendable {
         let context = JobContext(payload: consume payload, id: consume id, key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts,
                                  topic: topic, partition: partition, offset: offset, enqueuedAt: enqueuedAt, headers: .record(consume record),
                                  lease: JobLease(holder: leaseDesk, key: key))
-        // Three clock reads a job: the end's wall-clock time is the start's plus the run's length.
-        let startedMs = nowMs()
+        // Two clock reads a job: the start's wall-clock time comes from its monotonic one
+        // (`RunnerClock`), and the end's is the start's plus the run's length.
         let started = monotonicNanoseconds()
+        let startedMs = runner.clock.wallMs(at: started)
         runner.metrics.started(latencySeconds: ticket.dueMs.map { Double(startedMs - $0) / 1000 })
         do {
-            try await runHandler(context, key, runner: runner, partition: ticket.state)
+            if timeout == nil {
+                // Awaited here, not through `runHandler`: one async call's frame fewer a job.
+                try openUntimedRun(context, key, runner: runner, partition: ticket.state)
+                defer { leases.close(runner.lease) }
+                do { try await handler(context) } catch { throw untimedRunFailure(error, runner: runner) }
+            } else {
+                try await runHandler(context, key, runner: runner, partition: ticket.state)
+            }
             let elapsed = monotonicNanoseconds() &- started
             runner.metrics.ended(after: Double(elapsed) / 1e9, .succeeded)
             return (startedMs + Int64(elapsed / 1_000_000), elapsed)

@@ -7,6 +7,13 @@ public func currentTimeMs() -> Int64 {
     return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }
 
+/// Wall-clock nanoseconds since the Unix epoch.
+public func currentTimeNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
 /// Monotonic nanoseconds, for measuring durations.
 public func monotonicNanoseconds() -> UInt64 {
     var now = timespec()
