@@ -10,15 +10,8 @@ extension JobBook {
         /// The priority level of the partition's topic (`ReadyQueues.level(of:)`).
         let level: Int
         /// No longer the book's (revoked and forgotten, or given back as a new generation):
-        /// tickets and wakes that still point here are stale. Its entries are let go then
-        /// (`letEntriesGo`): each holds its partition, so a partition holding them would never be freed.
-        var removed = false {
-            didSet {
-                guard removed && !oldValue else { return }
-                owned.store(false, ordering: .releasing)
-                letEntriesGo()
-            }
-        }
+        /// tickets and wakes that still point here are stale.
+        var removed = false { didSet { if removed { owned.store(false, ordering: .releasing) } } }
         /// Neither revoking nor removed: set under the book's lock, read without it by a runner
         /// that has just opened a job's lease (`Worker.holdsLease(_:of:)`).
         let owned = Atomic(true)
@@ -74,31 +67,22 @@ extension JobBook {
             self.lastCommitted = lastCommitted
         }
 
-        /// Lets go of every entry, and unlinks each from its key's line and from the next job of
-        /// its key first: an entry and its line hold each other, and no entry is then freed from
-        /// inside another's deinit, however long its line. Runners' tickets and timers' wakes
-        /// still hold theirs, which find the partition removed.
-        private func letEntriesGo() {
-            for entry in order {
-                entry.nextOfKey = nil
-                entry.keyLine = nil
-            }
-            order = Fifo()
-            held = Fifo()
-            keys = [:]
+        /// Unlinks the key lines first, so that no entry is freed from inside another's deinit,
+        /// however long its line.
+        deinit {
+            for entry in order { entry.nextOfKey = nil }
         }
     }
 }
 
 extension JobBook.PartitionState {
     /// Forgets the finished jobs at the front: the commit point moves past them, and past the
-    /// ranges let go below it. Their entries go to `spares`.
-    func dropFinishedFront(keeping spares: inout JobBook.SpareEntries) {
+    /// ranges let go below it.
+    func dropFinishedFront() {
         // Looked at in place and then moved out: bound from `first`, each entry was retained for
         // the binding and released after, besides the release of the one the queue held.
         while order.first?.state == .done, let entry = order.popFirst() {
             uncarry(entry)
-            spares.keep(entry)
         }
         guard !finishedLetGo.isEmpty else { return }
         let point = order.first?.offset ?? next ?? Int64.max

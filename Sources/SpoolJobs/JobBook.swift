@@ -18,12 +18,11 @@ struct JobTicket: @unchecked Sendable {
     var record: BatchRecord { entry.record }
     /// The partition's assignment this ticket belongs to: a ticket from before a rebalance is stale.
     var generation: Int { state.generation }
-    /// The book's own record of the job, so that finishing it hashes nothing. It is read and
-    /// changed only under the book's lock (hence `@unchecked Sendable`); `record`, `offset`,
-    /// `partition` and `generation` never change while a ticket holds it.
+    /// The book's own records of the job and its partition's assignment, so that finishing it
+    /// hashes nothing. They are read and changed only under the book's lock (hence
+    /// `@unchecked Sendable`); `record`, `offset`, `partition` and `generation` never change.
+    let state: JobBook.PartitionState
     let entry: JobBook.Entry
-    /// The job's partition's assignment (the entry's).
-    var state: JobBook.PartitionState { entry.partitionState }
     /// An earlier owner dead-lettered the job and committed its mark: it is done, not to be run.
     var deadLettered = false
     /// When the job became due, for its first run from this record (the record's timestamp, or
@@ -37,8 +36,8 @@ struct JobTicket: @unchecked Sendable {
 /// A job waiting for a time (a retry's backoff, or a `spool-deliver-at` the broker did not hold).
 /// Its references are read and changed only under the book's lock.
 struct JobWake: @unchecked Sendable {
+    let state: JobBook.PartitionState
     let entry: JobBook.Entry
-    var state: JobBook.PartitionState { entry.partitionState }
     var atMs: Int64
     var partition: TopicPartition { state.partition }
     var offset: Int64 { entry.offset }
@@ -67,32 +66,24 @@ struct JobBook {
     enum State { case blocked, ready, sleeping, running, done }
 
     /// A class, so the book changes a job in place: copying a struct holding the record in and
-    /// out of the dictionary retained and released each of its buffers every time. Entries of
-    /// jobs the book has let go are used again for new ones (`SpareEntries`), so their fields
-    /// are all set again there.
+    /// out of the dictionary retained and released each of its buffers every time.
     final class Entry {
-        /// The assignment of the partition the job came from. The entry holds it, so that a job
-        /// handed from the book to the ready queue, a runner or a timer is one reference, not
-        /// two: the partition's, shared by all its jobs and every thread, was retained and
-        /// released at each hand-off. The partition holds its entries in turn, until it is
-        /// removed (`PartitionState.removed`).
-        fileprivate(set) var partitionState: PartitionState
         /// The record, read in place: most jobs need little of it (`consumedRecord` makes the
         /// whole record for those that do).
-        fileprivate(set) var record = BatchRecord.movedOut
+        let record: BatchRecord
         /// The Spool headers of the record, read once.
-        fileprivate(set) var fields = JobHeaderFields()
+        let fields: JobHeaderFields
         /// The record's key as text, made once when the record is taken in.
-        fileprivate(set) var key: String?
-        var attempt = 1
+        let key: String?
+        var attempt: Int
         /// The attempt the record itself carries (`spool-attempt`).
-        fileprivate(set) var recordAttempt = 1
-        var notBefore: Int64 = 0
-        fileprivate(set) var orderKey: String?
-        var state = State.blocked
+        let recordAttempt: Int
+        var notBefore: Int64
+        let orderKey: String?
+        var state: State
         /// Dead-lettered: here, or by an earlier owner whose commit marked it (then it is done
         /// without running). Marked in the commit while carried.
-        var deadLettered = false
+        var deadLettered: Bool
         /// Counted in its partition's `carriedCount` (see there).
         var carried = false
         /// In the ready queue: a job goes in once at most, however often it is made ready there.
@@ -103,14 +94,8 @@ struct JobBook {
         var nextOfKey: Entry?
         var offset: Int64 { record.offset }
 
-        /// An entry of no job yet: `SpareEntries.make` sets it.
-        fileprivate init(partitionState: PartitionState) { self.partitionState = partitionState }
-
-        /// Sets every field for a new job: only for an entry just made, or one nothing else holds.
-        fileprivate func set(partitionState: PartitionState, record: consuming BatchRecord, fields: JobHeaderFields, key: String?,
-                             attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State, deadLettered: Bool) {
-            // Most often the same partition's: not retained and released again then.
-            if self.partitionState !== partitionState { self.partitionState = partitionState }
+        init(record: BatchRecord, fields: JobHeaderFields, key: String?, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?,
+             state: State, deadLettered: Bool) {
             self.record = record
             self.fields = fields
             self.key = key
@@ -120,43 +105,6 @@ struct JobBook {
             self.orderKey = orderKey
             self.state = state
             self.deadLettered = deadLettered
-            carried = false
-            queued = false
-            keyLine = nil
-            nextOfKey = nil
-        }
-    }
-
-    /// Entries of jobs the book let go (`PartitionState.dropFinishedFront`), to be used again
-    /// for the next records taken in. An entry is made by the thread that takes a poll's records
-    /// in and let go by a runner's: each one freed went back to another thread's heap, under
-    /// that heap's lock, and cost more than the rest of the book's work on the job. A spare
-    /// still held elsewhere (a runner's ticket not yet dropped, a stale wake) is not used again
-    /// but let go, to be freed by its last holder.
-    struct SpareEntries {
-        static let max = 1_024
-        private var entries: [Entry] = []
-
-        mutating func keep(_ entry: consuming Entry) {
-            guard entries.count < Self.max else { return }
-            entries.append(entry)
-        }
-
-        /// An entry for a new job, a spare if one is free, with every field set.
-        mutating func make(in partitionState: PartitionState, record: consuming BatchRecord, fields: JobHeaderFields, key: String?,
-                           attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?, state: State, deadLettered: Bool) -> Entry {
-            let entry = takeFree() ?? Entry(partitionState: partitionState)
-            entry.set(partitionState: partitionState, record: record, fields: fields, key: key, attempt: attempt, recordAttempt: recordAttempt,
-                      notBefore: notBefore, orderKey: orderKey, state: state, deadLettered: deadLettered)
-            return entry
-        }
-
-        /// A spare nothing else holds; the ones still held on the way are let go.
-        private mutating func takeFree() -> Entry? {
-            while var spare = entries.popLast() {
-                if isKnownUniquelyReferenced(&spare) { return spare }
-            }
-            return nil
         }
     }
 
@@ -200,10 +148,8 @@ struct JobBook {
     /// The partition the last record taken in went to: a fetch's records come a partition at a
     /// time, so most records find theirs without hashing the topic.
     private var lastAdded: PartitionState?
-    /// Entries to use again for new jobs.
-    private var spares = SpareEntries()
     /// Jobs ready to run, by priority level.
-    private var ready: ReadyQueues<Entry>
+    private var ready: ReadyQueues<(state: PartitionState, entry: Entry)>
     private(set) var running = 0
     /// How many runners take jobs from the book (`RunnerPace`).
     var pace = RunnerPace()
@@ -355,11 +301,11 @@ struct JobBook {
         guard let state = partitionState(record.topic, record.partition), !state.revoking, offset >= state.next ?? Int64.min else { return (false, nil) }
         if state.takeStoredFinished(offset) {
             // Finished under the last owner, above its commit point: done, its key not held.
-            state.order.append(spares.make(in: state, record: record, fields: JobHeaderFields(), key: nil, attempt: 1, recordAttempt: 1, notBefore: 0,
-                                           orderKey: nil, state: .done, deadLettered: false))
+            state.order.append(Entry(record: record, fields: JobHeaderFields(), key: nil, attempt: 1, recordAttempt: 1, notBefore: 0,
+                                     orderKey: nil, state: .done, deadLettered: false))
             if !state.storedAhead.isEmpty { takeStoredAhead(state, offset) }
             state.next = offset + 1
-            state.dropFinishedFront(keeping: &spares)
+            state.dropFinishedFront()
             return (true, nil)
         }
         let fields = JobHeaderFields(record, expectedType: jobType, group: group)
@@ -372,9 +318,9 @@ struct JobBook {
         }
         let stored = state.storedAttempts.isEmpty ? 0 : state.storedAttempts[offset] ?? 0
         // Moved into the entry: the poll handed it over, so it is not copied (a retain of its batch).
-        let entry = spares.make(in: state, record: record, fields: fields, key: key, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
-                                notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked,
-                                deadLettered: !state.storedDead.isEmpty && state.storedDead.contains(offset))
+        let entry = Entry(record: record, fields: fields, key: key, attempt: max(recordAttempt, stored), recordAttempt: recordAttempt,
+                          notBefore: fields.deliverAtMs ?? 0, orderKey: orderKey, state: .blocked,
+                          deadLettered: !state.storedDead.isEmpty && state.storedDead.contains(offset))
         state.order.append(entry)
         state.unfinished += 1
         if !state.storedAhead.isEmpty { takeStoredAhead(state, offset) }
@@ -396,7 +342,7 @@ struct JobBook {
         // A resumed mark stays carried whatever attempt the record carries.
         if entry.attempt > entry.recordAttempt || entry.deadLettered { state.carry(entry) }
         guard eligible else { return (true, nil) }
-        return (true, makeEligible(entry, now: now))
+        return (true, makeEligible(state, entry, now: now))
     }
 
     /// The next job to run, if a slot is free and one is ready. `now` (ms) is for per-key rates:
@@ -405,15 +351,14 @@ struct JobBook {
     mutating func next(now: Int64 = 0) -> JobTicket? {
         guard running < concurrency else { return nil }
         if limiter != nil, let ticket = nextParked(now: now) { return ticket }
-        while let (entry, level) = ready.popFirst() {
+        while let ((state, entry), level) = ready.popFirst() {
             entry.queued = false
-            let state = entry.partitionState
             guard startable(state, entry) else { continue }
             var limitKey: String?
             if limiter != nil, let key = ordering == .key ? entry.orderKey : entry.record.keyString,
                let admission = limiter?.admit(key, now: now) {
                 guard admission == .start else {
-                    limiter?.park(KeyLimiter.Parked(entry: entry), key: key, admission: admission)
+                    limiter?.park(KeyLimiter.Parked(state: state, entry: entry), key: key, admission: admission)
                     continue
                 }
                 limitKey = key
@@ -460,16 +405,16 @@ struct JobBook {
         return true
     }
 
-    /// Takes `entry` over (`consuming`), and moves it into the ticket: borrowed, it was retained
-    /// for the ticket here and the caller's released after the call.
-    private mutating func start(_ state: PartitionState, _ entry: consuming Entry, limitKey: String?) -> JobTicket {
+    /// Takes `state` and `entry` over (`consuming`), and moves them into the ticket: borrowed,
+    /// they were retained for the ticket here and the caller's released after the call.
+    private mutating func start(_ state: consuming PartitionState, _ entry: consuming Entry, limitKey: String?) -> JobTicket {
         state.carry(entry)
         entry.state = .running
         state.running += 1
         running += 1
         let (attempt, deadLettered) = (entry.attempt, entry.deadLettered)
         let dueMs = attempt == entry.recordAttempt ? max(entry.record.timestamp, entry.notBefore) : nil
-        return JobTicket(attempt: attempt, entry: entry, deadLettered: deadLettered, dueMs: dueMs, limitKey: limitKey)
+        return JobTicket(attempt: attempt, state: state, entry: entry, deadLettered: deadLettered, dueMs: dueMs, limitKey: limitKey)
     }
 
     /// A run ended one way or another: its key may start another job.
@@ -507,21 +452,21 @@ struct JobBook {
             entry.keyLine = nil
             if nextOfKey == nil { state.lineEmptied() }
         }
-        state.dropFinishedFront(keeping: &spares)
+        state.dropFinishedFront()
         releaseHeld(state)
         guard let nextOfKey else { return nil }
-        return makeEligible(nextOfKey, now: now)
+        return makeEligible(state, nextOfKey, now: now)
     }
 
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
     /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ state: PartitionState) {
-        if let front = state.order.first, front.state == .ready { makeReady(front) }
+        if let front = state.order.first, front.state == .ready { makeReady(state, front) }
         var room = carriedMax - state.carriedCount - state.storedAhead.count
         while room > 0, let entry = state.held.first {
             state.held.removeFirst()
             guard entry.state == .ready else { continue }
-            makeReady(entry)
+            makeReady(state, entry)
             room -= 1
         }
     }
@@ -536,7 +481,7 @@ struct JobBook {
         entry.attempt = attempt
         entry.notBefore = atMs
         entry.state = .sleeping
-        return JobWake(entry: entry, atMs: atMs)
+        return JobWake(state: state, entry: entry, atMs: atMs)
     }
 
     /// A job whose retry or dead letter was not stored, as the worker stops or loses the
@@ -553,32 +498,32 @@ struct JobBook {
     mutating func wake(_ wake: JobWake) {
         guard !wake.state.removed, wake.entry.state == .sleeping else { return }
         wake.entry.state = .ready
-        makeReady(wake.entry)
+        makeReady(wake.state, wake.entry)
     }
 
     /// Puts the job at the end of its topic's level in the ready queue, unless it is there already
     /// (the job at the commit point is made ready again on every finish, in case it was held back).
-    private mutating func makeReady(_ entry: consuming Entry) {
+    private mutating func makeReady(_ state: consuming PartitionState, _ entry: consuming Entry) {
         guard !entry.queued else { return }
         entry.queued = true
-        let level = entry.partitionState.level
-        ready.append(entry, level: level)
+        let level = state.level
+        ready.append((state, entry), level: level)
     }
 
     /// Entries in the ready queue, stale ones included (for tests).
     var readyQueued: Int { ready.count }
 
-    /// `entry` is taken over (`consuming`) and moved into the ready queue or the wake: a record
-    /// taken in, or a key's next job, is passed here last, and borrowed, it was retained for the
-    /// queue here and released by the caller after the call.
-    private mutating func makeEligible(_ entry: consuming Entry, now: Int64) -> JobWake? {
+    /// `state` and `entry` are taken over (`consuming`) and moved into the ready queue or the
+    /// wake: a record taken in, or a key's next job, is passed here last, and borrowed, both
+    /// were retained for the queue here and released by the caller after the call.
+    private mutating func makeEligible(_ state: consuming PartitionState, _ entry: consuming Entry, now: Int64) -> JobWake? {
         let notBefore = entry.notBefore
         if notBefore > now {
             entry.state = .sleeping
-            return JobWake(entry: entry, atMs: notBefore)
+            return JobWake(state: state, entry: entry, atMs: notBefore)
         }
         entry.state = .ready
-        makeReady(entry)
+        makeReady(state, entry)
         return nil
     }
 

@@ -20,8 +20,8 @@ struct KeyLimiter {
     /// A job waiting on its key, by reference into the book (as its ready queue holds jobs): a
     /// job's entry is its identity.
     struct Parked: Hashable {
+        let state: JobBook.PartitionState
         let entry: JobBook.Entry
-        var state: JobBook.PartitionState { entry.partitionState }
 
         static func == (left: Parked, right: Parked) -> Bool { left.entry === right.entry }
         func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(entry)) }

@@ -268,7 +268,7 @@ extension JobBook {
     func sleepingJobs(withIds ids: Set<String>) -> [JobWake] {
         partitions.values.flatMap { state in
             state.order.compactMap { entry in
-                entry.state == .sleeping && ids.contains(entry.record.jobId) ? JobWake(entry: entry, atMs: 0) : nil
+                entry.state == .sleeping && ids.contains(entry.record.jobId) ? JobWake(state: state, entry: entry, atMs: 0) : nil
             }
         }
     }

@@ -169,12 +169,6 @@ public final class Worker<Payload: Job>: Sendable {
         leaseDesk.attach(self)
     }
 
-    /// `run()` forgets its partitions as it ends; one that never ran to its end (its task
-    /// never started, say) forgets them here: a partition and its jobs hold each other.
-    deinit {
-        book.withLock { book in for partition in book.assigned { book.remove(partition) } }
-    }
-
     /// The partitions this worker owns now.
     public var assignment: [TopicPartition] { book.withLock { $0.assigned } }
 
