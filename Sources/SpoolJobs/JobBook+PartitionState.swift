@@ -10,8 +10,15 @@ extension JobBook {
         /// The priority level of the partition's topic (`ReadyQueues.level(of:)`).
         let level: Int
         /// No longer the book's (revoked and forgotten, or given back as a new generation):
-        /// tickets and wakes that still point here are stale.
-        var removed = false { didSet { if removed { owned.store(false, ordering: .releasing) } } }
+        /// tickets and wakes that still point here are stale. Its entries are let go then
+        /// (`letEntriesGo`).
+        var removed = false {
+            didSet {
+                guard removed && !oldValue else { return }
+                owned.store(false, ordering: .releasing)
+                letEntriesGo()
+            }
+        }
         /// Neither revoking nor removed: set under the book's lock, read without it by a runner
         /// that has just opened a job's lease (`Worker.holdsLease(_:of:)`).
         let owned = Atomic(true)
@@ -71,6 +78,20 @@ extension JobBook {
         /// however long its line.
         deinit {
             for entry in order { entry.nextOfKey = nil }
+        }
+
+        /// Lets go of every entry, unlinked from its key's line and from the next job of its key
+        /// first: a waiting entry and its line hold each other, so without this they, their
+        /// records and the fetched batches behind them were never freed. Runners' tickets and
+        /// timers' wakes still hold theirs, which find the partition removed.
+        private func letEntriesGo() {
+            for entry in order {
+                entry.nextOfKey = nil
+                entry.keyLine = nil
+            }
+            order = Fifo()
+            held = Fifo()
+            keys = [:]
         }
     }
 }
