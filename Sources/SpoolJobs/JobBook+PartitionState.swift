@@ -74,16 +74,14 @@ extension JobBook {
             self.lastCommitted = lastCommitted
         }
 
-        /// Unlinks the key lines first, so that no entry is freed from inside another's deinit,
-        /// however long its line.
-        deinit {
-            for entry in order { entry.nextOfKey = nil }
-        }
+        /// A partition freed without being removed (its book dropped) lets its entries go too.
+        deinit { letEntriesGo() }
 
         /// Lets go of every entry, unlinked from its key's line and from the next job of its key
         /// first: a waiting entry and its line hold each other, so without this they, their
-        /// records and the fetched batches behind them were never freed. Runners' tickets and
-        /// timers' wakes still hold theirs, which find the partition removed.
+        /// records and the fetched batches behind them were never freed, and no entry is freed
+        /// from inside another's deinit, however long its line. Runners' tickets and timers'
+        /// wakes still hold theirs, which find the partition removed.
         private func letEntriesGo() {
             for entry in order {
                 entry.nextOfKey = nil

@@ -49,4 +49,24 @@ struct RemovedPartitionTests {
         #expect(running == nil)
         #expect(partitionState == nil)
     }
+
+    /// A book dropped with its partitions still assigned (a worker freed before `run()` ended
+    /// them) frees their waiting jobs too.
+    @Test("a dropped book's partitions free their waiting jobs")
+    func droppedBookFreesWaitingJobs() {
+        weak var waiting: JobBook.Entry?
+        weak var line: JobBook.KeyLine?
+        do {
+            var book = JobBook(ordering: .key, concurrency: 1, bufferMax: Int.max)
+            book.assign(partition, committed: nil)
+            for offset in 0..<3 { _ = book.add(record(Int64(offset), key: "a"), now: 0) }
+            let ticket = book.next()
+            waiting = ticket?.entry.nextOfKey
+            line = ticket?.entry.keyLine
+            #expect(waiting != nil)
+            #expect(line != nil)
+        }
+        #expect(waiting == nil)
+        #expect(line == nil)
+    }
 }
