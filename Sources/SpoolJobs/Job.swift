@@ -54,6 +54,9 @@ public struct JobContext<Payload: Job>: Sendable {
 
     public var isLastAttempt: Bool { attempt >= maxAttempts }
 
+    /// Inlined into the worker's generic code, which has looked `JobContext<Payload>` up already:
+    /// called, it looked the type up again on every job.
+    @inline(__always)
     init(payload: Payload, id: JobIdText, key: String?, attempt: Int, maxAttempts: Int, topic: String, partition: Int32, offset: Int64,
          enqueuedAt: Date, headers: JobContextHeaders, lease: JobLease?) {
         self.payload = payload

@@ -213,7 +213,7 @@ extension Worker {
     nonisolated(nonsending) func runHandler(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner,
                                             partition: JobBook.PartitionState? = nil) async throws {
         guard let timeout else {
-            try openRun(context, key, runner: runner, partition: partition, cancel: runner.cancel)
+            try openRun(context.idText, key, runner: runner, partition: partition, cancel: runner.cancel)
             defer { leases.close(runner.lease) }
             do { try await handler(context) } catch { throw untimedRunFailure(error, runner: runner) }
             return
@@ -221,7 +221,7 @@ extension Worker {
         // Opened before the handler starts, so it never runs for a partition gone: what ends the
         // run meanwhile finds no task to cancel, and is looked for once there is one.
         let run = LockedValue<Task<Void, any Error>?>(nil)
-        try openRun(context, key, runner: runner, partition: partition) { run.value?.cancel() }
+        try openRun(context.idText, key, runner: runner, partition: partition) { run.value?.cancel() }
         let handler = self.handler
         let task = Task(executorPreference: jobExecutor) { [context] in try await handler(context) }
         run.value = task
@@ -248,15 +248,16 @@ extension Worker {
     /// Opens a run's lease, whose end calls `cancel` (the runner's, for a handler run in the
     /// runner's own task), or throws without opening it: `.lost` when the partition went, a
     /// cancellation when the job was cancelled between the check before decoding and now. The
-    /// caller closes it once the handler returns.
-    func openRun(_ context: JobContext<Payload>, _ key: JobLeases.Key, runner: JobRunner, partition: JobBook.PartitionState?,
+    /// caller closes it once the handler returns. Given the job's id, not its `JobContext`:
+    /// reading a field of the generic context looked its type up at run time on every job.
+    func openRun(_ id: JobIdText, _ key: JobLeases.Key, runner: JobRunner, partition: JobBook.PartitionState?,
                  cancel: @escaping @Sendable () -> Void) throws {
-        leases.open(key, id: context.idText, in: runner.lease, cancel: cancel)
+        leases.open(key, id: id, in: runner.lease, cancel: cancel)
         guard holdsLease(key, of: partition) else {
             leases.close(runner.lease)
             throw JobLeaseError.lost
         }
-        if jobControl.isCancelled(context.idText) {
+        if jobControl.isCancelled(id) {
             leases.close(runner.lease)
             throw CancellationError()
         }

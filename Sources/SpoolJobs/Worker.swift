@@ -492,7 +492,7 @@ public final class Worker<Payload: Job>: Sendable {
         do {
             if timeout == nil {
                 // Awaited here, not through `runHandler`: one async call's frame fewer a job.
-                try openRun(context, key, runner: runner, partition: ticket.state, cancel: runner.cancel)
+                try openRun(context.idText, key, runner: runner, partition: ticket.state, cancel: runner.cancel)
                 defer { leases.close(runner.lease) }
                 do { try await handler(context) } catch { throw untimedRunFailure(error, runner: runner) }
             } else {
