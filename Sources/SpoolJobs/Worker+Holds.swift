@@ -167,7 +167,7 @@ extension Worker {
         // A cancellation before `run` is set is seen by `runHandler`'s own check after it opens
         // the lease (a cancellation is recorded before it looks for runs).
         let own = JobRunner(id: runner.id, cancel: { run.value?.cancel() }, lease: runner.lease, metrics: runner.metrics)
-        let task = Task(executorPreference: jobExecutor) { try await self.runHandler(context, key, runner: own) }
+        let task = Task.preferring(jobExecutor) { try await self.runHandler(context, key, runner: own) }
         run.value = task
         try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }

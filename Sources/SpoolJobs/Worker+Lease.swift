@@ -223,7 +223,7 @@ extension Worker {
         let run = LockedValue<Task<Void, any Error>?>(nil)
         try openRun(context.idText, key, runner: runner, partition: partition) { run.value?.cancel() }
         let handler = self.handler
-        let task = Task(executorPreference: jobExecutor) { [context] in try await handler(context) }
+        let task = Task.preferring(jobExecutor) { [context] in try await handler(context) }
         run.value = task
         if leases.end(in: runner.lease) != nil || jobControl.isCancelled(context.idText) { task.cancel() }
         let timer = Task { [leases] in

@@ -205,7 +205,7 @@ public final class Worker<Payload: Job>: Sendable {
             }
         }
         defer { committer.cancel() }
-        let watch = Task(executorPreference: jobExecutor) { [self] in await watchRunners() }
+        let watch = Task.preferring(jobExecutor) { [self] in await watchRunners() }
         defer { watch.cancel() }
         let scheduler = startScheduler()
         defer {
@@ -378,7 +378,7 @@ public final class Worker<Payload: Job>: Sendable {
                 slot.runnerCancelled.store(true, ordering: .releasing)
                 self?.control.withLock { $0.tasks[id] }?.cancel()
             }, lease: slot, metrics: stats.recorder.makeShard())
-            state.tasks[id] = Task(executorPreference: state.executor) { [self] in
+            state.tasks[id] = Task.preferring(state.executor) { [self] in
                 var ticket: JobTicket? = first
                 var jobMark = 0
                 // Moved out, not copied: a copy retained and released the ticket's three references per job.
@@ -424,7 +424,7 @@ public final class Worker<Payload: Job>: Sendable {
     /// At `atMs` (epoch ms), changes the book with `body` and starts what may run then.
     func at(_ atMs: Int64, _ body: @escaping @Sendable (inout JobBook) -> Void) {
         let delay = atMs - nowMs()
-        Task(executorPreference: jobExecutor) { [weak self] in
+        Task.preferring(jobExecutor) { [weak self] in
             if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
             guard let self else { return }
             self.book.withLock { body(&$0) }

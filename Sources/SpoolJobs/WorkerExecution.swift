@@ -78,3 +78,24 @@ final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 }
+
+extension Task where Failure == any Error {
+    /// A task that prefers `executor` when there is one, and otherwise a plain task. Not
+    /// `Task(executorPreference: nil)`: a task made so is marked as having a preference, and every
+    /// hop it makes back after an await (after every job's handler) read the preference under the
+    /// task's status lock.
+    @discardableResult
+    static func preferring(_ executor: (any TaskExecutor)?, _ operation: sending @escaping () async throws -> Success) -> Task {
+        guard let executor else { return Task(operation: operation) }
+        return Task(executorPreference: executor, operation: operation)
+    }
+}
+
+extension Task where Failure == Never {
+    /// `Task.preferring` for an operation that does not throw.
+    @discardableResult
+    static func preferring(_ executor: (any TaskExecutor)?, _ operation: sending @escaping () async -> Success) -> Task {
+        guard let executor else { return Task(operation: operation) }
+        return Task(executorPreference: executor, operation: operation)
+    }
+}
