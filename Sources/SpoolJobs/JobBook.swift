@@ -66,7 +66,8 @@ struct JobBook {
     enum State { case blocked, ready, sleeping, running, done }
 
     /// A class, so the book changes a job in place: copying a struct holding the record in and
-    /// out of the dictionary retained and released each of its buffers every time.
+    /// out of the dictionary retained and released each of its buffers every time. Its `var`s
+    /// are not checked for exclusive access at run time (see `PartitionState`).
     final class Entry {
         /// The record, read in place: most jobs need little of it (`consumedRecord` makes the
         /// whole record for those that do).
@@ -75,23 +76,23 @@ struct JobBook {
         let fields: JobHeaderFields
         /// The record's key as text, made once when the record is taken in.
         let key: String?
-        var attempt: Int
+        @exclusivity(unchecked) var attempt: Int
         /// The attempt the record itself carries (`spool-attempt`).
         let recordAttempt: Int
-        var notBefore: Int64
+        @exclusivity(unchecked) var notBefore: Int64
         let orderKey: String?
-        var state: State
+        @exclusivity(unchecked) var state: State
         /// Dead-lettered: here, or by an earlier owner whose commit marked it (then it is done
         /// without running). Marked in the commit while carried.
-        var deadLettered: Bool
+        @exclusivity(unchecked) var deadLettered: Bool
         /// Counted in its partition's `carriedCount` (see there).
-        var carried = false
+        @exclusivity(unchecked) var carried = false
         /// In the ready queue: a job goes in once at most, however often it is made ready there.
-        var queued = false
+        @exclusivity(unchecked) var queued = false
         /// The jobs of its order key waiting in the book, this one among them.
-        var keyLine: KeyLine?
+        @exclusivity(unchecked) var keyLine: KeyLine?
         /// The next job of its order key in the book (see `KeyLine`).
-        var nextOfKey: Entry?
+        @exclusivity(unchecked) var nextOfKey: Entry?
         var offset: Int64 { record.offset }
 
         init(record: BatchRecord, fields: JobHeaderFields, key: String?, attempt: Int, recordAttempt: Int, notBefore: Int64, orderKey: String?,
@@ -113,9 +114,10 @@ struct JobBook {
     /// again, and a list through entries the book touches anyway, so a key costs one small object
     /// and no buffer of its own (with ten thousand keys, those buffers were cache misses on every
     /// job's start and end). Only the first job of a line runs; it leaves the line when it finishes.
+    /// Not checked for exclusive access at run time (see `PartitionState`).
     final class KeyLine {
-        private(set) var first: Entry?
-        private var last: Entry?
+        @exclusivity(unchecked) private(set) var first: Entry?
+        @exclusivity(unchecked) private var last: Entry?
         var isEmpty: Bool { first == nil }
 
         func append(_ entry: Entry) {

@@ -5,11 +5,12 @@ import SpoolSystem
 /// a clock read fewer per job. A step of the wall clock (set by hand, or by NTP at boot) shows
 /// within 100 ms; between two readings NTP's slewing moves the clocks apart by 0.05 ms at most.
 ///
-/// Used by its runner's task alone, one job after another (hence `@unchecked Sendable`).
+/// Used by its runner's task alone, one job after another (hence `@unchecked Sendable`, and its
+/// properties not checked for exclusive access at run time).
 final class RunnerClock: @unchecked Sendable {
     static let rereadNanoseconds: UInt64 = 100_000_000
-    private var offsetNanoseconds: Int64 = 0
-    private var rereadAt: UInt64 = 0
+    @exclusivity(unchecked) private var offsetNanoseconds: Int64 = 0
+    @exclusivity(unchecked) private var rereadAt: UInt64 = 0
 
     /// Epoch milliseconds at `monotonic`, a `monotonicNanoseconds()` reading just taken.
     func wallMs(at monotonic: UInt64) -> Int64 {
