@@ -101,12 +101,13 @@ extension JobBook {
 
 extension JobBook.PartitionState {
     /// Forgets the finished jobs at the front: the commit point moves past them, and past the
-    /// ranges let go below it.
-    func dropFinishedFront() {
+    /// ranges let go below it. Their entries go to `letGo` (see `JobBook.letGo`).
+    func dropFinishedFront(into letGo: inout [JobBook.Entry]) {
         // Looked at in place and then moved out: bound from `first`, each entry was retained for
         // the binding and released after, besides the release of the one the queue held.
         while order.first?.state == .done, let entry = order.popFirst() {
             uncarry(entry)
+            letGo.append(entry)
         }
         guard !finishedLetGo.isEmpty else { return }
         let point = order.first?.offset ?? next ?? Int64.max

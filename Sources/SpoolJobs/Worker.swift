@@ -213,6 +213,8 @@ public final class Worker<Payload: Job>: Sendable {
             scheduler?.1.cancel()
         }
         var failures = 0
+        // The entries of finished jobs to free (`JobBook.letGo`), and the buffer they come in.
+        var letGo = JobBook.LetGoEntries()
         while !isStopping && !Task.isCancelled {
             // Resumes what drained since the last poll, parked for or not: a partition can drain
             // between the pause after a poll and the check here, and must not be polled paused.
@@ -231,7 +233,7 @@ public final class Worker<Payload: Job>: Sendable {
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 5)), 2_000)))
                 continue
             }
-            take(&records)
+            take(&records, letGo: &letGo)
             followPositions(subscription)
             adjustPauses(subscription)
             dispatch()
@@ -296,8 +298,12 @@ public final class Worker<Payload: Job>: Sendable {
     /// its place until the array goes). A poll can bring tens of thousands of records: they go in
     /// `takeChunk` at a time, so runners finishing jobs meanwhile wait for the lock for a chunk,
     /// not for the whole poll.
-    private func take(_ records: inout [BatchRecord]) {
-        guard !records.isEmpty else { return }
+    private func take(_ records: inout [BatchRecord], letGo: inout JobBook.LetGoEntries) {
+        guard !records.isEmpty else {
+            book.withLock { $0.takeLetGo(&letGo) }
+            letGo.free()
+            return
+        }
         let now = nowMs()
         var wakes: [JobWake] = []
         let movedOut = BatchRecord.movedOut
@@ -307,6 +313,7 @@ public final class Worker<Payload: Job>: Sendable {
             while next < buffer.count {
                 let end = min(next + Self.takeChunk, buffer.count)
                 book.withLockSpinning { book in
+                    if next == 0 { book.takeLetGo(&letGo) }
                     for index in next..<end {
                         // Moved straight into `add`: through a local, the record was copied into
                         // the call and the local destroyed after it, a retain and a release each.
@@ -318,6 +325,8 @@ public final class Worker<Payload: Job>: Sendable {
             }
         }
         records.removeAll()
+        // Freed here, on the thread that allocated them (see `JobBook.letGo`), keeping the buffer.
+        letGo.free()
         for wake in wakes { scheduleWake(wake) }
     }
 
