@@ -82,12 +82,13 @@ public struct JobContext<Payload: Job>: Sendable {
 /// Where a `JobContext`'s headers come from: the job's record, read in place until they are
 /// asked for, or a list made (or set) already.
 enum JobContextHeaders: Sendable {
-    case record(BatchRecord)
+    /// The headers of the record the job's entry holds.
+    case entry(JobEntryReference)
     case list([RecordHeader])
 
     var headers: [RecordHeader] {
         switch self {
-        case let .record(record): record.headers
+        case let .entry(reference): reference.entry.record.headers
         case let .list(headers): headers
         }
     }
@@ -97,15 +98,22 @@ enum JobContextHeaders: Sendable {
 /// string of a UUID's length is an allocation, and most runs never read their id).
 enum JobIdText: Sendable {
     case text(String)
-    /// The UTF-8 where it lies in the job's record.
-    case inRecord(BatchRecord, RecordBytesSpan)
+    /// The UTF-8 where it lies in the record the job's entry holds (whose `spool-job-id` it has).
+    case inEntry(JobEntryReference)
 
     var string: String {
         switch self {
         case let .text(text): text
-        case let .inRecord(record, span): record.withBytes(span) { String(decoding: $0, as: UTF8.self) }
+        case let .inEntry(reference): reference.entry.fields.id(in: reference.entry.record) ?? ""
         }
     }
+}
+
+/// A job's entry in its worker's book, as its run reads it: only the record and its Spool
+/// headers, which never change once the record is taken in (hence `@unchecked Sendable`; the
+/// book changes the entry's other properties under its lock).
+struct JobEntryReference: @unchecked Sendable {
+    let entry: JobBook.Entry
 }
 
 /// Where an enqueued job went.

@@ -486,7 +486,9 @@ struct JobBook {
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
     /// and the job at the commit point if it is ready (it may always start; see the type).
     private mutating func releaseHeld(_ state: PartitionState) {
-        if let front = state.order.first, front.state == .ready { makeReady(state, front) }
+        // Looked at in place: passed to `makeReady` when already queued, as it mostly is, the
+        // front entry and its partition were retained and released for nothing, on every finish.
+        if let front = state.order.first, front.state == .ready, !front.queued { makeReady(state, front) }
         var room = carriedMax - state.carriedCount - state.storedAhead.count
         while room > 0, let entry = state.held.first {
             state.held.removeFirst()

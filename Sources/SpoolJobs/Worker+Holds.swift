@@ -166,7 +166,8 @@ extension Worker {
         let run = LockedValue<Task<Void, any Error>?>(nil)
         // A cancellation before `run` is set is seen by `runHandler`'s own check after it opens
         // the lease (a cancellation is recorded before it looks for runs).
-        let own = JobRunner(id: runner.id, cancel: { run.value?.cancel() }, lease: runner.lease, metrics: runner.metrics)
+        let own = JobRunner(id: runner.id, cancel: { run.value?.cancel() }, lease: runner.lease, metrics: runner.metrics,
+                            leaseHolder: runner.leaseHolder)
         let task = Task.preferring(jobExecutor) { try await self.runHandler(context, key, runner: own) }
         run.value = task
         try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }

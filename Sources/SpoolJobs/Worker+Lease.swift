@@ -61,12 +61,25 @@ struct JobRunner: Sendable {
     let metrics: JobMetricsRecorder.Shard
     /// The wall-clock time of its runs' starts.
     let clock = RunnerClock()
+    /// What its runs' leases hold (`JobLease.holder`): the runner's own, so that making and
+    /// dropping a lease on every job counts references on an object of this runner's alone, not
+    /// on the worker's desk, which every runner's jobs on every core did.
+    let leaseHolder: RunnerLeaseHolder
 
     /// `cancel` was called: the runner's task is cancelled, or is being cancelled.
     var isCancelled: Bool { lease.runnerCancelled.load(ordering: .acquiring) }
 }
 
 extension Worker: JobLeaseHolder {}
+
+/// A runner's hold on its worker's `JobLeaseDesk`, for its runs' leases (`JobRunner.leaseHolder`).
+final class RunnerLeaseHolder: JobLeaseHolder {
+    let desk: JobLeaseDesk
+
+    init(_ desk: JobLeaseDesk) { self.desk = desk }
+
+    func renewLease(_ key: JobLeases.Key) async throws { try await desk.renewLease(key) }
+}
 
 /// The worker as its runs' leases hold it: weakly, through this small object. A lease is made
 /// for every run, and the worker's reference count, which weak references to it keep in a side

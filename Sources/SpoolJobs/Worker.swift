@@ -386,7 +386,7 @@ public final class Worker<Payload: Job>: Sendable {
             let runner = JobRunner(id: id, cancel: { [weak self] in
                 slot.runnerCancelled.store(true, ordering: .releasing)
                 self?.control.withLock { $0.tasks[id] }?.cancel()
-            }, lease: slot, metrics: stats.recorder.makeShard())
+            }, lease: slot, metrics: stats.recorder.makeShard(), leaseHolder: RunnerLeaseHolder(leaseDesk))
             state.tasks[id] = Task.preferring(state.executor) { [self] in
                 var ticket: JobTicket? = first
                 var jobMark = 0
@@ -461,13 +461,16 @@ public final class Worker<Payload: Job>: Sendable {
             finish(ticket)
             return nil
         }
-        let record = entry.record
-        let id: JobIdText = if let span = entry.fields.idSpan { .inRecord(record, span) } else { .text(record.jobId) }
+        // The run reads its id and headers through the entry, not through copies of its record:
+        // a record's copies count references on its fetched batch, which every job of the batch
+        // shares, on both cores; the entry is the job's own.
+        let reference = JobEntryReference(entry: entry)
+        let id: JobIdText = entry.fields.idSpan == nil ? .text(entry.record.jobId) : .inEntry(reference)
         guard !jobControl.isCancelled(id) else {
             finishCancelled(ticket)
             return nil
         }
-        if mayBeHeld(record), await takeHeld(ticket, runner: runner) { return nil }
+        if mayBeHeld(entry.record), await takeHeld(ticket, runner: runner) { return nil }
         // Resumed at an attempt past the last one: `maxAttempts` was lowered since its count was
         // committed, or an earlier version committed its dead-letter mark as the count
         // `maxAttempts + 1`, which cannot be told from a count. A second dead letter beats a lost job.
@@ -480,19 +483,19 @@ public final class Worker<Payload: Job>: Sendable {
             if entry.fields.wrongType, let type = entry.fields.type {
                 throw JobError.wrongType(expected: typeName, found: String(decoding: type, as: UTF8.self))
             }
-            payload = try record.withValue { try decodePayload($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
+            payload = try entry.record.withValue { try decodePayload($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
         } catch {
             // A payload that cannot be decoded fails the same way on every attempt.
             await deadLetter(ticket, error: "cannot decode the payload as \(typeName): \(error)")
             return nil
         }
         let key = JobLeases.Key(ticket)
-        let enqueuedAt = Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? record.timestamp) / 1000)
-        let (topic, partition, offset) = (record.topic, record.partition, record.offset)
-        // Moved in, not copied: each copy retained and released the payload's and the record's buffers.
+        let enqueuedAt = Date(timeIntervalSince1970: Double(entry.fields.producedAtMs ?? entry.record.timestamp) / 1000)
+        let (topic, partition, offset) = (entry.record.topic, entry.record.partition, entry.record.offset)
+        // Moved in, not copied: each copy retained and released the payload's buffers.
         let context = JobContext(payload: consume payload, id: consume id, key: entry.key, attempt: ticket.attempt, maxAttempts: retry.maxAttempts,
-                                 topic: topic, partition: partition, offset: offset, enqueuedAt: enqueuedAt, headers: .record(consume record),
-                                 lease: JobLease(holder: leaseDesk, key: key))
+                                 topic: topic, partition: partition, offset: offset, enqueuedAt: enqueuedAt, headers: .entry(consume reference),
+                                 lease: JobLease(holder: runner.leaseHolder, key: key))
         // Two clock reads a job: the start's wall-clock time comes from its monotonic one
         // (`RunnerClock`), and the end's is the start's plus the run's length.
         let started = monotonicNanoseconds()

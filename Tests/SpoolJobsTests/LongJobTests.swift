@@ -244,7 +244,8 @@ struct LongJobTests {
                                  partition: 0, offset: 0, enqueuedAt: Date(), headers: [], lease: nil)
         let key = JobLeases.Key(generation: generation, offset: 0)
         func run() async -> (any Error)? {
-            let runner = JobRunner(id: 0, cancel: {}, lease: worker.leases.makeSlot(0), metrics: worker.stats.recorder.makeShard())
+            let runner = JobRunner(id: 0, cancel: {}, lease: worker.leases.makeSlot(0), metrics: worker.stats.recorder.makeShard(),
+                                   leaseHolder: RunnerLeaseHolder(worker.leaseDesk))
             defer { worker.leases.dropSlot(0) }
             do {
                 try await worker.runHandler(context, key, runner: runner)
