@@ -471,16 +471,18 @@ struct JobBook {
             state.uncarry(entry)
         }
         var nextOfKey: Entry?
-        if let line = entry.keyLine {
+        // Moved out of the entry, not bound from it: a binding retained the line, and clearing
+        // the entry's reference after released it a second time.
+        if let line = entry.keyLine.take() {
             assert(line.first === entry, "a job finished that was not the first of its key")
             nextOfKey = line.removeFirst()
-            entry.keyLine = nil
             if nextOfKey == nil { state.lineEmptied() }
         }
         state.dropFinishedFront(into: &letGo.entries)
         releaseHeld(state)
-        guard let nextOfKey else { return nil }
-        return makeEligible(state, nextOfKey, now: now)
+        // Moved into the ready queue or the wake (`makeEligible` takes it over).
+        guard let next = nextOfKey.take() else { return nil }
+        return makeEligible(state, next, now: now)
     }
 
     /// Hands the oldest held-back jobs of the partition out again, as many as there is room for,
