@@ -233,7 +233,8 @@ public final class Worker<Payload: Job>: Sendable {
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 5)), 2_000)))
                 continue
             }
-            take(&records, letGo: &letGo)
+            take(&records)
+            freeFinishedEntries(&letGo)
             followPositions(subscription)
             adjustPauses(subscription)
             dispatch()
@@ -298,12 +299,8 @@ public final class Worker<Payload: Job>: Sendable {
     /// its place until the array goes). A poll can bring tens of thousands of records: they go in
     /// `takeChunk` at a time, so runners finishing jobs meanwhile wait for the lock for a chunk,
     /// not for the whole poll.
-    private func take(_ records: inout [BatchRecord], letGo: inout JobBook.LetGoEntries) {
-        guard !records.isEmpty else {
-            book.withLock { $0.takeLetGo(&letGo) }
-            letGo.free()
-            return
-        }
+    private func take(_ records: inout [BatchRecord]) {
+        guard !records.isEmpty else { return }
         let now = nowMs()
         var wakes: [JobWake] = []
         let movedOut = BatchRecord.movedOut
@@ -313,7 +310,6 @@ public final class Worker<Payload: Job>: Sendable {
             while next < buffer.count {
                 let end = min(next + Self.takeChunk, buffer.count)
                 book.withLockSpinning { book in
-                    if next == 0 { book.takeLetGo(&letGo) }
                     for index in next..<end {
                         // Moved straight into `add`: through a local, the record was copied into
                         // the call and the local destroyed after it, a retain and a release each.
@@ -325,9 +321,14 @@ public final class Worker<Payload: Job>: Sendable {
             }
         }
         records.removeAll()
-        // Freed here, on the thread that allocated them (see `JobBook.letGo`), keeping the buffer.
-        letGo.free()
         for wake in wakes { scheduleWake(wake) }
+    }
+
+    /// Frees the entries of the jobs finished since the last poll here, on the poll loop's thread,
+    /// which allocated them (see `JobBook.letGo`), out of the book's lock; `letGo` keeps the buffer.
+    private func freeFinishedEntries(_ letGo: inout JobBook.LetGoEntries) {
+        book.withLock { $0.takeLetGo(&letGo) }
+        letGo.free()
     }
 
     /// Records taken into the book per hold of its lock.
