@@ -62,7 +62,7 @@ def main():
     for entry in results["before"] + results["after"]:
         if (entry["transport"], entry["ordering"]) not in keys:
             keys.append((entry["transport"], entry["ordering"]))
-    header = f"{'transport':10} {'ordering':16} {'build':7} {'jobs/s':28} {'vs plain consumer':22} CPU µs per job"
+    header = f"{'transport':10} {'ordering':16} {'build':7} {'jobs/s':28} {'vs plain consumer':22} {'vs decoding consumer':22} CPU µs per job"
     print(f"spool-bench jobs {' '.join(options.flags)}: {options.rounds} runs of each build, alternating; medians (lowest-highest)")
     print()
     print(header)
@@ -71,6 +71,7 @@ def main():
             runs = [entry for entry in results[name] if entry["transport"] == transport and entry["ordering"] == ordering]
             print(f"{transport:10} {ordering:16} {name:7} {summary([e['jobs_per_s'] for e in runs], 0):28} "
                   f"{summary([e['vs_consumer_pct'] for e in runs if 'vs_consumer_pct' in e], 1, ' %'):22} "
+                  f"{summary([e['vs_consumer_decode_pct'] for e in runs if 'vs_consumer_decode_pct' in e], 1, ' %'):22} "
                   f"{summary([e['cpu_us_per_job'] for e in runs], 2)}")
 
 

@@ -25,6 +25,8 @@ extension JobsBenchmark {
         var jobsPerSecond: String
         /// Jobs/s as a share of the plain consumer's; empty for the consumer itself.
         var share: String
+        /// Jobs/s as a share of the consumer decoding payloads; empty for the two consumers.
+        var decodingShare: String
         var cpu: String
     }
 
@@ -39,20 +41,24 @@ extension JobsBenchmark {
                 let runs = results.filter { $0.transport == transport && $0.mode == mode }
                 guard let rate = summary(runs.map(\.jobsPerSecond)), let cpu = summary(runs.map(\.cpuMicrosecondsPerJob)) else { continue }
                 let shares = runs.compactMap { share(of: $0, in: results) }
+                let decodingShares = runs.compactMap { share(of: $0, against: "consumer-decode", in: results) }
                 rows.append(Row(transport: transport, mode: mode, jobsPerSecond: rate.text(0),
-                                share: summary(shares)?.text(1, unit: " %") ?? "", cpu: cpu.text(2)))
+                                share: summary(shares)?.text(1, unit: " %") ?? "", decodingShare: summary(decodingShares)?.text(1, unit: " %") ?? "",
+                                cpu: cpu.text(2)))
             }
         }
         return rows
     }
 
-    /// A run's jobs/s as a percentage of the plain consumer's of its transport and round; nil for
-    /// the consumer itself, or without a consumer run.
-    func share(of run: Result, in results: [Result]) -> Double? {
-        guard run.mode != "consumer",
-              let baseline = results.first(where: { $0.transport == run.transport && $0.mode == "consumer" && $0.round == run.round }),
-              baseline.jobsPerSecond > 0 else { return nil }
-        return run.jobsPerSecond / baseline.jobsPerSecond * 100
+    /// A run's jobs/s as a percentage of the `baseline` consumer's (the plain one, or the one
+    /// decoding payloads) of its transport and round; nil for the consumers themselves against
+    /// the decoding one, for the baseline itself, or without a baseline run.
+    func share(of run: Result, against baseline: String = "consumer", in results: [Result]) -> Double? {
+        // Against the decoding consumer, only workers get a share; against the plain one, the decoding consumer too.
+        let isConsumer = baseline == "consumer" ? run.mode == "consumer" : run.mode.hasPrefix("consumer")
+        guard !isConsumer, let base = results.first(where: { $0.transport == run.transport && $0.mode == baseline && $0.round == run.round }),
+              base.jobsPerSecond > 0 else { return nil }
+        return run.jobsPerSecond / base.jobsPerSecond * 100
     }
 
     func report(_ results: [Result]) -> String {
@@ -60,6 +66,7 @@ extension JobsBenchmark {
         // Wide enough for the ranges of several rounds.
         let rateWidth = max(11, (rows.map(\.jobsPerSecond.count).max() ?? 0) + 1)
         let shareWidth = max(19, (rows.map(\.share.count).max() ?? 0) + 1)
+        let decodingWidth = max(23, (rows.map(\.decodingShare.count).max() ?? 0) + 1)
         func line(_ columns: [(String, Int)], _ last: String) -> String {
             columns.map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) + " " }.joined() + last
         }
@@ -67,12 +74,18 @@ extension JobsBenchmark {
             "spool-bench jobs: \(options.jobs) jobs, \(options.keys) keys, enqueued \(options.enqueueBatch) a call, \(Self.partitions) partitions, \(Self.workers) workers × 32 in flight, "
                 + "no-op handlers, fsync=always" + (options.rounds > 1 ? "; \(options.rounds) rounds: medians (lowest-highest)" : ""),
             "",
-            line([("transport", 10), ("ordering", 40), ("jobs/s", rateWidth), ("vs plain consumer", shareWidth)], "CPU µs per job"),
+            line([("transport", 10), ("ordering", 40), ("jobs/s", rateWidth), ("vs plain consumer", shareWidth), ("vs decoding consumer", decodingWidth)],
+                 "CPU µs per job"),
         ]
         for row in rows {
-            lines.append(line([(row.transport, 10), (label(row.mode), 40), (row.jobsPerSecond, rateWidth), (row.share, shareWidth)], row.cpu))
+            lines.append(line([(row.transport, 10), (label(row.mode), 40), (row.jobsPerSecond, rateWidth), (row.share, shareWidth),
+                               (row.decodingShare, decodingWidth)], row.cpu))
         }
         lines.append("")
+        if rows.contains(where: { !$0.decodingShare.isEmpty }) {
+            // A worker decodes every payload before its handler runs, as the decoding consumer does.
+            lines.append("the decoding consumer's share of the plain one is the most a worker can reach: it decodes each payload, as a worker must, and runs nothing else")
+        }
         let perKey = Double(options.jobs) / Double(min(options.keys, options.jobs))
         if let rateRun = summary(results.filter { $0.mode == "none-rate" }.map(\.jobsPerSecond)), perKey > 1 {
             // Each key starts one burst at once, then one job per 1/rate: the run lasts at least
@@ -107,7 +120,8 @@ extension JobsBenchmark {
         "{\"runs\": [" + results.map { run in
             "{\"transport\": \"\(run.transport)\", \"ordering\": \"\(run.mode)\", \"round\": \(run.round), \"jobs_per_s\": \(format(run.jobsPerSecond, 0)), "
                 + "\"cpu_us_per_job\": \(format(run.cpuMicrosecondsPerJob, 3))"
-                + (share(of: run, in: results).map { ", \"vs_consumer_pct\": \(format($0, 2))" } ?? "") + "}"
+                + (share(of: run, in: results).map { ", \"vs_consumer_pct\": \(format($0, 2))" } ?? "")
+                + (share(of: run, against: "consumer-decode", in: results).map { ", \"vs_consumer_decode_pct\": \(format($0, 2))" } ?? "") + "}"
         }.joined(separator: ", ") + "], \"latency\": [" + latencies.map {
             "{\"transport\": \"\($0.transport)\", \"reader\": \"\($0.mode)\", \"rate\": \(options.rate), \"p50_ms\": \(format($0.summary.p50Ms, 3)), "
                 + "\"p99_ms\": \(format($0.summary.p99Ms, 3)), \"p999_ms\": \(format($0.summary.p999Ms, 3))}"

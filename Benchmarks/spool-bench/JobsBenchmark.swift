@@ -18,7 +18,8 @@ struct JobsBenchmark {
         generation) until every job has finished and its offset is committable. The baseline is 4
         plain group consumers reading the same records and committing every 200 ms, with no job
         runtime; a second baseline also decodes every payload, as a worker must, which is the
-        most a worker could reach with no runtime at all. --transport picks the embedded broker,
+        most a worker could reach with no runtime at all; the table gives each worker run's
+        share of both, taken against the baselines of its own round. --transport picks the embedded broker,
         the Kafka protocol over loopback to a server in this process (wire), the same to `spool
         serve` in a process of its own (process: the spool binary beside spool-bench; its CPU time
         is counted in), both of the first two, or all three.
